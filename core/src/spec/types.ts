@@ -1,0 +1,221 @@
+// The cluster spec as the rest of the product sees it: the typed shape of `cluster.yaml` with the
+// `hosts/<name>.yaml` files merged in. The JSON Schemas in `schemas/` describe the same shape for editors;
+// keep the two in step (test/unit/schema-types.test.ts checks the property names agree).
+
+export type System = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin';
+export const SYSTEMS: readonly System[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin'];
+
+export type Role =
+  | 'exo-master' | 'exo-worker' | 'exo-api'
+  | 'nats-hub' | 'nats-leaf'
+  | 'k3s-server' | 'k3s-agent'
+  | 'checkpoint-agent';
+export const ROLES: readonly Role[] = [
+  'exo-master', 'exo-worker', 'exo-api', 'nats-hub', 'nats-leaf', 'k3s-server', 'k3s-agent', 'checkpoint-agent',
+];
+
+export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple';
+export type Accelerator = 'auto' | 'cuda' | 'rocm' | 'intel' | 'mlx' | 'cpu';
+export type InterfaceKind = 'ethernet' | 'bond' | 'vlan' | 'thunderbolt' | 'wifi';
+export type LinkKind = 'ethernet' | 'bond' | 'thunderbolt' | 'infiniband';
+export type Exporter = 'node' | 'nvidia-gpu' | 'amd-gpu' | 'nats' | 'exo' | 'smartctl';
+
+export interface ClusterSpec {
+  cluster: ClusterMeta;
+  defaults?: HostDefaults;
+  network?: NetworkSpec;
+  hosts: HostSpec[];
+  nats?: NatsSpec;
+  exo?: ExoSpec;
+  k3s?: K3sSpec;
+  checkpoints?: CheckpointSpec;
+  security?: SecuritySpec;
+}
+
+export interface ClusterMeta {
+  name: string;
+  /** DNS domain, also the NATS subject prefix (`{domain}.events.…`). */
+  domain: string;
+  /** Flake reference of nixpkgs, e.g. `github:NixOS/nixpkgs/nixos-25.05`. */
+  nixpkgs?: string;
+  /** Default `system` of hosts that do not set one. */
+  system?: System;
+  stateVersion?: string;
+  timeZone?: string;
+  /** Declared tags, with a description each; hosts may only use declared tags. */
+  tags?: Record<string, string>;
+}
+
+export interface HostDefaults {
+  ssh?: SshSpec;
+  roles?: Role[];
+  monitoring?: MonitoringSpec;
+}
+
+export interface HostSpec {
+  name: string;
+  system?: System;
+  /** Addresses the host answers on; the first is the SSH target unless `ssh.address` is set. */
+  addresses: string[];
+  ssh?: SshSpec;
+  roles?: Role[];
+  tags?: string[];
+  labels?: Record<string, string>;
+  hardware?: HardwareSpec;
+  disks?: DiskSpec[];
+  interfaces?: InterfaceSpec[];
+  monitoring?: MonitoringSpec;
+  /** Per-host exo overrides. */
+  exo?: { accelerator?: Accelerator; enable?: boolean };
+  /** Per-host k3s overrides (interface for the node IP, extra flags). */
+  k3s?: { interface?: string; extraFlags?: string[] };
+}
+
+export interface SshSpec {
+  user?: string;
+  port?: number;
+  /** Private key path; its passphrase lives in VS Code SecretStorage, never here. */
+  identity?: string;
+  /** Pinned host key, `ssh-ed25519 AAAA…` (as in known_hosts, without the host name). */
+  hostKey?: string;
+  /** Name of another host to jump through (ProxyJump). */
+  jump?: string;
+  address?: string;
+}
+
+export interface HardwareSpec {
+  cpu?: { model?: string; cores?: number; threads?: number };
+  memoryGB?: number;
+  gpus?: GpuSpec[];
+  /** Path (relative to the spec) of a nixos-facter report (JSON). */
+  facterReport?: string;
+}
+
+export interface GpuSpec {
+  vendor: GpuVendor;
+  model: string;
+  vramGB?: number;
+  count?: number;
+  computeCapability?: string;
+}
+
+export interface DiskSpec {
+  /** disko device, e.g. `/dev/nvme0n1`. */
+  device: string;
+  layout: 'ext4' | 'btrfs' | 'zfs' | 'xfs';
+  /** `os` holds the ESP and root; `data` is mounted at `mountpoint`. */
+  role?: 'os' | 'data';
+  mountpoint?: string;
+  swapGB?: number;
+  espSizeMB?: number;
+}
+
+export interface InterfaceSpec {
+  name: string;
+  kind: InterfaceKind;
+  mac?: string;
+  /** CIDR addresses, e.g. `10.0.0.11/24`. */
+  addresses?: string[];
+  dhcp?: boolean;
+  segment?: string;
+  mtu?: number;
+  /** bond: member interface names on the same host. */
+  members?: string[];
+  bondMode?: 'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb';
+  /** vlan: parent interface and VLAN id. */
+  parent?: string;
+  vlanId?: number;
+  /** thunderbolt / RDMA capable. */
+  rdma?: boolean;
+}
+
+export interface MonitoringSpec {
+  exporters?: Exporter[];
+}
+
+export interface NetworkSpec {
+  segments?: SegmentSpec[];
+  links?: LinkSpec[];
+}
+
+export interface SegmentSpec {
+  name: string;
+  subnet: string;
+  vlan?: number;
+  gateway?: string;
+  description?: string;
+}
+
+/** `host:interface` on either end. */
+export interface LinkSpec {
+  from: string;
+  to: string;
+  kind: LinkKind;
+  bandwidthGbps?: number;
+  rdma?: boolean;
+}
+
+export interface NatsSpec {
+  /** Client URL the extension and agents connect to. */
+  url?: string;
+  ports?: { client?: number; leafnode?: number; monitoring?: number; cluster?: number };
+  leaf?: { remotes: { url: string; credentials?: string; account?: string }[] };
+  jetstream?: { enable?: boolean; storeDir?: string; maxMemory?: string; maxStore?: string; domain?: string };
+  tls?: { certFile: string; keyFile: string; caFile?: string; verify?: boolean };
+}
+
+export interface ExoSpec {
+  enable?: boolean;
+  ports?: { api?: number; zenoh?: number; discovery?: number };
+  namespace?: string;
+  accelerator?: Accelerator;
+  models?: ExoModelSpec[];
+}
+
+export interface ExoModelSpec {
+  id: string;
+  sharding?: 'pipeline' | 'tensor';
+  minNodes?: number;
+}
+
+export interface K3sSpec {
+  enable?: boolean;
+  /** `https://host:6443` of the server agents join. */
+  serverAddress?: string;
+  tokenFile?: string;
+  /** Interfaces k3s (flannel) uses for node traffic. */
+  interfaces?: string[];
+}
+
+export interface CheckpointSpec {
+  storage: {
+    kind: 'local' | 's3' | 'nats-object-store';
+    path?: string;
+    bucket?: string;
+    endpoint?: string;
+    credentialsFile?: string;
+  };
+  policies?: { name: string; units?: string[]; tags?: string[]; interval?: string; retain?: number; onShutdown?: boolean }[];
+  criu?: { shellJob?: boolean; tcpEstablished?: boolean; leaveRunning?: boolean; extraArgs?: string[] };
+  lockTimeoutMs?: number;
+}
+
+export interface SecuritySpec {
+  firewall?: { enable?: boolean; allowedTCPPorts?: number[]; allowedUDPPorts?: number[]; trustedInterfaces?: string[] };
+  tls?: { certFile: string; keyFile: string };
+  serviceUser?: string;
+  authorizedKeys?: string[];
+}
+
+/** Defaults the product applies where the spec is silent (also the schema `default`s). */
+export const DEFAULTS = {
+  exoPorts: { api: 52415, zenoh: 52414, discovery: 52413 },
+  natsPorts: { client: 4222, leafnode: 7422, monitoring: 8222, cluster: 6222 },
+  sshPort: 22,
+  sshUser: 'root',
+  system: 'x86_64-linux' as System,
+  serviceUser: 'exo',
+  jetstreamStoreDir: '/var/lib/nats/jetstream',
+  checkpointDir: '/var/lib/gpu-cluster/checkpoints',
+  k3sTokenFile: '/var/lib/rancher/k3s/token',
+} as const;
