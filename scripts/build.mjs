@@ -34,6 +34,7 @@ const contexts = await Promise.all(entries.map((e) => esbuild.context({
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  loader: { '.yaml': 'text' },
 })));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

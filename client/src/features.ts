@@ -1,0 +1,8 @@
+// Every client feature registers here: one import and one entry each. activate() calls them in order with the
+// shared services; a feature that throws is logged and skipped, the others still load.
+import type { ExtensionServices } from './services';
+import { registerScaffoldSpec } from './commands/scaffoldSpec';
+
+export const features: Array<(s: ExtensionServices) => void> = [
+  registerScaffoldSpec,
+];

@@ -1,0 +1,41 @@
+// The services every client feature receives: created once in activate(), handed to each entry of features.ts.
+import * as vscode from 'vscode';
+import { SpecStore } from './specStore';
+import { ClusterLanguageClient } from './languageClient';
+
+export interface ExtensionServices {
+  readonly context: vscode.ExtensionContext;
+  /** The "GPU Cluster" output channel; features log there rather than to the console. */
+  readonly output: vscode.LogOutputChannel;
+  /** The workspace's cluster spec, re-loaded when its files change. */
+  readonly specStore: SpecStore;
+  /** The language server connection (diagnostics, completion, hover, rename for cluster.yaml and .nix). */
+  readonly languageClient: ClusterLanguageClient;
+  /**
+   * Call before running any program or touching a machine. In an untrusted workspace it tells the user why
+   * nothing happens and returns false.
+   */
+  requireTrust(action: string): boolean;
+}
+
+export function createServices(context: vscode.ExtensionContext): ExtensionServices {
+  const output = vscode.window.createOutputChannel('GPU Cluster', { log: true });
+  const specStore = new SpecStore(output);
+  const languageClient = new ClusterLanguageClient(context, output);
+  context.subscriptions.push(output, specStore, languageClient);
+  return {
+    context,
+    output,
+    specStore,
+    languageClient,
+    requireTrust(action: string): boolean {
+      if (vscode.workspace.isTrusted) return true;
+      output.warn(`refused in an untrusted workspace: ${action}`);
+      void vscode.window.showWarningMessage(
+        `${action} runs programs on this machine or on your hosts, so it needs a trusted workspace. ` +
+        'Use "Workspaces: Manage Workspace Trust" to trust this folder.',
+      );
+      return false;
+    },
+  };
+}

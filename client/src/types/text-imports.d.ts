@@ -1,0 +1,5 @@
+// esbuild bundles `.yaml` files as plain text (scripts/build.mjs, loader '.yaml': 'text').
+declare module '*.yaml' {
+  const text: string;
+  export default text;
+}
