@@ -1,0 +1,137 @@
+// The Nix syntax tree. Nodes are plain objects without parent links; every node carries
+// [start, end) UTF-16 offsets into the parsed text. The tree keeps the surface syntax
+// (parentheses, `a.b.c = …` paths, `inherit`, `<nixpkgs>`, unary minus, `let { }`), so
+// editor features can map offsets to nodes; Nix's own desugaring lives in desugar.ts.
+
+export interface Span { start: number; end: number }
+
+/** A literal run of text inside a string, indented string or path; `value` is after escapes and indentation stripping. */
+export interface StringText extends Span { type: 'StringText'; value: string; /** `''\x` escape in an indented string (Nix keeps it out of indentation stripping). */ escape?: boolean }
+/** `${ expr }` inside a string, indented string, path or attribute name. */
+export interface Interpolation extends Span { type: 'Interpolation'; expr: Expr }
+export type StringPart = StringText | Interpolation;
+
+export interface Identifier extends Span { type: 'Identifier'; name: string }
+export interface IntLit extends Span { type: 'Int'; /** Exact decimal value (Nix ints are 64-bit). */ value: bigint }
+export interface FloatLit extends Span { type: 'Float'; value: number }
+/** `"…"` */
+export interface StringLit extends Span { type: 'String'; parts: StringPart[] }
+/** `''…''`; `parts` follow Nix's lexer tokens, already stripped of common indentation. */
+export interface IndStringLit extends Span { type: 'IndString'; parts: StringPart[] }
+/** `./a`, `/a`, `~/a`, `a/b`, possibly interpolated (`./${x}.nix`); the first part is the raw path start. */
+export interface PathLit extends Span { type: 'Path'; parts: StringPart[] }
+/** `<nixpkgs/lib>`; `value` without the angle brackets. */
+export interface SearchPathLit extends Span { type: 'SearchPath'; value: string }
+/** `https://example.org/x` (an unquoted URI is a string). */
+export interface UriLit extends Span { type: 'Uri'; value: string }
+export interface Paren extends Span { type: 'Paren'; expr: Expr }
+export interface List extends Span { type: 'List'; elements: Expr[] }
+export interface AttrSet extends Span { type: 'AttrSet'; rec: boolean; bindings: BindingOrInherit[] }
+/** Legacy `let { …; body = …; }`. */
+export interface LegacyLet extends Span { type: 'LegacyLet'; bindings: BindingOrInherit[] }
+export interface Let extends Span { type: 'Let'; bindings: BindingOrInherit[]; body: Expr }
+export interface With extends Span { type: 'With'; env: Expr; body: Expr }
+export interface Assert extends Span { type: 'Assert'; cond: Expr; body: Expr }
+export interface If extends Span { type: 'If'; cond: Expr; then: Expr; else: Expr }
+/** `x: body`, `{ a, b ? 1, ... }: body`, `args@{ … }: body`, `{ … }@args: body`. */
+export interface Lambda extends Span {
+  type: 'Lambda';
+  param?: Identifier;
+  formals?: Formals;
+  body: Expr;
+}
+export interface Formals extends Span { type: 'Formals'; formals: Formal[]; ellipsis: boolean }
+export interface Formal extends Span { type: 'Formal'; name: Identifier; default?: Expr }
+/** Function application of one argument (`f a b` is Apply(Apply(f, a), b)). */
+export interface Apply extends Span { type: 'Apply'; fn: Expr; arg: Expr }
+/** `e.a.b` or `e.a.b or default`. */
+export interface Select extends Span { type: 'Select'; expr: Expr; path: AttrPath; default?: Expr }
+/** `e ? a.b` */
+export interface HasAttr extends Span { type: 'HasAttr'; expr: Expr; path: AttrPath }
+export type BinaryOp = '->' | '||' | '&&' | '==' | '!=' | '<' | '>' | '<=' | '>=' | '//' | '+' | '-' | '*' | '/' | '++' | '|>' | '<|';
+export interface Binary extends Span { type: 'Binary'; op: BinaryOp; /** offset of the operator token */ opStart: number; left: Expr; right: Expr }
+export interface Unary extends Span { type: 'Unary'; op: '!' | '-'; expr: Expr }
+/** Placeholder where the parser expected an expression (or name) and found none; always paired with an error. */
+export interface Missing extends Span { type: 'Missing' }
+
+export type Expr =
+  | Identifier | IntLit | FloatLit | StringLit | IndStringLit | PathLit | SearchPathLit | UriLit
+  | Paren | List | AttrSet | LegacyLet | Let | With | Assert | If | Lambda | Apply | Select | HasAttr
+  | Binary | Unary | Missing;
+
+/** One name in an attribute path: `a`, `"a b"`, `${e}`. */
+export type AttrName = Identifier | StringLit | Interpolation | Missing;
+export interface AttrPath extends Span { type: 'AttrPath'; attrs: AttrName[] }
+export interface Binding extends Span { type: 'Binding'; path: AttrPath; value: Expr; /** `/** … *\/` doc comment right before it */ doc?: Comment }
+export interface Inherit extends Span { type: 'Inherit'; from?: Expr; attrs: AttrName[] }
+export type BindingOrInherit = Binding | Inherit;
+
+export type Node = Expr | StringPart | AttrPath | Binding | Inherit | Formals | Formal;
+
+export interface Comment extends Span { type: 'Comment'; kind: 'line' | 'block' | 'doc'; /** text without the delimiters */ text: string }
+
+export interface NixSyntaxError extends Span {
+  message: string;
+  /** Stable code, e.g. `nix.unexpected`, `nix.duplicate-attr`. */
+  code: string;
+}
+
+/** The direct children of a node, in source order. */
+export function children(node: Node): Node[] {
+  switch (node.type) {
+    case 'Identifier': case 'Int': case 'Float': case 'SearchPath': case 'Uri': case 'Missing': case 'StringText':
+      return [];
+    case 'String': case 'IndString': case 'Path': return node.parts;
+    case 'Interpolation': case 'Paren': return [node.expr];
+    case 'List': return node.elements;
+    case 'AttrSet': case 'LegacyLet': return node.bindings;
+    case 'Let': return [...node.bindings, node.body];
+    case 'With': return [node.env, node.body];
+    case 'Assert': return [node.cond, node.body];
+    case 'If': return [node.cond, node.then, node.else];
+    case 'Lambda': {
+      const out: Node[] = [];
+      const paramFirst = node.param && (!node.formals || node.param.start < node.formals.start);
+      if (paramFirst) out.push(node.param!);
+      if (node.formals) out.push(node.formals);
+      if (node.param && !paramFirst) out.push(node.param);
+      out.push(node.body);
+      return out;
+    }
+    case 'Formals': return node.formals;
+    case 'Formal': return node.default ? [node.name, node.default] : [node.name];
+    case 'Apply': return [node.fn, node.arg];
+    case 'Select': return node.default ? [node.expr, node.path, node.default] : [node.expr, node.path];
+    case 'HasAttr': return [node.expr, node.path];
+    case 'Binary': return [node.left, node.right];
+    case 'Unary': return [node.expr];
+    case 'AttrPath': return node.attrs;
+    case 'Binding': return [node.path, node.value];
+    case 'Inherit': return node.from ? [node.from, ...node.attrs] : node.attrs;
+  }
+}
+
+/**
+ * Depth-first walk. `enter` may return false to skip a node's children; `leave` runs after them.
+ * The parent is passed along since nodes carry no parent links.
+ */
+export function walk(
+  node: Node,
+  visitor: { enter?(node: Node, parent: Node | undefined): boolean | void; leave?(node: Node, parent: Node | undefined): void },
+  parent?: Node,
+): void {
+  if (visitor.enter?.(node, parent) === false) return;
+  for (const child of children(node)) walk(child, visitor, node);
+  visitor.leave?.(node, parent);
+}
+
+/** The chain of nodes from `root` down to the innermost node whose range contains `offset` (end inclusive). */
+export function nodePathAt(root: Node, offset: number): Node[] {
+  const path: Node[] = [];
+  let node: Node | undefined = root;
+  while (node && node.start <= offset && offset <= node.end) {
+    path.push(node);
+    node = children(node).find((c) => c.start <= offset && offset <= c.end && c.end > c.start);
+  }
+  return path;
+}
