@@ -1,0 +1,317 @@
+// Live state from exo's HTTP API: polls `GET /state` (the master's global state, camelCase as exo serialises it)
+// with a timeout, backs off while it does not answer, and maps exo's nodes onto the spec's hosts by address
+// (falling back to the node's friendly name). Errors go into the store's source health, never into popups.
+
+import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
+import { DEFAULTS } from '../../../core/src/spec/types';
+import type { ClusterStateStore, HostFacts, LiveLink, ServiceFacts, StateSource } from './store';
+
+// --- The part of exo's /state document we read (exo: src/exo/shared/types/state.py and profiling.py). ---
+
+export interface ExoMemory { inBytes: number }
+export interface ExoNodeMemory { ramTotal: ExoMemory; ramAvailable: ExoMemory; swapTotal?: ExoMemory; swapAvailable?: ExoMemory }
+export interface ExoNodeSystem { gpuUsage?: number; temp?: number; sysPower?: number; pcpuUsage?: number; ecpuUsage?: number }
+export interface ExoNodeNetwork { interfaces?: { name: string; ipAddress: string; interfaceType?: string }[] }
+export interface ExoNodeIdentity { modelId?: string; chipId?: string; friendlyName?: string; osVersion?: string }
+export type ExoConnection =
+  | { sinkMultiaddr: { address: string } }
+  | { sourceRdmaIface: string; sinkRdmaIface: string };
+export interface ExoTopology {
+  nodes: (string | { nodeId: string })[];
+  /** `[source, sink, connection]` triples (older exo), or `{source: {sink: [connection…]}}` (newer). */
+  connections: [string, string, ExoConnection][] | Record<string, Record<string, ExoConnection[]>>;
+}
+export interface ExoState {
+  topology?: ExoTopology;
+  nodeIdentities?: Record<string, ExoNodeIdentity>;
+  nodeMemory?: Record<string, ExoNodeMemory>;
+  nodeSystem?: Record<string, ExoNodeSystem>;
+  nodeNetwork?: Record<string, ExoNodeNetwork>;
+  /** Tagged unions: `{ "MlxRingInstance": { instanceId, shardAssignments } }`. */
+  instances?: Record<string, Record<string, { instanceId?: string; shardAssignments?: ExoShardAssignments }>>;
+  /** Per node, tagged download progress entries: `{ "DownloadOngoing": { nodeId, downloadProgress } }`. */
+  downloads?: Record<string, Record<string, ExoDownload>[]>;
+}
+export interface ExoShardAssignments {
+  modelId?: string;
+  nodeToRunner?: Record<string, string>;
+  shards?: [string, string, unknown][];
+}
+export interface ExoDownload {
+  nodeId?: string;
+  shardMetadata?: { modelCard?: { modelId?: string }; modelMeta?: { modelId?: string } };
+  downloadProgress?: { downloadedBytes?: ExoMemory; totalBytes?: ExoMemory };
+  errorMessage?: string;
+}
+
+/** What a /state document says about the spec's hosts. */
+export interface ExoMapping {
+  hosts: Map<string, HostFacts>;
+  links: LiveLink[];
+  /** exo node ids no spec host matched (reported in the source's health). */
+  unmatched: string[];
+}
+
+export function stripCidr(address: string): string {
+  return address.replace(/\/\d+$/, '');
+}
+
+function hostAddresses(host: HostSpec): Set<string> {
+  const all = [...host.addresses, ...(host.ssh?.address ? [host.ssh.address] : [])];
+  for (const iface of host.interfaces ?? []) all.push(...(iface.addresses ?? []));
+  return new Set(all.map(stripCidr));
+}
+
+function topologyNodeIds(doc: ExoState): string[] {
+  const ids = new Set<string>();
+  for (const n of doc.topology?.nodes ?? []) ids.add(typeof n === 'string' ? n : n.nodeId);
+  // Nodes that report memory are alive even if the topology snapshot lags behind.
+  for (const id of Object.keys(doc.nodeMemory ?? {})) ids.add(id);
+  return [...ids];
+}
+
+function connectionsOf(doc: ExoState): [string, string, ExoConnection][] {
+  const c = doc.topology?.connections;
+  if (!c) return [];
+  if (Array.isArray(c)) return c;
+  const out: [string, string, ExoConnection][] = [];
+  for (const [from, sinks] of Object.entries(c)) {
+    for (const [to, conns] of Object.entries(sinks)) for (const conn of conns) out.push([from, to, conn]);
+  }
+  return out;
+}
+
+/** Which spec host an exo node is: by any address it reports, else by its friendly name. */
+export function matchExoNodes(doc: ExoState, spec: ClusterSpec): Map<string, string> {
+  const byAddress = new Map<string, string>();
+  for (const host of spec.hosts) for (const a of hostAddresses(host)) byAddress.set(a, host.name);
+  const byName = new Map(spec.hosts.map((h) => [h.name.toLowerCase(), h.name]));
+  const result = new Map<string, string>();
+  for (const nodeId of topologyNodeIds(doc)) {
+    const ifaces = doc.nodeNetwork?.[nodeId]?.interfaces ?? [];
+    const viaAddress = ifaces.map((i) => byAddress.get(stripCidr(i.ipAddress))).find((h) => h !== undefined);
+    const friendly = doc.nodeIdentities?.[nodeId]?.friendlyName?.toLowerCase();
+    const host = viaAddress ?? (friendly ? byName.get(friendly) ?? byName.get(friendly.split('.')[0]) : undefined);
+    if (host) result.set(nodeId, host);
+  }
+  return result;
+}
+
+function untag<T>(tagged: Record<string, T>): T | undefined {
+  return Object.values(tagged)[0];
+}
+
+function instanceNodes(a: ExoShardAssignments | undefined): string[] {
+  if (!a) return [];
+  if (a.nodeToRunner) return Object.keys(a.nodeToRunner);
+  return (a.shards ?? []).map((s) => s[0]);
+}
+
+export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
+  const nodeToHost = matchExoNodes(doc, spec);
+  const hosts = new Map<string, HostFacts>();
+  const seen = new Set(nodeToHost.values());
+
+  const instancesPerHost = new Map<string, string[]>();
+  for (const tagged of Object.values(doc.instances ?? {})) {
+    const inst = untag(tagged);
+    for (const nodeId of instanceNodes(inst?.shardAssignments)) {
+      const host = nodeToHost.get(nodeId);
+      if (host) instancesPerHost.set(host, [...instancesPerHost.get(host) ?? [], inst?.shardAssignments?.modelId ?? '?']);
+    }
+  }
+  const downloadsPerHost = new Map<string, string[]>();
+  for (const [nodeId, list] of Object.entries(doc.downloads ?? {})) {
+    const host = nodeToHost.get(nodeId);
+    if (!host) continue;
+    for (const tagged of list) {
+      const [kind, d] = Object.entries(tagged)[0] ?? [];
+      if (kind !== 'DownloadOngoing' || !d) continue;
+      const model = d.shardMetadata?.modelCard?.modelId ?? d.shardMetadata?.modelMeta?.modelId ?? 'model';
+      const total = d.downloadProgress?.totalBytes?.inBytes ?? 0;
+      const done = d.downloadProgress?.downloadedBytes?.inBytes ?? 0;
+      downloadsPerHost.set(host, [...downloadsPerHost.get(host) ?? [], total > 0 ? `${model} ${Math.round((100 * done) / total)}%` : model]);
+    }
+  }
+
+  for (const [nodeId, hostName] of nodeToHost) {
+    const host = spec.hosts.find((h) => h.name === hostName)!;
+    const memory = doc.nodeMemory?.[nodeId];
+    const system = doc.nodeSystem?.[nodeId];
+    const usagePct = system?.gpuUsage === undefined ? undefined : system.gpuUsage <= 1 ? system.gpuUsage * 100 : system.gpuUsage;
+    const instances = instancesPerHost.get(hostName) ?? [];
+    const downloads = downloadsPerHost.get(hostName) ?? [];
+    const detail = [
+      instances.length ? `${instances.length} instance${instances.length > 1 ? 's' : ''} (${instances.join(', ')})` : 'idle',
+      ...downloads.map((d) => `downloading ${d}`),
+    ].join(', ');
+    const facts: HostFacts = {
+      status: 'running',
+      statusDetail: `exo node ${nodeId.slice(0, 12)}… is in the cluster`,
+      services: { exo: { status: 'running', detail } },
+      memory: memory ? { totalBytes: memory.ramTotal.inBytes, availableBytes: memory.ramAvailable.inBytes } : undefined,
+      acceleratorUsagePct: usagePct,
+      temperatureC: system?.temp,
+    };
+    // Apple Silicon shares RAM with the GPU: exo's memory figures are the GPU's.
+    const apple = host.hardware?.gpus?.[0]?.vendor === 'apple';
+    if (apple && memory) {
+      facts.gpus = [{
+        index: 0,
+        memoryTotalMiB: Math.round(memory.ramTotal.inBytes / 2 ** 20),
+        memoryUsedMiB: Math.round((memory.ramTotal.inBytes - memory.ramAvailable.inBytes) / 2 ** 20),
+        utilizationPct: usagePct,
+        temperatureC: system?.temp,
+      }];
+    }
+    hosts.set(hostName, facts);
+  }
+  // Hosts that should run exo but are not in its cluster.
+  for (const host of spec.hosts) {
+    if (seen.has(host.name) || !runsExo(host, spec)) continue;
+    hosts.set(host.name, { services: { exo: { status: 'stopped', detail: 'not in exo\'s topology' } as ServiceFacts } });
+  }
+
+  const links: LiveLink[] = [];
+  const pairs = new Set<string>();
+  for (const [from, to, conn] of connectionsOf(doc)) {
+    const a = nodeToHost.get(from), b = nodeToHost.get(to);
+    if (!a || !b || a === b) continue;
+    const kind = 'sourceRdmaIface' in conn ? 'rdma' : 'socket';
+    const key = [a, b].sort().join('|') + kind;
+    if (pairs.has(key)) continue;
+    pairs.add(key);
+    const detail = 'sourceRdmaIface' in conn ? `${conn.sourceRdmaIface} ↔ ${conn.sinkRdmaIface}` : conn.sinkMultiaddr?.address;
+    links.push({ from: a, to: b, kind, detail });
+  }
+  const unmatched = topologyNodeIds(doc).filter((id) => !nodeToHost.has(id));
+  return { hosts, links, unmatched };
+}
+
+export function runsExo(host: HostSpec, spec: ClusterSpec): boolean {
+  if (host.exo?.enable === false || spec.exo?.enable === false) return false;
+  const roles = host.roles ?? spec.defaults?.roles ?? [];
+  return roles.some((r) => r.startsWith('exo-'));
+}
+
+/** The URL of exo's API: the host with the `exo-api` role (else `exo-master`), on the spec's API port. */
+export function exoStateUrl(spec: ClusterSpec): string | undefined {
+  const api = spec.hosts.find((h) => h.roles?.includes('exo-api')) ?? spec.hosts.find((h) => h.roles?.includes('exo-master'));
+  const address = api?.addresses[0];
+  if (!address) return undefined;
+  const port = spec.exo?.ports?.api ?? DEFAULTS.exoPorts.api;
+  const hostPart = address.includes(':') ? `[${address}]` : address;
+  return `http://${hostPart}:${port}/state`;
+}
+
+export interface ExoSourceOptions {
+  /** Full URL of `/state`; derived from the spec when left out. */
+  url?: string;
+  intervalMs?: number;
+  timeoutMs?: number;
+  maxBackoffMs?: number;
+  spec: () => ClusterSpec | undefined;
+}
+
+export const EXO_SOURCE_ID = 'exo';
+
+export class ExoSource implements StateSource {
+  readonly id = EXO_SOURCE_ID;
+  private store: ClusterStateStore | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inflight: AbortController | undefined;
+  private failures = 0;
+  private disposed = false;
+  private reportedHosts = new Set<string>();
+
+  constructor(private readonly options: ExoSourceOptions) {}
+
+  start(store: ClusterStateStore): void {
+    this.store = store;
+    this.schedule(0);
+  }
+
+  /** Poll now (the Refresh command), resetting any back-off. */
+  pollNow(): void {
+    this.failures = 0;
+    this.schedule(0);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.inflight?.abort();
+  }
+
+  /** The delay before the next poll after `failures` failed polls in a row. */
+  static backoffDelay(intervalMs: number, failures: number, maxBackoffMs: number): number {
+    return failures === 0 ? intervalMs : Math.min(maxBackoffMs, intervalMs * 2 ** failures);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.disposed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { void this.poll(); }, delayMs);
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined;
+    const store = this.store!;
+    const spec = this.options.spec();
+    const url = this.options.url ?? (spec ? exoStateUrl(spec) : undefined);
+    const interval = this.options.intervalMs ?? 2000;
+    if (!spec || !url) {
+      // Nothing to ask: no spec, or no host runs exo's API. Check again later without calling it an error.
+      this.schedule(interval * 5);
+      return;
+    }
+    this.inflight?.abort();
+    const controller = new AbortController();
+    this.inflight = controller;
+    const timeout = setTimeout(() => controller.abort(new Error(`no answer within ${this.options.timeoutMs ?? 5000} ms`)), this.options.timeoutMs ?? 5000);
+    try {
+      const response = await fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      const doc = await response.json() as ExoState;
+      if (this.disposed) return;
+      this.apply(store, doc, spec);
+      this.failures = 0;
+      store.setSourceHealth(this.id, {
+        ok: true,
+        lastSuccessAt: Date.now(),
+      });
+      this.schedule(interval);
+    } catch (err) {
+      if (this.disposed) return;
+      this.failures++;
+      const delay = ExoSource.backoffDelay(interval, this.failures, this.options.maxBackoffMs ?? 60_000);
+      // What exo said before is no longer live: drop it rather than show stale numbers as current.
+      store.clearSource(this.id);
+      this.reportedHosts.clear();
+      store.setSourceHealth(this.id, { ok: false, error: `${url}: ${describe(err)}`, retryAt: Date.now() + delay });
+      this.schedule(delay);
+    } finally {
+      clearTimeout(timeout);
+      if (this.inflight === controller) this.inflight = undefined;
+    }
+  }
+
+  private apply(store: ClusterStateStore, doc: ExoState, spec: ClusterSpec): void {
+    const mapping = mapExoState(doc, spec);
+    for (const host of this.reportedHosts) if (!mapping.hosts.has(host)) store.clearSource(this.id, host);
+    for (const [host, facts] of mapping.hosts) store.applyHostFacts(this.id, host, facts, 'replace');
+    this.reportedHosts = new Set(mapping.hosts.keys());
+    store.setLiveLinks(this.id, mapping.links);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+    if (err.name === 'AbortError' || err.name === 'TimeoutError') return err.message || 'timed out';
+    if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+    if (err instanceof SyntaxError) return `not JSON: ${err.message}`;
+    return err.message;
+  }
+  return String(err);
+}
