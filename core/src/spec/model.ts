@@ -66,11 +66,24 @@ export interface SymbolIndex {
   definitionsOf(kind: SymbolKind, host?: string): SpecSymbol[];
 }
 
+/** Where one host entry lives: its file and the path of the host object inside that file. */
+export interface HostEntry {
+  host: HostSpec;
+  file: ParsedSpecFile;
+  /** `['hosts', i]` in cluster.yaml, `[]` in a hosts/<name>.yaml file. */
+  path: (string | number)[];
+  /** Index in cluster.yaml's `hosts`, undefined for a host file. */
+  index: number | undefined;
+  /** True when the name was not written and comes from the host file's name. */
+  nameFromFile: boolean;
+}
+
 /** The whole workspace spec: cluster.yaml plus hosts/*.yaml merged. */
 export interface SpecModel {
   spec: ClusterSpec;
-  /** The file each host came from. */
+  /** The file each host came from (the first one when a name is duplicated). */
   hostSources: Map<string, { uri: string; host: HostSpec; index: number | undefined }>;
   files: ParsedSpecFile[];
+  /** Built on first access by `buildModel`. Every host entry, duplicates included: `hostEntriesOf(model)` in workspace.ts. */
   symbols: SymbolIndex;
 }

@@ -1,0 +1,510 @@
+// Parses one spec file into plain data plus a position map, guarding against hostile input (huge files,
+// binary bytes, deep nesting, alias bombs). Never throws: every problem becomes a diagnostic.
+//
+// A large cluster.yaml is parsed in chunks (each top-level section, and each item of `hosts:`), and chunks
+// whose text did not change since the previous parse of the same uri are reused as they were, data object
+// included. That keeps a one-line edit of a 2,000-host file cheap, and lets validators cache per host by
+// object identity. The chunked parse is only used when it provably equals a whole-document parse (no
+// anchors, directives or document markers, every chunk parses cleanly to exactly the expected shape);
+// otherwise the file is parsed whole.
+
+import { Composer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import type { CST, Document, Node as YamlNode, YAMLError } from 'yaml';
+import type { ParsedSpecFile, Position, Range, SpecDiagnostic, SpecFileKind } from './model';
+
+/** Resource limits; exported so tests and callers can see (not change) what they are. */
+export const PARSE_LIMITS = {
+  /** Parsing past this blocks for seconds (YAML parses at roughly 1 MB/s); about 12,000 hosts. */
+  maxBytes: 5 * 1024 * 1024,
+  /** Real specs nest fewer than 10 levels; the parser and every walker recurse per level. */
+  maxDepth: 64,
+  /** As in the yaml package: limits how much aliases may expand the data. */
+  maxAliasCount: 100,
+  /** Control characters reported one by one before the rest are summarised. */
+  maxControlCharacterDiagnostics: 20,
+} as const;
+
+/** Files below this are always parsed whole; chunking only pays off on big cluster files. */
+const CHUNKING_MIN_CHARS = 16 * 1024;
+
+export function inferSpecFileKind(uri: string): SpecFileKind {
+  return /(^|[\\/])hosts[\\/][^\\/]+\.ya?ml$/i.test(uri) ? 'host' : 'cluster';
+}
+
+type Span = [number, number];
+
+/** One independently parsed piece of text; `base` is where it starts in the file. */
+interface Chunk {
+  text: string;
+  doc: Document.Parsed;
+  /** The chunk's plain data (a one-key object for sections, a one-item array for host items). */
+  data: unknown;
+  errors: YAMLError[];
+  warnings: YAMLError[];
+}
+interface PlacedChunk { chunk: Chunk; base: number }
+
+/** The previous parse's chunks per uri, keyed by chunk text. Only the latest version of each uri is kept. */
+const chunkCache = new Map<string, Map<string, Chunk>>();
+
+/** Forgets the cached chunks of a file (call when its document is closed). */
+export function forgetParsedFile(uri: string): void {
+  chunkCache.delete(uri);
+}
+
+export function parseSpecFile(uri: string, text: string, version: number, kind: SpecFileKind = inferSpecFileKind(uri)): ParsedSpecFile {
+  const lines = new LineIndex(text);
+  const diagnostics: SpecDiagnostic[] = [];
+  const diag = (span: Span, code: string, message: string, severity: SpecDiagnostic['severity'] = 'error') =>
+    diagnostics.push({ uri, range: lines.range(span[0], span[1]), severity, code, message });
+
+  const result = (data: unknown, root: Root | undefined): ParsedSpecFile => ({
+    uri, version, kind, text, syntaxDiagnostics: diagnostics, data,
+    locate: (path) => (root ? root.locate(path) : undefined),
+    pathAt: (offset) => (root ? root.pathAt(offset) : undefined),
+    offsetAt: (p) => lines.offsetAt(p),
+    positionAt: (o) => lines.positionAt(o),
+  });
+
+  try {
+    const bytes = text.length * 3 < PARSE_LIMITS.maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
+    if (bytes > PARSE_LIMITS.maxBytes) {
+      diag([0, 0], 'yaml.too-large', `File is ${(bytes / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed. Split hosts into hosts/<name>.yaml files.`);
+      return result(undefined, undefined);
+    }
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0) {
+      diag([nul, nul + 1], 'yaml.binary', 'File contains NUL bytes: it looks binary, not YAML text; it was not parsed.');
+      return result(undefined, undefined);
+    }
+    reportControlCharacters(text, diag);
+
+    const previous = chunkCache.get(uri);
+    const next = new Map<string, Chunk>();
+    let root: Root | undefined;
+    let data: unknown;
+    const chunked = kind === 'cluster' && text.length >= CHUNKING_MIN_CHARS ? tryChunkedParse(text, lines, previous, next) : undefined;
+    if (chunked) {
+      root = chunked.root;
+      data = chunked.data;
+      for (const d of chunked.duplicateKeys) diag(d, 'yaml.duplicate-key', `Map keys must be unique; '${text.slice(d[0], d[1])}' appears more than once.`);
+      for (const { chunk, base } of chunked.chunks) for (const w of chunk.warnings) diag([w.pos[0] + base, w.pos[1] + base], 'yaml.warning', w.message, 'warning');
+      chunkCache.set(uri, next);
+    } else {
+      chunkCache.delete(uri);
+      const parsed = parseChunk(text, diag);
+      if (!parsed) return result(undefined, undefined);
+      for (const e of parsed.errors) diag(e.pos, yamlErrorCode(e), e.message);
+      for (const w of parsed.warnings) diag(w.pos, 'yaml.warning', w.message, 'warning');
+      root = new DocumentRoot(parsed.doc, text.length, lines);
+      data = parsed.data;
+    }
+    if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) {
+      diagnostics.push({
+        uri, range: root.locate([])!.value, severity: 'error', code: 'yaml.not-a-map',
+        message: `A ${kind} file must be a map of keys (like \`${kind === 'host' ? 'name: gpu-1' : 'cluster:'}\`), not ${Array.isArray(data) ? 'a list' : 'a single value'}.`,
+      });
+    }
+    return result(data, root);
+  } catch (err) {
+    // Defence in depth: the guards above should make this unreachable, but a parser bug must not take the server down.
+    diag([0, 0], 'yaml.internal', `The file could not be parsed: ${(err as Error).message}`);
+    return result(undefined, undefined);
+  }
+}
+
+function reportControlCharacters(text: string, diag: (span: Span, code: string, message: string) => void): void {
+  const control = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFD]/g;
+  let count = 0;
+  let m: RegExpExecArray | null;
+  while ((m = control.exec(text))) {
+    count++;
+    if (count <= PARSE_LIMITS.maxControlCharacterDiagnostics) {
+      const ch = m[0] === '\uFFFD' ? 'an undecodable byte (U+FFFD)' : `control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      diag([m.index, m.index + 1], 'yaml.control-character', `Unexpected ${ch}; YAML text may not contain it (is this file binary or in another encoding?).`);
+    }
+  }
+  if (count > PARSE_LIMITS.maxControlCharacterDiagnostics) {
+    diag([0, 0], 'yaml.control-character', `${count} control characters in total; only the first ${PARSE_LIMITS.maxControlCharacterDiagnostics} are marked.`);
+  }
+}
+
+function yamlErrorCode(e: YAMLError): string {
+  return e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax';
+}
+
+/**
+ * Parses YAML text with the depth and alias guards. Returns undefined (after reporting) when the text is
+ * refused; otherwise the first document, its data and its errors (positions relative to `text`).
+ */
+function parseChunk(text: string, diag?: (span: Span, code: string, message: string) => void): Chunk | undefined {
+  const tokens = Array.from(new Parser().parse(text));
+  const tooDeep = findTooDeep(tokens);
+  if (tooDeep !== undefined) {
+    diag?.([tooDeep, tooDeep + 1], 'yaml.too-deep', `Nesting is deeper than ${PARSE_LIMITS.maxDepth} levels here; the file was not parsed (a spec needs fewer than 10).`);
+    return undefined;
+  }
+  const docs = Array.from(new Composer({ prettyErrors: false, merge: true, uniqueKeys: true }).compose(tokens, true)) as Document.Parsed[];
+  const doc = docs[0];
+  const errors = [...doc.errors];
+  const warnings = [...doc.warnings];
+  for (const extra of docs.slice(1)) {
+    const at = extra.range[0];
+    errors.push({ pos: [at, Math.max(at + 1, extra.range[1])], code: 'MULTIPLE_DOCS', message: 'Only one YAML document per file is read; this second document is ignored.', name: 'YAMLParseError' } as YAMLError);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: PARSE_LIMITS.maxAliasCount });
+  } catch (err) {
+    if (!diag) return undefined;
+    const alias = firstAliasOffset(doc);
+    diag([alias, alias + 1], 'yaml.alias-limit', `Aliases expand too much (limit ${PARSE_LIMITS.maxAliasCount}): this looks like an alias bomb; the file was not read. (${(err as Error).message})`);
+    return undefined;
+  }
+  return { text, doc, data, errors, warnings };
+}
+
+/** Offset of the first collection nested deeper than the limit, walking the CST without recursion. */
+function findTooDeep(tokens: CST.Token[]): number | undefined {
+  const stack: { token: CST.Token | null | undefined; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length) {
+    const { token, depth } = stack.pop()!;
+    if (!token) continue;
+    switch (token.type) {
+      case 'document':
+        stack.push({ token: token.value, depth });
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        if (depth + 1 > PARSE_LIMITS.maxDepth) return token.offset;
+        for (const item of token.items) {
+          if ('key' in item && item.key) stack.push({ token: item.key, depth: depth + 1 });
+          if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
+function firstAliasOffset(doc: Document.Parsed): number {
+  let found = doc.range[0];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const n = stack.pop();
+    if (isAlias(n)) { found = n.range?.[0] ?? found; break; }
+    if (isMap(n) || isSeq(n)) for (const item of n.items as unknown[]) stack.push(item);
+    else if (isPair(n)) { stack.push(n.value); stack.push(n.key); }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Chunked parsing of large cluster files.
+
+interface ChunkedParse { root: Root; data: Record<string, unknown>; chunks: PlacedChunk[]; duplicateKeys: Span[] }
+
+const topLevelKeyLine = /^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t\r\n]|$)/;
+
+function tryChunkedParse(text: string, lines: LineIndex, previous: Map<string, Chunk> | undefined, next: Map<string, Chunk>): ChunkedParse | undefined {
+  // Anchors could be referenced from another chunk; markers and directives change document structure.
+  if (/(^|[\s[{,])&[^\s,[\]{}]/.test(text) || /^(---|\.\.\.|%)/m.test(text)) return undefined;
+
+  // Split into top-level sections at lines that start a top-level key.
+  const sections: { key: string; start: number; end: number }[] = [];
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    const nl = text.indexOf('\n', lineStart);
+    const lineEnd = nl < 0 ? text.length : nl + 1;
+    const c = text.charCodeAt(lineStart);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 35 /* # */) {
+      if (c === 45 /* - */ && (text.charCodeAt(lineStart + 1) === 32 || text.charCodeAt(lineStart + 1) === 10 || text.charCodeAt(lineStart + 1) === 13)) {
+        // a sequence item at column 0: only valid inside `hosts:` (checked below)
+        if (!sections.length) return undefined;
+      } else {
+        const m = topLevelKeyLine.exec(text.slice(lineStart, Math.min(lineEnd, lineStart + 200)));
+        if (!m) return undefined;
+        if (sections.length) sections[sections.length - 1].end = lineStart;
+        sections.push({ key: m[1], start: lineStart, end: text.length });
+      }
+    }
+    lineStart = lineEnd;
+  }
+  if (!sections.length) return undefined;
+  sections[0].start = 0; // leading comments belong to the first section
+
+  const take = (start: number, end: number, expect: (c: Chunk) => boolean): PlacedChunk | undefined => {
+    const slice = text.slice(start, end);
+    let chunk = previous?.get(slice) ?? next.get(slice);
+    if (!chunk) {
+      chunk = parseChunk(slice);
+      if (!chunk || chunk.errors.length || !expect(chunk)) return undefined;
+    }
+    next.set(slice, chunk);
+    return { chunk, base: start };
+  };
+
+  const data: Record<string, unknown> = {};
+  const placedSections = new Map<string, PlacedChunk>();
+  const chunks: PlacedChunk[] = [];
+  const duplicateKeys: Span[] = [];
+  let hostItems: PlacedChunk[] | undefined;
+  let hostsHeader: PlacedChunk | undefined;
+  for (const s of sections) {
+    if (s.key === 'hosts' && !placedSections.has('hosts')) {
+      const split = splitHostItems(text, s.start, s.end);
+      if (split) {
+        const header = take(s.start, split.itemsStart, (c) => isOneKeyMap(c, 'hosts'));
+        if (!header) return undefined;
+        const items: PlacedChunk[] = [];
+        for (const [a, b] of split.items) {
+          const item = take(a, b, (c) => isSeq(c.doc.contents) && c.doc.contents.items.length === 1);
+          if (!item) return undefined;
+          items.push(item);
+        }
+        hostsHeader = header;
+        hostItems = items;
+        placedSections.set('hosts', header);
+        chunks.push(header, ...items);
+        data.hosts = items.map((i) => (i.chunk.data as unknown[])[0]);
+        continue;
+      }
+    }
+    const placed = take(s.start, s.end, (c) => isOneKeyMap(c, s.key));
+    if (!placed) return undefined;
+    if (placedSections.has(s.key)) {
+      duplicateKeys.push([s.start, s.start + s.key.length]);
+      continue;
+    }
+    placedSections.set(s.key, placed);
+    chunks.push(placed);
+    data[s.key] = (placed.chunk.data as Record<string, unknown>)[s.key];
+  }
+  return { root: new ChunkedRoot(text.length, lines, placedSections, hostsHeader, hostItems), data, chunks, duplicateKeys };
+}
+
+function isOneKeyMap(c: Chunk, key: string): boolean {
+  const m = c.doc.contents;
+  return isMap(m) && m.items.length === 1 && isScalar(m.items[0].key) && m.items[0].key.value === key;
+}
+
+/** Splits the block sequence of a `hosts:` section into its items; undefined when it is not a plain block sequence. */
+function splitHostItems(text: string, start: number, end: number): { itemsStart: number; items: Span[] } | undefined {
+  const headerEnd = text.indexOf('\n', start);
+  if (headerEnd < 0 || headerEnd >= end) return undefined;
+  if (!/^hosts[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(start, headerEnd))) return undefined;
+  let itemIndent = -1;
+  const items: Span[] = [];
+  let lineStart = headerEnd + 1;
+  let itemsStart = -1;
+  while (lineStart < end) {
+    const nl = text.indexOf('\n', lineStart);
+    const lineEnd = nl < 0 || nl >= end ? end : nl + 1;
+    let indent = 0;
+    while (text.charCodeAt(lineStart + indent) === 32) indent++;
+    const c = text.charCodeAt(lineStart + indent);
+    const blank = c === 10 || c === 13 || c === 35 /* # */ || lineStart + indent >= lineEnd;
+    if (!blank) {
+      if (text.charCodeAt(lineStart + indent) === 9) return undefined; // tabs in indentation: let the parser judge
+      const isItem = c === 45 /* - */ && [32, 10, 13].includes(text.charCodeAt(lineStart + indent + 1));
+      if (itemIndent < 0) {
+        if (!isItem) return undefined;
+        itemIndent = indent;
+        itemsStart = lineStart;
+      }
+      if (indent === itemIndent && isItem) {
+        if (items.length) items[items.length - 1][1] = lineStart;
+        items.push([lineStart, end]);
+      } else if (indent <= itemIndent) {
+        return undefined;
+      }
+    }
+    lineStart = lineEnd;
+  }
+  if (!items.length) return undefined;
+  return { itemsStart, items };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Position maps over the parsed nodes.
+
+interface Root {
+  locate(path: readonly (string | number)[]): { key?: Range; value: Range } | undefined;
+  pathAt(offset: number): { path: (string | number)[]; onKey: boolean } | undefined;
+}
+
+type SpanLocation = { key?: Span; value: Span };
+
+function nodeSpan(node: YamlNode | null | undefined, base: number, fallback: number): Span {
+  const r = node?.range;
+  return r ? [r[0] + base, r[1] + base] : [fallback, fallback];
+}
+
+/** Walks `path` down from `node`; ranges are shifted by `base`. */
+function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: readonly (string | number)[], from: number): SpanLocation | undefined {
+  let current = node;
+  let location: SpanLocation | undefined;
+  for (let i = from; i < path.length; i++) {
+    if (isAlias(current)) current = current.resolve(doc);
+    const seg = path[i];
+    if (isMap(current)) {
+      const pair = current.items.find((p) => isScalar(p.key) ? String(p.key.value) === String(seg) : false);
+      if (!pair) return undefined;
+      const keySpan = nodeSpan(pair.key as YamlNode, base, 0);
+      const valueNode = pair.value as YamlNode | null;
+      location = { key: keySpan, value: valueNode?.range ? nodeSpan(valueNode, base, keySpan[1]) : [keySpan[1], keySpan[1]] };
+      current = valueNode;
+    } else if (isSeq(current) && typeof seg === 'number') {
+      const item = current.items[seg] as YamlNode | undefined;
+      if (!item) return undefined;
+      location = { value: nodeSpan(item, base, 0) };
+      current = item;
+    } else {
+      return undefined;
+    }
+  }
+  return location;
+}
+
+function pathFrom(node: unknown, base: number, offset: number, prefix: (string | number)[]): { path: (string | number)[]; onKey: boolean } {
+  const path = prefix;
+  let current = node;
+  for (;;) {
+    if (isMap(current)) {
+      let next: unknown;
+      for (const pair of current.items) {
+        const k = pair.key as YamlNode | null;
+        const v = pair.value as YamlNode | null;
+        if (k?.range && offset >= k.range[0] + base && offset <= k.range[1] + base) {
+          path.push(isScalar(k) ? String(k.value) : '');
+          return { path, onKey: true };
+        }
+        if (v?.range && offset >= v.range[0] + base && offset <= v.range[1] + base) {
+          path.push(isScalar(k) ? String(k.value) : '');
+          next = v;
+          break;
+        }
+      }
+      if (next === undefined) return { path, onKey: false };
+      current = next;
+    } else if (isSeq(current)) {
+      const idx = current.items.findIndex((it) => {
+        const r = (it as YamlNode | null)?.range;
+        return r && offset >= r[0] + base && offset <= r[1] + base;
+      });
+      if (idx < 0) return { path, onKey: false };
+      path.push(idx);
+      current = current.items[idx];
+    } else {
+      return { path, onKey: false };
+    }
+  }
+}
+
+class DocumentRoot implements Root {
+  constructor(private readonly doc: Document.Parsed, private readonly length: number, private readonly lines: LineIndex) {}
+  locate(path: readonly (string | number)[]) {
+    const loc = path.length === 0 ? { value: nodeSpan(this.doc.contents as YamlNode, 0, 0) } : locateFrom(this.doc.contents, this.doc, 0, path, 0);
+    return loc && toRanges(loc, this.lines);
+  }
+  pathAt(offset: number) {
+    if (offset < 0 || offset > this.length) return undefined;
+    return pathFrom(this.doc.contents, 0, offset, []);
+  }
+}
+
+class ChunkedRoot implements Root {
+  private readonly ordered: { key: string; placed: PlacedChunk }[];
+  constructor(
+    private readonly length: number,
+    private readonly lines: LineIndex,
+    private readonly sections: Map<string, PlacedChunk>,
+    private readonly hostsHeader: PlacedChunk | undefined,
+    private readonly hostItems: PlacedChunk[] | undefined,
+  ) {
+    this.ordered = [...sections].map(([key, placed]) => ({ key, placed })).sort((a, b) => a.placed.base - b.placed.base);
+  }
+  locate(path: readonly (string | number)[]) {
+    const loc = this.locateSpan(path);
+    return loc && toRanges(loc, this.lines);
+  }
+  private locateSpan(path: readonly (string | number)[]): SpanLocation | undefined {
+    if (path.length === 0) return { value: [0, this.length] };
+    const key = String(path[0]);
+    if (key === 'hosts' && this.hostItems && this.hostsHeader) {
+      const header = this.hostsHeader;
+      const keySpan = nodeSpan((header.chunk.doc.contents as any).items[0].key, header.base, 0);
+      const first = this.hostItems[0];
+      const last = this.hostItems[this.hostItems.length - 1];
+      const firstSeq = first.chunk.doc.contents as YamlNode;
+      const lastSeq = last.chunk.doc.contents as YamlNode;
+      if (path.length === 1) return { key: keySpan, value: [firstSeq.range![0] + first.base, lastSeq.range![1] + last.base] };
+      const item = typeof path[1] === 'number' ? this.hostItems[path[1]] : undefined;
+      if (!item) return undefined;
+      return locateFrom(item.chunk.doc.contents, item.chunk.doc, item.base, [0, ...path.slice(2)], 0);
+    }
+    const placed = this.sections.get(key);
+    if (!placed) return undefined;
+    return locateFrom(placed.chunk.doc.contents, placed.chunk.doc, placed.base, path, 0);
+  }
+  pathAt(offset: number) {
+    if (offset < 0 || offset > this.length) return undefined;
+    if (this.hostItems?.length) {
+      const items = this.hostItems;
+      const firstBase = items[0].base;
+      const end = items[items.length - 1].base + items[items.length - 1].chunk.text.length;
+      if (offset >= firstBase && offset < end) {
+        let lo = 0, hi = items.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (items[mid].base <= offset) lo = mid; else hi = mid - 1;
+        }
+        const found = pathFrom(items[lo].chunk.doc.contents, items[lo].base, offset, []);
+        if (found.path.length === 0) return { path: ['hosts'], onKey: false };
+        return { path: ['hosts', lo, ...found.path.slice(1)], onKey: found.onKey };
+      }
+    }
+    let section: PlacedChunk | undefined;
+    for (const s of this.ordered) if (s.placed.base <= offset) section = s.placed;
+    if (!section) return { path: [], onKey: false };
+    return pathFrom(section.chunk.doc.contents, section.base, offset, []);
+  }
+}
+
+function toRanges(loc: SpanLocation, lines: LineIndex): { key?: Range; value: Range } {
+  return { key: loc.key && lines.range(loc.key[0], loc.key[1]), value: lines.range(loc.value[0], loc.value[1]) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** Offsets ↔ 0-based LSP positions (UTF-16 columns, as JavaScript strings count). */
+export class LineIndex {
+  readonly counter = new LineCounter();
+  constructor(private readonly text: string) {
+    this.counter.addNewLine(0);
+    let i = text.indexOf('\n');
+    while (i >= 0) {
+      this.counter.addNewLine(i + 1);
+      i = text.indexOf('\n', i + 1);
+    }
+  }
+  positionAt(offset: number): Position {
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    const { line, col } = this.counter.linePos(o);
+    return { line: line - 1, character: col - 1 };
+  }
+  offsetAt(p: Position): number {
+    const starts = this.counter.lineStarts;
+    if (p.line < 0) return 0;
+    if (p.line >= starts.length) return this.text.length;
+    const lineEnd = p.line + 1 < starts.length ? starts[p.line + 1] : this.text.length;
+    return Math.max(starts[p.line], Math.min(starts[p.line] + p.character, lineEnd));
+  }
+  range(start: number, end: number): Range {
+    return { start: this.positionAt(start), end: this.positionAt(end) };
+  }
+}
