@@ -1,0 +1,65 @@
+// Commands to a host: ask its agent over NATS request/reply when one answers, otherwise run the SSH fallback
+// the caller supplies (core/src/ops). "No agent" (not connected, no responders) always falls back; a timeout
+// falls back only for commands that are safe to run twice, since the agent may still be working on it.
+
+import { RequestError, type NatsConnection } from '@nats-io/transport-node';
+import { ServiceErrorCodeHeader, ServiceErrorHeader } from '@nats-io/services';
+import { Subjects, type AgentCommand } from './subjects';
+
+/** Commands that can be repeated without harm if an agent's reply was merely slow. */
+const IDEMPOTENT: ReadonlySet<AgentCommand> = new Set(['probe', 'checkpoint.list', 'exo.stop']);
+
+export class AgentCommandError extends Error {
+  constructor(readonly host: string, readonly command: AgentCommand, readonly code: number, message: string) {
+    super(`${host}: ${command} failed on the agent: ${message}`);
+    this.name = 'AgentCommandError';
+  }
+}
+
+export interface CommandOutcome<T> {
+  via: 'nats' | 'ssh';
+  result: T;
+  /** Why the SSH fallback was used. */
+  fallbackReason?: string;
+}
+
+export class AgentCommandClient {
+  private readonly subjects: Subjects;
+  constructor(
+    private readonly connection: () => NatsConnection | undefined,
+    domain: string,
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.subjects = new Subjects(domain);
+  }
+
+  /** Sends `command` to `host`'s agent; on "no agent" runs `fallback` (usually the SSH implementation). */
+  async run<T>(host: string, command: AgentCommand, payload: unknown, fallback: (reason: string) => Promise<T>, timeoutMs = this.timeoutMs): Promise<CommandOutcome<T>> {
+    const subject = this.subjects.command(host, command);
+    const nc = this.connection();
+    if (!nc || nc.isClosed()) {
+      const reason = 'not connected to NATS';
+      return { via: 'ssh', result: await fallback(reason), fallbackReason: reason };
+    }
+    let reply;
+    try {
+      reply = await nc.request(subject, JSON.stringify(payload ?? {}), { timeout: timeoutMs });
+    } catch (err) {
+      const reason = noAgentReason(err, command, timeoutMs);
+      if (!reason) throw err;
+      return { via: 'ssh', result: await fallback(reason), fallbackReason: reason };
+    }
+    const error = reply.headers?.get(ServiceErrorHeader);
+    if (error) throw new AgentCommandError(host, command, Number(reply.headers?.get(ServiceErrorCodeHeader) ?? 500), error);
+    return { via: 'nats', result: (reply.data.length ? reply.json() : undefined) as T };
+  }
+}
+
+function noAgentReason(err: unknown, command: AgentCommand, timeoutMs: number): string | undefined {
+  if (err instanceof RequestError && err.isNoResponders()) return 'no agent answers on NATS';
+  const text = err instanceof Error ? `${err.name} ${err.message}` : String(err);
+  if (/no responders/i.test(text)) return 'no agent answers on NATS';
+  if (/closed|draining|disconnect/i.test(text)) return 'the NATS connection dropped';
+  if (/timeout/i.test(text) && IDEMPOTENT.has(command)) return `the agent did not answer within ${timeoutMs} ms`;
+  return undefined;
+}

@@ -1,0 +1,107 @@
+// The NATS subject hierarchy of a cluster, in one place. Every token that comes from the spec (domain, host
+// names) or from a caller (aggregate, action) is validated, so a value such as `gpu-01.>` or `*` can never
+// widen a subscription or a permission.
+//
+//   {domain}.events.{aggregate}.{action}        durable cluster events (JetStream stream {DOMAIN}_EVENTS)
+//   {domain}.telemetry.{host}                   live agent samples (core NATS, never stored)
+//   {domain}.commands.{host}.{command}          request/reply to a host's agent (command may hold dots)
+//
+// `{aggregate}` is the id of the aggregate the event is about: a host name for host events, or `cluster`
+// for cluster-wide ones (flake generation, multi-host exo launches).
+
+export const CLUSTER_AGGREGATE = 'cluster';
+
+export const AGENT_COMMANDS = [
+  'probe', 'exo.start', 'exo.stop', 'checkpoint.create', 'checkpoint.restore', 'checkpoint.list',
+] as const;
+export type AgentCommand = typeof AGENT_COMMANDS[number];
+
+export class SubjectTokenError extends Error {
+  constructor(readonly what: string, readonly value: string, reason: string) {
+    super(`invalid ${what} ${JSON.stringify(value)} for a NATS subject: ${reason}`);
+    this.name = 'SubjectTokenError';
+  }
+}
+
+// NATS tokens may not hold whitespace, `.`, `*` or `>`; we also keep them printable ASCII so they survive
+// permissions files and JetStream API names.
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** Returns `value` if it is a single safe subject token, throws a SubjectTokenError otherwise. */
+export function token(what: string, value: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new SubjectTokenError(what, String(value), 'it is empty');
+  if (value.length > 64) throw new SubjectTokenError(what, value, 'it is longer than 64 characters');
+  if (value.includes('*') || value.includes('>')) throw new SubjectTokenError(what, value, 'wildcards `*` and `>` are not allowed');
+  if (value.includes('.')) throw new SubjectTokenError(what, value, 'a dot would split it into several tokens');
+  if (!TOKEN.test(value)) throw new SubjectTokenError(what, value, 'only letters, digits, `-` and `_` are allowed');
+  return value;
+}
+
+/** A dotted domain (`lab`, `lab.example`) becomes one token: `lab_example`. */
+export function domainToken(domain: string): string {
+  if (typeof domain !== 'string' || domain.trim() === '') throw new SubjectTokenError('domain', String(domain), 'it is empty');
+  return token('domain', domain.trim().toLowerCase().replace(/\./g, '_'));
+}
+
+/** JetStream names (streams, buckets) are upper-cased domain tokens: `LAB_EVENTS`. */
+export function streamName(domain: string): string {
+  return `${domainToken(domain).toUpperCase()}_EVENTS`;
+}
+
+export function bucketName(domain: string, kind: 'facter' | 'checkpoints'): string {
+  return `${domainToken(domain)}_${kind}`;
+}
+
+export class Subjects {
+  readonly prefix: string;
+  constructor(domain: string) {
+    this.prefix = domainToken(domain);
+  }
+
+  event(aggregate: string, action: string): string {
+    return `${this.prefix}.events.${token('aggregate', aggregate)}.${token('action', action)}`;
+  }
+  /** Everything the event stream stores. */
+  allEvents(): string {
+    return `${this.prefix}.events.>`;
+  }
+  /** A filter on the event stream; undefined parts match any token. */
+  eventFilter(aggregate?: string, action?: string): string {
+    const a = aggregate ? token('aggregate', aggregate) : '*';
+    const b = action ? token('action', action) : '*';
+    return `${this.prefix}.events.${a}.${b}`;
+  }
+  /** Events a host (or its agent) may publish: the host's own aggregate. */
+  hostEvents(host: string): string {
+    return `${this.prefix}.events.${token('host', host)}.>`;
+  }
+  telemetry(host: string): string {
+    return `${this.prefix}.telemetry.${token('host', host)}`;
+  }
+  allTelemetry(): string {
+    return `${this.prefix}.telemetry.*`;
+  }
+  command(host: string, command: AgentCommand): string {
+    if (!AGENT_COMMANDS.includes(command)) throw new SubjectTokenError('command', command, `expected one of ${AGENT_COMMANDS.join(', ')}`);
+    return `${this.prefix}.commands.${token('host', host)}.${command}`;
+  }
+  hostCommands(host: string): string {
+    return `${this.prefix}.commands.${token('host', host)}.>`;
+  }
+  /** Inbox prefix of a host's agent, so its permission to receive replies covers only its own inboxes. */
+  agentInboxPrefix(host: string): string {
+    return `_INBOX_${this.prefix}_${token('host', host)}`;
+  }
+
+  /** Splits an event subject back into its aggregate and action; undefined for other subjects. */
+  parseEvent(subject: string): { aggregate: string; action: string } | undefined {
+    const parts = subject.split('.');
+    if (parts.length !== 4 || parts[0] !== this.prefix || parts[1] !== 'events') return undefined;
+    return { aggregate: parts[2], action: parts[3] };
+  }
+  /** The host of a telemetry subject, or undefined. */
+  parseTelemetry(subject: string): string | undefined {
+    const parts = subject.split('.');
+    return parts.length === 3 && parts[0] === this.prefix && parts[1] === 'telemetry' ? parts[2] : undefined;
+  }
+}

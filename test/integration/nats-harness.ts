@@ -1,0 +1,85 @@
+// Starts a real nats-server (Debian's, JetStream on) on a free loopback port with its store in a temp dir,
+// and can restart it on the same port and store to test what survives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tcpConnect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export class NatsServer {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'nats-test-'));
+  port = 0;
+  private proc: ChildProcess | undefined;
+  log = '';
+
+  /** `config` is the body of a nats-server config file (auth, accounts); JetStream and the port are added. */
+  constructor(private readonly config = '') {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (!this.port) this.port = await freePort();
+    const conf = path.join(this.dir, 'server.conf');
+    writeFileSync(conf, [
+      `listen: "127.0.0.1:${this.port}"`,
+      `jetstream { store_dir: ${JSON.stringify(path.join(this.dir, 'js'))} }`,
+      this.config,
+    ].join('\n'));
+    this.proc = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout?.on('data', (d) => { this.log += d; });
+    this.proc.stderr?.on('data', (d) => { this.log += d; });
+    const exited = new Promise<never>((_, reject) => this.proc?.once('exit', (code) => reject(new Error(`nats-server exited (${code}):\n${this.log}`))));
+    await Promise.race([waitForPort(this.port, 10_000), exited]);
+  }
+
+  /** Graceful stop (SIGTERM: the server flushes its store, as on a systemd restart). */
+  async stop(): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+      p.once('exit', () => { clearTimeout(timer); resolve(); });
+      p.kill('SIGTERM');
+    });
+  }
+
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs) await new Promise((r) => setTimeout(r, downMs));
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
