@@ -37,9 +37,11 @@ export interface ExoShardAssignments {
   nodeToRunner?: Record<string, string>;
   shards?: [string, string, unknown][];
 }
+export interface ExoShardMetadata { modelCard?: { modelId?: string }; modelMeta?: { modelId?: string } }
 export interface ExoDownload {
   nodeId?: string;
-  shardMetadata?: { modelCard?: { modelId?: string }; modelMeta?: { modelId?: string } };
+  /** Tagged too (`{ "PipelineShardMetadata": { modelCard } }`); older exo used `modelMeta`. */
+  shardMetadata?: Record<string, ExoShardMetadata> | ExoShardMetadata;
   downloadProgress?: { downloadedBytes?: ExoMemory; totalBytes?: ExoMemory };
   errorMessage?: string;
 }
@@ -101,6 +103,12 @@ function untag<T>(tagged: Record<string, T>): T | undefined {
   return Object.values(tagged)[0];
 }
 
+function shardModelId(meta: ExoDownload['shardMetadata']): string | undefined {
+  if (!meta) return undefined;
+  const inner = ('modelCard' in meta || 'modelMeta' in meta ? meta : untag(meta as Record<string, ExoShardMetadata>)) as ExoShardMetadata | undefined;
+  return inner?.modelCard?.modelId ?? inner?.modelMeta?.modelId;
+}
+
 function instanceNodes(a: ExoShardAssignments | undefined): string[] {
   if (!a) return [];
   if (a.nodeToRunner) return Object.keys(a.nodeToRunner);
@@ -127,7 +135,7 @@ export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
     for (const tagged of list) {
       const [kind, d] = Object.entries(tagged)[0] ?? [];
       if (kind !== 'DownloadOngoing' || !d) continue;
-      const model = d.shardMetadata?.modelCard?.modelId ?? d.shardMetadata?.modelMeta?.modelId ?? 'model';
+      const model = shardModelId(d.shardMetadata) ?? 'model';
       const total = d.downloadProgress?.totalBytes?.inBytes ?? 0;
       const done = d.downloadProgress?.downloadedBytes?.inBytes ?? 0;
       downloadsPerHost.set(host, [...downloadsPerHost.get(host) ?? [], total > 0 ? `${model} ${Math.round((100 * done) / total)}%` : model]);
