@@ -2,6 +2,7 @@
 // `nix eval`, and the cache key that says when a cached result is still valid.
 
 import { createHash } from 'node:crypto';
+import { nixAttrName, nixString } from '../flake/nix';
 
 /**
  * `nix eval` arguments printing every option of `nixosConfigurations.<host>` as JSON
@@ -11,7 +12,7 @@ export function flakeOptionsEvalArgs(flakeDir: string, host: string): string[] {
   const expr = [
     'let',
     `  flake = builtins.getFlake (toString ${nixString(flakeDir)});`,
-    `  system = flake.nixosConfigurations.${nixAttr(host)};`,
+    `  system = flake.nixosConfigurations.${nixAttrName(host)};`,
     '  lib = system.pkgs.lib;',
     '  text = v: if builtins.isAttrs v && v ? text then v.text else if v == null then null else builtins.toJSON v;',
     '  safe = v: let r = builtins.tryEval (text v); in if r.success then r.value else null;',
@@ -30,12 +31,4 @@ export function flakeOptionsEvalArgs(flakeDir: string, host: string): string[] {
 /** Cache key: the flake's lock (which pins nixpkgs) and the host; the same lock gives the same options. */
 export function flakeOptionsCacheKey(flakeLockText: string | undefined, flakeDir: string, host: string): string {
   return createHash('sha256').update(flakeLockText ?? `unlocked:${flakeDir}`).update('\0').update(host).digest('hex').slice(0, 32);
-}
-
-function nixString(s: string): string {
-  return `"${s.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
-}
-
-function nixAttr(name: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : nixString(name);
 }
