@@ -1,7 +1,7 @@
 // Starts a real nats-server (Debian's, JetStream on) on a free loopback port with its store in a temp dir,
 // and can restart it on the same port and store to test what survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,5 +81,22 @@ export class NatsServer {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The repository root, from the source tree (tsx) or from out/ (compiled). */
+export function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'out') dir = path.dirname(dir);
+  return dir;
+}
+
+export const natsFixtures = () => path.join(repoRoot(), 'test/fixtures/nats');
+
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -9,6 +9,9 @@ import { Subjects, type AgentCommand } from './subjects';
 /** Commands that can be repeated without harm if an agent's reply was merely slow. */
 const IDEMPOTENT: ReadonlySet<AgentCommand> = new Set(['probe', 'checkpoint.list', 'exo.stop']);
 
+/** Error code an agent answers with for a command it cannot run on its host; the caller then uses SSH. */
+export const NOT_HANDLED_BY_AGENT = 501;
+
 export class AgentCommandError extends Error {
   constructor(readonly host: string, readonly command: AgentCommand, readonly code: number, message: string) {
     super(`${host}: ${command} failed on the agent: ${message}`);
@@ -50,7 +53,15 @@ export class AgentCommandClient {
       return { via: 'ssh', result: await fallback(reason), fallbackReason: reason };
     }
     const error = reply.headers?.get(ServiceErrorHeader);
-    if (error) throw new AgentCommandError(host, command, Number(reply.headers?.get(ServiceErrorCodeHeader) ?? 500), error);
+    if (error) {
+      const code = Number(reply.headers?.get(ServiceErrorCodeHeader) || 500);
+      // 501: the agent does not handle this command on its host (e.g. checkpoints not configured): use SSH.
+      if (code === NOT_HANDLED_BY_AGENT) {
+        const reason = `the agent does not handle ${command}: ${error}`;
+        return { via: 'ssh', result: await fallback(reason), fallbackReason: reason };
+      }
+      throw new AgentCommandError(host, command, code, error);
+    }
     return { via: 'nats', result: (reply.data.length ? reply.json() : undefined) as T };
   }
 }

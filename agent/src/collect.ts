@@ -1,0 +1,108 @@
+// What the agent measures on its host: GPUs (nvidia-smi CSV / rocm-smi JSON, parsed by core/src/ops), memory
+// (/proc/meminfo), load, and whether exo's API answers. Each tool runs without a shell and with a timeout; a
+// missing tool means "no such GPU here", any other failure is reported in the sample, never thrown.
+
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { NVIDIA_GPU_FIELDS, parseNvidiaGpus, parseRocmSmi, type ProbedGpu } from '../../core/src/ops/nvidiaSmi';
+import type { ExoSample, GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
+
+export type GpuTool = 'auto' | 'nvidia' | 'amd' | 'none';
+
+export interface CollectOptions {
+  gpuTool: GpuTool;
+  /** exo's API, e.g. http://127.0.0.1:52415; empty to skip. */
+  exoUrl?: string;
+  toolTimeoutMs?: number;
+  meminfoPath?: string;
+}
+
+class ToolMissingError extends Error {}
+
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new ToolMissingError(`${file} not found`));
+      const detail = (stderr || stdout || err.message).trim().split('\n')[0];
+      reject(new Error(err.killed ? `${file} timed out after ${timeoutMs} ms` : `${file} failed: ${detail}`));
+    });
+  });
+}
+
+const nvidia = async (timeoutMs: number): Promise<ProbedGpu[]> =>
+  parseNvidiaGpus(await run('nvidia-smi', [`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], timeoutMs)).gpus;
+const amd = async (timeoutMs: number): Promise<ProbedGpu[]> =>
+  parseRocmSmi(await run('rocm-smi', ['--showproductname', '--showmeminfo', 'vram', '--showuse', '--showtemp', '--json'], timeoutMs));
+
+export async function collectGpus(tool: GpuTool, timeoutMs = 5000): Promise<{ gpus: GpuSample[]; error?: string }> {
+  const tools = tool === 'none' ? [] : tool === 'nvidia' ? [nvidia] : tool === 'amd' ? [amd] : [nvidia, amd];
+  const gpus: GpuSample[] = [];
+  const errors: string[] = [];
+  for (const query of tools) {
+    try {
+      for (const g of await query(timeoutMs)) {
+        gpus.push({
+          index: gpus.length, vendor: g.vendor, name: g.name, uuid: g.uuid, memoryUsedMiB: g.memoryUsedMiB,
+          memoryTotalMiB: g.memoryTotalMiB, utilizationPct: g.utilizationPct, temperatureC: g.temperatureC,
+        });
+      }
+    } catch (err) {
+      // In auto mode a missing tool just means the host has no GPU of that vendor.
+      if (!(err instanceof ToolMissingError) || tool !== 'auto') errors.push((err as Error).message);
+    }
+  }
+  return { gpus, error: errors.length ? errors.join('; ') : undefined };
+}
+
+export function parseMeminfo(text: string): { totalBytes: number; availableBytes: number } | undefined {
+  const kb = (key: string) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+)\\s*kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const total = kb('MemTotal');
+  const available = kb('MemAvailable') ?? kb('MemFree');
+  return total !== undefined && available !== undefined ? { totalBytes: total, availableBytes: available } : undefined;
+}
+
+export async function collectExo(exoUrl: string | undefined, timeoutMs = 2000): Promise<ExoSample | undefined> {
+  if (!exoUrl) return undefined;
+  try {
+    const res = await fetch(new URL('/state', exoUrl), { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return { up: false, error: `exo /state answered HTTP ${res.status}` };
+    const state = await res.json() as { instances?: Record<string, unknown> };
+    return { up: true, instances: Object.keys(state.instances ?? {}).length };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return { up: false, error: cause === 'ECONNREFUSED' ? 'exo is not listening' : (err as Error).message };
+  }
+}
+
+export async function collectSample(host: string, seq: number, options: CollectOptions): Promise<TelemetrySample> {
+  const [gpu, meminfo, exo] = await Promise.all([
+    collectGpus(options.gpuTool, options.toolTimeoutMs),
+    readFile(options.meminfoPath ?? '/proc/meminfo', 'utf8').then(parseMeminfo, () => undefined),
+    collectExo(options.exoUrl, options.toolTimeoutMs),
+  ]);
+  const memory = meminfo ?? { totalBytes: os.totalmem(), availableBytes: os.freemem() };
+  return {
+    host, seq, sentAt: Date.now(), gpus: gpu.gpus, gpuError: gpu.error, memory,
+    loadAverage: os.loadavg() as [number, number, number], exo,
+  };
+}
+
+/** A GPU's identity for change detection: its UUID when the tool reports one, else vendor, slot and model. */
+export function gpuIdentity(g: GpuSample): string {
+  return g.uuid ? g.uuid : `${g.vendor}:${g.index}:${g.name ?? ''}`;
+}
+
+/** GPUs that appeared or disappeared between two samples. */
+export function diffGpus(before: readonly GpuSample[], after: readonly GpuSample[]): { added: GpuSample[]; removed: GpuSample[] } {
+  const was = new Map(before.map((g) => [gpuIdentity(g), g]));
+  const is = new Map(after.map((g) => [gpuIdentity(g), g]));
+  return {
+    added: [...is].filter(([id]) => !was.has(id)).map(([, g]) => g),
+    removed: [...was].filter(([id]) => !is.has(id)).map(([, g]) => g),
+  };
+}

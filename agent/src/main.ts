@@ -1,0 +1,118 @@
+// gpu-cluster-agent: the node agent daemon (bundled as dist/agent.js; the NixOS module services.gpu-cluster-agent
+// runs it). Flags win over environment variables:
+//   --nats-url / NATS_URL          nats://hub:4222 (comma-separated for several)
+//   --creds / NATS_CREDS           path of a .creds file (read here; never passed on a command line as content)
+//   --nkey / NATS_NKEY_FILE        path of a file holding an nkey seed
+//   --user, --password-file        user/password auth (NATS_USER, NATS_PASSWORD_FILE)
+//   --token-file / NATS_TOKEN_FILE token auth
+//   --tls-ca, --tls-cert, --tls-key
+//   --domain / GPU_CLUSTER_DOMAIN  subject prefix (the spec's cluster.domain)
+//   --host / GPU_CLUSTER_HOST      this host's name in the spec (default: hostname)
+//   --interval / GPU_CLUSTER_INTERVAL  telemetry period, e.g. 1s, 500ms, 5 (seconds)
+//   --gpu auto|nvidia|amd|none, --exo-url, --exo-unit, --checkpoint-dir, --checkpoint-helper, --state-dir
+
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { NatsConnectionManager, type NatsCredentials } from '../../core/src/nats/connection';
+import { Subjects } from '../../core/src/nats/subjects';
+import { NodeAgent, type AgentOptions } from './agent';
+import type { GpuTool } from './collect';
+
+export function parseInterval(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new Error(`invalid interval "${text}" (examples: 1s, 500ms, 2m)`);
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+  if (ms < 100) throw new Error(`interval ${text} is below 100ms`);
+  return ms;
+}
+
+const readSecret = (file: string) => readFileSync(file, 'utf8').trim();
+
+export function credentialsFrom(v: Record<string, string | undefined>): NatsCredentials {
+  if (v.creds) return { kind: 'creds', creds: readFileSync(v.creds, 'utf8') };
+  if (v.nkey) return { kind: 'nkey', seed: readSecret(v.nkey) };
+  if (v.user) {
+    if (!v.passwordFile) throw new Error('--user needs --password-file');
+    return { kind: 'userpass', user: v.user, pass: readSecret(v.passwordFile) };
+  }
+  if (v.tokenFile) return { kind: 'token', token: readSecret(v.tokenFile) };
+  return { kind: 'none' };
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      'nats-url': { type: 'string' }, creds: { type: 'string' }, nkey: { type: 'string' },
+      user: { type: 'string' }, 'password-file': { type: 'string' }, 'token-file': { type: 'string' },
+      'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+      domain: { type: 'string' }, host: { type: 'string' }, interval: { type: 'string' },
+      gpu: { type: 'string' }, 'exo-url': { type: 'string' }, 'exo-unit': { type: 'string' },
+      'checkpoint-dir': { type: 'string' }, 'checkpoint-helper': { type: 'string', multiple: true },
+      'state-dir': { type: 'string' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log('usage: gpu-cluster-agent --nats-url nats://hub:4222 --domain lab --host gpu-01 [--creds file] [--interval 1s]');
+    return;
+  }
+  const env = process.env;
+  const domain = values.domain ?? env.GPU_CLUSTER_DOMAIN;
+  if (!domain) throw new Error('--domain (or GPU_CLUSTER_DOMAIN) is required: the cluster.domain of the spec');
+  const host = values.host ?? env.GPU_CLUSTER_HOST ?? os.hostname().split('.')[0];
+  const gpu = (values.gpu ?? env.GPU_CLUSTER_GPU ?? 'auto') as GpuTool;
+  if (!['auto', 'nvidia', 'amd', 'none'].includes(gpu)) throw new Error(`--gpu must be auto, nvidia, amd or none, not ${gpu}`);
+  const credentials = credentialsFrom({
+    creds: values.creds ?? env.NATS_CREDS, nkey: values.nkey ?? env.NATS_NKEY_FILE, user: values.user ?? env.NATS_USER,
+    passwordFile: values['password-file'] ?? env.NATS_PASSWORD_FILE, tokenFile: values['token-file'] ?? env.NATS_TOKEN_FILE,
+  });
+  const log: AgentOptions['log'] = (level, message) => {
+    // systemd's journal reads the <N> prefix as the priority.
+    const prio = level === 'error' ? 3 : level === 'warn' ? 4 : 6;
+    process.stderr.write(`<${prio}>${message}\n`);
+  };
+  const options: AgentOptions = {
+    domain, host,
+    intervalMs: parseInterval(values.interval ?? env.GPU_CLUSTER_INTERVAL ?? '1s'),
+    collect: { gpuTool: gpu, exoUrl: values['exo-url'] ?? env.GPU_CLUSTER_EXO_URL ?? 'http://127.0.0.1:52415' },
+    exoUnit: values['exo-unit'] ?? 'exo.service',
+    checkpointDir: values['checkpoint-dir'] ?? '/var/lib/gpu-cluster/checkpoints',
+    checkpointHelper: values['checkpoint-helper'],
+    stateDir: values['state-dir'] ?? env.STATE_DIRECTORY,
+    log,
+  };
+  const agent = new NodeAgent(options);
+  const manager = new NatsConnectionManager({
+    servers: (values['nats-url'] ?? env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()),
+    credentials,
+    tls: { caFile: values['tls-ca'], certFile: values['tls-cert'], keyFile: values['tls-key'] },
+    name: `gpu-cluster-agent ${host}`,
+    inboxPrefix: new Subjects(domain).agentInboxPrefix(host),
+  });
+  let started = false;
+  manager.onStatus((s) => {
+    log(s.state === 'connected' ? 'info' : 'warn', `nats: ${s.state}${s.server ? ` ${s.server}` : ''}${s.reason ? ` (${s.reason})` : ''}`);
+  });
+  manager.onConnected((nc) => {
+    if (started) return; // subscriptions and the service survive reconnects
+    started = true;
+    agent.start(nc).catch((err: Error) => { log('error', `cannot start the agent service: ${err.message}`); process.exit(1); });
+  });
+  const shutdown = () => {
+    void agent.stop().then(() => agent.flushEvents(2000)).then(() => manager.stop()).finally(() => process.exit(process.exitCode ?? 0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  void manager.start();
+  // With refused credentials the manager stops retrying: exit so systemd restarts us with backoff.
+  manager.onStatus((s) => { if (s.authFailed) void manager.stop().then(() => process.exit(2)); });
+}
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (err) {
+    process.stderr.write(`<3>gpu-cluster-agent: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
