@@ -1,0 +1,215 @@
+// What the flake configures on each host, computed once from the spec: every generated file renders
+// this plan, so the host files and the cluster table cannot disagree.
+
+import type {
+  Accelerator, ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System,
+} from '../spec/types';
+import { DEFAULTS } from '../spec/types';
+import { effectiveAccelerator, effectiveExporters, effectiveRoles, effectiveSystem } from './facts';
+
+export type ExoRole = 'master' | 'worker' | 'api';
+export type ConcreteAccelerator = Exclude<Accelerator, 'auto'>;
+
+export interface ExoPlan {
+  accelerator: ConcreteAccelerator;
+  roles: ExoRole[];
+  namespace?: string;
+  apiPort: number;
+  zenohPort: number;
+  discoveryPort: number;
+}
+
+export interface NatsPlan {
+  role: 'hub' | 'leaf';
+  clientPort: number;
+  leafnodePort: number;
+  monitoringPort: number;
+  jetstream: { enable: boolean; storeDir: string; maxMemory?: string; maxStore?: string; domain?: string };
+  leafRemotes: { url: string; credentials?: string; account?: string }[];
+  tls?: { certFile: string; keyFile: string; caFile?: string; verify: boolean };
+}
+
+export interface K3sPlan {
+  role: 'server' | 'agent';
+  clusterInit: boolean;
+  serverAddr?: string;
+  tokenFile: string;
+  nodeIP?: string;
+  interface?: string;
+  extraFlags: string[];
+}
+
+export interface CheckpointPlan {
+  storeDir: string;
+  cudaCheckpoint: boolean;
+}
+
+export interface HostPlan {
+  name: string;
+  system: System;
+  platform: 'nixos' | 'darwin';
+  addresses: string[];
+  roles: Role[];
+  tags: string[];
+  gpuVendors: Exclude<GpuVendor, 'apple'>[];
+  /** Open NVIDIA kernel modules need Turing (compute capability 7.5) or newer. */
+  nvidiaOpen: boolean;
+  gpus: { vendor: GpuVendor; model: string; count: number; vramGB?: number }[];
+  interfaces: InterfaceSpec[];
+  defaultGateway?: string;
+  disks: DiskSpec[];
+  facterReport?: string;
+  exo?: ExoPlan;
+  nats?: NatsPlan;
+  k3s?: K3sPlan;
+  checkpoint?: CheckpointPlan;
+  exporters: Exporter[];
+  ssh: { user: string; port: number };
+}
+
+export interface ClusterPlan {
+  spec: ClusterSpec;
+  name: string;
+  domain: string;
+  nixpkgs: string;
+  stateVersion: string;
+  timeZone?: string;
+  hosts: HostPlan[];
+  links: LinkSpec[];
+  warnings: string[];
+}
+
+const DEFAULT_NIXPKGS = 'github:NixOS/nixpkgs/nixos-25.05';
+
+/** `25.05` from `github:NixOS/nixpkgs/nixos-25.05`, when the reference names a release. */
+function releaseOf(nixpkgs: string): string | undefined {
+  return /(\d{2}\.\d{2})(?:[^\d]|$)/.exec(nixpkgs)?.[1];
+}
+
+const stripPrefix = (cidr: string) => cidr.split('/')[0];
+
+export function planCluster(spec: ClusterSpec): ClusterPlan {
+  const warnings: string[] = [];
+  const nixpkgs = spec.cluster.nixpkgs ?? DEFAULT_NIXPKGS;
+  const stateVersion = spec.cluster.stateVersion ?? releaseOf(nixpkgs) ?? '25.05';
+  if (!spec.cluster.stateVersion) warnings.push(`cluster.stateVersion is not set; using ${stateVersion}. Set it once and keep it.`);
+  const hosts = spec.hosts.map((host) => planHost(spec, host, warnings));
+  return {
+    spec, name: spec.cluster.name, domain: spec.cluster.domain, nixpkgs, stateVersion,
+    timeZone: spec.cluster.timeZone, hosts, links: spec.network?.links ?? [], warnings,
+  };
+}
+
+function planHost(spec: ClusterSpec, host: HostSpec, warnings: string[]): HostPlan {
+  const system = effectiveSystem(spec, host);
+  const platform = system.endsWith('-darwin') ? 'darwin' : 'nixos';
+  const roles = effectiveRoles(spec, host);
+  const gpus = (host.hardware?.gpus ?? []).map((g) => ({ vendor: g.vendor, model: g.model, count: g.count ?? 1, vramGB: g.vramGB }));
+  const gpuVendors = [...new Set(gpus.map((g) => g.vendor))].filter((v): v is Exclude<GpuVendor, 'apple'> => v !== 'apple');
+  const capabilities = (host.hardware?.gpus ?? []).filter((g) => g.vendor === 'nvidia' && g.computeCapability)
+    .map((g) => Number(g.computeCapability));
+  const interfaces = host.interfaces ?? [];
+  const segments = new Map((spec.network?.segments ?? []).map((s) => [s.name, s]));
+  const gatewaySegment = interfaces.map((i) => i.segment && segments.get(i.segment)).find((s) => s && s.gateway);
+
+  let exporters = effectiveExporters(spec, host);
+  const unsupported = exporters.filter((e) => e === 'exo' || (platform === 'darwin' && e !== 'node'));
+  for (const e of unsupported) {
+    warnings.push(e === 'exo'
+      ? `${host.name}: exporter "exo" skipped: exo has no Prometheus exporter; its API (/state) is polled instead.`
+      : `${host.name}: exporter "${e}" skipped: on macOS only the node exporter is available.`);
+  }
+  exporters = exporters.filter((e) => !unsupported.includes(e));
+
+  const plan: HostPlan = {
+    name: host.name, system, platform, addresses: host.addresses ?? [], roles, tags: host.tags ?? [],
+    gpuVendors, nvidiaOpen: capabilities.every((c) => !(c < 7.5)), gpus, interfaces,
+    defaultGateway: gatewaySegment ? gatewaySegment.gateway : undefined,
+    disks: platform === 'nixos' ? host.disks ?? [] : [],
+    facterReport: platform === 'nixos' ? host.hardware?.facterReport : undefined,
+    exporters,
+    ssh: {
+      user: host.ssh?.user ?? spec.defaults?.ssh?.user ?? DEFAULTS.sshUser,
+      port: host.ssh?.port ?? spec.defaults?.ssh?.port ?? DEFAULTS.sshPort,
+    },
+  };
+  plan.exo = planExo(spec, host, roles, effectiveAccelerator(spec, host), platform);
+  plan.nats = planNats(spec, roles);
+  if (platform === 'nixos') {
+    plan.k3s = planK3s(spec, host, roles);
+    if (roles.includes('checkpoint-agent')) {
+      plan.checkpoint = {
+        storeDir: spec.checkpoints?.storage.kind === 'local' && spec.checkpoints.storage.path
+          ? spec.checkpoints.storage.path : DEFAULTS.checkpointDir,
+        cudaCheckpoint: gpuVendors.includes('nvidia') && system === 'x86_64-linux',
+      };
+    }
+  } else {
+    for (const role of roles.filter((r) => r.startsWith('k3s-') || r === 'checkpoint-agent')) {
+      warnings.push(`${host.name}: role "${role}" skipped: it needs Linux.`);
+    }
+  }
+  return plan;
+}
+
+function planExo(spec: ClusterSpec, host: HostSpec, roles: Role[], accelerator: ConcreteAccelerator, platform: 'nixos' | 'darwin'): ExoPlan | undefined {
+  const exoRoles: ExoRole[] = [];
+  if (roles.includes('exo-master')) exoRoles.push('master');
+  if (roles.includes('exo-worker')) exoRoles.push('worker');
+  if (roles.includes('exo-api')) exoRoles.push('api');
+  const enabled = host.exo?.enable ?? (spec.exo?.enable !== false && exoRoles.length > 0);
+  if (!enabled) return undefined;
+  if (exoRoles.length === 0) exoRoles.push('worker');
+  const ports = { ...DEFAULTS.exoPorts, ...spec.exo?.ports };
+  return {
+    accelerator: platform === 'darwin' && accelerator !== 'cpu' ? 'mlx' : accelerator,
+    roles: exoRoles, namespace: spec.exo?.namespace, apiPort: ports.api, zenohPort: ports.zenoh,
+    discoveryPort: ports.discovery,
+  };
+}
+
+function planNats(spec: ClusterSpec, roles: Role[]): NatsPlan | undefined {
+  const role = roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : undefined;
+  if (!role) return undefined;
+  const ports = { ...DEFAULTS.natsPorts, ...spec.nats?.ports };
+  const js = spec.nats?.jetstream;
+  let leafRemotes: NatsPlan['leafRemotes'] = [];
+  if (role === 'leaf') {
+    leafRemotes = spec.nats?.leaf?.remotes.map((r) => ({ ...r })) ?? spec.hosts
+      .filter((h) => effectiveRoles(spec, h).includes('nats-hub') && h.addresses?.length)
+      .map((h) => ({ url: `nats://${h.addresses[0]}:${ports.leafnode}` }));
+  }
+  const tls = spec.nats?.tls;
+  return {
+    role, clientPort: ports.client, leafnodePort: ports.leafnode, monitoringPort: ports.monitoring,
+    jetstream: {
+      enable: js?.enable ?? true, storeDir: js?.storeDir ?? DEFAULTS.jetstreamStoreDir,
+      maxMemory: js?.maxMemory, maxStore: js?.maxStore, domain: js?.domain,
+    },
+    leafRemotes,
+    tls: tls ? { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile, verify: tls.verify ?? false } : undefined,
+  };
+}
+
+function planK3s(spec: ClusterSpec, host: HostSpec, roles: Role[]): K3sPlan | undefined {
+  const role = roles.includes('k3s-server') ? 'server' : roles.includes('k3s-agent') ? 'agent' : undefined;
+  if (!role || spec.k3s?.enable === false) return undefined;
+  const servers = spec.hosts.filter((h) => effectiveRoles(spec, h).includes('k3s-server'));
+  const serverAddress = spec.k3s?.serverAddress
+    ?? (servers[0]?.addresses?.length ? `https://${servers[0].addresses[0]}:6443` : undefined);
+  let serverHost: string | undefined;
+  try { serverHost = serverAddress ? new URL(serverAddress).hostname.replace(/^\[|\]$/g, '') : undefined; } catch { serverHost = undefined; }
+  const initServer = servers.find((h) => (h.addresses ?? []).includes(serverHost ?? '')
+    || (h.interfaces ?? []).some((i) => (i.addresses ?? []).some((a) => stripPrefix(a) === serverHost))) ?? servers[0];
+  const clusterInit = role === 'server' && initServer?.name === host.name;
+  const ifaceName = host.k3s?.interface
+    ?? (spec.k3s?.interfaces ?? []).find((n) => (host.interfaces ?? []).some((i) => i.name === n));
+  const iface = (host.interfaces ?? []).find((i) => i.name === ifaceName);
+  const nodeAddress = iface?.addresses?.find((a) => !a.includes(':')) ?? iface?.addresses?.[0];
+  return {
+    role, clusterInit, serverAddr: clusterInit ? undefined : serverAddress,
+    tokenFile: spec.k3s?.tokenFile ?? DEFAULTS.k3sTokenFile,
+    nodeIP: nodeAddress ? stripPrefix(nodeAddress) : undefined,
+    interface: iface?.name, extraFlags: host.k3s?.extraFlags ?? [],
+  };
+}
