@@ -1,0 +1,251 @@
+// End-to-end tests in real VS Code: code-server (VS Code 1.139, extension host on Node 24) driven by
+// Playwright in Chromium. Builds the extension, links it into a fresh extensions folder, opens copies of
+// examples/lab and runs two phases:
+//   1. the extension-host suite (mocha, test/e2e/suite/*.test.ts), run inside the extension host by the
+//      test-only runner extension (test/e2e/runner/) in a window on its own copy of examples/lab;
+//   2. the UI checks (test/e2e/ui/*.ui.mjs), in a new window on a second copy, driven through the page.
+// Prints `e2e: N passed, M failed` (scripts/test.mjs reads it) and exits non-zero on failures.
+// Screenshots go to test-artifacts/e2e/*.png, logs of the run to test-artifacts/e2e/logs/.
+//
+// Adding tests (both kinds are picked up automatically):
+//   - test/e2e/suite/<area>.test.ts: mocha BDD (describe/it) with the `vscode` API; helpers in suite/util.ts.
+//     The same files run under @vscode/test-electron (`npm run test:electron`) where VS Code can be downloaded.
+//   - test/e2e/ui/<area>.ui.mjs: `export const checks = [{ name, run: async (ui) => { ... } }]`, where `ui` is
+//     a Workbench (test/e2e/workbench.mjs: runCommand, openFile, goTo, problems, suggestions, shot, ...).
+//     Checks run in file-name order in one window; each starts with editors closed and saves its own
+//     screenshots with ui.shot(name). A check throws to fail.
+// Options: --grep <text> runs only suite tests and UI checks whose names contain <text>; --no-build uses dist/
+// as it is (scripts/test.mjs has just built it); KEEP_E2E=1 keeps the temporary folder for inspection.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, ensureBuilt, ensureCodeServer24, repoRoot } from './setup.mjs';
+import { buildSuite } from './suite-build.mjs';
+import { Workbench } from './workbench.mjs';
+
+const SUITE_TIMEOUT_MS = 180_000;
+const CHECK_TIMEOUT_MS = 90_000;
+const RUN_TIMEOUT_MS = 10 * 60_000;
+
+const t0 = Date.now();
+const log = (m) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+const grepArg = process.argv.indexOf('--grep');
+const grep = grepArg > 0 ? process.argv[grepArg + 1] : undefined;
+const artifacts = path.join(repoRoot, 'test-artifacts', 'e2e');
+const results = []; // { phase, name, ok, error? }
+let server; // the code-server child, leader of its own process group
+let browser;
+
+/** Stops code-server and everything it started (extension hosts, language servers): the whole group. */
+function killServerGroup(signal = 'SIGTERM') {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  try { process.kill(-server.pid, signal); } catch { /* already gone */ }
+}
+async function stopServer() {
+  killServerGroup('SIGTERM');
+  for (let i = 0; i < 40 && server && server.exitCode === null && server.signalCode === null; i++) await sleep(125);
+  killServerGroup('SIGKILL');
+  // Children that outlive the leader keep the group id; make sure none is left.
+  if (server) { try { process.kill(-server.pid, 'SIGKILL'); } catch { /* none left */ } }
+}
+process.on('exit', () => killServerGroup('SIGKILL'));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killServerGroup('SIGKILL'); process.exit(130); });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+async function waitForHttp(url, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode}`);
+    try { if ((await fetch(url)).ok) return; } catch { /* not listening yet */ }
+    await sleep(250);
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** A fresh profile, extensions folder (product + runner, linked) and two copies of examples/lab. */
+function prepareRunDir() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gpu-cluster-e2e-'));
+  const userSettings = path.join(dir, 'user', 'User');
+  mkdirSync(userSettings, { recursive: true });
+  writeFileSync(path.join(userSettings, 'settings.json'), JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'telemetry.telemetryLevel': 'off',
+    'chat.disableAIFeatures': true,
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    'update.mode': 'none',
+    'files.autoSave': 'off',
+    'editor.hover.delay': 300,
+  }, null, 2));
+  const ext = path.join(dir, 'ext');
+  mkdirSync(ext);
+  const manifest = (p) => JSON.parse(readFileSync(path.join(p, 'package.json'), 'utf8'));
+  for (const src of [repoRoot, path.join(repoRoot, 'test', 'e2e', 'runner')]) {
+    const m = manifest(src);
+    // code-server rejects --extensionDevelopmentPath; a folder named publisher.name-version is scanned instead.
+    symlinkSync(src, path.join(ext, `${m.publisher}.${m.name}-${m.version}`));
+  }
+  for (const ws of ['ws-suite', 'ws-ui']) cpSync(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), { recursive: true });
+  mkdirSync(path.join(dir, 'home'));
+  return dir;
+}
+
+async function openFolder(page, base, folder) {
+  await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+}
+
+async function runSuite(page, base, runDir) {
+  const resultsFile = path.join(runDir, 'suite-results.json');
+  log('phase 1: extension-host suite');
+  await openFolder(page, base, path.join(runDir, 'ws-suite'));
+  const end = Date.now() + SUITE_TIMEOUT_MS;
+  while (!existsSync(resultsFile)) {
+    if (Date.now() > end) throw new Error(`no suite results after ${SUITE_TIMEOUT_MS / 1000}s (see test-artifacts/e2e/logs)`);
+    await sleep(250);
+  }
+  await sleep(100); // the file is written in one call; let it land
+  const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  await new Workbench(page, { workspace: '', artifacts }).shot('suite-window');
+  if (r.crashed) throw new Error(`the suite did not run: ${r.crashed}`);
+  for (const t of r.tests) results.push({ phase: 'suite', name: t.title, ok: t.state === 'passed', error: t.error });
+}
+
+async function loadChecks() {
+  const dir = path.join(repoRoot, 'test', 'e2e', 'ui');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort() : [];
+  const checks = [];
+  for (const f of files) {
+    const mod = await import(pathToFileURL(path.join(dir, f)).href);
+    for (const c of mod.checks ?? []) checks.push({ ...c, name: `${f.replace(/\.ui\.mjs$/, '')}: ${c.name}` });
+  }
+  return checks.filter((c) => !grep || c.name.includes(grep));
+}
+
+async function runUiChecks(page, base, runDir) {
+  const checks = await loadChecks();
+  if (checks.length === 0) return;
+  log(`phase 2: ${checks.length} UI checks`);
+  const workspace = path.join(runDir, 'ws-ui');
+  await openFolder(page, base, workspace);
+  const ui = new Workbench(page, { workspace, artifacts });
+  // The extension activates on workspaceContains:cluster.yaml; its view container is the sign it loaded.
+  await page.locator('.activitybar [aria-label^="GPU Cluster"]').first().waitFor({ timeout: 60_000 });
+  for (const check of checks) {
+    const started = Date.now();
+    try {
+      await ui.reset();
+      await Promise.race([
+        check.run(ui),
+        sleep(CHECK_TIMEOUT_MS).then(() => { throw new Error(`timed out after ${CHECK_TIMEOUT_MS / 1000}s`); }),
+      ]);
+      results.push({ phase: 'ui', name: check.name, ok: true });
+      log(`  ok   ${check.name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    } catch (e) {
+      results.push({ phase: 'ui', name: check.name, ok: false, error: String(e?.stack ?? e) });
+      log(`  FAIL ${check.name}: ${String(e?.message ?? e).split('\n')[0]}`);
+      await ui.shot(`FAILED-${check.name}`).catch(() => {});
+    }
+  }
+}
+
+function collectLogs(runDir) {
+  const dest = path.join(artifacts, 'logs');
+  mkdirSync(dest, { recursive: true });
+  const logsRoot = path.join(runDir, 'user', 'logs');
+  if (existsSync(logsRoot)) cpSync(logsRoot, path.join(dest, 'vscode'), { recursive: true });
+  const cs = path.join(runDir, 'code-server.log');
+  if (existsSync(cs)) cpSync(cs, path.join(dest, 'code-server.log'));
+}
+
+async function main() {
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  if (!process.argv.includes('--no-build')) ensureBuilt({ log: (m) => log(m) });
+  const suiteEntry = await buildSuite();
+  const { codeServer, env: node24 } = ensureCodeServer24({ log: (m) => log(m) });
+  const runDir = prepareRunDir();
+  const port = await freePort();
+  const home = path.join(runDir, 'home');
+  log(`starting code-server on 127.0.0.1:${port}`);
+  const out = createWriteStream(path.join(runDir, 'code-server.log'));
+  server = spawn(codeServer, [
+    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+    '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened',
+    '--user-data-dir', path.join(runDir, 'user'), '--extensions-dir', path.join(runDir, 'ext'),
+  ], {
+    detached: true, // own process group, so the whole tree can be stopped at once
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...node24,
+      HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      GPU_CLUSTER_E2E_SUITE: suiteEntry,
+      GPU_CLUSTER_E2E_RESULTS: path.join(runDir, 'suite-results.json'),
+      GPU_CLUSTER_E2E_WORKSPACE: path.join(runDir, 'ws-suite'),
+      ...(grep ? { GPU_CLUSTER_E2E_GREP: grep } : {}),
+    },
+  });
+  server.stdout.pipe(out);
+  server.stderr.pipe(out);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/healthz`, 60_000);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    });
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    try {
+      await runSuite(page, base, runDir);
+    } catch (e) {
+      results.push({ phase: 'suite', name: 'extension-host suite', ok: false, error: String(e?.stack ?? e) });
+      await page.screenshot({ path: path.join(artifacts, 'FAILED-suite.png') }).catch(() => {});
+    }
+    log(`phase 1 done: ${results.filter((r) => r.ok).length}/${results.length} passed`);
+    await runUiChecks(page, base, runDir);
+  } finally {
+    await browser?.close().catch(() => {});
+    await stopServer();
+    collectLogs(runDir);
+    if (process.env.KEEP_E2E === '1') log(`kept ${runDir}`);
+    else rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`[e2e] the whole run exceeded ${RUN_TIMEOUT_MS / 60_000} minutes`);
+  results.push({ phase: 'run', name: 'time limit', ok: false });
+  finish();
+}, RUN_TIMEOUT_MS);
+
+function finish() {
+  clearTimeout(watchdog);
+  for (const r of results.filter((x) => !x.ok)) console.log(`[e2e] FAILED ${r.phase}: ${r.name}\n${(r.error ?? '').split('\n').slice(0, 12).join('\n')}`);
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  log(`screenshots: ${readdirSync(artifacts).filter((f) => f.endsWith('.png')).map((f) => path.join('test-artifacts/e2e', f)).join(', ') || 'none'}`);
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+  results.push({ phase: 'run', name: 'harness', ok: false, error: String(e?.stack ?? e) });
+}).finally(finish);

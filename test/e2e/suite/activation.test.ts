@@ -1,0 +1,45 @@
+// The extension in a real VS Code: activation, the spec store, the scaffold command.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { ExtensionServices } from '../../../client/src/services';
+import { EXTENSION_ID, activateExtension, waitFor, workspaceUri } from './util';
+
+describe('activation', () => {
+  let services: ExtensionServices;
+  before(async () => { services = await activateExtension(); });
+
+  it('activates in a workspace that contains cluster.yaml and exposes its services', () => {
+    assert.equal(vscode.extensions.getExtension(EXTENSION_ID)?.isActive, true);
+    assert.equal(typeof services.requireTrust, 'function');
+    assert.equal(services.requireTrust('A test action'), vscode.workspace.isTrusted);
+  });
+
+  it('loads cluster.yaml with hosts/*.yaml merged in', async () => {
+    const model = await waitFor('the spec model', () => services.specStore.model);
+    assert.equal(services.specStore.specUri?.toString(), workspaceUri('cluster.yaml').toString());
+    assert.deepEqual(model.spec.hosts.map((h) => h.name).sort(), ['gpu-2', 'hub-1', 'mac-studio']);
+    assert.equal(model.hostSources.get('gpu-2')?.uri, workspaceUri('hosts', 'gpu-2.yaml').toString());
+  });
+
+  it('re-loads the spec when a host file appears and disappears on disk', async () => {
+    const file = workspaceUri('hosts', 'e2e-extra.yaml');
+    const names = () => services.specStore.model?.spec.hosts.map((h) => h.name) ?? [];
+    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode('name: e2e-extra\naddresses: [10.0.0.99]\n'));
+    try {
+      await waitFor('host e2e-extra in the model', () => names().includes('e2e-extra'));
+    } finally {
+      await vscode.workspace.fs.delete(file);
+    }
+    await waitFor('host e2e-extra gone from the model', () => !names().includes('e2e-extra'));
+  });
+
+  it('Create Example Cluster Spec opens the existing spec and leaves it unchanged', async () => {
+    const spec = workspaceUri('cluster.yaml');
+    const before = await vscode.workspace.fs.readFile(spec);
+    const opened = await vscode.commands.executeCommand<vscode.Uri>('gpuCluster.scaffoldSpec');
+    assert.equal(opened?.toString(), spec.toString());
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), spec.toString());
+    assert.deepEqual(await vscode.workspace.fs.readFile(spec), before);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});

@@ -1,0 +1,36 @@
+// The extension-host test suite's entry point: `run()` is what @vscode/test-electron calls through
+// --extensionTestsPath (scripts/test-electron.mjs), and what the runner extension calls inside code-server
+// (test/e2e/run.mjs). It runs every `*.test.js` bundled next to it (from test/e2e/suite/*.test.ts, mocha
+// BDD: describe/it) and, when GPU_CLUSTER_E2E_RESULTS names a file, writes per-test results there.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type MochaType from 'mocha';
+
+// mocha 12 is an ES module; its CommonJS build is the one every extension host can require.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Mocha: typeof MochaType = require('mocha/lib/mocha.cjs');
+
+export interface SuiteResult { title: string; state: 'passed' | 'failed'; durationMs?: number; error?: string }
+export interface SuiteResults { passed: number; failed: number; tests: SuiteResult[] }
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  const grep = process.env.GPU_CLUSTER_E2E_GREP;
+  if (grep) mocha.grep(grep);
+  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
+    mocha.addFile(path.join(__dirname, file));
+  }
+  await mocha.loadFilesAsync();
+  const results: SuiteResults = { passed: 0, failed: 0, tests: [] };
+  await new Promise<void>((resolve) => {
+    const runner = mocha.run(() => resolve());
+    runner.on('pass', (t) => { results.passed++; results.tests.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration }); });
+    runner.on('fail', (t, err: Error) => {
+      results.failed++;
+      results.tests.push({ title: t.fullTitle(), state: 'failed', error: String(err?.stack ?? err) });
+    });
+  });
+  const out = process.env.GPU_CLUSTER_E2E_RESULTS;
+  if (out) fs.writeFileSync(out, JSON.stringify(results, null, 2));
+  if (results.failed > 0) throw new Error(`${results.failed} extension-host test(s) failed`);
+}

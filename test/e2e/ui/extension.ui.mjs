@@ -1,0 +1,25 @@
+// The extension seen from the workbench: its activity-bar container and views, and a command from the palette.
+export const checks = [
+  {
+    name: 'the GPU Cluster container shows the Nodes, GPUs and Events views',
+    async run(ui) {
+      const { page } = ui;
+      await page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
+      for (const view of ['Nodes', 'GPUs', 'Events']) {
+        await page.locator('.sidebar .pane-header', { hasText: view }).first().waitFor({ timeout: 20_000 });
+      }
+      await ui.shot('views');
+    },
+  },
+  {
+    name: 'Create Example Cluster Spec from the palette opens the existing spec instead of overwriting it',
+    async run(ui) {
+      const before = ui.readFile('cluster.yaml');
+      await ui.runCommand('GPU Cluster: Create Example Cluster Spec');
+      await ui.page.locator('.tabs-container .tab.active', { hasText: 'cluster.yaml' }).waitFor({ timeout: 20_000 });
+      await ui.page.locator('.notifications-toasts', { hasText: 'already exists; opened it instead' }).waitFor({ timeout: 20_000 });
+      await ui.shot('scaffold-command');
+      if (ui.readFile('cluster.yaml') !== before) throw new Error('cluster.yaml was modified');
+    },
+  },
+];

@@ -1,0 +1,128 @@
+// Playwright helpers for driving the VS Code workbench served by code-server. UI checks (test/e2e/ui/*.ui.mjs)
+// receive a Workbench and use these instead of raw selectors, so a VS Code DOM change is fixed in one place.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export class Workbench {
+  /**
+   * @param {import('playwright-core').Page} page
+   * @param {{ workspace: string, artifacts: string }} where  the opened folder, the screenshot folder
+   */
+  constructor(page, { workspace, artifacts }) {
+    this.page = page;
+    this.workspace = workspace;
+    this.artifacts = artifacts;
+    this.screenshots = [];
+  }
+
+  /** Saves a screenshot as test-artifacts/e2e/<name>.png. */
+  async shot(name) {
+    const file = path.join(this.artifacts, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+    await this.page.screenshot({ path: file });
+    this.screenshots.push(file);
+    return file;
+  }
+
+  /** Text of a workspace file as saved on disk. */
+  readFile(relative) {
+    return readFileSync(path.join(this.workspace, relative), 'utf8');
+  }
+
+  /** Polls `probe` (sync or async) until it returns a truthy value. */
+  async waitFor(what, probe, timeoutMs = 30_000) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /** Opens the quick input (F1) with `text` typed in; `>` runs commands, `:` goes to a line, else quick open. */
+  async quickInput(text) {
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('input.input');
+    // A widget still closing from the previous command would swallow the text: start from a closed one.
+    if (await widget.isVisible()) await this.page.keyboard.press('Escape');
+    await widget.waitFor({ state: 'hidden' });
+    await this.page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(text);
+    return input;
+  }
+
+  /** Runs a command from the command palette by its full title, e.g. "GPU Cluster: Refresh". */
+  async runCommand(title) {
+    await this.quickInput(`>${title}`);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+  }
+
+  /** Opens a workspace file (path relative to the folder) in an editor and waits until it has focus. */
+  async openFile(relative) {
+    await this.quickInput(relative);
+    const base = path.basename(relative);
+    const dir = path.dirname(relative);
+    const rows = this.page.locator('.quick-input-list .monaco-list-row', { hasText: base });
+    const row = dir === '.' ? rows.first() : rows.filter({ hasText: dir }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    const tab = this.page.locator('.tabs-container .tab.active', { hasText: base });
+    await tab.waitFor({ timeout: 15_000 });
+    await this.page.locator('.editor-instance .monaco-editor textarea, .editor-instance .monaco-editor .native-edit-context').first().waitFor({ state: 'attached' });
+  }
+
+  /** Moves the cursor of the active editor to a 1-based line and column. */
+  async goTo(line, column = 1) {
+    await this.quickInput(`:${line}:${column}`);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  /** 1-based line and column of the `nth` occurrence of `needle` in a workspace file on disk. */
+  locate(relative, needle, nth = 0) {
+    const lines = this.readFile(relative).split('\n');
+    let seen = 0;
+    for (let i = 0; i < lines.length; i++) {
+      let col = lines[i].indexOf(needle);
+      while (col >= 0) {
+        if (seen++ === nth) return { line: i + 1, column: col + 1 };
+        col = lines[i].indexOf(needle, col + 1);
+      }
+    }
+    throw new Error(`"${needle}" (occurrence ${nth}) not in ${relative}`);
+  }
+
+  /** The editor's status-bar cursor position ("Ln 12, Col 5"), to confirm where the cursor is. */
+  async cursorPosition() {
+    const text = await this.page.locator('.statusbar-item[id="status.editor.selection"]').innerText();
+    const m = text.match(/Ln (\d+), Col (\d+)/);
+    return m ? { line: Number(m[1]), column: Number(m[2]) } : undefined;
+  }
+
+  /** Shows the Problems panel and returns the text of each marker row. */
+  async problems() {
+    await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+    const rows = this.page.locator('.markers-panel .monaco-list-row');
+    await rows.first().waitFor({ timeout: 15_000 }).catch(() => {});
+    return rows.allInnerTexts();
+  }
+
+  /** Labels of the rows in the open suggest (completion) widget. */
+  async suggestions() {
+    const rows = this.page.locator('.editor-widget.suggest-widget .monaco-list-row');
+    await rows.first().waitFor({ timeout: 20_000 });
+    return (await rows.locator('.label-name').allInnerTexts()).map((t) => t.trim());
+  }
+
+  /** Closes widgets and editors (discarding unsaved changes), so every check starts from the same state. */
+  async reset() {
+    for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');
+    await this.runCommand('View: Close All Editors');
+    const dontSave = this.page.locator('.monaco-dialog-box button', { hasText: "Don't Save" });
+    if (await dontSave.isVisible({ timeout: 1000 }).catch(() => false)) await dontSave.click();
+    await this.page.keyboard.press('Escape');
+  }
+}
