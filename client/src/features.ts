@@ -2,7 +2,9 @@
 // shared services; a feature that throws is logged and skipped, the others still load.
 import type { ExtensionServices } from './services';
 import { registerScaffoldSpec } from './commands/scaffoldSpec';
+import { registerLoadNixOptions } from './commands/loadNixOptions';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
+  registerLoadNixOptions,
 ];
