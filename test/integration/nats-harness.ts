@@ -56,8 +56,18 @@ export class NatsServer {
     this.proc = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout?.on('data', (d) => { this.log += d; });
     this.proc.stderr?.on('data', (d) => { this.log += d; });
-    const exited = new Promise<never>((_, reject) => this.proc?.once('exit', (code) => reject(new Error(`nats-server exited (${code}):\n${this.log}`))));
-    await Promise.race([waitForPort(this.port, 10_000), exited]);
+    const proc = this.proc;
+    let onExit: ((code: number | null) => void) | undefined;
+    const exited = new Promise<never>((_, reject) => {
+      onExit = (code) => reject(new Error(`nats-server exited (${code}):\n${this.log}`));
+      proc.once('exit', onExit);
+    });
+    try {
+      await Promise.race([waitForPort(this.port, 10_000), exited]);
+    } finally {
+      if (onExit) proc.off('exit', onExit);
+      exited.catch(() => undefined);
+    }
   }
 
   /** Graceful stop (SIGTERM: the server flushes its store, as on a systemd restart). */

@@ -74,7 +74,7 @@ export function isAuthError(err: unknown): boolean {
 export function describeNatsError(err: unknown, servers?: string | string[]): string {
   const where = servers ? ` (${[servers].flat().join(', ')})` : '';
   if (isAuthError(err)) {
-    return `NATS refused the credentials${where}: authorization violation. Check them with "GPU Cluster: Set NATS Credentials".`;
+    return `NATS refused the credentials${where}: authorization violation`;
   }
   if (err instanceof PermissionViolationError) {
     return `NATS permissions violation: this user may not ${err.operation} to "${err.subject}"`;
