@@ -1,5 +1,13 @@
-// Error-tolerant Nix parser (the grammar of Nix's parser.y/lexer.l, 2.8 semantics).
-import type { Comment, Expr, NixSyntaxError } from './ast';
+// Error-tolerant recursive-descent/Pratt parser for the Nix grammar of parser.y (Nix 2.8 semantics,
+// plus the optional `|>`/`<|` pipe operators of later Nix). On an error it records a diagnostic,
+// inserts a `Missing` node where something was expected and resynchronises on `;`, `}`, `in` or a
+// closing bracket, so one broken binding leaves the rest of the file parsed.
+import type {
+  AttrName, AttrPath, Binding, BindingOrInherit, Comment, Expr, Formal, Formals, Identifier, Inherit, Interpolation,
+  Missing, NixSyntaxError, StringPart, StringText, BinaryOp,
+} from './ast';
+import { AttrsBuilder, checkBindings } from './desugar';
+import { Tok, tokenize, type Tokens } from './lexer';
 
 export interface ParseOptions {
   /** Accept `|>` and `<|` (Nix's experimental pipe-operators feature). Off by default, as in Nix 2.8. */
@@ -13,6 +21,611 @@ export interface ParseResult {
 }
 
 export function parseNix(text: string, options: ParseOptions = {}): ParseResult {
-  void text; void options;
-  throw new Error('parseNix: not implemented yet');
+  const errors: NixSyntaxError[] = [];
+  const comments: Comment[] = [];
+  const tokens = tokenize(text, options.pipeOperators === true, errors, comments);
+  const parser = new Parser(text, tokens, errors, comments);
+  const root = parser.parseFile();
+  errors.sort((a, b) => a.start - b.start);
+  return { root, errors, comments };
+}
+
+// Binding powers of binary operators (parser.y's %left/%right/%nonassoc lines, lowest first).
+const PREC_PIPE = 0, PREC_NOT = 7, PREC_HAS_ATTR = 11, PREC_NEGATE = 12;
+const enum Assoc { LEFT, RIGHT, NONE }
+const BINARY: { [k: number]: [BinaryOp, number, Assoc] | undefined } = {
+  [Tok.PIPE_INTO]: ['|>', PREC_PIPE, Assoc.LEFT],
+  [Tok.PIPE_FROM]: ['<|', PREC_PIPE, Assoc.RIGHT],
+  [Tok.IMPL]: ['->', 1, Assoc.RIGHT],
+  [Tok.OR]: ['||', 2, Assoc.LEFT],
+  [Tok.AND]: ['&&', 3, Assoc.LEFT],
+  [Tok.EQ]: ['==', 4, Assoc.NONE], [Tok.NEQ]: ['!=', 4, Assoc.NONE],
+  [Tok.LT]: ['<', 5, Assoc.NONE], [Tok.GT]: ['>', 5, Assoc.NONE], [Tok.LEQ]: ['<=', 5, Assoc.NONE], [Tok.GEQ]: ['>=', 5, Assoc.NONE],
+  [Tok.UPDATE]: ['//', 6, Assoc.RIGHT],
+  [Tok.PLUS]: ['+', 8, Assoc.LEFT], [Tok.MINUS]: ['-', 8, Assoc.LEFT],
+  [Tok.STAR]: ['*', 9, Assoc.LEFT], [Tok.SLASH]: ['/', 9, Assoc.LEFT],
+  [Tok.CONCAT]: ['++', 10, Assoc.RIGHT],
+};
+
+const TOKEN_NAMES: { [k: number]: string } = {
+  [Tok.EOF]: 'end of file', [Tok.ID]: 'identifier', [Tok.INT]: 'integer', [Tok.FLOAT]: 'float', [Tok.URI]: 'URI',
+  [Tok.SPATH]: 'search path', [Tok.PATH]: 'path', [Tok.HPATH]: 'path', [Tok.STR]: 'string', [Tok.IND_STR]: 'string',
+  [Tok.DOLLAR_CURLY]: "'${'", [Tok.DQUOTE]: "'\"'", [Tok.IND_OPEN]: "''", [Tok.IND_CLOSE]: "''", [Tok.PATH_END]: 'end of path',
+  [Tok.IF]: "'if'", [Tok.THEN]: "'then'", [Tok.ELSE]: "'else'", [Tok.ASSERT]: "'assert'", [Tok.WITH]: "'with'",
+  [Tok.LET]: "'let'", [Tok.IN]: "'in'", [Tok.REC]: "'rec'", [Tok.INHERIT]: "'inherit'", [Tok.OR_KW]: "'or'",
+  [Tok.ELLIPSIS]: "'...'", [Tok.EQ]: "'=='", [Tok.NEQ]: "'!='", [Tok.LEQ]: "'<='", [Tok.GEQ]: "'>='", [Tok.AND]: "'&&'",
+  [Tok.OR]: "'||'", [Tok.IMPL]: "'->'", [Tok.UPDATE]: "'//'", [Tok.CONCAT]: "'++'", [Tok.PIPE_INTO]: "'|>'",
+  [Tok.PIPE_FROM]: "'<|'", [Tok.LBRACE]: "'{'", [Tok.RBRACE]: "'}'", [Tok.LBRACK]: "'['", [Tok.RBRACK]: "']'",
+  [Tok.LPAREN]: "'('", [Tok.RPAREN]: "')'", [Tok.SEMI]: "';'", [Tok.COLON]: "':'", [Tok.AT]: "'@'", [Tok.COMMA]: "','",
+  [Tok.DOT]: "'.'", [Tok.QUESTION]: "'?'", [Tok.ASSIGN]: "'='", [Tok.LT]: "'<'", [Tok.GT]: "'>'", [Tok.PLUS]: "'+'",
+  [Tok.MINUS]: "'-'", [Tok.STAR]: "'*'", [Tok.SLASH]: "'/'", [Tok.BANG]: "'!'",
+};
+
+const MAX_INT = 9223372036854775807n;
+
+class Parser {
+  private i = 0;
+  private readonly kind: Uint8Array;
+  private readonly start: Int32Array;
+  private readonly end: Int32Array;
+  private readonly value: (string | undefined)[];
+  /** Start offset of the token where the last error was reported, to avoid cascades. */
+  private lastErrorAt = -1;
+  private docIndex = 0;
+  private readonly attrs: AttrsBuilder;
+
+  constructor(private readonly text: string, private readonly tokens: Tokens, private readonly errors: NixSyntaxError[], private readonly comments: Comment[]) {
+    this.attrs = new AttrsBuilder(errors);
+    this.kind = tokens.kind; this.start = tokens.start; this.end = tokens.end; this.value = tokens.value;
+  }
+
+  parseFile(): Expr {
+    const root = this.parseExpr();
+    if (this.kind[this.i] !== Tok.EOF) {
+      this.unexpected('end of file');
+      this.i = this.tokens.count - 1;
+    }
+    return root;
+  }
+
+  // ---- helpers
+
+  private peek(): Tok { return this.kind[this.i]; }
+  private get pos(): number { return this.start[this.i]; }
+  /** End of the previous token: where a node that ends before the current token stops. */
+  private get prevEnd(): number { return this.i > 0 ? this.end[this.i - 1] : 0; }
+
+  private error(start: number, end: number, message: string, code = 'nix.syntax'): void {
+    this.errors.push({ start, end, message, code });
+  }
+
+  private describe(i: number): string {
+    const k = this.kind[i];
+    if (k === Tok.UNKNOWN) return `character '${this.value[i]}'`;
+    if (k === Tok.ID) return `identifier '${this.value[i]}'`;
+    return TOKEN_NAMES[k] ?? 'token';
+  }
+
+  private unexpected(expected: string): void {
+    const at = this.pos;
+    if (at === this.lastErrorAt) return;
+    this.lastErrorAt = at;
+    const end = Math.max(this.end[this.i], at);
+    this.error(at, end, `unexpected ${this.describe(this.i)}, expected ${expected}`);
+  }
+
+  private expect(k: Tok, what: string): boolean {
+    if (this.kind[this.i] === k) { this.i++; return true; }
+    this.unexpected(what);
+    return false;
+  }
+
+  private missing(): Missing {
+    const at = this.i > 0 && this.kind[this.i] === Tok.EOF ? this.prevEnd : this.pos;
+    return { type: 'Missing', start: at, end: at };
+  }
+
+  /** Skip to (not past) one of the closers at bracket depth 0; consumes a `;` at depth 0 when `semi`. */
+  private synchronize(stopAtIn: boolean): void {
+    let depth = 0;
+    for (;;) {
+      const k = this.kind[this.i];
+      if (k === Tok.EOF) return;
+      if (k === Tok.LBRACE || k === Tok.LBRACK || k === Tok.LPAREN || k === Tok.DOLLAR_CURLY) depth++;
+      else if (k === Tok.RBRACE || k === Tok.RBRACK || k === Tok.RPAREN) {
+        if (depth === 0) return;
+        depth--;
+      } else if (depth === 0 && k === Tok.SEMI) { this.i++; return; }
+      else if (depth === 0 && stopAtIn && k === Tok.IN) return;
+      this.i++;
+    }
+  }
+
+  // ---- expressions
+
+  parseExpr(): Expr {
+    const k = this.peek();
+    const s = this.pos;
+    switch (k) {
+      case Tok.ID: {
+        const next = this.kind[this.i + 1];
+        if (next === Tok.COLON) {
+          const param = this.identifier();
+          this.i++;
+          const body = this.parseExpr();
+          return { type: 'Lambda', start: s, end: body.end, param, body };
+        }
+        if (next === Tok.AT && this.kind[this.i + 2] === Tok.LBRACE) {
+          const param = this.identifier();
+          this.i++;
+          const formals = this.parseFormals();
+          this.expect(Tok.COLON, "':'");
+          const body = this.parseExpr();
+          this.checkFormals(formals, param);
+          return { type: 'Lambda', start: s, end: body.end, param, formals, body };
+        }
+        break;
+      }
+      case Tok.LBRACE: {
+        if (!this.isFormals()) break;
+        const formals = this.parseFormals();
+        let param: Identifier | undefined;
+        if (this.peek() === Tok.AT) {
+          this.i++;
+          if (this.peek() === Tok.ID) param = this.identifier();
+          else this.unexpected('identifier');
+        }
+        this.expect(Tok.COLON, "':'");
+        const body = this.parseExpr();
+        this.checkFormals(formals, param);
+        return { type: 'Lambda', start: s, end: body.end, param, formals, body };
+      }
+      case Tok.ASSERT: case Tok.WITH: {
+        this.i++;
+        const first = this.parseExpr();
+        if (!this.expect(Tok.SEMI, "';'")) this.synchronize(false);
+        const body = this.parseExpr();
+        return k === Tok.ASSERT
+          ? { type: 'Assert', start: s, end: body.end, cond: first, body }
+          : { type: 'With', start: s, end: body.end, env: first, body };
+      }
+      case Tok.LET: {
+        if (this.kind[this.i + 1] === Tok.LBRACE) break;
+        this.i++;
+        const bindings = this.parseBindings(Tok.IN);
+        this.expect(Tok.IN, "'in'");
+        const body = this.parseExpr();
+        const node: Expr = { type: 'Let', start: s, end: body.end, bindings, body };
+        checkBindings(node, this.attrs, this.errors);
+        return node;
+      }
+      case Tok.IF: {
+        this.i++;
+        const cond = this.parseExpr();
+        this.expect(Tok.THEN, "'then'");
+        const then = this.parseExpr();
+        this.expect(Tok.ELSE, "'else'");
+        const els = this.parseExpr();
+        return { type: 'If', start: s, end: els.end, cond, then, else: els };
+      }
+    }
+    return this.parseOp(PREC_PIPE);
+  }
+
+  private parseOp(minPrec: number): Expr {
+    let left: Expr;
+    const s = this.pos;
+    const k = this.peek();
+    if (k === Tok.BANG || k === Tok.MINUS) {
+      this.i++;
+      const operand = this.parseOp(k === Tok.BANG ? PREC_NOT + 1 : PREC_NEGATE + 1);
+      left = { type: 'Unary', start: s, end: operand.end, op: k === Tok.BANG ? '!' : '-', expr: operand };
+    } else {
+      left = this.parseApp();
+    }
+    let pipeKind: Tok | undefined;
+    for (;;) {
+      const op = this.peek();
+      if (op === Tok.QUESTION) {
+        if (PREC_HAS_ATTR < minPrec) break;
+        this.i++;
+        const path = this.parseAttrPath();
+        left = { type: 'HasAttr', start: left.start, end: path.end, expr: left, path };
+        continue;
+      }
+      const info = BINARY[op];
+      if (!info || info[1] < minPrec) break;
+      const [name, prec, assoc] = info;
+      const opStart = this.pos;
+      if (prec === PREC_PIPE) {
+        if (pipeKind !== undefined && pipeKind !== op) this.error(opStart, this.end[this.i], "'|>' and '<|' cannot be mixed without parentheses");
+        pipeKind = op;
+      }
+      this.i++;
+      const right = this.parseOp(assoc === Assoc.RIGHT ? prec : prec + 1);
+      left = { type: 'Binary', start: left.start, end: right.end, op: name, opStart, left, right };
+      if (assoc === Assoc.NONE) {
+        const nextInfo = BINARY[this.peek()];
+        if (nextInfo && nextInfo[1] === prec) {
+          this.unexpected('an operand in parentheses (the operator is not associative)');
+          this.lastErrorAt = this.pos;
+        }
+      }
+    }
+    return left;
+  }
+
+  private startsSimple(k: Tok): boolean {
+    switch (k) {
+      case Tok.ID: case Tok.INT: case Tok.FLOAT: case Tok.DQUOTE: case Tok.IND_OPEN: case Tok.PATH: case Tok.HPATH:
+      case Tok.SPATH: case Tok.URI: case Tok.LPAREN: case Tok.REC: case Tok.LBRACE: case Tok.LBRACK:
+        return true;
+      case Tok.LET:
+        return this.kind[this.i + 1] === Tok.LBRACE;
+    }
+    return false;
+  }
+
+  private parseApp(): Expr {
+    let fn = this.parseSelect();
+    while (this.startsSimple(this.peek())) {
+      const arg = this.parseSelect();
+      fn = { type: 'Apply', start: fn.start, end: arg.end, fn, arg };
+    }
+    return fn;
+  }
+
+  private parseSelect(): Expr {
+    const simple = this.parseSimple();
+    if (this.peek() === Tok.DOT) {
+      this.i++;
+      const path = this.parseAttrPath();
+      if (this.peek() === Tok.OR_KW) {
+        this.i++;
+        const def = this.parseSelect();
+        return { type: 'Select', start: simple.start, end: def.end, expr: simple, path, default: def };
+      }
+      return { type: 'Select', start: simple.start, end: path.end, expr: simple, path };
+    }
+    if (this.peek() === Tok.OR_KW && simple.type !== 'Missing') {
+      // parser.y keeps `f or` as the application of f to a variable named `or`.
+      const orVar = this.identifierNamed('or');
+      return { type: 'Apply', start: simple.start, end: orVar.end, fn: simple, arg: orVar };
+    }
+    return simple;
+  }
+
+  private identifier(): Identifier {
+    const node: Identifier = { type: 'Identifier', start: this.pos, end: this.end[this.i], name: this.value[this.i]! };
+    this.i++;
+    return node;
+  }
+
+  private identifierNamed(name: string): Identifier {
+    const node: Identifier = { type: 'Identifier', start: this.pos, end: this.end[this.i], name };
+    this.i++;
+    return node;
+  }
+
+  private parseSimple(): Expr {
+    const s = this.pos;
+    const e = this.end[this.i];
+    switch (this.peek()) {
+      case Tok.ID: return this.identifier();
+      case Tok.INT: {
+        this.i++;
+        const value = BigInt(this.text.slice(s, e));
+        if (value > MAX_INT) this.error(s, e, `invalid integer '${this.text.slice(s, e)}'`, 'nix.invalid-integer');
+        return { type: 'Int', start: s, end: e, value };
+      }
+      case Tok.FLOAT: {
+        this.i++;
+        const raw = this.text.slice(s, e);
+        const value = Number(raw);
+        if (!isFinite(value) || (value !== 0 && Math.abs(value) < 2.2250738585072014e-308) || (value === 0 && /[1-9]/.test(raw.replace(/[eE].*/, '')))) {
+          this.error(s, e, `invalid float '${raw}'`, 'nix.invalid-float');
+        }
+        return { type: 'Float', start: s, end: e, value };
+      }
+      case Tok.URI: this.i++; return { type: 'Uri', start: s, end: e, value: this.value[this.i - 1]! };
+      case Tok.SPATH: this.i++; return { type: 'SearchPath', start: s, end: e, value: this.value[this.i - 1]! };
+      case Tok.DQUOTE: return this.parseString();
+      case Tok.IND_OPEN: return this.parseIndString();
+      case Tok.PATH: case Tok.HPATH: return this.parsePath();
+      case Tok.LPAREN: {
+        this.i++;
+        const expr = this.parseExpr();
+        if (!this.expect(Tok.RPAREN, "')'")) {
+          this.synchronize(false);
+          if (this.peek() === Tok.RPAREN) this.i++;
+        }
+        return { type: 'Paren', start: s, end: this.prevEnd, expr };
+      }
+      case Tok.LET: case Tok.REC: case Tok.LBRACE: {
+        const legacyLet = this.peek() === Tok.LET;
+        const rec = this.peek() === Tok.REC;
+        if (legacyLet || rec) {
+          this.i++;
+          if (!this.expect(Tok.LBRACE, "'{'")) return this.missing();
+        } else this.i++;
+        const bindings = this.parseBindings(Tok.RBRACE);
+        this.expect(Tok.RBRACE, "'}'");
+        const node: Expr = legacyLet
+          ? { type: 'LegacyLet', start: s, end: this.prevEnd, bindings }
+          : { type: 'AttrSet', start: s, end: this.prevEnd, rec, bindings };
+        checkBindings(node, this.attrs, this.errors);
+        return node;
+      }
+      case Tok.LBRACK: {
+        this.i++;
+        const elements: Expr[] = [];
+        for (;;) {
+          const k = this.peek();
+          if (k === Tok.RBRACK) { this.i++; break; }
+          if (this.startsSimple(k)) { elements.push(this.parseSelect()); continue; }
+          this.unexpected("']'");
+          if (k === Tok.EOF || k === Tok.RPAREN || k === Tok.RBRACE || k === Tok.SEMI || k === Tok.IN) break;
+          this.i++;
+        }
+        return { type: 'List', start: s, end: this.prevEnd, elements };
+      }
+    }
+    this.unexpected('an expression');
+    const m = this.missing();
+    // Skip a token nothing can start with, so the callers make progress.
+    if (this.peek() === Tok.UNKNOWN || this.peek() === Tok.DOT || this.peek() === Tok.OR_KW) this.i++;
+    return m;
+  }
+
+  private interpolation(): Interpolation {
+    const s = this.pos;
+    this.i++;
+    const expr = this.parseExpr();
+    if (!this.expect(Tok.RBRACE, "'}'")) {
+      this.synchronize(false);
+      if (this.peek() === Tok.RBRACE) this.i++;
+    }
+    return { type: 'Interpolation', start: s, end: this.prevEnd, expr };
+  }
+
+  private parseString(): Expr {
+    const s = this.pos;
+    this.i++;
+    const parts: StringPart[] = [];
+    for (;;) {
+      const k = this.peek();
+      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value[this.i]! }); this.i++; }
+      else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
+      else { this.expect(Tok.DQUOTE, "'\"'"); break; }
+    }
+    return { type: 'String', start: s, end: this.prevEnd, parts };
+  }
+
+  private parseIndString(): Expr {
+    const s = this.pos;
+    this.i++;
+    const parts: StringPart[] = [];
+    for (;;) {
+      const k = this.peek();
+      if (k === Tok.IND_STR) {
+        const part: StringText = { type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value[this.i]! };
+        if (this.tokens.escape[this.i]) part.escape = true;
+        parts.push(part);
+        this.i++;
+      } else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
+      else { this.expect(Tok.IND_CLOSE, "''"); break; }
+    }
+    stripIndentation(parts);
+    return { type: 'IndString', start: s, end: this.prevEnd, parts };
+  }
+
+  private parsePath(): Expr {
+    const s = this.pos;
+    const parts: StringPart[] = [{ type: 'StringText', start: s, end: this.end[this.i], value: this.value[this.i]! }];
+    this.i++;
+    for (;;) {
+      const k = this.peek();
+      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value[this.i]! }); this.i++; }
+      else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
+      else { if (k === Tok.PATH_END) this.i++; break; }
+    }
+    return { type: 'Path', start: s, end: parts[parts.length - 1].end, parts };
+  }
+
+  // ---- attribute paths and bindings
+
+  private parseAttrName(): AttrName {
+    switch (this.peek()) {
+      case Tok.ID: return this.identifier();
+      case Tok.OR_KW: return this.identifierNamed('or');
+      case Tok.DQUOTE: return this.parseString() as AttrName;
+      case Tok.DOLLAR_CURLY: return this.interpolation();
+    }
+    this.unexpected('an attribute name');
+    return this.missing();
+  }
+
+  private parseAttrPath(): AttrPath {
+    const s = this.pos;
+    const attrs: AttrName[] = [this.parseAttrName()];
+    while (this.peek() === Tok.DOT && attrs[attrs.length - 1].type !== 'Missing') {
+      this.i++;
+      attrs.push(this.parseAttrName());
+    }
+    return { type: 'AttrPath', start: s, end: Math.max(s, attrs[attrs.length - 1].end), attrs };
+  }
+
+  private parseBindings(closer: Tok): BindingOrInherit[] {
+    const bindings: BindingOrInherit[] = [];
+    for (;;) {
+      const k = this.peek();
+      const s = this.pos;
+      if (k === closer || k === Tok.EOF) break;
+      if (k === Tok.INHERIT) {
+        this.i++;
+        let from: Expr | undefined;
+        if (this.peek() === Tok.LPAREN) {
+          this.i++;
+          from = this.parseExpr();
+          if (!this.expect(Tok.RPAREN, "')'")) { this.synchronize(closer === Tok.IN); if (this.peek() === Tok.RPAREN) this.i++; }
+        }
+        const attrs: AttrName[] = [];
+        for (;;) {
+          const a = this.peek();
+          if (a === Tok.ID || a === Tok.OR_KW || a === Tok.DQUOTE || a === Tok.DOLLAR_CURLY) attrs.push(this.parseAttrName());
+          else break;
+        }
+        const node: Inherit = { type: 'Inherit', start: s, end: this.end[this.i], from, attrs };
+        if (!this.expect(Tok.SEMI, "';'")) { node.end = this.prevEnd; this.synchronize(closer === Tok.IN); }
+        bindings.push(node);
+        continue;
+      }
+      if (k === Tok.ID || k === Tok.OR_KW || k === Tok.DQUOTE || k === Tok.DOLLAR_CURLY) {
+        const doc = this.docCommentBefore(s);
+        const path = this.parseAttrPath();
+        let value: Expr;
+        if (this.expect(Tok.ASSIGN, "'='")) {
+          value = this.parseExpr();
+          if (!this.expect(Tok.SEMI, "';'")) this.synchronize(closer === Tok.IN);
+        } else {
+          value = this.missing();
+          this.synchronize(closer === Tok.IN);
+        }
+        const node: Binding = { type: 'Binding', start: s, end: Math.max(this.prevEnd, value.end), path, value };
+        if (doc) node.doc = doc;
+        bindings.push(node);
+        continue;
+      }
+      this.unexpected(closer === Tok.IN ? "an attribute name or 'in'" : "an attribute name or '}'");
+      const before = this.i;
+      this.synchronize(closer === Tok.IN);
+      if (this.i === before) {
+        // A closer of another bracket: leave it to the enclosing construct.
+        break;
+      }
+    }
+    return bindings;
+  }
+
+  /** The `/** … *\/` comment that ends right before `offset` with only whitespace between. */
+  private docCommentBefore(offset: number): Comment | undefined {
+    const comments = this.comments;
+    while (this.docIndex < comments.length && comments[this.docIndex].end <= offset) this.docIndex++;
+    const c = comments[this.docIndex - 1];
+    if (!c || c.kind !== 'doc') return undefined;
+    for (let j = c.end; j < offset; j++) {
+      const ch = this.text.charCodeAt(j);
+      if (ch !== 32 && ch !== 9 && ch !== 10 && ch !== 13) return undefined;
+    }
+    return c;
+  }
+
+  // ---- lambdas
+
+  /** At `{`: formals (`{ a, b ? 1, ... }:`) or an attribute set? parser.y decides with GLR; one look ahead suffices. */
+  private isFormals(): boolean {
+    const k1 = this.kind[this.i + 1];
+    if (k1 === Tok.ELLIPSIS) return true;
+    if (k1 === Tok.RBRACE) { const k2 = this.kind[this.i + 2]; return k2 === Tok.COLON || k2 === Tok.AT; }
+    if (k1 === Tok.ID) {
+      const k2 = this.kind[this.i + 2];
+      if (k2 === Tok.COMMA || k2 === Tok.QUESTION) return true;
+      if (k2 === Tok.RBRACE) { const k3 = this.kind[this.i + 3]; return k3 === Tok.COLON || k3 === Tok.AT; }
+    }
+    return false;
+  }
+
+  private parseFormals(): Formals {
+    const s = this.pos;
+    this.i++; // {
+    const formals: Formal[] = [];
+    let ellipsis = false;
+    for (;;) {
+      const k = this.peek();
+      if (k === Tok.RBRACE) break;
+      if (k === Tok.ELLIPSIS) {
+        ellipsis = true;
+        this.i++;
+        if (this.peek() !== Tok.RBRACE) this.unexpected("'}' ('...' must come last)");
+        break;
+      }
+      if (k !== Tok.ID) { this.unexpected("an argument name or '}'"); break; }
+      const fs = this.pos;
+      const name = this.identifier();
+      let def: Expr | undefined;
+      if (this.peek() === Tok.QUESTION) { this.i++; def = this.parseExpr(); }
+      const formal: Formal = { type: 'Formal', start: fs, end: def ? def.end : name.end, name };
+      if (def) formal.default = def;
+      formals.push(formal);
+      if (this.peek() === Tok.COMMA) { this.i++; continue; }
+      if (this.peek() !== Tok.RBRACE) this.unexpected("',' or '}'");
+      break;
+    }
+    if (this.peek() !== Tok.RBRACE) this.synchronize(false);
+    if (this.peek() === Tok.RBRACE) this.i++;
+    return { type: 'Formals', start: s, end: this.prevEnd, formals, ellipsis };
+  }
+
+  private checkFormals(formals: Formals, param: Identifier | undefined): void {
+    const seen = new Set<string>();
+    for (const f of formals.formals) {
+      if (seen.has(f.name.name)) this.error(f.name.start, f.name.end, `duplicate formal function argument '${f.name.name}'`, 'nix.duplicate-formal');
+      seen.add(f.name.name);
+    }
+    if (param && seen.has(param.name)) this.error(param.start, param.end, `duplicate formal function argument '${param.name}'`, 'nix.duplicate-formal');
+  }
+}
+
+/**
+ * Nix's stripIndentation over the parts of an indented string, in place: the smallest indentation
+ * (in spaces) of the non-blank lines is removed from every line, and a last line of only spaces is
+ * dropped. Interpolations and `''\x` escapes count as non-space text, as in Nix.
+ */
+export function stripIndentation(parts: StringPart[]): void {
+  let atStartOfLine = true;
+  let minIndent = 1000000;
+  let curIndent = 0;
+  for (const part of parts) {
+    if (part.type !== 'StringText' || part.escape) {
+      if (atStartOfLine) { atStartOfLine = false; if (curIndent < minIndent) minIndent = curIndent; }
+      continue;
+    }
+    const v = part.value;
+    for (let j = 0; j < v.length; j++) {
+      const c = v.charCodeAt(j);
+      if (atStartOfLine) {
+        if (c === 32) curIndent++;
+        else if (c === 10) curIndent = 0;
+        else { atStartOfLine = false; if (curIndent < minIndent) minIndent = curIndent; }
+      } else if (c === 10) { atStartOfLine = true; curIndent = 0; }
+    }
+  }
+  atStartOfLine = true;
+  let curDropped = 0;
+  for (let p = 0; p < parts.length; p++) {
+    const part = parts[p];
+    if (part.type !== 'StringText' || part.escape) { atStartOfLine = false; curDropped = 0; continue; }
+    const v = part.value;
+    let out = '';
+    let seg = 0;
+    for (let j = 0; j < v.length; j++) {
+      const c = v.charCodeAt(j);
+      if (atStartOfLine) {
+        if (c === 32) {
+          if (curDropped++ < minIndent) { out += v.slice(seg, j); seg = j + 1; }
+        } else if (c === 10) curDropped = 0;
+        else { atStartOfLine = false; curDropped = 0; }
+      } else if (c === 10) atStartOfLine = true;
+    }
+    out += v.slice(seg);
+    if (p === parts.length - 1) {
+      const nl = out.lastIndexOf('\n');
+      if (nl >= 0) {
+        let onlySpaces = true;
+        for (let j = nl + 1; j < out.length; j++) if (out.charCodeAt(j) !== 32) { onlySpaces = false; break; }
+        if (onlySpaces) out = out.slice(0, nl + 1);
+      }
+    }
+    part.value = out;
+  }
 }
