@@ -2,10 +2,8 @@
 // Features read `model` and listen to `onDidChange`; the language server does its own live (unsaved) analysis.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { readFile, readdir } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
-import type { SpecDiagnostic, SpecModel, SymbolIndex } from '../../core/src/spec/model';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { SpecDiagnostic, SpecModel } from '../../core/src/spec/model';
+import { loadSpec } from '../../core/src/spec/load';
 
 const RELOAD_DELAY_MS = 300;
 
@@ -46,6 +44,7 @@ export class SpecStore implements vscode.Disposable {
   get specUris(): readonly vscode.Uri[] { return this.candidates; }
   /** The merged spec (cluster.yaml + hosts/*.yaml), or undefined when there is none or it cannot be read. */
   get model(): SpecModel | undefined { return this.loaded.model; }
+  /** Syntax problems and unreadable files; schema and semantic problems are the language server's. */
   get diagnostics(): readonly SpecDiagnostic[] { return this.loaded.diagnostics; }
   /** Why the last load failed (unreadable file), if it did. */
   get error(): string | undefined { return this.failure; }
@@ -62,7 +61,8 @@ export class SpecStore implements vscode.Disposable {
     let failure: string | undefined;
     if (this.selected) {
       try {
-        loaded = await loadSpecFromDisk(this.selected.fsPath);
+        const { model, diagnostics } = await loadSpec(this.selected.fsPath);
+        loaded = { model, diagnostics };
       } catch (e) {
         failure = e instanceof Error ? e.message : String(e);
         this.output.error(`could not load ${this.selected.fsPath}: ${failure}`);
@@ -131,39 +131,4 @@ async function findSpecRoots(): Promise<vscode.Uri[]> {
   return found
     .filter((u) => u.scheme === 'file' && path.basename(path.dirname(u.fsPath)) !== 'hosts')
     .sort((a, b) => folderIndex(a) - folderIndex(b) || depth(a) - depth(b) || a.path.localeCompare(b.path));
-}
-
-/**
- * Reads cluster.yaml and merges hosts/*.yaml next to it. Minimal: YAML syntax problems only, no schema
- * validation and no symbol index; the core loader replaces it.
- */
-async function loadSpecFromDisk(file: string): Promise<LoadedSpec> {
-  const diagnostics: SpecDiagnostic[] = [];
-  const parse = (uri: string, text: string): unknown => {
-    const doc = parseDocument(text);
-    for (const err of doc.errors) {
-      const [start, end] = err.linePos ?? [];
-      const pos = (p: { line: number; col: number } | undefined) => ({ line: (p?.line ?? 1) - 1, character: (p?.col ?? 1) - 1 });
-      diagnostics.push({ uri, range: { start: pos(start), end: pos(end ?? start) }, severity: 'error', code: 'yaml.syntax', message: err.message });
-    }
-    return doc.toJS();
-  };
-  const clusterUri = vscode.Uri.file(file).toString();
-  const data = parse(clusterUri, await readFile(file, 'utf8'));
-  if (!data || typeof data !== 'object') return { model: undefined, diagnostics };
-  const spec = { ...(data as ClusterSpec) };
-  spec.hosts = Array.isArray(spec.hosts) ? [...spec.hosts] : [];
-  const hostSources: SpecModel['hostSources'] = new Map();
-  spec.hosts.forEach((host, index) => host?.name && hostSources.set(host.name, { uri: clusterUri, host, index }));
-  const hostsDir = path.join(path.dirname(file), 'hosts');
-  const hostFiles = (await readdir(hostsDir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).sort();
-  for (const name of hostFiles) {
-    const uri = vscode.Uri.file(path.join(hostsDir, name)).toString();
-    const host = parse(uri, await readFile(path.join(hostsDir, name), 'utf8')) as HostSpec | null;
-    if (!host || typeof host !== 'object') continue;
-    spec.hosts.push(host);
-    if (host.name) hostSources.set(host.name, { uri, host, index: undefined });
-  }
-  const symbols: SymbolIndex = { definitions: [], references: [], at: () => undefined, definitionsOf: () => [] };
-  return { model: { spec, hostSources, files: [], symbols }, diagnostics };
 }
