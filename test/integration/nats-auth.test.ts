@@ -76,7 +76,7 @@ describe('NATS credentials and agent permissions', () => {
     const ack = await store.append(createEvent({ aggregate: 'gpu-01', action: 'agent-started', data: {}, source: 'agent:gpu-01' }));
     assert.ok(ack.seq > 0);
     const got: string[] = [];
-    const sub = admin.subscribe(s.telemetry('gpu-01'), { callback: (_e, m) => got.push(m.subject) });
+    const sub = admin.subscribe(s.telemetry('gpu-01'), { callback: (_e, m) => { got.push(m.subject); } });
     await admin.flush();
     nc.publish(s.telemetry('gpu-01'), '{}');
     await waitFor('own telemetry', () => got.length === 1);
@@ -90,7 +90,7 @@ describe('NATS credentials and agent permissions', () => {
       for await (const st of nc.status()) if (st.type === 'error' && st.error instanceof PermissionViolationError) violations.push(st.error);
     })();
     const seen: string[] = [];
-    const spy = admin.subscribe('lab.>', { callback: (_e, m) => seen.push(m.subject) });
+    const spy = admin.subscribe('lab.>', { callback: (_e, m) => { seen.push(m.subject); } });
     await admin.flush();
 
     nc.publish(s.event('gpu-02', 'deployed'), JSON.stringify(createEvent({ aggregate: 'gpu-02', action: 'deployed', data: {}, source: 'forged' })));

@@ -93,7 +93,7 @@ describe('NATS telemetry', () => {
     const seen: string[] = [];
     const stopFollowing = await events.follow({ aggregate: 'gpu-box' }, (e) => seen.push(`${e.action}:${(e.data as { gpu?: { uuid?: string } }).gpu?.uuid ?? ''}`));
     const telemetry: number[] = [];
-    const sub = nc.subscribe(new Subjects('lab').telemetry('gpu-box'), { callback: (_e, m) => telemetry.push((m.json() as { gpus: unknown[] }).gpus.length) });
+    const sub = nc.subscribe(new Subjects('lab').telemetry('gpu-box'), { callback: (_e, m) => { telemetry.push((m.json() as { gpus: unknown[] }).gpus.length); } });
     const agent = new NodeAgent(agentOptions('gpu-box', 200, { collect: { gpuTool: 'nvidia' }, stateDir: dir }));
     try {
       await agent.start(nc);
