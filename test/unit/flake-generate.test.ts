@@ -1,0 +1,117 @@
+// What the generator decides from the spec, and what it refuses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FlakeGenerationError, generateFlake } from '../../core/src/flake/index';
+import { nixAttrName, nixRelativePath, nixString, NixEmitError, nixValue } from '../../core/src/flake/nix';
+import { prepareGeneration } from '../../core/src/flake/project';
+import { planCluster } from '../../core/src/flake/plan';
+import { findTemplatesDir } from '../../core/src/flake/templates';
+import type { ClusterSpec } from '../../core/src/spec/types';
+import { syntheticCluster } from '../support/flakeClusters';
+
+const templatesDir = findTemplatesDir(__dirname);
+const templates = [{ path: 'modules/exo.nix', content: '{ ... }: { }\n' }, { path: 'modules/darwin/exo.nix', content: '{ ... }: { }\n' }];
+const file = (files: { path: string; content: string }[], p: string) => {
+  const f = files.find((x) => x.path === p);
+  assert.ok(f, `${p} is generated`);
+  return f.content;
+};
+
+test('nix strings escape quotes, backslashes and every interpolation', () => {
+  assert.equal(nixString('a"b\\c${d}$e\n'), '"a\\"b\\\\c\\${d}\\$e\\n"');
+  assert.throws(() => nixString('a\0b'), NixEmitError);
+  assert.equal(nixAttrName('hub-1'), 'hub-1');
+  assert.equal(nixAttrName('mgmt.10'), '"mgmt.10"');
+  assert.equal(nixAttrName('in'), '"in"');
+  assert.equal(nixRelativePath('hosts/a b').text, '(./. + "/hosts/a b")');
+  assert.throws(() => nixRelativePath('hosts/../x'), NixEmitError);
+  assert.equal(nixValue([-1, 2.5, true, null]), '[ (-1) 2.5 true null ]');
+});
+
+test('accelerators, platforms and roles follow the hardware and the spec', () => {
+  const plan = planCluster(syntheticCluster(4));
+  assert.deepEqual(plan.hosts.map((h) => h.exo?.accelerator), ['cuda', 'cuda', 'cuda', 'rocm']);
+  assert.deepEqual(plan.hosts[0].exo?.roles, ['master', 'worker', 'api']);
+  assert.deepEqual(plan.hosts[1].exo?.roles, ['worker']);
+  assert.equal(plan.hosts[0].k3s?.clusterInit, true);
+  assert.equal(plan.hosts[1].k3s?.serverAddr, 'https://10.100.0.10:6443', 'agents join the first server by default');
+  assert.equal(plan.hosts[1].k3s?.nodeIP, '10.200.1.10', 'node IP from the declared k3s interface');
+  assert.deepEqual(plan.hosts[1].nats?.leafRemotes, [{ url: 'nats://10.100.0.10:7422' }], 'leaves find the hub');
+  assert.equal(plan.hosts[0].checkpoint?.cudaCheckpoint, true);
+  assert.equal(plan.hosts[3].checkpoint?.cudaCheckpoint, false, 'no cuda-checkpoint without NVIDIA');
+});
+
+test('Apple hosts become darwinConfigurations with launchd modules; nix-darwin only when needed', () => {
+  const spec = syntheticCluster(2);
+  const linuxOnly = generateFlake(spec, { templates }).files;
+  assert.doesNotMatch(file(linuxOnly, 'flake.nix'), /nix-darwin|darwinConfigurations/);
+  spec.hosts[1] = { ...spec.hosts[1], system: 'aarch64-darwin', hardware: { gpus: [{ vendor: 'apple', model: 'M3 Ultra' }] }, disks: [] };
+  const { files, warnings } = generateFlake(spec, { templates });
+  const flake = file(files, 'flake.nix');
+  assert.match(flake, /nix-darwin = \{\n\s+url = "github:nix-darwin\/nix-darwin\/nix-darwin-25\.05";/);
+  assert.match(flake, /darwinConfigurations = \{\n\s+node-0002 = darwinHost "aarch64-darwin" \.\/hosts\/node-0002;/);
+  assert.match(flake, /darwinModules = \{\n\s+exo = \.\/modules\/darwin\/exo\.nix;/);
+  const host = file(files, 'hosts/node-0002/default.nix');
+  assert.match(host, /accelerator = "mlx";/);
+  assert.doesNotMatch(host, /gpuCluster\.k3s|disko/);
+  assert.ok(warnings.some((w) => w.includes('node-0002: role "k3s-agent" skipped')));
+});
+
+test('hostile spec values stay inside Nix strings', () => {
+  const spec = syntheticCluster(1);
+  const evil = 'x"; y = ${builtins.abort "pwned"}; z = "\\';
+  spec.exo = { ...spec.exo, namespace: evil };
+  spec.security = { authorizedKeys: ['ssh-ed25519 AAAA ${evil}'] };
+  const host = file(generateFlake(spec, { templates }).files, 'hosts/node-0001/default.nix');
+  assert.ok(host.includes(`namespace = ${nixString(evil)};`));
+  assert.doesNotMatch(host, /[^\\]\$\{/, 'every ${ is escaped');
+});
+
+test('host names that cannot be folders, and duplicates, are refused with the list', () => {
+  const spec: ClusterSpec = syntheticCluster(2);
+  spec.hosts[0] = { ...spec.hosts[0], name: '../etc' };
+  spec.hosts[1] = { ...spec.hosts[1], name: 'a/b' };
+  const err = (() => { try { generateFlake(spec, { templates }); } catch (e) { return e; } })();
+  assert.ok(err instanceof FlakeGenerationError);
+  assert.equal(err.problems.length, 2);
+  const dup = syntheticCluster(2);
+  dup.hosts[1] = { ...dup.hosts[1], name: 'NODE-0001' };
+  assert.throws(() => generateFlake(dup, { templates }), /used twice/);
+});
+
+test('a spec with errors is refused and its errors listed; nothing is generated', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flake-refuse-'));
+  try {
+    writeFileSync(path.join(dir, 'cluster.yaml'), 'cluster:\n  name: x\n  domain: [unclosed\nhosts: []\n');
+    const prepared = await prepareGeneration(dir, templatesDir);
+    assert.equal(prepared.result, undefined);
+    assert.ok(prepared.errors.length > 0);
+    assert.match(prepared.errors[0], /cluster\.yaml:\d+:\d+ .+\[[\w.-]+\]$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('facter reports are copied and referenced; missing ones only warn', () => {
+  const spec = syntheticCluster(2);
+  spec.hosts[0].hardware = { ...spec.hosts[0].hardware, facterReport: 'facter/node-0001.json' };
+  spec.hosts[1].hardware = { ...spec.hosts[1].hardware, facterReport: 'facter/missing.json' };
+  const { files, warnings } = generateFlake(spec, { templates, facterReports: new Map([['node-0001', '{"version":2}']]) });
+  assert.equal(file(files, 'hosts/node-0001/facter.json'), '{"version":2}');
+  assert.match(file(files, 'hosts/node-0001/default.nix'), /hardware\.facter\.reportPath = \.\/facter\.json;/);
+  assert.doesNotMatch(file(files, 'hosts/node-0002/default.nix'), /facter/);
+  assert.ok(warnings.some((w) => w.startsWith('node-0002: facter report facter/missing.json not found')));
+});
+
+test('ZFS disks get a pool and a stable networking.hostId', () => {
+  const spec = syntheticCluster(1);
+  spec.hosts[0].disks = [{ device: '/dev/nvme0n1', layout: 'zfs', role: 'os' }];
+  const files = generateFlake(spec, { templates }).files;
+  assert.match(file(files, 'hosts/node-0001/disko.nix'), /zpool = \{\n\s+zroot = \{/);
+  const hostId = /networking\.hostId = "([0-9a-f]{8})";/.exec(file(files, 'hosts/node-0001/default.nix'));
+  assert.ok(hostId);
+  assert.equal(hostId[1], /networking\.hostId = "([0-9a-f]{8})";/.exec(file(generateFlake(spec, { templates }).files, 'hosts/node-0001/default.nix'))![1]);
+});

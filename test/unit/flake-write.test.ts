@@ -1,0 +1,72 @@
+// Writing the flake: idempotent, atomic, never overwrites files the user owns, never leaves the folder.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateFlake } from '../../core/src/flake/index';
+import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
+import { applyPlan, pendingFiles, planWrite, unifiedDiff } from '../../core/src/flake/write';
+import { syntheticCluster } from '../support/flakeClusters';
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flake-write-'));
+  try { await fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+test('a second run with the same spec changes nothing', () => withDir(async (dir) => {
+  const templates = await readTemplates(findTemplatesDir(__dirname));
+  const { files } = generateFlake(syntheticCluster(3), { templates });
+  const first = await planWrite(dir, files);
+  assert.ok(first.files.every((f) => f.status === 'new'));
+  const written = await applyPlan(first);
+  assert.equal(written.length, files.length);
+  const again = await planWrite(dir, generateFlake(syntheticCluster(3), { templates }).files);
+  assert.deepEqual(pendingFiles(again), []);
+  assert.deepEqual(new Set(again.files.map((f) => f.status)), new Set(['unchanged', 'user-kept']));
+  assert.deepEqual(await applyPlan(again), []);
+  assert.ok(!readdirSync(path.join(dir, 'hosts/node-0001')).some((n) => n.endsWith('.tmp')), 'no temporary files left');
+}));
+
+test('user-owned files are created once and never overwritten; generated ones are updated', () => withDir(async (dir) => {
+  const templates = [{ path: 'modules/exo.nix', content: '{ ... }: { }\n' }];
+  await applyPlan(await planWrite(dir, generateFlake(syntheticCluster(1), { templates }).files));
+  const custom = path.join(dir, 'hosts/node-0001/custom.nix');
+  writeFileSync(custom, '{ ... }: { services.foo.enable = true; }\n');
+  const changed = syntheticCluster(1);
+  changed.exo = { ...changed.exo, namespace: 'renamed' };
+  const plan = await planWrite(dir, generateFlake(changed, { templates }).files);
+  const byPath = new Map(plan.files.map((f) => [f.path, f]));
+  assert.equal(byPath.get('hosts/node-0001/custom.nix')?.status, 'user-kept');
+  assert.equal(byPath.get('hosts/node-0001/default.nix')?.status, 'changed');
+  assert.match(unifiedDiff(byPath.get('hosts/node-0001/default.nix')!), /^-    namespace = "dc";\n\+    namespace = "renamed";$/m);
+  assert.equal(unifiedDiff(byPath.get('hosts/node-0001/custom.nix')!), '');
+  await applyPlan(plan);
+  assert.equal(readFileSync(custom, 'utf8'), '{ ... }: { services.foo.enable = true; }\n');
+  assert.match(readFileSync(path.join(dir, 'hosts/node-0001/default.nix'), 'utf8'), /namespace = "renamed";/);
+}));
+
+test('a user file that appears between preview and write wins', () => withDir(async (dir) => {
+  const plan = await planWrite(dir, generateFlake(syntheticCluster(1), { templates: [] }).files);
+  const custom = path.join(dir, 'hosts/node-0001/custom.nix');
+  assert.equal(plan.files.find((f) => f.absPath === custom)?.status, 'new');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(path.dirname(custom), { recursive: true });
+  writeFileSync(custom, 'mine\n');
+  const written = await applyPlan(plan);
+  assert.ok(!written.includes('hosts/node-0001/custom.nix'));
+  assert.equal(readFileSync(custom, 'utf8'), 'mine\n');
+}));
+
+test('paths outside the output folder are refused before anything is written', () => withDir(async (dir) => {
+  const out = path.join(dir, 'flake');
+  await assert.rejects(planWrite(out, [{ path: '../escape.nix', content: 'x', ownership: 'generated' }]), /outside/);
+  assert.ok(!existsSync(path.join(dir, 'escape.nix')));
+}));
+
+test('cancelling stops between files', () => withDir(async (dir) => {
+  const plan = await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [] }).files);
+  let calls = 0;
+  const written = await applyPlan(plan, () => ++calls > 2);
+  assert.equal(written.length, 2);
+}));
