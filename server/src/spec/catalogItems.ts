@@ -1,0 +1,43 @@
+// Completion items of the GPU catalogue and the exo model list (core/src/catalog), shared by completion
+// and hover so both describe a GPU or a model the same way.
+
+import { CompletionItemKind, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
+import { GPU_CATALOG, type GpuModelInfo } from '../../../core/src/catalog/gpus';
+import { EXO_MODELS, type ExoModelInfo } from '../../../core/src/catalog/models';
+
+const VENDOR_NAMES: Record<string, string> = { nvidia: 'NVIDIA', amd: 'AMD', intel: 'Intel', apple: 'Apple' };
+
+export function describeGpu(gpu: GpuModelInfo): string {
+  const memory = gpu.unified ? `up to ${gpu.vramGB} GB unified memory` : `${gpu.vramGB} GB VRAM`;
+  const cc = gpu.computeCapability ? `, compute capability ${gpu.computeCapability}` : '';
+  return `${VENDOR_NAMES[gpu.vendor] ?? gpu.vendor} ${gpu.model}: ${memory}${cc} (${gpu.kind})`;
+}
+
+export function describeExoModel(m: ExoModelInfo): string {
+  const precision = m.bits === 16 ? 'bf16' : `${m.bits}-bit`;
+  return `${m.name}: needs about ${m.memoryGB} GB of GPU/unified memory across the nodes it is placed on (${m.parametersB}B parameters, ${precision}, ${m.layers} layers).`;
+}
+
+/** GPU models, those of `vendor` first when the entry already names one. */
+export function gpuCatalogItems(vendor: unknown): CompletionItem[] {
+  return GPU_CATALOG.map((gpu, i) => {
+    const matches = typeof vendor !== 'string' || gpu.vendor === vendor;
+    return {
+      label: gpu.model,
+      kind: CompletionItemKind.Value,
+      detail: `${VENDOR_NAMES[gpu.vendor]} · ${gpu.vramGB} GB${gpu.computeCapability ? ` · CC ${gpu.computeCapability}` : ''}`,
+      documentation: { kind: MarkupKind.Markdown, value: describeGpu(gpu) },
+      sortText: `${matches ? 0 : 1}${String(i).padStart(3, '0')}`,
+    };
+  });
+}
+
+export function exoModelItems(): CompletionItem[] {
+  return EXO_MODELS.map((m, i) => ({
+    label: m.id,
+    kind: CompletionItemKind.Value,
+    detail: `${m.memoryGB} GB · ${m.name}`,
+    documentation: { kind: MarkupKind.Markdown, value: describeExoModel(m) },
+    sortText: String(i).padStart(3, '0'),
+  }));
+}

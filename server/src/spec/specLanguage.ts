@@ -1,0 +1,90 @@
+// Cluster and host specs (cluster.yaml, hosts/*.yaml — the `gpuCluster.specPatterns` setting): wires
+// the spec workspace (files, parse cache, model, validation from core/) to the feature services.
+
+import { FileChangeType, type Diagnostic } from 'vscode-languageserver/node';
+import type { LanguageContext, LanguageFeatures } from '../languages';
+import { specCodeActions } from '../services/codeActions';
+import { specCompletion } from '../services/completion';
+import { specDefinition } from '../services/definition';
+import { specDocumentSymbols } from '../services/documentSymbols';
+import { specHover } from '../services/hover';
+import { specReferences } from '../services/references';
+import { specPrepareRename, specRename } from '../services/rename';
+import { toLspDiagnostic } from './convert';
+import { loadSpecSchemas } from './schemas';
+import { SpecWorkspace, type SpecSnapshot } from './specWorkspace';
+
+export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
+  const workspace = new SpecWorkspace({
+    documents: context.documents,
+    patterns: () => context.settings().specPatterns,
+    log: (m) => context.connection.console.error(m),
+  });
+  const schemas = loadSpecSchemas();
+  let patternsKey = JSON.stringify(context.settings().specPatterns);
+
+  /** The snapshot for a request: current with the document's text (cheap when nothing changed). */
+  const snapshotFor = (uri: string, token?: { isCancellationRequested: boolean }): Promise<SpecSnapshot> =>
+    workspace.snapshotFor(uri, () => !!token?.isCancellationRequested);
+
+  return {
+    id: 'spec',
+    matches: (uri, languageId) => (languageId === 'yaml' || languageId === 'plaintext' || /\.ya?ml$/i.test(uri)) && workspace.isSpecFile(uri),
+    validationScope: (uri) => workspace.rootKeyOf(uri),
+
+    async diagnostics(uri, token) {
+      const snapshot = await snapshotFor(uri, token);
+      const out = new Map<string, Diagnostic[]>();
+      for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, list.map(toLspDiagnostic));
+      // Files that left the spec (deleted, closed untitled documents) lose their diagnostics.
+      const reported = workspace.reportedUris(uri);
+      for (const old of reported) if (!out.has(old)) out.set(old, []);
+      reported.clear();
+      for (const fileUri of snapshot.diagnostics.keys()) reported.add(fileUri);
+      return out;
+    },
+
+    async filesChanged(changes) {
+      return workspace.filesChanged(changes.map((c) => ({ uri: c.uri, deleted: c.type === FileChangeType.Deleted })));
+    },
+    documentClosed: (uri) => workspace.documentClosed(uri),
+    settingsChanged(settings) {
+      const key = JSON.stringify(settings.specPatterns);
+      if (key !== patternsKey) { patternsKey = key; workspace.reset(); }
+    },
+
+    async completion(doc, params, token) {
+      const snapshot = await snapshotFor(doc.uri, token);
+      return specCompletion({ snapshot, schemas, uri: doc.uri, text: doc.getText(), offset: doc.offsetAt(params.position) });
+    },
+    async hover(doc, position, token) {
+      const snapshot = await snapshotFor(doc.uri, token);
+      const file = snapshot.file(doc.uri);
+      return file ? specHover({ snapshot, schemas, file, position }) : null;
+    },
+    async definition(doc, position, token) {
+      return specDefinition(await snapshotFor(doc.uri, token), doc.uri, position);
+    },
+    async references(doc, params, token) {
+      return specReferences(await snapshotFor(doc.uri, token), doc.uri, params.position, params.context.includeDeclaration);
+    },
+    async prepareRename(doc, position, token) {
+      return specPrepareRename(await snapshotFor(doc.uri, token), doc.uri, position);
+    },
+    async rename(doc, params, token) {
+      return specRename(await snapshotFor(doc.uri, token), doc.uri, params.position, params.newName, canRenameFiles(context));
+    },
+    async codeActions(doc, params, token) {
+      return specCodeActions(await snapshotFor(doc.uri, token), doc.uri, params.range, params.context);
+    },
+    async documentSymbols(doc, token) {
+      const file = (await snapshotFor(doc.uri, token)).file(doc.uri);
+      return file ? specDocumentSymbols(file) : null;
+    },
+  };
+}
+
+function canRenameFiles(context: LanguageContext): boolean {
+  const edit = context.clientCapabilities().workspace?.workspaceEdit;
+  return !!edit?.documentChanges && !!edit.resourceOperations?.includes('rename');
+}

@@ -1,0 +1,278 @@
+// The spec files the server knows, grouped by spec root (the folder holding cluster.yaml; host files live
+// in its hosts/ folder). Open documents win over the disk; files that are not open are read from disk so
+// that cross-file references, rename and validation see the whole cluster. Each root keeps one snapshot
+// (model + diagnostics) per generation; any change to any of its files starts a new generation.
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '../../../core/src/spec/model';
+import { forgetParsedFile, inferSpecFileKind, PARSE_LIMITS, parseSpecFile } from '../../../core/src/spec/parse';
+import { fileUri } from '../../../core/src/spec/load';
+import { buildModel } from '../../../core/src/spec/workspace';
+import { schemaDiagnostics, schemaProblems } from '../../../core/src/validate/schema';
+import { matchesAny } from '../patterns';
+
+interface FileEntry {
+  uri: string;
+  kind: SpecFileKind;
+  text: string;
+  /** The editor's version when open; a local counter for disk reads. */
+  version: number;
+  open: boolean;
+  parsed?: ParsedSpecFile;
+  /** Syntax and schema diagnostics of `parsed` (semantic ones belong to the snapshot). */
+  fileDiagnostics?: SpecDiagnostic[];
+  /** Reading the file failed or it was refused before parsing. */
+  readProblem?: SpecDiagnostic;
+}
+
+export interface SpecSnapshot {
+  root: string;
+  generation: number;
+  model: SpecModel;
+  /** Every diagnostic of the root's files, by uri (files without any are present with an empty list). */
+  diagnostics: Map<string, SpecDiagnostic[]>;
+  file(uri: string): ParsedSpecFile | undefined;
+}
+
+export class SupersededError extends Error {
+  constructor() { super('superseded by a newer change'); }
+}
+
+class SpecRoot {
+  /** By fileKey: clients and pathToFileURL may spell the same file's URI differently. */
+  readonly files = new Map<string, FileEntry>();
+  generation = 0;
+  loaded: Promise<void> | undefined;
+  snapshot: SpecSnapshot | undefined;
+  building: { generation: number; promise: Promise<SpecSnapshot> } | undefined;
+  /** uris given diagnostics by the last snapshot, so files that left the root get theirs cleared. */
+  reported = new Set<string>();
+  constructor(readonly key: string, readonly dir: string | undefined) {}
+}
+
+/** Work done between two yields to the event loop, so requests stay answered during big validations. */
+const SLICE_MS = 12;
+
+export interface SpecWorkspaceOptions {
+  documents: { get(uri: string): TextDocument | undefined; all(): TextDocument[] };
+  patterns(): readonly string[];
+  log(message: string): void;
+}
+
+export class SpecWorkspace {
+  private readonly roots = new Map<string, SpecRoot>();
+  private diskVersion = 0;
+
+  constructor(private readonly options: SpecWorkspaceOptions) {}
+
+  /** Whether a uri is a spec file according to the configured patterns. */
+  isSpecFile(uri: string): boolean {
+    const p = uriPath(uri);
+    return matchesAny(p ?? uri, this.options.patterns());
+  }
+
+  /** The root a spec file belongs to: the cluster file's folder (for host files, the parent of hosts/). */
+  rootKeyOf(uri: string): string {
+    const p = uriPath(uri);
+    if (!p) return uri;
+    return inferSpecFileKind(p) === 'host' ? path.dirname(path.dirname(p)) : path.dirname(p);
+  }
+
+  /** The current snapshot of the root holding `uri`, built (or rebuilt after changes) if needed. */
+  async snapshotFor(uri: string, isCancelled: () => boolean = () => false): Promise<SpecSnapshot> {
+    const root = this.rootOf(uri);
+    for (;;) {
+      await this.load(root);
+      this.syncOpenDocuments(root);
+      if (root.snapshot?.generation === root.generation) return root.snapshot;
+      if (root.building?.generation !== root.generation) {
+        const generation = root.generation;
+        root.building = { generation, promise: this.build(root, generation) };
+      }
+      try {
+        return await root.building.promise;
+      } catch (err) {
+        if (!(err instanceof SupersededError)) throw err;
+        if (isCancelled()) throw err;
+      }
+    }
+  }
+
+  /** The latest snapshot built for a root, even if a newer change is not in it yet. */
+  lastSnapshot(uri: string): SpecSnapshot | undefined {
+    return this.roots.get(this.rootKeyOf(uri))?.snapshot;
+  }
+
+  /** Every uri the last snapshot of the root reported on (for clearing diagnostics of files that left). */
+  reportedUris(uri: string): Set<string> {
+    return this.rootOf(uri).reported;
+  }
+
+  /** The editor closed a document: the file on disk takes its place. */
+  documentClosed(uri: string): void {
+    const root = this.roots.get(this.rootKeyOf(uri));
+    const entry = root?.files.get(fileKey(uri));
+    if (!root || !entry) return;
+    forgetParsedFile(uri);
+    root.files.delete(fileKey(uri));
+    root.generation++;
+    if (root.dir) void this.readFromDisk(root, uri).catch((err) => this.options.log(`reading ${uri}: ${err}`));
+  }
+
+  /** Files changed on disk; returns uris in known roots whose diagnostics may have changed. */
+  async filesChanged(changes: { uri: string; deleted: boolean }[]): Promise<string[]> {
+    const affected: string[] = [];
+    for (const change of changes) {
+      const root = this.roots.get(this.rootKeyOf(change.uri));
+      if (!root?.dir || !this.isSpecFile(change.uri)) continue;
+      const entry = root.files.get(fileKey(change.uri));
+      if (entry?.open) continue;
+      if (change.deleted) {
+        if (entry) { root.files.delete(fileKey(change.uri)); forgetParsedFile(entry.uri); root.generation++; }
+      } else {
+        await this.readFromDisk(root, change.uri);
+      }
+      affected.push(change.uri);
+    }
+    return affected;
+  }
+
+  /** The settings' patterns changed: forget everything, it is re-read on demand. */
+  reset(): void {
+    for (const root of this.roots.values()) for (const entry of root.files.values()) forgetParsedFile(entry.uri);
+    this.roots.clear();
+  }
+
+  private rootOf(uri: string): SpecRoot {
+    const key = this.rootKeyOf(uri);
+    let root = this.roots.get(key);
+    if (!root) {
+      root = new SpecRoot(key, uriPath(uri) ? key : undefined);
+      this.roots.set(key, root);
+    }
+    return root;
+  }
+
+  private load(root: SpecRoot): Promise<void> {
+    return (root.loaded ??= this.loadFromDisk(root).catch((err) => this.options.log(`reading spec folder ${root.dir}: ${err}`)));
+  }
+
+  private async loadFromDisk(root: SpecRoot): Promise<void> {
+    if (!root.dir) return;
+    const names = [
+      ...(await readdir(root.dir).catch(() => [] as string[])).map((n) => path.join(root.dir!, n)),
+      ...(await readdir(path.join(root.dir, 'hosts')).catch(() => [] as string[])).map((n) => path.join(root.dir!, 'hosts', n)),
+    ];
+    for (const file of names) {
+      const uri = fileUri(file);
+      if (!/\.ya?ml$/i.test(file) || !this.isSpecFile(uri) || this.rootKeyOf(uri) !== root.key) continue;
+      if (root.files.has(file) || this.isOpen(file)) continue;
+      await this.readFromDisk(root, uri);
+    }
+  }
+
+  private async readFromDisk(root: SpecRoot, uri: string): Promise<void> {
+    const file = uriPath(uri)!;
+    const entry: FileEntry = { uri, kind: inferSpecFileKind(file), text: '', version: --this.diskVersion, open: false };
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) return;
+      // Refuse before reading: a 1 GB file in memory is the real danger, parseSpecFile refuses it anyway.
+      if (info.size > PARSE_LIMITS.maxBytes * 4) {
+        entry.readProblem = fileProblem(uri, 'yaml.too-large', `File is ${(info.size / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed.`);
+      } else {
+        entry.text = await readFile(file, 'utf8');
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      entry.readProblem = fileProblem(uri, 'file.unreadable', `Cannot read ${file}: ${(err as Error).message}`);
+    }
+    // The document may have been opened while reading: the editor's text wins.
+    if (root.files.get(file)?.open || this.isOpen(file)) return;
+    root.files.set(file, entry);
+    root.generation++;
+  }
+
+  /** Takes in the open documents of a root whose version is not the one we have. */
+  private syncOpenDocuments(root: SpecRoot): void {
+    for (const doc of this.options.documents.all()) {
+      if (this.rootKeyOf(doc.uri) !== root.key || !this.isSpecFile(doc.uri)) continue;
+      const entry = root.files.get(fileKey(doc.uri));
+      if (entry?.open && entry.version === doc.version) continue;
+      root.files.set(fileKey(doc.uri), { uri: doc.uri, kind: inferSpecFileKind(uriPath(doc.uri) ?? doc.uri), text: doc.getText(), version: doc.version, open: true });
+      root.generation++;
+    }
+  }
+
+  private isOpen(file: string): boolean {
+    return this.options.documents.all().some((d) => uriPath(d.uri) === file);
+  }
+
+  /** An open document of the root was edited (or opened) since the entries were taken. */
+  private hasNewerText(root: SpecRoot): boolean {
+    for (const entry of root.files.values()) {
+      if (entry.open && this.options.documents.get(entry.uri)?.version !== entry.version) return true;
+    }
+    return false;
+  }
+
+  private async build(root: SpecRoot, generation: number): Promise<SpecSnapshot> {
+    let sliceStart = performance.now();
+    const checkpoint = async () => {
+      if (performance.now() - sliceStart < SLICE_MS) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+      if (root.generation !== generation || this.hasNewerText(root)) throw new SupersededError();
+    };
+    // Cluster file first: buildModel takes the first cluster file, and hosts come in a stable order.
+    const entries = [...root.files.values()].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
+    for (const entry of entries) {
+      if (!entry.parsed && !entry.readProblem) {
+        entry.parsed = parseSpecFile(entry.uri, entry.text, entry.version, entry.kind);
+        entry.fileDiagnostics = undefined;
+        await checkpoint();
+      }
+    }
+    const files = entries.flatMap((e) => (e.parsed ? [e.parsed] : []));
+    const model = buildModel(files);
+    for (const entry of entries) {
+      if (entry.parsed && !entry.fileDiagnostics) {
+        entry.fileDiagnostics = [...entry.parsed.syntaxDiagnostics, ...schemaDiagnostics(entry.parsed, schemaProblems(entry.kind, entry.parsed.data))];
+        await checkpoint();
+      }
+    }
+    const semantic: SpecDiagnostic[] = [];
+    const diagnostics = new Map<string, SpecDiagnostic[]>();
+    for (const entry of entries) diagnostics.set(entry.uri, [...(entry.readProblem ? [entry.readProblem] : []), ...(entry.fileDiagnostics ?? [])]);
+    for (const d of semantic) {
+      const list = diagnostics.get(d.uri);
+      if (list) list.push(d); else diagnostics.set(d.uri, [d]);
+    }
+    if (root.generation !== generation) throw new SupersededError();
+    const byUri = new Map(files.map((f) => [f.uri, f]));
+    const snapshot: SpecSnapshot = { root: root.key, generation, model, diagnostics, file: (uri) => byUri.get(uri) };
+    root.snapshot = snapshot;
+    return snapshot;
+  }
+}
+
+function fileProblem(uri: string, code: string, message: string): SpecDiagnostic {
+  return { uri, code, message, severity: 'error', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+}
+
+function fileKey(uri: string): string {
+  return uriPath(uri) ?? uri;
+}
+
+/** Filesystem path of a file: URI, undefined for other schemes (untitled documents). */
+export function uriPath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
