@@ -1,0 +1,90 @@
+// Turns the spec and the live state into what the topology webview draws. Pure (no vscode): the panel, the
+// unit tests and the benchmark's synthetic clusters all use it.
+
+import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
+import type { HostLive, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
+import type { HostStatus, LiveLink } from '../state/store';
+import type { ExplorerInput } from '../explorer/model';
+import { HOST_STATUS_LOOK, effectiveRoles, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
+
+// The wire type and the store's type must stay the same set of states.
+const sameStatuses: [TopologyStatus, HostStatus] extends [HostStatus, TopologyStatus] ? true : never = true;
+void sameStatuses;
+
+function gpuBadge(host: HostSpec): string {
+  return (host.hardware?.gpus ?? []).map((g) => `${(g.count ?? 1) > 1 ? `${g.count}× ` : ''}${g.model}`).join(' + ');
+}
+
+/** `host:iface` → [host, iface]; a bare host name has no interface. */
+function endpoint(ref: string): [string, string | undefined] {
+  const i = ref.indexOf(':');
+  return i < 0 ? [ref, undefined] : [ref.slice(0, i), ref.slice(i + 1)];
+}
+
+export function buildTopologyGraph(spec: ClusterSpec): TopologyGraph {
+  const hostsSpec = (spec.hosts ?? []).filter((h) => h && typeof h.name === 'string');
+  const names = new Set(hostsSpec.map((h) => h.name));
+  const hubs = hostsSpec.filter((h) => effectiveRoles(h, spec).includes('nats-hub')).map((h) => h.name);
+  const hosts: TopologyHost[] = hostsSpec.map((h) => {
+    const roles = effectiveRoles(h, spec);
+    return {
+      id: h.name,
+      segment: hostSegments(h)[0],
+      system: h.system ?? spec.cluster?.system ?? 'x86_64-linux',
+      tags: h.tags ?? [],
+      roles,
+      addresses: h.addresses ?? [],
+      gpuBadge: gpuBadge(h),
+      gpuCount: gpuSlots(h).length,
+      nats: roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : undefined,
+    };
+  });
+  const links: TopologyLink[] = [];
+  (spec.network?.links ?? []).forEach((l, i) => {
+    const [source, sIface] = endpoint(l.from ?? '');
+    const [target, tIface] = endpoint(l.to ?? '');
+    if (!names.has(source) || !names.has(target)) return; // the validator reports dangling links
+    links.push({
+      id: `link/${i}`, source, target, kind: l.kind, bandwidthGbps: l.bandwidthGbps, rdma: l.rdma,
+      detail: `${sIface ?? source} ↔ ${tIface ?? target}`,
+    });
+  });
+  // Leaves connect to the hub (the first, if several); this is how NATS traffic flows.
+  const hub = hubs[0];
+  if (hub) {
+    for (const h of hosts) if (h.nats === 'leaf') links.push({ id: `nats/${h.id}`, source: h.id, target: hub, kind: 'nats', detail: 'NATS leaf → hub' });
+  }
+  const declared: TopologySegment[] = (spec.network?.segments ?? []).map((s) => ({ id: s.name, subnet: s.subnet, description: s.description }));
+  const used = new Set(hosts.map((h) => h.segment).filter((s): s is string => !!s));
+  const segments = declared.filter((s) => used.has(s.id));
+  for (const s of used) if (!segments.some((d) => d.id === s)) segments.push({ id: s, subnet: undefined, description: 'not declared in network.segments' });
+  return { cluster: spec.cluster?.name ?? 'cluster', hosts, links, segments };
+}
+
+function liveLink(l: LiveLink): TopologyLink {
+  return { id: `exo/${l.kind}/${[l.from, l.to].sort().join('|')}`, source: l.from, target: l.to, kind: l.kind === 'rdma' ? 'exo-rdma' : 'exo-socket', rdma: l.kind === 'rdma', detail: l.detail };
+}
+
+export function buildTopologyState(input: ExplorerInput & { liveLinks(): LiveLink[] }): TopologyState {
+  const hosts: HostLive[] = (input.spec?.hosts ?? []).filter((h) => h && typeof h.name === 'string').map((h) => {
+    const s = input.host(h.name);
+    const mem = s.memory;
+    // Unified memory (Apple) or RAM; a GPU's VRAM when a source reports it per GPU.
+    const gpu = s.gpus.find((g) => g.memoryTotalMiB !== undefined && g.memoryUsedMiB !== undefined);
+    const used = gpu ? gpu.memoryUsedMiB! / gpu.memoryTotalMiB! : mem ? (mem.totalBytes - mem.availableBytes) / mem.totalBytes : undefined;
+    const memoryText = gpu
+      ? `${formatGiB(gpu.memoryUsedMiB!)} / ${formatGiB(gpu.memoryTotalMiB!)} GiB GPU memory`
+      : mem ? `${formatGiB((mem.totalBytes - mem.availableBytes) / 2 ** 20)} / ${formatGiB(mem.totalBytes / 2 ** 20)} GiB RAM` : undefined;
+    return {
+      id: h.name,
+      status: s.status,
+      statusText: `${HOST_STATUS_LOOK[s.status].text}${s.statusDetail ? ` — ${s.statusDetail}` : ''}`,
+      memoryUsed: used === undefined || !Number.isFinite(used) ? undefined : Math.min(1, Math.max(0, used)),
+      memoryText,
+      gpuUsagePct: gpu?.utilizationPct ?? s.acceleratorUsagePct,
+    };
+  });
+  const seen = new Set<string>();
+  const liveLinks = input.liveLinks().map(liveLink).filter((l) => !seen.has(l.id) && !!seen.add(l.id));
+  return { hosts, liveLinks };
+}

@@ -1,0 +1,179 @@
+// The topology webview in a real browser (headless Chromium): the panel's own page and bundle, fed the example
+// cluster through the same messages the extension sends. Screenshots go to test-artifacts/topology/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { Browser, Page } from 'playwright-core';
+import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import { ClusterStateStore } from '../../client/src/state/store';
+import { mapExoState, type ExoState } from '../../client/src/state/exoSource';
+import { buildTopologyGraph, buildTopologyState } from '../../client/src/topology/graph';
+import { launchChromium, posted, repoRoot, sendToPage, serveTopologyPage, waitForPosted, type TopologyServer } from '../fixtures/topology/harness';
+
+const root = repoRoot();
+const artifacts = path.join(root, 'test-artifacts/topology');
+const lab = path.join(root, 'examples/lab');
+const spec = parse(readFileSync(path.join(lab, 'cluster.yaml'), 'utf8')) as ClusterSpec;
+spec.hosts.push(parse(readFileSync(path.join(lab, 'hosts/gpu-2.yaml'), 'utf8')) as HostSpec);
+
+let server: TopologyServer;
+let browser: Browser;
+let page: Page;
+const cspViolations: string[] = [];
+const pageErrors: string[] = [];
+const store = new ClusterStateStore({ batchMs: 1 });
+store.setSpec(spec);
+
+interface DrawnHost { id: string; x: number; y: number; border: string; status: string }
+async function drawnHosts(): Promise<DrawnHost[]> {
+  return page.evaluate(() => {
+    const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+    return cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), x: n.position().x, y: n.position().y, border: String(n.style('border-color')), status: String(n.data('status')) }));
+  });
+}
+async function drawnEdges(): Promise<string[]> {
+  return page.evaluate(() => {
+    const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+    return cy.edges().map((e) => `${e.data('kind')}:${e.source().id()}-${e.target().id()}`).sort();
+  });
+}
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = await serveTopologyPage();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.exposeFunction('__cspViolation', (v: string) => cspViolations.push(v));
+  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => {
+    (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
+  }));
+  await page.goto(server.url);
+  await waitForPosted(page, 'ready');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  store.dispose();
+});
+
+test('draws every host and link of the example cluster', async () => {
+  const graph = buildTopologyGraph(spec);
+  await sendToPage(page, { type: 'graph', graph, state: buildTopologyState(store) });
+  const rendered = await waitForPosted(page, 'rendered');
+  assert.equal(rendered.type === 'rendered' && rendered.hosts, 3);
+  const hosts = await drawnHosts();
+  assert.deepEqual(hosts.map((h) => h.id).sort(), ['gpu-2', 'hub-1', 'mac-studio']);
+  assert.deepEqual(await drawnEdges(), ['bond:hub-1-gpu-2', 'nats:gpu-2-hub-1', 'nats:mac-studio-hub-1', 'thunderbolt:hub-1-mac-studio']);
+  // Laid out: no two hosts on top of each other.
+  for (const a of hosts) for (const b of hosts) if (a !== b) assert.ok(Math.abs(a.x - b.x) > 100 || Math.abs(a.y - b.y) > 40, `${a.id} overlaps ${b.id}`);
+  assert.match(await page.textContent('#count') ?? '', /^3 hosts$/);
+  await page.screenshot({ path: path.join(artifacts, 'lab.png') });
+  assert.deepEqual(cspViolations, [], 'the page runs under its CSP without violations');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('live state from exo recolours hosts and adds exo edges without moving any node', async () => {
+  const before = await drawnHosts();
+  const doc = JSON.parse(readFileSync(path.join(root, 'test/fixtures/exo/state-running.json'), 'utf8')) as ExoState;
+  const mapping = mapExoState(doc, spec);
+  for (const [host, facts] of mapping.hosts) store.applyHostFacts('exo', host, facts, 'replace');
+  store.setLiveLinks('exo', mapping.links);
+  store.applyHostFacts('deploy', 'gpu-2', { status: 'failed', statusDetail: 'nixos-rebuild switch exited with 1' });
+  await sendToPage(page, { type: 'state', state: buildTopologyState(store) });
+  await page.waitForFunction(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.getElementById('hub-1').data('status') === 'running');
+  const afterUpdate = await drawnHosts();
+  for (const h of afterUpdate) {
+    const b = before.find((x) => x.id === h.id)!;
+    assert.deepEqual([h.x, h.y], [b.x, b.y], `${h.id} did not move`);
+  }
+  const colour = (list: DrawnHost[], id: string) => list.find((h) => h.id === id)!.border;
+  assert.notEqual(colour(afterUpdate, 'hub-1'), colour(before, 'hub-1'), 'running recolours hub-1');
+  assert.notEqual(colour(afterUpdate, 'gpu-2'), colour(afterUpdate, 'hub-1'), 'failed and running differ');
+  assert.equal(colour(afterUpdate, 'hub-1'), colour(afterUpdate, 'mac-studio'));
+  const edges = await drawnEdges();
+  assert.ok(edges.includes('exo-rdma:hub-1-mac-studio'), edges.join(', '));
+  assert.ok(edges.includes('exo-socket:hub-1-gpu-2'), edges.join(', '));
+  await page.screenshot({ path: path.join(artifacts, 'lab-live.png') });
+});
+
+test('hovering a host shows its details; clicking it asks the extension to reveal it in the spec', async () => {
+  const at = await page.evaluate(() => {
+    const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+    const p = cy.getElementById('mac-studio').renderedPosition();
+    const box = cy.container()!.getBoundingClientRect();
+    return { x: box.left + p.x, y: box.top + p.y };
+  });
+  await page.mouse.move(at.x, at.y);
+  await page.waitForSelector('#card:not([hidden])');
+  const card = await page.textContent('#card') ?? '';
+  assert.match(card, /mac-studio/);
+  assert.match(card, /running/);
+  assert.match(card, /GiB GPU memory/);
+  await page.screenshot({ path: path.join(artifacts, 'lab-hover.png') });
+  await page.mouse.click(at.x, at.y);
+  const reveal = await waitForPosted(page, 'revealHost');
+  assert.deepEqual(reveal, { type: 'revealHost', host: 'mac-studio' });
+});
+
+test('the filter fades hosts that do not match', async () => {
+  await page.fill('#filter', 'apple');
+  assert.equal(await page.textContent('#count'), '1 of 3 hosts');
+  const faded = await page.evaluate(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.nodes('.faded').map((n) => n.id()).sort());
+  assert.deepEqual(faded, ['gpu-2', 'hub-1']);
+  await page.screenshot({ path: path.join(artifacts, 'lab-filtered.png') });
+  await page.fill('#filter', '');
+  assert.equal(await page.textContent('#count'), '3 hosts');
+});
+
+test('exports PNG and SVG through the extension', async () => {
+  await page.click('button[data-action="export-svg"]');
+  const svg = await waitForPosted(page, 'export');
+  assert.ok(svg.type === 'export' && svg.format === 'svg');
+  const text = svg.type === 'export' ? svg.data : '';
+  assert.match(text, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  for (const host of ['hub-1', 'gpu-2', 'mac-studio']) assert.match(text, new RegExp(`class="host" data-id="${host}"`));
+  assert.equal((text.match(/class="link"/g) ?? []).length, (await drawnEdges()).length);
+  assert.match(text, /data-id="gpu-2" data-status="failed"/);
+  writeFileSync(path.join(artifacts, 'lab-export.svg'), text);
+  // The SVG is well-formed: the browser parses it without a parser error.
+  const parsed = await page.evaluate((s) => new DOMParser().parseFromString(s, 'image/svg+xml').getElementsByTagName('parsererror').length, text);
+  assert.equal(parsed, 0);
+
+  await page.click('button[data-action="export-png"]');
+  await page.waitForFunction(() => (window as unknown as { __posted: { type: string; format?: string }[] }).__posted.some((m) => m.type === 'export' && m.format === 'png'));
+  const png = (await posted(page)).find((m) => m.type === 'export' && m.format === 'png');
+  assert.ok(png?.type === 'export' && png.data.startsWith('data:image/png;base64,'));
+  const bytes = Buffer.from(png.data.slice('data:image/png;base64,'.length), 'base64');
+  assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
+  writeFileSync(path.join(artifacts, 'lab-export.png'), bytes);
+});
+
+test('a reload restores the picture from the persisted state before the extension answers', async () => {
+  const before = await drawnHosts();
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const restored = await drawnHosts();
+  assert.deepEqual(restored.map((h) => [h.id, Math.round(h.x), Math.round(h.y), h.status]).sort(), before.map((h) => [h.id, Math.round(h.x), Math.round(h.y), h.status]).sort());
+  // A spec edit that adds a host places only the new one; existing hosts keep their place.
+  const grown = structuredClone(spec);
+  grown.hosts.push({ name: 'gpu-3', addresses: ['10.0.0.12'], tags: ['gpu'], roles: ['exo-worker', 'nats-leaf'], interfaces: [{ name: 'eth0', kind: 'ethernet', segment: 'mgmt' }], hardware: { gpus: [{ vendor: 'amd', model: 'MI300X', vramGB: 192 }] } });
+  store.setSpec(grown);
+  await sendToPage(page, { type: 'graph', graph: buildTopologyGraph(grown), state: buildTopologyState(store) });
+  await page.waitForFunction(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.getElementById('gpu-3').nonempty());
+  const hosts = await drawnHosts();
+  assert.equal(hosts.length, 4);
+  for (const h of restored) {
+    const now = hosts.find((x) => x.id === h.id)!;
+    assert.deepEqual([now.x, now.y], [h.x, h.y], `${h.id} kept its place`);
+  }
+  const added = hosts.find((h) => h.id === 'gpu-3')!;
+  for (const h of restored) assert.ok(Math.abs(added.x - h.x) > 100 || Math.abs(added.y - h.y) > 40, `gpu-3 overlaps ${h.id}`);
+  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(pageErrors, []);
+  await page.screenshot({ path: path.join(artifacts, 'lab-grown.png') });
+});

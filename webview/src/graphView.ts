@@ -1,0 +1,251 @@
+// The cytoscape drawing of the cluster: hosts (GPU badge, memory bar, status border) grouped by segment, links
+// styled by kind, NATS leaf→hub edges and exo's live edges. Spec changes add/remove/update elements and lay out
+// only when hosts were added; state changes only touch element data, so nothing moves.
+
+import cytoscape from 'cytoscape';
+import elk from 'cytoscape-elk';
+import type { HostLive, TopologyGraph, TopologyLink, TopologyState } from './protocol';
+import type { Palette } from './theme';
+
+cytoscape.use(elk);
+
+export const HOST_WIDTH = 176;
+export const HOST_HEIGHT = 52;
+/** Above this many hosts the layout packs hosts in their segments instead of layering them along links. */
+const LAYERED_LIMIT = 60;
+
+type Positions = Record<string, { x: number; y: number }>;
+
+export interface LayoutReport { ms: number; hosts: number }
+
+export function segmentNodeId(segment: string): string { return `segment/${segment}`; }
+
+function bandwidthLabel(l: TopologyLink): string {
+  if (l.bandwidthGbps === undefined) return '';
+  return `${l.bandwidthGbps} Gb/s${l.rdma ? ' RDMA' : ''}`;
+}
+
+function edgeData(l: TopologyLink, live: boolean) {
+  return { id: `e:${l.id}`, source: l.source, target: l.target, kind: l.kind, label: bandwidthLabel(l), detail: l.detail ?? '', live };
+}
+
+function liveData(h: HostLive | undefined) {
+  return {
+    status: h?.status ?? 'unknown',
+    statusText: h?.statusText ?? 'unknown',
+    memUsed: h?.memoryUsed ?? -1,
+    memoryText: h?.memoryText ?? '',
+    gpuUsage: h?.gpuUsagePct ?? -1,
+  };
+}
+
+function stylesheet(p: Palette): unknown[] {
+  const pct = (n: cytoscape.NodeSingular) => Math.round(Math.max(0, Number(n.data('memUsed'))) * 100);
+  return [
+    {
+      selector: 'node[kind = "host"]',
+      style: {
+        shape: 'round-rectangle', width: HOST_WIDTH, height: HOST_HEIGHT,
+        label: 'data(display)', 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center',
+        'font-size': 12, 'font-family': p.font, color: p.foreground,
+        'background-color': p.track,
+        // The memory bar: the node's fill up to the fraction of memory in use.
+        'background-fill': 'linear-gradient', 'background-gradient-direction': 'to-right',
+        'background-gradient-stop-colors': (n: cytoscape.NodeSingular) => n.data('memUsed') >= 0 ? `${p.memoryFill} ${p.memoryFill} ${p.track} ${p.track}` : `${p.track} ${p.track}`,
+        'background-gradient-stop-positions': (n: cytoscape.NodeSingular) => n.data('memUsed') >= 0 ? `0 ${pct(n)} ${pct(n)} 100` : '0 100',
+        'background-opacity': 1,
+        'border-width': 3,
+        'border-color': (n: cytoscape.NodeSingular) => p.status[n.data('status') as keyof Palette['status']] ?? p.status.unknown,
+        'text-outline-color': p.track, 'text-outline-width': 2,
+      },
+    },
+    { selector: 'node[nats = "hub"]', style: { 'border-style': 'double', 'border-width': 6 } },
+    { selector: 'node[kind = "segment"]', style: {
+      shape: 'round-rectangle', 'background-color': p.groupFill, 'background-opacity': 0.35,
+      'border-width': 1, 'border-style': 'dashed', 'border-color': p.groupBorder,
+      label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'font-size': 13, 'font-family': p.font, color: p.muted,
+      padding: '18px',
+    } },
+    { selector: 'edge', style: {
+      width: 2, 'line-color': p.foreground, 'curve-style': 'bezier', opacity: 0.85,
+      label: 'data(label)', 'font-size': 10, 'font-family': p.font, color: p.muted,
+      'text-background-color': p.background, 'text-background-opacity': 0.85, 'text-background-padding': '2px',
+    } },
+    { selector: 'edge[kind = "bond"]', style: { width: 5 } },
+    { selector: 'edge[kind = "thunderbolt"]', style: { width: 4, 'line-color': p.link.thunderbolt } },
+    { selector: 'edge[kind = "infiniband"]', style: { width: 4, 'line-color': p.link.infiniband } },
+    { selector: 'edge[kind = "nats"]', style: {
+      width: 1.5, 'line-style': 'dashed', 'line-color': p.link.nats, 'target-arrow-shape': 'triangle',
+      'target-arrow-color': p.link.nats, opacity: 0.6,
+    } },
+    { selector: 'edge[kind = "exo-socket"]', style: { width: 2, 'line-style': 'dotted', 'line-color': p.link['exo-socket'], 'curve-style': 'unbundled-bezier', 'control-point-distances': 30 } },
+    { selector: 'edge[kind = "exo-rdma"]', style: { width: 3, 'line-style': 'dotted', 'line-color': p.link['exo-rdma'], 'curve-style': 'unbundled-bezier', 'control-point-distances': -30 } },
+    { selector: '.faded', style: { opacity: 0.12 } },
+    { selector: 'node:selected', style: { 'overlay-color': p.selection, 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
+  ];
+}
+
+export class GraphView {
+  readonly cy: cytoscape.Core;
+  private palette: Palette;
+  private layoutRunning: Promise<LayoutReport> | undefined;
+
+  constructor(container: HTMLElement, palette: Palette) {
+    this.palette = palette;
+    this.cy = cytoscape({
+      container,
+      style: stylesheet(palette) as cytoscape.StylesheetJson,
+      wheelSensitivity: 0.3,
+      minZoom: 0.05,
+      maxZoom: 4,
+      boxSelectionEnabled: false,
+      // Many hosts: skip label and edge detail while panning/zooming to stay fluid.
+      hideEdgesOnViewport: false,
+      textureOnViewport: true,
+      motionBlur: false,
+      pixelRatio: 'auto',
+    });
+  }
+
+  setPalette(palette: Palette): void {
+    this.palette = palette;
+    this.cy.style(stylesheet(palette) as cytoscape.StylesheetJson);
+  }
+
+  get colours(): Palette { return this.palette; }
+
+  /**
+   * Makes the drawing match the graph: removes what is gone, updates what exists, adds what is new. New hosts
+   * take `positions` when known; returns the ids of hosts that have no position yet.
+   */
+  setGraph(graph: TopologyGraph, state: TopologyState, positions: Positions = {}): string[] {
+    const live = new Map(state.hosts.map((h) => [h.id, h]));
+    const wanted = new Set<string>();
+    const unplaced: string[] = [];
+    this.cy.batch(() => {
+      for (const s of graph.segments) {
+        const id = segmentNodeId(s.id);
+        wanted.add(id);
+        const data = { id, kind: 'segment', label: `${s.id}${s.subnet ? `  ${s.subnet}` : ''}` };
+        const existing = this.cy.getElementById(id);
+        if (existing.nonempty()) existing.data(data); else this.cy.add({ group: 'nodes', data });
+      }
+      let fresh = 0;
+      for (const h of graph.hosts) {
+        wanted.add(h.id);
+        const parent = h.segment ? segmentNodeId(h.segment) : undefined;
+        const data = {
+          id: h.id, kind: 'host', display: h.gpuBadge ? `${h.id}\n${h.gpuBadge}` : h.id,
+          badge: h.gpuBadge, system: h.system, roles: h.roles.join(', '), tags: h.tags.join(', '),
+          addresses: h.addresses.join(', '), nats: h.nats ?? '', gpuCount: h.gpuCount,
+          search: [h.id, h.gpuBadge, h.system, ...h.tags, ...h.roles, ...h.addresses, h.segment ?? ''].join(' ').toLowerCase(),
+          ...liveData(live.get(h.id)),
+        };
+        const existing = this.cy.getElementById(h.id);
+        if (existing.nonempty()) {
+          if ((existing.data('parent') ?? undefined) !== parent) existing.move({ parent: parent ?? null });
+          existing.data(data);
+        } else {
+          const saved = positions[h.id];
+          // Unknown hosts start on a grid so the first frame already shows them; the layout then arranges them.
+          const position = saved ?? { x: (fresh % 20) * (HOST_WIDTH + 20), y: Math.floor(fresh / 20) * (HOST_HEIGHT + 20) };
+          if (!saved) { unplaced.push(h.id); fresh++; }
+          this.cy.add({ group: 'nodes', data: { ...data, parent }, position });
+        }
+      }
+      const edges = [...graph.links.map((l) => edgeData(l, false)), ...state.liveLinks.map((l) => edgeData(l, true))];
+      for (const e of edges) {
+        if (!wanted.has(e.source) || !wanted.has(e.target)) continue;
+        wanted.add(e.id);
+        const existing = this.cy.getElementById(e.id);
+        if (existing.nonempty() && (existing.data('source') !== e.source || existing.data('target') !== e.target)) existing.remove();
+        if (this.cy.getElementById(e.id).nonempty()) this.cy.getElementById(e.id).data(e); else this.cy.add({ group: 'edges', data: e });
+      }
+      this.cy.elements().filter((el) => !wanted.has(el.id())).remove();
+    });
+    return unplaced;
+  }
+
+  /** Places hosts added to an already laid-out drawing in a row under their segment (or everything), moving nobody else. */
+  placeNew(ids: string[]): void {
+    const added = new Set(ids);
+    this.cy.batch(() => {
+      const rows = new Map<string, number>();
+      for (const id of ids) {
+        const node = this.cy.getElementById(id);
+        const parent = node.parent();
+        const others = (parent.nonempty() ? parent.children() : this.cy.nodes('[kind = "host"]')).filter((n) => !added.has(n.id()));
+        const bb = others.nonempty() ? others.boundingBox({}) : { x1: 0, y2: 0 };
+        const key = parent.nonempty() ? parent.first().id() : '';
+        const slot = rows.get(key) ?? 0;
+        rows.set(key, slot + 1);
+        node.position({ x: bb.x1 + HOST_WIDTH / 2 + slot * (HOST_WIDTH + 20), y: bb.y2 + 20 + HOST_HEIGHT / 2 });
+      }
+    });
+  }
+
+  /** Live state: data only, so no node moves. Live links are added or removed (edges need no layout). */
+  setState(state: TopologyState): void {
+    this.cy.batch(() => {
+      for (const h of state.hosts) {
+        const node = this.cy.getElementById(h.id);
+        if (node.nonempty()) node.data(liveData(h));
+      }
+      const ids = new Set<string>();
+      for (const l of state.liveLinks) {
+        const data = edgeData(l, true);
+        if (this.cy.getElementById(l.source).empty() || this.cy.getElementById(l.target).empty()) continue;
+        ids.add(data.id);
+        const existing = this.cy.getElementById(data.id);
+        if (existing.nonempty()) existing.data(data); else this.cy.add({ group: 'edges', data });
+      }
+      this.cy.edges('[?live]').filter((e) => !ids.has(e.id())).remove();
+    });
+  }
+
+  layout(): Promise<LayoutReport> {
+    if (this.layoutRunning) return this.layoutRunning;
+    const hosts = this.cy.nodes('[kind = "host"]').length;
+    const started = performance.now();
+    const layered = hosts <= LAYERED_LIMIT;
+    const elkOptions = layered
+      ? {
+        algorithm: 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+        'elk.spacing.nodeNode': 30, 'elk.layered.spacing.nodeNodeBetweenLayers': 80, 'elk.padding': '[top=36,left=20,bottom=20,right=20]',
+      }
+      : { algorithm: 'rectpacking', 'elk.aspectRatio': 1.6, 'elk.spacing.nodeNode': 18, 'elk.padding': '[top=36,left=20,bottom=20,right=20]' };
+    this.layoutRunning = new Promise<LayoutReport>((resolve) => {
+      const layout = this.cy.layout({
+        name: 'elk', fit: true, padding: 30, animate: false, nodeDimensionsIncludeLabels: false,
+        // Live exo edges and NATS star edges would dominate a layered layout; the physical links shape it.
+        elk: elkOptions,
+      } as unknown as cytoscape.LayoutOptions);
+      layout.one('layoutstop', () => {
+        this.layoutRunning = undefined;
+        resolve({ ms: performance.now() - started, hosts });
+      });
+      layout.run();
+    });
+    return this.layoutRunning;
+  }
+
+  positions(): Positions {
+    const out: Positions = {};
+    this.cy.nodes('[kind = "host"]').forEach((n) => { const p = n.position(); out[n.id()] = { x: Math.round(p.x), y: Math.round(p.y) }; });
+    return out;
+  }
+
+  /** Fades hosts (and their edges) that do not match; returns the matches. */
+  filter(query: string): cytoscape.NodeCollection {
+    const q = query.trim().toLowerCase();
+    const hosts = this.cy.nodes('[kind = "host"]');
+    const matches = q ? hosts.filter((n) => String(n.data('search')).includes(q)) : hosts;
+    this.cy.batch(() => {
+      this.cy.elements().removeClass('faded');
+      if (!q) return;
+      hosts.difference(matches).addClass('faded');
+      this.cy.edges().filter((e) => e.source().hasClass('faded') || e.target().hasClass('faded')).addClass('faded');
+    });
+    return matches;
+  }
+}

@@ -1,0 +1,206 @@
+// The topology webview: receives the cluster graph and its live state from the extension, draws them with
+// cytoscape, and sends back reveal requests and exports. Keeps positions, zoom and the filter in the webview
+// state so a reload (or a VS Code restart, through the panel serializer) shows the same picture.
+
+import type { FromWebview, PersistedTopology, ToWebview, TopologyGraph, TopologyState } from './protocol';
+import { GraphView } from './graphView';
+import { readPalette } from './theme';
+import { toSvg } from './svgExport';
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): PersistedTopology | undefined;
+  setState(state: PersistedTopology): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const post = (m: FromWebview) => vscode.postMessage(m);
+
+function element<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`topology page lacks #${id}`);
+  return el as T;
+}
+
+const container = element<HTMLDivElement>('cy');
+const card = element<HTMLDivElement>('card');
+const filterInput = element<HTMLInputElement>('filter');
+const count = element<HTMLSpanElement>('count');
+const statusLine = element<HTMLDivElement>('status');
+
+const view = new GraphView(container, readPalette());
+const cy = view.cy;
+let persisted: PersistedTopology = vscode.getState() ?? { positions: {}, filter: '' };
+let firstPaintMs: number | undefined;
+let layoutDone = false;
+
+/** Read-only handle for tests and benchmarks driving the page in a browser. */
+(window as unknown as { __topology: unknown }).__topology = { cy, timings: () => ({ firstPaintMs, layoutDone }) };
+
+function save(patch: Partial<PersistedTopology>): void {
+  persisted = { ...persisted, ...patch };
+  vscode.setState(persisted);
+}
+
+/** Fits the cluster, without blowing a three-host cluster up to giant boxes. */
+function fitAll(): void {
+  cy.fit(undefined, 30);
+  if (cy.zoom() > 1.2) cy.zoom({ level: 1.2, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } });
+}
+
+function updateCount(): void {
+  const hosts = cy.nodes('[kind = "host"]').length;
+  const shown = cy.nodes('[kind = "host"]').not('.faded').length;
+  count.textContent = persisted.filter ? `${shown} of ${hosts} hosts` : `${hosts} hosts`;
+}
+
+function render(next: TopologyGraph, state: TopologyState): void {
+  const placedBefore = cy.nodes('[kind = "host"]').length;
+  const unplaced = view.setGraph(next, state, persisted.positions);
+  view.filter(persisted.filter);
+  updateCount();
+  if (firstPaintMs === undefined) {
+    cy.one('render', () => {
+      firstPaintMs = performance.now();
+      requestAnimationFrame(() => void arrange(unplaced.length > 0));
+    });
+    fitAll();
+    return;
+  }
+  if (unplaced.length === 0) return;
+  // A host added to a drawn cluster goes next to its segment; a full re-layout would move everything else.
+  if (placedBefore > 0 && layoutDone) {
+    view.placeNew(unplaced);
+    save({ positions: view.positions() });
+  } else {
+    void arrange(true);
+  }
+}
+
+async function arrange(needsLayout: boolean): Promise<void> {
+  let layoutMs = 0;
+  if (needsLayout) {
+    statusLine.textContent = `Laying out ${cy.nodes('[kind = "host"]').length} hosts…`;
+    layoutMs = (await view.layout()).ms;
+    fitAll();
+    save({ positions: view.positions(), zoom: cy.zoom(), pan: cy.pan() });
+  } else if (persisted.zoom !== undefined && persisted.pan) {
+    cy.viewport({ zoom: persisted.zoom, pan: persisted.pan });
+  } else {
+    fitAll();
+  }
+  statusLine.textContent = '';
+  if (!layoutDone) {
+    layoutDone = true;
+    post({ type: 'rendered', hosts: cy.nodes('[kind = "host"]').length, links: cy.edges().length, firstPaintMs: firstPaintMs ?? 0, layoutDoneMs: performance.now() });
+    document.body.dataset.layoutMs = String(Math.round(layoutMs));
+  }
+  document.body.dataset.ready = 'true';
+}
+
+window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const message = event.data;
+  try {
+    switch (message?.type) {
+      case 'graph':
+        save({ graph: message.graph, state: message.state });
+        render(message.graph, message.state);
+        break;
+      case 'state':
+        save({ state: message.state });
+        view.setState(message.state);
+        break;
+      case 'focus': {
+        const node = cy.getElementById(message.host);
+        if (node.nonempty()) { cy.$(':selected').unselect(); node.select(); cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 }); }
+        break;
+      }
+    }
+  } catch (e) {
+    post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+});
+
+// --- interaction ---
+
+cy.on('tap', 'node[kind = "host"]', (e) => post({ type: 'revealHost', host: e.target.id() }));
+
+function line(parent: HTMLElement, text: string, className?: string): void {
+  const div = document.createElement('div');
+  div.textContent = text;
+  if (className) div.className = className;
+  parent.appendChild(div);
+}
+
+cy.on('mouseover', 'node[kind = "host"]', (e) => {
+  const n = e.target;
+  card.replaceChildren();
+  line(card, n.id(), 'title');
+  line(card, String(n.data('statusText')), `state ${n.data('status')}`);
+  if (n.data('badge')) line(card, `GPUs: ${n.data('badge')}`);
+  if (Number(n.data('gpuUsage')) >= 0) line(card, `Accelerator load: ${Math.round(Number(n.data('gpuUsage')))}%`);
+  if (n.data('memoryText')) line(card, `Memory: ${n.data('memoryText')}`);
+  line(card, `${n.data('system')} · ${n.data('addresses')}`);
+  if (n.data('roles')) line(card, `Roles: ${n.data('roles')}`);
+  if (n.data('tags')) line(card, `Tags: ${n.data('tags')}`);
+  line(card, 'Click to reveal in the spec', 'hint');
+  const p = n.renderedPosition();
+  card.style.left = `${Math.min(p.x + 20, container.clientWidth - 260)}px`;
+  card.style.top = `${p.y + 20}px`;
+  card.hidden = false;
+});
+cy.on('mouseover', 'edge', (e) => {
+  const edge = e.target;
+  card.replaceChildren();
+  line(card, `${edge.source().id()} — ${edge.target().id()}`, 'title');
+  line(card, `${edge.data('kind')}${edge.data('label') ? ` · ${edge.data('label')}` : ''}`);
+  if (edge.data('detail')) line(card, String(edge.data('detail')));
+  const p = edge.renderedMidpoint();
+  card.style.left = `${p.x + 12}px`;
+  card.style.top = `${p.y + 12}px`;
+  card.hidden = false;
+});
+cy.on('mouseout', 'node, edge', () => { card.hidden = true; });
+cy.on('viewport', () => { card.hidden = true; });
+let viewportTimer: ReturnType<typeof setTimeout> | undefined;
+cy.on('viewport', () => {
+  clearTimeout(viewportTimer);
+  viewportTimer = setTimeout(() => save({ zoom: cy.zoom(), pan: cy.pan() }), 300);
+});
+cy.on('dragfree', 'node', () => save({ positions: view.positions() }));
+
+filterInput.value = persisted.filter;
+filterInput.addEventListener('input', () => {
+  view.filter(filterInput.value);
+  save({ filter: filterInput.value });
+  updateCount();
+});
+filterInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') {
+    const matches = view.filter(filterInput.value);
+    if (matches.nonempty()) cy.animate({ fit: { eles: matches, padding: 40 } }, { duration: 200 });
+  } else if (e.key === 'Escape') {
+    filterInput.value = '';
+    filterInput.dispatchEvent(new Event('input'));
+  }
+});
+
+const actions: Record<string, () => void> = {
+  fit: () => cy.animate({ fit: { eles: cy.elements(), padding: 30 } }, { duration: 200 }),
+  'zoom-in': () => cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }),
+  'zoom-out': () => cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }),
+  relayout: () => { void view.layout().then(() => save({ positions: view.positions() })); },
+  'export-png': () => post({ type: 'export', format: 'png', data: cy.png({ output: 'base64uri', full: true, scale: 2, bg: view.colours.background, maxWidth: 8192, maxHeight: 8192 }) }),
+  'export-svg': () => post({ type: 'export', format: 'svg', data: toSvg(cy, view.colours) }),
+};
+for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
+  button.addEventListener('click', () => actions[button.dataset.action ?? '']?.());
+}
+
+// VS Code swaps the theme by changing <body>'s class and the CSS variables; redraw with the new colours.
+new MutationObserver(() => view.setPalette(readPalette())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// A reload shows the last picture at once; the extension then sends the current graph.
+if (persisted.graph && persisted.state) render(persisted.graph, persisted.state);
+post({ type: 'ready' });
