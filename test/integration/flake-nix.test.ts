@@ -1,0 +1,145 @@
+// The generated flake against the real Nix tools: every file parses (`nix-instantiate --parse`), the
+// cluster table and exo's flags evaluate (`--eval --strict`) to what the spec says, hostile values come
+// back unchanged, and the NATS settings the modules produce run a real hub and leaf node.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadSpec } from '../../core/src/spec/load';
+import { generateFlake } from '../../core/src/flake/index';
+import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
+import { applyPlan, planWrite } from '../../core/src/flake/write';
+import type { ClusterSpec } from '../../core/src/spec/types';
+import { freePort } from './nats-harness';
+
+const run = promisify(execFile);
+const repo = path.dirname(findTemplatesDir(__dirname));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'flake-nix-'));
+const procs: ChildProcess[] = [];
+const examples = ['two-node-nvidia', 'mixed-thunderbolt', 'hundred-node'];
+const specs = new Map<string, ClusterSpec>();
+
+after(() => {
+  for (const p of procs) p.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function nixEval(expr: string): Promise<any> {
+  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], { maxBuffer: 64 << 20 });
+  return JSON.parse(stdout);
+}
+
+before(async () => {
+  const templates = await readTemplates(findTemplatesDir(repo));
+  for (const example of examples) {
+    const loaded = await loadSpec(path.join(repo, 'examples', example));
+    specs.set(example, loaded.model.spec);
+    const { files } = generateFlake(loaded.model, { templates });
+    await applyPlan(await planWrite(path.join(tmp, example), files));
+  }
+});
+
+test('every generated Nix file of every example parses', async () => {
+  const { stdout } = await run('find', [tmp, '-name', '*.nix']);
+  const files = stdout.trim().split('\n');
+  assert.ok(files.length > 300, `${files.length} files`);
+  // One process per 200 files keeps it quick; an error names the file.
+  for (let i = 0; i < files.length; i += 200) {
+    await run('nix-instantiate', ['--parse', '--store', 'dummy://', ...files.slice(i, i + 200)], { maxBuffer: 256 << 20 });
+  }
+});
+
+for (const example of examples) {
+  test(`cluster table and exo flags of ${example} evaluate to what the spec says`, async () => {
+    const dir = path.join(tmp, example);
+    const spec = specs.get(example)!;
+    const data = await nixEval(`let d = import ${dir}/cluster-data.nix; exoArgs = import ${dir}/lib/exo-args.nix; in d // {
+      exoArgs = builtins.mapAttrs (_: h: if h.exo == null then null else exoArgs { inherit (h.exo) roles namespace apiPort zenohPort discoveryPort; }) d.hosts;
+    }`);
+    assert.equal(data.cluster.name, spec.cluster.name);
+    assert.deepEqual(Object.keys(data.hosts).sort(), spec.hosts.map((h) => h.name).sort());
+    for (const host of spec.hosts) {
+      const h = data.hosts[host.name];
+      assert.deepEqual(h.addresses, host.addresses);
+      assert.deepEqual(h.roles, host.roles);
+      assert.equal(h.system, host.system ?? spec.cluster.system);
+      assert.deepEqual(Object.keys(h.interfaces).sort(), (host.interfaces ?? []).map((i) => i.name).sort());
+      const roles = host.roles ?? [];
+      const args: string[] = data.exoArgs[host.name];
+      assert.equal(args.includes('--force-master'), roles.includes('exo-master'), `${host.name} --force-master`);
+      assert.equal(args.includes('--no-worker'), !roles.includes('exo-worker'), `${host.name} --no-worker`);
+      assert.equal(args.includes('--no-api'), !roles.includes('exo-api'), `${host.name} --no-api`);
+      const flag = (name: string) => args[args.indexOf(name) + 1];
+      assert.equal(flag('--zenoh-port'), String(spec.exo?.ports?.zenoh ?? 52414));
+      assert.equal(flag('--discovery-port'), String(spec.exo?.ports?.discovery ?? 52413));
+      assert.equal(flag('--namespace'), spec.exo?.namespace);
+      if (roles.includes('exo-api')) assert.equal(flag('--api-port'), String(spec.exo?.ports?.api ?? 52415));
+      assert.equal(h.nats?.role ?? null, roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : null);
+    }
+    assert.equal(data.ports.nats.client, spec.nats?.ports?.client ?? 4222);
+  });
+}
+
+test('hostile spec values evaluate back to themselves', async () => {
+  const evil = 'x"; y = ${builtins.abort "pwned"}; z = \'\' $${q} \\" \n\ttab';
+  const spec: ClusterSpec = {
+    cluster: { name: `evil ${evil}`, domain: 'd', stateVersion: '25.05' },
+    hosts: [{
+      name: 'h1', addresses: ['10.0.0.1'], roles: ['exo-worker', 'nats-leaf'],
+      interfaces: [{ name: `e${evil}`, kind: 'ethernet', addresses: [`${evil}/24`] }],
+    }],
+    exo: { namespace: evil },
+    nats: { leaf: { remotes: [{ url: evil, credentials: evil }] } },
+    security: { authorizedKeys: [evil] },
+  };
+  const dir = path.join(tmp, 'evil');
+  await applyPlan(await planWrite(dir, generateFlake(spec, { templates: [] }).files));
+  const out = await nixEval(`let h = import ${dir}/hosts/h1/default.nix { }; d = import ${dir}/cluster-data.nix; in {
+    ns = h.services.exo.namespace; remote = h.gpuCluster.nats.leafRemotes; keys = h.users.users.root.openssh.authorizedKeys.keys;
+    ifaces = h.gpuCluster.network.interfaces; name = d.cluster.name; }`);
+  assert.equal(out.ns, evil);
+  assert.deepEqual(out.remote, [{ url: evil, credentials: evil }]);
+  assert.deepEqual(out.keys, [evil]);
+  assert.deepEqual(out.ifaces[`e${evil}`].addresses, [`${evil}/24`]);
+  assert.equal(out.name, `evil ${evil}`);
+});
+
+async function startNats(config: object, name: string): Promise<void> {
+  const file = path.join(tmp, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  await run('nats-server', ['-c', file, '-t']);
+  const proc = spawn('nats-server', ['-c', file], { stdio: 'ignore' });
+  procs.push(proc);
+}
+
+test('the NATS hub and leaf settings of the two-node example run real servers that connect', async () => {
+  const dir = path.join(tmp, 'two-node-nvidia');
+  const [client, leafnode, monitoring, leafClient, leafMonitoring] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  // The module's option defaults, then the host file's values, as the module system would merge them.
+  const settingsOf = (host: string, overrides: string) => nixEval(`let
+      n = (import ${dir}/hosts/${host}/default.nix { }).gpuCluster.nats;
+      cfg = { serverName = "${host}"; listenAddress = "127.0.0.1"; tls = null; } // n // {
+        jetstream = { maxMemory = null; maxStore = null; domain = null; } // n.jetstream // { storeDir = "${tmp}/js-${host}"; };
+        leafRemotes = map (r: { credentials = null; account = null; } // r) (n.leafRemotes or [ ]);
+      } // ${overrides};
+    in import ${dir}/lib/nats-settings.nix cfg`);
+  const hub = await settingsOf('gpu-a', `{ clientPort = ${client}; leafnodePort = ${leafnode}; monitoringPort = ${monitoring}; }`);
+  const leaf = await settingsOf('gpu-b', `{ clientPort = ${leafClient}; monitoringPort = ${leafMonitoring};
+    leafRemotes = [ { url = "nats://127.0.0.1:${leafnode}"; credentials = null; account = null; } ]; }`);
+  assert.deepEqual(hub.leafnodes, { port: leafnode });
+  assert.equal(hub.jetstream.max_memory_store, '2G');
+  assert.equal(hub.jetstream.max_file_store, '50G');
+  assert.equal(hub.server_name, 'gpu-a');
+  await startNats(hub, 'hub');
+  await startNats(leaf, 'leaf');
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const leafz = await fetch(`http://127.0.0.1:${monitoring}/leafz`).then((r) => r.json() as Promise<{ leafnodes: number }>).catch(() => undefined);
+    if (leafz && leafz.leafnodes === 1) break;
+    assert.ok(Date.now() < deadline, 'the leaf node connects to the hub');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+});
