@@ -3,8 +3,12 @@
 import type { ExtensionServices } from './services';
 import { registerScaffoldSpec } from './commands/scaffoldSpec';
 import { registerLoadNixOptions } from './commands/loadNixOptions';
+import { registerNats } from './nats/register';
+import { registerGenerateFlake } from './commands/generateFlake';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
   registerLoadNixOptions,
+  registerNats,
+  registerGenerateFlake,
 ];

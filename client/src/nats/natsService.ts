@@ -1,0 +1,190 @@
+// The extension's NATS connection: URL from the `gpuCluster.nats.url` setting or the spec's `nats.url`, subject
+// prefix from `cluster.domain`, credentials from SecretStorage. Connects by itself when a trusted workspace has a
+// spec with a NATS URL, reconnects with backoff, and reports through the status bar and the log — never through
+// one popup per retry. Other features append events through `appendEvent` (see below).
+
+import * as vscode from 'vscode';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } from '../../../core/src/nats/connection';
+import { createEvent, EventStore, type ClusterEvent } from '../../../core/src/nats/events';
+import { DocumentStore } from '../../../core/src/nats/objects';
+import { AgentCommandClient } from '../../../core/src/nats/commands';
+import { CLUSTER_AGGREGATE } from '../../../core/src/nats/subjects';
+import type { ExtensionServices } from '../services';
+
+const CREDENTIALS_KEY = 'gpuCluster.nats.credentials';
+
+export interface NatsTarget {
+  servers: string[];
+  domain: string;
+}
+
+export class NatsService implements vscode.Disposable {
+  readonly manager: NatsConnectionManager;
+  private target: NatsTarget | undefined;
+  private eventStore: EventStore | undefined;
+  private documentStore: DocumentStore | undefined;
+  private readonly connectedEmitter = new vscode.EventEmitter<NatsConnection>();
+  private readonly statusEmitter = new vscode.EventEmitter<ConnectionStatus>();
+  /** Fires on every (re)connection with the event store ready. */
+  readonly onDidConnect = this.connectedEmitter.event;
+  readonly onDidChangeStatus = this.statusEmitter.event;
+  private readonly disposables: vscode.Disposable[] = [this.connectedEmitter, this.statusEmitter];
+  private lastLogged = '';
+  private storeConnection: NatsConnection | undefined;
+
+  constructor(private readonly services: ExtensionServices) {
+    this.manager = new NatsConnectionManager({ servers: [] });
+    this.manager.onStatus((status) => this.onStatus(status));
+    this.manager.onConnected((nc) => void this.onConnected(nc));
+    this.disposables.push(
+      services.specStore.onDidChange(() => void this.autoConnect()),
+      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.nats.url')) void this.autoConnect(); }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.autoConnect()),
+    );
+  }
+
+  get status(): ConnectionStatus { return this.manager.status; }
+  get domain(): string | undefined { return this.target?.domain; }
+  get connection(): NatsConnection | undefined { return this.manager.connection; }
+  /** The event store of the current connection (undefined while not connected). */
+  get events(): EventStore | undefined { return this.manager.connection ? this.eventStore : undefined; }
+  get documents(): DocumentStore | undefined { return this.manager.connection ? this.documentStore : undefined; }
+
+  /** Request/reply to host agents, falling back to the caller's SSH implementation. */
+  commands(timeoutMs?: number): AgentCommandClient | undefined {
+    return this.target ? new AgentCommandClient(() => this.manager.connection, this.target.domain, timeoutMs) : undefined;
+  }
+
+  /** Where to connect, from the setting or the spec; undefined (with the reason) when unknown. */
+  resolveTarget(): NatsTarget | string {
+    const spec = this.services.specStore.model?.spec;
+    const configured = vscode.workspace.getConfiguration('gpuCluster').get<string>('nats.url', '').trim();
+    const url = configured || spec?.nats?.url;
+    if (!url) return 'no NATS URL: set nats.url in cluster.yaml or the gpuCluster.nats.url setting';
+    if (!spec?.cluster?.domain) return 'no cluster.domain in the spec (it is the NATS subject prefix)';
+    return { servers: url.split(',').map((s) => s.trim()).filter(Boolean), domain: spec.cluster.domain };
+  }
+
+  async credentials(): Promise<NatsCredentials> {
+    const stored = await this.services.context.secrets.get(CREDENTIALS_KEY);
+    if (!stored) return { kind: 'none' };
+    try {
+      return JSON.parse(stored) as NatsCredentials;
+    } catch {
+      this.services.output.warn('stored NATS credentials are unreadable; connecting without credentials');
+      return { kind: 'none' };
+    }
+  }
+
+  async storeCredentials(credentials: NatsCredentials | undefined): Promise<void> {
+    if (!credentials || credentials.kind === 'none') await this.services.context.secrets.delete(CREDENTIALS_KEY);
+    else await this.services.context.secrets.store(CREDENTIALS_KEY, JSON.stringify(credentials));
+  }
+
+  /** Connects (or reconnects with current settings and credentials). Returns the reason when it cannot start. */
+  async connect(): Promise<string | undefined> {
+    const target = this.resolveTarget();
+    if (typeof target === 'string') return target;
+    this.target = target;
+    const tls = target.servers.some((s) => s.startsWith('tls://')) ? {} : undefined;
+    await this.manager.start({
+      servers: target.servers,
+      credentials: await this.credentials(),
+      tls,
+      name: `vscode gpu-cluster ${vscode.env.machineId.slice(0, 8)}`,
+      initialRetryMs: 1000,
+      maxRetryMs: 30_000,
+    });
+    return undefined;
+  }
+
+  private async autoConnect(): Promise<void> {
+    if (!vscode.workspace.isTrusted) return;
+    const target = this.resolveTarget();
+    if (typeof target === 'string') return;
+    const same = this.target && this.target.domain === target.domain && this.target.servers.join() === target.servers.join();
+    if (same && this.manager.status.state !== 'idle') return;
+    await this.connect();
+  }
+
+  private onStatus(status: ConnectionStatus): void {
+    this.statusEmitter.fire(status);
+    // One log line per distinct state and reason, however many retries happen.
+    const line = `${status.state}${status.server ? ` ${status.server}` : ''}${status.reason ? `: ${status.reason}` : ''}`;
+    if (line === this.lastLogged) return;
+    this.lastLogged = line;
+    if (status.state === 'connected') this.services.output.info(`NATS ${line}`);
+    else if (status.authFailed) this.services.output.error(`NATS ${line}. Set new ones with "GPU Cluster: Set NATS Credentials".`);
+    else this.services.output.warn(`NATS ${line}`);
+  }
+
+  private async onConnected(nc: NatsConnection): Promise<void> {
+    if (!this.target) return;
+    if (!this.eventStore || this.storeConnection !== nc) {
+      this.eventStore?.close();
+      this.storeConnection = nc;
+      this.eventStore = new EventStore(nc, this.target.domain, {
+        onRetry: (e, attempt, err) => { if (attempt === 1) this.services.output.warn(`event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
+      });
+      this.documentStore = new DocumentStore(nc, this.target.domain);
+    }
+    try {
+      await this.eventStore.ensureStream();
+    } catch (err) {
+      this.services.output.error(`cannot create the event stream ${this.eventStore.stream}: ${(err as Error).message}`);
+    }
+    this.connectedEmitter.fire(nc);
+  }
+
+  /**
+   * Appends a cluster event (`{domain}.events.{aggregate}.{action}`). Without a NATS connection it only logs it;
+   * it never throws, so operations do not fail because the event backbone is away.
+   * Pass the returned event's `correlationId` (and its `id` as `causationId`) to follow-up events of the same operation.
+   */
+  appendEvent(aggregate: string, action: string, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
+    let event: ClusterEvent;
+    try {
+      event = createEvent({ aggregate, action, data, source: 'extension', ...correlation });
+    } catch (err) {
+      this.services.output.error(`event ${aggregate}.${action} not recorded: ${(err as Error).message}`);
+      return undefined;
+    }
+    const store = this.events;
+    if (!store) {
+      this.services.output.info(`event ${event.type} (${aggregate}) not recorded: not connected to NATS`);
+      return event;
+    }
+    store.append(event).catch((err: Error) => this.services.output.error(err.message));
+    return event;
+  }
+
+  dispose(): void {
+    this.eventStore?.close();
+    void this.manager.stop();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+let instance: NatsService | undefined;
+
+export function setNatsService(service: NatsService | undefined): void {
+  instance = service;
+}
+
+/** The NATS service once the feature has registered (tests and other features). */
+export function natsService(): NatsService | undefined {
+  return instance;
+}
+
+/**
+ * The events API for other features: `appendEvent('gpu-01', 'deployed', { generation: 42 }, { correlationId })`.
+ * Aggregate is a host name or `cluster`; action one token (`deploy-started`, `flake-generated`). It no-ops with
+ * a log line when NATS is not connected. Returns the event (for its ids), or undefined when the names are invalid
+ * or the NATS feature is not loaded.
+ */
+export function appendEvent(aggregate: string, action: string, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
+  return instance?.appendEvent(aggregate, action, data, correlation);
+}
+
+export { CLUSTER_AGGREGATE };
