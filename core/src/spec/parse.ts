@@ -8,9 +8,10 @@
 // anchors, directives or document markers, every chunk parses cleanly to exactly the expected shape);
 // otherwise the file is parsed whole.
 
-import { Composer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { CST, Document, Node as YamlNode, YAMLError } from 'yaml';
-import type { ParsedSpecFile, Position, Range, SpecDiagnostic, SpecFileKind } from './model';
+import { LineIndex } from '../util/lineIndex';
+import type { ParsedSpecFile, Range, SpecDiagnostic, SpecFileKind } from './model';
 
 /** Resource limits; exported so tests and callers can see (not change) what they are. */
 export const PARSE_LIMITS = {
@@ -56,14 +57,14 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
   const lines = new LineIndex(text);
   const diagnostics: SpecDiagnostic[] = [];
   const diag = (span: Span, code: string, message: string, severity: SpecDiagnostic['severity'] = 'error') =>
-    diagnostics.push({ uri, range: lines.range(span[0], span[1]), severity, code, message });
+    diagnostics.push({ uri, range: lines.rangeOf({ start: span[0], end: span[1] }), severity, code, message });
 
   const result = (data: unknown, root: Root | undefined): ParsedSpecFile => ({
     uri, version, kind, text, syntaxDiagnostics: diagnostics, data,
     locate: (path) => (root ? root.locate(path) : undefined),
     pathAt: (offset) => (root ? root.pathAt(offset) : undefined),
-    offsetAt: (p) => lines.offsetAt(p),
-    positionAt: (o) => lines.positionAt(o),
+    offsetAt: (p) => Math.min(text.length, lines.offsetAt(p)),
+    positionAt: (o) => lines.positionAt(Math.max(0, Math.min(o, text.length))),
   });
 
   try {
@@ -476,35 +477,5 @@ class ChunkedRoot implements Root {
 }
 
 function toRanges(loc: SpanLocation, lines: LineIndex): { key?: Range; value: Range } {
-  return { key: loc.key && lines.range(loc.key[0], loc.key[1]), value: lines.range(loc.value[0], loc.value[1]) };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-
-/** Offsets ↔ 0-based LSP positions (UTF-16 columns, as JavaScript strings count). */
-export class LineIndex {
-  readonly counter = new LineCounter();
-  constructor(private readonly text: string) {
-    this.counter.addNewLine(0);
-    let i = text.indexOf('\n');
-    while (i >= 0) {
-      this.counter.addNewLine(i + 1);
-      i = text.indexOf('\n', i + 1);
-    }
-  }
-  positionAt(offset: number): Position {
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    const { line, col } = this.counter.linePos(o);
-    return { line: line - 1, character: col - 1 };
-  }
-  offsetAt(p: Position): number {
-    const starts = this.counter.lineStarts;
-    if (p.line < 0) return 0;
-    if (p.line >= starts.length) return this.text.length;
-    const lineEnd = p.line + 1 < starts.length ? starts[p.line + 1] : this.text.length;
-    return Math.max(starts[p.line], Math.min(starts[p.line] + p.character, lineEnd));
-  }
-  range(start: number, end: number): Range {
-    return { start: this.positionAt(start), end: this.positionAt(end) };
-  }
+  return { key: loc.key && lines.rangeOf({ start: loc.key[0], end: loc.key[1] }), value: lines.rangeOf({ start: loc.value[0], end: loc.value[1] }) };
 }

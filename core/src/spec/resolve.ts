@@ -1,0 +1,172 @@
+// Effective values: what a host actually gets once cluster defaults, `defaults:` and the GPU catalogue
+// fill in what its entry leaves out. The one place the generator, the validator, the explorer and the
+// operations code ask for these facts, so they always agree.
+
+import { findGpu } from '../catalog/gpus';
+import { DEFAULTS, SYSTEMS } from './types';
+import type { Accelerator, ClusterSpec, Exporter, GpuSpec, GpuVendor, HostSpec, Role, SshSpec, System } from './types';
+
+export type ConcreteAccelerator = Exclude<Accelerator, 'auto'>;
+
+/** `system` of a host: its own, else `cluster.system`, else x86_64-linux. */
+export function effectiveSystem(spec: ClusterSpec, host: HostSpec): System {
+  const own = host.system ?? spec.cluster?.system;
+  return own && SYSTEMS.includes(own) ? own : DEFAULTS.system;
+}
+
+export function isDarwin(system: System): boolean {
+  return system.endsWith('-darwin');
+}
+
+export interface EffectiveSsh {
+  user: string;
+  port: number;
+  /** Where to connect: `ssh.address`, else the first of `addresses`. */
+  address: string | undefined;
+  identity?: string;
+  hostKey?: string;
+  jump?: string;
+}
+
+/** SSH settings of a host: its own over `defaults.ssh` over the built-in defaults (root, port 22). */
+export function effectiveSsh(spec: ClusterSpec, host: HostSpec): EffectiveSsh {
+  const merged: SshSpec = { ...(spec.defaults?.ssh ?? {}), ...(host.ssh ?? {}) };
+  return {
+    user: merged.user ?? DEFAULTS.sshUser,
+    port: merged.port ?? DEFAULTS.sshPort,
+    address: host.ssh?.address ?? (Array.isArray(host.addresses) ? host.addresses[0] : undefined),
+    identity: merged.identity,
+    // a host key and a jump host belong to one host: never inherited from defaults
+    hostKey: host.ssh?.hostKey,
+    jump: host.ssh?.jump,
+  };
+}
+
+export function effectiveRoles(spec: ClusterSpec, host: HostSpec): Role[] {
+  return host.roles ?? spec.defaults?.roles ?? [];
+}
+
+export function hasRole(spec: ClusterSpec, host: HostSpec, role: Role): boolean {
+  return effectiveRoles(spec, host).includes(role);
+}
+
+export function effectiveExporters(spec: ClusterSpec, host: HostSpec): Exporter[] {
+  return host.monitoring?.exporters ?? spec.defaults?.monitoring?.exporters ?? [];
+}
+
+/** A GPU entry with catalogue defaults filled in. */
+export interface EffectiveGpu {
+  vendor: GpuVendor;
+  model: string;
+  count: number;
+  /** Per GPU; undefined when neither the entry nor the catalogue knows. */
+  vramGB: number | undefined;
+  computeCapability: string | undefined;
+  unified: boolean;
+  /** The model is in the catalogue. */
+  known: boolean;
+}
+
+export function effectiveGpus(host: HostSpec): EffectiveGpu[] {
+  const gpus = Array.isArray(host.hardware?.gpus) ? host.hardware!.gpus : [];
+  return gpus.filter((g): g is GpuSpec => typeof g === 'object' && g !== null).map((g) => {
+    const info = typeof g.model === 'string' ? findGpu(g.model) : undefined;
+    const unified = g.vendor === 'apple' || info?.unified === true;
+    return {
+      vendor: g.vendor,
+      model: g.model,
+      count: typeof g.count === 'number' && g.count > 0 ? g.count : 1,
+      // Apple: the GPU can use the host's unified memory, which the host states better than the catalogue
+      vramGB: g.vramGB ?? (unified ? host.hardware?.memoryGB ?? info?.vramGB : info?.vramGB),
+      computeCapability: g.computeCapability ?? info?.computeCapability,
+      unified,
+      known: info !== undefined,
+    };
+  });
+}
+
+const VENDOR_ACCELERATOR: Record<GpuVendor, ConcreteAccelerator> = { nvidia: 'cuda', amd: 'rocm', intel: 'intel', apple: 'mlx' };
+
+/** The accelerator written for the host (host `exo.accelerator`, else cluster `exo.accelerator`, else auto). */
+export function declaredAccelerator(spec: ClusterSpec, host: HostSpec): Accelerator {
+  return host.exo?.accelerator ?? spec.exo?.accelerator ?? 'auto';
+}
+
+/**
+ * The accelerator exo runs with on a host: the declared one, or for `auto` the first GPU vendor's
+ * (NVIDIA → cuda, AMD → rocm, Intel → intel, Apple → mlx), mlx on any aarch64-darwin host, else cpu.
+ */
+export function effectiveAccelerator(spec: ClusterSpec, host: HostSpec): ConcreteAccelerator {
+  const declared = declaredAccelerator(spec, host);
+  if (declared !== 'auto') return declared;
+  if (isDarwin(effectiveSystem(spec, host))) return 'mlx';
+  for (const vendor of ['nvidia', 'amd', 'intel', 'apple'] as const) {
+    if (effectiveGpus(host).some((g) => g.vendor === vendor)) return VENDOR_ACCELERATOR[vendor];
+  }
+  return 'cpu';
+}
+
+/** Whether a system can run an accelerator at all: MLX only on macOS, CUDA/ROCm/Intel only on Linux. */
+export function acceleratorRunsOn(accelerator: ConcreteAccelerator, system: System): boolean {
+  if (accelerator === 'cpu') return true;
+  if (accelerator === 'mlx') return system === 'aarch64-darwin';
+  if (accelerator === 'rocm' || accelerator === 'intel') return system === 'x86_64-linux';
+  return !isDarwin(system); // cuda: x86_64-linux and aarch64-linux (Grace, Jetson)
+}
+
+/**
+ * Memory exo can place model layers in on a host, in GB: the VRAM of the GPUs its accelerator uses, the
+ * unified memory on Apple Silicon, the system memory for cpu. 0 when unknown.
+ */
+export function inferenceMemoryGB(spec: ClusterSpec, host: HostSpec): number {
+  const accelerator = effectiveAccelerator(spec, host);
+  const gpus = effectiveGpus(host);
+  if (accelerator === 'cpu') return host.hardware?.memoryGB ?? 0;
+  if (accelerator === 'mlx') {
+    const apple = gpus.find((g) => g.vendor === 'apple');
+    return apple?.vramGB ?? host.hardware?.memoryGB ?? 0;
+  }
+  const vendor = (Object.keys(VENDOR_ACCELERATOR) as GpuVendor[]).find((v) => VENDOR_ACCELERATOR[v] === accelerator);
+  return gpus.filter((g) => g.vendor === vendor).reduce((sum, g) => sum + (g.vramGB ?? 0) * g.count, 0);
+}
+
+/** Total GPU memory of a host (every GPU, whatever the accelerator), in GB. */
+export function totalVramGB(host: HostSpec): number {
+  return effectiveGpus(host).reduce((sum, g) => sum + (g.vramGB ?? 0) * g.count, 0);
+}
+
+const EXO_ROLES: readonly Role[] = ['exo-master', 'exo-worker', 'exo-api'];
+
+/** Hosts exo runs on: an exo role, exo not disabled for the cluster or the host. */
+export function exoHosts(spec: ClusterSpec): HostSpec[] {
+  if (spec.exo?.enable === false) return [];
+  return (spec.hosts ?? []).filter((h) => h.exo?.enable !== false && effectiveRoles(spec, h).some((r) => EXO_ROLES.includes(r)));
+}
+
+/** Memory exo can use across the cluster, in GB, and per host. */
+export function clusterInferenceMemory(spec: ClusterSpec): { totalGB: number; perHost: Map<string, number> } {
+  const perHost = new Map<string, number>();
+  let totalGB = 0;
+  for (const host of exoHosts(spec)) {
+    const gb = inferenceMemoryGB(spec, host);
+    perHost.set(host.name, gb);
+    totalGB += gb;
+  }
+  return { totalGB, perHost };
+}
+
+export function exoPorts(spec: ClusterSpec): { api: number; zenoh: number; discovery: number } {
+  return { ...DEFAULTS.exoPorts, ...(spec.exo?.ports ?? {}) };
+}
+
+export function natsPorts(spec: ClusterSpec): { client: number; leafnode: number; monitoring: number; cluster: number } {
+  return { ...DEFAULTS.natsPorts, ...(spec.nats?.ports ?? {}) };
+}
+
+/** Why cuda-checkpoint cannot work on a host, or undefined when it can (x86_64 Linux with an NVIDIA GPU). */
+export function checkpointUnsupportedReason(spec: ClusterSpec, host: HostSpec): string | undefined {
+  const system = effectiveSystem(spec, host);
+  if (system !== 'x86_64-linux') return `cuda-checkpoint runs only on x86_64-linux, and '${host.name}' is ${system}`;
+  if (!effectiveGpus(host).some((g) => g.vendor === 'nvidia')) return `cuda-checkpoint needs an NVIDIA GPU, and '${host.name}' has none`;
+  return undefined;
+}
