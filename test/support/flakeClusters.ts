@@ -60,5 +60,5 @@ export function syntheticCluster(count: number): ClusterSpec {
 if (process.argv[1]?.endsWith('flakeClusters.ts') && process.argv[3]) {
   const count = Number(process.argv[2]);
   const header = `# ${count} synthetic GPU nodes, written by test/support/flakeClusters.ts (do not edit by hand).\n`;
-  writeFileSync(process.argv[3], header + stringify(syntheticCluster(count), { flowLevel: 3, lineWidth: 140 }));
+  writeFileSync(process.argv[3], header + stringify(syntheticCluster(count)));
 }

@@ -1,0 +1,71 @@
+// `gpu-cluster generate SPEC -o DIR [--dry-run]`: generates the flake of a cluster spec into DIR.
+// Lists every file with what would happen to it; --dry-run also prints the diffs and writes nothing.
+// A spec with errors is refused with the list of errors (exit 1); bad arguments exit 2.
+
+import path from 'node:path';
+import { prepareGeneration } from '../../../core/src/flake/project';
+import { findTemplatesDir } from '../../../core/src/flake/templates';
+import { applyPlan, pendingFiles, planWrite, unifiedDiff } from '../../../core/src/flake/write';
+
+export const USAGE = 'usage: gpu-cluster generate SPEC -o DIR [--dry-run]\n'
+  + '  SPEC     cluster.yaml, or the folder holding it\n'
+  + '  -o DIR   folder the flake is written to (created when missing)\n'
+  + '  --dry-run  show what would change, with diffs, and write nothing\n';
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+function parseArgs(args: readonly string[]): { spec: string; outDir: string; dryRun: boolean } | string {
+  let spec: string | undefined;
+  let outDir: string | undefined;
+  let dryRun = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-o' || a === '--out') {
+      if (!args[i + 1]) return `${a} needs a folder`;
+      outDir = args[++i];
+    } else if (a.startsWith('--out=')) outDir = a.slice('--out='.length);
+    else if (a === '--dry-run') dryRun = true;
+    else if (a.startsWith('-')) return `unknown option ${a}`;
+    else if (spec === undefined) spec = a;
+    else return `unexpected argument ${a}`;
+  }
+  if (!spec) return 'SPEC is missing';
+  if (!outDir) return '-o DIR is missing';
+  return { spec, outDir, dryRun };
+}
+
+export async function runGenerate(args: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    io.err(`gpu-cluster generate: ${parsed}\n${USAGE}`);
+    return 2;
+  }
+  let prepared;
+  try {
+    prepared = await prepareGeneration(parsed.spec, findTemplatesDir(__dirname));
+  } catch (err) {
+    io.err(`gpu-cluster generate: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (!prepared.result) {
+    io.err(`Not generated: the spec has ${prepared.errors.length} error(s):\n${prepared.errors.map((e) => `  ${e}\n`).join('')}`);
+    return 1;
+  }
+  for (const w of prepared.result.warnings) io.err(`warning: ${w}\n`);
+  const plan = await planWrite(path.resolve(parsed.outDir), prepared.result.files);
+  const pending = pendingFiles(plan);
+  for (const f of plan.files) io.out(`${f.status.padEnd(9)} ${f.path}\n`);
+  if (parsed.dryRun) {
+    for (const f of pending) io.out(unifiedDiff(f));
+    io.out(`${pending.length} file(s) would be written to ${plan.outDir} (dry run: nothing written)\n`);
+    return 0;
+  }
+  const written = await applyPlan(plan);
+  io.out(`${written.length} file(s) written to ${plan.outDir}\n`);
+  return 0;
+}
