@@ -1,0 +1,193 @@
+# The GPU cluster node agent (agent/ in the extension's repository, bundled as dist/agent.js) as a hardened
+# systemd service: a NATS service that publishes telemetry on `{domain}.telemetry.{host}`, answers
+# `{domain}.commands.{host}.*` and appends its events to `{domain}.events.{host}.*`.
+#
+# Credentials: `credentialsFile` is a path on the host (a NATS .creds file, e.g. from sops-nix or agenix); it is
+# handed to the service with systemd's LoadCredential, never copied into the Nix store. The agent's NATS user
+# should have the permissions in docs/nats.md (its own host's subjects only).
+{ config, lib, pkgs, ... }:
+
+let
+  inherit (lib) mkEnableOption mkIf mkOption optionals types;
+  cfg = config.services.gpu-cluster-agent;
+
+  # nvidia-smi talks to the driver through these nodes (NVML opens them read-write even for queries);
+  # rocm-smi reads sysfs and needs the DRM nodes only to read.
+  devicesFor = {
+    auto = [ "char-nvidia-frontend rw" "char-drm r" ];
+    nvidia = [ "char-nvidia-frontend rw" ];
+    amd = [ "char-drm r" ];
+    none = [ ];
+  };
+in
+{
+  options.services.gpu-cluster-agent = {
+    enable = mkEnableOption "the GPU cluster node agent (telemetry and commands over NATS)";
+
+    package = mkOption {
+      type = types.package;
+      description = ''
+        Package providing `bin/gpu-cluster-agent` (Node.js running the extension's dist/agent.js bundle).
+        The generated flake sets it.
+      '';
+    };
+
+    natsUrl = mkOption {
+      type = types.either types.str (types.listOf types.str);
+      default = "nats://127.0.0.1:4222";
+      example = [ "nats://10.0.0.10:4222" "nats://10.0.0.11:4222" ];
+      description = "NATS server(s) the agent connects to, usually the host's own leaf node.";
+    };
+
+    credentialsFile = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "/run/secrets/nats-agent.creds";
+      description = ''
+        Absolute path, on the host, of the agent's NATS credentials (.creds) file. Only the path goes into the
+        configuration; systemd passes the file to the service (LoadCredential). Null connects without credentials.
+      '';
+    };
+
+    domain = mkOption {
+      type = types.strMatching "[A-Za-z0-9_.-]+";
+      example = "lab";
+      description = "The cluster's `cluster.domain`: the NATS subject prefix.";
+    };
+
+    hostName = mkOption {
+      type = types.strMatching "[A-Za-z0-9_-]+";
+      default = config.networking.hostName;
+      defaultText = lib.literalExpression "config.networking.hostName";
+      description = "This host's name in the cluster spec; the agent answers `{domain}.commands.{hostName}.*` only.";
+    };
+
+    interval = mkOption {
+      type = types.strMatching "[0-9]+(\\.[0-9]+)?(ms|s|m)?";
+      default = "1s";
+      example = "5s";
+      description = "Telemetry period (`500ms`, `1s`, `1m`).";
+    };
+
+    gpu = mkOption {
+      type = types.enum [ "auto" "nvidia" "amd" "none" ];
+      default = "auto";
+      description = "Which GPU tool to query: nvidia-smi, rocm-smi, both (auto) or none.";
+    };
+
+    exoUrl = mkOption {
+      type = types.str;
+      default = "http://127.0.0.1:${toString (config.services.exo.apiPort or 52415)}";
+      defaultText = lib.literalExpression ''"http://127.0.0.1:''${toString config.services.exo.apiPort}"'';
+      description = "exo's API, whose /state the agent reports on; empty to skip.";
+    };
+
+    controlExo = mkOption {
+      type = types.bool;
+      default = config.services.exo.enable or false;
+      defaultText = lib.literalExpression "config.services.exo.enable";
+      description = "Allow the agent (via a polkit rule) to start and stop exo.service, and nothing else.";
+    };
+
+    checkpointHelper = mkOption {
+      type = types.nullOr (types.listOf types.str);
+      default = null;
+      description = ''
+        Program (argv) that creates or restores checkpoints (`… create <unit>`, `… restore <id>`), printing JSON.
+        The agent itself has no privileges for CRIU; without a helper it answers checkpoint.create/restore with
+        "not handled here" and the extension uses SSH instead.
+      '';
+    };
+
+    extraArgs = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      description = "More command-line arguments for the agent.";
+    };
+  };
+
+  config = mkIf cfg.enable {
+    assertions = [{
+      assertion = cfg.credentialsFile == null
+        || (lib.hasPrefix "/" cfg.credentialsFile && !(lib.hasPrefix builtins.storeDir cfg.credentialsFile));
+      message = "services.gpu-cluster-agent.credentialsFile must be an absolute path outside the Nix store (it holds a secret).";
+    }];
+
+    systemd.services.gpu-cluster-agent = {
+      description = "GPU cluster node agent (NATS telemetry and commands)";
+      wantedBy = [ "multi-user.target" ];
+      wants = [ "network-online.target" ];
+      after = [ "network-online.target" ] ++ optionals (config.services.nats.enable or false) [ "nats.service" ];
+      # Exponential backoff below replaces systemd's start rate limit.
+      startLimitIntervalSec = 0;
+      # nvidia-smi / rocm-smi come from the system profile; systemctl for exo.start/stop.
+      path = [ config.systemd.package "/run/current-system/sw" ];
+      serviceConfig = {
+        ExecStart = lib.escapeShellArgs ([
+          (lib.getExe' cfg.package "gpu-cluster-agent")
+          "--nats-url" (lib.concatStringsSep "," (lib.toList cfg.natsUrl))
+          "--domain" cfg.domain
+          "--host" cfg.hostName
+          "--interval" cfg.interval
+          "--gpu" cfg.gpu
+          "--exo-url" cfg.exoUrl
+        ] ++ optionals (cfg.credentialsFile != null) [ "--creds" "%d/nats.creds" ]
+          ++ lib.concatMap (a: [ "--checkpoint-helper" a ]) (if cfg.checkpointHelper == null then [ ] else cfg.checkpointHelper)
+          ++ cfg.extraArgs);
+        LoadCredential = optionals (cfg.credentialsFile != null) [ "nats.creds:${cfg.credentialsFile}" ];
+
+        DynamicUser = true;
+        User = "gpu-cluster-agent";
+        StateDirectory = "gpu-cluster-agent";
+        StateDirectoryMode = "0700";
+        SupplementaryGroups = optionals (builtins.elem cfg.gpu [ "auto" "amd" ]) [ "video" "render" ];
+
+        Restart = "on-failure";
+        RestartSec = "2s";
+        RestartSteps = 10;
+        RestartMaxDelaySec = "5min";
+        # Exit code 2: NATS refused the credentials; still retried, with the backoff above.
+        StandardOutput = "journal";
+        StandardError = "journal";
+        SyslogIdentifier = "gpu-cluster-agent";
+
+        ProtectSystem = "strict";
+        ProtectHome = true;
+        PrivateTmp = true;
+        NoNewPrivileges = true;
+        DevicePolicy = "closed";
+        DeviceAllow = devicesFor.${cfg.gpu};
+        ProtectKernelTunables = true;
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectControlGroups = true;
+        ProtectClock = true;
+        ProtectHostname = true;
+        ProtectProc = "invisible";
+        RestrictSUIDSGID = true;
+        RestrictRealtime = true;
+        RestrictNamespaces = true;
+        LockPersonality = true;
+        MemoryDenyWriteExecute = false; # Node's JIT needs W+X pages
+        RemoveIPC = true;
+        CapabilityBoundingSet = "";
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [ "@system-service" "~@privileged" "~@resources" ];
+        RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
+        UMask = "0077";
+      };
+    };
+
+    # exo.start / exo.stop: the agent's user may start, stop and restart exo.service, nothing else.
+    security.polkit.extraConfig = mkIf cfg.controlExo ''
+      polkit.addRule(function (action, subject) {
+        if (action.id == "org.freedesktop.systemd1.manage-units"
+            && action.lookup("unit") == "exo.service"
+            && ["start", "stop", "restart"].indexOf(action.lookup("verb")) >= 0
+            && subject.user == "gpu-cluster-agent") {
+          return polkit.Result.YES;
+        }
+      });
+    '';
+  };
+}
