@@ -5,12 +5,13 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ParsedSpecFile, SpecDiagnostic, SpecModel } from './model';
-import { PARSE_LIMITS, parseSpecFile } from './parse';
+import { inferSpecFileKind, PARSE_LIMITS, parseSpecFile } from './parse';
+import { validateAll } from '../validate/index';
 import { buildModel } from './workspace';
 
 export interface LoadedSpec {
   model: SpecModel;
-  /** Syntax/limit diagnostics of every file read, plus problems reading them. */
+  /** Every diagnostic: problems reading files, syntax and limits, schema, and the semantic rules. */
   diagnostics: SpecDiagnostic[];
   /** Absolute path of the cluster file that was read. */
   clusterPath: string;
@@ -20,16 +21,17 @@ export interface LoadedSpec {
 
 const CLUSTER_NAMES = ['cluster.yaml', 'cluster.yml'];
 
-/** The cluster file for a path that is either the file itself or the folder holding it. */
+/** The cluster file for a path: the file itself, the folder holding it, or one of its hosts/*.yaml files. */
 export async function findClusterFile(target: string): Promise<string> {
   const abs = path.resolve(target);
   const info = await stat(abs);
-  if (!info.isDirectory()) return abs;
+  if (!info.isDirectory() && inferSpecFileKind(abs) === 'cluster') return abs;
+  const dir = info.isDirectory() ? abs : path.dirname(path.dirname(abs));
   for (const name of CLUSTER_NAMES) {
-    const candidate = path.join(abs, name);
+    const candidate = path.join(dir, name);
     if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
   }
-  throw new Error(`no cluster.yaml in ${abs}`);
+  throw new Error(`no cluster.yaml in ${dir}`);
 }
 
 export function fileUri(p: string): string {
@@ -52,8 +54,8 @@ async function readSpecText(file: string, uri: string, diagnostics: SpecDiagnost
 }
 
 /**
- * Reads `cluster.yaml` (given as the file or its folder) and every `hosts/*.yaml` beside it. Throws only
- * when there is no cluster file to start from; everything else is a diagnostic.
+ * Reads `cluster.yaml` (given as the file or its folder) and every `hosts/*.yaml` beside it, and validates
+ * them. Throws only when there is no cluster file to start from; everything else is a diagnostic.
  */
 export async function loadSpec(target: string): Promise<LoadedSpec> {
   const clusterPath = await findClusterFile(target);
@@ -63,14 +65,14 @@ export async function loadSpec(target: string): Promise<LoadedSpec> {
     const uri = fileUri(file);
     const text = await readSpecText(file, uri, diagnostics);
     if (text === undefined) return;
-    const parsed = parseSpecFile(uri, text, 0, kind);
-    diagnostics.push(...parsed.syntaxDiagnostics);
-    files.push(parsed);
+    files.push(parseSpecFile(uri, text, 0, kind));
   };
   await add(clusterPath, 'cluster');
   const hostsDir = path.join(path.dirname(clusterPath), 'hosts');
   const names = await readdir(hostsDir).catch(() => [] as string[]);
   const hostPaths = names.filter((n) => /\.ya?ml$/i.test(n)).sort().map((n) => path.join(hostsDir, n));
   for (const file of hostPaths) await add(file, 'host');
-  return { model: buildModel(files), diagnostics, clusterPath, hostPaths };
+  const model = buildModel(files);
+  diagnostics.push(...validateAll(model));
+  return { model, diagnostics, clusterPath, hostPaths };
 }

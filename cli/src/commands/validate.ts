@@ -1,0 +1,89 @@
+// `gpu-cluster validate PATH...`: validates cluster specs (cluster.yaml, its folder, or one of its
+// hosts/*.yaml files) and prints every diagnostic as `file:line:col severity code message`, as the editor
+// shows them. Exit 1 when there are errors, 2 on bad arguments or a path without a cluster.yaml.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
+import type { SpecDiagnostic } from '../../../core/src/spec/model';
+import { processIo, type CliIo } from '../io';
+
+export const USAGE = 'usage: gpu-cluster validate [--format text|json] PATH...\n'
+  + '  PATH           cluster.yaml, the folder holding it, or one of its hosts/*.yaml\n'
+  + '  --format json  print the diagnostics as a JSON array\n';
+
+interface Options { paths: string[]; format: 'text' | 'json' }
+
+function parseArgs(args: readonly string[]): Options | string {
+  const paths: string[] = [];
+  let format: Options['format'] = 'text';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    let value: string | undefined;
+    if (a === '--format' || a === '-f') value = args[++i];
+    else if (a.startsWith('--format=')) value = a.slice('--format='.length);
+    else if (a === '--') { paths.push(...args.slice(i + 1)); break; }
+    else if (a.startsWith('-')) return `unknown option ${a}`;
+    else { paths.push(a); continue; }
+    if (value !== 'text' && value !== 'json') return `--format must be text or json${value ? `, not ${value}` : ''}`;
+    format = value;
+  }
+  if (!paths.length) return 'no PATH given';
+  return { paths, format };
+}
+
+/** The path people see: relative to the working directory when inside it. */
+function displayPath(uri: string, cwd: string): string {
+  const file = uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+export function formatDiagnostic(d: SpecDiagnostic, cwd: string): string {
+  return `${displayPath(d.uri, cwd)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity} ${d.code} ${d.message}`;
+}
+
+export async function runValidate(args: readonly string[], io: CliIo = processIo, cwd = process.cwd()): Promise<number> {
+  const options = parseArgs(args);
+  if (typeof options === 'string') {
+    io.err(`gpu-cluster validate: ${options}\n${USAGE}`);
+    return 2;
+  }
+  // several paths may name the same cluster (its folder and one of its host files): validate it once
+  const clusters: string[] = [];
+  for (const p of options.paths) {
+    try {
+      const file = await findClusterFile(path.resolve(cwd, p));
+      if (!clusters.includes(file)) clusters.push(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      io.err(`gpu-cluster validate: ${e.code === 'ENOENT' ? `${p}: no such file or folder` : e.message}\n`);
+      return 2;
+    }
+  }
+  const diagnostics: SpecDiagnostic[] = [];
+  let files = 0;
+  for (const file of clusters) {
+    const loaded = await loadSpec(file);
+    files += 1 + loaded.hostPaths.length;
+    diagnostics.push(...loaded.diagnostics);
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+  if (options.format === 'json') {
+    io.out(`${JSON.stringify(diagnostics.map((d) => ({
+      file: displayPath(d.uri, cwd),
+      line: d.range.start.line + 1,
+      column: d.range.start.character + 1,
+      endLine: d.range.end.line + 1,
+      endColumn: d.range.end.character + 1,
+      severity: d.severity,
+      code: d.code,
+      message: d.message,
+    })), null, 2)}\n`);
+  } else {
+    for (const d of diagnostics) io.out(`${formatDiagnostic(d, cwd)}\n`);
+    io.err(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}\n`);
+  }
+  return errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,56 @@
+// `gpu-cluster`: the command line for CI and scripts. One file per subcommand in commands/; each takes
+// its arguments and an io, and returns the exit code (0 ok, 1 the spec has errors, 2 bad usage).
+
+import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
+import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
+import { processIo, type CliIo } from './io';
+
+interface Subcommand {
+  summary: string;
+  usage: string;
+  run: (args: readonly string[], io: CliIo) => Promise<number>;
+}
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  validate: { summary: 'check cluster specs; prints file:line:col severity code message', usage: VALIDATE_USAGE, run: runValidate },
+  generate: { summary: 'generate the Nix flake of a cluster spec', usage: GENERATE_USAGE, run: runGenerate },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(SUBCOMMANDS).map((n) => n.length));
+  return 'usage: gpu-cluster <command> [arguments]\n\ncommands:\n'
+    + Object.entries(SUBCOMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}\n`).join('')
+    + '\nRun gpu-cluster <command> --help for its arguments.\n';
+}
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = SUBCOMMANDS[name];
+  if (!command) {
+    io.err(`gpu-cluster: unknown command '${name}'\n${help()}`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    io.err(`gpu-cluster ${name}: ${(err as Error).stack ?? err}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  // `gpu-cluster validate … | head` closes the pipe early: that is not a failure
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}
