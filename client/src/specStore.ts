@@ -44,7 +44,7 @@ export class SpecStore implements vscode.Disposable {
   get specUris(): readonly vscode.Uri[] { return this.candidates; }
   /** The merged spec (cluster.yaml + hosts/*.yaml), or undefined when there is none or it cannot be read. */
   get model(): SpecModel | undefined { return this.loaded.model; }
-  /** Syntax problems and unreadable files; schema and semantic problems are the language server's. */
+  /** Every problem of the saved files (syntax, schema, semantic); the language server reports unsaved edits live. */
   get diagnostics(): readonly SpecDiagnostic[] { return this.loaded.diagnostics; }
   /** Why the last load failed (unreadable file), if it did. */
   get error(): string | undefined { return this.failure; }
