@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseNix } from '../../core/src/nix/parser';
-import { canonicalizeFormals, printNixParse } from '../../core/src/nix/printNixParse';
+import { canonicalizeUnordered, printNixParse } from '../../core/src/nix/printNixParse';
 
 export interface OracleResult { ok: boolean; output: string }
 
@@ -58,9 +58,9 @@ export const wrapBatch = (exprs: string[]) => `with {}; [\n${exprs.map((e) => `(
 
 export interface Disagreement { source: string; ours: OracleResult; nix: OracleResult }
 
-/** Compare one printed pair, ignoring only the formal-argument order Nix 2.8 does not fix. */
+/** Compare one printed pair, ignoring only the orders Nix 2.8 does not fix (formals, let bindings). */
 export function samePrint(a: string, b: string): boolean {
-  return a === b || canonicalizeFormals(a) === canonicalizeFormals(b);
+  return a === b || canonicalizeUnordered(a) === canonicalizeUnordered(b);
 }
 
 /**

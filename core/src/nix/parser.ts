@@ -579,7 +579,8 @@ class Parser {
 /**
  * Nix's stripIndentation over the parts of an indented string, in place: the smallest indentation
  * (in spaces) of the non-blank lines is removed from every line, and a last line of only spaces is
- * dropped. Interpolations and `''\x` escapes count as non-space text, as in Nix.
+ * dropped. As in Nix 2.8, interpolations and `''\x` escapes end a line's indentation when measuring,
+ * but escapes are stripped like text (an escaped newline starts a line).
  */
 export function stripIndentation(parts: StringPart[]): void {
   let atStartOfLine = true;
@@ -604,7 +605,7 @@ export function stripIndentation(parts: StringPart[]): void {
   let curDropped = 0;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
-    if (part.type !== 'StringText' || part.escape) { atStartOfLine = false; curDropped = 0; continue; }
+    if (part.type !== 'StringText') { atStartOfLine = false; curDropped = 0; continue; }
     const v = part.value;
     let out = '';
     let seg = 0;

@@ -141,6 +141,8 @@ class Printer {
     const e = unparen(expr);
     switch (e.type) {
       case 'Apply': {
+        // `f or` (parser.y's cursed `or` rule) always makes a new call; only `f a b` extends one.
+        if (e.arg.type === 'Identifier' && e.arg.name === 'or') return [this.show(e.fn), 'or'];
         const inner = this.call(e.fn);
         return inner ? [...inner, this.show(e.arg)] : [this.show(e.fn), this.show(e.arg)];
       }
@@ -201,16 +203,53 @@ function sortedAttrs(model: NixAttrs) {
 }
 
 /**
- * Nix 2.8 prints lambda formals in symbol-table order, which depends on allocation; comparisons
- * therefore sort the formals of every `{ … }:` / `{ … } @ x:` header in printed output.
+ * Nix 2.8 prints lambda formals and `let` bindings in symbol-table order, which depends on memory
+ * allocation; comparisons therefore sort the items of every `{ … }:` header and `let … in` in
+ * printed output (recursively).
  */
-export function canonicalizeFormals(printed: string): string {
-  const errors: never[] = [];
-  const t = tokenize(printed, false, errors as [], []);
+export function canonicalizeUnordered(printed: string): string {
+  const t = tokenize(printed, false, [], []);
+  const opens = (k: Tok) => k === Tok.LBRACE || k === Tok.DOLLAR_CURLY || k === Tok.LPAREN || k === Tok.LBRACK;
+  const closes = (k: Tok) => k === Tok.RBRACE || k === Tok.RPAREN || k === Tok.RBRACK;
+  /** Items between token indexes (exclusive), split at depth-0 separators. */
+  const split = (from: number, to: number, sep: Tok): string[] => {
+    const items: string[] = [];
+    let itemStart = t.end[from], depth = 0, asserts = 0;
+    for (let k = from + 1; k < to; k++) {
+      const kk = t.kind[k];
+      if (opens(kk)) depth++;
+      else if (closes(kk)) depth--;
+      else if (depth === 0 && kk === Tok.ASSERT) asserts++;
+      else if (depth === 0 && kk === sep) {
+        if (sep === Tok.SEMI && asserts > 0) { asserts--; continue; }
+        items.push(printed.slice(itemStart, t.start[k]).trim());
+        itemStart = t.end[k];
+      }
+    }
+    const last = printed.slice(itemStart, t.start[to]).trim();
+    if (last !== '') items.push(last);
+    return items.map(canonicalizeUnordered);
+  };
   let out = '';
   let copied = 0;
   for (let i = 0; i < t.count; i++) {
-    if (t.kind[i] !== Tok.LBRACE) continue;
+    const kind = t.kind[i];
+    if (kind === Tok.LET && t.kind[i + 1] !== Tok.LBRACE) {
+      let depth = 0, j = i + 1;
+      for (; j < t.count; j++) {
+        const k = t.kind[j];
+        if (opens(k)) depth++;
+        else if (closes(k)) depth--;
+        else if (depth === 0 && k === Tok.IN) break;
+      }
+      if (j >= t.count) continue;
+      const items = split(i, j, Tok.SEMI).sort();
+      out += printed.slice(copied, t.start[i]) + `let ${items.map((x) => x + '; ').join('')}`;
+      copied = t.start[j];
+      i = j - 1;
+      continue;
+    }
+    if (kind !== Tok.LBRACE) continue;
     let depth = 0, j = i;
     for (; j < t.count; j++) {
       const k = t.kind[j];
@@ -219,21 +258,11 @@ export function canonicalizeFormals(printed: string): string {
     }
     const after = t.kind[j + 1];
     if (j >= t.count || (after !== Tok.COLON && after !== Tok.AT)) continue;
-    // Split the header at its top-level commas; sort the items, recursively canonicalised.
-    const items: string[] = [];
-    let itemStart = t.end[i];
-    let d = 0;
-    for (let k = i + 1; k < j; k++) {
-      const kk = t.kind[k];
-      if (kk === Tok.LBRACE || kk === Tok.DOLLAR_CURLY || kk === Tok.LPAREN || kk === Tok.LBRACK) d++;
-      else if (kk === Tok.RBRACE || kk === Tok.RPAREN || kk === Tok.RBRACK) d--;
-      else if (kk === Tok.COMMA && d === 0) { items.push(printed.slice(itemStart, t.start[k]).trim()); itemStart = t.end[k]; }
-    }
-    items.push(printed.slice(itemStart, t.start[j]).trim());
+    const items = split(i, j, Tok.COMMA);
     const ellipsis = items.length > 0 && items[items.length - 1] === '...' ? items.pop() : undefined;
-    const sorted = items.filter((x) => x !== '').map(canonicalizeFormals).sort();
-    if (ellipsis) sorted.push(ellipsis);
-    out += printed.slice(copied, t.start[i]) + `{ ${sorted.join(', ')} }`;
+    items.sort();
+    if (ellipsis) items.push(ellipsis);
+    out += printed.slice(copied, t.start[i]) + `{ ${items.join(', ')} }`;
     copied = t.end[j];
     i = j;
   }
