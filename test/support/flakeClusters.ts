@@ -1,5 +1,5 @@
-// Synthetic clusters of any size for the flake tests and benchmark: racks of NVIDIA nodes (every 4th an
-// AMD node) on a bonded data network, one hub, a NATS leaf and k3s agent on every other node.
+// Synthetic clusters of any size for the flake tests and benchmark: NVIDIA nodes (every 4th an AMD node)
+// on a bonded data network; the first is the hub, the others NATS leaves and k3s agents.
 // `npx tsx test/support/flakeClusters.ts 100 examples/hundred-node/cluster.yaml` writes the example.
 
 import { writeFileSync } from 'node:fs';
@@ -10,21 +10,22 @@ export function syntheticCluster(count: number): ClusterSpec {
   const hosts: HostSpec[] = [];
   for (let i = 0; i < count; i++) {
     const name = `node-${String(i + 1).padStart(4, '0')}`;
-    const mgmt = `10.${100 + Math.floor(i / 250)}.${i % 250}.10`;
-    const data = `10.${200 + Math.floor(i / 250)}.${i % 250}.10`;
+    // Up to 64,000 hosts fit the two /16 segments.
+    const mgmt = `10.100.${Math.floor(i / 250)}.${10 + (i % 250)}`;
+    const data = `10.200.${Math.floor(i / 250)}.${10 + (i % 250)}`;
     const amd = i % 4 === 3;
     hosts.push({
       name,
       addresses: [mgmt],
       roles: i === 0
         ? ['nats-hub', 'exo-master', 'exo-api', 'exo-worker', 'k3s-server', 'checkpoint-agent']
-        : ['exo-worker', 'nats-leaf', 'k3s-agent', 'checkpoint-agent'],
+        : ['exo-worker', 'nats-leaf', 'k3s-agent', ...(amd ? [] : ['checkpoint-agent' as const])],
       tags: [amd ? 'amd' : 'nvidia'],
       hardware: {
         memoryGB: 256,
         gpus: [amd
           ? { vendor: 'amd', model: 'Instinct MI210', vramGB: 64, count: 4 }
-          : { vendor: 'nvidia', model: 'H100 80GB', vramGB: 80, count: 8, computeCapability: '9.0' }],
+          : { vendor: 'nvidia', model: 'H100 SXM', vramGB: 80, count: 8, computeCapability: '9.0' }],
       },
       disks: [{ device: '/dev/nvme0n1', layout: 'ext4', role: 'os', swapGB: 16 }],
       interfaces: [
@@ -44,14 +45,14 @@ export function syntheticCluster(count: number): ClusterSpec {
     },
     network: {
       segments: [
-        { name: 'mgmt', subnet: '10.100.0.0/14', gateway: '10.100.0.1' },
-        { name: 'data', subnet: '10.200.0.0/14' },
+        { name: 'mgmt', subnet: '10.100.0.0/16', gateway: '10.100.0.1' },
+        { name: 'data', subnet: '10.200.0.0/16' },
       ],
     },
     hosts,
     nats: { url: `nats://${hosts[0]?.addresses[0]}:4222`, jetstream: { maxMemory: '8G', maxStore: '500G' } },
     exo: { enable: true, namespace: 'dc' },
-    k3s: { enable: true, tokenFile: '/run/secrets/k3s-token', interfaces: ['bond0'] },
+    k3s: { enable: true, serverAddress: 'https://10.200.0.10:6443', tokenFile: '/run/secrets/k3s-token', interfaces: ['bond0'] },
     checkpoints: { storage: { kind: 'local' } },
     security: { firewall: { enable: true, allowedTCPPorts: [22] } },
   };

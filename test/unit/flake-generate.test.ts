@@ -32,16 +32,20 @@ test('nix strings escape quotes, backslashes and every interpolation', () => {
 });
 
 test('accelerators, platforms and roles follow the hardware and the spec', () => {
-  const plan = planCluster(syntheticCluster(4));
+  const spec = syntheticCluster(4);
+  delete spec.k3s!.serverAddress;
+  const plan = planCluster(spec);
   assert.deepEqual(plan.hosts.map((h) => h.exo?.accelerator), ['cuda', 'cuda', 'cuda', 'rocm']);
   assert.deepEqual(plan.hosts[0].exo?.roles, ['master', 'worker', 'api']);
   assert.deepEqual(plan.hosts[1].exo?.roles, ['worker']);
   assert.equal(plan.hosts[0].k3s?.clusterInit, true);
   assert.equal(plan.hosts[1].k3s?.serverAddr, 'https://10.100.0.10:6443', 'agents join the first server by default');
-  assert.equal(plan.hosts[1].k3s?.nodeIP, '10.200.1.10', 'node IP from the declared k3s interface');
+  assert.equal(plan.hosts[1].k3s?.nodeIP, '10.200.0.11', 'node IP from the declared k3s interface');
   assert.deepEqual(plan.hosts[1].nats?.leafRemotes, [{ url: 'nats://10.100.0.10:7422' }], 'leaves find the hub');
   assert.equal(plan.hosts[0].checkpoint?.cudaCheckpoint, true);
-  assert.equal(plan.hosts[3].checkpoint?.cudaCheckpoint, false, 'no cuda-checkpoint without NVIDIA');
+  assert.equal(plan.hosts[0].nvidiaOpen, true, 'H100 (9.0, from the catalogue) takes the open kernel modules');
+  spec.hosts[3].roles = [...spec.hosts[3].roles!, 'checkpoint-agent'];
+  assert.equal(planCluster(spec).hosts[3].checkpoint?.cudaCheckpoint, false, 'no cuda-checkpoint without NVIDIA');
 });
 
 test('Apple hosts become darwinConfigurations with launchd modules; nix-darwin only when needed', () => {

@@ -12,6 +12,8 @@ const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const repo = existsSync(path.join(root, 'examples')) ? root : path.resolve(root, '..');
 const goldenDir = path.join(repo, 'test/fixtures/flake-golden');
 const update = process.env.UPDATE_GOLDEN === '1';
+/** The goldens list these modules; modules added to nix-templates later must not change them. */
+const GOLDEN_MODULES = new Set(['checkpoint', 'cluster', 'exo', 'gpu', 'k3s', 'monitoring', 'nats', 'network']);
 
 /** For the 100-node cluster only a sample of hosts is kept as golden files. */
 const EXAMPLES: Record<string, (file: GeneratedFile) => boolean> = {
@@ -23,13 +25,14 @@ const EXAMPLES: Record<string, (file: GeneratedFile) => boolean> = {
 async function generate(example: string) {
   const loaded = await loadSpec(path.join(repo, 'examples', example));
   assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === 'error'), [], `${example} loads without errors`);
-  const templates = await readTemplates(findTemplatesDir(repo));
-  return { result: generateFlake(loaded.model, { templates }), templates };
+  const all = await readTemplates(findTemplatesDir(repo));
+  const templates = all.filter((t) => !/^modules\/[^/]+\.nix$/.test(t.path) || GOLDEN_MODULES.has(t.path.slice(8, -4)));
+  return { result: generateFlake(loaded.model, { templates }), templates, all };
 }
 
 for (const [example, keep] of Object.entries(EXAMPLES)) {
   test(`flake golden: ${example}`, async () => {
-    const { result, templates } = await generate(example);
+    const { result, templates, all } = await generate(example);
     const templatePaths = new Set(templates.map((t) => t.path));
     const own = result.files.filter((f) => !templatePaths.has(f.path) && keep(f));
     const dir = path.join(goldenDir, example);
@@ -45,9 +48,12 @@ for (const [example, keep] of Object.entries(EXAMPLES)) {
       assert.ok(existsSync(golden), `golden file missing: ${f.path} (UPDATE_GOLDEN=1 to create)`);
       assert.equal(f.content, readFileSync(golden, 'utf8'), `${example}/${f.path} differs from its golden file`);
     }
-    // Every template is carried into the flake, marked as generated.
-    for (const t of templates) {
-      const copy = result.files.find((f) => f.path === t.path);
+    // Every template is carried into the flake, marked as generated, and every module is imported.
+    const full = generateFlake((await loadSpec(path.join(repo, 'examples', example))).model, { templates: all }).files;
+    const flake = full.find((f) => f.path === 'flake.nix')!.content;
+    for (const t of all) {
+      const copy = full.find((f) => f.path === t.path);
+      if (/^modules\/[^/]+\.nix$/.test(t.path)) assert.ok(flake.includes(`            ./${t.path}\n`), `flake.nix imports ${t.path}`);
       assert.ok(copy, `template ${t.path} is copied`);
       assert.ok(copy.content.includes(GENERATED_MARKER) && copy.content.endsWith(t.content));
     }

@@ -1,7 +1,7 @@
 // cluster-data.nix: the cluster as pure Nix data (no nixpkgs needed to evaluate it). The flake hands it
 // to every host as `gpuCluster.cluster`; tests evaluate it with `nix-instantiate --eval --strict`.
 
-import { DEFAULTS } from '../spec/types';
+import { exoPorts, natsPorts } from '../spec/resolve';
 import type { ClusterPlan, HostPlan } from './plan';
 import { nixValue, type NixValue } from './nix';
 
@@ -40,8 +40,8 @@ export function renderClusterData(plan: ClusterPlan, header: string): string {
   const data: NixValue = {
     cluster: { name: plan.name, domain: plan.domain, nixpkgs: plan.nixpkgs, stateVersion: plan.stateVersion, timeZone: plan.timeZone },
     ports: {
-      exo: { ...DEFAULTS.exoPorts, ...spec.exo?.ports },
-      nats: { ...DEFAULTS.natsPorts, ...spec.nats?.ports },
+      exo: exoPorts(spec),
+      nats: natsPorts(spec),
     },
     segments: Object.fromEntries((spec.network?.segments ?? []).map((s) => [s.name, {
       subnet: s.subnet, vlan: s.vlan, gateway: s.gateway,

@@ -1,14 +1,14 @@
 // What the flake configures on each host, computed once from the spec: every generated file renders
 // this plan, so the host files and the cluster table cannot disagree.
 
-import type {
-  Accelerator, ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System,
-} from '../spec/types';
+import type { ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System } from '../spec/types';
 import { DEFAULTS } from '../spec/types';
-import { effectiveAccelerator, effectiveExporters, effectiveRoles, effectiveSystem } from './facts';
+import {
+  checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
+  effectiveSystem, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
+} from '../spec/resolve';
 
 export type ExoRole = 'master' | 'worker' | 'api';
-export type ConcreteAccelerator = Exclude<Accelerator, 'auto'>;
 
 export interface ExoPlan {
   accelerator: ConcreteAccelerator;
@@ -93,21 +93,22 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   const nixpkgs = spec.cluster.nixpkgs ?? DEFAULT_NIXPKGS;
   const stateVersion = spec.cluster.stateVersion ?? releaseOf(nixpkgs) ?? '25.05';
   if (!spec.cluster.stateVersion) warnings.push(`cluster.stateVersion is not set; using ${stateVersion}. Set it once and keep it.`);
-  const hosts = spec.hosts.map((host) => planHost(spec, host, warnings));
+  const exoEnabled = new Set(exoHosts(spec));
+  const hosts = spec.hosts.map((host) => planHost(spec, host, exoEnabled.has(host), warnings));
   return {
     spec, name: spec.cluster.name, domain: spec.cluster.domain, nixpkgs, stateVersion,
     timeZone: spec.cluster.timeZone, hosts, links: spec.network?.links ?? [], warnings,
   };
 }
 
-function planHost(spec: ClusterSpec, host: HostSpec, warnings: string[]): HostPlan {
+function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnings: string[]): HostPlan {
   const system = effectiveSystem(spec, host);
-  const platform = system.endsWith('-darwin') ? 'darwin' : 'nixos';
+  const platform = isDarwin(system) ? 'darwin' : 'nixos';
   const roles = effectiveRoles(spec, host);
-  const gpus = (host.hardware?.gpus ?? []).map((g) => ({ vendor: g.vendor, model: g.model, count: g.count ?? 1, vramGB: g.vramGB }));
+  const effective = effectiveGpus(host);
+  const gpus = effective.map((g) => ({ vendor: g.vendor, model: g.model, count: g.count, vramGB: g.vramGB }));
   const gpuVendors = [...new Set(gpus.map((g) => g.vendor))].filter((v): v is Exclude<GpuVendor, 'apple'> => v !== 'apple');
-  const capabilities = (host.hardware?.gpus ?? []).filter((g) => g.vendor === 'nvidia' && g.computeCapability)
-    .map((g) => Number(g.computeCapability));
+  const capabilities = effective.filter((g) => g.vendor === 'nvidia' && g.computeCapability).map((g) => Number(g.computeCapability));
   const interfaces = host.interfaces ?? [];
   const segments = new Map((spec.network?.segments ?? []).map((s) => [s.name, s]));
   const gatewaySegment = interfaces.map((i) => i.segment && segments.get(i.segment)).find((s) => s && s.gateway);
@@ -128,12 +129,9 @@ function planHost(spec: ClusterSpec, host: HostSpec, warnings: string[]): HostPl
     disks: platform === 'nixos' ? host.disks ?? [] : [],
     facterReport: platform === 'nixos' ? host.hardware?.facterReport : undefined,
     exporters,
-    ssh: {
-      user: host.ssh?.user ?? spec.defaults?.ssh?.user ?? DEFAULTS.sshUser,
-      port: host.ssh?.port ?? spec.defaults?.ssh?.port ?? DEFAULTS.sshPort,
-    },
+    ssh: { user: effectiveSsh(spec, host).user, port: effectiveSsh(spec, host).port },
   };
-  plan.exo = planExo(spec, host, roles, effectiveAccelerator(spec, host), platform);
+  plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
   plan.nats = planNats(spec, roles);
   if (platform === 'nixos') {
     plan.k3s = planK3s(spec, host, roles);
@@ -141,7 +139,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, warnings: string[]): HostPl
       plan.checkpoint = {
         storeDir: spec.checkpoints?.storage.kind === 'local' && spec.checkpoints.storage.path
           ? spec.checkpoints.storage.path : DEFAULTS.checkpointDir,
-        cudaCheckpoint: gpuVendors.includes('nvidia') && system === 'x86_64-linux',
+        cudaCheckpoint: checkpointUnsupportedReason(spec, host) === undefined,
       };
     }
   } else {
@@ -152,15 +150,12 @@ function planHost(spec: ClusterSpec, host: HostSpec, warnings: string[]): HostPl
   return plan;
 }
 
-function planExo(spec: ClusterSpec, host: HostSpec, roles: Role[], accelerator: ConcreteAccelerator, platform: 'nixos' | 'darwin'): ExoPlan | undefined {
+function planExo(spec: ClusterSpec, roles: Role[], accelerator: ConcreteAccelerator, platform: 'nixos' | 'darwin'): ExoPlan {
   const exoRoles: ExoRole[] = [];
   if (roles.includes('exo-master')) exoRoles.push('master');
   if (roles.includes('exo-worker')) exoRoles.push('worker');
   if (roles.includes('exo-api')) exoRoles.push('api');
-  const enabled = host.exo?.enable ?? (spec.exo?.enable !== false && exoRoles.length > 0);
-  if (!enabled) return undefined;
-  if (exoRoles.length === 0) exoRoles.push('worker');
-  const ports = { ...DEFAULTS.exoPorts, ...spec.exo?.ports };
+  const ports = exoPorts(spec);
   return {
     accelerator: platform === 'darwin' && accelerator !== 'cpu' ? 'mlx' : accelerator,
     roles: exoRoles, namespace: spec.exo?.namespace, apiPort: ports.api, zenohPort: ports.zenoh,
@@ -171,7 +166,7 @@ function planExo(spec: ClusterSpec, host: HostSpec, roles: Role[], accelerator: 
 function planNats(spec: ClusterSpec, roles: Role[]): NatsPlan | undefined {
   const role = roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : undefined;
   if (!role) return undefined;
-  const ports = { ...DEFAULTS.natsPorts, ...spec.nats?.ports };
+  const ports = natsPorts(spec);
   const js = spec.nats?.jetstream;
   let leafRemotes: NatsPlan['leafRemotes'] = [];
   if (role === 'leaf') {
