@@ -6,18 +6,12 @@ import path from 'node:path';
 import { prepareGeneration } from '../../../core/src/flake/project';
 import { findTemplatesDir } from '../../../core/src/flake/templates';
 import { applyPlan, pendingFiles, planWrite, unifiedDiff } from '../../../core/src/flake/write';
+import { processIo, type CliIo } from '../io';
 
 export const USAGE = 'usage: gpu-cluster generate SPEC -o DIR [--dry-run]\n'
   + '  SPEC     cluster.yaml, or the folder holding it\n'
   + '  -o DIR   folder the flake is written to (created when missing)\n'
   + '  --dry-run  show what would change, with diffs, and write nothing\n';
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const defaultIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 function parseArgs(args: readonly string[]): { spec: string; outDir: string; dryRun: boolean } | string {
   let spec: string | undefined;
@@ -39,7 +33,7 @@ function parseArgs(args: readonly string[]): { spec: string; outDir: string; dry
   return { spec, outDir, dryRun };
 }
 
-export async function runGenerate(args: readonly string[], io: CliIo = defaultIo): Promise<number> {
+export async function runGenerate(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const parsed = parseArgs(args);
   if (typeof parsed === 'string') {
     io.err(`gpu-cluster generate: ${parsed}\n${USAGE}`);

@@ -4,7 +4,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSpec, type LoadedSpec } from '../spec/load';
-import { validateAll } from '../validate/index';
 import { blockingErrors, generateFlake, type GenerateResult } from './index';
 import { readTemplates } from './templates';
 
@@ -39,8 +38,8 @@ async function readFacterReports(loaded: LoadedSpec): Promise<Map<string, string
 
 export async function prepareGeneration(specPath: string, templatesDir: string): Promise<PreparedGeneration> {
   const loaded = await loadSpec(specPath);
-  // validateAll repeats the files' syntax diagnostics; loadSpec adds problems reading them.
-  const errors = blockingErrors([...new Set([...loaded.diagnostics, ...validateAll(loaded.model)])]);
+  // loadSpec validates: syntax, schema and the semantic rules across files.
+  const errors = blockingErrors(loaded.diagnostics);
   if (errors.length) return { loaded, errors };
   const [templates, facterReports] = await Promise.all([readTemplates(templatesDir), readFacterReports(loaded)]);
   return { loaded, errors, result: generateFlake(loaded.model, { templates, facterReports }) };

@@ -1,0 +1,32 @@
+// The language server's Nix checks (option paths and literal types, against nixpkgs' curated options and
+// the modules in nix-templates/) find nothing wrong in the generated host files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { parseNix } from '../../core/src/nix/parser';
+import { buildOptionDatabase } from '../../core/src/options/index';
+import { checkModuleOptions } from '../../core/src/options/checkModule';
+import { generateFlake } from '../../core/src/flake/index';
+import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
+import { loadSpec } from '../../core/src/spec/load';
+
+test('generated host files use only known options with values of the right type', async () => {
+  const templatesDir = findTemplatesDir(__dirname);
+  const templates = await readTemplates(templatesDir);
+  const db = buildOptionDatabase({ modules: templates.map((t) => ({ file: t.path, text: t.content })) });
+  let checked = 0;
+  for (const example of ['lab', 'two-node-nvidia', 'mixed-thunderbolt']) {
+    const { model } = await loadSpec(path.join(path.dirname(templatesDir), 'examples', example));
+    for (const file of generateFlake(model, { templates }).files) {
+      if (!/^hosts\/.+\.nix$/.test(file.path)) continue;
+      const parsed = parseNix(file.content);
+      assert.deepEqual(parsed.errors, [], `${example}/${file.path} parses`);
+      const darwin = model.spec.hosts.some((h) => h.system === 'aarch64-darwin' && file.path.startsWith(`hosts/${h.name}/`));
+      // The option database is NixOS's: nix-darwin's system.stateVersion is an integer there.
+      const problems = checkModuleOptions(parsed.root, db).filter((p) => !(darwin && p.code === 'nix.option-type'));
+      assert.deepEqual(problems.map((p) => p.message), [], `${example}/${file.path}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 15, `${checked} host files checked`);
+});
