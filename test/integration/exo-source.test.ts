@@ -6,8 +6,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { ClusterSpec } from '../../core/src/spec/types';
+import { loadSpec } from '../../core/src/spec/load';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { ExoSource, exoStateUrl, mapExoState, type ExoState } from '../../client/src/state/exoSource';
 
@@ -15,8 +15,7 @@ let root = __dirname;
 while (!existsSync(path.join(root, 'package.json'))) root = path.dirname(root);
 const fixture = (name: string) => readFileSync(path.join(root, 'test/fixtures/exo', name), 'utf8');
 const lab = path.join(root, 'examples/lab');
-const spec = parse(readFileSync(path.join(lab, 'cluster.yaml'), 'utf8')) as ClusterSpec;
-spec.hosts.push(parse(readFileSync(path.join(lab, 'hosts/gpu-2.yaml'), 'utf8')) as HostSpec);
+let spec: ClusterSpec;
 
 type Mode = { kind: 'serve'; body: string } | { kind: 'status'; code: number } | { kind: 'silent' } | { kind: 'garbage' };
 let mode: Mode = { kind: 'serve', body: fixture('state-running.json') };
@@ -36,6 +35,7 @@ server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.del
 let url = '';
 
 before(async () => {
+  spec = (await loadSpec(lab)).model.spec;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/state`;
 });

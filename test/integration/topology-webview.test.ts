@@ -4,9 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import type { Browser, Page } from 'playwright-core';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { ClusterSpec } from '../../core/src/spec/types';
+import { loadSpec } from '../../core/src/spec/load';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { mapExoState, type ExoState } from '../../client/src/state/exoSource';
 import { buildTopologyGraph, buildTopologyState } from '../../client/src/topology/graph';
@@ -15,8 +15,7 @@ import { launchChromium, posted, repoRoot, sendToPage, serveTopologyPage, waitFo
 const root = repoRoot();
 const artifacts = path.join(root, 'test-artifacts/topology');
 const lab = path.join(root, 'examples/lab');
-const spec = parse(readFileSync(path.join(lab, 'cluster.yaml'), 'utf8')) as ClusterSpec;
-spec.hosts.push(parse(readFileSync(path.join(lab, 'hosts/gpu-2.yaml'), 'utf8')) as HostSpec);
+let spec: ClusterSpec;
 
 let server: TopologyServer;
 let browser: Browser;
@@ -24,7 +23,6 @@ let page: Page;
 const cspViolations: string[] = [];
 const pageErrors: string[] = [];
 const store = new ClusterStateStore({ batchMs: 1 });
-store.setSpec(spec);
 
 interface DrawnHost { id: string; x: number; y: number; border: string; status: string }
 async function drawnHosts(): Promise<DrawnHost[]> {
@@ -41,6 +39,8 @@ async function drawnEdges(): Promise<string[]> {
 }
 
 before(async () => {
+  spec = (await loadSpec(lab)).model.spec;
+  store.setSpec(spec);
   mkdirSync(artifacts, { recursive: true });
   server = await serveTopologyPage();
   browser = await launchChromium();

@@ -1,9 +1,9 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { ClusterSpec } from '../../core/src/spec/types';
+import { loadSpec } from '../../core/src/spec/load';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { childrenOf, gpuRows, hostContextValue, nodeRoots, type TreeNodeModel } from '../../client/src/explorer/model';
 
@@ -11,11 +11,10 @@ import { childrenOf, gpuRows, hostContextValue, nodeRoots, type TreeNodeModel } 
 let root = __dirname;
 while (!existsSync(path.join(root, 'package.json'))) root = path.dirname(root);
 const lab = path.join(root, 'examples/lab');
-function labSpec(): ClusterSpec {
-  const spec = parse(readFileSync(path.join(lab, 'cluster.yaml'), 'utf8')) as ClusterSpec;
-  spec.hosts.push(parse(readFileSync(path.join(lab, 'hosts/gpu-2.yaml'), 'utf8')) as HostSpec);
-  return spec;
-}
+let loaded: ClusterSpec;
+before(async () => { loaded = (await loadSpec(lab)).model.spec; });
+/** A fresh copy per test: some tests add hosts. */
+const labSpec = (): ClusterSpec => structuredClone(loaded);
 function storeWith(spec: ClusterSpec): ClusterStateStore {
   const store = new ClusterStateStore({ batchMs: 1000 });
   store.setSpec(spec);

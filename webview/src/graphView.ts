@@ -48,6 +48,8 @@ function stylesheet(p: Palette): unknown[] {
         shape: 'round-rectangle', width: HOST_WIDTH, height: HOST_HEIGHT,
         label: 'data(display)', 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center',
         'font-size': 12, 'font-family': p.font, color: p.foreground,
+        // Labels too small to read are not drawn: a 500-host cluster zoomed out stays fluid.
+        'min-zoomed-font-size': 7,
         'background-color': p.track,
         // The memory bar: the node's fill up to the fraction of memory in use.
         'background-fill': 'linear-gradient', 'background-gradient-direction': 'to-right',
@@ -56,7 +58,6 @@ function stylesheet(p: Palette): unknown[] {
         'background-opacity': 1,
         'border-width': 3,
         'border-color': (n: cytoscape.NodeSingular) => p.status[n.data('status') as keyof Palette['status']] ?? p.status.unknown,
-        'text-outline-color': p.track, 'text-outline-width': 2,
       },
     },
     { selector: 'node[nats = "hub"]', style: { 'border-style': 'double', 'border-width': 6 } },
@@ -68,7 +69,7 @@ function stylesheet(p: Palette): unknown[] {
     } },
     { selector: 'edge', style: {
       width: 2, 'line-color': p.foreground, 'curve-style': 'bezier', opacity: 0.85,
-      label: 'data(label)', 'font-size': 10, 'font-family': p.font, color: p.muted,
+      label: 'data(label)', 'font-size': 10, 'font-family': p.font, color: p.muted, 'min-zoomed-font-size': 7,
       'text-background-color': p.background, 'text-background-opacity': 0.85, 'text-background-padding': '2px',
     } },
     { selector: 'edge[kind = "bond"]', style: { width: 5 } },

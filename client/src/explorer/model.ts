@@ -2,7 +2,8 @@
 // labels, descriptions, tooltips, icons and the contextValues the manifest's menus key on. The vscode tree
 // providers only turn these records into TreeItems.
 
-import type { ClusterSpec, GpuVendor, HostSpec, InterfaceKind, Role } from '../../../core/src/spec/types';
+import type { ClusterSpec, GpuVendor, HostSpec, InterfaceKind } from '../../../core/src/spec/types';
+import { effectiveGpus, effectiveRoles, effectiveSystem, exoHosts, isDarwin } from '../../../core/src/spec/resolve';
 import type { GpuFacts, HostState, HostStatus, ServiceFacts, ServiceName, SourceHealth } from '../state/store';
 
 /** What the model reads; the ClusterStateStore provides it. */
@@ -66,15 +67,11 @@ const SERVICE_LABEL: Record<ServiceName, string> = { exo: 'exo', nats: 'NATS', k
 
 // ---------- spec facts ----------
 
-export function effectiveRoles(host: HostSpec, spec: ClusterSpec): Role[] {
-  return host.roles ?? spec.defaults?.roles ?? [];
-}
-
 /** Services a host runs, from its roles. */
 export function hostServices(host: HostSpec, spec: ClusterSpec): ServiceName[] {
-  const roles = effectiveRoles(host, spec);
+  const roles = effectiveRoles(spec, host);
   const out: ServiceName[] = [];
-  if (roles.some((r) => r.startsWith('exo-')) && host.exo?.enable !== false && spec.exo?.enable !== false) out.push('exo');
+  if (exoHosts(spec).includes(host)) out.push('exo');
   if (roles.some((r) => r.startsWith('nats-'))) out.push('nats');
   if (roles.some((r) => r.startsWith('k3s-')) && spec.k3s?.enable !== false) out.push('k3s');
   if (roles.includes('checkpoint-agent')) out.push('checkpoint-agent');
@@ -83,22 +80,18 @@ export function hostServices(host: HostSpec, spec: ClusterSpec): ServiceName[] {
 
 export interface GpuSlot { index: number; vendor: GpuVendor; model: string; vramGB?: number }
 
-/** The host's GPUs one by one (a `count: 2` entry becomes two slots), indexed in spec order. */
+/** The host's GPUs one by one (a `count: 2` entry becomes two slots), indexed in spec order; VRAM from the catalogue when the spec omits it. */
 export function gpuSlots(host: HostSpec): GpuSlot[] {
   const slots: GpuSlot[] = [];
-  for (const g of host.hardware?.gpus ?? []) {
-    for (let i = 0; i < Math.max(1, g.count ?? 1); i++) slots.push({ index: slots.length, vendor: g.vendor, model: g.model, vramGB: g.vramGB });
+  for (const g of effectiveGpus(host)) {
+    for (let i = 0; i < g.count; i++) slots.push({ index: slots.length, vendor: g.vendor, model: g.model, vramGB: g.vramGB });
   }
   return slots;
 }
 
-export function isDarwin(host: HostSpec, spec: ClusterSpec): boolean {
-  return (host.system ?? spec.cluster?.system ?? 'x86_64-linux').endsWith('darwin');
-}
-
 /** `host.darwin`, or `host.linux` plus the first discrete GPU vendor: the manifest's menus match these. */
 export function hostContextValue(host: HostSpec, spec: ClusterSpec): string {
-  if (isDarwin(host, spec)) return 'host.darwin';
+  if (isDarwin(effectiveSystem(spec, host))) return 'host.darwin';
   const vendor = (host.hardware?.gpus ?? []).map((g) => g.vendor).find((v) => v !== 'apple');
   return vendor ? `host.linux.${vendor}` : 'host.linux';
 }
@@ -177,14 +170,14 @@ function hostNode(input: ExplorerInput, host: HostSpec, spec: ClusterSpec, idPre
   const state = input.host(host.name);
   const look = HOST_STATUS_LOOK[state.status];
   const gpus = gpuSummary(host);
-  const roles = effectiveRoles(host, spec);
+  const roles = effectiveRoles(spec, host);
   const memory = state.memory ? `${formatGiB((state.memory.totalBytes - state.memory.availableBytes) / 2 ** 20)} / ${formatGiB(state.memory.totalBytes / 2 ** 20)} GiB RAM used` : undefined;
   const tooltip = [
     `**${host.name}** — ${look.text}`,
     '',
     state.statusDetail ? `${look.explain} ${state.statusDetail}${state.statusSource ? ` (from ${state.statusSource})` : ''}` : look.explain,
     '',
-    `- System: ${host.system ?? spec.cluster?.system ?? 'x86_64-linux'}`,
+    `- System: ${effectiveSystem(spec, host)}`,
     `- Addresses: ${host.addresses?.join(', ') || 'none'}`,
     roles.length ? `- Roles: ${roles.join(', ')}` : '- Roles: none',
     host.tags?.length ? `- Tags: ${host.tags.join(', ')}` : undefined,

@@ -3,7 +3,7 @@
 // (falling back to the node's friendly name). Errors go into the store's source health, never into popups.
 
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
-import { DEFAULTS } from '../../../core/src/spec/types';
+import { exoHosts, exoPorts } from '../../../core/src/spec/resolve';
 import type { ClusterStateStore, HostFacts, LiveLink, ServiceFacts, StateSource } from './store';
 
 // --- The part of exo's /state document we read (exo: src/exo/shared/types/state.py and profiling.py). ---
@@ -175,8 +175,8 @@ export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
     hosts.set(hostName, facts);
   }
   // Hosts that should run exo but are not in its cluster.
-  for (const host of spec.hosts) {
-    if (seen.has(host.name) || !runsExo(host, spec)) continue;
+  for (const host of exoHosts(spec)) {
+    if (seen.has(host.name)) continue;
     hosts.set(host.name, { services: { exo: { status: 'stopped', detail: 'not in exo\'s topology' } as ServiceFacts } });
   }
 
@@ -196,18 +196,12 @@ export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
   return { hosts, links, unmatched };
 }
 
-export function runsExo(host: HostSpec, spec: ClusterSpec): boolean {
-  if (host.exo?.enable === false || spec.exo?.enable === false) return false;
-  const roles = host.roles ?? spec.defaults?.roles ?? [];
-  return roles.some((r) => r.startsWith('exo-'));
-}
-
 /** The URL of exo's API: the host with the `exo-api` role (else `exo-master`), on the spec's API port. */
 export function exoStateUrl(spec: ClusterSpec): string | undefined {
   const api = spec.hosts.find((h) => h.roles?.includes('exo-api')) ?? spec.hosts.find((h) => h.roles?.includes('exo-master'));
   const address = api?.addresses[0];
   if (!address) return undefined;
-  const port = spec.exo?.ports?.api ?? DEFAULTS.exoPorts.api;
+  const port = exoPorts(spec).api;
   const hostPart = address.includes(':') ? `[${address}]` : address;
   return `http://${hostPart}:${port}/state`;
 }

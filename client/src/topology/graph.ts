@@ -5,7 +5,8 @@ import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import type { HostLive, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
 import type { HostStatus, LiveLink } from '../state/store';
 import type { ExplorerInput } from '../explorer/model';
-import { HOST_STATUS_LOOK, effectiveRoles, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
+import { HOST_STATUS_LOOK, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
+import { effectiveRoles, effectiveSystem } from '../../../core/src/spec/resolve';
 
 // The wire type and the store's type must stay the same set of states.
 const sameStatuses: [TopologyStatus, HostStatus] extends [HostStatus, TopologyStatus] ? true : never = true;
@@ -24,13 +25,13 @@ function endpoint(ref: string): [string, string | undefined] {
 export function buildTopologyGraph(spec: ClusterSpec): TopologyGraph {
   const hostsSpec = (spec.hosts ?? []).filter((h) => h && typeof h.name === 'string');
   const names = new Set(hostsSpec.map((h) => h.name));
-  const hubs = hostsSpec.filter((h) => effectiveRoles(h, spec).includes('nats-hub')).map((h) => h.name);
+  const hubs = hostsSpec.filter((h) => effectiveRoles(spec, h).includes('nats-hub')).map((h) => h.name);
   const hosts: TopologyHost[] = hostsSpec.map((h) => {
-    const roles = effectiveRoles(h, spec);
+    const roles = effectiveRoles(spec, h);
     return {
       id: h.name,
       segment: hostSegments(h)[0],
-      system: h.system ?? spec.cluster?.system ?? 'x86_64-linux',
+      system: effectiveSystem(spec, h),
       tags: h.tags ?? [],
       roles,
       addresses: h.addresses ?? [],

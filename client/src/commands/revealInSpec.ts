@@ -1,0 +1,54 @@
+// "Reveal in Spec": opens the spec file that defines a host (or its interface, or its GPUs) and selects the
+// definition. Invoked from tree items, from a click in the topology panel (with a host name) or with no
+// argument (asks which host).
+import * as vscode from 'vscode';
+import type { Explorer } from '../explorer/explorer';
+import type { TreeNodeModel } from '../explorer/model';
+import { hostNameLine, specLocation, type RevealTarget } from '../explorer/specLocation';
+
+function targetOf(arg: unknown): RevealTarget | undefined {
+  if (typeof arg === 'string') return { host: arg };
+  const node = arg as Partial<TreeNodeModel> | undefined;
+  if (node && typeof node.host === 'string') return { host: node.host, interfaceName: node.interfaceName, gpuIndex: node.gpuIndex };
+  return undefined;
+}
+
+export function registerRevealInSpec(explorer: Explorer): void {
+  const { specStore, output } = explorer.services;
+  explorer.services.context.subscriptions.push(vscode.commands.registerCommand('gpuCluster.revealInSpec', async (arg?: unknown) => {
+    const model = specStore.model;
+    if (!model) {
+      void vscode.window.showWarningMessage('There is no cluster spec loaded to reveal anything in.');
+      return;
+    }
+    let target = targetOf(arg);
+    if (!target) {
+      const host = await vscode.window.showQuickPick(model.spec.hosts.map((h) => h.name), { placeHolder: 'Host to reveal in the spec' });
+      if (!host) return;
+      target = { host };
+    }
+    const location = specLocation(model, target);
+    const source = model.hostSources.get(target.host);
+    const uri = vscode.Uri.parse(location?.uri ?? source?.uri ?? '');
+    if (!location && !source) {
+      void vscode.window.showWarningMessage(`Host "${target.host}" is not in the spec (it may have been renamed or removed).`);
+      return;
+    }
+    try {
+      const document = await vscode.workspace.openTextDocument(uri);
+      let range: vscode.Range;
+      if (location) {
+        const { start, end } = location.range;
+        range = new vscode.Range(start.line, start.character, end.line, end.character);
+      } else {
+        const line = hostNameLine(document.getText(), target.host) ?? 0;
+        range = document.lineAt(line).range;
+      }
+      const editor = await vscode.window.showTextDocument(document, { selection: range, preview: true });
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    } catch (e) {
+      output.error(`reveal ${target.host}: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`Could not open the spec of ${target.host}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }));
+}

@@ -1,0 +1,20 @@
+// What the explorer's commands share: the state store, the two trees and the exo source (while running).
+import type * as vscode from 'vscode';
+import type { ExtensionServices } from '../services';
+import type { ClusterStateStore } from '../state/store';
+import type { ExoSource } from '../state/exoSource';
+import type { TopologyDeps } from '../topology/panel';
+import type { GpusTreeProvider } from './gpusTree';
+import type { TreeNodeModel } from './model';
+import type { NodesTreeProvider } from './nodesTree';
+
+export interface Explorer {
+  services: ExtensionServices;
+  store: ClusterStateStore;
+  nodes: NodesTreeProvider;
+  gpus: GpusTreeProvider;
+  nodesView: vscode.TreeView<TreeNodeModel>;
+  /** The exo source, undefined in an untrusted workspace (it would contact hosts named by the spec). */
+  exo(): ExoSource | undefined;
+  topology: TopologyDeps;
+}

@@ -1,0 +1,83 @@
+// The cluster explorer feature: the shared state store fed by the spec and (in a trusted workspace) exo's API,
+// the Nodes and GPUs trees, the topology panel and their commands.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { ExtensionServices } from '../services';
+import { addStateSource, clusterStateOf } from '../state/shared';
+import { SpecSource } from '../state/specSource';
+import { ExoSource } from '../state/exoSource';
+import { GpusTreeProvider } from './gpusTree';
+import { NodesTreeProvider } from './nodesTree';
+import type { GpuSort, Grouping, TreeNodeModel } from './model';
+import type { Explorer } from './explorer';
+import { TopologyPanel } from '../topology/panel';
+import { GROUPING_KEY, registerGroupBy } from '../commands/groupBy';
+import { GPU_SORT_KEY, registerSortGpus } from '../commands/sortGpus';
+import { registerRefresh } from '../commands/refresh';
+import { registerRevealInSpec } from '../commands/revealInSpec';
+import { registerShowTopology } from '../commands/showTopology';
+
+export function registerExplorer(services: ExtensionServices): void {
+  const { context, specStore } = services;
+  const store = clusterStateOf(services);
+  const subscriptions = context.subscriptions;
+  subscriptions.push({ dispose: () => store.dispose() });
+  subscriptions.push(addStateSource(services, new SpecSource(specStore)));
+
+  // exo's API is on a host the spec names: contacting it is touching a machine, so only in a trusted workspace.
+  let exo: ExoSource | undefined;
+  let exoSubscription: { dispose(): void } | undefined;
+  const startExo = () => {
+    exoSubscription?.dispose();
+    if (!vscode.workspace.isTrusted) return;
+    const intervalMs = vscode.workspace.getConfiguration('gpuCluster').get<number>('exo.pollIntervalMs', 2000);
+    exo = new ExoSource({ spec: () => store.spec, intervalMs: Math.max(250, intervalMs) });
+    exoSubscription = addStateSource(services, exo);
+  };
+  startExo();
+  subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(startExo),
+    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.exo.pollIntervalMs')) startExo(); }),
+    { dispose: () => exoSubscription?.dispose() },
+  );
+
+  const nodes = new NodesTreeProvider(store, context.workspaceState.get<Grouping>(GROUPING_KEY, 'tag'));
+  const gpus = new GpusTreeProvider(store, context.workspaceState.get<GpuSort>(GPU_SORT_KEY, 'freeMemory'));
+  const nodesView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.nodes', { treeDataProvider: nodes, showCollapseAll: true });
+  const gpusView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.gpus', { treeDataProvider: gpus });
+  subscriptions.push(nodes, gpus, nodesView, gpusView);
+
+  // Which cluster the views show; in a multi-root workspace also which folder it comes from.
+  const describe = () => {
+    const name = store.spec?.cluster?.name;
+    const uri = specStore.specUri;
+    const folder = uri && specStore.specUris.length > 1 ? vscode.workspace.getWorkspaceFolder(uri)?.name ?? path.basename(path.dirname(uri.fsPath)) : undefined;
+    const description = name ? (folder ? `${name} (${folder})` : name) : undefined;
+    nodesView.description = description;
+    gpusView.description = description;
+  };
+  subscriptions.push(store.onDidChange((c) => { if (c.specChanged) describe(); }));
+  describe();
+
+  // Selecting a host in the tree points it out in the topology panel, if open.
+  subscriptions.push(nodesView.onDidChangeSelection((e) => {
+    const host = e.selection[0]?.host;
+    if (host) TopologyPanel.open?.focusHost(host);
+  }));
+
+  const explorer: Explorer = {
+    services, store, nodes, gpus, nodesView,
+    exo: () => exo,
+    topology: {
+      extensionUri: context.extensionUri,
+      store,
+      output: services.output,
+      revealHost: (host) => vscode.commands.executeCommand('gpuCluster.revealInSpec', host),
+    },
+  };
+  registerShowTopology(explorer);
+  registerRevealInSpec(explorer);
+  registerRefresh(explorer);
+  registerGroupBy(explorer);
+  registerSortGpus(explorer);
+}
