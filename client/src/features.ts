@@ -5,10 +5,12 @@ import { registerScaffoldSpec } from './commands/scaffoldSpec';
 import { registerLoadNixOptions } from './commands/loadNixOptions';
 import { registerNats } from './nats/register';
 import { registerGenerateFlake } from './commands/generateFlake';
+import { registerExplorer } from './explorer/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
   registerLoadNixOptions,
   registerNats,
   registerGenerateFlake,
+  registerExplorer,
 ];
