@@ -6,6 +6,7 @@ import { registerLoadNixOptions } from './commands/loadNixOptions';
 import { registerNats } from './nats/register';
 import { registerGenerateFlake } from './commands/generateFlake';
 import { registerExplorer } from './explorer/register';
+import { registerOps } from './ops/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
@@ -13,4 +14,5 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerNats,
   registerGenerateFlake,
   registerExplorer,
+  registerOps,
 ];

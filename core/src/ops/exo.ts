@@ -4,20 +4,26 @@
 
 import type { ExoModelSpec } from '../spec/types';
 import type { SshEndpoint } from '../ssh/connection';
-import { argv, type ShellCommand } from '../ssh/quote';
+import { argv, sh, type ShellCommand } from '../ssh/quote';
 import { SERVICE_UNITS } from './units';
 
 export type ExoAction = 'start' | 'stop' | 'restart';
 
-/** `systemctl <action> exo.service`, through `sudo -n` when the SSH user is not root. */
-export function exoServiceCommand(action: ExoAction, endpoint: SshEndpoint): ShellCommand {
-  const cmd = ['systemctl', action, SERVICE_UNITS.exo];
-  return argv(endpoint.user === 'root' ? cmd : ['sudo', '-n', ...cmd]);
-}
+/** The launchd daemon nix-darwin's exo module defines (nix-templates/modules/darwin/exo.nix). */
+export const EXO_LAUNCHD_LABEL = 'org.exo.node';
 
-/** `systemctl is-active`, plus the last journal lines when it is not active (for the error message). */
-export function exoStatusCommand(): ShellCommand {
-  return argv(['systemctl', 'is-active', SERVICE_UNITS.exo]);
+/**
+ * Linux: `systemctl <action> exo.service`. macOS: launchctl on the daemon (bootstrap + kickstart to start,
+ * bootout to stop, kickstart -k to restart). Through `sudo -n` when the SSH user is not root.
+ */
+export function exoServiceCommand(action: ExoAction, endpoint: SshEndpoint, darwin = false): ShellCommand {
+  const sudo = (cmd: string[]) => (endpoint.user === 'root' ? cmd : ['sudo', '-n', ...cmd]);
+  if (!darwin) return argv(sudo(['systemctl', action, SERVICE_UNITS.exo]));
+  const target = `system/${EXO_LAUNCHD_LABEL}`;
+  if (action === 'stop') return argv(sudo(['launchctl', 'bootout', target]));
+  if (action === 'restart') return argv(sudo(['launchctl', 'kickstart', '-k', target]));
+  const plist = `/Library/LaunchDaemons/${EXO_LAUNCHD_LABEL}.plist`;
+  return sh`${argv(sudo(['launchctl', 'bootstrap', 'system', plist]))} 2>/dev/null; ${argv(sudo(['launchctl', 'kickstart', target]))}`;
 }
 
 export function exoBaseUrl(address: string, port: number): string {

@@ -2,13 +2,13 @@
 
 import type { Role } from '../spec/types';
 
-export type ServiceKey = 'exo' | 'nats' | 'k3s' | 'checkpoint-agent';
+// The checkpoint-agent role installs tools (cuda-checkpoint, criu), not a long-running unit.
+export type ServiceKey = 'exo' | 'nats' | 'k3s';
 
 export const SERVICE_UNITS: Record<ServiceKey, string> = {
   exo: 'exo.service',
   nats: 'nats.service',
   k3s: 'k3s.service',
-  'checkpoint-agent': 'gpu-cluster-agent.service',
 };
 
 /** The services a host runs, from its roles. */
@@ -18,7 +18,6 @@ export function servicesForRoles(roles: readonly Role[] | undefined): ServiceKey
     if (role.startsWith('exo-')) keys.add('exo');
     else if (role.startsWith('nats-')) keys.add('nats');
     else if (role.startsWith('k3s-')) keys.add('k3s');
-    else if (role === 'checkpoint-agent') keys.add('checkpoint-agent');
   }
   return [...keys];
 }

@@ -1,0 +1,64 @@
+// Launch / Stop / Restart exo on hosts: its service (systemd unit, or the launchd daemon on Macs) over SSH;
+// after a launch, wait until the host's exo API answers and the node is in `GET /state`, then refresh the
+// explorer's live exo view.
+
+import * as vscode from 'vscode';
+import { exoBaseUrl, exoServiceCommand, waitForExo, type ExoAction } from '../../../core/src/ops/exo';
+import { effectiveRoles, isDarwin } from '../../../core/src/spec/resolve';
+import { DEFAULTS } from '../../../core/src/spec/types';
+import { matchExoNodes, type ExoState } from '../state/exoSource';
+import type { OpsContext } from '../ops/context';
+import { runPerHost } from '../ops/perHost';
+
+const TITLES: Record<ExoAction, string> = { start: 'Launch exo', stop: 'Stop exo', restart: 'Restart exo' };
+const COMMANDS: Record<ExoAction, string> = { start: 'gpuCluster.exo.launch', stop: 'gpuCluster.exo.stop', restart: 'gpuCluster.exo.restart' };
+
+function register(ops: OpsContext, action: ExoAction): vscode.Disposable {
+  const title = TITLES[action];
+  return vscode.commands.registerCommand(COMMANDS[action], async (arg?: unknown, selected?: unknown) => {
+    if (!ops.services.requireTrust(title)) return;
+    try {
+      const { spec } = ops.spec();
+      const hosts = await ops.pickHosts(arg, selected, { title, filter: (h) => effectiveRoles(spec, h).some((r) => r.startsWith('exo-')) });
+      if (!hosts?.length) return;
+      const apiPort = spec.exo?.ports?.api ?? DEFAULTS.exoPorts.api;
+      await runPerHost({
+        title,
+        hosts,
+        limit: ops.setting('deploy.concurrency', 4),
+        output: ops.services.output,
+        task: async (host, signal, progress) => {
+          const endpoint = ops.endpoint(host);
+          progress(action === 'stop' ? 'stopping' : 'starting');
+          ops.report(host.name, { services: { exo: { status: action === 'stop' ? 'stopped' : 'starting' } } });
+          const r = await ops.pool.exec(endpoint, exoServiceCommand(action, endpoint, isDarwin(ops.system(host))), { signal, timeoutMs: 60_000 });
+          if (r.code !== 0) {
+            const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
+            ops.report(host.name, { services: { exo: { status: 'failed', detail: why } } });
+            throw new Error(`${action} failed (exit ${r.code}): ${why}`);
+          }
+          if (action === 'stop') return 'stopped';
+          progress('waiting for its API and its node in /state', 0.3);
+          await waitForExo({
+            baseUrl: exoBaseUrl(endpoint.address, apiPort),
+            nodePresent: (state) => [...matchExoNodes(state as ExoState, spec).values()].includes(host.name),
+            signal,
+            intervalMs: Math.min(2000, ops.setting('exo.pollIntervalMs', 2000)),
+            onAttempt: (a) => progress(a.answered ? 'API answers; waiting for the node to join' : 'waiting for the API', 0),
+          });
+          ops.report(host.name, { services: { exo: { status: 'running' } } });
+          progress('in the cluster', 0.7);
+          return 'running';
+        },
+      });
+      // The explorer's exo source shows the node live from here on.
+      await vscode.commands.executeCommand('gpuCluster.refresh').then(undefined, () => undefined);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`${title}: ${(err as Error).message}`);
+    }
+  });
+}
+
+export function registerExoLaunch(ops: OpsContext): vscode.Disposable[] {
+  return (['start', 'stop', 'restart'] as const).map((a) => register(ops, a));
+}
