@@ -485,8 +485,12 @@ class Parser {
         const path = this.parseAttrPath();
         let value: Expr;
         if (this.expect(Tok.ASSIGN, "'='")) {
+          const valueIndex = this.i, errorCount = this.errors.length;
           value = this.parseExpr();
-          if (!this.expect(Tok.SEMI, "';'")) this.synchronize(closer === Tok.IN);
+          const after = this.peek();
+          const reparsed = after === Tok.ASSIGN || after === Tok.DOT ? this.reparseBeforeMissingSemicolon(value, valueIndex, errorCount) : undefined;
+          if (reparsed) value = reparsed;
+          else if (!this.expect(Tok.SEMI, "';'")) this.synchronize(closer === Tok.IN);
         } else {
           value = this.missing();
           this.synchronize(closer === Tok.IN);
@@ -505,6 +509,73 @@ class Parser {
       }
     }
     return bindings;
+  }
+
+  /**
+   * `a = f x⏎ b = 2;` reads as `a = f x b` followed by a stray `=`. When an argument on a later line
+   * looks like the start of the next binding, parse the value again with a `;` assumed before it.
+   */
+  private reparseBeforeMissingSemicolon(value: Expr, valueIndex: number, errorCount: number): Expr | undefined {
+    const split = this.nextBindingInside(value);
+    if (split === undefined) return undefined;
+    const splitIndex = this.tokenAt(split);
+    if (splitIndex <= valueIndex) return undefined;
+    this.errors.length = errorCount;
+    const saved = this.kind[splitIndex];
+    this.kind[splitIndex] = Tok.SEMI;
+    this.i = valueIndex;
+    const reparsed = this.parseExpr();
+    this.kind[splitIndex] = saved;
+    const stoppedAt = this.i;
+    this.i = splitIndex;
+    if (stoppedAt !== splitIndex) this.error(this.start[stoppedAt], this.end[stoppedAt], `unexpected ${this.describe(stoppedAt)}, expected ';'`);
+    const at = this.end[splitIndex - 1];
+    this.error(at, at, "missing ';' after the value", 'nix.missing-semicolon');
+    this.lastErrorAt = this.pos;
+    return reparsed;
+  }
+
+  /** Offset of an application argument that starts a line with an attribute name, on the value's right spine. */
+  private nextBindingInside(e: Expr): number | undefined {
+    for (;;) {
+      switch (e.type) {
+        case 'Binary': e = e.right; continue;
+        case 'Unary': case 'Lambda': case 'With': case 'Assert': case 'Let': e = e.type === 'Unary' ? e.expr : e.body; continue;
+        case 'If': e = e.else; continue;
+        case 'Select': if (e.default) { e = e.default; continue; } return undefined;
+        case 'Apply': {
+          const args: Expr[] = [];
+          let f: Expr = e;
+          while (f.type === 'Apply') { args.unshift(f.arg); f = f.fn; }
+          for (const arg of args) {
+            const head = arg.type === 'Select' ? arg.expr : arg;
+            if ((head.type === 'Identifier' || head.type === 'String') && this.startsLine(arg.start)) return arg.start;
+          }
+          e = args[args.length - 1];
+          continue;
+        }
+      }
+      return undefined;
+    }
+  }
+
+  private startsLine(offset: number): boolean {
+    for (let j = offset - 1; j >= 0; j--) {
+      const c = this.text.charCodeAt(j);
+      if (c === 10 || c === 13) return true;
+      if (c !== 32 && c !== 9) return false;
+    }
+    return true;
+  }
+
+  /** Index of the token starting at `offset` (binary search). */
+  private tokenAt(offset: number): number {
+    let lo = 0, hi = this.tokens.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.start[mid] < offset) lo = mid + 1; else hi = mid;
+    }
+    return lo;
   }
 
   /** The `/** … *\/` comment that ends right before `offset` with only whitespace between. */
