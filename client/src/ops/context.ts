@@ -9,6 +9,7 @@ import { effectiveSsh, effectiveSystem } from '../../../core/src/spec/resolve';
 import type { ClusterSpec, HostSpec, System } from '../../../core/src/spec/types';
 import type { ExtensionServices } from '../services';
 import type { ClusterStateStore, HostFacts } from '../state/store';
+import { clusterStateOf } from '../state/shared';
 import { VscodeHostKeyPolicy } from '../ssh/vscodeHostKeyPolicy';
 import { SSH_SOURCE_ID } from './probeFacts';
 
@@ -98,13 +99,13 @@ export class OpsContext implements vscode.Disposable {
     return vscode.workspace.getConfiguration('gpuCluster').get<number>(key, fallback);
   }
 
-  /** The explorer's state store, when the explorer provides one. */
-  get store(): ClusterStateStore | undefined {
-    return (this.services as Partial<{ stateStore: ClusterStateStore }>).stateStore;
+  /** The explorer's state store (shared by every feature). */
+  get store(): ClusterStateStore {
+    return clusterStateOf(this.services);
   }
 
   report(host: string, facts: HostFacts): void {
-    this.store?.applyHostFacts(SSH_SOURCE_ID, host, facts);
+    this.store.applyHostFacts(SSH_SOURCE_ID, host, facts);
   }
 
   /**
