@@ -1,13 +1,104 @@
 # NATS for the cluster: a hub, or a leaf node connected to the hub, on nixpkgs' `services.nats`
 # (JetStream store directory and limits, leaf remotes with credentials files, TLS).
+# The nix-darwin module (darwin/nats.nix) declares the same options by importing this file's.
 { config, lib, ... }:
 
 let
+  inherit (lib) mkEnableOption mkOption types;
   cfg = config.gpuCluster.nats;
   settings = import ../lib/nats-settings.nix cfg;
 in
 {
-  options.gpuCluster.nats = import ../lib/nats-options.nix lib;
+  options.gpuCluster.nats = {
+    enable = mkEnableOption "a NATS server (hub or leaf node) for the cluster";
+
+    role = mkOption {
+      type = types.enum [ "hub" "leaf" ];
+      default = "leaf";
+      description = ''
+        `hub` accepts leaf node connections and clients from the network; `leaf` serves local
+        clients and connects to the hub through {option}`gpuCluster.nats.leafRemotes`.
+      '';
+    };
+
+    serverName = mkOption {
+      type = types.str;
+      description = "Unique name of this NATS server (the host name).";
+    };
+
+    listenAddress = mkOption {
+      type = types.str;
+      default = "127.0.0.1";
+      example = "0.0.0.0";
+      description = "Address the client port listens on; a hub listens on all addresses.";
+    };
+
+    clientPort = mkOption { type = types.port; default = 4222; description = "Client port."; };
+    leafnodePort = mkOption { type = types.port; default = 7422; description = "Port a hub accepts leaf node connections on."; };
+    monitoringPort = mkOption { type = types.port; default = 8222; description = "HTTP monitoring port (bound to the listen address)."; };
+
+    jetstream = {
+      enable = mkEnableOption "JetStream persistence" // { default = true; };
+      storeDir = mkOption {
+        type = types.str;
+        default = "/var/lib/nats/jetstream";
+        description = "Directory JetStream stores streams in.";
+      };
+      maxMemory = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "4G";
+        description = "Memory limit of memory-backed streams (`max_memory_store`).";
+      };
+      maxStore = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "100G";
+        description = "Disk limit of file-backed streams (`max_file_store`).";
+      };
+      domain = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        description = "JetStream domain, so a leaf node keeps its own streams apart from the hub's.";
+      };
+    };
+
+    leafRemotes = mkOption {
+      default = [ ];
+      description = "Hubs a leaf node connects to.";
+      type = types.listOf (types.submodule {
+        options = {
+          url = mkOption { type = types.str; example = "nats://10.0.0.10:7422"; description = "URL of the hub's leaf node port."; };
+          credentials = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "/var/lib/nats/leaf.creds";
+            description = "Path of a credentials file on the host (never copied into the Nix store).";
+          };
+          account = mkOption { type = types.nullOr types.str; default = null; description = "Local account bound to this remote."; };
+        };
+      });
+    };
+
+    tls = mkOption {
+      default = null;
+      description = "TLS for clients and leaf node connections; key and certificate are read from the host at run time.";
+      type = types.nullOr (types.submodule {
+        options = {
+          certFile = mkOption { type = types.str; description = "Certificate (PEM) path on the host."; };
+          keyFile = mkOption { type = types.str; description = "Private key (PEM) path on the host."; };
+          caFile = mkOption { type = types.nullOr types.str; default = null; description = "CA bundle to verify peers with."; };
+          verify = mkOption { type = types.bool; default = false; description = "Require client certificates."; };
+        };
+      });
+    };
+
+    openFirewall = mkOption {
+      type = types.bool;
+      default = true;
+      description = "On a hub, open the client and leaf node ports.";
+    };
+  };
 
   config = lib.mkIf cfg.enable {
     gpuCluster.nats.serverName = lib.mkDefault config.networking.hostName;

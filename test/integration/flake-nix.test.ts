@@ -107,6 +107,21 @@ test('hostile spec values evaluate back to themselves', async () => {
   assert.equal(out.name, `evil ${evil}`);
 });
 
+test('the nix-darwin NATS module declares the same options as the NixOS one', async () => {
+  const dir = path.join(tmp, 'mixed-thunderbolt');
+  // Enough of nixpkgs' lib to evaluate option declarations, which must not depend on config or pkgs.
+  const stubLib = `let t = name: { _type = name; }; in {
+    mkOption = o: o; mkEnableOption = d: { description = d; }; mkIf = c: v: v; mkDefault = v: v;
+    types = { str = t "str"; port = t "port"; bool = t "bool"; enum = t; nullOr = t; listOf = t; submodule = t; };
+  }`;
+  const names = await nixEval(`let lib = ${stubLib}; args = { inherit lib; config = { }; pkgs = { }; }; in {
+    nixos = builtins.attrNames (import ${dir}/modules/nats.nix args).options.gpuCluster.nats;
+    darwin = builtins.attrNames (import ${dir}/modules/darwin/nats.nix args).options.gpuCluster.nats;
+  }`);
+  assert.ok(names.nixos.includes('leafRemotes') && names.nixos.includes('jetstream'));
+  assert.deepEqual(names.darwin, names.nixos);
+});
+
 async function startNats(config: object, name: string): Promise<void> {
   const file = path.join(tmp, `${name}.json`);
   writeFileSync(file, JSON.stringify(config));

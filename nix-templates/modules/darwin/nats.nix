@@ -7,7 +7,8 @@ let
   configFile = pkgs.writeText "nats-server.json" (builtins.toJSON (import ../../lib/nats-settings.nix cfg));
 in
 {
-  options.gpuCluster.nats = import ../../lib/nats-options.nix lib;
+  # The same options as on NixOS, taken from the NixOS module (its options do not depend on config).
+  options.gpuCluster.nats = (import ../nats.nix { inherit lib; config = { }; pkgs = { }; }).options.gpuCluster.nats;
 
   config = lib.mkIf cfg.enable {
     gpuCluster.nats.serverName = lib.mkDefault config.networking.hostName;
