@@ -364,12 +364,13 @@ function checkNatsHub(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entr
 
 function checkExo(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entries: HostEntry[]): void {
   // accelerators the host cannot run
+  const exo = new Set(exoHosts(spec));
   for (const entry of entries) {
     const host = entry.host;
     const declared = declaredAccelerator(spec, host);
     const system = effectiveSystem(spec, host);
     const actual = effectiveAccelerator(spec, host);
-    const runsExo = host.exo?.accelerator !== undefined || exoHosts(spec).includes(host);
+    const runsExo = host.exo?.accelerator !== undefined || exo.has(host);
     if (!runsExo || acceleratorRunsOn(actual, system)) continue;
     const where = host.exo?.accelerator !== undefined ? { f: entry.file, p: [...entry.path, 'exo', 'accelerator'] }
       : declared !== 'auto' ? { f: file, p: ['exo', 'accelerator'] } : { f: entry.file, p: [...entry.path, 'name'] };
@@ -418,8 +419,10 @@ function checkK3s(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entries:
     if (!spec.k3s?.serverAddress) {
       r.report(at.file, at.path, 'value', 'error', 'k3s.agent-without-server', `k3s agent '${e.host.name}' needs k3s.serverAddress (https://<server>:6443) to join.`);
     }
-    if (!spec.k3s?.tokenFile) {
-      r.report(at.file, at.path, 'value', 'error', 'k3s.agent-without-token', `k3s agent '${e.host.name}' needs k3s.tokenFile (the join token on the host).`);
+    // With a k3s server in the cluster the generated config shares the token through the default
+    // tokenFile; an outside server's token must be named explicitly.
+    if (!spec.k3s?.tokenFile && !servers.length) {
+      r.report(at.file, at.path, 'value', 'error', 'k3s.agent-without-token', `k3s agent '${e.host.name}' joins a server outside this cluster, so it needs k3s.tokenFile (the file holding that server's join token).`);
     }
     if (isDarwinSystem(effectiveSystem(spec, e.host))) {
       r.report(at.file, at.path, 'value', 'error', 'k3s.unsupported-host', `k3s runs only on Linux; '${e.host.name}' is ${effectiveSystem(spec, e.host)}.`);
@@ -497,7 +500,7 @@ function checkHardware(r: Reporter, entries: HostEntry[]): void {
       if (!info) {
         r.report(entry.file, [...at, 'model'], 'value', 'information', 'gpu.unknown-model', `GPU '${g.model}' is not in the catalogue; set vramGB${g.vendor === 'nvidia' ? ' and computeCapability' : ''} yourself.`);
       } else if (typeof g.vendor === 'string' && g.vendor !== info.vendor) {
-        r.report(entry.file, [...at, 'vendor'], 'value', 'warning', 'gpu.vendor-mismatch', `${info.model} is an ${info.vendor} GPU, not ${g.vendor}.`, { replacement: info.vendor });
+        r.report(entry.file, [...at, 'vendor'], 'value', 'warning', 'gpu.vendor-mismatch', `${info.model} is not an ${g.vendor} GPU${didYouMean(info.vendor)}`, { replacement: info.vendor });
       }
     });
   }
