@@ -107,19 +107,24 @@ test('hostile spec values evaluate back to themselves', async () => {
   assert.equal(out.name, `evil ${evil}`);
 });
 
-test('the nix-darwin NATS module declares the same options as the NixOS one', async () => {
+test('the nix-darwin modules declare the options they share with the NixOS ones', async () => {
   const dir = path.join(tmp, 'mixed-thunderbolt');
   // Enough of nixpkgs' lib to evaluate option declarations, which must not depend on config or pkgs.
   const stubLib = `let t = name: { _type = name; }; in {
     mkOption = o: o; mkEnableOption = d: { description = d; }; mkIf = c: v: v; mkDefault = v: v;
-    types = { str = t "str"; port = t "port"; bool = t "bool"; enum = t; nullOr = t; listOf = t; submodule = t; };
+    genAttrs = names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names);
+    types = { str = t "str"; port = t "port"; bool = t "bool"; int = t "int"; package = t "package";
+      enum = t; nullOr = t; listOf = t; attrsOf = t; submodule = t; };
   }`;
   const names = await nixEval(`let lib = ${stubLib}; args = { inherit lib; config = { }; pkgs = { }; }; in {
     nixos = builtins.attrNames (import ${dir}/modules/nats.nix args).options.gpuCluster.nats;
     darwin = builtins.attrNames (import ${dir}/modules/darwin/nats.nix args).options.gpuCluster.nats;
+    darwinExo = builtins.attrNames (import ${dir}/modules/darwin/exo.nix args).options.services.exo;
   }`);
   assert.ok(names.nixos.includes('leafRemotes') && names.nixos.includes('jetstream'));
   assert.deepEqual(names.darwin, names.nixos);
+  assert.deepEqual(names.darwinExo, ['accelerator', 'apiPort', 'args', 'discoveryPort', 'enable', 'extraArgs', 'logFile',
+    'namespace', 'offline', 'package', 'packages', 'roles', 'stateDir', 'uid', 'user', 'zenohPort']);
 });
 
 async function startNats(config: object, name: string): Promise<void> {

@@ -3,24 +3,20 @@
 { config, lib, pkgs, ... }:
 
 let
-  inherit (lib) mkEnableOption mkIf mkOption types;
+  inherit (lib) mkIf mkOption types;
   cfg = config.services.exo;
   exoArgs = import ../../lib/exo-args.nix;
 in
 {
-  options.services.exo = {
-    enable = mkEnableOption "exo, the distributed AI inference node";
-
+  # Options shared with the NixOS module are taken from it (its declarations do not depend on config).
+  options.services.exo = builtins.intersectAttrs
+    (lib.genAttrs [ "enable" "packages" "roles" "namespace" "apiPort" "zenohPort" "discoveryPort" "offline" "extraArgs" ] (_: null))
+    (import ../exo.nix { inherit lib; config = { }; pkgs = { }; }).options.services.exo
+  // {
     accelerator = mkOption {
       type = types.enum [ "mlx" "cpu" ];
       default = "mlx";
       description = "MLX on Apple Silicon's GPU, or CPU only.";
-    };
-
-    packages = mkOption {
-      type = types.attrsOf types.package;
-      default = { };
-      description = "exo builds by accelerator name; the generated flake fills it from the exo flake.";
     };
 
     package = mkOption {
@@ -30,19 +26,6 @@ in
       defaultText = lib.literalExpression "config.services.exo.packages.\${config.services.exo.accelerator}";
       description = "The exo package to run.";
     };
-
-    roles = mkOption {
-      type = types.listOf (types.enum [ "master" "worker" "api" ]);
-      default = [ "worker" ];
-      description = "`master` → `--force-master`; without `worker` → `--no-worker`; without `api` → `--no-api`.";
-    };
-
-    namespace = mkOption { type = types.nullOr types.str; default = null; description = "exo cluster namespace (`--namespace`)."; };
-    apiPort = mkOption { type = types.port; default = 52415; description = "API port (`--api-port`)."; };
-    zenohPort = mkOption { type = types.port; default = 52414; description = "Transport port (`--zenoh-port`)."; };
-    discoveryPort = mkOption { type = types.port; default = 52413; description = "Discovery port (`--discovery-port`)."; };
-    offline = mkOption { type = types.bool; default = false; description = "Only use models already downloaded (`--offline`)."; };
-    extraArgs = mkOption { type = types.listOf types.str; default = [ ]; description = "More command-line arguments."; };
 
     args = mkOption {
       type = types.listOf types.str;
