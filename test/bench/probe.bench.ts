@@ -1,0 +1,47 @@
+// Probe fan-out: wall time to probe 1, 8 and 32 hosts (real sshd instances on loopback, nvidia-smi stand-in)
+// with the default concurrency (16), on fresh connections (handshake included) and on pooled ones.
+
+import { fanOut } from '../../core/src/ops/fanout';
+import { probeHost } from '../../core/src/ops/probe';
+import { SshPool } from '../../core/src/ssh/connection';
+import { RecordingPolicy, startSshd } from '../fixtures/ops/sshd';
+
+const CONCURRENCY = 16;
+const ROUNDS = 3;
+
+async function main(): Promise<void> {
+  const sshd = await startSshd(32);
+  const policy = new RecordingPolicy([], () => true);
+  const endpoints = sshd.hosts.map((h) => h.endpoint({ hostKey: h.hostKey }));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  try {
+    console.log(`probe fan-out, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds`);
+    console.log('hosts  fresh connections  pooled connections  per host (pooled)');
+    for (const n of [1, 8, 32]) {
+      const targets = endpoints.slice(0, n);
+      const fresh: number[] = [];
+      const pooled: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const pool = new SshPool({ policy, auth: { agent: '' } });
+        for (const [times] of [[fresh], [pooled]] as const) {
+          const t0 = performance.now();
+          const results = await fanOut(targets, (ep, signal) => probeHost(pool, ep, ['exo', 'nats'], { signal }), { limit: CONCURRENCY });
+          times.push(performance.now() - t0);
+          const failed = results.filter((r) => !r.ok);
+          if (failed.length) throw new Error(`${failed.length} probes failed: ${failed.map((r) => !r.ok && r.error.message).join('; ')}`);
+        }
+        pool.closeAll();
+      }
+      const f = median(fresh);
+      const p = median(pooled);
+      console.log(`${String(n).padStart(5)}  ${f.toFixed(0).padStart(14)} ms  ${p.toFixed(0).padStart(15)} ms  ${(p / n).toFixed(1).padStart(14)} ms`);
+    }
+  } finally {
+    await sshd.stopAll();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
