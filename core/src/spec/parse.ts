@@ -193,15 +193,15 @@ function findTooDeep(tokens: CST.Token[]): number | undefined {
 }
 
 function firstAliasOffset(doc: Document.Parsed): number {
-  let found = doc.range[0];
+  let first = Infinity;
   const stack: unknown[] = [doc.contents];
   while (stack.length) {
     const n = stack.pop();
-    if (isAlias(n)) { found = n.range?.[0] ?? found; break; }
-    if (isMap(n) || isSeq(n)) for (const item of n.items as unknown[]) stack.push(item);
-    else if (isPair(n)) { stack.push(n.value); stack.push(n.key); }
+    if (isAlias(n)) first = Math.min(first, n.range?.[0] ?? first);
+    else if (isMap(n) || isSeq(n)) for (const item of n.items as unknown[]) stack.push(item);
+    else if (isPair(n)) stack.push(n.key, n.value);
   }
-  return found;
+  return first === Infinity ? doc.range[0] : first;
 }
 
 // ---------------------------------------------------------------------------------------------------------
