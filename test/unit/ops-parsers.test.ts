@@ -127,7 +127,7 @@ describe('exo', () => {
     assert.deepEqual(placeInstanceBody({ id: 'llama-3.1-70b', sharding: 'tensor', minNodes: 2 }), { model_id: 'llama-3.1-70b', sharding: 'Tensor', min_nodes: 2 });
     const state = {
       instances: { i1: { MlxRingInstance: { instanceId: 'i1', shardAssignments: { modelId: 'llama-3.1-70b', nodeToRunner: { n1: 'r1', n2: 'r2' } } } } },
-      runners: { r1: { RunnerReady: {} }, r2: { RunnerLoading: {} } },
+      runners: { r1: { RunnerReady: {} }, r2: { RunnerLoading: {} } } as Record<string, Record<string, object>>,
       downloads: { n2: [{ DownloadOngoing: { shardMetadata: { modelCard: { modelId: 'llama-3.1-70b' } }, downloadProgress: { downloadedBytes: { inBytes: 25 }, totalBytes: { inBytes: 100 } } } }] },
     };
     assert.deepEqual(placementProgress(state, 'llama-3.1-70b'), { placed: true, runners: ['RunnerReady', 'RunnerLoading'], download: { doneBytes: 25, totalBytes: 100 }, failed: undefined, ready: false });
