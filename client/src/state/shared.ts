@@ -1,14 +1,16 @@
 // The one ClusterStateStore of the extension, shared by every feature that reads or feeds live state (the
 // explorer, the topology panel, SSH probes, NATS telemetry) without each of them having to be wired to the
-// others: `clusterStateOf(services)` returns the same store for the same services object.
+// others: `clusterStateOf(services)` returns the same store for the same services object. The store hangs on
+// that object under a registered symbol, so code bundled separately (the end-to-end suite) finds it too.
 import { ClusterStateStore, type StateSource } from './store';
 
-const stores = new WeakMap<object, { store: ClusterStateStore; sources: Map<string, StateSource> }>();
+const KEY = Symbol.for('gpuCluster.clusterState');
 
-function entry(owner: object) {
-  let e = stores.get(owner);
-  if (!e) stores.set(owner, e = { store: new ClusterStateStore(), sources: new Map() });
-  return e;
+interface Shared { store: ClusterStateStore; sources: Map<string, StateSource> }
+
+function entry(owner: object): Shared {
+  const holder = owner as { [KEY]?: Shared };
+  return holder[KEY] ??= { store: new ClusterStateStore(), sources: new Map() };
 }
 
 export function clusterStateOf(owner: object): ClusterStateStore {

@@ -1,0 +1,140 @@
+// Issue 5 in the workbench: the Nodes and GPUs trees on examples/lab, context menus keyed by contextValue, the
+// topology panel (every host and link drawn, a click reveals the host in the spec), and live state from a real
+// HTTP server answering exo's GET /state recolouring a host in the panel and in the tree.
+import http from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../setup.mjs';
+
+const SPEC = 'cluster.yaml';
+
+async function showContainer(ui) {
+  const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();
+  // The activity-bar icon toggles: click it only when the container is not already showing.
+  if (!await header.isVisible()) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
+  await header.waitFor({ timeout: 20_000 });
+}
+
+/** A row of a view in the GPU Cluster container. */
+function row(ui, view, text) {
+  return ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: view }) })
+    .locator('.monaco-list-row', { hasText: text }).first();
+}
+
+/** The webview frame that runs the topology page, once it has drawn `hosts` hosts. */
+async function topologyFrame(ui, hosts) {
+  return ui.waitFor(`the topology webview with ${hosts} hosts`, async () => {
+    for (const frame of ui.page.frames()) {
+      const n = await frame.evaluate(() => window.__topology && document.body.dataset.ready === 'true' ? window.__topology.cy.nodes('[kind = "host"]').length : -1).catch(() => -1);
+      if (n === hosts) return frame;
+    }
+    return undefined;
+  }, 60_000);
+}
+
+async function hostBorder(frame, host) {
+  return frame.evaluate((h) => {
+    const n = window.__topology.cy.getElementById(h);
+    return { status: n.data('status'), colour: n.style('border-color') };
+  }, host);
+}
+
+export const checks = [
+  {
+    name: 'the Nodes view lists the example cluster\'s hosts and the GPUs view its GPUs',
+    async run(ui) {
+      await showContainer(ui);
+      for (const host of ['hub-1', 'gpu-2', 'mac-studio']) await row(ui, 'Nodes', host).waitFor({ timeout: 30_000 });
+      for (const gpu of ['RTX 4090', 'A100 80GB', 'M3 Ultra']) await row(ui, 'GPUs', gpu).waitFor({ timeout: 30_000 });
+      const hub = await row(ui, 'Nodes', 'hub-1').innerText();
+      if (!hub.includes('2× RTX 4090')) throw new Error(`hub-1's row lacks its GPUs: ${hub}`);
+      // Expand hub-1 (a click toggles it): its GPUs, services and interfaces.
+      await row(ui, 'Nodes', 'hub-1').click();
+      for (const child of ['GPU 1: RTX 4090', 'NATS', 'eth0']) await row(ui, 'Nodes', child).waitFor({ timeout: 20_000 });
+      await ui.page.mouse.move(700, 400);
+      await ui.shot('explorer-trees');
+      await row(ui, 'Nodes', 'hub-1').click();
+    },
+  },
+  {
+    name: 'context menus offer only what applies: deploy on a Linux host, not on the Mac',
+    async run(ui) {
+      await showContainer(ui);
+      const menu = ui.page.locator('.context-view .monaco-menu');
+      await row(ui, 'Nodes', 'hub-1').click({ button: 'right' });
+      await menu.waitFor({ timeout: 15_000 });
+      const linux = await menu.innerText();
+      await ui.shot('explorer-host-context-menu');
+      await ui.page.keyboard.press('Escape');
+      for (const item of ['Deploy Host (nixos-anywhere)', 'Checkpoint GPU Process', 'Open SSH Terminal', 'Reveal in Spec']) {
+        if (!linux.includes(item)) throw new Error(`hub-1's menu lacks "${item}": ${linux}`);
+      }
+      await row(ui, 'Nodes', 'mac-studio').click({ button: 'right' });
+      await menu.waitFor({ timeout: 15_000 });
+      const mac = await menu.innerText();
+      await ui.page.keyboard.press('Escape');
+      if (mac.includes('Deploy Host') || mac.includes('Checkpoint GPU Process')) throw new Error(`mac-studio's menu offers Linux-only actions: ${mac}`);
+      if (!mac.includes('Update Host')) throw new Error(`mac-studio's menu lacks Update Host: ${mac}`);
+    },
+  },
+  {
+    name: 'the topology panel draws every host and link; a click reveals the host in the spec',
+    async run(ui) {
+      await ui.runCommand('GPU Cluster: Show Topology');
+      const frame = await topologyFrame(ui, 3);
+      const edges = await frame.evaluate(() => window.__topology.cy.edges().map((e) => `${e.data('kind')}:${e.source().id()}-${e.target().id()}`).sort());
+      for (const e of ['bond:hub-1-gpu-2', 'thunderbolt:hub-1-mac-studio', 'nats:gpu-2-hub-1', 'nats:mac-studio-hub-1']) {
+        if (!edges.includes(e)) throw new Error(`link ${e} not drawn: ${edges.join(', ')}`);
+      }
+      await ui.shot('topology-panel');
+      const at = await frame.evaluate(() => {
+        const cy = window.__topology.cy;
+        const p = cy.getElementById('gpu-2').renderedPosition();
+        const box = cy.container().getBoundingClientRect();
+        return { x: box.left + p.x, y: box.top + p.y };
+      });
+      const frameBox = await (await frame.frameElement()).boundingBox();
+      await ui.page.mouse.click(frameBox.x + at.x, frameBox.y + at.y);
+      await ui.page.locator('.tabs-container .tab.active', { hasText: 'gpu-2.yaml' }).waitFor({ timeout: 20_000 });
+      await ui.shot('topology-click-reveals-host');
+    },
+  },
+  {
+    name: 'live state from exo\'s API recolours a host in the topology and the tree',
+    async run(ui) {
+      const body = readFileSync(path.join(repoRoot, 'test/fixtures/exo/state-running.json'));
+      const server = http.createServer((req, res) => {
+        if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        else res.writeHead(404).end();
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const specPath = path.join(ui.workspace, SPEC);
+      const original = readFileSync(specPath, 'utf8');
+      try {
+        await ui.runCommand('GPU Cluster: Show Topology');
+        let frame = await topologyFrame(ui, 3);
+        const before = await hostBorder(frame, 'hub-1');
+        if (before.status === 'running') throw new Error('hub-1 is running before exo answers');
+        writeFileSync(specPath, original
+          .replace('addresses: [10.0.0.10]', 'addresses: [127.0.0.1]')
+          .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${server.address().port} }\n`));
+        const after = await ui.waitFor('hub-1 running in the topology', async () => {
+          frame = await topologyFrame(ui, 3);
+          const now = await hostBorder(frame, 'hub-1');
+          return now.status === 'running' ? now : undefined;
+        }, 60_000);
+        if (after.colour === before.colour) throw new Error(`hub-1's colour did not change (${after.colour})`);
+        const exoEdges = await frame.evaluate(() => window.__topology.cy.edges('[?live]').length);
+        if (exoEdges !== 3) throw new Error(`expected exo's 3 live links, saw ${exoEdges}`);
+        await ui.shot('topology-live-exo');
+        await showContainer(ui);
+        await ui.waitFor('hub-1 running in the Nodes view', async () => (await row(ui, 'Nodes', 'hub-1').innerText()).includes('running'));
+        await ui.shot('explorer-live-exo');
+      } finally {
+        writeFileSync(specPath, original);
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  },
+];
