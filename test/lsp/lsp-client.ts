@@ -62,6 +62,9 @@ export class LspClient {
   private waiters: { uri: string; test: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   private versions = new Map<string, number>();
   private stderr = '';
+  private pullWaiters: (() => void)[] = [];
+  /** How many `workspace/configuration` requests the server made. */
+  configurationPulls = 0;
 
   private constructor(
     readonly process: ChildProcess,
@@ -78,7 +81,11 @@ export class LspClient {
     const client = new LspClient(child, connection, options.settings ?? {}, options.keepHistory ?? true);
     child.stderr!.on('data', (d: Buffer) => { client.stderr = (client.stderr + d.toString()).slice(-20_000); });
     connection.onNotification(PublishDiagnosticsNotification.type, (p) => client.onDiagnostics(p));
-    connection.onRequest(ConfigurationRequest.type, (p) => p.items.map((i) => (i.section ? client.settings[i.section] : undefined) ?? null));
+    connection.onRequest(ConfigurationRequest.type, (p) => {
+      client.configurationPulls++;
+      for (const resolve of client.pullWaiters.splice(0)) resolve();
+      return p.items.map((i) => (i.section ? client.settings[i.section] : undefined) ?? null);
+    });
     connection.onRequest(RegistrationRequest.type, () => undefined);
     connection.onNotification('window/logMessage', () => undefined);
     connection.onRequest('window/workDoneProgress/create', () => null);
@@ -89,7 +96,7 @@ export class LspClient {
       rootUri,
       workspaceFolders: [{ uri: rootUri, name: path.basename(options.rootPath) }],
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } },
+        workspace: { configuration: true, workspaceFolders: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } },
         textDocument: {
           synchronization: { didSave: true, dynamicRegistration: false },
           completion: { completionItem: { snippetSupport: true, documentationFormat: ['markdown', 'plaintext'] } },
@@ -108,10 +115,14 @@ export class LspClient {
   get pid(): number { return this.process.pid!; }
   get serverErrors(): string { return this.stderr; }
 
-  /** Change the settings the client answers with and tell the server. */
+  /** Change the settings the client answers with, tell the server, and wait until it pulled them. */
   async configure(settings: Record<string, unknown>): Promise<void> {
     this.settings = settings;
+    const pulled = new Promise<void>((resolve) => this.pullWaiters.push(resolve));
     await this.connection.sendNotification(DidChangeConfigurationNotification.type, { settings });
+    await Promise.race([pulled, new Promise((r) => setTimeout(r, 5000))]);
+    // Let the server apply what it received before the caller goes on.
+    await new Promise((r) => setTimeout(r, 50));
   }
 
   async open(uri: string, text: string, languageId = 'yaml'): Promise<void> {

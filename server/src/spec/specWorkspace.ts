@@ -11,7 +11,7 @@ import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '..
 import { forgetParsedFile, inferSpecFileKind, PARSE_LIMITS, parseSpecFile } from '../../../core/src/spec/parse';
 import { fileUri } from '../../../core/src/spec/load';
 import { buildModel } from '../../../core/src/spec/workspace';
-import { schemaDiagnostics, schemaProblems } from '../../../core/src/validate/schema';
+import { validateFile, validateModel } from '../../../core/src/validate/index';
 import { matchesAny } from '../patterns';
 
 interface FileEntry {
@@ -240,11 +240,11 @@ export class SpecWorkspace {
     const model = buildModel(files);
     for (const entry of entries) {
       if (entry.parsed && !entry.fileDiagnostics) {
-        entry.fileDiagnostics = [...entry.parsed.syntaxDiagnostics, ...schemaDiagnostics(entry.parsed, schemaProblems(entry.kind, entry.parsed.data))];
+        entry.fileDiagnostics = validateFile(entry.parsed);
         await checkpoint();
       }
     }
-    const semantic: SpecDiagnostic[] = [];
+    const semantic = validateModel(model);
     const diagnostics = new Map<string, SpecDiagnostic[]>();
     for (const entry of entries) diagnostics.set(entry.uri, [...(entry.readProblem ? [entry.readProblem] : []), ...(entry.fileDiagnostics ?? [])]);
     for (const d of semantic) {
