@@ -118,8 +118,9 @@ interface Pooled {
   onClose: (() => void)[];
 }
 
+/** Pool key: a different identity or pinned key (e.g. the spec changed) means a new, freshly verified connection. */
 export function endpointKey(e: SshEndpoint): string {
-  const base = `${e.user}@${e.address}:${e.port}`;
+  const base = `${e.user}@${e.address}:${e.port} ${e.identity ?? '-'} ${e.hostKey ?? '-'}`;
   return e.jump ? `${base} via ${endpointKey(e.jump)}` : base;
 }
 

@@ -1,0 +1,159 @@
+// Issue 6 in the workbench, against a real sshd on loopback (hardware stand-ins on its PATH: nvidia-smi,
+// cuda-checkpoint, and CRIU's where `criu check` fails): Deploy Host from the explorer (phases and build
+// choice, erase confirmation, the unknown host key shown with its fingerprint and pinned, pre-flight in the
+// deploy terminal, then the missing-nixos-anywhere message with the command that provides it), and
+// Checkpoint GPU Process from the explorer (process pick, confirmation, the checkpoint listed under the host).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tsImport } from 'tsx/esm/api';
+import { repoRoot } from '../setup.mjs';
+
+const HOST = 'e2e-1';
+const { startSshd } = await tsImport('../../fixtures/ops/sshd.ts', import.meta.url);
+
+let sshd; // started once, shared by the checks, stopped when the harness exits
+const state = mkdtempSync(path.join(os.tmpdir(), 'e2e-ops-ui-'));
+const images = path.join(state, 'images');
+mkdirSync(images);
+const workloads = [];
+process.once('exit', () => {
+  for (const h of sshd?.hosts ?? []) h.process.kill('SIGKILL');
+  for (const pid of workloads) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  rmSync(state, { recursive: true, force: true });
+  if (sshd) rmSync(sshd.dir, { recursive: true, force: true });
+});
+
+async function ensureSshd() {
+  if (sshd) return sshd;
+  const criuWorks = spawnSync('criu', ['check']).status === 0;
+  sshd = await startSshd(1, { env: { OPS_FIXTURE_STATE: state }, pathPrefix: criuWorks ? [] : [path.join(repoRoot, 'test/fixtures/ops/criu-standin')] });
+  return sshd;
+}
+
+function writeHost(ui, { pinned }) {
+  const h = sshd.hosts[0];
+  writeFileSync(path.join(ui.workspace, 'hosts', `${HOST}.yaml`), [
+    `name: ${HOST}`,
+    'addresses: [127.0.0.1]',
+    `ssh: { port: ${h.port}, identity: ${JSON.stringify(sshd.userKey)}${pinned ? `, hostKey: ${JSON.stringify(h.hostKey)}` : ''} }`,
+    'roles: [checkpoint-agent]',
+    'hardware:',
+    '  gpus:',
+    '    - { vendor: nvidia, model: RTX 4090, count: 2 }',
+    'disks:',
+    '  - { device: /dev/loop0, layout: ext4, role: os }',
+    '',
+  ].join('\n'));
+}
+
+async function showContainer(ui) {
+  await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
+  await ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first().waitFor({ timeout: 20_000 });
+}
+
+function nodesRow(ui, text) {
+  return ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) })
+    .locator('.monaco-list-row', { hasText: text }).first();
+}
+
+async function contextMenu(ui, rowText, item) {
+  await nodesRow(ui, rowText).click({ button: 'right' });
+  const menu = ui.page.locator('.context-view .monaco-menu');
+  await menu.waitFor({ timeout: 15_000 });
+  await menu.locator('.action-item', { hasText: item }).first().click();
+}
+
+const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
+const toast = (ui, text) => ui.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+
+export const checks = [
+  {
+    name: 'ops: Deploy Host from the explorer: confirm, accept the unknown host key by fingerprint, pre-flight, missing nixos-anywhere explained',
+    async run(ui) {
+      await ensureSshd();
+      const flakeDir = path.join(ui.workspace, 'flake');
+      const createdFlake = !existsSync(flakeDir);
+      mkdirSync(flakeDir, { recursive: true });
+      writeHost(ui, { pinned: false });
+      try {
+        await showContainer(ui);
+        await nodesRow(ui, HOST).waitFor({ timeout: 30_000 });
+        await contextMenu(ui, HOST, 'Deploy Host (nixos-anywhere)');
+        // Phases: all checked; drop kexec (the test host is this machine, already "booted").
+        const phases = ui.page.locator('.quick-input-widget');
+        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().waitFor({ timeout: 15_000 });
+        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().click();
+        await ui.page.keyboard.press('Enter');
+        await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
+        await ui.page.keyboard.press('Enter');
+        const confirm = dialog(ui, `Install NixOS on ${HOST}?`);
+        await confirm.waitFor({ timeout: 15_000 });
+        const confirmText = await confirm.innerText();
+        if (!confirmText.includes('/dev/loop0') || !confirmText.includes('phases: disko,install,reboot')) throw new Error(`the confirmation does not say what is erased: ${confirmText}`);
+        await ui.shot('ops-deploy-confirm');
+        await confirm.locator('.monaco-button', { hasText: 'Deploy' }).first().click();
+
+        const keyDialog = dialog(ui, "can't be established");
+        await keyDialog.waitFor({ timeout: 30_000 });
+        const expected = execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, 'test-1', 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' }).split(' ')[1];
+        const keyText = await keyDialog.innerText();
+        if (!keyText.includes(expected)) throw new Error(`the host-key prompt does not show ${expected}: ${keyText}`);
+        await ui.shot('ops-deploy-host-key');
+        await keyDialog.locator('.monaco-button', { hasText: 'Accept and Pin' }).first().click();
+
+        const missing = toast(ui, 'nixos-anywhere was not found on PATH');
+        await missing.waitFor({ timeout: 60_000 });
+        const message = await missing.innerText();
+        if (!message.includes('nix run github:nix-community/nixos-anywhere')) throw new Error(`no providing command in: ${message}`);
+        await ui.page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Deploy ${HOST}` }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        await ui.shot('ops-deploy-preflight-and-missing-tool');
+        const managed = path.join(path.dirname(ui.workspace), 'user', 'User', 'globalStorage', 'nix-gpu-cluster.nix-gpu-cluster', 'known_hosts');
+        const pinned = readFileSync(managed, 'utf8');
+        if (!pinned.includes(`[127.0.0.1]:${sshd.hosts[0].port} ${sshd.hosts[0].hostKey}`)) throw new Error(`the accepted key is not pinned in ${managed}: ${pinned}`);
+        await ui.waitFor(`${HOST} marked failed in the Nodes view`, async () => (await nodesRow(ui, HOST).innerText()).includes('failed'), 20_000);
+      } finally {
+        rmSync(path.join(ui.workspace, 'hosts', `${HOST}.yaml`), { force: true });
+        if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'ops: Checkpoint GPU Process from the explorer lists the new checkpoint under the host',
+    async run(ui) {
+      await ensureSshd();
+      const specPath = path.join(ui.workspace, 'cluster.yaml');
+      const original = readFileSync(specPath, 'utf8');
+      const started = spawnSync('sh', ['-c', 'setsid sleep 3900 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+      const pid = Number(started.stdout.trim());
+      workloads.push(pid);
+      writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+      writeFileSync(specPath, original.replace(/storage: \{ kind: local, path: [^}]+\}/, `storage: { kind: local, path: ${images} }`));
+      writeHost(ui, { pinned: true });
+      try {
+        await showContainer(ui);
+        await nodesRow(ui, HOST).waitFor({ timeout: 30_000 });
+        await contextMenu(ui, HOST, 'Checkpoint GPU Process');
+        const pick = ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: String(pid) }).first();
+        await pick.waitFor({ timeout: 45_000 });
+        await ui.shot('ops-checkpoint-pick-process');
+        await pick.click();
+        const confirm = dialog(ui, `Checkpoint process ${pid}`);
+        await confirm.waitFor({ timeout: 15_000 });
+        await confirm.locator('.monaco-button', { hasText: 'Checkpoint and Stop' }).first().click();
+        await toast(ui, `Checkpoint ${HOST}-${pid}-`).waitFor({ timeout: 60_000 });
+        const manifests = path.join(images);
+        await ui.waitFor('the manifest on the host', () => existsSync(manifests) && readFileSync(path.join(manifests, execFileSync('ls', [manifests], { encoding: 'utf8' }).trim().split('\n')[0], 'manifest.json'), 'utf8'), 10_000);
+        // Expand the host: the checkpoint is listed under it with restore and delete actions.
+        await nodesRow(ui, HOST).click();
+        await ui.page.keyboard.press('ArrowRight');
+        await nodesRow(ui, `${HOST}-${pid}-`).waitFor({ timeout: 20_000 });
+        await ui.shot('ops-checkpoint-listed');
+      } finally {
+        writeFileSync(specPath, original);
+        rmSync(path.join(ui.workspace, 'hosts', `${HOST}.yaml`), { force: true });
+      }
+    },
+  },
+];
