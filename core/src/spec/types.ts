@@ -1,6 +1,6 @@
 // The cluster spec as the rest of the product sees it: the typed shape of `cluster.yaml` with the
 // `hosts/<name>.yaml` files merged in. The JSON Schemas in `schemas/` describe the same shape for editors;
-// keep the two in step (test/unit/schema-types.test.ts checks the property names agree).
+// keep the two in step (test/unit/spec-schema-types.test.ts checks the property names agree).
 
 export type System = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin';
 export const SYSTEMS: readonly System[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin'];
