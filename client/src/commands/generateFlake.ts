@@ -6,6 +6,7 @@ import type { ExtensionServices } from '../services';
 import { prepareGeneration } from '../../../core/src/flake/project';
 import { findTemplatesDir } from '../../../core/src/flake/templates';
 import { applyPlan, pendingFiles, planWrite, type WritePlan } from '../../../core/src/flake/write';
+import { appendEvent } from '../nats/natsService';
 
 const PREVIEW_SCHEME = 'gpu-cluster-preview';
 const ERRORS_SHOWN = 5;
@@ -133,6 +134,7 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     },
   );
   output.info(`Generate Flake wrote ${written.length} file(s) to ${outDir}: ${written.join(', ')}`);
+  appendEvent('cluster', 'flake-generated', { dir: outDir, files: written });
   const open = 'Open flake.nix';
   const done = await vscode.window.showInformationMessage(`Wrote ${written.length} file(s) to ${relOut}.`, open);
   if (done === open) await vscode.window.showTextDocument(vscode.Uri.file(path.join(outDir, 'flake.nix')));

@@ -159,6 +159,11 @@ export class NatsService implements vscode.Disposable {
     return event;
   }
 
+  /** A warning in the extension's log (for helpers without the services object). */
+  log(message: string): void {
+    this.services.output.warn(message);
+  }
+
   dispose(): void {
     this.eventStore?.close();
     void this.manager.stop();

@@ -1,7 +1,8 @@
 // Registers the NATS feature: the connection (status bar, Connect and Set Credentials commands), the Events view,
 // the events API other features call (`appendEvent` in natsService.ts), and agent telemetry into the state store.
 import * as vscode from 'vscode';
-import type { ClusterStateStore } from '../state/store';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { addStateSource } from '../state/shared';
 import type { ExtensionServices } from '../services';
 import { NatsService, setNatsService } from './natsService';
 import { createNatsStatusBar } from './statusBar';
@@ -25,22 +26,25 @@ export function registerNats(services: ExtensionServices): void {
     }),
     vscode.commands.registerCommand('gpuCluster.nats.setCredentials', () => setNatsCredentials(nats)),
   );
-  // Telemetry goes into the explorer's state store when the services provide one.
-  const store = (services as Partial<{ stateStore: ClusterStateStore }>).stateStore;
-  if (store) {
-    let source: NatsTelemetrySource | undefined;
-    const attach = () => {
+  // Agent telemetry feeds the shared cluster state store (explorer trees, topology), re-subscribed per connection.
+  let telemetry: { dispose(): void } | undefined;
+  let source: NatsTelemetrySource | undefined;
+  let sourceConnection: NatsConnection | undefined;
+  let sourceDomain: string | undefined;
+  services.context.subscriptions.push(
+    nats.onDidConnect((nc) => {
       const domain = nats.domain;
-      if (!domain || !nats.connection) return;
-      source?.dispose();
+      if (!domain) return;
+      // A reconnect keeps the subscription; only a new connection (or domain) needs a new source.
+      if (source && sourceConnection === nc && sourceDomain === domain) { source.attach(nc); return; }
+      sourceConnection = nc;
+      sourceDomain = domain;
+      telemetry?.dispose();
       source = new NatsTelemetrySource(domain);
-      source.start(store);
-      source.attach(nats.connection);
-    };
-    services.context.subscriptions.push(
-      nats.onDidConnect(attach),
-      nats.onDidChangeStatus((s) => { if (s.state !== 'connected') source?.detach(s.reason ?? s.state); }),
-      { dispose: () => source?.dispose() },
-    );
-  }
+      telemetry = addStateSource(services, source);
+      source.attach(nc);
+    }),
+    nats.onDidChangeStatus((s) => { if (s.state !== 'connected') source?.detach(s.reason ?? s.state); }),
+    { dispose: () => telemetry?.dispose() },
+  );
 }

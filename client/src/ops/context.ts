@@ -12,6 +12,7 @@ import type { ClusterStateStore, HostFacts } from '../state/store';
 import { clusterStateOf } from '../state/shared';
 import { VscodeHostKeyPolicy } from '../ssh/vscodeHostKeyPolicy';
 import { SSH_SOURCE_ID } from './probeFacts';
+import { recordOperationReport } from '../nats/operationEvents';
 
 /** What a tree node passed to a command may carry (explorer nodes: hosts, groups, services, checkpoints). */
 export interface NodeArg {
@@ -106,6 +107,7 @@ export class OpsContext implements vscode.Disposable {
 
   report(host: string, facts: HostFacts): void {
     this.store.applyHostFacts(SSH_SOURCE_ID, host, facts);
+    recordOperationReport(host, facts);
   }
 
   /**

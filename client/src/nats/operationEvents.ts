@@ -1,0 +1,58 @@
+// Turns what the operations commands report about hosts into cluster events, so that every deploy, update and
+// exo launch/stop lands in the event store without each command managing correlation ids: an operation's first
+// report opens it (`deploy-started`, `exo-starting`), each further step is chained to the previous event
+// (`deploy-phase`), and the final status closes it (`deployed`, `deploy-failed`, `deploy-cancelled`, `exo-started`…).
+// Checkpoints are recorded explicitly, with their manifest versioned in the object store.
+
+import { documentKey } from '../../../core/src/nats/objects';
+import type { HostFacts, ServiceStatus } from '../state/store';
+import { natsService } from './natsService';
+
+interface OpenOperation { correlationId: string; lastEventId: string; lastDetail?: string }
+
+const deploys = new Map<string, OpenOperation>();
+const exoRuns = new Map<string, OpenOperation>();
+
+const EXO_ACTIONS: Partial<Record<ServiceStatus, string>> = {
+  starting: 'exo-starting', running: 'exo-started', stopped: 'exo-stopped', failed: 'exo-failed',
+};
+
+function chain(open: Map<string, OpenOperation>, host: string, action: string, data: unknown, ends: boolean): void {
+  const nats = natsService();
+  if (!nats) return;
+  const op = open.get(host);
+  const event = nats.appendEvent(host, action, data, op ? { correlationId: op.correlationId, causationId: op.lastEventId } : undefined);
+  if (!event) return;
+  if (ends) open.delete(host);
+  else open.set(host, { correlationId: event.correlationId, lastEventId: event.id, lastDetail: op?.lastDetail });
+}
+
+/** Called with every HostFacts an operation reports (OpsContext.report). */
+export function recordOperationReport(host: string, facts: HostFacts): void {
+  if (facts.status === 'deploying') {
+    const op = deploys.get(host);
+    if (op?.lastDetail === facts.statusDetail) return;
+    chain(deploys, host, op ? 'deploy-phase' : 'deploy-started', { phase: facts.statusDetail }, false);
+    const opened = deploys.get(host);
+    if (opened) opened.lastDetail = facts.statusDetail;
+  } else if (facts.status && deploys.has(host)) {
+    const action = facts.status === 'failed' ? 'deploy-failed' : facts.status === 'unknown' ? 'deploy-cancelled' : 'deployed';
+    chain(deploys, host, action, { status: facts.status, detail: facts.statusDetail }, true);
+  }
+  const exo = facts.services?.exo;
+  const exoAction = exo && EXO_ACTIONS[exo.status];
+  if (exoAction) chain(exoRuns, host, exoAction, { detail: exo.detail }, exo.status !== 'starting');
+}
+
+/** Records a checkpoint taken or restored; a created checkpoint's manifest is also kept in the object store. */
+export function recordCheckpoint(host: string, action: 'created' | 'restored', data: { id: string } & Record<string, unknown>): void {
+  const nats = natsService();
+  if (!nats) return;
+  nats.appendEvent(host, `checkpoint-${action}`, data);
+  if (action !== 'created') return;
+  const documents = nats.documents;
+  if (!documents) return;
+  const key = /^[A-Za-z0-9_-]+$/.test(data.id) ? documentKey(host, data.id) : documentKey(host);
+  documents.put('checkpoints', key, JSON.stringify(data), { host, id: data.id })
+    .catch((err: Error) => natsService()?.log(`checkpoint manifest ${data.id} not stored in NATS: ${err.message}`));
+}
