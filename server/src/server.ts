@@ -8,7 +8,7 @@
 // serves it.
 
 import {
-  CodeActionKind, createConnection, FileChangeType, ProposedFeatures, TextDocuments, TextDocumentSyncKind,
+  CodeActionKind, createConnection, FileChangeType, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind,
   DidChangeConfigurationNotification, DidChangeWatchedFilesNotification,
   type CancellationToken, type ClientCapabilities, type InitializeParams, type InitializeResult, type TextDocumentIdentifier,
 } from 'vscode-languageserver/node';
@@ -170,6 +170,7 @@ function route<T>(
   const pending = call(language, doc);
   if (!pending) return null;
   return pending.catch((err: unknown) => {
+    if (err instanceof ResponseError) throw err; // a message for the user (e.g. why a rename is refused)
     connection.console.error(`${name} failed on ${doc.uri}: ${(err as Error).stack ?? err}`);
     return null;
   });
