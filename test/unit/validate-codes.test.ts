@@ -1,0 +1,41 @@
+// The diagnostic codes: every code the sources emit is in the registry (codes.ts), the registry and the
+// table in docs/spec.md agree, and the example in docs/spec.md is a valid spec.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DIAGNOSTIC_CODES } from '../../core/src/validate/codes';
+import { parseSpecFile } from '../../core/src/spec/parse';
+import { buildModel } from '../../core/src/spec/workspace';
+import { validateAll } from '../../core/src/validate/index';
+
+const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
+const doc = readFileSync(path.join(root, 'docs/spec.md'), 'utf8');
+
+test('codes: every code emitted by the spec core is registered', () => {
+  const emitted = new Set<string>();
+  for (const dir of ['core/src/spec', 'core/src/validate']) {
+    for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
+      const src = readFileSync(path.join(root, dir, f), 'utf8');
+      // codes are passed as string literals right after a range/placement/severity argument
+      for (const m of src.matchAll(/'(error|warning|information|hint)', '([a-z0-9]+\.[a-z0-9-]+)'|code: '([a-z0-9]+\.[a-z0-9-]+)'|'(yaml\.[a-z-]+|schema\.[a-z-]+|file\.[a-z-]+)'/g)) {
+        emitted.add(m[2] ?? m[3] ?? m[4]);
+      }
+    }
+  }
+  assert.ok(emitted.size > 40, `${emitted.size} codes found in the sources`);
+  assert.deepEqual([...emitted].filter((c) => !DIAGNOSTIC_CODES[c]).sort(), []);
+});
+
+test('codes: docs/spec.md has a row for every registered code, and no other', () => {
+  const rows = [...doc.matchAll(/^\| `([a-z0-9]+\.[a-z0-9-]+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(rows.map(([c]) => c).sort(), Object.keys(DIAGNOSTIC_CODES).sort());
+  for (const [code, severity] of rows) assert.equal(severity, DIAGNOSTIC_CODES[code].severity, code);
+});
+
+test('codes: the example in docs/spec.md validates with no diagnostics', () => {
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 2);
+  const files = [parseSpecFile('file:///doc/cluster.yaml', blocks[0], 1), parseSpecFile('file:///doc/hosts/gpu-2.yaml', blocks[1], 1)];
+  assert.deepEqual(validateAll(buildModel(files)).map((d) => `${d.code} ${d.message}`), []);
+});
