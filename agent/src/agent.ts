@@ -13,7 +13,9 @@ import { Subjects, token, type AgentCommand } from '../../core/src/nats/subjects
 import { NOT_HANDLED_BY_AGENT as NOT_AVAILABLE } from '../../core/src/nats/commands';
 import { CAUSATION_HEADER, CORRELATION_HEADER, createEvent, EventStore } from '../../core/src/nats/events';
 import type { GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
+import { SERVICE_UNITS, type ServiceKey } from '../../core/src/ops/units';
 import { collectSample, diffGpus, gpuIdentity, type CollectOptions } from './collect';
+import { probeFacts } from './probe';
 
 export const AGENT_VERSION = '0.1.0';
 export const SERVICE_NAME = 'gpu-cluster-agent';
@@ -89,7 +91,7 @@ export class NodeAgent {
         },
       });
     };
-    endpoint('probe', () => this.probe());
+    endpoint('probe', (msg) => this.probe(msg));
     endpoint('exo.start', (msg) => this.exo('start', msg));
     endpoint('exo.stop', (msg) => this.exo('stop', msg));
     endpoint('checkpoint.list', () => this.listCheckpoints());
@@ -196,13 +198,11 @@ export class NodeAgent {
 
   // --- commands --------------------------------------------------------------------------------------------
 
-  private async probe(): Promise<unknown> {
-    const sample = await collectSample(this.options.host, this.seq, this.options.collect);
-    const exoUnit = await systemctl(['is-active', this.options.exoUnit]);
-    return {
-      host: this.options.host, agentVersion: AGENT_VERSION, hostname: os.hostname(), kernel: os.release(),
-      arch: os.arch(), uptimeSec: Math.round(os.uptime()), sample, units: { [this.options.exoUnit]: exoUnit.output || 'unknown' },
-    };
+  /** ProbeFacts for the services asked for (`{"services": ["exo", "nats"]}`), as the SSH probe returns them. */
+  private async probe(msg: ServiceMsg): Promise<unknown> {
+    const request = (msg.data.length ? msg.json() : {}) as { services?: unknown };
+    const services = Array.isArray(request.services) ? request.services.filter((s): s is ServiceKey => typeof s === 'string' && s in SERVICE_UNITS) : [];
+    return probeFacts(this.options.host, services, this.options.collect);
   }
 
   private async exo(verb: 'start' | 'stop', msg: ServiceMsg): Promise<unknown> {

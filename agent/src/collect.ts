@@ -31,29 +31,41 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-const nvidia = async (timeoutMs: number): Promise<ProbedGpu[]> =>
-  parseNvidiaGpus(await run('nvidia-smi', [`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], timeoutMs)).gpus;
-const amd = async (timeoutMs: number): Promise<ProbedGpu[]> =>
-  parseRocmSmi(await run('rocm-smi', ['--showproductname', '--showmeminfo', 'vram', '--showuse', '--showtemp', '--json'], timeoutMs));
-
-export async function collectGpus(tool: GpuTool, timeoutMs = 5000): Promise<{ gpus: GpuSample[]; error?: string }> {
-  const tools = tool === 'none' ? [] : tool === 'nvidia' ? [nvidia] : tool === 'amd' ? [amd] : [nvidia, amd];
-  const gpus: GpuSample[] = [];
-  const errors: string[] = [];
-  for (const query of tools) {
+/** Queries the GPU tools; a missing tool in auto mode means "no GPU of that vendor", not a problem. */
+export async function queryGpus(tool: GpuTool, timeoutMs = 5000): Promise<{ gpus: ProbedGpu[]; driverVersion?: string; problems: string[] }> {
+  const gpus: ProbedGpu[] = [];
+  const problems: string[] = [];
+  let driverVersion: string | undefined;
+  const queries: Array<() => Promise<ProbedGpu[]>> = [];
+  if (tool === 'auto' || tool === 'nvidia') {
+    queries.push(async () => {
+      const parsed = parseNvidiaGpus(await run('nvidia-smi', [`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], timeoutMs));
+      driverVersion = parsed.driverVersion;
+      return parsed.gpus;
+    });
+  }
+  if (tool === 'auto' || tool === 'amd') {
+    queries.push(async () => parseRocmSmi(await run('rocm-smi', ['--showproductname', '--showmeminfo', 'vram', '--showuse', '--showtemp', '--json'], timeoutMs)));
+  }
+  for (const query of queries) {
     try {
-      for (const g of await query(timeoutMs)) {
-        gpus.push({
-          index: gpus.length, vendor: g.vendor, name: g.name, uuid: g.uuid, memoryUsedMiB: g.memoryUsedMiB,
-          memoryTotalMiB: g.memoryTotalMiB, utilizationPct: g.utilizationPct, temperatureC: g.temperatureC,
-        });
-      }
+      gpus.push(...await query());
     } catch (err) {
-      // In auto mode a missing tool just means the host has no GPU of that vendor.
-      if (!(err instanceof ToolMissingError) || tool !== 'auto') errors.push((err as Error).message);
+      if (!(err instanceof ToolMissingError) || tool !== 'auto') problems.push((err as Error).message);
     }
   }
-  return { gpus, error: errors.length ? errors.join('; ') : undefined };
+  return { gpus, driverVersion, problems };
+}
+
+export async function collectGpus(tool: GpuTool, timeoutMs = 5000): Promise<{ gpus: GpuSample[]; error?: string }> {
+  const { gpus, problems } = await queryGpus(tool, timeoutMs);
+  return {
+    gpus: gpus.map((g, index) => ({
+      index, vendor: g.vendor, name: g.name, uuid: g.uuid, memoryUsedMiB: g.memoryUsedMiB,
+      memoryTotalMiB: g.memoryTotalMiB, utilizationPct: g.utilizationPct, temperatureC: g.temperatureC,
+    })),
+    error: problems.length ? problems.join('; ') : undefined,
+  };
 }
 
 export function parseMeminfo(text: string): { totalBytes: number; availableBytes: number } | undefined {

@@ -10,6 +10,7 @@ import { SshError } from '../../../core/src/ssh/connection';
 import type { OpsContext } from '../ops/context';
 import { runPerHost } from '../ops/perHost';
 import { checkpointFacts, probeToHostFacts, unreachableFacts } from '../ops/probeFacts';
+import { viaAgentOrSsh } from '../nats/agentCommands';
 
 export function registerProbeHosts(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.probeHosts', async (arg?: unknown, selected?: unknown) => {
@@ -26,7 +27,7 @@ export function registerProbeHosts(ops: OpsContext): vscode.Disposable {
         task: async (host, signal) => {
           const roles = effectiveRoles(spec, host);
           try {
-            const facts = await probeHost(ops.pool, ops.endpoint(host), servicesForRoles(roles), { signal });
+            const facts = await viaAgentOrSsh(host.name, 'probe', { services: servicesForRoles(roles) }, () => probeHost(ops.pool, ops.endpoint(host), servicesForRoles(roles), { signal }));
             ops.report(host.name, probeToHostFacts(facts));
             if (roles.includes('checkpoint-agent') && facts.kernelName === 'Linux') {
               const manifests = await listCheckpoints(ops.pool, ops.endpoint(host), checkpointSettings(spec.checkpoints).baseDir, signal);

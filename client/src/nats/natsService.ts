@@ -159,6 +159,10 @@ export class NatsService implements vscode.Disposable {
     return event;
   }
 
+  trace(message: string): void {
+    this.services.output.trace(message);
+  }
+
   /** A warning in the extension's log (for helpers without the services object). */
   log(message: string): void {
     this.services.output.warn(message);

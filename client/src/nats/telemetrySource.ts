@@ -11,18 +11,17 @@ export const TELEMETRY_SOURCE_ID = 'nats';
 export function factsFromSample(sample: TelemetrySample): HostFacts {
   const facts: HostFacts = {
     status: 'running',
-    statusDetail: 'agent reporting',
+    statusDetail: sample.agentVersion ? `agent ${sample.agentVersion} reporting` : 'agent reporting',
     gpus: sample.gpus.map((g) => ({
       index: g.index, model: g.name, memoryUsedMiB: g.memoryUsedMiB, memoryTotalMiB: g.memoryTotalMiB,
       utilizationPct: g.utilizationPct, temperatureC: g.temperatureC,
     })),
     memory: sample.memory,
-    services: { 'checkpoint-agent': { status: 'running', detail: sample.agentVersion ? `agent ${sample.agentVersion}` : undefined } },
   };
   if (sample.exo) {
-    facts.services!.exo = sample.exo.up
+    facts.services = { exo: sample.exo.up
       ? { status: 'running', detail: sample.exo.instances ? `${sample.exo.instances} instance${sample.exo.instances === 1 ? '' : 's'}` : undefined }
-      : { status: 'stopped', detail: sample.exo.error };
+      : { status: 'stopped', detail: sample.exo.error } };
   }
   return facts;
 }
