@@ -19,9 +19,10 @@ in
   services.exo.enable = true;
   services.exo.apiPrt = 52415;
   services.exo.accelerator = 42;
+  services.exo.namespace = "lab";
   services = {
-    exo = {
-      namespace = "lab";
+    nats = {
+      jetstream = true;
     };
   };
   networking.firewall.allowedTCPPorts = [ cfg.apiPort ];
@@ -66,21 +67,23 @@ test('an unknown option and a wrongly typed value show as diagnostics on the rig
 });
 
 test('option paths complete in dotted and nested form, with enum values after =', async () => {
-  const text = '{ ... }: {\n  services.exo.api\n  services = { exo = { dis }; };\n  services.exo.accelerator = "\n}\n';
-  const uri = fileUri(path.join(dir, 'complete.nix'));
-  await client.open(uri, text, 'nix');
-  const at = (needle: string, extra = 0) => offsetToPosition(text, text.indexOf(needle) + needle.length + extra);
-  const dotted = items(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: at('services.exo.api') }));
-  assert.ok(dotted.some((i) => i.label === 'apiPort'), dotted.map((i) => i.label).join());
-  const nested = items(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: at('{ dis') }));
-  assert.ok(nested.some((i) => i.label === 'discoveryPort'), nested.map((i) => i.label).join());
-  const values = items(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: at('accelerator = "') }));
-  assert.deepEqual(values.map((i) => i.label).sort(), ['"cpu"', '"cuda"', '"intel"', '"mlx"', '"rocm"']);
-  const refText = '{ config, ... }: { x = config.services.exo.zen; }';
-  const refUri = fileUri(path.join(dir, 'ref.nix'));
-  await client.open(refUri, refText, 'nix');
-  const refs = items(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: refUri }, position: offsetToPosition(refText, refText.indexOf('.zen') + 4) }));
-  assert.ok(refs.some((i) => i.label === 'zenohPort'));
+  const complete = async (name: string, text: string, needle: string) => {
+    const uri = fileUri(path.join(dir, name));
+    await client.open(uri, text, 'nix');
+    const position = offsetToPosition(text, text.indexOf(needle) + needle.length);
+    return items(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position })).map((i) => i.label);
+  };
+  const dotted = await complete('dotted.nix', '{ ... }: {\n  services.exo.api\n}\n', 'services.exo.api');
+  assert.ok(dotted.includes('apiPort'), dotted.join());
+  assert.ok(!dotted.includes('services'), 'children of services.exo, not top-level names');
+  const nested = await complete('nested.nix', '{ ... }: {\n  services = { exo = { dis }; };\n}\n', '{ dis');
+  assert.ok(nested.includes('discoveryPort'), nested.join());
+  const topLevel = await complete('top.nix', '{ ... }: {\n  netw\n}\n', 'netw');
+  assert.ok(topLevel.includes('networking'), topLevel.join());
+  const values = await complete('values.nix', '{ ... }: {\n  services.exo.accelerator = "\n}\n', 'accelerator = "');
+  assert.deepEqual(values.sort(), ['"cpu"', '"cuda"', '"intel"', '"mlx"', '"rocm"']);
+  const refs = await complete('ref.nix', '{ config, ... }: { x = config.services.exo.zen; }', '.zen');
+  assert.ok(refs.includes('zenohPort'), refs.join());
 });
 
 test('hover shows type, default and description; definition opens the declaration in nix-templates', async () => {
@@ -112,11 +115,12 @@ test('syntax errors are reported several at a time and the rest of the file is s
 test('outline, folding, and a clear message when the formatter is missing', async () => {
   const uri = fileUri(path.join(dir, 'host.nix'));
   const symbols = await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }) as { name: string; children?: { name: string }[] }[];
-  assert.deepEqual(symbols.map((s) => s.name), ['cfg', 'services.exo.enable', 'services.exo.apiPrt', 'services.exo.accelerator', 'services', 'networking.firewall.allowedTCPPorts']);
-  assert.deepEqual(symbols[4].children?.map((c) => c.name), ['exo']);
+  assert.deepEqual(symbols.map((s) => s.name), ['cfg', 'services.exo.enable', 'services.exo.apiPrt', 'services.exo.accelerator', 'services.exo.namespace', 'services', 'networking.firewall.allowedTCPPorts']);
+  assert.deepEqual(symbols[5].children?.map((c) => c.name), ['nats']);
   const folds = await client.connection.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } });
-  assert.ok(folds && folds.some((f) => f.startLine === 4));
-  const warned = new Promise<string>((resolve) => client.connection.onNotification('window/showMessage', (p: { message: string }) => resolve(p.message)));
+  assert.ok(folds && folds.some((f) => f.startLine === 9), JSON.stringify(folds));
+  // vscode-languageserver sends warnings as window/showMessageRequest (they may carry actions).
+  const warned = new Promise<string>((resolve) => client.connection.onRequest('window/showMessageRequest', (p: { message: string }) => { resolve(p.message); return null; }));
   const edits = await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
   assert.equal(edits, null);
   assert.match(await warned, /nixfmt-that-does-not-exist' was not found/);
