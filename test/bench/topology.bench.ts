@@ -59,7 +59,10 @@ async function main(): Promise<void> {
         requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
       }), state);
       await page.screenshot({ path: path.join(artifacts, `bench-${size}.png`) });
+      const marks = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name.replace('topology:', ''), m.startTime])));
       console.log(`${String(size).padStart(5)}  ${String(rendered.links).padStart(5)}  ${rendered.firstPaintMs.toFixed(0).padStart(8)} ms  ${rendered.layoutDoneMs.toFixed(0).padStart(8)} ms  ${updateMs.toFixed(1).padStart(8)} ms`);
+      const span = (from: string, to: string) => `${(marks[to] - marks[from]).toFixed(0)} ms`;
+      console.log(`       script ready at ${marks.script.toFixed(0)} ms; graph → elements ${span('graph', 'elements')}, → first paint ${span('elements', 'paint')}, layout ${span('layout-start', 'layout-done')}`);
       await page.close();
       store.dispose();
     }

@@ -212,14 +212,15 @@ export class GraphView {
     const elkOptions = layered
       ? {
         algorithm: 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-        'elk.spacing.nodeNode': 30, 'elk.layered.spacing.nodeNodeBetweenLayers': 80, 'elk.padding': '[top=36,left=20,bottom=20,right=20]',
+        'elk.spacing.nodeNode': 50, 'elk.layered.spacing.nodeNodeBetweenLayers': 140, 'elk.padding': '[top=36,left=20,bottom=20,right=20]',
       }
       : { algorithm: 'rectpacking', 'elk.aspectRatio': 1.6, 'elk.spacing.nodeNode': 18, 'elk.padding': '[top=36,left=20,bottom=20,right=20]' };
     this.layoutRunning = new Promise<LayoutReport>((resolve) => {
       const layout = this.cy.layout({
         name: 'elk', fit: true, padding: 30, animate: false, nodeDimensionsIncludeLabels: false,
-        // Live exo edges and NATS star edges would dominate a layered layout; the physical links shape it.
         elk: elkOptions,
+        // ELK reads spacing from the graph that holds the nodes: a segment box is one, so it gets the same options.
+        nodeLayoutOptions: (n: cytoscape.NodeSingular) => n.isParent() ? elkOptions : undefined,
       } as unknown as cytoscape.LayoutOptions);
       layout.one('layoutstop', () => {
         this.layoutRunning = undefined;

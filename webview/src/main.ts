@@ -14,6 +14,8 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
+// Marks for the benchmark's breakdown (performance.getEntriesByType('mark')).
+performance.mark('topology:script');
 const vscode = acquireVsCodeApi();
 const post = (m: FromWebview) => vscode.postMessage(m);
 
@@ -56,13 +58,16 @@ function updateCount(): void {
 }
 
 function render(next: TopologyGraph, state: TopologyState): void {
+  performance.mark('topology:graph');
   const placedBefore = cy.nodes('[kind = "host"]').length;
   const unplaced = view.setGraph(next, state, persisted.positions);
+  performance.mark('topology:elements');
   view.filter(persisted.filter);
   updateCount();
   if (firstPaintMs === undefined) {
     cy.one('render', () => {
       firstPaintMs = performance.now();
+      performance.mark('topology:paint');
       requestAnimationFrame(() => void arrange(unplaced.length > 0));
     });
     fitAll();
@@ -82,7 +87,9 @@ async function arrange(needsLayout: boolean): Promise<void> {
   let layoutMs = 0;
   if (needsLayout) {
     statusLine.textContent = `Laying out ${cy.nodes('[kind = "host"]').length} hosts…`;
+    performance.mark('topology:layout-start');
     layoutMs = (await view.layout()).ms;
+    performance.mark('topology:layout-done');
     fitAll();
     save({ positions: view.positions(), zoom: cy.zoom(), pan: cy.pan() });
   } else if (persisted.zoom !== undefined && persisted.pan) {

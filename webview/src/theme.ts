@@ -16,13 +16,21 @@ export interface Palette {
   font: string;
 }
 
-/** `#rrggbb` (or `#rgb`) with an alpha; other notations are returned unchanged. */
-export function withAlpha(colour: string, alpha: number): string {
-  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})([0-9a-f]{2})?$/i.exec(colour.trim());
-  if (!m) return colour;
-  const hex = m[1].length === 3 ? m[1].split('').map((c) => c + c).join('') : m[1];
-  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  return `rgba(${r},${g},${b},${alpha})`;
+function rgb(colour: string): [number, number, number] | undefined {
+  const c = colour.trim();
+  const hex = /^#([0-9a-f]{3,8})$/i.exec(c)?.[1];
+  if (hex && (hex.length === 3 || hex.length === 4)) return [0, 1, 2].map((i) => parseInt(hex[i] + hex[i], 16)) as [number, number, number];
+  if (hex && (hex.length === 6 || hex.length === 8)) return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  const m = /^rgba?\(\s*(\d+)[\s,]+(\d+)[\s,]+(\d+)/i.exec(c);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** `a` blended over `b` at `t` (0..1), as an opaque colour: canvas gradients ignore a stop's alpha in places. */
+export function mix(a: string, b: string, t: number): string {
+  const x = rgb(a), y = rgb(b);
+  if (!x || !y) return a;
+  const c = x.map((v, i) => Math.round(v * t + y[i] * (1 - t)));
+  return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -47,7 +55,7 @@ export function readPalette(root: Element = document.documentElement): Palette {
     groupBorder: v('panel-border', '#80808059'),
     groupFill: v('sideBar-background', '#252526'),
     track: v('editorWidget-background', '#2d2d30'),
-    memoryFill: withAlpha(v('charts-blue', '#3794ff'), 0.4),
+    memoryFill: mix(v('charts-blue', '#3794ff'), v('editorWidget-background', '#2d2d30'), 0.45),
     selection: v('focusBorder', '#007fd4'),
     status: { unknown: v('disabledForeground', '#808080'), reachable: blue, unreachable: orange, deploying: yellow, running: green, failed: red },
     link: { ethernet: foreground, bond: foreground, thunderbolt: purple, infiniband: orange, nats: muted, 'exo-socket': green, 'exo-rdma': purple },
