@@ -96,8 +96,11 @@ export class NatsServer {
 
 /** The repository root, from the source tree (tsx) or from out/ (compiled). */
 export function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'out') dir = path.dirname(dir);
+  let dir = path.dirname(__filename); // (__dirname is not always set under tsx's ESM loader)
+  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'out') {
+    if (path.dirname(dir) === dir) throw new Error('repository root not found');
+    dir = path.dirname(dir);
+  }
   return dir;
 }
 

@@ -1,0 +1,115 @@
+// Issue 7 in the workbench: the Events view follows a real deploy live. A real nats-server (JetStream) on
+// loopback is set as gpuCluster.nats.url; Deploy Host runs against a real sshd on loopback (pre-flight, then
+// the missing nixos-anywhere), and its events — deploy-started, deploy-failed, one correlation id — appear in
+// the Events view as they are appended, without any refresh.
+import { mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tsImport } from 'tsx/esm/api';
+
+const HOST = 'e2e-nats';
+const { startSshd } = await tsImport('../../fixtures/ops/sshd.ts', import.meta.url);
+const { NatsServer } = await tsImport('../../integration/nats-harness.ts', import.meta.url);
+const { EventStore } = await tsImport('../../../core/src/nats/events.ts', import.meta.url);
+const { connect } = await import('@nats-io/transport-node');
+
+let sshd;
+let nats;
+process.once('exit', () => {
+  for (const h of sshd?.hosts ?? []) h.process.kill('SIGKILL');
+  if (sshd) rmSync(sshd.dir, { recursive: true, force: true });
+});
+
+const pane = (ui, title) => ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: title }) }).first();
+const row = (ui, title, text) => pane(ui, title).locator('.monaco-list-row', { hasText: text }).first();
+const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
+
+async function showContainer(ui) {
+  const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();
+  if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
+  await header.waitFor({ timeout: 20_000 });
+}
+
+async function expandEvents(ui) {
+  const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Events' }).first();
+  await header.waitFor({ timeout: 20_000 });
+  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+}
+
+export const checks = [
+  {
+    name: 'nats: the Events view shows a deploy\'s events as they happen',
+    async run(ui) {
+      nats = new NatsServer();
+      await nats.start();
+      sshd = await startSshd(1);
+      const settingsDir = path.join(ui.workspace, '.vscode');
+      const createdSettings = !existsSync(settingsDir);
+      const flakeDir = path.join(ui.workspace, 'flake');
+      const createdFlake = !existsSync(flakeDir);
+      const hostFile = path.join(ui.workspace, 'hosts', `${HOST}.yaml`);
+      const h = sshd.hosts[0];
+      try {
+        mkdirSync(settingsDir, { recursive: true });
+        writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'gpuCluster.nats.url': nats.url }, null, 2));
+        mkdirSync(flakeDir, { recursive: true });
+        writeFileSync(hostFile, [
+          `name: ${HOST}`,
+          'addresses: [127.0.0.1]',
+          `ssh: { port: ${h.port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(h.hostKey)} }`,
+          'disks:',
+          '  - { device: /dev/loop0, layout: ext4, role: os }',
+          '',
+        ].join('\n'));
+
+        await showContainer(ui);
+        await expandEvents(ui);
+        // Connected with an empty stream: the view says so (before, it showed the unreachable spec URL's status).
+        await ui.waitFor('the Events view connected to NATS', async () => /No events yet/.test(await pane(ui, 'Events').innerText()), 45_000);
+        await ui.shot('nats-events-connected');
+
+        const nodes = ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) }).locator('.monaco-list-row', { hasText: HOST }).first();
+        await nodes.waitFor({ timeout: 30_000 });
+        await nodes.click({ button: 'right' });
+        const menu = ui.page.locator('.context-view .monaco-menu');
+        await menu.waitFor({ timeout: 15_000 });
+        await menu.locator('.action-item', { hasText: 'Deploy Host (nixos-anywhere)' }).first().click();
+        const phases = ui.page.locator('.quick-input-widget');
+        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().waitFor({ timeout: 15_000 });
+        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().click();
+        await ui.page.keyboard.press('Enter');
+        await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
+        await ui.page.keyboard.press('Enter');
+        const confirm = dialog(ui, `Install NixOS on ${HOST}?`);
+        await confirm.waitFor({ timeout: 15_000 });
+        await confirm.locator('.monaco-button', { hasText: 'Deploy' }).first().click();
+
+        await expandEvents(ui);
+        await row(ui, 'Events', 'deploy-started').waitFor({ timeout: 45_000 });
+        await row(ui, 'Events', 'deploy-failed').waitFor({ timeout: 60_000 });
+        const text = await pane(ui, 'Events').innerText();
+        if (!text.includes(HOST)) throw new Error(`the events do not name ${HOST}: ${text}`);
+        if (text.indexOf('deploy-failed') > text.indexOf('deploy-started')) throw new Error(`the newest event is not on top: ${text}`);
+        await ui.shot('nats-events-deploy');
+
+        // The stream holds the same events, chained: one operation, each caused by the previous one.
+        const nc = await connect({ servers: nats.url });
+        try {
+          const page = await new EventStore(nc, 'lab').page({ aggregate: HOST });
+          const actions = page.events.map((e) => e.action).reverse();
+          if (actions[0] !== 'deploy-started' || actions[actions.length - 1] !== 'deploy-failed') throw new Error(`unexpected events: ${actions.join(', ')}`);
+          const [last, ...earlier] = page.events;
+          if (earlier.some((e) => e.correlationId !== last.correlationId)) throw new Error('the deploy\'s events do not share a correlation id');
+          if (last.causationId !== earlier[0]?.id) throw new Error('deploy-failed is not caused by the event before it');
+        } finally {
+          await nc.close();
+        }
+      } finally {
+        rmSync(hostFile, { force: true });
+        if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
+        if (createdSettings) rmSync(settingsDir, { recursive: true, force: true });
+        for (const host of sshd?.hosts ?? []) host.process.kill('SIGKILL');
+        await nats?.dispose();
+      }
+    },
+  },
+];
