@@ -14,7 +14,7 @@ import { activateExtension, waitFor, workspaceUri } from './util';
 
 const HOST = 'e2e-ssh';
 
-describe('operations over SSH', () => {
+describe('ops: operations over SSH', () => {
   let store: ClusterStateStore;
   let sshd: TestSshd;
   let state: string;

@@ -4,7 +4,7 @@
 // deploy terminal, then the missing-nixos-anywhere message with the command that provides it), and
 // Checkpoint GPU Process from the explorer (process pick, confirmation, the checkpoint listed under the host).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -49,8 +49,10 @@ function writeHost(ui, { pinned }) {
 }
 
 async function showContainer(ui) {
-  await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
-  await ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first().waitFor({ timeout: 20_000 });
+  const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();
+  // The activity bar entry toggles the side bar: only click when the view is not showing already.
+  if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
+  await header.waitFor({ timeout: 20_000 });
 }
 
 function nodesRow(ui, text) {
@@ -143,12 +145,14 @@ export const checks = [
         await confirm.waitFor({ timeout: 15_000 });
         await confirm.locator('.monaco-button', { hasText: 'Checkpoint and Stop' }).first().click();
         await toast(ui, `Checkpoint ${HOST}-${pid}-`).waitFor({ timeout: 60_000 });
-        const manifests = path.join(images);
-        await ui.waitFor('the manifest on the host', () => existsSync(manifests) && readFileSync(path.join(manifests, execFileSync('ls', [manifests], { encoding: 'utf8' }).trim().split('\n')[0], 'manifest.json'), 'utf8'), 10_000);
-        // Expand the host: the checkpoint is listed under it with restore and delete actions.
+        await ui.waitFor('the manifest on the host', () => readdirSync(images).some((d) => existsSync(path.join(images, d, 'manifest.json'))), 10_000);
+        // Expand the host: the checkpoint is listed under it (its last child: End scrolls to it).
         await nodesRow(ui, HOST).click();
         await ui.page.keyboard.press('ArrowRight');
-        await nodesRow(ui, `${HOST}-${pid}-`).waitFor({ timeout: 20_000 });
+        await ui.page.keyboard.press('End');
+        const checkpointRow = nodesRow(ui, 'sleep @');
+        await checkpointRow.waitFor({ timeout: 20_000 });
+        await checkpointRow.hover();
         await ui.shot('ops-checkpoint-listed');
       } finally {
         writeFileSync(specPath, original);
