@@ -40,8 +40,23 @@ function parseIpv6(text: string): bigint | undefined {
   return value;
 }
 
+// Specs repeat across edits: parsed texts are remembered (bounded) so re-validation skips the bigint work.
+const memo = new Map<string, ParsedAddress | ParsedCidr | null>();
+function remember<T extends ParsedAddress>(key: string, compute: () => T | undefined): T | undefined {
+  const hit = memo.get(key);
+  if (hit !== undefined) return (hit ?? undefined) as T | undefined;
+  if (memo.size > 100_000) memo.clear();
+  const value = compute();
+  memo.set(key, value ?? null);
+  return value;
+}
+
 export function parseAddress(text: string): ParsedAddress | undefined {
   if (typeof text !== 'string') return undefined;
+  return remember(`a${text}`, () => parseAddressUncached(text));
+}
+
+function parseAddressUncached(text: string): ParsedAddress | undefined {
   const v4 = parseIpv4(text);
   if (v4 !== undefined) return { family: 4, value: v4 };
   const v6 = text.includes(':') ? parseIpv6(text) : undefined;
@@ -50,6 +65,10 @@ export function parseAddress(text: string): ParsedAddress | undefined {
 
 export function parseCidr(text: string): ParsedCidr | undefined {
   if (typeof text !== 'string') return undefined;
+  return remember(`c${text}`, () => parseCidrUncached(text));
+}
+
+function parseCidrUncached(text: string): ParsedCidr | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const address = parseAddress(text.slice(0, slash));

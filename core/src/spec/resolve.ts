@@ -67,7 +67,16 @@ export interface EffectiveGpu {
   known: boolean;
 }
 
+// Host objects are immutable once parsed (and reused across edits), so their GPUs are worked out once.
+const gpuCache = new WeakMap<HostSpec, EffectiveGpu[]>();
+
 export function effectiveGpus(host: HostSpec): EffectiveGpu[] {
+  let cached = gpuCache.get(host);
+  if (!cached) gpuCache.set(host, (cached = computeGpus(host)));
+  return cached;
+}
+
+function computeGpus(host: HostSpec): EffectiveGpu[] {
   const gpus = Array.isArray(host.hardware?.gpus) ? host.hardware!.gpus : [];
   return gpus.filter((g): g is GpuSpec => typeof g === 'object' && g !== null).map((g) => {
     const info = typeof g.model === 'string' ? findGpu(g.model) : undefined;

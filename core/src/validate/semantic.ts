@@ -232,27 +232,31 @@ function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, Hos
 
 /** Host addresses and interface addresses must not be used by two hosts (or twice). */
 function checkAddresses(r: Reporter, entries: HostEntry[]): void {
-  const seen = new Map<string, { entry: HostEntry; path: Path; text: string }>();
+  // where an address is written: host addresses[i] (iface -1) or interfaces[iface].addresses[i]
+  type Where = { entry: HostEntry; iface: number; i: number };
+  const pathOf = (w: Where): Path => (w.iface < 0 ? [...w.entry.path, 'addresses', w.i] : [...w.entry.path, 'interfaces', w.iface, 'addresses', w.i]);
+  const seen = new Map<string, Where>();
   for (const entry of entries) {
     const host = entry.host;
     const own = new Set<string>();
-    const check = (text: unknown, path: Path, cidr: boolean) => {
+    const check = (text: unknown, iface: number, i: number) => {
       if (typeof text !== 'string') return;
-      const parsed = cidr ? parseCidr(text) : parseAddress(text);
+      const parsed = iface >= 0 ? parseCidr(text) : parseAddress(text);
       if (!parsed) return; // DNS names and malformed addresses: the schema speaks for those
       const key = addressKey(parsed);
       const first = seen.get(key);
+      const here = { entry, iface, i };
       if (first && first.entry !== entry) {
-        r.report(entry.file, path, 'value', 'error', 'host.duplicate-address',
+        r.report(entry.file, pathOf(here), 'value', 'error', 'host.duplicate-address',
           `Address ${text.replace(/\/.*/, '')} is already used by host '${first.entry.host.name}'.`,
-          { related: [{ file: first.entry.file, path: first.path, message: `used by '${first.entry.host.name}'` }] });
-      } else if (!first) seen.set(key, { entry, path, text });
-      else if (!cidr && own.has(key)) r.report(entry.file, path, 'value', 'error', 'host.duplicate-address', `Address ${text} is listed twice.`);
-      if (!cidr) own.add(key);
+          { related: [{ file: first.entry.file, path: pathOf(first), message: `used by '${first.entry.host.name}'` }] });
+      } else if (!first) seen.set(key, here);
+      else if (iface < 0 && own.has(key)) r.report(entry.file, pathOf(here), 'value', 'error', 'host.duplicate-address', `Address ${text} is listed twice.`);
+      if (iface < 0) own.add(key);
     };
-    if (Array.isArray(host.addresses)) host.addresses.forEach((a, i) => check(a, [...entry.path, 'addresses', i], false));
-    if (Array.isArray(host.interfaces)) host.interfaces.forEach((iface, i) => {
-      if (isRecord(iface) && Array.isArray(iface.addresses)) iface.addresses.forEach((a, j) => check(a, [...entry.path, 'interfaces', i, 'addresses', j], true));
+    if (Array.isArray(host.addresses)) host.addresses.forEach((a, i) => check(a, -1, i));
+    if (Array.isArray(host.interfaces)) host.interfaces.forEach((iface, k) => {
+      if (isRecord(iface) && Array.isArray(iface.addresses)) iface.addresses.forEach((a, i) => check(a, k, i));
     });
   }
 }
@@ -261,32 +265,36 @@ function checkLinks(r: Reporter, file: ParsedSpecFile, cluster: Partial<ClusterS
   const links = Array.isArray(cluster.network?.links) ? cluster.network!.links! : [];
   links.forEach((link, i) => {
     if (!isRecord(link)) return;
-    const ends: InterfaceInfo[] = [];
     for (const end of ['from', 'to'] as const) {
       const text = link[end];
-      if (typeof text !== 'string') continue;
-      const path: Path = ['network', 'links', i, end];
-      const loc = file.locate(path);
-      const parts = loc && splitEndpoint(file, loc.value, text);
-      if (!parts) continue; // not host:iface: the schema reports it
-      const host = hosts.get(parts.host);
+      const colon = typeof text === 'string' ? text.indexOf(':') : -1;
+      if (colon < 0) continue; // not host:iface: the schema reports it
+      const hostName = (text as string).slice(0, colon);
+      const ifaceName = (text as string).slice(colon + 1);
+      // ranges are looked up only for a problem: valid links (the common case) cost no position work
+      const parts = () => {
+        const loc = file.locate(['network', 'links', i, end]);
+        return loc && splitEndpoint(file, loc.value, text as string);
+      };
+      const host = hosts.get(hostName);
       if (!host) {
-        const s = r.suggest(parts.host, () => hosts.keys());
-        pushAt(r, file, parts.hostRange, 'error', 'network.link-unknown-host', `Link ${end} '${text}': there is no host '${parts.host}'${didYouMean(s)}`, s);
+        const s = r.suggest(hostName, () => hosts.keys());
+        const p = parts();
+        if (p) pushAt(r, file, p.hostRange, 'error', 'network.link-unknown-host', `Link ${end} '${text}': there is no host '${hostName}'${didYouMean(s)}`, s);
         continue;
       }
-      const iface = host.interfaces.get(parts.iface);
+      const iface = host.interfaces.get(ifaceName);
       if (!iface) {
-        const s = r.suggest(parts.iface, () => host.interfaces.keys());
-        pushAt(r, file, parts.ifaceRange, 'error', 'network.link-unknown-interface', `Link ${end} '${text}': host '${parts.host}' has no interface '${parts.iface}'${didYouMean(s)}`, s);
+        const s = r.suggest(ifaceName, () => host.interfaces.keys());
+        const p = parts();
+        if (p) pushAt(r, file, p.ifaceRange, 'error', 'network.link-unknown-interface', `Link ${end} '${text}': host '${hostName}' has no interface '${ifaceName}'${didYouMean(s)}`, s);
         continue;
       }
-      ends.push(iface);
       if (link.kind === 'thunderbolt' && iface.iface.kind !== 'thunderbolt') {
-        r.report(file, path, 'value', 'warning', 'network.link-kind-mismatch', `This is a thunderbolt link but '${text}' is a ${iface.iface.kind} interface.`);
+        r.report(file, ['network', 'links', i, end], 'value', 'warning', 'network.link-kind-mismatch', `This is a thunderbolt link but '${text}' is a ${iface.iface.kind} interface.`);
       }
       if (link.rdma === true && iface.iface.rdma !== true) {
-        r.report(file, path, 'value', 'warning', 'network.link-rdma-mismatch', `The link carries RDMA but interface '${text}' does not set rdma: true.`);
+        r.report(file, ['network', 'links', i, end], 'value', 'warning', 'network.link-rdma-mismatch', `The link carries RDMA but interface '${text}' does not set rdma: true.`);
       }
     }
     if (typeof link.from === 'string' && link.from === link.to) {
