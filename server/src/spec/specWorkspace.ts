@@ -8,11 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '../../../core/src/spec/model';
-import { forgetParsedFile, inferSpecFileKind, PARSE_LIMITS, parseSpecFile } from '../../../core/src/spec/parse';
+import { forgetParsedFile, inferSpecFileKind, PARSE_LIMITS } from '../../../core/src/spec/parse';
 import { fileUri } from '../../../core/src/spec/load';
 import { buildModel } from '../../../core/src/spec/workspace';
 import { validateFile, validateModel } from '../../../core/src/validate/index';
 import { matchesAny } from '../patterns';
+import { parseProgressively } from './progressiveParse';
 
 interface FileEntry {
   uri: string;
@@ -65,6 +66,8 @@ export interface SpecWorkspaceOptions {
 export class SpecWorkspace {
   private readonly roots = new Map<string, SpecRoot>();
   private diskVersion = 0;
+  /** The text last parsed per uri: core's parser reuses the unchanged chunks of that parse. */
+  private readonly lastParsedText = new Map<string, string>();
 
   constructor(private readonly options: SpecWorkspaceOptions) {}
 
@@ -117,6 +120,7 @@ export class SpecWorkspace {
     const entry = root?.files.get(fileKey(uri));
     if (!root || !entry) return;
     forgetParsedFile(uri);
+    this.lastParsedText.delete(uri);
     root.files.delete(fileKey(uri));
     root.generation++;
     if (root.dir) void this.readFromDisk(root, uri).catch((err) => this.options.log(`reading ${uri}: ${err}`));
@@ -131,7 +135,7 @@ export class SpecWorkspace {
       const entry = root.files.get(fileKey(change.uri));
       if (entry?.open) continue;
       if (change.deleted) {
-        if (entry) { root.files.delete(fileKey(change.uri)); forgetParsedFile(entry.uri); root.generation++; }
+        if (entry) { root.files.delete(fileKey(change.uri)); forgetParsedFile(entry.uri); this.lastParsedText.delete(entry.uri); root.generation++; }
       } else {
         await this.readFromDisk(root, change.uri);
       }
@@ -144,6 +148,7 @@ export class SpecWorkspace {
   reset(): void {
     for (const root of this.roots.values()) for (const entry of root.files.values()) forgetParsedFile(entry.uri);
     this.roots.clear();
+    this.lastParsedText.clear();
   }
 
   private rootOf(uri: string): SpecRoot {
@@ -221,17 +226,18 @@ export class SpecWorkspace {
 
   private async build(root: SpecRoot, generation: number): Promise<SpecSnapshot> {
     let sliceStart = performance.now();
-    const checkpoint = async () => {
-      if (performance.now() - sliceStart < SLICE_MS) return;
+    const pause = async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
       if (root.generation !== generation || this.hasNewerText(root)) throw new SupersededError();
     };
+    const checkpoint = () => (performance.now() - sliceStart < SLICE_MS ? Promise.resolve() : pause());
     // Cluster file first: buildModel takes the first cluster file, and hosts come in a stable order.
     const entries = [...root.files.values()].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
     for (const entry of entries) {
       if (!entry.parsed && !entry.readProblem) {
-        entry.parsed = parseSpecFile(entry.uri, entry.text, entry.version, entry.kind);
+        entry.parsed = await parseProgressively(entry.uri, entry.text, entry.version, entry.kind, this.lastParsedText.get(entry.uri), pause);
+        this.lastParsedText.set(entry.uri, entry.text);
         entry.fileDiagnostics = undefined;
         await checkpoint();
       }

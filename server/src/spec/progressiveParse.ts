@@ -1,0 +1,71 @@
+// Parsing a big cluster.yaml without blocking the server: parseSpecFile is synchronous, and a first parse
+// of a 2,000-host file takes about a second. But it reuses, per uri, every chunk (top-level section, host
+// item) whose text it parsed last time. So the file is parsed in growing prefixes cut where host items
+// start, yielding to the event loop in between: each prefix parses only the hosts it adds, and the final
+// whole-text parse reuses them all. Validating each prefix likewise fills core's per-host schema cache.
+
+import type { ParsedSpecFile, SpecFileKind } from '../../../core/src/spec/model';
+import { parseSpecFile } from '../../../core/src/spec/parse';
+import { validateFile } from '../../../core/src/validate/index';
+
+/** Below this, or when most of the text is unchanged, one parse is quick enough. */
+const PROGRESSIVE_MIN_CHARS = 256 * 1024;
+/** At most this many steps, of at least this many hosts each. */
+const MAX_STEPS = 16;
+const MIN_STEP_ITEMS = 50;
+
+/** Offsets where the items of a top-level block `hosts:` sequence start (empty if there is none). */
+export function hostItemStarts(text: string): number[] {
+  const header = /^hosts[ \t]*:[ \t]*(#.*)?\r?$/m.exec(text);
+  if (!header) return [];
+  const starts: number[] = [];
+  let itemIndent: string | undefined;
+  let lineStart = header.index + header[0].length + 1;
+  while (lineStart < text.length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    const c = text[lineStart];
+    if (c !== '\n' && c !== '\r' && c !== '#') {
+      const indent = /^ */.exec(text.slice(lineStart, Math.min(lineEnd, lineStart + 64)))![0];
+      const rest = text.slice(lineStart + indent.length, lineStart + indent.length + 2);
+      const isItem = rest === '- ' || rest === '-\n' || rest === '-\r' || rest === '-';
+      if (indent.length === 0 && !isItem) break; // the next top-level key
+      if (isItem && (itemIndent === undefined || indent === itemIndent)) {
+        itemIndent = indent;
+        starts.push(lineStart);
+      }
+    }
+    lineStart = lineEnd + 1;
+  }
+  return starts;
+}
+
+/** Length of the text both strings share at the start and at the end. */
+function unchangedEnds(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let head = 0;
+  while (head < max && a.charCodeAt(head) === b.charCodeAt(head)) head++;
+  let tail = 0;
+  while (tail < max - head && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail)) tail++;
+  return head + tail;
+}
+
+/**
+ * parseSpecFile, in steps when the text is a big cluster file that mostly differs from `previousText`
+ * (the last text parsed for this uri). `pause` yields to the event loop, and throws to abandon the parse.
+ */
+export async function parseProgressively(
+  uri: string, text: string, version: number, kind: SpecFileKind, previousText: string | undefined, pause: () => Promise<void>,
+): Promise<ParsedSpecFile> {
+  const mostlyUnchanged = previousText !== undefined && text.length - unchangedEnds(previousText, text) < PROGRESSIVE_MIN_CHARS;
+  if (kind !== 'cluster' || text.length < PROGRESSIVE_MIN_CHARS || mostlyUnchanged) return parseSpecFile(uri, text, version, kind);
+  const starts = hostItemStarts(text);
+  // Each step re-reads its whole prefix to split it, so the number of steps is bounded: the work grows
+  // with steps² and the pauses between steps only need to be short, not tiny.
+  const step = Math.max(MIN_STEP_ITEMS, Math.ceil(starts.length / MAX_STEPS));
+  for (let i = step; i < starts.length - step; i += step) {
+    validateFile(parseSpecFile(uri, text.slice(0, starts[i]), version, kind));
+    await pause();
+  }
+  return parseSpecFile(uri, text, version, kind);
+}
