@@ -50,7 +50,8 @@ export class ClusterLanguageClient implements vscode.Disposable {
       { scheme: 'file', language: 'nix' },
     ];
     // Host files may be created or deleted without being opened; the server merges them into the model.
-    this.watchers = patterns.map((p) => vscode.workspace.createFileSystemWatcher(p));
+    // Module files declare NixOS options the server indexes, so their edits on disk matter too.
+    this.watchers = [...patterns, '**/*.nix'].map((p) => vscode.workspace.createFileSystemWatcher(p));
     const server = { module: serverModule, transport: TransportKind.ipc };
     const serverOptions: ServerOptions = { run: server, debug: server };
     const clientOptions: LanguageClientOptions = {
