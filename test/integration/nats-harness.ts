@@ -39,7 +39,7 @@ export class NatsServer {
   log = '';
 
   /** `config` is the body of a nats-server config file (auth, accounts); JetStream and the port are added. */
-  constructor(private readonly config = '') {}
+  constructor(public config = '') {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;

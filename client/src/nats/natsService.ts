@@ -3,6 +3,8 @@
 // spec with a NATS URL, reconnects with backoff, and reports through the status bar and the log — never through
 // one popup per retry. Other features append events through `appendEvent` (see below).
 
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } from '../../../core/src/nats/connection';
@@ -87,7 +89,7 @@ export class NatsService implements vscode.Disposable {
     const target = this.resolveTarget();
     if (typeof target === 'string') return target;
     this.target = target;
-    const tls = target.servers.some((s) => s.startsWith('tls://')) ? {} : undefined;
+    const tls = target.servers.some((s) => s.startsWith('tls://')) ? { caFile: this.localCaFile() } : undefined;
     await this.manager.start({
       servers: target.servers,
       credentials: await this.credentials(),
@@ -97,6 +99,15 @@ export class NatsService implements vscode.Disposable {
       maxRetryMs: 30_000,
     });
     return undefined;
+  }
+
+  /** The spec's `nats.tls.caFile` when it exists on this machine (relative paths are relative to the spec). */
+  private localCaFile(): string | undefined {
+    const caFile = this.services.specStore.model?.spec.nats?.tls?.caFile;
+    const specUri = this.services.specStore.specUri;
+    if (!caFile || !specUri) return undefined;
+    const resolved = path.resolve(path.dirname(specUri.fsPath), caFile);
+    return existsSync(resolved) ? resolved : undefined;
   }
 
   private async autoConnect(): Promise<void> {

@@ -85,6 +85,7 @@ export function describeNatsError(err: unknown, servers?: string | string[]): st
     chain.push(code && !e.message.includes(code) ? `${e.message} (${code})` : e.message);
   }
   const text = chain.length ? chain.join(': ') : String(err);
+  if (/certificate|self[- ]signed|SSL|TLS|handshake/i.test(text)) return `NATS TLS handshake failed${where}: ${text}`;
   if (/ECONNREFUSED|connection refused/i.test(text)) return `NATS server not reachable${where}: connection refused`;
   if (/ENOTFOUND|EAI_AGAIN/i.test(text)) return `NATS server name does not resolve${where}`;
   if (/timeout/i.test(text)) return `NATS server did not answer in time${where}`;
