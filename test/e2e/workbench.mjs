@@ -102,6 +102,18 @@ export class Workbench {
     return m ? { line: Number(m[1]), column: Number(m[2]) } : undefined;
   }
 
+  /**
+   * Shows an activity-bar view container (e.g. "GPU Cluster") and returns its header locator. Clicking the
+   * icon of a container that is already showing would hide the side bar, so this clicks only when needed.
+   */
+  async showContainer(title) {
+    const item = this.page.locator(`.activitybar .action-item:has([aria-label^="${title}"])`).first();
+    if (!/\bchecked\b/.test((await item.getAttribute('class')) ?? '')) await item.click();
+    const header = this.page.locator('.sidebar .composite.title', { hasText: title }).first();
+    await header.waitFor({ timeout: 20_000 });
+    return header;
+  }
+
   /** Shows the Problems panel and returns the text of each marker row. */
   async problems() {
     await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
@@ -117,12 +129,14 @@ export class Workbench {
     return (await rows.locator('.label-name').allInnerTexts()).map((t) => t.trim());
   }
 
-  /** Closes widgets and editors (discarding unsaved changes), so every check starts from the same state. */
+  /** Closes widgets and editors, discarding unsaved changes, so every check starts from the files on disk. */
   async reset() {
     for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');
-    await this.runCommand('View: Close All Editors');
-    const dontSave = this.page.locator('.monaco-dialog-box button', { hasText: "Don't Save" });
-    if (await dontSave.isVisible({ timeout: 1000 }).catch(() => false)) await dontSave.click();
-    await this.page.keyboard.press('Escape');
+    const tabs = this.page.locator('.tabs-container .tab');
+    for (let i = 0; i < 20 && (await tabs.count()) > 0; i++) {
+      const before = await tabs.count();
+      await this.runCommand('View: Revert and Close Editor');
+      await this.waitFor('the editor to close', async () => (await tabs.count()) < before, 10_000);
+    }
   }
 }

@@ -3,10 +3,9 @@ export const checks = [
   {
     name: 'the GPU Cluster container shows the Nodes, GPUs and Events views',
     async run(ui) {
-      const { page } = ui;
-      await page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
+      await ui.showContainer('GPU Cluster');
       for (const view of ['Nodes', 'GPUs', 'Events']) {
-        await page.locator('.sidebar .pane-header', { hasText: view }).first().waitFor({ timeout: 20_000 });
+        await ui.page.locator('.sidebar .pane-header', { hasText: view }).first().waitFor({ timeout: 20_000 });
       }
       await ui.shot('views');
     },
