@@ -180,6 +180,26 @@ describe('commands', () => {
     assert.equal(r.stdout, 'back\n');
   });
 
+  it('closes a connection once it has been idle, and opens a new one when needed', async () => {
+    const host = sshd.hosts[0];
+    const p = pool(trusted(), { idleCloseMs: 150 });
+    const ep = host.endpoint({ hostKey: host.hostKey });
+    await p.exec(ep, argv(['true']));
+    assert.equal(p.size, 1);
+    assert.ok(await waitUntil(() => p.size === 0, 3000), 'idle connection closed');
+    const r = await p.exec(ep, argv(['echo', 'again']));
+    assert.equal(r.stdout, 'again\n');
+  });
+
+  it('streams output as it arrives, multi-byte characters intact', async () => {
+    const host = sshd.hosts[0];
+    const chunks: string[] = [];
+    const r = await pool(trusted()).exec(host.endpoint({ hostKey: host.hostKey }), sh`printf 'größe '; sleep 0.2; printf '→ ok'`, { onStdout: (c) => chunks.push(c) });
+    assert.equal(chunks.join(''), 'größe → ok');
+    assert.ok(chunks.length >= 2, 'arrived in more than one piece');
+    assert.equal(r.stdout, 'größe → ok');
+  });
+
   it('jumps through another host (ProxyJump)', async () => {
     const [jump, target] = sshd.hosts;
     const policy = new RecordingPolicy([], () => assert.fail('both keys are pinned'));

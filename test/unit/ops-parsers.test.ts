@@ -7,7 +7,7 @@ import { parseNvidiaApps, parseNvidiaGpus, parseRocmSmi } from '../../core/src/o
 import { nixSystemOf, parseProbeOutput } from '../../core/src/ops/probe';
 import { classifyDeployFailure, nixosAnywhereArgs, parseStepLine } from '../../core/src/ops/deploy';
 import { nixosRebuildArgs, nixSshOpts } from '../../core/src/ops/update';
-import { exoServiceCommand, placeInstanceBody, placementProgress } from '../../core/src/ops/exo';
+import { exoServiceCommand, placeInstance, placeInstanceBody, placementProgress, waitForExo, type Fetch } from '../../core/src/ops/exo';
 import { criuDumpArgs, criuRestoreArgs, checkpointId, checkpointSettings, evaluatePrerequisites, kubeletCheckpointPath, parseManifests, unitFromCgroup } from '../../core/src/ops/checkpoint';
 import { evaluatePreflight } from '../../core/src/ops/preflight';
 import { fanOut } from '../../core/src/ops/fanout';
@@ -136,6 +136,47 @@ describe('exo', () => {
     assert.deepEqual(placementProgress(state, 'other').placed, false);
     const failed = { ...state, runners: { r1: { RunnerFailed: { errorMessage: 'out of memory' } } } };
     assert.equal(placementProgress(failed, 'llama-3.1-70b').failed, 'out of memory');
+  });
+});
+
+describe('exo API client', () => {
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('waits through refused connections and a cluster without the node, until the node is present', async () => {
+    const answers: (() => Response)[] = [
+      () => { throw new TypeError('fetch failed'); },
+      () => json({ topology: { nodes: [] } }),
+      () => json({ topology: { nodes: ['node-a'] } }),
+    ];
+    const seen: string[] = [];
+    const attempts: string[] = [];
+    const fetchFn: Fetch = async (url) => { seen.push(String(url)); return answers.shift()!(); };
+    const state = await waitForExo({
+      baseUrl: 'http://10.0.0.10:52415',
+      nodePresent: (s) => (s as { topology: { nodes: string[] } }).topology.nodes.includes('node-a'),
+      fetch: fetchFn,
+      intervalMs: 1,
+      onAttempt: (a) => attempts.push(a.answered ? 'answered' : `no: ${a.error}`),
+    });
+    assert.deepEqual(state, { topology: { nodes: ['node-a'] } });
+    assert.deepEqual(seen, Array(3).fill('http://10.0.0.10:52415/state'));
+    assert.deepEqual(attempts, ['no: fetch failed', 'answered']);
+  });
+
+  it('gives up with the last reason', async () => {
+    await assert.rejects(
+      waitForExo({ baseUrl: 'http://x', nodePresent: () => false, fetch: async () => json({}, 503), intervalMs: 5, timeoutMs: 30 }),
+      /exo did not come up in time: http:\/\/x\/state answered 503/,
+    );
+  });
+
+  it('posts the placement and explains a refusal', async () => {
+    let body = '';
+    const ok: Fetch = async (_url, init) => { body = String(init?.body); return json({ message: 'placed' }); };
+    assert.deepEqual(await placeInstance('http://x', { id: 'llama-3.1-70b', minNodes: 2 }, { fetch: ok }), { message: 'placed' });
+    assert.deepEqual(JSON.parse(body), { model_id: 'llama-3.1-70b', sharding: 'Pipeline', min_nodes: 2 });
+    const refuse: Fetch = async () => json({ detail: 'No placement found: not enough memory' }, 400);
+    await assert.rejects(placeInstance('http://x', { id: 'big' }, { fetch: refuse }), /exo refused to place big: 400 No placement found: not enough memory/);
   });
 });
 

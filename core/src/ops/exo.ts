@@ -93,9 +93,10 @@ export async function placeInstance(baseUrl: string, model: ExoModelSpec, option
   if (!res.ok) {
     let detail = text;
     try {
-      detail = (JSON.parse(text) as { detail?: string; error?: { message?: string } }).detail ?? (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+      const parsed = JSON.parse(text) as { detail?: string; error?: { message?: string } };
+      detail = parsed.detail ?? parsed.error?.message ?? text;
     } catch {
-      // not JSON
+      // not JSON: show the text as it came
     }
     throw new Error(`exo refused to place ${model.id}: ${res.status} ${detail}`.trim());
   }

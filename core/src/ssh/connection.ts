@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { argv, type ShellCommand } from './quote';
 import { changedKeyMessage, fingerprint, hostKeyFromBlob, readKnownHosts, verifyHostKey, type HostKey } from './hostKeys';
@@ -385,10 +386,13 @@ function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellComma
       const out: Buffer[] = [];
       const errOut: Buffer[] = [];
       let size = 0;
-      const collect = (into: Buffer[], cb?: (s: string) => void) => (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_OUTPUT) into.push(chunk);
-        cb?.(chunk.toString('utf8'));
+      const collect = (into: Buffer[], cb?: (s: string) => void) => {
+        const decoder = new StringDecoder('utf8'); // a character may straddle two chunks
+        return (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_OUTPUT) into.push(chunk);
+          if (cb) cb(decoder.write(chunk));
+        };
       };
       ch.on('data', collect(out, options.onStdout));
       ch.stderr.on('data', collect(errOut, options.onStderr));
