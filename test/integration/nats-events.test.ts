@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { jetstream } from '@nats-io/jetstream';
 import { NatsConnectionManager } from '../../core/src/nats/connection';
 import { createEvent, CORRELATION_HEADER, CAUSATION_HEADER, EventStore, type StoredEvent } from '../../core/src/nats/events';
-import { DocumentStore } from '../../core/src/nats/objects';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DocumentStore, syncFacterReports } from '../../core/src/nats/objects';
 import { NatsServer, waitFor } from './nats-harness';
 
 describe('NATS event store', () => {
@@ -130,5 +133,31 @@ describe('NATS event store', () => {
     assert.deepEqual(JSON.parse(new TextDecoder().decode(old!.content)), { version: 2 });
     assert.deepEqual(await docs.keys('checkpoints'), ['gpu-01/exo']);
     assert.equal(versions[0].metadata.source, 'test');
+  });
+
+  it('versions a host\'s facter report only when it changes', async () => {
+    const docs = new DocumentStore(manager.connection!, 'lab');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nats-facter-'));
+    try {
+      writeFileSync(path.join(dir, 'gpu-09.json'), JSON.stringify({ version: 1, hardware: { cpu: [] } }));
+      writeFileSync(path.join(dir, 'broken.json'), '{ not json');
+      const hosts = [
+        { name: 'gpu-09', addresses: ['10.0.0.9'], hardware: { facterReport: 'gpu-09.json' } },
+        { name: 'gpu-10', addresses: ['10.0.0.10'], hardware: { facterReport: 'broken.json' } },
+        { name: 'gpu-11', addresses: ['10.0.0.11'] },
+      ];
+      const first = await syncFacterReports(docs, hosts, dir);
+      assert.deepEqual(first.map((r) => [r.host, r.revision, r.stored]), [['gpu-09', 1, true], ['gpu-10', undefined, undefined]]);
+      assert.match(first[1].error ?? '', /JSON/);
+      const again = await syncFacterReports(docs, hosts, dir);
+      assert.deepEqual([again[0].revision, again[0].stored], [1, false], 'unchanged report: no new version');
+      writeFileSync(path.join(dir, 'gpu-09.json'), JSON.stringify({ version: 2, hardware: { cpu: [] } }));
+      const changed = await syncFacterReports(docs, hosts, dir);
+      assert.deepEqual([changed[0].revision, changed[0].stored], [2, true]);
+      const stored = await docs.get('facter', 'gpu-09');
+      assert.equal(JSON.parse(new TextDecoder().decode(stored!.content)).version, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

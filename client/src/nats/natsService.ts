@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } from '../../../core/src/nats/connection';
 import { createEvent, EventStore, type ClusterEvent } from '../../../core/src/nats/events';
-import { DocumentStore } from '../../../core/src/nats/objects';
+import { DocumentStore, syncFacterReports } from '../../../core/src/nats/objects';
 import { AgentCommandClient } from '../../../core/src/nats/commands';
 import { CLUSTER_AGGREGATE } from '../../../core/src/nats/subjects';
 import type { ExtensionServices } from '../services';
@@ -40,7 +40,7 @@ export class NatsService implements vscode.Disposable {
     this.manager.onStatus((status) => this.onStatus(status));
     this.manager.onConnected((nc) => void this.onConnected(nc));
     this.disposables.push(
-      services.specStore.onDidChange(() => void this.autoConnect()),
+      services.specStore.onDidChange(() => { void this.autoConnect(); void this.syncFacter(); }),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.nats.url')) void this.autoConnect(); }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.autoConnect()),
     );
@@ -146,6 +146,23 @@ export class NatsService implements vscode.Disposable {
       this.services.output.error(`cannot create the event stream ${this.eventStore.stream}: ${(err as Error).message}`);
     }
     this.connectedEmitter.fire(nc);
+    await this.syncFacter();
+  }
+
+  /** Keeps every host's nixos-facter report (hardware.facterReport) versioned in the object store. */
+  private async syncFacter(): Promise<void> {
+    const documents = this.documents;
+    const model = this.services.specStore.model;
+    const specUri = this.services.specStore.specUri;
+    if (!documents || !model || !specUri) return;
+    try {
+      for (const r of await syncFacterReports(documents, model.spec.hosts, path.dirname(specUri.fsPath))) {
+        if (r.error) this.services.output.warn(`facter report of ${r.host} not stored in NATS: ${r.error}`);
+        else if (r.stored) this.appendEvent(r.host, 'facter-report-stored', { revision: r.revision });
+      }
+    } catch (err) {
+      this.services.output.warn(`facter reports not synchronised: ${(err as Error).message}`);
+    }
   }
 
   /**

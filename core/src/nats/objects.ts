@@ -2,9 +2,13 @@
 // manifests (one key per host and unit). A NATS object keeps only its latest content, so each version is its own
 // object, `{key}@{revision}` with a zero-padded revision; older versions beyond `retain` are deleted.
 
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
 import { StorageType } from '@nats-io/jetstream';
+import type { HostSpec } from '../spec/types';
 import { bucketName, token } from './subjects';
 
 export type DocumentKind = 'facter' | 'checkpoints';
@@ -79,6 +83,14 @@ export class DocumentStore {
     return toVersion(info)!;
   }
 
+  /** Stores a new version only when the content differs from the latest one. */
+  async putIfChanged(kind: DocumentKind, key: string, content: Uint8Array | string, metadata: Record<string, string> = {}): Promise<{ version: DocumentVersion; stored: boolean }> {
+    const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+    const latest = (await this.versions(kind, key)).pop();
+    if (latest && latest.digest === objectDigest(bytes)) return { version: latest, stored: false };
+    return { version: await this.put(kind, key, bytes, metadata), stored: true };
+  }
+
   /** Content of a version (the latest when `revision` is left out), or undefined. */
   async get(kind: DocumentKind, key: string, revision?: number): Promise<{ version: DocumentVersion; content: Uint8Array } | undefined> {
     const os = await this.bucket(kind);
@@ -94,4 +106,35 @@ export class DocumentStore {
     const os = await this.bucket(kind);
     return [...new Set((await os.list()).map(toVersion).filter((v) => v !== undefined).map((v) => v!.key))].sort();
   }
+}
+
+/** The object store's digest of some content: `SHA-256=` and the padded base64url SHA-256. */
+export function objectDigest(bytes: Uint8Array): string {
+  return `SHA-256=${createHash('sha256').update(bytes).digest('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
+}
+
+export interface FacterSyncResult {
+  host: string;
+  revision?: number;
+  stored?: boolean;
+  error?: string;
+}
+
+/** Stores each host's nixos-facter report (`hardware.facterReport`, relative to the spec) as a new version when it changed. */
+export async function syncFacterReports(documents: DocumentStore, hosts: readonly HostSpec[], specDir: string): Promise<FacterSyncResult[]> {
+  const results: FacterSyncResult[] = [];
+  for (const host of hosts) {
+    const report = host.hardware?.facterReport;
+    if (!report) continue;
+    try {
+      const file = path.resolve(specDir, report);
+      const content = await readFile(file);
+      JSON.parse(content.toString('utf8')); // only well-formed reports are kept
+      const { version, stored } = await documents.putIfChanged('facter', documentKey(host.name), content, { file: report });
+      results.push({ host: host.name, revision: version.revision, stored });
+    } catch (err) {
+      results.push({ host: host.name, error: (err as Error).message });
+    }
+  }
+  return results;
 }
