@@ -2,12 +2,12 @@
 // with vscode-languageserver-protocol, answers `workspace/configuration`, and records every
 // `textDocument/publishDiagnostics` so tests can wait for the ones they expect.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  ConfigurationRequest, createProtocolConnection, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
+  ConfigurationRequest, createProtocolConnection, IPCMessageReader, IPCMessageWriter, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification, DidOpenTextDocumentNotification, ExitNotification, InitializedNotification,
   InitializeRequest, PublishDiagnosticsNotification, RegistrationRequest, ShutdownRequest, StreamMessageReader,
   StreamMessageWriter, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
@@ -49,6 +49,8 @@ export function fileUri(p: string): string {
 export interface StartOptions {
   /** Command and arguments; defaults to `node dist/server.js --stdio`. */
   command?: { file: string; args: string[] };
+  /** Talk to dist/server.js over Node IPC (`--node-ipc`, as the VS Code client may) instead of stdio. */
+  ipc?: boolean;
   /** Workspace folder (a directory). */
   rootPath: string;
   /** Answers to `workspace/configuration`, by section (e.g. `gpuCluster`, `yaml`). */
@@ -76,8 +78,12 @@ export class LspClient {
   static async start(options: StartOptions): Promise<LspClient> {
     const command = options.command ?? { file: process.execPath, args: [serverPath, '--stdio'] };
     if (!options.command) ensureServerBuilt();
-    const child = spawn(command.file, command.args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
-    const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const child = options.ipc
+      ? fork(serverPath, ['--node-ipc'], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe', 'ipc'] })
+      : spawn(command.file, command.args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const connection = options.ipc
+      ? createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child))
+      : createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspClient(child, connection, options.settings ?? {}, options.keepHistory ?? true);
     child.stderr!.on('data', (d: Buffer) => { client.stderr = (client.stderr + d.toString()).slice(-20_000); });
     connection.onNotification(PublishDiagnosticsNotification.type, (p) => client.onDiagnostics(p));
