@@ -1,4 +1,4 @@
-// Deploy flow: our argv reaches a nixos-anywhere stand-in (it would wipe the machine) that logs in to a real
+// Deploy and update flows: our argv reaches a nixos-anywhere stand-in (it would wipe the machine) that logs in to a real
 // sshd test host with the -i/-p we pass, prints the real tool's step lines and fails on cue. Steps are parsed
 // in order, the facter report lands in the flake, failures become actionable messages, cancel stops it.
 
@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deployHost, facterReportPath, type DeployStep } from '../../core/src/ops/deploy';
+import { updateHost } from '../../core/src/ops/update';
+import { appendKnownHost, parsePublicKey } from '../../core/src/ssh/hostKeys';
 import { MissingToolError } from '../../core/src/ops/tools';
 import { pidsMatching, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
@@ -98,5 +100,25 @@ describe('deploy', () => {
       assert.match(err.message, /nix run github:nix-community\/nixos-anywhere --/);
       return true;
     });
+  });
+});
+
+describe('update', () => {
+  it('nixos-rebuild reaches the host through NIX_SSHOPTS with strict checking against the managed known_hosts', async () => {
+    const host = sshd.hosts[0];
+    const knownHostsFile = path.join(flakeDir, 'managed_known_hosts');
+    await appendKnownHost(knownHostsFile, '127.0.0.1', host.port, parsePublicKey(host.hostKey));
+    let output = '';
+    const outcome = await updateHost({ flakeDir, host: 'test-1', system: 'x86_64-linux', endpoint: host.endpoint(), knownHostsFile }, { envPath, onData: (c) => (output += c) });
+    assert.equal(outcome.ok, true, output);
+    assert.match(output, /switching to configuration test-1/);
+  });
+
+  it('fails, naming the reason, when the host key is not pinned', async () => {
+    const host = sshd.hosts[0];
+    const knownHostsFile = path.join(flakeDir, 'empty_known_hosts');
+    const outcome = await updateHost({ flakeDir, host: 'test-1', system: 'x86_64-linux', endpoint: host.endpoint(), knownHostsFile }, { envPath });
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.message, /nixos-rebuild failed: .*(Host key verification failed|No .* host key is known)/);
   });
 });

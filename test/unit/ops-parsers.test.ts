@@ -3,6 +3,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { parseNvidiaApps, parseNvidiaGpus, parseRocmSmi } from '../../core/src/ops/nvidiaSmi';
 import { nixSystemOf, parseProbeOutput } from '../../core/src/ops/probe';
 import { classifyDeployFailure, nixosAnywhereArgs, parseStepLine } from '../../core/src/ops/deploy';
@@ -111,7 +112,7 @@ describe('deploy', () => {
 describe('update', () => {
   it('builds nixos-rebuild arguments and NIX_SSHOPTS', () => {
     assert.deepEqual(nixosRebuildArgs({ flakeDir: '/f', host: 'gpu-2', system: 'x86_64-linux', endpoint: { ...endpoint, user: 'ops' } }), ['switch', '--flake', '/f#gpu-2', '--target-host', 'ops@10.0.0.11', '--use-remote-sudo']);
-    assert.equal(nixSshOpts(endpoint, '/store/known_hosts'), '-p 2222 -o StrictHostKeyChecking=yes -o BatchMode=yes -i /keys/id_ed25519 -o IdentitiesOnly=yes -o UserKnownHostsFile=/store/known_hosts -o GlobalKnownHostsFile=~/.ssh/known_hosts');
+    assert.equal(nixSshOpts(endpoint, '/store/known_hosts'), `-p 2222 -o StrictHostKeyChecking=yes -o BatchMode=yes -i /keys/id_ed25519 -o IdentitiesOnly=yes -o UserKnownHostsFile=/store/known_hosts -o GlobalKnownHostsFile=${os.homedir()}/.ssh/known_hosts`);
     assert.throws(() => nixSshOpts({ ...endpoint, identity: '/my keys/id' }), /whitespace/);
   });
 });

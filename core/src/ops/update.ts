@@ -1,6 +1,8 @@
 // Update Host: `nixos-rebuild switch --flake DIR#HOST --target-host …` for Linux hosts; for Apple hosts the
 // flake is copied to the Mac's store (`nix flake archive --to ssh-ng://…`) and darwin-rebuild runs there.
 
+import os from 'node:os';
+import path from 'node:path';
 import type { SshEndpoint, SshPool } from '../ssh/connection';
 import { expandHome } from '../ssh/connection';
 import { argv } from '../ssh/quote';
@@ -25,7 +27,7 @@ export function nixSshOpts(endpoint: SshEndpoint, knownHostsFile?: string): stri
   const opts = ['-p', String(endpoint.port), '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
   if (endpoint.identity) opts.push('-i', expandHome(endpoint.identity), '-o', 'IdentitiesOnly=yes');
   // The managed file holds keys accepted in VS Code; the user's own file stays consulted as the "global" one.
-  if (knownHostsFile) opts.push('-o', `UserKnownHostsFile=${knownHostsFile}`, '-o', 'GlobalKnownHostsFile=~/.ssh/known_hosts');
+  if (knownHostsFile) opts.push('-o', `UserKnownHostsFile=${knownHostsFile}`, '-o', `GlobalKnownHostsFile=${path.join(os.homedir(), '.ssh', 'known_hosts')}`);
   const hops: string[] = [];
   for (let j = endpoint.jump; j; j = j.jump) hops.unshift(`${j.user}@${j.address}:${j.port}`);
   if (hops.length) opts.push('-J', hops.join(','));
