@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { deployHost, INSTALL_PHASES, type BuildOn, type DeployOutcome, type InstallPhase } from '../../../core/src/ops/deploy';
 import { preflight, type PreflightCheck } from '../../../core/src/ops/preflight';
-import { MissingToolError } from '../../../core/src/ops/tools';
 import { isDarwin } from '../../../core/src/spec/resolve';
 import type { OpsContext } from '../ops/context';
 import { OpsTerminal } from '../ops/opsTerminal';
@@ -110,9 +109,9 @@ export function registerDeployHost(ops: OpsContext): vscode.Disposable {
             }
             return outcome;
           } catch (err) {
-            const message = err instanceof MissingToolError ? err.message : (err as Error).message;
-            term.line(`\n${message}`, 'red');
-            ops.report(host.name, { status: 'failed', statusDetail: message });
+            const message = (err as Error).message;
+            term.line(`\n${message}`, both.aborted ? 'yellow' : 'red');
+            ops.report(host.name, both.aborted ? { status: 'unknown', statusDetail: 'deploy cancelled' } : { status: 'failed', statusDetail: message });
             throw err;
           }
         },
