@@ -29,9 +29,11 @@ export class OpsTerminal implements vscode.Pseudoterminal {
 
   close(): void {
     this.closedByUser.abort();
+    this.dispose();
   }
 
   write(text: string): void {
+    if (this.closedByUser.signal.aborted) return;
     const normalized = text.replace(/\r?\n/g, '\r\n');
     if (this.opened) this.writeEmitter.fire(normalized);
     else this.buffer.push(normalized);
