@@ -117,7 +117,7 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     return;
   }
   const created = pending.filter((f) => f.status === 'new').length;
-  await vscode.commands.executeCommand('vscode.changes', `Generate Flake: ${pending.length} file(s) in ${relOut}`, previews.show(plan));
+  await vscode.commands.executeCommand('vscode.changes', `Generate Flake: changes in ${relOut}`, previews.show(plan));
   const write = `Write ${pending.length} files`;
   const choice = await vscode.window.showInformationMessage(
     `Generate Flake: ${created} new and ${pending.length - created} changed file(s) in ${relOut}` +

@@ -82,7 +82,6 @@ function render(spec: ClusterSpec, options: GenerateOptions): GenerateResult {
   const templateHeader = header(plan.name, 'It is a copy of the module in the extension\'s nix-templates/.');
 
   const templates = [...options.templates].sort((a, b) => a.path.localeCompare(b.path));
-  for (const t of templates) generated(t.path, t.path.endsWith('.nix') ? `${templateHeader}\n${t.content}` : t.content);
   const isModule = (p: string, dir: string) => p.startsWith(dir) && p.endsWith('.nix') && !p.slice(dir.length).includes('/');
   const modules = {
     nixos: templates.map((t) => t.path).filter((p) => isModule(p, 'modules/')),
@@ -113,5 +112,7 @@ function render(spec: ClusterSpec, options: GenerateOptions): GenerateResult {
     }, hostHeader));
     files.push({ path: `${dir}/custom.nix`, content: renderHostCustom(host), ownership: 'user-once' });
   }
+  // The copies of nix-templates/ come last: previews open with the cluster's own files.
+  for (const t of templates) generated(t.path, t.path.endsWith('.nix') ? `${templateHeader}\n${t.content}` : t.content);
   return { files, warnings };
 }
