@@ -138,8 +138,34 @@ function showAttrNameForMessage(name: AttrName): string {
   return staticAttrName(name) ?? '${…}';
 }
 
+const seenNames = new Set<string>();
+
+/**
+ * True when every binding is `name = …;` or `inherit …;` with plain distinct names: then nothing
+ * merges and nothing clashes, and the (costly) attribute model need not be built.
+ */
+function simpleDistinctBindings(bindings: BindingOrInherit[]): boolean {
+  seenNames.clear();
+  for (const b of bindings) {
+    if (b.type === 'Inherit') {
+      for (const a of b.attrs) {
+        if (a.type !== 'Identifier' || seenNames.has(a.name)) return false;
+        seenNames.add(a.name);
+      }
+    } else {
+      const attrs = b.path.attrs;
+      if (attrs.length !== 1) return false;
+      const a = attrs[0];
+      if (a.type !== 'Identifier' || seenNames.has(a.name)) return false;
+      seenNames.add(a.name);
+    }
+  }
+  return true;
+}
+
 /** Parser hook: report what Nix rejects in the bindings of a set or `let` (duplicates, dynamic names in `let`). */
 export function checkBindings(node: AttrSet | LegacyLet | Let, builder: AttrsBuilder, errors: NixSyntaxError[]): void {
+  if (simpleDistinctBindings(node.bindings)) return;
   const model = builder.modelOf(node);
   if (node.type === 'Let') {
     for (const d of model.dynamic) errors.push({ start: d.name.start, end: d.name.end, message: 'dynamic attributes not allowed in let', code: 'nix.dynamic-let' });

@@ -11,10 +11,24 @@ export enum Tok {
   PLUS, MINUS, STAR, SLASH, BANG, UNKNOWN,
 }
 
-const KEYWORDS = new Map<string, Tok>([
-  ['if', Tok.IF], ['then', Tok.THEN], ['else', Tok.ELSE], ['assert', Tok.ASSERT], ['with', Tok.WITH], ['let', Tok.LET],
-  ['in', Tok.IN], ['rec', Tok.REC], ['inherit', Tok.INHERIT], ['or', Tok.OR_KW],
-]);
+/** The keyword token of the word at [p, p+len), or ID; compares in place to avoid a string per identifier. */
+function keyword(text: string, p: number, len: number): Tok {
+  const at = (word: string, tok: Tok): Tok => {
+    for (let j = 1; j < len; j++) if (word.charCodeAt(j) !== text.charCodeAt(p + j)) return Tok.ID;
+    return tok;
+  };
+  switch (text.charCodeAt(p)) {
+    case 105: return len === 2 ? (text.charCodeAt(p + 1) === 102 ? Tok.IF : text.charCodeAt(p + 1) === 110 ? Tok.IN : Tok.ID) : len === 7 ? at('inherit', Tok.INHERIT) : Tok.ID;
+    case 116: return len === 4 ? at('then', Tok.THEN) : Tok.ID;
+    case 101: return len === 4 ? at('else', Tok.ELSE) : Tok.ID;
+    case 97: return len === 6 ? at('assert', Tok.ASSERT) : Tok.ID;
+    case 119: return len === 4 ? at('with', Tok.WITH) : Tok.ID;
+    case 108: return len === 3 ? at('let', Tok.LET) : Tok.ID;
+    case 114: return len === 3 ? at('rec', Tok.REC) : Tok.ID;
+    case 111: return len === 2 && text.charCodeAt(p + 1) === 114 ? Tok.OR_KW : Tok.ID;
+  }
+  return Tok.ID;
+}
 
 // Character classes of lexer.l, as bits in a table over ASCII.
 const ID_START = 1, ID_CHAR = 2, PATH_CHAR = 4, URI_CHAR = 8, SCHEME_CHAR = 16, DIGIT = 32;
@@ -40,8 +54,10 @@ export interface Tokens {
   kind: Uint8Array;
   start: Int32Array;
   end: Int32Array;
-  /** ID name, cooked STR/IND_STR text, raw PATH/HPATH/SPATH/URI text; undefined otherwise. */
-  value: (string | undefined)[];
+  /** Index + 1 into `values` for tokens that carry one, else 0. */
+  valueIndex: Int32Array;
+  /** Cooked STR/IND_STR text, raw PATH/HPATH/SPATH/URI text (an ID's name is its text). */
+  values: string[];
   /** 1 on an IND_STR that came from a `''\x` escape. */
   escape: Uint8Array;
 }
@@ -69,9 +85,11 @@ function cook(text: string, from: number, to: number): string {
 
 export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntaxError[], comments: Comment[]): Tokens {
   const n = text.length;
-  let cap = Math.max(64, n >> 2);
+  let cap = Math.max(64, Math.ceil(n / 3));
   let kind = new Uint8Array(cap), start = new Int32Array(cap), end = new Int32Array(cap), escape = new Uint8Array(cap);
-  const value: (string | undefined)[] = [];
+  // Values live in a dense array referenced from a typed one: no per-token slot for the GC to scan.
+  let valueIndex = new Int32Array(cap);
+  const values: string[] = [];
   let count = 0;
   const modes: Mode[] = [Mode.DEFAULT];
   // Where each open `"` began, to recover from an unterminated string.
@@ -84,9 +102,10 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
       const s2 = new Int32Array(cap); s2.set(start); start = s2;
       const e2 = new Int32Array(cap); e2.set(end); end = e2;
       const x2 = new Uint8Array(cap); x2.set(escape); escape = x2;
+      const v2 = new Int32Array(cap); v2.set(valueIndex); valueIndex = v2;
     }
     kind[count] = k; start[count] = s; end[count] = e; escape[count] = esc;
-    value[count] = v;
+    if (v !== undefined) { values.push(v); valueIndex[count] = values.length; } else valueIndex[count] = 0;
     count++;
   };
   const error = (s: number, e: number, message: string, code: string) => errors.push({ start: s, end: e, message, code });
@@ -206,22 +225,22 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
         const f = floatLen(p);
         if (f > best) { best = f; bestKind = Tok.FLOAT; }
       }
-      const seg = pathSegLen(p);
-      if (seg > 0 && dollarCurlyAfter(p + seg) && seg + 2 > best) { best = seg + 2; bestKind = Tok.DOLLAR_CURLY; }
-      const pl = pathLen(p);
-      if (pl > best) { best = pl; bestKind = Tok.PATH; }
-      if (CLASS[c] & ID_START && c !== 95) {
+      // Paths need a `/` right after the run of path characters, URIs a `:` right after the scheme.
+      let runEnd = p;
+      while (runEnd < n && is(text.charCodeAt(runEnd), PATH_CHAR)) runEnd++;
+      const afterRun = text.charCodeAt(runEnd);
+      let seg = 0;
+      if (afterRun === 47) {
+        seg = runEnd + 1 - p;
+        if (dollarCurlyAfter(p + seg) && seg + 2 > best) { best = seg + 2; bestKind = Tok.DOLLAR_CURLY; }
+        const pl = pathLen(p);
+        if (pl > best) { best = pl; bestKind = Tok.PATH; }
+      } else if (afterRun === 58 && (CLASS[c] & ID_START) && c !== 95) {
         const u = uriLen(p);
         if (u > best) { best = u; bestKind = Tok.URI; }
       }
       switch (bestKind) {
-        case Tok.ID: {
-          const name = text.slice(p, p + best);
-          const kw = KEYWORDS.get(name);
-          if (kw !== undefined) push(kw, p, p + best);
-          else push(Tok.ID, p, p + best, name);
-          return p + best;
-        }
+        case Tok.ID: push(best >= 2 && best <= 7 ? keyword(text, p, best) : Tok.ID, p, p + best); return p + best;
         case Tok.DOLLAR_CURLY: return emitPath(Tok.PATH, p, seg); // `a/${`: the path start, then `${` in path mode
         case Tok.PATH: return emitPath(Tok.PATH, p, best);
         case Tok.URI: push(Tok.URI, p, p + best, text.slice(p, p + best)); return p + best;
@@ -307,7 +326,6 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
   const recoverString = (): number => {
     const open = stringOpens.pop()!;
     count = open.token + 1;
-    value.length = count;
     modes.length = open.depth;
     comments.length = open.comments;
     errors.length = open.errors;
@@ -420,5 +438,5 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
     p = next;
   }
   push(Tok.EOF, n, n);
-  return { count, kind, start, end, value, escape };
+  return { count, kind, start, end, valueIndex, values, escape };
 }

@@ -68,7 +68,8 @@ class Parser {
   private readonly kind: Uint8Array;
   private readonly start: Int32Array;
   private readonly end: Int32Array;
-  private readonly value: (string | undefined)[];
+  private readonly valueIndex: Int32Array;
+  private readonly values: string[];
   /** Start offset of the token where the last error was reported, to avoid cascades. */
   private lastErrorAt = -1;
   private docIndex = 0;
@@ -76,7 +77,8 @@ class Parser {
 
   constructor(private readonly text: string, private readonly tokens: Tokens, private readonly errors: NixSyntaxError[], private readonly comments: Comment[]) {
     this.attrs = new AttrsBuilder(errors);
-    this.kind = tokens.kind; this.start = tokens.start; this.end = tokens.end; this.value = tokens.value;
+    this.kind = tokens.kind; this.start = tokens.start; this.end = tokens.end;
+    this.valueIndex = tokens.valueIndex; this.values = tokens.values;
   }
 
   parseFile(): Expr {
@@ -90,6 +92,9 @@ class Parser {
 
   // ---- helpers
 
+  /** The text a STR/IND_STR/path/URI token carries. */
+  private value(i: number): string { return this.values[this.valueIndex[i] - 1]; }
+
   private peek(): Tok { return this.kind[this.i]; }
   private get pos(): number { return this.start[this.i]; }
   /** End of the previous token: where a node that ends before the current token stops. */
@@ -101,8 +106,8 @@ class Parser {
 
   private describe(i: number): string {
     const k = this.kind[i];
-    if (k === Tok.UNKNOWN) return `character '${this.value[i]}'`;
-    if (k === Tok.ID) return `identifier '${this.value[i]}'`;
+    if (k === Tok.UNKNOWN) return `character '${this.value(i)}'`;
+    if (k === Tok.ID) return `identifier '${this.text.slice(this.start[i], this.end[i])}'`;
     return TOKEN_NAMES[k] ?? 'token';
   }
 
@@ -296,7 +301,8 @@ class Parser {
   }
 
   private identifier(): Identifier {
-    const node: Identifier = { type: 'Identifier', start: this.pos, end: this.end[this.i], name: this.value[this.i]! };
+    const s = this.start[this.i], e = this.end[this.i];
+    const node: Identifier = { type: 'Identifier', start: s, end: e, name: this.text.slice(s, e) };
     this.i++;
     return node;
   }
@@ -327,8 +333,8 @@ class Parser {
         }
         return { type: 'Float', start: s, end: e, value };
       }
-      case Tok.URI: this.i++; return { type: 'Uri', start: s, end: e, value: this.value[this.i - 1]! };
-      case Tok.SPATH: this.i++; return { type: 'SearchPath', start: s, end: e, value: this.value[this.i - 1]! };
+      case Tok.URI: this.i++; return { type: 'Uri', start: s, end: e, value: this.value(this.i - 1) };
+      case Tok.SPATH: this.i++; return { type: 'SearchPath', start: s, end: e, value: this.value(this.i - 1) };
       case Tok.DQUOTE: return this.parseString();
       case Tok.IND_OPEN: return this.parseIndString();
       case Tok.PATH: case Tok.HPATH: return this.parsePath();
@@ -394,7 +400,7 @@ class Parser {
     const parts: StringPart[] = [];
     for (;;) {
       const k = this.peek();
-      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value[this.i]! }); this.i++; }
+      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
       else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
       else { this.expect(Tok.DQUOTE, "'\"'"); break; }
     }
@@ -408,7 +414,7 @@ class Parser {
     for (;;) {
       const k = this.peek();
       if (k === Tok.IND_STR) {
-        const part: StringText = { type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value[this.i]! };
+        const part: StringText = { type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) };
         if (this.tokens.escape[this.i]) part.escape = true;
         parts.push(part);
         this.i++;
@@ -421,11 +427,11 @@ class Parser {
 
   private parsePath(): Expr {
     const s = this.pos;
-    const parts: StringPart[] = [{ type: 'StringText', start: s, end: this.end[this.i], value: this.value[this.i]! }];
+    const parts: StringPart[] = [{ type: 'StringText', start: s, end: this.end[this.i], value: this.value(this.i) }];
     this.i++;
     for (;;) {
       const k = this.peek();
-      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value[this.i]! }); this.i++; }
+      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
       else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
       else { if (k === Tok.PATH_END) this.i++; break; }
     }
@@ -495,8 +501,7 @@ class Parser {
           value = this.missing();
           this.synchronize(closer === Tok.IN);
         }
-        const node: Binding = { type: 'Binding', start: s, end: Math.max(this.prevEnd, value.end), path, value };
-        if (doc) node.doc = doc;
+        const node: Binding = { type: 'Binding', start: s, end: Math.max(this.prevEnd, value.end), path, value, doc };
         bindings.push(node);
         continue;
       }
