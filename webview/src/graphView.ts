@@ -6,12 +6,13 @@ import cytoscape from 'cytoscape';
 import elk from 'cytoscape-elk';
 import type { HostLive, TopologyGraph, TopologyLink, TopologyState } from './protocol';
 import type { Palette } from './theme';
+import { packLayout } from './packLayout';
 
 cytoscape.use(elk);
 
 export const HOST_WIDTH = 176;
 export const HOST_HEIGHT = 52;
-/** Above this many hosts the layout packs hosts in their segments instead of layering them along links. */
+/** Up to this many hosts ELK lays them out along their links; above, hosts are packed by segment (packLayout). */
 const LAYERED_LIMIT = 60;
 
 type Positions = Record<string, { x: number; y: number }>;
@@ -206,17 +207,25 @@ export class GraphView {
 
   layout(): Promise<LayoutReport> {
     if (this.layoutRunning) return this.layoutRunning;
-    const hosts = this.cy.nodes('[kind = "host"]').length;
+    const hostNodes = this.cy.nodes('[kind = "host"]');
     const started = performance.now();
-    const layered = hosts <= LAYERED_LIMIT;
-    const elkOptions = layered
-      ? {
-        algorithm: 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-        'elk.spacing.nodeNode': 50, 'elk.layered.spacing.nodeNodeBetweenLayers': 140, 'elk.padding': '[top=36,left=20,bottom=20,right=20]',
-      }
-      : { algorithm: 'rectpacking', 'elk.aspectRatio': 1.6, 'elk.spacing.nodeNode': 18, 'elk.padding': '[top=36,left=20,bottom=20,right=20]' };
+    if (hostNodes.length > LAYERED_LIMIT) {
+      const positions = packLayout({
+        hosts: hostNodes.map((n) => ({ id: n.id(), segment: String(n.data('parent') ?? '') })),
+        hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT,
+      });
+      this.cy.batch(() => hostNodes.forEach((n) => { n.position(positions[n.id()]); }));
+      this.cy.fit(undefined, 30);
+      return Promise.resolve({ ms: performance.now() - started, hosts: hostNodes.length });
+    }
+    const elkOptions = {
+      algorithm: 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      'elk.spacing.nodeNode': 50, 'elk.layered.spacing.nodeNodeBetweenLayers': 140, 'elk.padding': '[top=36,left=20,bottom=20,right=20]',
+    };
     this.layoutRunning = new Promise<LayoutReport>((resolve) => {
-      const layout = this.cy.layout({
+      // The physical links shape the picture; NATS's star to the hub and exo's live edges would crowd every host
+      // into one layer next to the hub.
+      const layout = this.cy.elements().not('edge[kind = "nats"], edge[?live]').layout({
         name: 'elk', fit: true, padding: 30, animate: false, nodeDimensionsIncludeLabels: false,
         elk: elkOptions,
         // ELK reads spacing from the graph that holds the nodes: a segment box is one, so it gets the same options.
@@ -224,7 +233,7 @@ export class GraphView {
       } as unknown as cytoscape.LayoutOptions);
       layout.one('layoutstop', () => {
         this.layoutRunning = undefined;
-        resolve({ ms: performance.now() - started, hosts });
+        resolve({ ms: performance.now() - started, hosts: hostNodes.length });
       });
       layout.run();
     });

@@ -58,7 +58,7 @@ export function topologyHtml(o: TopologyPageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Cluster Topology</title>
 <style nonce="${o.nonce}">${STYLE}</style>
-<!-- cytoscape injects a <style> with this id unless one exists; the CSP would block the injected one. -->
+<!-- cytoscape injects a style element with this id unless one exists; the CSP would block the injected one. -->
 <style nonce="${o.nonce}" id="__________cytoscape_stylesheet"></style>
 </head>
 <body>
