@@ -137,6 +137,9 @@ export function renderHostDefault(cluster: ClusterPlan, host: HostPlan, inputs: 
   const imports = [nixRelativePath('custom.nix')];
   if (inputs.hasDisko) imports.push(nixRelativePath('disko.nix'));
   const assignments = host.platform === 'darwin' ? darwinAssignments(cluster, host) : nixosAssignments(cluster, host, inputs);
+  // One-line settings stay together; each block (a service, the interfaces) stands on its own.
+  const blocks = assignments.map((a) => nixAssignments([a], '  ')).filter((text) => text !== '');
+  const body = blocks.map((text, i) => (i > 0 && (text.includes('\n') || blocks[i - 1].includes('\n')) ? '\n' : '') + text).join('\n');
   return `${header}
 { ... }:
 
@@ -145,7 +148,7 @@ export function renderHostDefault(cluster: ClusterPlan, host: HostPlan, inputs: 
 ${imports.map((i) => `    ${i.text}`).join('\n')}
   ];
 
-${nixAssignments(assignments, '  ')}
+${body}
 }
 `;
 }
