@@ -5,6 +5,9 @@ import path from 'node:path';
 import type { ClusterSpec } from '../../core/src/spec/types';
 import { loadSpec } from '../../core/src/spec/load';
 import { ClusterStateStore } from '../../client/src/state/store';
+import { SpecSource } from '../../client/src/state/specSource';
+import { buildTopologyGraph } from '../../client/src/topology/graph';
+import type { SpecModel } from '../../core/src/spec/model';
 import { childrenOf, gpuRows, hostContextValue, nodeRoots, type TreeNodeModel } from '../../client/src/explorer/model';
 
 // Runs from test/unit (tsx) or out/test/unit (compiled): find the repository root either way.
@@ -132,5 +135,44 @@ test('no spec: no roots, no GPUs', () => {
   const store = new ClusterStateStore();
   assert.deepEqual(nodeRoots(store, 'tag'), []);
   assert.deepEqual(gpuRows(store, 'freeMemory'), []);
+  store.dispose();
+});
+
+test('a half-written spec still shows what is well-formed, through the spec source', () => {
+  const broken = {
+    cluster: { name: 'wip', domain: 'wip', tags: 'gpu' },
+    network: { segments: 'mgmt', links: [{ from: 'a:eth0' }, 7, { from: 'a:eth0', to: 'b:eth0', kind: 'ethernet' }] },
+    hosts: [
+      { name: 'a', addresses: '10.0.0.1', tags: ['gpu', 3], interfaces: 'eth0', hardware: { gpus: 'many' }, roles: 'exo-worker' },
+      { addresses: ['10.0.0.2'] },
+      'garbage',
+      { name: 'b', addresses: ['10.0.0.3'], interfaces: [{ name: 'eth0', kind: 'ethernet', addresses: '10.0.0.3/24', segment: 5 }, { kind: 'bond' }] },
+      { name: 'b', addresses: ['10.0.0.4'] },
+    ],
+  } as unknown as ClusterSpec;
+  let listener: () => void = () => {};
+  const feed = { model: { spec: broken } as unknown as SpecModel, onDidChange: (l: () => void) => { listener = l; return { dispose() {} }; } };
+  const store = new ClusterStateStore({ batchMs: 1000 });
+  const source = new SpecSource(feed);
+  source.start(store);
+  for (const grouping of ['tag', 'segment'] as const) {
+    const roots = nodeRoots(store, grouping);
+    const hosts = roots.flatMap((r) => childrenOf(store, r));
+    assert.deepEqual([...new Set(hosts.map((h) => h.label))].sort(), ['a', 'b']);
+    for (const h of hosts) childrenOf(store, h);
+  }
+  assert.deepEqual(childrenOf(store, nodeRoots(store, 'segment')[0]).map((h) => h.label), ['a', 'b']);
+  const b = nodeRoots(store, 'tag').flatMap((r) => childrenOf(store, r)).find((h) => h.label === 'b')!;
+  assert.deepEqual(childrenOf(store, b).map((c) => c.label), ['eth0']);
+  assert.deepEqual(gpuRows(store, 'freeMemory'), []);
+  const graph = buildTopologyGraph(store.spec!);
+  assert.deepEqual(graph.links.map((l) => `${l.source}-${l.target}`), ['a-b']);
+  // A later good spec replaces it, and facts about hosts that left are dropped.
+  store.applyHostFacts('exo', 'a', { status: 'running' });
+  feed.model = { spec: { cluster: { name: 'ok', domain: 'ok' }, hosts: [{ name: 'b', addresses: [] }] } } as unknown as SpecModel;
+  listener();
+  assert.deepEqual(store.hostNames(), ['b']);
+  assert.deepEqual(store.sourcesOf('a'), []);
+  source.dispose();
   store.dispose();
 });

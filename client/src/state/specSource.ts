@@ -1,9 +1,10 @@
-// The spec as a state source: every loaded SpecModel becomes the store's spec (the hosts, GPUs, interfaces and
+// The spec as a state source: every loaded SpecModel becomes the store's spec (made safe to draw by displayableSpec) (the hosts, GPUs, interfaces and
 // links the views draw); live sources add to it. Takes any event-emitting holder of the model, so it stays
 // free of vscode and unit-testable.
 
 import type { SpecModel } from '../../../core/src/spec/model';
 import type { ClusterStateStore, StateSource } from './store';
+import { displayableSpec } from './displaySpec';
 
 export interface SpecFeed {
   readonly model: SpecModel | undefined;
@@ -19,13 +20,13 @@ export class SpecSource implements StateSource {
   constructor(private readonly feed: SpecFeed) {}
 
   start(store: ClusterStateStore): void {
-    store.setSpec(this.feed.model?.spec);
+    store.setSpec(displayableSpec(this.feed.model?.spec));
     this.subscription = this.feed.onDidChange(() => {
       const model = this.feed.model;
       const before = new Set(store.spec?.hosts.map((h) => h.name) ?? []);
-      store.setSpec(model?.spec);
+      store.setSpec(displayableSpec(model?.spec));
       // Facts about hosts that left the spec would otherwise linger as phantom hosts.
-      const after = new Set(model?.spec.hosts.map((h) => h.name) ?? []);
+      const after = new Set(store.spec?.hosts.map((h) => h.name) ?? []);
       for (const name of before) if (!after.has(name)) for (const source of store.sourcesOf(name)) store.clearSource(source, name);
     });
   }
