@@ -130,7 +130,8 @@ export class NodeAgent {
     } catch (err) {
       const code = (err as { code?: number }).code ?? 500;
       this.options.log(code === NOT_AVAILABLE ? 'info' : 'warn', `${command}: ${(err as Error).message}`);
-      msg.respondError(code, (err as Error).message);
+      // The description travels in a header: one line.
+      msg.respondError(code, (err as Error).message.replace(/\s*[\r\n]+\s*/g, '; ').slice(0, 1000));
     }
   }
 

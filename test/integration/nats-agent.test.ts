@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AgentCommandClient } from '../../core/src/nats/commands';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { AgentCommandClient, AgentCommandError } from '../../core/src/nats/commands';
 import { EventStore } from '../../core/src/nats/events';
 import { agentUserConfig } from '../../core/src/nats/permissions';
 import { Subjects } from '../../core/src/nats/subjects';
@@ -83,6 +83,20 @@ describe('gpu-cluster-agent process', () => {
     const checkpoint = await commands.run('gpu-01', 'checkpoint.create', { unit: 'exo.service' }, async (reason) => `ssh: ${reason}`);
     assert.equal(checkpoint.via, 'ssh');
     assert.match(String(checkpoint.result), /does not handle checkpoint.create/);
+
+    // exo.start on a machine where systemctl cannot start it: the agent answers with the error (no SSH fallback,
+    // the agent did try) and records the failure with the caller's correlation id.
+    const h = headers();
+    h.set('X-Correlation-ID', 'op-exo-1');
+    const reply = await admin.request(new Subjects('lab').command('gpu-01', 'exo.start'), '{}', { timeout: 10_000, headers: h });
+    assert.match(reply.headers?.get('Nats-Service-Error') ?? '', /systemctl start exo.service/);
+    await assert.rejects(commands.run('gpu-01', 'exo.start', {}, async () => 'ssh'), AgentCommandError);
+    const store = new EventStore(admin, 'lab');
+    let failures: string[] = [];
+    await waitFor('exo-start-failed events', () => failures.length >= 2, 10_000, async () => {
+      failures = (await store.page({ aggregate: 'gpu-01', action: 'exo-start-failed' })).events.map((e) => e.correlationId);
+    });
+    assert.ok(failures.includes('op-exo-1'), 'the failure carries the request\'s correlation id');
 
     const page = await new EventStore(admin, 'lab').page({ aggregate: 'gpu-01', action: 'agent-started' });
     assert.equal(page.events.length, 1);

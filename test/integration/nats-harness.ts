@@ -106,9 +106,12 @@ export function repoRoot(): string {
 
 export const natsFixtures = () => path.join(repoRoot(), 'test/fixtures/nats');
 
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Polls `check` (after running `refresh`, if given) until it holds. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000, refresh?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  for (;;) {
+    await refresh?.();
+    if (check()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

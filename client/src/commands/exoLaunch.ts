@@ -9,6 +9,7 @@ import { DEFAULTS } from '../../../core/src/spec/types';
 import { matchExoNodes, type ExoState } from '../state/exoSource';
 import type { OpsContext } from '../ops/context';
 import { runPerHost } from '../ops/perHost';
+import { exoServiceViaAgentOrSsh } from '../nats/agentCommands';
 
 const TITLES: Record<ExoAction, string> = { start: 'Launch exo', stop: 'Stop exo', restart: 'Restart exo' };
 const COMMANDS: Record<ExoAction, string> = { start: 'gpuCluster.exo.launch', stop: 'gpuCluster.exo.stop', restart: 'gpuCluster.exo.restart' };
@@ -31,7 +32,7 @@ function register(ops: OpsContext, action: ExoAction): vscode.Disposable {
           const endpoint = ops.endpoint(host);
           progress(action === 'stop' ? 'stopping' : 'starting');
           ops.report(host.name, { services: { exo: { status: action === 'stop' ? 'stopped' : 'starting' } } });
-          const r = await ops.pool.exec(endpoint, exoServiceCommand(action, endpoint, isDarwin(ops.system(host))), { signal, timeoutMs: 60_000 });
+          const r = await exoServiceViaAgentOrSsh(host.name, action, () => ops.pool.exec(endpoint, exoServiceCommand(action, endpoint, isDarwin(ops.system(host))), { signal, timeoutMs: 60_000 }));
           if (r.code !== 0) {
             const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
             ops.report(host.name, { services: { exo: { status: 'failed', detail: why } } });

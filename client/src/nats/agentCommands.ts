@@ -1,7 +1,9 @@
 // Commands that a host's agent can answer over NATS, with the SSH implementation as the fallback: used by the
 // operations commands as `viaAgentOrSsh(host, 'probe', payload, () => sshImplementation())`. Without a NATS
 // connection, or when no agent answers for the host, the SSH path runs as before.
+import { AgentCommandError } from '../../../core/src/nats/commands';
 import type { AgentCommand } from '../../../core/src/nats/subjects';
+import type { ExecResult } from '../../../core/src/ssh/connection';
 import { natsService } from './natsService';
 
 export async function viaAgentOrSsh<T>(host: string, command: AgentCommand, payload: unknown, ssh: () => Promise<T>): Promise<T> {
@@ -11,4 +13,19 @@ export async function viaAgentOrSsh<T>(host: string, command: AgentCommand, payl
   const outcome = await client.run<T>(host, command, payload, ssh);
   nats?.trace(outcome.via === 'nats' ? `${host}: ${command} answered by its agent` : `${host}: ${command} over SSH (${outcome.fallbackReason})`);
   return outcome.result;
+}
+
+/**
+ * Starts or stops exo's service through the host's agent (`exo.start` / `exo.stop`), or over SSH. The answer has
+ * the shape of the SSH command's result, so the caller handles both alike; restart has no agent command.
+ */
+export async function exoServiceViaAgentOrSsh(host: string, action: 'start' | 'stop' | 'restart', ssh: () => Promise<ExecResult>): Promise<ExecResult> {
+  if (action === 'restart') return ssh();
+  try {
+    return await viaAgentOrSsh<ExecResult | { unit: string; state: string }>(host, action === 'start' ? 'exo.start' : 'exo.stop', {}, ssh)
+      .then((r) => ('code' in r ? r : { code: 0, signal: null, stdout: `${r.unit} ${r.state}`, stderr: '' }));
+  } catch (err) {
+    if (!(err instanceof AgentCommandError)) throw err;
+    return { code: 1, signal: null, stdout: '', stderr: err.message };
+  }
 }
