@@ -11,7 +11,6 @@ import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } fr
 import { createEvent, EventStore, type ClusterEvent } from '../../../core/src/nats/events';
 import { DocumentStore, syncFacterReports } from '../../../core/src/nats/objects';
 import { AgentCommandClient } from '../../../core/src/nats/commands';
-import { CLUSTER_AGGREGATE } from '../../../core/src/nats/subjects';
 import type { ExtensionServices } from '../services';
 
 const CREDENTIALS_KEY = 'gpuCluster.nats.credentials';
@@ -223,5 +222,3 @@ export function natsService(): NatsService | undefined {
 export function appendEvent(aggregate: string, action: string, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
   return instance?.appendEvent(aggregate, action, data, correlation);
 }
-
-export { CLUSTER_AGGREGATE };

@@ -33,8 +33,6 @@ export class NatsTelemetrySource implements StateSource {
   private readonly lastSeen = new Map<string, number>();
   private readonly seqs = new Map<string, number>();
   private staleTimer: NodeJS.Timeout | undefined;
-  /** Latest end-to-end delay (agent sample → store), per host, in ms; for the benchmark and the tooltip. */
-  readonly latencyMs = new Map<string, number>();
 
   constructor(domain: string, private readonly options: { flushMs?: number; staleMs?: number; onBatch?: (batch: Map<string, ReceivedSample>) => void } = {}) {
     this.subscriber = new TelemetrySubscriber(domain, (batch) => this.apply(batch), options.flushMs ?? 250);
@@ -79,7 +77,6 @@ export class NatsTelemetrySource implements StateSource {
       store.applyHostFacts(this.id, host, factsFromSample(sample), 'replace');
       this.lastSeen.set(host, receivedAt);
       this.seqs.set(host, sample.seq);
-      this.latencyMs.set(host, now - sample.sentAt);
     }
     this.options.onBatch?.(batch);
     store.setSourceHealth(this.id, { ok: true, lastSuccessAt: now });
