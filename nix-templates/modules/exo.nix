@@ -196,7 +196,8 @@ in
           XDG_CACHE_HOME = "${cfg.stateDir}/.cache";
         } // cfg.environment;
         serviceConfig = {
-          ExecStart = lib.escapeShellArgs ([ (lib.getExe' cfg.package "exo") ] ++ cfg.args);
+          # getExe: upstream's builds name their program after the variant (exo, exo-cuda-13).
+          ExecStart = lib.escapeShellArgs ([ (lib.getExe cfg.package) ] ++ cfg.args);
           User = cfg.user;
           Group = cfg.group;
           StateDirectory = "exo";

@@ -89,6 +89,7 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
 
   const outDir = outputDirFor(specUri.fsPath);
   let plan: WritePlan;
+  let warnings = 0;
   try {
     const prepared = await prepareGeneration(specUri.fsPath, findTemplatesDir(services.context.extensionPath));
     if (!prepared.result) {
@@ -103,6 +104,7 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
       return;
     }
     for (const w of prepared.result.warnings) output.warn(`Generate Flake: ${w}`);
+    warnings = prepared.result.warnings.length;
     plan = await planWrite(outDir, prepared.result.files);
   } catch (err) {
     output.error(`Generate Flake failed: ${(err as Error).message}`);
@@ -121,7 +123,8 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
   const write = `Write ${pending.length} files`;
   const choice = await vscode.window.showInformationMessage(
     `Generate Flake: ${created} new and ${pending.length - created} changed file(s) in ${relOut}` +
-    `${plan.files.some((f) => f.status === 'user-kept') ? '; your custom.nix files are kept' : ''}.`,
+    `${plan.files.some((f) => f.status === 'user-kept') ? '; your custom.nix files are kept' : ''}.` +
+    `${warnings ? ` ${warnings} warning(s) in the GPU Cluster output.` : ''}`,
     write, 'Cancel',
   );
   if (choice !== write) return;

@@ -56,7 +56,7 @@ in
 
     launchd.daemons.exo.serviceConfig = {
       Label = "org.exo.node";
-      ProgramArguments = [ (lib.getExe' cfg.package "exo") ] ++ cfg.args;
+      ProgramArguments = [ (lib.getExe cfg.package) ] ++ cfg.args;
       UserName = cfg.user;
       GroupName = cfg.user;
       WorkingDirectory = cfg.stateDir;
