@@ -4,14 +4,16 @@
 
 import { findGpu } from '../catalog/gpus';
 import { DEFAULTS, SYSTEMS } from './types';
+import { isRecord } from './workspace';
 import type { Accelerator, ClusterSpec, Exporter, GpuSpec, GpuVendor, HostSpec, Role, SshSpec, System } from './types';
 
 export type ConcreteAccelerator = Exclude<Accelerator, 'auto'>;
 
 /** `system` of a host: its own, else `cluster.system`, else x86_64-linux. */
 export function effectiveSystem(spec: ClusterSpec, host: HostSpec): System {
-  const own = host.system ?? spec.cluster?.system;
-  return own && SYSTEMS.includes(own) ? own : DEFAULTS.system;
+  if (SYSTEMS.includes(host.system as System)) return host.system!;
+  const clusterSystem = isRecord(spec.cluster) ? spec.cluster.system : undefined;
+  return SYSTEMS.includes(clusterSystem as System) ? clusterSystem! : DEFAULTS.system;
 }
 
 export function isDarwin(system: System): boolean {
@@ -30,20 +32,23 @@ export interface EffectiveSsh {
 
 /** SSH settings of a host: its own over `defaults.ssh` over the built-in defaults (root, port 22). */
 export function effectiveSsh(spec: ClusterSpec, host: HostSpec): EffectiveSsh {
-  const merged: SshSpec = { ...(spec.defaults?.ssh ?? {}), ...(host.ssh ?? {}) };
+  const own: SshSpec = isRecord(host.ssh) ? host.ssh : {};
+  const merged: SshSpec = { ...(isRecord(spec.defaults) && isRecord(spec.defaults.ssh) ? spec.defaults.ssh : {}), ...own };
   return {
     user: merged.user ?? DEFAULTS.sshUser,
     port: merged.port ?? DEFAULTS.sshPort,
-    address: host.ssh?.address ?? (Array.isArray(host.addresses) ? host.addresses[0] : undefined),
+    address: own.address ?? (Array.isArray(host.addresses) ? host.addresses[0] : undefined),
     identity: merged.identity,
     // a host key and a jump host belong to one host: never inherited from defaults
-    hostKey: host.ssh?.hostKey,
-    jump: host.ssh?.jump,
+    hostKey: own.hostKey,
+    jump: own.jump,
   };
 }
 
 export function effectiveRoles(spec: ClusterSpec, host: HostSpec): Role[] {
-  return host.roles ?? spec.defaults?.roles ?? [];
+  if (host.roles !== undefined) return Array.isArray(host.roles) ? host.roles : [];
+  const defaults = isRecord(spec.defaults) ? spec.defaults.roles : undefined;
+  return Array.isArray(defaults) ? defaults : [];
 }
 
 export function hasRole(spec: ClusterSpec, host: HostSpec, role: Role): boolean {
@@ -51,7 +56,10 @@ export function hasRole(spec: ClusterSpec, host: HostSpec, role: Role): boolean 
 }
 
 export function effectiveExporters(spec: ClusterSpec, host: HostSpec): Exporter[] {
-  return host.monitoring?.exporters ?? spec.defaults?.monitoring?.exporters ?? [];
+  const own = isRecord(host.monitoring) ? host.monitoring.exporters : undefined;
+  if (own !== undefined) return Array.isArray(own) ? own : [];
+  const defaults = isRecord(spec.defaults) && isRecord(spec.defaults.monitoring) ? spec.defaults.monitoring.exporters : undefined;
+  return Array.isArray(defaults) ? defaults : [];
 }
 
 /** A GPU entry with catalogue defaults filled in. */
@@ -77,8 +85,10 @@ export function effectiveGpus(host: HostSpec): EffectiveGpu[] {
 }
 
 function computeGpus(host: HostSpec): EffectiveGpu[] {
-  const gpus = Array.isArray(host.hardware?.gpus) ? host.hardware!.gpus : [];
-  return gpus.filter((g): g is GpuSpec => typeof g === 'object' && g !== null).map((g) => {
+  const hardware = isRecord(host.hardware) ? host.hardware : {};
+  const gpus = Array.isArray(hardware.gpus) ? hardware.gpus : [];
+  const memoryGB = typeof hardware.memoryGB === 'number' ? hardware.memoryGB : undefined;
+  return gpus.filter((g): g is GpuSpec => isRecord(g)).map((g) => {
     const info = typeof g.model === 'string' ? findGpu(g.model) : undefined;
     const unified = g.vendor === 'apple' || info?.unified === true;
     return {
@@ -86,8 +96,8 @@ function computeGpus(host: HostSpec): EffectiveGpu[] {
       model: g.model,
       count: typeof g.count === 'number' && g.count > 0 ? g.count : 1,
       // Apple: the GPU can use the host's unified memory, which the host states better than the catalogue
-      vramGB: g.vramGB ?? (unified ? host.hardware?.memoryGB ?? info?.vramGB : info?.vramGB),
-      computeCapability: g.computeCapability ?? info?.computeCapability,
+      vramGB: typeof g.vramGB === 'number' ? g.vramGB : unified ? memoryGB ?? info?.vramGB : info?.vramGB,
+      computeCapability: typeof g.computeCapability === 'string' ? g.computeCapability : info?.computeCapability,
       unified,
       known: info !== undefined,
     };
@@ -98,8 +108,13 @@ const VENDOR_ACCELERATOR: Record<GpuVendor, ConcreteAccelerator> = { nvidia: 'cu
 
 /** The accelerator written for the host (host `exo.accelerator`, else cluster `exo.accelerator`, else auto). */
 export function declaredAccelerator(spec: ClusterSpec, host: HostSpec): Accelerator {
-  return host.exo?.accelerator ?? spec.exo?.accelerator ?? 'auto';
+  const own = isRecord(host.exo) ? host.exo.accelerator : undefined;
+  const cluster = isRecord(spec.exo) ? spec.exo.accelerator : undefined;
+  const chosen = (own ?? cluster ?? 'auto') as Accelerator;
+  return ACCELERATORS.includes(chosen) ? chosen : 'auto';
 }
+
+const ACCELERATORS: readonly Accelerator[] = ['auto', 'cuda', 'rocm', 'intel', 'mlx', 'cpu'];
 
 /**
  * The accelerator exo runs with on a host: the declared one, or for `auto` the first GPU vendor's
@@ -130,10 +145,11 @@ export function acceleratorRunsOn(accelerator: ConcreteAccelerator, system: Syst
 export function inferenceMemoryGB(spec: ClusterSpec, host: HostSpec): number {
   const accelerator = effectiveAccelerator(spec, host);
   const gpus = effectiveGpus(host);
-  if (accelerator === 'cpu') return host.hardware?.memoryGB ?? 0;
+  const memoryGB = isRecord(host.hardware) && typeof host.hardware.memoryGB === 'number' ? host.hardware.memoryGB : 0;
+  if (accelerator === 'cpu') return memoryGB;
   if (accelerator === 'mlx') {
     const apple = gpus.find((g) => g.vendor === 'apple');
-    return apple?.vramGB ?? host.hardware?.memoryGB ?? 0;
+    return apple?.vramGB ?? memoryGB;
   }
   const vendor = (Object.keys(VENDOR_ACCELERATOR) as GpuVendor[]).find((v) => VENDOR_ACCELERATOR[v] === accelerator);
   return gpus.filter((g) => g.vendor === vendor).reduce((sum, g) => sum + (g.vramGB ?? 0) * g.count, 0);
@@ -148,8 +164,8 @@ const EXO_ROLES: readonly Role[] = ['exo-master', 'exo-worker', 'exo-api'];
 
 /** Hosts exo runs on: an exo role, exo not disabled for the cluster or the host. */
 export function exoHosts(spec: ClusterSpec): HostSpec[] {
-  if (spec.exo?.enable === false) return [];
-  return (spec.hosts ?? []).filter((h) => h.exo?.enable !== false && effectiveRoles(spec, h).some((r) => EXO_ROLES.includes(r)));
+  if (isRecord(spec.exo) && spec.exo.enable === false) return [];
+  return (Array.isArray(spec.hosts) ? spec.hosts : []).filter((h) => !(isRecord(h.exo) && h.exo.enable === false) && effectiveRoles(spec, h).some((r) => EXO_ROLES.includes(r)));
 }
 
 /** Memory exo can use across the cluster, in GB, and per host. */
@@ -158,18 +174,18 @@ export function clusterInferenceMemory(spec: ClusterSpec): { totalGB: number; pe
   let totalGB = 0;
   for (const host of exoHosts(spec)) {
     const gb = inferenceMemoryGB(spec, host);
-    perHost.set(host.name, gb);
+    perHost.set(String(host.name), gb);
     totalGB += gb;
   }
   return { totalGB, perHost };
 }
 
 export function exoPorts(spec: ClusterSpec): { api: number; zenoh: number; discovery: number } {
-  return { ...DEFAULTS.exoPorts, ...(spec.exo?.ports ?? {}) };
+  return { ...DEFAULTS.exoPorts, ...(isRecord(spec.exo) && isRecord(spec.exo.ports) ? spec.exo.ports : {}) };
 }
 
 export function natsPorts(spec: ClusterSpec): { client: number; leafnode: number; monitoring: number; cluster: number } {
-  return { ...DEFAULTS.natsPorts, ...(spec.nats?.ports ?? {}) };
+  return { ...DEFAULTS.natsPorts, ...(isRecord(spec.nats) && isRecord(spec.nats.ports) ? spec.nats.ports : {}) };
 }
 
 /** Why cuda-checkpoint cannot work on a host, or undefined when it can (x86_64 Linux with an NVIDIA GPU). */
