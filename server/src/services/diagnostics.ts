@@ -92,6 +92,8 @@ export class DiagnosticsScheduler {
       const last = this.published.get(uri);
       // Re-sent when the version moved even if unchanged, so the client knows they match the new text.
       if (last && last.version === version && last.key === key) continue;
+      // A file that is not open and never had any: nothing to clear (a cluster may have thousands).
+      if (!last && version === undefined && diagnostics.length === 0) continue;
       this.published.set(uri, { version, key });
       void this.options.connection.sendDiagnostics({ uri, version, diagnostics });
     }

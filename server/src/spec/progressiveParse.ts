@@ -11,8 +11,8 @@ import { validateFile } from '../../../core/src/validate/index';
 /** Below this, or when most of the text is unchanged, one parse is quick enough. */
 const PROGRESSIVE_MIN_CHARS = 256 * 1024;
 /** At most this many steps, of at least this many hosts each. */
-const MAX_STEPS = 16;
-const MIN_STEP_ITEMS = 50;
+const MAX_STEPS = 10;
+const MIN_STEP_ITEMS = 100;
 
 /** Offsets where the items of a top-level block `hosts:` sequence start (empty if there is none). */
 export function hostItemStarts(text: string): number[] {

@@ -98,7 +98,10 @@ export class SpecWorkspace {
       try {
         return await root.building.promise;
       } catch (err) {
-        if (!(err instanceof SupersededError)) throw err;
+        if (!(err instanceof SupersededError)) {
+          root.building = undefined; // let the next request try again rather than replay this failure
+          throw err;
+        }
         if (isCancelled()) throw err;
       }
     }
