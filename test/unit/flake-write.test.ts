@@ -70,3 +70,19 @@ test('cancelling stops between files', () => withDir(async (dir) => {
   const written = await applyPlan(plan, () => ++calls > 2);
   assert.equal(written.length, 2);
 }));
+
+test('generated files the spec no longer produces are removed; the user\'s files stay', () => withDir(async (dir) => {
+  await applyPlan(await planWrite(dir, generateFlake(syntheticCluster(3), { templates: [] }).files));
+  writeFileSync(path.join(dir, 'hosts/node-0003/extra.nix'), '# my own module\n{ }\n');
+  writeFileSync(path.join(dir, 'notes.nix'), '{ }\n');
+  const plan = await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [] }).files);
+  const removed = plan.files.filter((f) => f.status === 'removed').map((f) => f.path);
+  assert.deepEqual(removed, ['hosts/node-0003/default.nix', 'hosts/node-0003/disko.nix']);
+  assert.match(unifiedDiff(plan.files.find((f) => f.status === 'removed')!), /^\+\+\+ \/dev\/null/m);
+  await applyPlan(plan);
+  assert.ok(!existsSync(path.join(dir, 'hosts/node-0003/default.nix')));
+  for (const kept of ['hosts/node-0003/custom.nix', 'hosts/node-0003/extra.nix', 'notes.nix']) {
+    assert.ok(existsSync(path.join(dir, kept)), `${kept} stays`);
+  }
+  assert.deepEqual(pendingFiles(await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [] }).files)), []);
+}));

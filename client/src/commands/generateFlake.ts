@@ -22,12 +22,11 @@ class PreviewDocuments implements vscode.TextDocumentContentProvider {
     this.contents = new Map();
     const resources: Array<[vscode.Uri, vscode.Uri, vscode.Uri]> = [];
     for (const file of pendingFiles(plan)) {
+      const empty = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: '/' + file.path, query: 'empty' });
       const proposed = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: '/' + file.path, query: 'proposed' });
       this.contents.set(proposed.toString(), file.content);
-      const original = file.status === 'new'
-        ? vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: '/' + file.path, query: 'empty' })
-        : vscode.Uri.file(file.absPath);
-      resources.push([vscode.Uri.file(file.absPath), original, proposed]);
+      const onDisk = vscode.Uri.file(file.absPath);
+      resources.push([onDisk, file.status === 'new' ? empty : onDisk, file.status === 'removed' ? empty : proposed]);
     }
     for (const uri of previous) this.changed.fire(vscode.Uri.parse(uri));
     return resources;
@@ -118,11 +117,13 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     void vscode.window.showInformationMessage(`The flake in ${relOut} is up to date (${plan.files.length} files, nothing to change).`);
     return;
   }
-  const created = pending.filter((f) => f.status === 'new').length;
+  const count = (status: string) => pending.filter((f) => f.status === status).length;
+  const removed = count('removed');
   await vscode.commands.executeCommand('vscode.changes', `Generate Flake: changes in ${relOut}`, previews.show(plan));
   const write = `Write ${pending.length} files`;
   const choice = await vscode.window.showInformationMessage(
-    `Generate Flake: ${created} new and ${pending.length - created} changed file(s) in ${relOut}` +
+    `Generate Flake: ${count('new')} new and ${count('changed')} changed file(s) in ${relOut}` +
+    `${removed ? `, ${removed} generated file(s) the spec no longer produces to remove` : ''}` +
     `${plan.files.some((f) => f.status === 'user-kept') ? '; your custom.nix files are kept' : ''}.` +
     `${warnings ? ` ${warnings} warning(s) in the GPU Cluster output.` : ''}`,
     write, 'Cancel',
