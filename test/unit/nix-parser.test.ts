@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { parseNix } from '../../core/src/nix/parser';
 import { printNixParse, formatFloat } from '../../core/src/nix/printNixParse';
 import { children, nodePathAt, walk, type Expr, type Node } from '../../core/src/nix/ast';
+import { NixGen } from '../support/nixGen';
 
 const opts = { baseDir: '/base', home: '/home/u' };
 function print(src: string, pipeOperators = false): string {
@@ -252,4 +253,34 @@ test('error recovery: let, lists, parentheses and trailing garbage', () => {
   assert.equal(unclosed.root.type, 'Apply');
   assert.ok(parseNix('1 2 ) 3').errors.length === 1);
   assert.ok(parseNix('{ a = 1; } }').errors.length === 1);
+});
+
+test('deep nesting is an error, never a stack overflow; long chains and deep trees still walk', () => {
+  for (const src of ['('.repeat(5000) + '1' + ')'.repeat(5000), '['.repeat(5000) + ']'.repeat(5000), 'x: '.repeat(5000) + 'x', '{ a = '.repeat(3000) + '1' + '; }'.repeat(3000)]) {
+    const r = parseNix(src);
+    assert.deepEqual(r.errors.map((e) => e.code), ['nix.too-deep']);
+  }
+  const chain = parseNix(Array(2500).fill('[ ]').join(' ++ '));
+  assert.deepEqual(chain.errors, []);
+  const sum = parseNix(Array(20000).fill('1').join(' + '));
+  assert.deepEqual(sum.errors, []);
+  let nodes = 0;
+  walk(sum.root, { enter: () => { nodes++; } });
+  assert.equal(nodes, 20000 * 2 - 1);
+});
+
+test('random malformed input never throws and always yields sane ranges (seeded)', () => {
+  const gen = new NixGen(4242);
+  for (let i = 0; i < 1500; i++) {
+    const src = i % 3 === 0 ? gen.wellFormed() : gen.malformed();
+    let r: ReturnType<typeof parseNix>;
+    try { r = parseNix(src); } catch (e) { assert.fail(`seed 4242 case ${i} threw ${e}:\n${src}`); }
+    for (const e of r.errors) assert.ok(0 <= e.start && e.start <= e.end && e.end <= src.length, `error range, case ${i}`);
+    walk(r.root, {
+      enter(node, parent) {
+        assert.ok(0 <= node.start && node.start <= node.end && node.end <= src.length, `${node.type} range, case ${i}:\n${src}`);
+        if (parent) assert.ok(parent.start <= node.start && node.end <= parent.end, `${node.type} outside ${parent.type}, case ${i}:\n${src}`);
+      },
+    });
+  }
 });

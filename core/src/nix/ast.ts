@@ -113,16 +113,29 @@ export function children(node: Node): Node[] {
 
 /**
  * Depth-first walk. `enter` may return false to skip a node's children; `leave` runs after them.
- * The parent is passed along since nodes carry no parent links.
+ * The parent is passed along since nodes carry no parent links. Iterative, so deep trees (long
+ * operator chains) cannot overflow the stack.
  */
 export function walk(
   node: Node,
   visitor: { enter?(node: Node, parent: Node | undefined): boolean | void; leave?(node: Node, parent: Node | undefined): void },
   parent?: Node,
 ): void {
-  if (visitor.enter?.(node, parent) === false) return;
-  for (const child of children(node)) walk(child, visitor, node);
-  visitor.leave?.(node, parent);
+  type Frame = { node: Node; parent: Node | undefined; kids: Node[] | undefined; next: number };
+  const stack: Frame[] = [{ node, parent, kids: undefined, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.kids === undefined) {
+      if (visitor.enter?.(top.node, top.parent) === false) { stack.pop(); continue; }
+      top.kids = children(top.node);
+    }
+    if (top.next < top.kids.length) {
+      stack.push({ node: top.kids[top.next++], parent: top.node, kids: undefined, next: 0 });
+      continue;
+    }
+    stack.pop();
+    visitor.leave?.(top.node, top.parent);
+  }
 }
 
 /** The chain of nodes from `root` down to the innermost node whose range contains `offset` (end inclusive). */

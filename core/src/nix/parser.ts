@@ -62,6 +62,9 @@ const TOKEN_NAMES: { [k: number]: string } = {
 };
 
 const MAX_INT = 9223372036854775807n;
+/** Deepest nesting of expressions we parse; deeper input gets an error instead of a stack overflow. */
+const MAX_NESTING = 400;
+const MAX_OPERATOR_NESTING = 3000;
 
 class Parser {
   private i = 0;
@@ -125,8 +128,9 @@ class Parser {
     return false;
   }
 
+  /** A zero-width placeholder right after the last consumed token, so it never lies outside its parent. */
   private missing(): Missing {
-    const at = this.i > 0 && this.kind[this.i] === Tok.EOF ? this.prevEnd : this.pos;
+    const at = this.prevEnd;
     return { type: 'Missing', start: at, end: at };
   }
 
@@ -148,7 +152,50 @@ class Parser {
 
   // ---- expressions
 
+  /** Nesting guard: recursion this deep would overflow the JS stack (Nix's bison stack takes ~10000). */
+  private depth = 0;
+  private tooDeepReported = false;
+
   parseExpr(): Expr {
+    if (this.depth >= MAX_NESTING) return this.tooDeep();
+    this.depth++;
+    const e = this.parseExprInner();
+    this.depth--;
+    return e;
+  }
+
+  /** Operator chains (`a ++ b ++ …`) recurse with small frames, so they get a larger budget of their own. */
+  private opDepth = 0;
+
+  private parseOpNested(minPrec: number): Expr {
+    if (this.opDepth >= MAX_OPERATOR_NESTING) return this.tooDeep();
+    this.opDepth++;
+    const e = this.parseOp(minPrec);
+    this.opDepth--;
+    return e;
+  }
+
+  /** Past the nesting limit: one error, and the rest of this subexpression is skipped. */
+  private tooDeep(): Expr {
+    const m = this.missing();
+    if (!this.tooDeepReported) {
+      this.tooDeepReported = true;
+      this.error(m.start, m.end, 'expression nested too deeply for this parser', 'nix.too-deep');
+    }
+    let depth = 0;
+    for (;;) {
+      const k = this.kind[this.i];
+      if (k === Tok.EOF) break;
+      if (k === Tok.LBRACE || k === Tok.LBRACK || k === Tok.LPAREN || k === Tok.DOLLAR_CURLY) depth++;
+      else if (k === Tok.RBRACE || k === Tok.RBRACK || k === Tok.RPAREN) { if (depth === 0) break; depth--; }
+      else if (depth === 0 && (k === Tok.SEMI || k === Tok.IN || k === Tok.THEN || k === Tok.ELSE || k === Tok.COMMA)) break;
+      this.i++;
+    }
+    this.lastErrorAt = this.pos;
+    return m;
+  }
+
+  private parseExprInner(): Expr {
     const k = this.peek();
     const s = this.pos;
     switch (k) {
@@ -223,7 +270,7 @@ class Parser {
     const k = this.peek();
     if (k === Tok.BANG || k === Tok.MINUS) {
       this.i++;
-      const operand = this.parseOp(k === Tok.BANG ? PREC_NOT + 1 : PREC_NEGATE + 1);
+      const operand = this.parseOpNested(k === Tok.BANG ? PREC_NOT + 1 : PREC_NEGATE + 1);
       left = { type: 'Unary', start: s, end: operand.end, op: k === Tok.BANG ? '!' : '-', expr: operand };
     } else {
       left = this.parseApp();
@@ -247,7 +294,7 @@ class Parser {
         pipeKind = op;
       }
       this.i++;
-      const right = this.parseOp(assoc === Assoc.RIGHT ? prec : prec + 1);
+      const right = this.parseOpNested(assoc === Assoc.RIGHT ? prec : prec + 1);
       left = { type: 'Binary', start: left.start, end: right.end, op: name, opStart, left, right };
       if (assoc === Assoc.NONE) {
         const nextInfo = BINARY[this.peek()];
@@ -368,7 +415,13 @@ class Parser {
         for (;;) {
           const k = this.peek();
           if (k === Tok.RBRACK) { this.i++; break; }
-          if (this.startsSimple(k)) { elements.push(this.parseSelect()); continue; }
+          if (this.startsSimple(k)) {
+            if (this.depth >= MAX_NESTING) { elements.push(this.tooDeep()); continue; }
+            this.depth++;
+            elements.push(this.parseSelect());
+            this.depth--;
+            continue;
+          }
           this.unexpected("']'");
           if (k === Tok.EOF || k === Tok.RPAREN || k === Tok.RBRACE || k === Tok.SEMI || k === Tok.IN) break;
           this.i++;
@@ -458,7 +511,8 @@ class Parser {
       this.i++;
       attrs.push(this.parseAttrName());
     }
-    return { type: 'AttrPath', start: s, end: Math.max(s, attrs[attrs.length - 1].end), attrs };
+    const start = Math.min(s, attrs[0].start);
+    return { type: 'AttrPath', start, end: Math.max(start, attrs[attrs.length - 1].end), attrs };
   }
 
   private parseBindings(closer: Tok): BindingOrInherit[] {
