@@ -28,7 +28,7 @@ test('nix strings escape quotes, backslashes and every interpolation', () => {
   assert.equal(nixAttrName('in'), '"in"');
   assert.equal(nixRelativePath('hosts/a b').text, '(./. + "/hosts/a b")');
   assert.throws(() => nixRelativePath('hosts/../x'), NixEmitError);
-  assert.equal(nixValue([-1, 2.5, true, null]), '[ (-1) 2.5 true null ]');
+  assert.equal(nixValue([-1, 2.5, true, null, 1e-7, 1e21]), '[ (-1) 2.5 true null 1.0e-7 1000000000000000000000 ]');
 });
 
 test('accelerators, platforms and roles follow the hardware and the spec', () => {

@@ -69,7 +69,9 @@ export function nixValue(value: NixValue, indent = ''): string {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new NixEmitError(`not a finite number: ${value}`);
     // Nix has no exponent notation for integers; negative literals need parentheses inside lists.
-    const text = Number.isInteger(value) ? BigInt(value).toString() : String(value);
+    let text = Number.isInteger(value) ? BigInt(value).toString() : String(value);
+    // Nix floats need a dot before an exponent: 1e-7 → 1.0e-7.
+    if (/e/.test(text) && !text.includes('.')) text = text.replace('e', '.0e');
     return value < 0 ? `(${text})` : text;
   }
   const inner = indent + '  ';
