@@ -1,9 +1,9 @@
 // End-to-end tests in real VS Code: code-server (VS Code 1.139, extension host on Node 24) driven by
 // Playwright in Chromium. Builds the extension, links it into a fresh extensions folder, opens copies of
-// examples/lab and runs two phases:
-//   1. the extension-host suite (mocha, test/e2e/suite/*.test.ts), run inside the extension host by the
-//      test-only runner extension (test/e2e/runner/) in a window on its own copy of examples/lab;
-//   2. the UI checks (test/e2e/ui/*.ui.mjs), in a new window on a second copy, driven through the page.
+// examples/lab and runs, side by side in two browser windows (one code-server):
+//   - the extension-host suite (mocha, test/e2e/suite/*.test.ts), run inside the extension host by the
+//     test-only runner extension (test/e2e/runner/) in a window on its own copy of examples/lab;
+//   - the UI checks (test/e2e/ui/*.ui.mjs), one after another in a window on a second copy, driven through the page.
 // Prints `e2e: N passed, M failed` (scripts/test.mjs reads it) and exits non-zero on failures.
 // Screenshots go to test-artifacts/e2e/*.png, logs of the run to test-artifacts/e2e/logs/.
 //
@@ -112,7 +112,7 @@ async function openFolder(page, base, folder) {
 
 async function runSuite(page, base, runDir) {
   const resultsFile = path.join(runDir, 'suite-results.json');
-  log('phase 1: extension-host suite');
+  log('extension-host suite started');
   await openFolder(page, base, path.join(runDir, 'ws-suite'));
   const end = Date.now() + SUITE_TIMEOUT_MS;
   while (!existsSync(resultsFile)) {
@@ -140,7 +140,7 @@ async function loadChecks() {
 async function runUiChecks(page, base, runDir) {
   const checks = await loadChecks();
   if (checks.length === 0) return;
-  log(`phase 2: ${checks.length} UI checks`);
+  log(`${checks.length} UI checks`);
   const workspace = path.join(runDir, 'ws-ui');
   await openFolder(page, base, workspace);
   const ui = new Workbench(page, { workspace, artifacts });
@@ -212,15 +212,16 @@ async function main() {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
         '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
     });
-    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-    try {
-      await runSuite(page, base, runDir);
-    } catch (e) {
+    // The two windows run side by side: the suite needs no input, so it only has to stay open while the
+    // UI checks drive the other window. Each page gets its own context (own focus, own storage).
+    const newPage = async () => (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    const [suitePage, uiPage] = await Promise.all([newPage(), newPage()]);
+    const suite = runSuite(suitePage, base, runDir).catch(async (e) => {
       results.push({ phase: 'suite', name: 'extension-host suite', ok: false, error: String(e?.stack ?? e) });
-      await page.screenshot({ path: path.join(artifacts, 'FAILED-suite.png') }).catch(() => {});
-    }
-    log(`phase 1 done: ${results.filter((r) => r.ok).length}/${results.length} passed`);
-    await runUiChecks(page, base, runDir);
+      await suitePage.screenshot({ path: path.join(artifacts, 'FAILED-suite.png') }).catch(() => {});
+    }).then(() => log(`suite done: ${results.filter((r) => r.phase === 'suite' && r.ok).length}/${results.filter((r) => r.phase === 'suite').length} passed`));
+    await runUiChecks(uiPage, base, runDir);
+    await suite;
   } finally {
     await browser?.close().catch(() => {});
     await stopServer();
