@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { loadSpec } from '../../core/src/spec/load';
 import { generateFlake } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
+import { nixValue } from '../../core/src/flake/nix';
 import { applyPlan, planWrite } from '../../core/src/flake/write';
 import type { ClusterSpec } from '../../core/src/spec/types';
 import { freePort } from './nats-harness';
@@ -125,6 +126,19 @@ test('the nix-darwin modules declare the options they share with the NixOS ones'
   assert.deepEqual(names.darwin, names.nixos);
   assert.deepEqual(names.darwinExo, ['accelerator', 'apiPort', 'args', 'discoveryPort', 'enable', 'extraArgs', 'logFile',
     'namespace', 'offline', 'package', 'packages', 'roles', 'stateDir', 'uid', 'user', 'zenohPort']);
+});
+
+test('any string and attribute name the emitter writes evaluates back to itself', async () => {
+  // Seeded, so a failure reproduces: strings built from the characters that matter to Nix's lexer.
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const alphabet = ['$', '{', '}', '\\', '"', "'", "''", '${', '$${', '\n', '\r', '\t', 'a', ' ', '#', '/*', '.', '-', 'é', '🚀', 'in', 'or'];
+  const strings = Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(next() * 12) }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''));
+  const value = { list: strings, attrs: Object.fromEntries(strings.map((s, i) => [s, i])) };
+  const file = path.join(tmp, 'strings.nix');
+  writeFileSync(file, nixValue(value));
+  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', file], { maxBuffer: 16 << 20 });
+  assert.deepEqual(JSON.parse(stdout), value);
 });
 
 async function startNats(config: object, name: string): Promise<void> {
