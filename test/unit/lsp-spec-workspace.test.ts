@@ -1,0 +1,76 @@
+// The server's spec workspace: snapshots cached per document version, superseded builds abandoned,
+// files on disk merged in and followed.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { SpecWorkspace, SupersededError } from '../../server/src/spec/specWorkspace';
+import { generateBigSpec } from '../lsp/big-spec';
+import { repoRoot } from '../lsp/lsp-client';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function setup(clusterText: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spec-ws-'));
+  dirs.push(dir);
+  mkdirSync(path.join(dir, 'hosts'));
+  const uri = pathToFileURL(path.join(dir, 'cluster.yaml')).href;
+  const open = new Map<string, TextDocument>([[uri, TextDocument.create(uri, 'yaml', 1, clusterText)]]);
+  const workspace = new SpecWorkspace({
+    documents: { get: (u) => open.get(u), all: () => [...open.values()] },
+    patterns: () => ['**/cluster.yaml', '**/hosts/*.yaml'],
+    log: () => undefined,
+  });
+  const edit = (text: string) => {
+    const doc = open.get(uri)!;
+    open.set(uri, TextDocument.create(uri, 'yaml', doc.version + 1, text));
+  };
+  return { dir, uri, workspace, edit };
+}
+
+test('a snapshot is reused while nothing changes and rebuilt for a new version', async () => {
+  const lab = readFileSync(path.join(repoRoot, 'examples/lab/cluster.yaml'), 'utf8');
+  const { dir, uri, workspace, edit } = setup(lab);
+  writeFileSync(path.join(dir, 'hosts/gpu-2.yaml'), 'addresses: [10.0.0.11]\ninterfaces:\n  - { name: eth1, kind: ethernet }\n');
+  const first = await workspace.snapshotFor(uri);
+  assert.equal(await workspace.snapshotFor(uri), first);
+  edit(lab.replace('layout: xfs', 'layout: xfs2'));
+  const second = await workspace.snapshotFor(uri);
+  assert.notEqual(second, first);
+  assert.deepEqual(second.diagnostics.get(uri)!.map((d) => d.code), ['schema.enum']);
+});
+
+test('an edit during the build of a big file abandons it; the next snapshot has the new text', async () => {
+  const spec = generateBigSpec(400);
+  const { uri, workspace, edit } = setup('cluster: { name: x, domain: x }\n');
+  await workspace.snapshotFor(uri); // the folder is read; what follows is only the build
+  edit(spec.text);
+  let cancelled = false;
+  const building = workspace.snapshotFor(uri, () => cancelled);
+  await new Promise((r) => setImmediate(r)); // the build is under way, between two steps
+  edit(spec.text.replace('kind: ethernet }', 'kind: ethernett }'));
+  cancelled = true;
+  await assert.rejects(building, SupersededError);
+  const snapshot = await workspace.snapshotFor(uri);
+  assert.deepEqual(snapshot.diagnostics.get(uri)!.map((d) => d.code), ['schema.enum']);
+});
+
+test('host files on disk join the model, and leave it when deleted', async () => {
+  const lab = readFileSync(path.join(repoRoot, 'examples/lab/cluster.yaml'), 'utf8');
+  const { dir, uri, workspace } = setup(lab);
+  const hostFile = path.join(dir, 'hosts/gpu-2.yaml');
+  writeFileSync(hostFile, 'addresses: [10.0.0.11]\ninterfaces:\n  - { name: eth1, kind: ethernet }\n');
+  const withHost = await workspace.snapshotFor(uri);
+  assert.ok(withHost.model.hostSources.has('gpu-2'));
+  assert.deepEqual(withHost.diagnostics.get(uri), []);
+  const hostUri = pathToFileURL(hostFile).href;
+  rmSync(hostFile);
+  assert.deepEqual(await workspace.filesChanged([{ uri: hostUri, deleted: true }]), [hostUri]);
+  const without = await workspace.snapshotFor(uri);
+  assert.ok(!without.model.hostSources.has('gpu-2'));
+  assert.ok(without.diagnostics.get(uri)!.some((d) => d.code === 'network.link-unknown-host'));
+});
