@@ -55,3 +55,31 @@ for (let k = 0; k < EDITS; k++) {
 console.log(`one-line edit, median of ${EDITS}:`);
 for (const [name, xs] of Object.entries(steps)) console.log(`  ${name.padEnd(9)} ${fmt(median(xs))}  (max ${fmt(Math.max(...xs))})`);
 console.log(`  → diagnostics after an edit: ${fmt(median(steps.total))} vs ${fmt(whole)} for the yaml parse alone of the whole file`);
+
+// The same hosts written one per file (hosts/<name>.yaml): parse + syntax/schema per file, then the model.
+const hostTexts = splitIntoHostFiles(big.text);
+const perFile: number[] = [];
+const files = hostTexts.map(([name, text], i) => {
+  const [p, tp] = time(() => parseSpecFile(`file:///bench/hosts/${name}.yaml`, text, 1));
+  const [, tv] = time(() => validateFile(p));
+  perFile.push(tp + tv);
+  return p;
+});
+const clusterOnly = big.text.slice(0, big.text.indexOf('\nhosts:\n') + 1);
+const [clusterFile] = time(() => parseSpecFile('file:///bench/cluster.yaml', clusterOnly, 1));
+validateFile(clusterFile);
+const [split, tModel] = time(() => buildModel([clusterFile, ...files]));
+const [, tSemantic] = time(() => validateModel(split));
+console.log(`${files.length} host files: parse + syntax/schema per file median ${fmt(median(perFile))} (max ${fmt(Math.max(...perFile))}); model ${fmt(tModel)}, semantic ${fmt(tSemantic)}`);
+
+/** Each `  - name: X` item of the hosts block, de-indented into its own file's text. */
+function splitIntoHostFiles(text: string): [string, string][] {
+  const start = text.indexOf('\nhosts:\n') + '\nhosts:\n'.length;
+  const rest = text.slice(start);
+  const end = rest.search(/^\S/m);
+  const block = end < 0 ? rest : rest.slice(0, end);
+  return block.split(/^  - /m).filter(Boolean).map((item) => {
+    const body = item.split('\n').map((l, i) => (i === 0 ? l : l.slice(4))).join('\n');
+    return [/^name: (\S+)/.exec(body)![1], body];
+  });
+}

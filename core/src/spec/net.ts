@@ -41,19 +41,19 @@ function parseIpv6(text: string): bigint | undefined {
 }
 
 // Specs repeat across edits: parsed texts are remembered (bounded) so re-validation skips the bigint work.
-const memo = new Map<string, ParsedAddress | ParsedCidr | null>();
-function remember<T extends ParsedAddress>(key: string, compute: () => T | undefined): T | undefined {
-  const hit = memo.get(key);
-  if (hit !== undefined) return (hit ?? undefined) as T | undefined;
-  if (memo.size > 100_000) memo.clear();
-  const value = compute();
-  memo.set(key, value ?? null);
+const addressMemo = new Map<string, ParsedAddress | null>();
+const cidrMemo = new Map<string, ParsedCidr | null>();
+function remember<T extends ParsedAddress>(memo: Map<string, T | null>, text: string, compute: (text: string) => T | undefined): T | undefined {
+  const hit = memo.get(text);
+  if (hit !== undefined) return hit ?? undefined;
+  if (memo.size > 50_000) memo.clear();
+  const value = compute(text);
+  memo.set(text, value ?? null);
   return value;
 }
 
 export function parseAddress(text: string): ParsedAddress | undefined {
-  if (typeof text !== 'string') return undefined;
-  return remember(`a${text}`, () => parseAddressUncached(text));
+  return typeof text === 'string' ? remember(addressMemo, text, parseAddressUncached) : undefined;
 }
 
 function parseAddressUncached(text: string): ParsedAddress | undefined {
@@ -64,8 +64,7 @@ function parseAddressUncached(text: string): ParsedAddress | undefined {
 }
 
 export function parseCidr(text: string): ParsedCidr | undefined {
-  if (typeof text !== 'string') return undefined;
-  return remember(`c${text}`, () => parseCidrUncached(text));
+  return typeof text === 'string' ? remember(cidrMemo, text, parseCidrUncached) : undefined;
 }
 
 function parseCidrUncached(text: string): ParsedCidr | undefined {
@@ -100,7 +99,11 @@ export function hasHostBits(subnet: ParsedCidr): boolean {
   return (subnet.value & ~mask(subnet.family, subnet.prefix) & ((1n << BigInt(bits(subnet.family))) - 1n)) !== 0n;
 }
 
+const keys = new WeakMap<ParsedAddress, string>();
+
 /** A canonical text for comparing addresses (`fd00::1` and `fd00:0::1` are the same). */
 export function addressKey(address: ParsedAddress): string {
-  return `${address.family}:${address.value.toString(16)}`;
+  let key = keys.get(address);
+  if (key === undefined) keys.set(address, (key = `${address.family}:${address.value.toString(16)}`));
+  return key;
 }
