@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseNix } from '../../core/src/nix/parser';
 import { buildOptionDatabase } from '../../core/src/options/index';
 import { checkModuleOptions } from '../../core/src/options/checkModule';
+import { resolveVariables } from '../../core/src/nix/scope';
 import { generateFlake } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { loadSpec } from '../../core/src/spec/load';
@@ -29,4 +30,17 @@ test('generated host files use only known options with values of the right type'
     }
   }
   assert.ok(checked >= 15, `${checked} host files checked`);
+});
+
+test('no generated file and no module uses an undefined variable', async () => {
+  const templatesDir = findTemplatesDir(__dirname);
+  const templates = await readTemplates(templatesDir);
+  const { model } = await loadSpec(path.join(path.dirname(templatesDir), 'examples', 'mixed-thunderbolt'));
+  const files = generateFlake(model, { templates }).files.filter((f) => f.path.endsWith('.nix'));
+  assert.ok(files.length > 20);
+  for (const file of files) {
+    const { root, errors } = parseNix(file.content);
+    assert.deepEqual(errors, [], `${file.path} parses`);
+    assert.deepEqual(resolveVariables(root).undefinedNames.map((u) => u.name), [], `${file.path} has no undefined variables`);
+  }
 });
