@@ -286,8 +286,8 @@ class Parser {
         continue;
       }
       const info = BINARY[op];
-      if (!info || info[1] < minPrec) break;
-      const [name, prec, assoc] = info;
+      if (info === undefined || info[1] < minPrec) break;
+      const name = info[0], prec = info[1], assoc = info[2];
       const opStart = this.pos;
       if (prec === PREC_PIPE) {
         if (pipeKind !== undefined && pipeKind !== op) this.error(opStart, this.end[this.i], "'|>' and '<|' cannot be mixed without parentheses");
