@@ -97,6 +97,8 @@ export class NodeAgent {
     endpoint('checkpoint.list', () => this.listCheckpoints());
     endpoint('checkpoint.create', (msg) => this.checkpoint('create', msg));
     endpoint('checkpoint.restore', (msg) => this.checkpoint('restore', msg));
+    // Once start() resolves, the server knows the endpoints: a request right after gets an answer, not "no responders".
+    await nc.flush();
     this.appendEvent('agent-started', { version: AGENT_VERSION, intervalMs: this.options.intervalMs, hostname: os.hostname() });
     this.tick();
   }

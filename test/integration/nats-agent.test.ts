@@ -90,13 +90,13 @@ describe('gpu-cluster-agent process', () => {
     h.set('X-Correlation-ID', 'op-exo-1');
     const reply = await admin.request(new Subjects('lab').command('gpu-01', 'exo.start'), '{}', { timeout: 10_000, headers: h });
     assert.match(reply.headers?.get('Nats-Service-Error') ?? '', /systemctl start exo.service/);
-    await assert.rejects(commands.run('gpu-01', 'exo.start', {}, async () => 'ssh'), AgentCommandError);
+    await assert.rejects(commands.run('gpu-01', 'exo.start', {}, async () => 'ssh', { correlationId: 'op-exo-2' }), AgentCommandError);
     const store = new EventStore(admin, 'lab');
     let failures: string[] = [];
     await waitFor('exo-start-failed events', () => failures.length >= 2, 10_000, async () => {
       failures = (await store.page({ aggregate: 'gpu-01', action: 'exo-start-failed' })).events.map((e) => e.correlationId);
     });
-    assert.ok(failures.includes('op-exo-1'), 'the failure carries the request\'s correlation id');
+    assert.deepEqual(failures.filter((c) => c.startsWith('op-exo-')).sort(), ['op-exo-1', 'op-exo-2'], 'each failure carries its request\'s correlation id');
 
     const page = await new EventStore(admin, 'lab').page({ aggregate: 'gpu-01', action: 'agent-started' });
     assert.equal(page.events.length, 1);

@@ -120,7 +120,7 @@ describe('NATS credentials and agent permissions', () => {
     });
     await agent.start(nc);
     const commands = new AgentCommandClient(() => admin, 'lab', 5000);
-    const probe = await commands.run<{ host: string }>('gpu-01', 'probe', {}, async () => { throw new Error('should not fall back'); });
+    const probe = await commands.run<{ host: string }>('gpu-01', 'probe', {}, async (reason) => { throw new Error(`should not fall back: ${reason}`); });
     assert.equal(probe.via, 'nats');
     assert.equal(probe.result.host, 'gpu-01');
 

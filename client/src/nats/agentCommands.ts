@@ -1,16 +1,17 @@
 // Commands that a host's agent can answer over NATS, with the SSH implementation as the fallback: used by the
 // operations commands as `viaAgentOrSsh(host, 'probe', payload, () => sshImplementation())`. Without a NATS
 // connection, or when no agent answers for the host, the SSH path runs as before.
-import { AgentCommandError } from '../../../core/src/nats/commands';
+import { AgentCommandError, type CommandOptions } from '../../../core/src/nats/commands';
 import type { AgentCommand } from '../../../core/src/nats/subjects';
 import type { ExecResult } from '../../../core/src/ssh/connection';
 import { natsService } from './natsService';
+import { exoOperation } from './operationEvents';
 
-export async function viaAgentOrSsh<T>(host: string, command: AgentCommand, payload: unknown, ssh: () => Promise<T>): Promise<T> {
+export async function viaAgentOrSsh<T>(host: string, command: AgentCommand, payload: unknown, ssh: () => Promise<T>, options?: CommandOptions): Promise<T> {
   const nats = natsService();
   const client = nats?.connection ? nats.commands() : undefined;
   if (!client) return ssh();
-  const outcome = await client.run<T>(host, command, payload, ssh);
+  const outcome = await client.run<T>(host, command, payload, ssh, options);
   nats?.trace(outcome.via === 'nats' ? `${host}: ${command} answered by its agent` : `${host}: ${command} over SSH (${outcome.fallbackReason})`);
   return outcome.result;
 }
@@ -22,7 +23,7 @@ export async function viaAgentOrSsh<T>(host: string, command: AgentCommand, payl
 export async function exoServiceViaAgentOrSsh(host: string, action: 'start' | 'stop' | 'restart', ssh: () => Promise<ExecResult>): Promise<ExecResult> {
   if (action === 'restart') return ssh();
   try {
-    return await viaAgentOrSsh<ExecResult | { unit: string; state: string }>(host, action === 'start' ? 'exo.start' : 'exo.stop', {}, ssh)
+    return await viaAgentOrSsh<ExecResult | { unit: string; state: string }>(host, action === 'start' ? 'exo.start' : 'exo.stop', {}, ssh, exoOperation(host))
       .then((r) => ('code' in r ? r : { code: 0, signal: null, stdout: `${r.unit} ${r.state}`, stderr: '' }));
   } catch (err) {
     if (!(err instanceof AgentCommandError)) throw err;

@@ -44,6 +44,12 @@ export function recordOperationReport(host: string, facts: HostFacts): void {
   if (exoAction) chain(exoRuns, host, exoAction, { detail: exo.detail }, exo.status !== 'starting');
 }
 
+/** The exo start/stop in progress on a host, for commands sent to its agent as part of it. */
+export function exoOperation(host: string): { correlationId: string; causationId: string } | undefined {
+  const op = exoRuns.get(host);
+  return op && { correlationId: op.correlationId, causationId: op.lastEventId };
+}
+
 /** Records a checkpoint taken or restored; a created checkpoint's manifest is also kept in the object store. */
 export function recordCheckpoint(host: string, action: 'created' | 'restored', data: { id: string } & Record<string, unknown>): void {
   const nats = natsService();

@@ -2,8 +2,9 @@
 // the caller supplies (core/src/ops). "No agent" (not connected, no responders) always falls back; a timeout
 // falls back only for commands that are safe to run twice, since the agent may still be working on it.
 
-import { RequestError, type NatsConnection } from '@nats-io/transport-node';
+import { headers, RequestError, type NatsConnection } from '@nats-io/transport-node';
 import { ServiceErrorCodeHeader, ServiceErrorHeader } from '@nats-io/services';
+import { CAUSATION_HEADER, CORRELATION_HEADER } from './events';
 import { Subjects, type AgentCommand } from './subjects';
 
 /** Commands that can be repeated without harm if an agent's reply was merely slow. */
@@ -17,6 +18,13 @@ export class AgentCommandError extends Error {
     super(`${host}: ${command} failed on the agent: ${message}`);
     this.name = 'AgentCommandError';
   }
+}
+
+export interface CommandOptions {
+  timeoutMs?: number;
+  /** The operation this command belongs to (sent as X-Correlation-ID / X-Causation-ID). */
+  correlationId?: string;
+  causationId?: string;
 }
 
 export interface CommandOutcome<T> {
@@ -37,7 +45,8 @@ export class AgentCommandClient {
   }
 
   /** Sends `command` to `host`'s agent; on "no agent" runs `fallback` (usually the SSH implementation). */
-  async run<T>(host: string, command: AgentCommand, payload: unknown, fallback: (reason: string) => Promise<T>, timeoutMs = this.timeoutMs): Promise<CommandOutcome<T>> {
+  async run<T>(host: string, command: AgentCommand, payload: unknown, fallback: (reason: string) => Promise<T>, options: CommandOptions = {}): Promise<CommandOutcome<T>> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const subject = this.subjects.command(host, command);
     const nc = this.connection();
     if (!nc || nc.isClosed()) {
@@ -46,7 +55,11 @@ export class AgentCommandClient {
     }
     let reply;
     try {
-      reply = await nc.request(subject, JSON.stringify(payload ?? {}), { timeout: timeoutMs });
+      const h = headers();
+      // The agent appends its events under the caller's operation.
+      if (options.correlationId) h.set(CORRELATION_HEADER, options.correlationId);
+      if (options.causationId) h.set(CAUSATION_HEADER, options.causationId);
+      reply = await nc.request(subject, JSON.stringify(payload ?? {}), { timeout: timeoutMs, headers: h });
     } catch (err) {
       const reason = noAgentReason(err, command, timeoutMs);
       if (!reason) throw err;
