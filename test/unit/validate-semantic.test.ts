@@ -72,11 +72,13 @@ const CASES: Case[] = [
   { code: 'interface.unknown-member', cluster: [['members: [eth1, eth2]', 'members: [eth1, eht2]']], at: { file: 'cluster', needle: 'eht2' }, fix: 'eth2' },
   { code: 'interface.vlan-incomplete', cluster: [['parent: bond0, vlanId: 30', 'parent: bond0']], at: { file: 'cluster', needle: 'vlan30' }, message: /'vlanId'/ },
   { code: 'interface.vlan-fields-not-vlan', severity: 'warning', cluster: [['{ name: eth2, kind: ethernet }', '{ name: eth2, kind: ethernet, vlanId: 5 }']], at: { file: 'cluster', needle: 'vlanId: 5' } },
+  { code: 'network.vlan-mismatch', severity: 'warning', cluster: [['subnet: 10.0.0.0/24, gateway', 'subnet: 10.0.0.0/24, vlan: 10, gateway'], ['parent: bond0, vlanId: 30', 'parent: bond0, vlanId: 30, segment: mgmt']], at: { file: 'cluster', needle: 'vlanId: 30', shift: 8 }, fix: '10' },
   { code: 'interface.unknown-parent', cluster: [['parent: bond0', 'parent: bond1']], at: { file: 'cluster', needle: 'bond1' }, fix: 'bond0' },
   { code: 'tag.unknown', cluster: [['    tags: [gpu]', '    tags: [gpus]']], at: { file: 'cluster', needle: 'gpus' }, fix: 'gpu' },
   { code: 'tag.unknown', host: [['tags: [gpu]', 'tags: [gpu, rack-a]']], at: { file: 'host', needle: 'rack-a' } },
   { code: 'tag.unknown', cluster: [['tags: [gpu], interval', 'tags: [gpx], interval']], at: { file: 'cluster', needle: 'gpx' }, fix: 'gpu' },
   { code: 'ssh.unknown-jump-host', cluster: [['jump: hub', 'jump: hbu']], at: { file: 'cluster', needle: 'hbu' }, fix: 'hub' },
+  { code: 'ssh.jump-cycle', cluster: [['    tags: [gpu]\n', '    tags: [gpu]\n    ssh: { jump: mac }\n']], at: { file: 'cluster', needle: 'jump: mac', shift: 6 }, message: /hub → mac → hub/ },
   { code: 'ssh.jump-to-self', cluster: [['jump: hub', 'jump: mac']], at: { file: 'cluster', needle: 'mac }' } },
   { code: 'k3s.unknown-interface', host: [['k3s: { interface: eth0 }', 'k3s: { interface: eth5 }']], at: { file: 'host', needle: 'eth5' }, fix: 'eth0' },
   { code: 'k3s.unknown-interface', cluster: [['interfaces: [eth0]', 'interfaces: [eht0]']], at: { file: 'cluster', needle: 'eht0' }, fix: 'eth0' },
@@ -87,6 +89,7 @@ const CASES: Case[] = [
   { code: 'exo.accelerator-unsupported', host: [['tags: [gpu]', 'tags: [gpu]\nexo: { accelerator: mlx }']], at: { file: 'host', needle: 'mlx' }, message: /MLX runs only on aarch64-darwin/ },
   { code: 'exo.accelerator-unsupported', cluster: [['exo:\n  models:', 'exo:\n  accelerator: rocm\n  models:']], at: { file: 'cluster', needle: 'rocm' }, message: /'mac' is aarch64-darwin/ },
   { code: 'exo.unknown-model', severity: 'warning', cluster: [['id: llama-3.1-70b', 'id: lama-3.1-70b']], at: { file: 'cluster', needle: 'lama-3.1-70b' }, fix: 'llama-3.1-70b' },
+  { code: 'exo.duplicate-model', severity: 'warning', cluster: [['    - { id: llama-3.1-70b }\n', '    - { id: llama-3.1-70b }\n    - { id: llama-3.1-70b }\n']], at: { file: 'cluster', needle: 'llama-3.1-70b', nth: 2 } },
   { code: 'exo.model-too-large', cluster: [['id: llama-3.1-70b', 'id: llama-3.1-405b-8bit']], at: { file: 'cluster', needle: 'llama-3.1-405b-8bit' }, message: /needs about 488 GB.*have 320 GB/ },
   { code: 'exo.min-nodes', cluster: [['{ id: llama-3.1-70b }', '{ id: llama-3.1-70b, minNodes: 4 }']], at: { file: 'cluster', needle: 'minNodes: 4', shift: 10 }, message: /only 3 hosts/ },
   { code: 'k3s.not-enabled', severity: 'warning', cluster: [['  enable: true\n  serverAddress', '  enable: false\n  serverAddress']], at: { file: 'cluster', needle: 'k3s-server' } },
@@ -138,6 +141,20 @@ for (const c of CASES) {
     }
   });
 }
+
+test('semantic: a host named by an invalid file name', () => {
+  const files = [parseSpecFile(CLUSTER_URI, BASE.cluster, 1), parseSpecFile('file:///spec/hosts/GPU_2.yaml', BASE.host, 1)];
+  const d = validateAll(buildModel(files)).filter((x) => x.code === 'host.invalid-file-name');
+  assert.equal(d.length, 1);
+  assert.equal(d[0].uri, 'file:///spec/hosts/GPU_2.yaml');
+  assert.deepEqual(d[0].range.start, { line: 0, character: 0 });
+  assert.match(d[0].message, /'GPU_2' is not a valid host name/);
+});
+
+test('semantic: a jump chain without a circle is fine', () => {
+  const cluster = replace(BASE.cluster, '    tags: [gpu]\n', '    tags: [gpu]\n    ssh: { jump: gpu-2 }\n');
+  assert.deepEqual(validate(cluster, BASE.host).map((d) => d.code), []);
+});
 
 test('semantic: references resolve across cluster.yaml and hosts/*.yaml (a link to a host-file interface)', () => {
   const cluster = replace(BASE.cluster, '  links:\n', '  links:\n    - { from: "hub:eth0", to: "gpu-2:eth0", kind: ethernet }\n');

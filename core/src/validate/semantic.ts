@@ -56,7 +56,11 @@ function isTransposition(a: string, b: string): boolean {
 
 const didYouMean = (s: string | undefined) => (s ? ` — did you mean '${s}'?` : '');
 
+/** As in host.schema.json: what NixOS accepts as networking.hostName. */
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 interface InterfaceInfo { iface: InterfaceSpec; index: number }
+interface SegmentInfo { cidr?: ParsedCidr; index: number; vlan?: number }
 interface HostInfo { entry: HostEntry; name: string; interfaces: Map<string, InterfaceInfo> }
 
 /** Semantic diagnostics of the whole model. */
@@ -68,10 +72,11 @@ export function semanticDiagnostics(model: SpecModel): SpecDiagnostic[] {
   const cluster = isRecord(clusterFile?.data) ? (clusterFile!.data as Partial<ClusterSpec>) : undefined;
 
   const hosts = checkHosts(r, entries);
-  const segments = clusterFile && cluster ? checkSegments(r, clusterFile, cluster) : new Map<string, { cidr?: ParsedCidr; index: number }>();
+  const segments = clusterFile && cluster ? checkSegments(r, clusterFile, cluster) : new Map<string, SegmentInfo>();
   const tags = new Set(isRecord(cluster?.cluster?.tags) ? Object.keys(cluster!.cluster!.tags!) : []);
 
   for (const info of hosts.values()) checkHostReferences(r, info, hosts, segments, tags, clusterFile !== undefined);
+  checkJumpCycles(r, hosts);
   checkAddresses(r, entries);
   if (clusterFile && cluster) {
     checkLinks(r, clusterFile, cluster, hosts);
@@ -100,6 +105,10 @@ function checkHosts(r: Reporter, entries: HostEntry[]): Map<string, HostInfo> {
         { related: [{ file: first.entry.file, path: [...first.entry.path, 'name'], message: `first '${name}'` }] });
       continue;
     }
+    if (entry.nameFromFile && !HOST_NAME.test(name)) {
+      r.report(entry.file, [], 'first-line', 'error', 'host.invalid-file-name',
+        `The host takes its name from this file, but '${name}' is not a valid host name (lowercase letters, digits and '-'); rename the file or set 'name'.`);
+    }
     if (entry.index === undefined && !entry.nameFromFile && fileStem(entry.file.uri) !== name) {
       r.report(entry.file, ['name'], 'value', 'warning', 'host.file-name-mismatch',
         `This file is ${fileStem(entry.file.uri)}.yaml but names the host '${name}'; rename one so they match.`);
@@ -120,8 +129,8 @@ function checkHosts(r: Reporter, entries: HostEntry[]): Map<string, HostInfo> {
   return hosts;
 }
 
-function checkSegments(r: Reporter, file: ParsedSpecFile, cluster: Partial<ClusterSpec>): Map<string, { cidr?: ParsedCidr; index: number }> {
-  const segments = new Map<string, { cidr?: ParsedCidr; index: number }>();
+function checkSegments(r: Reporter, file: ParsedSpecFile, cluster: Partial<ClusterSpec>): Map<string, SegmentInfo> {
+  const segments = new Map<string, SegmentInfo>();
   const list = Array.isArray(cluster.network?.segments) ? cluster.network!.segments! : [];
   list.forEach((seg, index) => {
     if (!isRecord(seg) || typeof seg.name !== 'string') return;
@@ -138,7 +147,7 @@ function checkSegments(r: Reporter, file: ParsedSpecFile, cluster: Partial<Clust
       const gw = parseAddress(seg.gateway);
       if (gw && !subnetContains(cidr, gw)) r.report(file, [...at, 'gateway'], 'value', 'error', 'network.gateway-outside-segment', `Gateway ${seg.gateway} is not in segment '${seg.name}' (${seg.subnet}).`);
     }
-    segments.set(seg.name, { cidr, index });
+    segments.set(seg.name, { cidr, index, vlan: typeof seg.vlan === 'number' ? seg.vlan : undefined });
   });
   return segments;
 }
@@ -150,7 +159,7 @@ function networkText(subnet: string, cidr: ParsedCidr): string {
   return `${[24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join('.')}/${cidr.prefix}`;
 }
 
-function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, HostInfo>, segments: Map<string, { cidr?: ParsedCidr; index: number }>, tags: Set<string>, haveCluster: boolean): void {
+function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, HostInfo>, segments: Map<string, SegmentInfo>, tags: Set<string>, haveCluster: boolean): void {
   const { entry, name } = info;
   const host = entry.host;
   const file = entry.file;
@@ -210,6 +219,9 @@ function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, Hos
     }
     if (typeof iface.segment === 'string') {
       const seg = segments.get(iface.segment);
+      if (seg?.vlan !== undefined && iface.kind === 'vlan' && typeof iface.vlanId === 'number' && iface.vlanId !== seg.vlan) {
+        r.report(file, [...at, 'vlanId'], 'value', 'warning', 'network.vlan-mismatch', `VLAN '${iface.name}' has id ${iface.vlanId} but segment '${iface.segment}' is VLAN ${seg.vlan} — did you mean ${seg.vlan}?`, { replacement: String(seg.vlan) });
+      }
       if (!seg) {
         if (haveCluster) {
           const s = r.suggest(iface.segment, () => segments.keys());
@@ -227,6 +239,30 @@ function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, Hos
         });
       }
     }
+  }
+}
+
+/** ssh.jump chains must end at a host reached directly; each cycle is reported once, on its first host. */
+function checkJumpCycles(r: Reporter, hosts: Map<string, HostInfo>): void {
+  const jumpOf = (h: HostInfo) => (isRecord(h.entry.host.ssh) && typeof h.entry.host.ssh.jump === 'string' ? h.entry.host.ssh.jump : undefined);
+  const state = new Map<string, 'visiting' | 'done'>();
+  for (const start of hosts.values()) {
+    const chain: HostInfo[] = [];
+    let current: HostInfo | undefined = start;
+    while (current && !state.has(current.name)) {
+      state.set(current.name, 'visiting');
+      chain.push(current);
+      const next = jumpOf(current);
+      current = next !== undefined && next !== current.name ? hosts.get(next) : undefined;
+    }
+    if (current && state.get(current.name) === 'visiting') {
+      const cycle = chain.slice(chain.indexOf(current));
+      if (cycle.length > 1) {
+        const names = [...cycle.map((h) => h.name), current.name].join(' → ');
+        r.report(current.entry.file, [...current.entry.path, 'ssh', 'jump'], 'value', 'error', 'ssh.jump-cycle', `ssh.jump goes round in a circle: ${names}.`);
+      }
+    }
+    for (const h of chain) state.set(h.name, 'done');
   }
 }
 
@@ -393,8 +429,14 @@ function checkExo(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entries:
   if (!models.length || spec.exo?.enable === false) return;
   const memory = clusterInferenceMemory(spec);
   const nodes = exoHosts(spec).length;
+  const seenModels = new Set<string>();
   models.forEach((m, i) => {
     if (!isRecord(m) || typeof m.id !== 'string') return;
+    if (seenModels.has(m.id)) {
+      r.report(file, ['exo', 'models', i, 'id'], 'value', 'warning', 'exo.duplicate-model', `Model '${m.id}' is listed twice.`);
+      return;
+    }
+    seenModels.add(m.id);
     const info = findExoModel(m.id);
     if (!info) {
       const s = r.suggest(m.id, () => EXO_MODELS.map((x) => x.id));
