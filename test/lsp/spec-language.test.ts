@@ -118,6 +118,14 @@ test('completion offers enum values, segment names, and keys with their document
   const values = labels(await complete(clusterUri, accel, posOf(accel, '  accelerator: ', 15)));
   for (const v of ['auto', 'cuda', 'rocm', 'mlx', 'cpu']) assert.ok(values.includes(v), `${v} in ${values}`);
 
+  const roles = clusterText.replace('roles: [exo-worker, nats-leaf]', 'roles: [exo-worker, ]');
+  const roleValues = labels(await complete(clusterUri, roles, posOf(roles, 'roles: [exo-worker, ', 'roles: [exo-worker, '.length)));
+  for (const v of ['exo-master', 'nats-hub', 'k3s-agent']) assert.ok(roleValues.includes(v), `${v} in ${roleValues}`);
+
+  const bond = clusterText.replace('members: [eth1, eth2]', 'members: [eth1, ]');
+  const members = labels(await complete(clusterUri, bond, posOf(bond, 'members: [eth1, ', 'members: [eth1, '.length)));
+  assert.deepEqual(members.sort(), ['eth0', 'eth1', 'eth2', 'tb0'], 'the interfaces of the same host, not the bond itself');
+
   const seg = clusterText.replace('{ name: eth0, kind: ethernet, segment: mgmt,', '{ name: eth0, kind: ethernet, segment: m,');
   const segments = labels(await complete(clusterUri, seg, posOf(seg, 'segment: m,', 'segment: m'.length)));
   assert.deepEqual(segments.sort(), ['data', 'mgmt', 'tb']);

@@ -32,7 +32,7 @@ type Path = (string | number)[];
 /** Where the cursor is: completing a key of the object at `parent`, or the value at `path`. */
 type Site =
   | { mode: 'key'; parent: Path; existing: Set<string>; replace: Range; column: number; flow: boolean }
-  | { mode: 'value'; path: Path; partial: string; replace: Range; spaceBefore: boolean; data: unknown };
+  | { mode: 'value'; path: Path; partial: string; replace: Range; spaceBefore: boolean; data: unknown; root: unknown };
 
 export function specCompletion(input: CompletionInput): CompletionList {
   const kind = input.snapshot.file(input.uri)?.kind ?? inferSpecFileKind(input.uri);
@@ -90,7 +90,7 @@ function findSite(input: CompletionInput, kind: SpecFileKind): Site | undefined 
   }
   const data = valueAt(probe, at.path.slice(0, -1));
   const partial = text.slice(start, offset);
-  const site: Site = { mode: 'value', path: at.path, partial, replace: realReplace, spaceBefore, data };
+  const site: Site = { mode: 'value', path: at.path, partial, replace: realReplace, spaceBefore, data, root: probe.data };
   // `- |` in a list of objects: the user is starting a new item, offer its keys.
   if (isObjectSchema(input.schemas, kind, at.path) && /^\s*-\s+[\w.-]*$/.test(before)) {
     return { mode: 'key', parent: at.path, existing: new Set(), replace: realReplace, column: start - lineStart, flow: false };
@@ -99,7 +99,11 @@ function findSite(input: CompletionInput, kind: SpecFileKind): Site | undefined 
 }
 
 function valueAt(file: ParsedSpecFile, path: Path): unknown {
-  let v = file.data;
+  return valueAtPath(file.data, path);
+}
+
+function valueAtPath(data: unknown, path: Path): unknown {
+  let v = data;
   for (const seg of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
   return v;
 }
@@ -211,7 +215,10 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
     }
     case 'interface-of-host': {
       const host = hostNameAt(input, kind, site.path);
-      const own = isRecord(site.data) && typeof site.data.name === 'string' ? site.data.name : undefined;
+      // an interface does not list itself as its own member or parent
+      const at = site.path.lastIndexOf('interfaces');
+      const iface = at >= 0 ? valueAtPath(site.root, site.path.slice(0, at + 2)) : undefined;
+      const own = isRecord(iface) && typeof iface.name === 'string' ? iface.name : undefined;
       return host ? interfacesOf(host).filter((n) => n !== own).map((n) => item(n, CompletionItemKind.Interface, interfaceDetail(host, n))) : [];
     }
     case 'segment': {
