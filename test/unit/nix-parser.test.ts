@@ -151,7 +151,7 @@ test('attribute sets: nesting, merging, inherit, dynamic and string names, dupli
   assert.equal(print('{ a = rec { c = 1; }; a.b = 2; }'), '{ a = rec { b = 2; c = 1; }; }');
   assert.equal(print('{ inherit (x) "a" b; inherit c; }'), '{ a = (x).a; b = (x).b; inherit c ; }');
   assert.equal(print('{ "a b".c = 1; ${x} = 2; "${y}" = 3; ${"s"} = 4; }'), '{ "a b" = { c = 1; }; s = 4; "${x}" = 2; "${(y)}" = 3; }');
-  assert.equal(print('{ "if" = 1; "" = 2; }'), '{ "" = 2; "if" = 1; }');
+  assert.equal(print('{ "if" = 1; "" = 2; "in" = 3; }'), '{ "" = 2; "if" = 1; in = 3; }'); // 2.8 quotes only `if`
   assert.equal(print('let { body = 1; x = 2; }'), '(rec { body = 1; x = 2; }).body');
   assert.equal(print('let a.b = 1; inherit c; in a'), '(let a = { b = 1; }; inherit c; in a)');
   assert.deepEqual(errors('{ a = 1; a = 2; }'), ["attribute 'a' already defined"]);
@@ -241,6 +241,16 @@ test('error recovery: an unterminated string ends at its line, a missing semicol
   assert.equal(r2.errors.length, 1);
   const set2 = r2.root as Extract<Expr, { type: 'AttrSet' }>;
   assert.deepEqual(set2.bindings.map((b) => b.type === 'Binding' && (b.path.attrs[0] as { name: string }).name), ['a', 'b', 'c']);
+});
+
+test('error recovery: an unclosed parenthesis or interpolation stays inside its binding', () => {
+  for (const src of ['{\n  a = f (x;\n  b = 2;\n}', '{\n  a = "${x;\n  b = 2;\n}', '{\n  inherit (x a;\n  b = 2;\n}']) {
+    const r = parseNix(src);
+    assert.ok(r.errors.length >= 1, src);
+    const set = r.root as Extract<Expr, { type: 'AttrSet' }>;
+    const last = set.bindings[set.bindings.length - 1];
+    assert.ok(last.type === 'Binding' && last.path.attrs[0].type === 'Identifier' && last.path.attrs[0].name === 'b', src);
+  }
 });
 
 test('error recovery: let, lists, parentheses and trailing garbage', () => {

@@ -134,7 +134,22 @@ class Parser {
     return { type: 'Missing', start: at, end: at };
   }
 
-  /** Skip to (not past) one of the closers at bracket depth 0; consumes a `;` at depth 0 when `semi`. */
+  /** Inside brackets: skip to the closing bracket at depth 0, but leave a `;` for the enclosing binding. */
+  private skipToCloser(closer: Tok): void {
+    let depth = 0;
+    for (;;) {
+      const k = this.kind[this.i];
+      if (k === Tok.EOF) return;
+      if (k === Tok.LBRACE || k === Tok.LBRACK || k === Tok.LPAREN || k === Tok.DOLLAR_CURLY) depth++;
+      else if (k === Tok.RBRACE || k === Tok.RBRACK || k === Tok.RPAREN) {
+        if (depth === 0) { if (k === closer) this.i++; return; }
+        depth--;
+      } else if (depth === 0 && (k === Tok.SEMI || k === Tok.IN)) return;
+      this.i++;
+    }
+  }
+
+  /** Skip to (not past) a closing bracket at depth 0 (or `in` when `stopAtIn`), or past a `;` at depth 0. */
   private synchronize(stopAtIn: boolean): void {
     let depth = 0;
     for (;;) {
@@ -388,10 +403,7 @@ class Parser {
       case Tok.LPAREN: {
         this.i++;
         const expr = this.parseExpr();
-        if (!this.expect(Tok.RPAREN, "')'")) {
-          this.synchronize(false);
-          if (this.peek() === Tok.RPAREN) this.i++;
-        }
+        if (!this.expect(Tok.RPAREN, "')'")) this.skipToCloser(Tok.RPAREN);
         return { type: 'Paren', start: s, end: this.prevEnd, expr };
       }
       case Tok.LET: case Tok.REC: case Tok.LBRACE: {
@@ -440,10 +452,7 @@ class Parser {
     const s = this.pos;
     this.i++;
     const expr = this.parseExpr();
-    if (!this.expect(Tok.RBRACE, "'}'")) {
-      this.synchronize(false);
-      if (this.peek() === Tok.RBRACE) this.i++;
-    }
+    if (!this.expect(Tok.RBRACE, "'}'")) this.skipToCloser(Tok.RBRACE);
     return { type: 'Interpolation', start: s, end: this.prevEnd, expr };
   }
 
@@ -527,7 +536,7 @@ class Parser {
         if (this.peek() === Tok.LPAREN) {
           this.i++;
           from = this.parseExpr();
-          if (!this.expect(Tok.RPAREN, "')'")) { this.synchronize(closer === Tok.IN); if (this.peek() === Tok.RPAREN) this.i++; }
+          if (!this.expect(Tok.RPAREN, "')'")) this.skipToCloser(Tok.RPAREN);
         }
         const attrs: AttrName[] = [];
         for (;;) {

@@ -16,7 +16,8 @@ export function printNixParse(root: Expr, options: PrintOptions): string {
   return new Printer(options).show(root);
 }
 
-const KEYWORDS = new Set(['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit']);
+// 2.8's printer quotes only this keyword (other keywords are printed bare, as Nix does).
+const QUOTED_KEYWORDS = new Set(['if']);
 
 /** Nix's string printer: every `$` is escaped, as are quotes, backslashes and \n \r \t. */
 export function showString(s: string): string {
@@ -33,7 +34,7 @@ export function showString(s: string): string {
 }
 
 function showId(name: string): string {
-  return /^[a-zA-Z_][a-zA-Z0-9_'-]*$/.test(name) && !KEYWORDS.has(name) ? name : showString(name);
+  return /^[a-zA-Z_][a-zA-Z0-9_'-]*$/.test(name) && !QUOTED_KEYWORDS.has(name) ? name : showString(name);
 }
 
 /** C++ `ostream << double` (printf `%g`, 6 significant digits). */
