@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { SpecWorkspace, SupersededError } from '../../server/src/spec/specWorkspace';
+import { specRename } from '../../server/src/services/rename';
 import { generateBigSpec } from '../lsp/big-spec';
 import { repoRoot } from '../lsp/lsp-client';
 
@@ -73,4 +74,22 @@ test('host files on disk join the model, and leave it when deleted', async () =>
   const without = await workspace.snapshotFor(uri);
   assert.ok(!without.model.hostSources.has('gpu-2'));
   assert.ok(without.diagnostics.get(uri)!.some((d) => d.code === 'network.link-unknown-host'));
+});
+
+test('renaming a host whose file is hosts/<name>.yaml renames the file too, when the client can', async () => {
+  const lab = readFileSync(path.join(repoRoot, 'examples/lab/cluster.yaml'), 'utf8');
+  const { dir, uri, workspace } = setup(lab);
+  // gpu-2's name comes from its file name: there is no `name:` to edit, only the file to rename
+  writeFileSync(path.join(dir, 'hosts/gpu-2.yaml'), 'addresses: [10.0.0.11]\ninterfaces:\n  - { name: eth1, kind: ethernet }\n');
+  const snapshot = await workspace.snapshotFor(uri);
+  const lines = lab.split('\n');
+  const line = lines.findIndex((l) => l.includes('to: gpu-2:eth1'));
+  const position = { line, character: lines[line].indexOf('gpu-2') + 1 };
+  const edit = specRename(snapshot, uri, position, 'gpu-7', true);
+  const hostUri = pathToFileURL(path.join(dir, 'hosts/gpu-2.yaml')).href;
+  assert.deepEqual(edit.documentChanges!.map((c) => ('kind' in c ? `${c.kind} ${c.oldUri} ${c.newUri}` : `edit ${c.textDocument.uri} ${c.edits.map((e) => e.newText).join()}`)), [
+    `edit ${uri} gpu-7`,
+    `rename ${hostUri} ${hostUri.replace('gpu-2.yaml', 'gpu-7.yaml')}`,
+  ]);
+  assert.throws(() => specRename(snapshot, uri, position, 'gpu-7', false), /cannot rename files/);
 });
