@@ -24,12 +24,26 @@ in
   options.services.gpu-cluster-agent = {
     enable = mkEnableOption "the GPU cluster node agent (telemetry and commands over NATS)";
 
+    bundle = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = lib.literalExpression "./pkgs/gpu-cluster-agent/agent.js";
+      description = ''
+        The extension's `dist/agent.js` (one self-contained file). When set, {option}`package` defaults to it,
+        run by Node.js.
+      '';
+    };
+
     package = mkOption {
       type = types.package;
-      description = ''
-        Package providing `bin/gpu-cluster-agent` (Node.js running the extension's dist/agent.js bundle).
-        The generated flake sets it.
-      '';
+      default =
+        if cfg.bundle == null then throw "services.gpu-cluster-agent: set `bundle` (the extension's dist/agent.js) or `package`"
+        else pkgs.writeShellApplication {
+          name = "gpu-cluster-agent";
+          text = ''exec ${lib.getExe pkgs.nodejs} ${cfg.bundle} "$@"'';
+        };
+      defaultText = lib.literalMD "`bundle` run by `pkgs.nodejs`";
+      description = "Package providing `bin/gpu-cluster-agent`.";
     };
 
     natsUrl = mkOption {
