@@ -39,6 +39,7 @@ const artifacts = path.join(repoRoot, 'test-artifacts', 'e2e');
 const results = []; // { phase, name, ok, error? }
 let server; // the code-server child, leader of its own process group
 let browser;
+let runDir; // temporary: profile, extensions folder, workspace copies; removed at the end
 
 /** Stops code-server and everything it started (extension hosts, language servers): the whole group. */
 function killServerGroup(signal = 'SIGTERM') {
@@ -110,7 +111,7 @@ async function openFolder(page, base, folder) {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 }
 
-async function runSuite(page, base, runDir) {
+async function runSuite(page, base) {
   const resultsFile = path.join(runDir, 'suite-results.json');
   log('extension-host suite started');
   await openFolder(page, base, path.join(runDir, 'ws-suite'));
@@ -123,6 +124,7 @@ async function runSuite(page, base, runDir) {
   const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
   await new Workbench(page, { workspace: '', artifacts }).shot('suite-window');
   if (r.crashed) throw new Error(`the suite did not run: ${r.crashed}`);
+  if (r.tests.length === 0 && !grep) throw new Error('the suite ran no tests');
   for (const t of r.tests) results.push({ phase: 'suite', name: t.title, ok: t.state === 'passed', error: t.error });
 }
 
@@ -131,13 +133,19 @@ async function loadChecks() {
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort() : [];
   const checks = [];
   for (const f of files) {
-    const mod = await import(pathToFileURL(path.join(dir, f)).href);
-    for (const c of mod.checks ?? []) checks.push({ ...c, name: `${f.replace(/\.ui\.mjs$/, '')}: ${c.name}` });
+    const area = f.replace(/\.ui\.mjs$/, '');
+    try {
+      const mod = await import(pathToFileURL(path.join(dir, f)).href);
+      for (const c of mod.checks ?? []) checks.push({ ...c, name: `${area}: ${c.name}` });
+    } catch (e) {
+      // A broken file fails its own area and nothing else.
+      checks.push({ name: `${area}: loads`, run: () => { throw e; } });
+    }
   }
   return checks.filter((c) => !grep || c.name.includes(grep));
 }
 
-async function runUiChecks(page, base, runDir) {
+async function runUiChecks(page, base) {
   const checks = await loadChecks();
   if (checks.length === 0) return;
   log(`${checks.length} UI checks`);
@@ -164,7 +172,7 @@ async function runUiChecks(page, base, runDir) {
   }
 }
 
-function collectLogs(runDir) {
+function collectLogs() {
   const dest = path.join(artifacts, 'logs');
   mkdirSync(dest, { recursive: true });
   const logsRoot = path.join(runDir, 'user', 'logs');
@@ -179,7 +187,7 @@ async function main() {
   if (!process.argv.includes('--no-build')) ensureBuilt({ log: (m) => log(m) });
   const suiteEntry = await buildSuite();
   const { codeServer, env: node24 } = ensureCodeServer24({ log: (m) => log(m) });
-  const runDir = prepareRunDir();
+  runDir = prepareRunDir();
   const port = await freePort();
   const home = path.join(runDir, 'home');
   log(`starting code-server on 127.0.0.1:${port}`);
@@ -216,16 +224,19 @@ async function main() {
     // UI checks drive the other window. Each page gets its own context (own focus, own storage).
     const newPage = async () => (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     const [suitePage, uiPage] = await Promise.all([newPage(), newPage()]);
-    const suite = runSuite(suitePage, base, runDir).catch(async (e) => {
+    const suite = runSuite(suitePage, base).catch(async (e) => {
       results.push({ phase: 'suite', name: 'extension-host suite', ok: false, error: String(e?.stack ?? e) });
       await suitePage.screenshot({ path: path.join(artifacts, 'FAILED-suite.png') }).catch(() => {});
     }).then(() => log(`suite done: ${results.filter((r) => r.phase === 'suite' && r.ok).length}/${results.filter((r) => r.phase === 'suite').length} passed`));
-    await runUiChecks(uiPage, base, runDir);
+    await runUiChecks(uiPage, base).catch(async (e) => {
+      results.push({ phase: 'ui', name: 'UI window', ok: false, error: String(e?.stack ?? e) });
+      await uiPage.screenshot({ path: path.join(artifacts, 'FAILED-ui-window.png') }).catch(() => {});
+    });
     await suite;
   } finally {
     await browser?.close().catch(() => {});
     await stopServer();
-    collectLogs(runDir);
+    collectLogs();
     if (process.env.KEEP_E2E === '1') log(`kept ${runDir}`);
     else rmSync(runDir, { recursive: true, force: true });
   }
@@ -234,6 +245,8 @@ async function main() {
 const watchdog = setTimeout(() => {
   console.error(`[e2e] the whole run exceeded ${RUN_TIMEOUT_MS / 60_000} minutes`);
   results.push({ phase: 'run', name: 'time limit', ok: false });
+  killServerGroup('SIGKILL');
+  if (runDir && process.env.KEEP_E2E !== '1') rmSync(runDir, { recursive: true, force: true });
   finish();
 }, RUN_TIMEOUT_MS);
 

@@ -114,6 +114,17 @@ export class Workbench {
     return header;
   }
 
+  /**
+   * Waits for a notification containing `text`. Toasts hide themselves after about 15 s, so when none is
+   * showing (a slow machine), the notification centre, which keeps them, is checked as well.
+   */
+  async notification(text, timeoutMs = 20_000) {
+    const toast = this.page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
+    if (await toast.waitFor({ timeout: timeoutMs }).then(() => true, () => false)) return;
+    await this.runCommand('Notifications: Show Notifications');
+    await this.page.locator('.notifications-center .notification-list-item', { hasText: text }).first().waitFor({ timeout: 5_000 });
+  }
+
   /** Shows the Problems panel and returns the text of each marker row. */
   async problems() {
     await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');

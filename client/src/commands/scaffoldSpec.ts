@@ -28,7 +28,7 @@ async function scaffoldSpec({ specStore, output }: ExtensionServices): Promise<v
     : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the example cluster spec' });
   if (!folder) return undefined;
 
-  const existing = specStore.specUris.find((u) => vscode.workspace.getWorkspaceFolder(u)?.uri.toString() === folder.uri.toString());
+  const existing = await existingSpec(specStore, folder);
   if (existing) {
     await vscode.window.showTextDocument(existing);
     void vscode.window.showInformationMessage(`${vscode.workspace.asRelativePath(existing)} already exists; opened it instead.`);
@@ -47,6 +47,17 @@ async function scaffoldSpec({ specStore, output }: ExtensionServices): Promise<v
   await specStore.reload();
   await vscode.window.showTextDocument(cluster);
   return cluster;
+}
+
+/** A spec already in the folder: one the store found, or (if the store has not searched yet) one at its root. */
+async function existingSpec(specStore: ExtensionServices['specStore'], folder: vscode.WorkspaceFolder): Promise<vscode.Uri | undefined> {
+  const found = specStore.specUris.find((u) => vscode.workspace.getWorkspaceFolder(u)?.uri.toString() === folder.uri.toString());
+  if (found) return found;
+  for (const name of ['cluster.yaml', 'cluster.yml']) {
+    const candidate = vscode.Uri.joinPath(folder.uri, name);
+    if (await exists(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {

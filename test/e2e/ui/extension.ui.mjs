@@ -15,8 +15,10 @@ export const checks = [
     async run(ui) {
       const before = ui.readFile('cluster.yaml');
       await ui.runCommand('GPU Cluster: Create Example Cluster Spec');
-      await ui.page.locator('.tabs-container .tab.active', { hasText: 'cluster.yaml' }).waitFor({ timeout: 20_000 });
-      await ui.page.locator('.notifications-toasts', { hasText: 'already exists; opened it instead' }).waitFor({ timeout: 20_000 });
+      await Promise.all([
+        ui.page.locator('.tabs-container .tab.active', { hasText: 'cluster.yaml' }).waitFor({ timeout: 20_000 }),
+        ui.notification('cluster.yaml already exists; opened it instead'),
+      ]);
       await ui.shot('scaffold-command');
       if (ui.readFile('cluster.yaml') !== before) throw new Error('cluster.yaml was modified');
     },
