@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { WorkspaceEdit } from 'vscode-languageserver-protocol';
 import { SpecWorkspace, SupersededError } from '../../server/src/spec/specWorkspace';
 import { specRename } from '../../server/src/services/rename';
 import { generateBigSpec } from '../lsp/big-spec';
@@ -87,7 +88,10 @@ test('renaming a host whose file is hosts/<name>.yaml renames the file too, when
   const position = { line, character: lines[line].indexOf('gpu-2') + 1 };
   const edit = specRename(snapshot, uri, position, 'gpu-7', true);
   const hostUri = pathToFileURL(path.join(dir, 'hosts/gpu-2.yaml')).href;
-  assert.deepEqual(edit.documentChanges!.map((c) => ('kind' in c ? `${c.kind} ${c.oldUri} ${c.newUri}` : `edit ${c.textDocument.uri} ${c.edits.map((e) => e.newText).join()}`)), [
+  const describe = (c: NonNullable<WorkspaceEdit['documentChanges']>[number]) =>
+    'textDocument' in c ? `edit ${c.textDocument.uri} ${c.edits.map((e) => ('newText' in e ? e.newText : '')).join()}`
+      : c.kind === 'rename' ? `rename ${c.oldUri} ${c.newUri}` : c.kind;
+  assert.deepEqual(edit.documentChanges!.map(describe), [
     `edit ${uri} gpu-7`,
     `rename ${hostUri} ${hostUri.replace('gpu-2.yaml', 'gpu-7.yaml')}`,
   ]);
