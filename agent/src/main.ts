@@ -19,6 +19,17 @@ import { Subjects } from '../../core/src/nats/subjects';
 import { NodeAgent, type AgentOptions } from './agent';
 import type { GpuTool } from './collect';
 
+/** The command-line flags (the NixOS module's ExecStart is tested against this table). */
+export const AGENT_FLAGS = {
+  'nats-url': { type: 'string' }, creds: { type: 'string' }, nkey: { type: 'string' },
+  user: { type: 'string' }, 'password-file': { type: 'string' }, 'token-file': { type: 'string' },
+  'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+  domain: { type: 'string' }, host: { type: 'string' }, interval: { type: 'string' },
+  gpu: { type: 'string' }, 'exo-url': { type: 'string' }, 'exo-unit': { type: 'string' },
+  'checkpoint-dir': { type: 'string' }, 'checkpoint-helper': { type: 'string', multiple: true },
+  'state-dir': { type: 'string' }, help: { type: 'boolean' },
+} as const;
+
 export function parseInterval(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) throw new Error(`invalid interval "${text}" (examples: 1s, 500ms, 2m)`);
@@ -41,17 +52,7 @@ export function credentialsFrom(v: Record<string, string | undefined>): NatsCred
 }
 
 function main(): void {
-  const { values } = parseArgs({
-    options: {
-      'nats-url': { type: 'string' }, creds: { type: 'string' }, nkey: { type: 'string' },
-      user: { type: 'string' }, 'password-file': { type: 'string' }, 'token-file': { type: 'string' },
-      'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
-      domain: { type: 'string' }, host: { type: 'string' }, interval: { type: 'string' },
-      gpu: { type: 'string' }, 'exo-url': { type: 'string' }, 'exo-unit': { type: 'string' },
-      'checkpoint-dir': { type: 'string' }, 'checkpoint-helper': { type: 'string', multiple: true },
-      'state-dir': { type: 'string' }, help: { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ options: AGENT_FLAGS });
   if (values.help) {
     console.log('usage: gpu-cluster-agent --nats-url nats://hub:4222 --domain lab --host gpu-01 [--creds file] [--interval 1s]');
     return;

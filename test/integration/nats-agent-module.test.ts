@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { AGENT_FLAGS } from '../../agent/src/main';
 import { repoRoot } from './nats-harness';
 
 const run = promisify(execFile);
@@ -60,14 +61,8 @@ test('the agent unit: sandboxed, credentials by LoadCredential, flags the agent 
   const argv = argvOf(sc.ExecStart as string);
   assert.equal(argv[0], '/nix/store/agent/bin/gpu-cluster-agent');
   assert.ok(!argv.some((a) => a.includes('/run/secrets')), 'the secret path is not on the command line, only %d');
-  // The flags parse with the agent's own option table.
-  const { values } = parseArgs({
-    args: argv.slice(1), strict: true,
-    options: {
-      'nats-url': { type: 'string' }, creds: { type: 'string' }, domain: { type: 'string' }, host: { type: 'string' },
-      interval: { type: 'string' }, gpu: { type: 'string' }, 'exo-url': { type: 'string' }, 'checkpoint-helper': { type: 'string', multiple: true },
-    },
-  });
+  // The flags parse with the agent's own flag table.
+  const { values } = parseArgs({ args: argv.slice(1), options: AGENT_FLAGS, strict: true });
   assert.deepEqual({ ...values }, {
     'nats-url': 'nats://a:4222,nats://b:4222', creds: '%d/nats.creds', domain: 'lab', host: 'gpu-01', interval: '1s',
     gpu: 'nvidia', 'exo-url': 'http://127.0.0.1:52415',
