@@ -52,11 +52,11 @@ test('an unknown option and a wrongly typed value show as diagnostics on the rig
   const { diagnostics } = await client.waitForDiagnostics(uri, (p) => p.diagnostics.length >= 2);
   const byCode = new Map(diagnostics.map((d) => [d.code, d]));
   const unknown = byCode.get('nix.unknown-option')!;
-  assert.match(unknown.message, /Did you mean 'apiPort'/);
+  assert.match(String(unknown.message), /Did you mean 'apiPort'/);
   assert.deepEqual(unknown.range.start, offsetToPosition(MODULE, MODULE.indexOf('apiPrt')));
   const typed = byCode.get('nix.option-type')!;
   assert.deepEqual(typed.range.start, offsetToPosition(MODULE, MODULE.indexOf('42')));
-  assert.match(typed.message, /one of "cuda", "rocm", "intel", "mlx", "cpu"/);
+  assert.match(String(typed.message), /one of "cuda", "rocm", "intel", "mlx", "cpu"/);
   assert.equal(diagnostics.length, 2, JSON.stringify(diagnostics));
 
   const actions = await client.connection.sendRequest(CodeActionRequest.type, {
@@ -100,7 +100,7 @@ test('hover shows type, default and description; definition opens the declaratio
   assert.ok(loc.range.start.line > 0);
   const cfgPos = offsetToPosition(MODULE, MODULE.indexOf('cfg.apiPort') + 1);
   const cfgDef = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: cfgPos });
-  assert.deepEqual((Array.isArray(cfgDef) ? cfgDef[0] : cfgDef as { range: unknown }).range, { start: offsetToPosition(MODULE, MODULE.indexOf('cfg =')), end: offsetToPosition(MODULE, MODULE.indexOf('cfg =') + 3) });
+  assert.deepEqual(((Array.isArray(cfgDef) ? cfgDef[0] : cfgDef) as { range: unknown }).range, { start: offsetToPosition(MODULE, MODULE.indexOf('cfg =')), end: offsetToPosition(MODULE, MODULE.indexOf('cfg =') + 3) });
 });
 
 test('syntax errors are reported several at a time and the rest of the file is still checked', async () => {
