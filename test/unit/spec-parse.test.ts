@@ -177,6 +177,31 @@ test('parse: the chunked parse falls back to a whole parse when chunks are not i
   assert.ok(e.range.start.line >= broken.split('\n').indexOf('    bad: [unclosed'));
 });
 
+test('parse: chunked parsing handles CRLF, column-0 items and comments, and a BOM like a whole parse', () => {
+  const variants: Record<string, string> = {
+    crlf: bigCluster(200).replace(/\n/g, '\r\n'),
+    column0: bigCluster(200).replace(/^  - name/gm, '- name').replace(/^ {4}/gm, '  '),
+    comments: bigCluster(200).replace(/^  - name: h(\d*0)$/gm, '# rack boundary\n\n  - name: h$1'),
+    bom: `\uFEFF${bigCluster(200)}`,
+  };
+  for (const [name, text] of Object.entries(variants)) {
+    const uri = `file:///variant-${name}/cluster.yaml`;
+    const chunked = parseSpecFile(uri, text, 1);
+    const whole = parseSpecFile(`file:///variant-${name}/hosts/whole.yaml`, text, 1);
+    assert.deepEqual(chunked.data, whole.data, name);
+    assert.deepEqual(codes(chunked), codes(whole), name);
+    for (const path of [['hosts', 0, 'name'], ['hosts', 120, 'interfaces', 0, 'name'], ['exo', 'enable']]) {
+      assert.deepEqual(chunked.locate(path), whole.locate(path), `${name} ${path.join('.')}`);
+    }
+    // an edit still reuses hosts
+    const edited = text.replace('memoryGB: 100', 'memoryGB: 1000');
+    const again = parseSpecFile(uri, edited, 2);
+    const hosts = (d: unknown) => (d as { hosts: object[] }).hosts;
+    assert.equal(hosts(again.data)[0], hosts(chunked.data)[0], `${name}: host 0 reused`);
+    assert.deepEqual(again.data, parseSpecFile(`file:///variant-${name}/hosts/whole.yaml`, edited, 2).data);
+  }
+});
+
 test('parse: never throws, whatever the bytes', () => {
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

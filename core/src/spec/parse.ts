@@ -217,7 +217,7 @@ function tryChunkedParse(text: string, lines: LineIndex, previous: Map<string, C
 
   // Split into top-level sections at lines that start a top-level key.
   const sections: { key: string; start: number; end: number }[] = [];
-  let lineStart = 0;
+  let lineStart = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a byte-order mark stays in the first chunk
   while (lineStart < text.length) {
     const nl = text.indexOf('\n', lineStart);
     const lineEnd = nl < 0 ? text.length : nl + 1;
