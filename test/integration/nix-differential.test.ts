@@ -56,13 +56,17 @@ test('hand-written tricky snippets: same acceptance and same tree', async () => 
   assert.equal(r.agreed, cases.length);
 });
 
+// Replay a failure with NIX_GEN_SEED=<seed>; NIX_GEN_CASES scales the run (a rejected case costs one
+// nix-instantiate process, accepted ones are checked 250 to a process).
 const SEED = Number(process.env.NIX_GEN_SEED ?? 20261122);
+const WELL_FORMED = Number(process.env.NIX_GEN_CASES ?? 3000);
+const MALFORMED = Math.round(WELL_FORMED / 6);
 
 test(`generated well-formed and malformed expressions agree with Nix (seed ${SEED})`, async () => {
   const gen = new NixGen(SEED);
   const cases: string[] = [];
-  for (let i = 0; i < 2500; i++) cases.push(gen.wellFormed());
-  for (let i = 0; i < 700; i++) cases.push(gen.malformed());
+  for (let i = 0; i < WELL_FORMED; i++) cases.push(gen.wellFormed());
+  for (let i = 0; i < MALFORMED; i++) cases.push(gen.malformed());
   const started = Date.now();
   const r = await differential(oracle, cases, 250);
   console.log(`nix differential (seed ${SEED}): ${r.agreed}/${cases.length} generated cases agree, ${oracle.processes} nix-instantiate runs so far, ${Date.now() - started} ms`);
