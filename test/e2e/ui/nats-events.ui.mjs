@@ -9,7 +9,7 @@ import { tsImport } from 'tsx/esm/api';
 const HOST = 'e2e-nats';
 const { startSshd } = await tsImport('../../fixtures/ops/sshd.ts', import.meta.url);
 const { NatsServer } = await tsImport('../../integration/nats-harness.ts', import.meta.url);
-const { EventStore } = await tsImport('../../../core/src/nats/events.ts', import.meta.url);
+const { createEvent, EventStore } = await tsImport('../../../core/src/nats/events.ts', import.meta.url);
 const { connect } = await import('@nats-io/transport-node');
 
 let sshd;
@@ -108,6 +108,59 @@ export const checks = [
         if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
         if (createdSettings) rmSync(settingsDir, { recursive: true, force: true });
         for (const host of sshd?.hosts ?? []) host.process.kill('SIGKILL');
+        await nats?.dispose();
+      }
+    },
+  },
+  {
+    name: 'nats: the Events view pages with Load more and filters by action',
+    async run(ui) {
+      nats = new NatsServer();
+      await nats.start();
+      const settingsDir = path.join(ui.workspace, '.vscode');
+      const createdSettings = !existsSync(settingsDir);
+      const nc = await connect({ servers: nats.url });
+      try {
+        const store = new EventStore(nc, 'lab');
+        await store.ensureStream();
+        for (let i = 0; i < 60; i++) await store.append(createEvent({ aggregate: 'pager', action: `tick-${i}`, data: { i }, source: 'e2e' }));
+        mkdirSync(settingsDir, { recursive: true });
+        writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'gpuCluster.nats.url': nats.url }, null, 2));
+        await showContainer(ui);
+        await expandEvents(ui);
+        await row(ui, 'Events', 'tick-59').waitFor({ timeout: 45_000 });
+        // The first page holds 50 events (tick-59 … tick-10); the last row offers the rest.
+        const tree = pane(ui, 'Events').locator('.monaco-list').first();
+        await row(ui, 'Events', 'tick-59').click();
+        await ui.page.keyboard.press('End');
+        await row(ui, 'Events', 'Load more').waitFor({ timeout: 15_000 });
+        if (await row(ui, 'Events', 'tick-9 ').count()) throw new Error('tick-9 is listed before Load more');
+        await ui.shot('nats-events-load-more');
+        await row(ui, 'Events', 'Load more').click();
+        await ui.waitFor('the second page', async () => {
+          await tree.focus();
+          await ui.page.keyboard.press('End');
+          return (await row(ui, 'Events', 'tick-0').count()) > 0;
+        }, 20_000);
+        if (await row(ui, 'Events', 'Load more').count()) throw new Error('Load more is still offered after the oldest event');
+
+        await ui.runCommand('GPU Cluster: Filter Events');
+        await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Action' }).first().click();
+        const input = ui.page.locator('.quick-input-widget input.input');
+        await input.waitFor({ state: 'visible' });
+        await input.fill('tick-7');
+        await ui.page.keyboard.press('Enter');
+        await ui.waitFor('only tick-7 listed', async () => {
+          const text = await pane(ui, 'Events').innerText();
+          return text.includes('tick-7') && !text.includes('tick-59') && !text.includes('tick-8');
+        }, 20_000);
+        await ui.shot('nats-events-filtered');
+        await ui.runCommand('GPU Cluster: Filter Events');
+        await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Clear all filters' }).first().click();
+        await row(ui, 'Events', 'tick-59').waitFor({ timeout: 20_000 });
+      } finally {
+        await nc.close();
+        if (createdSettings) rmSync(settingsDir, { recursive: true, force: true });
         await nats?.dispose();
       }
     },
