@@ -285,7 +285,8 @@ export class EventStore {
         break;
       }
       end = start - 1;
-      window *= 2;
+      // Sparse matches: read further back in bigger steps, but never hold more than a few thousand at once.
+      window = Math.min(window * 2, 4096);
     }
     const events = collected.slice(-limit).reverse();
     const oldest = events[events.length - 1];
