@@ -57,6 +57,8 @@ export async function setNatsCredentials(nats: NatsService): Promise<void> {
       credentials = { kind: 'none' };
   }
   await nats.storeCredentials(credentials);
+  // Storing is always allowed; connecting with them waits for a trusted workspace.
+  if (!vscode.workspace.isTrusted) return;
   const problem = await nats.connect();
   if (problem) void vscode.window.showWarningMessage(`NATS credentials saved; not connecting: ${problem}.`);
 }
