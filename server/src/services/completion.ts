@@ -214,7 +214,7 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
       return [...all].map(([name, hosts]) => item(name, CompletionItemKind.Interface, `on ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ` and ${hosts.length - 5} more` : ''}`));
     }
     case 'interface-of-host': {
-      const host = hostNameAt(input, kind, site.path);
+      const host = hostNameAt(input.uri, kind, site.path, site.root);
       // an interface does not list itself as its own member or parent
       const at = site.path.lastIndexOf('interfaces');
       const iface = at >= 0 ? valueAtPath(site.root, site.path.slice(0, at + 2)) : undefined;
@@ -250,10 +250,8 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
 }
 
 /** The name of the host whose entry holds `path` (a host file's name defaults to its file name). */
-function hostNameAt(input: CompletionInput, kind: SpecFileKind, path: Path): string | undefined {
-  const file = input.snapshot.file(input.uri);
-  let host: unknown = file?.data;
-  if (kind === 'cluster') host = isRecord(host) && Array.isArray(host.hosts) && typeof path[1] === 'number' ? host.hosts[path[1]] : undefined;
+function hostNameAt(uri: string, kind: SpecFileKind, path: Path, root: unknown): string | undefined {
+  const host = kind === 'cluster' ? valueAtPath(root, path.slice(0, 2)) : root;
   if (isRecord(host) && typeof host.name === 'string') return host.name;
-  return kind === 'host' ? fileStem(input.uri) : undefined;
+  return kind === 'host' ? fileStem(uri) : undefined;
 }

@@ -54,7 +54,9 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     },
 
     async completion(doc, params, token) {
-      const snapshot = await snapshotFor(doc.uri, token);
+      // Completion parses the current text itself; the names it offers may come from the snapshot of the
+      // previous keystroke rather than wait for this one's validation.
+      const snapshot = workspace.lastSnapshot(doc.uri) ?? await snapshotFor(doc.uri, token);
       return specCompletion({ snapshot, schemas, uri: doc.uri, text: doc.getText(), offset: doc.offsetAt(params.position) });
     },
     async hover(doc, position, token) {
