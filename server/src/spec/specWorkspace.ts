@@ -126,7 +126,10 @@ export class SpecWorkspace {
     this.lastParsedText.delete(uri);
     root.files.delete(fileKey(uri));
     root.generation++;
-    if (root.dir) void this.readFromDisk(root, uri).catch((err) => this.options.log(`reading ${uri}: ${err}`));
+    if (!root.dir) return;
+    // Snapshots wait for the disk read (through `loaded`), so the file never briefly drops out of the model.
+    const read = this.readFromDisk(root, uri).catch((err) => this.options.log(`reading ${uri}: ${err}`));
+    root.loaded = Promise.all([this.load(root), read]).then(() => undefined);
   }
 
   /** Files changed on disk; returns uris in known roots whose diagnostics may have changed. */
