@@ -101,7 +101,10 @@ export class NatsConnectionManager {
   private readonly connectedListeners = new Set<Listener<NatsConnection>>();
   private stopped = true;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Failed attempts of our own connect loop (before a connection exists, or after the client gave up). */
   private attempt = 0;
+  /** Reconnect attempts of the live client since it lost its server. */
+  private reconnectAttempt = 0;
   private generation = 0;
 
   constructor(private options: NatsConnectOptions) {}
@@ -163,12 +166,16 @@ export class NatsConnectionManager {
     }
   }
 
-  private retryDelay(): number {
+  /** Exponential backoff with a little jitter: initialRetryMs, doubling, up to maxRetryMs. */
+  private backoff(attempt: number): number {
     const initial = this.options.initialRetryMs ?? 1000;
     const max = this.options.maxRetryMs ?? 30_000;
-    const delay = Math.min(max, initial * 2 ** Math.min(this.attempt, 16));
-    this.attempt++;
+    const delay = Math.min(max, initial * 2 ** Math.min(attempt, 16));
     return delay + Math.floor(Math.random() * Math.min(250, delay / 4));
+  }
+
+  private retryDelay(): number {
+    return this.backoff(this.attempt++);
   }
 
   private async tryConnect(generation: number): Promise<void> {
@@ -185,7 +192,7 @@ export class NatsConnectionManager {
         inboxPrefix: this.options.inboxPrefix,
         timeout: this.options.connectTimeoutMs ?? 5000,
         maxReconnectAttempts: -1,
-        reconnectDelayHandler: () => this.retryDelay(),
+        reconnectDelayHandler: () => this.backoff(this.reconnectAttempt++),
         ignoreAuthErrorAbort: false,
       });
     } catch (err) {
@@ -204,6 +211,7 @@ export class NatsConnectionManager {
     if (this.stopped || generation !== this.generation) { await nc.close().catch(() => undefined); return; }
     this.nc = nc;
     this.attempt = 0;
+    this.reconnectAttempt = 0;
     this.set({ state: 'connected', server: nc.getServer() });
     this.emitConnected(nc);
     void this.watch(nc, generation);
@@ -228,7 +236,7 @@ export class NatsConnectionManager {
             if (this.current.state !== 'reconnecting') this.set({ state: 'reconnecting', reason: this.current.reason });
             break;
           case 'reconnect':
-            this.attempt = 0;
+            this.reconnectAttempt = 0;
             lastError = undefined;
             this.set({ state: 'connected', server: s.server });
             this.emitConnected(nc);
