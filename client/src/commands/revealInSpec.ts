@@ -14,9 +14,10 @@ function targetOf(arg: unknown): RevealTarget | undefined {
 }
 
 export function registerRevealInSpec(explorer: Explorer): void {
-  const { specStore, output } = explorer.services;
+  const { output } = explorer.services;
   explorer.services.context.subscriptions.push(vscode.commands.registerCommand('gpuCluster.revealInSpec', async (arg?: unknown) => {
-    const model = specStore.model;
+    // The live model: positions match the text in the editor even before it is saved.
+    const model = explorer.liveSpec.model;
     if (!model) {
       void vscode.window.showWarningMessage('There is no cluster spec loaded to reveal anything in.');
       return;

@@ -7,6 +7,7 @@ import type { TopologyDeps } from '../topology/panel';
 import type { GpusTreeProvider } from './gpusTree';
 import type { TreeNodeModel } from './model';
 import type { NodesTreeProvider } from './nodesTree';
+import type { LiveSpecFeed } from './liveSpec';
 
 export interface Explorer {
   services: ExtensionServices;
@@ -14,6 +15,8 @@ export interface Explorer {
   nodes: NodesTreeProvider;
   gpus: GpusTreeProvider;
   nodesView: vscode.TreeView<TreeNodeModel>;
+  /** The spec as shown: saved files, with unsaved edits of open spec files in their place. */
+  liveSpec: LiveSpecFeed;
   /** The exo source, undefined in an untrusted workspace (it would contact hosts named by the spec). */
   exo(): ExoSource | undefined;
   topology: TopologyDeps;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { ExtensionServices } from '../services';
 import { addStateSource, clusterStateOf } from '../state/shared';
 import { SpecSource } from '../state/specSource';
+import { LiveSpecFeed } from './liveSpec';
 import { ExoSource } from '../state/exoSource';
 import { GpusTreeProvider } from './gpusTree';
 import { NodesTreeProvider } from './nodesTree';
@@ -22,7 +23,8 @@ export function registerExplorer(services: ExtensionServices): void {
   const store = clusterStateOf(services);
   const subscriptions = context.subscriptions;
   subscriptions.push({ dispose: () => store.dispose() });
-  subscriptions.push(addStateSource(services, new SpecSource(specStore)));
+  const liveSpec = new LiveSpecFeed(specStore);
+  subscriptions.push(liveSpec, addStateSource(services, new SpecSource(liveSpec)));
 
   // exo's API is on a host the spec names: contacting it is touching a machine, so only in a trusted workspace.
   let exo: ExoSource | undefined;
@@ -66,7 +68,7 @@ export function registerExplorer(services: ExtensionServices): void {
   }));
 
   const explorer: Explorer = {
-    services, store, nodes, gpus, nodesView,
+    services, store, nodes, gpus, nodesView, liveSpec,
     exo: () => exo,
     topology: {
       extensionUri: context.extensionUri,

@@ -43,6 +43,21 @@ describe('cluster explorer', () => {
     assert.ok(before.lastIndexOf('name: mac-studio') > before.lastIndexOf('name: hub-1'));
   });
 
+  it('the trees follow unsaved edits of the spec (debounced), and go back when they are reverted', async () => {
+    const doc = await vscode.workspace.openTextDocument(workspaceUri('cluster.yaml'));
+    await vscode.window.showTextDocument(doc);
+    const at = doc.getText().indexOf('name: mac-studio');
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, doc.positionAt(at + 'name: mac-studio'.length), '-2');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.equal(doc.isDirty, true);
+    await waitFor('mac-studio-2 in the explorer', () => store.spec?.hosts.some((h) => h.name === 'mac-studio-2'));
+    const apple = nodeRoots(store, 'tag').find((g) => g.label === 'apple')!;
+    assert.deepEqual(childrenOf(store, apple).map((h) => h.label), ['mac-studio-2']);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await waitFor('mac-studio back', () => store.spec?.hosts.some((h) => h.name === 'mac-studio'));
+  });
+
   it('Show Topology opens the topology panel', async () => {
     await vscode.commands.executeCommand('gpuCluster.showTopology');
     await waitFor('the topology tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)

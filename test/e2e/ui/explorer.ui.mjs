@@ -13,6 +13,12 @@ async function showContainer(ui) {
   // The activity-bar icon toggles: click it only when the container is not already showing.
   if (!await header.isVisible()) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
   await header.waitFor({ timeout: 20_000 });
+  // Earlier checks may have collapsed a group; open both so their hosts are rows.
+  for (const group of ['gpu', 'apple']) {
+    const r = row(ui, 'Nodes', group);
+    await r.waitFor({ timeout: 30_000 });
+    if (await r.getAttribute('aria-expanded') === 'false') await r.click();
+  }
 }
 
 /** A row of a view in the GPU Cluster container. */
@@ -44,6 +50,9 @@ export const checks = [
     name: 'the Nodes view lists the example cluster\'s hosts and the GPUs view its GPUs',
     async run(ui) {
       await showContainer(ui);
+      // exo's API (10.0.0.10 in the example) cannot answer here: the view says so above the groups. Wait for that
+      // row first so it does not push the rows down under the mouse later.
+      await row(ui, 'Nodes', 'exo: not answering').waitFor({ timeout: 30_000 });
       for (const host of ['hub-1', 'gpu-2', 'mac-studio']) await row(ui, 'Nodes', host).waitFor({ timeout: 30_000 });
       for (const gpu of ['RTX 4090', 'A100 80GB', 'M3 Ultra']) await row(ui, 'GPUs', gpu).waitFor({ timeout: 30_000 });
       const hub = await row(ui, 'Nodes', 'hub-1').innerText();
@@ -53,7 +62,9 @@ export const checks = [
       for (const child of ['GPU 1: RTX 4090', 'NATS', 'eth0']) await row(ui, 'Nodes', child).waitFor({ timeout: 20_000 });
       await ui.page.mouse.move(700, 400);
       await ui.shot('explorer-trees');
-      await row(ui, 'Nodes', 'hub-1').click();
+      // Collapse hub-1 again from the keyboard (it has the focus): no aiming at a row that may have moved.
+      await ui.page.keyboard.press('ArrowLeft');
+      await row(ui, 'Nodes', 'NATS').waitFor({ state: 'hidden', timeout: 10_000 });
     },
   },
   {
@@ -66,6 +77,8 @@ export const checks = [
       const linux = await menu.innerText();
       await ui.shot('explorer-host-context-menu');
       await ui.page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+      await ui.page.mouse.move(700, 400);
       for (const item of ['Deploy Host (nixos-anywhere)', 'Checkpoint GPU Process', 'Open SSH Terminal', 'Reveal in Spec']) {
         if (!linux.includes(item)) throw new Error(`hub-1's menu lacks "${item}": ${linux}`);
       }
@@ -73,6 +86,7 @@ export const checks = [
       await menu.waitFor({ timeout: 15_000 });
       const mac = await menu.innerText();
       await ui.page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'hidden', timeout: 10_000 });
       if (mac.includes('Deploy Host') || mac.includes('Checkpoint GPU Process')) throw new Error(`mac-studio's menu offers Linux-only actions: ${mac}`);
       if (!mac.includes('Update Host')) throw new Error(`mac-studio's menu lacks Update Host: ${mac}`);
     },
