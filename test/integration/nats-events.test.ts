@@ -55,6 +55,8 @@ describe('NATS event store', () => {
     } while (before !== undefined);
     assert.equal(seen.length, total, 'count');
     assert.deepEqual(seen.reverse(), [...Array(total).keys()], 'order');
+    const retried = results.filter((r) => r.attempts > 1).length;
+    console.log(`# burst of ${total}: restart after #${Math.floor(total / 3)} acked; ${retried} appends retried (max ${Math.max(...results.map((r) => r.attempts))} attempts), ${results.filter((r) => r.duplicate).length} acked as duplicates; stream holds ${seen.length}, in order`);
   });
 
   it('drops a duplicate publish of the same event id', async () => {
@@ -69,6 +71,17 @@ describe('NATS event store', () => {
     assert.equal(raw.duplicate, true);
     const page = await store.page({ aggregate: 'gpu-02', action: 'deployed' });
     assert.equal(page.events.filter((e) => e.id === event.id).length, 1);
+  });
+
+  it('still drops the duplicate after a server restart (an ack lost in the restart is retried safely)', async () => {
+    // The stream stored the event but the publisher never saw the ack: it publishes again after the restart.
+    const event = createEvent({ aggregate: 'gpu-04', action: 'deployed', data: {}, source: 'test' });
+    await jetstream(manager.connection!).publish(store.subjects.event('gpu-04', 'deployed'), JSON.stringify(event), { msgID: event.id });
+    await server.restart(100);
+    const retried = await store.append(event);
+    assert.equal(retried.duplicate, true);
+    const page = await store.page({ aggregate: 'gpu-04' });
+    assert.equal(page.events.length, 1);
   });
 
   it('stores correlation and causation ids in the envelope and as headers', async () => {
