@@ -3,7 +3,9 @@
 
 import { fanOut } from '../../core/src/ops/fanout';
 import { probeHost } from '../../core/src/ops/probe';
+import os from 'node:os';
 import { SshPool } from '../../core/src/ssh/connection';
+import { argv } from '../../core/src/ssh/quote';
 import { RecordingPolicy, startSshd } from '../fixtures/ops/sshd';
 
 const CONCURRENCY = 16;
@@ -36,6 +38,17 @@ async function main(): Promise<void> {
       const p = median(pooled);
       console.log(`${String(n).padStart(5)}  ${f.toFixed(0).padStart(14)} ms  ${p.toFixed(0).padStart(15)} ms  ${(p / n).toFixed(1).padStart(14)} ms`);
     }
+    // The floor every remote command pays: sshd starting the login shell for `true` on a pooled connection.
+    const pool = new SshPool({ policy, auth: { agent: '' } });
+    await pool.exec(endpoints[0], argv(['true']));
+    const floor: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await pool.exec(endpoints[0], argv(['true']));
+      floor.push(performance.now() - t0);
+    }
+    pool.closeAll();
+    console.log(`one pooled \`true\` (remote shell start-up): ${median(floor).toFixed(0)} ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
   } finally {
     await sshd.stopAll();
   }
