@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ClusterStateStore } from '../state/store';
 import { gpuRows, type GpuSort, type TreeNodeModel } from './model';
 import { gpuTreeItem } from './gpuNode';
+import { resolveTooltip } from './treeItem';
 
 export class GpusTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNodeModel | undefined>();
@@ -22,6 +23,10 @@ export class GpusTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>,
 
   getTreeItem(node: TreeNodeModel): vscode.TreeItem {
     return gpuTreeItem(node);
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNodeModel): vscode.TreeItem {
+    return resolveTooltip(item, node);
   }
 
   getChildren(node?: TreeNodeModel): TreeNodeModel[] {

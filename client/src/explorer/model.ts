@@ -67,11 +67,24 @@ const SERVICE_LABEL: Record<ServiceName, string> = { exo: 'exo', nats: 'NATS', k
 
 // ---------- spec facts ----------
 
+/** Lookups every refresh needs, computed once per spec (the store replaces the spec object when it changes). */
+interface SpecIndex { byName: Map<string, HostSpec>; exo: Set<HostSpec> }
+const specIndexes = new WeakMap<ClusterSpec, SpecIndex>();
+
+function indexOf(spec: ClusterSpec): SpecIndex {
+  let index = specIndexes.get(spec);
+  if (!index) {
+    index = { byName: new Map(spec.hosts.map((h) => [h.name, h])), exo: new Set(exoHosts(spec)) };
+    specIndexes.set(spec, index);
+  }
+  return index;
+}
+
 /** Services a host runs, from its roles. */
 export function hostServices(host: HostSpec, spec: ClusterSpec): ServiceName[] {
   const roles = effectiveRoles(spec, host);
   const out: ServiceName[] = [];
-  if (exoHosts(spec).includes(host)) out.push('exo');
+  if (indexOf(spec).exo.has(host)) out.push('exo');
   if (roles.some((r) => r.startsWith('nats-'))) out.push('nats');
   if (roles.some((r) => r.startsWith('k3s-')) && spec.k3s?.enable !== false) out.push('k3s');
   if (roles.includes('checkpoint-agent')) out.push('checkpoint-agent');
@@ -170,25 +183,28 @@ function hostNode(input: ExplorerInput, host: HostSpec, spec: ClusterSpec, idPre
   const state = input.host(host.name);
   const look = HOST_STATUS_LOOK[state.status];
   const gpus = gpuSummary(host);
-  const roles = effectiveRoles(spec, host);
-  const memory = state.memory ? `${formatGiB((state.memory.totalBytes - state.memory.availableBytes) / 2 ** 20)} / ${formatGiB(state.memory.totalBytes / 2 ** 20)} GiB RAM used` : undefined;
-  const tooltip = [
-    `**${host.name}** — ${look.text}`,
-    '',
-    state.statusDetail ? `${look.explain} ${state.statusDetail}${state.statusSource ? ` (from ${state.statusSource})` : ''}` : look.explain,
-    '',
-    `- System: ${effectiveSystem(spec, host)}`,
-    `- Addresses: ${host.addresses?.join(', ') || 'none'}`,
-    roles.length ? `- Roles: ${roles.join(', ')}` : '- Roles: none',
-    host.tags?.length ? `- Tags: ${host.tags.join(', ')}` : undefined,
-    gpus ? `- GPUs: ${gpus}` : undefined,
-    memory ? `- Memory: ${memory}` : undefined,
-    state.acceleratorUsagePct !== undefined ? `- Accelerator load: ${Math.round(state.acceleratorUsagePct)}%` : undefined,
-  ].filter((l) => l !== undefined).join('\n');
   return {
     kind: 'host', id: `${idPrefix}host/${host.name}`, label: host.name,
     description: [look.text, gpus].filter(Boolean).join(' · '),
-    tooltip, icon: look.icon, contextValue: hostContextValue(host, spec), collapsible: true, host: host.name,
+    // Built when VS Code asks for it (on hover), not for every host on every refresh.
+    get tooltip() {
+      const roles = effectiveRoles(spec, host);
+      const memory = state.memory ? `${formatGiB((state.memory.totalBytes - state.memory.availableBytes) / 2 ** 20)} / ${formatGiB(state.memory.totalBytes / 2 ** 20)} GiB RAM used` : undefined;
+      return [
+        `**${host.name}** — ${look.text}`,
+        '',
+        state.statusDetail ? `${look.explain} ${state.statusDetail}${state.statusSource ? ` (from ${state.statusSource})` : ''}` : look.explain,
+        '',
+        `- System: ${effectiveSystem(spec, host)}`,
+        `- Addresses: ${host.addresses?.join(', ') || 'none'}`,
+        roles.length ? `- Roles: ${roles.join(', ')}` : '- Roles: none',
+        host.tags?.length ? `- Tags: ${host.tags.join(', ')}` : undefined,
+        gpus ? `- GPUs: ${gpus}` : undefined,
+        memory ? `- Memory: ${memory}` : undefined,
+        state.acceleratorUsagePct !== undefined ? `- Accelerator load: ${Math.round(state.acceleratorUsagePct)}%` : undefined,
+      ].filter((l) => l !== undefined).join('\n');
+    },
+    icon: look.icon, contextValue: hostContextValue(host, spec), collapsible: true, host: host.name,
   };
 }
 
@@ -198,7 +214,7 @@ function groupNode(key: string, label: string, description: string | undefined, 
   return {
     kind: 'group', id: `group/${key}`, label,
     description: `${hosts.length} host${hosts.length === 1 ? '' : 's'}${running ? ` · ${running} running` : ''}${failed ? ` · ${failed} failed` : ''}`,
-    tooltip: `**${label}**${description ? ` — ${description}` : ''}\n\n${hosts.map((h) => `- ${h.name}: ${input.host(h.name).status}`).join('\n')}`,
+    get tooltip() { return `**${label}**${description ? ` — ${description}` : ''}\n\n${hosts.map((h) => `- ${h.name}: ${input.host(h.name).status}`).join('\n')}`; },
     icon: failed ? { id: 'folder', color: 'charts.red' } : { id: 'folder' },
     contextValue: 'group', collapsible: true, groupHosts: hosts.map((h) => h.name),
   };
@@ -237,13 +253,14 @@ export function childrenOf(input: ExplorerInput, node: TreeNodeModel): TreeNodeM
   const spec = input.spec;
   if (!spec) return [];
   if (node.kind === 'group') {
+    const { byName } = indexOf(spec);
     return (node.groupHosts ?? []).flatMap((name) => {
-      const host = spec.hosts.find((h) => h.name === name);
+      const host = byName.get(name);
       return host ? [hostNode(input, host, spec, `${node.id}/`)] : [];
     });
   }
   if (node.kind === 'host' && node.host) {
-    const host = spec.hosts.find((h) => h.name === node.host);
+    const host = indexOf(spec).byName.get(node.host);
     return host ? hostChildren(input, host, spec, node.id) : [];
   }
   return [];
@@ -256,7 +273,7 @@ function hostChildren(input: ExplorerInput, host: HostSpec, spec: ClusterSpec, p
     const live = state.gpus.find((g) => g.index === slot.index);
     out.push({
       kind: 'gpu', id: `${parentId}/gpu/${slot.index}`, label: `GPU ${slot.index}: ${slot.model}`,
-      description: gpuMetrics(slot, live).join(' · '), tooltip: gpuTooltip(host.name, slot, live),
+      description: gpuMetrics(slot, live).join(' · '), get tooltip() { return gpuTooltip(host.name, slot, live); },
       icon: { id: 'circuit-board', color: live?.utilizationPct !== undefined && live.utilizationPct >= 90 ? 'charts.orange' : undefined },
       contextValue: 'gpu', collapsible: false, host: host.name, gpuIndex: slot.index,
     });
@@ -310,7 +327,7 @@ export function gpuRows(input: ExplorerInput, sort: GpuSort): TreeNodeModel[] {
         node: {
           kind: 'gpu', id: `gpu/${host.name}/${slot.index}`, label: slot.model,
           description: `${host.name} #${slot.index} · ${metrics.join(' · ')}`,
-          tooltip: gpuTooltip(host.name, slot, live),
+          get tooltip() { return gpuTooltip(host.name, slot, live); },
           icon: { id: 'circuit-board', color: HOST_STATUS_LOOK[state.status].icon.color },
           contextValue: 'gpu', collapsible: false, host: host.name, gpuIndex: slot.index,
         },

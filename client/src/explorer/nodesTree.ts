@@ -10,6 +10,7 @@ import { hostTreeItem } from './hostNode';
 import { interfaceTreeItem } from './interfaceNode';
 import { serviceTreeItem } from './serviceNode';
 import { sourceErrorTreeItem } from './sourceErrorNode';
+import { resolveTooltip } from './treeItem';
 
 const ITEM_FOR: Record<TreeNodeModel['kind'], (node: TreeNodeModel) => vscode.TreeItem> = {
   sourceError: sourceErrorTreeItem,
@@ -48,6 +49,10 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>
 
   getTreeItem(node: TreeNodeModel): vscode.TreeItem {
     return treeItemFor(node);
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNodeModel): vscode.TreeItem {
+    return resolveTooltip(item, node);
   }
 
   getChildren(node?: TreeNodeModel): TreeNodeModel[] {

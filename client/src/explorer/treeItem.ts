@@ -1,5 +1,5 @@
-// The part every explorer node shares: a TreeItem from a model record (label, id, description, markdown
-// tooltip, themed icon, contextValue for the menus).
+// The part every explorer node shares: a TreeItem from a model record (label, id, description, themed icon,
+// contextValue for the menus). The markdown tooltip is added by resolveTreeItem, when the item is hovered.
 import * as vscode from 'vscode';
 import type { TreeNodeModel } from './model';
 
@@ -9,8 +9,13 @@ export function baseTreeItem(node: TreeNodeModel, expanded = false): vscode.Tree
   const item = new vscode.TreeItem(node.label, state);
   item.id = node.id;
   item.description = node.description;
-  item.tooltip = new vscode.MarkdownString(node.tooltip);
   item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
   item.contextValue = node.contextValue;
+  return item;
+}
+
+/** TreeDataProvider.resolveTreeItem for the explorer's views: the tooltip, built only when it is shown. */
+export function resolveTooltip(item: vscode.TreeItem, node: TreeNodeModel): vscode.TreeItem {
+  item.tooltip = new vscode.MarkdownString(node.tooltip);
   return item;
 }
