@@ -191,7 +191,11 @@ export class GraphView {
     this.cy.batch(() => {
       for (const h of state.hosts) {
         const node = this.cy.getElementById(h.id);
-        if (node.nonempty()) node.data(liveData(h));
+        if (node.empty()) continue;
+        // Most hosts are unchanged in any one update: touching their data would restyle and redraw them for nothing.
+        const next = liveData(h);
+        const current = node.data() as Record<string, unknown>;
+        if ((Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])) node.data(next);
       }
       const ids = new Set<string>();
       for (const l of state.liveLinks) {
