@@ -8,8 +8,9 @@ import { checkModuleOptions } from '../../core/src/options/checkModule';
 import { declarationsInModule } from '../../core/src/options/templateOptions';
 import { optionPathAt } from '../../core/src/options/moduleDefinitions';
 import { resolveVariables } from '../../core/src/nix/scope';
+import { findTemplatesDir } from '../../core/src/flake/templates';
 
-const templatesDir = path.join(__dirname, '../../nix-templates/modules');
+const templatesDir = path.join(findTemplatesDir(__dirname), 'modules');
 const templates = readdirSync(templatesDir).filter((f) => f.endsWith('.nix'))
   .map((f) => ({ file: path.join(templatesDir, f), text: readFileSync(path.join(templatesDir, f), 'utf8') }));
 const db = buildOptionDatabase({ modules: templates });
