@@ -97,16 +97,23 @@ test('polls a live server, follows its changes, reports failures into the state 
     assert.equal(store.host('hub-1').status, 'running');
     assert.deepEqual(store.liveLinks(), []);
 
-    // Errors: HTTP 503, then back-off between the failing requests.
+    // Errors: HTTP 503, then back-off. The delays the source chooses are read from the health it reports (the
+    // retry time minus the moment it reported), so a loaded machine's late timers cannot blur them.
+    const delays: number[] = [];
+    const report = store.setSourceHealth.bind(store);
+    store.setSourceHealth = (id, health) => {
+      if (health.retryAt) delays.push(health.retryAt - Date.now());
+      report(id, health);
+    };
     const firstFailure = requests.length;
     mode = { kind: 'status', code: 503 };
     await until('error state', () => store.sourceHealth().get('exo')?.ok === false);
     assert.match(store.sourceHealth().get('exo')!.error!, /HTTP 503/);
     assert.equal(store.host('hub-1').status, 'unknown', 'stale exo facts are dropped, not shown as live');
-    await until('four failed polls', () => requests.length >= firstFailure + 4);
-    const at = requests.slice(firstFailure, firstFailure + 4).map((r) => r.at);
-    const gaps = at.slice(1).map((t, i) => t - at[i]);
-    assert.ok(gaps[1] > gaps[0] * 1.5 && gaps[2] > gaps[1] * 1.5, `gaps grow: ${gaps.join(', ')} ms`);
+    await until('five failed polls', () => delays.length >= 5 && requests.length >= firstFailure + 5);
+    const rounded = delays.slice(0, 5).map((d) => Math.round(d / 10) * 10);
+    assert.deepEqual(rounded, [80, 160, 320, 400, 400], `back-off delays ${delays.join(', ')}`);
+    store.setSourceHealth = report;
 
     mode = { kind: 'garbage' };
     source.pollNow();
@@ -137,6 +144,34 @@ test('an address nothing listens on is an error in the state, not an exception',
     await until('refused', () => store.sourceHealth().get('exo')?.ok === false);
     assert.match(store.sourceHealth().get('exo')!.error!, /ECONNREFUSED/);
     assert.ok(store.sourceHealth().get('exo')!.retryAt! > Date.now());
+  } finally {
+    source.dispose();
+    store.dispose();
+  }
+});
+
+test('a spec edit that moves the API is polled at once, not after the back-off', async () => {
+  const closed = http.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const livePort = Number(new URL(url).port);
+  const withApi = (port: number): ClusterSpec => ({
+    ...spec,
+    exo: { ...spec.exo, ports: { api: port } },
+    hosts: spec.hosts.map((h) => (h.name === 'hub-1' ? { ...h, addresses: ['127.0.0.1'] } : h)),
+  });
+  mode = { kind: 'serve', body: fixture('state-running.json') };
+  const store = new ClusterStateStore({ batchMs: 5 });
+  store.setSpec(withApi(deadPort));
+  // Ten seconds between polls: only the spec change can explain a quick recovery.
+  const source = new ExoSource({ spec: () => store.spec, intervalMs: 10_000, timeoutMs: 1000 });
+  source.start(store);
+  try {
+    await until('refused', () => store.sourceHealth().get('exo')?.ok === false);
+    store.setSpec(withApi(livePort));
+    await until('polled the new address', () => store.sourceHealth().get('exo')?.ok === true, 3000);
+    assert.equal(store.host('hub-1').status, 'running');
   } finally {
     source.dispose();
     store.dispose();

@@ -225,11 +225,17 @@ export class ExoSource implements StateSource {
   private failures = 0;
   private disposed = false;
   private reportedHosts = new Set<string>();
+  private specSubscription: { dispose(): void } | undefined;
+  private lastUrl: string | undefined;
 
   constructor(private readonly options: ExoSourceOptions) {}
 
   start(store: ClusterStateStore): void {
     this.store = store;
+    // A spec edit that moves exo's API (another host, another port) is tried at once, not after the back-off.
+    this.specSubscription = store.onDidChange((change) => {
+      if (change.specChanged && this.targetUrl() !== this.lastUrl) this.pollNow();
+    });
     this.schedule(0);
   }
 
@@ -241,8 +247,14 @@ export class ExoSource implements StateSource {
 
   dispose(): void {
     this.disposed = true;
+    this.specSubscription?.dispose();
     if (this.timer) clearTimeout(this.timer);
     this.inflight?.abort();
+  }
+
+  private targetUrl(): string | undefined {
+    const spec = this.options.spec();
+    return this.options.url ?? (spec ? exoStateUrl(spec) : undefined);
   }
 
   /** The delay before the next poll after `failures` failed polls in a row. */
@@ -260,7 +272,8 @@ export class ExoSource implements StateSource {
     this.timer = undefined;
     const store = this.store!;
     const spec = this.options.spec();
-    const url = this.options.url ?? (spec ? exoStateUrl(spec) : undefined);
+    const url = this.targetUrl();
+    this.lastUrl = url;
     const interval = this.options.intervalMs ?? 2000;
     if (!spec || !url) {
       // Nothing to ask: no spec, or no host runs exo's API. Check again later without calling it an error.
