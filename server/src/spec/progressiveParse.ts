@@ -63,8 +63,12 @@ export async function parseProgressively(
   // Each step re-reads its whole prefix to split it, so the number of steps is bounded: the work grows
   // with steps² and the pauses between steps only need to be short, not tiny.
   const step = Math.max(MIN_STEP_ITEMS, Math.ceil(starts.length / MAX_STEPS));
-  for (let i = step; i < starts.length - step; i += step) {
-    validateFile(parseSpecFile(uri, text.slice(0, starts[i]), version, kind));
+  const cuts: number[] = [];
+  // The sections before `hosts:` (a long `network.links` is one chunk) each get a step of their own.
+  for (const m of text.matchAll(/^[A-Za-z_][\w-]*[ \t]*:/gm)) if (m.index > 0 && (!starts.length || m.index < starts[0])) cuts.push(m.index);
+  for (let i = step; i < starts.length - step; i += step) cuts.push(starts[i]);
+  for (const cut of cuts) {
+    validateFile(parseSpecFile(uri, text.slice(0, cut), version, kind));
     await pause();
   }
   return parseSpecFile(uri, text, version, kind);
