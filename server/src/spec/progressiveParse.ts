@@ -66,7 +66,7 @@ export async function parseProgressively(
   const cuts: number[] = [];
   // The sections before `hosts:` (a long `network.links` is one chunk) each get a step of their own.
   for (const m of text.matchAll(/^[A-Za-z_][\w-]*[ \t]*:/gm)) if (m.index > 0 && (!starts.length || m.index < starts[0])) cuts.push(m.index);
-  for (let i = step; i < starts.length - step; i += step) cuts.push(starts[i]);
+  for (let i = step; i < starts.length; i += step) cuts.push(starts[i]);
   for (const cut of cuts) {
     validateFile(parseSpecFile(uri, text.slice(0, cut), version, kind));
     await pause();
