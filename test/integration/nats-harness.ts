@@ -1,22 +1,13 @@
 // Starts a real nats-server (Debian's, JetStream on) on a free loopback port with its store in a temp dir,
 // and can restart it on the same port and store to test what survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, REPO_ROOT } from '../fixtures/ops/sshd';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -95,14 +86,7 @@ export class NatsServer {
 }
 
 /** The repository root, from the source tree (tsx) or from out/ (compiled). */
-export function repoRoot(): string {
-  let dir = path.dirname(__filename); // (__dirname is not always set under tsx's ESM loader)
-  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'out') {
-    if (path.dirname(dir) === dir) throw new Error('repository root not found');
-    dir = path.dirname(dir);
-  }
-  return dir;
-}
+export const repoRoot = () => REPO_ROOT;
 
 export const natsFixtures = () => path.join(repoRoot(), 'test/fixtures/nats');
 
