@@ -44,3 +44,10 @@ test('a small edit of a big file is parsed in one go; abandoning a progressive p
   assert.equal((again.data as { hosts: { hardware: { memoryGB: number } }[] }).hosts[0].hardware.memoryGB, 130);
   assert.equal((full.data as { hosts: unknown[] }).hosts.length, 400);
 });
+
+test('a cluster file over the size limit is refused at once, without parsing prefixes of it', async () => {
+  const spec = generateBigSpec(400);
+  const huge = spec.text + `# ${'x'.repeat(6 * 1024 * 1024)}\n`;
+  const parsed = await parseProgressively('file:///bench/d/cluster.yaml', huge, 1, 'cluster', undefined, async () => { throw new Error('must not pause'); });
+  assert.deepEqual(parsed.syntaxDiagnostics.map((d) => d.code), ['yaml.too-large']);
+});

@@ -5,7 +5,7 @@
 // whole-text parse reuses them all. Validating each prefix likewise fills core's per-host schema cache.
 
 import type { ParsedSpecFile, SpecFileKind } from '../../../core/src/spec/model';
-import { parseSpecFile } from '../../../core/src/spec/parse';
+import { PARSE_LIMITS, parseSpecFile } from '../../../core/src/spec/parse';
 import { validateFile } from '../../../core/src/validate/index';
 
 /** Below this, or when most of the text is unchanged, one parse is quick enough. */
@@ -57,8 +57,10 @@ function unchangedEnds(a: string, b: string): number {
 export async function parseProgressively(
   uri: string, text: string, version: number, kind: SpecFileKind, previousText: string | undefined, pause: () => Promise<void>,
 ): Promise<ParsedSpecFile> {
+  // A file over the size limit is refused at once by the parser: no prefix of it is worth parsing.
+  const tooLarge = Buffer.byteLength(text, 'utf8') > PARSE_LIMITS.maxBytes;
   const mostlyUnchanged = previousText !== undefined && text.length - unchangedEnds(previousText, text) < PROGRESSIVE_MIN_CHARS;
-  if (kind !== 'cluster' || text.length < PROGRESSIVE_MIN_CHARS || mostlyUnchanged) return parseSpecFile(uri, text, version, kind);
+  if (kind !== 'cluster' || text.length < PROGRESSIVE_MIN_CHARS || tooLarge || mostlyUnchanged) return parseSpecFile(uri, text, version, kind);
   const starts = hostItemStarts(text);
   // Each step re-reads its whole prefix to split it, so the number of steps is bounded: the work grows
   // with steps² and the pauses between steps only need to be short, not tiny.
