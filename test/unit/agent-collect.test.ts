@@ -71,5 +71,7 @@ describe('agent collection', () => {
     assert.deepEqual(facts.memory, { totalBytes: 100, availableBytes: 40 });
     const down = factsFromSample({ host: 'h', seq: 1, sentAt: 0, gpus: [], exo: { up: false, error: 'exo is not listening' } });
     assert.deepEqual(down.services?.exo, { status: 'stopped', detail: 'exo is not listening' });
+    const broken = factsFromSample({ host: 'h', seq: 1, sentAt: 0, gpus: [], gpuError: 'nvidia-smi failed: NVIDIA-SMI has failed', agentVersion: '0.1.0' });
+    assert.equal(broken.statusDetail, 'agent 0.1.0 reporting; nvidia-smi failed: NVIDIA-SMI has failed');
   });
 });

@@ -25,6 +25,12 @@ export function describeFilter(f: EventFilter): string {
   return parts.join(' · ');
 }
 
+/** Time of day for today's events, date and time for older ones. */
+function when(timestamp: string): string {
+  const t = new Date(timestamp);
+  return t.toDateString() === new Date().toDateString() ? t.toLocaleTimeString() : t.toLocaleString();
+}
+
 function iconFor(action: string): vscode.ThemeIcon {
   if (/failed|missing|error/.test(action)) return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
   if (/started|requested|launch/.test(action)) return new vscode.ThemeIcon('play-circle');
@@ -69,7 +75,7 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
         const e = node.event;
         const item = new vscode.TreeItem(e.action, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `event-${e.seq}`;
-        item.description = `${e.aggregate} · ${new Date(e.timestamp).toLocaleTimeString()}`;
+        item.description = `${e.aggregate} · ${when(e.timestamp)}`;
         item.iconPath = iconFor(e.action);
         item.contextValue = 'event';
         const md = new vscode.MarkdownString();

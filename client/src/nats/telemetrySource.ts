@@ -11,7 +11,7 @@ export const TELEMETRY_SOURCE_ID = 'nats';
 export function factsFromSample(sample: TelemetrySample): HostFacts {
   const facts: HostFacts = {
     status: 'running',
-    statusDetail: sample.agentVersion ? `agent ${sample.agentVersion} reporting` : 'agent reporting',
+    statusDetail: [sample.agentVersion ? `agent ${sample.agentVersion} reporting` : 'agent reporting', sample.gpuError].filter(Boolean).join('; '),
     gpus: sample.gpus.map((g) => ({
       index: g.index, model: g.name, memoryUsedMiB: g.memoryUsedMiB, memoryTotalMiB: g.memoryTotalMiB,
       utilizationPct: g.utilizationPct, temperatureC: g.temperatureC,
