@@ -64,7 +64,7 @@ describe('NATS telemetry', () => {
 
     for (const [i, host] of hosts.entries()) {
       const latest = agents[i].latest!;
-      assert.ok(latest.seq >= 5, `${host} sampled ${latest.seq} times`);
+      assert.ok(latest.seq >= 3, `${host} sampled ${latest.seq} times`);
       assert.equal(source.lastSeq(host), latest.seq, `${host}: the store got the latest sample`);
       const state = store.host(host);
       assert.equal(state.status, 'running');
