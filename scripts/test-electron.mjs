@@ -3,7 +3,7 @@
 // runs inside code-server (test/e2e/run.mjs, part of `npm test`).
 //   VSCODE_VERSION=1.100.0 picks the VS Code build (default: stable).
 import { runTests } from '@vscode/test-electron';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, repoRoot } from '../test/e2e/setup.mjs';
@@ -12,8 +12,10 @@ import { buildSuite } from '../test/e2e/suite-build.mjs';
 ensureBuilt();
 const extensionTestsPath = await buildSuite();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'gpu-cluster-electron-'));
-const workspace = path.join(scratch, 'lab');
-cpSync(path.join(repoRoot, 'examples', 'lab'), workspace, { recursive: true });
+// As in code-server: a one-folder multi-root workspace, so tests may add folders without a restart.
+cpSync(path.join(repoRoot, 'examples', 'lab'), path.join(scratch, 'ws-suite'), { recursive: true });
+const workspace = path.join(scratch, 'suite.code-workspace');
+writeFileSync(workspace, JSON.stringify({ folders: [{ path: 'ws-suite' }] }));
 let code = 0;
 try {
   await runTests({

@@ -4,18 +4,25 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { LanguageClient, TransportKind, type DocumentSelector, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
+const RESTART_DELAY_MS = 200;
+
 export class ClusterLanguageClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private watchers: vscode.FileSystemWatcher[] = [];
   private pending: Promise<void> = Promise.resolve();
   private readonly configListener: vscode.Disposable;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly output: vscode.LogOutputChannel) {
     this.configListener = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('gpuCluster.specPatterns') && this.client) {
+      if (!e.affectsConfiguration('gpuCluster.specPatterns') || !this.client) return;
+      // Restart on the next turn: the running client first forwards this same change to its server (a
+      // client already stopping would fail to), and a burst of changes restarts once.
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(() => {
         this.output.info('spec patterns changed: restarting the language server');
         void this.restart();
-      }
+      }, RESTART_DELAY_MS);
     });
   }
 
@@ -27,6 +34,7 @@ export class ClusterLanguageClient implements vscode.Disposable {
   restart(): Promise<void> { return this.serialize(async () => { await this.doStop(); await this.doStart(); }); }
 
   dispose(): void {
+    clearTimeout(this.restartTimer);
     this.configListener.dispose();
     void this.stop();
   }

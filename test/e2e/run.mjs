@@ -27,7 +27,7 @@ import { CHROMIUM, ensureBuilt, ensureCodeServer24, repoRoot } from './setup.mjs
 import { buildSuite } from './suite-build.mjs';
 import { Workbench } from './workbench.mjs';
 
-const SUITE_TIMEOUT_MS = 180_000;
+const SUITE_TIMEOUT_MS = 6 * 60_000; // generous: it shares 2 cores with the UI checks
 const CHECK_TIMEOUT_MS = 90_000;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
@@ -102,30 +102,39 @@ function prepareRunDir() {
     symlinkSync(src, path.join(ext, `${m.publisher}.${m.name}-${m.version}`));
   }
   for (const ws of ['ws-suite', 'ws-ui']) cpSync(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), { recursive: true });
+  // The suite opens a (one-folder) multi-root workspace: tests may add folders to it, which in a plain folder
+  // window would turn it into a workspace and restart the extension host mid-suite.
+  writeFileSync(path.join(dir, 'suite.code-workspace'), JSON.stringify({ folders: [{ path: 'ws-suite' }] }));
   mkdirSync(path.join(dir, 'home'));
   return dir;
 }
 
-async function openFolder(page, base, folder) {
-  await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`);
+/** Opens a folder, or a .code-workspace file, in the page and waits for the workbench. */
+async function openWorkbench(page, base, target) {
+  const query = target.endsWith('.code-workspace') ? 'workspace' : 'folder';
+  await page.goto(`${base}/?${query}=${encodeURIComponent(target)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 }
 
 async function runSuite(page, base) {
   const resultsFile = path.join(runDir, 'suite-results.json');
+  const read = () => (existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined);
   log('extension-host suite started');
-  await openFolder(page, base, path.join(runDir, 'ws-suite'));
+  await openWorkbench(page, base, path.join(runDir, 'suite.code-workspace'));
   const end = Date.now() + SUITE_TIMEOUT_MS;
-  while (!existsSync(resultsFile)) {
-    if (Date.now() > end) throw new Error(`no suite results after ${SUITE_TIMEOUT_MS / 1000}s (see test-artifacts/e2e/logs)`);
+  let r = read();
+  while (!r?.done && !r?.crashed) {
+    if (Date.now() > end) {
+      for (const t of r?.tests ?? []) results.push({ phase: 'suite', name: t.title, ok: t.state === 'passed', error: t.error });
+      throw new Error(`the suite did not finish in ${SUITE_TIMEOUT_MS / 1000}s; ${r?.running ? `still running: ${r.running}` : 'no test started'} (logs: test-artifacts/e2e/logs)`);
+    }
     await sleep(250);
+    r = read();
   }
-  await sleep(100); // the file is written in one call; let it land
-  const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
   await new Workbench(page, { workspace: '', artifacts }).shot('suite-window');
-  if (r.crashed) throw new Error(`the suite did not run: ${r.crashed}`);
+  for (const t of r.tests ?? []) results.push({ phase: 'suite', name: t.title, ok: t.state === 'passed', error: t.error });
+  if (r.crashed) throw new Error(`the suite did not finish: ${r.crashed}`);
   if (r.tests.length === 0 && !grep) throw new Error('the suite ran no tests');
-  for (const t of r.tests) results.push({ phase: 'suite', name: t.title, ok: t.state === 'passed', error: t.error });
 }
 
 async function loadChecks() {
@@ -150,7 +159,7 @@ async function runUiChecks(page, base) {
   if (checks.length === 0) return;
   log(`${checks.length} UI checks`);
   const workspace = path.join(runDir, 'ws-ui');
-  await openFolder(page, base, workspace);
+  await openWorkbench(page, base, workspace);
   const ui = new Workbench(page, { workspace, artifacts });
   // The extension activates on workspaceContains:cluster.yaml; its view container is the sign it loaded.
   await page.locator('.activitybar [aria-label^="GPU Cluster"]').first().waitFor({ timeout: 60_000 });
@@ -204,7 +213,7 @@ async function main() {
       HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'),
       XDG_CACHE_HOME: path.join(home, '.cache'),
       GPU_CLUSTER_E2E_SUITE: suiteEntry,
-      GPU_CLUSTER_E2E_RESULTS: path.join(runDir, 'suite-results.json'),
+      GPU_CLUSTER_E2E_RESULTS: path.join(runDir, 'suite-results.json'), // also marks the suite as started
       GPU_CLUSTER_E2E_WORKSPACE: path.join(runDir, 'ws-suite'),
       ...(grep ? { GPU_CLUSTER_E2E_GREP: grep } : {}),
     },

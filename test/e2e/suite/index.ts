@@ -11,7 +11,8 @@ import type MochaType from 'mocha';
 const Mocha: typeof MochaType = require('mocha/lib/mocha.cjs');
 
 export interface SuiteResult { title: string; state: 'passed' | 'failed'; durationMs?: number; error?: string }
-export interface SuiteResults { passed: number; failed: number; tests: SuiteResult[] }
+/** Written after every test, so a harness that gives up can still tell what finished and what was running. */
+export interface SuiteResults { done: boolean; running?: string; passed: number; failed: number; tests: SuiteResult[] }
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
@@ -21,16 +22,29 @@ export async function run(): Promise<void> {
     mocha.addFile(path.join(__dirname, file));
   }
   await mocha.loadFilesAsync();
-  const results: SuiteResults = { passed: 0, failed: 0, tests: [] };
+  const results: SuiteResults = { done: false, passed: 0, failed: 0, tests: [] };
+  const out = process.env.GPU_CLUSTER_E2E_RESULTS;
+  const save = () => {
+    if (!out) return;
+    fs.writeFileSync(`${out}.tmp`, JSON.stringify(results, null, 2));
+    fs.renameSync(`${out}.tmp`, out); // readers never see half a file
+  };
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
-    runner.on('pass', (t) => { results.passed++; results.tests.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration }); });
+    runner.on('test', (t) => { results.running = t.fullTitle(); save(); });
+    runner.on('pass', (t) => {
+      results.passed++;
+      results.tests.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration });
+      save();
+    });
     runner.on('fail', (t, err: Error) => {
       results.failed++;
       results.tests.push({ title: t.fullTitle(), state: 'failed', error: String(err?.stack ?? err) });
+      save();
     });
   });
-  const out = process.env.GPU_CLUSTER_E2E_RESULTS;
-  if (out) fs.writeFileSync(out, JSON.stringify(results, null, 2));
+  results.done = true;
+  results.running = undefined;
+  save();
   if (results.failed > 0) throw new Error(`${results.failed} extension-host test(s) failed`);
 }
