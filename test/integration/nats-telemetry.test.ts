@@ -9,6 +9,7 @@ import path from 'node:path';
 import { NatsConnectionManager } from '../../core/src/nats/connection';
 import { EventStore } from '../../core/src/nats/events';
 import { Subjects } from '../../core/src/nats/subjects';
+import { TelemetrySubscriber, type ReceivedSample } from '../../core/src/nats/telemetry';
 import { NodeAgent } from '../../agent/src/agent';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { NatsTelemetrySource } from '../../client/src/nats/telemetrySource';
@@ -79,6 +80,26 @@ describe('NATS telemetry', () => {
     source.dispose();
     store.dispose();
     for (const agent of agents) await agent.flushEvents();
+  });
+
+  it('hands over only the latest sample per host per flush, and drops malformed or forged ones', async () => {
+    const batches: Map<string, ReceivedSample>[] = [];
+    const subscriber = new TelemetrySubscriber('lab', (b) => batches.push(b), 60_000);
+    const nc = await connect('burst');
+    subscriber.start(nc);
+    const subjects = new Subjects('lab');
+    for (let seq = 1; seq <= 50; seq++) {
+      for (const host of ['a', 'b']) nc.publish(subjects.telemetry(host), JSON.stringify({ host, seq, sentAt: Date.now(), gpus: [] }));
+    }
+    nc.publish(subjects.telemetry('a'), 'not json');
+    nc.publish(subjects.telemetry('a'), JSON.stringify({ host: 'b', seq: 99, sentAt: Date.now(), gpus: [] })); // b's sample on a's subject
+    await nc.flush();
+    await waitFor('all samples received', () => subscriber.stats.received + subscriber.stats.invalid === 102);
+    subscriber.flush();
+    subscriber.stop();
+    assert.equal(batches.length, 1);
+    assert.deepEqual([...batches[0].entries()].map(([h, r]) => [h, r.sample.seq]).sort(), [['a', 50], ['b', 50]]);
+    assert.deepEqual(subscriber.stats, { received: 100, invalid: 2, coalesced: 98, flushes: 1 });
   });
 
   it('reports GPUs from nvidia-smi and a missing or new GPU as events', async () => {
