@@ -10,7 +10,9 @@ import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
 import { repoRoot } from '../setup.mjs';
 
-const HOST = 'e2e-1';
+// Each check adds its own host, so a row on screen proves the spec with that check's edits has loaded.
+const DEPLOY_HOST = 'e2e-deploy';
+const CHECKPOINT_HOST = 'e2e-ckpt';
 const { startSshd } = await tsImport('../../fixtures/ops/sshd.ts', import.meta.url);
 
 let sshd; // started once, shared by the checks, stopped when the harness exits
@@ -32,10 +34,10 @@ async function ensureSshd() {
   return sshd;
 }
 
-function writeHost(ui, { pinned }) {
+function writeHost(ui, name, { pinned }) {
   const h = sshd.hosts[0];
-  writeFileSync(path.join(ui.workspace, 'hosts', `${HOST}.yaml`), [
-    `name: ${HOST}`,
+  writeFileSync(path.join(ui.workspace, 'hosts', `${name}.yaml`), [
+    `name: ${name}`,
     'addresses: [127.0.0.1]',
     `ssh: { port: ${h.port}, identity: ${JSON.stringify(sshd.userKey)}${pinned ? `, hostKey: ${JSON.stringify(h.hostKey)}` : ''} }`,
     'roles: [checkpoint-agent]',
@@ -60,11 +62,28 @@ function nodesRow(ui, text) {
     .locator('.monaco-list-row', { hasText: text }).first();
 }
 
+/** Runs a context-menu entry of a Nodes row; retried when a tree refresh swallows the click. */
 async function contextMenu(ui, rowText, item) {
-  await nodesRow(ui, rowText).click({ button: 'right' });
   const menu = ui.page.locator('.context-view .monaco-menu');
-  await menu.waitFor({ timeout: 15_000 });
-  await menu.locator('.action-item', { hasText: item }).first().click();
+  for (let attempt = 1; ; attempt++) {
+    if (await menu.isVisible()) await ui.page.keyboard.press('Escape');
+    await nodesRow(ui, rowText).click({ button: 'right' });
+    await menu.waitFor({ timeout: 15_000 });
+    await menu.locator('.action-item', { hasText: item }).first().click();
+    try {
+      await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
+async function setPanesExpanded(ui, names, expanded) {
+  for (const name of names) {
+    const header = ui.page.locator('.sidebar .pane-header', { hasText: name }).first();
+    if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+  }
 }
 
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
@@ -78,11 +97,11 @@ export const checks = [
       const flakeDir = path.join(ui.workspace, 'flake');
       const createdFlake = !existsSync(flakeDir);
       mkdirSync(flakeDir, { recursive: true });
-      writeHost(ui, { pinned: false });
+      writeHost(ui, DEPLOY_HOST, { pinned: false });
       try {
         await showContainer(ui);
-        await nodesRow(ui, HOST).waitFor({ timeout: 30_000 });
-        await contextMenu(ui, HOST, 'Deploy Host (nixos-anywhere)');
+        await nodesRow(ui, DEPLOY_HOST).waitFor({ timeout: 30_000 });
+        await contextMenu(ui, DEPLOY_HOST, 'Deploy Host (nixos-anywhere)');
         // Phases: all checked; drop kexec (the test host is this machine, already "booted").
         const phases = ui.page.locator('.quick-input-widget');
         await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().waitFor({ timeout: 15_000 });
@@ -90,7 +109,7 @@ export const checks = [
         await ui.page.keyboard.press('Enter');
         await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
         await ui.page.keyboard.press('Enter');
-        const confirm = dialog(ui, `Install NixOS on ${HOST}?`);
+        const confirm = dialog(ui, `Install NixOS on ${DEPLOY_HOST}?`);
         await confirm.waitFor({ timeout: 15_000 });
         const confirmText = await confirm.innerText();
         if (!confirmText.includes('/dev/loop0') || !confirmText.includes('phases: disko,install,reboot')) throw new Error(`the confirmation does not say what is erased: ${confirmText}`);
@@ -109,14 +128,14 @@ export const checks = [
         await missing.waitFor({ timeout: 60_000 });
         const message = await missing.innerText();
         if (!message.includes('nix run github:nix-community/nixos-anywhere')) throw new Error(`no providing command in: ${message}`);
-        await ui.page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Deploy ${HOST}` }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        await ui.page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Deploy ${DEPLOY_HOST}` }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
         await ui.shot('ops-deploy-preflight-and-missing-tool');
         const managed = path.join(path.dirname(ui.workspace), 'user', 'User', 'globalStorage', 'nix-gpu-cluster.nix-gpu-cluster', 'known_hosts');
         const pinned = readFileSync(managed, 'utf8');
         if (!pinned.includes(`[127.0.0.1]:${sshd.hosts[0].port} ${sshd.hosts[0].hostKey}`)) throw new Error(`the accepted key is not pinned in ${managed}: ${pinned}`);
-        await ui.waitFor(`${HOST} marked failed in the Nodes view`, async () => (await nodesRow(ui, HOST).innerText()).includes('failed'), 20_000);
+        await ui.waitFor(`${DEPLOY_HOST} marked failed in the Nodes view`, async () => (await nodesRow(ui, DEPLOY_HOST).innerText()).includes('failed'), 20_000);
       } finally {
-        rmSync(path.join(ui.workspace, 'hosts', `${HOST}.yaml`), { force: true });
+        rmSync(path.join(ui.workspace, 'hosts', `${DEPLOY_HOST}.yaml`), { force: true });
         if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
       }
     },
@@ -131,12 +150,14 @@ export const checks = [
       const pid = Number(started.stdout.trim());
       workloads.push(pid);
       writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
-      writeFileSync(specPath, original.replace(/storage: \{ kind: local, path: [^}]+\}/, `storage: { kind: local, path: ${images} }`));
-      writeHost(ui, { pinned: true });
+      const edited = original.replace(/storage: \{ kind: local, path: [^}]+\}/, `storage: { kind: local, path: ${images} }`);
+      if (edited === original) throw new Error('cluster.yaml has no local checkpoint storage to point at a temporary folder');
+      writeFileSync(specPath, edited);
+      writeHost(ui, CHECKPOINT_HOST, { pinned: true });
       try {
         await showContainer(ui);
-        await nodesRow(ui, HOST).waitFor({ timeout: 30_000 });
-        await contextMenu(ui, HOST, 'Checkpoint GPU Process');
+        await nodesRow(ui, CHECKPOINT_HOST).waitFor({ timeout: 30_000 });
+        await contextMenu(ui, CHECKPOINT_HOST, 'Checkpoint GPU Process');
         const pick = ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: String(pid) }).first();
         await pick.waitFor({ timeout: 45_000 });
         await ui.shot('ops-checkpoint-pick-process');
@@ -144,19 +165,24 @@ export const checks = [
         const confirm = dialog(ui, `Checkpoint process ${pid}`);
         await confirm.waitFor({ timeout: 15_000 });
         await confirm.locator('.monaco-button', { hasText: 'Checkpoint and Stop' }).first().click();
-        await toast(ui, `Checkpoint ${HOST}-${pid}-`).waitFor({ timeout: 60_000 });
+        await toast(ui, `Checkpoint ${CHECKPOINT_HOST}-${pid}-`).waitFor({ timeout: 60_000 });
         await ui.waitFor('the manifest on the host', () => readdirSync(images).some((d) => existsSync(path.join(images, d, 'manifest.json'))), 10_000);
-        // Expand the host: the checkpoint is listed under it (its last child: End scrolls to it).
-        await nodesRow(ui, HOST).click();
+        // Expand the host: the checkpoint is listed under it, as its last child. The other views are folded
+        // so the Nodes view has room, and End keeps the tree scrolled to its end while it updates.
+        await setPanesExpanded(ui, ['GPUs', 'Events'], false);
+        await nodesRow(ui, CHECKPOINT_HOST).click();
         await ui.page.keyboard.press('ArrowRight');
-        await ui.page.keyboard.press('End');
         const checkpointRow = nodesRow(ui, 'sleep @');
-        await checkpointRow.waitFor({ timeout: 20_000 });
+        await ui.waitFor('the checkpoint under the host', async () => {
+          await ui.page.keyboard.press('End');
+          return checkpointRow.isVisible();
+        }, 20_000);
         await checkpointRow.hover();
         await ui.shot('ops-checkpoint-listed');
       } finally {
+        await setPanesExpanded(ui, ['GPUs', 'Events'], true).catch(() => undefined);
         writeFileSync(specPath, original);
-        rmSync(path.join(ui.workspace, 'hosts', `${HOST}.yaml`), { force: true });
+        rmSync(path.join(ui.workspace, 'hosts', `${CHECKPOINT_HOST}.yaml`), { force: true });
       }
     },
   },
