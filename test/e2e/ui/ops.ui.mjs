@@ -2,7 +2,8 @@
 // cuda-checkpoint, and CRIU's where `criu check` fails): Deploy Host from the explorer (phases and build
 // choice, erase confirmation, the unknown host key shown with its fingerprint and pinned, pre-flight in the
 // deploy terminal, then the missing-nixos-anywhere message with the command that provides it), and
-// Checkpoint GPU Process from the explorer (process pick, confirmation, the checkpoint listed under the host).
+// Checkpoint GPU Process from the explorer (process pick, confirmation, the checkpoint listed under the host,
+// then restored and deleted with its inline actions).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -141,7 +142,7 @@ export const checks = [
     },
   },
   {
-    name: 'ops: Checkpoint GPU Process from the explorer lists the new checkpoint under the host',
+    name: 'ops: Checkpoint GPU Process from the explorer; the checkpoint is listed under the host, restored and deleted from there',
     async run(ui) {
       await ensureSshd();
       const specPath = path.join(ui.workspace, 'cluster.yaml');
@@ -179,6 +180,24 @@ export const checks = [
         }, 20_000);
         await checkpointRow.hover();
         await ui.shot('ops-checkpoint-listed');
+
+        // Restore (inline action): the process runs again, under the pid CRIU reports.
+        await checkpointRow.locator('.action-label[aria-label="Restore Checkpoint"]').click();
+        const restored = toast(ui, `restored on ${CHECKPOINT_HOST} as process`);
+        await restored.waitFor({ timeout: 60_000 });
+        const newPid = Number(/as process (\d+)/.exec(await restored.innerText())?.[1]);
+        workloads.push(newPid);
+        try { process.kill(newPid, 0); } catch { throw new Error(`restored process ${newPid} is not running`); }
+        await ui.shot('ops-checkpoint-restored');
+
+        // Delete (inline action, confirmed): the row and the images go.
+        await checkpointRow.hover();
+        await checkpointRow.locator('.action-label[aria-label="Delete Checkpoint"]').click();
+        const confirmDelete = dialog(ui, 'Delete checkpoint');
+        await confirmDelete.waitFor({ timeout: 15_000 });
+        await confirmDelete.locator('.monaco-button', { hasText: 'Delete' }).first().click();
+        await checkpointRow.waitFor({ state: 'detached', timeout: 30_000 });
+        if (readdirSync(images).length !== 0) throw new Error(`images left after delete: ${readdirSync(images).join(', ')}`);
       } finally {
         await setPanesExpanded(ui, ['GPUs', 'Events'], true).catch(() => undefined);
         writeFileSync(specPath, original);
