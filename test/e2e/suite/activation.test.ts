@@ -14,6 +14,12 @@ describe('activation', () => {
     assert.equal(services.requireTrust('A test action'), vscode.workspace.isTrusted);
   });
 
+  it('registers every command its manifest declares', async () => {
+    const declared: { command: string }[] = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands;
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(declared.map((c) => c.command).filter((id) => !registered.has(id)), []);
+  });
+
   it('loads cluster.yaml with hosts/*.yaml merged in', async () => {
     const model = await waitFor('the spec model', () => services.specStore.model);
     assert.equal(services.specStore.specUri?.toString(), workspaceUri('cluster.yaml').toString());
