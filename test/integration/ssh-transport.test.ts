@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SshError, SshPool } from '../../core/src/ssh/connection';
@@ -233,6 +234,38 @@ describe('login failures', () => {
     const bad = pool(new RecordingPolicy([], () => true), { auth: { agent: '', passphrase: async () => 'wrong', passphraseRejected: (f) => rejected.push(f) } });
     await assert.rejects(bad.exec(host.endpoint({ hostKey: host.hostKey, identity: locked }), argv(['true'])), (err: SshError) => err.kind === 'identity' && /wrong/.test(err.message));
     assert.deepEqual(rejected, [locked]);
+  });
+
+  it('logs in with a key held by a real ssh-agent', async () => {
+    const host = sshd.hosts[0];
+    const socket = path.join(tmp, 'agent.sock');
+    const agent = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' });
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent)?.[1]);
+    try {
+      execFileSync('ssh-add', [sshd.userKey], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      const p = pool(new RecordingPolicy([], () => true), { auth: { agent: socket } });
+      const r = await p.exec(host.endpoint({ hostKey: host.hostKey, identity: undefined }), argv(['echo', 'agent']));
+      assert.equal(r.stdout, 'agent\n');
+    } finally {
+      process.kill(agentPid, 'SIGTERM');
+    }
+  });
+
+  it('says there is no way to log in without an identity or an agent', async () => {
+    const host = sshd.hosts[0];
+    await assert.rejects(pool(new RecordingPolicy([], () => true)).exec(host.endpoint({ identity: undefined }), argv(['true'])), (err: SshError) => err.kind === 'auth' && /set ssh\.identity/.test(err.message));
+  });
+
+  it('times out on a server that never speaks SSH', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const p = pool(new RecordingPolicy([], () => true), { readyTimeoutMs: 500 });
+      await assert.rejects(p.exec({ name: 'mute', address: '127.0.0.1', port, user: 'root', identity: sshd.userKey }, argv(['true'])), (err: SshError) => err.kind === 'timeout' && /handshake in time/.test(err.message));
+    } finally {
+      silent.close();
+    }
   });
 
   it('says the port is closed', async () => {

@@ -278,6 +278,8 @@ export class SshPool {
     };
 
     const client = new Client();
+    // Errors after login (or after a failed one, while closing) surface through channels and 'close'.
+    client.on('error', () => undefined);
     const pooled: Pooled = { client, active: 0, closed: false, onClose: [] };
     try {
       await new Promise<void>((resolve, reject) => {
@@ -291,7 +293,6 @@ export class SshPool {
       if (jump) this.release(jump.endpoint, jump.pooled);
       throw err;
     }
-    client.on('error', () => undefined); // later errors surface through the channels and 'close'
     client.once('close', () => {
       pooled.closed = true;
       if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
