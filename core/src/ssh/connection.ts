@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { argv, type ShellCommand } from './quote';
@@ -157,19 +156,6 @@ export class SshPool {
       return await runOnChannel(pooled, endpoint, command, options, signal);
     } finally {
       this.release(endpoint, pooled);
-    }
-  }
-
-  /** A TCP stream to host:port as seen from the endpoint (e.g. exo's API on its loopback). */
-  async tunnel(endpoint: SshEndpoint, host: string, port: number, signal?: AbortSignal): Promise<Duplex> {
-    const pooled = await this.acquire(endpoint, signal);
-    try {
-      const stream = await forwardOut(pooled.client, host, port, endpoint);
-      stream.once('close', () => this.release(endpoint, pooled));
-      return stream;
-    } catch (err) {
-      this.release(endpoint, pooled);
-      throw err;
     }
   }
 
