@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { argv, join, quoteArg, sh } from '../../core/src/ssh/quote';
+import { argv, quoteArg, sh } from '../../core/src/ssh/quote';
 
 /** What /bin/sh passes to a program for a command line: the argv as seen by printf. */
 function shellArgs(commandLine: string): string[] {
@@ -39,8 +39,5 @@ describe('sh template', () => {
     const cmd = sh`printf '%s\\n' ${units} ${argv(['a b'])} ${42}`;
     assert.equal(execFileSync('/bin/sh', ['-c', cmd.text], { encoding: 'utf8' }), "exo.service\nx'; rm -rf / #\na b\n42\n");
   });
-
-  it('joins commands with a fixed operator', () => {
-    assert.equal(join('&&', [argv(['true']), argv(['echo', 'ok'])]).text, 'true && echo ok');
-  });
+});
 });

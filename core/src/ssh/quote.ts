@@ -41,11 +41,6 @@ export function sh(parts: TemplateStringsArray, ...values: ShellValue[]): ShellC
   return make(text);
 }
 
-/** Joins commands with a fixed operator (`;`, `&&`, `||`, `|`). */
-export function join(operator: ';' | '&&' | '||' | '|', commands: readonly ShellCommand[]): ShellCommand {
-  return make(commands.map((c) => c.text).join(` ${operator} `));
-}
-
 function render(value: ShellValue): string {
   if (isShellCommand(value)) return value.text;
   if (Array.isArray(value)) return value.map((v) => quoteArg(toArg(v))).join(' ');
