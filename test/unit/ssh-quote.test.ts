@@ -40,4 +40,3 @@ describe('sh template', () => {
     assert.equal(execFileSync('/bin/sh', ['-c', cmd.text], { encoding: 'utf8' }), "exo.service\nx'; rm -rf / #\na b\n42\n");
   });
 });
-});
