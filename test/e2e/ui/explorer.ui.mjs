@@ -68,6 +68,19 @@ export const checks = [
     },
   },
   {
+    name: 'the Nodes view groups by segment and back by tag',
+    async run(ui) {
+      await showContainer(ui);
+      await ui.runCommand('GPU Cluster: Group Nodes by Segment');
+      for (const segment of ['mgmt', 'data', 'tb']) await row(ui, 'Nodes', segment).waitFor({ timeout: 20_000 });
+      await ui.page.mouse.move(700, 400);
+      await ui.shot('explorer-grouped-by-segment');
+      await ui.runCommand('GPU Cluster: Group Nodes by Tag');
+      await row(ui, 'Nodes', 'apple').waitFor({ timeout: 20_000 });
+      if (await row(ui, 'Nodes', 'mgmt').isVisible()) throw new Error('segment groups still shown after grouping by tag');
+    },
+  },
+  {
     name: 'context menus offer only what applies: deploy on a Linux host, not on the Mac',
     async run(ui) {
       await showContainer(ui);
