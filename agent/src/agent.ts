@@ -1,5 +1,5 @@
 // The node agent: a NATS service (@nats-io/services) answering `{domain}.commands.{host}.*`, publishing
-// telemetry every interval on `{domain}.telemetry.{host}`, and appending its own events (started, GPU added or
+// telemetry every interval on `{domain}.events.{host}.telemetry`, and appending its own events (started, GPU added or
 // missing, exo started/stopped, checkpoints) to `{domain}.events.{host}.*`. It only ever touches its own host's
 // subjects, which is also all its NATS user is permitted to do (docs/nats.md).
 
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
-import { Subjects, token, type AgentCommand } from '../../core/src/nats/subjects';
+import { Subjects, token, type AgentCommand, type EventAction } from '../../core/src/nats/subjects';
 import { NOT_HANDLED_BY_AGENT as NOT_AVAILABLE } from '../../core/src/nats/commands';
 import { CAUSATION_HEADER, CORRELATION_HEADER, createEvent, EventStore } from '../../core/src/nats/events';
 import type { GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
@@ -116,7 +116,7 @@ export class NodeAgent {
     while ((this.events?.pending ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
-  private appendEvent(action: string, data: unknown, headers?: { get(key: string): string }): void {
+  private appendEvent(action: EventAction, data: unknown, headers?: { get(key: string): string }): void {
     const correlationId = headers?.get(CORRELATION_HEADER) || undefined;
     const event = createEvent({
       aggregate: this.options.host, aggregateType: 'host', action, data, source: `agent:${this.options.host}`,

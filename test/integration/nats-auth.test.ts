@@ -98,7 +98,7 @@ describe('NATS credentials and agent permissions', () => {
     nc.publish(s.command('gpu-02', 'exo.stop'), '{}');
     await waitFor('three permission violations', () => violations.length >= 3);
     assert.deepEqual(violations.map((v) => [v.operation, v.subject]).sort(), [
-      ['publish', 'lab.commands.gpu-02.exo.stop'], ['publish', 'lab.events.gpu-02.deployed'], ['publish', 'lab.telemetry.gpu-02'],
+      ['publish', 'lab.commands.gpu-02.exo.stop'], ['publish', 'lab.events.gpu-02.deployed'], ['publish', 'lab.events.gpu-02.telemetry'],
     ]);
     await admin.flush();
     assert.deepEqual(seen, [], 'nothing reached the other host\'s subjects');

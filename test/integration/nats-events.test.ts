@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jetstream } from '@nats-io/jetstream';
 import { NatsConnectionManager } from '../../core/src/nats/connection';
-import { createEvent, CORRELATION_HEADER, CAUSATION_HEADER, EventStore, type StoredEvent } from '../../core/src/nats/events';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createEvent, CORRELATION_HEADER, CAUSATION_HEADER, EventStore, UnknownEventActionError, type StoredEvent } from '../../core/src/nats/events';
+import { EVENT_ACTIONS } from '../../core/src/nats/subjects';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +37,7 @@ describe('NATS event store', () => {
     const acks: Promise<unknown>[] = [];
     let restarted: Promise<void> | undefined;
     for (let i = 0; i < total; i++) {
-      const event = createEvent({ aggregate: 'gpu-01', action: 'burst', data: { i }, source: 'test', correlationId });
+      const event = createEvent({ aggregate: 'gpu-01', action: 'deploy-phase', data: { i }, source: 'test', correlationId });
       acks.push(store.append(event).then((r) => {
         // Restart once a third of the burst is acknowledged: the rest is in flight or queued.
         if (i === Math.floor(total / 3)) restarted = server.restart(300);
@@ -85,7 +87,7 @@ describe('NATS event store', () => {
   });
 
   it('stores correlation and causation ids in the envelope and as headers', async () => {
-    const cause = createEvent({ aggregate: 'cluster', action: 'deploy-requested', data: {}, source: 'test' });
+    const cause = createEvent({ aggregate: 'cluster', action: 'flake-generated', data: {}, source: 'test' });
     const effect = createEvent({ aggregate: 'gpu-03', action: 'deployed', data: {}, source: 'test', correlationId: cause.correlationId, causationId: cause.id });
     await store.append(cause);
     const { seq } = await store.append(effect);
@@ -97,12 +99,12 @@ describe('NATS event store', () => {
     const read = await store.get(seq);
     assert.equal(read?.type, 'host.deployed');
     assert.equal(read?.causationId, cause.id);
-    assert.equal((await store.get(seq - 1))?.type, 'cluster.deploy-requested');
+    assert.equal((await store.get(seq - 1))?.type, 'cluster.flake-generated');
   });
 
   it('pages newest first with aggregate, action and time filters', async () => {
     for (let i = 0; i < 30; i++) {
-      await store.append(createEvent({ aggregate: i % 2 ? 'node-a' : 'node-b', action: i % 3 ? 'probed' : 'rebooted', data: { i }, source: 'test' }));
+      await store.append(createEvent({ aggregate: i % 2 ? 'node-a' : 'node-b', action: i % 3 ? 'deploy-phase' : 'deployed', data: { i }, source: 'test' }));
     }
     const page = await store.page({ aggregate: 'node-a' }, { limit: 10 });
     assert.equal(page.events.length, 10);
@@ -111,10 +113,67 @@ describe('NATS event store', () => {
     const next = await store.page({ aggregate: 'node-a' }, { limit: 10, before: page.nextBefore });
     assert.equal(next.events.length, 5);
     assert.equal(next.nextBefore, undefined);
-    const rebootedA = await store.page({ aggregate: 'node-a', action: 'rebooted' }, { limit: 50 });
+    const rebootedA = await store.page({ aggregate: 'node-a', action: 'deployed' }, { limit: 50 });
     assert.deepEqual(rebootedA.events.map((e) => (e.data as { i: number }).i), [27, 21, 15, 9, 3]);
     const future = await store.page({ since: Date.now() + 60_000 });
     assert.equal(future.events.length, 0);
+  });
+
+  it('stores events published on lab.events.{host}.{action} but not telemetry on lab.events.{host}.telemetry', async () => {
+    const nc = manager.connection!;
+    const jsm = await jetstreamManager(nc);
+    const before = (await jsm.streams.info(store.stream)).state.last_seq;
+    // Core-NATS subscribers under events.> still see both: telemetry is live, just not durable.
+    const live: string[] = [];
+    const sub = nc.subscribe('lab.events.tele-host.>', { callback: (_e, m) => { live.push(m.subject); } });
+    for (let i = 0; i < 20; i++) nc.publish(store.subjects.telemetry('tele-host'), JSON.stringify({ host: 'tele-host', seq: i, sentAt: Date.now(), gpus: [] }));
+    await store.append(createEvent({ aggregate: 'tele-host', action: 'agent-started', data: {}, source: 'test' }));
+    for (let i = 20; i < 40; i++) nc.publish(store.subjects.telemetry('tele-host'), JSON.stringify({ host: 'tele-host', seq: i, sentAt: Date.now(), gpus: [] }));
+    await store.append(createEvent({ aggregate: 'tele-host', action: 'gpu-added', data: {}, source: 'test' }));
+    await nc.flush();
+    await waitFor('all live messages', () => live.length === 42);
+    sub.unsubscribe();
+    const info = await jsm.streams.info(store.stream, { subjects_filter: 'lab.events.tele-host.>' });
+    assert.equal(info.state.last_seq - before, 2, 'only the two events were stored');
+    assert.deepEqual(info.state.subjects, { 'lab.events.tele-host.agent-started': 1, 'lab.events.tele-host.gpu-added': 1 });
+    assert.ok(!info.config.subjects?.some((x) => x.includes('telemetry') || x.endsWith('>')), 'no catch-all in the stream');
+    const page = await store.page({ aggregate: 'tele-host' });
+    assert.deepEqual(page.events.map((e) => e.action), ['gpu-added', 'agent-started']);
+  });
+
+  it('refuses an action outside the vocabulary (and telemetry) with a clear error, storing nothing', async () => {
+    const jsm = await jetstreamManager(manager.connection!);
+    const before = (await jsm.streams.info(store.stream)).state.last_seq;
+    for (const action of ['rebooted', 'telemetry']) {
+      const event = createEvent({ aggregate: 'gpu-05', action: action as never, data: {}, source: 'test' });
+      await assert.rejects(store.append(event), (err: Error) => err instanceof UnknownEventActionError
+        && err.message.includes(`"${action}" is not in the event vocabulary`) && err.message.includes('EVENT_ACTIONS'));
+    }
+    assert.equal(store.pending, 0, 'nothing left queued to retry');
+    assert.equal((await jsm.streams.info(store.stream)).state.last_seq, before);
+  });
+
+  it('brings an older stream to the vocabulary: adds missing actions, keeps newer ones, drops a catch-all', async () => {
+    const nc = manager.connection!;
+    const jsm = await jetstreamManager(nc);
+    // As an older release left it: catch-all (which stored telemetry) plus an action a newer release added.
+    await jsm.streams.add({ name: 'OLD_EVENTS', subjects: ['old.events.>'] });
+    await jsm.streams.update('OLD_EVENTS', { subjects: ['old.events.*.deployed', 'old.events.*.from-the-future', 'old.events.*.telemetry'] });
+    const old = new EventStore(nc, 'old', { ackTimeoutMs: 1000 });
+    try {
+      await old.ensureStream();
+      const subjects = (await jsm.streams.info('OLD_EVENTS')).config.subjects ?? [];
+      assert.deepEqual([...subjects].sort(), [...EVENT_ACTIONS.map((a) => `old.events.*.${a}`), 'old.events.*.from-the-future'].sort());
+      const ack = await old.append(createEvent({ aggregate: 'gpu-01', action: 'deploy-started', data: {}, source: 'test' }));
+      assert.equal(ack.seq, 1);
+      nc.publish(old.subjects.telemetry('gpu-01'), '{}');
+      await nc.flush();
+      assert.equal((await jsm.streams.info('OLD_EVENTS')).state.messages, 1, 'telemetry is no longer stored');
+      await old.ensureStream();
+      assert.equal((await jsm.streams.info('OLD_EVENTS')).config.subjects?.length, EVENT_ACTIONS.length + 1, 'idempotent');
+    } finally {
+      old.close();
+    }
   });
 
   it('follows new events live, through a reconnect', async () => {

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthorizationError } from '@nats-io/transport-node';
-import { bucketName, domainToken, streamName, Subjects, SubjectTokenError, token } from '../../core/src/nats/subjects';
+import { bucketName, domainToken, EVENT_ACTIONS, isEventAction, streamName, Subjects, SubjectTokenError, TELEMETRY_TOKEN, token } from '../../core/src/nats/subjects';
 import { createEvent, decodeEvent, matches, validateEvent } from '../../core/src/nats/events';
 import { agentPermissions } from '../../core/src/nats/permissions';
 import { describeNatsError, isAuthError } from '../../core/src/nats/connection';
@@ -13,10 +13,13 @@ describe('NATS subjects', () => {
 
   it('builds the CIM hierarchy under the domain', () => {
     assert.equal(s.event('gpu-01', 'deployed'), 'lab.events.gpu-01.deployed');
-    assert.equal(s.eventFilter(), 'lab.events.*.*');
+    assert.equal(s.eventFilter(), undefined, 'the whole stream');
+    assert.equal(s.eventFilter('gpu-01'), undefined, 'NATS 2.9: lab.events.gpu-01.* is no subset of a stream subject');
     assert.equal(s.eventFilter(undefined, 'deployed'), 'lab.events.*.deployed');
-    assert.equal(s.allEvents(), 'lab.events.>');
-    assert.equal(s.telemetry('gpu-01'), 'lab.telemetry.gpu-01');
+    assert.equal(s.eventFilter('gpu-01', 'deployed'), 'lab.events.gpu-01.deployed');
+    assert.equal(s.eventFilter('gpu-01', 'not-an-action'), undefined);
+    assert.equal(s.telemetry('gpu-01'), 'lab.events.gpu-01.telemetry');
+    assert.equal(s.allTelemetry(), 'lab.events.*.telemetry');
     assert.equal(s.command('gpu-01', 'checkpoint.restore'), 'lab.commands.gpu-01.checkpoint.restore');
     assert.equal(s.hostCommands('gpu-01'), 'lab.commands.gpu-01.>');
     assert.equal(streamName('lab'), 'LAB_EVENTS');
@@ -45,13 +48,30 @@ describe('NATS subjects', () => {
     assert.deepEqual(s.parseEvent('lab.events.gpu-01.deployed'), { aggregate: 'gpu-01', action: 'deployed' });
     assert.equal(s.parseEvent('other.events.gpu-01.deployed'), undefined);
     assert.equal(s.parseEvent('lab.events.gpu-01'), undefined);
-    assert.equal(s.parseTelemetry('lab.telemetry.gpu-01'), 'gpu-01');
-    assert.equal(s.parseTelemetry('lab.telemetry.gpu-01.extra'), undefined);
+    assert.equal(s.parseTelemetry('lab.events.gpu-01.telemetry'), 'gpu-01');
+    assert.equal(s.parseTelemetry('lab.events.gpu-01.telemetry.extra'), undefined);
+    assert.equal(s.parseTelemetry('lab.events.gpu-01.deployed'), undefined);
+    assert.equal(s.parseEvent('lab.events.gpu-01.telemetry'), undefined, 'telemetry is not an event');
+  });
+
+  it('stores one subject per known action, never telemetry', () => {
+    const subjects = s.eventStreamSubjects();
+    assert.equal(subjects.length, EVENT_ACTIONS.length);
+    assert.ok(subjects.includes('lab.events.*.deployed'));
+    assert.ok(subjects.includes('lab.events.*.deploy-started'));
+    assert.ok(!EVENT_ACTIONS.includes(TELEMETRY_TOKEN as never), 'telemetry is never an event action');
+    assert.ok(!subjects.some((x) => x.endsWith('.telemetry') || x.endsWith('>')), 'no catch-all, no telemetry');
+    assert.ok(isEventAction('gpu-added'));
+    assert.ok(!isEventAction('telemetry'));
+    assert.ok(s.isEventStreamSubject('lab.events.*.some-newer-action'));
+    for (const other of ['lab.events.>', 'lab.events.*.telemetry', 'lab.events.gpu-01.deployed', 'other.events.*.deployed', 'lab.events.*.a.b']) {
+      assert.ok(!s.isEventStreamSubject(other), other);
+    }
   });
 
   it('grants an agent its own host\'s subjects only', () => {
     const p = agentPermissions('lab', 'gpu-01');
-    assert.deepEqual(p.publish.allow, ['lab.events.gpu-01.>', 'lab.telemetry.gpu-01']);
+    assert.deepEqual(p.publish.allow, ['lab.events.gpu-01.>'], 'its events and its telemetry (lab.events.gpu-01.telemetry)');
     assert.deepEqual(p.subscribe.allow, ['lab.commands.gpu-01.>', '$SRV.>', '_INBOX_lab_gpu-01.>']);
     assert.equal(p.allow_responses, true);
     assert.throws(() => agentPermissions('lab', '>'), SubjectTokenError);
@@ -80,7 +100,7 @@ describe('event envelopes', () => {
     assert.ok(problems.includes('data is missing'));
     assert.ok(problems.includes('timestamp is not a date'));
     assert.ok(problems.some((p) => /invalid aggregate "a.b"/.test(p)));
-    assert.throws(() => createEvent({ aggregate: 'gpu-01', action: 'deployed.>', data: {}, source: 't' }), SubjectTokenError);
+    assert.throws(() => createEvent({ aggregate: 'gpu-01', action: 'deployed.>' as never, data: {}, source: 't' }), SubjectTokenError);
   });
 
   it('decodes stored events and skips foreign messages', () => {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } from '../../../core/src/nats/connection';
 import { createEvent, EventStore, type ClusterEvent } from '../../../core/src/nats/events';
+import type { EventAction } from '../../../core/src/nats/subjects';
 import { DocumentStore, syncFacterReports } from '../../../core/src/nats/objects';
 import { AgentCommandClient } from '../../../core/src/nats/commands';
 import type { ExtensionServices } from '../services';
@@ -169,7 +170,7 @@ export class NatsService implements vscode.Disposable {
    * it never throws, so operations do not fail because the event backbone is away.
    * Pass the returned event's `correlationId` (and its `id` as `causationId`) to follow-up events of the same operation.
    */
-  appendEvent(aggregate: string, action: string, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
+  appendEvent(aggregate: string, action: EventAction, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
     let event: ClusterEvent;
     try {
       event = createEvent({ aggregate, action, data, source: 'extension', ...correlation });
@@ -219,6 +220,6 @@ export function natsService(): NatsService | undefined {
  * a log line when NATS is not connected. Returns the event (for its ids), or undefined when the names are invalid
  * or the NATS feature is not loaded.
  */
-export function appendEvent(aggregate: string, action: string, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
+export function appendEvent(aggregate: string, action: EventAction, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
   return instance?.appendEvent(aggregate, action, data, correlation);
 }

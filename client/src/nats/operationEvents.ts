@@ -5,6 +5,7 @@
 // Checkpoints are recorded explicitly, with their manifest versioned in the object store.
 
 import { documentKey } from '../../../core/src/nats/objects';
+import type { EventAction } from '../../../core/src/nats/subjects';
 import type { HostFacts, ServiceStatus } from '../state/store';
 import { natsService } from './natsService';
 
@@ -13,11 +14,11 @@ interface OpenOperation { correlationId: string; lastEventId: string; lastDetail
 const deploys = new Map<string, OpenOperation>();
 const exoRuns = new Map<string, OpenOperation>();
 
-const EXO_ACTIONS: Partial<Record<ServiceStatus, string>> = {
+const EXO_ACTIONS: Partial<Record<ServiceStatus, EventAction>> = {
   starting: 'exo-starting', running: 'exo-started', stopped: 'exo-stopped', failed: 'exo-failed',
 };
 
-function chain(open: Map<string, OpenOperation>, host: string, action: string, data: unknown, ends: boolean): void {
+function chain(open: Map<string, OpenOperation>, host: string, action: EventAction, data: unknown, ends: boolean): void {
   const nats = natsService();
   if (!nats) return;
   const op = open.get(host);

@@ -1,4 +1,7 @@
-// The cluster's event store: one JetStream stream, `{DOMAIN}_EVENTS`, holding `{domain}.events.{aggregate}.{action}`.
+// The cluster's event store: one JetStream stream, `{DOMAIN}_EVENTS`, holding `{domain}.events.{aggregate}.{action}`
+// for the actions of the closed vocabulary (EVENT_ACTIONS) only, so telemetry on `{domain}.events.{host}.telemetry`
+// never enters it. An action outside the vocabulary is refused at append, rather than retried against a stream
+// that would never acknowledge it.
 // Appends go through an ordered outbox: each event is published with `Nats-Msg-Id` = its id and retried until
 // the stream acknowledges it, so a server restart in the middle of a burst neither loses nor duplicates nor
 // reorders events. History is read in pages (newest first) with short-lived filtered consumers; live events
@@ -9,7 +12,7 @@ import {
   AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, JetStreamApiError, StorageType,
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig,
 } from '@nats-io/jetstream';
-import { CLUSTER_AGGREGATE, streamName, Subjects, token } from './subjects';
+import { CLUSTER_AGGREGATE, EVENT_ACTIONS, type EventAction, isEventAction, streamName, Subjects, token } from './subjects';
 
 export type AggregateType = 'host' | 'cluster';
 
@@ -44,7 +47,7 @@ export const EVENT_TYPE_HEADER = 'X-Event-Type';
 
 export interface NewEvent<T = unknown> {
   aggregate: string;
-  action: string;
+  action: EventAction;
   data: T;
   source: string;
   /** Defaults to the new event's own id (it starts a chain). */
@@ -133,6 +136,14 @@ export interface AppendResult {
   attempts: number;
 }
 
+export class UnknownEventActionError extends Error {
+  constructor(readonly action: string) {
+    super(`event action ${JSON.stringify(action)} is not in the event vocabulary, so the event stream would not store it `
+      + `(known actions: ${EVENT_ACTIONS.join(', ')}; add new ones to EVENT_ACTIONS in core/src/nats/subjects.ts)`);
+    this.name = 'UnknownEventActionError';
+  }
+}
+
 export class AppendAbortedError extends Error {
   constructor(readonly event: ClusterEvent, reason: string) {
     super(`event ${event.type} (${event.id}) not appended: ${reason}`);
@@ -177,12 +188,16 @@ export class EventStore {
     return this.jsmPromise;
   }
 
-  /** Creates the stream, or brings an existing one to the configured limits. */
+  /**
+   * Creates the stream, or brings an existing one to the configured limits and adds the subjects of actions it
+   * lacks. Action subjects it already has are kept (a newer extension or agent may know more actions than this
+   * one); a catch-all such as `{domain}.events.>` is replaced, since it would store telemetry.
+   */
   async ensureStream(): Promise<void> {
     const limits = { ...DEFAULT_EVENT_LIMITS, ...this.options.limits };
     const config: Partial<StreamConfig> & { name: string } = {
       name: this.stream,
-      subjects: [this.subjects.allEvents()],
+      subjects: this.subjects.eventStreamSubjects(),
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
       max_age: nanos(limits.maxAgeMs),
@@ -196,7 +211,9 @@ export class EventStore {
     };
     const jsm = await this.jsm();
     try {
-      await jsm.streams.info(this.stream);
+      const existing = (await jsm.streams.info(this.stream)).config.subjects ?? [];
+      const kept = existing.filter((subject) => this.subjects.isEventStreamSubject(subject) && !config.subjects!.includes(subject));
+      config.subjects = [...config.subjects!, ...kept];
       await jsm.streams.update(this.stream, config);
     } catch (err) {
       if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
@@ -208,6 +225,7 @@ export class EventStore {
   append(event: ClusterEvent): Promise<AppendResult> {
     const problems = validateEvent(event);
     if (problems.length) return Promise.reject(new Error(`invalid event: ${problems.join('; ')}`));
+    if (!isEventAction(event.action)) return Promise.reject(new UnknownEventActionError(event.action));
     if (this.closed) return Promise.reject(new AppendAbortedError(event, 'the event store is closed'));
     return new Promise((resolve, reject) => {
       this.outbox.push({ event, resolve, reject });

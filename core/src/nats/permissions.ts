@@ -10,14 +10,14 @@ export interface NatsPermissions {
 }
 
 /**
- * An agent may publish its own host's events (the JetStream stream stores them; the publish ack comes back to
- * its inbox) and telemetry, receive its own host's commands and the service discovery requests (`$SRV.>`),
+ * An agent may publish under its own host's aggregate, `{domain}.events.{host}.>`: its events (the JetStream
+ * stream stores them; the publish ack comes back to its inbox) and its telemetry (`….telemetry`, not stored), receive its own host's commands and the service discovery requests (`$SRV.>`),
  * answer what it received, and read replies only on its own inbox prefix.
  */
 export function agentPermissions(domain: string, host: string): NatsPermissions {
   const s = new Subjects(domain);
   return {
-    publish: { allow: [s.hostEvents(host), s.telemetry(host)] },
+    publish: { allow: [s.hostEvents(host)] },
     subscribe: { allow: [s.hostCommands(host), '$SRV.>', `${s.agentInboxPrefix(host)}.>`] },
     allow_responses: true,
   };

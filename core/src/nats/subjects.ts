@@ -3,13 +3,33 @@
 // widen a subscription or a permission.
 //
 //   {domain}.events.{aggregate}.{action}        durable cluster events (JetStream stream {DOMAIN}_EVENTS)
-//   {domain}.telemetry.{host}                   live agent samples (core NATS, never stored)
+//   {domain}.events.{host}.telemetry            live agent samples (core NATS, never stored)
 //   {domain}.commands.{host}.{command}          request/reply to a host's agent (command may hold dots)
 //
 // `{aggregate}` is the id of the aggregate the event is about: a host name for host events, or `cluster`
 // for cluster-wide ones (flake generation, multi-host exo launches).
+//
+// Telemetry shares the `events` branch, so the stream cannot capture `{domain}.events.>` (NATS 2.9 has no
+// exclusions): it captures one subject per action of the closed vocabulary below, and `telemetry` is never one.
 
 export const CLUSTER_AGGREGATE = 'cluster';
+
+/** Every event action the cluster knows; the event stream stores exactly these. Add new actions here. */
+export const EVENT_ACTIONS = [
+  'flake-generated',
+  'deploy-started', 'deploy-phase', 'deployed', 'deploy-failed', 'deploy-cancelled',
+  'exo-starting', 'exo-started', 'exo-stopped', 'exo-failed', 'exo-start-failed', 'exo-stop-failed',
+  'checkpoint-created', 'checkpoint-restored', 'checkpoint-create-failed', 'checkpoint-restore-failed',
+  'facter-report-stored', 'agent-started', 'gpu-added', 'gpu-missing',
+] as const;
+export type EventAction = typeof EVENT_ACTIONS[number];
+
+/** The last token of a host's telemetry subject; reserved, so it can never be an event action. */
+export const TELEMETRY_TOKEN = 'telemetry';
+
+export function isEventAction(action: string): action is EventAction {
+  return (EVENT_ACTIONS as readonly string[]).includes(action);
+}
 
 export const AGENT_COMMANDS = [
   'probe', 'exo.start', 'exo.stop', 'checkpoint.create', 'checkpoint.restore', 'checkpoint.list',
@@ -61,25 +81,34 @@ export class Subjects {
   event(aggregate: string, action: string): string {
     return `${this.prefix}.events.${token('aggregate', aggregate)}.${token('action', action)}`;
   }
-  /** Everything the event stream stores. */
-  allEvents(): string {
-    return `${this.prefix}.events.>`;
+  /** What the event stream stores: one subject per known action, any aggregate (never telemetry). */
+  eventStreamSubjects(): string[] {
+    return EVENT_ACTIONS.map((action) => `${this.prefix}.events.*.${action}`);
   }
-  /** A filter on the event stream; undefined parts match any token. */
-  eventFilter(aggregate?: string, action?: string): string {
-    const a = aggregate ? token('aggregate', aggregate) : '*';
-    const b = action ? token('action', action) : '*';
-    return `${this.prefix}.events.${a}.${b}`;
+  /** True for a stream subject of this domain's shape `{domain}.events.*.{action}` (telemetry excluded). */
+  isEventStreamSubject(subject: string): boolean {
+    const parts = subject.split('.');
+    return parts.length === 4 && parts[0] === this.prefix && parts[1] === 'events' && parts[2] === '*'
+      && parts[3] !== TELEMETRY_TOKEN && TOKEN.test(parts[3]);
   }
-  /** Events a host (or its agent) may publish: the host's own aggregate. */
+  /**
+   * The consumer filter subject for an aggregate and action, or undefined for the whole stream. NATS 2.9 accepts a
+   * filter only if it is a subset of one stream subject (`{domain}.events.*.{action}`), so a filter needs a known
+   * action; without one, callers filter by aggregate client-side.
+   */
+  eventFilter(aggregate?: string, action?: string): string | undefined {
+    if (!action || !isEventAction(action)) return undefined;
+    return `${this.prefix}.events.${aggregate ? token('aggregate', aggregate) : '*'}.${action}`;
+  }
+  /** What a host (or its agent) may publish: the host's own aggregate, its events and its telemetry. */
   hostEvents(host: string): string {
     return `${this.prefix}.events.${token('host', host)}.>`;
   }
   telemetry(host: string): string {
-    return `${this.prefix}.telemetry.${token('host', host)}`;
+    return `${this.prefix}.events.${token('host', host)}.${TELEMETRY_TOKEN}`;
   }
   allTelemetry(): string {
-    return `${this.prefix}.telemetry.*`;
+    return `${this.prefix}.events.*.${TELEMETRY_TOKEN}`;
   }
   command(host: string, command: AgentCommand): string {
     if (!AGENT_COMMANDS.includes(command)) throw new SubjectTokenError('command', command, `expected one of ${AGENT_COMMANDS.join(', ')}`);
@@ -93,15 +122,15 @@ export class Subjects {
     return `_INBOX_${this.prefix}_${token('host', host)}`;
   }
 
-  /** Splits an event subject back into its aggregate and action; undefined for other subjects. */
+  /** Splits an event subject back into its aggregate and action; undefined for other subjects and telemetry. */
   parseEvent(subject: string): { aggregate: string; action: string } | undefined {
     const parts = subject.split('.');
-    if (parts.length !== 4 || parts[0] !== this.prefix || parts[1] !== 'events') return undefined;
+    if (parts.length !== 4 || parts[0] !== this.prefix || parts[1] !== 'events' || parts[3] === TELEMETRY_TOKEN) return undefined;
     return { aggregate: parts[2], action: parts[3] };
   }
   /** The host of a telemetry subject, or undefined. */
   parseTelemetry(subject: string): string | undefined {
     const parts = subject.split('.');
-    return parts.length === 3 && parts[0] === this.prefix && parts[1] === 'telemetry' ? parts[2] : undefined;
+    return parts.length === 4 && parts[0] === this.prefix && parts[1] === 'events' && parts[3] === TELEMETRY_TOKEN ? parts[2] : undefined;
   }
 }

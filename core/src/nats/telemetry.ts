@@ -1,4 +1,4 @@
-// Live telemetry from the node agents: the sample format agents publish on `{domain}.telemetry.{host}`, and a
+// Live telemetry from the node agents: the sample format agents publish on `{domain}.events.{host}.telemetry`, and a
 // subscriber that keeps only each host's latest sample and hands them over in one batch per flush interval.
 // With 1,000 hosts at 1 Hz that is one batch of ≤1,000 entries per interval instead of 1,000 UI updates a second.
 

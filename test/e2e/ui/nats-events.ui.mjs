@@ -123,24 +123,25 @@ export const checks = [
       try {
         const store = new EventStore(nc, 'lab');
         await store.ensureStream();
-        for (let i = 0; i < 60; i++) await store.append(createEvent({ aggregate: 'pager', action: `tick-${i}`, data: { i }, source: 'e2e' }));
+        // One aggregate per event (shown in each row's description); pager-7 alone has its own action, to filter by.
+        for (let i = 0; i < 60; i++) await store.append(createEvent({ aggregate: `pager-${i}`, action: i === 7 ? 'deploy-failed' : 'deploy-phase', data: { i }, source: 'e2e' }));
         mkdirSync(settingsDir, { recursive: true });
         writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'gpuCluster.nats.url': nats.url }, null, 2));
         await showContainer(ui);
         await expandEvents(ui);
-        await row(ui, 'Events', 'tick-59').waitFor({ timeout: 45_000 });
-        // The first page holds 50 events (tick-59 … tick-10); the last row offers the rest.
+        await row(ui, 'Events', 'pager-59').waitFor({ timeout: 45_000 });
+        // The first page holds 50 events (pager-59 … pager-10); the last row offers the rest.
         const tree = pane(ui, 'Events').locator('.monaco-list').first();
-        await row(ui, 'Events', 'tick-59').click();
+        await row(ui, 'Events', 'pager-59').click();
         await ui.page.keyboard.press('End');
         await row(ui, 'Events', 'Load more').waitFor({ timeout: 15_000 });
-        if (await row(ui, 'Events', 'tick-9 ').count()) throw new Error('tick-9 is listed before Load more');
+        if (await row(ui, 'Events', 'pager-9 ').count()) throw new Error('pager-9 is listed before Load more');
         await ui.shot('nats-events-load-more');
         await row(ui, 'Events', 'Load more').click();
         await ui.waitFor('the second page', async () => {
           await tree.focus();
           await ui.page.keyboard.press('End');
-          return (await row(ui, 'Events', 'tick-0').count()) > 0;
+          return (await row(ui, 'Events', 'pager-0 ').count()) > 0;
         }, 20_000);
         if (await row(ui, 'Events', 'Load more').count()) throw new Error('Load more is still offered after the oldest event');
 
@@ -148,16 +149,16 @@ export const checks = [
         await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Action' }).first().click();
         const input = ui.page.locator('.quick-input-widget input.input');
         await input.waitFor({ state: 'visible' });
-        await input.fill('tick-7');
+        await input.fill('deploy-failed');
         await ui.page.keyboard.press('Enter');
-        await ui.waitFor('only tick-7 listed', async () => {
+        await ui.waitFor('only pager-7 listed', async () => {
           const text = await pane(ui, 'Events').innerText();
-          return text.includes('tick-7') && !text.includes('tick-59') && !text.includes('tick-8');
+          return text.includes('pager-7 ') && !text.includes('pager-59') && !text.includes('pager-8 ');
         }, 20_000);
         await ui.shot('nats-events-filtered');
         await ui.runCommand('GPU Cluster: Filter Events');
         await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Clear all filters' }).first().click();
-        await row(ui, 'Events', 'tick-59').waitFor({ timeout: 20_000 });
+        await row(ui, 'Events', 'pager-59').waitFor({ timeout: 20_000 });
       } finally {
         await nc.close();
         if (createdSettings) rmSync(settingsDir, { recursive: true, force: true });
