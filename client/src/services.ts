@@ -31,10 +31,11 @@ export function createServices(context: vscode.ExtensionContext): ExtensionServi
     requireTrust(action: string): boolean {
       if (vscode.workspace.isTrusted) return true;
       output.warn(`refused in an untrusted workspace: ${action}`);
+      const manage = 'Manage Workspace Trust';
       void vscode.window.showWarningMessage(
-        `${action} runs programs on this machine or on your hosts, so it needs a trusted workspace. ` +
-        'Use "Workspaces: Manage Workspace Trust" to trust this folder.',
-      );
+        `${action} needs a trusted workspace: it can run programs, write files or reach your machines.`,
+        manage,
+      ).then((choice) => choice === manage && vscode.commands.executeCommand('workbench.trust.manage'));
       return false;
     },
   };

@@ -1,6 +1,6 @@
 // End-to-end tests in real VS Code: code-server (VS Code 1.139, extension host on Node 24) driven by
 // Playwright in Chromium. Builds the extension, links it into a fresh extensions folder, opens copies of
-// examples/lab and runs, side by side in two browser windows (one code-server):
+// examples/lab and runs, side by side in two browser windows of one code-server:
 //   - the extension-host suite (mocha, test/e2e/suite/*.test.ts), run inside the extension host by the
 //     test-only runner extension (test/e2e/runner/) in a window on its own copy of examples/lab;
 //   - the UI checks (test/e2e/ui/*.ui.mjs), one after another in a window on a second copy, driven through the page.
@@ -13,7 +13,8 @@
 //   - test/e2e/ui/<area>.ui.mjs: `export const checks = [{ name, run: async (ui) => { ... } }]`, where `ui` is
 //     a Workbench (test/e2e/workbench.mjs: runCommand, openFile, goTo, problems, suggestions, shot, ...).
 //     Checks run in file-name order in one window; each starts with editors closed and saves its own
-//     screenshots with ui.shot(name). A check throws to fail.
+//     screenshots with ui.shot(name). A check throws to fail. A check with `untrusted: true` runs instead in
+//     a window in Restricted Mode (a second code-server with workspace trust on), on its own copy of the example.
 // Options: --grep <text> runs only suite tests and UI checks whose names contain <text>; --no-build uses dist/
 // as it is (scripts/test.mjs has just built it); KEEP_E2E=1 keeps the temporary folder for inspection.
 import { spawn } from 'node:child_process';
@@ -37,24 +38,23 @@ const grepArg = process.argv.indexOf('--grep');
 const grep = grepArg > 0 ? process.argv[grepArg + 1] : undefined;
 const artifacts = path.join(repoRoot, 'test-artifacts', 'e2e');
 const results = []; // { phase, name, ok, error? }
-let server; // the code-server child, leader of its own process group
+const servers = []; // code-server children, each the leader of its own process group
 let browser;
-let runDir; // temporary: profile, extensions folder, workspace copies; removed at the end
+let runDir; // temporary: profiles, extensions folders, workspace copies; removed at the end
 
-/** Stops code-server and everything it started (extension hosts, language servers): the whole group. */
-function killServerGroup(signal = 'SIGTERM') {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  try { process.kill(-server.pid, signal); } catch { /* already gone */ }
+const running = (child) => child.exitCode === null && child.signalCode === null;
+/** Stops each code-server and everything it started (extension hosts, language servers): the whole group. */
+function killServerGroups(signal) {
+  for (const child of servers) { try { process.kill(-child.pid, signal); } catch { /* already gone */ } }
 }
-async function stopServer() {
-  killServerGroup('SIGTERM');
-  for (let i = 0; i < 40 && server && server.exitCode === null && server.signalCode === null; i++) await sleep(125);
-  killServerGroup('SIGKILL');
-  // Children that outlive the leader keep the group id; make sure none is left.
-  if (server) { try { process.kill(-server.pid, 'SIGKILL'); } catch { /* none left */ } }
+async function stopServers() {
+  killServerGroups('SIGTERM');
+  for (let i = 0; i < 40 && servers.some(running); i++) await sleep(125);
+  // Children that outlive their leader keep the group id: make sure none is left.
+  killServerGroups('SIGKILL');
 }
-process.on('exit', () => killServerGroup('SIGKILL'));
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killServerGroup('SIGKILL'); process.exit(130); });
+process.on('exit', () => killServerGroups('SIGKILL'));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killServerGroups('SIGKILL'); process.exit(130); });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -66,42 +66,82 @@ function freePort() {
   });
 }
 
-async function waitForHttp(url, timeoutMs) {
+async function waitForHttp(child, url, timeoutMs) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode}`);
+    if (!running(child)) throw new Error(`code-server exited with ${child.exitCode ?? child.signalCode}`);
     try { if ((await fetch(url)).ok) return; } catch { /* not listening yet */ }
     await sleep(250);
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-/** A fresh profile, extensions folder (product + runner, linked) and two copies of examples/lab. */
+/**
+ * Starts a code-server on a free loopback port with its own profile (`user-<name>`) and extensions folder
+ * (`ext-<name>`), and returns its base URL. `trusted: false` leaves workspace trust on, so folders open in
+ * Restricted Mode.
+ */
+async function startCodeServer({ codeServer, env: node24 }, { name, trusted, env }) {
+  const port = await freePort();
+  const home = path.join(runDir, 'home');
+  log(`starting code-server "${name}" on 127.0.0.1:${port}`);
+  const out = createWriteStream(path.join(runDir, `code-server-${name}.log`));
+  const child = spawn(codeServer, [
+    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+    ...(trusted ? ['--disable-workspace-trust'] : []), '--disable-getting-started-override', '--ignore-last-opened',
+    '--user-data-dir', path.join(runDir, `user-${name}`), '--extensions-dir', path.join(runDir, `ext-${name}`),
+  ], {
+    detached: true, // own process group, so the whole tree can be stopped at once
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...node24,
+      HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      ...env,
+    },
+  });
+  servers.push(child);
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${base}/healthz`, 60_000);
+  return base;
+}
+
+const USER_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'telemetry.telemetryLevel': 'off',
+  'chat.disableAIFeatures': true,
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'update.mode': 'none',
+  'files.autoSave': 'off',
+  'editor.hover.delay': 300,
+  // Untrusted windows open in Restricted Mode without asking.
+  'security.workspace.trust.startupPrompt': 'never',
+};
+
+/**
+ * Fresh profiles and extensions folders (product linked; the suite runner only where the suite runs) for the
+ * trusted and the untrusted server, and a copy of examples/lab for each window.
+ */
 function prepareRunDir() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gpu-cluster-e2e-'));
-  const userSettings = path.join(dir, 'user', 'User');
-  mkdirSync(userSettings, { recursive: true });
-  writeFileSync(path.join(userSettings, 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'telemetry.telemetryLevel': 'off',
-    'chat.disableAIFeatures': true,
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'update.mode': 'none',
-    'files.autoSave': 'off',
-    'editor.hover.delay': 300,
-  }, null, 2));
-  const ext = path.join(dir, 'ext');
-  mkdirSync(ext);
   const manifest = (p) => JSON.parse(readFileSync(path.join(p, 'package.json'), 'utf8'));
-  for (const src of [repoRoot, path.join(repoRoot, 'test', 'e2e', 'runner')]) {
-    const m = manifest(src);
-    // code-server rejects --extensionDevelopmentPath; a folder named publisher.name-version is scanned instead.
-    symlinkSync(src, path.join(ext, `${m.publisher}.${m.name}-${m.version}`));
+  const runner = path.join(repoRoot, 'test', 'e2e', 'runner');
+  for (const [name, extensions] of [['trusted', [repoRoot, runner]], ['untrusted', [repoRoot]]]) {
+    mkdirSync(path.join(dir, `user-${name}`, 'User'), { recursive: true });
+    writeFileSync(path.join(dir, `user-${name}`, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    mkdirSync(path.join(dir, `ext-${name}`));
+    for (const src of extensions) {
+      const m = manifest(src);
+      // code-server rejects --extensionDevelopmentPath; a folder named publisher.name-version is scanned instead.
+      symlinkSync(src, path.join(dir, `ext-${name}`, `${m.publisher}.${m.name}-${m.version}`));
+    }
   }
-  for (const ws of ['ws-suite', 'ws-ui']) cpSync(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), { recursive: true });
+  for (const ws of ['ws-suite', 'ws-ui', 'ws-untrusted']) cpSync(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), { recursive: true });
   // The suite opens a (one-folder) multi-root workspace: tests may add folders to it, which in a plain folder
   // window would turn it into a workspace and restart the extension host mid-suite.
   writeFileSync(path.join(dir, 'suite.code-workspace'), JSON.stringify({ folders: [{ path: 'ws-suite' }] }));
@@ -154,11 +194,11 @@ async function loadChecks() {
   return checks.filter((c) => !grep || c.name.includes(grep));
 }
 
-async function runUiChecks(page, base) {
-  const checks = await loadChecks();
+/** Runs UI checks one after another in a window on `folder` (under the run folder). */
+async function runUiChecks(page, base, checks, folder) {
   if (checks.length === 0) return;
-  log(`${checks.length} UI checks`);
-  const workspace = path.join(runDir, 'ws-ui');
+  log(`${checks.length} UI checks in ${folder}`);
+  const workspace = path.join(runDir, folder);
   await openWorkbench(page, base, workspace);
   const ui = new Workbench(page, { workspace, artifacts });
   // The extension activates on workspaceContains:cluster.yaml; its view container is the sign it loaded.
@@ -184,10 +224,20 @@ async function runUiChecks(page, base) {
 function collectLogs() {
   const dest = path.join(artifacts, 'logs');
   mkdirSync(dest, { recursive: true });
-  const logsRoot = path.join(runDir, 'user', 'logs');
-  if (existsSync(logsRoot)) cpSync(logsRoot, path.join(dest, 'vscode'), { recursive: true });
-  const cs = path.join(runDir, 'code-server.log');
-  if (existsSync(cs)) cpSync(cs, path.join(dest, 'code-server.log'));
+  for (const name of ['trusted', 'untrusted']) {
+    const logsRoot = path.join(runDir, `user-${name}`, 'logs');
+    if (existsSync(logsRoot)) cpSync(logsRoot, path.join(dest, `vscode-${name}`), { recursive: true });
+    const cs = path.join(runDir, `code-server-${name}.log`);
+    if (existsSync(cs)) cpSync(cs, path.join(dest, `code-server-${name}.log`));
+  }
+}
+
+/** Runs `work`; a throw becomes one failed result (with a screenshot) instead of ending the run. */
+function guarded(name, page, work) {
+  return work().catch(async (e) => {
+    results.push({ phase: 'run', name, ok: false, error: String(e?.stack ?? e) });
+    await page?.screenshot({ path: path.join(artifacts, `FAILED-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+  });
 }
 
 async function main() {
@@ -195,56 +245,44 @@ async function main() {
   mkdirSync(artifacts, { recursive: true });
   if (!process.argv.includes('--no-build')) ensureBuilt({ log: (m) => log(m) });
   const suiteEntry = await buildSuite();
-  const { codeServer, env: node24 } = ensureCodeServer24({ log: (m) => log(m) });
+  const tools = ensureCodeServer24({ log: (m) => log(m) });
   runDir = prepareRunDir();
-  const port = await freePort();
-  const home = path.join(runDir, 'home');
-  log(`starting code-server on 127.0.0.1:${port}`);
-  const out = createWriteStream(path.join(runDir, 'code-server.log'));
-  server = spawn(codeServer, [
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened',
-    '--user-data-dir', path.join(runDir, 'user'), '--extensions-dir', path.join(runDir, 'ext'),
-  ], {
-    detached: true, // own process group, so the whole tree can be stopped at once
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...node24,
-      HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'),
-      XDG_CACHE_HOME: path.join(home, '.cache'),
-      GPU_CLUSTER_E2E_SUITE: suiteEntry,
-      GPU_CLUSTER_E2E_RESULTS: path.join(runDir, 'suite-results.json'), // also marks the suite as started
-      GPU_CLUSTER_E2E_WORKSPACE: path.join(runDir, 'ws-suite'),
-      ...(grep ? { GPU_CLUSTER_E2E_GREP: grep } : {}),
-    },
-  });
-  server.stdout.pipe(out);
-  server.stderr.pipe(out);
-  const base = `http://127.0.0.1:${port}`;
+  const checks = await loadChecks();
   try {
-    await waitForHttp(`${base}/healthz`, 60_000);
+    const base = await startCodeServer(tools, {
+      name: 'trusted',
+      trusted: true,
+      env: {
+        GPU_CLUSTER_E2E_SUITE: suiteEntry,
+        GPU_CLUSTER_E2E_RESULTS: path.join(runDir, 'suite-results.json'), // also marks the suite as started
+        GPU_CLUSTER_E2E_WORKSPACE: path.join(runDir, 'ws-suite'),
+        ...(grep ? { GPU_CLUSTER_E2E_GREP: grep } : {}),
+      },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
         '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
     });
-    // The two windows run side by side: the suite needs no input, so it only has to stay open while the
-    // UI checks drive the other window. Each page gets its own context (own focus, own storage).
+    // The suite window needs no input, so it only has to stay open while the UI checks drive another
+    // window: they run side by side. Each page gets its own context (own focus, own storage).
     const newPage = async () => (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     const [suitePage, uiPage] = await Promise.all([newPage(), newPage()]);
-    const suite = runSuite(suitePage, base).catch(async (e) => {
-      results.push({ phase: 'suite', name: 'extension-host suite', ok: false, error: String(e?.stack ?? e) });
-      await suitePage.screenshot({ path: path.join(artifacts, 'FAILED-suite.png') }).catch(() => {});
-    }).then(() => log(`suite done: ${results.filter((r) => r.phase === 'suite' && r.ok).length}/${results.filter((r) => r.phase === 'suite').length} passed`));
-    await runUiChecks(uiPage, base).catch(async (e) => {
-      results.push({ phase: 'ui', name: 'UI window', ok: false, error: String(e?.stack ?? e) });
-      await uiPage.screenshot({ path: path.join(artifacts, 'FAILED-ui-window.png') }).catch(() => {});
-    });
+    const suite = guarded('extension-host suite', suitePage, () => runSuite(suitePage, base))
+      .then(() => log(`suite done: ${results.filter((r) => r.phase === 'suite' && r.ok).length}/${results.filter((r) => r.phase === 'suite').length} passed`));
+    await guarded('UI window', uiPage, () => runUiChecks(uiPage, base, checks.filter((c) => !c.untrusted), 'ws-ui'));
+    const untrusted = checks.filter((c) => c.untrusted);
+    if (untrusted.length > 0) {
+      await guarded('untrusted window', uiPage, async () => {
+        const untrustedBase = await startCodeServer(tools, { name: 'untrusted', trusted: false, env: {} });
+        await runUiChecks(uiPage, untrustedBase, untrusted, 'ws-untrusted');
+      });
+    }
     await suite;
   } finally {
     await browser?.close().catch(() => {});
-    await stopServer();
+    await stopServers();
     collectLogs();
     if (process.env.KEEP_E2E === '1') log(`kept ${runDir}`);
     else rmSync(runDir, { recursive: true, force: true });
@@ -254,7 +292,7 @@ async function main() {
 const watchdog = setTimeout(() => {
   console.error(`[e2e] the whole run exceeded ${RUN_TIMEOUT_MS / 60_000} minutes`);
   results.push({ phase: 'run', name: 'time limit', ok: false });
-  killServerGroup('SIGKILL');
+  killServerGroups('SIGKILL');
   if (runDir && process.env.KEEP_E2E !== '1') rmSync(runDir, { recursive: true, force: true });
   finish();
 }, RUN_TIMEOUT_MS);
