@@ -85,7 +85,7 @@ function cook(text: string, from: number, to: number): string {
 
 export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntaxError[], comments: Comment[]): Tokens {
   const n = text.length;
-  let cap = Math.max(64, Math.ceil(n / 3));
+  let cap = Math.max(64, n >> 2);
   let kind = new Uint8Array(cap), start = new Int32Array(cap), end = new Int32Array(cap), escape = new Uint8Array(cap);
   // Values live in a dense array referenced from a typed one: no per-token slot for the GC to scan.
   let valueIndex = new Int32Array(cap);

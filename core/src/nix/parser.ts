@@ -95,6 +95,15 @@ class Parser {
 
   // ---- helpers
 
+  /** One string per distinct name: a big file repeats few names, and fewer live strings means less GC work. */
+  private readonly names = new Map<string, string>();
+  private intern(name: string): string {
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    this.names.set(name, name);
+    return name;
+  }
+
   /** The text a STR/IND_STR/path/URI token carries. */
   private value(i: number): string { return this.values[this.valueIndex[i] - 1]; }
 
@@ -364,7 +373,7 @@ class Parser {
 
   private identifier(): Identifier {
     const s = this.start[this.i], e = this.end[this.i];
-    const node: Identifier = { type: 'Identifier', start: s, end: e, name: this.text.slice(s, e) };
+    const node: Identifier = { type: 'Identifier', start: s, end: e, name: this.intern(this.text.slice(s, e)) };
     this.i++;
     return node;
   }
