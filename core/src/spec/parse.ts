@@ -139,19 +139,40 @@ function yamlErrorCode(e: YAMLError): string {
  * refused; otherwise the first document, its data and its errors (positions relative to `text`).
  */
 function parseChunk(text: string, diag?: (span: Span, code: string, message: string) => void): Chunk | undefined {
-  const tokens = Array.from(new Parser().parse(text));
+  // Stop reading at a second document: only the first is used, and lexing a million `---` takes seconds.
+  const tokens: CST.Token[] = [];
+  let documents = 0;
+  for (const token of new Parser().parse(text)) {
+    if (token.type === 'document' && ++documents > 1) {
+      tokens.push(token);
+      break;
+    }
+    tokens.push(token);
+  }
   const tooDeep = findTooDeep(tokens);
   if (tooDeep !== undefined) {
     diag?.([tooDeep, tooDeep + 1], 'yaml.too-deep', `Nesting is deeper than ${PARSE_LIMITS.maxDepth} levels here; the file was not parsed (a spec needs fewer than 10).`);
     return undefined;
   }
-  const docs = Array.from(new Composer({ prettyErrors: false, merge: true, uniqueKeys: true }).compose(tokens, true)) as Document.Parsed[];
-  const doc = docs[0];
-  const errors = [...doc.errors];
+  // Only the first document is read: composing a million `---` documents just to ignore them would hang.
+  const firstDoc = tokens.findIndex((t) => t.type === 'document');
+  const secondDoc = firstDoc < 0 ? -1 : tokens.findIndex((t, i) => i > firstDoc && t.type === 'document');
+  let firstDocTokens = tokens;
+  if (secondDoc > 0) {
+    let cut = secondDoc;
+    while (cut > 0 && (tokens[cut - 1].type === 'directive')) cut--;
+    firstDocTokens = tokens.slice(0, cut);
+  }
+  // uniqueKeys is checked below in linear time; the yaml package's own check is quadratic in the keys of a map
+  const doc = Array.from(new Composer({ prettyErrors: false, merge: true, uniqueKeys: false }).compose(firstDocTokens, true))[0] as Document.Parsed;
+  const errors = [...doc.errors, ...duplicateKeys(doc)];
   const warnings = [...doc.warnings];
-  for (const extra of docs.slice(1)) {
-    const at = extra.range[0];
-    errors.push({ pos: [at, Math.max(at + 1, extra.range[1])], code: 'MULTIPLE_DOCS', message: 'Only one YAML document per file is read; this second document is ignored.', name: 'YAMLParseError' } as YAMLError);
+  if (secondDoc > 0) {
+    const at = tokens[secondDoc].offset;
+    errors.push({
+      pos: [at, Math.min(text.length, at + 3)], code: 'MULTIPLE_DOCS', name: 'YAMLParseError',
+      message: 'Only one YAML document per file is read; everything from this second document on is ignored.',
+    } as YAMLError);
   }
   let data: unknown;
   try {
@@ -163,6 +184,32 @@ function parseChunk(text: string, diag?: (span: Span, code: string, message: str
     return undefined;
   }
   return { text, doc, data, errors, warnings };
+}
+
+/** Keys repeated in a map (one error per repeat, on the repeated key), in linear time. */
+function duplicateKeys(doc: Document.Parsed): YAMLError[] {
+  const found: YAMLError[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) && key.value !== '<<') {
+          const name = String(key.value);
+          if (seen.has(name) && key.range) {
+            found.push({ pos: [key.range[0], key.range[1]], code: 'DUPLICATE_KEY', name: 'YAMLParseError', message: `Map keys must be unique; '${name}' appears more than once.` } as YAMLError);
+          }
+          seen.add(name);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found;
 }
 
 /** Offset of the first collection nested deeper than the limit, walking the CST without recursion. */
@@ -209,6 +256,7 @@ function firstAliasOffset(doc: Document.Parsed): number {
 
 interface ChunkedParse { root: Root; data: Record<string, unknown>; chunks: PlacedChunk[]; duplicateKeys: Span[] }
 
+const MAX_CHUNKED_SECTIONS = 64;
 const topLevelKeyLine = /^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t\r\n]|$)/;
 
 function tryChunkedParse(text: string, lines: LineIndex, previous: Map<string, Chunk> | undefined, next: Map<string, Chunk>): ChunkedParse | undefined {
@@ -235,7 +283,8 @@ function tryChunkedParse(text: string, lines: LineIndex, previous: Map<string, C
     }
     lineStart = lineEnd;
   }
-  if (!sections.length) return undefined;
+  // A spec has about ten sections; thousands of top-level keys is no spec, and one parse serves it better.
+  if (!sections.length || sections.length > MAX_CHUNKED_SECTIONS) return undefined;
   sections[0].start = 0; // leading comments belong to the first section
 
   const take = (start: number, end: number, expect: (c: Chunk) => boolean): PlacedChunk | undefined => {
