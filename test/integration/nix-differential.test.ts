@@ -8,6 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NixOracle, differential, nixAvailable, samePrint, wrapCase, type Disagreement } from '../support/nixOracle';
 import { NixGen } from '../support/nixGen';
+import { loadSpec } from '../../core/src/spec/load';
+import { generateFlake } from '../../core/src/flake/index';
+import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
+import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 
 const root = path.resolve(__dirname, '../..').replace(/\/out$/, '');
 const fixtures = path.join(root, 'test/fixtures/nix');
@@ -38,6 +42,21 @@ test('corpus files and the repository NixOS modules parse and print exactly as N
     agreed++;
   }
   console.log(`nix differential: ${agreed}/${files.length} corpus files agree`);
+});
+
+test('every Nix file the flake generator writes for the examples parses and prints as Nix does', async () => {
+  const templates = await readTemplates(findTemplatesDir(root));
+  const sources: string[] = [];
+  for (const example of readdirSync(path.join(root, 'examples'))) {
+    const loaded = await loadSpec(path.join(root, 'examples', example));
+    if (loaded.diagnostics.some((d) => d.severity === 'error')) continue;
+    const { files } = generateFlake(loaded.model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
+    for (const f of files) if (f.path.endsWith('.nix')) sources.push(f.content);
+  }
+  assert.ok(sources.length > 10, `${sources.length} generated files`);
+  const r = await differential(oracle, sources, 50);
+  console.log(`nix differential: ${r.agreed}/${sources.length} generated flake files agree`);
+  assert.deepEqual(r.disagreements, [], explain(r.disagreements));
 });
 
 test('errors.nix is rejected by both, with several diagnostics from us', async () => {
