@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadSchemas, schemaProblems } from '../../core/src/validate/schema';
+import { loadSchemas, schemaProblems, schemaProblemsAt } from '../../core/src/validate/schema';
 import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
 
 type DeepRequired<T> = T extends (infer U)[] ? DeepRequired<U>[] : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T;
@@ -157,7 +157,32 @@ test('schema: every property has a description (its own or its $ref target\'s), 
   assert.equal((cluster as Record<string, unknown>).$schema, 'https://json-schema.org/draft/2020-12/schema');
 });
 
-test('schema: the examples in the schemas are valid examples of their property', () => {
+test('schema: every example and default in the schemas is valid where it is given', () => {
+  const { cluster, host } = loadSchemas();
+  const failures: string[] = [];
+  let checked = 0;
+  const walk = (node: unknown, file: string, pointer: string) => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+    const s = node as Record<string, unknown>;
+    const samples = [...(Array.isArray(s.examples) ? s.examples : []), ...('default' in s ? [s.default] : [])];
+    for (const sample of samples) {
+      checked++;
+      const problems = schemaProblemsAt(`${file}#${pointer}`, sample);
+      if (problems.length) failures.push(`${file}#${pointer} ${JSON.stringify(sample)}: ${problems.map((p) => p.message).join('; ')}`);
+    }
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'examples' || k === 'default') continue;
+      if (Array.isArray(v)) v.forEach((item, i) => walk(item, file, `${pointer}/${k}/${i}`));
+      else walk(v, file, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    }
+  };
+  walk(cluster, 'cluster.schema.json', '');
+  walk(host, 'host.schema.json', '');
+  assert.deepEqual(failures, []);
+  assert.ok(checked > 60, `${checked} examples and defaults checked`);
+});
+
+test('schema: the exo port defaults are the product defaults', () => {
   // spot-check the defaults against the product's DEFAULTS
   const { cluster } = loadSchemas() as unknown as { cluster: { $defs: Record<string, { properties: Record<string, { properties?: Record<string, { default?: unknown }> }> }> } };
   const ports = cluster.$defs.exo.properties.ports.properties!;

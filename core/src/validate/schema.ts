@@ -25,7 +25,7 @@ export interface SchemaProblem {
   replacement?: string;
 }
 
-interface Validators { cluster: ValidateFunction; host: ValidateFunction; hostItem: ValidateFunction }
+interface Validators { ajv: Ajv2020; cluster: ValidateFunction; host: ValidateFunction; hostItem: ValidateFunction }
 let validators: Validators | undefined;
 
 /** The folder holding cluster.schema.json: found upwards from this module (works from out/, dist/ and sources). */
@@ -57,6 +57,7 @@ function compiled(): Validators {
   ajv.addSchema(host, 'host.schema.json');
   ajv.addSchema(cluster, 'cluster.schema.json');
   validators = {
+    ajv,
     cluster: ajv.getSchema('cluster.schema.json')!,
     host: ajv.getSchema('host.schema.json')!,
     hostItem: ajv.compile({ $id: 'host-item.schema.json', $ref: 'host.schema.json', type: 'object', required: ['name'] }),
@@ -82,6 +83,15 @@ export function schemaProblems(kind: 'cluster' | 'host', data: unknown): SchemaP
     for (const p of own) problems.push({ ...p, path: ['hosts', i, ...p.path] });
   });
   return problems;
+}
+
+const atRef = new Map<string, ValidateFunction>();
+
+/** Schema problems of a value against one place in the schemas, e.g. `host.schema.json#/$defs/gpu`. */
+export function schemaProblemsAt(ref: string, data: unknown): SchemaProblem[] {
+  let validate = atRef.get(ref);
+  if (!validate) atRef.set(ref, (validate = compiled().ajv.compile({ $ref: ref })));
+  return run(validate, data);
 }
 
 function run(validate: ValidateFunction, data: unknown): SchemaProblem[] {
