@@ -1,6 +1,7 @@
 # The GPU cluster node agent (agent/ in the extension's repository, bundled as dist/agent.js) as a hardened
-# systemd service: a NATS service that publishes telemetry on `{domain}.telemetry.{host}`, answers
-# `{domain}.commands.{host}.*` and appends its events to `{domain}.events.{host}.*`.
+# systemd service: a NATS service that publishes telemetry on `{domain}.events.{host}.telemetry`, answers
+# `{domain}.commands.{host}.*` and appends its events to `{domain}.events.{host}.{action}`. The generated flake
+# packages it (`packages.<system>.gpu-cluster-agent`) and enables it on every NixOS host of a cluster with `nats.url`.
 #
 # Credentials: `credentialsFile` is a path on the host (a NATS .creds file, e.g. from sops-nix or agenix); it is
 # handed to the service with systemd's LoadCredential, never copied into the Nix store. The agent's NATS user
@@ -38,10 +39,7 @@ in
       type = types.package;
       default =
         if cfg.bundle == null then throw "services.gpu-cluster-agent: set `bundle` (the extension's dist/agent.js) or `package`"
-        else pkgs.writeShellApplication {
-          name = "gpu-cluster-agent";
-          text = ''exec ${lib.getExe pkgs.nodejs} ${cfg.bundle} "$@"'';
-        };
+        else pkgs.callPackage ../pkgs/gpu-cluster-agent.nix { inherit (cfg) bundle; };
       defaultText = lib.literalMD "`bundle` run by `pkgs.nodejs`";
       description = "Package providing `bin/gpu-cluster-agent`.";
     };
@@ -136,6 +134,9 @@ in
       startLimitIntervalSec = 0;
       # nvidia-smi / rocm-smi come from the system profile; systemctl for exo.start/stop.
       path = [ config.systemd.package "/run/current-system/sw" ];
+      # Without its credentials file the unit is skipped ("condition failed" in the journal) rather than failed, so
+      # a host deploys cleanly before its credentials are provisioned; start it (or deploy again) once the file is there.
+      unitConfig = lib.optionalAttrs (cfg.credentialsFile != null) { ConditionPathExists = cfg.credentialsFile; };
       serviceConfig = {
         ExecStart = lib.escapeShellArgs ([
           (lib.getExe' cfg.package "gpu-cluster-agent")

@@ -1,6 +1,7 @@
 // The generated flake against the real Nix tools: every file parses (`nix-instantiate --parse`), the
 // cluster table and exo's flags evaluate (`--eval --strict`) to what the spec says, hostile values come
-// back unchanged, and the NATS settings the modules produce run a real hub and leaf node.
+// back unchanged, the NATS settings the modules produce run a real hub and leaf node, and the node agent the
+// flake packages (the real dist/agent.js) runs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -9,8 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadSpec } from '../../core/src/spec/load';
+import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { generateFlake } from '../../core/src/flake/index';
-import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
+import { agentBundlePath, findTemplatesDir, readAgentBundle, readTemplates } from '../../core/src/flake/templates';
+import { AGENT_CREDENTIALS_FILE } from '../../core/src/flake/plan';
 import { nixValue } from '../../core/src/flake/nix';
 import { applyPlan, planWrite } from '../../core/src/flake/write';
 import type { ClusterSpec } from '../../core/src/spec/types';
@@ -35,10 +38,12 @@ async function nixEval(expr: string): Promise<any> {
 
 before(async () => {
   const templates = await readTemplates(findTemplatesDir(repo));
+  // The real bundle, as the CLI and the extension read it (the test run builds it first).
+  const agentBundle = await readAgentBundle(agentBundlePath(findTemplatesDir(repo)));
   for (const example of examples) {
     const loaded = await loadSpec(path.join(repo, 'examples', example));
     specs.set(example, loaded.model.spec);
-    const { files } = generateFlake(loaded.model, { templates });
+    const { files } = generateFlake(loaded.model, { templates, agentBundle });
     await applyPlan(await planWrite(path.join(tmp, example), files));
   }
 });
@@ -84,6 +89,34 @@ for (const example of examples) {
   });
 }
 
+test('the flake packages the agent bundle it carries and enables the agent on its NixOS hosts', async () => {
+  const dir = path.join(tmp, 'mixed-thunderbolt');
+  const spec = specs.get('mixed-thunderbolt')!;
+  // The copy in the flake is the runnable agent.
+  const { stdout: usage } = await run(process.execPath, [path.join(dir, 'pkgs/gpu-cluster-agent/agent.js'), '--help']);
+  assert.match(usage, /^usage: gpu-cluster-agent --nats-url/);
+  // The package definition, with a stand-in for nixpkgs' writeShellApplication, runs that file with Node.js.
+  const pkg = await nixEval(`import ${dir}/pkgs/gpu-cluster-agent.nix {
+    lib = { getExe = p: "\${p}/bin/node"; platforms.linux = [ "x86_64-linux" ]; };
+    writeShellApplication = args: args; nodejs = "/nix/store/nodejs";
+    bundle = ${dir}/pkgs/gpu-cluster-agent/agent.js; }`);
+  assert.equal(pkg.name, 'gpu-cluster-agent');
+  assert.match(pkg.text, /^exec \/nix\/store\/nodejs\/bin\/node \/nix\/store\/[a-z0-9]{32}-agent\.js "\$@"$/);
+  for (const host of spec.hosts) {
+    const darwin = (host.system ?? spec.cluster.system) === 'aarch64-darwin';
+    const agent = await nixEval(`(import ${dir}/hosts/${host.name}/default.nix { }).services.gpu-cluster-agent or null`);
+    if (darwin) {
+      assert.equal(agent, null, `${host.name}: no agent on nix-darwin`);
+      continue;
+    }
+    assert.equal(agent.enable, true, host.name);
+    assert.equal(agent.natsUrl, spec.nats!.url);
+    assert.equal(agent.domain, spec.cluster.domain);
+    assert.equal(agent.hostName, host.name);
+    assert.equal(agent.credentialsFile, AGENT_CREDENTIALS_FILE);
+  }
+});
+
 test('hostile spec values evaluate back to themselves', async () => {
   const evil = 'x"; y = ${builtins.abort "pwned"}; z = \'\' $${q} \\" \n\ttab';
   const spec: ClusterSpec = {
@@ -93,15 +126,16 @@ test('hostile spec values evaluate back to themselves', async () => {
       interfaces: [{ name: `e${evil}`, kind: 'ethernet', addresses: [`${evil}/24`] }],
     }],
     exo: { namespace: evil },
-    nats: { leaf: { remotes: [{ url: evil, credentials: evil }] } },
+    nats: { url: evil, leaf: { remotes: [{ url: evil, credentials: evil }] } },
     security: { authorizedKeys: [evil] },
   };
   const dir = path.join(tmp, 'evil');
-  await applyPlan(await planWrite(dir, generateFlake(spec, { templates: [] }).files));
+  await applyPlan(await planWrite(dir, generateFlake(spec, { templates: [], agentBundle: AGENT_BUNDLE_STAND_IN }).files));
   const out = await nixEval(`let h = import ${dir}/hosts/h1/default.nix { }; d = import ${dir}/cluster-data.nix; in {
-    ns = h.services.exo.namespace; remote = h.gpuCluster.nats.leafRemotes; keys = h.users.users.root.openssh.authorizedKeys.keys;
+    ns = h.services.exo.namespace; natsUrl = h.services.gpu-cluster-agent.natsUrl; remote = h.gpuCluster.nats.leafRemotes; keys = h.users.users.root.openssh.authorizedKeys.keys;
     ifaces = h.gpuCluster.network.interfaces; name = d.cluster.name; }`);
   assert.equal(out.ns, evil);
+  assert.equal(out.natsUrl, evil);
   assert.deepEqual(out.remote, [{ url: evil, credentials: evil }]);
   assert.deepEqual(out.keys, [evil]);
   assert.deepEqual(out.ifaces[`e${evil}`].addresses, [`${evil}/24`]);

@@ -15,6 +15,7 @@ const moduleFile = () => path.join(repoRoot(), 'nix-templates/modules/gpu-cluste
 // Enough of nixpkgs' lib for this module; option declarations are returned as they are, mkIf keeps the value.
 const stubLib = `let t = name: { _type = name; }; in rec {
   mkOption = o: o; mkEnableOption = d: { description = d; }; mkIf = c: v: if c then v else { };
+  optionalAttrs = c: a: if c then a else { };
   optionals = c: l: if c then l else [ ]; toList = x: if builtins.isList x then x else [ x ];
   concatStringsSep = builtins.concatStringsSep; concatMap = f: l: builtins.concatLists (map f l);
   hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
@@ -26,7 +27,7 @@ const stubLib = `let t = name: { _type = name; }; in rec {
 }`;
 
 async function evalModule(settings: string): Promise<{
-  serviceConfig: Record<string, unknown>; after: string[]; assertions: { assertion: boolean; message: string }[]; polkit: string;
+  serviceConfig: Record<string, unknown>; unitConfig: Record<string, unknown>; after: string[]; assertions: { assertion: boolean; message: string }[]; polkit: string;
 }> {
   const expr = `let
     lib = ${stubLib};
@@ -36,7 +37,7 @@ async function evalModule(settings: string): Promise<{
     config = { services.gpu-cluster-agent = cfg; services.exo = { enable = true; apiPort = 52415; };
       services.nats.enable = false; networking.hostName = "gpu-01"; systemd.package = "/nix/store/systemd"; };
     m = (import ${moduleFile()} { inherit lib config; pkgs = { }; }).config;
-  in { serviceConfig = m.systemd.services.gpu-cluster-agent.serviceConfig; after = m.systemd.services.gpu-cluster-agent.after;
+  in { serviceConfig = m.systemd.services.gpu-cluster-agent.serviceConfig; unitConfig = m.systemd.services.gpu-cluster-agent.unitConfig; after = m.systemd.services.gpu-cluster-agent.after;
        assertions = m.assertions; polkit = m.security.polkit.extraConfig; }`;
   const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '--expr', expr]);
   return JSON.parse(stdout);
@@ -58,6 +59,7 @@ test('the agent unit: sandboxed, credentials by LoadCredential, flags the agent 
   assert.equal(sc.Restart, 'on-failure');
   assert.equal(sc.RestartMaxDelaySec, '5min');
   assert.deepEqual(sc.LoadCredential, ['nats.creds:/run/secrets/nats-agent.creds']);
+  assert.deepEqual(out.unitConfig, { ConditionPathExists: '/run/secrets/nats-agent.creds' }, 'skipped, not failed, until the file is there');
   const argv = argvOf(sc.ExecStart as string);
   assert.equal(argv[0], '/nix/store/agent/bin/gpu-cluster-agent');
   assert.ok(!argv.some((a) => a.includes('/run/secrets')), 'the secret path is not on the command line, only %d');
@@ -77,6 +79,7 @@ test('a credentials file in the Nix store is refused; no credentials means no Lo
   assert.ok(inStore.assertions.some((a) => !a.assertion && /outside the Nix store/.test(a.message)));
   const none = await evalModule('{ gpu = "none"; controlExo = false; checkpointHelper = [ "/run/wrappers/bin/sudo" "gpu-checkpoint" ]; }');
   assert.deepEqual(none.serviceConfig.LoadCredential, []);
+  assert.deepEqual(none.unitConfig, {});
   assert.deepEqual(none.serviceConfig.DeviceAllow, []);
   assert.deepEqual(argvOf(none.serviceConfig.ExecStart as string).slice(-4), ['--checkpoint-helper', '/run/wrappers/bin/sudo', '--checkpoint-helper', 'gpu-checkpoint']);
   assert.deepEqual(none.polkit, {}, 'no polkit rule without controlExo');

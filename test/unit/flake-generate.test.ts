@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { FlakeGenerationError, generateFlake } from '../../core/src/flake/index';
 import { nixAttrName, nixRelativePath, nixString, NixEmitError, nixValue } from '../../core/src/flake/nix';
 import { prepareGeneration } from '../../core/src/flake/project';
@@ -50,10 +51,10 @@ test('accelerators, platforms and roles follow the hardware and the spec', () =>
 
 test('Apple hosts become darwinConfigurations with launchd modules; nix-darwin only when needed', () => {
   const spec = syntheticCluster(2);
-  const linuxOnly = generateFlake(spec, { templates }).files;
+  const linuxOnly = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files;
   assert.doesNotMatch(file(linuxOnly, 'flake.nix'), /nix-darwin|darwinConfigurations/);
   spec.hosts[1] = { ...spec.hosts[1], system: 'aarch64-darwin', hardware: { gpus: [{ vendor: 'apple', model: 'M3 Ultra' }] }, disks: [] };
-  const { files, warnings } = generateFlake(spec, { templates });
+  const { files, warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
   const flake = file(files, 'flake.nix');
   assert.match(flake, /nix-darwin = \{\n\s+url = "github:nix-darwin\/nix-darwin\/nix-darwin-25\.05";/);
   assert.match(flake, /darwinConfigurations = \{\n\s+node-0002 = darwinHost "aarch64-darwin" \.\/hosts\/node-0002;/);
@@ -69,7 +70,7 @@ test('hostile spec values stay inside Nix strings', () => {
   const evil = 'x"; y = ${builtins.abort "pwned"}; z = "\\';
   spec.exo = { ...spec.exo, namespace: evil };
   spec.security = { authorizedKeys: ['ssh-ed25519 AAAA ${evil}'] };
-  const host = file(generateFlake(spec, { templates }).files, 'hosts/node-0001/default.nix');
+  const host = file(generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files, 'hosts/node-0001/default.nix');
   assert.ok(host.includes(`namespace = ${nixString(evil)};`));
   assert.doesNotMatch(host, /[^\\]\$\{/, 'every ${ is escaped');
 });
@@ -78,12 +79,12 @@ test('host names that cannot be folders, and duplicates, are refused with the li
   const spec: ClusterSpec = syntheticCluster(2);
   spec.hosts[0] = { ...spec.hosts[0], name: '../etc' };
   spec.hosts[1] = { ...spec.hosts[1], name: 'a/b' };
-  const err = (() => { try { generateFlake(spec, { templates }); } catch (e) { return e; } })();
+  const err = (() => { try { generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }); } catch (e) { return e; } })();
   assert.ok(err instanceof FlakeGenerationError);
   assert.equal(err.problems.length, 2);
   const dup = syntheticCluster(2);
   dup.hosts[1] = { ...dup.hosts[1], name: 'NODE-0001' };
-  assert.throws(() => generateFlake(dup, { templates }), /used twice/);
+  assert.throws(() => generateFlake(dup, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }), /used twice/);
 });
 
 test('a spec with errors is refused and its errors listed; nothing is generated', async () => {
@@ -103,7 +104,7 @@ test('facter reports are copied and referenced; missing ones only warn', () => {
   const spec = syntheticCluster(2);
   spec.hosts[0].hardware = { ...spec.hosts[0].hardware, facterReport: 'facter/node-0001.json' };
   spec.hosts[1].hardware = { ...spec.hosts[1].hardware, facterReport: 'facter/missing.json' };
-  const { files, warnings } = generateFlake(spec, { templates, facterReports: new Map([['node-0001', '{"version":2}']]) });
+  const { files, warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN, facterReports: new Map([['node-0001', '{"version":2}']]) });
   assert.equal(file(files, 'hosts/node-0001/facter.json'), '{"version":2}');
   assert.match(file(files, 'hosts/node-0001/default.nix'), /hardware\.facter\.reportPath = \.\/facter\.json;/);
   assert.doesNotMatch(file(files, 'hosts/node-0002/default.nix'), /facter/);
@@ -113,9 +114,59 @@ test('facter reports are copied and referenced; missing ones only warn', () => {
 test('ZFS disks get a pool and a stable networking.hostId', () => {
   const spec = syntheticCluster(1);
   spec.hosts[0].disks = [{ device: '/dev/nvme0n1', layout: 'zfs', role: 'os' }];
-  const files = generateFlake(spec, { templates }).files;
+  const files = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files;
   assert.match(file(files, 'hosts/node-0001/disko.nix'), /zpool = \{\n\s+zroot = \{/);
   const hostId = /networking\.hostId = "([0-9a-f]{8})";/.exec(file(files, 'hosts/node-0001/default.nix'));
   assert.ok(hostId);
-  assert.equal(hostId[1], /networking\.hostId = "([0-9a-f]{8})";/.exec(file(generateFlake(spec, { templates }).files, 'hosts/node-0001/default.nix'))![1]);
+  assert.equal(hostId[1], /networking\.hostId = "([0-9a-f]{8})";/.exec(file(generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files, 'hosts/node-0001/default.nix'))![1]);
+});
+
+test('the node agent is packaged from the bundle and enabled on NixOS hosts of a cluster with nats.url', () => {
+  const spec = syntheticCluster(4);
+  spec.hosts[1] = { ...spec.hosts[1], system: 'aarch64-darwin', hardware: { gpus: [{ vendor: 'apple', model: 'M3 Ultra' }] }, disks: [] };
+  const { files } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
+  const bundle = file(files, 'pkgs/gpu-cluster-agent/agent.js');
+  assert.match(bundle.split('\n', 1)[0], /^\/\/ Generated by Nix GPU Cluster/, 'marked as generated, shebang gone');
+  assert.ok(bundle.endsWith('console.log("gpu-cluster-agent stand-in");\n'), 'the bundle, without the map reference');
+  const flake = file(files, 'flake.nix');
+  assert.match(flake, /gpu-cluster-agent = final\.callPackage \.\/pkgs\/gpu-cluster-agent\.nix \{ bundle = \.\/pkgs\/gpu-cluster-agent\/agent\.js; \};/);
+  assert.match(flake, /\/\/ \{ inherit \(pkgs\) gpu-cluster-agent; \}/, 'packages.<system>.gpu-cluster-agent');
+  assert.match(flake, /services\.gpu-cluster-agent\.package = lib\.mkDefault pkgs\.gpu-cluster-agent;/);
+  const nvidiaHost = file(files, 'hosts/node-0001/default.nix');
+  assert.ok(nvidiaHost.includes(`  services.gpu-cluster-agent = {
+    enable = true;
+    natsUrl = "nats://10.100.0.10:4222";
+    domain = "${spec.cluster.domain}";
+    hostName = "node-0001";
+    credentialsFile = "/var/lib/gpu-cluster-agent/agent.creds";
+    gpu = "nvidia";
+  };`), nvidiaHost);
+  assert.match(file(files, 'hosts/node-0004/default.nix'), /gpu = "amd";/);
+  assert.doesNotMatch(file(files, 'hosts/node-0002/default.nix'), /gpu-cluster-agent/, 'not on nix-darwin');
+
+  delete spec.nats!.url;
+  const without = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files;
+  assert.doesNotMatch(file(without, 'hosts/node-0001/default.nix'), /gpu-cluster-agent/, 'no NATS URL, no agent');
+  assert.ok(without.some((f) => f.path === 'pkgs/gpu-cluster-agent/agent.js'), 'still packaged');
+});
+
+test('the agent gets the CA of a tls:// URL; a host name that is no subject token gets no agent, with a warning', () => {
+  const spec = syntheticCluster(2);
+  spec.nats = { ...spec.nats, url: 'tls://10.100.0.10:4222', tls: { certFile: '/etc/nats/cert.pem', keyFile: '/etc/nats/key.pem', caFile: '/etc/nats/ca.pem' } };
+  spec.hosts[1] = { ...spec.hosts[1], name: 'node.0002' };
+  const { files, warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
+  assert.match(file(files, 'hosts/node-0001/default.nix'), /extraArgs = \[\s+"--tls-ca"\s+"\/etc\/nats\/ca\.pem"\s+\];/);
+  assert.doesNotMatch(file(files, 'hosts/node.0002/default.nix'), /gpu-cluster-agent/);
+  assert.ok(warnings.some((w) => w.startsWith('node.0002: node agent not enabled: invalid host "node.0002"')), warnings.join('\n'));
+});
+
+test('generating without the agent bundle says to build it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flake-nobundle-'));
+  try {
+    const example = path.join(path.dirname(templatesDir), 'examples', 'two-node-nvidia');
+    await assert.rejects(prepareGeneration(example, templatesDir, path.join(dir, 'dist', 'agent.js')),
+      new RegExp(`the node agent bundle ${path.join(dir, 'dist', 'agent.js').replace(/[.]/g, '\\.')} is missing, and the flake packages it: run npm run build`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSpec } from '../../core/src/spec/load';
+import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { generateFlake, GENERATED_MARKER, type GeneratedFile } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 
@@ -27,7 +28,7 @@ async function generate(example: string) {
   assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === 'error'), [], `${example} loads without errors`);
   const all = await readTemplates(findTemplatesDir(repo));
   const templates = all.filter((t) => !/^modules\/[^/]+\.nix$/.test(t.path) || GOLDEN_MODULES.has(t.path.slice(8, -4)));
-  return { result: generateFlake(loaded.model, { templates }), templates, all };
+  return { result: generateFlake(loaded.model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }), templates, all };
 }
 
 for (const [example, keep] of Object.entries(EXAMPLES)) {
@@ -49,7 +50,7 @@ for (const [example, keep] of Object.entries(EXAMPLES)) {
       assert.equal(f.content, readFileSync(golden, 'utf8'), `${example}/${f.path} differs from its golden file`);
     }
     // Every template is carried into the flake, marked as generated, and every module is imported.
-    const full = generateFlake((await loadSpec(path.join(repo, 'examples', example))).model, { templates: all }).files;
+    const full = generateFlake((await loadSpec(path.join(repo, 'examples', example))).model, { templates: all, agentBundle: AGENT_BUNDLE_STAND_IN }).files;
     const flake = full.find((f) => f.path === 'flake.nix')!.content;
     for (const t of all) {
       const copy = full.find((f) => f.path === t.path);

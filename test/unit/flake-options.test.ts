@@ -7,6 +7,7 @@ import { parseNix } from '../../core/src/nix/parser';
 import { buildOptionDatabase } from '../../core/src/options/index';
 import { checkModuleOptions } from '../../core/src/options/checkModule';
 import { resolveVariables } from '../../core/src/nix/scope';
+import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { generateFlake } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { loadSpec } from '../../core/src/spec/load';
@@ -18,7 +19,7 @@ test('generated host files use only known options with values of the right type'
   let checked = 0;
   for (const example of ['lab', 'two-node-nvidia', 'mixed-thunderbolt']) {
     const { model } = await loadSpec(path.join(path.dirname(templatesDir), 'examples', example));
-    for (const file of generateFlake(model, { templates }).files) {
+    for (const file of generateFlake(model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files) {
       if (!/^hosts\/.+\.nix$/.test(file.path)) continue;
       const parsed = parseNix(file.content);
       assert.deepEqual(parsed.errors, [], `${example}/${file.path} parses`);
@@ -36,7 +37,7 @@ test('no generated file and no module uses an undefined variable', async () => {
   const templatesDir = findTemplatesDir(__dirname);
   const templates = await readTemplates(templatesDir);
   const { model } = await loadSpec(path.join(path.dirname(templatesDir), 'examples', 'mixed-thunderbolt'));
-  const files = generateFlake(model, { templates }).files.filter((f) => f.path.endsWith('.nix'));
+  const files = generateFlake(model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files.filter((f) => f.path.endsWith('.nix'));
   assert.ok(files.length > 20);
   for (const file of files) {
     const { root, errors } = parseNix(file.content);

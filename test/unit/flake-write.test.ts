@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { generateFlake } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { applyPlan, pendingFiles, planWrite, unifiedDiff } from '../../core/src/flake/write';
@@ -16,12 +17,12 @@ async function withDir(fn: (dir: string) => Promise<void>) {
 
 test('a second run with the same spec changes nothing', () => withDir(async (dir) => {
   const templates = await readTemplates(findTemplatesDir(__dirname));
-  const { files } = generateFlake(syntheticCluster(3), { templates });
+  const { files } = generateFlake(syntheticCluster(3), { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
   const first = await planWrite(dir, files);
   assert.ok(first.files.every((f) => f.status === 'new'));
   const written = await applyPlan(first);
   assert.equal(written.length, files.length);
-  const again = await planWrite(dir, generateFlake(syntheticCluster(3), { templates }).files);
+  const again = await planWrite(dir, generateFlake(syntheticCluster(3), { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files);
   assert.deepEqual(pendingFiles(again), []);
   assert.deepEqual(new Set(again.files.map((f) => f.status)), new Set(['unchanged', 'user-kept']));
   assert.deepEqual(await applyPlan(again), []);
@@ -30,12 +31,12 @@ test('a second run with the same spec changes nothing', () => withDir(async (dir
 
 test('user-owned files are created once and never overwritten; generated ones are updated', () => withDir(async (dir) => {
   const templates = [{ path: 'modules/exo.nix', content: '{ ... }: { }\n' }];
-  await applyPlan(await planWrite(dir, generateFlake(syntheticCluster(1), { templates }).files));
+  await applyPlan(await planWrite(dir, generateFlake(syntheticCluster(1), { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files));
   const custom = path.join(dir, 'hosts/node-0001/custom.nix');
   writeFileSync(custom, '{ ... }: { services.foo.enable = true; }\n');
   const changed = syntheticCluster(1);
   changed.exo = { ...changed.exo, namespace: 'renamed' };
-  const plan = await planWrite(dir, generateFlake(changed, { templates }).files);
+  const plan = await planWrite(dir, generateFlake(changed, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files);
   const byPath = new Map(plan.files.map((f) => [f.path, f]));
   assert.equal(byPath.get('hosts/node-0001/custom.nix')?.status, 'user-kept');
   assert.equal(byPath.get('hosts/node-0001/default.nix')?.status, 'changed');
@@ -47,7 +48,7 @@ test('user-owned files are created once and never overwritten; generated ones ar
 }));
 
 test('a user file that appears between preview and write wins', () => withDir(async (dir) => {
-  const plan = await planWrite(dir, generateFlake(syntheticCluster(1), { templates: [] }).files);
+  const plan = await planWrite(dir, generateFlake(syntheticCluster(1), { templates: [], agentBundle: AGENT_BUNDLE_STAND_IN }).files);
   const custom = path.join(dir, 'hosts/node-0001/custom.nix');
   assert.equal(plan.files.find((f) => f.absPath === custom)?.status, 'new');
   const { mkdirSync } = await import('node:fs');
@@ -65,17 +66,17 @@ test('paths outside the output folder are refused before anything is written', (
 }));
 
 test('cancelling stops between files', () => withDir(async (dir) => {
-  const plan = await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [] }).files);
+  const plan = await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [], agentBundle: AGENT_BUNDLE_STAND_IN }).files);
   let calls = 0;
   const written = await applyPlan(plan, () => ++calls > 2);
   assert.equal(written.length, 2);
 }));
 
 test('generated files the spec no longer produces are removed; the user\'s files stay', () => withDir(async (dir) => {
-  await applyPlan(await planWrite(dir, generateFlake(syntheticCluster(3), { templates: [] }).files));
+  await applyPlan(await planWrite(dir, generateFlake(syntheticCluster(3), { templates: [], agentBundle: AGENT_BUNDLE_STAND_IN }).files));
   writeFileSync(path.join(dir, 'hosts/node-0003/extra.nix'), '# my own module\n{ }\n');
   writeFileSync(path.join(dir, 'notes.nix'), '{ }\n');
-  const plan = await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [] }).files);
+  const plan = await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [], agentBundle: AGENT_BUNDLE_STAND_IN }).files);
   const removed = plan.files.filter((f) => f.status === 'removed').map((f) => f.path);
   assert.deepEqual(removed, ['hosts/node-0003/default.nix', 'hosts/node-0003/disko.nix']);
   assert.match(unifiedDiff(plan.files.find((f) => f.status === 'removed')!), /^\+\+\+ \/dev\/null/m);
@@ -84,5 +85,5 @@ test('generated files the spec no longer produces are removed; the user\'s files
   for (const kept of ['hosts/node-0003/custom.nix', 'hosts/node-0003/extra.nix', 'notes.nix']) {
     assert.ok(existsSync(path.join(dir, kept)), `${kept} stays`);
   }
-  assert.deepEqual(pendingFiles(await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [] }).files)), []);
+  assert.deepEqual(pendingFiles(await planWrite(dir, generateFlake(syntheticCluster(2), { templates: [], agentBundle: AGENT_BUNDLE_STAND_IN }).files)), []);
 }));

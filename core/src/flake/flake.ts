@@ -1,8 +1,11 @@
 // flake.nix: inputs (nixpkgs, disko, nixos-facter-modules, nix-darwin when there are Apple hosts, exo,
-// cuda-checkpoint) and outputs (a configuration per host, modules, overlay, packages, dev shell).
+// cuda-checkpoint) and outputs (a configuration per host, modules, overlay, packages with the node agent, dev shell).
 
 import type { ClusterPlan } from './plan';
 import { nixAttrName, nixRelativePath, nixString } from './nix';
+
+/** Where the flake carries the agent bundle; the overlay builds `gpu-cluster-agent` from it. */
+export const AGENT_BUNDLE_PATH = 'pkgs/gpu-cluster-agent/agent.js';
 
 /** Module files by platform, as paths inside the generated flake (`modules/exo.nix`). */
 export interface ModuleFiles { nixos: string[]; darwin: string[] }
@@ -83,6 +86,7 @@ ${hasDarwin ? `    nix-darwin = {
           sharedModule
           disko.nixosModules.disko
           self.nixosModules.default
+          ({ pkgs, ... }: { services.gpu-cluster-agent.package = lib.mkDefault pkgs.gpu-cluster-agent; })
           hostModule
         ] ++ facterModules;
       };
@@ -110,6 +114,7 @@ ${hasDarwin ? `
             cuda = upstream.exo-cuda-13 or null;
           };
           cuda-checkpoint = final.callPackage ./pkgs/cuda-checkpoint.nix { src = inputs.cuda-checkpoint; };
+          gpu-cluster-agent = final.callPackage ./pkgs/gpu-cluster-agent.nix { bundle = ${nixRelativePath(AGENT_BUNDLE_PATH).text}; };
         };
 
       nixosModules = ${moduleSet(modules.nixos, '      ')};
@@ -118,6 +123,7 @@ ${hasDarwin ? `
 ` : ''}
       packages = forLinux (pkgs:
         lib.mapAttrs' (accelerator: p: lib.nameValuePair "exo-\${accelerator}" p) pkgs.exoPackages
+        // { inherit (pkgs) gpu-cluster-agent; }
         // lib.optionalAttrs (pkgs.stdenv.hostPlatform.system == "x86_64-linux") { inherit (pkgs) cuda-checkpoint; });
 
       # The tools the VS Code extension and the gpu-cluster CLI call.

@@ -85,6 +85,13 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
       cudaCheckpoint: host.checkpoint.cudaCheckpoint ? { enable: true } : undefined,
     }]);
   }
+  if (host.agent) {
+    const a = host.agent;
+    out.push([['services', 'gpu-cluster-agent'], {
+      enable: true, natsUrl: a.natsUrl, domain: cluster.domain, hostName: host.name, credentialsFile: a.credentialsFile,
+      gpu: a.gpu, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
+    }]);
+  }
   if (host.exporters.length) {
     out.push([['gpuCluster', 'monitoring'], {
       exporters: host.exporters,

@@ -1,11 +1,11 @@
-// The flake generator: spec in, files out. Pure (no file system): the templates and any facter reports
-// are passed in, and write.ts puts the result on disk.
+// The flake generator: spec in, files out. Pure (no file system): the templates, the node agent's bundle and
+// any facter reports are passed in, and write.ts puts the result on disk.
 
 import type { SpecDiagnostic, SpecModel } from '../spec/model';
 import type { ClusterSpec } from '../spec/types';
 import { renderClusterData } from './data';
 import { renderDisko } from './disko';
-import { renderFlake } from './flake';
+import { AGENT_BUNDLE_PATH, renderFlake } from './flake';
 import { renderHostCustom, renderHostDefault } from './host';
 import { NixEmitError, nixComment } from './nix';
 import { planCluster } from './plan';
@@ -25,6 +25,8 @@ export interface TemplateFile { path: string; content: string }
 
 export interface GenerateOptions {
   templates: readonly TemplateFile[];
+  /** The text of the extension's dist/agent.js, which the flake packages as `gpu-cluster-agent`. */
+  agentBundle: string;
   /** Facter reports by host name (the JSON text of the file the host's `hardware.facterReport` names). */
   facterReports?: ReadonlyMap<string, string>;
 }
@@ -38,6 +40,16 @@ export class FlakeGenerationError extends Error {
   constructor(readonly problems: string[]) {
     super(`Cannot generate the flake:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+}
+
+/**
+ * The bundle with the generated-file marker on its first line (so write.ts may replace or remove it). Its shebang
+ * goes (Node runs the file by name; a shebang is only valid on line 1) and so does the source map reference,
+ * since the map is not carried.
+ */
+function agentBundleFile(bundle: string): string {
+  const body = bundle.replace(/^#![^\n]*\n/, '').replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
+  return `// ${GENERATED_MARKER}: the node agent, a copy of the extension's dist/agent.js. Do not edit: "Generate Flake" rewrites this file.\n${body}`;
 }
 
 /** Host names become folder names and Nix paths: letters, digits, `.`, `_`, `-`, starting alphanumerically. */
@@ -112,6 +124,7 @@ function render(spec: ClusterSpec, options: GenerateOptions): GenerateResult {
     }, hostHeader));
     files.push({ path: `${dir}/custom.nix`, content: renderHostCustom(host), ownership: 'user-once' });
   }
+  generated(AGENT_BUNDLE_PATH, agentBundleFile(options.agentBundle));
   // The copies of nix-templates/ come last: previews open with the cluster's own files.
   for (const t of templates) generated(t.path, t.path.endsWith('.nix') ? `${templateHeader}\n${t.content}` : t.content);
   return { files, warnings };

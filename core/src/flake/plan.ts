@@ -7,6 +7,7 @@ import {
   checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
   effectiveSystem, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
 } from '../spec/resolve';
+import { token } from '../nats/subjects';
 
 export type ExoRole = 'master' | 'worker' | 'api';
 
@@ -39,6 +40,22 @@ export interface K3sPlan {
   extraFlags: string[];
 }
 
+/** The node agent (services.gpu-cluster-agent) on a NixOS host of a cluster with `nats.url`. */
+export interface AgentPlan {
+  natsUrl: string;
+  /** A path on the host, never the credentials themselves. */
+  credentialsFile: string;
+  gpu: 'auto' | 'nvidia' | 'amd' | 'none';
+  /** CA of a `tls://` NATS URL (`nats.tls.caFile`, a path on the host). */
+  tlsCaFile?: string;
+}
+
+/**
+ * Where the generated hosts expect their agent's own NATS credentials. Not the leaf node's credentials: those are
+ * the leaf server's account, while an agent's user may publish and serve its own host's subjects only.
+ */
+export const AGENT_CREDENTIALS_FILE = '/var/lib/gpu-cluster-agent/agent.creds';
+
 export interface CheckpointPlan {
   storeDir: string;
   cudaCheckpoint: boolean;
@@ -63,6 +80,7 @@ export interface HostPlan {
   nats?: NatsPlan;
   k3s?: K3sPlan;
   checkpoint?: CheckpointPlan;
+  agent?: AgentPlan;
   exporters: Exporter[];
   ssh: { user: string; port: number };
 }
@@ -134,6 +152,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnin
   plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
   plan.nats = planNats(spec, roles);
   if (platform === 'nixos') {
+    plan.agent = planAgent(spec, host, gpuVendors, warnings);
     plan.k3s = planK3s(spec, host, roles);
     if (roles.includes('checkpoint-agent')) {
       plan.checkpoint = {
@@ -183,6 +202,25 @@ function planNats(spec: ClusterSpec, roles: Role[]): NatsPlan | undefined {
     },
     leafRemotes,
     tls: tls ? { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile, verify: tls.verify ?? false } : undefined,
+  };
+}
+
+function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[]): AgentPlan | undefined {
+  const natsUrl = spec.nats?.url;
+  if (!natsUrl) return undefined;
+  try {
+    token('host', host.name);
+  } catch (err) {
+    warnings.push(`${host.name}: node agent not enabled: ${(err as Error).message}.`);
+    return undefined;
+  }
+  const nvidia = gpuVendors.includes('nvidia');
+  const amd = gpuVendors.includes('amd');
+  const caFile = spec.nats?.tls?.caFile;
+  return {
+    natsUrl, credentialsFile: AGENT_CREDENTIALS_FILE,
+    gpu: nvidia && amd ? 'auto' : nvidia ? 'nvidia' : amd ? 'amd' : 'none',
+    tlsCaFile: natsUrl.startsWith('tls://') && caFile ? caFile : undefined,
   };
 }
 

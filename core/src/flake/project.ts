@@ -1,11 +1,11 @@
 // Generation from a spec on disk (node only), shared by `gpu-cluster generate` and the Generate Flake
-// command: load the spec, refuse it when it has errors, read facter reports and templates, generate.
+// command: load the spec, refuse it when it has errors, read facter reports, templates and the agent bundle, generate.
 
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSpec, type LoadedSpec } from '../spec/load';
 import { blockingErrors, generateFlake, type GenerateResult } from './index';
-import { readTemplates } from './templates';
+import { agentBundlePath, readAgentBundle, readTemplates } from './templates';
 
 export interface PreparedGeneration {
   loaded: LoadedSpec;
@@ -36,11 +36,14 @@ async function readFacterReports(loaded: LoadedSpec): Promise<Map<string, string
   return reports;
 }
 
-export async function prepareGeneration(specPath: string, templatesDir: string): Promise<PreparedGeneration> {
+/** `agentBundle` defaults to dist/agent.js beside `templatesDir`; a missing bundle is an error that says to build. */
+export async function prepareGeneration(specPath: string, templatesDir: string, agentBundle = agentBundlePath(templatesDir)): Promise<PreparedGeneration> {
   const loaded = await loadSpec(specPath);
   // loadSpec validates: syntax, schema and the semantic rules across files.
   const errors = blockingErrors(loaded.diagnostics);
   if (errors.length) return { loaded, errors };
-  const [templates, facterReports] = await Promise.all([readTemplates(templatesDir), readFacterReports(loaded)]);
-  return { loaded, errors, result: generateFlake(loaded.model, { templates, facterReports }) };
+  const [templates, facterReports, bundle] = await Promise.all([
+    readTemplates(templatesDir), readFacterReports(loaded), readAgentBundle(agentBundle),
+  ]);
+  return { loaded, errors, result: generateFlake(loaded.model, { templates, facterReports, agentBundle: bundle }) };
 }

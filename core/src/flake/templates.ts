@@ -1,5 +1,6 @@
 // Reads nix-templates/ (node only): the modules, pure helpers and package definitions the generated
 // flake carries a copy of. Every file is included, so a module added there needs no code change here.
+// Also reads the node agent's bundle, dist/agent.js, which sits beside nix-templates/ in the extension and the repository.
 
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -24,4 +25,20 @@ export async function readTemplates(dir: string): Promise<TemplateFile[]> {
     content: await readFile(file, 'utf8'),
   })));
   return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** dist/agent.js beside a nix-templates folder. */
+export function agentBundlePath(templatesDir: string): string {
+  return path.join(path.dirname(templatesDir), 'dist', 'agent.js');
+}
+
+export async function readAgentBundle(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`the node agent bundle ${file} is missing, and the flake packages it: run npm run build`);
+    }
+    throw err;
+  }
 }
