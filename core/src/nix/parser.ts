@@ -143,35 +143,37 @@ class Parser {
     return { type: 'Missing', start: at, end: at };
   }
 
-  /** Inside brackets: skip to the closing bracket at depth 0, but leave a `;` for the enclosing binding. */
-  private skipToCloser(closer: Tok): void {
+  /**
+   * Error recovery: skip tokens until, at bracket depth 0, a closing bracket (consumed when it is
+   * `closer`), a `;` (consumed when `consumeSemi`), `in` (when `stopAtIn`) or, with `stopAtClauses`,
+   * `then`, `else` or `,`.
+   */
+  private skipTo(options: { closer?: Tok; consumeSemi?: boolean; stopAtIn?: boolean; stopAtClauses?: boolean }): void {
     let depth = 0;
     for (;;) {
       const k = this.kind[this.i];
       if (k === Tok.EOF) return;
       if (k === Tok.LBRACE || k === Tok.LBRACK || k === Tok.LPAREN || k === Tok.DOLLAR_CURLY) depth++;
       else if (k === Tok.RBRACE || k === Tok.RBRACK || k === Tok.RPAREN) {
-        if (depth === 0) { if (k === closer) this.i++; return; }
+        if (depth === 0) { if (k === options.closer) this.i++; return; }
         depth--;
-      } else if (depth === 0 && (k === Tok.SEMI || k === Tok.IN)) return;
+      } else if (depth === 0) {
+        if (k === Tok.SEMI) { if (options.consumeSemi) this.i++; return; }
+        if (k === Tok.IN && options.stopAtIn) return;
+        if (options.stopAtClauses && (k === Tok.THEN || k === Tok.ELSE || k === Tok.COMMA)) return;
+      }
       this.i++;
     }
   }
 
-  /** Skip to (not past) a closing bracket at depth 0 (or `in` when `stopAtIn`), or past a `;` at depth 0. */
+  /** After a broken binding or clause: on to the next one (past its `;`). */
   private synchronize(stopAtIn: boolean): void {
-    let depth = 0;
-    for (;;) {
-      const k = this.kind[this.i];
-      if (k === Tok.EOF) return;
-      if (k === Tok.LBRACE || k === Tok.LBRACK || k === Tok.LPAREN || k === Tok.DOLLAR_CURLY) depth++;
-      else if (k === Tok.RBRACE || k === Tok.RBRACK || k === Tok.RPAREN) {
-        if (depth === 0) return;
-        depth--;
-      } else if (depth === 0 && k === Tok.SEMI) { this.i++; return; }
-      else if (depth === 0 && stopAtIn && k === Tok.IN) return;
-      this.i++;
-    }
+    this.skipTo({ consumeSemi: true, stopAtIn });
+  }
+
+  /** Inside brackets: on to the closing bracket, leaving a `;` to the enclosing binding. */
+  private skipToCloser(closer: Tok): void {
+    this.skipTo({ closer, stopAtIn: true });
   }
 
   // ---- expressions
@@ -206,15 +208,7 @@ class Parser {
       this.tooDeepReported = true;
       this.error(m.start, m.end, 'expression nested too deeply for this parser', 'nix.too-deep');
     }
-    let depth = 0;
-    for (;;) {
-      const k = this.kind[this.i];
-      if (k === Tok.EOF) break;
-      if (k === Tok.LBRACE || k === Tok.LBRACK || k === Tok.LPAREN || k === Tok.DOLLAR_CURLY) depth++;
-      else if (k === Tok.RBRACE || k === Tok.RBRACK || k === Tok.RPAREN) { if (depth === 0) break; depth--; }
-      else if (depth === 0 && (k === Tok.SEMI || k === Tok.IN || k === Tok.THEN || k === Tok.ELSE || k === Tok.COMMA)) break;
-      this.i++;
-    }
+    this.skipTo({ stopAtIn: true, stopAtClauses: true });
     this.lastErrorAt = this.pos;
     return m;
   }
@@ -730,7 +724,7 @@ class Parser {
  * dropped. As in Nix 2.8, interpolations and `''\x` escapes end a line's indentation when measuring,
  * but escapes are stripped like text (an escaped newline starts a line).
  */
-export function stripIndentation(parts: StringPart[]): void {
+function stripIndentation(parts: StringPart[]): void {
   let atStartOfLine = true;
   let minIndent = 1000000;
   let curIndent = 0;
