@@ -131,7 +131,12 @@ export const checks = [
         if (!message.includes('nix run github:nix-community/nixos-anywhere')) throw new Error(`no providing command in: ${message}`);
         await ui.page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Deploy ${DEPLOY_HOST}` }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
         await ui.shot('ops-deploy-preflight-and-missing-tool');
-        const managed = path.join(path.dirname(ui.workspace), 'user', 'User', 'globalStorage', 'nix-gpu-cluster.nix-gpu-cluster', 'known_hosts');
+        // The extension's managed known_hosts, in the global storage of whichever profile this window uses.
+        const runDir = path.dirname(ui.workspace);
+        const managed = readdirSync(runDir).filter((d) => d.startsWith('user'))
+          .map((d) => path.join(runDir, d, 'User', 'globalStorage', 'nix-gpu-cluster.nix-gpu-cluster', 'known_hosts'))
+          .find((f) => existsSync(f));
+        if (!managed) throw new Error(`no managed known_hosts under ${runDir}`);
         const pinned = readFileSync(managed, 'utf8');
         if (!pinned.includes(`[127.0.0.1]:${sshd.hosts[0].port} ${sshd.hosts[0].hostKey}`)) throw new Error(`the accepted key is not pinned in ${managed}: ${pinned}`);
         await ui.waitFor(`${DEPLOY_HOST} marked failed in the Nodes view`, async () => (await nodesRow(ui, DEPLOY_HOST).innerText()).includes('failed'), 20_000);
