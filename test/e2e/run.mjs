@@ -249,6 +249,10 @@ async function main() {
   runDir = prepareRunDir();
   const checks = await loadChecks();
   try {
+    const untrusted = checks.filter((c) => c.untrusted);
+    // Started now so its startup overlaps the other windows; its checks run after the trusted ones.
+    const untrustedServer = untrusted.length > 0 ? startCodeServer(tools, { name: 'untrusted', trusted: false, env: {} }) : undefined;
+    untrustedServer?.catch(() => {}); // awaited (and reported) below
     const base = await startCodeServer(tools, {
       name: 'trusted',
       trusted: true,
@@ -272,12 +276,8 @@ async function main() {
     const suite = guarded('extension-host suite', suitePage, () => runSuite(suitePage, base))
       .then(() => log(`suite done: ${results.filter((r) => r.phase === 'suite' && r.ok).length}/${results.filter((r) => r.phase === 'suite').length} passed`));
     await guarded('UI window', uiPage, () => runUiChecks(uiPage, base, checks.filter((c) => !c.untrusted), 'ws-ui'));
-    const untrusted = checks.filter((c) => c.untrusted);
-    if (untrusted.length > 0) {
-      await guarded('untrusted window', uiPage, async () => {
-        const untrustedBase = await startCodeServer(tools, { name: 'untrusted', trusted: false, env: {} });
-        await runUiChecks(uiPage, untrustedBase, untrusted, 'ws-untrusted');
-      });
+    if (untrustedServer) {
+      await guarded('untrusted window', uiPage, async () => runUiChecks(uiPage, await untrustedServer, untrusted, 'ws-untrusted'));
     }
     await suite;
   } finally {
