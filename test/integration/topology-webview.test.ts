@@ -177,3 +177,53 @@ test('a reload restores the picture from the persisted state before the extensio
   assert.deepEqual(pageErrors, []);
   await page.screenshot({ path: path.join(artifacts, 'lab-grown.png') });
 });
+
+test('a large cluster is packed by segment before its first paint, boxes around each segment', async () => {
+  const big: ClusterSpec = {
+    cluster: { name: 'big', domain: 'big' },
+    network: { segments: ['a', 'b', 'c', 'd'].map((name, i) => ({ name, subnet: `10.${i}.0.0/24` })) },
+    hosts: Array.from({ length: 80 }, (_, i) => ({
+      name: `h${i}`, addresses: [`10.${i % 4}.0.${i}`], roles: i === 0 ? ['nats-hub' as const] : ['nats-leaf' as const],
+      interfaces: [{ name: 'eth0', kind: 'ethernet' as const, segment: ['a', 'b', 'c', 'd'][i % 4] }],
+      hardware: { gpus: [{ vendor: 'nvidia' as const, model: 'H100', count: 8 }] },
+    })),
+  };
+  const bigStore = new ClusterStateStore({ batchMs: 1 });
+  bigStore.setSpec(big);
+  const other = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await other.goto(server.url);
+    await other.evaluate(() => localStorage.clear());
+    await other.reload();
+    await other.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    await sendToPage(other, { type: 'graph', graph: buildTopologyGraph(big), state: buildTopologyState(bigStore) });
+    await other.waitForFunction(() => document.body.dataset.ready === 'true');
+    const layout = await other.evaluate(() => {
+      const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+      return {
+        ran: performance.getEntriesByName('topology:layout-start').length,
+        compound: cy.nodes(':parent').length,
+        hosts: cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), seg: n.data('segment') as string, ...n.position() })),
+        boxes: cy.nodes('[kind = "segmentBox"]').map((b) => ({ seg: b.data('segment') as string, bb: b.boundingBox({ includeLabels: false }) })),
+      };
+    });
+    assert.equal(layout.ran, 0, 'no layout pass after the first paint');
+    assert.equal(layout.compound, 0, 'segments are boxes, not compound parents');
+    assert.equal(layout.hosts.length, 80);
+    assert.equal(layout.boxes.length, 4);
+    for (const h of layout.hosts) {
+      const box = layout.boxes.find((b) => b.seg === h.seg)!.bb;
+      assert.ok(h.x > box.x1 && h.x < box.x2 && h.y > box.y1 && h.y < box.y2, `${h.id} inside its segment box`);
+      for (const o of layout.boxes) if (o.seg !== h.seg) assert.ok(!(h.x > o.bb.x1 && h.x < o.bb.x2 && h.y > o.bb.y1 && h.y < o.bb.y2), `${h.id} outside segment ${o.seg}`);
+    }
+    bigStore.applyHostFacts('nats', 'h7', { status: 'failed', memory: { totalBytes: 10, availableBytes: 1 } });
+    await sendToPage(other, { type: 'state', state: buildTopologyState(bigStore) });
+    await other.waitForFunction(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.getElementById('h7').data('status') === 'failed');
+    const after = await other.evaluate(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), ...n.position() })));
+    assert.deepEqual(after, layout.hosts.map(({ id, x, y }) => ({ id, x, y })), 'a state update moves nothing');
+    await other.screenshot({ path: path.join(artifacts, 'large-80.png') });
+  } finally {
+    await other.close();
+    bigStore.dispose();
+  }
+});

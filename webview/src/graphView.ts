@@ -35,33 +35,49 @@ function liveData(h: HostLive | undefined) {
     status: h?.status ?? 'unknown',
     statusText: h?.statusText ?? 'unknown',
     memUsed: h?.memoryUsed ?? -1,
+    /** The memory bar in 5 % steps (-1: unknown): one static style per step is far cheaper than style functions. */
+    memStep: h?.memoryUsed === undefined ? -1 : Math.round(h.memoryUsed * 20),
     memoryText: h?.memoryText ?? '',
     gpuUsage: h?.gpuUsagePct ?? -1,
   };
 }
 
 function stylesheet(p: Palette): unknown[] {
-  const pct = (n: cytoscape.NodeSingular) => Math.round(Math.max(0, Number(n.data('memUsed'))) * 100);
   return [
     {
       selector: 'node[kind = "host"]',
       style: {
-        shape: 'round-rectangle', width: HOST_WIDTH, height: HOST_HEIGHT,
+        shape: 'round-rectangle', width: HOST_WIDTH, height: HOST_HEIGHT, 'z-index-compare': 'manual', 'z-index': 2,
         label: 'data(display)', 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center',
         'font-size': 12, 'font-family': p.font, color: p.foreground,
         // Labels too small to read are not drawn: a 500-host cluster zoomed out stays fluid.
         'min-zoomed-font-size': 7,
         'background-color': p.track,
-        // The memory bar: the node's fill up to the fraction of memory in use.
-        'background-fill': 'linear-gradient', 'background-gradient-direction': 'to-right',
-        'background-gradient-stop-colors': (n: cytoscape.NodeSingular) => n.data('memUsed') >= 0 ? `${p.memoryFill} ${p.memoryFill} ${p.track} ${p.track}` : `${p.track} ${p.track}`,
-        'background-gradient-stop-positions': (n: cytoscape.NodeSingular) => n.data('memUsed') >= 0 ? `0 ${pct(n)} ${pct(n)} 100` : '0 100',
         'background-opacity': 1,
         'border-width': 3,
-        'border-color': (n: cytoscape.NodeSingular) => p.status[n.data('status') as keyof Palette['status']] ?? p.status.unknown,
+        'border-color': p.status.unknown,
       },
     },
+    // Status colours and the memory bar (the node's fill up to the fraction of memory in use) as static rules:
+    // style functions would be re-evaluated for every host on every update.
+    ...(Object.keys(p.status) as (keyof Palette['status'])[]).map((status) => ({ selector: `node[status = "${status}"]`, style: { 'border-color': p.status[status] } })),
+    ...Array.from({ length: 21 }, (_, step) => ({
+      selector: `node[memStep = ${step}]`,
+      style: {
+        'background-fill': 'linear-gradient', 'background-gradient-direction': 'to-right',
+        'background-gradient-stop-colors': `${p.memoryFill} ${p.memoryFill} ${p.track} ${p.track}`,
+        'background-gradient-stop-positions': `0 ${step * 5} ${step * 5} 100`,
+      },
+    })),
     { selector: 'node[nats = "hub"]', style: { 'border-style': 'double', 'border-width': 6 } },
+    // Large clusters draw segments as plain boxes behind their hosts (no compound nodes: restyling compound
+    // children re-walks their parents, which dominated the first paint at 500 hosts).
+    { selector: 'node[kind = "segmentBox"]', style: {
+      shape: 'round-rectangle', width: 'data(w)', height: 'data(h)', 'background-color': p.groupFill, 'background-opacity': 0.35,
+      'border-width': 1, 'border-style': 'dashed', 'border-color': p.groupBorder, events: 'no',
+      label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': 22, 'font-size': 13, 'font-family': p.font, color: p.muted,
+      'min-zoomed-font-size': 7, 'z-index-compare': 'manual', 'z-index': 0,
+    } },
     { selector: 'node[kind = "segment"]', style: {
       shape: 'round-rectangle', 'background-color': p.groupFill, 'background-opacity': 0.35,
       'border-width': 1, 'border-style': 'dashed', 'border-color': p.groupBorder,
@@ -69,6 +85,7 @@ function stylesheet(p: Palette): unknown[] {
       padding: '18px',
     } },
     { selector: 'edge', style: {
+      'z-index-compare': 'manual', 'z-index': 1,
       width: 2, 'line-color': p.foreground, 'curve-style': 'bezier', opacity: 0.85,
       label: 'data(label)', 'font-size': 10, 'font-family': p.font, color: p.muted, 'min-zoomed-font-size': 7,
       'text-background-color': p.background, 'text-background-opacity': 0.85, 'text-background-padding': '2px',
@@ -91,6 +108,8 @@ export class GraphView {
   readonly cy: cytoscape.Core;
   private palette: Palette;
   private layoutRunning: Promise<LayoutReport> | undefined;
+  /** Above LAYERED_LIMIT hosts: packed layout, segments as boxes behind the hosts instead of compound parents. */
+  private large = false;
 
   constructor(container: HTMLElement, palette: Palette) {
     this.palette = palette;
@@ -122,22 +141,26 @@ export class GraphView {
    */
   setGraph(graph: TopologyGraph, state: TopologyState, positions: Positions = {}): string[] {
     const live = new Map(state.hosts.map((h) => [h.id, h]));
+    const large = graph.hosts.length > LAYERED_LIMIT;
+    // Crossing the limit changes how segments are drawn: start the drawing over (positions are kept).
+    if (large !== this.large) { this.cy.elements().remove(); this.large = large; }
     const wanted = new Set<string>();
     const unplaced: string[] = [];
     this.cy.batch(() => {
       for (const s of graph.segments) {
         const id = segmentNodeId(s.id);
         wanted.add(id);
-        const data = { id, kind: 'segment', label: `${s.id}${s.subnet ? `  ${s.subnet}` : ''}` };
+        const data = { id, kind: large ? 'segmentBox' : 'segment', segment: s.id, label: `${s.id}${s.subnet ? `  ${s.subnet}` : ''}` };
         const existing = this.cy.getElementById(id);
-        if (existing.nonempty()) existing.data(data); else this.cy.add({ group: 'nodes', data });
+        if (existing.nonempty()) existing.data(data);
+        else this.cy.add({ group: 'nodes', data: large ? { ...data, w: 1, h: 1 } : data, grabbable: !large, selectable: !large });
       }
       let fresh = 0;
       for (const h of graph.hosts) {
         wanted.add(h.id);
-        const parent = h.segment ? segmentNodeId(h.segment) : undefined;
+        const parent = h.segment && !large ? segmentNodeId(h.segment) : undefined;
         const data = {
-          id: h.id, kind: 'host', display: h.gpuBadge ? `${h.id}\n${h.gpuBadge}` : h.id,
+          id: h.id, kind: 'host', display: h.gpuBadge ? `${h.id}\n${h.gpuBadge}` : h.id, segment: h.segment ?? '',
           badge: h.gpuBadge, system: h.system, roles: h.roles.join(', '), tags: h.tags.join(', '),
           addresses: h.addresses.join(', '), nats: h.nats ?? '', gpuCount: h.gpuCount,
           search: [h.id, h.gpuBadge, h.system, ...h.tags, ...h.roles, ...h.addresses, h.segment ?? ''].join(' ').toLowerCase(),
@@ -164,6 +187,12 @@ export class GraphView {
         if (this.cy.getElementById(e.id).nonempty()) this.cy.getElementById(e.id).data(e); else this.cy.add({ group: 'edges', data: e });
       }
       this.cy.elements().filter((el) => !wanted.has(el.id())).remove();
+      // A large cluster seen for the first time is packed now, before its first paint: packing is linear.
+      if (large && unplaced.length === graph.hosts.length && unplaced.length > 0) {
+        this.pack();
+        unplaced.length = 0;
+      }
+      if (large) this.fitSegmentBoxes();
     });
     return unplaced;
   }
@@ -175,15 +204,48 @@ export class GraphView {
       const rows = new Map<string, number>();
       for (const id of ids) {
         const node = this.cy.getElementById(id);
-        const parent = node.parent();
-        const others = (parent.nonempty() ? parent.children() : this.cy.nodes('[kind = "host"]')).filter((n) => !added.has(n.id()));
+        const segment = String(node.data('segment') ?? '');
+        const others = this.cy.nodes('[kind = "host"]').filter((n) => !added.has(n.id()) && (!segment || n.data('segment') === segment));
         const bb = others.nonempty() ? others.boundingBox({}) : { x1: 0, y2: 0 };
-        const key = parent.nonempty() ? parent.first().id() : '';
-        const slot = rows.get(key) ?? 0;
-        rows.set(key, slot + 1);
+        const slot = rows.get(segment) ?? 0;
+        rows.set(segment, slot + 1);
         node.position({ x: bb.x1 + HOST_WIDTH / 2 + slot * (HOST_WIDTH + 20), y: bb.y2 + 20 + HOST_HEIGHT / 2 });
       }
+      if (this.large) this.fitSegmentBoxes();
     });
+  }
+
+  /** Large clusters: size each segment box around its hosts (after packing, placing or dragging). */
+  fitSegmentBoxes(): void {
+    if (!this.large) return;
+    const members = new Map<string, cytoscape.NodeSingular[]>();
+    this.cy.nodes('[kind = "host"]').forEach((n) => {
+      const seg = String(n.data('segment'));
+      if (seg) members.set(seg, [...members.get(seg) ?? [], n]);
+    });
+    this.cy.batch(() => this.cy.nodes('[kind = "segmentBox"]').forEach((box) => {
+      const hosts = members.get(String(box.data('segment'))) ?? [];
+      if (!hosts.length) return;
+      let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+      for (const h of hosts) {
+        const p = h.position();
+        x1 = Math.min(x1, p.x - HOST_WIDTH / 2); x2 = Math.max(x2, p.x + HOST_WIDTH / 2);
+        y1 = Math.min(y1, p.y - HOST_HEIGHT / 2); y2 = Math.max(y2, p.y + HOST_HEIGHT / 2);
+      }
+      const pad = 14, header = 26;
+      box.position({ x: (x1 + x2) / 2, y: (y1 - header + y2) / 2 });
+      box.data({ w: x2 - x1 + 2 * pad, h: y2 - y1 + header + 2 * pad });
+    }));
+  }
+
+  private pack(): void {
+    const hostNodes = this.cy.nodes('[kind = "host"]');
+    const positions = packLayout({
+      hosts: hostNodes.map((n) => ({ id: n.id(), segment: String(n.data('segment') ?? '') })),
+      hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT, header: 46, padding: 24,
+    });
+    hostNodes.forEach((n) => { n.position(positions[n.id()]); });
+    this.fitSegmentBoxes();
   }
 
   /** Live state: data only, so no node moves. Live links are added or removed (edges need no layout). */
@@ -213,12 +275,8 @@ export class GraphView {
     if (this.layoutRunning) return this.layoutRunning;
     const hostNodes = this.cy.nodes('[kind = "host"]');
     const started = performance.now();
-    if (hostNodes.length > LAYERED_LIMIT) {
-      const positions = packLayout({
-        hosts: hostNodes.map((n) => ({ id: n.id(), segment: String(n.data('parent') ?? '') })),
-        hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT,
-      });
-      this.cy.batch(() => hostNodes.forEach((n) => { n.position(positions[n.id()]); }));
+    if (this.large) {
+      this.cy.batch(() => this.pack());
       this.cy.fit(undefined, 30);
       return Promise.resolve({ ms: performance.now() - started, hosts: hostNodes.length });
     }

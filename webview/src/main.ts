@@ -63,6 +63,8 @@ function render(next: TopologyGraph, state: TopologyState): void {
   const placedBefore = cy.nodes('[kind = "host"]').length;
   const unplaced = view.setGraph(next, state, persisted.positions);
   performance.mark('topology:elements');
+  // Everything has a place (saved, or packed at once for a large cluster): remember it so no layout runs.
+  if (unplaced.length === 0) save({ positions: view.positions() });
   view.filter(persisted.filter);
   updateCount();
   if (firstPaintMs === undefined) {
@@ -181,7 +183,7 @@ cy.on('viewport', () => {
   clearTimeout(viewportTimer);
   viewportTimer = setTimeout(() => save({ zoom: cy.zoom(), pan: cy.pan() }), 300);
 });
-cy.on('dragfree', 'node', () => save({ positions: view.positions() }));
+cy.on('dragfree', 'node', () => { view.fitSegmentBoxes(); save({ positions: view.positions() }); });
 
 filterInput.value = persisted.filter;
 filterInput.addEventListener('input', () => {

@@ -33,7 +33,7 @@ export function packLayout(input: PackInput): Record<string, { x: number; y: num
   const positions: Record<string, { x: number; y: number }> = {};
   let x = 0, y = 0, shelf = 0;
   for (const b of blocks) {
-    if (x > 0 && x + b.width > targetWidth) { x = 0; y += shelf + gap * 2; shelf = 0; }
+    if (x > 0 && x + b.width > targetWidth * 1.1) { x = 0; y += shelf + gap * 2; shelf = 0; }
     b.ids.forEach((id, i) => {
       const col = i % b.cols, row = Math.floor(i / b.cols);
       positions[id] = { x: x + padding + col * cellW + input.hostWidth / 2, y: y + header + row * cellH + input.hostHeight / 2 };
