@@ -7,7 +7,7 @@ import { loadSpec } from '../../core/src/spec/load';
 
 const RELOAD_DELAY_MS = 300;
 
-export interface LoadedSpec {
+interface CurrentSpec {
   model: SpecModel | undefined;
   diagnostics: SpecDiagnostic[];
 }
@@ -19,7 +19,7 @@ export class SpecStore implements vscode.Disposable {
 
   private candidates: vscode.Uri[] = [];
   private selected: vscode.Uri | undefined;
-  private loaded: LoadedSpec = { model: undefined, diagnostics: [] };
+  private loaded: CurrentSpec = { model: undefined, diagnostics: [] };
   private failure: string | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -57,7 +57,7 @@ export class SpecStore implements vscode.Disposable {
     if (generation !== this.generation) return;
     this.candidates = candidates;
     if (!this.selected || !candidates.some((c) => c.toString() === this.selected!.toString())) this.selected = candidates[0];
-    let loaded: LoadedSpec = { model: undefined, diagnostics: [] };
+    let loaded: CurrentSpec = { model: undefined, diagnostics: [] };
     let failure: string | undefined;
     if (this.selected) {
       try {
