@@ -83,6 +83,7 @@ test('strings: escapes, `$${`, `$` before a quote, CR normalisation, interpolati
   assert.equal(print('"${a}"'), '(a)');
   assert.equal(print('""'), '""');
   assert.equal(print('"a" + "b" + "c"'), '(("a" + "b") + "c")');
+  assert.equal(print('"a\u0000b"'), '"a"'); // Nix's C strings end at a NUL
 });
 
 test('indented strings: escapes and indentation stripping', () => {

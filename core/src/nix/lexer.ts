@@ -95,7 +95,10 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
   // Where each open `"` began, to recover from an unterminated string.
   const stringOpens: { pos: number; token: number; depth: number; comments: number; errors: number }[] = [];
 
+  // Nix keeps token texts as C strings: a NUL ends them (checked once, NULs never occur in real files).
+  const hasNul = text.indexOf('\0') >= 0;
   const push = (k: Tok, s: number, e: number, v?: string, esc = 0) => {
+    if (hasNul && v !== undefined && v.indexOf('\0') >= 0) v = v.slice(0, v.indexOf('\0'));
     if (count === cap) {
       cap *= 2;
       const k2 = new Uint8Array(cap); k2.set(kind); kind = k2;
