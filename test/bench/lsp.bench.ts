@@ -38,61 +38,67 @@ function memoryOf(pid: number): { rssMB: number; peakMB: number } {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function run(name: string, client: LspClient, settings: Record<string, unknown>, file: string, small: string, fixedDelayMs: number): Promise<Result> {
-  const spec = generateBigSpec(HOSTS);
-  const uri = fileUri(file);
-  try {
+/** One server under test, with its own copy of the generated spec (edits change the copy). */
+class Subject {
+  readonly spec = generateBigSpec(HOSTS);
+  readonly result: Result;
+  constructor(readonly client: LspClient, readonly uri: string, name: string, fixedDelayMs: number) {
+    this.result = { name, coldMs: 0, hoverMs: [], editMs: [], rssMB: 0, peakMB: 0, fixedDelayMs, plantedErrorSeen: false };
+  }
+
+  /** Settings, then a small spec in another folder, validated, for the hover probe. */
+  async prepare(settings: Record<string, unknown>, small: string): Promise<() => Promise<unknown>> {
     // yaml-language-server reads its settings only after didChangeConfiguration.
-    await client.configure(settings);
+    await this.client.configure(settings);
     const smallUri = fileUri(small);
     const smallText = readFileSync(small, 'utf8');
-    const smallFirst = client.waitForDiagnostics(smallUri, () => true, { timeoutMs: 60_000, fresh: true });
-    await client.open(smallUri, smallText);
-    await smallFirst;
-    const hoverAt = { line: smallText.split('\n').findIndex((l) => l.includes('memoryGB: 256')), character: 6 };
+    const validated = this.client.waitForDiagnostics(smallUri, () => true, { timeoutMs: 60_000, fresh: true });
+    await this.client.open(smallUri, smallText);
+    await validated;
+    const position = { line: smallText.split('\n').findIndex((l) => l.includes('memoryGB: 256')), character: 6 };
+    return () => this.client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: smallUri }, position });
+  }
 
+  /** Cold open → first diagnostics, hovering on the small spec all along. */
+  async coldOpen(hover: () => Promise<unknown>): Promise<void> {
     const opened = performance.now();
     let validated = false;
-    const first = client.waitForDiagnostics(uri, () => true, { timeoutMs: 300_000, fresh: true }).then(() => { validated = true; });
-    await client.open(uri, spec.text);
-    const hoverMs: number[] = [];
+    const first = this.client.waitForDiagnostics(this.uri, () => true, { timeoutMs: 600_000, fresh: true }).then(() => { validated = true; });
+    await this.client.open(this.uri, this.spec.text);
     while (!validated) {
       const t = performance.now();
-      const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: smallUri }, position: hoverAt });
-      if (!hover) throw new Error(`${name} gave no hover on the small spec`);
-      hoverMs.push(performance.now() - t);
+      if (!(await hover())) throw new Error(`${this.result.name} gave no hover on the small spec`);
+      this.result.hoverMs.push(performance.now() - t);
       await new Promise((r) => setTimeout(r, 5));
     }
     await first;
-    const coldMs = performance.now() - opened;
+    this.result.coldMs = performance.now() - opened;
+  }
 
-    const editMs: number[] = [];
-    for (let k = 0; k < EDITS; k++) {
-      const at = spec.memoryLines[(k * 211 + 17) % spec.memoryLines.length];
-      const digits = String(at.value).length;
-      at.value += 1;
-      const change: TextDocumentContentChangeEvent = {
-        range: { start: { line: at.line, character: at.character }, end: { line: at.line, character: at.character + digits } },
-        text: String(at.value),
-      };
-      const next = client.waitForDiagnostics(uri, () => true, { timeoutMs: 300_000, fresh: true });
-      const t = performance.now();
-      await client.change(uri, [change]);
-      await next;
-      editMs.push(performance.now() - t);
-    }
-    const memory = memoryOf(client.pid);
+  /** One-line edit → next diagnostics. */
+  async edit(k: number): Promise<void> {
+    const at = this.spec.memoryLines[(k * 211 + 17) % this.spec.memoryLines.length];
+    const digits = String(at.value).length;
+    at.value += 1;
+    const change: TextDocumentContentChangeEvent = {
+      range: { start: { line: at.line, character: at.character }, end: { line: at.line, character: at.character + digits } },
+      text: String(at.value),
+    };
+    const next = this.client.waitForDiagnostics(this.uri, () => true, { timeoutMs: 600_000, fresh: true });
+    const t = performance.now();
+    await this.client.change(this.uri, [change]);
+    await next;
+    this.result.editMs.push(performance.now() - t);
+  }
 
-    // Plant a schema error (an unknown interface kind) and check the server reports it.
-    const lines = spec.text.split('\n');
-    const line = lines.findIndex((l, i) => i > spec.memoryLines[HOSTS >> 1].line && l.includes('kind: ethernet'));
+  /** Plants a schema error (an unknown interface kind); the server must report it. */
+  async plantError(): Promise<void> {
+    const lines = this.spec.text.split('\n');
+    const line = lines.findIndex((l, i) => i > this.spec.memoryLines[HOSTS >> 1].line && l.includes('kind: ethernet'));
     const col = lines[line].indexOf('ethernet');
-    const reported = client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.range.start.line === line), { timeoutMs: 300_000 });
-    await client.change(uri, [{ range: { start: { line, character: col }, end: { line, character: col + 'ethernet'.length } }, text: 'ethernett' }]);
-    const plantedErrorSeen = await reported.then(() => true, () => false);
-    return { name, coldMs, hoverMs, editMs, fixedDelayMs, plantedErrorSeen, ...memory };
-  } finally {
-    await client.stop();
+    const reported = this.client.waitForDiagnostics(this.uri, (p) => p.diagnostics.some((d) => d.range.start.line === line), { timeoutMs: 600_000 });
+    await this.client.change(this.uri, [{ range: { start: { line, character: col }, end: { line, character: col + 'ethernet'.length } }, text: 'ethernett' }]);
+    this.result.plantedErrorSeen = await reported.then(() => true, () => false);
   }
 }
 
@@ -109,23 +115,26 @@ async function main(): Promise<void> {
     console.log(`spec: ${HOSTS} hosts, ${spec.text.split('\n').length} lines, ${(Buffer.byteLength(spec.text) / 1048576).toFixed(2)} MiB; ${EDITS} one-line edits`);
 
     const ourSettings = { gpuCluster: { validation: { debounceMs: OUR_DEBOUNCE_MS } } };
-    const ours = await run('nix-gpu-cluster', await LspClient.start({
-      rootPath: dir,
-      command: { file: process.execPath, args: [serverPath, '--stdio'] },
-      settings: ourSettings,
-      keepHistory: false,
-    }), ourSettings, file, small, OUR_DEBOUNCE_MS);
-
     const schemaUri = fileUri(path.join(repoRoot, 'schemas/cluster.schema.json'));
     const yaml = { validate: true, hover: true, completion: true, schemaStore: { enable: false }, schemas: { [schemaUri]: ['**/cluster.yaml'] }, maxItemsComputed: 5000 };
-    const ylsBin = path.join(repoRoot, 'node_modules/yaml-language-server/bin/yaml-language-server');
     const ylsSettings = { yaml, '[yaml]': {}, editor: {}, http: {}, files: {} };
-    const yls = await run('yaml-language-server', await LspClient.start({
-      rootPath: dir,
-      command: { file: process.execPath, args: [ylsBin, '--stdio'] },
-      settings: ylsSettings,
-      keepHistory: false,
-    }), ylsSettings, file, small, YLS_DELAY_MS);
+    const ylsBin = path.join(repoRoot, 'node_modules/yaml-language-server/bin/yaml-language-server');
+    const uri = fileUri(file);
+    const subjects = [
+      new Subject(await LspClient.start({ rootPath: dir, command: { file: process.execPath, args: [serverPath, '--stdio'] }, settings: ourSettings, keepHistory: false }), uri, 'nix-gpu-cluster', OUR_DEBOUNCE_MS),
+      new Subject(await LspClient.start({ rootPath: dir, command: { file: process.execPath, args: [ylsBin, '--stdio'] }, settings: ylsSettings, keepHistory: false }), uri, 'yaml-language-server', YLS_DELAY_MS),
+    ];
+    try {
+      const hovers = [await subjects[0].prepare(ourSettings, small), await subjects[1].prepare(ylsSettings, small)];
+      // One after the other for the cold open; edits alternate, so a busy machine slows both alike.
+      for (const [i, subject] of subjects.entries()) await subject.coldOpen(hovers[i]);
+      for (let k = 0; k < EDITS; k++) for (const subject of subjects) await subject.edit(k);
+      for (const subject of subjects) Object.assign(subject.result, memoryOf(subject.client.pid));
+      for (const subject of subjects) await subject.plantError();
+    } finally {
+      await Promise.all(subjects.map((s) => s.client.stop()));
+    }
+    const [ours, yls] = subjects.map((s) => s.result);
 
     const row = (r: Result) => {
       const edit = median(r.editMs);
