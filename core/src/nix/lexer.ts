@@ -4,7 +4,7 @@
 import type { Comment, NixSyntaxError } from './ast';
 
 export enum Tok {
-  EOF, ID, INT, FLOAT, URI, SPATH, PATH, HPATH, STR, IND_STR, DOLLAR_CURLY, DQUOTE, IND_OPEN, IND_CLOSE, PATH_END,
+  EOF, ID, INT, FLOAT, URI, SPATH, PATH, HPATH, STR, IND_STR, IND_STR_ESCAPE, DOLLAR_CURLY, DQUOTE, IND_OPEN, IND_CLOSE, PATH_END,
   IF, THEN, ELSE, ASSERT, WITH, LET, IN, REC, INHERIT, OR_KW, ELLIPSIS,
   EQ, NEQ, LEQ, GEQ, AND, OR, IMPL, UPDATE, CONCAT, PIPE_INTO, PIPE_FROM,
   LBRACE, RBRACE, LBRACK, RBRACK, LPAREN, RPAREN, SEMI, COLON, AT, COMMA, DOT, QUESTION, ASSIGN, LT, GT,
@@ -54,12 +54,21 @@ export interface Tokens {
   kind: Uint8Array;
   start: Int32Array;
   end: Int32Array;
-  /** Index + 1 into `values` for tokens that carry one, else 0. */
-  valueIndex: Int32Array;
+  /** Ascending indexes of the tokens that carry a value, parallel to `values`. */
+  valueTokens: Int32Array;
   /** Cooked STR/IND_STR text, raw PATH/HPATH/SPATH/URI text (an ID's name is its text). */
   values: string[];
-  /** 1 on an IND_STR that came from a `''\x` escape. */
-  escape: Uint8Array;
+}
+
+/** The value a token carries (binary search: few tokens have one, so no per-token slot is kept). */
+export function tokenValue(tokens: Tokens, i: number): string {
+  const idx = tokens.valueTokens;
+  let lo = 0, hi = tokens.values.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (idx[mid] < i) lo = mid + 1; else hi = mid;
+  }
+  return tokens.values[lo];
 }
 
 /** `unescapeStr` of Nix: `\n`, `\r`, `\t`, any other `\x` → x; CR and CRLF → LF. */
@@ -85,10 +94,9 @@ function cook(text: string, from: number, to: number): string {
 
 export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntaxError[], comments: Comment[]): Tokens {
   const n = text.length;
-  let cap = Math.max(64, n >> 2);
-  let kind = new Uint8Array(cap), start = new Int32Array(cap), end = new Int32Array(cap), escape = new Uint8Array(cap);
-  // Values live in a dense array referenced from a typed one: no per-token slot for the GC to scan.
-  let valueIndex = new Int32Array(cap);
+  let cap = Math.max(64, Math.ceil(n / 3));
+  let kind = new Uint8Array(cap), start = new Int32Array(cap), end = new Int32Array(cap);
+  let valueTokens = new Int32Array(Math.max(16, cap >> 3));
   const values: string[] = [];
   let count = 0;
   const modes: Mode[] = [Mode.DEFAULT];
@@ -97,18 +105,20 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
 
   // Nix keeps token texts as C strings: a NUL ends them (checked once, NULs never occur in real files).
   const hasNul = text.indexOf('\0') >= 0;
-  const push = (k: Tok, s: number, e: number, v?: string, esc = 0) => {
-    if (hasNul && v !== undefined && v.indexOf('\0') >= 0) v = v.slice(0, v.indexOf('\0'));
+  const push = (k: Tok, s: number, e: number, v?: string) => {
     if (count === cap) {
       cap *= 2;
       const k2 = new Uint8Array(cap); k2.set(kind); kind = k2;
       const s2 = new Int32Array(cap); s2.set(start); start = s2;
       const e2 = new Int32Array(cap); e2.set(end); end = e2;
-      const x2 = new Uint8Array(cap); x2.set(escape); escape = x2;
-      const v2 = new Int32Array(cap); v2.set(valueIndex); valueIndex = v2;
     }
-    kind[count] = k; start[count] = s; end[count] = e; escape[count] = esc;
-    if (v !== undefined) { values.push(v); valueIndex[count] = values.length; } else valueIndex[count] = 0;
+    kind[count] = k; start[count] = s; end[count] = e;
+    if (v !== undefined) {
+      if (hasNul && v.indexOf('\0') >= 0) v = v.slice(0, v.indexOf('\0'));
+      if (values.length === valueTokens.length) { const v2 = new Int32Array(valueTokens.length * 2); v2.set(valueTokens); valueTokens = v2; }
+      valueTokens[values.length] = count;
+      values.push(v);
+    }
     count++;
   };
   const error = (s: number, e: number, message: string, code: string) => errors.push({ start: s, end: e, message, code });
@@ -329,6 +339,7 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
   const recoverString = (): number => {
     const open = stringOpens.pop()!;
     count = open.token + 1;
+    while (values.length > 0 && valueTokens[values.length - 1] >= count) values.pop();
     modes.length = open.depth;
     comments.length = open.comments;
     errors.length = open.errors;
@@ -372,7 +383,7 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
       if (c2 === 36) { push(Tok.IND_STR, p, p + 3, '$'); return p + 3; }
       if (c2 === 39) { push(Tok.IND_STR, p, p + 3, "''"); return p + 3; }
       if (c2 === 92 && p + 3 < n) {
-        push(Tok.IND_STR, p, p + 4, cook(text, p + 2, p + 4), 1);
+        push(Tok.IND_STR_ESCAPE, p, p + 4, cook(text, p + 2, p + 4));
         return p + 4;
       }
       push(Tok.IND_CLOSE, p, p + 2); modes.pop(); return p + 2;
@@ -441,5 +452,5 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
     p = next;
   }
   push(Tok.EOF, n, n);
-  return { count, kind, start, end, valueIndex, values, escape };
+  return { count, kind, start, end, valueTokens, values };
 }

@@ -7,7 +7,7 @@ import type {
   Missing, NixSyntaxError, StringPart, StringText, BinaryOp,
 } from './ast';
 import { AttrsBuilder, checkBindings } from './desugar';
-import { Tok, tokenize, type Tokens } from './lexer';
+import { Tok, tokenValue, tokenize, type Tokens } from './lexer';
 
 export interface ParseOptions {
   /** Accept `|>` and `<|` (Nix's experimental pipe-operators feature). Off by default, as in Nix 2.8. */
@@ -49,7 +49,7 @@ const BINARY: { [k: number]: [BinaryOp, number, Assoc] | undefined } = {
 
 const TOKEN_NAMES: { [k: number]: string } = {
   [Tok.EOF]: 'end of file', [Tok.ID]: 'identifier', [Tok.INT]: 'integer', [Tok.FLOAT]: 'float', [Tok.URI]: 'URI',
-  [Tok.SPATH]: 'search path', [Tok.PATH]: 'path', [Tok.HPATH]: 'path', [Tok.STR]: 'string', [Tok.IND_STR]: 'string',
+  [Tok.SPATH]: 'search path', [Tok.PATH]: 'path', [Tok.HPATH]: 'path', [Tok.STR]: 'string', [Tok.IND_STR]: 'string', [Tok.IND_STR_ESCAPE]: 'string',
   [Tok.DOLLAR_CURLY]: "'${'", [Tok.DQUOTE]: "'\"'", [Tok.IND_OPEN]: "''", [Tok.IND_CLOSE]: "''", [Tok.PATH_END]: 'end of path',
   [Tok.IF]: "'if'", [Tok.THEN]: "'then'", [Tok.ELSE]: "'else'", [Tok.ASSERT]: "'assert'", [Tok.WITH]: "'with'",
   [Tok.LET]: "'let'", [Tok.IN]: "'in'", [Tok.REC]: "'rec'", [Tok.INHERIT]: "'inherit'", [Tok.OR_KW]: "'or'",
@@ -62,6 +62,8 @@ const TOKEN_NAMES: { [k: number]: string } = {
 };
 
 const MAX_INT = 9223372036854775807n;
+/** Shared values for the small integers that make up most literals. */
+const SMALL_INTS: bigint[] = Array.from({ length: 1000 }, (_, i) => BigInt(i));
 /** Deepest nesting of expressions we parse; deeper input gets an error instead of a stack overflow. */
 const MAX_NESTING = 400;
 const MAX_OPERATOR_NESTING = 3000;
@@ -71,8 +73,6 @@ class Parser {
   private readonly kind: Uint8Array;
   private readonly start: Int32Array;
   private readonly end: Int32Array;
-  private readonly valueIndex: Int32Array;
-  private readonly values: string[];
   /** Start offset of the token where the last error was reported, to avoid cascades. */
   private lastErrorAt = -1;
   private docIndex = 0;
@@ -81,7 +81,6 @@ class Parser {
   constructor(private readonly text: string, private readonly tokens: Tokens, private readonly errors: NixSyntaxError[], private readonly comments: Comment[]) {
     this.attrs = new AttrsBuilder(errors);
     this.kind = tokens.kind; this.start = tokens.start; this.end = tokens.end;
-    this.valueIndex = tokens.valueIndex; this.values = tokens.values;
   }
 
   parseFile(): Expr {
@@ -105,7 +104,7 @@ class Parser {
   }
 
   /** The text a STR/IND_STR/path/URI token carries. */
-  private value(i: number): string { return this.values[this.valueIndex[i] - 1]; }
+  private value(i: number): string { return tokenValue(this.tokens, i); }
 
   private peek(): Tok { return this.kind[this.i]; }
   private get pos(): number { return this.start[this.i]; }
@@ -385,7 +384,12 @@ class Parser {
       case Tok.ID: return this.identifier();
       case Tok.INT: {
         this.i++;
-        const value = BigInt(this.text.slice(s, e));
+        let value: bigint;
+        if (e - s <= 3) {
+          let small = 0;
+          for (let j = s; j < e; j++) small = small * 10 + this.text.charCodeAt(j) - 48;
+          value = small < SMALL_INTS.length ? SMALL_INTS[small] : BigInt(small);
+        } else value = BigInt(this.text.slice(s, e));
         if (value > MAX_INT) this.error(s, e, `invalid integer '${this.text.slice(s, e)}'`, 'nix.invalid-integer');
         return { type: 'Int', start: s, end: e, value };
       }
@@ -478,9 +482,9 @@ class Parser {
     const parts: StringPart[] = [];
     for (;;) {
       const k = this.peek();
-      if (k === Tok.IND_STR) {
+      if (k === Tok.IND_STR || k === Tok.IND_STR_ESCAPE) {
         const part: StringText = { type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) };
-        if (this.tokens.escape[this.i]) part.escape = true;
+        if (k === Tok.IND_STR_ESCAPE) part.escape = true;
         parts.push(part);
         this.i++;
       } else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
