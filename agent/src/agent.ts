@@ -54,7 +54,8 @@ export class NodeAgent {
   private nc: NatsConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
-  private sampling = false;
+  /** The sample being taken, if any. */
+  private sampling: Promise<void> | undefined;
   private knownGpus: GpuSample[] | undefined;
   private stopped = false;
   latest: TelemetrySample | undefined;
@@ -103,9 +104,11 @@ export class NodeAgent {
     this.tick();
   }
 
+  /** Resolves once the service is gone and the sample in progress (with its GPU inventory write) has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.sampling;
     await this.service?.stop().catch(() => undefined);
     this.service = undefined;
   }
@@ -140,17 +143,18 @@ export class NodeAgent {
   // --- telemetry -------------------------------------------------------------------------------------------
 
   private tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.sampling) return;
     const started = Date.now();
-    void this.sampleAndPublish().finally(() => {
+    this.sampling = this.sampleAndPublish();
+    void this.sampling.finally(() => {
+      this.sampling = undefined;
       if (this.stopped) return;
       this.timer = setTimeout(() => this.tick(), Math.max(0, this.options.intervalMs - (Date.now() - started)));
     });
   }
 
   private async sampleAndPublish(): Promise<void> {
-    if (this.sampling || !this.nc || this.nc.isClosed()) return;
-    this.sampling = true;
+    if (!this.nc || this.nc.isClosed()) return;
     try {
       const sample = await collectSample(this.options.host, ++this.seq, this.options.collect);
       sample.agentVersion = AGENT_VERSION;
@@ -160,8 +164,6 @@ export class NodeAgent {
       if (!sample.gpuError) await this.checkHardware(sample.gpus);
     } catch (err) {
       this.options.log('warn', `telemetry: ${(err as Error).message}`);
-    } finally {
-      this.sampling = false;
     }
   }
 
