@@ -233,6 +233,9 @@ export class SpecWorkspace {
   private async build(root: SpecRoot, generation: number): Promise<SpecSnapshot> {
     let sliceStart = performance.now();
     const pause = async () => {
+      // Twice: requests that arrived during the last slice are queued (by vscode-jsonrpc, with setImmediate)
+      // behind our first callback; the second lets them be answered before the next slice starts.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
       if (root.generation !== generation || this.hasNewerText(root)) throw new SupersededError();
