@@ -144,3 +144,21 @@ test('workspace: loadSpec reads examples/lab (cluster.yaml + hosts/gpu-2.yaml) w
   assert.equal(viaHost.clusterPath, loaded.clusterPath);
   await assert.rejects(loadSpec(path.join(root, 'test/fixtures')), /no cluster\.yaml/);
 });
+
+test('symbols: after an edit that shifts lines, reused hosts report their new positions', () => {
+  const hosts = Array.from({ length: 300 }, (_, i) => `  - name: h${i}\n    addresses: [10.0.${i >> 8}.${i & 255}]\n    ssh: { jump: h${(i + 1) % 300} }\n    interfaces:\n      - { name: eth0, kind: ethernet, segment: mgmt }\n      - { name: bond0, kind: bond, members: [eth0] }\n`).join('');
+  const text = `cluster:\n  name: big\n  domain: big\nnetwork:\n  segments:\n    - { name: mgmt, subnet: 10.0.0.0/16 }\n  links:\n    - { from: "h1:eth0", to: "h250:eth0", kind: ethernet }\nhosts:\n${hosts}`;
+  const uri = 'file:///shift/cluster.yaml';
+  const summary = (m: SpecModel) => [...m.symbols.definitions, ...m.symbols.references].map((s) => `${brief(s)}-${s.location.range.end.character}`).sort();
+  const first = buildModel([parseSpecFile(uri, text, 1)]);
+  summary(first); // fills the per-host cache
+  const shifted = text.replace('  domain: big\n', '  domain: big\n  stateVersion: "25.05"\n  timeZone: UTC\n').replace('  - name: h100\n', '  - name: h100\n    # a new comment\n');
+  const edited = buildModel([parseSpecFile(uri, shifted, 2)]);
+  // the same text under another uri: parsed afresh, nothing reused — the reference answer
+  const fresh = buildModel([parseSpecFile('file:///shift-fresh/cluster.yaml', shifted, 1)]);
+  assert.ok(summary(edited).length > 1500);
+  assert.deepEqual(summary(edited), summary(fresh));
+  const at = edited.symbols.at(uri, rangeOf(shifted, '- name: h250', 1, 'h250').start);
+  assert.equal(at?.symbol.name, 'h250');
+  assert.deepEqual(at?.references.map((r) => r.location.range.start.line).sort((a, b) => a - b), [rangeOf(shifted, '"h250:eth0"').start.line, rangeOf(shifted, 'jump: h250').start.line]);
+});

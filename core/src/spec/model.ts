@@ -39,6 +39,8 @@ export interface ParsedSpecFile {
   data: unknown;
   /** Maps a JSON-pointer-like path to the source ranges of a key and its value. */
   locate(path: readonly (string | number)[]): { key?: Range; value: Range } | undefined;
+  /** As `locate`, in offsets ([start, end)) — cheaper when positions are not needed yet. */
+  locateOffsets(path: readonly (string | number)[]): { key?: [number, number]; value: [number, number] } | undefined;
   /** The innermost path at an offset, and whether the offset is on a key or a value. */
   pathAt(offset: number): { path: (string | number)[]; onKey: boolean } | undefined;
   offsetAt(position: Position): number;

@@ -62,6 +62,7 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
   const result = (data: unknown, root: Root | undefined): ParsedSpecFile => ({
     uri, version, kind, text, syntaxDiagnostics: diagnostics, data,
     locate: (path) => (root ? root.locate(path) : undefined),
+    locateOffsets: (path) => (root ? root.locateSpan(path) : undefined),
     pathAt: (offset) => (root ? root.pathAt(offset) : undefined),
     offsetAt: (p) => Math.min(text.length, lines.offsetAt(p)),
     positionAt: (o) => lines.positionAt(Math.max(0, Math.min(o, text.length))),
@@ -384,6 +385,7 @@ function splitHostItems(text: string, start: number, end: number): { itemsStart:
 
 interface Root {
   locate(path: readonly (string | number)[]): { key?: Range; value: Range } | undefined;
+  locateSpan(path: readonly (string | number)[]): SpanLocation | undefined;
   pathAt(offset: number): { path: (string | number)[]; onKey: boolean } | undefined;
 }
 
@@ -402,7 +404,12 @@ function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: rea
     if (isAlias(current)) current = current.resolve(doc);
     const seg = path[i];
     if (isMap(current)) {
-      const pair = current.items.find((p) => isScalar(p.key) ? String(p.key.value) === String(seg) : false);
+      const want = String(seg);
+      let pair: (typeof current.items)[number] | undefined;
+      for (const p of current.items) {
+        const k = p.key as { value?: unknown } | null;
+        if (k && isScalar(k) && (k.value === want || String(k.value) === want)) { pair = p; break; }
+      }
       if (!pair) return undefined;
       const keySpan = nodeSpan(pair.key as YamlNode, base, 0);
       const valueNode = pair.value as YamlNode | null;
@@ -458,8 +465,11 @@ function pathFrom(node: unknown, base: number, offset: number, prefix: (string |
 class DocumentRoot implements Root {
   constructor(private readonly doc: Document.Parsed, private readonly length: number, private readonly lines: LineIndex) {}
   locate(path: readonly (string | number)[]) {
-    const loc = path.length === 0 ? { value: nodeSpan(this.doc.contents as YamlNode, 0, 0) } : locateFrom(this.doc.contents, this.doc, 0, path, 0);
+    const loc = this.locateSpan(path);
     return loc && toRanges(loc, this.lines);
+  }
+  locateSpan(path: readonly (string | number)[]): SpanLocation | undefined {
+    return path.length === 0 ? { value: nodeSpan(this.doc.contents as YamlNode, 0, 0) } : locateFrom(this.doc.contents, this.doc, 0, path, 0);
   }
   pathAt(offset: number) {
     if (offset < 0 || offset > this.length) return undefined;
@@ -482,7 +492,7 @@ class ChunkedRoot implements Root {
     const loc = this.locateSpan(path);
     return loc && toRanges(loc, this.lines);
   }
-  private locateSpan(path: readonly (string | number)[]): SpanLocation | undefined {
+  locateSpan(path: readonly (string | number)[]): SpanLocation | undefined {
     if (path.length === 0) return { value: [0, this.length] };
     const key = String(path[0]);
     if (key === 'hosts' && this.hostItems && this.hostsHeader) {
