@@ -49,7 +49,7 @@ function findSite(input: CompletionInput, kind: SpecFileKind): Site | undefined 
   if (lineEnd < 0) lineEnd = text.length;
   const before = text.slice(lineStart, offset);
   const after = text.slice(offset, lineEnd).replace(/\r$/, '');
-  if (/#/.test(before.replace(/(["'])(?:(?!\1).)*\1/g, ''))) return undefined; // in a comment
+  if (/(^|\s)#/.test(before.replace(/(["'])(?:(?!\1).)*\1/g, ''))) return undefined; // in a comment
 
   const keyLine = /^(\s*)([\w.-]*)$/.exec(before);
   const flow = /[[{][^\]}]*$/.test(before);

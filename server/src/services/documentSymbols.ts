@@ -8,6 +8,9 @@ import { isRecord } from '../../../core/src/spec/workspace';
 /** Containers deeper than this are shown without children; scalars deeper than LEAF_DEPTH are left out. */
 const MAX_DEPTH = 5;
 const LEAF_DEPTH = 3;
+/** In a file this big (thousands of hosts) the outline stops at the named items: tens of thousands of
+ *  symbols would cost the editor more than they help. */
+const BIG_FILE_CHARS = 256 * 1024;
 
 const SECTION_KINDS: Record<string, SymbolKind> = {
   cluster: SymbolKind.Namespace, defaults: SymbolKind.Namespace, network: SymbolKind.Namespace, hosts: SymbolKind.Namespace,
@@ -44,12 +47,15 @@ function scalarDetail(value: unknown): string | undefined {
 }
 
 export function specDocumentSymbols(file: ParsedSpecFile): DocumentSymbol[] {
+  const big = file.text.length > BIG_FILE_CHARS;
+  const maxDepth = big ? 1 : MAX_DEPTH;
+  const leafDepth = big ? 0 : LEAF_DEPTH;
   const walk = (value: unknown, path: (string | number)[], depth: number, listKey?: string): DocumentSymbol[] => {
     const out: DocumentSymbol[] = [];
     if (isRecord(value)) {
       for (const [key, child] of Object.entries(value)) {
         const childIsContainer = typeof child === 'object' && child !== null;
-        if (!childIsContainer && depth > LEAF_DEPTH) continue;
+        if (!childIsContainer && depth > leafDepth) continue;
         const at = [...path, key];
         const loc = file.locate(at);
         if (!loc) continue;
@@ -61,7 +67,7 @@ export function specDocumentSymbols(file: ParsedSpecFile): DocumentSymbol[] {
           kind: depth === 0 && file.kind === 'cluster' ? SECTION_KINDS[key] ?? kindOfValue(child) : kindOfValue(child),
           range: span(selection, loc.value),
           selectionRange: selection,
-          children: childIsContainer && depth < MAX_DEPTH && (isRecord(child) || hasNamedItems) ? walk(child, at, depth + 1, key) : undefined,
+          children: childIsContainer && depth < maxDepth && (isRecord(child) || hasNamedItems) ? walk(child, at, depth + 1, key) : undefined,
         });
       }
     } else if (Array.isArray(value)) {
@@ -78,7 +84,7 @@ export function specDocumentSymbols(file: ParsedSpecFile): DocumentSymbol[] {
           kind: (listKey ? ITEM_KINDS[listKey] : undefined) ?? SymbolKind.Object,
           range: loc.value,
           selectionRange: nameLoc && within(nameLoc.value, loc.value) ? nameLoc.value : loc.value,
-          children: depth < MAX_DEPTH ? walk(item, at, depth + 1) : undefined,
+          children: depth < maxDepth ? walk(item, at, depth + 1) : undefined,
         });
       });
     }
