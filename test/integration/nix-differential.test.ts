@@ -70,7 +70,7 @@ test('errors.nix is rejected by both, with several diagnostics from us', async (
 test('hand-written tricky snippets: same acceptance and same tree', async () => {
   const cases = readFileSync(path.join(fixtures, 'cases.txt'), 'utf8').split('\n====\n').filter(Boolean);
   const r = await differential(oracle, cases);
-  console.log(`nix differential: ${r.agreed}/${cases.length} snippets agree`);
+  console.log(`nix differential: ${r.agreed}/${cases.length} snippets agree (${r.accepted} accepted, ${cases.length - r.accepted} rejected)`);
   assert.deepEqual(r.disagreements, [], explain(r.disagreements));
   assert.equal(r.agreed, cases.length);
 });
@@ -88,7 +88,7 @@ test(`generated well-formed and malformed expressions agree with Nix (seed ${SEE
   for (let i = 0; i < MALFORMED; i++) cases.push(gen.malformed());
   const started = Date.now();
   const r = await differential(oracle, cases, 250);
-  console.log(`nix differential (seed ${SEED}): ${r.agreed}/${cases.length} generated cases agree, ${oracle.processes} nix-instantiate runs so far, ${Date.now() - started} ms`);
+  console.log(`nix differential (seed ${SEED}): ${r.agreed}/${cases.length} generated cases agree (${r.accepted} accepted, ${cases.length - r.accepted} rejected), ${oracle.processes} nix-instantiate runs so far, ${Date.now() - started} ms`);
   assert.deepEqual(r.disagreements.map((d) => d.source), [], explain(r.disagreements, SEED));
   assert.equal(r.agreed, cases.length);
 });

@@ -67,7 +67,7 @@ export function samePrint(a: string, b: string): boolean {
  * Checks cases our parser accepts in batches (one nix-instantiate per batch, bisecting a batch that
  * disagrees), and cases we reject one process each, `concurrency` at a time.
  */
-export async function differential(oracle: NixOracle, cases: string[], batchSize = 200, concurrency = 2): Promise<{ agreed: number; disagreements: Disagreement[] }> {
+export async function differential(oracle: NixOracle, cases: string[], batchSize = 200, concurrency = 2): Promise<{ agreed: number; accepted: number; disagreements: Disagreement[] }> {
   const disagreements: Disagreement[] = [];
   let agreed = 0;
   const accepted: string[] = [];
@@ -89,5 +89,5 @@ export async function differential(oracle: NixOracle, cases: string[], batchSize
   for (const c of rejected) jobs.push(() => checkBatch([c]));
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => { while (next < jobs.length) await jobs[next++](); }));
-  return { agreed, disagreements };
+  return { agreed, accepted: accepted.length, disagreements };
 }
