@@ -75,7 +75,6 @@ class Parser {
   private readonly end: Int32Array;
   /** Start offset of the token where the last error was reported, to avoid cascades. */
   private lastErrorAt = -1;
-  private docIndex = 0;
   private readonly attrs: AttrsBuilder;
 
   constructor(private readonly text: string, private readonly tokens: Tokens, private readonly errors: NixSyntaxError[], private readonly comments: Comment[]) {
@@ -596,6 +595,7 @@ class Parser {
     const splitIndex = this.tokenAt(split);
     if (splitIndex <= valueIndex) return undefined;
     this.errors.length = errorCount;
+    this.tooDeepReported = false;
     const saved = this.kind[splitIndex];
     this.kind[splitIndex] = Tok.SEMI;
     this.i = valueIndex;
@@ -656,8 +656,12 @@ class Parser {
   /** The `/** … *\/` comment that ends right before `offset` with only whitespace between. */
   private docCommentBefore(offset: number): Comment | undefined {
     const comments = this.comments;
-    while (this.docIndex < comments.length && comments[this.docIndex].end <= offset) this.docIndex++;
-    const c = comments[this.docIndex - 1];
+    let lo = 0, hi = comments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (comments[mid].end <= offset) lo = mid + 1; else hi = mid;
+    }
+    const c = comments[lo - 1];
     if (!c || c.kind !== 'doc') return undefined;
     for (let j = c.end; j < offset; j++) {
       const ch = this.text.charCodeAt(j);
