@@ -142,6 +142,15 @@ for (const c of CASES) {
   });
 }
 
+test('semantic: no semantic diagnostics inside a file with YAML syntax errors; other files keep theirs', () => {
+  const cluster = replace(BASE.cluster, 'jump: hub', 'jump: hbu') + 'broken: [\n';
+  const host = replace(BASE.host, 'segment: mgmt', 'segment: mgnt');
+  const all = validate(cluster, host);
+  assert.ok(all.some((d) => d.code === 'yaml.syntax' && d.uri === CLUSTER_URI));
+  assert.ok(!all.some((d) => d.code === 'ssh.unknown-jump-host'), 'held back while cluster.yaml does not parse');
+  assert.ok(all.some((d) => d.code === 'network.unknown-segment' && d.uri === HOST_URI));
+});
+
 test('semantic: a host named by an invalid file name', () => {
   const files = [parseSpecFile(CLUSTER_URI, BASE.cluster, 1), parseSpecFile('file:///spec/hosts/GPU_2.yaml', BASE.host, 1)];
   const d = validateAll(buildModel(files)).filter((x) => x.code === 'host.invalid-file-name');

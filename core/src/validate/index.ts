@@ -24,9 +24,14 @@ export function validateFile(parsed: ParsedSpecFile): SpecDiagnostic[] {
   return out;
 }
 
-/** Semantic diagnostics across the model's files. */
+/**
+ * Semantic diagnostics across the model's files. None are placed in a file with YAML syntax errors: its
+ * data is partial, so "missing" hosts or references there would only repeat the syntax error.
+ */
 export function validateModel(model: SpecModel): SpecDiagnostic[] {
-  return semanticDiagnostics(model);
+  const broken = new Set(model.files.filter((f) => f.syntaxDiagnostics.some((d) => d.severity === 'error')).map((f) => f.uri));
+  const all = semanticDiagnostics(model);
+  return broken.size ? all.filter((d) => !broken.has(d.uri)) : all;
 }
 
 /** Every diagnostic of a model, sorted by file and position. */
