@@ -1,6 +1,6 @@
 // Issue 7 in the workbench: the Events view follows a real deploy live. A real nats-server (JetStream) on
 // loopback is set as gpuCluster.nats.url; Deploy Host runs against a real sshd on loopback (pre-flight, then
-// the missing nixos-anywhere), and its events — deploy-started, deploy-failed, one correlation id — appear in
+// the nixos-anywhere stand-in failing at the boot loader), and its events — deploy-started, the steps, deploy-failed, one correlation id — appear in
 // the Events view as they are appended, without any refresh.
 import { mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,10 +69,7 @@ export const checks = [
 
         const nodes = ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) }).locator('.monaco-list-row', { hasText: HOST }).first();
         await nodes.waitFor({ timeout: 30_000 });
-        await nodes.click({ button: 'right' });
-        const menu = ui.page.locator('.context-view .monaco-menu');
-        await menu.waitFor({ timeout: 15_000 });
-        await menu.locator('.action-item', { hasText: 'Deploy Host (nixos-anywhere)' }).first().click();
+        await ui.contextMenu(nodes, 'Deploy Host (nixos-anywhere)');
         const phases = ui.page.locator('.quick-input-widget');
         await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().waitFor({ timeout: 15_000 });
         await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().click();
@@ -132,12 +129,17 @@ export const checks = [
         await row(ui, 'Events', 'pager-59').waitFor({ timeout: 45_000 });
         // The first page holds 50 events (pager-59 … pager-10); the last row offers the rest.
         const tree = pane(ui, 'Events').locator('.monaco-list').first();
-        await row(ui, 'Events', 'pager-59').click();
-        await ui.page.keyboard.press('End');
-        await row(ui, 'Events', 'Load more').waitFor({ timeout: 15_000 });
+        // Keyboard, not a click on an event row: a click expands the row, and its fields arriving after End
+        // would scroll Load more out of view again.
+        const focusedRow = pane(ui, 'Events').locator('.monaco-list-row.focused', { hasText: 'Load more' });
+        await ui.waitFor('Load more focused at the end of the first page', async () => {
+          await tree.focus();
+          await ui.page.keyboard.press('End');
+          return (await focusedRow.count()) > 0;
+        }, 15_000);
         if (await row(ui, 'Events', 'pager-9 ').count()) throw new Error('pager-9 is listed before Load more');
         await ui.shot('nats-events-load-more');
-        await row(ui, 'Events', 'Load more').click();
+        await ui.page.keyboard.press('Enter');
         await ui.waitFor('the second page', async () => {
           await tree.focus();
           await ui.page.keyboard.press('End');
