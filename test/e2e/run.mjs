@@ -121,6 +121,8 @@ const USER_SETTINGS = {
   'editor.hover.delay': 300,
   // Untrusted windows open in Restricted Mode without asking.
   'security.workspace.trust.startupPrompt': 'never',
+  // The DOM renderer keeps terminal text readable by the checks (deploy steps).
+  'terminal.integrated.gpuAcceleration': 'off',
 };
 
 /**
@@ -146,6 +148,15 @@ function prepareRunDir() {
   // window would turn it into a workspace and restart the extension host mid-suite.
   writeFileSync(path.join(dir, 'suite.code-workspace'), JSON.stringify({ folders: [{ path: 'ws-suite' }] }));
   mkdirSync(path.join(dir, 'home'));
+  // The extension host takes its environment from a login shell (VS Code resolves the shell environment), so
+  // the stand-ins for tools that would wipe a machine go on the PATH there: nixos-anywhere and nixos-rebuild
+  // log in to the loopback test host with the real ssh client, print the real step lines, and fail at the boot
+  // loader on cue, so a deploy runs every step the user watches without installing anything.
+  writeFileSync(path.join(dir, 'home', '.profile'), [
+    `export PATH=${JSON.stringify(path.join(repoRoot, 'test/fixtures/ops/local-bin'))}:"$PATH"`,
+    'export NIXOS_ANYWHERE_FAIL=bootloader',
+    '',
+  ].join('\n'));
   return dir;
 }
 

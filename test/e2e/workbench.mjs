@@ -140,6 +140,30 @@ export class Workbench {
     return (await rows.locator('.label-name').allInnerTexts()).map((t) => t.trim());
   }
 
+  /**
+   * Runs `item` from the context menu of `target` (a row locator). The menu is driven by keyboard once an
+   * item is focused: a mouse click that lands while the menu is still settling is ignored by the workbench.
+   */
+  async contextMenu(target, item) {
+    const menu = this.page.locator('.context-view .monaco-menu');
+    for (let attempt = 1; ; attempt++) {
+      if (await menu.isVisible()) await this.page.keyboard.press('Escape');
+      await target.click({ button: 'right' });
+      await menu.waitFor({ timeout: 15_000 });
+      const entry = menu.locator('.action-item', { hasText: item }).first();
+      await entry.waitFor({ timeout: 15_000 });
+      await entry.hover();
+      await this.waitFor(`"${item}" focused in the context menu`, () => entry.evaluate((e) => e.classList.contains('focused')), 5_000).catch(() => undefined);
+      await this.page.keyboard.press('Enter');
+      try {
+        await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+        return;
+      } catch (e) {
+        if (attempt === 3) throw e;
+      }
+    }
+  }
+
   /** Closes widgets and editors, discarding unsaved changes, so every check starts from the files on disk. */
   async reset() {
     for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');

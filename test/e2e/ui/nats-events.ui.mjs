@@ -23,6 +23,16 @@ const pane = (ui, title) => ui.page.locator('.sidebar .pane', { has: ui.page.loc
 const row = (ui, title, text) => pane(ui, title).locator('.monaco-list-row', { hasText: text }).first();
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
 
+// The workspace is a temporary copy, so the settings file stays between checks and is emptied, not deleted:
+// VS Code may not notice a settings file that is deleted and created again, and would keep the old NATS URL.
+function pointSettingsAt(settingsDir, url) {
+  mkdirSync(settingsDir, { recursive: true });
+  writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'gpuCluster.nats.url': url }, null, 2));
+}
+function clearSettings(settingsDir) {
+  if (existsSync(settingsDir)) writeFileSync(path.join(settingsDir, 'settings.json'), '{}\n');
+}
+
 async function showContainer(ui) {
   const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();
   if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
@@ -43,14 +53,12 @@ export const checks = [
       await nats.start();
       sshd = await startSshd(1);
       const settingsDir = path.join(ui.workspace, '.vscode');
-      const createdSettings = !existsSync(settingsDir);
       const flakeDir = path.join(ui.workspace, 'flake');
       const createdFlake = !existsSync(flakeDir);
       const hostFile = path.join(ui.workspace, 'hosts', `${HOST}.yaml`);
       const h = sshd.hosts[0];
       try {
-        mkdirSync(settingsDir, { recursive: true });
-        writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'gpuCluster.nats.url': nats.url }, null, 2));
+        pointSettingsAt(settingsDir, nats.url);
         mkdirSync(flakeDir, { recursive: true });
         writeFileSync(hostFile, [
           `name: ${HOST}`,
@@ -103,7 +111,7 @@ export const checks = [
       } finally {
         rmSync(hostFile, { force: true });
         if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
-        if (createdSettings) rmSync(settingsDir, { recursive: true, force: true });
+        clearSettings(settingsDir);
         for (const host of sshd?.hosts ?? []) host.process.kill('SIGKILL');
         await nats?.dispose();
       }
@@ -115,15 +123,13 @@ export const checks = [
       nats = new NatsServer();
       await nats.start();
       const settingsDir = path.join(ui.workspace, '.vscode');
-      const createdSettings = !existsSync(settingsDir);
       const nc = await connect({ servers: nats.url });
       try {
         const store = new EventStore(nc, 'lab');
         await store.ensureStream();
         // One aggregate per event (shown in each row's description); pager-7 alone has its own action, to filter by.
         for (let i = 0; i < 60; i++) await store.append(createEvent({ aggregate: `pager-${i}`, action: i === 7 ? 'deploy-failed' : 'deploy-phase', data: { i }, source: 'e2e' }));
-        mkdirSync(settingsDir, { recursive: true });
-        writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'gpuCluster.nats.url': nats.url }, null, 2));
+        pointSettingsAt(settingsDir, nats.url);
         await showContainer(ui);
         await expandEvents(ui);
         await row(ui, 'Events', 'pager-59').waitFor({ timeout: 45_000 });
@@ -163,7 +169,7 @@ export const checks = [
         await row(ui, 'Events', 'pager-59').waitFor({ timeout: 20_000 });
       } finally {
         await nc.close();
-        if (createdSettings) rmSync(settingsDir, { recursive: true, force: true });
+        clearSettings(settingsDir);
         await nats?.dispose();
       }
     },

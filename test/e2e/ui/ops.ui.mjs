@@ -1,7 +1,8 @@
 // Issue 6 in the workbench, against a real sshd on loopback (hardware stand-ins on its PATH: nvidia-smi,
 // cuda-checkpoint, and CRIU's where `criu check` fails): Deploy Host from the explorer (phases and build
 // choice, erase confirmation, the unknown host key shown with its fingerprint and pinned, pre-flight in the
-// deploy terminal, then the missing-nixos-anywhere message with the command that provides it), and
+// deploy terminal, the progress following nixos-anywhere's steps (a stand-in that fails at the boot loader on
+// cue) and the actionable failure message), and
 // Checkpoint GPU Process from the explorer (process pick, confirmation, the checkpoint listed under the host,
 // then restored and deleted with its inline actions).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -63,23 +64,6 @@ function nodesRow(ui, text) {
     .locator('.monaco-list-row', { hasText: text }).first();
 }
 
-/** Runs a context-menu entry of a Nodes row; retried when a tree refresh swallows the click. */
-async function contextMenu(ui, rowText, item) {
-  const menu = ui.page.locator('.context-view .monaco-menu');
-  for (let attempt = 1; ; attempt++) {
-    if (await menu.isVisible()) await ui.page.keyboard.press('Escape');
-    await nodesRow(ui, rowText).click({ button: 'right' });
-    await menu.waitFor({ timeout: 15_000 });
-    await menu.locator('.action-item', { hasText: item }).first().click();
-    try {
-      await menu.waitFor({ state: 'hidden', timeout: 5_000 });
-      return;
-    } catch (e) {
-      if (attempt === 3) throw e;
-    }
-  }
-}
-
 async function setPanesExpanded(ui, names, expanded) {
   for (const name of names) {
     const header = ui.page.locator('.sidebar .pane-header', { hasText: name }).first();
@@ -92,7 +76,7 @@ const toast = (ui, text) => ui.page.locator('.notifications-toasts .notification
 
 export const checks = [
   {
-    name: 'ops: Deploy Host from the explorer: confirm, accept the unknown host key by fingerprint, pre-flight, missing nixos-anywhere explained',
+    name: 'ops: Deploy Host from the explorer: confirm, accept the unknown host key by fingerprint, pre-flight, progress through nixos-anywhere\'s steps, boot-loader failure explained',
     async run(ui) {
       await ensureSshd();
       const flakeDir = path.join(ui.workspace, 'flake');
@@ -102,7 +86,7 @@ export const checks = [
       try {
         await showContainer(ui);
         await nodesRow(ui, DEPLOY_HOST).waitFor({ timeout: 30_000 });
-        await contextMenu(ui, DEPLOY_HOST, 'Deploy Host (nixos-anywhere)');
+        await ui.contextMenu(nodesRow(ui, DEPLOY_HOST), 'Deploy Host (nixos-anywhere)');
         // Phases: all checked; drop kexec (the test host is this machine, already "booted").
         const phases = ui.page.locator('.quick-input-widget');
         await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().waitFor({ timeout: 15_000 });
@@ -125,12 +109,21 @@ export const checks = [
         await ui.shot('ops-deploy-host-key');
         await keyDialog.locator('.monaco-button', { hasText: 'Accept and Pin' }).first().click();
 
-        const missing = toast(ui, 'nixos-anywhere was not found on PATH');
-        await missing.waitFor({ timeout: 60_000 });
-        const message = await missing.innerText();
-        if (!message.includes('nix run github:nix-community/nixos-anywhere')) throw new Error(`no providing command in: ${message}`);
+        // nixos-anywhere here is the stand-in (test/fixtures/ops/local-bin): it runs every step against the test
+        // host with the real ssh client and fails at the boot loader on cue. Watch the progress follow its steps.
+        const seen = new Set();
+        const failed = toast(ui, 'Installing the boot loader failed');
+        await ui.waitFor('the deploy to fail at the boot loader', async () => {
+          for (const t of await ui.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])) seen.add(t);
+          return failed.isVisible();
+        }, 90_000);
+        const steps = ['Gathering machine facts', 'Formatting hard drive with disko', 'Uploading the system closure', 'Installing NixOS'];
+        const progressed = steps.filter((step) => [...seen].some((t) => t.includes(step)));
+        if (progressed.length === 0) throw new Error(`the progress never showed a nixos-anywhere step; notifications seen: ${[...seen].join(' | ')}`);
+        const facter = path.join(flakeDir, 'hosts', DEPLOY_HOST, 'facter.json');
+        if (!existsSync(facter)) throw new Error(`nixos-anywhere was not asked for the facter report at ${facter}`);
         await ui.page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Deploy ${DEPLOY_HOST}` }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
-        await ui.shot('ops-deploy-preflight-and-missing-tool');
+        await ui.shot('ops-deploy-steps-and-bootloader-failure');
         // The extension's managed known_hosts, in the global storage of whichever profile this window uses.
         const runDir = path.dirname(ui.workspace);
         const managed = readdirSync(runDir).filter((d) => d.startsWith('user'))
@@ -163,7 +156,7 @@ export const checks = [
       try {
         await showContainer(ui);
         await nodesRow(ui, CHECKPOINT_HOST).waitFor({ timeout: 30_000 });
-        await contextMenu(ui, CHECKPOINT_HOST, 'Checkpoint GPU Process');
+        await ui.contextMenu(nodesRow(ui, CHECKPOINT_HOST), 'Checkpoint GPU Process');
         const pick = ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: String(pid) }).first();
         await pick.waitFor({ timeout: 45_000 });
         await ui.shot('ops-checkpoint-pick-process');
