@@ -170,8 +170,8 @@ export class LspClient {
       const waiter = { uri, test, resolve: (p: PublishDiagnosticsParams) => { clearTimeout(timer); resolve(p); } };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no matching diagnostics for ${uri} within ${options.timeoutMs ?? 10_000} ms; last: ${JSON.stringify(this.latest(uri))}\nserver stderr: ${this.stderr}`));
-      }, options.timeoutMs ?? 10_000);
+        reject(new Error(`no matching diagnostics for ${uri} within ${options.timeoutMs ?? 60_000} ms; last: ${JSON.stringify(this.latest(uri))}\nserver stderr: ${this.stderr}`));
+      }, options.timeoutMs ?? 60_000);
       this.waiters.push(waiter);
     });
   }
