@@ -280,7 +280,7 @@ test('hostile files (10 MB, deep nesting, alias bomb, binary) get a clear diagno
   };
   const uris = Object.keys(hostile).map((name) => fileUri(path.join(dir, 'hosts', name)));
   const waits = Object.entries(hostile).map(([name, { code }], i) =>
-    client.waitForDiagnostics(uris[i], (p) => p.diagnostics.some((d) => d.code === code), { timeoutMs: 30_000 }).then((p) => ({ name, p })));
+    client.waitForDiagnostics(uris[i], (p) => p.diagnostics.some((d) => d.code === code), { timeoutMs: 120_000 }).then((p) => ({ name, p })));
   for (const [i, { text }] of Object.values(hostile).entries()) await client.open(uris[i], text);
   const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: clusterUri }, position: posOf(clusterText, '- name: hub-1', 10) });
   assert.match((hover!.contents as MarkupContent).value, /Total VRAM/);
