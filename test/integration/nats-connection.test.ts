@@ -4,6 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NatsConnectionManager, type ConnectionStatus } from '../../core/src/nats/connection';
+import { EventStore } from '../../core/src/nats/events';
 import { freePort, NatsServer, waitFor } from './nats-harness';
 
 describe('NATS connection manager', () => {
@@ -49,5 +50,32 @@ describe('NATS connection manager', () => {
     // One status per change, not a flood: a handful of transitions for a 1.5 s outage.
     assert.ok(statuses.length < 20, `${statuses.length} status changes`);
     off();
+  });
+
+  it('switches to another server while the old one is gone (a new URL takes effect at once)', async () => {
+    const m = new NatsConnectionManager({ servers: server.url, initialRetryMs: 100, maxRetryMs: 500 });
+    managers.push(m);
+    await m.start();
+    // Subscriptions as the extension has them (telemetry, live events): draining them needs the server.
+    const nc = await m.ready(10_000);
+    nc.subscribe('lab.events.*.telemetry');
+    const events = new EventStore(nc, 'lab');
+    await events.ensureStream();
+    await events.follow({}, () => undefined);
+    await server.stop();
+    await waitFor('reconnecting', () => m.status.state === 'reconnecting');
+    const other = new NatsServer();
+    try {
+      await other.start();
+      const started = Date.now();
+      await m.start({ servers: other.url, initialRetryMs: 100, maxRetryMs: 500 });
+      await m.ready(5000);
+      assert.equal(m.status.server, `127.0.0.1:${other.port}`);
+      console.log(`# switched servers ${Date.now() - started} ms after the old one went away`);
+      await m.stop();
+    } finally {
+      await other.dispose();
+      await server.start();
+    }
   });
 });

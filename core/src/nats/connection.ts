@@ -8,6 +8,10 @@ import {
   type Authenticator, type NatsConnection, type Status,
 } from '@nats-io/transport-node';
 
+/** How long stop() lets a connected client flush before closing it. */
+const DRAIN_TIMEOUT_MS = 2000;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 export type NatsCredentials =
   | { kind: 'none' }
   /** Content of a `.creds` file (JWT + nkey seed). */
@@ -155,7 +159,13 @@ export class NatsConnectionManager {
     clearTimeout(this.retryTimer);
     const nc = this.nc;
     this.nc = undefined;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close().catch(() => undefined));
+    if (nc && !nc.isClosed()) {
+      // Draining flushes to the server, so only a connected client can drain; one whose server is gone would
+      // wait for it forever (it retries without limit), and a new URL or new credentials would never take effect.
+      const drained = this.current.state === 'connected'
+        && await Promise.race([nc.drain().then(() => true, () => false), pause(DRAIN_TIMEOUT_MS).then(() => false)]);
+      if (!drained) await nc.close().catch(() => undefined);
+    }
     if (this.current.state !== 'idle' && this.current.state !== 'disconnected') this.set({ state: 'disconnected', reason: 'closed by the user' });
   }
 
