@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { DEBIAN_PACKAGES, ensureDebianPackages } from './system-packages.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const onlyArg = process.argv.indexOf('--only');
@@ -21,6 +22,16 @@ function must(cmd, args) {
   if (r.status !== 0) { console.error(`${cmd} ${args.join(' ')} failed`); process.exit(1); }
 }
 
+try {
+  ensureDebianPackages([
+    ...(wanted('integration') ? DEBIAN_PACKAGES.tests : []),
+    ...(wanted('e2e') ? [...DEBIAN_PACKAGES.browser, ...DEBIAN_PACKAGES.codeServer] : []),
+  ], (m) => console.log(`test: ${m}`));
+} catch (err) {
+  console.error(`test: ${err.message}`);
+  process.exit(1);
+}
+if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) must('npm', ['install', '--no-audit', '--no-fund']);
 must(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b']);
 must(process.execPath, [path.join(root, 'scripts/build.mjs')]);
 

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { DEBIAN_PACKAGES, ensureDebianPackages } from '../../scripts/system-packages.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cacheDir = path.join(repoRoot, '.cache', 'e2e');
@@ -66,6 +67,7 @@ function ensureCodeServer(log) {
  * Idempotent: a finished install leaves a `.complete` marker, an interrupted one is redone.
  */
 export function ensureCodeServer24({ log = (m) => console.log(`setup: ${m}`) } = {}) {
+  ensureDebianPackages(DEBIAN_PACKAGES.codeServer, log);
   mkdirSync(cacheDir, { recursive: true });
   const node = ensureNode24(log);
   const codeServer = ensureCodeServer(log);
