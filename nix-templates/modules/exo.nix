@@ -9,6 +9,7 @@ let
   inherit (lib) mkEnableOption mkIf mkOption optionals types;
   cfg = config.services.exo;
   exoArgs = import ../lib/exo-args.nix;
+  hardening = import ../lib/service-hardening.nix;
 
   # Device nodes per accelerator, by the names the kernel gives their majors in /proc/devices.
   devicesFor = {
@@ -195,7 +196,7 @@ in
           HOME = cfg.stateDir;
           XDG_CACHE_HOME = "${cfg.stateDir}/.cache";
         } // cfg.environment;
-        serviceConfig = {
+        serviceConfig = hardening { name = "exo"; deviceAllow = cfg.deviceAllow; } // {
           # getExe: upstream's builds name their program after the variant (exo, exo-cuda-13).
           ExecStart = lib.escapeShellArgs ([ (lib.getExe cfg.package) ] ++ cfg.args);
           User = cfg.user;
@@ -203,35 +204,6 @@ in
           StateDirectory = "exo";
           StateDirectoryMode = "0750";
           WorkingDirectory = cfg.stateDir;
-
-          Restart = "on-failure";
-          RestartSec = "2s";
-          RestartSteps = 10;
-          RestartMaxDelaySec = "5min";
-
-          StandardOutput = "journal";
-          StandardError = "journal";
-          SyslogIdentifier = "exo";
-
-          ProtectSystem = "strict";
-          ProtectHome = true;
-          PrivateTmp = true;
-          NoNewPrivileges = true;
-          DevicePolicy = "closed";
-          DeviceAllow = cfg.deviceAllow;
-          ProtectKernelTunables = true;
-          ProtectKernelModules = true;
-          ProtectKernelLogs = true;
-          ProtectControlGroups = true;
-          ProtectClock = true;
-          ProtectHostname = true;
-          RestrictSUIDSGID = true;
-          RestrictRealtime = true;
-          RestrictNamespaces = true;
-          LockPersonality = true;
-          RemoveIPC = true;
-          CapabilityBoundingSet = "";
-          SystemCallArchitectures = "native";
           RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" "AF_NETLINK" ];
           LimitNOFILE = 65535;
         };

@@ -11,6 +11,7 @@
 let
   inherit (lib) mkEnableOption mkIf mkOption optionals types;
   cfg = config.services.gpu-cluster-agent;
+  hardening = import ../lib/service-hardening.nix;
 
   # nvidia-smi talks to the driver through these nodes (NVML opens them read-write even for queries);
   # rocm-smi reads sysfs and needs the DRM nodes only to read.
@@ -137,7 +138,7 @@ in
       # Without its credentials file the unit is skipped ("condition failed" in the journal) rather than failed, so
       # a host deploys cleanly before its credentials are provisioned; start it (or deploy again) once the file is there.
       unitConfig = lib.optionalAttrs (cfg.credentialsFile != null) { ConditionPathExists = cfg.credentialsFile; };
-      serviceConfig = {
+      serviceConfig = hardening { name = "gpu-cluster-agent"; deviceAllow = devicesFor.${cfg.gpu}; } // {
         ExecStart = lib.escapeShellArgs ([
           (lib.getExe' cfg.package "gpu-cluster-agent")
           "--nats-url" (lib.concatStringsSep "," (lib.toList cfg.natsUrl))
@@ -157,36 +158,9 @@ in
         StateDirectoryMode = "0700";
         SupplementaryGroups = optionals (builtins.elem cfg.gpu [ "auto" "amd" ]) [ "video" "render" ];
 
-        Restart = "on-failure";
-        RestartSec = "2s";
-        RestartSteps = 10;
-        RestartMaxDelaySec = "5min";
-        # Exit code 2: NATS refused the credentials; still retried, with the backoff above.
-        StandardOutput = "journal";
-        StandardError = "journal";
-        SyslogIdentifier = "gpu-cluster-agent";
-
-        ProtectSystem = "strict";
-        ProtectHome = true;
-        PrivateTmp = true;
-        NoNewPrivileges = true;
-        DevicePolicy = "closed";
-        DeviceAllow = devicesFor.${cfg.gpu};
-        ProtectKernelTunables = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectControlGroups = true;
-        ProtectClock = true;
-        ProtectHostname = true;
+        # Exit code 2 (NATS refused the credentials) is retried too, with the shared backoff.
         ProtectProc = "invisible";
-        RestrictSUIDSGID = true;
-        RestrictRealtime = true;
-        RestrictNamespaces = true;
-        LockPersonality = true;
         MemoryDenyWriteExecute = false; # Node's JIT needs W+X pages
-        RemoveIPC = true;
-        CapabilityBoundingSet = "";
-        SystemCallArchitectures = "native";
         SystemCallFilter = [ "@system-service" "~@privileged" "~@resources" ];
         RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
         UMask = "0077";
