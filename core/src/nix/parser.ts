@@ -102,6 +102,21 @@ class Parser {
     return name;
   }
 
+  /**
+   * Children of the node being built collect on one shared stack and are copied out to an array of
+   * exactly their number: an array grown by push keeps room for 17 elements, and most node lists
+   * hold one or two, so this keeps a large tree about a fifth smaller (less to allocate and to GC).
+   */
+  private readonly scratch: unknown[] = [];
+  private scratchTop = 0;
+  private collect(item: unknown): void { this.scratch[this.scratchTop++] = item; }
+  /** The items collected since `base`, as an exact-size array; the stack drops back to `base`. */
+  private collected<T>(base: number): T[] {
+    const items = this.scratch.slice(base, this.scratchTop) as T[];
+    this.scratchTop = base;
+    return items;
+  }
+
   /** The text a STR/IND_STR/path/URI token carries. */
   private value(i: number): string { return tokenValue(this.tokens, i); }
 
@@ -429,14 +444,14 @@ class Parser {
       }
       case Tok.LBRACK: {
         this.i++;
-        const elements: Expr[] = [];
+        const base = this.scratchTop;
         for (;;) {
           const k = this.peek();
           if (k === Tok.RBRACK) { this.i++; break; }
           if (this.startsSimple(k)) {
-            if (this.depth >= MAX_NESTING) { elements.push(this.tooDeep()); continue; }
+            if (this.depth >= MAX_NESTING) { this.collect(this.tooDeep()); continue; }
             this.depth++;
-            elements.push(this.parseSelect());
+            this.collect(this.parseSelect());
             this.depth--;
             continue;
           }
@@ -444,6 +459,7 @@ class Parser {
           if (k === Tok.EOF || k === Tok.RPAREN || k === Tok.RBRACE || k === Tok.SEMI || k === Tok.IN) break;
           this.i++;
         }
+        const elements = this.collected<Expr>(base);
         return { type: 'List', start: s, end: this.prevEnd, elements };
       }
     }
@@ -465,44 +481,48 @@ class Parser {
   private parseString(): Expr {
     const s = this.pos;
     this.i++;
-    const parts: StringPart[] = [];
+    const base = this.scratchTop;
     for (;;) {
       const k = this.peek();
-      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
-      else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
+      if (k === Tok.STR) { this.collect({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
+      else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
       else { this.expect(Tok.DQUOTE, "'\"'"); break; }
     }
+    const parts = this.collected<StringPart>(base);
     return { type: 'String', start: s, end: this.prevEnd, parts };
   }
 
   private parseIndString(): Expr {
     const s = this.pos;
     this.i++;
-    const parts: StringPart[] = [];
+    const base = this.scratchTop;
     for (;;) {
       const k = this.peek();
       if (k === Tok.IND_STR || k === Tok.IND_STR_ESCAPE) {
-        const part: StringText = { type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) };
-        if (k === Tok.IND_STR_ESCAPE) part.escape = true;
-        parts.push(part);
+        const st = this.pos, en = this.end[this.i], value = this.value(this.i);
+        const part: StringText = k === Tok.IND_STR_ESCAPE ? { type: 'StringText', start: st, end: en, value, escape: true } : { type: 'StringText', start: st, end: en, value };
+        this.collect(part);
         this.i++;
-      } else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
+      } else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
       else { this.expect(Tok.IND_CLOSE, "''"); break; }
     }
+    const parts = this.collected<StringPart>(base);
     stripIndentation(parts);
     return { type: 'IndString', start: s, end: this.prevEnd, parts };
   }
 
   private parsePath(): Expr {
     const s = this.pos;
-    const parts: StringPart[] = [{ type: 'StringText', start: s, end: this.end[this.i], value: this.value(this.i) }];
+    const base = this.scratchTop;
+    this.collect({ type: 'StringText', start: s, end: this.end[this.i], value: this.value(this.i) });
     this.i++;
     for (;;) {
       const k = this.peek();
-      if (k === Tok.STR) { parts.push({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
-      else if (k === Tok.DOLLAR_CURLY) parts.push(this.interpolation());
+      if (k === Tok.STR) { this.collect({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
+      else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
       else { if (k === Tok.PATH_END) this.i++; break; }
     }
+    const parts = this.collected<StringPart>(base);
     return { type: 'Path', start: s, end: parts[parts.length - 1].end, parts };
   }
 
@@ -521,17 +541,26 @@ class Parser {
 
   private parseAttrPath(): AttrPath {
     const s = this.pos;
-    const attrs: AttrName[] = [this.parseAttrName()];
-    while (this.peek() === Tok.DOT && attrs[attrs.length - 1].type !== 'Missing') {
-      this.i++;
-      attrs.push(this.parseAttrName());
+    const first = this.parseAttrName();
+    let attrs: AttrName[];
+    if (this.peek() !== Tok.DOT || first.type === 'Missing') attrs = [first];
+    else {
+      const base = this.scratchTop;
+      this.collect(first);
+      let last: AttrName = first;
+      while (this.peek() === Tok.DOT && last.type !== 'Missing') {
+        this.i++;
+        last = this.parseAttrName();
+        this.collect(last);
+      }
+      attrs = this.collected<AttrName>(base);
     }
     const start = Math.min(s, attrs[0].start);
     return { type: 'AttrPath', start, end: Math.max(start, attrs[attrs.length - 1].end), attrs };
   }
 
   private parseBindings(closer: Tok): BindingOrInherit[] {
-    const bindings: BindingOrInherit[] = [];
+    const base = this.scratchTop;
     for (;;) {
       const k = this.peek();
       const s = this.pos;
@@ -544,15 +573,16 @@ class Parser {
           from = this.parseExpr();
           if (!this.expect(Tok.RPAREN, "')'")) this.skipToCloser(Tok.RPAREN);
         }
-        const attrs: AttrName[] = [];
+        const attrsBase = this.scratchTop;
         for (;;) {
           const a = this.peek();
-          if (a === Tok.ID || a === Tok.OR_KW || a === Tok.DQUOTE || a === Tok.DOLLAR_CURLY) attrs.push(this.parseAttrName());
+          if (a === Tok.ID || a === Tok.OR_KW || a === Tok.DQUOTE || a === Tok.DOLLAR_CURLY) this.collect(this.parseAttrName());
           else break;
         }
+        const attrs = this.collected<AttrName>(attrsBase);
         const node: Inherit = { type: 'Inherit', start: s, end: this.end[this.i], from, attrs };
         if (!this.expect(Tok.SEMI, "';'")) { node.end = this.prevEnd; this.synchronize(closer === Tok.IN); }
-        bindings.push(node);
+        this.collect(node);
         continue;
       }
       if (k === Tok.ID || k === Tok.OR_KW || k === Tok.DQUOTE || k === Tok.DOLLAR_CURLY) {
@@ -571,7 +601,7 @@ class Parser {
           this.synchronize(closer === Tok.IN);
         }
         const node: Binding = { type: 'Binding', start: s, end: Math.max(this.prevEnd, value.end), path, value, doc };
-        bindings.push(node);
+        this.collect(node);
         continue;
       }
       this.unexpected(closer === Tok.IN ? "an attribute name or 'in'" : "an attribute name or '}'");
@@ -582,7 +612,7 @@ class Parser {
         break;
       }
     }
-    return bindings;
+    return this.collected<BindingOrInherit>(base);
   }
 
   /**
@@ -688,7 +718,7 @@ class Parser {
   private parseFormals(): Formals {
     const s = this.pos;
     this.i++; // {
-    const formals: Formal[] = [];
+    const base = this.scratchTop;
     let ellipsis = false;
     for (;;) {
       const k = this.peek();
@@ -704,15 +734,16 @@ class Parser {
       const name = this.identifier();
       let def: Expr | undefined;
       if (this.peek() === Tok.QUESTION) { this.i++; def = this.parseExpr(); }
-      const formal: Formal = { type: 'Formal', start: fs, end: def ? def.end : name.end, name };
-      if (def) formal.default = def;
-      formals.push(formal);
+      // One literal per shape: adding `default` afterwards would move it out of the object.
+      const formal: Formal = def ? { type: 'Formal', start: fs, end: def.end, name, default: def } : { type: 'Formal', start: fs, end: name.end, name };
+      this.collect(formal);
       if (this.peek() === Tok.COMMA) { this.i++; continue; }
       if (this.peek() !== Tok.RBRACE) this.unexpected("',' or '}'");
       break;
     }
     if (this.peek() !== Tok.RBRACE) this.synchronize(false);
     if (this.peek() === Tok.RBRACE) this.i++;
+    const formals = this.collected<Formal>(base);
     return { type: 'Formals', start: s, end: this.prevEnd, formals, ellipsis };
   }
 
