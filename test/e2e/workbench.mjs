@@ -164,6 +164,30 @@ export class Workbench {
     }
   }
 
+  /** The row of the Nodes view that shows `text` (a host name). */
+  nodesRow(text) {
+    return this.page.locator('.sidebar .pane', { has: this.page.locator('.pane-header', { hasText: 'Nodes' }) })
+      .locator('.monaco-list-row', { hasText: text }).first();
+  }
+
+  /**
+   * Starts Deploy Host from a host's row in the Nodes view: all phases but kexec (a test host already runs
+   * Linux), the default build choice. Returns the erase confirmation, for the caller to read and accept.
+   */
+  async startDeploy(host) {
+    await this.nodesRow(host).waitFor({ timeout: 30_000 });
+    await this.contextMenu(this.nodesRow(host), 'Deploy Host (nixos-anywhere)');
+    const kexec = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'kexec' }).first();
+    await kexec.waitFor({ timeout: 15_000 });
+    await kexec.click();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    const confirm = this.page.locator('.monaco-dialog-box', { hasText: `Install NixOS on ${host}?` }).first();
+    await confirm.waitFor({ timeout: 15_000 });
+    return confirm;
+  }
+
   /** Closes widgets and editors, discarding unsaved changes, so every check starts from the files on disk. */
   async reset() {
     for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');

@@ -21,7 +21,6 @@ process.once('exit', () => {
 
 const pane = (ui, title) => ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: title }) }).first();
 const row = (ui, title, text) => pane(ui, title).locator('.monaco-list-row', { hasText: text }).first();
-const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
 
 // The workspace is a temporary copy, so the settings file stays between checks and is emptied, not deleted:
 // VS Code may not notice a settings file that is deleted and created again, and would keep the old NATS URL.
@@ -75,17 +74,7 @@ export const checks = [
         await ui.waitFor('the Events view connected to NATS', async () => /No events yet/.test(await pane(ui, 'Events').innerText()), 45_000);
         await ui.shot('nats-events-connected');
 
-        const nodes = ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) }).locator('.monaco-list-row', { hasText: HOST }).first();
-        await nodes.waitFor({ timeout: 30_000 });
-        await ui.contextMenu(nodes, 'Deploy Host (nixos-anywhere)');
-        const phases = ui.page.locator('.quick-input-widget');
-        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().waitFor({ timeout: 15_000 });
-        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().click();
-        await ui.page.keyboard.press('Enter');
-        await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
-        await ui.page.keyboard.press('Enter');
-        const confirm = dialog(ui, `Install NixOS on ${HOST}?`);
-        await confirm.waitFor({ timeout: 15_000 });
+        const confirm = await ui.startDeploy(HOST);
         await confirm.locator('.monaco-button', { hasText: 'Deploy' }).first().click();
 
         await expandEvents(ui);

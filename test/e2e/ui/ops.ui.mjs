@@ -59,10 +59,6 @@ async function showContainer(ui) {
   await header.waitFor({ timeout: 20_000 });
 }
 
-function nodesRow(ui, text) {
-  return ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) })
-    .locator('.monaco-list-row', { hasText: text }).first();
-}
 
 async function setPanesExpanded(ui, names, expanded) {
   for (const name of names) {
@@ -85,17 +81,7 @@ export const checks = [
       writeHost(ui, DEPLOY_HOST, { pinned: false });
       try {
         await showContainer(ui);
-        await nodesRow(ui, DEPLOY_HOST).waitFor({ timeout: 30_000 });
-        await ui.contextMenu(nodesRow(ui, DEPLOY_HOST), 'Deploy Host (nixos-anywhere)');
-        // Phases: all checked; drop kexec (the test host is this machine, already "booted").
-        const phases = ui.page.locator('.quick-input-widget');
-        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().waitFor({ timeout: 15_000 });
-        await phases.locator('.monaco-list-row', { hasText: 'kexec' }).first().click();
-        await ui.page.keyboard.press('Enter');
-        await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
-        await ui.page.keyboard.press('Enter');
-        const confirm = dialog(ui, `Install NixOS on ${DEPLOY_HOST}?`);
-        await confirm.waitFor({ timeout: 15_000 });
+        const confirm = await ui.startDeploy(DEPLOY_HOST);
         const confirmText = await confirm.innerText();
         if (!confirmText.includes('/dev/loop0') || !confirmText.includes('phases: disko,install,reboot')) throw new Error(`the confirmation does not say what is erased: ${confirmText}`);
         await ui.shot('ops-deploy-confirm');
@@ -132,7 +118,7 @@ export const checks = [
         if (!managed) throw new Error(`no managed known_hosts under ${runDir}`);
         const pinned = readFileSync(managed, 'utf8');
         if (!pinned.includes(`[127.0.0.1]:${sshd.hosts[0].port} ${sshd.hosts[0].hostKey}`)) throw new Error(`the accepted key is not pinned in ${managed}: ${pinned}`);
-        await ui.waitFor(`${DEPLOY_HOST} marked failed in the Nodes view`, async () => (await nodesRow(ui, DEPLOY_HOST).innerText()).includes('failed'), 20_000);
+        await ui.waitFor(`${DEPLOY_HOST} marked failed in the Nodes view`, async () => (await ui.nodesRow(DEPLOY_HOST).innerText()).includes('failed'), 20_000);
       } finally {
         rmSync(path.join(ui.workspace, 'hosts', `${DEPLOY_HOST}.yaml`), { force: true });
         if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
@@ -155,8 +141,8 @@ export const checks = [
       writeHost(ui, CHECKPOINT_HOST, { pinned: true });
       try {
         await showContainer(ui);
-        await nodesRow(ui, CHECKPOINT_HOST).waitFor({ timeout: 30_000 });
-        await ui.contextMenu(nodesRow(ui, CHECKPOINT_HOST), 'Checkpoint GPU Process');
+        await ui.nodesRow(CHECKPOINT_HOST).waitFor({ timeout: 30_000 });
+        await ui.contextMenu(ui.nodesRow(CHECKPOINT_HOST), 'Checkpoint GPU Process');
         const pick = ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: String(pid) }).first();
         await pick.waitFor({ timeout: 45_000 });
         await ui.shot('ops-checkpoint-pick-process');
@@ -169,9 +155,9 @@ export const checks = [
         // Expand the host: the checkpoint is listed under it, as its last child. The other views are folded
         // so the Nodes view has room, and End keeps the tree scrolled to its end while it updates.
         await setPanesExpanded(ui, ['GPUs', 'Events'], false);
-        await nodesRow(ui, CHECKPOINT_HOST).click();
+        await ui.nodesRow(CHECKPOINT_HOST).click();
         await ui.page.keyboard.press('ArrowRight');
-        const checkpointRow = nodesRow(ui, 'sleep @');
+        const checkpointRow = ui.nodesRow('sleep @');
         await ui.waitFor('the checkpoint under the host', async () => {
           await ui.page.keyboard.press('End');
           return checkpointRow.isVisible();
