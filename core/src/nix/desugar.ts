@@ -141,10 +141,11 @@ function showAttrNameForMessage(name: AttrName): string {
 const seenNames = new Set<string>();
 
 /**
- * True when every binding is `name = …;` or `inherit …;` with plain distinct names: then nothing
- * merges and nothing clashes, and the (costly) attribute model need not be built.
+ * True when every binding starts with a plain name (`a = …;`, `a.b.c = …;`, `inherit a;`) and no two
+ * start with the same one: then nothing merges and nothing clashes (each deeper path fills a set of
+ * its own), and the (costly) attribute model need not be built.
  */
-function simpleDistinctBindings(bindings: BindingOrInherit[]): boolean {
+function distinctFirstNames(bindings: BindingOrInherit[]): boolean {
   seenNames.clear();
   for (const b of bindings) {
     if (b.type === 'Inherit') {
@@ -153,9 +154,7 @@ function simpleDistinctBindings(bindings: BindingOrInherit[]): boolean {
         seenNames.add(a.name);
       }
     } else {
-      const attrs = b.path.attrs;
-      if (attrs.length !== 1) return false;
-      const a = attrs[0];
+      const a = b.path.attrs[0];
       if (a.type !== 'Identifier' || seenNames.has(a.name)) return false;
       seenNames.add(a.name);
     }
@@ -165,7 +164,7 @@ function simpleDistinctBindings(bindings: BindingOrInherit[]): boolean {
 
 /** Parser hook: report what Nix rejects in the bindings of a set or `let` (duplicates, dynamic names in `let`). */
 export function checkBindings(node: AttrSet | LegacyLet | Let, builder: AttrsBuilder, errors: NixSyntaxError[]): void {
-  if (simpleDistinctBindings(node.bindings)) return;
+  if (distinctFirstNames(node.bindings)) return;
   const model = builder.modelOf(node);
   if (node.type === 'Let') {
     for (const d of model.dynamic) errors.push({ start: d.name.start, end: d.name.end, message: 'dynamic attributes not allowed in let', code: 'nix.dynamic-let' });

@@ -11,20 +11,22 @@ export enum Tok {
   PLUS, MINUS, STAR, SLASH, BANG, UNKNOWN,
 }
 
+/** Whether the word at p (as long as `word`, its first letter already matched) is `word`. */
+function wordIs(text: string, p: number, word: string): boolean {
+  for (let j = 1; j < word.length; j++) if (word.charCodeAt(j) !== text.charCodeAt(p + j)) return false;
+  return true;
+}
+
 /** The keyword token of the word at [p, p+len), or ID; compares in place to avoid a string per identifier. */
 function keyword(text: string, p: number, len: number): Tok {
-  const at = (word: string, tok: Tok): Tok => {
-    for (let j = 1; j < len; j++) if (word.charCodeAt(j) !== text.charCodeAt(p + j)) return Tok.ID;
-    return tok;
-  };
   switch (text.charCodeAt(p)) {
-    case 105: return len === 2 ? (text.charCodeAt(p + 1) === 102 ? Tok.IF : text.charCodeAt(p + 1) === 110 ? Tok.IN : Tok.ID) : len === 7 ? at('inherit', Tok.INHERIT) : Tok.ID;
-    case 116: return len === 4 ? at('then', Tok.THEN) : Tok.ID;
-    case 101: return len === 4 ? at('else', Tok.ELSE) : Tok.ID;
-    case 97: return len === 6 ? at('assert', Tok.ASSERT) : Tok.ID;
-    case 119: return len === 4 ? at('with', Tok.WITH) : Tok.ID;
-    case 108: return len === 3 ? at('let', Tok.LET) : Tok.ID;
-    case 114: return len === 3 ? at('rec', Tok.REC) : Tok.ID;
+    case 105: return len === 2 ? (text.charCodeAt(p + 1) === 102 ? Tok.IF : text.charCodeAt(p + 1) === 110 ? Tok.IN : Tok.ID) : len === 7 && wordIs(text, p, 'inherit') ? Tok.INHERIT : Tok.ID;
+    case 116: return len === 4 && wordIs(text, p, 'then') ? Tok.THEN : Tok.ID;
+    case 101: return len === 4 && wordIs(text, p, 'else') ? Tok.ELSE : Tok.ID;
+    case 97: return len === 6 && wordIs(text, p, 'assert') ? Tok.ASSERT : Tok.ID;
+    case 119: return len === 4 && wordIs(text, p, 'with') ? Tok.WITH : Tok.ID;
+    case 108: return len === 3 && wordIs(text, p, 'let') ? Tok.LET : Tok.ID;
+    case 114: return len === 3 && wordIs(text, p, 'rec') ? Tok.REC : Tok.ID;
     case 111: return len === 2 && text.charCodeAt(p + 1) === 114 ? Tok.OR_KW : Tok.ID;
   }
   return Tok.ID;

@@ -93,13 +93,42 @@ class Parser {
 
   // ---- helpers
 
-  /** One string per distinct name: a big file repeats few names, and fewer live strings means less GC work. */
-  private readonly names = new Map<string, string>();
-  private intern(name: string): string {
-    const known = this.names.get(name);
-    if (known !== undefined) return known;
-    this.names.set(name, name);
+  /**
+   * One string per distinct name, looked up by the name's characters in the text (FNV-1a hash, open
+   * addressing), so an identifier seen before costs no string at all: a big file repeats few names.
+   */
+  private nameSlots = new Int32Array(1024); // 1 + index into nameList; 0 = empty
+  private readonly nameList: string[] = [];
+  private readonly nameHashes: number[] = [];
+  private nameAt(s: number, e: number): string {
+    const text = this.text;
+    let h = 0x811c9dc5;
+    for (let j = s; j < e; j++) h = Math.imul(h ^ text.charCodeAt(j), 16777619);
+    const slots = this.nameSlots, mask = slots.length - 1;
+    let slot = h & mask;
+    for (let id = slots[slot]; id !== 0; slot = (slot + 1) & mask, id = slots[slot]) {
+      const name = this.nameList[id - 1];
+      if (this.nameHashes[id - 1] !== h || name.length !== e - s) continue;
+      let j = 0;
+      while (j < name.length && name.charCodeAt(j) === text.charCodeAt(s + j)) j++;
+      if (j === name.length) return name;
+    }
+    const name = text.slice(s, e);
+    this.nameList.push(name);
+    this.nameHashes.push(h);
+    slots[slot] = this.nameList.length;
+    if (this.nameList.length * 2 > slots.length) this.growNameSlots();
     return name;
+  }
+
+  private growNameSlots(): void {
+    const slots = new Int32Array(this.nameSlots.length * 2), mask = slots.length - 1;
+    for (let id = 1; id <= this.nameList.length; id++) {
+      let slot = this.nameHashes[id - 1] & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = id;
+    }
+    this.nameSlots = slots;
   }
 
   /**
@@ -380,7 +409,7 @@ class Parser {
 
   private identifier(): Identifier {
     const s = this.start[this.i], e = this.end[this.i];
-    const node: Identifier = { type: 'Identifier', start: s, end: e, name: this.intern(this.text.slice(s, e)) };
+    const node: Identifier = { type: 'Identifier', start: s, end: e, name: this.nameAt(s, e) };
     this.i++;
     return node;
   }
