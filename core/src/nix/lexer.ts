@@ -215,6 +215,8 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
     }
   };
 
+  /** The last run of path characters measured in lexDefault, [runStart, runEnd). */
+  let runStart = 0, runEnd = 0;
   const lexDefault = (p: number): number => {
     p = skipTrivia(p);
     if (p >= n) return -1;
@@ -241,8 +243,11 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
         if (f > best) { best = f; bestKind = Tok.FLOAT; }
       }
       // Paths need a `/` right after the run of path characters, URIs a `:` right after the scheme.
-      let runEnd = p;
-      while (runEnd < n && is(text.charCodeAt(runEnd), PATH_CHAR)) runEnd++;
+      // `a.b.c` is one run for each of its names: measure it once.
+      if (p < runStart || p >= runEnd) {
+        runStart = p; runEnd = p;
+        while (runEnd < n && is(text.charCodeAt(runEnd), PATH_CHAR)) runEnd++;
+      }
       const afterRun = text.charCodeAt(runEnd);
       let seg = 0;
       if (afterRun === 47) {
