@@ -5,11 +5,25 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
+import { buildSync } from 'esbuild';
 import { NixGen } from '../support/nixGen';
 
 const root = path.resolve(__dirname, '../..').replace(/\/out$/, '');
+
+/**
+ * The parser as it ships: bundled by esbuild with the settings of scripts/build.mjs. Run from source
+ * through tsx, every `Tok.X` in parser.ts would be a getter call into lexer.ts's module object
+ * (esbuild inlines the enum only in a bundle), which makes the parser about twice as slow.
+ */
+function loadBundledParser(dir: string): typeof import('../../core/src/nix/parser') {
+  const outfile = path.join(dir, 'nix-parser.js');
+  buildSync({ absWorkingDir: root, entryPoints: ['core/src/nix/parser.ts'], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+  return require(outfile) as typeof import('../../core/src/nix/parser');
+}
+const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-bench-'));
+const { parseNix } = loadBundledParser(dir);
 const fixtures = ['module.nix', 'flake.nix', 'tricky.nix'].map((f) => readFileSync(path.join(root, 'test/fixtures/nix', f), 'utf8'));
 
 function buildFile(bytes: number, seed: number): string {
@@ -30,42 +44,64 @@ function buildFile(bytes: number, seed: number): string {
   return parts.join('');
 }
 
-interface Timing { ms: number; cpuMs: number }
+interface Timing { wallMs: number; cpuMs: number; gcMs?: number }
+interface Summary { median: Timing; best: Timing }
 
-/** Best of several runs, wall clock and CPU time (CPU time is steadier on a busy machine). */
-function timeOurs(text: string): Timing {
-  for (let i = 0; i < 6; i++) parseNix(text); // warm up the JIT (optimised code needs several runs)
-  let ms = Infinity, cpuMs = Infinity;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+function summarize(runs: Timing[]): Summary {
+  const pick = (f: (xs: number[]) => number): Timing => ({
+    wallMs: f(runs.map((r) => r.wallMs)),
+    cpuMs: f(runs.map((r) => r.cpuMs)),
+    gcMs: runs[0].gcMs === undefined ? undefined : f(runs.map((r) => r.gcMs!)),
+  });
+  return { median: pick(median), best: pick((xs) => Math.min(...xs)) };
+}
+
+/** Main-thread GC pauses, from perf_hooks (entries arrive on a later macrotask). */
+const gcPauses: { startTime: number; duration: number }[] = [];
+new PerformanceObserver((list) => { for (const e of list.getEntries()) gcPauses.push({ startTime: e.startTime, duration: e.duration }); }).observe({ entryTypes: ['gc'] });
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const gcPauseMsBetween = (from: number, to: number) => gcPauses.reduce((sum, e) => (e.startTime >= from && e.startTime < to ? sum + e.duration : sum), 0);
+
+/**
+ * parseNix after a JIT warm-up (optimised code needs several runs): wall clock, process CPU time
+ * (includes V8's GC helper threads) and the main thread's GC pauses, per run.
+ */
+async function timeOurs(text: string, runs: number): Promise<Summary> {
+  for (let i = 0; i < 4; i++) parseNix(text);
+  await settle();
+  const out: Timing[] = [];
   // No forced gc() between runs: it shrinks the young generation and roughly doubles the next parse's
   // time, which is not how an editor that parses again and again runs.
-  for (let i = 0; i < 7; i++) {
-    const t = process.hrtime.bigint();
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
     const c = process.cpuUsage();
     const r = parseNix(text);
     const cpu = process.cpuUsage(c);
-    ms = Math.min(ms, Number(process.hrtime.bigint() - t) / 1e6);
-    cpuMs = Math.min(cpuMs, (cpu.user + cpu.system) / 1000);
+    const done = performance.now();
+    await settle();
+    out.push({ wallMs: done - t, cpuMs: (cpu.user + cpu.system) / 1000, gcMs: gcPauseMsBetween(t, done) });
     if (r.errors.length) throw new Error(`generated file has errors: ${r.errors[0].message}`);
   }
-  return { ms, cpuMs };
+  return summarize(out);
 }
 
 /** nix-instantiate's wall clock, and its CPU time from bash's `times`. */
-function timeNix(file: string): Timing | undefined {
-  let ms = Infinity, cpuMs = Infinity;
+function timeNix(file: string, runs: number): Summary | undefined {
+  const out: Timing[] = [];
   const seconds = (s: string) => { const m = /(\d+)m([\d.]+)s/.exec(s); return m ? Number(m[1]) * 60 + Number(m[2]) : NaN; };
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < runs; i++) {
     const t = process.hrtime.bigint();
     const r = spawnSync('bash', ['-c', 'nix-instantiate --parse --store dummy:// "$1" > /dev/null || exit 1; times', 'bash', file], { encoding: 'utf8', env: { ...process.env, NIX_PATH: '' } });
-    ms = Math.min(ms, Number(process.hrtime.bigint() - t) / 1e6);
+    const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
     if (r.status !== 0) {
       if (/not found/.test(r.stderr)) return undefined;
       throw new Error(`nix-instantiate rejected ${file}: ${r.stderr}`);
     }
     const children = r.stdout.trim().split('\n').pop()!.split(/\s+/);
-    cpuMs = Math.min(cpuMs, (seconds(children[0]) + seconds(children[1])) * 1000);
+    out.push({ wallMs, cpuMs: (seconds(children[0]) + seconds(children[1])) * 1000 });
   }
-  return { ms, cpuMs };
+  return summarize(out);
 }
 
 /**
@@ -73,39 +109,52 @@ function timeNix(file: string): Timing | undefined {
  * the parser under other V8 heap settings (a tree this size is mostly young-generation GC work).
  */
 const onlyOurs = process.argv.indexOf('--only-ours');
-if (onlyOurs > 0) {
-  console.log(JSON.stringify(timeOurs(readFileSync(process.argv[onlyOurs + 1], 'utf8'))));
-  process.exit(0);
-}
 
-function timeOursWithFlags(file: string, flags: string[]): Timing | undefined {
+function timeOursWithFlags(file: string, flags: string[]): Summary | undefined {
   const r = spawnSync(process.execPath, [...flags, ...process.execArgv, __filename, '--only-ours', file], { encoding: 'utf8' });
-  return r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as Timing) : undefined;
+  return r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary) : undefined;
 }
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-bench-'));
-try {
-  const empty = path.join(dir, 'empty.nix');
-  writeFileSync(empty, '{ }\n');
-  const startup = timeNix(empty);
-  if (startup) console.log(`nix-instantiate start-up (empty file): ${startup.ms.toFixed(0)} ms wall, ${startup.cpuMs.toFixed(0)} ms CPU`);
-  else console.log('nix-instantiate not found: only our parser is measured');
-  const rate = (mb: number, ms: number) => `${(mb / (ms / 1000)).toFixed(1)} MB/s`;
-  for (const [label, bytes] of [['1 MB', 1e6], ['10 MB', 1e7]] as const) {
-    const text = buildFile(bytes, 42);
-    const file = path.join(dir, `bench-${bytes}.nix`);
-    writeFileSync(file, text);
-    const mb = text.length / 1e6;
-    const ours = timeOurs(text);
-    console.log(`${label} (${mb.toFixed(2)} MB): parseNix ${ours.ms.toFixed(0)} ms wall = ${rate(mb, ours.ms)}; ${ours.cpuMs.toFixed(0)} ms CPU = ${rate(mb, ours.cpuMs)}`);
-    const tuned = timeOursWithFlags(file, ['--max-semi-space-size=64']);
-    if (tuned) console.log(`${label}: parseNix with node --max-semi-space-size=64: ${tuned.ms.toFixed(0)} ms wall = ${rate(mb, tuned.ms)}; ${tuned.cpuMs.toFixed(0)} ms CPU = ${rate(mb, tuned.cpuMs)}`);
-    const nix = timeNix(file);
-    if (nix && startup) {
-      console.log(`${label}: nix-instantiate --parse ${nix.ms.toFixed(0)} ms wall = ${rate(mb, nix.ms)}; ${nix.cpuMs.toFixed(0)} ms CPU = ${rate(mb, nix.cpuMs)} (includes start-up and printing the tree)`);
-      console.log(`${label}: parseNix vs nix-instantiate: ${(nix.ms / ours.ms).toFixed(2)}x wall, ${(nix.cpuMs / ours.cpuMs).toFixed(2)}x CPU; without Nix's start-up ${((nix.cpuMs - startup.cpuMs) / ours.cpuMs).toFixed(2)}x CPU`);
-    }
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+const rate = (mb: number, ms: number) => `${(mb / (ms / 1000)).toFixed(1)} MB/s`;
+function line(label: string, mb: number, s: Summary): string {
+  const m = s.median, b = s.best;
+  const gc = m.gcMs === undefined ? '' : `; GC pauses ${(100 * m.gcMs / m.wallMs).toFixed(0)}% of wall`;
+  return `${label}: CPU ${rate(mb, m.cpuMs)} (${m.cpuMs.toFixed(0)} ms), wall ${rate(mb, m.wallMs)} (${m.wallMs.toFixed(0)} ms)${gc}`
+    + ` [best: CPU ${rate(mb, b.cpuMs)}, wall ${rate(mb, b.wallMs)}]`;
 }
+
+async function main(): Promise<void> {
+  try {
+    if (onlyOurs > 0) {
+      console.log(JSON.stringify(await timeOurs(readFileSync(process.argv[onlyOurs + 1], 'utf8'), 7)));
+      return;
+    }
+    const empty = path.join(dir, 'empty.nix');
+    writeFileSync(empty, '{ }\n');
+    const startup = timeNix(empty, 5);
+    if (startup) console.log(`nix-instantiate start-up (empty file), median: ${startup.median.wallMs.toFixed(0)} ms wall, ${startup.median.cpuMs.toFixed(0)} ms CPU`);
+    else console.log('nix-instantiate not found: only our parser is measured');
+    console.log('Medians of 7 runs (parseNix after 4 warm-up runs) and of 5 nix-instantiate runs; MB/s of the same file in the same run.');
+    for (const [label, bytes] of [['1 MB', 1e6], ['10 MB', 1e7]] as const) {
+      const text = buildFile(bytes, 42);
+      const file = path.join(dir, `bench-${bytes}.nix`);
+      writeFileSync(file, text);
+      const mb = text.length / 1e6;
+      const ours = await timeOurs(text, 7);
+      console.log(line(`${label} (${mb.toFixed(2)} MB) parseNix`, mb, ours));
+      const tuned = timeOursWithFlags(file, ['--max-semi-space-size=64']);
+      if (tuned) console.log(line(`${label} parseNix, node --max-semi-space-size=64`, mb, tuned));
+      const nix = timeNix(file, 5);
+      if (nix && startup) {
+        console.log(line(`${label} nix-instantiate --parse (start-up and printing the tree included)`, mb, nix));
+        const m = nix.median, o = ours.median;
+        console.log(`${label} parseNix speed vs nix-instantiate: ${(m.wallMs / o.wallMs).toFixed(2)}x wall, ${(m.cpuMs / o.cpuMs).toFixed(2)}x CPU; `
+          + `${((m.cpuMs - startup.median.cpuMs) / o.cpuMs).toFixed(2)}x CPU without Nix's start-up`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
