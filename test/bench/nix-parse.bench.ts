@@ -149,7 +149,7 @@ async function main(): Promise<void> {
       const mb = text.length / 1e6;
       const ours = await timeOurs(text, 7);
       console.log(line(`${label} (${mb.toFixed(2)} MB) parseNix`, mb, ours));
-      for (const flags of [['--max-semi-space-size=64'], ['--min-semi-space-size=32', '--max-semi-space-size=64']]) {
+      for (const flags of [['--max-semi-space-size=64'], ['--min-semi-space-size=32', '--max-semi-space-size=64'], ['--initial-old-space-size=512']]) {
         const tuned = timeOursWithFlags(file, flags);
         if (tuned) console.log(line(`${label} parseNix, node ${flags.join(' ')}`, mb, tuned));
       }
