@@ -6,8 +6,9 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { flakeOptionsCacheKey, flakeOptionsEvalArgs } from '../../../core/src/options/flakeOptions';
+import { runLocal } from '../../../core/src/ops/localProcess';
 import { MissingToolError, requireTool } from '../../../core/src/ops/tools';
-import { runProcess } from '../../../core/src/util/process';
+import { effectiveSystem, isDarwin } from '../../../core/src/spec/resolve';
 import type { ExtensionServices } from '../services';
 
 const NIX_OPTIONS_LOADED = 'gpuCluster/nixOptionsLoaded';
@@ -54,7 +55,7 @@ async function loadNixOptions(services: ExtensionServices): Promise<void> {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       services.output.info(`${nix} ${flakeOptionsEvalArgs(flakeDir, host).slice(0, 5).join(' ')} … (in ${flakeDir})`);
-      return runProcess(nix, flakeOptionsEvalArgs(flakeDir, host), { cwd: flakeDir, signal: abort.signal, stdoutFile: partial });
+      return runLocal(nix, flakeOptionsEvalArgs(flakeDir, host), { cwd: flakeDir, signal: abort.signal, stdoutFile: partial });
     },
   );
   if (result.cancelled) {
@@ -64,8 +65,8 @@ async function loadNixOptions(services: ExtensionServices): Promise<void> {
   }
   if (result.code !== 0) {
     await rm(partial, { force: true });
-    services.output.error(result.stderr);
-    const reason = result.stderr.split('\n').find((l) => l.startsWith('error:')) ?? `nix exited with ${result.code}`;
+    services.output.error(result.tail.join('\n'));
+    const reason = result.tail.find((l) => l.startsWith('error:')) ?? `nix exited with ${result.code}`;
     void vscode.window.showErrorMessage(`Evaluating the options of ${label} failed: ${reason} (details in the GPU Cluster output).`);
     return;
   }
@@ -100,9 +101,8 @@ async function pickFlake(): Promise<string | undefined> {
 
 /** The nixosConfigurations entry: a Linux host of the spec, or a typed name when there is no spec. */
 async function pickHost(services: ExtensionServices): Promise<string | undefined> {
-  const hosts = services.specStore.model?.spec.hosts
-    .filter((h) => (h.system ?? services.specStore.model?.spec.cluster.system ?? 'x86_64-linux').endsWith('-linux'))
-    .map((h) => h.name) ?? [];
+  const spec = services.specStore.model?.spec;
+  const hosts = spec?.hosts.filter((h) => !isDarwin(effectiveSystem(spec, h))).map((h) => h.name) ?? [];
   if (hosts.length === 1) return hosts[0];
   if (hosts.length > 1) return vscode.window.showQuickPick(hosts, { placeHolder: 'Evaluate the options of which nixosConfiguration?' });
   return vscode.window.showInputBox({ prompt: 'Name of the nixosConfigurations entry to evaluate', validateInput: (v) => (v.trim() ? undefined : 'A host name is needed') });

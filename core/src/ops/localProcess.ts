@@ -2,6 +2,7 @@
 // streaming its output line by line; cancelling stops its whole process group (TERM, then KILL).
 
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 
 export interface LocalRunOptions {
   cwd?: string;
@@ -13,6 +14,8 @@ export interface LocalRunOptions {
   onData?(chunk: string, stream: 'stdout' | 'stderr'): void;
   /** Grace period between TERM and KILL on cancel. */
   killGraceMs?: number;
+  /** Write standard output to this file as it arrives instead of reading it as lines (large JSON output). */
+  stdoutFile?: string;
 }
 
 export interface LocalRunResult {
@@ -67,17 +70,21 @@ export function runLocal(file: string, args: readonly string[], options: LocalRu
       if (tail.length > TAIL_LINES) tail.shift();
       options.onLine?.(line, stream);
     };
-    child.stdout!.on('data', lineReader('stdout'));
+    const sink = options.stdoutFile ? createWriteStream(options.stdoutFile) : undefined;
+    if (sink) child.stdout!.pipe(sink);
+    else child.stdout!.on('data', lineReader('stdout'));
     child.stderr!.on('data', lineReader('stderr'));
     child.once('error', (err) => {
       options.signal?.removeEventListener('abort', onAbort);
+      sink?.destroy();
       reject(err);
     });
     child.once('close', (code, signal) => {
       options.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       if (cancelled) killGroup('SIGKILL'); // stragglers that ignored TERM
-      resolve({ code, signal, cancelled, tail });
+      const done = () => resolve({ code, signal, cancelled, tail });
+      if (sink && !sink.writableFinished) sink.once('finish', done); else done();
     });
   });
 }
