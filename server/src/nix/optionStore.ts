@@ -5,6 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { findTemplatesDir } from '../../../core/src/flake/templates';
 import { buildOptionDatabase, type OptionDatabase, type RawOption } from '../../../core/src/options';
 
 /** Folders never worth scanning for modules. */
@@ -17,7 +18,7 @@ export class OptionStore {
   private evaluated: RawOption[] | undefined;
   private evaluatedFrom: string | undefined;
 
-  constructor(private readonly templatesDir: string) {}
+  constructor(private readonly templatesDir: string | undefined) {}
 
   get database(): OptionDatabase { return this.db; }
 
@@ -26,7 +27,8 @@ export class OptionStore {
 
   /** Reads the bundled templates and every workspace .nix file that declares options. */
   async scan(workspaceFolders: string[]): Promise<void> {
-    const files = await listNixFiles([this.templatesDir, ...workspaceFolders.map((f) => fileURLToPath(f))]);
+    const roots = workspaceFolders.map((f) => fileURLToPath(f));
+    const files = await listNixFiles(this.templatesDir ? [this.templatesDir, ...roots] : roots);
     const modules = new Map<string, string>();
     await Promise.all(files.map(async (file) => {
       const text = await readFile(file, 'utf8').catch(() => '');
@@ -77,7 +79,11 @@ async function listNixFiles(roots: string[]): Promise<string[]> {
   return out;
 }
 
-export function defaultTemplatesDir(): string {
-  // dist/server.js → <extension>/nix-templates
-  return path.join(__dirname, '..', 'nix-templates');
+/** The extension's nix-templates/ (dist/server.js → <extension>/nix-templates), or none when it is missing. */
+export function defaultTemplatesDir(): string | undefined {
+  try {
+    return findTemplatesDir(__dirname);
+  } catch {
+    return undefined;
+  }
 }
