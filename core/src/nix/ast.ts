@@ -1,58 +1,61 @@
-// The Nix syntax tree. Nodes are plain objects without parent links; every node carries
-// [start, end) UTF-16 offsets into the parsed text. The tree keeps the surface syntax
+// The Nix syntax tree as its readers see it. Nodes are views over the compact storage of tree.ts
+// (made on demand, compared by `id`), without parent links; every node carries [start, end) UTF-16
+// offsets into the parsed text. The tree keeps the surface syntax
 // (parentheses, `a.b.c = …` paths, `inherit`, `<nixpkgs>`, unary minus, `let { }`), so
 // editor features can map offsets to nodes; Nix's own desugaring lives in desugar.ts.
 
 export interface Span { start: number; end: number }
+/** What every node has: its range and its row in the tree (two views of one node share the id). */
+export interface NodeBase extends Span { readonly id: number }
 
 /** A literal run of text inside a string, indented string or path; `value` is after escapes and indentation stripping. */
-export interface StringText extends Span { type: 'StringText'; value: string; /** `''\x` escape in an indented string (Nix keeps it out of indentation stripping). */ escape?: boolean }
+export interface StringText extends NodeBase { type: 'StringText'; value: string; /** `''\x` escape in an indented string (Nix keeps it out of indentation stripping). */ escape?: boolean }
 /** `${ expr }` inside a string, indented string, path or attribute name. */
-export interface Interpolation extends Span { type: 'Interpolation'; expr: Expr }
+export interface Interpolation extends NodeBase { type: 'Interpolation'; expr: Expr }
 export type StringPart = StringText | Interpolation;
 
-export interface Identifier extends Span { type: 'Identifier'; name: string }
-export interface IntLit extends Span { type: 'Int'; /** Exact decimal value (Nix ints are 64-bit). */ value: bigint }
-export interface FloatLit extends Span { type: 'Float'; value: number }
+export interface Identifier extends NodeBase { type: 'Identifier'; name: string }
+export interface IntLit extends NodeBase { type: 'Int'; /** Exact decimal value (Nix ints are 64-bit). */ value: bigint }
+export interface FloatLit extends NodeBase { type: 'Float'; value: number }
 /** `"…"` */
-export interface StringLit extends Span { type: 'String'; parts: StringPart[] }
+export interface StringLit extends NodeBase { type: 'String'; parts: StringPart[] }
 /** `''…''`; `parts` follow Nix's lexer tokens, already stripped of common indentation. */
-export interface IndStringLit extends Span { type: 'IndString'; parts: StringPart[] }
+export interface IndStringLit extends NodeBase { type: 'IndString'; parts: StringPart[] }
 /** `./a`, `/a`, `~/a`, `a/b`, possibly interpolated (`./${x}.nix`); the first part is the raw path start. */
-export interface PathLit extends Span { type: 'Path'; parts: StringPart[] }
+export interface PathLit extends NodeBase { type: 'Path'; parts: StringPart[] }
 /** `<nixpkgs/lib>`; `value` without the angle brackets. */
-export interface SearchPathLit extends Span { type: 'SearchPath'; value: string }
+export interface SearchPathLit extends NodeBase { type: 'SearchPath'; value: string }
 /** `https://example.org/x` (an unquoted URI is a string). */
-export interface UriLit extends Span { type: 'Uri'; value: string }
-export interface Paren extends Span { type: 'Paren'; expr: Expr }
-export interface List extends Span { type: 'List'; elements: Expr[] }
-export interface AttrSet extends Span { type: 'AttrSet'; rec: boolean; bindings: BindingOrInherit[] }
+export interface UriLit extends NodeBase { type: 'Uri'; value: string }
+export interface Paren extends NodeBase { type: 'Paren'; expr: Expr }
+export interface List extends NodeBase { type: 'List'; elements: Expr[] }
+export interface AttrSet extends NodeBase { type: 'AttrSet'; rec: boolean; bindings: BindingOrInherit[] }
 /** Legacy `let { …; body = …; }`. */
-export interface LegacyLet extends Span { type: 'LegacyLet'; bindings: BindingOrInherit[] }
-export interface Let extends Span { type: 'Let'; bindings: BindingOrInherit[]; body: Expr }
-export interface With extends Span { type: 'With'; env: Expr; body: Expr }
-export interface Assert extends Span { type: 'Assert'; cond: Expr; body: Expr }
-export interface If extends Span { type: 'If'; cond: Expr; then: Expr; else: Expr }
+export interface LegacyLet extends NodeBase { type: 'LegacyLet'; bindings: BindingOrInherit[] }
+export interface Let extends NodeBase { type: 'Let'; bindings: BindingOrInherit[]; body: Expr }
+export interface With extends NodeBase { type: 'With'; env: Expr; body: Expr }
+export interface Assert extends NodeBase { type: 'Assert'; cond: Expr; body: Expr }
+export interface If extends NodeBase { type: 'If'; cond: Expr; then: Expr; else: Expr }
 /** `x: body`, `{ a, b ? 1, ... }: body`, `args@{ … }: body`, `{ … }@args: body`. */
-export interface Lambda extends Span {
+export interface Lambda extends NodeBase {
   type: 'Lambda';
   param?: Identifier;
   formals?: Formals;
   body: Expr;
 }
-export interface Formals extends Span { type: 'Formals'; formals: Formal[]; ellipsis: boolean }
-export interface Formal extends Span { type: 'Formal'; name: Identifier; default?: Expr }
+export interface Formals extends NodeBase { type: 'Formals'; formals: Formal[]; ellipsis: boolean }
+export interface Formal extends NodeBase { type: 'Formal'; name: Identifier; default?: Expr }
 /** Function application of one argument (`f a b` is Apply(Apply(f, a), b)). */
-export interface Apply extends Span { type: 'Apply'; fn: Expr; arg: Expr }
+export interface Apply extends NodeBase { type: 'Apply'; fn: Expr; arg: Expr }
 /** `e.a.b` or `e.a.b or default`. */
-export interface Select extends Span { type: 'Select'; expr: Expr; path: AttrPath; default?: Expr }
+export interface Select extends NodeBase { type: 'Select'; expr: Expr; path: AttrPath; default?: Expr }
 /** `e ? a.b` */
-export interface HasAttr extends Span { type: 'HasAttr'; expr: Expr; path: AttrPath }
+export interface HasAttr extends NodeBase { type: 'HasAttr'; expr: Expr; path: AttrPath }
 export type BinaryOp = '->' | '||' | '&&' | '==' | '!=' | '<' | '>' | '<=' | '>=' | '//' | '+' | '-' | '*' | '/' | '++' | '|>' | '<|';
-export interface Binary extends Span { type: 'Binary'; op: BinaryOp; /** offset of the operator token */ opStart: number; left: Expr; right: Expr }
-export interface Unary extends Span { type: 'Unary'; op: '!' | '-'; expr: Expr }
+export interface Binary extends NodeBase { type: 'Binary'; op: BinaryOp; /** offset of the operator token */ opStart: number; left: Expr; right: Expr }
+export interface Unary extends NodeBase { type: 'Unary'; op: '!' | '-'; expr: Expr }
 /** Placeholder where the parser expected an expression (or name) and found none; always paired with an error. */
-export interface Missing extends Span { type: 'Missing' }
+export interface Missing extends NodeBase { type: 'Missing' }
 
 export type Expr =
   | Identifier | IntLit | FloatLit | StringLit | IndStringLit | PathLit | SearchPathLit | UriLit
@@ -61,9 +64,9 @@ export type Expr =
 
 /** One name in an attribute path: `a`, `"a b"`, `${e}`. */
 export type AttrName = Identifier | StringLit | Interpolation | Missing;
-export interface AttrPath extends Span { type: 'AttrPath'; attrs: AttrName[] }
-export interface Binding extends Span { type: 'Binding'; path: AttrPath; value: Expr; /** `/** … *\/` doc comment right before it */ doc?: Comment }
-export interface Inherit extends Span { type: 'Inherit'; from?: Expr; attrs: AttrName[] }
+export interface AttrPath extends NodeBase { type: 'AttrPath'; attrs: AttrName[] }
+export interface Binding extends NodeBase { type: 'Binding'; path: AttrPath; value: Expr; /** `/** … *\/` doc comment right before it */ doc?: Comment }
+export interface Inherit extends NodeBase { type: 'Inherit'; from?: Expr; attrs: AttrName[] }
 export type BindingOrInherit = Binding | Inherit;
 
 export type Node = Expr | StringPart | AttrPath | Binding | Inherit | Formals | Formal;

@@ -21,14 +21,15 @@ export interface NixAttrs {
 
 /** Builds (and caches) the merged attribute model of attribute sets, so merges see earlier merges. */
 export class AttrsBuilder {
-  private readonly cache = new Map<AttrSet | LegacyLet | Let, NixAttrs>();
+  /** By node id: views of one node are distinct objects. */
+  private readonly cache = new Map<number, NixAttrs>();
   constructor(private readonly errors?: NixSyntaxError[]) {}
 
   modelOf(node: AttrSet | LegacyLet | Let): NixAttrs {
-    let model = this.cache.get(node);
+    let model = this.cache.get(node.id);
     if (!model) {
       model = this.build(node.bindings, node.type === 'LegacyLet' || (node.type === 'AttrSet' && node.rec));
-      this.cache.set(node, model);
+      this.cache.set(node.id, model);
     }
     return model;
   }
@@ -46,7 +47,7 @@ export class AttrsBuilder {
           const key = staticAttrName(name);
           if (key === undefined) { this.report(name, 'dynamic attributes not allowed in inherit', 'nix.dynamic-inherit'); continue; }
           if (model.attrs.has(key)) { this.report(name, `attribute '${key}' already defined`, 'nix.duplicate-attr'); continue; }
-          model.attrs.set(key, b.from ? { value: b.from, inherited: false, from: b.from } : { value: { type: 'Identifier', start: name.start, end: name.end, name: key }, inherited: true });
+          model.attrs.set(key, b.from ? { value: b.from, inherited: false, from: b.from } : { value: { type: 'Identifier', id: name.id, start: name.start, end: name.end, name: key }, inherited: true });
         }
         continue;
       }
@@ -138,33 +139,8 @@ function showAttrNameForMessage(name: AttrName): string {
   return staticAttrName(name) ?? '${…}';
 }
 
-const seenNames = new Set<string>();
-
-/**
- * True when every binding starts with a plain name (`a = …;`, `a.b.c = …;`, `inherit a;`) and no two
- * start with the same one: then nothing merges and nothing clashes (each deeper path fills a set of
- * its own), and the (costly) attribute model need not be built.
- */
-function distinctFirstNames(bindings: BindingOrInherit[]): boolean {
-  seenNames.clear();
-  for (const b of bindings) {
-    if (b.type === 'Inherit') {
-      for (const a of b.attrs) {
-        if (a.type !== 'Identifier' || seenNames.has(a.name)) return false;
-        seenNames.add(a.name);
-      }
-    } else {
-      const a = b.path.attrs[0];
-      if (a.type !== 'Identifier' || seenNames.has(a.name)) return false;
-      seenNames.add(a.name);
-    }
-  }
-  return true;
-}
-
 /** Parser hook: report what Nix rejects in the bindings of a set or `let` (duplicates, dynamic names in `let`). */
 export function checkBindings(node: AttrSet | LegacyLet | Let, builder: AttrsBuilder, errors: NixSyntaxError[]): void {
-  if (distinctFirstNames(node.bindings)) return;
   const model = builder.modelOf(node);
   if (node.type === 'Let') {
     for (const d of model.dynamic) errors.push({ start: d.name.start, end: d.name.end, message: 'dynamic attributes not allowed in let', code: 'nix.dynamic-let' });

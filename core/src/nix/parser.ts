@@ -1,13 +1,12 @@
 // Error-tolerant recursive-descent/Pratt parser for the Nix grammar of parser.y (Nix 2.8 semantics,
 // plus the optional `|>`/`<|` pipe operators of later Nix). On an error it records a diagnostic,
 // inserts a `Missing` node where something was expected and resynchronises on `;`, `}`, `in` or a
-// closing bracket, so one broken binding leaves the rest of the file parsed.
-import type {
-  AttrName, AttrPath, Binding, BindingOrInherit, Comment, Expr, Formal, Formals, Identifier, Inherit, Interpolation,
-  Missing, NixSyntaxError, StringPart, StringText, BinaryOp,
-} from './ast';
+// closing bracket, so one broken binding leaves the rest of the file parsed. Nodes are rows of a
+// NixTree (tree.ts) and the parser works on their ids.
+import type { AttrSet, Comment, Expr, LegacyLet, Let, NixSyntaxError } from './ast';
 import { AttrsBuilder, checkBindings } from './desugar';
 import { Tok, tokenValue, tokenize, type Tokens } from './lexer';
+import { BINARY_OPS, Flag, Kind, NONE, NixTree } from './tree';
 
 export interface ParseOptions {
   /** Accept `|>` and `<|` (Nix's experimental pipe-operators feature). Off by default, as in Nix 2.8. */
@@ -18,6 +17,8 @@ export interface ParseResult {
   root: Expr;
   errors: NixSyntaxError[];
   comments: Comment[];
+  /** The storage behind `root` (node count, columns). */
+  tree: NixTree;
 }
 
 export function parseNix(text: string, options: ParseOptions = {}): ParseResult {
@@ -27,24 +28,26 @@ export function parseNix(text: string, options: ParseOptions = {}): ParseResult 
   const parser = new Parser(text, tokens, errors, comments);
   const root = parser.parseFile();
   errors.sort((a, b) => a.start - b.start);
-  return { root, errors, comments };
+  return { root: parser.tree.node(root) as Expr, errors, comments, tree: parser.tree };
 }
 
 // Binding powers of binary operators (parser.y's %left/%right/%nonassoc lines, lowest first).
 const PREC_PIPE = 0, PREC_NOT = 7, PREC_HAS_ATTR = 11, PREC_NEGATE = 12;
 const enum Assoc { LEFT, RIGHT, NONE }
-const BINARY: { [k: number]: [BinaryOp, number, Assoc] | undefined } = {
-  [Tok.PIPE_INTO]: ['|>', PREC_PIPE, Assoc.LEFT],
-  [Tok.PIPE_FROM]: ['<|', PREC_PIPE, Assoc.RIGHT],
-  [Tok.IMPL]: ['->', 1, Assoc.RIGHT],
-  [Tok.OR]: ['||', 2, Assoc.LEFT],
-  [Tok.AND]: ['&&', 3, Assoc.LEFT],
-  [Tok.EQ]: ['==', 4, Assoc.NONE], [Tok.NEQ]: ['!=', 4, Assoc.NONE],
-  [Tok.LT]: ['<', 5, Assoc.NONE], [Tok.GT]: ['>', 5, Assoc.NONE], [Tok.LEQ]: ['<=', 5, Assoc.NONE], [Tok.GEQ]: ['>=', 5, Assoc.NONE],
-  [Tok.UPDATE]: ['//', 6, Assoc.RIGHT],
-  [Tok.PLUS]: ['+', 8, Assoc.LEFT], [Tok.MINUS]: ['-', 8, Assoc.LEFT],
-  [Tok.STAR]: ['*', 9, Assoc.LEFT], [Tok.SLASH]: ['/', 9, Assoc.LEFT],
-  [Tok.CONCAT]: ['++', 10, Assoc.RIGHT],
+const op = (name: string) => BINARY_OPS.indexOf(name as never);
+/** Per operator token: [code in BINARY_OPS, precedence, associativity]. */
+const BINARY: { [k: number]: [number, number, Assoc] | undefined } = {
+  [Tok.PIPE_INTO]: [op('|>'), PREC_PIPE, Assoc.LEFT],
+  [Tok.PIPE_FROM]: [op('<|'), PREC_PIPE, Assoc.RIGHT],
+  [Tok.IMPL]: [op('->'), 1, Assoc.RIGHT],
+  [Tok.OR]: [op('||'), 2, Assoc.LEFT],
+  [Tok.AND]: [op('&&'), 3, Assoc.LEFT],
+  [Tok.EQ]: [op('=='), 4, Assoc.NONE], [Tok.NEQ]: [op('!='), 4, Assoc.NONE],
+  [Tok.LT]: [op('<'), 5, Assoc.NONE], [Tok.GT]: [op('>'), 5, Assoc.NONE], [Tok.LEQ]: [op('<='), 5, Assoc.NONE], [Tok.GEQ]: [op('>='), 5, Assoc.NONE],
+  [Tok.UPDATE]: [op('//'), 6, Assoc.RIGHT],
+  [Tok.PLUS]: [op('+'), 8, Assoc.LEFT], [Tok.MINUS]: [op('-'), 8, Assoc.LEFT],
+  [Tok.STAR]: [op('*'), 9, Assoc.LEFT], [Tok.SLASH]: [op('/'), 9, Assoc.LEFT],
+  [Tok.CONCAT]: [op('++'), 10, Assoc.RIGHT],
 };
 
 const TOKEN_NAMES: { [k: number]: string } = {
@@ -62,8 +65,6 @@ const TOKEN_NAMES: { [k: number]: string } = {
 };
 
 const MAX_INT = 9223372036854775807n;
-/** Shared values for the small integers that make up most literals. */
-const SMALL_INTS: bigint[] = Array.from({ length: 1000 }, (_, i) => BigInt(i));
 /** Deepest nesting of expressions we parse; deeper input gets an error instead of a stack overflow. */
 const MAX_NESTING = 400;
 const MAX_OPERATOR_NESTING = 3000;
@@ -76,13 +77,16 @@ class Parser {
   /** Start offset of the token where the last error was reported, to avoid cascades. */
   private lastErrorAt = -1;
   private readonly attrs: AttrsBuilder;
+  readonly tree: NixTree;
 
   constructor(private readonly text: string, private readonly tokens: Tokens, private readonly errors: NixSyntaxError[], private readonly comments: Comment[]) {
     this.attrs = new AttrsBuilder(errors);
     this.kind = tokens.kind; this.start = tokens.start; this.end = tokens.end;
+    // About one node per token in NixOS modules; the tree grows if a file needs more.
+    this.tree = new NixTree(this.nameList, comments, tokens.count + 16);
   }
 
-  parseFile(): Expr {
+  parseFile(): number {
     const root = this.parseExpr();
     if (this.kind[this.i] !== Tok.EOF) {
       this.unexpected('end of file');
@@ -96,11 +100,12 @@ class Parser {
   /**
    * One string per distinct name, looked up by the name's characters in the text (FNV-1a hash, open
    * addressing), so an identifier seen before costs no string at all: a big file repeats few names.
+   * Identifier nodes hold the name's index.
    */
   private nameSlots = new Int32Array(1024); // 1 + index into nameList; 0 = empty
   private readonly nameList: string[] = [];
   private readonly nameHashes: number[] = [];
-  private nameAt(s: number, e: number): string {
+  private nameAt(s: number, e: number): number {
     const text = this.text;
     let h = 0x811c9dc5;
     for (let j = s; j < e; j++) h = Math.imul(h ^ text.charCodeAt(j), 16777619);
@@ -111,14 +116,13 @@ class Parser {
       if (this.nameHashes[id - 1] !== h || name.length !== e - s) continue;
       let j = 0;
       while (j < name.length && name.charCodeAt(j) === text.charCodeAt(s + j)) j++;
-      if (j === name.length) return name;
+      if (j === name.length) return id - 1;
     }
-    const name = text.slice(s, e);
-    this.nameList.push(name);
+    this.nameList.push(text.slice(s, e));
     this.nameHashes.push(h);
     slots[slot] = this.nameList.length;
     if (this.nameList.length * 2 > slots.length) this.growNameSlots();
-    return name;
+    return this.nameList.length - 1;
   }
 
   private growNameSlots(): void {
@@ -131,20 +135,27 @@ class Parser {
     this.nameSlots = slots;
   }
 
-  /**
-   * Children of the node being built collect on one shared stack and are copied out to an array of
-   * exactly their number: an array grown by push keeps room for 17 elements, and most node lists
-   * hold one or two, so this keeps a large tree about a fifth smaller (less to allocate and to GC).
-   */
-  private readonly scratch: unknown[] = [];
+  /** Children of the node being built collect on one shared stack, then move to the tree's list column. */
+  private scratch = new Int32Array(256);
   private scratchTop = 0;
-  private collect(item: unknown): void { this.scratch[this.scratchTop++] = item; }
-  /** The items collected since `base`, as an exact-size array; the stack drops back to `base`. */
-  private collected<T>(base: number): T[] {
-    const items = this.scratch.slice(base, this.scratchTop) as T[];
-    this.scratchTop = base;
-    return items;
+  private collect(id: number): void {
+    if (this.scratchTop === this.scratch.length) {
+      const bigger = new Int32Array(this.scratch.length * 2);
+      bigger.set(this.scratch);
+      this.scratch = bigger;
+    }
+    this.scratch[this.scratchTop++] = id;
   }
+
+  /** A node whose children are the items collected since `base` (a = list offset, b = length); the stack drops back to `base`. */
+  private listNode(kind: Kind, start: number, end: number, base: number, c = NONE, flags = 0): number {
+    const offset = this.tree.addList(this.scratch, base, this.scratchTop);
+    const n = this.scratchTop - base;
+    this.scratchTop = base;
+    return this.tree.add(kind, start, end, offset, n, c, flags);
+  }
+
+  private isMissing(id: number): boolean { return this.tree.kind[id] === Kind.Missing; }
 
   /** The text a STR/IND_STR/path/URI token carries. */
   private value(i: number): string { return tokenValue(this.tokens, i); }
@@ -180,9 +191,9 @@ class Parser {
   }
 
   /** A zero-width placeholder right after the last consumed token, so it never lies outside its parent. */
-  private missing(): Missing {
+  private missing(): number {
     const at = this.prevEnd;
-    return { type: 'Missing', start: at, end: at };
+    return this.tree.add(Kind.Missing, at, at, NONE, NONE, NONE);
   }
 
   /**
@@ -224,7 +235,7 @@ class Parser {
   private depth = 0;
   private tooDeepReported = false;
 
-  parseExpr(): Expr {
+  parseExpr(): number {
     if (this.depth >= MAX_NESTING) return this.tooDeep();
     this.depth++;
     const e = this.parseExprInner();
@@ -235,7 +246,7 @@ class Parser {
   /** Operator chains (`a ++ b ++ …`) recurse with small frames, so they get a larger budget of their own. */
   private opDepth = 0;
 
-  private parseOpNested(minPrec: number): Expr {
+  private parseOpNested(minPrec: number): number {
     if (this.opDepth >= MAX_OPERATOR_NESTING) return this.tooDeep();
     this.opDepth++;
     const e = this.parseOp(minPrec);
@@ -244,18 +255,19 @@ class Parser {
   }
 
   /** Past the nesting limit: one error, and the rest of this subexpression is skipped. */
-  private tooDeep(): Expr {
+  private tooDeep(): number {
     const m = this.missing();
     if (!this.tooDeepReported) {
       this.tooDeepReported = true;
-      this.error(m.start, m.end, 'expression nested too deeply for this parser', 'nix.too-deep');
+      this.error(this.tree.start[m], this.tree.end[m], 'expression nested too deeply for this parser', 'nix.too-deep');
     }
     this.skipTo({ stopAtIn: true, stopAtClauses: true });
     this.lastErrorAt = this.pos;
     return m;
   }
 
-  private parseExprInner(): Expr {
+  private parseExprInner(): number {
+    const t = this.tree;
     const k = this.peek();
     const s = this.pos;
     switch (k) {
@@ -265,7 +277,7 @@ class Parser {
           const param = this.identifier();
           this.i++;
           const body = this.parseExpr();
-          return { type: 'Lambda', start: s, end: body.end, param, body };
+          return t.add(Kind.Lambda, s, t.end[body], param, NONE, body);
         }
         if (next === Tok.AT && this.kind[this.i + 2] === Tok.LBRACE) {
           const param = this.identifier();
@@ -274,14 +286,14 @@ class Parser {
           this.expect(Tok.COLON, "':'");
           const body = this.parseExpr();
           this.checkFormals(formals, param);
-          return { type: 'Lambda', start: s, end: body.end, param, formals, body };
+          return t.add(Kind.Lambda, s, t.end[body], param, formals, body);
         }
         break;
       }
       case Tok.LBRACE: {
         if (!this.isFormals()) break;
         const formals = this.parseFormals();
-        let param: Identifier | undefined;
+        let param = NONE;
         if (this.peek() === Tok.AT) {
           this.i++;
           if (this.peek() === Tok.ID) param = this.identifier();
@@ -290,25 +302,23 @@ class Parser {
         this.expect(Tok.COLON, "':'");
         const body = this.parseExpr();
         this.checkFormals(formals, param);
-        return { type: 'Lambda', start: s, end: body.end, param, formals, body };
+        return t.add(Kind.Lambda, s, t.end[body], param, formals, body);
       }
       case Tok.ASSERT: case Tok.WITH: {
         this.i++;
         const first = this.parseExpr();
         if (!this.expect(Tok.SEMI, "';'")) this.synchronize(false);
         const body = this.parseExpr();
-        return k === Tok.ASSERT
-          ? { type: 'Assert', start: s, end: body.end, cond: first, body }
-          : { type: 'With', start: s, end: body.end, env: first, body };
+        return t.add(k === Tok.ASSERT ? Kind.Assert : Kind.With, s, t.end[body], first, body, NONE);
       }
       case Tok.LET: {
         if (this.kind[this.i + 1] === Tok.LBRACE) break;
         this.i++;
-        const bindings = this.parseBindings(Tok.IN);
+        const base = this.parseBindings(Tok.IN);
         this.expect(Tok.IN, "'in'");
         const body = this.parseExpr();
-        const node: Expr = { type: 'Let', start: s, end: body.end, bindings, body };
-        checkBindings(node, this.attrs, this.errors);
+        const node = this.listNode(Kind.Let, s, t.end[body], base, body);
+        this.checkBindings(node);
         return node;
       }
       case Tok.IF: {
@@ -318,20 +328,21 @@ class Parser {
         const then = this.parseExpr();
         this.expect(Tok.ELSE, "'else'");
         const els = this.parseExpr();
-        return { type: 'If', start: s, end: els.end, cond, then, else: els };
+        return t.add(Kind.If, s, t.end[els], cond, then, els);
       }
     }
     return this.parseOp(PREC_PIPE);
   }
 
-  private parseOp(minPrec: number): Expr {
-    let left: Expr;
+  private parseOp(minPrec: number): number {
+    const t = this.tree;
+    let left: number;
     const s = this.pos;
     const k = this.peek();
     if (k === Tok.BANG || k === Tok.MINUS) {
       this.i++;
       const operand = this.parseOpNested(k === Tok.BANG ? PREC_NOT + 1 : PREC_NEGATE + 1);
-      left = { type: 'Unary', start: s, end: operand.end, op: k === Tok.BANG ? '!' : '-', expr: operand };
+      left = t.add(Kind.Unary, s, t.end[operand], operand, NONE, NONE, k === Tok.MINUS ? Flag.Marked : 0);
     } else {
       left = this.parseApp();
     }
@@ -342,12 +353,12 @@ class Parser {
         if (PREC_HAS_ATTR < minPrec) break;
         this.i++;
         const path = this.parseAttrPath();
-        left = { type: 'HasAttr', start: left.start, end: path.end, expr: left, path };
+        left = t.add(Kind.HasAttr, t.start[left], t.end[path], left, path, NONE);
         continue;
       }
       const info = BINARY[op];
       if (info === undefined || info[1] < minPrec) break;
-      const name = info[0], prec = info[1], assoc = info[2];
+      const code = info[0], prec = info[1], assoc = info[2];
       const opStart = this.pos;
       if (prec === PREC_PIPE) {
         if (pipeKind !== undefined && pipeKind !== op) this.error(opStart, this.end[this.i], "'|>' and '<|' cannot be mixed without parentheses");
@@ -355,7 +366,7 @@ class Parser {
       }
       this.i++;
       const right = this.parseOpNested(assoc === Assoc.RIGHT ? prec : prec + 1);
-      left = { type: 'Binary', start: left.start, end: right.end, op: name, opStart, left, right };
+      left = t.add(Kind.Binary, t.start[left], t.end[right], left, right, opStart, code);
       if (assoc === Assoc.NONE) {
         const nextInfo = BINARY[this.peek()];
         if (nextInfo && nextInfo[1] === prec) {
@@ -378,16 +389,18 @@ class Parser {
     return false;
   }
 
-  private parseApp(): Expr {
+  private parseApp(): number {
+    const t = this.tree;
     let fn = this.parseSelect();
     while (this.startsSimple(this.peek())) {
       const arg = this.parseSelect();
-      fn = { type: 'Apply', start: fn.start, end: arg.end, fn, arg };
+      fn = t.add(Kind.Apply, t.start[fn], t.end[arg], fn, arg, NONE);
     }
     return fn;
   }
 
-  private parseSelect(): Expr {
+  private parseSelect(): number {
+    const t = this.tree;
     const simple = this.parseSimple();
     if (this.peek() === Tok.DOT) {
       this.i++;
@@ -395,46 +408,41 @@ class Parser {
       if (this.peek() === Tok.OR_KW) {
         this.i++;
         const def = this.parseSelect();
-        return { type: 'Select', start: simple.start, end: def.end, expr: simple, path, default: def };
+        return t.add(Kind.Select, t.start[simple], t.end[def], simple, path, def);
       }
-      return { type: 'Select', start: simple.start, end: path.end, expr: simple, path };
+      return t.add(Kind.Select, t.start[simple], t.end[path], simple, path, NONE);
     }
-    if (this.peek() === Tok.OR_KW && simple.type !== 'Missing') {
+    if (this.peek() === Tok.OR_KW && !this.isMissing(simple)) {
       // parser.y keeps `f or` as the application of f to a variable named `or`.
-      const orVar = this.identifierNamed('or');
-      return { type: 'Apply', start: simple.start, end: orVar.end, fn: simple, arg: orVar };
+      const orVar = this.identifier();
+      return t.add(Kind.Apply, t.start[simple], t.end[orVar], simple, orVar, NONE);
     }
     return simple;
   }
 
-  private identifier(): Identifier {
+  /** An Identifier node for the current token (an ID, or the `or` keyword used as a name). */
+  private identifier(): number {
     const s = this.start[this.i], e = this.end[this.i];
-    const node: Identifier = { type: 'Identifier', start: s, end: e, name: this.nameAt(s, e) };
     this.i++;
-    return node;
+    return this.tree.add(Kind.Identifier, s, e, this.nameAt(s, e), NONE, NONE);
   }
 
-  private identifierNamed(name: string): Identifier {
-    const node: Identifier = { type: 'Identifier', start: this.pos, end: this.end[this.i], name };
-    this.i++;
-    return node;
-  }
-
-  private parseSimple(): Expr {
+  private parseSimple(): number {
+    const t = this.tree;
     const s = this.pos;
     const e = this.end[this.i];
     switch (this.peek()) {
       case Tok.ID: return this.identifier();
       case Tok.INT: {
         this.i++;
-        let value: bigint;
-        if (e - s <= 3) {
+        if (e - s <= 9) {
           let small = 0;
           for (let j = s; j < e; j++) small = small * 10 + this.text.charCodeAt(j) - 48;
-          value = small < SMALL_INTS.length ? SMALL_INTS[small] : BigInt(small);
-        } else value = BigInt(this.text.slice(s, e));
+          return t.add(Kind.Int, s, e, small, NONE, NONE);
+        }
+        const value = BigInt(this.text.slice(s, e));
         if (value > MAX_INT) this.error(s, e, `invalid integer '${this.text.slice(s, e)}'`, 'nix.invalid-integer');
-        return { type: 'Int', start: s, end: e, value };
+        return t.add(Kind.Int, s, e, t.addNumber(value), NONE, NONE, Flag.Marked);
       }
       case Tok.FLOAT: {
         this.i++;
@@ -443,10 +451,10 @@ class Parser {
         if (!isFinite(value) || (value !== 0 && Math.abs(value) < 2.2250738585072014e-308) || (value === 0 && /[1-9]/.test(raw.replace(/[eE].*/, '')))) {
           this.error(s, e, `invalid float '${raw}'`, 'nix.invalid-float');
         }
-        return { type: 'Float', start: s, end: e, value };
+        return t.add(Kind.Float, s, e, t.addNumber(value), NONE, NONE);
       }
-      case Tok.URI: this.i++; return { type: 'Uri', start: s, end: e, value: this.value(this.i - 1) };
-      case Tok.SPATH: this.i++; return { type: 'SearchPath', start: s, end: e, value: this.value(this.i - 1) };
+      case Tok.URI: this.i++; return t.add(Kind.Uri, s, e, t.addText(this.value(this.i - 1)), NONE, NONE);
+      case Tok.SPATH: this.i++; return t.add(Kind.SearchPath, s, e, t.addText(this.value(this.i - 1)), NONE, NONE);
       case Tok.DQUOTE: return this.parseString();
       case Tok.IND_OPEN: return this.parseIndString();
       case Tok.PATH: case Tok.HPATH: return this.parsePath();
@@ -454,7 +462,7 @@ class Parser {
         this.i++;
         const expr = this.parseExpr();
         if (!this.expect(Tok.RPAREN, "')'")) this.skipToCloser(Tok.RPAREN);
-        return { type: 'Paren', start: s, end: this.prevEnd, expr };
+        return t.add(Kind.Paren, s, this.prevEnd, expr, NONE, NONE);
       }
       case Tok.LET: case Tok.REC: case Tok.LBRACE: {
         const legacyLet = this.peek() === Tok.LET;
@@ -463,12 +471,12 @@ class Parser {
           this.i++;
           if (!this.expect(Tok.LBRACE, "'{'")) return this.missing();
         } else this.i++;
-        const bindings = this.parseBindings(Tok.RBRACE);
+        const base = this.parseBindings(Tok.RBRACE);
         this.expect(Tok.RBRACE, "'}'");
-        const node: Expr = legacyLet
-          ? { type: 'LegacyLet', start: s, end: this.prevEnd, bindings }
-          : { type: 'AttrSet', start: s, end: this.prevEnd, rec, bindings };
-        checkBindings(node, this.attrs, this.errors);
+        const node = legacyLet
+          ? this.listNode(Kind.LegacyLet, s, this.prevEnd, base)
+          : this.listNode(Kind.AttrSet, s, this.prevEnd, base, NONE, rec ? Flag.Marked : 0);
+        this.checkBindings(node);
         return node;
       }
       case Tok.LBRACK: {
@@ -488,8 +496,7 @@ class Parser {
           if (k === Tok.EOF || k === Tok.RPAREN || k === Tok.RBRACE || k === Tok.SEMI || k === Tok.IN) break;
           this.i++;
         }
-        const elements = this.collected<Expr>(base);
-        return { type: 'List', start: s, end: this.prevEnd, elements };
+        return this.listNode(Kind.List, s, this.prevEnd, base);
       }
     }
     this.unexpected('an expression');
@@ -499,96 +506,92 @@ class Parser {
     return m;
   }
 
-  private interpolation(): Interpolation {
+  private interpolation(): number {
     const s = this.pos;
     this.i++;
     const expr = this.parseExpr();
     if (!this.expect(Tok.RBRACE, "'}'")) this.skipToCloser(Tok.RBRACE);
-    return { type: 'Interpolation', start: s, end: this.prevEnd, expr };
+    return this.tree.add(Kind.Interpolation, s, this.prevEnd, expr, NONE, NONE);
   }
 
-  private parseString(): Expr {
+  /** A StringText node for the current token's value. */
+  private stringText(flags = 0): number {
+    const id = this.tree.add(Kind.StringText, this.pos, this.end[this.i], this.tree.addText(this.value(this.i)), NONE, NONE, flags);
+    this.i++;
+    return id;
+  }
+
+  private parseString(): number {
     const s = this.pos;
     this.i++;
     const base = this.scratchTop;
     for (;;) {
       const k = this.peek();
-      if (k === Tok.STR) { this.collect({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
+      if (k === Tok.STR) this.collect(this.stringText());
       else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
       else { this.expect(Tok.DQUOTE, "'\"'"); break; }
     }
-    const parts = this.collected<StringPart>(base);
-    return { type: 'String', start: s, end: this.prevEnd, parts };
+    return this.listNode(Kind.String, s, this.prevEnd, base);
   }
 
-  private parseIndString(): Expr {
+  private parseIndString(): number {
     const s = this.pos;
     this.i++;
     const base = this.scratchTop;
     for (;;) {
       const k = this.peek();
-      if (k === Tok.IND_STR || k === Tok.IND_STR_ESCAPE) {
-        const st = this.pos, en = this.end[this.i], value = this.value(this.i);
-        const part: StringText = k === Tok.IND_STR_ESCAPE ? { type: 'StringText', start: st, end: en, value, escape: true } : { type: 'StringText', start: st, end: en, value };
-        this.collect(part);
-        this.i++;
-      } else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
+      if (k === Tok.IND_STR) this.collect(this.stringText());
+      else if (k === Tok.IND_STR_ESCAPE) this.collect(this.stringText(Flag.Marked));
+      else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
       else { this.expect(Tok.IND_CLOSE, "''"); break; }
     }
-    const parts = this.collected<StringPart>(base);
-    stripIndentation(parts);
-    return { type: 'IndString', start: s, end: this.prevEnd, parts };
+    stripIndentation(this.tree, this.scratch.subarray(base, this.scratchTop));
+    return this.listNode(Kind.IndString, s, this.prevEnd, base);
   }
 
-  private parsePath(): Expr {
+  private parsePath(): number {
     const s = this.pos;
     const base = this.scratchTop;
-    this.collect({ type: 'StringText', start: s, end: this.end[this.i], value: this.value(this.i) });
-    this.i++;
+    this.collect(this.stringText());
     for (;;) {
       const k = this.peek();
-      if (k === Tok.STR) { this.collect({ type: 'StringText', start: this.pos, end: this.end[this.i], value: this.value(this.i) }); this.i++; }
+      if (k === Tok.STR) this.collect(this.stringText());
       else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
       else { if (k === Tok.PATH_END) this.i++; break; }
     }
-    const parts = this.collected<StringPart>(base);
-    return { type: 'Path', start: s, end: parts[parts.length - 1].end, parts };
+    return this.listNode(Kind.Path, s, this.tree.end[this.scratch[this.scratchTop - 1]], base);
   }
 
   // ---- attribute paths and bindings
 
-  private parseAttrName(): AttrName {
+  private parseAttrName(): number {
     switch (this.peek()) {
-      case Tok.ID: return this.identifier();
-      case Tok.OR_KW: return this.identifierNamed('or');
-      case Tok.DQUOTE: return this.parseString() as AttrName;
+      case Tok.ID: case Tok.OR_KW: return this.identifier();
+      case Tok.DQUOTE: return this.parseString();
       case Tok.DOLLAR_CURLY: return this.interpolation();
     }
     this.unexpected('an attribute name');
     return this.missing();
   }
 
-  private parseAttrPath(): AttrPath {
+  private parseAttrPath(): number {
+    const t = this.tree;
     const s = this.pos;
-    const first = this.parseAttrName();
-    let attrs: AttrName[];
-    if (this.peek() !== Tok.DOT || first.type === 'Missing') attrs = [first];
-    else {
-      const base = this.scratchTop;
-      this.collect(first);
-      let last: AttrName = first;
-      while (this.peek() === Tok.DOT && last.type !== 'Missing') {
-        this.i++;
-        last = this.parseAttrName();
-        this.collect(last);
-      }
-      attrs = this.collected<AttrName>(base);
+    const base = this.scratchTop;
+    let last = this.parseAttrName();
+    this.collect(last);
+    while (this.peek() === Tok.DOT && !this.isMissing(last)) {
+      this.i++;
+      last = this.parseAttrName();
+      this.collect(last);
     }
-    const start = Math.min(s, attrs[0].start);
-    return { type: 'AttrPath', start, end: Math.max(start, attrs[attrs.length - 1].end), attrs };
+    const start = Math.min(s, t.start[this.scratch[base]]);
+    return this.listNode(Kind.AttrPath, start, Math.max(start, t.end[last]), base);
   }
 
-  private parseBindings(closer: Tok): BindingOrInherit[] {
+  /** Parses bindings up to `closer`, leaving their ids on the scratch stack from the returned base. */
+  private parseBindings(closer: Tok): number {
+    const t = this.tree;
     const base = this.scratchTop;
     for (;;) {
       const k = this.peek();
@@ -596,7 +599,7 @@ class Parser {
       if (k === closer || k === Tok.EOF) break;
       if (k === Tok.INHERIT) {
         this.i++;
-        let from: Expr | undefined;
+        let from = NONE;
         if (this.peek() === Tok.LPAREN) {
           this.i++;
           from = this.parseExpr();
@@ -608,29 +611,28 @@ class Parser {
           if (a === Tok.ID || a === Tok.OR_KW || a === Tok.DQUOTE || a === Tok.DOLLAR_CURLY) this.collect(this.parseAttrName());
           else break;
         }
-        const attrs = this.collected<AttrName>(attrsBase);
-        const node: Inherit = { type: 'Inherit', start: s, end: this.end[this.i], from, attrs };
-        if (!this.expect(Tok.SEMI, "';'")) { node.end = this.prevEnd; this.synchronize(closer === Tok.IN); }
+        const end = this.end[this.i];
+        const node = this.listNode(Kind.Inherit, s, end, attrsBase, from);
+        if (!this.expect(Tok.SEMI, "';'")) { t.end[node] = this.prevEnd; this.synchronize(closer === Tok.IN); }
         this.collect(node);
         continue;
       }
       if (k === Tok.ID || k === Tok.OR_KW || k === Tok.DQUOTE || k === Tok.DOLLAR_CURLY) {
         const doc = this.docCommentBefore(s);
         const path = this.parseAttrPath();
-        let value: Expr;
+        let value: number;
         if (this.expect(Tok.ASSIGN, "'='")) {
           const valueIndex = this.i, errorCount = this.errors.length;
           value = this.parseExpr();
           const after = this.peek();
-          const reparsed = after === Tok.ASSIGN || after === Tok.DOT ? this.reparseBeforeMissingSemicolon(value, valueIndex, errorCount) : undefined;
-          if (reparsed) value = reparsed;
+          const reparsed = after === Tok.ASSIGN || after === Tok.DOT ? this.reparseBeforeMissingSemicolon(value, valueIndex, errorCount) : NONE;
+          if (reparsed !== NONE) value = reparsed;
           else if (!this.expect(Tok.SEMI, "';'")) this.synchronize(closer === Tok.IN);
         } else {
           value = this.missing();
           this.synchronize(closer === Tok.IN);
         }
-        const node: Binding = { type: 'Binding', start: s, end: Math.max(this.prevEnd, value.end), path, value, doc };
-        this.collect(node);
+        this.collect(t.add(Kind.Binding, s, Math.max(this.prevEnd, t.end[value]), path, value, doc));
         continue;
       }
       this.unexpected(closer === Tok.IN ? "an attribute name or 'in'" : "an attribute name or '}'");
@@ -641,18 +643,18 @@ class Parser {
         break;
       }
     }
-    return this.collected<BindingOrInherit>(base);
+    return base;
   }
 
   /**
    * `a = f x⏎ b = 2;` reads as `a = f x b` followed by a stray `=`. When an argument on a later line
    * looks like the start of the next binding, parse the value again with a `;` assumed before it.
    */
-  private reparseBeforeMissingSemicolon(value: Expr, valueIndex: number, errorCount: number): Expr | undefined {
+  private reparseBeforeMissingSemicolon(value: number, valueIndex: number, errorCount: number): number {
     const split = this.nextBindingInside(value);
-    if (split === undefined) return undefined;
+    if (split === NONE) return NONE;
     const splitIndex = this.tokenAt(split);
-    if (splitIndex <= valueIndex) return undefined;
+    if (splitIndex <= valueIndex) return NONE;
     this.errors.length = errorCount;
     this.tooDeepReported = false;
     const saved = this.kind[splitIndex];
@@ -670,26 +672,27 @@ class Parser {
   }
 
   /** Offset of an application argument that starts a line with an attribute name, on the value's right spine. */
-  private nextBindingInside(e: Expr): number | undefined {
+  private nextBindingInside(e: number): number {
+    const t = this.tree;
     for (;;) {
-      switch (e.type) {
-        case 'Binary': e = e.right; continue;
-        case 'Unary': case 'Lambda': case 'With': case 'Assert': case 'Let': e = e.type === 'Unary' ? e.expr : e.body; continue;
-        case 'If': e = e.else; continue;
-        case 'Select': if (e.default) { e = e.default; continue; } return undefined;
-        case 'Apply': {
-          const args: Expr[] = [];
-          let f: Expr = e;
-          while (f.type === 'Apply') { args.unshift(f.arg); f = f.fn; }
+      switch (t.kind[e]) {
+        case Kind.Binary: case Kind.With: case Kind.Assert: e = t.b[e]; continue;
+        case Kind.Unary: e = t.a[e]; continue;
+        case Kind.Lambda: case Kind.Let: case Kind.If: e = t.c[e]; continue;
+        case Kind.Select: if (t.c[e] !== NONE) { e = t.c[e]; continue; } return NONE;
+        case Kind.Apply: {
+          const args: number[] = [];
+          let f = e;
+          while (t.kind[f] === Kind.Apply) { args.unshift(t.b[f]); f = t.a[f]; }
           for (const arg of args) {
-            const head = arg.type === 'Select' ? arg.expr : arg;
-            if ((head.type === 'Identifier' || head.type === 'String') && this.startsLine(arg.start)) return arg.start;
+            const head = t.kind[arg] === Kind.Select ? t.a[arg] : arg;
+            if ((t.kind[head] === Kind.Identifier || t.kind[head] === Kind.String) && this.startsLine(t.start[arg])) return t.start[arg];
           }
           e = args[args.length - 1];
           continue;
         }
       }
-      return undefined;
+      return NONE;
     }
   }
 
@@ -712,8 +715,8 @@ class Parser {
     return lo;
   }
 
-  /** The `/** … *\/` comment that ends right before `offset` with only whitespace between. */
-  private docCommentBefore(offset: number): Comment | undefined {
+  /** Index of the `/** … *\/` comment that ends right before `offset` with only whitespace between, or NONE. */
+  private docCommentBefore(offset: number): number {
     const comments = this.comments;
     let lo = 0, hi = comments.length;
     while (lo < hi) {
@@ -721,12 +724,41 @@ class Parser {
       if (comments[mid].end <= offset) lo = mid + 1; else hi = mid;
     }
     const c = comments[lo - 1];
-    if (!c || c.kind !== 'doc') return undefined;
+    if (!c || c.kind !== 'doc') return NONE;
     for (let j = c.end; j < offset; j++) {
       const ch = this.text.charCodeAt(j);
-      if (ch !== 32 && ch !== 9 && ch !== 10 && ch !== 13) return undefined;
+      if (ch !== 32 && ch !== 9 && ch !== 10 && ch !== 13) return NONE;
     }
-    return c;
+    return lo - 1;
+  }
+
+  /**
+   * Reports what Nix rejects in the bindings of a set or `let` (duplicates, dynamic names in `let`).
+   * When every binding starts with a plain name and no two start with the same one, nothing merges and
+   * nothing clashes (each deeper path fills a set of its own), so the costly attribute model is built
+   * only for the rest.
+   */
+  private seenStamp = new Int32Array(1024);
+  private stamp = 0;
+  private checkBindings(node: number): void {
+    const t = this.tree, lists = t.lists;
+    if (this.seenStamp.length < this.nameList.length) this.seenStamp = new Int32Array(this.nameList.length * 2);
+    const seen = this.seenStamp, stamp = ++this.stamp;
+    let distinct = true;
+    const firstSeen = (attr: number): boolean => {
+      if (t.kind[attr] !== Kind.Identifier || seen[t.a[attr]] === stamp) return false;
+      seen[t.a[attr]] = stamp;
+      return true;
+    };
+    for (let i = t.a[node], n = i + t.b[node]; distinct && i < n; i++) {
+      const b = lists[i];
+      if (t.kind[b] === Kind.Inherit) {
+        for (let j = t.a[b], m = j + t.b[b]; distinct && j < m; j++) distinct = firstSeen(lists[j]);
+      } else {
+        distinct = firstSeen(lists[t.a[t.a[b]]]);
+      }
+    }
+    if (!distinct) checkBindings(t.node(node) as AttrSet | LegacyLet | Let, this.attrs, this.errors);
   }
 
   // ---- lambdas
@@ -744,7 +776,8 @@ class Parser {
     return false;
   }
 
-  private parseFormals(): Formals {
+  private parseFormals(): number {
+    const t = this.tree;
     const s = this.pos;
     this.i++; // {
     const base = this.scratchTop;
@@ -761,47 +794,48 @@ class Parser {
       if (k !== Tok.ID) { this.unexpected("an argument name or '}'"); break; }
       const fs = this.pos;
       const name = this.identifier();
-      let def: Expr | undefined;
+      let def = NONE;
       if (this.peek() === Tok.QUESTION) { this.i++; def = this.parseExpr(); }
-      // One literal per shape: adding `default` afterwards would move it out of the object.
-      const formal: Formal = def ? { type: 'Formal', start: fs, end: def.end, name, default: def } : { type: 'Formal', start: fs, end: name.end, name };
-      this.collect(formal);
+      this.collect(t.add(Kind.Formal, fs, t.end[def === NONE ? name : def], name, def, NONE));
       if (this.peek() === Tok.COMMA) { this.i++; continue; }
       if (this.peek() !== Tok.RBRACE) this.unexpected("',' or '}'");
       break;
     }
     if (this.peek() !== Tok.RBRACE) this.synchronize(false);
     if (this.peek() === Tok.RBRACE) this.i++;
-    const formals = this.collected<Formal>(base);
-    return { type: 'Formals', start: s, end: this.prevEnd, formals, ellipsis };
+    return this.listNode(Kind.Formals, s, this.prevEnd, base, NONE, ellipsis ? Flag.Marked : 0);
   }
 
-  private checkFormals(formals: Formals, param: Identifier | undefined): void {
-    const seen = new Set<string>();
-    for (const f of formals.formals) {
-      if (seen.has(f.name.name)) this.error(f.name.start, f.name.end, `duplicate formal function argument '${f.name.name}'`, 'nix.duplicate-formal');
-      seen.add(f.name.name);
-    }
-    if (param && seen.has(param.name)) this.error(param.start, param.end, `duplicate formal function argument '${param.name}'`, 'nix.duplicate-formal');
+  private checkFormals(formals: number, param: number): void {
+    const t = this.tree;
+    const seen = new Set<number>();
+    const check = (identifier: number) => {
+      const name = t.a[identifier];
+      if (seen.has(name)) this.error(t.start[identifier], t.end[identifier], `duplicate formal function argument '${this.nameList[name]}'`, 'nix.duplicate-formal');
+      seen.add(name);
+    };
+    for (let i = t.a[formals], n = i + t.b[formals]; i < n; i++) check(t.a[t.lists[i]]);
+    if (param !== NONE) check(param);
   }
 }
 
 /**
- * Nix's stripIndentation over the parts of an indented string, in place: the smallest indentation
- * (in spaces) of the non-blank lines is removed from every line, and a last line of only spaces is
- * dropped. As in Nix 2.8, interpolations and `''\x` escapes end a line's indentation when measuring,
- * but escapes are stripped like text (an escaped newline starts a line).
+ * Nix's stripIndentation over the parts of an indented string (their StringText values are rewritten
+ * in the tree): the smallest indentation (in spaces) of the non-blank lines is removed from every line,
+ * and a last line of only spaces is dropped. As in Nix 2.8, interpolations and `''\x` escapes end a
+ * line's indentation when measuring, but escapes are stripped like text (an escaped newline starts a line).
  */
-function stripIndentation(parts: StringPart[]): void {
+function stripIndentation(tree: NixTree, parts: Int32Array): void {
+  const isText = (part: number) => tree.kind[part] === Kind.StringText;
   let atStartOfLine = true;
   let minIndent = 1000000;
   let curIndent = 0;
   for (const part of parts) {
-    if (part.type !== 'StringText' || part.escape) {
+    if (!isText(part) || (tree.flags[part] & Flag.Marked) !== 0) {
       if (atStartOfLine) { atStartOfLine = false; if (curIndent < minIndent) minIndent = curIndent; }
       continue;
     }
-    const v = part.value;
+    const v = tree.texts[tree.a[part]];
     for (let j = 0; j < v.length; j++) {
       const c = v.charCodeAt(j);
       if (atStartOfLine) {
@@ -815,8 +849,8 @@ function stripIndentation(parts: StringPart[]): void {
   let curDropped = 0;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
-    if (part.type !== 'StringText') { atStartOfLine = false; curDropped = 0; continue; }
-    const v = part.value;
+    if (!isText(part)) { atStartOfLine = false; curDropped = 0; continue; }
+    const v = tree.texts[tree.a[part]];
     let out = '';
     let seg = 0;
     for (let j = 0; j < v.length; j++) {
@@ -837,6 +871,6 @@ function stripIndentation(parts: StringPart[]): void {
         if (onlySpaces) out = out.slice(0, nl + 1);
       }
     }
-    part.value = out;
+    tree.texts[tree.a[part]] = out;
   }
 }
