@@ -734,31 +734,77 @@ class Parser {
 
   /**
    * Reports what Nix rejects in the bindings of a set or `let` (duplicates, dynamic names in `let`).
-   * When every binding starts with a plain name and no two start with the same one, nothing merges and
-   * nothing clashes (each deeper path fills a set of its own), so the costly attribute model is built
-   * only for the rest.
+   * When every binding path is made of plain names and no path is a prefix of another (`a.b = 1;
+   * a.c = 2;`, `inherit x;`), nothing merges and nothing clashes, so the costly attribute model of
+   * desugar.ts is built only for the rest (`a = { }; a.b = 1;`, `"a" = 1;`, `${x} = 1;`, duplicates).
    */
+  private checkBindings(node: number): void {
+    if (this.distinctFirstNames(node) || this.prefixFreePaths(node)) return;
+    checkBindings(this.tree.node(node) as AttrSet | LegacyLet | Let, this.attrs, this.errors);
+  }
+
+  /** Per name id, the `stamp` of the last check that saw it: a set of names without a Set. */
   private seenStamp = new Int32Array(1024);
   private stamp = 0;
-  private checkBindings(node: number): void {
-    const t = this.tree, lists = t.lists;
+
+  private newStamp(): number {
     if (this.seenStamp.length < this.nameList.length) this.seenStamp = new Int32Array(this.nameList.length * 2);
-    const seen = this.seenStamp, stamp = ++this.stamp;
-    let distinct = true;
-    const firstSeen = (attr: number): boolean => {
-      if (t.kind[attr] !== Kind.Identifier || seen[t.a[attr]] === stamp) return false;
-      seen[t.a[attr]] = stamp;
-      return true;
-    };
-    for (let i = t.a[node], n = i + t.b[node]; distinct && i < n; i++) {
+    return ++this.stamp;
+  }
+
+  /** Whether `attr` is a plain name not seen since `stamp` began (and marks it seen). */
+  private firstSeen(attr: number, stamp: number): boolean {
+    const t = this.tree;
+    if (t.kind[attr] !== Kind.Identifier || this.seenStamp[t.a[attr]] === stamp) return false;
+    this.seenStamp[t.a[attr]] = stamp;
+    return true;
+  }
+
+  /** The common case, in one pass: every binding starts with a plain name, and no two with the same one. */
+  private distinctFirstNames(node: number): boolean {
+    const t = this.tree, lists = t.lists, stamp = this.newStamp();
+    for (let i = t.a[node], n = i + t.b[node]; i < n; i++) {
       const b = lists[i];
       if (t.kind[b] === Kind.Inherit) {
-        for (let j = t.a[b], m = j + t.b[b]; distinct && j < m; j++) distinct = firstSeen(lists[j]);
-      } else {
-        distinct = firstSeen(lists[t.a[t.a[b]]]);
-      }
+        for (let j = t.a[b], m = j + t.b[b]; j < m; j++) if (!this.firstSeen(lists[j], stamp)) return false;
+      } else if (!this.firstSeen(lists[t.a[t.a[b]]], stamp)) return false;
     }
-    if (!distinct) checkBindings(t.node(node) as AttrSet | LegacyLet | Let, this.attrs, this.errors);
+    return true;
+  }
+
+  /**
+   * Sorts the binding paths (an inherited name is a path of one) by their name ids: a path that is a
+   * prefix of another, or equal to it, then sits right before it.
+   */
+  private prefixFreePaths(node: number): boolean {
+    const t = this.tree, lists = t.lists;
+    const offsets: number[] = [], lengths: number[] = [];
+    for (let i = t.a[node], n = i + t.b[node]; i < n; i++) {
+      const b = lists[i];
+      if (t.kind[b] === Kind.Inherit) {
+        for (let j = t.a[b], m = j + t.b[b]; j < m; j++) { offsets.push(j); lengths.push(1); }
+        continue;
+      }
+      const path = t.a[b];
+      offsets.push(t.a[path]);
+      lengths.push(t.b[path]);
+    }
+    const order = offsets.map((_, k) => k);
+    for (const k of order) {
+      for (let j = offsets[k], m = j + lengths[k]; j < m; j++) if (t.kind[lists[j]] !== Kind.Identifier) return false;
+    }
+    /** Compares two paths by name ids; 0 when one is a prefix of the other. */
+    const compare = (x: number, y: number): number => {
+      const ox = offsets[x], oy = offsets[y], n = Math.min(lengths[x], lengths[y]);
+      for (let j = 0; j < n; j++) {
+        const d = t.a[lists[ox + j]] - t.a[lists[oy + j]];
+        if (d !== 0) return d;
+      }
+      return 0;
+    };
+    order.sort((x, y) => compare(x, y) || lengths[x] - lengths[y]);
+    for (let k = 1; k < order.length; k++) if (compare(order[k - 1], order[k]) === 0) return false;
+    return true;
   }
 
   // ---- lambdas
@@ -807,12 +853,10 @@ class Parser {
   }
 
   private checkFormals(formals: number, param: number): void {
-    const t = this.tree;
-    const seen = new Set<number>();
+    const t = this.tree, stamp = this.newStamp();
     const check = (identifier: number) => {
-      const name = t.a[identifier];
-      if (seen.has(name)) this.error(t.start[identifier], t.end[identifier], `duplicate formal function argument '${this.nameList[name]}'`, 'nix.duplicate-formal');
-      seen.add(name);
+      if (this.firstSeen(identifier, stamp)) return;
+      this.error(t.start[identifier], t.end[identifier], `duplicate formal function argument '${this.nameList[t.a[identifier]]}'`, 'nix.duplicate-formal');
     };
     for (let i = t.a[formals], n = i + t.b[formals]; i < n; i++) check(t.a[t.lists[i]]);
     if (param !== NONE) check(param);

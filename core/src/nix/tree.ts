@@ -65,7 +65,7 @@ export class NixTree {
     this.a = new Int32Array(capacity);
     this.b = new Int32Array(capacity);
     this.c = new Int32Array(capacity);
-    this.lists = new Int32Array(capacity);
+    this.lists = new Int32Array(capacity >> 1);
   }
 
   add(kind: Kind, start: number, end: number, a: number, b: number, c: number, flags = 0): number {
@@ -86,7 +86,9 @@ export class NixTree {
   addList(items: Int32Array, from: number, to: number): number {
     const offset = this.listLength, n = to - from;
     if (offset + n > this.lists.length) this.lists = grown(this.lists, offset + n);
-    this.lists.set(items.subarray(from, to), offset);
+    // A loop, not set(subarray()): most lists hold one or two items, and a subarray is an object.
+    const lists = this.lists;
+    for (let i = 0; i < n; i++) lists[offset + i] = items[from + i];
     this.listLength = offset + n;
     return offset;
   }
