@@ -161,6 +161,14 @@ test('attribute sets: nesting, merging, inherit, dynamic and string names, dupli
   assert.deepEqual(errors('{ ${"a"} = 1; a = 2; }'), ["attribute 'a' already defined"]);
   assert.deepEqual(errors('let ${a} = 1; in 2'), ['dynamic attributes not allowed in let']);
   assert.deepEqual(errors('{ inherit ${a}; }'), ['dynamic attributes not allowed in inherit']);
+  // Paths sharing a first name: clashes only where one path is a prefix of (or equal to) another,
+  // also when other bindings sort between them.
+  assert.deepEqual(errors('{ a.b = 1; a.c = 2; a.d.e = 3; a.d.f = 4; }'), []);
+  assert.deepEqual(errors('{ a.b = 1; a.b = 2; }'), ["attribute 'a.b' already defined"]);
+  assert.deepEqual(errors('{ a.b.c = 1; a.bb = 0; a.b = 2; }'), ["attribute 'a.b' already defined"]);
+  assert.deepEqual(errors('{ x.a = 1; y = 2; x.a.b = 3; }'), ["attribute 'x.a.b' already defined"]);
+  assert.deepEqual(errors('d: let a.b = 1; a.c = 2; inherit d; in a'), []);
+  assert.deepEqual(errors('{ inherit a b; c.d = 1; b.e = 2; }'), ["attribute 'b.e' already defined"]);
   assert.equal(print('let ${"a"} = 1; in a'), '(let a = 1; in a)');
 });
 
