@@ -229,6 +229,13 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
         let i = p + 1;
         while (i < n && is(text.charCodeAt(i), ID_CHAR)) i++;
         best = i - p; bestKind = Tok.ID;
+        // Most names end at a character that neither continues a path run nor starts `/…` or `:…`;
+        // then no longer rule can match (the other rules start with `.`, `+`, `-` or a digit).
+        const after = text.charCodeAt(i);
+        if (after !== 47 && after !== 58 && !is(after, PATH_CHAR)) {
+          push(best >= 2 && best <= 7 ? keyword(text, p, best) : Tok.ID, p, i);
+          return i;
+        }
       }
       if (c === 46 && c1 === 46 && text.charCodeAt(p + 2) === 46 && best < 3) { best = 3; bestKind = Tok.ELLIPSIS; }
       if (c === 43 && c1 === 43 && best < 2) { best = 2; bestKind = Tok.CONCAT; }
