@@ -112,14 +112,22 @@ function timeNix(command: string, file: string, runs: number): Summary | undefin
 }
 
 /**
- * Child mode (`--only-ours <file>`): time parseNix on a file and print one JSON line; used to measure
- * the parser under other V8 heap settings (a tree this size is mostly young-generation GC work).
+ * Child mode (`--retained <file>`, run with --expose-gc): what one parsed tree keeps alive (JS heap and
+ * array buffers, after a full GC) and its node count, as one JSON line.
  */
-const onlyOurs = process.argv.indexOf('--only-ours');
-
-function timeOursWithFlags(file: string, flags: string[]): Summary | undefined {
-  const r = spawnSync(process.execPath, [...flags, ...process.execArgv, __filename, '--only-ours', file], { encoding: 'utf8' });
-  return r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary) : undefined;
+const retainedArg = process.argv.indexOf('--retained');
+function measureRetained(text: string): void {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  gc();
+  const before = process.memoryUsage();
+  const result = parseNix(text);
+  gc();
+  const after = process.memoryUsage();
+  console.log(JSON.stringify({ heapMB: (after.heapUsed - before.heapUsed) / 1048576, arrayBuffersMB: (after.arrayBuffers - before.arrayBuffers) / 1048576, nodes: result.tree.count }));
+}
+function retainedInChild(file: string): { heapMB: number; arrayBuffersMB: number; nodes: number } | undefined {
+  const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, __filename, '--retained', file], { encoding: 'utf8' });
+  return r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : undefined;
 }
 
 const rate = (mb: number, ms: number) => `${(mb / (ms / 1000)).toFixed(1)} MB/s`;
@@ -132,10 +140,7 @@ function line(label: string, mb: number, s: Summary): string {
 
 async function main(): Promise<void> {
   try {
-    if (onlyOurs > 0) {
-      console.log(JSON.stringify(await timeOurs(readFileSync(process.argv[onlyOurs + 1], 'utf8'), 7)));
-      return;
-    }
+    if (retainedArg > 0) return measureRetained(readFileSync(process.argv[retainedArg + 1], 'utf8'));
     const empty = path.join(dir, 'empty.nix');
     writeFileSync(empty, '{ }\n');
     const startup = timeNix(NIX_PARSE, empty, 5);
@@ -149,10 +154,8 @@ async function main(): Promise<void> {
       const mb = text.length / 1e6;
       const ours = await timeOurs(text, 7);
       console.log(line(`${label} (${mb.toFixed(2)} MB) parseNix`, mb, ours));
-      for (const flags of [['--max-semi-space-size=64'], ['--min-semi-space-size=32', '--max-semi-space-size=64'], ['--initial-old-space-size=512']]) {
-        const tuned = timeOursWithFlags(file, flags);
-        if (tuned) console.log(line(`${label} parseNix, node ${flags.join(' ')}`, mb, tuned));
-      }
+      const kept = retainedInChild(file);
+      if (kept) console.log(`${label} parseNix tree: ${kept.nodes} nodes, keeps ${kept.heapMB.toFixed(1)} MB of JS heap and ${kept.arrayBuffersMB.toFixed(1)} MB of typed arrays alive`);
       const nix = timeNix(NIX_PARSE, file, 5);
       if (nix && startup) {
         console.log(line(`${label} nix-instantiate --parse (start-up and printing the tree included)`, mb, nix));
