@@ -95,38 +95,89 @@ function cook(text: string, from: number, to: number): string {
 }
 
 export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntaxError[], comments: Comment[]): Tokens {
-  const n = text.length;
-  let cap = Math.max(64, Math.ceil(n / 3));
-  let kind = new Uint8Array(cap), start = new Int32Array(cap), end = new Int32Array(cap);
-  let valueTokens = new Int32Array(Math.max(16, cap >> 3));
-  const values: string[] = [];
-  let count = 0;
-  const modes: Mode[] = [Mode.DEFAULT];
-  // Where each open `"` began, to recover from an unterminated string.
-  const stringOpens: { pos: number; token: number; depth: number; comments: number; errors: number }[] = [];
+  return new Lexer(text, pipeOperators, errors, comments).run();
+}
 
+/**
+ * One lexing run. A class rather than closures inside tokenize: V8 keeps the optimised code of methods
+ * across calls, while closures made anew on each call were compiled again for every file.
+ */
+class Lexer {
+  private readonly n: number;
+  private kind: Uint8Array;
+  private start: Int32Array;
+  private end: Int32Array;
+  private count = 0;
+  private valueTokens: Int32Array;
+  private readonly values: string[] = [];
+  private readonly modes: Mode[] = [Mode.DEFAULT];
+  // Where each open `"` began, to recover from an unterminated string.
+  private readonly stringOpens: { pos: number; token: number; depth: number; comments: number; errors: number }[] = [];
   // Nix keeps token texts as C strings: a NUL ends them (checked once, NULs never occur in real files).
-  const hasNul = text.indexOf('\0') >= 0;
-  const push = (k: Tok, s: number, e: number, v?: string) => {
-    if (count === cap) {
-      cap *= 2;
-      const k2 = new Uint8Array(cap); k2.set(kind); kind = k2;
-      const s2 = new Int32Array(cap); s2.set(start); start = s2;
-      const e2 = new Int32Array(cap); e2.set(end); end = e2;
+  private readonly hasNul: boolean;
+  /** The last run of path characters measured in lexDefault, [runStart, runEnd). */
+  private runStart = 0;
+  private runEnd = 0;
+
+  constructor(private readonly text: string, private readonly pipeOperators: boolean, private readonly errors: NixSyntaxError[], private readonly comments: Comment[]) {
+    this.n = text.length;
+    const cap = Math.max(64, Math.ceil(this.n / 3));
+    this.kind = new Uint8Array(cap); this.start = new Int32Array(cap); this.end = new Int32Array(cap);
+    this.valueTokens = new Int32Array(Math.max(16, cap >> 3));
+    this.hasNul = text.indexOf('\0') >= 0;
+  }
+
+  run(): Tokens {
+    const n = this.n, modes = this.modes;
+    let p = 0;
+    for (;;) {
+      const mode = modes[modes.length - 1];
+      let next: number;
+      if (p >= n && mode !== Mode.INPATH && mode !== Mode.INPATH_SLASH) next = -1;
+      else if (mode === Mode.DEFAULT) next = this.lexDefault(p);
+      else if (mode === Mode.STRING) next = this.lexString(p);
+      else if (mode === Mode.IND_STRING) next = this.lexIndString(p);
+      else next = this.lexPath(p, mode);
+      if (next < 0) {
+        // End of input: an open `"` string is closed at its first line end and lexing resumes there.
+        if (this.stringOpens.length > 0 && modes.lastIndexOf(Mode.STRING) >= 0) { p = this.recoverString(); continue; }
+        if (modes[modes.length - 1] === Mode.IND_STRING) this.error(n, n, "unterminated indented string ('' … '')", 'nix.unterminated-string');
+        break;
+      }
+      p = next;
     }
-    kind[count] = k; start[count] = s; end[count] = e;
+    this.push(Tok.EOF, n, n);
+    return { count: this.count, kind: this.kind, start: this.start, end: this.end, valueTokens: this.valueTokens, values: this.values };
+  }
+
+  private push(k: Tok, s: number, e: number, v?: string): void {
+    const i = this.count;
+    if (i === this.kind.length) this.grow();
+    this.kind[i] = k; this.start[i] = s; this.end[i] = e;
     if (v !== undefined) {
-      if (hasNul && v.indexOf('\0') >= 0) v = v.slice(0, v.indexOf('\0'));
-      if (values.length === valueTokens.length) { const v2 = new Int32Array(valueTokens.length * 2); v2.set(valueTokens); valueTokens = v2; }
-      valueTokens[values.length] = count;
+      const values = this.values;
+      if (this.hasNul && v.indexOf('\0') >= 0) v = v.slice(0, v.indexOf('\0'));
+      if (values.length === this.valueTokens.length) { const v2 = new Int32Array(values.length * 2); v2.set(this.valueTokens); this.valueTokens = v2; }
+      this.valueTokens[values.length] = i;
       values.push(v);
     }
-    count++;
-  };
-  const error = (s: number, e: number, message: string, code: string) => errors.push({ start: s, end: e, message, code });
+    this.count = i + 1;
+  }
 
-  // Lengths of the longest match of each rule at p (0 = no match).
-  const pathLen = (p: number): number => {
+  private grow(): void {
+    const cap = this.kind.length * 2;
+    const k2 = new Uint8Array(cap); k2.set(this.kind); this.kind = k2;
+    const s2 = new Int32Array(cap); s2.set(this.start); this.start = s2;
+    const e2 = new Int32Array(cap); e2.set(this.end); this.end = e2;
+  }
+
+  private error(s: number, e: number, message: string, code: string): void {
+    this.errors.push({ start: s, end: e, message, code });
+  }
+
+    // Lengths of the longest match of each rule at p (0 = no match).
+  private pathLen(p: number): number {
+    const text = this.text, n = this.n;
     let i = p;
     while (i < n && is(text.charCodeAt(i), PATH_CHAR)) i++;
     let segs = 0;
@@ -138,22 +189,28 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
     if (segs === 0) return 0;
     if (text.charCodeAt(i) === 47) i++;
     return i - p;
-  };
-  /** `{PATH_CHAR}*\/` */
-  const pathSegLen = (p: number): number => {
+  }
+
+    /** `{PATH_CHAR}*\/` */
+  private pathSegLen(p: number): number {
+    const text = this.text, n = this.n;
     let i = p;
     while (i < n && is(text.charCodeAt(i), PATH_CHAR)) i++;
     return text.charCodeAt(i) === 47 ? i + 1 - p : 0;
-  };
-  const uriLen = (p: number): number => {
+  }
+
+  private uriLen(p: number): number {
+    const text = this.text, n = this.n;
     let i = p + 1;
     while (i < n && is(text.charCodeAt(i), SCHEME_CHAR)) i++;
     if (text.charCodeAt(i) !== 58 || !is(text.charCodeAt(i + 1), URI_CHAR)) return 0;
     i += 2;
     while (i < n && is(text.charCodeAt(i), URI_CHAR)) i++;
     return i - p;
-  };
-  const floatLen = (p: number): number => {
+  }
+
+  private floatLen(p: number): number {
+    const text = this.text;
     let i = p;
     const c = text.charCodeAt(p);
     if (c >= 49 && c <= 57) {
@@ -178,17 +235,23 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
       }
     }
     return i - p;
-  };
-  const dollarCurlyAfter = (i: number) => text.charCodeAt(i) === 36 && text.charCodeAt(i + 1) === 123;
+  }
 
-  const emitPath = (k: Tok, p: number, len: number) => {
-    push(k, p, p + len, text.slice(p, p + len));
+  private dollarCurlyAfter(i: number) {
+    const text = this.text;
+    return text.charCodeAt(i) === 36 && text.charCodeAt(i + 1) === 123;
+  }
+
+  private emitPath(k: Tok, p: number, len: number) {
+    const text = this.text, modes = this.modes;
+    this.push(k, p, p + len, text.slice(p, p + len));
     modes.push(text.charCodeAt(p + len - 1) === 47 ? Mode.INPATH_SLASH : Mode.INPATH);
     return p + len;
-  };
+  }
 
-  /** Whitespace and comments; returns the next significant position. */
-  const skipTrivia = (p: number): number => {
+    /** Whitespace and comments; returns the next significant position. */
+  private skipTrivia(p: number): number {
+    const text = this.text, n = this.n, comments = this.comments;
     for (;;) {
       const c = text.charCodeAt(p);
       if (c === 32 || c === 9 || c === 10 || c === 13) { p++; continue; }
@@ -202,7 +265,7 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
       if (c === 47 && text.charCodeAt(p + 1) === 42) {
         const close = text.indexOf('*/', p + 2);
         if (close < 0) {
-          error(p, n, 'unterminated comment', 'nix.unterminated-comment');
+          this.error(p, n, 'unterminated comment', 'nix.unterminated-comment');
           comments.push({ type: 'Comment', kind: 'block', start: p, end: n, text: text.slice(p + 2) });
           return n;
         }
@@ -213,12 +276,11 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
       }
       return p;
     }
-  };
+  }
 
-  /** The last run of path characters measured in lexDefault, [runStart, runEnd). */
-  let runStart = 0, runEnd = 0;
-  const lexDefault = (p: number): number => {
-    p = skipTrivia(p);
+  private lexDefault(p: number): number {
+    const text = this.text, n = this.n, pipeOperators = this.pipeOperators, errors = this.errors, comments = this.comments, modes = this.modes, stringOpens = this.stringOpens;
+    p = this.skipTrivia(p);
     if (p >= n) return -1;
     const c = text.charCodeAt(p);
     const c1 = text.charCodeAt(p + 1);
@@ -233,7 +295,7 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
         // then no longer rule can match (the other rules start with `.`, `+`, `-` or a digit).
         const after = text.charCodeAt(i);
         if (after !== 47 && after !== 58 && !is(after, PATH_CHAR)) {
-          push(best >= 2 && best <= 7 ? keyword(text, p, best) : Tok.ID, p, i);
+          this.push(best >= 2 && best <= 7 ? keyword(text, p, best) : Tok.ID, p, i);
           return i;
         }
       }
@@ -246,51 +308,51 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
         if (i - p > best) { best = i - p; bestKind = Tok.INT; }
       }
       if (c === 46 || (CLASS[c] & DIGIT)) {
-        const f = floatLen(p);
+        const f = this.floatLen(p);
         if (f > best) { best = f; bestKind = Tok.FLOAT; }
       }
       // Paths need a `/` right after the run of path characters, URIs a `:` right after the scheme.
       // `a.b.c` is one run for each of its names: measure it once.
-      if (p < runStart || p >= runEnd) {
-        runStart = p; runEnd = p;
-        while (runEnd < n && is(text.charCodeAt(runEnd), PATH_CHAR)) runEnd++;
+      if (p < this.runStart || p >= this.runEnd) {
+        this.runStart = p; this.runEnd = p;
+        while (this.runEnd < n && is(text.charCodeAt(this.runEnd), PATH_CHAR)) this.runEnd++;
       }
-      const afterRun = text.charCodeAt(runEnd);
+      const afterRun = text.charCodeAt(this.runEnd);
       let seg = 0;
       if (afterRun === 47) {
-        seg = runEnd + 1 - p;
-        if (dollarCurlyAfter(p + seg) && seg + 2 > best) { best = seg + 2; bestKind = Tok.DOLLAR_CURLY; }
-        const pl = pathLen(p);
+        seg = this.runEnd + 1 - p;
+        if (this.dollarCurlyAfter(p + seg) && seg + 2 > best) { best = seg + 2; bestKind = Tok.DOLLAR_CURLY; }
+        const pl = this.pathLen(p);
         if (pl > best) { best = pl; bestKind = Tok.PATH; }
       } else if (afterRun === 58 && (CLASS[c] & ID_START) && c !== 95) {
-        const u = uriLen(p);
+        const u = this.uriLen(p);
         if (u > best) { best = u; bestKind = Tok.URI; }
       }
       switch (bestKind) {
-        case Tok.ID: push(best >= 2 && best <= 7 ? keyword(text, p, best) : Tok.ID, p, p + best); return p + best;
-        case Tok.DOLLAR_CURLY: return emitPath(Tok.PATH, p, seg); // `a/${`: the path start, then `${` in path mode
-        case Tok.PATH: return emitPath(Tok.PATH, p, best);
-        case Tok.URI: push(Tok.URI, p, p + best, text.slice(p, p + best)); return p + best;
+        case Tok.ID: this.push(best >= 2 && best <= 7 ? keyword(text, p, best) : Tok.ID, p, p + best); return p + best;
+        case Tok.DOLLAR_CURLY: return this.emitPath(Tok.PATH, p, seg); // `a/${`: the path start, then `${` in path mode
+        case Tok.PATH: return this.emitPath(Tok.PATH, p, best);
+        case Tok.URI: this.push(Tok.URI, p, p + best, text.slice(p, p + best)); return p + best;
         case Tok.INT: case Tok.FLOAT: case Tok.ELLIPSIS: case Tok.CONCAT: case Tok.IMPL:
-          push(bestKind, p, p + best); return p + best;
+          this.push(bestKind, p, p + best); return p + best;
       }
       // a lone `.`, `+` or `-`
-      push(c === 46 ? Tok.DOT : c === 43 ? Tok.PLUS : Tok.MINUS, p, p + 1);
+      this.push(c === 46 ? Tok.DOT : c === 43 ? Tok.PLUS : Tok.MINUS, p, p + 1);
       return p + 1;
     }
     switch (c) {
       case 47: { // /
-        if (c1 === 47) { push(Tok.UPDATE, p, p + 2); return p + 2; }
-        if (c1 === 36 && text.charCodeAt(p + 2) === 123) return emitPath(Tok.PATH, p, 1);
-        const pl = pathLen(p);
-        if (pl > 0) return emitPath(Tok.PATH, p, pl);
-        push(Tok.SLASH, p, p + 1); return p + 1;
+        if (c1 === 47) { this.push(Tok.UPDATE, p, p + 2); return p + 2; }
+        if (c1 === 36 && text.charCodeAt(p + 2) === 123) return this.emitPath(Tok.PATH, p, 1);
+        const pl = this.pathLen(p);
+        if (pl > 0) return this.emitPath(Tok.PATH, p, pl);
+        this.push(Tok.SLASH, p, p + 1); return p + 1;
       }
       case 126: { // ~
         if (c1 === 47) {
-          if (dollarCurlyAfter(p + 2)) return emitPath(Tok.HPATH, p, 2);
-          const pl = pathLen(p + 1);
-          if (pl > 0) return emitPath(Tok.HPATH, p, pl + 1);
+          if (this.dollarCurlyAfter(p + 2)) return this.emitPath(Tok.HPATH, p, 2);
+          const pl = this.pathLen(p + 1);
+          if (pl > 0) return this.emitPath(Tok.HPATH, p, pl + 1);
         }
         break;
       }
@@ -305,70 +367,72 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
           if (text.charCodeAt(i) !== 47) break;
           i++;
         }
-        if (ok) { push(Tok.SPATH, p, i + 1, text.slice(p + 1, i)); return i + 1; }
-        if (c1 === 61) { push(Tok.LEQ, p, p + 2); return p + 2; }
-        if (c1 === 124 && pipeOperators) { push(Tok.PIPE_FROM, p, p + 2); return p + 2; }
-        push(Tok.LT, p, p + 1); return p + 1;
+        if (ok) { this.push(Tok.SPATH, p, i + 1, text.slice(p + 1, i)); return i + 1; }
+        if (c1 === 61) { this.push(Tok.LEQ, p, p + 2); return p + 2; }
+        if (c1 === 124 && pipeOperators) { this.push(Tok.PIPE_FROM, p, p + 2); return p + 2; }
+        this.push(Tok.LT, p, p + 1); return p + 1;
       }
-      case 62: if (c1 === 61) { push(Tok.GEQ, p, p + 2); return p + 2; } push(Tok.GT, p, p + 1); return p + 1;
-      case 61: if (c1 === 61) { push(Tok.EQ, p, p + 2); return p + 2; } push(Tok.ASSIGN, p, p + 1); return p + 1;
-      case 33: if (c1 === 61) { push(Tok.NEQ, p, p + 2); return p + 2; } push(Tok.BANG, p, p + 1); return p + 1;
-      case 38: if (c1 === 38) { push(Tok.AND, p, p + 2); return p + 2; } break;
+      case 62: if (c1 === 61) { this.push(Tok.GEQ, p, p + 2); return p + 2; } this.push(Tok.GT, p, p + 1); return p + 1;
+      case 61: if (c1 === 61) { this.push(Tok.EQ, p, p + 2); return p + 2; } this.push(Tok.ASSIGN, p, p + 1); return p + 1;
+      case 33: if (c1 === 61) { this.push(Tok.NEQ, p, p + 2); return p + 2; } this.push(Tok.BANG, p, p + 1); return p + 1;
+      case 38: if (c1 === 38) { this.push(Tok.AND, p, p + 2); return p + 2; } break;
       case 124:
-        if (c1 === 124) { push(Tok.OR, p, p + 2); return p + 2; }
-        if (c1 === 62 && pipeOperators) { push(Tok.PIPE_INTO, p, p + 2); return p + 2; }
+        if (c1 === 124) { this.push(Tok.OR, p, p + 2); return p + 2; }
+        if (c1 === 62 && pipeOperators) { this.push(Tok.PIPE_INTO, p, p + 2); return p + 2; }
         break;
-      case 36: if (c1 === 123) { push(Tok.DOLLAR_CURLY, p, p + 2); modes.push(Mode.DEFAULT); return p + 2; } break;
-      case 123: push(Tok.LBRACE, p, p + 1); modes.push(Mode.DEFAULT); return p + 1;
-      case 125: push(Tok.RBRACE, p, p + 1); if (modes.length > 1) modes.pop(); return p + 1;
+      case 36: if (c1 === 123) { this.push(Tok.DOLLAR_CURLY, p, p + 2); modes.push(Mode.DEFAULT); return p + 2; } break;
+      case 123: this.push(Tok.LBRACE, p, p + 1); modes.push(Mode.DEFAULT); return p + 1;
+      case 125: this.push(Tok.RBRACE, p, p + 1); if (modes.length > 1) modes.pop(); return p + 1;
       case 34:
-        stringOpens.push({ pos: p, token: count, depth: modes.length, comments: comments.length, errors: errors.length });
-        push(Tok.DQUOTE, p, p + 1); modes.push(Mode.STRING); return p + 1;
+        stringOpens.push({ pos: p, token: this.count, depth: modes.length, comments: comments.length, errors: errors.length });
+        this.push(Tok.DQUOTE, p, p + 1); modes.push(Mode.STRING); return p + 1;
       case 39:
         if (c1 === 39) {
           let i = p + 2;
           while (text.charCodeAt(i) === 32) i++;
           const e = text.charCodeAt(i) === 10 ? i + 1 : p + 2;
-          push(Tok.IND_OPEN, p, e); modes.push(Mode.IND_STRING); return e;
+          this.push(Tok.IND_OPEN, p, e); modes.push(Mode.IND_STRING); return e;
         }
         break;
-      case 40: push(Tok.LPAREN, p, p + 1); return p + 1;
-      case 41: push(Tok.RPAREN, p, p + 1); return p + 1;
-      case 91: push(Tok.LBRACK, p, p + 1); return p + 1;
-      case 93: push(Tok.RBRACK, p, p + 1); return p + 1;
-      case 59: push(Tok.SEMI, p, p + 1); return p + 1;
-      case 58: push(Tok.COLON, p, p + 1); return p + 1;
-      case 64: push(Tok.AT, p, p + 1); return p + 1;
-      case 44: push(Tok.COMMA, p, p + 1); return p + 1;
-      case 63: push(Tok.QUESTION, p, p + 1); return p + 1;
-      case 42: push(Tok.STAR, p, p + 1); return p + 1;
+      case 40: this.push(Tok.LPAREN, p, p + 1); return p + 1;
+      case 41: this.push(Tok.RPAREN, p, p + 1); return p + 1;
+      case 91: this.push(Tok.LBRACK, p, p + 1); return p + 1;
+      case 93: this.push(Tok.RBRACK, p, p + 1); return p + 1;
+      case 59: this.push(Tok.SEMI, p, p + 1); return p + 1;
+      case 58: this.push(Tok.COLON, p, p + 1); return p + 1;
+      case 64: this.push(Tok.AT, p, p + 1); return p + 1;
+      case 44: this.push(Tok.COMMA, p, p + 1); return p + 1;
+      case 63: this.push(Tok.QUESTION, p, p + 1); return p + 1;
+      case 42: this.push(Tok.STAR, p, p + 1); return p + 1;
     }
     // Any other character is a token of its own that no grammar rule accepts.
     const w = c >= 0xd800 && c < 0xdc00 && p + 1 < n ? 2 : 1;
-    push(Tok.UNKNOWN, p, p + w, text.slice(p, p + w));
+    this.push(Tok.UNKNOWN, p, p + w, text.slice(p, p + w));
     return p + w;
-  };
+  }
 
-  /** A `"` string hit the end of the file: end it at the end of its first line so the rest stays readable. */
-  const recoverString = (): number => {
+    /** A `"` string hit the end of the file: end it at the end of its first line so the rest stays readable. */
+  private recoverString(): number {
+    const text = this.text, n = this.n, errors = this.errors, comments = this.comments, modes = this.modes, values = this.values, stringOpens = this.stringOpens;
     const open = stringOpens.pop()!;
-    count = open.token + 1;
-    while (values.length > 0 && valueTokens[values.length - 1] >= count) values.pop();
+    this.count = open.token + 1;
+    while (values.length > 0 && this.valueTokens[values.length - 1] >= this.count) values.pop();
     modes.length = open.depth;
     comments.length = open.comments;
     errors.length = open.errors;
     let i = open.pos + 1;
     while (i < n) { const d = text.charCodeAt(i); if (d === 10 || d === 13) break; i++; }
-    error(open.pos, i, 'unterminated string', 'nix.unterminated-string');
-    if (i > open.pos + 1) push(Tok.STR, open.pos + 1, i, cook(text, open.pos + 1, i));
-    push(Tok.DQUOTE, i, i);
+    this.error(open.pos, i, 'unterminated string', 'nix.unterminated-string');
+    if (i > open.pos + 1) this.push(Tok.STR, open.pos + 1, i, cook(text, open.pos + 1, i));
+    this.push(Tok.DQUOTE, i, i);
     return i;
-  };
+  }
 
-  const lexString = (p: number): number => {
+  private lexString(p: number): number {
+    const text = this.text, n = this.n, modes = this.modes, stringOpens = this.stringOpens;
     const c = text.charCodeAt(p);
-    if (c === 34) { push(Tok.DQUOTE, p, p + 1); modes.pop(); stringOpens.pop(); return p + 1; }
-    if (c === 36 && text.charCodeAt(p + 1) === 123) { push(Tok.DOLLAR_CURLY, p, p + 2); modes.push(Mode.DEFAULT); return p + 2; }
+    if (c === 34) { this.push(Tok.DQUOTE, p, p + 1); modes.pop(); stringOpens.pop(); return p + 1; }
+    if (c === 36 && text.charCodeAt(p + 1) === 123) { this.push(Tok.DOLLAR_CURLY, p, p + 2); modes.push(Mode.DEFAULT); return p + 2; }
     let i = p;
     while (i < n) {
       const d = text.charCodeAt(i);
@@ -385,28 +449,29 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
       i++;
     }
     if (i >= n) return -1;
-    push(Tok.STR, p, i, cook(text, p, i));
+    this.push(Tok.STR, p, i, cook(text, p, i));
     return i;
-  };
+  }
 
-  const lexIndString = (p: number): number => {
+  private lexIndString(p: number): number {
+    const text = this.text, n = this.n, modes = this.modes;
     const c = text.charCodeAt(p);
     const c1 = text.charCodeAt(p + 1);
     if (c === 39 && c1 === 39) {
       const c2 = text.charCodeAt(p + 2);
-      if (c2 === 36) { push(Tok.IND_STR, p, p + 3, '$'); return p + 3; }
-      if (c2 === 39) { push(Tok.IND_STR, p, p + 3, "''"); return p + 3; }
+      if (c2 === 36) { this.push(Tok.IND_STR, p, p + 3, '$'); return p + 3; }
+      if (c2 === 39) { this.push(Tok.IND_STR, p, p + 3, "''"); return p + 3; }
       if (c2 === 92 && p + 3 < n) {
-        push(Tok.IND_STR_ESCAPE, p, p + 4, cook(text, p + 2, p + 4));
+        this.push(Tok.IND_STR_ESCAPE, p, p + 4, cook(text, p + 2, p + 4));
         return p + 4;
       }
-      push(Tok.IND_CLOSE, p, p + 2); modes.pop(); return p + 2;
+      this.push(Tok.IND_CLOSE, p, p + 2); modes.pop(); return p + 2;
     }
     if (c === 36) {
-      if (c1 === 123) { push(Tok.DOLLAR_CURLY, p, p + 2); modes.push(Mode.DEFAULT); return p + 2; }
-      if (c1 === 39 || p + 1 >= n) { push(Tok.IND_STR, p, p + 1, '$'); return p + 1; }
+      if (c1 === 123) { this.push(Tok.DOLLAR_CURLY, p, p + 2); modes.push(Mode.DEFAULT); return p + 2; }
+      if (c1 === 39 || p + 1 >= n) { this.push(Tok.IND_STR, p, p + 1, '$'); return p + 1; }
     }
-    if (c === 39 && (c1 === 36 || p + 1 >= n)) { push(Tok.IND_STR, p, p + 1, "'"); return p + 1; }
+    if (c === 39 && (c1 === 36 || p + 1 >= n)) { this.push(Tok.IND_STR, p, p + 1, "'"); return p + 1; }
     let i = p;
     while (i < n) {
       const d = text.charCodeAt(i);
@@ -422,49 +487,30 @@ export function tokenize(text: string, pipeOperators: boolean, errors: NixSyntax
       }
       i++;
     }
-    push(Tok.IND_STR, p, i, text.slice(p, i));
+    this.push(Tok.IND_STR, p, i, text.slice(p, i));
     return i;
-  };
+  }
 
-  const lexPath = (p: number, mode: Mode): number => {
-    if (dollarCurlyAfter(p)) {
-      push(Tok.DOLLAR_CURLY, p, p + 2);
+  private lexPath(p: number, mode: Mode): number {
+    const text = this.text, n = this.n, modes = this.modes;
+    if (this.dollarCurlyAfter(p)) {
+      this.push(Tok.DOLLAR_CURLY, p, p + 2);
       modes[modes.length - 1] = Mode.INPATH;
       modes.push(Mode.DEFAULT);
       return p + 2;
     }
-    let len = pathLen(p);
-    const seg = pathSegLen(p);
+    let len = this.pathLen(p);
+    const seg = this.pathSegLen(p);
     if (seg > len) len = seg;
     if (len === 0) { let i = p; while (i < n && is(text.charCodeAt(i), PATH_CHAR)) i++; len = i - p; }
     if (len > 0) {
-      push(Tok.STR, p, p + len, text.slice(p, p + len));
+      this.push(Tok.STR, p, p + len, text.slice(p, p + len));
       modes[modes.length - 1] = text.charCodeAt(p + len - 1) === 47 ? Mode.INPATH_SLASH : Mode.INPATH;
       return p + len;
     }
-    if (mode === Mode.INPATH_SLASH) error(p - 1, p, 'path has a trailing slash', 'nix.path-trailing-slash');
-    push(Tok.PATH_END, p, p);
+    if (mode === Mode.INPATH_SLASH) this.error(p - 1, p, 'path has a trailing slash', 'nix.path-trailing-slash');
+    this.push(Tok.PATH_END, p, p);
     modes.pop();
     return p;
-  };
-
-  let p = 0;
-  for (;;) {
-    const mode = modes[modes.length - 1];
-    let next: number;
-    if (p >= n && mode !== Mode.INPATH && mode !== Mode.INPATH_SLASH) next = -1;
-    else if (mode === Mode.DEFAULT) next = lexDefault(p);
-    else if (mode === Mode.STRING) next = lexString(p);
-    else if (mode === Mode.IND_STRING) next = lexIndString(p);
-    else next = lexPath(p, mode);
-    if (next < 0) {
-      // End of input: an open `"` string is closed at its first line end and lexing resumes there.
-      if (stringOpens.length > 0 && modes.lastIndexOf(Mode.STRING) >= 0) { p = recoverString(); continue; }
-      if (modes[modes.length - 1] === Mode.IND_STRING) error(n, n, "unterminated indented string ('' … '')", 'nix.unterminated-string');
-      break;
-    }
-    p = next;
   }
-  push(Tok.EOF, n, n);
-  return { count, kind, start, end, valueTokens, values };
 }

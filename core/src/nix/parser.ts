@@ -772,38 +772,47 @@ class Parser {
     return true;
   }
 
+  /** Binding paths of the set being checked, as (offset into the list column, length). */
+  private readonly pathOffsets: number[] = [];
+  private readonly pathLengths: number[] = [];
+  /** Orders paths by name ids, a prefix before the paths it starts. */
+  private readonly byPath = (x: number, y: number): number => this.comparePaths(x, y) || this.pathLengths[x] - this.pathLengths[y];
+
+  /** Compares two paths by name ids; 0 when one is a prefix of the other. */
+  private comparePaths(x: number, y: number): number {
+    const t = this.tree, lists = t.lists, ox = this.pathOffsets[x], oy = this.pathOffsets[y];
+    for (let j = 0, n = Math.min(this.pathLengths[x], this.pathLengths[y]); j < n; j++) {
+      const d = t.a[lists[ox + j]] - t.a[lists[oy + j]];
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+
   /**
    * Sorts the binding paths (an inherited name is a path of one) by their name ids: a path that is a
    * prefix of another, or equal to it, then sits right before it.
    */
   private prefixFreePaths(node: number): boolean {
-    const t = this.tree, lists = t.lists;
-    const offsets: number[] = [], lengths: number[] = [];
+    const t = this.tree, lists = t.lists, offsets = this.pathOffsets, lengths = this.pathLengths;
+    offsets.length = 0;
+    lengths.length = 0;
     for (let i = t.a[node], n = i + t.b[node]; i < n; i++) {
       const b = lists[i];
       if (t.kind[b] === Kind.Inherit) {
-        for (let j = t.a[b], m = j + t.b[b]; j < m; j++) { offsets.push(j); lengths.push(1); }
+        for (let j = t.a[b], m = j + t.b[b]; j < m; j++) {
+          if (t.kind[lists[j]] !== Kind.Identifier) return false;
+          offsets.push(j);
+          lengths.push(1);
+        }
         continue;
       }
       const path = t.a[b];
+      for (let j = t.a[path], m = j + t.b[path]; j < m; j++) if (t.kind[lists[j]] !== Kind.Identifier) return false;
       offsets.push(t.a[path]);
       lengths.push(t.b[path]);
     }
-    const order = offsets.map((_, k) => k);
-    for (const k of order) {
-      for (let j = offsets[k], m = j + lengths[k]; j < m; j++) if (t.kind[lists[j]] !== Kind.Identifier) return false;
-    }
-    /** Compares two paths by name ids; 0 when one is a prefix of the other. */
-    const compare = (x: number, y: number): number => {
-      const ox = offsets[x], oy = offsets[y], n = Math.min(lengths[x], lengths[y]);
-      for (let j = 0; j < n; j++) {
-        const d = t.a[lists[ox + j]] - t.a[lists[oy + j]];
-        if (d !== 0) return d;
-      }
-      return 0;
-    };
-    order.sort((x, y) => compare(x, y) || lengths[x] - lengths[y]);
-    for (let k = 1; k < order.length; k++) if (compare(order[k - 1], order[k]) === 0) return false;
+    const order = offsets.map((_, k) => k).sort(this.byPath);
+    for (let k = 1; k < order.length; k++) if (this.comparePaths(order[k - 1], order[k]) === 0) return false;
     return true;
   }
 
@@ -854,12 +863,12 @@ class Parser {
 
   private checkFormals(formals: number, param: number): void {
     const t = this.tree, stamp = this.newStamp();
-    const check = (identifier: number) => {
-      if (this.firstSeen(identifier, stamp)) return;
+    const count = t.b[formals];
+    for (let k = 0; k <= count; k++) {
+      const identifier = k < count ? t.a[t.lists[t.a[formals] + k]] : param;
+      if (identifier === NONE || this.firstSeen(identifier, stamp)) continue;
       this.error(t.start[identifier], t.end[identifier], `duplicate formal function argument '${this.nameList[t.a[identifier]]}'`, 'nix.duplicate-formal');
-    };
-    for (let i = t.a[formals], n = i + t.b[formals]; i < n; i++) check(t.a[t.lists[i]]);
-    if (param !== NONE) check(param);
+    }
   }
 }
 
