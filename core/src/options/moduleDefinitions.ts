@@ -86,6 +86,8 @@ export function optionPathAt(root: Expr, offset: number): { path: string[]; segm
     const v = unparen(def.value);
     if (seg >= 0) best = { path: def.path.slice(0, seg + 1).map((s) => s.name), segment: def.path[seg], inKey: true };
     else if (v.type === 'AttrSet' && v.start < offset && offset < v.end) best = { path: def.path.map((s) => s.name), inKey: false };
+    // Deeper definitions lie inside this value: none can contain an offset outside it.
+    return v.start <= offset && offset <= v.end;
   });
   return best;
 }
