@@ -10,9 +10,9 @@ import { generateFlake } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { applyPlan, pendingFiles, planWrite } from '../../core/src/flake/write';
 import { syntheticCluster } from '../support/flakeClusters';
+import { median } from './measure';
 
 const RUNS = 7;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const templates = await readTemplates(findTemplatesDir(__dirname));

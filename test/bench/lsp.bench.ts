@@ -10,6 +10,7 @@ import path from 'node:path';
 import { HoverRequest, type TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol/node';
 import { generateBigSpec } from '../lsp/big-spec';
 import { ensureServerBuilt, fileUri, LspClient, repoRoot, serverPath } from '../lsp/lsp-client';
+import { median, processMemory } from './measure';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 2000);
 const EDITS = Number(process.env.BENCH_EDITS ?? 9);
@@ -30,13 +31,6 @@ interface Result {
   plantedErrorSeen: boolean;
 }
 
-function memoryOf(pid: number): { rssMB: number; peakMB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMB: kb('VmRSS') / 1024, peakMB: kb('VmHWM') / 1024 };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One server under test, with its own copy of the generated spec (edits change the copy). */
 class Subject {
@@ -129,7 +123,7 @@ async function main(): Promise<void> {
       // One after the other for the cold open; edits alternate, so a busy machine slows both alike.
       for (const [i, subject] of subjects.entries()) await subject.coldOpen(hovers[i]);
       for (let k = 0; k < EDITS; k++) for (const subject of subjects) await subject.edit(k);
-      for (const subject of subjects) Object.assign(subject.result, memoryOf(subject.client.pid));
+      for (const subject of subjects) Object.assign(subject.result, processMemory(subject.client.pid));
       for (const subject of subjects) await subject.plantError();
     } finally {
       await Promise.all(subjects.map((s) => s.client.stop()));

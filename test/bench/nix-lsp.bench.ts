@@ -3,11 +3,13 @@
 // hover and completion on an option path while the file is open, and the server's memory. A wrongly
 // typed value planted afterwards must be reported, showing the option checks ran on the whole file.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CompletionRequest, HoverRequest, type Position } from 'vscode-languageserver-protocol/node';
+import { CompletionRequest, HoverRequest } from 'vscode-languageserver-protocol/node';
+import { LineIndex } from '../../core/src/util/lineIndex';
 import { fileUri, LspClient } from '../lsp/lsp-client';
+import { median, processMemory } from './measure';
 
 const EDITS = Number(process.env.BENCH_EDITS ?? 9);
 
@@ -36,19 +38,6 @@ function generateModule(bytes: number): { text: string; burstLines: number[] } {
   return { text, burstLines };
 }
 
-function positionOf(text: string, offset: number): Position {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length - 1;
-  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
-}
-
-function memoryOf(pid: number): { rssMB: number; peakMB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMB: kb('VmRSS') / 1024, peakMB: kb('VmHWM') / 1024 };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const time = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return performance.now() - t; };
 
 async function measure(dir: string, label: string, bytes: number): Promise<void> {
@@ -73,21 +62,22 @@ async function measure(dir: string, label: string, bytes: number): Promise<void>
     }
 
     const mid = text.indexOf('startLimitBurst', text.length >> 1);
+    const lines = new LineIndex(text);
     const hoverMs: number[] = [];
     const completionMs: number[] = [];
     let hovered = false, completed = false;
     for (let k = 0; k < 5; k++) {
       hoverMs.push(await time(async () => {
-        const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: positionOf(text, mid + 3) });
+        const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: lines.positionAt(mid + 3) });
         hovered = /startLimitBurst/.test(JSON.stringify(hover?.contents ?? ''));
       }));
       completionMs.push(await time(async () => {
-        const items = await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: positionOf(text, mid + 'startLimit'.length) });
+        const items = await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: lines.positionAt(mid + 'startLimit'.length) });
         const list = Array.isArray(items) ? items : items?.items ?? [];
         completed = list.some((i) => i.label === 'startLimitIntervalSec');
       }));
     }
-    const memory = memoryOf(client.pid);
+    const memory = processMemory(client.pid);
 
     // A string where an int is expected, in the middle of the file.
     const line = burstLines[burstLines.length >> 1];

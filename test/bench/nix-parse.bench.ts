@@ -9,6 +9,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { NixGen } from '../support/nixGen';
+import { median } from './measure';
 
 const root = path.resolve(__dirname, '../..').replace(/\/out$/, '');
 
@@ -47,7 +48,6 @@ function buildFile(bytes: number, seed: number): string {
 interface Timing { wallMs: number; cpuMs: number; gcMs?: number }
 interface Summary { median: Timing; best: Timing }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 function summarize(runs: Timing[]): Summary {
   const pick = (f: (xs: number[]) => number): Timing => ({
     wallMs: f(runs.map((r) => r.wallMs)),

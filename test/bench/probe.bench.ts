@@ -7,6 +7,7 @@ import os from 'node:os';
 import { SshPool } from '../../core/src/ssh/connection';
 import { argv } from '../../core/src/ssh/quote';
 import { RecordingPolicy, startSshd } from '../fixtures/ops/sshd';
+import { median } from './measure';
 
 const CONCURRENCY = 16;
 const ROUNDS = 3;
@@ -15,7 +16,6 @@ async function main(): Promise<void> {
   const sshd = await startSshd(32);
   const policy = new RecordingPolicy([], () => true);
   const endpoints = sshd.hosts.map((h) => h.endpoint({ hostKey: h.hostKey }));
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   try {
     console.log(`probe fan-out, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds`);
     console.log('hosts  fresh connections  pooled connections  per host (pooled)');

@@ -5,6 +5,7 @@ import { forgetParsedFile, parseSpecFile } from '../../core/src/spec/parse';
 import { buildModel } from '../../core/src/spec/workspace';
 import { validateFile, validateModel } from '../../core/src/validate/index';
 import { parseDocument } from 'yaml';
+import { median } from './measure';
 
 const HOSTS = Number(process.env.HOSTS ?? 2000);
 const EDITS = 20;
@@ -16,7 +17,6 @@ function time<T>(f: () => T): [T, number] {
   const r = f();
   return [r, performance.now() - t];
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 console.log(`cluster.yaml: ${HOSTS} hosts, ${(big.text.length / 1024).toFixed(0)} KiB, ${big.text.split('\n').length} lines`);
