@@ -19,9 +19,22 @@ const nodeDir = path.join(cacheDir, `node-${NODE_VERSION}`);
 const codeServerDir = path.join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
 const npmFlags = ['--no-audit', '--no-fund', '--no-update-notifier'];
 
-/** Environment in which Node 24 and its headers come first (the system npm then runs on Node 24). */
+// What a nested install or code-server may take from the caller's environment. Everything else is left out on
+// purpose: under `npm start`/`npm test`, npm exports its own script environment (NODE, npm_node_execpath,
+// npm_config_nodedir, npm_config_user_agent, node_modules/.bin on PATH, ...), all naming the Node that runs npm,
+// and code-server's postinstall then checks that Node instead of Node 24.
+const PASSED_THROUGH = /^(HOME|USER|LOGNAME|SHELL|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|XDG_[A-Z_]+|DISPLAY|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|npm_config_(registry|cafile|proxy|https_proxy|noproxy|strict_ssl|userconfig|globalconfig|cache))$/;
+
+/**
+ * An environment built for Node 24 rather than inherited: the variables above, Node 24 and its headers first on
+ * PATH (the system npm then runs on Node 24 and node-gyp builds against its headers), and PATH without the
+ * caller's node_modules/.bin folders.
+ */
 export function node24Env(base = process.env) {
-  return { ...base, PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${base.PATH ?? ''}`, npm_config_nodedir: nodeDir };
+  const env = Object.fromEntries(Object.entries(base).filter(([k, v]) => v !== undefined && PASSED_THROUGH.test(k)));
+  const systemPath = (base.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)
+    .filter((dir) => dir && !/node_modules[\\/]\.bin$|node-gyp-bin$/.test(dir));
+  return { ...env, PATH: [path.join(nodeDir, 'bin'), ...systemPath].join(path.delimiter), npm_config_nodedir: nodeDir };
 }
 
 function run(cmd, args, opts) {
