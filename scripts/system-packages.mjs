@@ -8,7 +8,7 @@ export const DEBIAN_PACKAGES = {
   /** The end-to-end tests drive VS Code in Chromium. */
   browser: ['chromium'],
   /** Real servers and tools the integration tests talk to. */
-  tests: ['nats-server', 'openssh-server', 'openssh-client', 'nix-bin', 'criu', 'iproute2', 'procps', 'util-linux', 'openssl', 'git'],
+  tests: ['nats-server', 'openssh-server', 'openssh-client', 'nix-bin', 'criu', 'iproute2', 'procps', 'util-linux', 'openssl', 'git', 'strace'],
 };
 
 const ok = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
