@@ -7,6 +7,7 @@ import { registerNats } from './nats/register';
 import { registerGenerateFlake } from './commands/generateFlake';
 import { registerExplorer } from './explorer/register';
 import { registerOps } from './ops/register';
+import { registerLiveSession } from './live/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
@@ -14,5 +15,6 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerNats,
   registerGenerateFlake,
   registerExplorer,
+  registerLiveSession,
   registerOps,
 ];

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { SpecStore } from './specStore';
 import { ClusterLanguageClient } from './languageClient';
+import { LiveSession } from './live/liveSession';
 
 export interface ExtensionServices {
   readonly context: vscode.ExtensionContext;
@@ -11,6 +12,8 @@ export interface ExtensionServices {
   readonly specStore: SpecStore;
   /** The language server connection (diagnostics, completion, hover, rename for cluster.yaml and .nix). */
   readonly languageClient: ClusterLanguageClient;
+  /** Whether live sources (NATS, exo's API) may contact the cluster: only after the user chose Connect. */
+  readonly live: LiveSession;
   /**
    * Call before running any program or touching a machine. In an untrusted workspace it tells the user why
    * nothing happens and returns false.
@@ -22,12 +25,14 @@ export function createServices(context: vscode.ExtensionContext): ExtensionServi
   const output = vscode.window.createOutputChannel('GPU Cluster', { log: true });
   const specStore = new SpecStore(output);
   const languageClient = new ClusterLanguageClient(context, output);
-  context.subscriptions.push(output, specStore, languageClient);
+  const live = new LiveSession(context.workspaceState);
+  context.subscriptions.push(output, specStore, languageClient, live);
   return {
     context,
     output,
     specStore,
     languageClient,
+    live,
     requireTrust(action: string): boolean {
       if (vscode.workspace.isTrusted) return true;
       output.warn(`refused in an untrusted workspace: ${action}`);

@@ -19,7 +19,7 @@ export type GpuSort = 'freeMemory' | 'utilization';
 /** A codicon id and a theme colour id. */
 export interface Icon { id: string; color?: string }
 
-export type NodeKind = 'sourceError' | 'group' | 'host' | 'gpu' | 'service' | 'interface' | 'checkpoint';
+export type NodeKind = 'connection' | 'sourceError' | 'group' | 'host' | 'gpu' | 'service' | 'interface' | 'checkpoint';
 
 export interface TreeNodeModel {
   kind: NodeKind;
@@ -164,6 +164,26 @@ function gpuSummary(host: HostSpec): string | undefined {
 }
 
 // ---------- nodes ----------
+
+/** Whether live state can flow (the live session), for the row that says so at the top of the Nodes view. */
+export interface ConnectionView { trusted: boolean; connected: boolean }
+
+/** The row above the groups while no live state flows: why, and (clicked) what to do about it. */
+export function connectionNode(view: ConnectionView): TreeNodeModel | undefined {
+  if (view.connected) return undefined;
+  if (!view.trusted) {
+    return {
+      kind: 'connection', id: 'connection', label: 'Live state needs a trusted workspace', description: 'the spec is still validated',
+      tooltip: 'This folder is open in **Restricted Mode**: the spec is validated, but the extension contacts none of the machines it names.\n\nTrust the folder to connect to the cluster.',
+      icon: { id: 'shield' }, contextValue: 'connection.untrusted', collapsible: false,
+    };
+  }
+  return {
+    kind: 'connection', id: 'connection', label: 'Not connected', description: 'Connect to Cluster for live state',
+    tooltip: 'Live state is off: the views show the spec only, and nothing contacts the machines it names.\n\nClick to connect (NATS, exo\'s API); Disconnect stops it again. The choice is remembered for this workspace.',
+    icon: { id: 'plug' }, contextValue: 'connection.off', collapsible: false,
+  };
+}
 
 function sourceErrorNodes(input: ExplorerInput): TreeNodeModel[] {
   const out: TreeNodeModel[] = [];

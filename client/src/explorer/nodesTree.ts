@@ -2,8 +2,9 @@
 // redrawn when the state store reports a change (already coalesced by the store).
 import * as vscode from 'vscode';
 import type { ClusterStateStore } from '../state/store';
-import { childrenOf, nodeRoots, type Grouping, type TreeNodeModel } from './model';
+import { childrenOf, connectionNode, nodeRoots, type ConnectionView, type Grouping, type TreeNodeModel } from './model';
 import { checkpointTreeItem } from './checkpointNode';
+import { connectionTreeItem } from './connectionNode';
 import { gpuTreeItem } from './gpuNode';
 import { groupTreeItem } from './groupNode';
 import { hostTreeItem } from './hostNode';
@@ -13,6 +14,7 @@ import { sourceErrorTreeItem } from './sourceErrorNode';
 import { resolveTooltip } from './treeItem';
 
 const ITEM_FOR: Record<TreeNodeModel['kind'], (node: TreeNodeModel) => vscode.TreeItem> = {
+  connection: connectionTreeItem,
   sourceError: sourceErrorTreeItem,
   group: groupTreeItem,
   host: hostTreeItem,
@@ -32,7 +34,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>
   private readonly parents = new Map<string, TreeNodeModel>();
   private readonly subscription: { dispose(): void };
 
-  constructor(private readonly store: ClusterStateStore, private groupingValue: Grouping) {
+  constructor(private readonly store: ClusterStateStore, private groupingValue: Grouping, private readonly connection: () => ConnectionView) {
     this.subscription = store.onDidChange(() => this.refresh());
   }
 
@@ -58,7 +60,8 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>
   getChildren(node?: TreeNodeModel): TreeNodeModel[] {
     if (!node) {
       this.parents.clear();
-      return nodeRoots(this.store, this.groupingValue);
+      const status = connectionNode(this.connection());
+      return status ? [status, ...nodeRoots(this.store, this.groupingValue)] : nodeRoots(this.store, this.groupingValue);
     }
     const children = childrenOf(this.store, node);
     for (const child of children) this.parents.set(child.id, node);

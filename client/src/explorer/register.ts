@@ -26,24 +26,31 @@ export function registerExplorer(services: ExtensionServices): void {
   const liveSpec = new LiveSpecFeed(specStore);
   subscriptions.push(liveSpec, addStateSource(services, new SpecSource(liveSpec)));
 
-  // exo's API is on a host the spec names: contacting it is touching a machine, so only in a trusted workspace.
+  // exo's API is on a host the spec names: it is polled only while the live session is on (the user chose
+  // Connect to Cluster in a trusted workspace).
   let exo: ExoSource | undefined;
   let exoSubscription: { dispose(): void } | undefined;
-  const startExo = () => {
+  const restartExo = () => {
     exoSubscription?.dispose();
-    if (!vscode.workspace.isTrusted) return;
+    exoSubscription = undefined;
+    exo = undefined;
+    if (!services.live.connected) return;
     const intervalMs = vscode.workspace.getConfiguration('gpuCluster').get<number>('exo.pollIntervalMs', 2000);
     exo = new ExoSource({ spec: () => store.spec, intervalMs: Math.max(250, intervalMs) });
     exoSubscription = addStateSource(services, exo);
   };
-  startExo();
+  restartExo();
   subscriptions.push(
-    vscode.workspace.onDidGrantWorkspaceTrust(startExo),
-    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.exo.pollIntervalMs')) startExo(); }),
+    services.live.onDidChange(restartExo),
+    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.exo.pollIntervalMs')) restartExo(); }),
     { dispose: () => exoSubscription?.dispose() },
   );
 
-  const nodes = new NodesTreeProvider(store, context.workspaceState.get<Grouping>(GROUPING_KEY, 'tag'));
+  const nodes = new NodesTreeProvider(store, context.workspaceState.get<Grouping>(GROUPING_KEY, 'tag'), () => ({
+    trusted: vscode.workspace.isTrusted,
+    connected: services.live.connected,
+  }));
+  subscriptions.push(services.live.onDidChange(() => nodes.refresh()), vscode.workspace.onDidGrantWorkspaceTrust(() => nodes.refresh()));
   const gpus = new GpusTreeProvider(store, context.workspaceState.get<GpuSort>(GPU_SORT_KEY, 'freeMemory'));
   const nodesView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.nodes', { treeDataProvider: nodes, showCollapseAll: true });
   const gpusView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.gpus', { treeDataProvider: gpus });

@@ -2,7 +2,13 @@
 // index and file locations; a plain text search covers models without an index.
 import type { Location, SpecModel } from '../../../core/src/spec/model';
 
-export interface RevealTarget { host: string; interfaceName?: string; gpuIndex?: number }
+export interface RevealTarget {
+  host: string;
+  interfaceName?: string;
+  gpuIndex?: number;
+  /** A setting of the host to select, e.g. ['ssh', 'identity']; its closest existing parent when it is not set. */
+  setting?: string[];
+}
 
 export function specLocation(model: SpecModel, target: RevealTarget): Location | undefined {
   const { symbols, hostSources, files } = model;
@@ -11,9 +17,13 @@ export function specLocation(model: SpecModel, target: RevealTarget): Location |
     if (def) return def.location;
   }
   const source = hostSources.get(target.host);
+  const file = source && files.find((f) => f.uri === source.uri);
+  const base = source?.index !== undefined ? ['hosts', source.index] : [];
+  for (let n = target.setting?.length ?? 0; n > 0 && file; n--) {
+    const found = file.locate([...base, ...target.setting!.slice(0, n)]);
+    if (found) return { uri: source!.uri, range: found.key ?? found.value };
+  }
   if (target.gpuIndex !== undefined && source) {
-    const file = files.find((f) => f.uri === source.uri);
-    const base = source.index !== undefined ? ['hosts', source.index] : [];
     const found = file?.locate([...base, 'hardware', 'gpus']);
     if (found) return { uri: source.uri, range: found.key ?? found.value };
   }

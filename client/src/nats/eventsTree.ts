@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { EventFilter, StoredEvent } from '../../../core/src/nats/events';
 import { CLUSTER_AGGREGATE } from '../../../core/src/nats/subjects';
 import type { NatsService } from './natsService';
+import type { LiveSession } from '../live/liveSession';
 
 const PAGE = 50;
 /** Live events beyond this many are dropped from the bottom (still reachable with Load more). */
@@ -53,7 +54,12 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
   private generation = 0;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly nats: NatsService, private readonly log: vscode.LogOutputChannel, private readonly hostNames: () => string[]) {
+  constructor(
+    private readonly nats: NatsService,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly hostNames: () => string[],
+    private readonly live: LiveSession,
+  ) {
     this.view = vscode.window.createTreeView('gpuCluster.events', { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(
       this.view, this.changed,
@@ -131,11 +137,14 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
 
   private updateMessage(): void {
     const s = this.nats.status;
-    if (s.state === 'connected') {
+    if (!this.live.connected) {
+      // The view's welcome content says why (Restricted Mode, or not connected yet) and offers the action.
+      this.view.message = undefined;
+    } else if (s.state === 'connected') {
       this.view.message = this.events.length || this.loading ? undefined : `No events${describeFilter(this.filter) ? ' match the filter' : ' yet'}.`;
     } else if (s.state === 'idle') {
       const target = this.nats.resolveTarget();
-      this.view.message = typeof target === 'string' ? `Events need NATS: ${target}.` : 'Not connected to NATS. Run "GPU Cluster: Connect to NATS".';
+      this.view.message = typeof target === 'string' ? `Events need NATS: ${target}.` : 'Not connected to NATS. Click NATS in the status bar to connect.';
     } else {
       this.view.message = `NATS ${s.state}${s.reason ? `: ${s.reason}` : ''}. Showing what was loaded before.`;
     }

@@ -1,7 +1,7 @@
 // The extension's NATS connection: URL from the `gpuCluster.nats.url` setting or the spec's `nats.url`, subject
-// prefix from `cluster.domain`, credentials from SecretStorage. Connects by itself when a trusted workspace has a
-// spec with a NATS URL, reconnects with backoff, and reports through the status bar and the log — never through
-// one popup per retry. Other features append events through `appendEvent` (see below).
+// prefix from `cluster.domain`, credentials from SecretStorage. Connects only while the live session is on (the
+// user chose "Connect to Cluster" in a trusted workspace), follows spec and setting changes while it is, reconnects
+// with backoff, and reports through the status bar and one log line per state change — never a popup per retry. Other features append events through `appendEvent` (see below).
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +32,7 @@ export class NatsService implements vscode.Disposable {
   readonly onDidConnect = this.connectedEmitter.event;
   readonly onDidChangeStatus = this.statusEmitter.event;
   private readonly disposables: vscode.Disposable[] = [this.connectedEmitter, this.statusEmitter];
-  private lastLogged = '';
+  private lastLoggedState: ConnectionStatus['state'] | undefined;
   private storeConnection: NatsConnection | undefined;
 
   constructor(private readonly services: ExtensionServices) {
@@ -42,7 +42,7 @@ export class NatsService implements vscode.Disposable {
     this.disposables.push(
       services.specStore.onDidChange(() => { void this.autoConnect(); void this.syncFacter(); }),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.nats.url')) void this.autoConnect(); }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.autoConnect()),
+      services.live.onDidChange((on) => { if (on) void this.autoConnect(); else void this.manager.stop(); }),
     );
   }
 
@@ -111,7 +111,7 @@ export class NatsService implements vscode.Disposable {
   }
 
   private async autoConnect(): Promise<void> {
-    if (!vscode.workspace.isTrusted) return;
+    if (!this.services.live.connected) return;
     const target = this.resolveTarget();
     if (typeof target === 'string') return;
     const same = this.target && this.target.domain === target.domain && this.target.servers.join() === target.servers.join();
@@ -121,10 +121,10 @@ export class NatsService implements vscode.Disposable {
 
   private onStatus(status: ConnectionStatus): void {
     this.statusEmitter.fire(status);
-    // One log line per distinct state and reason, however many retries happen.
+    // One log line per state change, however many retries (each with its own reason) happen in between.
+    if (status.state === this.lastLoggedState) return;
+    this.lastLoggedState = status.state;
     const line = `${status.state}${status.server ? ` ${status.server}` : ''}${status.reason ? `: ${status.reason}` : ''}`;
-    if (line === this.lastLogged) return;
-    this.lastLogged = line;
     if (status.state === 'connected') this.services.output.info(`NATS ${line}`);
     else if (status.authFailed) this.services.output.error(`NATS ${line}. Set new ones with "GPU Cluster: Set NATS Credentials".`);
     else this.services.output.warn(`NATS ${line}`);

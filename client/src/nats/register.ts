@@ -17,10 +17,12 @@ export function registerNats(services: ExtensionServices): void {
   services.context.subscriptions.push(
     nats,
     { dispose: () => setNatsService(undefined) },
-    createNatsStatusBar(nats),
-    new EventsTree(nats, services.output, hostNames),
+    createNatsStatusBar(nats, services.live),
+    new EventsTree(nats, services.output, hostNames, services.live),
     vscode.commands.registerCommand('gpuCluster.nats.connect', async () => {
       if (!services.requireTrust('Connecting to NATS')) return;
+      // Asking for NATS is asking for live state: the session follows (and starts exo's polling too).
+      await services.live.connect();
       const problem = await nats.connect();
       if (problem) void vscode.window.showWarningMessage(`Cannot connect to NATS: ${problem}.`);
     }),

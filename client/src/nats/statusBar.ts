@@ -1,15 +1,18 @@
 // The NATS indicator in the status bar: connected / connecting / reconnecting (with why and when the next try
-// is) / disconnected. Clicking it connects (or reconnects with new credentials).
+// is) / disconnected, while the live session is on. Clicking it connects (or reconnects with new credentials).
 import * as vscode from 'vscode';
 import type { ConnectionStatus } from '../../../core/src/nats/connection';
 import type { NatsService } from './natsService';
+import type { LiveSession } from '../live/liveSession';
 
-export function createNatsStatusBar(nats: NatsService): vscode.Disposable {
+export function createNatsStatusBar(nats: NatsService, live: LiveSession): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('gpuCluster.nats', vscode.StatusBarAlignment.Left, 10);
   item.name = 'GPU Cluster NATS';
   item.command = 'gpuCluster.nats.connect';
   const render = (s: ConnectionStatus) => {
     const where = s.server ? ` ${s.server}` : '';
+    // Off the live session the cluster item says "Connect to Cluster"; a NATS item would only repeat it.
+    if (!live.connected) { item.hide(); return; }
     switch (s.state) {
       case 'idle':
         item.hide();
@@ -41,5 +44,6 @@ export function createNatsStatusBar(nats: NatsService): vscode.Disposable {
   };
   render(nats.status);
   const sub = nats.onDidChangeStatus(render);
-  return vscode.Disposable.from(item, sub);
+  const liveSub = live.onDidChange(() => render(nats.status));
+  return vscode.Disposable.from(item, sub, liveSub);
 }

@@ -186,10 +186,13 @@ export class ClusterStateStore {
       }
     }
     const hadLinks = this.links.delete(source) && host === undefined;
-    if (touched.length || hadLinks) {
+    // A source cleared as a whole is gone (stopped or replaced): its health no longer describes anything.
+    const hadHealth = host === undefined && this.health.delete(source);
+    if (touched.length || hadLinks || hadHealth) {
       this.queue((c) => {
         for (const h of touched) c.hosts.add(h);
         if (hadLinks) c.linksChanged = true;
+        if (hadHealth) c.sourcesChanged = true;
       });
     }
   }
