@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { deployHost, INSTALL_PHASES, type BuildOn, type DeployOutcome, type InstallPhase } from '../../../core/src/ops/deploy';
 import { preflight, type PreflightCheck } from '../../../core/src/ops/preflight';
 import { isDarwin } from '../../../core/src/spec/resolve';
+import type { HostSpec } from '../../../core/src/spec/types';
 import type { OpsContext } from '../ops/context';
 import { OpsTerminal } from '../ops/opsTerminal';
 import { runPerHost } from '../ops/perHost';
@@ -34,6 +35,41 @@ async function chooseOptions(): Promise<{ phases: InstallPhase[]; buildOn: Build
   return { phases: picked.map((p) => p.phase), buildOn: build.value };
 }
 
+/**
+ * Without the disko phase, one plain confirmation. With it, the dialog says in capitals which disks are ERASED on
+ * which machine, and going on takes a deliberate step: typing the host's name (or "erase N hosts"), so neither
+ * Enter nor a stray click on the focused button wipes a machine.
+ */
+async function confirmDeploy(ops: OpsContext, hosts: HostSpec[], options: { phases: InstallPhase[]; buildOn: BuildOn }): Promise<boolean> {
+  const names = hosts.map((h) => h.name).join(', ');
+  const how = `phases: ${options.phases.join(',')} · build on: ${options.buildOn}`;
+  if (!options.phases.includes('disko')) {
+    const go = 'Deploy';
+    const answer = await vscode.window.showWarningMessage(`Install NixOS on ${names}?`, { modal: true, detail: `No disks are formatted (the disko phase is off).\n\n${how}` }, go);
+    return answer === go;
+  }
+  const disks = hosts.map((h) => `${h.name} (${ops.endpoint(h).address}): ${(h.disks ?? []).map((d) => d.device).join(', ') || 'no disks in the spec'}`).join('\n');
+  const next = 'Continue…';
+  const answer = await vscode.window.showWarningMessage(
+    `Install NixOS on ${names} and ERASE its disks?`,
+    {
+      modal: true,
+      detail: `Every disk below is partitioned and formatted by disko: ALL DATA ON IT IS ERASED and cannot be recovered.\n\n${disks}\n\n${how}\n\nYou will be asked to type ${hosts.length === 1 ? 'the host name' : 'a confirmation'} next.`,
+    },
+    next,
+  );
+  if (answer !== next) return false;
+  const phrase = hosts.length === 1 ? hosts[0].name : `erase ${hosts.length} hosts`;
+  const typed = await vscode.window.showInputBox({
+    title: `Erase the disks of ${names}`,
+    prompt: `Type "${phrase}" to erase ${hosts.length === 1 ? 'its disks' : 'their disks'} and install NixOS.`,
+    placeHolder: phrase,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value === phrase || value === '' ? undefined : `Type "${phrase}" exactly, or press Escape to cancel.`),
+  });
+  return typed === phrase;
+}
+
 export function registerDeployHost(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.deployHost', async (arg?: unknown, selected?: unknown) => {
     if (!ops.services.requireTrust('Deploying a host')) return;
@@ -50,22 +86,14 @@ export function registerDeployHost(ops: OpsContext): vscode.Disposable {
       }
       const options = await chooseOptions();
       if (!options) return;
-      const wipes = options.phases.includes('disko')
-        ? hosts.map((h) => `${h.name} (${ops.endpoint(h).address}): ${(h.disks ?? []).map((d) => d.device).join(', ') || 'no disks in the spec'}`).join('\n')
-        : 'No disks are formatted (the disko phase is off).';
-      const go = 'Deploy';
-      const answer = await vscode.window.showWarningMessage(
-        `Install NixOS on ${hosts.map((h) => h.name).join(', ')}?`,
-        { modal: true, detail: `${wipes}\n\nphases: ${options.phases.join(',')} · build on: ${options.buildOn}` },
-        go,
-      );
-      if (answer !== go) return;
+      if (!await confirmDeploy(ops, hosts, options)) return;
 
       await runPerHost<DeployOutcome>({
         title: 'Deploy Host',
         hosts,
         limit: ops.setting('deploy.concurrency', 4),
         output: ops.services.output,
+        advice: ops.sshAdvice,
         succeeded: (outcome) => outcome.ok,
         describe: (r) => (!r.ok ? r.error.message : r.value.ok ? 'installed' : r.value.cancelled ? 'cancelled' : r.value.failure?.message ?? 'failed'),
         task: async (host, signal, progress) => {
