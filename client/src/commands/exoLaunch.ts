@@ -28,6 +28,7 @@ function register(ops: OpsContext, action: ExoAction): vscode.Disposable {
         hosts,
         limit: ops.setting('deploy.concurrency', 4),
         output: ops.services.output,
+        advice: ops.sshAdvice,
         task: async (host, signal, progress) => {
           const endpoint = ops.endpoint(host);
           progress(action === 'stop' ? 'stopping' : 'starting');

@@ -24,6 +24,7 @@ export function registerProbeHosts(ops: OpsContext): vscode.Disposable {
         hosts,
         limit: ops.setting('probe.concurrency', 16),
         output: ops.services.output,
+        advice: ops.sshAdvice,
         task: async (host, signal) => {
           const roles = effectiveRoles(spec, host);
           try {

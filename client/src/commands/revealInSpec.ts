@@ -9,7 +9,10 @@ import { hostNameLine, specLocation, type RevealTarget } from '../explorer/specL
 function targetOf(arg: unknown): RevealTarget | undefined {
   if (typeof arg === 'string') return { host: arg };
   const node = arg as Partial<TreeNodeModel> | undefined;
-  if (node && typeof node.host === 'string') return { host: node.host, interfaceName: node.interfaceName, gpuIndex: node.gpuIndex };
+  const setting = (arg as { setting?: unknown } | undefined)?.setting;
+  if (node && typeof node.host === 'string') {
+    return { host: node.host, interfaceName: node.interfaceName, gpuIndex: node.gpuIndex, setting: Array.isArray(setting) ? setting.map(String) : undefined };
+  }
   return undefined;
 }
 

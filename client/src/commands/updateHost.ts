@@ -24,6 +24,7 @@ export function registerUpdateHost(ops: OpsContext): vscode.Disposable {
         hosts,
         limit: ops.setting('deploy.concurrency', 4),
         output: ops.services.output,
+        advice: ops.sshAdvice,
         succeeded: (o) => o.ok,
         describe: (r) => (r.ok ? r.value.message : r.error.message),
         task: async (host, signal, progress) => {

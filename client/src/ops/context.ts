@@ -13,6 +13,7 @@ import { clusterStateOf } from '../state/shared';
 import { VscodeHostKeyPolicy } from '../ssh/vscodeHostKeyPolicy';
 import { SSH_SOURCE_ID } from './probeFacts';
 import { recordOperationReport } from '../nats/operationEvents';
+import { sshAdvice, type SshAdvice } from './sshErrorActions';
 
 /** What a tree node passed to a command may carry (explorer nodes: hosts, groups, services, checkpoints). */
 export interface NodeArg {
@@ -104,6 +105,9 @@ export class OpsContext implements vscode.Disposable {
   get store(): ClusterStateStore {
     return clusterStateOf(this.services);
   }
+
+  /** What to check and do about a failed SSH operation on a host (runPerHost offers it on the error message). */
+  readonly sshAdvice = (error: Error, host: HostSpec): SshAdvice => sshAdvice(error, host, () => this.services.specStore.model);
 
   report(host: string, facts: HostFacts): void {
     this.store.applyHostFacts(SSH_SOURCE_ID, host, facts);

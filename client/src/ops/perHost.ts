@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { fanOut, type FanOutResult } from '../../../core/src/ops/fanout';
 import type { HostSpec } from '../../../core/src/spec/types';
+import type { ErrorAction, SshAdvice } from './sshErrorActions';
 
 export interface PerHostRun<T> {
   title: string;
@@ -15,6 +16,8 @@ export interface PerHostRun<T> {
   /** Whether a fulfilled task counts as a success (e.g. a deploy outcome with ok: false does not). */
   succeeded?(value: T): boolean;
   output: vscode.LogOutputChannel;
+  /** What to check and what to do about one host's failure (e.g. sshAdvice), offered on the error message. */
+  advice?(error: Error, host: HostSpec): SshAdvice;
 }
 
 export async function runPerHost<T>(run: PerHostRun<T>): Promise<FanOutResult<HostSpec, T>[]> {
@@ -44,8 +47,12 @@ export async function runPerHost<T>(run: PerHostRun<T>): Promise<FanOutResult<Ho
     void vscode.window.showInformationMessage(`${run.title}: ${results.length === 1 ? results[0].item.name : `all ${results.length} hosts`} done.`);
   } else {
     const lines = failed.map((r) => `${r.item.name}: ${describe(r)}`);
-    void vscode.window.showErrorMessage(`${run.title}: ${failed.length} of ${results.length} failed — ${lines.join(' | ')}`, ...(results.length > 1 ? ['Show Log'] : []))
-      .then((choice) => choice && run.output.show());
+    // One failed host: what to check and what to do about it, on the message. Several: the log has each.
+    const advice = failed.length === 1 && !failed[0].ok && run.advice ? run.advice(failed[0].error, failed[0].item) : { actions: [] };
+    const showLog: ErrorAction = { title: 'Show Log', run: async () => run.output.show() };
+    const actions = [...advice.actions, ...(results.length > 1 ? [showLog] : [])];
+    void vscode.window.showErrorMessage(`${run.title}: ${failed.length} of ${results.length} failed — ${lines.join(' | ')}${advice.hint ? ` ${advice.hint}` : ''}`, ...actions.map((a) => a.title))
+      .then((choice) => actions.find((a) => a.title === choice)?.run());
   }
   return results;
 }

@@ -15,6 +15,7 @@ import { fileStem, isRecord } from '../../../core/src/spec/workspace';
 import { gpuCatalogItems, exoModelItems } from '../spec/catalogItems';
 import { schemaFileOf } from '../spec/schemas';
 import type { SpecSnapshot } from '../spec/specWorkspace';
+import { escapeMarkdown } from './markdown';
 
 export interface CompletionInput {
   snapshot: SpecSnapshot;
@@ -114,7 +115,7 @@ function isObjectSchema(schemas: SchemaNavigator, kind: SpecFileKind, path: Path
 }
 
 function markdown(value: string | undefined) {
-  return value ? { kind: MarkupKind.Markdown, value } : undefined;
+  return value ? { kind: MarkupKind.Markdown, value: escapeMarkdown(value) } : undefined;
 }
 
 function keyItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Site, { mode: 'key' }>): CompletionItem[] {

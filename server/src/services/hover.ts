@@ -13,6 +13,7 @@ import type { SchemaNavigator } from '../../../core/src/spec/schemaNav';
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import { describeExoModel, describeGpu } from '../spec/catalogItems';
 import { schemaFileOf } from '../spec/schemas';
+import { escapeMarkdown } from './markdown';
 import type { SpecSnapshot } from '../spec/specWorkspace';
 
 export interface HoverInput {
@@ -41,7 +42,7 @@ export function specHover({ snapshot, schemas, file, position }: HoverInput): Ho
     const key = at.path[at.path.length - 1];
     const nav = schemas.facts(schemas.at(schemaFileOf(file.kind), at.path));
     const doc: string[] = [];
-    if (nav.description) doc.push(nav.description);
+    if (nav.description) doc.push(escapeMarkdown(nav.description));
     const constraints: string[] = [];
     if (nav.enum.length && nav.enum.length <= 12) constraints.push(`one of ${nav.enum.map((v) => `\`${String(v)}\``).join(', ')}`);
     if (nav.default !== undefined) constraints.push(`default \`${JSON.stringify(nav.default)}\``);
@@ -98,12 +99,12 @@ function symbolFacts(snapshot: SpecSnapshot, symbol: SpecSymbol): string | undef
       if (!seg) return `Segment \`${symbol.name}\` is not defined.`;
       const users = spec.hosts.reduce((n, h) => n + (h.interfaces?.filter((i) => i?.segment === seg.name).length ?? 0), 0);
       return [`**segment ${seg.name}** · ${seg.subnet}${seg.vlan !== undefined ? ` · VLAN ${seg.vlan}` : ''}${seg.gateway ? ` · gateway ${seg.gateway}` : ''}`,
-        seg.description, `${users} interface${users === 1 ? '' : 's'} on this segment`].filter(Boolean).join('\n\n');
+        seg.description && escapeMarkdown(seg.description), `${users} interface${users === 1 ? '' : 's'} on this segment`].filter(Boolean).join('\n\n');
     }
     case 'tag': {
       const description = spec.cluster?.tags?.[symbol.name];
       const users = spec.hosts.filter((h) => Array.isArray(h.tags) && h.tags.includes(symbol.name)).length;
-      return `**tag ${symbol.name}**${description ? ` · ${description}` : ' (not declared in `cluster.tags`)'}\n\n${users} host${users === 1 ? '' : 's'}`;
+      return `**tag ${symbol.name}**${description ? ` · ${escapeMarkdown(description)}` : ' (not declared in `cluster.tags`)'}\n\n${users} host${users === 1 ? '' : 's'}`;
     }
   }
 }
