@@ -3,7 +3,10 @@
 // examples/lab and runs, side by side in two browser windows of one code-server:
 //   - the extension-host suite (mocha, test/e2e/suite/*.test.ts), run inside the extension host by the
 //     test-only runner extension (test/e2e/runner/) in a window on its own copy of examples/lab;
-//   - the UI checks (test/e2e/ui/*.ui.mjs), one after another in a window on a second copy, driven through the page.
+//   - the UI checks (test/e2e/ui/*.ui.mjs), one after another in a window on a second copy, driven through the page;
+//   - then the guard (test/e2e/guard.mjs): every example opened unchanged, trusted and in Restricted Mode, in a
+//     code-server traced with strace, asserting that nothing connects to a machine the user did not ask for.
+// The workspace copies of the first two have the example's 10.x addresses moved to 127.x (copyOnLoopback).
 // Prints `e2e: N passed, M failed` (scripts/test.mjs reads it) and exits non-zero on failures.
 // Screenshots go to test-artifacts/e2e/*.png, logs of the run to test-artifacts/e2e/logs/.
 //
@@ -15,7 +18,7 @@
 //     Checks run in file-name order in one window; each starts with editors closed and saves its own
 //     screenshots with ui.shot(name). A check throws to fail. A check with `untrusted: true` runs instead in
 //     a window in Restricted Mode (a second code-server with workspace trust on), on its own copy of the example.
-// Options: --grep <text> runs only suite tests and UI checks whose names contain <text>; --no-build uses dist/
+// Options: --grep <text> runs only suite tests and UI checks whose names contain <text> (`--grep guard`: the guard); --no-build uses dist/
 // as it is (scripts/test.mjs has just built it); KEEP_E2E=1 keeps the temporary folder for inspection.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -27,6 +30,7 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM, ensureBuilt, ensureCodeServer24, repoRoot } from './setup.mjs';
 import { buildSuite } from './suite-build.mjs';
 import { Workbench } from './workbench.mjs';
+import { GUARD_MODES, runGuard, traceCommand } from './guard.mjs';
 
 const SUITE_TIMEOUT_MS = 6 * 60_000; // generous: it shares 2 cores with the UI checks
 const CHECK_TIMEOUT_MS = 90_000;
@@ -46,6 +50,12 @@ const running = (child) => child.exitCode === null && child.signalCode === null;
 /** Stops each code-server and everything it started (extension hosts, language servers): the whole group. */
 function killServerGroups(signal) {
   for (const child of servers) { try { process.kill(-child.pid, signal); } catch { /* already gone */ } }
+}
+/** Stops one code-server (and, for a traced one, strace, which leads its group) and waits for it to exit. */
+async function stopGroup(child) {
+  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+  for (let i = 0; i < 80 && running(child); i++) await sleep(125);
+  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
 }
 async function stopServers() {
   killServerGroups('SIGTERM');
@@ -81,12 +91,14 @@ async function waitForHttp(child, url, timeoutMs) {
  * (`ext-<name>`), and returns its base URL. `trusted: false` leaves workspace trust on, so folders open in
  * Restricted Mode.
  */
-async function startCodeServer({ codeServer, env: node24 }, { name, trusted, env }) {
+async function startCodeServer({ codeServer, env: node24 }, { name, trusted, env, trace }) {
   const port = await freePort();
   const home = path.join(runDir, 'home');
-  log(`starting code-server "${name}" on 127.0.0.1:${port}`);
+  log(`starting code-server "${name}" on 127.0.0.1:${port}${trace ? ' under strace' : ''}`);
   const out = createWriteStream(path.join(runDir, `code-server-${name}.log`));
-  const child = spawn(codeServer, [
+  const [command, ...prefix] = trace ? [...traceCommand(trace), codeServer] : [codeServer];
+  const child = spawn(command, [
+    ...prefix,
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
     ...(trusted ? ['--disable-workspace-trust'] : []), '--disable-getting-started-override', '--ignore-last-opened',
     '--user-data-dir', path.join(runDir, `user-${name}`), '--extensions-dir', path.join(runDir, `ext-${name}`),
@@ -105,7 +117,7 @@ async function startCodeServer({ codeServer, env: node24 }, { name, trusted, env
   child.stderr.pipe(out);
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${base}/healthz`, 60_000);
-  return base;
+  return { base, stop: () => stopGroup(child) };
 }
 
 const USER_SETTINGS = {
@@ -126,24 +138,42 @@ const USER_SETTINGS = {
 };
 
 /**
+ * Copies an example with every 10.x address moved to the same place in 127.0.0.0/8: checks that connect to the
+ * cluster then reach closed loopback ports (or the servers they start there), never the example's addresses,
+ * which belong to someone else's network. (The guard phase opens the examples unchanged.)
+ */
+function copyOnLoopback(from, to) {
+  cpSync(from, to, { recursive: true });
+  for (const file of readdirSync(to, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f))) {
+    const at = path.join(to, file);
+    writeFileSync(at, readFileSync(at, 'utf8').replace(/\b10\.(\d+)\.(\d+)\.(\d+)\b/g, '127.$1.$2.$3'));
+  }
+}
+
+/**
  * Fresh profiles and extensions folders (product linked; the suite runner only where the suite runs) for the
  * trusted and the untrusted server, and a copy of examples/lab for each window.
  */
+/** A profile (`user-<name>`) and extensions folder (`ext-<name>`) for one code-server, with `extensions` linked. */
+function prepareProfile(dir, name, extensions) {
+  const manifest = (p) => JSON.parse(readFileSync(path.join(p, 'package.json'), 'utf8'));
+  mkdirSync(path.join(dir, `user-${name}`, 'User'), { recursive: true });
+  writeFileSync(path.join(dir, `user-${name}`, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  mkdirSync(path.join(dir, `ext-${name}`));
+  for (const src of extensions) {
+    const m = manifest(src);
+    // code-server rejects --extensionDevelopmentPath; a folder named publisher.name-version is scanned instead.
+    symlinkSync(src, path.join(dir, `ext-${name}`, `${m.publisher}.${m.name}-${m.version}`));
+  }
+}
+
 function prepareRunDir() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gpu-cluster-e2e-'));
-  const manifest = (p) => JSON.parse(readFileSync(path.join(p, 'package.json'), 'utf8'));
   const runner = path.join(repoRoot, 'test', 'e2e', 'runner');
-  for (const [name, extensions] of [['trusted', [repoRoot, runner]], ['untrusted', [repoRoot]]]) {
-    mkdirSync(path.join(dir, `user-${name}`, 'User'), { recursive: true });
-    writeFileSync(path.join(dir, `user-${name}`, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
-    mkdirSync(path.join(dir, `ext-${name}`));
-    for (const src of extensions) {
-      const m = manifest(src);
-      // code-server rejects --extensionDevelopmentPath; a folder named publisher.name-version is scanned instead.
-      symlinkSync(src, path.join(dir, `ext-${name}`, `${m.publisher}.${m.name}-${m.version}`));
-    }
-  }
-  for (const ws of ['ws-suite', 'ws-ui', 'ws-untrusted']) cpSync(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), { recursive: true });
+  prepareProfile(dir, 'trusted', [repoRoot, runner]);
+  prepareProfile(dir, 'untrusted', [repoRoot]);
+  for (const mode of GUARD_MODES) prepareProfile(dir, `guard-${mode}`, [repoRoot]);
+  for (const ws of ['ws-suite', 'ws-ui', 'ws-untrusted']) copyOnLoopback(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws));
   // The suite opens a (one-folder) multi-root workspace: tests may add folders to it, which in a plain folder
   // window would turn it into a workspace and restart the extension host mid-suite.
   writeFileSync(path.join(dir, 'suite.code-workspace'), JSON.stringify({ folders: [{ path: 'ws-suite' }] }));
@@ -262,9 +292,9 @@ async function main() {
   try {
     const untrusted = checks.filter((c) => c.untrusted);
     // Started now so its startup overlaps the other windows; its checks run after the trusted ones.
-    const untrustedServer = untrusted.length > 0 ? startCodeServer(tools, { name: 'untrusted', trusted: false, env: {} }) : undefined;
+    const untrustedServer = untrusted.length > 0 ? startCodeServer(tools, { name: 'untrusted', trusted: false, env: {} }).then((s) => s.base) : undefined;
     untrustedServer?.catch(() => {}); // awaited (and reported) below
-    const base = await startCodeServer(tools, {
+    const { base } = await startCodeServer(tools, {
       name: 'trusted',
       trusted: true,
       env: {
@@ -291,6 +321,16 @@ async function main() {
       await guarded('untrusted window', uiPage, async () => runUiChecks(uiPage, await untrustedServer, untrusted, 'ws-untrusted'));
     }
     await suite;
+    // Last, on its own servers: opening the examples, untouched, contacts nothing (test/e2e/guard.mjs).
+    if (!grep || grep.startsWith('guard')) {
+      await guarded('guard', undefined, async () => {
+        const byMode = await runGuard({ startCodeServer: (o) => startCodeServer(tools, o), newPage, log, runDir });
+        for (const r of byMode.flat()) {
+          results.push(r);
+          log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}`);
+        }
+      });
+    }
   } finally {
     await browser?.close().catch(() => {});
     await stopServers();

@@ -183,9 +183,18 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
     await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
     await this.page.keyboard.press('Enter');
-    const confirm = this.page.locator('.monaco-dialog-box', { hasText: `Install NixOS on ${host}?` }).first();
+    const confirm = this.page.locator('.monaco-dialog-box', { hasText: `Install NixOS on ${host} and ERASE its disks?` }).first();
     await confirm.waitFor({ timeout: 15_000 });
     return confirm;
+  }
+
+  /** Goes past the erase warning of Deploy Host: Continue, then the host name typed as the deliberate step. */
+  async confirmErase(confirm, host) {
+    await confirm.locator('.monaco-button', { hasText: 'Continue' }).first().click();
+    const input = this.page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill(host);
+    await this.page.keyboard.press('Enter');
   }
 
   /** Closes widgets and editors, discarding unsaved changes, so every check starts from the files on disk. */

@@ -23,7 +23,7 @@ describe('cluster explorer', () => {
   afterEach(async () => { await vscode.commands.executeCommand('workbench.action.closeAllEditors'); });
 
   it('the Nodes and GPUs trees are built from the example cluster', () => {
-    // exo's API (10.0.0.10 in the example) does not answer here: that shows as an item above the groups.
+    // Nothing is connected yet: the row above the groups says so (nodeRoots has the groups only).
     const groups = nodeRoots(store, 'tag').filter((n) => n.kind === 'group');
     assert.deepEqual(groups.map((g) => g.label), ['gpu', 'apple']);
     assert.deepEqual(childrenOf(store, groups[0]).map((h) => `${h.label}:${h.contextValue}`), ['hub-1:host.linux.nvidia', 'gpu-2:host.linux.nvidia']);
@@ -79,10 +79,13 @@ describe('cluster explorer', () => {
     try {
       // Point the exo API host at the local server; exo's nodes still match hosts by their interface addresses.
       const edited = new TextDecoder().decode(original)
-        .replace('addresses: [10.0.0.10]', 'addresses: [127.0.0.1]')
+        .replace('addresses: [127.0.0.10]', 'addresses: [127.0.0.1]')
         .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${port} }\n`);
       assert.notEqual(edited, new TextDecoder().decode(original), 'the example spec has the expected shape');
       await vscode.workspace.fs.writeFile(specUri, new TextEncoder().encode(edited));
+      await waitFor('the API port in the spec', () => store.spec?.exo?.ports?.api === port);
+      assert.equal(store.sourceHealth().has('exo'), false, 'exo is not polled before the user connects');
+      await vscode.commands.executeCommand('gpuCluster.connect');
       await waitFor('hub-1 running from exo', () => store.host('hub-1').status === 'running' && store.host('mac-studio').status === 'running', 30_000);
       assert.equal(store.host('hub-1').services.exo?.status, 'running');
       assert.equal(store.sourceHealth().get('exo')?.ok, true);
@@ -97,5 +100,7 @@ describe('cluster explorer', () => {
     await waitFor('exo reported unreachable', () => store.sourceHealth().get('exo')?.ok === false, 40_000);
     assert.equal(nodeRoots(store, 'tag')[0].kind, 'sourceError');
     await waitFor('hub-1 no longer running', () => store.host('hub-1').status !== 'running', 20_000);
+    await vscode.commands.executeCommand('gpuCluster.disconnect');
+    await waitFor('exo polling stopped', () => !store.sourceHealth().has('exo'));
   });
 });

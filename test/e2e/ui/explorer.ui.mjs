@@ -50,9 +50,9 @@ export const checks = [
     name: 'the Nodes view lists the example cluster\'s hosts and the GPUs view its GPUs',
     async run(ui) {
       await showContainer(ui);
-      // exo's API (10.0.0.10 in the example) cannot answer here: the view says so above the groups. Wait for that
-      // row first so it does not push the rows down under the mouse later.
-      await row(ui, 'Nodes', 'exo: not answering').waitFor({ timeout: 30_000 });
+      // Nothing connects until the user asks: the view says so above the groups, and nothing reports an error.
+      await row(ui, 'Nodes', 'Not connected').waitFor({ timeout: 30_000 });
+      if (await row(ui, 'Nodes', 'not answering').count()) throw new Error('a live source was contacted before the user connected');
       for (const host of ['hub-1', 'gpu-2', 'mac-studio']) await row(ui, 'Nodes', host).waitFor({ timeout: 30_000 });
       for (const gpu of ['RTX 4090', 'A100 80GB', 'M3 Ultra']) await row(ui, 'GPUs', gpu).waitFor({ timeout: 30_000 });
       const hub = await row(ui, 'Nodes', 'hub-1').innerText();
@@ -143,8 +143,11 @@ export const checks = [
         const before = await hostBorder(frame, 'hub-1');
         if (before.status === 'running') throw new Error('hub-1 is running before exo answers');
         writeFileSync(specPath, original
-          .replace('addresses: [10.0.0.10]', 'addresses: [127.0.0.1]')
+          .replace('addresses: [127.0.0.10]', 'addresses: [127.0.0.1]')
           .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${server.address().port} }\n`));
+        // Live state flows once the user connects: the row at the top of the Nodes view does it.
+        await showContainer(ui);
+        await row(ui, 'Nodes', 'Not connected').click();
         const after = await ui.waitFor('hub-1 running in the topology', async () => {
           frame = await topologyFrame(ui, 3);
           const now = await hostBorder(frame, 'hub-1');
@@ -158,6 +161,7 @@ export const checks = [
         await ui.waitFor('hub-1 running in the Nodes view', async () => (await row(ui, 'Nodes', 'hub-1').innerText()).includes('running'));
         await ui.shot('explorer-live-exo');
       } finally {
+        await ui.runCommand('GPU Cluster: Disconnect from Cluster').catch(() => {});
         writeFileSync(specPath, original);
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));

@@ -70,12 +70,15 @@ export const checks = [
 
         await showContainer(ui);
         await expandEvents(ui);
-        // Connected with an empty stream: the view says so (before, it showed the unreachable spec URL's status).
+        // Not connected yet: the Events view says why and offers to connect.
+        await pane(ui, 'Events').locator('.welcome-view-content', { hasText: 'Live state is off' }).waitFor({ timeout: 30_000 });
+        await pane(ui, 'Events').locator('.welcome-view-content a, .welcome-view-content .monaco-button', { hasText: 'Connect to Cluster' }).first().click();
+        // Connected with an empty stream: the view says so.
         await ui.waitFor('the Events view connected to NATS', async () => /No events yet/.test(await pane(ui, 'Events').innerText()), 45_000);
         await ui.shot('nats-events-connected');
 
         const confirm = await ui.startDeploy(HOST);
-        await confirm.locator('.monaco-button', { hasText: 'Deploy' }).first().click();
+        await ui.confirmErase(confirm, HOST);
 
         await expandEvents(ui);
         await row(ui, 'Events', 'deploy-started').waitFor({ timeout: 45_000 });
@@ -98,6 +101,7 @@ export const checks = [
           await nc.close();
         }
       } finally {
+        await ui.runCommand('GPU Cluster: Disconnect from Cluster').catch(() => {});
         rmSync(hostFile, { force: true });
         if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
         clearSettings(settingsDir);
@@ -121,6 +125,7 @@ export const checks = [
         pointSettingsAt(settingsDir, nats.url);
         await showContainer(ui);
         await expandEvents(ui);
+        await ui.runCommand('GPU Cluster: Connect to Cluster');
         await row(ui, 'Events', 'pager-59').waitFor({ timeout: 45_000 });
         // The first page holds 50 events (pager-59 … pager-10); the last row offers the rest.
         const tree = pane(ui, 'Events').locator('.monaco-list').first();
@@ -157,6 +162,7 @@ export const checks = [
         await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Clear all filters' }).first().click();
         await row(ui, 'Events', 'pager-59').waitFor({ timeout: 20_000 });
       } finally {
+        await ui.runCommand('GPU Cluster: Disconnect from Cluster').catch(() => {});
         await nc.close();
         clearSettings(settingsDir);
         await nats?.dispose();

@@ -83,9 +83,22 @@ export const checks = [
         await showContainer(ui);
         const confirm = await ui.startDeploy(DEPLOY_HOST);
         const confirmText = await confirm.innerText();
-        if (!confirmText.includes('/dev/loop0') || !confirmText.includes('phases: disko,install,reboot')) throw new Error(`the confirmation does not say what is erased: ${confirmText}`);
+        if (!confirmText.includes('/dev/loop0') || !confirmText.includes('ERASED') || !confirmText.includes('phases: disko,install,reboot')) throw new Error(`the confirmation does not say what is erased: ${confirmText}`);
+        // The erasing action is not the dialog's default: Enter on the dialog only leads to the deliberate step.
+        const focused = await confirm.locator('.monaco-button:focus').innerText().catch(() => '');
+        if (/deploy|erase|install/i.test(focused)) throw new Error(`the focused button would erase the disks: ${focused}`);
         await ui.shot('ops-deploy-confirm');
-        await confirm.locator('.monaco-button', { hasText: 'Deploy' }).first().click();
+        await confirm.locator('.monaco-button', { hasText: 'Continue' }).first().click();
+        // Typing something else is refused with a message, and Enter does not go on.
+        const input = ui.page.locator('.quick-input-widget input.input');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await input.fill('hub-1');
+        await ui.page.locator('.quick-input-widget', { hasText: `Type "${DEPLOY_HOST}" exactly` }).first().waitFor({ timeout: 10_000 });
+        await ui.page.keyboard.press('Enter');
+        await ui.shot('ops-deploy-type-host-name');
+        if (!(await input.isVisible())) throw new Error('a wrong host name was accepted');
+        await input.fill(DEPLOY_HOST);
+        await ui.page.keyboard.press('Enter');
 
         const keyDialog = dialog(ui, "can't be established");
         await keyDialog.waitFor({ timeout: 30_000 });

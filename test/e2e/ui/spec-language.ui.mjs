@@ -59,6 +59,19 @@ export const checks = [
     },
   },
   {
+    name: 'hover shows a description with <name> in it as written, not eaten as markup',
+    async run(ui) {
+      const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schemas', 'cluster.schema.json'), 'utf8'));
+      const description = schema.properties.hosts.description;
+      if (!description.includes('hosts/<name>.yaml')) throw new Error(`the schema's hosts description changed: ${description}`);
+      await ui.openFile(SPEC);
+      await cursorAt(ui, 'hosts:', 2);
+      await ui.runCommand('Show or Focus Hover');
+      await ui.page.locator('.monaco-hover', { hasText: 'hosts/<name>.yaml' }).first().waitFor({ timeout: 30_000 });
+      await ui.shot('hover-description-escaped');
+    },
+  },
+  {
     name: 'renaming a host changes its definition and every reference',
     async run(ui) {
       const before = ui.readFile(SPEC);

@@ -1,0 +1,84 @@
+// The live session in the extension host: nothing contacts the cluster until the user runs Connect to Cluster;
+// then NATS and exo's API are contacted at the spec's addresses; Disconnect stops both and the choice is
+// remembered. The workspace is a copy of examples/lab moved to 127.x (test/e2e/run.mjs), so the hub's addresses
+// are loopback: listeners there count every connection the extension makes. (The guard phase checks the same
+// from outside with strace, on the examples as they are.)
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExtensionServices } from '../../../client/src/services';
+import type { ClusterStateStore } from '../../../client/src/state/store';
+import { clusterStateOf } from '../../../client/src/state/shared';
+import { EXTENSION_ID, activateExtension, waitFor } from './util';
+
+const HUB = '127.0.0.10';
+const QUIET_MS = 3000;
+
+describe('live session: connect when asked', () => {
+  let services: ExtensionServices;
+  let store: ClusterStateStore;
+  let natsListener: net.Server;
+  let exoListener: http.Server;
+  const natsSockets: net.Socket[] = [];
+  let exoRequests = 0;
+
+  before(async function () {
+    this.timeout(60_000);
+    services = await activateExtension();
+    store = clusterStateOf(services);
+    await waitFor('the hub at its loopback address', () => store.spec?.nats?.url === `nats://${HUB}:4222`);
+    const state = fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/state-running.json'));
+    // A NATS server that says nothing: enough to see the client dial it (and hang up when told to disconnect).
+    natsListener = net.createServer((socket) => { natsSockets.push(socket); socket.on('error', () => undefined); });
+    exoListener = http.createServer((req, res) => {
+      exoRequests++;
+      if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(state);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => natsListener.listen(4222, HUB, resolve));
+    await new Promise<void>((resolve) => exoListener.listen(52415, HUB, resolve));
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('gpuCluster.disconnect');
+    for (const s of natsSockets) s.destroy();
+    exoListener.closeAllConnections();
+    await new Promise((r) => natsListener.close(r));
+    await new Promise((r) => exoListener.close(r));
+  });
+
+  it('before Connect to Cluster, neither NATS nor exo is contacted', async function () {
+    this.timeout(20_000);
+    assert.equal(services.live.connected, false);
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+    assert.equal(natsSockets.length, 0, 'NATS was dialled');
+    assert.equal(exoRequests, 0, 'exo was polled');
+    assert.equal(store.sourceHealth().has('exo'), false);
+  });
+
+  it('Connect to Cluster dials NATS and polls exo at the spec\'s addresses, and is remembered for the workspace', async function () {
+    this.timeout(60_000);
+    await vscode.commands.executeCommand('gpuCluster.connect');
+    assert.equal(services.live.connected, true);
+    await waitFor('a NATS connection from the extension', () => natsSockets.length > 0, 30_000);
+    await waitFor('exo polled and answering', () => exoRequests > 0 && store.sourceHealth().get('exo')?.ok === true, 30_000);
+    await waitFor('hub-1 running from exo', () => store.host('hub-1').status === 'running', 20_000);
+    assert.equal(services.context.workspaceState.get('gpuCluster.live.connected'), true);
+  });
+
+  it('Disconnect stops every live source: the NATS connection is closed and exo is no longer polled', async function () {
+    this.timeout(60_000);
+    await vscode.commands.executeCommand('gpuCluster.disconnect');
+    assert.equal(services.live.connected, false);
+    assert.equal(services.context.workspaceState.get('gpuCluster.live.connected'), false);
+    await waitFor('the NATS connection closed by the extension', () => natsSockets.every((s) => s.destroyed || s.readableEnded), 20_000);
+    await waitFor('exo facts dropped', () => !store.sourceHealth().has('exo') && store.host('hub-1').status !== 'running', 20_000);
+    const [dials, polls] = [natsSockets.length, exoRequests];
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+    assert.equal(natsSockets.length, dials, 'NATS was dialled again after Disconnect');
+    assert.equal(exoRequests, polls, 'exo was polled after Disconnect');
+  });
+});
