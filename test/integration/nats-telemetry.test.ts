@@ -3,7 +3,7 @@
 // every host's latest sample. A separate agent reads a recorded nvidia-smi output and reports GPU changes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NatsConnectionManager } from '../../core/src/nats/connection';
@@ -121,9 +121,9 @@ describe('NATS telemetry', () => {
       await waitFor('first samples', () => telemetry.length >= 2);
       assert.equal(agent.latest?.gpus[1].utilizationPct, 98);
       assert.equal(agent.latest?.gpus[1].name, 'NVIDIA GeForce RTX 4090');
-      writeFileSync(output, readFixture('nvidia-smi-1gpu.csv'));
+      replaceFile(output, readFixture('nvidia-smi-1gpu.csv'));
       await waitFor('gpu-missing event', () => seen.some((s) => s.startsWith('gpu-missing')));
-      writeFileSync(output, readFixture('nvidia-smi-2gpu.csv'));
+      replaceFile(output, readFixture('nvidia-smi-2gpu.csv'));
       await waitFor('gpu-added event', () => seen.some((s) => s.startsWith('gpu-added')));
       assert.deepEqual(seen.filter((s) => !s.startsWith('agent-started')), [
         'gpu-missing:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d', 'gpu-added:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d',
@@ -142,3 +142,8 @@ describe('NATS telemetry', () => {
 });
 
 const readFixture = (name: string) => readFileSync(path.join(natsFixtures(), name), 'utf8');
+/** The nvidia-smi stand-in reads the file at any moment: swap it whole, never let it see half a write. */
+function replaceFile(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
