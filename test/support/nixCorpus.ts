@@ -25,7 +25,12 @@ export interface CorpusResult {
   /** Every diagnostic, by corpus-relative file. */
   diagnostics: { file: string; diagnostic: Diagnostic }[];
   ms: number;
+  /** Diagnostics of a planted, unsaved module with a typo and a wrong type, opened after the corpus in the same server. */
+  planted: Diagnostic[];
 }
+
+/** Opened after the corpus: shows the checks are live in that workspace. */
+export const PLANTED = '{ ... }: {\n  hardware.graphics.enabel = true;\n  hardware.graphics.enable32Bit = "yes";\n}\n';
 
 /** Opens every corpus file in a server whose workspace is the corpus, waits for its diagnostics, closes it. */
 export async function checkCorpus(): Promise<CorpusResult> {
@@ -41,7 +46,10 @@ export async function checkCorpus(): Promise<CorpusResult> {
       for (const diagnostic of published.diagnostics) diagnostics.push({ file, diagnostic });
       await client.close(uri);
     }
-    return { files: files.length, diagnostics, ms: performance.now() - started };
+    const ms = performance.now() - started;
+    const planted = fileUri(path.join(corpusDir, 'planted-by-the-test.nix'));
+    await client.open(planted, PLANTED, 'nix');
+    return { files: files.length, diagnostics, ms, planted: (await client.diagnosticsForVersion(planted, 1)).diagnostics };
   } finally {
     await client.stop();
   }
