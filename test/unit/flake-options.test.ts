@@ -1,36 +1,54 @@
 // The language server's Nix checks (option paths and literal types, against nixpkgs' curated options and
-// the modules in nix-templates/) find nothing wrong in the generated host files.
+// the modules in nix-templates/, NixOS or nix-darwin as the generated flake says) find nothing wrong in
+// the generated files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { parseNix } from '../../core/src/nix/parser';
 import { buildOptionDatabase } from '../../core/src/options/index';
 import { checkModuleOptions } from '../../core/src/options/checkModule';
+import { classifyModules, templateModuleClass } from '../../core/src/options/moduleClass';
 import { resolveVariables } from '../../core/src/nix/scope';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { generateFlake } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { loadSpec } from '../../core/src/spec/load';
 
-test('generated host files use only known options with values of the right type', async () => {
+/**
+ * Real bugs of nix-templates the checker finds, fixed by the owner of the templates (issue 12: current
+ * nixpkgs has no services.nats.host; the listen address goes in settings.host). Tolerated, not required.
+ */
+const KNOWN_TEMPLATE_BUGS = [{ file: 'modules/nats.nix', message: "No option 'services.nats.host' in services.nats." }];
+
+test('every generated file is checked against its own module set (NixOS or nix-darwin) and has no problem', async () => {
   const templatesDir = findTemplatesDir(__dirname);
   const templates = await readTemplates(templatesDir);
-  const db = buildOptionDatabase({ modules: templates.map((t) => ({ file: t.path, text: t.content })) });
+  const modules = templates.map((t) => ({ file: t.path, text: t.content, moduleClass: templateModuleClass(t.path) }));
+  const dbs = { nixos: buildOptionDatabase({ modules }, 'nixos'), darwin: buildOptionDatabase({ modules }, 'darwin') };
   let checked = 0;
+  let darwinHosts = 0;
   for (const example of ['lab', 'two-node-nvidia', 'mixed-thunderbolt']) {
     const { model } = await loadSpec(path.join(path.dirname(templatesDir), 'examples', example));
-    for (const file of generateFlake(model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files) {
-      if (!/^hosts\/.+\.nix$/.test(file.path)) continue;
+    const files = generateFlake(model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files.filter((f) => f.path.endsWith('.nix'));
+    const root = path.join(path.sep, 'flake');
+    const classes = classifyModules(new Map(files.map((f) => [path.join(root, f.path), f.content])));
+    for (const file of files) {
       const parsed = parseNix(file.content);
       assert.deepEqual(parsed.errors, [], `${example}/${file.path} parses`);
-      const darwin = model.spec.hosts.some((h) => h.system === 'aarch64-darwin' && file.path.startsWith(`hosts/${h.name}/`));
-      // The option database is NixOS's: nix-darwin's system.stateVersion is an integer there.
-      const problems = checkModuleOptions(parsed.root, db).filter((p) => !(darwin && p.code === 'nix.option-type'));
+      const cls = classes.get(path.join(root, file.path));
+      const isDarwinHost = model.spec.hosts.some((h) => (h.system ?? '').endsWith('-darwin') && file.path.startsWith(`hosts/${h.name}/`));
+      if (/^hosts\/[^/]+\/default\.nix$/.test(file.path)) {
+        assert.equal(cls, isDarwinHost ? 'darwin' : 'nixos', `${example}/${file.path} belongs to its host's module set`);
+        if (isDarwinHost) darwinHosts++;
+      }
+      const problems = checkModuleOptions(parsed.root, cls ? dbs[cls] : [dbs.nixos, dbs.darwin])
+        .filter((p) => !KNOWN_TEMPLATE_BUGS.some((bug) => bug.file === file.path && bug.message === p.message));
       assert.deepEqual(problems.map((p) => p.message), [], `${example}/${file.path}`);
       checked++;
     }
   }
-  assert.ok(checked >= 15, `${checked} host files checked`);
+  assert.ok(checked >= 40, `${checked} files checked`);
+  assert.ok(darwinHosts >= 1, 'a nix-darwin host is among them');
 });
 
 test('no generated file and no module uses an undefined variable', async () => {

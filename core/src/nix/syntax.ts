@@ -70,14 +70,20 @@ export function bindingsOf(expr: Expr): BindingOrInherit[] | undefined {
 }
 
 /** NixOS module helpers that wrap a definition without changing where it goes. */
-const TRANSPARENT_WRAPPERS = new Set(['mkIf', 'mkDefault', 'mkForce', 'mkOverride', 'mkBefore', 'mkAfter', 'mkOrder', 'mkMerge']);
+const TRANSPARENT_WRAPPERS = new Set(['mkIf', 'mkDefault', 'mkForce', 'mkOverride', 'mkBefore', 'mkAfter', 'mkOrder', 'mkMerge', 'mkOptionDefault', 'optionalAttrs']);
 
 /**
  * The definitions a value stands for, looking through `mkIf c v`, `mkDefault v`, `mkOverride n v`,
- * `mkMerge [ a b ]` and parentheses.
+ * `optionalAttrs c v`, `mkMerge [ a b ]`, both sides of `a // b`, both branches of `if`, `let … in`,
+ * `with …;`, `assert …;` and parentheses (under any prefix: `lib.mkIf`, `lib.attrsets.optionalAttrs`).
  */
 export function definitionValues(expr: Expr): Expr[] {
   const e = unparen(expr);
+  switch (e.type) {
+    case 'Let': case 'With': case 'Assert': return definitionValues(e.body);
+    case 'If': return [...definitionValues(e.then), ...definitionValues(e.else)];
+    case 'Binary': if (e.op === '//') return [...definitionValues(e.left), ...definitionValues(e.right)]; break;
+  }
   const { fn, args } = flattenApply(e);
   const name = args.length ? calleeName(fn) : undefined;
   if (name && TRANSPARENT_WRAPPERS.has(name.last)) {

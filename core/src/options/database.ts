@@ -1,7 +1,9 @@
-// The option database: a tree of option declarations keyed by path segments, where `<name>` (attribute
-// set of submodules) and `*` (list of submodules) levels match any name. Three sources feed it: the
-// mkOption declarations in nix-templates/ (templateOptions.ts), the curated set (curated-options.json),
-// and the full option set of a real flake (flakeOptions.ts).
+// The option database of one module set (NixOS or nix-darwin): a tree of option declarations keyed by
+// path segments, where `<name>` (attribute set of submodules) and `*` (list of submodules) levels match
+// any name. Sources: the mkOption declarations in nix-templates/ and workspace modules
+// (templateOptions.ts), the curated facts (curated-options.json, option-facts.json), and the full option
+// set of a real flake (flakeOptions.ts). A name is only ever called unknown below a namespace whose
+// complete set of options is known from an authoritative source: recorded facts or an evaluation.
 
 import type { OptionDecl, OptionType } from './types';
 import { parseTypeDescription } from './typeDescription';
@@ -15,16 +17,23 @@ export interface RawOption {
   example?: unknown;
   readOnly?: boolean;
   declarations?: (string | { name?: string; url?: string })[];
+  /** Where a recorded fact was read: upstream repository, file and commit. */
+  source?: FactSource;
 }
+
+export interface FactSource { repository: string; file: string; commit?: string }
 
 interface TrieNode {
   children: Map<string, TrieNode>;
   /** `<name>` or `*`: matches any segment. */
   wildcard?: TrieNode;
   decl?: OptionDecl;
-  /** Every option below this node is known: an unknown child name is an error. */
-  complete: boolean;
+  /** Every option below this node is known (and from where): an unknown child name is an error. */
+  complete?: Completeness;
 }
+
+/** Who vouches that a namespace is complete: recorded upstream facts, or a flake's evaluated option set. */
+export type Completeness = 'facts' | 'evaluation';
 
 export type LookupResult =
   /** The path names an option. */
@@ -34,51 +43,57 @@ export type LookupResult =
   /** The path goes inside an option's value (`services.nats.settings.jetstream`): values are not options. */
   | { status: 'value'; decl: OptionDecl; rest: string[] }
   /** `path[index]` is not an option below a namespace the database knows completely. */
-  | { status: 'unknown'; index: number; candidates: string[] }
+  | { status: 'unknown'; index: number; candidates: string[]; completeBy: Completeness }
   /** Below a namespace the database does not know completely: nothing can be said. */
   | { status: 'unchecked' };
 
 export class OptionDatabase {
-  private readonly root: TrieNode = newNode(false);
+  private readonly root: TrieNode = newNode();
   private count = 0;
 
   get size(): number { return this.count; }
 
-  /** Marks the root as complete for these top-level names, so `servics.x` is reported. */
-  setTopLevel(names: readonly string[], complete: boolean): void {
-    for (const n of names) this.node(n.split('.'), true);
-    this.root.complete = complete;
+  /** Top-level names known to exist (for completion); says nothing about completeness. */
+  addGroups(names: readonly string[]): void {
+    for (const n of names) this.node(splitOptionName(n));
   }
 
-  /** Declares that every option below `prefix` is in the database. */
+  /** Every option below `prefix` is in the database, as recorded upstream facts vouch. */
   markComplete(prefix: string): void {
-    this.node(splitOptionName(prefix), true).complete = true;
+    this.node(splitOptionName(prefix)).complete ??= 'facts';
   }
 
-  add(decl: OptionDecl, complete = false): void {
-    const node = this.node(splitOptionName(decl.name), true);
+  add(decl: OptionDecl): void {
+    const node = this.node(splitOptionName(decl.name));
     if (!node.decl) this.count++;
     node.decl = decl;
-    if (complete) node.complete = true;
   }
 
   /** Adds options in nixpkgs' options.json shape (object keyed by name, or a doc list). */
-  addRaw(options: Record<string, RawOption> | RawOption[], complete = false): void {
+  addRaw(options: Record<string, RawOption> | RawOption[]): void {
     const entries = Array.isArray(options) ? options.map((o) => [o.name ?? '', o] as const) : Object.entries(options);
     for (const [name, raw] of entries) {
       if (!name) continue;
-      this.add(fromRaw(name, raw), complete);
+      this.add(fromRaw(name, raw));
     }
   }
 
-  /** Marks every declared group below the root complete (a database loaded from a real evaluation knows everything). */
-  markAllComplete(): void {
-    const visit = (n: TrieNode) => {
-      n.complete = true;
-      for (const c of n.children.values()) visit(c);
-      if (n.wildcard) visit(n.wildcard);
-    };
-    visit(this.root);
+  /**
+   * Adds a flake's evaluated option set: every namespace on the way to one of its options is complete
+   * (an evaluation knows every option), and these declarations win over earlier ones.
+   */
+  addEvaluated(options: RawOption[]): void {
+    for (const raw of options) {
+      if (!raw.name) continue;
+      const decl = fromRaw(raw.name, raw);
+      let node = this.root;
+      for (const seg of splitOptionName(raw.name)) {
+        node.complete ??= 'evaluation';
+        node = this.child(node, seg);
+      }
+      if (!node.decl) this.count++;
+      node.decl = decl;
+    }
   }
 
   lookup(path: readonly string[]): LookupResult {
@@ -87,7 +102,7 @@ export class OptionDatabase {
       if (node.decl && isLeafValue(node.decl.type)) return { status: 'value', decl: node.decl, rest: path.slice(i) };
       const next = node.children.get(path[i]) ?? node.wildcard;
       if (!next) {
-        return node.complete ? { status: 'unknown', index: i, candidates: [...node.children.keys()] } : { status: 'unchecked' };
+        return node.complete ? { status: 'unknown', index: i, candidates: [...node.children.keys()], completeBy: node.complete } : { status: 'unchecked' };
       }
       node = next;
     }
@@ -121,23 +136,22 @@ export class OptionDatabase {
     return out;
   }
 
-  private node(segments: readonly string[], create: true): TrieNode {
+  private node(segments: readonly string[]): TrieNode {
     let node = this.root;
-    for (const seg of segments) {
-      if (seg === '<name>' || seg === '*' || seg === '<name?>') {
-        node = node.wildcard ??= newNode(false);
-        continue;
-      }
-      let next = node.children.get(seg);
-      if (!next && create) node.children.set(seg, (next = newNode(false)));
-      node = next!;
-    }
+    for (const seg of segments) node = this.child(node, seg);
     return node;
+  }
+
+  private child(node: TrieNode, seg: string): TrieNode {
+    if (seg === '<name>' || seg === '*' || seg === '<name?>') return (node.wildcard ??= newNode());
+    let next = node.children.get(seg);
+    if (!next) node.children.set(seg, (next = newNode()));
+    return next;
   }
 }
 
-function newNode(complete: boolean): TrieNode {
-  return { children: new Map(), complete };
+function newNode(): TrieNode {
+  return { children: new Map() };
 }
 
 /** Option values of these types are data, not more options. */
@@ -175,6 +189,8 @@ function fromRaw(name: string, raw: RawOption): OptionDecl {
     default: text(raw.default),
     example: text(raw.example),
     readOnly: raw.readOnly,
-    declarations: (raw.declarations ?? []).map((d) => ({ file: typeof d === 'string' ? d : d.name ?? d.url ?? '' })),
+    declarations: raw.source
+      ? [{ file: `${raw.source.repository}: ${raw.source.file}${raw.source.commit ? ` @ ${raw.source.commit.slice(0, 12)}` : ''}` }]
+      : (raw.declarations ?? []).map((d) => ({ file: typeof d === 'string' ? d : d.name ?? d.url ?? '' })),
   };
 }

@@ -3,7 +3,8 @@
 // yielding the full option path of every definition.
 
 import type { AttrName, BindingOrInherit, Expr } from '../nix/ast';
-import { attrNameText, bindingsOf, definitionValues, moduleBody, unparen } from '../nix/syntax';
+import { attrNameText, definitionValues, moduleBody, unparen } from '../nix/syntax';
+import { KNOWN_TOP_LEVEL } from './facts';
 
 /** One segment of a definition's path and where it is written. */
 export interface PathSegment { name: string; start: number; end: number }
@@ -16,18 +17,24 @@ export interface Definition {
 /** Module attributes that are not option definitions. */
 const MODULE_KEYS = new Set(['imports', '_file', 'key', 'disabledModules', 'meta', 'freeformType', '_class']);
 
-/** The module's top attribute set, or undefined when the file is not a NixOS module (a flake, a package, …). */
-export function moduleAttrs(root: Expr): BindingOrInherit[] | undefined {
-  const top = unparen(root);
-  const lambda = top.type === 'Lambda' ? top : undefined;
-  const bindings = bindingsOf(moduleBody(root));
-  if (!bindings) return undefined;
+/**
+ * The module's top attribute set, or undefined when the file is not a NixOS module. Decided by shape, not
+ * by argument names: the file (or the function's result) is a non-recursive attribute set that has
+ * `options`, `config` or `imports`, or that defines at least one known top-level option and binds no
+ * function. A flake, a package set (`{ lib, callPackage }: rec { … }`), a library of functions or a
+ * data file is not a module.
+ */
+export function moduleAttrs(root: Expr, shape: 'module' | 'maybe-module' = 'module'): BindingOrInherit[] | undefined {
+  const body = moduleBody(root);
+  if (body.type !== 'AttrSet' || body.rec) return undefined;
+  const bindings = body.bindings;
   const keys = new Set(bindings.flatMap((b) => (b.type === 'Binding' ? [attrNameText(b.path.attrs[0]) ?? ''] : [])));
   if (keys.has('outputs') || keys.has('inputs')) return undefined; // a flake
-  const moduleArgs = lambda?.formals?.formals.some((f) => ['config', 'lib', 'pkgs', 'options', 'modulesPath'].includes(f.name.name));
-  if (lambda && !moduleArgs && !lambda.formals?.ellipsis) return undefined;
-  if (!lambda && !keys.has('options') && !keys.has('config') && !keys.has('imports')) return undefined;
-  return bindings;
+  if (keys.has('options') || keys.has('config') || keys.has('imports')) return bindings;
+  if (bindings.some((b) => b.type === 'Binding' && unparen(b.value).type === 'Lambda')) return undefined;
+  // A module being written may not have a known name yet (completion asks before there is one).
+  if (shape === 'maybe-module' && unparen(root).type === 'Lambda') return bindings;
+  return [...keys].some((k) => KNOWN_TOP_LEVEL.has(k) || k === '_module') ? bindings : undefined;
 }
 
 /**

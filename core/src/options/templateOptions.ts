@@ -30,11 +30,11 @@ function bindingPath(b: Binding): string[] | undefined {
   return names.some((n) => n === undefined) ? undefined : (names as string[]);
 }
 
-/** Walks nested attribute sets of declarations under `prefix`. */
+/** Walks nested attribute sets of declarations under `prefix` (through `with lib;` and `let … in`). */
 function collect(prefix: string[], value: Expr, at: Binding, out: OptionDecl[], src: Source): void {
   const decl = declarationOf(prefix, value, at, src, out);
   if (decl) { out.push(decl); return; }
-  for (const b of bindingsOf(value) ?? []) {
+  for (const b of bindingsOf(moduleBody(value)) ?? []) {
     if (b.type !== 'Binding') continue;
     const path = bindingPath(b);
     if (path) collect([...prefix, ...path], b.value, b, out, src);
@@ -42,6 +42,12 @@ function collect(prefix: string[], value: Expr, at: Binding, out: OptionDecl[], 
 }
 
 function declarationOf(path: string[], value: Expr, at: Binding, src: Source, out: OptionDecl[]): OptionDecl | undefined {
+  const v = unparen(value);
+  // `mkEnableOption "…" // { default = true; }`: the declaration with some of its fields replaced.
+  if (v.type === 'Binary' && v.op === '//') {
+    const base = declarationOf(path, v.left, at, src, out);
+    return base && overridden(base, v.right, src);
+  }
   const { fn, args } = flattenApply(value);
   const callee = calleeName(fn)?.last;
   const location = { file: src.file, ...startEnd(src.lines, at.path) };
@@ -75,6 +81,18 @@ function declarationOf(path: string[], value: Expr, at: Binding, src: Source, ou
     readOnly: fields.get('readOnly') ? text(fields.get('readOnly')) === 'true' : undefined,
     declarations: [location],
   };
+}
+
+function overridden(decl: OptionDecl, fields: Expr, src: Source): OptionDecl {
+  const out = { ...decl };
+  for (const b of bindingsOf(fields) ?? []) {
+    if (b.type !== 'Binding' || b.path.attrs.length !== 1) continue;
+    const key = attrNameText(b.path.attrs[0]);
+    if (key === 'default') out.default = src.text.slice(b.value.start, b.value.end);
+    else if (key === 'description') out.description = docText(b.value) ?? out.description;
+    else if (key === 'example') out.example = literalExpressionText(b.value) ?? src.text.slice(b.value.start, b.value.end);
+  }
+  return out;
 }
 
 function startEnd(lines: LineIndex, span: { start: number; end: number }) {

@@ -21,7 +21,7 @@ export function nixCompletion(doc: ParsedNix, offset: number, db: OptionDatabase
     const path = configRef[1].split('.').filter(Boolean);
     return optionItems(db, path, replace(configRef[2].length));
   }
-  if (!moduleAttrs(doc.parsed.root)) return [];
+  if (!moduleAttrs(doc.parsed.root, 'maybe-module')) return [];
 
   const value = /([A-Za-z_][\w'.-]*)\s*=\s*("?)([\w.-]*)$/.exec(before);
   if (value && /(^|[{;])\s*$/.test(before.slice(0, value.index))) {

@@ -51,8 +51,9 @@ export function createNixLanguage(context: LanguageContext): LanguageFeatures {
       const doc = docs.get(uri);
       if (!doc || token.isCancellationRequested) return new Map();
       // Editing a module that declares options changes what the other files may define.
-      if (options.updateModule(uri, doc.text)) revalidateOpenNix(uri);
-      return new Map([[uri, nixDiagnostics(doc, options.database)]]);
+      if (await options.updateModule(uri, doc.text)) revalidateOpenNix(uri);
+      if (token.isCancellationRequested) return new Map();
+      return new Map([[uri, nixDiagnostics(doc, options.databasesFor(uri, doc.parsed.root))]]);
     },
 
     async filesChanged(changes: FileEvent[]) {
@@ -61,29 +62,33 @@ export function createNixLanguage(context: LanguageContext): LanguageFeatures {
         if (!c.uri.endsWith('.nix')) continue;
         docs.forget(c.uri);
         const text = await readFile(fileURLToPath(c.uri), 'utf8').catch(() => undefined);
-        changed = options.updateModule(c.uri, text) || changed;
+        changed = (await options.updateModule(c.uri, text)) || changed;
       }
       return changed ? context.documents.all().filter((d) => isNix(d.uri, d.languageId)).map((d) => d.uri) : [];
     },
 
-    documentClosed: (uri) => docs.forget(uri),
+    documentClosed: (uri) => {
+      docs.forget(uri);
+      // What an unsaved file declared goes with it; the others are told again.
+      void ready().then(() => options.documentClosed(uri)).then((changed) => { if (changed) revalidateOpenNix(); });
+    },
 
     async completion(doc, params) {
       await ready();
       const parsed = docs.get(doc.uri);
-      return parsed ? nixCompletion(parsed, doc.offsetAt(params.position), options.database) : null;
+      return parsed ? nixCompletion(parsed, doc.offsetAt(params.position), options.databaseFor(doc.uri, parsed.parsed.root)) : null;
     },
 
     async hover(doc, position) {
       await ready();
       const parsed = docs.get(doc.uri);
-      return parsed ? nixHover(parsed, doc.offsetAt(position), options.database, options.source) : null;
+      return parsed ? nixHover(parsed, doc.offsetAt(position), options.databaseFor(doc.uri, parsed.parsed.root), options.source) : null;
     },
 
     async definition(doc, position) {
       await ready();
       const parsed = docs.get(doc.uri);
-      return parsed ? nixDefinition(parsed, doc.offsetAt(position), options.database) : null;
+      return parsed ? nixDefinition(parsed, doc.offsetAt(position), options.databaseFor(doc.uri, parsed.parsed.root)) : null;
     },
 
     async codeActions(_doc, params) {
