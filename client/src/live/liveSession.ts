@@ -22,8 +22,7 @@ export class LiveSession implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         // The setting applies to workspaces where the user has not chosen Connect or Disconnect yet.
         if (!e.affectsConfiguration('gpuCluster.live.autoConnect') || state.get<boolean>(REMEMBERED_KEY) !== undefined) return;
-        this.wanted = autoConnectSetting();
-        this.publish();
+        this.set(autoConnectSetting());
       }),
     );
     void vscode.commands.executeCommand('setContext', CONTEXT_KEY, this.connected);
@@ -46,6 +45,10 @@ export class LiveSession implements vscode.Disposable {
 
   private async choose(wanted: boolean): Promise<void> {
     await this.state.update(REMEMBERED_KEY, wanted);
+    this.set(wanted);
+  }
+
+  private set(wanted: boolean): void {
     const before = this.connected;
     this.wanted = wanted;
     if (this.connected !== before) this.publish();

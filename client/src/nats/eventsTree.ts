@@ -138,8 +138,8 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
   private updateMessage(): void {
     const s = this.nats.status;
     if (!this.live.connected) {
-      // The view's welcome content says why (Restricted Mode, or not connected yet) and offers the action.
-      this.view.message = undefined;
+      // Empty, the view's welcome content says why (Restricted Mode, or not connected) and offers the action.
+      this.view.message = this.events.length ? 'Not connected to the cluster: showing what was loaded before.' : undefined;
     } else if (s.state === 'connected') {
       this.view.message = this.events.length || this.loading ? undefined : `No events${describeFilter(this.filter) ? ' match the filter' : ' yet'}.`;
     } else if (s.state === 'idle') {

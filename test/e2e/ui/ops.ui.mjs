@@ -7,6 +7,7 @@
 // then restored and deleted with its inline actions).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -199,6 +200,45 @@ export const checks = [
         await setPanesExpanded(ui, ['GPUs', 'Events'], true).catch(() => undefined);
         writeFileSync(specPath, original);
         rmSync(path.join(ui.workspace, 'hosts', `${CHECKPOINT_HOST}.yaml`), { force: true });
+      }
+    },
+  },
+  {
+    name: 'ops: SSH failures say what to check and offer the action: a host with no identity, a closed port',
+    async run(ui) {
+      await ensureSshd();
+      const keyless = 'e2e-nokey';
+      const closed = 'e2e-closed';
+      const files = [keyless, closed].map((n) => path.join(ui.workspace, 'hosts', `${n}.yaml`));
+      const h = sshd.hosts[0];
+      // No identity and no agent: nothing to log in with. A closed loopback port: nothing listens.
+      writeFileSync(files[0], [`name: ${keyless}`, 'addresses: [127.0.0.1]', `ssh: { port: ${h.port}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'));
+      const port = await new Promise((resolve) => { const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); }); });
+      writeFileSync(files[1], [`name: ${closed}`, 'addresses: [127.0.0.1]', `ssh: { port: ${port}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'));
+      try {
+        await showContainer(ui);
+        await ui.runCommand('Notifications: Clear All Notifications');
+        await ui.contextMenu(ui.nodesRow(keyless), 'Probe Hosts');
+        const noKey = toast(ui, 'No way to log in');
+        await noKey.waitFor({ timeout: 45_000 });
+        for (const action of ['Choose Identity File', 'Open Spec at ssh.identity']) {
+          if (!(await noKey.innerText()).includes(action)) throw new Error(`the error offers no "${action}": ${await noKey.innerText()}`);
+        }
+        await ui.shot('ops-ssh-no-identity');
+        await noKey.locator('.monaco-button', { hasText: 'Open Spec at ssh.identity' }).first().click();
+        await ui.page.locator('.tabs-container .tab.active', { hasText: `${keyless}.yaml` }).waitFor({ timeout: 20_000 });
+
+        await ui.runCommand('Notifications: Clear All Notifications');
+        await ui.contextMenu(ui.nodesRow(closed), 'Probe Hosts');
+        const refused = toast(ui, 'connection refused');
+        await refused.waitFor({ timeout: 45_000 });
+        const text = await refused.innerText();
+        for (const want of [`127.0.0.1 port ${port}`, 'sshd runs', 'firewall', 'Probe Host']) {
+          if (!text.includes(want)) throw new Error(`the unreachable-host error lacks "${want}": ${text}`);
+        }
+        await ui.shot('ops-ssh-unreachable');
+      } finally {
+        for (const f of files) rmSync(f, { force: true });
       }
     },
   },
