@@ -1,9 +1,11 @@
 // `npm run bench`: compiles, bundles, then runs every out/test/bench/*.bench.js in turn (or only those
-// named: `npm run bench -- lsp nix-parse`). Each benchmark prints its own figures.
+// named: `npm run bench -- lsp nix-parse`), each sealed in a loopback-only network namespace like the tests
+// (scripts/sealed.mjs). Each benchmark prints its own figures.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { runSealed } from './sealed.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const names = process.argv.slice(2);
@@ -18,7 +20,7 @@ for (const file of benches) {
   const name = file.replace(/\.bench\.js$/, '');
   if (names.length && !names.includes(name)) continue;
   console.log(`\n=== ${name}`);
-  const r = spawnSync(process.execPath, ['--expose-gc', path.join(dir, file)], { cwd: root, stdio: 'inherit' });
+  const r = runSealed(process.execPath, ['--expose-gc', path.join(dir, file)], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) { failed++; console.error(`${name}: exited with ${r.status}`); }
 }
 process.exit(failed ? 1 : 0);
