@@ -101,11 +101,12 @@ async function guardMode({ startCodeServer, newPage, log, runDir }, mode, exampl
     for (const example of examples) {
       const folder = path.join(runDir, `guard-${mode}-${example}`);
       cpSync(path.join(EXAMPLES, example), folder, { recursive: true });
-      await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`);
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      // Traced, everything is slower: generous bounds (they only bound the wait, they assert nothing).
+      await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+      await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
       // The extension has activated, read the spec and drawn the Nodes view: the row that says live state is off.
       const container = page.locator('.activitybar [aria-label^="GPU Cluster"]').first();
-      await container.waitFor({ timeout: 60_000 });
+      await container.waitFor({ timeout: 120_000 });
       const expected = mode === 'trusted' ? 'Not connected' : 'Live state needs a trusted workspace';
       const row = page.locator('.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Nodes' }) }).locator('.monaco-list-row', { hasText: expected }).first();
       if (!(await row.isVisible())) {
@@ -117,6 +118,8 @@ async function guardMode({ startCodeServer, newPage, log, runDir }, mode, exampl
       opened.push(example);
     }
     await page.goto('about:blank');
+  } catch (err) {
+    results.push({ phase: 'guard', name: `guard (${mode}): open every example`, ok: false, error: String(err?.stack ?? err) });
   } finally {
     await page.context().close().catch(() => {});
     await stop();

@@ -51,10 +51,28 @@ const running = (child) => child.exitCode === null && child.signalCode === null;
 function killServerGroups(signal) {
   for (const child of servers) { try { process.kill(-child.pid, signal); } catch { /* already gone */ } }
 }
-/** Stops one code-server (and, for a traced one, strace, which leads its group) and waits for it to exit. */
-async function stopGroup(child) {
-  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-  for (let i = 0; i < 80 && running(child); i++) await sleep(125);
+/** The processes of a process group other than its leader (from /proc). */
+function groupMembers(pgid) {
+  const members = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+    try {
+      // The fields after the command name, which may itself hold spaces and parentheses: state ppid pgrp ...
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (pid !== pgid && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) members.push(pid);
+    } catch { /* gone meanwhile */ }
+  }
+  return members;
+}
+
+/**
+ * Stops one code-server and waits for it to exit. A traced one is led by strace: its tracees are stopped first,
+ * so strace sees them exit, writes out its log and ends by itself.
+ */
+async function stopGroup(child, { traced = false } = {}) {
+  const signal = (pids) => { for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } } };
+  if (traced) signal(groupMembers(child.pid));
+  else { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ } }
+  for (let i = 0; i < 160 && running(child); i++) await sleep(125);
   try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
 }
 async function stopServers() {
@@ -117,7 +135,7 @@ async function startCodeServer({ codeServer, env: node24 }, { name, trusted, env
   child.stderr.pipe(out);
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${base}/healthz`, 60_000);
-  return { base, stop: () => stopGroup(child) };
+  return { base, stop: () => stopGroup(child, { traced: Boolean(trace) }) };
 }
 
 const USER_SETTINGS = {
