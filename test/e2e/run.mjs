@@ -34,7 +34,7 @@ import { GUARD_MODES, runGuard, traceCommand } from './guard.mjs';
 
 const SUITE_TIMEOUT_MS = 6 * 60_000; // generous: it shares 2 cores with the UI checks
 const CHECK_TIMEOUT_MS = 90_000;
-const RUN_TIMEOUT_MS = 10 * 60_000;
+const RUN_TIMEOUT_MS = 15 * 60_000; // the guard phase traces two more code-servers
 
 const t0 = Date.now();
 const log = (m) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
@@ -156,17 +156,20 @@ const USER_SETTINGS = {
 };
 
 /**
- * Copies an example with every 10.x address moved to the same place in 127.0.0.0/8: checks that connect to the
- * cluster then reach closed loopback ports (or the servers they start there), never the example's addresses,
- * which belong to someone else's network. (The guard phase opens the examples unchanged.)
+ * Copies an example with every address 10.a.b.c moved to 127.(a + offset).b.c on loopback: checks that connect to
+ * the cluster then reach closed loopback ports (or the servers they start there), never the example's addresses,
+ * which belong to someone else's network. (The guard phase opens the examples unchanged.) The windows run side by
+ * side in one network namespace, so each gets its own offset: a server one starts is not found by the other.
  */
-function copyOnLoopback(from, to) {
+function copyOnLoopback(from, to, offset) {
   cpSync(from, to, { recursive: true });
   for (const file of readdirSync(to, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f))) {
     const at = path.join(to, file);
-    writeFileSync(at, readFileSync(at, 'utf8').replace(/\b10\.(\d+)\.(\d+)\.(\d+)\b/g, '127.$1.$2.$3'));
+    writeFileSync(at, readFileSync(at, 'utf8').replace(/\b10\.(\d+)\.(\d+)\.(\d+)\b/g, (_, a, b, c) => `127.${Number(a) + offset}.${b}.${c}`));
   }
 }
+/** The loopback offset of each workspace copy (see copyOnLoopback); the suite's tests use 127.100.x. */
+const LOOPBACK_OFFSET = { 'ws-suite': 100, 'ws-ui': 0, 'ws-untrusted': 50 };
 
 /**
  * Fresh profiles and extensions folders (product linked; the suite runner only where the suite runs) for the
@@ -191,7 +194,7 @@ function prepareRunDir() {
   prepareProfile(dir, 'trusted', [repoRoot, runner]);
   prepareProfile(dir, 'untrusted', [repoRoot]);
   for (const mode of GUARD_MODES) prepareProfile(dir, `guard-${mode}`, [repoRoot]);
-  for (const ws of ['ws-suite', 'ws-ui', 'ws-untrusted']) copyOnLoopback(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws));
+  for (const [ws, offset] of Object.entries(LOOPBACK_OFFSET)) copyOnLoopback(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), offset);
   // The suite opens a (one-folder) multi-root workspace: tests may add folders to it, which in a plain folder
   // window would turn it into a workspace and restart the extension host mid-suite.
   writeFileSync(path.join(dir, 'suite.code-workspace'), JSON.stringify({ folders: [{ path: 'ws-suite' }] }));
@@ -211,8 +214,9 @@ function prepareRunDir() {
 /** Opens a folder, or a .code-workspace file, in the page and waits for the workbench. */
 async function openWorkbench(page, base, target) {
   const query = target.endsWith('.code-workspace') ? 'workspace' : 'folder';
-  await page.goto(`${base}/?${query}=${encodeURIComponent(target)}`);
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  // Generous bounds for a busy machine: they only bound the wait.
+  await page.goto(`${base}/?${query}=${encodeURIComponent(target)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
 }
 
 async function runSuite(page, base) {

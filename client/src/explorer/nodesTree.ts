@@ -60,7 +60,8 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>
   getChildren(node?: TreeNodeModel): TreeNodeModel[] {
     if (!node) {
       this.parents.clear();
-      const status = connectionNode(this.connection());
+      // Without a spec the view is empty, so its welcome (Create Example Cluster Spec) shows instead.
+      const status = this.store.spec ? connectionNode(this.connection()) : undefined;
       return status ? [status, ...nodeRoots(this.store, this.groupingValue)] : nodeRoots(this.store, this.groupingValue);
     }
     const children = childrenOf(this.store, node);

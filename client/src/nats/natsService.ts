@@ -42,7 +42,7 @@ export class NatsService implements vscode.Disposable {
     this.disposables.push(
       services.specStore.onDidChange(() => { void this.autoConnect(); void this.syncFacter(); }),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.nats.url')) void this.autoConnect(); }),
-      services.live.onDidChange((on) => { if (on) void this.autoConnect(); else void this.manager.stop(); }),
+      services.live.onDidChange((on) => { if (on) void this.autoConnect(); else void this.disconnect(); }),
     );
   }
 
@@ -108,6 +108,12 @@ export class NatsService implements vscode.Disposable {
     if (!caFile || !specUri) return undefined;
     const resolved = path.resolve(path.dirname(specUri.fsPath), caFile);
     return existsSync(resolved) ? resolved : undefined;
+  }
+
+  /** Closes the connection and forgets the target, so the next Connect dials afresh. */
+  private async disconnect(): Promise<void> {
+    this.target = undefined;
+    await this.manager.stop();
   }
 
   private async autoConnect(): Promise<void> {

@@ -47,6 +47,12 @@ export function registerNats(services: ExtensionServices): void {
       source.attach(nc);
     }),
     nats.onDidChangeStatus((s) => { if (s.state !== 'connected') source?.detach(s.reason ?? s.state); }),
+    // Disconnected on purpose: telemetry is gone, not failing; nothing of it (nor its health) stays on screen.
+    services.live.onDidChange((on) => {
+      if (on) return;
+      telemetry?.dispose();
+      telemetry = source = sourceConnection = sourceDomain = undefined;
+    }),
     { dispose: () => telemetry?.dispose() },
   );
 }

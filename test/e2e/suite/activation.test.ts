@@ -30,7 +30,7 @@ describe('activation', () => {
   it('re-loads the spec when a host file appears and disappears on disk', async () => {
     const file = workspaceUri('hosts', 'e2e-extra.yaml');
     const names = () => services.specStore.model?.spec.hosts.map((h) => h.name) ?? [];
-    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode('name: e2e-extra\naddresses: [127.0.0.99]\n'));
+    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode('name: e2e-extra\naddresses: [127.100.0.99]\n'));
     try {
       await waitFor('host e2e-extra in the model', () => names().includes('e2e-extra'));
     } finally {

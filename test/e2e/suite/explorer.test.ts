@@ -10,7 +10,7 @@ import type { ExtensionServices } from '../../../client/src/services';
 import type { ClusterStateStore } from '../../../client/src/state/store';
 import { clusterStateOf } from '../../../client/src/state/shared';
 import { gpuRows, nodeRoots, childrenOf } from '../../../client/src/explorer/model';
-import { EXTENSION_ID, activateExtension, waitFor, workspaceUri } from './util';
+import { EXTENSION_ID, activateExtension, onLoopback, waitFor, workspaceUri } from './util';
 
 describe('cluster explorer', () => {
   let services: ExtensionServices;
@@ -67,7 +67,8 @@ describe('cluster explorer', () => {
   it('live state from exo\'s API marks hosts running, and is dropped when exo stops answering', async function () {
     this.timeout(90_000);
     const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
-    const body = fs.readFileSync(path.join(root, 'test/fixtures/exo/state-running.json'));
+    // exo reports the addresses of the hosts it runs on: those of this workspace, moved to 127.100.x like the spec.
+    const body = onLoopback(fs.readFileSync(path.join(root, 'test/fixtures/exo/state-running.json'), 'utf8'));
     const server = http.createServer((req, res) => {
       if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       else res.writeHead(404).end();
@@ -79,7 +80,7 @@ describe('cluster explorer', () => {
     try {
       // Point the exo API host at the local server; exo's nodes still match hosts by their interface addresses.
       const edited = new TextDecoder().decode(original)
-        .replace('addresses: [127.0.0.10]', 'addresses: [127.0.0.1]')
+        .replace('addresses: [127.100.0.10]', 'addresses: [127.0.0.1]')
         .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${port} }\n`);
       assert.notEqual(edited, new TextDecoder().decode(original), 'the example spec has the expected shape');
       await vscode.workspace.fs.writeFile(specUri, new TextEncoder().encode(edited));
@@ -92,6 +93,9 @@ describe('cluster explorer', () => {
       assert.equal(store.liveLinks().length, 3);
       const hub = childrenOf(store, nodeRoots(store, 'tag').find((n) => n.kind === 'group')!)[0];
       assert.equal(hub.icon.id, 'pass-filled');
+    } catch (err) {
+      await vscode.commands.executeCommand('gpuCluster.disconnect');
+      throw err;
     } finally {
       await vscode.workspace.fs.writeFile(specUri, original);
       await new Promise((resolve) => server.close(resolve));

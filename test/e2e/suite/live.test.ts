@@ -1,6 +1,6 @@
 // The live session in the extension host: nothing contacts the cluster until the user runs Connect to Cluster;
 // then NATS and exo's API are contacted at the spec's addresses; Disconnect stops both and the choice is
-// remembered. The workspace is a copy of examples/lab moved to 127.x (test/e2e/run.mjs), so the hub's addresses
+// remembered. The workspace is a copy of examples/lab moved to 127.100.x (test/e2e/run.mjs), so the hub's addresses
 // are loopback: listeners there count every connection the extension makes. (The guard phase checks the same
 // from outside with strace, on the examples as they are.)
 import * as assert from 'node:assert/strict';
@@ -12,9 +12,9 @@ import * as vscode from 'vscode';
 import type { ExtensionServices } from '../../../client/src/services';
 import type { ClusterStateStore } from '../../../client/src/state/store';
 import { clusterStateOf } from '../../../client/src/state/shared';
-import { EXTENSION_ID, activateExtension, waitFor } from './util';
+import { EXTENSION_ID, activateExtension, onLoopback, waitFor } from './util';
 
-const HUB = '127.0.0.10';
+const HUB = '127.100.0.10';
 const QUIET_MS = 3000;
 
 describe('live session: connect when asked', () => {
@@ -23,6 +23,7 @@ describe('live session: connect when asked', () => {
   let natsListener: net.Server;
   let exoListener: http.Server;
   const natsSockets: net.Socket[] = [];
+  const closedSockets = new Set<net.Socket>();
   let exoRequests = 0;
 
   before(async function () {
@@ -30,9 +31,14 @@ describe('live session: connect when asked', () => {
     services = await activateExtension();
     store = clusterStateOf(services);
     await waitFor('the hub at its loopback address', () => store.spec?.nats?.url === `nats://${HUB}:4222`);
-    const state = fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/state-running.json'));
+    // Start from a workspace where the user has not connected (an earlier test may have).
+    await vscode.commands.executeCommand('gpuCluster.disconnect');
+    const state = onLoopback(fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/state-running.json'), 'utf8'));
     // A NATS server that says nothing: enough to see the client dial it (and hang up when told to disconnect).
-    natsListener = net.createServer((socket) => { natsSockets.push(socket); socket.on('error', () => undefined); });
+    natsListener = net.createServer((socket) => {
+      natsSockets.push(socket);
+      socket.on('error', () => undefined).on('close', () => closedSockets.add(socket)).resume();
+    });
     exoListener = http.createServer((req, res) => {
       exoRequests++;
       if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(state);
@@ -74,7 +80,7 @@ describe('live session: connect when asked', () => {
     await vscode.commands.executeCommand('gpuCluster.disconnect');
     assert.equal(services.live.connected, false);
     assert.equal(services.context.workspaceState.get('gpuCluster.live.connected'), false);
-    await waitFor('the NATS connection closed by the extension', () => natsSockets.every((s) => s.destroyed || s.readableEnded), 20_000);
+    await waitFor('the NATS connection closed by the extension', () => natsSockets.every((s) => closedSockets.has(s)), 20_000);
     await waitFor('exo facts dropped', () => !store.sourceHealth().has('exo') && store.host('hub-1').status !== 'running', 20_000);
     const [dials, polls] = [natsSockets.length, exoRequests];
     await new Promise((r) => setTimeout(r, QUIET_MS));

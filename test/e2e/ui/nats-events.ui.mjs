@@ -72,7 +72,7 @@ export const checks = [
         await expandEvents(ui);
         // Not connected yet: the Events view says why and offers to connect.
         await pane(ui, 'Events').locator('.welcome-view-content', { hasText: 'Live state is off' }).waitFor({ timeout: 30_000 });
-        await pane(ui, 'Events').locator('.welcome-view-content a, .welcome-view-content .monaco-button', { hasText: 'Connect to Cluster' }).first().click();
+        await ui.runCommand('GPU Cluster: Connect to Cluster');
         // Connected with an empty stream: the view says so.
         await ui.waitFor('the Events view connected to NATS', async () => /No events yet/.test(await pane(ui, 'Events').innerText()), 45_000);
         await ui.shot('nats-events-connected');
