@@ -7,7 +7,7 @@ import path from 'node:path';
 import { prepareGeneration } from '../../../core/src/flake/project';
 import { findTemplatesDir } from '../../../core/src/flake/templates';
 import { applyPlan, conflicts, pendingFiles, planWrite, unifiedDiff } from '../../../core/src/flake/write';
-import { processIo, type CliIo } from '../io';
+import { escapeControl, processIo, type CliIo } from '../io';
 
 export const USAGE = 'usage: gpu-cluster generate SPEC -o DIR [--dry-run] [--overwrite]\n'
   + '  SPEC     cluster.yaml, or the folder holding it\n'
@@ -51,15 +51,15 @@ export async function runGenerate(args: readonly string[], io: CliIo = processIo
     return 1;
   }
   if (!prepared.result) {
-    io.err(`Not generated: the spec has ${prepared.errors.length} error(s):\n${prepared.errors.map((e) => `  ${e}\n`).join('')}`);
+    io.err(`Not generated: the spec has ${prepared.errors.length} error(s):\n${prepared.errors.map((e) => `  ${escapeControl(e)}\n`).join('')}`);
     return 1;
   }
-  for (const w of prepared.result.warnings) io.err(`warning: ${w}\n`);
+  for (const w of prepared.result.warnings) io.err(`warning: ${escapeControl(w)}\n`);
   let plan;
   try {
     plan = await planWrite(path.resolve(parsed.outDir), prepared.result.files);
   } catch (err) {
-    io.err(`gpu-cluster generate: ${(err as Error).message}\n`);
+    io.err(`gpu-cluster generate: ${escapeControl((err as Error).message)}\n`);
     return 1;
   }
   const pending = pendingFiles(plan, parsed.overwrite);

@@ -8,7 +8,7 @@
 // anchors, directives or document markers, every chunk parses cleanly to exactly the expected shape);
 // otherwise the file is parsed whole.
 
-import { Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
 import type { CST, Document, Node as YamlNode, YAMLError } from 'yaml';
 import { LineIndex } from '../util/lineIndex';
 import type { ParsedSpecFile, Range, SpecDiagnostic, SpecFileKind } from './model';
@@ -19,8 +19,12 @@ export const PARSE_LIMITS = {
   maxBytes: 5 * 1024 * 1024,
   /** Real specs nest fewer than 10 levels; the parser and every walker recurse per level. */
   maxDepth: 64,
-  /** As in the yaml package: limits how much aliases may expand the data. */
-  maxAliasCount: 100,
+  /**
+   * Nodes that aliases may add to the data, counted as if every alias were replaced by a copy of its anchor.
+   * It is the expanded size that makes an alias bomb, not how often an anchor is used: a fleet of 110 hosts
+   * sharing `*leaf-disks` adds a few thousand nodes, nine levels of nine-fold aliases add 387 million.
+   */
+  maxAliasExpansion: 500_000,
   /** Control characters reported one by one before the rest are summarised. */
   maxControlCharacterDiagnostics: 20,
 } as const;
@@ -51,6 +55,16 @@ const chunkCache = new Map<string, Map<string, Chunk>>();
 /** Forgets the cached chunks of a file (call when its document is closed). */
 export function forgetParsedFile(uri: string): void {
   chunkCache.delete(uri);
+}
+
+/** A file that was refused before parsing (not a regular file, too large): in the model, with no data. */
+export function refusedSpecFile(uri: string, kind: SpecFileKind, problem: SpecDiagnostic): ParsedSpecFile {
+  const lines = new LineIndex('');
+  return {
+    uri, version: 0, kind, text: '', syntaxDiagnostics: [problem], data: undefined,
+    locate: () => undefined, locateOffsets: () => undefined, pathAt: () => undefined,
+    offsetAt: () => 0, positionAt: (o) => lines.positionAt(Math.max(0, Math.min(o, 0))),
+  };
 }
 
 export function parseSpecFile(uri: string, text: string, version: number, kind: SpecFileKind = inferSpecFileKind(uri)): ParsedSpecFile {
@@ -175,13 +189,24 @@ function parseChunk(text: string, diag?: (span: Span, code: string, message: str
       message: 'Only one YAML document per file is read; everything from this second document on is ignored.',
     } as YAMLError);
   }
+  const expansion = aliasExpansion(doc);
+  if (expansion.cycle || expansion.added > PARSE_LIMITS.maxAliasExpansion) {
+    if (!diag) return undefined;
+    const alias = expansion.cycle ?? firstAliasOffset(doc);
+    diag([alias, alias + 1], 'yaml.alias-limit', expansion.cycle
+      ? 'This alias refers to a node that contains it: the data would be infinite; the file was not read.'
+      : `Aliases expand the data by more than ${PARSE_LIMITS.maxAliasExpansion.toLocaleString('en')} nodes (an alias bomb); the file was not read.`);
+    return undefined;
+  }
+  // The expansion was measured above; the yaml package's own guard counts uses, which refuses honest reuse.
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: PARSE_LIMITS.maxAliasCount });
+    data = doc.toJS({ maxAliasCount: -1 });
   } catch (err) {
+    // an alias without its anchor
     if (!diag) return undefined;
     const alias = firstAliasOffset(doc);
-    diag([alias, alias + 1], 'yaml.alias-limit', `Aliases expand too much (limit ${PARSE_LIMITS.maxAliasCount}): this looks like an alias bomb; the file was not read. (${(err as Error).message})`);
+    diag([alias, alias + 1], 'yaml.syntax', `${(err as Error).message}; the file was not read.`);
     return undefined;
   }
   return { text, doc, data, errors, warnings };
@@ -238,6 +263,72 @@ function findTooDeep(tokens: CST.Token[]): number | undefined {
     }
   }
   return undefined;
+}
+
+/** The anchor each alias refers to (the last one of its name before it), found in one walk of the document. */
+const aliasTargets = new WeakMap<Document.Parsed, Map<YamlNode, YamlNode | undefined>>();
+
+/**
+ * The node an alias refers to. The yaml package's Alias.resolve walks the whole document on every call, so
+ * resolving one alias per diagnostic was quadratic (9 hosts sharing an 8,000-address anchor: 44 s).
+ */
+function resolveAlias(doc: Document.Parsed, alias: YamlNode): YamlNode | undefined {
+  let targets = aliasTargets.get(doc);
+  if (!targets) {
+    targets = new Map();
+    const anchors = new Map<string, YamlNode>();
+    const walked = targets;
+    visit(doc, {
+      Node(_key, node) {
+        if (isAlias(node)) walked.set(node, anchors.get(node.source));
+        else if (node.anchor) anchors.set(node.anchor, node);
+      },
+    });
+    aliasTargets.set(doc, targets);
+  }
+  return targets.get(alias);
+}
+
+/**
+ * How many nodes aliases add when expanded, without expanding them: each node's expanded size, computed once
+ * in post-order (an alias's anchor comes before it in the document, so its size is known when the alias is
+ * reached — unless the anchor contains the alias, a cycle, whose offset is returned).
+ */
+function aliasExpansion(doc: Document.Parsed): { added: number; cycle?: number } {
+  const size = new Map<unknown, number>();
+  let sourceNodes = 0;
+  let expanded = 0;
+  const stack: { node: unknown; done: boolean }[] = [{ node: doc.contents, done: false }];
+  const open = new Set<unknown>();
+  while (stack.length) {
+    const top = stack.pop()!;
+    const node = top.node;
+    if (node === null || node === undefined) continue;
+    if (isAlias(node)) {
+      const target = resolveAlias(doc, node);
+      if (target && open.has(target)) return { added: Infinity, cycle: node.range?.[0] ?? 0 };
+      const n = target ? size.get(target) ?? 1 : 1;
+      size.set(node, n);
+      sourceNodes++;
+      continue;
+    }
+    const children: unknown[] = isMap(node) ? node.items.flatMap((p) => [p.key, p.value]) : isSeq(node) ? node.items : isPair(node) ? [node.key, node.value] : [];
+    if (!top.done) {
+      sourceNodes++;
+      if (!children.length) { size.set(node, 1); continue; }
+      open.add(node);
+      stack.push({ node, done: true });
+      for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], done: false });
+      continue;
+    }
+    open.delete(node);
+    let total = 1;
+    for (const child of children) total += child === null || child === undefined ? 0 : size.get(child) ?? 1;
+    size.set(node, total);
+    if (total > Number.MAX_SAFE_INTEGER / 2) return { added: Infinity };
+  }
+  expanded = doc.contents ? size.get(doc.contents) ?? 0 : 0;
+  return { added: Math.max(0, expanded - sourceNodes) };
 }
 
 function firstAliasOffset(doc: Document.Parsed): number {
@@ -401,7 +492,7 @@ function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: rea
   let current = node;
   let location: SpanLocation | undefined;
   for (let i = from; i < path.length; i++) {
-    if (isAlias(current)) current = current.resolve(doc);
+    if (isAlias(current)) current = resolveAlias(doc, current);
     const seg = path[i];
     if (isMap(current)) {
       const want = String(seg);

@@ -10,6 +10,7 @@ import { specDocumentSymbols } from '../services/documentSymbols';
 import { specHover } from '../services/hover';
 import { specReferences } from '../services/references';
 import { specPrepareRename, specRename } from '../services/rename';
+import { capPerFile } from '../../../core/src/validate/index';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
 import { SpecWorkspace, type SpecSnapshot } from './specWorkspace';
@@ -35,7 +36,7 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     async diagnostics(uri, token) {
       const snapshot = await snapshotFor(uri, token);
       const out = new Map<string, Diagnostic[]>();
-      for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, list.map(toLspDiagnostic));
+      for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, capPerFile(list).map(toLspDiagnostic));
       // Files that left the spec (deleted, closed untitled documents) lose their diagnostics.
       const reported = workspace.reportedUris(uri);
       for (const old of reported) if (!out.has(old)) out.set(old, []);

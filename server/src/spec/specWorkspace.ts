@@ -3,13 +3,13 @@
 // that cross-file references, rename and validation see the whole cluster. Each root keeps one snapshot
 // (model + diagnostics) per generation; any change to any of its files starts a new generation.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '../../../core/src/spec/model';
-import { forgetParsedFile, inferSpecFileKind, PARSE_LIMITS } from '../../../core/src/spec/parse';
-import { fileUri } from '../../../core/src/spec/load';
+import { forgetParsedFile, inferSpecFileKind, refusedSpecFile } from '../../../core/src/spec/parse';
+import { fileUri, readSpecText } from '../../../core/src/spec/load';
 import { buildModel } from '../../../core/src/spec/workspace';
 import { validateFile, validateModel } from '../../../core/src/validate/index';
 import { matchesAny } from '../patterns';
@@ -25,8 +25,6 @@ interface FileEntry {
   parsed?: ParsedSpecFile;
   /** Syntax and schema diagnostics of `parsed` (semantic ones belong to the snapshot). */
   fileDiagnostics?: SpecDiagnostic[];
-  /** Reading the file failed or it was refused before parsing. */
-  readProblem?: SpecDiagnostic;
 }
 
 export interface SpecSnapshot {
@@ -188,19 +186,12 @@ export class SpecWorkspace {
   private async readFromDisk(root: SpecRoot, uri: string): Promise<void> {
     const file = uriPath(uri)!;
     const entry: FileEntry = { uri, kind: inferSpecFileKind(file), text: '', version: --this.diskVersion, open: false };
-    try {
-      const info = await stat(file);
-      if (!info.isFile()) return;
-      // Refuse before reading: a 1 GB file in memory is the real danger, parseSpecFile refuses it anyway.
-      if (info.size > PARSE_LIMITS.maxBytes * 4) {
-        entry.readProblem = fileProblem(uri, 'yaml.too-large', `File is ${(info.size / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed.`);
-      } else {
-        entry.text = await readFile(file, 'utf8');
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      entry.readProblem = fileProblem(uri, 'file.unreadable', `Cannot read ${file}: ${(err as Error).message}`);
-    }
+    // Only regular files, checked for size before reading (a FIFO or a link to /dev/zero would hang the server).
+    const read = await readSpecText(file, uri);
+    if ('text' in read) entry.text = read.text;
+    else if (read.missing) return;
+    // Refused files stay in the model as refused, so the other files are not judged as if it were empty.
+    else entry.parsed = refusedSpecFile(uri, entry.kind, read.problem);
     // The document may have been opened while reading: the editor's text wins.
     if (root.files.get(file)?.open || this.isOpen(file)) return;
     root.files.set(file, entry);
@@ -244,7 +235,7 @@ export class SpecWorkspace {
     // Cluster file first: buildModel takes the first cluster file, and hosts come in a stable order.
     const entries = [...root.files.values()].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
     for (const entry of entries) {
-      if (!entry.parsed && !entry.readProblem) {
+      if (!entry.parsed) {
         entry.parsed = await parseProgressively(entry.uri, entry.text, entry.version, entry.kind, this.lastParsedText.get(entry.uri), pause);
         this.lastParsedText.set(entry.uri, entry.text);
         entry.fileDiagnostics = undefined;
@@ -261,7 +252,7 @@ export class SpecWorkspace {
     }
     const semantic = validateModel(model);
     const diagnostics = new Map<string, SpecDiagnostic[]>();
-    for (const entry of entries) diagnostics.set(entry.uri, [...(entry.readProblem ? [entry.readProblem] : []), ...(entry.fileDiagnostics ?? [])]);
+    for (const entry of entries) diagnostics.set(entry.uri, [...(entry.fileDiagnostics ?? [])]);
     for (const d of semantic) {
       const list = diagnostics.get(d.uri);
       if (list) list.push(d); else diagnostics.set(d.uri, [d]);
@@ -272,10 +263,6 @@ export class SpecWorkspace {
     root.snapshot = snapshot;
     return snapshot;
   }
-}
-
-function fileProblem(uri: string, code: string, message: string): SpecDiagnostic {
-  return { uri, code, message, severity: 'error', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
 }
 
 function fileKey(uri: string): string {
