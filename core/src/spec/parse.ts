@@ -480,7 +480,7 @@ interface Root {
   pathAt(offset: number): { path: (string | number)[]; onKey: boolean } | undefined;
 }
 
-type SpanLocation = { key?: Span; value: Span };
+type SpanLocation = { key?: Span; value: Span; viaAlias?: boolean };
 
 function nodeSpan(node: YamlNode | null | undefined, base: number, fallback: number): Span {
   const r = node?.range;
@@ -491,8 +491,14 @@ function nodeSpan(node: YamlNode | null | undefined, base: number, fallback: num
 function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: readonly (string | number)[], from: number): SpanLocation | undefined {
   let current = node;
   let location: SpanLocation | undefined;
+  // A path through an alias ends on the alias: that is where this part of the data is written for this path
+  // (the anchor's lines belong to the place that defines it).
+  let alias: SpanLocation | undefined;
   for (let i = from; i < path.length; i++) {
-    if (isAlias(current)) current = resolveAlias(doc, current);
+    if (isAlias(current)) {
+      alias ??= location;
+      current = resolveAlias(doc, current);
+    }
     const seg = path[i];
     if (isMap(current)) {
       const want = String(seg);
@@ -515,7 +521,7 @@ function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: rea
       return undefined;
     }
   }
-  return location;
+  return alias ? { ...alias, viaAlias: true } : location;
 }
 
 function pathFrom(node: unknown, base: number, offset: number, prefix: (string | number)[]): { path: (string | number)[]; onKey: boolean } {
@@ -626,6 +632,7 @@ class ChunkedRoot implements Root {
   }
 }
 
-function toRanges(loc: SpanLocation, lines: LineIndex): { key?: Range; value: Range } {
-  return { key: loc.key && lines.rangeOf({ start: loc.key[0], end: loc.key[1] }), value: lines.rangeOf({ start: loc.value[0], end: loc.value[1] }) };
+function toRanges(loc: SpanLocation, lines: LineIndex): { key?: Range; value: Range; viaAlias?: boolean } {
+  const ranges = { key: loc.key && lines.rangeOf({ start: loc.key[0], end: loc.key[1] }), value: lines.rangeOf({ start: loc.value[0], end: loc.value[1] }) };
+  return loc.viaAlias ? { ...ranges, viaAlias: true } : ranges;
 }
