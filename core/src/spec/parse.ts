@@ -189,7 +189,8 @@ function parseChunk(text: string, diag?: (span: Span, code: string, message: str
       message: 'Only one YAML document per file is read; everything from this second document on is ignored.',
     } as YAMLError);
   }
-  const expansion = aliasExpansion(doc);
+  // no `*name` anywhere: no alias, nothing to expand (and no walk over a big document)
+  const expansion = /(^|[\s[{,:-])\*[^\s,[\]{}]/.test(text) ? aliasExpansion(doc) : { added: 0 };
   if (expansion.cycle || expansion.added > PARSE_LIMITS.maxAliasExpansion) {
     if (!diag) return undefined;
     const alias = expansion.cycle ?? firstAliasOffset(doc);
