@@ -14,6 +14,7 @@ import { buildModel } from '../../../core/src/spec/workspace';
 import { validateFile, validateModel } from '../../../core/src/validate/index';
 import { matchesAny } from '../patterns';
 import { parseProgressively } from './progressiveParse';
+import type { WorkerFile } from './specWorker';
 
 interface FileEntry {
   uri: string;
@@ -25,6 +26,8 @@ interface FileEntry {
   parsed?: ParsedSpecFile;
   /** Syntax and schema diagnostics of `parsed` (semantic ones belong to the snapshot). */
   fileDiagnostics?: SpecDiagnostic[];
+  /** Why the file was not read from disk (not a regular file, too large). */
+  refused?: SpecDiagnostic;
 }
 
 export interface SpecSnapshot {
@@ -51,6 +54,9 @@ class SpecRoot {
   reported = new Set<string>();
   constructor(readonly key: string, readonly dir: string | undefined) {}
 }
+
+/** Files read from disk at the same time when a spec folder is loaded. */
+const DISK_READS_IN_FLIGHT = 32;
 
 /** Work done between two yields to the event loop, so requests stay answered during big validations. */
 const SLICE_MS = 12;
@@ -103,6 +109,28 @@ export class SpecWorkspace {
         if (isCancelled()) throw err;
       }
     }
+  }
+
+  /**
+   * The root's files as they are now (the disk read, open documents taken in), for validating elsewhere; with
+   * the snapshot when one is current (then there is nothing to validate), and the total size of their text.
+   */
+  async filesFor(uri: string): Promise<{ current?: SpecSnapshot; files: WorkerFile[]; chars: number }> {
+    const root = this.rootOf(uri);
+    await this.load(root);
+    this.syncOpenDocuments(root);
+    const current = root.snapshot?.generation === root.generation ? root.snapshot : undefined;
+    let chars = 0;
+    const files = [...root.files.values()].map((e): WorkerFile => {
+      chars += e.text.length;
+      return { uri: e.uri, kind: e.kind, text: e.text, version: e.version, refused: e.refused };
+    });
+    return { current, files, chars };
+  }
+
+  /** The text of a file of the workspace (an open document's, or the disk's), if it is known. */
+  textOf(uri: string): string | undefined {
+    return this.options.documents.get(uri)?.getText() ?? this.roots.get(this.rootKeyOf(uri))?.files.get(fileKey(uri))?.text;
   }
 
   /** The latest snapshot built for a root, even if a newer change is not in it yet. */
@@ -175,12 +203,13 @@ export class SpecWorkspace {
       ...(await readdir(root.dir).catch(() => [] as string[])).map((n) => path.join(root.dir!, n)),
       ...(await readdir(path.join(root.dir, 'hosts')).catch(() => [] as string[])).map((n) => path.join(root.dir!, 'hosts', n)),
     ];
-    for (const file of names) {
-      const uri = fileUri(file);
-      if (!/\.ya?ml$/i.test(file) || !this.isSpecFile(uri) || this.rootKeyOf(uri) !== root.key) continue;
-      if (root.files.has(file) || this.isOpen(file)) continue;
-      await this.readFromDisk(root, uri);
-    }
+    const open = new Set(this.options.documents.all().map((d) => uriPath(d.uri)));
+    const wanted = names.filter((file) => /\.ya?ml$/i.test(file) && !root.files.has(file) && !open.has(file))
+      .map(fileUri).filter((uri) => this.isSpecFile(uri) && this.rootKeyOf(uri) === root.key);
+    // a few reads at a time: 50,000 host files one after the other wait on the disk 50,000 times
+    let next = 0;
+    const reader = async () => { while (next < wanted.length) await this.readFromDisk(root, wanted[next++]); };
+    await Promise.all(Array.from({ length: Math.min(DISK_READS_IN_FLIGHT, wanted.length) }, reader));
   }
 
   private async readFromDisk(root: SpecRoot, uri: string): Promise<void> {
@@ -191,7 +220,7 @@ export class SpecWorkspace {
     if ('text' in read) entry.text = read.text;
     else if (read.missing) return;
     // Refused files stay in the model as refused, so the other files are not judged as if it were empty.
-    else entry.parsed = refusedSpecFile(uri, entry.kind, read.problem);
+    else { entry.refused = read.problem; entry.parsed = refusedSpecFile(uri, entry.kind, read.problem); }
     // The document may have been opened while reading: the editor's text wins.
     if (root.files.get(file)?.open || this.isOpen(file)) return;
     root.files.set(file, entry);
