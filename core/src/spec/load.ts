@@ -1,8 +1,8 @@
 // Loads a spec from disk (cluster.yaml plus hosts/*.yaml beside it) for the CLI, the flake generator and
 // the client. Reading problems become diagnostics, like everything else.
 
-import { constants } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ParsedSpecFile, SpecDiagnostic, SpecModel } from './model';
@@ -51,13 +51,15 @@ const START = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 }
  * Reads a spec file only when it is a regular file no larger than MAX_READ_BYTES: a FIFO would block forever
  * and a link to /dev/zero never ends. Opened non-blocking (a FIFO's open would wait for a writer), checked with
  * fstat on the open file (no race with a swap), and never more than the limit is read even if it grows.
+ * Synchronous: four system calls on a small file cost microseconds, while their promises cost far more when a
+ * folder of 50,000 host files is read (callers yield between batches).
  */
-export async function readSpecText(file: string, uri: string): Promise<SpecRead> {
+export function readSpecTextSync(file: string, uri: string): SpecRead {
   const problem = (code: string, message: string): SpecRead => ({ problem: { uri, range: START, severity: 'error', code, message } });
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const info = await handle.stat();
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
     if (!info.isFile()) {
       const what = info.isFIFO() ? 'a named pipe (FIFO)' : info.isCharacterDevice() || info.isBlockDevice() ? 'a device' : info.isDirectory() ? 'a folder' : 'not a regular file';
       return problem('file.unreadable', `${path.basename(file)} is ${what}, not a regular file; it was not read.`);
@@ -65,12 +67,12 @@ export async function readSpecText(file: string, uri: string): Promise<SpecRead>
     if (info.size > MAX_READ_BYTES) {
       return problem('yaml.too-large', `File is ${(info.size / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed.`);
     }
-    const buffer = Buffer.alloc(Math.min(info.size, MAX_READ_BYTES) + 1);
+    const buffer = Buffer.allocUnsafe(Math.min(info.size, MAX_READ_BYTES) + 1);
     let length = 0;
     while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
+      const read = readSync(fd, buffer, length, buffer.length - length, length);
+      if (read === 0) break;
+      length += read;
     }
     // It grew after fstat: whatever it holds now is more than was checked, and may be more than the limit.
     if (length > info.size) return problem('yaml.too-large', 'The file grew while it was read; it was not parsed.');
@@ -78,8 +80,13 @@ export async function readSpecText(file: string, uri: string): Promise<SpecRead>
   } catch (err) {
     return { ...problem('file.unreadable', `Cannot read ${file}: ${(err as Error).message}`), missing: (err as NodeJS.ErrnoException).code === 'ENOENT' };
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** readSpecTextSync for callers that await. */
+export async function readSpecText(file: string, uri: string): Promise<SpecRead> {
+  return readSpecTextSync(file, uri);
 }
 
 /**

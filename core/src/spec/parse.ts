@@ -67,7 +67,16 @@ export function refusedSpecFile(uri: string, kind: SpecFileKind, problem: SpecDi
   };
 }
 
-export function parseSpecFile(uri: string, text: string, version: number, kind: SpecFileKind = inferSpecFileKind(uri)): ParsedSpecFile {
+export interface ParseOptions {
+  /**
+   * Drop the YAML syntax tree once the data is read, and parse again only if a position is asked for. For
+   * validating many files at once (the server's worker): most files need no position, and thousands of
+   * retained trees made the garbage collector the largest cost.
+   */
+  positionsOnDemand?: boolean;
+}
+
+export function parseSpecFile(uri: string, text: string, version: number, kind: SpecFileKind = inferSpecFileKind(uri), options: ParseOptions = {}): ParsedSpecFile {
   const lines = new LineIndex(text);
   const diagnostics: SpecDiagnostic[] = [];
   const diag = (span: Span, code: string, message: string, severity: SpecDiagnostic['severity'] = 'error') =>
@@ -112,7 +121,7 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
       if (!parsed) return result(undefined, undefined);
       for (const e of parsed.errors) diag(e.pos, yamlErrorCode(e), e.message);
       for (const w of parsed.warnings) diag(w.pos, 'yaml.warning', w.message, 'warning');
-      root = new DocumentRoot(parsed.doc, text.length, lines);
+      root = options.positionsOnDemand ? new OnDemandRoot(text, lines) : new DocumentRoot(parsed.doc, text.length, lines);
       data = parsed.data;
     }
     if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) {
@@ -573,6 +582,18 @@ class DocumentRoot implements Root {
     if (offset < 0 || offset > this.length) return undefined;
     return pathFrom(this.doc.contents, 0, offset, []);
   }
+}
+
+/** A DocumentRoot made from a fresh parse of the text on first use (see ParseOptions.positionsOnDemand). */
+class OnDemandRoot implements Root {
+  private root: Root | undefined;
+  constructor(private readonly text: string, private readonly lines: LineIndex) {}
+  private get(): Root {
+    return (this.root ??= new DocumentRoot(parseChunk(this.text)!.doc, this.text.length, this.lines));
+  }
+  locate(path: readonly (string | number)[]) { return this.get().locate(path); }
+  locateSpan(path: readonly (string | number)[]) { return this.get().locateSpan(path); }
+  pathAt(offset: number) { return this.get().pathAt(offset); }
 }
 
 class ChunkedRoot implements Root {

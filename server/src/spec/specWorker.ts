@@ -47,7 +47,7 @@ function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
         if (i % 64 === 0) check();
         const known = parsedByUri.get(f.uri);
         if (known && known.text === f.text && !f.refused && known.version === f.version) { parsed.push(known.parsed); continue; }
-        const file = f.refused ? refusedSpecFile(f.uri, f.kind, f.refused) : parseSpecFile(f.uri, f.text, f.version, f.kind);
+        const file = f.refused ? refusedSpecFile(f.uri, f.kind, f.refused) : parseSpecFile(f.uri, f.text, f.version, f.kind, { positionsOnDemand: true });
         parsedByUri.set(f.uri, { text: f.text, version: f.version, parsed: file });
         parsed.push(file);
       }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '../../../core/src/spec/model';
 import { forgetParsedFile, inferSpecFileKind, refusedSpecFile } from '../../../core/src/spec/parse';
-import { fileUri, readSpecText } from '../../../core/src/spec/load';
+import { fileUri, readSpecTextSync } from '../../../core/src/spec/load';
 import { buildModel } from '../../../core/src/spec/workspace';
 import { validateFile, validateModel } from '../../../core/src/validate/index';
 import { matchesAny } from '../patterns';
@@ -55,8 +55,8 @@ class SpecRoot {
   constructor(readonly key: string, readonly dir: string | undefined) {}
 }
 
-/** Files read from disk at the same time when a spec folder is loaded. */
-const DISK_READS_IN_FLIGHT = 32;
+/** Files read from disk between two yields when a spec folder is loaded (small files: a few ms). */
+const DISK_READ_BATCH = 200;
 
 /** Work done between two yields to the event loop, so requests stay answered during big validations. */
 const SLICE_MS = 12;
@@ -153,9 +153,8 @@ export class SpecWorkspace {
     root.files.delete(fileKey(uri));
     root.generation++;
     if (!root.dir) return;
-    // Snapshots wait for the disk read (through `loaded`), so the file never briefly drops out of the model.
-    const read = this.readFromDisk(root, uri).catch((err) => this.options.log(`reading ${uri}: ${err}`));
-    root.loaded = Promise.all([this.load(root), read]).then(() => undefined);
+    // The disk's text takes its place at once (the read is synchronous), so the file never drops out of the model.
+    this.readFromDisk(root, uri);
   }
 
   /** Files changed on disk; returns uris in known roots whose diagnostics may have changed. */
@@ -169,7 +168,7 @@ export class SpecWorkspace {
       if (change.deleted) {
         if (entry) { root.files.delete(fileKey(change.uri)); forgetParsedFile(entry.uri); this.lastParsedText.delete(entry.uri); root.generation++; }
       } else {
-        await this.readFromDisk(root, change.uri);
+        this.readFromDisk(root, change.uri);
       }
       affected.push(change.uri);
     }
@@ -206,17 +205,18 @@ export class SpecWorkspace {
     const open = new Set(this.options.documents.all().map((d) => uriPath(d.uri)));
     const wanted = names.filter((file) => /\.ya?ml$/i.test(file) && !root.files.has(file) && !open.has(file))
       .map(fileUri).filter((uri) => this.isSpecFile(uri) && this.rootKeyOf(uri) === root.key);
-    // a few reads at a time: 50,000 host files one after the other wait on the disk 50,000 times
-    let next = 0;
-    const reader = async () => { while (next < wanted.length) await this.readFromDisk(root, wanted[next++]); };
-    await Promise.all(Array.from({ length: Math.min(DISK_READS_IN_FLIGHT, wanted.length) }, reader));
+    // read in batches, yielding between them: requests are answered while 50,000 host files are read
+    for (let i = 0; i < wanted.length; i += DISK_READ_BATCH) {
+      for (const uri of wanted.slice(i, i + DISK_READ_BATCH)) this.readFromDisk(root, uri);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
-  private async readFromDisk(root: SpecRoot, uri: string): Promise<void> {
+  private readFromDisk(root: SpecRoot, uri: string): void {
     const file = uriPath(uri)!;
     const entry: FileEntry = { uri, kind: inferSpecFileKind(file), text: '', version: --this.diskVersion, open: false };
     // Only regular files, checked for size before reading (a FIFO or a link to /dev/zero would hang the server).
-    const read = await readSpecText(file, uri);
+    const read = readSpecTextSync(file, uri);
     if ('text' in read) entry.text = read.text;
     else if (read.missing) return;
     // Refused files stay in the model as refused, so the other files are not judged as if it were empty.
