@@ -29,14 +29,31 @@ function countLines(text: string, end: number): number {
   return lines;
 }
 
+const TOP_LEVEL_KEY = /^[A-Za-z_][\w-]*[ \t]*:/;
+
+/**
+ * Starts of the lines in [from, to) that begin a top-level key, found by jumping from newline to newline (a
+ * multi-line regular expression tries every offset of a 5 MiB text, which took a few hundred milliseconds).
+ */
+function topLevelKeys(text: string, from: number, to: number, first = false): number[] {
+  const found: number[] = [];
+  for (let at = from; at < to; at = text.indexOf('\n', at) + 1 || to) {
+    const c = text.charCodeAt(at);
+    if (((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) && TOP_LEVEL_KEY.test(text.slice(at, at + 128))) {
+      found.push(at);
+      if (first) break;
+    }
+  }
+  return found;
+}
+
 /** The local view at `offset`, or undefined when the offset is not inside an item of a block `hosts:` list. */
 export function localHostView(uri: string, text: string, offset: number): LocalView | undefined {
-  const header = /^hosts[ \t]*:[ \t]*(#.*)?\r?$/m.exec(text);
-  if (!header) return undefined;
-  const itemsFrom = header.index + header[0].length + 1;
-  const topLevel = /^[A-Za-z_][\w-]*[ \t]*:/gm;
-  topLevel.lastIndex = itemsFrom;
-  const sectionEnd = topLevel.exec(text)?.index ?? text.length;
+  const headerAt = topLevelKeys(text, 0, text.length).find((at) => /^hosts[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(at, text.indexOf('\n', at) >>> 0)));
+  if (headerAt === undefined) return undefined;
+  const itemsFrom = text.indexOf('\n', headerAt) + 1;
+  if (itemsFrom === 0) return undefined;
+  const sectionEnd = topLevelKeys(text, itemsFrom, text.length, true)[0] ?? text.length;
   if (offset < itemsFrom || offset >= sectionEnd) return undefined;
   const first = /^([ ]*)-[ \r\n]/m.exec(text.slice(itemsFrom, Math.min(sectionEnd, itemsFrom + 4096)));
   if (!first) return undefined;
@@ -51,16 +68,13 @@ export function localHostView(uri: string, text: string, offset: number): LocalV
   // the other top-level sections, when small: before `hosts:` and after its list
   const sections: string[] = [];
   const collect = (from: number, to: number) => {
-    const starts: number[] = [];
-    const key = /^[A-Za-z_][\w-]*[ \t]*:/gm;
-    key.lastIndex = from;
-    for (let m = key.exec(text); m && m.index < to; m = key.exec(text)) starts.push(m.index);
+    const starts = topLevelKeys(text, from, to);
     starts.forEach((start, i) => {
       const end = i + 1 < starts.length ? starts[i + 1] : to;
       if (end - start <= MAX_SECTION_CHARS) sections.push(text.slice(start, end).replace(/\n?$/, '\n'));
     });
   };
-  collect(0, header.index);
+  collect(0, headerAt);
   collect(sectionEnd, text.length);
   const prefix = `${sections.join('')}hosts:\n`;
   const localText = prefix + text.slice(itemStart, itemEnd);
