@@ -1,4 +1,4 @@
-// Bundles every entry point with esbuild: one bundle each for the client, the server, the CLI,
+// Bundles every entry point with esbuild: one bundle each for the client, the server (and its validation worker), the CLI,
 // the node agent and the webview. Entries whose source does not exist yet are skipped.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
@@ -15,6 +15,8 @@ const nodeExternal = ['vscode', 'cpu-features', './crypto/build/Release/sshcrypt
 const entries = [
   { in: 'client/src/extension.ts', out: 'dist/client.js', ...node, external: nodeExternal },
   { in: 'server/src/server.ts', out: 'dist/server.js', ...node, external: nodeExternal },
+  // the server's validation worker thread: started from dist/server.js by file name
+  { in: 'server/src/spec/specWorker.ts', out: 'dist/specWorker.js', ...node, external: nodeExternal },
   { in: 'cli/src/main.ts', out: 'dist/cli.js', ...node, external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { in: 'agent/src/main.ts', out: 'dist/agent.js', ...node, external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { in: 'webview/src/main.ts', out: 'dist/webview.js', platform: 'browser', target: 'es2022', format: 'iife' },

@@ -7,7 +7,7 @@ import { NatsConnectionManager } from '../../core/src/nats/connection';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createEvent, CORRELATION_HEADER, CAUSATION_HEADER, EventStore, UnknownEventActionError, type StoredEvent } from '../../core/src/nats/events';
 import { EVENT_ACTIONS } from '../../core/src/nats/subjects';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DocumentStore, syncFacterReports } from '../../core/src/nats/objects';
@@ -211,20 +211,25 @@ describe('NATS event store', () => {
     const docs = new DocumentStore(manager.connection!, 'lab');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nats-facter-'));
     try {
-      writeFileSync(path.join(dir, 'gpu-09.json'), JSON.stringify({ version: 1, hardware: { cpu: [] } }));
-      writeFileSync(path.join(dir, 'broken.json'), '{ not json');
+      const specDir = path.join(dir, 'spec');
+      mkdirSync(specDir);
+      writeFileSync(path.join(specDir, 'gpu-09.json'), JSON.stringify({ version: 1, system: 'x86_64-linux', hardware: { cpu: [] } }));
+      writeFileSync(path.join(specDir, 'broken.json'), '{ not json');
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { 'registry.example': { auth: 'c2VjcmV0' } } }));
       const hosts = [
         { name: 'gpu-09', addresses: ['10.0.0.9'], hardware: { facterReport: 'gpu-09.json' } },
         { name: 'gpu-10', addresses: ['10.0.0.10'], hardware: { facterReport: 'broken.json' } },
         { name: 'gpu-11', addresses: ['10.0.0.11'] },
+        { name: 'gpu-12', addresses: ['10.0.0.12'], hardware: { facterReport: '../config.json' } },
       ];
-      const first = await syncFacterReports(docs, hosts, dir);
-      assert.deepEqual(first.map((r) => [r.host, r.revision, r.stored]), [['gpu-09', 1, true], ['gpu-10', undefined, undefined]]);
+      const first = await syncFacterReports(docs, hosts, specDir);
+      assert.deepEqual(first.map((r) => [r.host, r.revision, r.stored]), [['gpu-09', 1, true], ['gpu-10', undefined, undefined], ['gpu-12', undefined, undefined]]);
       assert.match(first[1].error ?? '', /JSON/);
-      const again = await syncFacterReports(docs, hosts, dir);
+      assert.match(first[2].error ?? '', /inside the spec folder/, 'a file outside the spec folder is never stored');
+      const again = await syncFacterReports(docs, hosts, specDir);
       assert.deepEqual([again[0].revision, again[0].stored], [1, false], 'unchanged report: no new version');
-      writeFileSync(path.join(dir, 'gpu-09.json'), JSON.stringify({ version: 2, hardware: { cpu: [] } }));
-      const changed = await syncFacterReports(docs, hosts, dir);
+      writeFileSync(path.join(specDir, 'gpu-09.json'), JSON.stringify({ version: 2, system: 'x86_64-linux', hardware: { cpu: [] } }));
+      const changed = await syncFacterReports(docs, hosts, specDir);
       assert.deepEqual([changed[0].revision, changed[0].stored], [2, true]);
       const stored = await docs.get('facter', 'gpu-09');
       assert.equal(JSON.parse(new TextDecoder().decode(stored!.content)).version, 2);

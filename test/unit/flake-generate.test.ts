@@ -108,7 +108,7 @@ test('facter reports are copied and referenced; missing ones only warn', () => {
   assert.equal(file(files, 'hosts/node-0001/facter.json'), '{"version":2}');
   assert.match(file(files, 'hosts/node-0001/default.nix'), /hardware\.facter\.reportPath = \.\/facter\.json;/);
   assert.doesNotMatch(file(files, 'hosts/node-0002/default.nix'), /facter/);
-  assert.ok(warnings.some((w) => w.startsWith('node-0002: facter report facter/missing.json not found')));
+  assert.ok(warnings.some((w) => w.startsWith('node-0002: facter report facter/missing.json was not read')));
 });
 
 test('ZFS disks get a pool and a stable networking.hostId', () => {

@@ -1,11 +1,12 @@
 // "Generate Flake": generates the flake of the workspace's cluster spec, shows every file that would
-// change in a multi-file diff, and writes them when the user confirms. Refuses a spec with errors.
+// change in a multi-file diff, and writes them when the user confirms. Refuses a spec with errors. Files in
+// the way that Generate did not write (or that were edited since) are only replaced when the user says so.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { ExtensionServices } from '../services';
 import { prepareGeneration } from '../../../core/src/flake/project';
 import { findTemplatesDir } from '../../../core/src/flake/templates';
-import { applyPlan, pendingFiles, planWrite, type WritePlan } from '../../../core/src/flake/write';
+import { applyPlan, conflicts, pendingFiles, planWrite, type WritePlan } from '../../../core/src/flake/write';
 import { appendEvent } from '../nats/natsService';
 
 const PREVIEW_SCHEME = 'gpu-cluster-preview';
@@ -17,11 +18,11 @@ class PreviewDocuments implements vscode.TextDocumentContentProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
-  show(plan: WritePlan): Array<[vscode.Uri, vscode.Uri, vscode.Uri]> {
+  show(plan: WritePlan, overwrite: boolean): Array<[vscode.Uri, vscode.Uri, vscode.Uri]> {
     const previous = [...this.contents.keys()];
     this.contents = new Map();
     const resources: Array<[vscode.Uri, vscode.Uri, vscode.Uri]> = [];
-    for (const file of pendingFiles(plan)) {
+    for (const file of pendingFiles(plan, overwrite)) {
       const empty = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: '/' + file.path, query: 'empty' });
       const proposed = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: '/' + file.path, query: 'proposed' });
       this.contents.set(proposed.toString(), file.content);
@@ -111,7 +112,20 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     return;
   }
 
-  const pending = pendingFiles(plan);
+  const inTheWay = conflicts(plan);
+  let overwrite = false;
+  if (inTheWay.length) {
+    const replace = 'Replace Them';
+    const keep = 'Keep Them';
+    const answer = await vscode.window.showWarningMessage(
+      `${inTheWay.length} file(s) in the flake folder were not written by Generate Flake or were edited since. Replace them with the generated version?`,
+      { modal: true, detail: inTheWay.slice(0, ERRORS_SHOWN).map((f) => f.path).join('\n') + (inTheWay.length > ERRORS_SHOWN ? `\n… and ${inTheWay.length - ERRORS_SHOWN} more` : '') },
+      replace, keep,
+    );
+    if (answer === undefined) return;
+    overwrite = answer === replace;
+  }
+  const pending = pendingFiles(plan, overwrite);
   const relOut = vscode.workspace.asRelativePath(outDir);
   if (pending.length === 0) {
     void vscode.window.showInformationMessage(`The flake in ${relOut} is up to date (${plan.files.length} files, nothing to change).`);
@@ -119,10 +133,11 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
   }
   const count = (status: string) => pending.filter((f) => f.status === status).length;
   const removed = count('removed');
-  await vscode.commands.executeCommand('vscode.changes', `Generate Flake: changes in ${relOut}`, previews.show(plan));
+  await vscode.commands.executeCommand('vscode.changes', `Generate Flake: changes in ${relOut}`, previews.show(plan, overwrite));
   const write = `Write ${pending.length} files`;
   const choice = await vscode.window.showInformationMessage(
     `Generate Flake: ${count('new')} new and ${count('changed')} changed file(s) in ${relOut}` +
+    `${count('conflict') ? `, ${count('conflict')} file(s) of yours replaced` : ''}` +
     `${removed ? `, ${removed} generated file(s) the spec no longer produces to remove` : ''}` +
     `${plan.files.some((f) => f.status === 'user-kept') ? '; your custom.nix files are kept' : ''}.` +
     `${warnings ? ` ${warnings} warning(s) in the GPU Cluster output.` : ''}`,
@@ -134,7 +149,7 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     { location: vscode.ProgressLocation.Notification, title: 'Writing the flake', cancellable: true },
     async (progress, token) => {
       progress.report({ message: `${pending.length} files` });
-      return applyPlan(plan, () => token.isCancellationRequested);
+      return applyPlan(plan, { shouldStop: () => token.isCancellationRequested, overwrite });
     },
   );
   output.info(`Generate Flake wrote ${written.length} file(s) to ${outDir}: ${written.join(', ')}`);

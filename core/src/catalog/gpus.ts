@@ -22,6 +22,7 @@ export interface GpuModelInfo {
 export const GPU_CATALOG: readonly GpuModelInfo[] = [
   // NVIDIA GeForce (Ampere, Ada, Blackwell)
   { model: 'RTX 3080', vendor: 'nvidia', vramGB: 10, computeCapability: '8.6', kind: 'consumer', aliases: ['GeForce RTX 3080'] },
+  { model: 'RTX 3080 12GB', vendor: 'nvidia', vramGB: 12, computeCapability: '8.6', kind: 'consumer', aliases: ['GeForce RTX 3080 12GB'] },
   { model: 'RTX 3080 Ti', vendor: 'nvidia', vramGB: 12, computeCapability: '8.6', kind: 'consumer', aliases: ['GeForce RTX 3080 Ti'] },
   { model: 'RTX 3090', vendor: 'nvidia', vramGB: 24, computeCapability: '8.6', kind: 'consumer', aliases: ['GeForce RTX 3090'] },
   { model: 'RTX 3090 Ti', vendor: 'nvidia', vramGB: 24, computeCapability: '8.6', kind: 'consumer', aliases: ['GeForce RTX 3090 Ti'] },
@@ -37,6 +38,7 @@ export const GPU_CATALOG: readonly GpuModelInfo[] = [
   { model: 'RTX PRO 6000 Blackwell', vendor: 'nvidia', vramGB: 96, computeCapability: '12.0', kind: 'workstation' },
   // NVIDIA data centre
   { model: 'T4', vendor: 'nvidia', vramGB: 16, computeCapability: '7.5', kind: 'datacenter', aliases: ['Tesla T4'] },
+  { model: 'V100 16GB', vendor: 'nvidia', vramGB: 16, computeCapability: '7.0', kind: 'datacenter' },
   { model: 'V100 32GB', vendor: 'nvidia', vramGB: 32, computeCapability: '7.0', kind: 'datacenter', aliases: ['Tesla V100', 'V100'] },
   { model: 'A10', vendor: 'nvidia', vramGB: 24, computeCapability: '8.6', kind: 'datacenter' },
   { model: 'A30', vendor: 'nvidia', vramGB: 24, computeCapability: '8.0', kind: 'datacenter' },
@@ -91,4 +93,17 @@ for (const gpu of GPU_CATALOG) {
 /** The catalogue entry for a model name as people write it ("RTX 4090", "NVIDIA GeForce RTX 4090", "a100-sxm4-80gb"). */
 export function findGpu(model: string): GpuModelInfo | undefined {
   return byName.get(normalise(model));
+}
+
+/**
+ * The memory sizes a model name as written may have: its catalogue entry, and the entries that are the same
+ * name with a memory size after it (`A100` is sold as `A100 40GB` and `A100 80GB`). Empty when not catalogued.
+ */
+export function gpuMemoryVariants(model: string): number[] {
+  const name = normalise(model);
+  const sizes = new Set<number>();
+  const found = byName.get(name);
+  if (found) sizes.add(found.vramGB);
+  for (const [other, gpu] of byName) if (other.startsWith(name) && /^\d+gb$/.test(other.slice(name.length))) sizes.add(gpu.vramGB);
+  return [...sizes].sort((a, b) => a - b);
 }

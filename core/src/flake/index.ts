@@ -115,7 +115,7 @@ function render(spec: ClusterSpec, options: GenerateOptions): GenerateResult {
     }
     const report = host.facterReport ? options.facterReports?.get(host.name) : undefined;
     if (host.facterReport && report === undefined) {
-      warnings.push(`${host.name}: facter report ${host.facterReport} not found; hardware.facter.reportPath is not set.`);
+      warnings.push(`${host.name}: facter report ${host.facterReport} was not read; hardware.facter.reportPath is not set.`);
     }
     if (report !== undefined) files.push({ path: `${dir}/facter.json`, content: report, ownership: 'generated' });
     generated(`${dir}/default.nix`, renderHostDefault(plan, host, {

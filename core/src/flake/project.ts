@@ -1,9 +1,9 @@
 // Generation from a spec on disk (node only), shared by `gpu-cluster generate` and the Generate Flake
 // command: load the spec, refuse it when it has errors, read facter reports, templates and the agent bundle, generate.
 
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSpec, type LoadedSpec } from '../spec/load';
+import { readFacterReport } from './facterReport';
 import { blockingErrors, generateFlake, type GenerateResult } from './index';
 import { agentBundlePath, readAgentBundle, readTemplates } from './templates';
 
@@ -14,26 +14,19 @@ export interface PreparedGeneration {
   result?: GenerateResult;
 }
 
-const MAX_FACTER_BYTES = 16 * 1024 * 1024;
-
-/** Facter reports the hosts name, read relative to the cluster file; missing ones are left out. */
-async function readFacterReports(loaded: LoadedSpec): Promise<Map<string, string>> {
+/** Facter reports the hosts name, read relative to the cluster file; refused and missing ones are left out, with why. */
+async function readFacterReports(loaded: LoadedSpec): Promise<{ reports: Map<string, string>; problems: string[] }> {
   const reports = new Map<string, string>();
+  const problems: string[] = [];
   const base = path.dirname(loaded.clusterPath);
   for (const host of loaded.model.spec.hosts ?? []) {
     const relative = host.hardware?.facterReport;
     if (typeof relative !== 'string' || !relative) continue;
-    const file = path.resolve(base, relative);
-    try {
-      if ((await stat(file)).size > MAX_FACTER_BYTES) continue;
-      const text = await readFile(file, 'utf8');
-      JSON.parse(text);
-      reports.set(host.name, text);
-    } catch {
-      // Unreadable or not JSON: the generator warns that the host has no report.
-    }
+    const read = await readFacterReport(base, relative);
+    if ('text' in read) reports.set(host.name, read.text);
+    else problems.push(`${host.name}: facter report not used: ${read.error}`);
   }
-  return reports;
+  return { reports, problems };
 }
 
 /** `agentBundle` defaults to dist/agent.js beside `templatesDir`; a missing bundle is an error that says to build. */
@@ -42,8 +35,9 @@ export async function prepareGeneration(specPath: string, templatesDir: string, 
   // loadSpec validates: syntax, schema and the semantic rules across files.
   const errors = blockingErrors(loaded.diagnostics);
   if (errors.length) return { loaded, errors };
-  const [templates, facterReports, bundle] = await Promise.all([
+  const [templates, facter, bundle] = await Promise.all([
     readTemplates(templatesDir), readFacterReports(loaded), readAgentBundle(agentBundle),
   ]);
-  return { loaded, errors, result: generateFlake(loaded.model, { templates, facterReports, agentBundle: bundle }) };
+  const result = generateFlake(loaded.model, { templates, facterReports: facter.reports, agentBundle: bundle });
+  return { loaded, errors, result: { ...result, warnings: [...facter.problems, ...result.warnings] } };
 }

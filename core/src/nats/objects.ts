@@ -3,11 +3,10 @@
 // object, `{key}@{revision}` with a zero-padded revision; older versions beyond `retain` are deleted.
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
 import { StorageType } from '@nats-io/jetstream';
+import { readFacterReport } from '../flake/facterReport';
 import type { HostSpec } from '../spec/types';
 import { bucketName, token } from './subjects';
 
@@ -127,9 +126,10 @@ export async function syncFacterReports(documents: DocumentStore, hosts: readonl
     const report = host.hardware?.facterReport;
     if (!report) continue;
     try {
-      const file = path.resolve(specDir, report);
-      const content = await readFile(file);
-      JSON.parse(content.toString('utf8')); // only well-formed reports are kept
+      // only reports inside the spec folder, and only nixos-facter reports, are kept
+      const read = await readFacterReport(specDir, report);
+      if ('error' in read) throw new Error(read.error);
+      const content = Buffer.from(read.text, 'utf8');
       const { version, stored } = await documents.putIfChanged('facter', documentKey(host.name), content, { file: report });
       results.push({ host: host.name, revision: version.revision, stored });
     } catch (err) {

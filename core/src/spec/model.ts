@@ -38,9 +38,10 @@ export interface ParsedSpecFile {
   /** Plain data of the file (cluster object, or one host object); undefined when unreadable. */
   data: unknown;
   /** Maps a JSON-pointer-like path to the source ranges of a key and its value. */
-  locate(path: readonly (string | number)[]): { key?: Range; value: Range } | undefined;
+  /** `viaAlias`: the path runs through an alias, and the ranges are those of the alias (not of the value itself). */
+  locate(path: readonly (string | number)[]): { key?: Range; value: Range; viaAlias?: boolean } | undefined;
   /** As `locate`, in offsets ([start, end)) — cheaper when positions are not needed yet. */
-  locateOffsets(path: readonly (string | number)[]): { key?: [number, number]; value: [number, number] } | undefined;
+  locateOffsets(path: readonly (string | number)[]): { key?: [number, number]; value: [number, number]; viaAlias?: boolean } | undefined;
   /** The innermost path at an offset, and whether the offset is on a key or a value. */
   pathAt(offset: number): { path: (string | number)[]; onKey: boolean } | undefined;
   offsetAt(position: Position): number;

@@ -8,7 +8,7 @@
 // anchors, directives or document markers, every chunk parses cleanly to exactly the expected shape);
 // otherwise the file is parsed whole.
 
-import { Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
 import type { CST, Document, Node as YamlNode, YAMLError } from 'yaml';
 import { LineIndex } from '../util/lineIndex';
 import type { ParsedSpecFile, Range, SpecDiagnostic, SpecFileKind } from './model';
@@ -19,8 +19,12 @@ export const PARSE_LIMITS = {
   maxBytes: 5 * 1024 * 1024,
   /** Real specs nest fewer than 10 levels; the parser and every walker recurse per level. */
   maxDepth: 64,
-  /** As in the yaml package: limits how much aliases may expand the data. */
-  maxAliasCount: 100,
+  /**
+   * Nodes that aliases may add to the data, counted as if every alias were replaced by a copy of its anchor.
+   * It is the expanded size that makes an alias bomb, not how often an anchor is used: a fleet of 110 hosts
+   * sharing `*leaf-disks` adds a few thousand nodes, nine levels of nine-fold aliases add 387 million.
+   */
+  maxAliasExpansion: 500_000,
   /** Control characters reported one by one before the rest are summarised. */
   maxControlCharacterDiagnostics: 20,
 } as const;
@@ -53,7 +57,26 @@ export function forgetParsedFile(uri: string): void {
   chunkCache.delete(uri);
 }
 
-export function parseSpecFile(uri: string, text: string, version: number, kind: SpecFileKind = inferSpecFileKind(uri)): ParsedSpecFile {
+/** A file that was refused before parsing (not a regular file, too large): in the model, with no data. */
+export function refusedSpecFile(uri: string, kind: SpecFileKind, problem: SpecDiagnostic): ParsedSpecFile {
+  const lines = new LineIndex('');
+  return {
+    uri, version: 0, kind, text: '', syntaxDiagnostics: [problem], data: undefined,
+    locate: () => undefined, locateOffsets: () => undefined, pathAt: () => undefined,
+    offsetAt: () => 0, positionAt: (o) => lines.positionAt(Math.max(0, Math.min(o, 0))),
+  };
+}
+
+export interface ParseOptions {
+  /**
+   * Drop the YAML syntax tree once the data is read, and parse again only if a position is asked for. For
+   * validating many files at once (the server's worker): most files need no position, and thousands of
+   * retained trees made the garbage collector the largest cost.
+   */
+  positionsOnDemand?: boolean;
+}
+
+export function parseSpecFile(uri: string, text: string, version: number, kind: SpecFileKind = inferSpecFileKind(uri), options: ParseOptions = {}): ParsedSpecFile {
   const lines = new LineIndex(text);
   const diagnostics: SpecDiagnostic[] = [];
   const diag = (span: Span, code: string, message: string, severity: SpecDiagnostic['severity'] = 'error') =>
@@ -98,7 +121,7 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
       if (!parsed) return result(undefined, undefined);
       for (const e of parsed.errors) diag(e.pos, yamlErrorCode(e), e.message);
       for (const w of parsed.warnings) diag(w.pos, 'yaml.warning', w.message, 'warning');
-      root = new DocumentRoot(parsed.doc, text.length, lines);
+      root = options.positionsOnDemand ? new OnDemandRoot(text, lines) : new DocumentRoot(parsed.doc, text.length, lines);
       data = parsed.data;
     }
     if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) {
@@ -175,13 +198,25 @@ function parseChunk(text: string, diag?: (span: Span, code: string, message: str
       message: 'Only one YAML document per file is read; everything from this second document on is ignored.',
     } as YAMLError);
   }
+  // no `*name` anywhere: no alias, nothing to expand (and no walk over a big document)
+  const expansion = /(^|[\s[{,:-])\*[^\s,[\]{}]/.test(text) ? aliasExpansion(doc) : { added: 0 };
+  if (expansion.cycle || expansion.added > PARSE_LIMITS.maxAliasExpansion) {
+    if (!diag) return undefined;
+    const alias = expansion.cycle ?? firstAliasOffset(doc);
+    diag([alias, alias + 1], 'yaml.alias-limit', expansion.cycle
+      ? 'This alias refers to a node that contains it: the data would be infinite; the file was not read.'
+      : `Aliases expand the data by more than ${PARSE_LIMITS.maxAliasExpansion.toLocaleString('en')} nodes (an alias bomb); the file was not read.`);
+    return undefined;
+  }
+  // The expansion was measured above; the yaml package's own guard counts uses, which refuses honest reuse.
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: PARSE_LIMITS.maxAliasCount });
+    data = doc.toJS({ maxAliasCount: -1 });
   } catch (err) {
+    // an alias without its anchor
     if (!diag) return undefined;
     const alias = firstAliasOffset(doc);
-    diag([alias, alias + 1], 'yaml.alias-limit', `Aliases expand too much (limit ${PARSE_LIMITS.maxAliasCount}): this looks like an alias bomb; the file was not read. (${(err as Error).message})`);
+    diag([alias, alias + 1], 'yaml.syntax', `${(err as Error).message}; the file was not read.`);
     return undefined;
   }
   return { text, doc, data, errors, warnings };
@@ -238,6 +273,72 @@ function findTooDeep(tokens: CST.Token[]): number | undefined {
     }
   }
   return undefined;
+}
+
+/** The anchor each alias refers to (the last one of its name before it), found in one walk of the document. */
+const aliasTargets = new WeakMap<Document.Parsed, Map<YamlNode, YamlNode | undefined>>();
+
+/**
+ * The node an alias refers to. The yaml package's Alias.resolve walks the whole document on every call, so
+ * resolving one alias per diagnostic was quadratic (9 hosts sharing an 8,000-address anchor: 44 s).
+ */
+function resolveAlias(doc: Document.Parsed, alias: YamlNode): YamlNode | undefined {
+  let targets = aliasTargets.get(doc);
+  if (!targets) {
+    targets = new Map();
+    const anchors = new Map<string, YamlNode>();
+    const walked = targets;
+    visit(doc, {
+      Node(_key, node) {
+        if (isAlias(node)) walked.set(node, anchors.get(node.source));
+        else if (node.anchor) anchors.set(node.anchor, node);
+      },
+    });
+    aliasTargets.set(doc, targets);
+  }
+  return targets.get(alias);
+}
+
+/**
+ * How many nodes aliases add when expanded, without expanding them: each node's expanded size, computed once
+ * in post-order (an alias's anchor comes before it in the document, so its size is known when the alias is
+ * reached — unless the anchor contains the alias, a cycle, whose offset is returned).
+ */
+function aliasExpansion(doc: Document.Parsed): { added: number; cycle?: number } {
+  const size = new Map<unknown, number>();
+  let sourceNodes = 0;
+  let expanded = 0;
+  const stack: { node: unknown; done: boolean }[] = [{ node: doc.contents, done: false }];
+  const open = new Set<unknown>();
+  while (stack.length) {
+    const top = stack.pop()!;
+    const node = top.node;
+    if (node === null || node === undefined) continue;
+    if (isAlias(node)) {
+      const target = resolveAlias(doc, node);
+      if (target && open.has(target)) return { added: Infinity, cycle: node.range?.[0] ?? 0 };
+      const n = target ? size.get(target) ?? 1 : 1;
+      size.set(node, n);
+      sourceNodes++;
+      continue;
+    }
+    const children: unknown[] = isMap(node) ? node.items.flatMap((p) => [p.key, p.value]) : isSeq(node) ? node.items : isPair(node) ? [node.key, node.value] : [];
+    if (!top.done) {
+      sourceNodes++;
+      if (!children.length) { size.set(node, 1); continue; }
+      open.add(node);
+      stack.push({ node, done: true });
+      for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], done: false });
+      continue;
+    }
+    open.delete(node);
+    let total = 1;
+    for (const child of children) total += child === null || child === undefined ? 0 : size.get(child) ?? 1;
+    size.set(node, total);
+    if (total > Number.MAX_SAFE_INTEGER / 2) return { added: Infinity };
+  }
+  expanded = doc.contents ? size.get(doc.contents) ?? 0 : 0;
+  return { added: Math.max(0, expanded - sourceNodes) };
 }
 
 function firstAliasOffset(doc: Document.Parsed): number {
@@ -389,7 +490,7 @@ interface Root {
   pathAt(offset: number): { path: (string | number)[]; onKey: boolean } | undefined;
 }
 
-type SpanLocation = { key?: Span; value: Span };
+type SpanLocation = { key?: Span; value: Span; viaAlias?: boolean };
 
 function nodeSpan(node: YamlNode | null | undefined, base: number, fallback: number): Span {
   const r = node?.range;
@@ -400,8 +501,14 @@ function nodeSpan(node: YamlNode | null | undefined, base: number, fallback: num
 function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: readonly (string | number)[], from: number): SpanLocation | undefined {
   let current = node;
   let location: SpanLocation | undefined;
+  // A path through an alias ends on the alias: that is where this part of the data is written for this path
+  // (the anchor's lines belong to the place that defines it).
+  let alias: SpanLocation | undefined;
   for (let i = from; i < path.length; i++) {
-    if (isAlias(current)) current = current.resolve(doc);
+    if (isAlias(current)) {
+      alias ??= location;
+      current = resolveAlias(doc, current);
+    }
     const seg = path[i];
     if (isMap(current)) {
       const want = String(seg);
@@ -424,7 +531,7 @@ function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: rea
       return undefined;
     }
   }
-  return location;
+  return alias ? { ...alias, viaAlias: true } : location;
 }
 
 function pathFrom(node: unknown, base: number, offset: number, prefix: (string | number)[]): { path: (string | number)[]; onKey: boolean } {
@@ -475,6 +582,18 @@ class DocumentRoot implements Root {
     if (offset < 0 || offset > this.length) return undefined;
     return pathFrom(this.doc.contents, 0, offset, []);
   }
+}
+
+/** A DocumentRoot made from a fresh parse of the text on first use (see ParseOptions.positionsOnDemand). */
+class OnDemandRoot implements Root {
+  private root: Root | undefined;
+  constructor(private readonly text: string, private readonly lines: LineIndex) {}
+  private get(): Root {
+    return (this.root ??= new DocumentRoot(parseChunk(this.text)!.doc, this.text.length, this.lines));
+  }
+  locate(path: readonly (string | number)[]) { return this.get().locate(path); }
+  locateSpan(path: readonly (string | number)[]) { return this.get().locateSpan(path); }
+  pathAt(offset: number) { return this.get().pathAt(offset); }
 }
 
 class ChunkedRoot implements Root {
@@ -535,6 +654,7 @@ class ChunkedRoot implements Root {
   }
 }
 
-function toRanges(loc: SpanLocation, lines: LineIndex): { key?: Range; value: Range } {
-  return { key: loc.key && lines.rangeOf({ start: loc.key[0], end: loc.key[1] }), value: lines.rangeOf({ start: loc.value[0], end: loc.value[1] }) };
+function toRanges(loc: SpanLocation, lines: LineIndex): { key?: Range; value: Range; viaAlias?: boolean } {
+  const ranges = { key: loc.key && lines.rangeOf({ start: loc.key[0], end: loc.key[1] }), value: lines.rangeOf({ start: loc.value[0], end: loc.value[1] }) };
+  return loc.viaAlias ? { ...ranges, viaAlias: true } : ranges;
 }

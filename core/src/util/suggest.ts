@@ -20,16 +20,30 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** The best candidate within a distance that grows with the word's length (1 for short words, up to 3). */
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+/**
+ * The best candidate within a distance that grows with the word's length (1 for short words, up to 3). Of
+ * equally close candidates, the one sharing the longest start with the word wins: people get the start of a
+ * name right and miss its end (`gpu` is `gpus`, not `cpu`).
+ */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestDistance = Infinity;
+  let bestPrefix = -1;
   const lower = word.toLowerCase();
   for (const c of candidates) {
     if (c === word) continue;
-    const d = c.toLowerCase() === lower ? 0.5 : editDistance(lower, c.toLowerCase());
-    if (d < bestDistance) { bestDistance = d; best = c; }
+    const candidate = c.toLowerCase();
+    const d = candidate === lower ? 0.5 : editDistance(lower, candidate);
+    if (d > bestDistance) continue;
+    const prefix = commonPrefix(lower, candidate);
+    if (d < bestDistance || prefix > bestPrefix) { bestDistance = d; best = c; bestPrefix = prefix; }
   }
   return bestDistance <= limit ? best : undefined;
 }

@@ -32,6 +32,8 @@ export function place(file: ParsedSpecFile, path: readonly (string | number)[], 
     loc = file.locate(at);
   }
   if (!loc) return { range: START, exact: false };
+  // on the alias that stands for the value: no quick fix may rewrite the alias
+  if (loc.viaAlias) return { range: firstLine(file, loc.value), exact: false };
   const exact = at.length === path.length;
   if (!exact || on === 'key') return { range: loc.key ?? firstLine(file, loc.value), exact, target: exact ? loc.key : undefined };
   if (on === 'first-line') return { range: firstLine(file, loc.value), exact };

@@ -4,7 +4,7 @@
 // 2,000-host spec stays fast; ranges are looked up only for the problems found.
 
 import { findExoModel, EXO_MODELS } from '../catalog/models';
-import { findGpu } from '../catalog/gpus';
+import { findGpu, gpuMemoryVariants } from '../catalog/gpus';
 import type { HostEntry, ParsedSpecFile, Range, SpecDiagnostic, SpecModel } from '../spec/model';
 import { addressKey, hasHostBits, parseAddress, parseCidr, subnetContains, type ParsedCidr } from '../spec/net';
 import {
@@ -69,19 +69,26 @@ export function semanticDiagnostics(model: SpecModel): SpecDiagnostic[] {
   const clusterFile = clusterFileOf(model);
   const spec = model.spec;
   const entries = hostEntriesOf(model);
-  const cluster = isRecord(clusterFile?.data) ? (clusterFile!.data as Partial<ClusterSpec>) : undefined;
+  // A refused file (binary, too large, alias bomb, not a regular file) has no data at all: names defined there
+  // would be reported as unknown elsewhere. Then a cluster file is not trusted to declare tags and segments, and
+  // "no such host" or "no hub" is not said. (A file with syntax errors still has the data before the error.)
+  const refused = (f: ParsedSpecFile) => f.data === undefined && f.syntaxDiagnostics.some((d) => d.severity === 'error');
+  const complete = !model.files.some(refused);
+  const cluster = clusterFile && !refused(clusterFile) && isRecord(clusterFile.data) ? (clusterFile.data as Partial<ClusterSpec>) : undefined;
 
   const hosts = checkHosts(r, entries);
   const segments = clusterFile && cluster ? checkSegments(r, clusterFile, cluster) : new Map<string, SegmentInfo>();
   const tags = new Set(isRecord(cluster?.cluster?.tags) ? Object.keys(cluster!.cluster!.tags!) : []);
 
-  for (const info of hosts.values()) checkHostReferences(r, info, hosts, segments, tags, clusterFile !== undefined);
+  for (const info of hosts.values()) checkHostReferences(r, info, hosts, segments, tags, clusterFile !== undefined && !refused(clusterFile), complete);
   checkJumpCycles(r, hosts);
   checkAddresses(r, entries);
   if (clusterFile && cluster) {
-    checkLinks(r, clusterFile, cluster, hosts);
-    checkClusterReferences(r, clusterFile, cluster, hosts, tags);
-    checkNatsHub(r, clusterFile, spec, entries);
+    if (complete) {
+      checkLinks(r, clusterFile, cluster, hosts);
+      checkClusterReferences(r, clusterFile, cluster, hosts, tags);
+      checkNatsHub(r, clusterFile, spec, entries);
+    }
     checkExo(r, clusterFile, spec, entries);
     checkK3s(r, clusterFile, spec, entries);
     checkCheckpoints(r, clusterFile, spec, entries);
@@ -159,7 +166,7 @@ function networkText(subnet: string, cidr: ParsedCidr): string {
   return `${[24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join('.')}/${cidr.prefix}`;
 }
 
-function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, HostInfo>, segments: Map<string, SegmentInfo>, tags: Set<string>, haveCluster: boolean): void {
+function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, HostInfo>, segments: Map<string, SegmentInfo>, tags: Set<string>, haveCluster: boolean, complete: boolean): void {
   const { entry, name } = info;
   const host = entry.host;
   const file = entry.file;
@@ -174,7 +181,7 @@ function checkHostReferences(r: Reporter, info: HostInfo, hosts: Map<string, Hos
   const jump = isRecord(host.ssh) ? host.ssh.jump : undefined;
   if (typeof jump === 'string') {
     if (jump === name) r.report(file, [...base, 'ssh', 'jump'], 'value', 'error', 'ssh.jump-to-self', `Host '${name}' cannot jump through itself.`);
-    else if (!hosts.has(jump)) {
+    else if (!hosts.has(jump) && complete) {
       const s = r.suggest(jump, () => hosts.keys());
       r.report(file, [...base, 'ssh', 'jump'], 'value', 'error', 'ssh.unknown-jump-host', `Jump host '${jump}' is not a host of this cluster${didYouMean(s)}`, { replacement: s });
     }
@@ -444,12 +451,17 @@ function checkExo(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entries:
     } else if (info.memoryGB > memory.totalGB) {
       const perHost = [...memory.perHost].slice(0, 6).map(([h, gb]) => `${h} ${gb} GB`).join(', ');
       r.report(file, ['exo', 'models', i, 'id'], 'value', 'error', 'exo.model-too-large',
-        `${info.name} needs about ${info.memoryGB} GB (4-bit weights + 20%), but the exo hosts have ${memory.totalGB} GB of GPU/unified memory${perHost ? ` (${perHost}${memory.perHost.size > 6 ? ', …' : ''})` : ''}.`);
+        `${info.name} needs about ${info.memoryGB} GB (${weightsOf(info.bits)} weights + 20%), but the exo hosts have ${memory.totalGB} GB of GPU/unified memory${perHost ? ` (${perHost}${memory.perHost.size > 6 ? ', …' : ''})` : ''}.`);
     }
     if (typeof m.minNodes === 'number' && m.minNodes > nodes) {
       r.report(file, ['exo', 'models', i, 'minNodes'], 'value', 'error', 'exo.min-nodes', `minNodes is ${m.minNodes} but only ${nodes} host${nodes === 1 ? '' : 's'} run${nodes === 1 ? 's' : ''} exo.`);
     }
   });
+}
+
+/** How the catalogue's memory figure counts a model's weights: `4-bit`, `8-bit`, `bf16`. */
+function weightsOf(bits: number): string {
+  return bits === 16 ? 'bf16' : `${bits}-bit`;
 }
 
 function isDarwinSystem(system: string): boolean {
@@ -520,12 +532,18 @@ function checkPorts(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec): void 
     if (typeof p.port !== 'number') continue;
     const first = seen.get(p.port);
     if (!first) { seen.set(p.port, p); continue; }
-    // mark the one that was written (a default cannot be "wrong")
-    const written = file.locate(p.path) ? p : first;
-    const other = written === p ? first : p;
-    r.report(file, written.path, 'value', 'error', 'ports.collision', `Port ${p.port} of ${written.name} is also used by ${other.name}.`);
+    // both ends where they are written (a default is not in the file: then the other end only)
+    const ends = [p, first].filter((end) => file.locate(end.path));
+    for (const end of ends.length ? ends : [p]) {
+      const other = end === p ? first : p;
+      r.report(file, end.path, 'value', 'error', 'ports.collision', `Port ${p.port} of ${end.name} is also used by ${other.name}.`,
+        ends.length === 2 ? { related: [{ file, path: other.path, message: `${other.name}: ${p.port}` }] } : undefined);
+    }
   }
 }
+
+/** How far a stated vramGB may be from the catalogue's (GiB vs GB, memory reserved by the driver). */
+const VRAM_TOLERANCE = 0.1;
 
 /** GPUs against the catalogue, and disks: facts about a host's hardware the schema cannot know. */
 function checkHardware(r: Reporter, entries: HostEntry[]): void {
@@ -549,8 +567,19 @@ function checkHardware(r: Reporter, entries: HostEntry[]): void {
       const at: Path = [...entry.path, 'hardware', 'gpus', i];
       if (!info) {
         r.report(entry.file, [...at, 'model'], 'value', 'information', 'gpu.unknown-model', `GPU '${g.model}' is not in the catalogue; set vramGB${g.vendor === 'nvidia' ? ' and computeCapability' : ''} yourself.`);
-      } else if (typeof g.vendor === 'string' && g.vendor !== info.vendor) {
-        r.report(entry.file, [...at, 'vendor'], 'value', 'warning', 'gpu.vendor-mismatch', `${info.model} is not an ${g.vendor} GPU${didYouMean(info.vendor)}`, { replacement: info.vendor });
+      } else {
+        if (typeof g.vendor === 'string' && g.vendor !== info.vendor) {
+          r.report(entry.file, [...at, 'vendor'], 'value', 'warning', 'gpu.vendor-mismatch', `${info.model} is not an ${g.vendor} GPU${didYouMean(info.vendor)}`, { replacement: info.vendor });
+        }
+        // Apple's figure is the largest configuration; the host's own is hardware.memoryGB
+        if (typeof g.vramGB === 'number' && !info.unified) {
+          const known = gpuMemoryVariants(g.model);
+          if (!known.some((gb) => Math.abs(g.vramGB as number - gb) <= gb * VRAM_TOLERANCE)) {
+            r.report(entry.file, [...at, 'vramGB'], 'value', 'warning', 'gpu.vram-mismatch',
+              `${info.model} has ${known.join(' or ')} GB per GPU, not ${g.vramGB}; memory checks (which models fit) use this figure.`,
+              { replacement: known.length === 1 ? String(known[0]) : undefined });
+          }
+        }
       }
     });
   }

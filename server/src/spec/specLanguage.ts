@@ -10,9 +10,16 @@ import { specDocumentSymbols } from '../services/documentSymbols';
 import { specHover } from '../services/hover';
 import { specReferences } from '../services/references';
 import { specPrepareRename, specRename } from '../services/rename';
+import { capPerFile } from '../../../core/src/validate/index';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
+import { localHostView } from './localView';
 import { SpecWorkspace, type SpecSnapshot } from './specWorkspace';
+import { ValidationWorker } from './validationWorker';
+
+/** Roots with more text than this, or more files, are validated on the worker thread. */
+const WORKER_MIN_CHARS = 256 * 1024;
+const WORKER_MIN_FILES = 200;
 
 export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
   const workspace = new SpecWorkspace({
@@ -21,6 +28,7 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     log: (m) => context.connection.console.error(m),
   });
   const schemas = loadSpecSchemas();
+  const worker = ValidationWorker.beside(__dirname, (m) => context.connection.console.error(m));
   let patternsKey = JSON.stringify(context.settings().specPatterns);
 
   /** The snapshot for a request: current with the document's text (cheap when nothing changed). */
@@ -33,14 +41,22 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     validationScope: (uri) => workspace.rootKeyOf(uri),
 
     async diagnostics(uri, token) {
-      const snapshot = await snapshotFor(uri, token);
-      const out = new Map<string, Diagnostic[]>();
-      for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, list.map(toLspDiagnostic));
+      // A big root is validated on the worker thread, unless the model is current here anyway (requests built it).
+      const { current, files, chars } = await workspace.filesFor(uri);
+      let out: Map<string, Diagnostic[]>;
+      if (!current && worker && (chars >= WORKER_MIN_CHARS || files.length >= WORKER_MIN_FILES)) {
+        out = await worker.validate(workspace.rootKeyOf(uri), files);
+      } else {
+        const snapshot = current ?? await snapshotFor(uri, token);
+        out = new Map();
+        for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, capPerFile(list).map(toLspDiagnostic));
+      }
       // Files that left the spec (deleted, closed untitled documents) lose their diagnostics.
       const reported = workspace.reportedUris(uri);
+      const now = [...out.keys()];
       for (const old of reported) if (!out.has(old)) out.set(old, []);
       reported.clear();
-      for (const fileUri of snapshot.diagnostics.keys()) reported.add(fileUri);
+      for (const fileUri of now) reported.add(fileUri);
       return out;
     },
 
@@ -60,6 +76,14 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       return specCompletion({ snapshot, schemas, uri: doc.uri, text: doc.getText(), offset: doc.offsetAt(params.position) });
     },
     async hover(doc, position, token) {
+      // A big file with no model yet (it takes seconds to build): answer from the host under the cursor.
+      if (!workspace.lastSnapshot(doc.uri) && doc.getText().length >= WORKER_MIN_CHARS) {
+        const local = localHostView(doc.uri, doc.getText(), doc.offsetAt(position));
+        if (local) {
+          const hover = specHover({ snapshot: local.snapshot, schemas, file: local.file, position: local.toLocal(position) });
+          return hover && { ...hover, range: hover.range && local.toOriginal(hover.range) };
+        }
+      }
       const snapshot = await snapshotFor(doc.uri, token);
       const file = snapshot.file(doc.uri);
       return file ? specHover({ snapshot, schemas, file, position }) : null;

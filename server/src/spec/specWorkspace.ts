@@ -3,17 +3,18 @@
 // that cross-file references, rename and validation see the whole cluster. Each root keeps one snapshot
 // (model + diagnostics) per generation; any change to any of its files starts a new generation.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '../../../core/src/spec/model';
-import { forgetParsedFile, inferSpecFileKind, PARSE_LIMITS } from '../../../core/src/spec/parse';
-import { fileUri } from '../../../core/src/spec/load';
+import { forgetParsedFile, inferSpecFileKind, refusedSpecFile } from '../../../core/src/spec/parse';
+import { fileUri, readSpecTextSync } from '../../../core/src/spec/load';
 import { buildModel } from '../../../core/src/spec/workspace';
 import { validateFile, validateModel } from '../../../core/src/validate/index';
 import { matchesAny } from '../patterns';
 import { parseProgressively } from './progressiveParse';
+import type { WorkerFile } from './specWorker';
 
 interface FileEntry {
   uri: string;
@@ -25,8 +26,8 @@ interface FileEntry {
   parsed?: ParsedSpecFile;
   /** Syntax and schema diagnostics of `parsed` (semantic ones belong to the snapshot). */
   fileDiagnostics?: SpecDiagnostic[];
-  /** Reading the file failed or it was refused before parsing. */
-  readProblem?: SpecDiagnostic;
+  /** Why the file was not read from disk (not a regular file, too large). */
+  refused?: SpecDiagnostic;
 }
 
 export interface SpecSnapshot {
@@ -53,6 +54,9 @@ class SpecRoot {
   reported = new Set<string>();
   constructor(readonly key: string, readonly dir: string | undefined) {}
 }
+
+/** Files read from disk between two yields when a spec folder is loaded (small files: a few ms). */
+const DISK_READ_BATCH = 200;
 
 /** Work done between two yields to the event loop, so requests stay answered during big validations. */
 const SLICE_MS = 12;
@@ -107,6 +111,28 @@ export class SpecWorkspace {
     }
   }
 
+  /**
+   * The root's files as they are now (the disk read, open documents taken in), for validating elsewhere; with
+   * the snapshot when one is current (then there is nothing to validate), and the total size of their text.
+   */
+  async filesFor(uri: string): Promise<{ current?: SpecSnapshot; files: WorkerFile[]; chars: number }> {
+    const root = this.rootOf(uri);
+    await this.load(root);
+    this.syncOpenDocuments(root);
+    const current = root.snapshot?.generation === root.generation ? root.snapshot : undefined;
+    let chars = 0;
+    const files = [...root.files.values()].map((e): WorkerFile => {
+      chars += e.text.length;
+      return { uri: e.uri, kind: e.kind, text: e.text, version: e.version, refused: e.refused };
+    });
+    return { current, files, chars };
+  }
+
+  /** The text of a file of the workspace (an open document's, or the disk's), if it is known. */
+  textOf(uri: string): string | undefined {
+    return this.options.documents.get(uri)?.getText() ?? this.roots.get(this.rootKeyOf(uri))?.files.get(fileKey(uri))?.text;
+  }
+
   /** The latest snapshot built for a root, even if a newer change is not in it yet. */
   lastSnapshot(uri: string): SpecSnapshot | undefined {
     return this.roots.get(this.rootKeyOf(uri))?.snapshot;
@@ -127,9 +153,8 @@ export class SpecWorkspace {
     root.files.delete(fileKey(uri));
     root.generation++;
     if (!root.dir) return;
-    // Snapshots wait for the disk read (through `loaded`), so the file never briefly drops out of the model.
-    const read = this.readFromDisk(root, uri).catch((err) => this.options.log(`reading ${uri}: ${err}`));
-    root.loaded = Promise.all([this.load(root), read]).then(() => undefined);
+    // The disk's text takes its place at once (the read is synchronous), so the file never drops out of the model.
+    this.readFromDisk(root, uri);
   }
 
   /** Files changed on disk; returns uris in known roots whose diagnostics may have changed. */
@@ -143,7 +168,7 @@ export class SpecWorkspace {
       if (change.deleted) {
         if (entry) { root.files.delete(fileKey(change.uri)); forgetParsedFile(entry.uri); this.lastParsedText.delete(entry.uri); root.generation++; }
       } else {
-        await this.readFromDisk(root, change.uri);
+        this.readFromDisk(root, change.uri);
       }
       affected.push(change.uri);
     }
@@ -177,30 +202,25 @@ export class SpecWorkspace {
       ...(await readdir(root.dir).catch(() => [] as string[])).map((n) => path.join(root.dir!, n)),
       ...(await readdir(path.join(root.dir, 'hosts')).catch(() => [] as string[])).map((n) => path.join(root.dir!, 'hosts', n)),
     ];
-    for (const file of names) {
-      const uri = fileUri(file);
-      if (!/\.ya?ml$/i.test(file) || !this.isSpecFile(uri) || this.rootKeyOf(uri) !== root.key) continue;
-      if (root.files.has(file) || this.isOpen(file)) continue;
-      await this.readFromDisk(root, uri);
+    const open = new Set(this.options.documents.all().map((d) => uriPath(d.uri)));
+    const wanted = names.filter((file) => /\.ya?ml$/i.test(file) && !root.files.has(file) && !open.has(file))
+      .map(fileUri).filter((uri) => this.isSpecFile(uri) && this.rootKeyOf(uri) === root.key);
+    // read in batches, yielding between them: requests are answered while 50,000 host files are read
+    for (let i = 0; i < wanted.length; i += DISK_READ_BATCH) {
+      for (const uri of wanted.slice(i, i + DISK_READ_BATCH)) this.readFromDisk(root, uri);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  private async readFromDisk(root: SpecRoot, uri: string): Promise<void> {
+  private readFromDisk(root: SpecRoot, uri: string): void {
     const file = uriPath(uri)!;
     const entry: FileEntry = { uri, kind: inferSpecFileKind(file), text: '', version: --this.diskVersion, open: false };
-    try {
-      const info = await stat(file);
-      if (!info.isFile()) return;
-      // Refuse before reading: a 1 GB file in memory is the real danger, parseSpecFile refuses it anyway.
-      if (info.size > PARSE_LIMITS.maxBytes * 4) {
-        entry.readProblem = fileProblem(uri, 'yaml.too-large', `File is ${(info.size / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed.`);
-      } else {
-        entry.text = await readFile(file, 'utf8');
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      entry.readProblem = fileProblem(uri, 'file.unreadable', `Cannot read ${file}: ${(err as Error).message}`);
-    }
+    // Only regular files, checked for size before reading (a FIFO or a link to /dev/zero would hang the server).
+    const read = readSpecTextSync(file, uri);
+    if ('text' in read) entry.text = read.text;
+    else if (read.missing) return;
+    // Refused files stay in the model as refused, so the other files are not judged as if it were empty.
+    else { entry.refused = read.problem; entry.parsed = refusedSpecFile(uri, entry.kind, read.problem); }
     // The document may have been opened while reading: the editor's text wins.
     if (root.files.get(file)?.open || this.isOpen(file)) return;
     root.files.set(file, entry);
@@ -244,7 +264,7 @@ export class SpecWorkspace {
     // Cluster file first: buildModel takes the first cluster file, and hosts come in a stable order.
     const entries = [...root.files.values()].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
     for (const entry of entries) {
-      if (!entry.parsed && !entry.readProblem) {
+      if (!entry.parsed) {
         entry.parsed = await parseProgressively(entry.uri, entry.text, entry.version, entry.kind, this.lastParsedText.get(entry.uri), pause);
         this.lastParsedText.set(entry.uri, entry.text);
         entry.fileDiagnostics = undefined;
@@ -261,7 +281,7 @@ export class SpecWorkspace {
     }
     const semantic = validateModel(model);
     const diagnostics = new Map<string, SpecDiagnostic[]>();
-    for (const entry of entries) diagnostics.set(entry.uri, [...(entry.readProblem ? [entry.readProblem] : []), ...(entry.fileDiagnostics ?? [])]);
+    for (const entry of entries) diagnostics.set(entry.uri, [...(entry.fileDiagnostics ?? [])]);
     for (const d of semantic) {
       const list = diagnostics.get(d.uri);
       if (list) list.push(d); else diagnostics.set(d.uri, [d]);
@@ -272,10 +292,6 @@ export class SpecWorkspace {
     root.snapshot = snapshot;
     return snapshot;
   }
-}
-
-function fileProblem(uri: string, code: string, message: string): SpecDiagnostic {
-  return { uri, code, message, severity: 'error', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
 }
 
 function fileKey(uri: string): string {

@@ -1,0 +1,73 @@
+// The validation worker (bundled as dist/specWorker.js): parses and validates the files of a big spec root on
+// its own thread, so the server's thread stays free to answer requests (a hover on another spec must not wait
+// seconds behind a 2,000-host cluster.yaml). It keeps each file's parse while its text is unchanged, so an edit
+// of one file re-parses only that file (and core's chunk cache re-parses only the changed host of a big one).
+// Requests are not served here: they need the model on the server's thread, built only when one is asked for.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Diagnostic } from 'vscode-languageserver/node';
+import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind } from '../../../core/src/spec/model';
+import { forgetParsedFile, parseSpecFile, refusedSpecFile } from '../../../core/src/spec/parse';
+import { buildModel } from '../../../core/src/spec/workspace';
+import { capPerFile, validateFile, validateModel } from '../../../core/src/validate/index';
+import { toLspDiagnostic } from './convert';
+
+/** One file of a root as the server's thread has it. */
+export interface WorkerFile {
+  uri: string;
+  kind: SpecFileKind;
+  text: string;
+  version: number;
+  /** Why the file was not read (not a regular file, too large). */
+  refused?: SpecDiagnostic;
+}
+
+export interface WorkerJob { id: number; root: string; files: WorkerFile[] }
+export type WorkerReply = { id: number; diagnostics: [string, Diagnostic[]][] } | { id: number; superseded: true } | { id: number; error: string };
+
+/** Shared with the server's thread: slot 0 holds the id of a job to abandon (a newer one for its root is waiting). */
+export interface WorkerData { abort: SharedArrayBuffer }
+
+class Superseded extends Error {}
+
+function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
+  const parsedByUri = new Map<string, { text: string; version: number; parsed: ParsedSpecFile }>();
+  const urisByRoot = new Map<string, Set<string>>();
+  port.on('message', (job: WorkerJob) => {
+    // files that left the root (deleted, renamed) are forgotten
+    const now = new Set(job.files.map((f) => f.uri));
+    for (const uri of urisByRoot.get(job.root) ?? []) if (!now.has(uri)) { parsedByUri.delete(uri); forgetParsedFile(uri); }
+    urisByRoot.set(job.root, now);
+    const check = () => { if (Atomics.load(abort, 0) === job.id) throw new Superseded(); };
+    try {
+      // cluster file first: buildModel takes the first one
+      const files = [...job.files].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
+      const parsed: ParsedSpecFile[] = [];
+      for (const [i, f] of files.entries()) {
+        if (i % 64 === 0) check();
+        const known = parsedByUri.get(f.uri);
+        if (known && known.text === f.text && !f.refused && known.version === f.version) { parsed.push(known.parsed); continue; }
+        const file = f.refused ? refusedSpecFile(f.uri, f.kind, f.refused) : parseSpecFile(f.uri, f.text, f.version, f.kind, { positionsOnDemand: true });
+        parsedByUri.set(f.uri, { text: f.text, version: f.version, parsed: file });
+        parsed.push(file);
+      }
+      const model = buildModel(parsed);
+      const byUri = new Map<string, SpecDiagnostic[]>();
+      for (const [i, file] of parsed.entries()) {
+        if (i % 64 === 0) check();
+        byUri.set(file.uri, [...validateFile(file)]);
+      }
+      check();
+      for (const d of validateModel(model)) {
+        const list = byUri.get(d.uri);
+        if (list) list.push(d); else byUri.set(d.uri, [d]);
+      }
+      const diagnostics: [string, Diagnostic[]][] = [...byUri].map(([uri, list]) => [uri, capPerFile(list).map(toLspDiagnostic)]);
+      port.postMessage({ id: job.id, diagnostics } satisfies WorkerReply);
+    } catch (err) {
+      port.postMessage(err instanceof Superseded ? { id: job.id, superseded: true } : { id: job.id, error: (err as Error).stack ?? String(err) });
+    }
+  });
+}
+
+if (parentPort && (workerData as WorkerData | undefined)?.abort) serve(parentPort, new Int32Array((workerData as WorkerData).abort));

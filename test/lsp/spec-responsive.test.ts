@@ -1,0 +1,104 @@
+// Responsiveness of the spec language server (issue 13, item 10), by order of events rather than by the clock:
+// a big spec is validated on the worker thread, so a hover on another spec is answered before the big one's
+// cold validation ends; a first hover on a big file answers from the host under the cursor, without a model of
+// the file; rapid edits of a big file end in the diagnostics of the last text. The figures are in `npm run bench`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import { generateBigSpec } from './big-spec';
+import { fileUri, LspClient, repoRoot } from './lsp-client';
+import { localHostView } from '../../server/src/spec/localView';
+
+let dir: string;
+let client: LspClient;
+const big = generateBigSpec(1500);
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'spec-responsive-'));
+  cpSync(path.join(repoRoot, 'examples/lab'), path.join(dir, 'lab'), { recursive: true });
+  mkdirSync(path.join(dir, 'big'));
+  writeFileSync(path.join(dir, 'big', 'cluster.yaml'), big.text);
+  client = await LspClient.start({ rootPath: dir, settings: { gpuCluster: { validation: { debounceMs: 0 } } }, keepHistory: false });
+});
+
+after(async () => {
+  await client?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const valueOf = (h: unknown) => ((h as { contents: MarkupContent } | null)?.contents.value ?? '');
+
+test('a hover on another spec is answered before the cold validation of a big one ends', async () => {
+  const small = path.join(dir, 'lab', 'cluster.yaml');
+  const smallText = readFileSync(small, 'utf8');
+  const smallUri = fileUri(small);
+  const ready = client.waitForDiagnostics(smallUri, () => true, { timeoutMs: 60_000, fresh: true });
+  await client.open(smallUri, smallText);
+  await ready;
+  const bigUri = fileUri(path.join(dir, 'big', 'cluster.yaml'));
+  const events: string[] = [];
+  const validated = client.waitForDiagnostics(bigUri, () => true, { timeoutMs: 300_000, fresh: true }).then(() => events.push('big validated'));
+  await client.open(bigUri, big.text);
+  const line = smallText.split('\n').findIndex((l) => l.includes('memoryGB: 256'));
+  const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: smallUri }, position: { line, character: 6 } });
+  events.push('hover answered');
+  await validated;
+  assert.match(valueOf(hover), /memoryGB/);
+  assert.deepEqual(events, ['hover answered', 'big validated']);
+  await client.close(bigUri);
+  await client.close(smallUri);
+});
+
+test('the first hover on a big file answers from the host under the cursor, on the right lines', async () => {
+  // a file the server has not seen: no model of it exists on the server's thread, so the local view answers
+  const file = path.join(dir, 'big-fresh', 'cluster.yaml');
+  mkdirSync(path.dirname(file));
+  writeFileSync(file, big.text);
+  const uri = fileUri(file);
+  const validated = client.waitForDiagnostics(uri, () => true, { timeoutMs: 300_000, fresh: true });
+  await client.open(uri, big.text);
+  const at = big.memoryLines[900];
+  const nameLine = at.line - 7;
+  const onName = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: nameLine, character: 12 } });
+  const text = valueOf(onName);
+  assert.match(text, new RegExp(`\\*\\*${big.hostNames[900]}\\*\\*`));
+  assert.match(text, /Total VRAM/);
+  assert.equal(onName?.range?.start.line, nameLine, 'the range is on the original line');
+  await validated;
+  await client.close(uri);
+});
+
+test('rapid edits of a big file end in the diagnostics of the last text', async () => {
+  const file = path.join(dir, 'big', 'cluster.yaml');
+  const uri = fileUri(file);
+  await client.open(uri, big.text);
+  const lines = big.text.split('\n');
+  const at = lines.findIndex((l, i) => i > big.memoryLines[700].line && l.includes('kind: ethernet'));
+  const col = lines[at].indexOf('ethernet');
+  const final = client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.range.start.line === at && d.code === 'schema.enum'), { timeoutMs: 300_000 });
+  let word = 'ethernet';
+  for (const text of ['ethernet1', 'ethernet12', 'ethernett']) {
+    await client.change(uri, [{ range: { start: { line: at, character: col }, end: { line: at, character: col + word.length } }, text }]);
+    word = text;
+  }
+  const published = await final;
+  assert.equal(published.diagnostics.filter((d) => d.code === 'schema.enum').length, 1);
+  assert.match(published.diagnostics.find((d) => d.code === 'schema.enum')!.message as string, /'ethernett'/);
+  await client.close(uri);
+});
+
+test('localHostView: the item under the cursor with the small sections, lines mapped both ways', () => {
+  const offset = big.text.indexOf(`name: ${big.hostNames[10]}`);
+  const view = localHostView('file:///b/cluster.yaml', big.text, offset)!;
+  const data = view.file.data as { hosts: { name: string }[]; defaults?: unknown; network?: unknown };
+  assert.deepEqual(data.hosts.map((h) => h.name), [big.hostNames[10]]);
+  assert.ok(data.defaults, 'small sections are kept');
+  const line = big.text.slice(0, offset).split('\n').length - 1;
+  const local = view.toLocal({ line, character: 8 });
+  assert.equal(view.file.text.split('\n')[local.line].trim(), `- name: ${big.hostNames[10]}`);
+  assert.deepEqual(view.toOriginal({ start: local, end: local }).start, { line, character: 8 });
+  assert.equal(localHostView('file:///b/cluster.yaml', big.text, 10), undefined, 'not in a host item: no local view');
+});
