@@ -51,9 +51,10 @@ export const checks = [
     async run(ui) {
       await showContainer(ui);
       // Nothing connects until the user asks: the view says so above the groups, and nothing reports an error.
+      // The first check of the window also waits for the extension to start (slow on a busy machine).
+      for (const host of ['hub-1', 'gpu-2', 'mac-studio']) await row(ui, 'Nodes', host).waitFor({ timeout: 90_000 });
       await row(ui, 'Nodes', 'Not connected').waitFor({ timeout: 30_000 });
       if (await row(ui, 'Nodes', 'not answering').count()) throw new Error('a live source was contacted before the user connected');
-      for (const host of ['hub-1', 'gpu-2', 'mac-studio']) await row(ui, 'Nodes', host).waitFor({ timeout: 30_000 });
       for (const gpu of ['RTX 4090', 'A100 80GB', 'M3 Ultra']) await row(ui, 'GPUs', gpu).waitFor({ timeout: 30_000 });
       const hub = await row(ui, 'Nodes', 'hub-1').innerText();
       if (!hub.includes('2× RTX 4090')) throw new Error(`hub-1's row lacks its GPUs: ${hub}`);
