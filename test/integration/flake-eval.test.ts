@@ -30,7 +30,8 @@ import type { ClusterSpec } from '../../core/src/spec/types';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { syntheticCluster } from '../support/flakeClusters';
 import { evaluateFlakes, type FlakeReport } from '../support/evalFlake';
-import { upstreamSource } from '../support/upstream';
+import { readOptionFacts } from '../support/optionDeclarations';
+import { nixpkgsLib, upstreamSource } from '../support/upstream';
 import { freePort } from './nats-harness';
 
 const run = promisify(execFile);
@@ -350,4 +351,26 @@ test('hostile values stay one argument in unit files and never reach tmpfiles, p
   }
   assert.deepEqual(systemdWords(report['node-0002'].k3sExtraFlags as string).slice(-2), [evil, '--node-label=a b']);
   assert.equal(report['node-0001'].polkitRules, report['node-0002'].polkitRules);
+});
+
+test('every option fact names its upstream file and commit, and its type is what nixpkgs\' lib prints for its type expression', async () => {
+  const counts: string[] = [];
+  for (const platform of ['nixos', 'darwin'] as const) {
+    const entries = Object.entries(readOptionFacts(platform).options);
+    let withCommit = 0;
+    for (const [name, fact] of entries) {
+      const declaration = fact.declarations?.[0];
+      assert.ok(declaration?.name && declaration.url, `${name}: upstream file and link`);
+      assert.ok(declaration.url!.endsWith(`/${declaration.name}`), `${name}: the link is to the file`);
+      const commit = /\/blob\/([0-9a-f]{40})\//.exec(declaration.url!);
+      assert.ok(commit || declaration.url!.includes('/blob/master/'), `${name}: ${declaration.url}`);
+      if (commit) withCommit++;
+    }
+    const expr = `let lib = import ${nixpkgsLib()}; inherit (lib) types mkOption; in [ ${entries.map(([, f]) => `(${f.nixType}).description`).join(' ')} ]`;
+    const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr], { maxBuffer: 16 << 20 });
+    const described = JSON.parse(stdout) as string[];
+    entries.forEach(([name, fact], i) => assert.equal(fact.type, described[i], name));
+    counts.push(`${platform}: ${entries.length} facts, ${withCommit} with a commit`);
+  }
+  console.log(`option facts: ${counts.join('; ')}`);
 });
