@@ -31,7 +31,8 @@ let
         description = "Permanent MAC address; the interface is renamed to this name by it.";
       };
       addresses = mkOption {
-        type = types.listOf types.str;
+        # nixpkgs' scripted networking writes them into shell lines (ip addr add): an address and a prefix only.
+        type = types.listOf (types.strMatching "[0-9A-Fa-f.:]+/[0-9]{1,3}");
         default = [ ];
         example = [ "10.0.0.11/24" ];
         description = "Static addresses in CIDR notation (IPv4 or IPv6).";
@@ -52,7 +53,7 @@ let
         description = "Bond: the member interfaces.";
       };
       bondMode = mkOption {
-        type = types.str;
+        type = types.enum [ "balance-rr" "active-backup" "balance-xor" "broadcast" "802.3ad" "balance-tlb" "balance-alb" ];
         default = "802.3ad";
         description = "Bond: the bonding mode (balance-rr, active-backup, 802.3ad, …).";
       };
@@ -83,7 +84,8 @@ in
     };
 
     defaultGateway = mkOption {
-      type = types.nullOr types.str;
+      # Written into shell lines and unit files by nixpkgs' networking: an IP address only.
+      type = types.nullOr (types.strMatching "[0-9A-Fa-f.:]+");
       default = null;
       description = "IPv4 default gateway (from the segment of the host's interfaces).";
     };

@@ -185,6 +185,8 @@ test('the evaluation reports an option upstream does not declare and a value of 
   assert.match(await evaluationError(dir), /services\.k3s\.role' is not of type `one of "server", "agent"'/);
   writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.checkpoint.storeDir = "/srv/x\\nf+ /etc/sudoers.d/x"; }\n');
   assert.match(await evaluationError(dir), /gpuCluster\.checkpoint\.storeDir' is not of type `string matching the pattern/);
+  writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.network.interfaces.eno1.addresses = [ "10.0.0.1/24\\nip link del eno1" ]; }\n');
+  assert.match(await evaluationError(dir), /gpuCluster\.network\.interfaces\.eno1\.addresses\."\[definition \d+-entry 1\]"' is not of type `string matching the pattern/);
 });
 
 test('disko layouts go through disko\'s own types into fileSystems and swap', () => {
