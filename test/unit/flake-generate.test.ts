@@ -113,6 +113,15 @@ test('facter reports are copied and referenced; missing ones only warn', () => {
   assert.ok(warnings.some((w) => w.startsWith('node-0002: facter report facter/missing.json not found')));
 });
 
+test('a tls:// leaf remote without the cluster CA warns: the hub would be checked against the system CAs', () => {
+  const spec = syntheticCluster(2);
+  spec.nats = { ...spec.nats!, leaf: { remotes: [{ url: 'tls://10.100.0.10:7422' }] } };
+  const { warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
+  assert.ok(warnings.some((w) => w.startsWith('node-0002: a tls:// leaf remote without nats.tls.caFile')));
+  spec.nats.tls = { certFile: '/var/lib/nats/tls/c.crt', keyFile: '/var/lib/nats/tls/c.key', caFile: '/var/lib/nats/tls/ca.crt' };
+  assert.ok(!generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).warnings.some((w) => w.includes('tls:// leaf remote')));
+});
+
 test('the facter option and the formatter follow the nixpkgs release; unsupported releases warn', () => {
   const spec = syntheticCluster(1);
   spec.hosts[0].hardware = { ...spec.hosts[0].hardware, facterReport: 'facter/node-0001.json' };

@@ -153,6 +153,9 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnin
   };
   plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
   plan.nats = planNats(spec, host.name, roles);
+  if (plan.nats?.leafRemotes.some((r) => r.url.startsWith('tls://')) && !plan.nats.tls?.caFile) {
+    warnings.push(`${host.name}: a tls:// leaf remote without nats.tls.caFile checks the hub's certificate against the system's CAs; set nats.tls.caFile to the cluster's CA.`);
+  }
   if (platform === 'nixos') {
     plan.agent = planAgent(spec, host, gpuVendors, warnings);
     plan.k3s = planK3s(spec, host, roles);
