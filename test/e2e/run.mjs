@@ -33,7 +33,7 @@ import { Workbench } from './workbench.mjs';
 import { GUARD_MODES, runGuard, traceCommand } from './guard.mjs';
 
 const SUITE_TIMEOUT_MS = 6 * 60_000; // generous: it shares 2 cores with the UI checks
-const CHECK_TIMEOUT_MS = 90_000;
+const CHECK_TIMEOUT_MS = 150_000; // bounds a hung check; a busy 2-core machine needs room
 const RUN_TIMEOUT_MS = 15 * 60_000; // the guard phase traces two more code-servers
 
 const t0 = Date.now();

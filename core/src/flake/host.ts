@@ -32,7 +32,9 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
     [['networking', 'domain'], cluster.domain],
     [['system', 'stateVersion'], cluster.stateVersion],
     [['time', 'timeZone'], cluster.timeZone],
-    [['hardware', 'facter', 'reportPath'], inputs.hasFacterReport ? nixRelativePath('facter.json') : undefined],
+    // nixpkgs 25.11 and later declare hardware.facter; before, nixos-facter-modules declares facter.*.
+    [cluster.facterInNixpkgs ? ['hardware', 'facter', 'reportPath'] : ['facter', 'reportPath'],
+      inputs.hasFacterReport ? nixRelativePath('facter.json') : undefined],
     [['networking', 'hostId'], inputs.usesZfs ? hostIdOf(host.name) : undefined],
   ];
   if (inputs.hasRoot) {

@@ -213,7 +213,8 @@ export const checks = [
         await showContainer(ui);
         await ui.runCommand('Notifications: Clear All Notifications');
         await ui.contextMenu(ui.nodesRow(keyless), 'Probe Hosts');
-        const noKey = toast(ui, 'No way to log in');
+        // The example's defaults name ~/.ssh/id_ed25519, which this machine lacks: the identity cannot be read.
+        const noKey = toast(ui, `${keyless}:`);
         await noKey.waitFor({ timeout: 45_000 });
         for (const action of ['Choose Identity File', 'Open Spec at ssh.identity']) {
           if (!(await noKey.innerText()).includes(action)) throw new Error(`the error offers no "${action}": ${await noKey.innerText()}`);
