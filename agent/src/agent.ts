@@ -81,7 +81,7 @@ export class NodeAgent {
     this.stopped = false;
     this.events = new EventStore(nc, this.options.domain, {
       onRetry: (e, attempt, err) => { if (attempt === 1) this.options.log('warn', `event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
-      onStreamCreated: (stream) => this.options.log('warn', `the event stream ${stream} was missing on the server (a new or wiped store?); created it again`),
+      onStreamCreated: (stream) => this.options.log('warn', `the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
     });
     this.outbox.attach(this.events);
     this.knownGpus = await this.loadKnownGpus();

@@ -73,6 +73,19 @@ export class NatsServer {
     });
   }
 
+  /** kill -9: the server gets no chance to flush or say goodbye, as in a crash or a power cut of its process. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill('SIGKILL'); });
+  }
+
+  /** Deletes the JetStream store (call while the server is down): it comes back with no streams. */
+  wipeStore(): void {
+    rmSync(path.join(this.dir, 'js'), { recursive: true, force: true });
+  }
+
   async restart(downMs = 0): Promise<void> {
     await this.stop();
     if (downMs) await new Promise((r) => setTimeout(r, downMs));

@@ -159,7 +159,7 @@ export class NatsService implements vscode.Disposable {
       this.storeConnection = nc;
       this.eventStore = new EventStore(nc, this.target.domain, {
         onRetry: (e, attempt, err) => { if (attempt === 1) this.services.output.warn(`event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
-        onStreamCreated: (stream) => this.services.output.warn(`the event stream ${stream} was missing on the server (a new or wiped store?); created it again`),
+        onStreamCreated: (stream) => this.services.output.warn(`the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
       });
       this.documentStore = new DocumentStore(nc, this.target.domain);
     }

@@ -189,7 +189,7 @@ export class EventStore {
     /** Give up on an event after this long (default: never, only on close()). */
     giveUpAfterMs?: number;
     onRetry?: (event: ClusterEvent, attempt: number, error: unknown) => void;
-    /** The stream was missing when an event was appended and has been created again. */
+    /** The stream did not exist (a new server, or one that lost its store) and this store created it. */
     onStreamCreated?: (stream: string) => void;
   } = {}) {
     this.subjects = new Subjects(domain);
@@ -240,6 +240,7 @@ export class EventStore {
     } catch (err) {
       if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
       await jsm.streams.add(config);
+      this.options.onStreamCreated?.(this.stream);
     }
   }
 
