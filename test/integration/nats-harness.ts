@@ -98,6 +98,20 @@ export class NatsServer {
   }
 }
 
+/** The body of a server config with one JetStream account, CLUSTER: user `admin` (password `admin-secret`) and `users` (config entries). */
+export function clusterAccountConfig(...users: string[]): string {
+  return `
+accounts {
+  CLUSTER {
+    jetstream: enabled
+    users: [
+      { user: admin, password: "admin-secret" }
+      ${users.join('\n      ')}
+    ]
+  }
+}`;
+}
+
 /** The repository root, from the source tree (tsx) or from out/ (compiled). */
 export const repoRoot = () => REPO_ROOT;
 

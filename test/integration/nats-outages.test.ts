@@ -20,7 +20,7 @@ import { EventStore, type StoredEvent } from '../../core/src/nats/events';
 import { EventOutbox } from '../../core/src/nats/outbox';
 import { agentUserConfig } from '../../core/src/nats/permissions';
 import { Subjects } from '../../core/src/nats/subjects';
-import { NatsServer, natsFixtures, repoRoot, waitFor } from './nats-harness';
+import { clusterAccountConfig, NatsServer, natsFixtures, repoRoot, waitFor } from './nats-harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +47,10 @@ class ExtensionEvents {
     if (!this.store || this.storeConnection !== nc) {
       this.store?.close();
       this.storeConnection = nc;
-      this.store = new EventStore(nc, 'lab', { onStreamCreated: (stream) => this.logs.push(`warn: created ${stream}`) });
+      this.store = new EventStore(nc, 'lab', {
+        onRetry: (e, attempt, err) => { if (attempt === 1) this.logs.push(`warn: event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
+        onStreamCreated: (stream) => this.logs.push(`warn: created ${stream}`),
+      });
     }
     await this.store.ensureStream().catch((err: Error) => this.logs.push(`error: ${err.message}`));
     this.outbox.attach(this.store);
@@ -92,6 +95,13 @@ describe('NATS under outages (kill -9, wiped store)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nats-outages-'));
   const cleanups: (() => Promise<void> | void)[] = [];
   before(() => server.start());
+  const connectedExtension = async (outboxFile: string) => {
+    const ext = new ExtensionEvents(server.url, outboxFile);
+    cleanups.push(() => ext.close());
+    await ext.manager.start();
+    await ext.manager.ready(10_000);
+    return ext;
+  };
   after(async () => {
     for (const c of cleanups.reverse()) await c();
     await server.dispose();
@@ -100,10 +110,7 @@ describe('NATS under outages (kill -9, wiped store)', () => {
 
   it('stores 2,000 events of the extension once each and in order across two kill -9 outages and a reload', async () => {
     const file = path.join(dir, 'extension-outbox.jsonl');
-    let ext = new ExtensionEvents(server.url, file);
-    cleanups.push(() => ext.close());
-    await ext.manager.start();
-    await ext.manager.ready(10_000);
+    let ext = await connectedExtension(file);
     const ids: string[] = [];
     const reconnects: number[] = [];
     let maxBacklog = 0;
@@ -115,7 +122,8 @@ describe('NATS under outages (kill -9, wiped store)', () => {
         const old = ext;
         const backlogBefore = old.outbox.backlog;
         old.outbox.close();
-        ext = new ExtensionEvents(server.url, file);
+        const reloaded = ext = new ExtensionEvents(server.url, file);
+        cleanups.push(() => reloaded.close());
         assert.equal(ext.outbox.backlog, backlogBefore, 'the reloaded extension finds every waiting event in its outbox file');
         await old.close();
         await ext.manager.start();
@@ -151,6 +159,7 @@ describe('NATS under outages (kill -9, wiped store)', () => {
       for (const ms of reconnects) assert.ok(ms < 2000, `reconnected ${ms} ms after the server returned`);
     } finally {
       await nc.close();
+      await ext.close(); // it would otherwise create the stream again during the wiped-store test
     }
   });
 
@@ -180,15 +189,12 @@ describe('NATS under outages (kill -9, wiped store)', () => {
   });
 
   it('creates the stream again on a server that lost its store, and loses nothing recorded after the wipe', async () => {
-    const file = path.join(dir, 'wipe-outbox.jsonl');
-    const ext = new ExtensionEvents(server.url, file);
-    cleanups.push(() => ext.close());
-    await ext.manager.start();
-    await ext.manager.ready(10_000);
+    const ext = await connectedExtension(path.join(dir, 'wipe-outbox.jsonl'));
     for (let i = 0; i < 50; i++) ext.append(i);
     await waitFor('the first 50 stored', () => ext.outbox.backlog === 0, 20_000);
     await server.kill();
     server.wipeStore();
+    ext.logs.length = 0; // the stream's first creation is not what this test is about
     const afterWipe: string[] = [];
     for (let i = 50; i < 80; i++) afterWipe.push(ext.append(i)); // while the server is down
     await server.start();
@@ -204,22 +210,13 @@ describe('NATS under outages (kill -9, wiped store)', () => {
       assert.deepEqual(stored.map((e) => e.id), afterWipe, 'every event recorded after the wipe, once, in order');
     } finally {
       await nc.close();
+      await ext.close();
     }
   });
 });
 
 describe('gpu-cluster-agent under outages', () => {
-  const config = `
-accounts {
-  CLUSTER {
-    jetstream: enabled
-    users: [
-      { user: admin, password: "admin-secret" }
-      ${agentUserConfig('lab', 'gpu-01', { user: 'agent-gpu-01', password: 'secret-01' })}
-    ]
-  }
-}`;
-  const server = new NatsServer(config);
+  const server = new NatsServer(clusterAccountConfig(agentUserConfig('lab', 'gpu-01', { user: 'agent-gpu-01', password: 'secret-01' })));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nats-agent-outage-'));
   let child: ChildProcess | undefined;
   let log = '';
@@ -230,9 +227,13 @@ accounts {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Time from `since` until the agent answers probe, asking every 50 ms over a fresh connection. */
+  /**
+   * Time from `since` (or from when the asking client got its own connection, if later: the agent's part is what is
+   * measured) until the agent answers probe, asked every 50 ms.
+   */
   async function answersAfter(since: number, timeoutMs: number): Promise<number> {
     const nc = await connect({ servers: server.url, user: 'admin', pass: 'admin-secret' });
+    since = Math.max(since, Date.now());
     try {
       const subject = new Subjects('lab').command('gpu-01', 'probe');
       const deadline = Date.now() + timeoutMs;

@@ -96,7 +96,8 @@ describe('SSH: a command left running by a lost connection', () => {
 
     link.cut = false;
     const healedAt = Date.now();
-    assert.ok(await waitUntil(() => pidsMatching(`sleep ${marker}`).length === 0, 20_000), `stopped once the host answered: ${logs.join('\n')}`);
+    // The next retry comes at most 30 × 300 ms after the last failed one; then a login and the stop's 2 s grace.
+    assert.ok(await waitUntil(() => pidsMatching(`sleep ${marker}`).length === 0, 45_000), `stopped once the host answered: ${logs.join('\n')}`);
     console.log(`# lost connection noticed after ${noticedMs} ms; the stranded command was stopped ${Date.now() - healedAt} ms after the host answered again`);
     assert.ok(await waitUntil(() => pool.strandedCount === 0, 5000));
     assert.ok(logs.some((m) => /test-1 answers again: stopped \d+ process\(es\) of 1 command\(s\)/.test(m)), logs.join('\n'));

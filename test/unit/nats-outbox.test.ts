@@ -41,7 +41,10 @@ class RecordingStore {
 }
 const asStore = (s: RecordingStore) => s as unknown as EventStore;
 const event = (n: number, action: EventAction = 'deploy-phase') => createEvent({ aggregate: 'gpu-01', action, data: { n }, source: 'extension' });
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Waits (at most 5 s) until `done` holds; the outbox publishes asynchronously. */
+async function settled(done: () => boolean): Promise<void> {
+  for (const end = Date.now() + 5000; !done() && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
+}
 
 describe('event outbox', () => {
   it('keeps unpublished events in its file across a restart, in order, and empties the file once they are stored', async () => {
@@ -61,7 +64,7 @@ describe('event outbox', () => {
     second.onBacklog((n) => backlogs.push(n));
     const store = new RecordingStore();
     second.attach(asStore(store));
-    await settle();
+    await settled(() => second.backlog === 0);
     assert.deepEqual(store.stored.map((e) => e.id), recorded.map((e) => e.id));
     assert.deepEqual(backlogs, [2, 1, 0]);
     assert.equal(readFileSync(file, 'utf8'), '');
@@ -94,7 +97,7 @@ describe('event outbox', () => {
     refusing.add(event(2));
     const store = new RecordingStore((e) => e.id !== bad.id);
     refusing.attach(asStore(store));
-    await settle();
+    await settled(() => refusing.backlog === 0);
     assert.equal(store.stored.length, 1, 'the later event is not held back');
     assert.match(errors.join('\n'), new RegExp(`event host.deployed \\(${bad.id}\\) dropped: .*Permissions Violation`));
   });
@@ -105,11 +108,11 @@ describe('event outbox', () => {
     outbox.attach(asStore(old));
     const events = [event(1), event(2)];
     for (const e of events) outbox.add(e);
-    await settle();
+    await new Promise((r) => setImmediate(r)); // the first event is now in flight on the old store
     const next = new RecordingStore();
     old.close();
     outbox.attach(asStore(next));
-    await settle();
+    await settled(() => outbox.backlog === 0);
     assert.deepEqual(next.stored.map((e) => e.id), events.map((e) => e.id));
     assert.equal(outbox.backlog, 0);
   });

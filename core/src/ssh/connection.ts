@@ -62,7 +62,10 @@ export interface SshPoolOptions {
   keepaliveCountMax?: number;
   /** Close a connection after it has been unused this long. */
   idleCloseMs?: number;
-  /** First pause before trying again to stop commands a lost connection left running (doubles up to a minute). */
+  /**
+   * First pause before trying again to stop commands a lost connection left running; it doubles up to 30 times
+   * this (a minute by default). A new connection to the host tries at once.
+   */
   strandedRetryMs?: number;
   /** Reports about commands left running by a lost connection (found and stopped, or why not yet). */
   log?(message: string): void;
@@ -219,7 +222,7 @@ export class SshPool {
 
   private scheduleStop(key: string, entry: Stranded): void {
     if (entry.timer || entry.stopping) return;
-    const delay = Math.min(60_000, this.opts.strandedRetryMs * 2 ** Math.min(entry.attempt, 10));
+    const delay = this.opts.strandedRetryMs * Math.min(30, 2 ** entry.attempt);
     entry.timer = setTimeout(() => { entry.timer = undefined; void this.stopStranded(key, entry); }, delay);
     entry.timer.unref();
   }
@@ -373,6 +376,13 @@ export class SshPool {
       client.end();
       if (jump) this.release(jump.endpoint, jump.pooled);
       throw err;
+    }
+    // The host answers again: stop what a lost connection left running there, now rather than at the next retry.
+    const stranded = this.stranded.get(endpointKey(endpoint));
+    if (stranded && !stranded.stopping) {
+      clearTimeout(stranded.timer);
+      stranded.timer = undefined;
+      queueMicrotask(() => void this.stopStranded(endpointKey(endpoint), stranded));
     }
     client.once('close', () => {
       pooled.closed = true;
