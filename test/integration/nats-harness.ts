@@ -1,7 +1,7 @@
 // Starts a real nats-server (Debian's, JetStream on) on a free loopback port with its store in a temp dir,
 // and can restart it on the same port and store to test what survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,6 +116,15 @@ accounts {
 export const repoRoot = () => REPO_ROOT;
 
 export const natsFixtures = () => path.join(repoRoot(), 'test/fixtures/nats');
+
+/**
+ * Puts fixture `name` (from test/fixtures/nats) at `target` in one step (copy beside it, then rename), so a stand-in
+ * tool reading `target` meanwhile sees the old content or the new, never a half-written file.
+ */
+export function placeFixture(name: string, target: string): void {
+  copyFileSync(path.join(natsFixtures(), name), `${target}.tmp`);
+  renameSync(`${target}.tmp`, target);
+}
 
 /** Polls `check` (after running `refresh`, if given) until it holds. */
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000, refresh?: () => Promise<void>): Promise<void> {

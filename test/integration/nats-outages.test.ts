@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -20,7 +20,7 @@ import { EventStore, type StoredEvent } from '../../core/src/nats/events';
 import { EventOutbox } from '../../core/src/nats/outbox';
 import { agentUserConfig } from '../../core/src/nats/permissions';
 import { Subjects } from '../../core/src/nats/subjects';
-import { clusterAccountConfig, NatsServer, natsFixtures, repoRoot, waitFor } from './nats-harness';
+import { clusterAccountConfig, NatsServer, natsFixtures, placeFixture, repoRoot, waitFor } from './nats-harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -250,7 +250,7 @@ describe('gpu-cluster-agent under outages', () => {
 
   it('answers within 2 s of the server\'s return and stores what it saw meanwhile, creating the lost stream itself', async () => {
     const gpuFile = path.join(dir, 'nvidia-smi.csv');
-    copyFileSync(path.join(natsFixtures(), 'nvidia-smi-2gpu.csv'), gpuFile);
+    placeFixture('nvidia-smi-2gpu.csv', gpuFile);
     const passwordFile = path.join(dir, 'password');
     writeFileSync(passwordFile, 'secret-01\n', { mode: 0o600 });
     const stateDir = path.join(dir, 'state');
@@ -276,7 +276,7 @@ describe('gpu-cluster-agent under outages', () => {
 
     await server.kill();
     server.wipeStore();
-    copyFileSync(path.join(natsFixtures(), 'nvidia-smi-1gpu.csv'), gpuFile);
+    placeFixture('nvidia-smi-1gpu.csv', gpuFile);
     const outbox = path.join(stateDir, 'outbox.jsonl');
     await waitFor('gpu-missing kept in the agent\'s outbox file', () => existsSync(outbox) && readFileSync(outbox, 'utf8').includes('"gpu-missing"'), 10_000);
     await server.start();

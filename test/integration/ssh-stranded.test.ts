@@ -69,8 +69,8 @@ describe('SSH: a command left running by a lost connection', () => {
     const host = sshd.hosts[0];
     const logs: string[] = [];
     const pool = new SshPool({
-      policy: new RecordingPolicy([], () => true), auth: { agent: '' }, readyTimeoutMs: 3000,
-      keepaliveIntervalMs: 200, keepaliveCountMax: 2, strandedRetryMs: 300, log: (m) => logs.push(m),
+      policy: new RecordingPolicy([], () => true), auth: { agent: '' }, readyTimeoutMs: 15_000,
+      keepaliveIntervalMs: 500, keepaliveCountMax: 3, strandedRetryMs: 300, log: (m) => logs.push(m),
     });
     pools.push(pool);
     const marker = `7${String(process.pid).slice(-3)}.${Date.now() % 100000}`;

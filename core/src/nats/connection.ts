@@ -189,8 +189,8 @@ export class NatsConnectionManager {
     }
   }
 
-  private beginOutage(since = Date.now()): void {
-    this.outage = { since, jitter: Math.random() };
+  private beginOutage(): void {
+    this.outage = { since: Date.now(), jitter: Math.random() };
   }
 
   /**
