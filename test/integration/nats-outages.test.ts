@@ -20,6 +20,7 @@ import { EventStore, type StoredEvent } from '../../core/src/nats/events';
 import { EventOutbox } from '../../core/src/nats/outbox';
 import { agentUserConfig } from '../../core/src/nats/permissions';
 import { Subjects } from '../../core/src/nats/subjects';
+import { SERVICE_NAME } from '../../agent/src/agent';
 import { clusterAccountConfig, NatsServer, natsFixtures, placeFixture, repoRoot, waitFor } from './nats-harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -229,20 +230,22 @@ describe('gpu-cluster-agent under outages', () => {
 
   /**
    * Time from `since` (or from when the asking client got its own connection, if later: the agent's part is what is
-   * measured) until the agent answers probe, asked every 50 ms.
+   * measured) until the agent's service answers again (`$SRV.PING`, asked every 50 ms); then a probe command must
+   * be answered too (untimed: a probe runs programs on the host, which says nothing about reconnecting).
    */
   async function answersAfter(since: number, timeoutMs: number): Promise<number> {
     const nc = await connect({ servers: server.url, user: 'admin', pass: 'admin-secret' });
     since = Math.max(since, Date.now());
     try {
-      const subject = new Subjects('lab').command('gpu-01', 'probe');
       const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const answered = await nc.request(subject, '{}', { timeout: 500 }).then(() => true, () => false);
-        if (answered) return Date.now() - since;
-        if (Date.now() > deadline) throw new Error(`the agent did not answer within ${timeoutMs} ms:\n${log}`);
-        await sleep(50);
+      let answeredAfter: number | undefined;
+      while (answeredAfter === undefined) {
+        if (await nc.request(`$SRV.PING.${SERVICE_NAME}`, '', { timeout: 500 }).then(() => true, () => false)) answeredAfter = Date.now() - since;
+        else if (Date.now() > deadline) throw new Error(`the agent did not answer within ${timeoutMs} ms:\n${log}`);
+        else await sleep(50);
       }
+      await nc.request(new Subjects('lab').command('gpu-01', 'probe'), '{}', { timeout: 15_000 });
+      return answeredAfter;
     } finally {
       await nc.close();
     }
