@@ -32,21 +32,29 @@ function register(ops: OpsContext, action: ExoAction): vscode.Disposable {
           const endpoint = ops.endpoint(host);
           progress(action === 'stop' ? 'stopping' : 'starting');
           ops.report(host.name, { services: { exo: { status: action === 'stop' ? 'stopped' : 'starting' } } });
-          const r = await exoServiceViaAgentOrSsh(host.name, action, () => ops.pool.exec(endpoint, exoServiceCommand(action, endpoint, isDarwin(ops.system(host))), { signal, timeoutMs: 60_000 }));
-          if (r.code !== 0) {
-            const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
-            ops.report(host.name, { services: { exo: { status: 'failed', detail: why } } });
-            throw new Error(`${action} failed (exit ${r.code}): ${why}`);
+          // 'starting' is transient: every way out of here (failure, timeout, cancel, a dropped connection)
+          // replaces it, so the row never spins on after the command has ended.
+          try {
+            const r = await exoServiceViaAgentOrSsh(host.name, action, () => ops.pool.exec(endpoint, exoServiceCommand(action, endpoint, isDarwin(ops.system(host))), { signal, timeoutMs: 60_000 }));
+            if (r.code !== 0) {
+              const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
+              throw new Error(`${action} failed (exit ${r.code}): ${why}`);
+            }
+            if (action === 'stop') return 'stopped';
+            progress('waiting for its API and its node in /state', 0.3);
+            await waitForExo({
+              baseUrl: exoBaseUrl(endpoint.address, apiPort),
+              nodePresent: (state) => [...matchExoNodes(state as ExoState, spec).values()].includes(host.name),
+              signal,
+              timeoutMs: ops.setting('exo.launchTimeoutMs', 120_000),
+              intervalMs: Math.min(2000, ops.setting('exo.pollIntervalMs', 2000)),
+              onAttempt: (a) => progress(a.answered ? 'API answers; waiting for the node to join' : 'waiting for the API', 0),
+            });
+          } catch (err) {
+            const reason = signal.aborted ? `${TITLES[action]} was cancelled` : (err as Error).message;
+            ops.report(host.name, { services: { exo: { status: 'failed', detail: reason } } });
+            throw err;
           }
-          if (action === 'stop') return 'stopped';
-          progress('waiting for its API and its node in /state', 0.3);
-          await waitForExo({
-            baseUrl: exoBaseUrl(endpoint.address, apiPort),
-            nodePresent: (state) => [...matchExoNodes(state as ExoState, spec).values()].includes(host.name),
-            signal,
-            intervalMs: Math.min(2000, ops.setting('exo.pollIntervalMs', 2000)),
-            onAttempt: (a) => progress(a.answered ? 'API answers; waiting for the node to join' : 'waiting for the API', 0),
-          });
           ops.report(host.name, { services: { exo: { status: 'running' } } });
           progress('in the cluster', 0.7);
           return 'running';

@@ -67,7 +67,7 @@ describe('cluster explorer', () => {
   it('live state from exo\'s API marks hosts running, and is dropped when exo stops answering', async function () {
     this.timeout(90_000);
     const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
-    const body = fs.readFileSync(path.join(root, 'test/fixtures/exo/state-running.json'));
+    const body = fs.readFileSync(path.join(root, 'test/fixtures/exo/recorded/state-downloading.json'));
     const server = http.createServer((req, res) => {
       if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       else res.writeHead(404).end();
@@ -84,7 +84,7 @@ describe('cluster explorer', () => {
       assert.notEqual(edited, new TextDecoder().decode(original), 'the example spec has the expected shape');
       await vscode.workspace.fs.writeFile(specUri, new TextEncoder().encode(edited));
       await waitFor('hub-1 running from exo', () => store.host('hub-1').status === 'running' && store.host('mac-studio').status === 'running', 30_000);
-      assert.equal(store.host('hub-1').services.exo?.status, 'running');
+      assert.equal(store.host('hub-1').services.exo?.status, 'downloading');
       assert.equal(store.sourceHealth().get('exo')?.ok, true);
       assert.equal(store.liveLinks().length, 3);
       const hub = childrenOf(store, nodeRoots(store, 'tag').find((n) => n.kind === 'group')!)[0];

@@ -129,7 +129,7 @@ export const checks = [
   {
     name: 'live state from exo\'s API recolours a host in the topology and the tree',
     async run(ui) {
-      const body = readFileSync(path.join(repoRoot, 'test/fixtures/exo/state-running.json'));
+      const body = readFileSync(path.join(repoRoot, 'test/fixtures/exo/recorded/state-downloading.json'));
       const server = http.createServer((req, res) => {
         if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(body);
         else res.writeHead(404).end();
