@@ -1,10 +1,10 @@
 // Launch / Stop / Restart exo on hosts: its service (systemd unit, or the launchd daemon on Macs) over SSH;
-// after a launch, wait until the host's exo API answers and the node is in `GET /state`, then refresh the
-// explorer's live exo view.
+// after a launch, wait until the cluster's exo API (on the API host) has the node in `GET /state`, then refresh
+// the explorer's live exo view. The host's exo row always ends: running, or failed with the reason.
 
 import * as vscode from 'vscode';
 import { exoBaseUrl, exoServiceCommand, waitForExo, type ExoAction } from '../../../core/src/ops/exo';
-import { effectiveRoles, isDarwin } from '../../../core/src/spec/resolve';
+import { effectiveRoles, exoApiUrl, isDarwin } from '../../../core/src/spec/resolve';
 import { DEFAULTS } from '../../../core/src/spec/types';
 import { matchExoNodes, type ExoState } from '../state/exoSource';
 import type { OpsContext } from '../ops/context';
@@ -43,7 +43,9 @@ function register(ops: OpsContext, action: ExoAction): vscode.Disposable {
             if (action === 'stop') return 'stopped';
             progress('waiting for its API and its node in /state', 0.3);
             await waitForExo({
-              baseUrl: exoBaseUrl(endpoint.address, apiPort),
+              // The node shows up in the cluster's /state, served by the API host: a worker-only host runs exo
+              // with --no-api and has no API of its own to ask.
+              baseUrl: exoApiUrl(spec) ?? exoBaseUrl(endpoint.address, apiPort),
               nodePresent: (state) => [...matchExoNodes(state as ExoState, spec).values()].includes(host.name),
               signal,
               timeoutMs: ops.setting('exo.launchTimeoutMs', 120_000),

@@ -5,7 +5,7 @@
 // not in exo's topology. Errors go into the store's source health, never into popups.
 
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
-import { exoHosts, exoPorts } from '../../../core/src/spec/resolve';
+import { exoApiUrl, exoHosts } from '../../../core/src/spec/resolve';
 import {
   describePhase, downloadsOf, instancesOf, shardPhase,
   type ExoDownloadView, type ExoInstanceView, type ExoPhase, type ExoState,
@@ -147,14 +147,10 @@ export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
   return { hosts, links, unmatched, nodeToHost };
 }
 
-/** The URL of exo's API: the host with the `exo-api` role (else `exo-master`), on the spec's API port. */
+/** The URL of exo's /state: on the API host (core/src/spec/resolve.ts exoApiUrl). */
 export function exoStateUrl(spec: ClusterSpec): string | undefined {
-  const api = spec.hosts.find((h) => h.roles?.includes('exo-api')) ?? spec.hosts.find((h) => h.roles?.includes('exo-master'));
-  const address = api?.addresses[0];
-  if (!address) return undefined;
-  const port = exoPorts(spec).api;
-  const hostPart = address.includes(':') ? `[${address}]` : address;
-  return `http://${hostPart}:${port}/state`;
+  const base = exoApiUrl(spec);
+  return base && `${base}/state`;
 }
 
 export interface ExoSourceOptions {

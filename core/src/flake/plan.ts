@@ -5,7 +5,7 @@ import type { ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpe
 import { DEFAULTS } from '../spec/types';
 import {
   checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
-  effectiveSystem, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
+  effectiveSystem, exoApiUrl, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
 } from '../spec/resolve';
 import { token } from '../nats/subjects';
 
@@ -48,6 +48,11 @@ export interface AgentPlan {
   gpu: 'auto' | 'nvidia' | 'amd' | 'none';
   /** CA of a `tls://` NATS URL (`nats.tls.caFile`, a path on the host). */
   tlsCaFile?: string;
+  /**
+   * exo's API whose /state the agent reads for its own node: left to the module's default (this host's API) on
+   * the API host; the API host's URL where exo runs with --no-api; empty where exo does not run.
+   */
+  exoUrl?: string;
 }
 
 /**
@@ -152,7 +157,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnin
   plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
   plan.nats = planNats(spec, roles);
   if (platform === 'nixos') {
-    plan.agent = planAgent(spec, host, gpuVendors, warnings);
+    plan.agent = planAgent(spec, host, gpuVendors, warnings, plan.exo);
     plan.k3s = planK3s(spec, host, roles);
     if (roles.includes('checkpoint-agent')) {
       plan.checkpoint = {
@@ -205,7 +210,7 @@ function planNats(spec: ClusterSpec, roles: Role[]): NatsPlan | undefined {
   };
 }
 
-function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[]): AgentPlan | undefined {
+function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[], exo: HostPlan['exo']): AgentPlan | undefined {
   const natsUrl = spec.nats?.url;
   if (!natsUrl) return undefined;
   try {
@@ -221,6 +226,7 @@ function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuV
     natsUrl, credentialsFile: AGENT_CREDENTIALS_FILE,
     gpu: nvidia && amd ? 'auto' : nvidia ? 'nvidia' : amd ? 'amd' : 'none',
     tlsCaFile: natsUrl.startsWith('tls://') && caFile ? caFile : undefined,
+    exoUrl: !exo ? '' : exo.roles.includes('api') ? undefined : exoApiUrl(spec) ?? '',
   };
 }
 
