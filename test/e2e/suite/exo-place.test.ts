@@ -40,7 +40,8 @@ describe('exo: place a model from the catalogue', () => {
       .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${port} }\n`);
     assert.notEqual(edited, originalSpec);
     fs.writeFileSync(specFile, edited);
-    await waitFor('the API on loopback in the spec', () => store.spec?.exo?.ports?.api === port, 30_000);
+    await waitFor('the API on loopback in the spec', () => store.spec?.exo?.ports?.api === port, 60_000)
+      .catch((err: Error) => { throw new Error(`${err.message}; the store has exo ${JSON.stringify(store.spec?.exo)} and hub-1 at ${store.spec?.hosts.find((h) => h.name === 'hub-1')?.addresses}`); });
   });
 
   after(async function () {
