@@ -94,7 +94,7 @@ in
       type = types.str;
       default = "http://127.0.0.1:${toString (config.services.exo.apiPort or 52415)}";
       defaultText = lib.literalExpression ''"http://127.0.0.1:''${toString config.services.exo.apiPort}"'';
-      description = "exo's API, whose /state the agent reports on; empty to skip.";
+      description = "exo's API, whose /state the agent reads for this host's node: the host's own API where exo serves one, the API host's where exo runs with --no-api (the generated flake sets it); empty to skip.";
     };
 
     controlExo = mkOption {

@@ -79,13 +79,18 @@ test('draws every host and link of the example cluster', async () => {
 
 test('live state from exo recolours hosts and adds exo edges without moving any node', async () => {
   const before = await drawnHosts();
-  const doc = JSON.parse(readFileSync(path.join(root, 'test/fixtures/exo/state-running.json'), 'utf8')) as ExoState;
+  const doc = JSON.parse(readFileSync(path.join(root, 'test/fixtures/exo/recorded/state-downloading.json'), 'utf8')) as ExoState;
   const mapping = mapExoState(doc, spec);
   for (const [host, facts] of mapping.hosts) store.applyHostFacts('exo', host, facts, 'replace');
   store.setLiveLinks('exo', mapping.links);
   store.applyHostFacts('deploy', 'gpu-2', { status: 'failed', statusDetail: 'nixos-rebuild switch exited with 1' });
-  await sendToPage(page, { type: 'state', state: buildTopologyState(store) });
+  const live = buildTopologyState(store);
+  // The instance's shards on the hosts, with exo's lifecycle there.
+  assert.equal(live.hosts.find((h) => h.id === 'hub-1')!.exoText, 'downloading 35% · Llama-3.3-70B-Instruct-4bit layers 0–47/80');
+  assert.equal(live.hosts.find((h) => h.id === 'mac-studio')!.exoText, 'downloading 60% · Llama-3.3-70B-Instruct-4bit layers 47–80/80');
+  await sendToPage(page, { type: 'state', state: live });
   await page.waitForFunction(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.getElementById('hub-1').data('status') === 'running');
+  assert.equal(await page.evaluate(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.getElementById('hub-1').data('exoText')), 'downloading 35% · Llama-3.3-70B-Instruct-4bit layers 0–47/80');
   const afterUpdate = await drawnHosts();
   for (const h of afterUpdate) {
     const b = before.find((x) => x.id === h.id)!;
@@ -96,7 +101,7 @@ test('live state from exo recolours hosts and adds exo edges without moving any 
   assert.notEqual(colour(afterUpdate, 'gpu-2'), colour(afterUpdate, 'hub-1'), 'failed and running differ');
   assert.equal(colour(afterUpdate, 'hub-1'), colour(afterUpdate, 'mac-studio'));
   const edges = await drawnEdges();
-  assert.ok(edges.includes('exo-rdma:hub-1-mac-studio'), edges.join(', '));
+  assert.ok(edges.includes('exo-socket:hub-1-mac-studio'), edges.join(', '));
   assert.ok(edges.includes('exo-socket:hub-1-gpu-2'), edges.join(', '));
   await page.screenshot({ path: path.join(artifacts, 'lab-live.png') });
 });

@@ -39,6 +39,9 @@ test('accelerators, platforms and roles follow the hardware and the spec', () =>
   assert.deepEqual(plan.hosts.map((h) => h.exo?.accelerator), ['cuda', 'cuda', 'cuda', 'rocm']);
   assert.deepEqual(plan.hosts[0].exo?.roles, ['master', 'worker', 'api']);
   assert.deepEqual(plan.hosts[1].exo?.roles, ['worker']);
+  // exo on a worker-only host runs with --no-api: its agent reads the API host's /state for its node.
+  assert.equal(plan.hosts[0].agent?.exoUrl, undefined, 'the API host: its own API (the module default)');
+  assert.equal(plan.hosts[1].agent?.exoUrl, 'http://10.100.0.10:52415');
   assert.equal(plan.hosts[0].k3s?.clusterInit, true);
   assert.equal(plan.hosts[1].k3s?.serverAddr, 'https://10.100.0.10:6443', 'agents join the first server by default');
   assert.equal(plan.hosts[1].k3s?.nodeIP, '10.200.0.11', 'node IP from the declared k3s interface');

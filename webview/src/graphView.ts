@@ -39,6 +39,7 @@ function liveData(h: HostLive | undefined) {
     memStep: h?.memoryUsed === undefined ? -1 : Math.round(h.memoryUsed * 20),
     memoryText: h?.memoryText ?? '',
     gpuUsage: h?.gpuUsagePct ?? -1,
+    exoText: h?.exoText ?? '',
   };
 }
 

@@ -51,6 +51,8 @@ export interface HostLive {
   memoryUsed?: number;
   memoryText?: string;
   gpuUsagePct?: number;
+  /** exo on this host: lifecycle and the shard of a placed instance, e.g. `ready · Llama-3.3-70B-Instruct-4bit layers 0–47/80`. */
+  exoText?: string;
 }
 
 /** What the live sources say: changes often, never moves a node. */

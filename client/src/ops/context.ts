@@ -99,7 +99,7 @@ export class OpsContext implements vscode.Disposable {
     return path.resolve(path.dirname(this.spec().specFile), configured);
   }
 
-  setting(key: 'deploy.concurrency' | 'probe.concurrency' | 'exo.pollIntervalMs', fallback: number): number {
+  setting(key: 'deploy.concurrency' | 'probe.concurrency' | 'exo.pollIntervalMs' | 'exo.launchTimeoutMs', fallback: number): number {
     return vscode.workspace.getConfiguration('gpuCluster').get<number>(key, fallback);
   }
 

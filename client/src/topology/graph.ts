@@ -3,7 +3,7 @@
 
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import type { HostLive, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
-import type { HostStatus, LiveLink } from '../state/store';
+import type { HostStatus, LiveLink, ServiceFacts } from '../state/store';
 import type { ExplorerInput } from '../explorer/model';
 import { HOST_STATUS_LOOK, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
 import { effectiveRoles, effectiveSystem } from '../../../core/src/spec/resolve';
@@ -66,6 +66,12 @@ function liveLink(l: LiveLink): TopologyLink {
   return { id: `exo/${l.kind}/${[l.from, l.to].sort().join('|')}`, source: l.from, target: l.to, kind: l.kind === 'rdma' ? 'exo-rdma' : 'exo-socket', rdma: l.kind === 'rdma', detail: l.detail };
 }
 
+/** exo on the host: its lifecycle and the instance's shard placed there, e.g. `downloading 35% · Llama… layers 0–47/80`. */
+function exoLine(exo: ServiceFacts | undefined): string | undefined {
+  if (!exo || exo.status === 'unknown') return undefined;
+  return [exo.progressPct === undefined ? exo.status : `${exo.status} ${exo.progressPct}%`, exo.detail].filter(Boolean).join(' · ');
+}
+
 export function buildTopologyState(input: ExplorerInput & { liveLinks(): LiveLink[] }): TopologyState {
   const hosts: HostLive[] = (input.spec?.hosts ?? []).filter((h) => h && typeof h.name === 'string').map((h) => {
     const s = input.host(h.name);
@@ -83,6 +89,7 @@ export function buildTopologyState(input: ExplorerInput & { liveLinks(): LiveLin
       memoryUsed: used === undefined || !Number.isFinite(used) ? undefined : Math.min(1, Math.max(0, used)),
       memoryText,
       gpuUsagePct: gpu?.utilizationPct ?? s.acceleratorUsagePct,
+      exoText: exoLine(s.services.exo),
     };
   });
   const seen = new Set<string>();

@@ -91,7 +91,7 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
     const a = host.agent;
     out.push([['services', 'gpu-cluster-agent'], {
       enable: true, natsUrl: a.natsUrl, domain: cluster.domain, hostName: host.name, credentialsFile: a.credentialsFile,
-      gpu: a.gpu, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
+      gpu: a.gpu, exoUrl: a.exoUrl, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
     }]);
   }
   if (host.exporters.length) {

@@ -5,7 +5,7 @@ import type { ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpe
 import { DEFAULTS } from '../spec/types';
 import {
   checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
-  effectiveSystem, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
+  effectiveSystem, exoApiUrl, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
 } from '../spec/resolve';
 import { token } from '../nats/subjects';
 import { DEFAULT_NIXPKGS, facterFromNixpkgs, isSupportedRelease, releaseOf, SUPPORTED_RELEASE } from './pins';
@@ -49,6 +49,11 @@ export interface AgentPlan {
   gpu: 'auto' | 'nvidia' | 'amd' | 'none';
   /** CA of a `tls://` NATS URL (`nats.tls.caFile`, a path on the host). */
   tlsCaFile?: string;
+  /**
+   * exo's API whose /state the agent reads for its own node: left to the module's default (this host's API) on
+   * the API host; the API host's URL where exo runs with --no-api; empty where exo does not run.
+   */
+  exoUrl?: string;
 }
 
 /**
@@ -157,7 +162,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnin
     warnings.push(`${host.name}: a tls:// leaf remote without nats.tls.caFile checks the hub's certificate against the system's CAs; set nats.tls.caFile to the cluster's CA.`);
   }
   if (platform === 'nixos') {
-    plan.agent = planAgent(spec, host, gpuVendors, warnings);
+    plan.agent = planAgent(spec, host, gpuVendors, warnings, plan.exo);
     plan.k3s = planK3s(spec, host, roles);
     if (roles.includes('checkpoint-agent')) {
       plan.checkpoint = {
@@ -218,7 +223,7 @@ function planNats(spec: ClusterSpec, hostName: string, roles: Role[]): NatsPlan 
   };
 }
 
-function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[]): AgentPlan | undefined {
+function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[], exo: HostPlan['exo']): AgentPlan | undefined {
   const natsUrl = spec.nats?.url;
   if (!natsUrl) return undefined;
   try {
@@ -234,6 +239,7 @@ function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuV
     natsUrl, credentialsFile: AGENT_CREDENTIALS_FILE,
     gpu: nvidia && amd ? 'auto' : nvidia ? 'nvidia' : amd ? 'amd' : 'none',
     tlsCaFile: natsUrl.startsWith('tls://') && caFile ? caFile : undefined,
+    exoUrl: !exo ? '' : exo.roles.includes('api') ? undefined : exoApiUrl(spec) ?? '',
   };
 }
 
