@@ -79,7 +79,7 @@ function liveData(h: HostLive | undefined, host: { id: string; badge: string; me
   };
 }
 
-function stylesheet(p: Palette): unknown[] {
+function stylesheet(p: Palette, large: boolean): unknown[] {
   return [
     {
       selector: 'node[kind = "host"]',
@@ -139,6 +139,9 @@ function stylesheet(p: Palette): unknown[] {
     // exo's edges bow to either side so they stay visible next to the physical link between the same hosts.
     { selector: 'edge[kind = "exo-socket"]', style: { 'curve-style': 'unbundled-bezier', 'control-point-distances': 30 } },
     { selector: 'edge[kind = "exo-rdma"]', style: { 'curve-style': 'unbundled-bezier', 'control-point-distances': -30 } },
+    // A large cluster's hundreds of edges as haystacks: straight, no control points to compute, no dashes to
+    // rasterise (dashes are the slowest thing a canvas draws); their kind still shows in width and colour.
+    ...large ? [{ selector: 'edge[!live]', style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'line-style': 'solid', 'target-arrow-shape': 'none' } }] : [],
     { selector: '.faded', style: { opacity: 0.12 } },
     { selector: 'node:selected', style: { 'overlay-color': p.selection, 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
   ];
@@ -156,7 +159,7 @@ export class GraphView {
     this.palette = palette;
     this.cy = cytoscape({
       container,
-      style: stylesheet(palette) as cytoscape.StylesheetJson,
+      style: stylesheet(palette, false) as cytoscape.StylesheetJson,
       wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 4,
@@ -171,7 +174,7 @@ export class GraphView {
 
   setPalette(palette: Palette): void {
     this.palette = palette;
-    this.cy.style(stylesheet(palette) as cytoscape.StylesheetJson);
+    this.cy.style(stylesheet(palette, this.large) as cytoscape.StylesheetJson);
   }
 
   get colours(): Palette { return this.palette; }
@@ -184,21 +187,36 @@ export class GraphView {
    * take `positions` when known; a drawing with no positions at all is sketched (small) or packed (large) at
    * once, before its first paint. Returns the ids of nodes added without a position to an existing drawing.
    */
-  setGraph(graph: TopologyGraph, state: TopologyState, positions: Positions = {}): { unplaced: string[]; sketched: boolean } {
+  setGraph(graph: TopologyGraph, state: TopologyState, saved: Positions = {}): { unplaced: string[]; sketched: boolean } {
     const live = new Map(state.hosts.map((h) => [h.id, h]));
     const large = graph.hosts.length > LAYERED_LIMIT;
     // Crossing the limit changes how segments are drawn: start the drawing over (positions are kept).
-    if (large !== this.large) { this.cy.elements().remove(); this.large = large; }
+    if (large !== this.large) {
+      this.cy.elements().remove();
+      this.large = large;
+      this.cy.style(stylesheet(this.palette, large) as cytoscape.StylesheetJson);
+    }
+    const movableIds = [...graph.hosts.map((h) => h.id), ...large ? [] : graph.segments.map((s) => segmentNodeId(s.id))];
+    // A drawing seen for the first time with no saved places is packed (large) or sketched (small) now, from the
+    // graph itself, so every node is added once, in place, before the first paint: both layouts are linear.
+    const fresh = this.cy.elements().empty() && movableIds.length > 0 && movableIds.every((id) => !saved[id]);
+    const positions = !fresh ? saved : large
+      ? packLayout({ hosts: graph.hosts.map((h) => ({ id: h.id, segment: h.segment ?? '' })), hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT, header: 46, padding: 24 })
+      : sketchLayout({
+        segments: graph.segments.map((s) => ({ id: segmentNodeId(s.id), width: segmentWidth(segmentLabel(s)) })),
+        hosts: graph.hosts.map((h) => ({ id: h.id, segments: h.attachments.map((a) => segmentNodeId(a.segment)) })),
+        hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT,
+      });
     const wanted = new Set<string>();
     const unplaced: string[] = [];
-    let placedBefore = 0;
+    // New elements are added in one call: one at a time costs a collection and events each.
+    const added: cytoscape.ElementDefinition[] = [];
     const place = (id: string) => {
-      const saved = positions[id];
-      if (!saved) unplaced.push(id);
-      return saved ?? { x: 0, y: 0 };
+      const at = positions[id];
+      if (!at) unplaced.push(id);
+      return at ?? { x: 0, y: 0 };
     };
     this.cy.batch(() => {
-      placedBefore = this.cy.nodes().length;
       for (const s of graph.segments) {
         const id = segmentNodeId(s.id);
         wanted.add(id);
@@ -206,8 +224,8 @@ export class GraphView {
         const data = { id, kind: large ? 'segmentBox' : 'segment', segment: s.id, label, description: s.description ?? '', w: segmentWidth(label) };
         const existing = this.cy.getElementById(id);
         if (existing.nonempty()) existing.data(large ? { ...data, w: existing.data('w') } : data);
-        else if (large) this.cy.add({ group: 'nodes', data: { ...data, h: SEGMENT_HEIGHT }, grabbable: false, selectable: false });
-        else this.cy.add({ group: 'nodes', data, position: place(id) });
+        else if (large) added.push({ group: 'nodes', data: { ...data, h: SEGMENT_HEIGHT }, grabbable: false, selectable: false });
+        else added.push({ group: 'nodes', data, position: place(id) });
       }
       for (const h of graph.hosts) {
         wanted.add(h.id);
@@ -220,30 +238,25 @@ export class GraphView {
         };
         const existing = this.cy.getElementById(h.id);
         if (existing.nonempty()) existing.data(data);
-        else this.cy.add({ group: 'nodes', data, position: place(h.id) });
+        else added.push({ group: 'nodes', data, position: place(h.id) });
       }
       const edges = [
         ...graph.hosts.flatMap((h) => attachmentEdges(h, large)),
         ...graph.links.map((l) => edgeData(l, false)), ...state.liveLinks.map((l) => edgeData(l, true)),
       ];
       for (const e of edges) {
-        if (!wanted.has(e.source) || !wanted.has(e.target)) continue;
+        if (!wanted.has(e.source) || !wanted.has(e.target) || wanted.has(e.id)) continue;
         wanted.add(e.id);
         const existing = this.cy.getElementById(e.id);
-        if (existing.nonempty() && (existing.data('source') !== e.source || existing.data('target') !== e.target)) existing.remove();
-        if (this.cy.getElementById(e.id).nonempty()) this.cy.getElementById(e.id).data(e); else this.cy.add({ group: 'edges', data: e });
+        if (existing.nonempty() && existing.data('source') === e.source && existing.data('target') === e.target) existing.data(e);
+        else { existing.remove(); added.push({ group: 'edges', data: e }); }
       }
-      this.cy.elements().filter((el) => !wanted.has(el.id())).remove();
+      const gone = this.cy.elements().filter((el) => !wanted.has(el.id()));
+      if (gone.nonempty()) gone.remove();
+      if (added.length) this.cy.add(added);
+      if (large) this.fitSegmentBoxes();
     });
-    // A drawing seen for the first time gets its place now, before its first paint: both are linear.
-    const movable = this.cy.nodes(large ? '[kind = "host"]' : '[kind = "host"], [kind = "segment"]');
-    const fresh = placedBefore === 0 && unplaced.length > 0 && unplaced.length === movable.length;
-    if (fresh) {
-      this.cy.batch(() => { if (large) this.pack(); else this.sketch(); });
-      return { unplaced: [], sketched: !large };
-    }
-    if (large) this.cy.batch(() => this.fitSegmentBoxes());
-    return { unplaced, sketched: false };
+    return { unplaced, sketched: fresh && !large };
   }
 
   /** Places nodes added to an already laid-out drawing (a host under its segment's hosts, a segment after the others), moving nobody else. */
@@ -280,10 +293,12 @@ export class GraphView {
     const members = new Map<string, cytoscape.NodeSingular[]>();
     this.cy.nodes('[kind = "host"]').forEach((n) => {
       const seg = String(n.data('segment'));
-      if (seg) members.set(seg, [...members.get(seg) ?? [], n]);
+      const list = members.get(seg);
+      if (!seg) return;
+      if (list) list.push(n); else members.set(seg, [n]);
     });
     const hosts = this.cy.nodes('[kind = "host"]');
-    const bottom = hosts.nonempty() ? hosts.boundingBox({}).y2 : 0;
+    const bottom = hosts.nonempty() ? hosts.boundingBox({ includeLabels: false }).y2 : 0;
     let emptyX = 0;
     this.cy.batch(() => this.cy.nodes('[kind = "segmentBox"]').forEach((box) => {
       const hosts = members.get(String(box.data('segment'))) ?? [];
@@ -315,16 +330,6 @@ export class GraphView {
     });
     hostNodes.forEach((n) => { n.position(positions[n.id()]); });
     this.fitSegmentBoxes();
-  }
-
-  /** Small clusters before ELK has answered: segments in a row, hosts below them. */
-  private sketch(): void {
-    const positions = sketchLayout({
-      segments: this.cy.nodes('[kind = "segment"]').map((n) => ({ id: n.id(), width: Number(n.data('w')) })),
-      hosts: this.cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), segments: (n.data('segments') as string[]).map(segmentNodeId) })),
-      hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT,
-    });
-    this.cy.nodes().forEach((n) => { const p = positions[n.id()]; if (p) n.position(p); });
   }
 
   /** Live state: data only, so no node moves. Live links are added or removed (edges need no layout). */
@@ -385,6 +390,24 @@ export class GraphView {
     }));
     this.layoutRunning = running.finally(() => { this.layoutRunning = undefined; });
     return this.layoutRunning;
+  }
+
+  /**
+   * The area `nodes` (all by default) cover, from their positions and the sizes this drawing gives them. Asking
+   * cytoscape for a bounding box would compute every element's rendered style and geometry first, which at 500
+   * hosts costs more than the first paint.
+   */
+  extent(nodes: cytoscape.NodeCollection = this.cy.nodes()): { x1: number; y1: number; x2: number; y2: number } | undefined {
+    let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+    nodes.forEach((n) => {
+      const kind = n.data('kind');
+      const w = kind === 'host' ? HOST_WIDTH : Number(n.data('w')) || 0;
+      const h = kind === 'host' ? HOST_HEIGHT : kind === 'segment' ? SEGMENT_HEIGHT : Number(n.data('h')) || 0;
+      const p = n.position();
+      x1 = Math.min(x1, p.x - w / 2); x2 = Math.max(x2, p.x + w / 2);
+      y1 = Math.min(y1, p.y - h / 2); y2 = Math.max(y2, p.y + h / 2);
+    });
+    return x1 <= x2 ? { x1, y1, x2, y2 } : undefined;
   }
 
   /** Where every movable node is (hosts, and segments of a small cluster). */

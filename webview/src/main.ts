@@ -45,9 +45,11 @@ let layoutDone = false;
 /** Read-only handle for tests and benchmarks driving the page in a browser. */
 (window as unknown as { __topology: unknown }).__topology = { cy, timings: () => ({ firstPaintMs, layoutDone }) };
 
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+/** Updates the persisted state; VS Code gets it a moment later, so a burst of changes (and the first paint) pays one serialisation. */
 function save(patch: Partial<PersistedTopology>): void {
   persisted = { ...persisted, ...patch };
-  vscode.setState(persisted);
+  saveTimer ??= setTimeout(() => { saveTimer = undefined; vscode.setState(persisted); }, 100);
 }
 
 /** A fitted picture is never drawn larger than this: three hosts would otherwise become giant boxes. */
@@ -55,19 +57,19 @@ const MAX_FIT_ZOOM = 1;
 /** The viewport follows the container's size until the user zooms or pans. */
 let autoFit = true;
 
-/** Zoom and pan that show `eles` whole, centred, at most at MAX_FIT_ZOOM; undefined while the page has no size. */
-function fitViewport(eles: cytoscape.CollectionReturnValue | cytoscape.NodeCollection = cy.elements(), padding = 30): { zoom: number; pan: { x: number; y: number } } | undefined {
+/** Zoom and pan that show `nodes` whole, centred, at most at MAX_FIT_ZOOM; undefined while the page has no size. */
+function fitViewport(nodes: cytoscape.NodeCollection = cy.nodes(), padding = 30): { zoom: number; pan: { x: number; y: number } } | undefined {
   const w = cy.width(), h = cy.height();
-  if (eles.empty() || w <= 2 * padding || h <= 2 * padding) return undefined;
-  const bb = eles.boundingBox({});
-  const zoom = Math.max(cy.minZoom(), Math.min(MAX_FIT_ZOOM, (w - 2 * padding) / Math.max(bb.w, 1), (h - 2 * padding) / Math.max(bb.h, 1)));
+  const bb = view.extent(nodes);
+  if (!bb || w <= 2 * padding || h <= 2 * padding) return undefined;
+  const zoom = Math.max(cy.minZoom(), Math.min(MAX_FIT_ZOOM, (w - 2 * padding) / Math.max(bb.x2 - bb.x1, 1), (h - 2 * padding) / Math.max(bb.y2 - bb.y1, 1)));
   return { zoom, pan: { x: (w - zoom * (bb.x1 + bb.x2)) / 2, y: (h - zoom * (bb.y1 + bb.y2)) / 2 } };
 }
 
-/** Fits the cluster (or `eles`); keeps following the page's size afterwards when it is the whole cluster. */
-function fitAll(animate = false, eles?: cytoscape.NodeCollection): void {
-  autoFit = !eles;
-  const target = fitViewport(eles);
+/** Fits the cluster (or `nodes`); keeps following the page's size afterwards when it is the whole cluster. */
+function fitAll(animate = false, nodes?: cytoscape.NodeCollection): void {
+  autoFit = !nodes;
+  const target = fitViewport(nodes);
   if (!target) return;
   if (animate) cy.animate(target, { duration: 200 }); else cy.viewport(target);
 }
