@@ -282,6 +282,21 @@ test('a large cluster is packed by segment before its first paint, boxes around 
     const after = await other.evaluate(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), ...n.position() })));
     assert.deepEqual(after, layout.hosts.map(({ id, x, y }) => ({ id, x, y })), 'a state update moves nothing');
     await other.screenshot({ path: path.join(artifacts, 'large-80.png') });
+    // Zoomed out below readable size, labels are left out of the style (too small to draw, costly to measure);
+    // zoomed in they are back.
+    const labels = await other.evaluate(() => {
+      const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+      const label = () => String(cy.getElementById('h7').style('label'));
+      const fitted = label();
+      cy.zoom(0.3);
+      const out = label();
+      cy.zoom({ level: 1, position: cy.getElementById('h7').position() });
+      return { fitted, out, in: label() };
+    });
+    assert.match(labels.fitted, /^h7\n8× H100/, 'fitted at readable size: labelled');
+    assert.equal(labels.out, '');
+    assert.match(labels.in, /^h7\n8× H100/);
+    await other.screenshot({ path: path.join(artifacts, 'large-80-zoomed.png') });
   } finally {
     await other.close();
     bigStore.dispose();

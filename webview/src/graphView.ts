@@ -79,7 +79,11 @@ function liveData(h: HostLive | undefined, host: { id: string; badge: string; me
   };
 }
 
-function stylesheet(p: Palette, large: boolean): unknown[] {
+/** Below this zoom a 12 px label is under the 7 px that is drawn at all (min-zoomed-font-size). */
+const LABEL_ZOOM = 7 / 12;
+
+/** `labels`: false for a large cluster zoomed out, whose labels would be too small to draw but still be measured. */
+function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
   return [
     {
       selector: 'node[kind = "host"]',
@@ -141,7 +145,16 @@ function stylesheet(p: Palette, large: boolean): unknown[] {
     { selector: 'edge[kind = "exo-rdma"]', style: { 'curve-style': 'unbundled-bezier', 'control-point-distances': -30 } },
     // A large cluster's hundreds of edges as haystacks: straight, no control points to compute, no dashes to
     // rasterise (dashes are the slowest thing a canvas draws); their kind still shows in width and colour.
-    ...large ? [{ selector: 'edge[!live]', style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'line-style': 'solid', 'target-arrow-shape': 'none' } }] : [],
+    ...large ? [
+      { selector: 'edge[!live]', style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'line-style': 'solid', 'target-arrow-shape': 'none' } },
+      // Every leaf's line to the hub would be hundreds of lines across the whole picture, most of its edges: a
+      // large cluster shows them for the selected host only (all of them for the hub).
+      { selector: 'edge[kind = "nats"]', style: { display: 'none' } },
+      { selector: 'edge[kind = "nats"].revealed', style: { display: 'element' } },
+    ] : [],
+    // Measuring 500 three-line labels (at the first paint and again whenever live memory changes them) is a
+    // good part of the work when none of them is drawn.
+    ...labels ? [] : [{ selector: 'node[kind = "host"], edge', style: { label: '' } }],
     { selector: '.faded', style: { opacity: 0.12 } },
     { selector: 'node:selected', style: { 'overlay-color': p.selection, 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
   ];
@@ -153,13 +166,15 @@ export class GraphView {
   private layoutRunning: Promise<LayoutReport> | undefined;
   /** Above LAYERED_LIMIT hosts: packed layout, segments as boxes behind the hosts. */
   private large = false;
+  /** Whether labels are in the style (always for a small cluster; for a large one from LABEL_ZOOM on). */
+  private labels = true;
 
   /** `elkWorkerUrl`: the webview URI of dist/elk-worker.js, fetched the first time a layered layout runs. */
   constructor(container: HTMLElement, palette: Palette, private readonly elkWorkerUrl: string) {
     this.palette = palette;
     this.cy = cytoscape({
       container,
-      style: stylesheet(palette, false) as cytoscape.StylesheetJson,
+      style: stylesheet(palette, false, true) as cytoscape.StylesheetJson,
       wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 4,
@@ -170,11 +185,23 @@ export class GraphView {
       motionBlur: false,
       pixelRatio: 'auto',
     });
+    this.cy.on('zoom', () => {
+      const labels = !this.large || this.cy.zoom() >= LABEL_ZOOM;
+      if (labels !== this.labels) this.restyle(labels);
+    });
+    this.cy.on('select unselect', 'node[kind = "host"]', (e) => {
+      if (this.large) e.target.connectedEdges('[kind = "nats"]').toggleClass('revealed', e.type === 'select');
+    });
   }
 
   setPalette(palette: Palette): void {
     this.palette = palette;
-    this.cy.style(stylesheet(palette, this.large) as cytoscape.StylesheetJson);
+    this.restyle(this.labels);
+  }
+
+  private restyle(labels: boolean): void {
+    this.labels = labels;
+    this.cy.style(stylesheet(this.palette, this.large, labels) as cytoscape.StylesheetJson);
   }
 
   get colours(): Palette { return this.palette; }
@@ -194,7 +221,8 @@ export class GraphView {
     if (large !== this.large) {
       this.cy.elements().remove();
       this.large = large;
-      this.cy.style(stylesheet(this.palette, large) as cytoscape.StylesheetJson);
+      // A large cluster starts zoomed out: no labels until the user zooms in (the zoom handler adds them).
+      this.restyle(!large);
     }
     const movableIds = [...graph.hosts.map((h) => h.id), ...large ? [] : graph.segments.map((s) => segmentNodeId(s.id))];
     // A drawing seen for the first time with no saved places is packed (large) or sketched (small) now, from the
