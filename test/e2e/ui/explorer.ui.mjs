@@ -131,8 +131,12 @@ export const checks = [
     async run(ui) {
       await ui.runCommand('GPU Cluster: Show Topology');
       const frame = await topologyFrame(ui, 3);
-      // ELK ran in its worker inside the real webview (fetched from the webview's resource origin, started from blob:).
-      await ui.waitFor('the layered layout', () => frame.evaluate(() => performance.getEntriesByName('topology:layout-done').length > 0), 30_000);
+      // Re-layout runs ELK in its worker inside the real webview (fetched from the webview's resource origin,
+      // started from blob:); the panel may have been restored from its saved positions without a layout.
+      const layoutsBefore = await frame.evaluate(() => performance.getEntriesByName('topology:layout-done').length);
+      await frame.click('button[data-action="relayout"]');
+      await ui.waitFor('the layered layout from the worker', () => frame.evaluate((n) => performance.getEntriesByName('topology:layout-done').length > n
+        && !window.__topology.cy.animated(), layoutsBefore), 30_000);
       const drawn = await frame.evaluate(() => {
         const cy = window.__topology.cy;
         const bb = cy.elements().renderedBoundingBox({});
