@@ -282,6 +282,20 @@ test('a large cluster is packed by segment before its first paint, boxes around 
     const after = await other.evaluate(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), ...n.position() })));
     assert.deepEqual(after, layout.hosts.map(({ id, x, y }) => ({ id, x, y })), 'a state update moves nothing');
     await other.screenshot({ path: path.join(artifacts, 'large-80.png') });
+    // Leaf → hub lines only for the selected host (79 leaves would cross the whole picture); all of them for the hub.
+    const nats = await other.evaluate(() => {
+      const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+      const lines = () => cy.edges('[kind = "nats"]').map((e) => `${e.source().id()}-${e.target().id()}`);
+      const none = lines();
+      cy.getElementById('h7').select();
+      const leaf = lines();
+      cy.getElementById('h7').unselect();
+      cy.getElementById('h0').select();
+      const hub = lines().length;
+      cy.getElementById('h0').unselect();
+      return { none, leaf, hub, after: lines().length };
+    });
+    assert.deepEqual(nats, { none: [], leaf: ['h7-h0'], hub: 79, after: 0 });
     // Zoomed out below readable size, labels are left out of the style (too small to draw, costly to measure);
     // zoomed in they are back.
     const labels = await other.evaluate(() => {

@@ -147,10 +147,6 @@ function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
     // rasterise (dashes are the slowest thing a canvas draws); their kind still shows in width and colour.
     ...large ? [
       { selector: 'edge[!live]', style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'line-style': 'solid', 'target-arrow-shape': 'none' } },
-      // Every leaf's line to the hub would be hundreds of lines across the whole picture, most of its edges: a
-      // large cluster shows them for the selected host only (all of them for the hub).
-      { selector: 'edge[kind = "nats"]', style: { display: 'none' } },
-      { selector: 'edge[kind = "nats"].revealed', style: { display: 'element' } },
     ] : [],
     // Measuring 500 three-line labels (at the first paint and again whenever live memory changes them) is a
     // good part of the work when none of them is drawn.
@@ -168,6 +164,8 @@ export class GraphView {
   private large = false;
   /** Whether labels are in the style (always for a small cluster; for a large one from LABEL_ZOOM on). */
   private labels = true;
+  /** A large cluster's NATS leaf → hub links: drawn only for the selected hosts. */
+  private natsLinks: TopologyLink[] = [];
 
   /** `elkWorkerUrl`: the webview URI of dist/elk-worker.js, fetched the first time a layered layout runs. */
   constructor(container: HTMLElement, palette: Palette, private readonly elkWorkerUrl: string) {
@@ -189,8 +187,10 @@ export class GraphView {
       const labels = !this.large || this.cy.zoom() >= LABEL_ZOOM;
       if (labels !== this.labels) this.restyle(labels);
     });
-    this.cy.on('select unselect', 'node[kind = "host"]', (e) => {
-      if (this.large) e.target.connectedEdges('[kind = "nats"]').toggleClass('revealed', e.type === 'select');
+    // Every leaf's line to the hub would be hundreds of lines across the whole picture and most of its elements: a
+    // large cluster draws them for the selected host only (all of them for the hub).
+    this.cy.on('select unselect', 'node[kind = "host"]', () => {
+      if (this.large) this.cy.batch(() => this.syncEdges(this.cy.edges('[kind = "nats"]'), this.selectedNatsEdges()));
     });
   }
 
@@ -268,9 +268,12 @@ export class GraphView {
         if (existing.nonempty()) existing.data(data);
         else added.push({ group: 'nodes', data, position: place(h.id) });
       }
+      this.natsLinks = large ? graph.links.filter((l) => l.kind === 'nats') : [];
       const edges = [
         ...graph.hosts.flatMap((h) => attachmentEdges(h, large)),
-        ...graph.links.map((l) => edgeData(l, false)), ...state.liveLinks.map((l) => edgeData(l, true)),
+        ...graph.links.filter((l) => !large || l.kind !== 'nats').map((l) => edgeData(l, false)),
+        ...large ? this.selectedNatsEdges() : [],
+        ...state.liveLinks.map((l) => edgeData(l, true)),
       ];
       for (const e of edges) {
         if (!wanted.has(e.source) || !wanted.has(e.target) || wanted.has(e.id)) continue;
@@ -358,6 +361,19 @@ export class GraphView {
     });
     hostNodes.forEach((n) => { n.position(positions[n.id()]); });
     this.fitSegmentBoxes();
+  }
+
+  private selectedNatsEdges(): ReturnType<typeof edgeData>[] {
+    const selected = new Set(this.cy.nodes(':selected').map((n) => n.id()));
+    return selected.size ? this.natsLinks.filter((l) => selected.has(l.source) || selected.has(l.target)).map((l) => edgeData(l, false)) : [];
+  }
+
+  /** Makes `current` (edges of one kind) exactly `wanted`: adds the missing ones, removes the others. */
+  private syncEdges(current: cytoscape.EdgeCollection, wanted: ReturnType<typeof edgeData>[]): void {
+    const ids = new Set(wanted.map((e) => e.id));
+    current.filter((e) => !ids.has(e.id())).remove();
+    const missing = wanted.filter((e) => this.cy.getElementById(e.id).empty());
+    if (missing.length) this.cy.add(missing.map((data) => ({ group: 'edges' as const, data })));
   }
 
   /** Live state: data only, so no node moves. Live links are added or removed (edges need no layout). */
