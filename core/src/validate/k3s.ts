@@ -64,7 +64,7 @@ function checkSegment(report: Report, file: ParsedSpecFile, spec: ClusterSpec, k
     if (!iface) {
       // a host k3s.interface naming nothing is k3s.unknown-interface already
       if (ownName === undefined && (listed.length || segment)) {
-        report(e.file, [...e.path, 'name'], 'value', 'warning', 'k3s.no-interface',
+        report(e.file, rolePath(e, ['k3s-server', 'k3s-agent']), 'value', 'warning', 'k3s.no-interface',
           `k3s host '${e.host.name}' has none of the k3s interfaces (${listed.join(', ') || 'none listed'}); k3s would pick the default route's interface and exo's endpoint would not be on the k3s network. Set k3s.interface on the host.`);
       }
       continue;
@@ -75,6 +75,13 @@ function checkSegment(report: Report, file: ParsedSpecFile, spec: ClusterSpec, k
         `'${e.host.name}' runs k3s on ${iface.name}, which is ${iface.segment === undefined ? 'on no segment' : `on segment '${iface.segment}'`}, not on the k3s segment '${segment}'.`);
     }
   }
+}
+
+/** Where the host gets one of these roles: the role in its list, else (roles from defaults) its name. */
+function rolePath(e: HostEntry, wanted: readonly string[]): Path {
+  const roles = Array.isArray(e.host.roles) ? e.host.roles : [];
+  const i = roles.findIndex((r) => wanted.includes(r));
+  return i >= 0 ? [...e.path, 'roles', i] : [...e.path, 'name'];
 }
 
 function checkExoEndpoints(report: Report, file: ParsedSpecFile, spec: ClusterSpec, k3s: K3sSpec, entries: HostEntry[]): void {
@@ -88,7 +95,7 @@ function checkExoEndpoints(report: Report, file: ParsedSpecFile, spec: ClusterSp
   if (!reg) return;
   for (const e of serving) {
     if (clusterAddress(spec, e.host) === undefined) {
-      report(e.file, [...e.path, 'name'], 'value', 'warning', 'k3s.exo-no-endpoint',
+      report(e.file, rolePath(e, ['exo-api']), 'value', 'warning', 'k3s.exo-no-endpoint',
         `'${e.host.name}' serves exo's API but has no IP address on its k3s interface or in addresses, so it is left out of exo's EndpointSlice.`);
     }
   }
