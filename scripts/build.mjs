@@ -14,6 +14,8 @@ const node = { platform: 'node', target: 'node20', format: 'cjs' };
 const nodeExternal = ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'];
 const entries = [
   { in: 'client/src/extension.ts', out: 'dist/client.js', ...node, external: nodeExternal },
+  // the Kubernetes client (client-node) of the k3s view, loaded by client/src/k3s/register.ts when it is used
+  { in: 'client/src/k3s/kubeApi.ts', out: 'dist/k3s.js', ...node, external: nodeExternal },
   { in: 'server/src/server.ts', out: 'dist/server.js', ...node, external: nodeExternal },
   { in: 'cli/src/main.ts', out: 'dist/cli.js', ...node, external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { in: 'agent/src/main.ts', out: 'dist/agent.js', ...node, external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
