@@ -23,7 +23,7 @@ const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
 export function k3sNodes(snapshot: K3sSnapshot | undefined, server: string | undefined): K3sNode[] {
   if (!snapshot) return [{ id: 'k3s.loading', label: 'Reading the Kubernetes API…', description: server, icon: { id: 'loading~spin' } }];
   const out: K3sNode[] = snapshot.errors.map((message, i) => ({
-    id: `k3s.error.${i}`, label: message, icon: { id: 'error', color: 'errorForeground' }, tooltip: `${code(server ?? "")}: ${code(message)}`,
+    id: `k3s.error.${i}`, label: message, icon: { id: 'error', color: 'errorForeground' }, tooltip: `${code(server ?? '')}: ${code(message)}`,
   }));
   const svc = snapshot.service;
   if (svc) {

@@ -62,6 +62,11 @@ export function registerK3s(services: ExtensionServices): void {
   const view = vscode.window.createTreeView<K3sNode>('gpuCluster.k3s', { treeDataProvider: tree });
   let poller: K3sLive | undefined;
   let api: Promise<KubeApi> | undefined;
+  const serviceKey = () => {
+    const reg = store.spec ? exoRegistration(store.spec) : undefined;
+    return reg ? `${reg.namespace}/${reg.service}` : '';
+  };
+  let polledService = '';
 
   const restart = () => {
     poller?.stop();
@@ -74,6 +79,7 @@ export function registerK3s(services: ExtensionServices): void {
     tree.update();
     if (!tree.active || !kubeconfig) return;
     const reg = store.spec ? exoRegistration(store.spec) : undefined;
+    polledService = serviceKey();
     // a kubeconfig that cannot be read is opened again on the next round, when the user may have fixed it
     const connect = () => (api ??= Promise.resolve().then(() => loadKubeApi(context.extensionPath).openKubeApi(kubeconfig)).then(
       (a) => { tree.server = a.server; return a; },
@@ -98,7 +104,8 @@ export function registerK3s(services: ExtensionServices): void {
     view, tree,
     { dispose: () => poller?.stop() },
     live.onDidChange(restart),
-    store.onDidChange((c) => { if (c.specChanged && tree.active) restart(); }),
+    // a spec edit matters only when it moves exo's Service
+    store.onDidChange((c) => { if (c.specChanged && tree.active && serviceKey() !== polledService) restart(); }),
     vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.k3s')) restart(); }),
     vscode.commands.registerCommand('gpuCluster.k3s.refresh', () => poller?.refresh()),
     vscode.commands.registerCommand('gpuCluster.k3s.chooseKubeconfig', async () => {
