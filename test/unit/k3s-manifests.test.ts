@@ -70,7 +70,7 @@ for (const example of EXAMPLES) {
       assert.doesNotThrow(() => new Model(object).validate(), `${example} ${object.kind}/${object.metadata.name}`);
       assert.deepEqual(unknownFields(models, object, clientType(object), `${object.kind}/${object.metadata.name}`), []);
       // object names the API server checks beyond the JSON Schemas
-      const nameRule = object.kind === 'Deployment' || object.kind === 'EndpointSlice' || object.kind === 'NetworkPolicy' ? DNS_SUBDOMAIN : DNS_LABEL;
+      const nameRule = object.kind === 'DaemonSet' || object.kind === 'EndpointSlice' || object.kind === 'NetworkPolicy' ? DNS_SUBDOMAIN : DNS_LABEL;
       assert.match(object.metadata.name, nameRule, `${object.kind} name`);
       if (object.metadata.namespace) assert.match(object.metadata.namespace, DNS_LABEL);
       for (const v of Object.values(object.metadata.labels ?? {})) assert.equal(labelValue(v), v, `label value ${v}`);
@@ -113,14 +113,24 @@ test('lab: exo registered as exo.exo.svc, its endpoint on hub-1\'s bond0, egress
     egress: [{ to: [{ ipBlock: { cidr: '10.1.0.10/32' } }], ports: [{ protocol: 'TCP', port: 52415 }] }],
   });
 
-  const reservations = byKind('Deployment');
-  assert.deepEqual(reservations.map((d) => d.metadata.name).sort(), ['exo-gpu-reservation-gpu-2', 'exo-gpu-reservation-hub-1']);
-  const limits = (d: KubeObject) => (d.spec as any).template.spec.containers[0].resources.limits;
-  const hub = reservations.find((d) => d.metadata.name.endsWith('hub-1'))!;
-  assert.deepEqual(limits(hub), { 'nvidia.com/gpu': '2' });
-  assert.deepEqual((hub.spec as any).template.spec.nodeSelector, { 'kubernetes.io/hostname': 'hub-1' });
-  // the Mac serves no GPU to K3s and is no k3s node
-  assert.ok(!reservations.some((d) => d.metadata.name.includes('mac-studio')));
+  const reservations = byKind('DaemonSet');
+  const spec0 = (d: KubeObject) => (d.spec as any).template.spec;
+  const hostsOf = (d: KubeObject) => spec0(d).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0];
+  assert.deepEqual(reservations.map((d) => [d.metadata.name, spec0(d).containers[0].resources.limits, hostsOf(d)]), [
+    ['exo-gpu-reservation-nvidia-1', { 'nvidia.com/gpu': '1' }, { key: 'kubernetes.io/hostname', operator: 'In', values: ['gpu-2'] }],
+    ['exo-gpu-reservation-nvidia-2', { 'nvidia.com/gpu': '2' }, { key: 'kubernetes.io/hostname', operator: 'In', values: ['hub-1'] }],
+  ]);
+  // the old pod releases the GPUs before its replacement asks for them; the Mac is no k3s node
+  assert.deepEqual((reservations[0].spec as any).updateStrategy.rollingUpdate, { maxUnavailable: 1, maxSurge: 0 });
+  assert.ok(!reservations.some((d) => hostsOf(d).values.includes('mac-studio')));
+});
+
+test('hundred-node: one reservation DaemonSet per distinct hold, whatever the host count', async () => {
+  const spec = await exampleSpec('hundred-node');
+  const sets = k3sManifests(spec).map((m) => m.object).filter((o) => o.kind === 'DaemonSet');
+  const hosts = (d: KubeObject) => (d.spec as any).template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values as string[];
+  assert.deepEqual(sets.map((d) => [d.metadata.name, hosts(d).length]), [['exo-gpu-reservation-amd-4', 25], ['exo-gpu-reservation-nvidia-8', 75]]);
+  assert.equal(new Set(sets.flatMap(hosts)).size, 100, 'every GPU host in exactly one');
 });
 
 function withK3s(spec: ClusterSpec, k3s: Partial<NonNullable<ClusterSpec['k3s']>>): ClusterSpec {
@@ -130,15 +140,15 @@ function withK3s(spec: ClusterSpec, k3s: Partial<NonNullable<ClusterSpec['k3s']>
 test('k3s.gpus.reserve holds only that many GPUs; owner k3s holds none and runs exo on the CPU of k3s hosts', async () => {
   const spec = await exampleSpec('mixed-thunderbolt');
   const partial = withK3s(spec, { gpus: { reserve: { 'nv-1': 1, 'amd-1': 0 } } });
-  const deployments = k3sManifests(partial).map((m) => m.object).filter((o) => o.kind === 'Deployment');
-  assert.deepEqual(deployments.map((d) => [d.metadata.name, (d.spec as any).template.spec.containers[0].resources.requests]),
-    [['exo-gpu-reservation-nv-1', { [GPU_RESOURCE.nvidia]: '1' }]]);
+  const sets = k3sManifests(partial).map((m) => m.object).filter((o) => o.kind === 'DaemonSet');
+  assert.deepEqual(sets.map((d) => [d.metadata.name, (d.spec as any).template.spec.containers[0].resources.requests]),
+    [['exo-gpu-reservation-nvidia-1', { [GPU_RESOURCE.nvidia]: '1' }]]);
   const nv1 = partial.hosts.find((h) => h.name === 'nv-1')!;
   assert.equal(nodeLabels(partial, nv1)['nix-gpu-cluster/exo-gpus'], '1');
   assert.equal(nodeLabels(partial, partial.hosts.find((h) => h.name === 'amd-1')!)['nix-gpu-cluster/gpu-vendor'], 'amd');
 
   const k3sOwns = withK3s(spec, { gpus: { owner: 'k3s' } });
-  assert.ok(!k3sManifests(k3sOwns).some((m) => m.object.kind === 'Deployment'));
+  assert.ok(!k3sManifests(k3sOwns).some((m) => m.object.kind === 'DaemonSet'));
   assert.equal(effectiveAccelerator(k3sOwns, k3sOwns.hosts.find((h) => h.name === 'nv-1')!), 'cpu');
   assert.equal(effectiveAccelerator(k3sOwns, k3sOwns.hosts.find((h) => h.name === 'studio')!), 'mlx', 'a Mac is no k3s host');
   assert.equal(effectiveAccelerator(spec, nv1), 'cuda');

@@ -110,7 +110,7 @@ export function gpuPodsByNode(pods: KubeList<PodDoc>): Map<string, GpuPodView[]>
     if (!Object.keys(gpus).length) continue;
     const view: GpuPodView = {
       namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '?', node, phase, gpus, containers,
-      exoReservation: pod.metadata?.labels?.['app.kubernetes.io/name'] === 'exo-gpu-reservation' && pod.metadata.labels[`${LABEL_PREFIX}/host`] !== undefined,
+      exoReservation: pod.metadata?.labels?.['app.kubernetes.io/name'] === 'exo-gpu-reservation' && pod.metadata.labels[`${LABEL_PREFIX}/hold`] !== undefined,
     };
     byNode.set(node, [...(byNode.get(node) ?? []), view]);
   }

@@ -5,14 +5,14 @@
 //     cluster IP that kube-proxy forwards to those hosts;
 //   - per namespace of `k3s.exo.allowFrom`, an egress NetworkPolicy admitting exo's API port on those hosts, so
 //     namespaces with a default-deny policy reach exo and nothing else changes;
-//   - per k3s host whose GPUs exo holds, a reservation Deployment whose pause container requests them from the
-//     device plugin, so the scheduler never gives them to a K3s pod.
+//   - for the k3s hosts whose GPUs exo holds, reservation DaemonSets (one per distinct hold, such as 8 NVIDIA GPUs)
+//     whose pause container requests them from the device plugin, so the scheduler never gives them to a K3s pod.
 
 import { exoHosts, effectiveRoles, exoPorts, isK3sHost } from '../spec/resolve';
 import { parseAddress } from '../spec/net';
 import { DEFAULTS, type ClusterSpec, type HostSpec, type K3sExoSpec, type K3sSpec } from '../spec/types';
 import { isRecord } from '../spec/workspace';
-import { LABEL_PREFIX, clusterAddress, exoGpuHolds } from './nodes';
+import { LABEL_PREFIX, clusterAddress, exoGpuHolds, type GpuHold } from './nodes';
 
 /** A Kubernetes object as plain data (what `services.k3s.manifests.<name>.content` takes). */
 export interface KubeObject {
@@ -84,41 +84,65 @@ export function k3sManifests(spec: ClusterSpec): K3sManifest[] {
     out.push({ name: 'gpu-cluster-namespace', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { ...MANAGED_BY } } } });
   }
   if (reg) out.push(...exoServiceManifests(reg));
-  for (const { host, holds: hostHolds } of holds) {
-    const hostLabel = { 'app.kubernetes.io/name': 'exo-gpu-reservation', [`${LABEL_PREFIX}/host`]: host.name };
-    out.push({
-      name: `gpu-cluster-gpu-reservation-${host.name}`,
-      object: {
-        apiVersion: 'apps/v1', kind: 'Deployment',
-        metadata: { name: `exo-gpu-reservation-${host.name}`, namespace, labels: { ...hostLabel, ...MANAGED_BY } },
-        spec: {
-          replicas: 1,
-          // the old pod must release the GPUs before its replacement can request them
-          strategy: { type: 'Recreate' },
-          selector: { matchLabels: hostLabel },
-          template: {
-            metadata: { labels: hostLabel },
-            spec: {
-              nodeSelector: { 'kubernetes.io/hostname': host.name },
-              tolerations: [{ operator: 'Exists' }],
-              automountServiceAccountToken: false,
-              enableServiceLinks: false,
-              containers: [{
-                name: 'hold',
-                image: PAUSE_IMAGE,
-                resources: {
-                  requests: Object.fromEntries(hostHolds.map((h) => [h.resource, String(h.count)])),
-                  limits: Object.fromEntries(hostHolds.map((h) => [h.resource, String(h.count)])),
+  for (const group of reservationGroups(holds)) out.push(reservation(group, namespace));
+  return out;
+}
+
+/** Hosts whose exo holds the same GPUs (resource and count), so one DaemonSet serves them all. */
+interface ReservationGroup { key: string; holds: GpuHold[]; hosts: string[] }
+
+function reservationGroups(holds: { host: HostSpec; holds: GpuHold[] }[]): ReservationGroup[] {
+  const groups = new Map<string, ReservationGroup>();
+  for (const h of holds) {
+    const sorted = [...h.holds].sort((a, b) => a.vendor.localeCompare(b.vendor));
+    const key = sorted.map((x) => `${x.vendor}-${x.count}`).join('-');
+    const group = groups.get(key) ?? { key, holds: sorted, hosts: [] };
+    group.hosts.push(h.host.name);
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/**
+ * A DaemonSet whose pause container requests the group's GPUs from the device plugin on each of its hosts (node
+ * affinity by host name), so the scheduler counts them as taken. On an update the old pod goes before the new one
+ * comes (maxSurge 0), so the GPUs are never asked for twice.
+ */
+function reservation(group: ReservationGroup, namespace: string): K3sManifest {
+  const labels = { 'app.kubernetes.io/name': 'exo-gpu-reservation', [`${LABEL_PREFIX}/hold`]: group.key };
+  const gpus = Object.fromEntries(group.holds.map((h) => [h.resource, String(h.count)]));
+  return {
+    name: `gpu-cluster-gpu-reservation-${group.key}`,
+    object: {
+      apiVersion: 'apps/v1', kind: 'DaemonSet',
+      metadata: { name: `exo-gpu-reservation-${group.key}`, namespace, labels: { ...labels, ...MANAGED_BY } },
+      spec: {
+        selector: { matchLabels: labels },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: group.hosts }] }],
                 },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65535 },
-              }],
+              },
             },
+            tolerations: [{ operator: 'Exists' }],
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            containers: [{
+              name: 'hold',
+              image: PAUSE_IMAGE,
+              resources: { requests: gpus, limits: gpus },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65535 },
+            }],
           },
         },
       },
-    });
-  }
-  return out;
+    },
+  };
 }
 
 function exoServiceManifests(reg: ExoRegistration): K3sManifest[] {
