@@ -79,7 +79,7 @@ export function registerK3s(services: ExtensionServices): void {
     tree.update();
     if (!tree.active || !kubeconfig) return;
     const reg = store.spec ? exoRegistration(store.spec) : undefined;
-    polledService = serviceKey();
+    polledService = reg ? `${reg.namespace}/${reg.service}` : '';
     // a kubeconfig that cannot be read is opened again on the next round, when the user may have fixed it
     const connect = () => (api ??= Promise.resolve().then(() => loadKubeApi(context.extensionPath).openKubeApi(kubeconfig)).then(
       (a) => { tree.server = a.server; return a; },
