@@ -1,13 +1,10 @@
 // The live view's Kubernetes client (client/src/k3s: @kubernetes/client-node with a kubeconfig) against a loopback
-// HTTP server that answers with recorded API responses (test/fixtures/k3s, shapes from the Kubernetes API reference;
+// HTTPS server that answers with recorded API responses (test/fixtures/k3s, shapes from the Kubernetes API reference;
 // see the README there) and records what the client asked: the exo Service's endpoints, GPU pods per node, the
 // kubelet checkpoint API through the node proxy, the API's error Status, an API server that does not answer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openKubeApi } from '../../client/src/k3s/kubeApi';
@@ -16,70 +13,21 @@ import { k3sManifests } from '../../core/src/k3s/manifests';
 import { loadSpec } from '../../core/src/spec/load';
 import { findTemplatesDir } from '../../core/src/flake/templates';
 import { freePort } from './nats-harness';
+import { RECORDED_TOKEN as TOKEN, recordedFixture as fixture, startRecordedKubeApi, type RecordedKubeApi } from '../support/recordedKubeApi';
 
 const repo = path.dirname(findTemplatesDir(__dirname));
-const fixture = (name: string) => readFileSync(path.join(repo, 'test/fixtures/k3s', name), 'utf8');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'k3s-live-'));
-const TOKEN = 'recorded-test-token';
-
-interface Seen { method: string; path: string; query: URLSearchParams; authorization?: string }
-const seen: Seen[] = [];
-let server: https.Server;
+let api: RecordedKubeApi;
 let kubeconfig: string;
-let caData: string;
-
-/** Routes of the recorded API server: method and path → status and body. */
-function answer(method: string, url: URL): [number, string] {
-  const p = url.pathname;
-  if (method === 'GET' && p === '/api/v1/namespaces/exo/services/exo') return [200, fixture('service-exo.json')];
-  if (method === 'GET' && p === '/api/v1/namespaces/other/services/exo') return [404, fixture('status-notfound.json')];
-  if (method === 'GET' && /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/(exo|other)\/endpointslices$/.test(p)) {
-    return [200, p.includes('/exo/') ? fixture('endpointslices-exo.json') : '{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{"resourceVersion":"2210"},"items":[]}'];
-  }
-  if (method === 'GET' && p === '/api/v1/pods') return [200, fixture('pods.json')];
-  if (method === 'POST' && p === '/api/v1/nodes/gpu-2/proxy/checkpoint/ml/trainer-0/trainer') return [200, fixture('checkpoint-ok.json')];
-  if (method === 'POST' && p.startsWith('/api/v1/nodes/hub-1/proxy/')) return [403, fixture('status-forbidden.json')];
-  return [404, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}'];
-}
-
-function writeKubeconfig(name: string, serverUrl: string): string {
-  const file = path.join(tmp, name);
-  writeFileSync(file, [
-    'apiVersion: v1', 'kind: Config', 'current-context: lab',
-    'clusters:', `- name: lab`, `  cluster:`, `    server: ${serverUrl}`, `    certificate-authority-data: ${caData}`,
-    'users:', '- name: admin', '  user:', `    token: ${TOKEN}`,
-    'contexts:', '- name: lab', '  context:', '    cluster: lab', '    user: admin',
-  ].join('\n') + '\n');
-  return file;
-}
-
-/** A throwaway CA and a server certificate for 127.0.0.1, as k3s issues its own (the client verifies it). */
-function certificates(): { key: Buffer; cert: Buffer; ca: Buffer } {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: tmp, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=k3s-server-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=k3s', '-keyout', 'server.key', '-out', 'server.csr');
-  writeFileSync(path.join(tmp, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.pem');
-  const read = (f: string) => readFileSync(path.join(tmp, f));
-  return { key: read('server.key'), cert: read('server.pem'), ca: read('ca.pem') };
-}
+const seen = () => api.seen;
 
 before(async () => {
-  const tls = certificates();
-  caData = tls.ca.toString('base64');
-  server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    seen.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization });
-    const [status, body] = answer(req.method ?? '', url);
-    res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  kubeconfig = writeKubeconfig('kubeconfig', `https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  api = await startRecordedKubeApi(tmp);
+  kubeconfig = api.kubeconfig('kubeconfig');
 });
 
 after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -95,27 +43,27 @@ test('the recorded EndpointSlice is the generated one as the API server returns 
 });
 
 test('exo\'s Service: cluster IP, DNS name and its endpoint, asked by service-name label with the kubeconfig\'s token', async () => {
-  const api = await openKubeApi(kubeconfig);
-  seen.length = 0;
-  const view = await api.exoService('exo', 'exo');
+  const client = await openKubeApi(kubeconfig);
+  seen().length = 0;
+  const view = await client.exoService('exo', 'exo');
   assert.deepEqual(view, {
     name: 'exo', namespace: 'exo', dns: 'exo.exo.svc', clusterIP: '10.43.118.42', exists: true,
     endpoints: [{ address: '10.1.0.10', port: 52415, ready: true, node: 'hub-1', hostname: 'hub-1' }],
   });
-  const slices = seen.find((s) => s.path.endsWith('/endpointslices'))!;
+  const slices = seen().find((s) => s.path.endsWith('/endpointslices'))!;
   assert.equal(slices.query.get('labelSelector'), 'kubernetes.io/service-name=exo');
-  assert.ok(seen.every((s) => s.authorization === `Bearer ${TOKEN}`), 'every request carries the token');
+  assert.ok(seen().every((s) => s.authorization === `Bearer ${TOKEN}`), 'every request carries the token');
 
-  const missing = await api.exoService('exo', 'other');
+  const missing = await client.exoService('exo', 'other');
   assert.equal(missing.exists, false, 'a 404 Status means not deployed, not an error');
   assert.deepEqual(missing.endpoints, []);
 });
 
 test('GPU pods per node: the reservation and the training pod, not CoreDNS (no GPU) nor the pending pod (no node)', async () => {
-  const api = await openKubeApi(kubeconfig);
-  seen.length = 0;
-  const byNode = await api.gpuPods();
-  assert.equal(seen[0].query.get('fieldSelector'), 'status.phase!=Succeeded,status.phase!=Failed');
+  const client = await openKubeApi(kubeconfig);
+  seen().length = 0;
+  const byNode = await client.gpuPods();
+  assert.equal(seen()[0].query.get('fieldSelector'), 'status.phase!=Succeeded,status.phase!=Failed');
   assert.deepEqual([...byNode.keys()], ['gpu-2', 'hub-1']);
   const [reservation] = byNode.get('hub-1')!;
   assert.equal(reservation.exoReservation, true);
@@ -128,16 +76,16 @@ test('GPU pods per node: the reservation and the training pod, not CoreDNS (no G
 });
 
 test('checkpoint from a pod: POST to the kubelet checkpoint API through the node proxy; the archive path comes back', async () => {
-  const api = await openKubeApi(kubeconfig);
-  seen.length = 0;
-  const archives = await api.checkpoint('gpu-2', { namespace: 'ml', pod: 'trainer-0', container: 'trainer' });
+  const client = await openKubeApi(kubeconfig);
+  seen().length = 0;
+  const archives = await client.checkpoint('gpu-2', { namespace: 'ml', pod: 'trainer-0', container: 'trainer' });
   assert.deepEqual(archives, ['/var/lib/kubelet/checkpoints/checkpoint-trainer-0_ml-trainer-2026-12-05T09:02:11Z.tar']);
-  assert.deepEqual(seen.map((s) => `${s.method} ${s.path} ${s.authorization}`), [`POST /api/v1/nodes/gpu-2/proxy/checkpoint/ml/trainer-0/trainer Bearer ${TOKEN}`]);
+  assert.deepEqual(seen().map((s) => `${s.method} ${s.path} ${s.authorization}`), [`POST /api/v1/nodes/gpu-2/proxy/checkpoint/ml/trainer-0/trainer Bearer ${TOKEN}`]);
 
-  await assert.rejects(api.checkpoint('hub-1', { namespace: 'exo', pod: 'p', container: 'hold' }),
+  await assert.rejects(client.checkpoint('hub-1', { namespace: 'exo', pod: 'p', container: 'hold' }),
     /cannot create resource "nodes\/proxy".*\(Forbidden\).*HTTP 403/);
-  await assert.rejects(api.checkpoint('gpu-2', { namespace: 'ml', pod: 'Trainer_0', container: 'trainer' }), /not a Kubernetes name/);
-  assert.equal(seen.length, 2, 'an invalid name is refused before any request');
+  await assert.rejects(client.checkpoint('gpu-2', { namespace: 'ml', pod: 'Trainer_0', container: 'trainer' }), /not a Kubernetes name/);
+  assert.equal(seen().length, 2, 'an invalid name is refused before any request');
 });
 
 test('the live poller: a snapshot with service and pods; an API server that does not answer gives errors, not a crash', async () => {
@@ -151,7 +99,7 @@ test('the live poller: a snapshot with service and pods; an API server that does
   assert.deepEqual([...snapshots[0].gpuPods!.keys()], ['gpu-2', 'hub-1']);
 
   // a loopback port nothing listens on
-  const closed = writeKubeconfig('closed', `https://127.0.0.1:${await freePort()}`);
+  const closed = api.kubeconfig('closed', `https://127.0.0.1:${await freePort()}`);
   const failed: K3sSnapshot[] = [];
   const down = new K3sLive({ api: () => openKubeApi(closed), service: { name: 'exo', namespace: 'exo' }, intervalMs: 60_000, onSnapshot: (s) => failed.push(s) });
   await down.refresh();

@@ -13,6 +13,13 @@ import { K3sLive, type K3sSnapshot } from './k3sLive';
 import { k3sNodes, type K3sNode } from './k3sModel';
 
 const CONFIGURED_KEY = 'gpuCluster.k3s.configured';
+/** The view's rows hang on the services object under this registered symbol, so the end-to-end suite reads them. */
+const VIEW_KEY = Symbol.for('gpuCluster.k3sView');
+
+/** The Kubernetes view's current rows (the end-to-end suite's window into the view). */
+export function k3sViewOf(services: object): { rows(): K3sNode[] } | undefined {
+  return (services as { [VIEW_KEY]?: { rows(): K3sNode[] } })[VIEW_KEY];
+}
 
 /**
  * The Kubernetes client is its own bundle (dist/k3s.js, @kubernetes/client-node inside): loaded when the view first
@@ -59,6 +66,7 @@ export function registerK3s(services: ExtensionServices): void {
   const { context, live, output } = services;
   const store = clusterStateOf(services);
   const tree = new K3sTreeProvider();
+  (services as { [VIEW_KEY]?: { rows(): K3sNode[] } })[VIEW_KEY] = { rows: () => tree.getChildren() };
   const view = vscode.window.createTreeView<K3sNode>('gpuCluster.k3s', { treeDataProvider: tree });
   let poller: K3sLive | undefined;
   let api: Promise<KubeApi> | undefined;
