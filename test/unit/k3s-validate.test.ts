@@ -85,3 +85,14 @@ test('node label rules follow Kubernetes: name and value at most 63, prefix a DN
   assert.match(nodeLabelProblem('a', 'has space')!, /value/);
   assert.match(nodeLabelProblem('a', '-lead')!, /value/);
 });
+
+test('k3s.segment is a reference to its segment (references and rename reach it)', () => {
+  const uri = 'file:///spec/cluster.yaml';
+  const model = buildModel([parseSpecFile(uri, CLUSTER, 1), parseSpecFile('file:///spec/hosts/gpu-2.yaml', HOST, 1)]);
+  const lines = CLUSTER.split('\n');
+  const line = lines.findIndex((l) => l === '  segment: mgmt');
+  const found = model.symbols.at(uri, { line, character: '  segment: m'.length });
+  assert.equal(found?.symbol.kind, 'segment');
+  assert.equal(found?.definition?.name, 'mgmt');
+  assert.ok(found!.references.some((r) => r.location.range.start.line === line), 'k3s.segment is among the references of mgmt');
+});
