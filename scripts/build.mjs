@@ -14,6 +14,8 @@ const node = { platform: 'node', target: 'node20', format: 'cjs' };
 const nodeExternal = ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'];
 const entries = [
   { in: 'client/src/extension.ts', out: 'dist/client.js', ...node, external: nodeExternal },
+  // the Kubernetes client (client-node) of the k3s view, loaded by client/src/k3s/register.ts when it is used
+  { in: 'client/src/k3s/kubeApi.ts', out: 'dist/k3s.js', ...node, external: nodeExternal },
   { in: 'server/src/server.ts', out: 'dist/server.js', ...node, external: nodeExternal },
   // the server's validation worker thread: started from dist/server.js by file name
   { in: 'server/src/spec/specWorker.ts', out: 'dist/specWorker.js', ...node, external: nodeExternal },

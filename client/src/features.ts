@@ -8,6 +8,7 @@ import { registerGenerateFlake } from './commands/generateFlake';
 import { registerExplorer } from './explorer/register';
 import { registerOps } from './ops/register';
 import { registerLiveSession } from './live/register';
+import { registerK3s } from './k3s/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
@@ -17,4 +18,5 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerExplorer,
   registerLiveSession,
   registerOps,
+  registerK3s,
 ];

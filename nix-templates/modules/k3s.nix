@@ -1,5 +1,6 @@
-# k3s on nixpkgs' `services.k3s`: role, server address, token file, and the node IP and flannel
-# interface taken from the interface the spec names.
+# k3s on nixpkgs' `services.k3s`: role, server address, token file, the node IP and flannel
+# interface taken from the interface the spec names, the Node's labels, and (on servers) the objects
+# that put exo inside the cluster, handed to k3s's auto-deploy through `services.k3s.manifests`.
 { config, lib, ... }:
 
 let
@@ -58,6 +59,22 @@ in
       description = "More k3s command-line flags.";
     };
 
+    nodeLabels = mkOption {
+      type = types.attrsOf types.str;
+      default = { };
+      example = { "nix-gpu-cluster/gpu-vendor" = "nvidia"; };
+      description = "Labels the Node registers with (`--node-label`; k3s applies them again on every start).";
+    };
+
+    manifests = mkOption {
+      type = types.attrsOf types.attrs;
+      default = { };
+      description = ''
+        Kubernetes objects the k3s auto-deploy applies, one manifest file each, by name
+        (`services.k3s.manifests.<name>.content`; only servers deploy them).
+      '';
+    };
+
     openFirewall = mkOption {
       type = types.bool;
       default = true;
@@ -74,8 +91,12 @@ in
       extraFlags = systemdExec.args (
         optionals (cfg.nodeIP != null) [ "--node-ip=${cfg.nodeIP}" ]
         ++ optionals (cfg.interface != null) [ "--flannel-iface=${cfg.interface}" ]
+        ++ lib.mapAttrsToList (name: value: "--node-label=${name}=${value}") cfg.nodeLabels
         ++ cfg.extraFlags
       );
+    } // lib.optionalAttrs (cfg.manifests != { }) {
+      # Set only where there are objects: `services.k3s.manifests` is missing from nixpkgs before 24.11.
+      manifests = lib.mapAttrs (_: content: { inherit content; }) cfg.manifests;
     };
 
     networking.firewall = mkIf cfg.openFirewall {

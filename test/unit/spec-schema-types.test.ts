@@ -58,7 +58,11 @@ const FULL: DeepRequired<ClusterSpec> = {
     enable: true, ports: { api: 52415, zenoh: 52414, discovery: 52413 }, namespace: 'lab', accelerator: 'auto',
     models: [{ id: 'mlx-community/Meta-Llama-3.1-8B-Instruct-4bit', sharding: 'pipeline', minNodes: 1 }],
   },
-  k3s: { enable: true, serverAddress: 'https://10.0.0.10:6443', tokenFile: '/var/lib/rancher/k3s/token', interfaces: ['bond0'] },
+  k3s: {
+    enable: true, serverAddress: 'https://10.0.0.10:6443', tokenFile: '/var/lib/rancher/k3s/token', interfaces: ['bond0'], segment: 'data',
+    exo: { register: true, namespace: 'exo', service: 'exo', allowFrom: ['default'] },
+    gpus: { owner: 'exo', reserve: { 'gpu-1': 1 } },
+  },
   checkpoints: {
     storage: { kind: 's3', path: '/var/lib/gpu-cluster/checkpoints', bucket: 'ckpt', endpoint: 'https://s3.lab:9000', credentialsFile: '/etc/s3.env' },
     policies: [{ name: 'hourly', units: ['exo'], tags: ['gpu'], interval: '1h', retain: 3, onShutdown: true }],

@@ -2,7 +2,8 @@
 // options) and hosts/<name>/custom.nix (created once for the user's own settings).
 
 import type { ClusterPlan, HostPlan } from './plan';
-import { nixAssignments, nixComment, nixRelativePath, type NixValue } from './nix';
+import { nix, nixAssignments, nixComment, nixRelativePath, type NixValue } from './nix';
+import { K3S_MANIFESTS_PATH } from './k3sManifests';
 
 export interface HostFileInputs {
   hasDisko: boolean;
@@ -79,6 +80,8 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
       enable: true, role: k.role, clusterInit: k.clusterInit || undefined, serverAddr: k.serverAddr,
       tokenFile: k.tokenFile, nodeIP: k.nodeIP, interface: k.interface,
       extraFlags: k.extraFlags.length ? k.extraFlags : undefined,
+      nodeLabels: Object.keys(k.nodeLabels).length ? k.nodeLabels : undefined,
+      manifests: k.deploysManifests ? nix(`import ../../${K3S_MANIFESTS_PATH}`) : undefined,
     }]);
   }
   if (host.checkpoint) {

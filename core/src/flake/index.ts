@@ -9,6 +9,7 @@ import { AGENT_BUNDLE_PATH, renderFlake } from './flake';
 import { renderHostCustom, renderHostDefault } from './host';
 import { NixEmitError, nixComment } from './nix';
 import { planCluster } from './plan';
+import { K3S_MANIFESTS_PATH, renderK3sManifests } from './k3sManifests';
 
 export type Ownership = 'generated' | 'user-once';
 
@@ -102,6 +103,9 @@ function render(spec: ClusterSpec, options: GenerateOptions): GenerateResult {
 
   generated('flake.nix', renderFlake(plan, modules, header(plan.name, 'Per-host settings go in hosts/<name>/custom.nix.')));
   generated('cluster-data.nix', renderClusterData(plan, header(plan.name, 'The cluster as plain data: hosts, ports, segments, links.')));
+  if (plan.k3sManifests.length) {
+    generated(K3S_MANIFESTS_PATH, renderK3sManifests(plan.k3sManifests, header(plan.name, 'The Kubernetes objects the k3s servers deploy (services.k3s.manifests).')));
+  }
 
   for (const host of plan.hosts) {
     const dir = `hosts/${host.name}`;

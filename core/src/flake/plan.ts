@@ -9,6 +9,8 @@ import {
 } from '../spec/resolve';
 import { token } from '../nats/subjects';
 import { DEFAULT_NIXPKGS, facterFromNixpkgs, isSupportedRelease, releaseOf, SUPPORTED_RELEASE } from './pins';
+import { k3sInterface, k3sInterfaceAddress, nodeLabels } from '../k3s/nodes';
+import { k3sManifests, type K3sManifest } from '../k3s/manifests';
 
 export type ExoRole = 'master' | 'worker' | 'api';
 
@@ -39,6 +41,10 @@ export interface K3sPlan {
   nodeIP?: string;
   interface?: string;
   extraFlags: string[];
+  /** `--node-label` of the Node: GPU vendor, model, memory, count and the GPUs exo holds. */
+  nodeLabels: Record<string, string>;
+  /** A server that hands the cluster's manifests (ClusterPlan.k3sManifests) to k3s's auto-deploy. */
+  deploysManifests: boolean;
 }
 
 /** The node agent (services.gpu-cluster-agent) on a NixOS host of a cluster with `nats.url`. */
@@ -104,6 +110,8 @@ export interface ClusterPlan {
   timeZone?: string;
   hosts: HostPlan[];
   links: LinkSpec[];
+  /** Kubernetes objects the k3s servers deploy (exo's Service, NetworkPolicies, GPU reservations). */
+  k3sManifests: K3sManifest[];
   warnings: string[];
 }
 
@@ -119,14 +127,15 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   const stateVersion = spec.cluster.stateVersion ?? release ?? SUPPORTED_RELEASE;
   if (!spec.cluster.stateVersion) warnings.push(`cluster.stateVersion is not set; using ${stateVersion}. Set it once and keep it.`);
   const exoEnabled = new Set(exoHosts(spec));
-  const hosts = spec.hosts.map((host) => planHost(spec, host, exoEnabled.has(host), warnings));
+  const manifests = k3sManifests(spec);
+  const hosts = spec.hosts.map((host) => planHost(spec, host, exoEnabled.has(host), manifests.length > 0, warnings));
   return {
     spec, name: spec.cluster.name, domain: spec.cluster.domain, nixpkgs, release, facterInNixpkgs: facterFromNixpkgs(release), stateVersion,
-    timeZone: spec.cluster.timeZone, hosts, links: spec.network?.links ?? [], warnings,
+    timeZone: spec.cluster.timeZone, hosts, links: spec.network?.links ?? [], k3sManifests: manifests, warnings,
   };
 }
 
-function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnings: string[]): HostPlan {
+function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasManifests: boolean, warnings: string[]): HostPlan {
   const system = effectiveSystem(spec, host);
   const platform = isDarwin(system) ? 'darwin' : 'nixos';
   const roles = effectiveRoles(spec, host);
@@ -163,7 +172,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnin
   }
   if (platform === 'nixos') {
     plan.agent = planAgent(spec, host, gpuVendors, warnings, plan.exo);
-    plan.k3s = planK3s(spec, host, roles);
+    plan.k3s = planK3s(spec, host, roles, hasManifests);
     if (roles.includes('checkpoint-agent')) {
       plan.checkpoint = {
         storeDir: spec.checkpoints?.storage.kind === 'local' && spec.checkpoints.storage.path
@@ -243,7 +252,7 @@ function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuV
   };
 }
 
-function planK3s(spec: ClusterSpec, host: HostSpec, roles: Role[]): K3sPlan | undefined {
+function planK3s(spec: ClusterSpec, host: HostSpec, roles: Role[], hasManifests: boolean): K3sPlan | undefined {
   const role = roles.includes('k3s-server') ? 'server' : roles.includes('k3s-agent') ? 'agent' : undefined;
   if (!role || spec.k3s?.enable === false) return undefined;
   const servers = spec.hosts.filter((h) => effectiveRoles(spec, h).includes('k3s-server'));
@@ -254,14 +263,15 @@ function planK3s(spec: ClusterSpec, host: HostSpec, roles: Role[]): K3sPlan | un
   const initServer = servers.find((h) => (h.addresses ?? []).includes(serverHost ?? '')
     || (h.interfaces ?? []).some((i) => (i.addresses ?? []).some((a) => stripPrefix(a) === serverHost))) ?? servers[0];
   const clusterInit = role === 'server' && initServer?.name === host.name;
-  const ifaceName = host.k3s?.interface
-    ?? (spec.k3s?.interfaces ?? []).find((n) => (host.interfaces ?? []).some((i) => i.name === n));
-  const iface = (host.interfaces ?? []).find((i) => i.name === ifaceName);
-  const nodeAddress = iface?.addresses?.find((a) => !a.includes(':')) ?? iface?.addresses?.[0];
+  const iface = k3sInterface(spec, host);
+  const nodeAddress = k3sInterfaceAddress(spec, host);
   return {
     role, clusterInit, serverAddr: clusterInit ? undefined : serverAddress,
     tokenFile: spec.k3s?.tokenFile ?? DEFAULTS.k3sTokenFile,
-    nodeIP: nodeAddress ? stripPrefix(nodeAddress) : undefined,
+    nodeIP: nodeAddress,
     interface: iface?.name, extraFlags: host.k3s?.extraFlags ?? [],
+    nodeLabels: nodeLabels(spec, host),
+    // every server deploys the same objects, so any server that starts brings the cluster to them
+    deploysManifests: role === 'server' && hasManifests,
   };
 }

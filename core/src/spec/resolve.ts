@@ -124,10 +124,25 @@ export function effectiveAccelerator(spec: ClusterSpec, host: HostSpec): Concret
   const declared = declaredAccelerator(spec, host);
   if (declared !== 'auto') return declared;
   if (isDarwin(effectiveSystem(spec, host))) return 'mlx';
+  if (gpuOwner(spec) === 'k3s' && isK3sHost(spec, host)) return 'cpu';
   for (const vendor of ['nvidia', 'amd', 'intel', 'apple'] as const) {
     if (effectiveGpus(host).some((g) => g.vendor === vendor)) return VENDOR_ACCELERATOR[vendor];
   }
   return 'cpu';
+}
+
+/** The host runs k3s: a k3s role, k3s not disabled, Linux. */
+export function isK3sHost(spec: ClusterSpec, host: HostSpec): boolean {
+  if (isRecord(spec.k3s) && spec.k3s.enable === false) return false;
+  return effectiveRoles(spec, host).some((r) => r === 'k3s-server' || r === 'k3s-agent') && !isDarwin(effectiveSystem(spec, host));
+}
+
+/**
+ * Who gets the GPUs of hosts that run both exo and k3s (`k3s.gpus.owner`): `exo` (the default) holds them and K3s
+ * schedules no GPU pod onto them; with `k3s`, exo runs on the CPU on k3s hosts (unless a host declares otherwise).
+ */
+export function gpuOwner(spec: ClusterSpec): 'exo' | 'k3s' {
+  return isRecord(spec.k3s) && isRecord(spec.k3s.gpus) && spec.k3s.gpus.owner === 'k3s' ? 'k3s' : 'exo';
 }
 
 /** Whether a system can run an accelerator at all: MLX only on macOS, CUDA/ROCm/Intel only on Linux. */
@@ -164,8 +179,13 @@ const EXO_ROLES: readonly Role[] = ['exo-master', 'exo-worker', 'exo-api'];
 
 /** Hosts exo runs on: an exo role, exo not disabled for the cluster or the host. */
 export function exoHosts(spec: ClusterSpec): HostSpec[] {
-  if (isRecord(spec.exo) && spec.exo.enable === false) return [];
-  return (Array.isArray(spec.hosts) ? spec.hosts : []).filter((h) => !(isRecord(h.exo) && h.exo.enable === false) && effectiveRoles(spec, h).some((r) => EXO_ROLES.includes(r)));
+  return (Array.isArray(spec.hosts) ? spec.hosts : []).filter((h) => runsExo(spec, h));
+}
+
+/** exo runs on the host: an exo role, exo not disabled for the cluster or the host. */
+export function runsExo(spec: ClusterSpec, host: HostSpec): boolean {
+  if (isRecord(spec.exo) && spec.exo.enable === false) return false;
+  return !(isRecord(host.exo) && host.exo.enable === false) && effectiveRoles(spec, host).some((r) => EXO_ROLES.includes(r));
 }
 
 /** Memory exo can use across the cluster, in GB, and per host. */

@@ -185,6 +185,30 @@ export interface K3sSpec {
   tokenFile?: string;
   /** Interfaces k3s (flannel) uses for node traffic. */
   interfaces?: string[];
+  /** Network segment k3s node traffic runs on: the k3s interface of every k3s host must be on it. */
+  segment?: string;
+  /** How exo appears inside the cluster (on when k3s and exo are both enabled). */
+  exo?: K3sExoSpec;
+  /** Who gets the GPUs of hosts that run both exo and k3s. */
+  gpus?: K3sGpuSpec;
+}
+
+export interface K3sExoSpec {
+  /** Register exo's API as a Service with EndpointSlices (default true). */
+  register?: boolean;
+  /** Kubernetes namespace of the Service; `exo.<namespace>.svc` resolves in cluster DNS. */
+  namespace?: string;
+  /** Service name (default `exo`). */
+  service?: string;
+  /** Namespaces whose pods may reach exo's API: each gets an egress NetworkPolicy admitting it. */
+  allowFrom?: string[];
+}
+
+export interface K3sGpuSpec {
+  /** `exo`: K3s never schedules GPU pods onto the GPUs exo holds; `k3s`: exo stays off the GPUs of k3s hosts. */
+  owner?: 'exo' | 'k3s';
+  /** owner `exo`: how many GPUs exo holds on a host (default all of them), by host name. */
+  reserve?: Record<string, number>;
 }
 
 export interface CheckpointSpec {
@@ -218,4 +242,6 @@ export const DEFAULTS = {
   jetstreamStoreDir: '/var/lib/nats/jetstream',
   checkpointDir: '/var/lib/gpu-cluster/checkpoints',
   k3sTokenFile: '/var/lib/rancher/k3s/token',
+  k3sExoNamespace: 'exo',
+  k3sExoService: 'exo',
 } as const;

@@ -172,7 +172,10 @@ function collectCluster(c: Collector, cluster: Record<string, unknown>): void {
     });
   }
   const k3s = cluster.k3s;
-  if (isRecord(k3s)) eachString(k3s.interfaces, (v, i) => c.add(false, ['k3s', 'interfaces', i], 'interface', v));
+  if (isRecord(k3s)) {
+    eachString(k3s.interfaces, (v, i) => c.add(false, ['k3s', 'interfaces', i], 'interface', v));
+    c.add(false, ['k3s', 'segment'], 'segment', k3s.segment);
+  }
   const security = cluster.security;
   if (isRecord(security) && isRecord(security.firewall)) {
     eachString(security.firewall.trustedInterfaces, (v, i) => c.add(false, ['security', 'firewall', 'trustedInterfaces', i], 'interface', v));

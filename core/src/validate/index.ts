@@ -5,6 +5,7 @@
 import type { ParsedSpecFile, SpecDiagnostic, SpecModel } from '../spec/model';
 import { schemaDiagnostics, schemaProblems } from './schema';
 import { semanticDiagnostics } from './semantic';
+import { k3sDiagnostics } from './k3s';
 
 const fileCache = new WeakMap<ParsedSpecFile, SpecDiagnostic[]>();
 
@@ -31,7 +32,7 @@ export function validateFile(parsed: ParsedSpecFile): SpecDiagnostic[] {
  */
 export function validateModel(model: SpecModel): SpecDiagnostic[] {
   const broken = new Set(model.files.filter((f) => f.syntaxDiagnostics.some((d) => d.severity === 'error')).map((f) => f.uri));
-  const all = semanticDiagnostics(model);
+  const all = [...semanticDiagnostics(model), ...k3sDiagnostics(model)];
   return broken.size ? all.filter((d) => !broken.has(d.uri)) : all;
 }
 

@@ -168,6 +168,7 @@ function referenceAt(kind: SpecFileKind, path: Path): Reference | undefined {
   switch (p) {
     case 'network/links/#/from': case 'network/links/#/to': return 'endpoint';
     case 'k3s/interfaces/#': case 'security/firewall/trustedInterfaces/#': return 'interface';
+    case 'k3s/segment': return 'segment';
     case 'defaults/ssh/jump': return 'host';
     case 'checkpoints/policies/#/tags/#': return 'tag';
     case 'exo/models/#/id': return 'exo-model';
