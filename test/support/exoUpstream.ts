@@ -8,8 +8,9 @@ export const REPO = path.resolve(__dirname, '../../..');
 
 export function exoUpstream(): string | undefined {
   if (process.env.EXO_ROOT) return process.env.EXO_ROOT;
-  return [path.join(REPO, '../shared/upstream/exo'), path.join(REPO, '../../shared/upstream/exo')]
-    .find((dir) => existsSync(path.join(dir, 'src/exo')));
+  // UPSTREAM_DIR as for nixpkgs' lib (test/support/upstream.ts), then beside the clone or a worktree.
+  return [process.env.UPSTREAM_DIR && path.join(process.env.UPSTREAM_DIR, 'exo'), path.join(REPO, '../shared/upstream/exo'), path.join(REPO, '../../shared/upstream/exo')]
+    .find((dir): dir is string => !!dir && existsSync(path.join(dir, 'src/exo')));
 }
 
 /** python3, if it can import pydantic 2 (what make_fixtures.py needs besides exo's source). */
