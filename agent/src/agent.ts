@@ -11,7 +11,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import { Subjects, token, type AgentCommand, type EventAction } from '../../core/src/nats/subjects';
 import { NOT_HANDLED_BY_AGENT as NOT_AVAILABLE } from '../../core/src/nats/commands';
-import { CAUSATION_HEADER, CORRELATION_HEADER, createEvent, EventStore } from '../../core/src/nats/events';
+import { CAUSATION_HEADER, CORRELATION_HEADER, EventStore } from '../../core/src/nats/events';
+import { EventOutbox } from '../../core/src/nats/outbox';
 import type { GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
 import { SERVICE_UNITS, type ServiceKey } from '../../core/src/ops/units';
 import { collectSample, diffGpus, gpuIdentity, type CollectOptions } from './collect';
@@ -31,7 +32,10 @@ export interface AgentOptions {
   checkpointDir: string;
   /** Program (argv) that creates/restores checkpoints as root (`… create <unit>`, `… restore <id>`); unset: 501. */
   checkpointHelper?: string[];
-  /** Where the agent remembers the GPUs it last saw, to report changes across restarts; unset: memory only. */
+  /**
+   * Where the agent remembers the GPUs it last saw, to report changes across restarts, and keeps the events NATS
+   * has not acknowledged yet (outbox.jsonl); unset: memory only.
+   */
   stateDir?: string;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -51,6 +55,7 @@ export class NodeAgent {
   readonly subjects: Subjects;
   private service: Service | undefined;
   private events: EventStore | undefined;
+  private readonly outbox: EventOutbox;
   private nc: NatsConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
@@ -63,15 +68,22 @@ export class NodeAgent {
   constructor(private readonly options: AgentOptions) {
     this.subjects = new Subjects(options.domain);
     token('host', options.host);
+    this.outbox = new EventOutbox({ file: options.stateDir && path.join(options.stateDir, 'outbox.jsonl'), log: options.log });
+  }
+
+  /** Events recorded but not yet acknowledged by the event stream (kept in the state directory meanwhile). */
+  get backlog(): number {
+    return this.outbox.backlog;
   }
 
   async start(nc: NatsConnection): Promise<void> {
     this.nc = nc;
     this.stopped = false;
     this.events = new EventStore(nc, this.options.domain, {
-      giveUpAfterMs: 10 * 60_000,
       onRetry: (e, attempt, err) => { if (attempt === 1) this.options.log('warn', `event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
+      onStreamCreated: (stream) => this.options.log('warn', `the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
     });
+    this.outbox.attach(this.events);
     this.knownGpus = await this.loadKnownGpus();
     // @nats-io/services bundles its own (structurally identical) nats-core typings.
     this.service = await new Svcm(nc as unknown as ConstructorParameters<typeof Svcm>[0]).add({
@@ -113,19 +125,28 @@ export class NodeAgent {
     this.service = undefined;
   }
 
-  /** Waits until every event the agent appended has been acknowledged (or given up). */
+  /** Waits (at most timeoutMs) until every event the agent recorded has been acknowledged; the rest stay in the outbox file. */
   async flushEvents(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.events?.pending ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.outbox.backlog > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Stops publishing events and closes the outbox file (call after flushEvents). */
+  closeEvents(): void {
+    this.outbox.close();
+    this.events?.close();
   }
 
   private appendEvent(action: EventAction, data: unknown, headers?: { get(key: string): string }): void {
     const correlationId = headers?.get(CORRELATION_HEADER) || undefined;
-    const event = createEvent({
-      aggregate: this.options.host, aggregateType: 'host', action, data, source: `agent:${this.options.host}`,
-      correlationId, causationId: headers?.get(CAUSATION_HEADER) || correlationId,
-    });
-    this.events?.append(event).catch((err: Error) => this.options.log('error', err.message));
+    try {
+      this.outbox.record({
+        aggregate: this.options.host, aggregateType: 'host', action, data, source: `agent:${this.options.host}`,
+        correlationId, causationId: headers?.get(CAUSATION_HEADER) || correlationId,
+      });
+    } catch (err) {
+      this.options.log('error', `event ${action} not recorded: ${(err as Error).message}`);
+    }
   }
 
   private async answer(command: AgentCommand, msg: ServiceMsg, handle: (msg: ServiceMsg) => Promise<unknown>): Promise<void> {

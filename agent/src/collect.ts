@@ -1,5 +1,5 @@
 // What the agent measures on its host: GPUs (nvidia-smi CSV / rocm-smi JSON, parsed by core/src/ops), memory
-// (/proc/meminfo), load, and whether exo's API answers. Each tool runs without a shell and with a timeout; a
+// (/proc/meminfo), load, and where this host's exo node stands in exo's /state. Each tool runs without a shell and with a timeout; a
 // missing tool means "no such GPU here", any other failure is reported in the sample, never thrown.
 
 import { execFile } from 'node:child_process';
@@ -7,13 +7,16 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { NVIDIA_GPU_FIELDS, parseNvidiaGpus, parseRocmSmi, type ProbedGpu } from '../../core/src/ops/nvidiaSmi';
 import type { ExoSample, GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
+import { instancesOf, type ExoState } from '../../core/src/ops/exoState';
 
 export type GpuTool = 'auto' | 'nvidia' | 'amd' | 'none';
 
 export interface CollectOptions {
   gpuTool: GpuTool;
-  /** exo's API, e.g. http://127.0.0.1:52415; empty to skip. */
+  /** exo's API, e.g. http://127.0.0.1:52415 (the master's on a --no-api host); empty to skip. */
   exoUrl?: string;
+  /** This host's addresses (tests); default: the machine's interfaces. */
+  addresses?: () => string[];
   toolTimeoutMs?: number;
   meminfoPath?: string;
 }
@@ -78,24 +81,56 @@ export function parseMeminfo(text: string): { totalBytes: number; availableBytes
   return total !== undefined && available !== undefined ? { totalBytes: total, availableBytes: available } : undefined;
 }
 
-export async function collectExo(exoUrl: string | undefined, timeoutMs = 2000): Promise<ExoSample | undefined> {
+/** This host as exo's /state may know it: the spec's host name (friendly name on Linux) and its addresses. */
+export interface ExoSelf {
+  host: string;
+  addresses: string[];
+}
+
+/** This machine's addresses (what exo reports in nodeNetwork for it). */
+export function ownAddresses(): string[] {
+  return Object.values(os.networkInterfaces()).flat().flatMap((i) => (i && !i.internal ? [i.address] : []));
+}
+
+/**
+ * Where this host's exo node stands, from exo's /state. On the API host that is its own API; a worker-only host
+ * runs exo with --no-api, so it reads the master's /state and finds its node by address, else by friendly name.
+ * When the API does not answer nothing is known about this node (`up: false` with `unknown`), which is not
+ * "stopped".
+ */
+export async function collectExo(exoUrl: string | undefined, self: ExoSelf, timeoutMs = 2000): Promise<ExoSample | undefined> {
   if (!exoUrl) return undefined;
+  let state: ExoState;
   try {
     const res = await fetch(new URL('/state', exoUrl), { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return { up: false, error: `exo /state answered HTTP ${res.status}` };
-    const state = await res.json() as { instances?: Record<string, unknown> };
-    return { up: true, instances: Object.keys(state.instances ?? {}).length };
+    if (!res.ok) return { up: false, unknown: true, error: `exo's API (${exoUrl}) answered HTTP ${res.status}` };
+    state = await res.json() as ExoState;
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { up: false, error: cause === 'ECONNREFUSED' ? 'exo is not listening' : (err as Error).message };
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code === 'ECONNREFUSED' ? 'is not listening' : `did not answer: ${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+    return { up: false, unknown: true, error: `exo's API (${exoUrl}) ${why}` };
   }
+  const node = findOwnNode(state, self);
+  if (!node) return { up: false, error: `not in exo's cluster (${exoUrl}/state has no node with this host's addresses or name)` };
+  const instances = instancesOf(state).filter((i) => i.shards.some((s) => s.nodeId === node)).length;
+  return { up: true, node, instances };
+}
+
+export function findOwnNode(state: ExoState, self: ExoSelf): string | undefined {
+  const alive = new Set([...(state.topology?.nodes ?? []), ...Object.keys(state.nodeMemory ?? {})]);
+  const mine = new Set(self.addresses);
+  for (const id of alive) {
+    if ((state.nodeNetwork?.[id]?.interfaces ?? []).some((i) => mine.has(i.ipAddress))) return id;
+  }
+  const name = self.host.toLowerCase();
+  return [...alive].find((id) => state.nodeIdentities?.[id]?.friendlyName?.toLowerCase().split('.')[0] === name);
 }
 
 export async function collectSample(host: string, seq: number, options: CollectOptions): Promise<TelemetrySample> {
   const [gpu, meminfo, exo] = await Promise.all([
     collectGpus(options.gpuTool, options.toolTimeoutMs),
     readFile(options.meminfoPath ?? '/proc/meminfo', 'utf8').then(parseMeminfo, () => undefined),
-    collectExo(options.exoUrl, options.toolTimeoutMs),
+    collectExo(options.exoUrl, { host, addresses: options.addresses?.() ?? ownAddresses() }, options.toolTimeoutMs),
   ]);
   const memory = meminfo ?? { totalBytes: os.totalmem(), availableBytes: os.freemem() };
   return {

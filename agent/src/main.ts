@@ -100,7 +100,7 @@ function main(): void {
     agent.start(nc).catch((err: Error) => { log('error', `cannot start the agent service: ${err.message}`); process.exit(1); });
   });
   const shutdown = () => {
-    void agent.stop().then(() => agent.flushEvents(2000)).then(() => manager.stop()).finally(() => process.exit(process.exitCode ?? 0));
+    void agent.stop().then(() => agent.flushEvents(2000)).then(() => { agent.closeEvents(); return manager.stop(); }).finally(() => process.exit(process.exitCode ?? 0));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

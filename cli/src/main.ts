@@ -1,6 +1,7 @@
 // `gpu-cluster`: the command line for CI and scripts. One file per subcommand in commands/; each takes
 // its arguments and an io, and returns the exit code (0 ok, 1 the spec has errors, 2 bad usage).
 
+import { runCheck, USAGE as CHECK_USAGE } from './commands/check';
 import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
 import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
 import { processIo, type CliIo } from './io';
@@ -12,8 +13,9 @@ interface Subcommand {
 }
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
-  validate: { summary: 'check cluster specs; prints file:line:col severity code message', usage: VALIDATE_USAGE, run: runValidate },
+  validate: { summary: 'check cluster specs and .nix files; prints file:line:col severity code message', usage: VALIDATE_USAGE, run: runValidate },
   generate: { summary: 'generate the Nix flake of a cluster spec', usage: GENERATE_USAGE, run: runGenerate },
+  check: { summary: 'the Nix diagnostics of every .nix file of a flake', usage: CHECK_USAGE, run: runCheck },
 };
 
 function help(): string {

@@ -11,7 +11,8 @@ in
     enable = mkEnableOption "process checkpoint and restore tooling (CRIU)";
 
     storeDir = mkOption {
-      type = types.str;
+      # A systemd-tmpfiles rule carries it: letters, digits and . _ - + = @ , : / only.
+      type = types.strMatching "/[A-Za-z0-9._@+=,:/-]*";
       default = "/var/lib/gpu-cluster/checkpoints";
       description = "Directory checkpoint images are written to (and staged in before upload to S3 or NATS).";
     };

@@ -10,6 +10,7 @@ let
   cfg = config.services.exo;
   exoArgs = import ../lib/exo-args.nix;
   hardening = import ../lib/service-hardening.nix;
+  systemdExec = import ../lib/systemd-exec.nix;
 
   # Device nodes per accelerator, by the names the kernel gives their majors in /proc/devices.
   devicesFor = {
@@ -198,7 +199,7 @@ in
         } // cfg.environment;
         serviceConfig = hardening { name = "exo"; deviceAllow = cfg.deviceAllow; } // {
           # getExe: upstream's builds name their program after the variant (exo, exo-cuda-13).
-          ExecStart = lib.escapeShellArgs ([ (lib.getExe cfg.package) ] ++ cfg.args);
+          ExecStart = systemdExec.args ([ (lib.getExe cfg.package) ] ++ cfg.args);
           User = cfg.user;
           Group = cfg.group;
           StateDirectory = "exo";

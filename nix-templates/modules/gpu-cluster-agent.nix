@@ -12,6 +12,7 @@ let
   inherit (lib) mkEnableOption mkIf mkOption optionals types;
   cfg = config.services.gpu-cluster-agent;
   hardening = import ../lib/service-hardening.nix;
+  systemdExec = import ../lib/systemd-exec.nix;
 
   # nvidia-smi talks to the driver through these nodes (NVML opens them read-write even for queries);
   # rocm-smi reads sysfs and needs the DRM nodes only to read.
@@ -53,7 +54,8 @@ in
     };
 
     credentialsFile = mkOption {
-      type = types.nullOr types.str;
+      # Unit file lines carry it (LoadCredential=, ConditionPathExists=): letters, digits and . _ - + = @ , : / only.
+      type = types.nullOr (types.strMatching "/[A-Za-z0-9._@+=,:/-]*");
       default = null;
       example = "/run/secrets/nats-agent.creds";
       description = ''
@@ -92,7 +94,7 @@ in
       type = types.str;
       default = "http://127.0.0.1:${toString (config.services.exo.apiPort or 52415)}";
       defaultText = lib.literalExpression ''"http://127.0.0.1:''${toString config.services.exo.apiPort}"'';
-      description = "exo's API, whose /state the agent reports on; empty to skip.";
+      description = "exo's API, whose /state the agent reads for this host's node: the host's own API where exo serves one, the API host's where exo runs with --no-api (the generated flake sets it); empty to skip.";
     };
 
     controlExo = mkOption {
@@ -139,7 +141,8 @@ in
       # a host deploys cleanly before its credentials are provisioned; start it (or deploy again) once the file is there.
       unitConfig = lib.optionalAttrs (cfg.credentialsFile != null) { ConditionPathExists = cfg.credentialsFile; };
       serviceConfig = hardening { name = "gpu-cluster-agent"; deviceAllow = devicesFor.${cfg.gpu}; } // {
-        ExecStart = lib.escapeShellArgs ([
+        # `%d` is systemd's credentials directory: the one specifier the command line means to use.
+        ExecStart = systemdExec.args ([
           (lib.getExe' cfg.package "gpu-cluster-agent")
           "--nats-url" (lib.concatStringsSep "," (lib.toList cfg.natsUrl))
           "--domain" cfg.domain
@@ -147,9 +150,8 @@ in
           "--interval" cfg.interval
           "--gpu" cfg.gpu
           "--exo-url" cfg.exoUrl
-        ] ++ optionals (cfg.credentialsFile != null) [ "--creds" "%d/nats.creds" ]
-          ++ lib.concatMap (a: [ "--checkpoint-helper" a ]) (if cfg.checkpointHelper == null then [ ] else cfg.checkpointHelper)
-          ++ cfg.extraArgs);
+        ] ++ lib.concatMap (a: [ "--checkpoint-helper" a ]) (if cfg.checkpointHelper == null then [ ] else cfg.checkpointHelper)
+          ++ cfg.extraArgs) + lib.optionalString (cfg.credentialsFile != null) " --creds %d/nats.creds";
         LoadCredential = optionals (cfg.credentialsFile != null) [ "nats.creds:${cfg.credentialsFile}" ];
 
         DynamicUser = true;
@@ -167,7 +169,9 @@ in
       };
     };
 
-    # exo.start / exo.stop: the agent's user may start, stop and restart exo.service, nothing else.
+    # exo.start / exo.stop: the agent's user may start, stop and restart exo.service, nothing else. nixpkgs reads
+    # extraConfig only with polkit enabled, which it is not by default. The rule holds no option values.
+    security.polkit.enable = mkIf cfg.controlExo true;
     security.polkit.extraConfig = mkIf cfg.controlExo ''
       polkit.addRule(function (action, subject) {
         if (action.id == "org.freedesktop.systemd1.manage-units"

@@ -1,6 +1,6 @@
 # GPU drivers and compute runtimes per vendor: NVIDIA (proprietary driver, CUDA), AMD (amdgpu, ROCm),
 # Intel (compute runtime, Level Zero). Headless: no display server is started.
-{ config, lib, pkgs, ... }:
+{ config, lib, options, pkgs, ... }:
 
 let
   inherit (lib) mkEnableOption mkIf mkMerge mkOption types;
@@ -51,8 +51,9 @@ in
       # The driver is unfree; allow exactly NVIDIA's and CUDA's packages unless you decide otherwise.
       nixpkgs.config.allowUnfreePredicate = lib.mkDefault (pkg:
         builtins.any (prefix: lib.hasPrefix prefix (lib.getName pkg)) [ "nvidia" "cuda" "libcu" "libnv" "libnpp" "cudnn" ]);
-      # The NixOS NVIDIA module keys off this list even without a display server.
-      services.xserver.videoDrivers = [ "nvidia" ];
+      # The NixOS NVIDIA module keys off this list even without a display server. The datacenter driver is the
+      # other way to load it, and nixpkgs asserts that the two are not both chosen.
+      services.xserver.videoDrivers = mkIf (!cfg.nvidia.datacenter) [ "nvidia" ];
       hardware.nvidia = {
         open = cfg.nvidia.open;
         modesetting.enable = true;
@@ -65,8 +66,10 @@ in
     })
 
     (mkIf (has "amd") {
-      hardware.amdgpu.initrd.enable = true;
-      hardware.amdgpu.opencl.enable = cfg.amd.rocm;
+      # Load amdgpu in stage 1. nixpkgs renamed `initrd.enable` to `kernelModule.inInitrd` (keeping the old name as
+      # an alias due for removal); use whichever name this nixpkgs declares.
+      hardware.amdgpu = { opencl.enable = cfg.amd.rocm; }
+        // (if options.hardware.amdgpu ? kernelModule then { kernelModule.inInitrd = true; } else { initrd.enable = true; });
       environment.systemPackages = lib.optionals cfg.amd.rocm [ pkgs.rocmPackages.rocm-smi pkgs.rocmPackages.rocminfo ];
       # Software built for ROCm looks for it in /opt/rocm.
       systemd.tmpfiles.rules = lib.optionals cfg.amd.rocm [ "L+ /opt/rocm/hip - - - - ${pkgs.rocmPackages.clr}" ];

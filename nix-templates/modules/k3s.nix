@@ -5,6 +5,7 @@
 let
   inherit (lib) mkEnableOption mkIf mkOption types optionals;
   cfg = config.gpuCluster.k3s;
+  systemdExec = import ../lib/systemd-exec.nix;
 in
 {
   options.gpuCluster.k3s = {
@@ -23,14 +24,16 @@ in
     };
 
     serverAddr = mkOption {
-      type = types.nullOr types.str;
+      # services.k3s writes it into ExecStart= as it is: a host name or IPv4 address and a port only.
+      type = types.nullOr (types.strMatching "https://[A-Za-z0-9.-]+(:[0-9]+)?/?");
       default = null;
       example = "https://10.0.0.10:6443";
       description = "Server to join; null on the server that starts the cluster.";
     };
 
     tokenFile = mkOption {
-      type = types.str;
+      # services.k3s writes it into ExecStart= as it is: letters, digits and . _ - + = @ , : / only.
+      type = types.strMatching "/[A-Za-z0-9._@+=,:/-]*";
       default = "/var/lib/rancher/k3s/token";
       description = "Path of the file holding the cluster join token on the host (never in the Nix store).";
     };
@@ -67,8 +70,8 @@ in
       enable = true;
       inherit (cfg) role clusterInit tokenFile;
       serverAddr = if cfg.serverAddr == null then "" else cfg.serverAddr;
-      # A string is accepted by every services.k3s version; each flag is quoted on its own.
-      extraFlags = lib.escapeShellArgs (
+      # services.k3s joins these into ExecStart= as they are, so each flag is one quoted systemd word.
+      extraFlags = systemdExec.args (
         optionals (cfg.nodeIP != null) [ "--node-ip=${cfg.nodeIP}" ]
         ++ optionals (cfg.interface != null) [ "--flannel-iface=${cfg.interface}" ]
         ++ cfg.extraFlags

@@ -40,7 +40,8 @@ in
     jetstream = {
       enable = mkEnableOption "JetStream persistence" // { default = true; };
       storeDir = mkOption {
-        type = types.str;
+        # A systemd-tmpfiles rule carries it: letters, digits and . _ - + = @ , : / only.
+        type = types.strMatching "/[A-Za-z0-9._@+=,:/-]*";
         default = "/var/lib/nats/jetstream";
         description = "Directory JetStream stores streams in.";
       };
@@ -59,7 +60,10 @@ in
       domain = mkOption {
         type = types.nullOr types.str;
         default = null;
-        description = "JetStream domain, so a leaf node keeps its own streams apart from the hub's.";
+        description = ''
+          JetStream domain. The hub and every leaf node need different domains, so that each leaf keeps its own
+          streams and `$JS.<domain>.API` names exactly one JetStream; the generated hosts set one per server.
+        '';
       };
     };
 
@@ -75,7 +79,14 @@ in
             example = "/var/lib/nats/leaf.creds";
             description = "Path of a credentials file on the host (never copied into the Nix store).";
           };
-          account = mkOption { type = types.nullOr types.str; default = null; description = "Local account bound to this remote."; };
+          account = mkOption {
+            type = types.nullOr (types.strMatching "[A-Za-z0-9_-]+");
+            default = null;
+            description = ''
+              Local account bound to this remote. nats-server refuses to start when the account is not defined, so
+              the module defines it (with JetStream) and makes it the account of the leaf's local clients.
+            '';
+          };
         };
       });
     };
@@ -87,7 +98,11 @@ in
         options = {
           certFile = mkOption { type = types.str; description = "Certificate (PEM) path on the host."; };
           keyFile = mkOption { type = types.str; description = "Private key (PEM) path on the host."; };
-          caFile = mkOption { type = types.nullOr types.str; default = null; description = "CA bundle to verify peers with."; };
+          caFile = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            description = "CA bundle to verify peers with; leaf nodes also verify the hub with it on `tls://` remotes.";
+          };
           verify = mkOption { type = types.bool; default = false; description = "Require client certificates."; };
         };
       });
@@ -107,13 +122,15 @@ in
     services.nats = {
       enable = true;
       inherit (cfg) serverName;
-      host = cfg.listenAddress;
       port = cfg.clientPort;
       jetstream = cfg.jetstream.enable;
       dataDir = cfg.jetstream.storeDir;
-      # services.nats sets server_name, host, port and jetstream.store_dir itself.
-      settings = builtins.removeAttrs settings [ "server_name" "host" "port" ]
+      # services.nats sets server_name, port and jetstream.store_dir itself; the listen address is `settings.host`.
+      settings = builtins.removeAttrs settings [ "server_name" "port" ]
         // lib.optionalAttrs cfg.jetstream.enable { jetstream = builtins.removeAttrs settings.jetstream [ "store_dir" ]; };
+      # services.nats runs `nats-server -c conf -t` while building the system (validateConfig), and nats-server
+      # reads TLS certificates and keys while it parses: they exist on the host, not in the build sandbox.
+      validateConfig = lib.mkIf (cfg.tls != null) (lib.mkDefault false);
     };
 
     # services.nats only creates its default data directory.

@@ -6,6 +6,7 @@
 let
   inherit (lib) mkIf mkMerge mkOption types filterAttrs mapAttrs mapAttrs' nameValuePair;
   cfg = config.gpuCluster.network;
+  systemdExec = import ../lib/systemd-exec.nix;
 
   # "10.0.0.10/24" → { address = "10.0.0.10"; prefixLength = 24; }
   parseCidr = cidr:
@@ -24,12 +25,14 @@ let
         description = "What the interface is.";
       };
       mac = mkOption {
-        type = types.nullOr types.str;
+        # A systemd .link file line carries it.
+        type = types.nullOr (types.strMatching "[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}");
         default = null;
         description = "Permanent MAC address; the interface is renamed to this name by it.";
       };
       addresses = mkOption {
-        type = types.listOf types.str;
+        # nixpkgs' scripted networking writes them into shell lines (ip addr add): an address and a prefix only.
+        type = types.listOf (types.strMatching "[0-9A-Fa-f.:]+/[0-9]{1,3}");
         default = [ ];
         example = [ "10.0.0.11/24" ];
         description = "Static addresses in CIDR notation (IPv4 or IPv6).";
@@ -50,7 +53,7 @@ let
         description = "Bond: the member interfaces.";
       };
       bondMode = mkOption {
-        type = types.str;
+        type = types.enum [ "balance-rr" "active-backup" "balance-xor" "broadcast" "802.3ad" "balance-tlb" "balance-alb" ];
         default = "802.3ad";
         description = "Bond: the bonding mode (balance-rr, active-backup, 802.3ad, …).";
       };
@@ -81,7 +84,8 @@ in
     };
 
     defaultGateway = mkOption {
-      type = types.nullOr types.str;
+      # Written into shell lines and unit files by nixpkgs' networking: an IP address only.
+      type = types.nullOr (types.strMatching "[0-9A-Fa-f.:]+");
       default = null;
       description = "IPv4 default gateway (from the segment of the host's interfaces).";
     };
@@ -120,10 +124,17 @@ in
       networking.defaultGateway = mkIf (cfg.defaultGateway != null) cfg.defaultGateway;
       networking.hosts = cfg.clusterHosts;
 
-      assertions = lib.mapAttrsToList (name: i: {
-        assertion = i.kind != "vlan" || (i.parent != null && i.vlanId != null);
-        message = "gpuCluster.network.interfaces.${name}: a VLAN needs parent and vlanId";
-      }) cfg.interfaces;
+      assertions = lib.concatLists (lib.mapAttrsToList (name: i: [
+        {
+          assertion = i.kind != "vlan" || (i.parent != null && i.vlanId != null);
+          message = "gpuCluster.network.interfaces.${name}: a VLAN needs parent and vlanId";
+        }
+        {
+          # Interface names become unit names and .link file lines.
+          assertion = builtins.match "[A-Za-z0-9_.-]{1,15}" name != null;
+          message = "gpuCluster.network.interfaces: ${builtins.toJSON name} is not an interface name (1-15 letters, digits, '_', '.', '-')";
+        }
+      ]) cfg.interfaces);
     }
 
     (mkIf (ofKind "thunderbolt" != { }) {
@@ -143,8 +154,8 @@ in
         serviceConfig = {
           Type = "oneshot";
           RemainAfterExit = true;
-          ExecStart = lib.escapeShellArgs [ "${pkgs.iproute2}/bin/rdma" "link" "add" "rxe_${name}" "type" "rxe" "netdev" name ];
-          ExecStop = lib.escapeShellArgs [ "${pkgs.iproute2}/bin/rdma" "link" "delete" "rxe_${name}" ];
+          ExecStart = systemdExec.args [ "${pkgs.iproute2}/bin/rdma" "link" "add" "rxe_${name}" "type" "rxe" "netdev" name ];
+          ExecStop = systemdExec.args [ "${pkgs.iproute2}/bin/rdma" "link" "delete" "rxe_${name}" ];
         };
       }) rdmaInterfaces);
     })

@@ -37,7 +37,8 @@ export function specAddresses(folder) {
   for (const text of texts) {
     for (const m of text.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})(?:\/\d+)?\b/g)) found.add(m[1]);
     for (const m of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/\[?([^\]/:\s'"]+)/gi)) found.add(m[1]);
-    for (const m of text.matchAll(/(?:^|[\s[,{])((?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{0,4})(?:\/\d+)?/gi)) found.add(m[1].toLowerCase());
+    // IPv6 (anything of hex groups and at least two colons; a stray match only makes the check stricter).
+    for (const m of text.matchAll(/(?<![\w:.])((?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4})(?![\w:])/gi)) found.add(m[1].toLowerCase());
   }
   return found;
 }

@@ -5,7 +5,8 @@
 //     test-only runner extension (test/e2e/runner/) in a window on its own copy of examples/lab;
 //   - the UI checks (test/e2e/ui/*.ui.mjs), one after another in a window on a second copy, driven through the page;
 //   - then the guard (test/e2e/guard.mjs): every example opened unchanged, trusted and in Restricted Mode, in a
-//     code-server traced with strace, asserting that nothing connects to a machine the user did not ask for.
+//     code-server traced with strace, asserting that nothing connects to a machine the user did not ask for;
+//   - then `npm start` as a new user runs it (test/e2e/start.mjs).
 // The workspace copies of the first two have the example's 10.x addresses moved to 127.x (copyOnLoopback).
 // Prints `e2e: N passed, M failed` (scripts/test.mjs reads it) and exits non-zero on failures.
 // Screenshots go to test-artifacts/e2e/*.png, logs of the run to test-artifacts/e2e/logs/.
@@ -31,9 +32,10 @@ import { CHROMIUM, ensureBuilt, ensureCodeServer24, repoRoot } from './setup.mjs
 import { buildSuite } from './suite-build.mjs';
 import { Workbench } from './workbench.mjs';
 import { GUARD_MODES, runGuard, traceCommand } from './guard.mjs';
+import { runStartCheck } from './start.mjs';
 
 const SUITE_TIMEOUT_MS = 6 * 60_000; // generous: it shares 2 cores with the UI checks
-const CHECK_TIMEOUT_MS = 90_000;
+const CHECK_TIMEOUT_MS = 150_000; // bounds a hung check; a busy 2-core machine needs room
 const RUN_TIMEOUT_MS = 15 * 60_000; // the guard phase traces two more code-servers
 
 const t0 = Date.now();
@@ -352,6 +354,15 @@ async function main() {
           results.push(r);
           log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}`);
         }
+      });
+    }
+    // The README's first command, as a new user runs it (test/e2e/start.mjs).
+    if (!grep || grep.startsWith('npm start')) {
+      await guarded('npm start', undefined, async () => {
+        const shot = (page, name) => new Workbench(page, { workspace: '', artifacts }).shot(name);
+        await runStartCheck({ newPage, freePort, runDir, log, shot });
+        results.push({ phase: 'start', name: 'npm start serves VS Code with the extension on examples/lab', ok: true });
+        log('  ok   npm start serves VS Code with the extension on examples/lab');
       });
     }
   } finally {

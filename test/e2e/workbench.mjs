@@ -188,6 +188,14 @@ export class Workbench {
     return confirm;
   }
 
+  /** Expands or collapses side bar panes by title (e.g. to give one view all the room while reading it). */
+  async setPanesExpanded(names, expanded) {
+    for (const name of names) {
+      const header = this.page.locator('.sidebar .pane-header', { hasText: name }).first();
+      if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+    }
+  }
+
   /** Goes past the erase warning of Deploy Host: Continue, then the host name typed as the deliberate step. */
   async confirmErase(confirm, host) {
     await confirm.locator('.monaco-button', { hasText: 'Continue' }).first().click();

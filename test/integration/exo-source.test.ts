@@ -13,12 +13,13 @@ import { ExoSource, exoStateUrl, mapExoState, type ExoState } from '../../client
 
 let root = __dirname;
 while (!existsSync(path.join(root, 'package.json'))) root = path.dirname(root);
-const fixture = (name: string) => readFileSync(path.join(root, 'test/fixtures/exo', name), 'utf8');
+// Documents made by exo's own code (test/fixtures/exo/README.md).
+const fixture = (name: string) => readFileSync(path.join(root, 'test/fixtures/exo/recorded', name), 'utf8');
 const lab = path.join(root, 'examples/lab');
 let spec: ClusterSpec;
 
 type Mode = { kind: 'serve'; body: string } | { kind: 'status'; code: number } | { kind: 'silent' } | { kind: 'garbage' };
-let mode: Mode = { kind: 'serve', body: fixture('state-running.json') };
+let mode: Mode = { kind: 'serve', body: fixture('state-downloading.json') };
 const requests: { at: number; path: string }[] = [];
 const sockets = new Set<Socket>();
 const server = http.createServer((req, res) => {
@@ -53,16 +54,16 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000): Prom
 }
 
 test('the recorded documents map onto the spec hosts by address, including a differently named Mac', () => {
-  const m = mapExoState(JSON.parse(fixture('state-running.json')) as ExoState, spec);
+  const m = mapExoState(JSON.parse(fixture('state-downloading.json')) as ExoState, spec);
   assert.deepEqual([...m.hosts.keys()].sort(), ['gpu-2', 'hub-1', 'mac-studio']);
   assert.deepEqual(m.unmatched, []);
-  assert.equal(m.hosts.get('hub-1')?.services?.exo?.detail, `1 instance (mlx-community/Llama-3.1-70B-Instruct-4bit)`);
-  assert.equal(m.hosts.get('gpu-2')?.services?.exo?.detail, 'idle, downloading mlx-community/Llama-3.1-70B-Instruct-4bit 37%');
+  assert.deepEqual(m.hosts.get('hub-1')?.services?.exo, { status: 'downloading', progressPct: 35, detail: 'Llama-3.3-70B-Instruct-4bit layers 0–47/80' });
+  assert.deepEqual(m.hosts.get('gpu-2')?.services?.exo, { status: 'running', detail: 'idle (no instance on this node)' });
   const mac = m.hosts.get('mac-studio')!;
   assert.equal(mac.gpus?.[0].memoryTotalMiB, 192 * 1024);
-  assert.equal(mac.gpus?.[0].utilizationPct, 37);
+  assert.equal(mac.gpus?.[0].utilizationPct, 4);
   assert.equal(m.hosts.get('hub-1')?.gpus, undefined, 'exo has no per-GPU figures for discrete GPUs');
-  assert.deepEqual(m.links.map((l) => `${l.from}-${l.to}:${l.kind}`).sort(), ['hub-1-gpu-2:socket', 'hub-1-mac-studio:rdma', 'mac-studio-hub-1:socket']);
+  assert.deepEqual(m.links.map((l) => `${l.from}-${l.to}:${l.kind}`).sort(), ['gpu-2-mac-studio:socket', 'hub-1-gpu-2:socket', 'hub-1-mac-studio:socket']);
 });
 
 test('the API URL comes from the exo-api host and the spec port', () => {
@@ -84,11 +85,12 @@ test('polls a live server, follows its changes, reports failures into the state 
     await until('all hosts running', () => ['hub-1', 'gpu-2', 'mac-studio'].every((h) => store.host(h).status === 'running'));
     assert.equal(store.sourceHealth().get('exo')?.ok, true);
     assert.equal(store.liveLinks().length, 3);
-    assert.equal(store.host('mac-studio').gpus[0].utilizationPct, 37);
+    assert.equal(store.host('mac-studio').gpus[0].utilizationPct, 4);
+    assert.equal(store.host('hub-1').services.exo?.status, 'downloading');
 
-    mode = { kind: 'serve', body: fixture('state-loaded.json') };
-    await until('mac-studio under load', () => store.host('mac-studio').gpus[0]?.utilizationPct === 97);
-    assert.equal(Math.round(store.host('mac-studio').gpus[0].memoryUsedMiB! / 1024), 170);
+    mode = { kind: 'serve', body: fixture('state-ready.json') };
+    await until('the model ready on hub-1 and mac-studio', () => store.host('hub-1').services.exo?.status === 'ready' && store.host('mac-studio').services.exo?.status === 'ready');
+    assert.equal(Math.round(store.host('mac-studio').gpus[0].memoryUsedMiB! / 1024), 42);
 
     mode = { kind: 'serve', body: fixture('state-hub-only.json') };
     await until('exo gone from gpu-2', () => store.host('gpu-2').services.exo?.status === 'stopped');
@@ -123,7 +125,7 @@ test('polls a live server, follows its changes, reports failures into the state 
     source.pollNow();
     await until('timeout error', () => /no answer within 300 ms/.test(store.sourceHealth().get('exo')?.error ?? ''));
 
-    mode = { kind: 'serve', body: fixture('state-running.json') };
+    mode = { kind: 'serve', body: fixture('state-downloading.json') };
     source.pollNow();
     await until('recovered', () => store.sourceHealth().get('exo')?.ok === true && store.host('gpu-2').status === 'running');
   } finally {
@@ -161,7 +163,7 @@ test('a spec edit that moves the API is polled at once, not after the back-off',
     exo: { ...spec.exo, ports: { api: port } },
     hosts: spec.hosts.map((h) => (h.name === 'hub-1' ? { ...h, addresses: ['127.0.0.1'] } : h)),
   });
-  mode = { kind: 'serve', body: fixture('state-running.json') };
+  mode = { kind: 'serve', body: fixture('state-downloading.json') };
   const store = new ClusterStateStore({ batchMs: 5 });
   store.setSpec(withApi(deadPort));
   // Ten seconds between polls: only the spec change can explain a quick recovery.

@@ -16,7 +16,7 @@ const moduleFile = () => path.join(repoRoot(), 'nix-templates/modules/gpu-cluste
 const stubLib = `let t = name: { _type = name; }; in rec {
   mkOption = o: o; mkEnableOption = d: { description = d; }; mkIf = c: v: if c then v else { };
   optionalAttrs = c: a: if c then a else { };
-  optionals = c: l: if c then l else [ ]; toList = x: if builtins.isList x then x else [ x ];
+  optionals = c: l: if c then l else [ ]; optionalString = c: s: if c then s else ""; toList = x: if builtins.isList x then x else [ x ];
   concatStringsSep = builtins.concatStringsSep; concatMap = f: l: builtins.concatLists (map f l);
   hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
   escapeShellArgs = l: builtins.concatStringsSep " " (map (a: "'" + a + "'") l);
@@ -43,8 +43,12 @@ async function evalModule(settings: string): Promise<{
   return JSON.parse(stdout);
 }
 
-/** ExecStart back into argv (the stub quotes every argument with single quotes). */
-const argvOf = (execStart: string) => [...execStart.matchAll(/'([^']*)'/g)].map((m) => m[1]);
+/**
+ * ExecStart back into argv as systemd splits it (lib/systemd-exec.nix writes each argument as a double-quoted word with C
+ * escapes and `%%`/`$$` for a literal `%`/`$`); a bare word such as `%d/nats.creds` is left for systemd to expand.
+ */
+const argvOf = (execStart: string) => [...execStart.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)]
+  .map((m) => (m[1] === undefined ? m[2] : (JSON.parse(`"${m[1]}"`) as string).replace(/%%/g, '%').replace(/\$\$/g, '$')));
 
 test('the agent unit: sandboxed, credentials by LoadCredential, flags the agent accepts', async () => {
   const out = await evalModule('{ credentialsFile = "/run/secrets/nats-agent.creds"; gpu = "nvidia"; natsUrl = [ "nats://a:4222" "nats://b:4222" ]; }');

@@ -14,18 +14,9 @@ import { agentUserConfig } from '../../core/src/nats/permissions';
 import { Subjects } from '../../core/src/nats/subjects';
 import type { ProbeFacts } from '../../core/src/ops/probe';
 import { probeToHostFacts } from '../../client/src/ops/probeFacts';
-import { NatsServer, natsFixtures, repoRoot, waitFor } from './nats-harness';
+import { clusterAccountConfig, NatsServer, natsFixtures, repoRoot, waitFor } from './nats-harness';
 
-const config = `
-accounts {
-  CLUSTER {
-    jetstream: enabled
-    users: [
-      { user: admin, password: "admin-secret" }
-      ${agentUserConfig('lab', 'gpu-01', { user: 'agent-gpu-01', password: 'secret-01' })}
-    ]
-  }
-}`;
+const config = clusterAccountConfig(agentUserConfig('lab', 'gpu-01', { user: 'agent-gpu-01', password: 'secret-01' }));
 
 describe('gpu-cluster-agent process', () => {
   const server = new NatsServer(config);

@@ -10,22 +10,15 @@ import { agentUserConfig } from '../../core/src/nats/permissions';
 import { Subjects } from '../../core/src/nats/subjects';
 import { AgentCommandClient } from '../../core/src/nats/commands';
 import { NodeAgent } from '../../agent/src/agent';
-import { NatsServer, waitFor } from './nats-harness';
+import { clusterAccountConfig, NatsServer, waitFor } from './nats-harness';
 
 const nkeyUser = nkeys.createUser();
 const nkeySeed = new TextDecoder().decode(nkeyUser.getSeed());
-const config = `
-accounts {
-  CLUSTER {
-    jetstream: enabled
-    users: [
-      { user: admin, password: "admin-secret" }
-      ${agentUserConfig('lab', 'gpu-01', { user: 'agent-gpu-01', password: 'secret-01' })}
-      ${agentUserConfig('lab', 'gpu-02', { user: 'agent-gpu-02', password: 'secret-02' })}
-      ${agentUserConfig('lab', 'gpu-03', { nkey: nkeyUser.getPublicKey() })}
-    ]
-  }
-}`;
+const config = clusterAccountConfig(
+  agentUserConfig('lab', 'gpu-01', { user: 'agent-gpu-01', password: 'secret-01' }),
+  agentUserConfig('lab', 'gpu-02', { user: 'agent-gpu-02', password: 'secret-02' }),
+  agentUserConfig('lab', 'gpu-03', { nkey: nkeyUser.getPublicKey() }),
+);
 
 describe('NATS credentials and agent permissions', () => {
   const server = new NatsServer(config);

@@ -1,7 +1,7 @@
 // Starts a real nats-server (Debian's, JetStream on) on a free loopback port with its store in a temp dir,
 // and can restart it on the same port and store to test what survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +73,19 @@ export class NatsServer {
     });
   }
 
+  /** kill -9: the server gets no chance to flush or say goodbye, as in a crash or a power cut of its process. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill('SIGKILL'); });
+  }
+
+  /** Deletes the JetStream store (call while the server is down): it comes back with no streams. */
+  wipeStore(): void {
+    rmSync(path.join(this.dir, 'js'), { recursive: true, force: true });
+  }
+
   async restart(downMs = 0): Promise<void> {
     await this.stop();
     if (downMs) await new Promise((r) => setTimeout(r, downMs));
@@ -85,10 +98,33 @@ export class NatsServer {
   }
 }
 
+/** The body of a server config with one JetStream account, CLUSTER: user `admin` (password `admin-secret`) and `users` (config entries). */
+export function clusterAccountConfig(...users: string[]): string {
+  return `
+accounts {
+  CLUSTER {
+    jetstream: enabled
+    users: [
+      { user: admin, password: "admin-secret" }
+      ${users.join('\n      ')}
+    ]
+  }
+}`;
+}
+
 /** The repository root, from the source tree (tsx) or from out/ (compiled). */
 export const repoRoot = () => REPO_ROOT;
 
 export const natsFixtures = () => path.join(repoRoot(), 'test/fixtures/nats');
+
+/**
+ * Puts fixture `name` (from test/fixtures/nats) at `target` in one step (copy beside it, then rename), so a stand-in
+ * tool reading `target` meanwhile sees the old content or the new, never a half-written file.
+ */
+export function placeFixture(name: string, target: string): void {
+  copyFileSync(path.join(natsFixtures(), name), `${target}.tmp`);
+  renameSync(`${target}.tmp`, target);
+}
 
 /** Polls `check` (after running `refresh`, if given) until it holds. */
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000, refresh?: () => Promise<void>): Promise<void> {

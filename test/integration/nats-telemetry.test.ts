@@ -3,7 +3,7 @@
 // every host's latest sample. A separate agent reads a recorded nvidia-smi output and reports GPU changes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NatsConnectionManager } from '../../core/src/nats/connection';
@@ -13,7 +13,7 @@ import { TelemetrySubscriber, type ReceivedSample } from '../../core/src/nats/te
 import { NodeAgent } from '../../agent/src/agent';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { NatsTelemetrySource } from '../../client/src/nats/telemetrySource';
-import { NatsServer, natsFixtures, waitFor } from './nats-harness';
+import { NatsServer, natsFixtures, placeFixture, waitFor } from './nats-harness';
 
 const agentOptions = (host: string, intervalMs: number, extra: Partial<ConstructorParameters<typeof NodeAgent>[0]> = {}) => ({
   domain: 'lab', host, intervalMs, collect: { gpuTool: 'none' as const }, exoUnit: 'exo.service',
@@ -105,7 +105,7 @@ describe('NATS telemetry', () => {
   it('reports GPUs from nvidia-smi and a missing or new GPU as events', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nats-gpu-'));
     const output = path.join(dir, 'nvidia-smi.csv');
-    copyFileSync(path.join(natsFixtures(), 'nvidia-smi-2gpu.csv'), output);
+    placeFixture('nvidia-smi-2gpu.csv', output);
     const oldPath = process.env.PATH;
     process.env.PATH = `${path.join(natsFixtures(), 'bin')}${path.delimiter}${oldPath}`;
     process.env.FAKE_NVIDIA_SMI_OUTPUT = output;
@@ -121,9 +121,9 @@ describe('NATS telemetry', () => {
       await waitFor('first samples', () => telemetry.length >= 2);
       assert.equal(agent.latest?.gpus[1].utilizationPct, 98);
       assert.equal(agent.latest?.gpus[1].name, 'NVIDIA GeForce RTX 4090');
-      replaceFile(output, readFixture('nvidia-smi-1gpu.csv'));
+      placeFixture('nvidia-smi-1gpu.csv', output);
       await waitFor('gpu-missing event', () => seen.some((s) => s.startsWith('gpu-missing')));
-      replaceFile(output, readFixture('nvidia-smi-2gpu.csv'));
+      placeFixture('nvidia-smi-2gpu.csv', output);
       await waitFor('gpu-added event', () => seen.some((s) => s.startsWith('gpu-added')));
       assert.deepEqual(seen.filter((s) => !s.startsWith('agent-started')), [
         'gpu-missing:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d', 'gpu-added:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d',
@@ -141,9 +141,3 @@ describe('NATS telemetry', () => {
   });
 });
 
-const readFixture = (name: string) => readFileSync(path.join(natsFixtures(), name), 'utf8');
-/** The nvidia-smi stand-in reads the file at any moment: swap it whole, never let it see half a write. */
-function replaceFile(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
-}

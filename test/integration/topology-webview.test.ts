@@ -61,31 +61,96 @@ after(async () => {
   store.dispose();
 });
 
-test('draws every host and link of the example cluster', async () => {
+test('draws every host, every segment each host is on, every link, and a legend', async () => {
   const graph = buildTopologyGraph(spec);
   await sendToPage(page, { type: 'graph', graph, state: buildTopologyState(store) });
   const rendered = await waitForPosted(page, 'rendered');
   assert.equal(rendered.type === 'rendered' && rendered.hosts, 3);
   const hosts = await drawnHosts();
   assert.deepEqual(hosts.map((h) => h.id).sort(), ['gpu-2', 'hub-1', 'mac-studio']);
-  assert.deepEqual(await drawnEdges(), ['bond:hub-1-gpu-2', 'nats:gpu-2-hub-1', 'nats:mac-studio-hub-1', 'thunderbolt:hub-1-mac-studio']);
-  // Laid out: no two hosts on top of each other.
-  for (const a of hosts) for (const b of hosts) if (a !== b) assert.ok(Math.abs(a.x - b.x) > 100 || Math.abs(a.y - b.y) > 40, `${a.id} overlaps ${b.id}`);
+  assert.deepEqual(await drawnEdges(), [
+    'bond:hub-1-gpu-2', 'nats:gpu-2-hub-1', 'nats:mac-studio-hub-1',
+    'segment:gpu-2-segment/data', 'segment:gpu-2-segment/mgmt', 'segment:hub-1-segment/data', 'segment:hub-1-segment/mgmt',
+    'segment:hub-1-segment/tb', 'segment:mac-studio-segment/mgmt', 'segment:mac-studio-segment/tb', 'thunderbolt:hub-1-mac-studio',
+  ]);
+  const drawn = await page.evaluate(() => {
+    const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+    const box = (n: import('cytoscape').NodeSingular) => n.boundingBox({ includeLabels: false });
+    const all = cy.elements().renderedBoundingBox({});
+    return {
+      segments: cy.nodes('[kind = "segment"]').map((n) => ({ id: n.id(), label: String(n.data('label')), bb: box(n) })),
+      hostBoxes: cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), label: String(n.data('display')), bb: box(n) })),
+      zoom: cy.zoom(), width: cy.width(), height: cy.height(), rendered: all,
+    };
+  });
+  assert.deepEqual(drawn.segments.map((s) => s.label).sort(), ['data · 10.1.0.0/24 · VLAN 20', 'mgmt · 10.0.0.0/24 · VLAN 10', 'tb · 10.99.0.0/30']);
+  // Each host's box: its name, its GPUs, its memory (the spec's size until a live source reports it).
+  assert.deepEqual(drawn.hostBoxes.map((h) => h.label).sort(), ['gpu-2\nA100 80GB\n128 GB RAM', 'hub-1\n2× RTX 4090\n256 GB RAM', 'mac-studio\nM3 Ultra\n192 GB RAM']);
+  // Laid out: no two nodes (hosts or segments) overlap.
+  const boxes = [...drawn.segments, ...drawn.hostBoxes];
+  for (const a of boxes) for (const b of boxes) {
+    if (a === b) continue;
+    const apart = a.bb.x2 <= b.bb.x1 || b.bb.x2 <= a.bb.x1 || a.bb.y2 <= b.bb.y1 || b.bb.y2 <= a.bb.y1;
+    assert.ok(apart, `${a.id} overlaps ${b.id}`);
+  }
+  // Fitted: all of it in view, at most at natural size, and not a speck in the middle.
+  assert.ok(drawn.zoom <= 1, `zoom ${drawn.zoom}`);
+  assert.ok(drawn.rendered.x1 >= 0 && drawn.rendered.y1 >= 0 && drawn.rendered.x2 <= drawn.width && drawn.rendered.y2 <= drawn.height, JSON.stringify(drawn.rendered));
+  assert.ok(drawn.rendered.w > drawn.width * 0.4 || drawn.rendered.h > drawn.height * 0.4, `the drawing fills ${Math.round(drawn.rendered.w)}×${Math.round(drawn.rendered.h)} of ${drawn.width}×${drawn.height}`);
+  // The legend names every kind of edge.
+  const legend = await page.$$eval('#legend li[data-kind]', (items) => items.map((li) => `${(li as HTMLElement).dataset.kind}=${li.textContent}`));
+  for (const item of ['bond=bond', 'thunderbolt=Thunderbolt (RDMA)', 'nats=NATS leaf → hub', 'exo-socket=exo (socket)', 'exo-rdma=exo (RDMA)', 'segment=interface on a segment']) {
+    assert.ok(legend.includes(item), `legend lacks ${item}: ${legend.join(', ')}`);
+  }
   assert.match(await page.textContent('#count') ?? '', /^3 hosts$/);
   await page.screenshot({ path: path.join(artifacts, 'lab.png') });
   assert.deepEqual(cspViolations, [], 'the page runs under its CSP without violations');
   assert.deepEqual(pageErrors, []);
 });
 
+test('Fit shows the whole cluster at most at natural size; the legend can be hidden', async () => {
+  const view = () => page.evaluate(() => {
+    const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+    return { zoom: cy.zoom(), bb: cy.elements().renderedBoundingBox({}), width: cy.width(), height: cy.height() };
+  });
+  const fitted = await view();
+  await page.click('button[data-action="zoom-in"]');
+  await page.click('button[data-action="zoom-in"]');
+  assert.ok((await view()).zoom > fitted.zoom * 1.5);
+  await page.click('button[data-action="fit"]');
+  await page.waitForFunction((z) => Math.abs((window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.zoom() - z) < 1e-3, fitted.zoom);
+  const again = await view();
+  assert.ok(again.zoom <= 1);
+  assert.ok(again.bb.x1 >= 0 && again.bb.x2 <= again.width && again.bb.y1 >= 0 && again.bb.y2 <= again.height);
+  // A page that grows (VS Code sizes the webview after it loads) is fitted again while the user has not zoomed.
+  await page.setViewportSize({ width: 700, height: 450 });
+  await page.waitForFunction((w) => {
+    const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+    const bb = cy.elements().renderedBoundingBox({});
+    return cy.width() < w && bb.x1 >= 0 && bb.x2 <= cy.width();
+  }, fitted.width);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForFunction((z) => Math.abs((window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.zoom() - z) < 1e-3, fitted.zoom);
+  await page.click('#legend-toggle');
+  assert.equal(await page.isVisible('#legend'), false);
+  await page.click('#legend-toggle');
+  assert.equal(await page.isVisible('#legend'), true);
+});
+
 test('live state from exo recolours hosts and adds exo edges without moving any node', async () => {
   const before = await drawnHosts();
-  const doc = JSON.parse(readFileSync(path.join(root, 'test/fixtures/exo/state-running.json'), 'utf8')) as ExoState;
+  const doc = JSON.parse(readFileSync(path.join(root, 'test/fixtures/exo/recorded/state-downloading.json'), 'utf8')) as ExoState;
   const mapping = mapExoState(doc, spec);
   for (const [host, facts] of mapping.hosts) store.applyHostFacts('exo', host, facts, 'replace');
   store.setLiveLinks('exo', mapping.links);
   store.applyHostFacts('deploy', 'gpu-2', { status: 'failed', statusDetail: 'nixos-rebuild switch exited with 1' });
-  await sendToPage(page, { type: 'state', state: buildTopologyState(store) });
+  const live = buildTopologyState(store);
+  // The instance's shards on the hosts, with exo's lifecycle there.
+  assert.equal(live.hosts.find((h) => h.id === 'hub-1')!.exoText, 'downloading 35% · Llama-3.3-70B-Instruct-4bit layers 0–47/80');
+  assert.equal(live.hosts.find((h) => h.id === 'mac-studio')!.exoText, 'downloading 60% · Llama-3.3-70B-Instruct-4bit layers 47–80/80');
+  await sendToPage(page, { type: 'state', state: live });
   await page.waitForFunction(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.getElementById('hub-1').data('status') === 'running');
+  assert.equal(await page.evaluate(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.getElementById('hub-1').data('exoText')), 'downloading 35% · Llama-3.3-70B-Instruct-4bit layers 0–47/80');
   const afterUpdate = await drawnHosts();
   for (const h of afterUpdate) {
     const b = before.find((x) => x.id === h.id)!;
@@ -96,7 +161,7 @@ test('live state from exo recolours hosts and adds exo edges without moving any 
   assert.notEqual(colour(afterUpdate, 'gpu-2'), colour(afterUpdate, 'hub-1'), 'failed and running differ');
   assert.equal(colour(afterUpdate, 'hub-1'), colour(afterUpdate, 'mac-studio'));
   const edges = await drawnEdges();
-  assert.ok(edges.includes('exo-rdma:hub-1-mac-studio'), edges.join(', '));
+  assert.ok(edges.includes('exo-socket:hub-1-mac-studio'), edges.join(', '));
   assert.ok(edges.includes('exo-socket:hub-1-gpu-2'), edges.join(', '));
   await page.screenshot({ path: path.join(artifacts, 'lab-live.png') });
 });
@@ -222,6 +287,35 @@ test('a large cluster is packed by segment before its first paint, boxes around 
     const after = await other.evaluate(() => (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy.nodes('[kind = "host"]').map((n) => ({ id: n.id(), ...n.position() })));
     assert.deepEqual(after, layout.hosts.map(({ id, x, y }) => ({ id, x, y })), 'a state update moves nothing');
     await other.screenshot({ path: path.join(artifacts, 'large-80.png') });
+    // Leaf → hub lines only for the selected host (79 leaves would cross the whole picture); all of them for the hub.
+    const nats = await other.evaluate(() => {
+      const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+      const lines = () => cy.edges('[kind = "nats"]').map((e) => `${e.source().id()}-${e.target().id()}`);
+      const none = lines();
+      cy.getElementById('h7').select();
+      const leaf = lines();
+      cy.getElementById('h7').unselect();
+      cy.getElementById('h0').select();
+      const hub = lines().length;
+      cy.getElementById('h0').unselect();
+      return { none, leaf, hub, after: lines().length };
+    });
+    assert.deepEqual(nats, { none: [], leaf: ['h7-h0'], hub: 79, after: 0 });
+    // Zoomed out below readable size, labels are left out of the style (too small to draw, costly to measure);
+    // zoomed in they are back.
+    const labels = await other.evaluate(() => {
+      const cy = (window as unknown as { __topology: { cy: import('cytoscape').Core } }).__topology.cy;
+      const label = () => String(cy.getElementById('h7').style('label'));
+      const fitted = label();
+      cy.zoom(0.3);
+      const out = label();
+      cy.zoom({ level: 1, position: cy.getElementById('h7').position() });
+      return { fitted, out, in: label() };
+    });
+    assert.match(labels.fitted, /^h7\n8× H100/, 'fitted at readable size: labelled');
+    assert.equal(labels.out, '');
+    assert.match(labels.in, /^h7\n8× H100/);
+    await other.screenshot({ path: path.join(artifacts, 'large-80-zoomed.png') });
   } finally {
     await other.close();
     bigStore.dispose();

@@ -104,7 +104,7 @@ export function generateBigSpec(hostCount: number): BigSpec {
     '  enable: true',
     '  namespace: bench',
     '  models:',
-    '    - { id: llama-3.1-70b, sharding: pipeline, minNodes: 2 }',
+    '    - { id: mlx-community/Llama-3.3-70B-Instruct-4bit, sharding: pipeline, minNodes: 2 }',
     '',
     'k3s:',
     '  enable: true',

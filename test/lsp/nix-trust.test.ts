@@ -84,8 +84,7 @@ test('a generated flake gets no diagnostics; its nix-darwin host is checked agai
   const nixFiles = readdirSync(file('.'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.nix'));
   assert.ok(nixFiles.length > 20);
   for (const p of nixFiles) {
-    // issue 12: the template's services.nats.host (fixed by the templates' owner) is the one real problem.
-    const found = (await open(p, readFileSync(file(p), 'utf8'))).filter((d) => !(p === 'modules/nats.nix' && /services\.nats\.host/.test(String(d.message))));
+    const found = await open(p, readFileSync(file(p), 'utf8'));
     assert.deepEqual(found.map((d) => String(d.message)), [], p);
   }
   const darwinHost = readFileSync(file('hosts/studio/default.nix'), 'utf8');

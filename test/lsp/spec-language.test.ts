@@ -152,11 +152,13 @@ test('completion offers GPU models with their VRAM and exo model ids with their 
   assert.match(rtx.detail!, /8\.9/);
   await show(hostUri, hostText);
 
-  const exo = clusterText.replace('    - { id: llama-3.1-70b, sharding: pipeline, minNodes: 2 }', '    - id: ');
+  const exo = clusterText.replace('    - { id: mlx-community/Llama-3.3-70B-Instruct-4bit, sharding: pipeline, minNodes: 2 }', '    - id: ');
   const models = items(await complete(clusterUri, exo, posOf(exo, '    - id: ', 10)));
-  const llama = models.find((i) => i.label === 'llama-3.1-70b');
+  // exo's model cards: Hugging Face repo ids, with the card's storage size as the memory need.
+  const llama = models.find((i) => i.label === 'mlx-community/Llama-3.3-70B-Instruct-4bit');
   assert.ok(llama, models.map((i) => i.label).join());
-  assert.match(llama.detail!, /\d+ GB/);
+  assert.match(llama.detail!, /^37\.9 GB · Llama 3\.3 70B · 4bit$/);
+  assert.ok(models.every((i) => i.label.includes('/')), 'only repo ids, no short names');
 });
 
 test('hover on a host shows the schema description and the computed total VRAM', async () => {

@@ -39,8 +39,8 @@ export function syntheticCluster(count: number): ClusterSpec {
   }
   return {
     cluster: {
-      name: `synthetic-${count}`, domain: 'dc.internal', nixpkgs: 'github:NixOS/nixpkgs/nixos-25.05',
-      system: 'x86_64-linux', stateVersion: '25.05',
+      name: `synthetic-${count}`, domain: 'dc.internal', nixpkgs: 'github:NixOS/nixpkgs/nixos-26.05',
+      system: 'x86_64-linux', stateVersion: '26.05',
       tags: { nvidia: 'NVIDIA H100 nodes', amd: 'AMD Instinct nodes' },
     },
     network: {

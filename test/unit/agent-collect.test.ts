@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { diffGpus, parseMeminfo } from '../../agent/src/collect';
+import { collectExo, diffGpus, parseMeminfo } from '../../agent/src/collect';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { credentialsFrom, parseInterval } from '../../agent/src/main';
 import { factsFromSample } from '../../client/src/nats/telemetrySource';
 import type { GpuSample } from '../../core/src/nats/telemetry';
@@ -71,7 +74,41 @@ describe('agent collection', () => {
     assert.deepEqual(facts.memory, { totalBytes: 100, availableBytes: 40 });
     const down = factsFromSample({ host: 'h', seq: 1, sentAt: 0, gpus: [], exo: { up: false, error: 'exo is not listening' } });
     assert.deepEqual(down.services?.exo, { status: 'stopped', detail: 'exo is not listening' });
+    // The API host did not answer: nothing is known about this node, which is not "stopped".
+    const unknown = factsFromSample({ host: 'h', seq: 1, sentAt: 0, gpus: [], exo: { up: false, unknown: true, error: 'exo\'s API (http://10.0.0.10:52415) is not listening' } });
+    assert.equal(unknown.services?.exo?.status, 'unknown');
     const broken = factsFromSample({ host: 'h', seq: 1, sentAt: 0, gpus: [], gpuError: 'nvidia-smi failed: NVIDIA-SMI has failed', agentVersion: '0.1.0' });
     assert.equal(broken.statusDetail, 'agent 0.1.0 reporting; nvidia-smi failed: NVIDIA-SMI has failed');
+  });
+});
+
+describe('agent: its exo node, from the API host\'s /state', () => {
+  const recorded = readFileSync(path.resolve(__dirname, '../../../test/fixtures/exo/recorded/state-downloading.json'), 'utf8');
+
+  it('a worker-only host (exo --no-api) finds its node in the master\'s /state by address, else by name', async () => {
+    const server = http.createServer((req, res) => { res.writeHead(req.url === '/state' ? 200 : 404, { 'content-type': 'application/json' }).end(recorded); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const master = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // mac-studio (10.0.0.30) holds a shard of the instance; gpu-2 is in the cluster without one.
+      assert.deepEqual(await collectExo(master, { host: 'mac-studio', addresses: ['10.0.0.30', 'fe80::1'] }), { up: true, node: '12D3KooWMcSt9RfV3aZq8LpW2xN6bT4yHkJ1eU7gD5oXiCs3vQmP', instances: 1 });
+      assert.deepEqual(await collectExo(master, { host: 'gpu-2', addresses: ['192.168.1.5'] }), { up: true, node: '12D3KooWGp2KcN8sLw3yQeZ5vT7rXb1aMdH6jF9uPq4oCiE2nWkS', instances: 0 });
+      const absent = await collectExo(master, { host: 'gpu-9', addresses: ['10.0.0.99'] });
+      assert.equal(absent?.up, false);
+      assert.equal(absent?.unknown, undefined);
+      assert.match(absent!.error!, /not in exo's cluster/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    // A closed port: the master is not answering, so this node's state is unknown, not stopped.
+    const unused = http.createServer();
+    await new Promise<void>((r) => unused.listen(0, '127.0.0.1', r));
+    const closedUrl = `http://127.0.0.1:${(unused.address() as AddressInfo).port}`;
+    await new Promise((r) => unused.close(r));
+    const closed = await collectExo(closedUrl, { host: 'gpu-2', addresses: [] });
+    assert.equal(closed?.up, false);
+    assert.equal(closed?.unknown, true);
+    assert.match(closed!.error!, /is not listening/);
+    assert.equal(await collectExo('', { host: 'gpu-2', addresses: [] }), undefined, 'no exo on this host: nothing to report');
   });
 });

@@ -39,6 +39,9 @@ test('accelerators, platforms and roles follow the hardware and the spec', () =>
   assert.deepEqual(plan.hosts.map((h) => h.exo?.accelerator), ['cuda', 'cuda', 'cuda', 'rocm']);
   assert.deepEqual(plan.hosts[0].exo?.roles, ['master', 'worker', 'api']);
   assert.deepEqual(plan.hosts[1].exo?.roles, ['worker']);
+  // exo on a worker-only host runs with --no-api: its agent reads the API host's /state for its node.
+  assert.equal(plan.hosts[0].agent?.exoUrl, undefined, 'the API host: its own API (the module default)');
+  assert.equal(plan.hosts[1].agent?.exoUrl, 'http://10.100.0.10:52415');
   assert.equal(plan.hosts[0].k3s?.clusterInit, true);
   assert.equal(plan.hosts[1].k3s?.serverAddr, 'https://10.100.0.10:6443', 'agents join the first server by default');
   assert.equal(plan.hosts[1].k3s?.nodeIP, '10.200.0.11', 'node IP from the declared k3s interface');
@@ -56,7 +59,9 @@ test('Apple hosts become darwinConfigurations with launchd modules; nix-darwin o
   spec.hosts[1] = { ...spec.hosts[1], system: 'aarch64-darwin', hardware: { gpus: [{ vendor: 'apple', model: 'M3 Ultra' }] }, disks: [] };
   const { files, warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
   const flake = file(files, 'flake.nix');
-  assert.match(flake, /nix-darwin = \{\n\s+url = "github:nix-darwin\/nix-darwin\/nix-darwin-25\.05";/);
+  // nix-darwin's release branch with the nixpkgs branch of the same release built for macOS (it checks the release).
+  assert.match(flake, /nixpkgs-darwin\.url = "github:NixOS\/nixpkgs\/nixpkgs-26\.05-darwin";/);
+  assert.match(flake, /nix-darwin = \{\n\s+url = "github:nix-darwin\/nix-darwin\/nix-darwin-26\.05";\n\s+inputs\.nixpkgs\.follows = "nixpkgs-darwin";/);
   assert.match(flake, /darwinConfigurations = \{\n\s+node-0002 = darwinHost "aarch64-darwin" \.\/hosts\/node-0002;/);
   assert.match(flake, /darwinModules = \{\n\s+exo = \.\/modules\/darwin\/exo\.nix;/);
   const host = file(files, 'hosts/node-0002/default.nix');
@@ -109,6 +114,33 @@ test('facter reports are copied and referenced; missing ones only warn', () => {
   assert.match(file(files, 'hosts/node-0001/default.nix'), /hardware\.facter\.reportPath = \.\/facter\.json;/);
   assert.doesNotMatch(file(files, 'hosts/node-0002/default.nix'), /facter/);
   assert.ok(warnings.some((w) => w.startsWith('node-0002: facter report facter/missing.json was not read')));
+});
+
+test('a tls:// leaf remote without the cluster CA warns: the hub would be checked against the system CAs', () => {
+  const spec = syntheticCluster(2);
+  spec.nats = { ...spec.nats!, leaf: { remotes: [{ url: 'tls://10.100.0.10:7422' }] } };
+  const { warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
+  assert.ok(warnings.some((w) => w.startsWith('node-0002: a tls:// leaf remote without nats.tls.caFile')));
+  spec.nats.tls = { certFile: '/var/lib/nats/tls/c.crt', keyFile: '/var/lib/nats/tls/c.key', caFile: '/var/lib/nats/tls/ca.crt' };
+  assert.ok(!generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).warnings.some((w) => w.includes('tls:// leaf remote')));
+});
+
+test('the facter option and the formatter follow the nixpkgs release; unsupported releases warn', () => {
+  const spec = syntheticCluster(1);
+  spec.hosts[0].hardware = { ...spec.hosts[0].hardware, facterReport: 'facter/node-0001.json' };
+  const facterReports = new Map([['node-0001', '{"version":2}']]);
+  const current = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN, facterReports });
+  assert.doesNotMatch(file(current.files, 'flake.nix'), /nixos-facter-modules|nixfmt-rfc-style/);
+  assert.match(file(current.files, 'flake.nix'), /^\s+nixfmt$/m);
+  assert.ok(!current.warnings.some((w) => w.includes('no longer supported')));
+  spec.cluster.nixpkgs = 'github:NixOS/nixpkgs/nixos-25.05';
+  const old = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN, facterReports });
+  // Before 25.11 nixpkgs has no hardware.facter: nixos-facter-modules declares facter.reportPath.
+  assert.match(file(old.files, 'hosts/node-0001/default.nix'), /^  facter\.reportPath = \.\/facter\.json;/m);
+  assert.match(file(old.files, 'flake.nix'), /nixos-facter-modules\.url = /);
+  assert.match(file(old.files, 'flake.nix'), /\+\+ \[ inputs\.nixos-facter-modules\.nixosModules\.facter \]/);
+  assert.match(file(old.files, 'flake.nix'), /^\s+nixfmt-rfc-style$/m);
+  assert.ok(old.warnings.some((w) => w.startsWith('nixpkgs 25.05 (github:NixOS/nixpkgs/nixos-25.05) is no longer supported')));
 });
 
 test('ZFS disks get a pool and a stable networking.hostId', () => {

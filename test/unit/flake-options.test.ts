@@ -14,12 +14,6 @@ import { generateFlake } from '../../core/src/flake/index';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { loadSpec } from '../../core/src/spec/load';
 
-/**
- * Real bugs of nix-templates the checker finds, fixed by the owner of the templates (issue 12: current
- * nixpkgs has no services.nats.host; the listen address goes in settings.host). Tolerated, not required.
- */
-const KNOWN_TEMPLATE_BUGS = [{ file: 'modules/nats.nix', message: "No option 'services.nats.host' in services.nats." }];
-
 test('every generated file is checked against its own module set (NixOS or nix-darwin) and has no problem', async () => {
   const templatesDir = findTemplatesDir(__dirname);
   const templates = await readTemplates(templatesDir);
@@ -41,8 +35,7 @@ test('every generated file is checked against its own module set (NixOS or nix-d
         assert.equal(cls, isDarwinHost ? 'darwin' : 'nixos', `${example}/${file.path} belongs to its host's module set`);
         if (isDarwinHost) darwinHosts++;
       }
-      const problems = checkModuleOptions(parsed.root, cls ? dbs[cls] : [dbs.nixos, dbs.darwin])
-        .filter((p) => !KNOWN_TEMPLATE_BUGS.some((bug) => bug.file === file.path && bug.message === p.message));
+      const problems = checkModuleOptions(parsed.root, cls ? dbs[cls] : [dbs.nixos, dbs.darwin]);
       assert.deepEqual(problems.map((p) => p.message), [], `${example}/${file.path}`);
       checked++;
     }

@@ -71,7 +71,8 @@ describe('NATS subjects', () => {
 
   it('grants an agent its own host\'s subjects only', () => {
     const p = agentPermissions('lab', 'gpu-01');
-    assert.deepEqual(p.publish.allow, ['lab.events.gpu-01.>'], 'its events and its telemetry (lab.events.gpu-01.telemetry)');
+    assert.deepEqual(p.publish.allow, ['lab.events.gpu-01.>', '$JS.API.STREAM.CREATE.LAB_EVENTS'],
+      'its events and its telemetry (lab.events.gpu-01.telemetry), and creating the event stream when it is missing');
     assert.deepEqual(p.subscribe.allow, ['lab.commands.gpu-01.>', '$SRV.>', '_INBOX_lab_gpu-01.>']);
     assert.equal(p.allow_responses, true);
     assert.throws(() => agentPermissions('lab', '>'), SubjectTokenError);

@@ -9,7 +9,7 @@ import { buildOptionDatabase, type OptionDatabase, type RawOption } from '../../
 import { checkModuleOptions } from '../../core/src/options/checkModule';
 import { optionFacts } from '../../core/src/options/facts';
 import { moduleAttrs } from '../../core/src/options/moduleDefinitions';
-import { declaredModuleClass, flakeModuleClasses, templateModuleClass } from '../../core/src/options/moduleClass';
+import { classifyModules, declaredModuleClass, flakeModuleClasses, templateModuleClass } from '../../core/src/options/moduleClass';
 import { declarationsInModule } from '../../core/src/options/templateOptions';
 import { findTemplatesDir } from '../../core/src/flake/templates';
 
@@ -178,4 +178,15 @@ test('every namespace marked complete for nix-templates is declared by the file 
       assert.ok(declared.length > 0, `${c.namespace} (${cls}) is declared in ${c.source.file}`);
     }
   }
+});
+
+test('a module that declares its _class belongs to that set even where no flake names it', () => {
+  const texts = new Map([
+    ['/w/flake.nix', '{ outputs = { nixpkgs, ... }: { nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./modules/m.nix ]; }; }; }'],
+    ['/w/modules/m.nix', '{ lib, ... }: { options.x.y = lib.mkOption { type = lib.types.int; }; }'],
+    ['/w/modules/darwin/m.nix', '{ lib, ... }: { _class = "darwin"; options.x.y = lib.mkOption { type = lib.types.str; }; }'],
+  ]);
+  const classes = classifyModules(texts);
+  assert.equal(classes.get('/w/modules/m.nix'), 'nixos');
+  assert.equal(classes.get('/w/modules/darwin/m.nix'), 'darwin');
 });

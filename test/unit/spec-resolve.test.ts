@@ -7,7 +7,10 @@ import {
   effectiveRoles, effectiveSsh, effectiveSystem, exoPorts, inferenceMemoryGB, natsPorts, totalVramGB,
 } from '../../core/src/spec/resolve';
 import { findGpu, GPU_CATALOG } from '../../core/src/catalog/gpus';
-import { EXO_MODELS, findExoModel } from '../../core/src/catalog/models';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { closestExoModels, EXO_MODEL_CARDS_COMMIT, EXO_MODELS, findExoModel } from '../../core/src/catalog/models';
+import { exoUpstream } from '../support/exoUpstream';
 import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
 
 const host = (h: Partial<HostSpec>): HostSpec => ({ name: 'h', addresses: ['10.0.0.1'], ...h });
@@ -99,13 +102,41 @@ test('catalogue: the GPUs the issue names, with real figures, found by the names
   assert.equal(new Set(GPU_CATALOG.map((g) => g.model)).size, GPU_CATALOG.length, 'model names are unique');
 });
 
-test('catalogue: exo models with memory from 4-bit weights plus 20%', () => {
-  assert.equal(findExoModel('llama-3.2-1b')?.memoryGB, 1);
-  assert.equal(findExoModel('llama-3.1-8b')?.memoryGB, 5);
-  assert.equal(findExoModel('llama-3.1-70b')?.memoryGB, 43);
-  assert.equal(findExoModel('llama-3.1-405b')?.memoryGB, 244);
-  assert.equal(findExoModel('llama-3.1-70b-bf16')?.memoryGB, 170);
-  assert.ok(findExoModel('deepseek-r1') && findExoModel('qwen-2.5-72b'));
-  for (const m of EXO_MODELS) assert.equal(m.memoryGB, Math.ceil(m.parametersB * (m.bits / 8) * 1.2), m.id);
+test('catalogue: exo models are exo\'s model cards, with the storage size as the memory need', () => {
+  const llama = findExoModel('mlx-community/Llama-3.3-70B-Instruct-4bit');
+  assert.ok(llama);
+  assert.equal(llama.storageBytes, 40652242944);
+  assert.equal(llama.memoryGB, 37.9);
+  assert.equal(llama.layers, 80);
+  assert.equal(llama.family, 'llama');
+  assert.equal(llama.quantization, '4bit');
+  assert.equal(findExoModel('llama-3.1-70b'), undefined, 'short ids of old exo releases are not model ids');
   assert.equal(new Set(EXO_MODELS.map((m) => m.id)).size, EXO_MODELS.length);
+  assert.match(EXO_MODEL_CARDS_COMMIT, /^b5375f8[0-9a-f]{33}$/);
+});
+
+test('catalogue: it holds every card of the pinned exo source, with its id, size and layers', (t) => {
+  const exo = exoUpstream();
+  if (!exo) return t.skip('exo\'s source (../shared/upstream/exo) is not on this machine');
+  const dir = path.join(exo, 'resources/inference_model_cards');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.toml'));
+  assert.equal(EXO_MODELS.length, files.length);
+  for (const f of files) {
+    const toml = readFileSync(path.join(dir, f), 'utf8');
+    const id = /^model_id = "([^"]+)"/m.exec(toml)![1];
+    const card = findExoModel(id);
+    assert.ok(card, id);
+    assert.equal(card.storageBytes, Number(/^in_bytes = (\d+)/m.exec(toml)![1]), id);
+    assert.equal(card.layers, Number(/^n_layers = (\d+)/m.exec(toml)![1]), id);
+  }
+});
+
+test('catalogue: the real ids closest to a short or old one', () => {
+  assert.equal(closestExoModels('llama-3.1-70b')[0].id, 'mlx-community/Meta-Llama-3.1-70B-Instruct-4bit');
+  assert.equal(closestExoModels('llama-3.2-1b')[0].id, 'mlx-community/Llama-3.2-1B-Instruct-4bit');
+  assert.equal(closestExoModels('llama-3.3-70b')[0].id, 'mlx-community/Llama-3.3-70B-Instruct-4bit');
+  const big = closestExoModels('llama-3.1-405b').map((m) => m.id);
+  assert.ok(big.length > 0 && big.every((id) => /llama/i.test(id)), big.join());
+  assert.ok(closestExoModels('qwen-2.5-72b').every((m) => m.family.startsWith('qwen')));
+  assert.deepEqual(closestExoModels('zzz-unknown'), []);
 });

@@ -56,7 +56,7 @@ const FULL: DeepRequired<ClusterSpec> = {
   },
   exo: {
     enable: true, ports: { api: 52415, zenoh: 52414, discovery: 52413 }, namespace: 'lab', accelerator: 'auto',
-    models: [{ id: 'llama-3.1-8b', sharding: 'pipeline', minNodes: 1 }],
+    models: [{ id: 'mlx-community/Meta-Llama-3.1-8B-Instruct-4bit', sharding: 'pipeline', minNodes: 1 }],
   },
   k3s: { enable: true, serverAddress: 'https://10.0.0.10:6443', tokenFile: '/var/lib/rancher/k3s/token', interfaces: ['bond0'] },
   checkpoints: {

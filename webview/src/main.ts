@@ -2,10 +2,12 @@
 // cytoscape, and sends back reveal requests and exports. Keeps positions, zoom and the filter in the webview
 // state so a reload (or a VS Code restart, through the panel serializer) shows the same picture.
 
+import type cytoscape from 'cytoscape';
 import type { FromWebview, PersistedTopology, ToWebview, TopologyGraph, TopologyState } from './protocol';
 import { GraphView } from './graphView';
 import { readPalette } from './theme';
 import { toSvg } from './svgExport';
+import { renderLegend } from './legend';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -30,8 +32,10 @@ const card = element<HTMLDivElement>('card');
 const filterInput = element<HTMLInputElement>('filter');
 const count = element<HTMLSpanElement>('count');
 const statusLine = element<HTMLDivElement>('status');
+const legend = element<HTMLDivElement>('legend');
+const legendButton = element<HTMLButtonElement>('legend-toggle');
 
-const view = new GraphView(container, readPalette());
+const view = new GraphView(container, readPalette(), document.body.dataset.elkWorker ?? '');
 const cy = view.cy;
 let persisted: PersistedTopology = vscode.getState() ?? { positions: {}, filter: '' };
 let firstPaintMs: number | undefined;
@@ -41,16 +45,39 @@ let layoutDone = false;
 /** Read-only handle for tests and benchmarks driving the page in a browser. */
 (window as unknown as { __topology: unknown }).__topology = { cy, timings: () => ({ firstPaintMs, layoutDone }) };
 
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+/** Updates the persisted state; VS Code gets it a moment later, so a burst of changes (and the first paint) pays one serialisation. */
 function save(patch: Partial<PersistedTopology>): void {
   persisted = { ...persisted, ...patch };
-  vscode.setState(persisted);
+  saveTimer ??= setTimeout(() => { saveTimer = undefined; vscode.setState(persisted); }, 100);
 }
 
-/** Fits the cluster, without blowing a three-host cluster up to giant boxes. */
-function fitAll(): void {
-  cy.fit(undefined, 30);
-  if (cy.zoom() > 1.2) cy.zoom({ level: 1.2, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } });
+/** A fitted picture is never drawn larger than this: three hosts would otherwise become giant boxes. */
+const MAX_FIT_ZOOM = 1;
+/** The viewport follows the container's size until the user zooms or pans. */
+let autoFit = true;
+
+/** Zoom and pan that show `nodes` whole, centred, at most at MAX_FIT_ZOOM; undefined while the page has no size. */
+function fitViewport(nodes: cytoscape.NodeCollection = cy.nodes(), padding = 30): { zoom: number; pan: { x: number; y: number } } | undefined {
+  const w = cy.width(), h = cy.height();
+  const bb = view.extent(nodes);
+  if (!bb || w <= 2 * padding || h <= 2 * padding) return undefined;
+  const zoom = Math.max(cy.minZoom(), Math.min(MAX_FIT_ZOOM, (w - 2 * padding) / Math.max(bb.x2 - bb.x1, 1), (h - 2 * padding) / Math.max(bb.y2 - bb.y1, 1)));
+  return { zoom, pan: { x: (w - zoom * (bb.x1 + bb.x2)) / 2, y: (h - zoom * (bb.y1 + bb.y2)) / 2 } };
 }
+
+/** Fits the cluster (or `nodes`); keeps following the page's size afterwards when it is the whole cluster. */
+function fitAll(animate = false, nodes?: cytoscape.NodeCollection): void {
+  autoFit = !nodes;
+  const target = fitViewport(nodes);
+  if (!target) return;
+  if (animate) cy.animate(target, { duration: 200 }); else cy.viewport(target);
+}
+
+// The webview's page can start with no size (or a provisional one) and grow: refit then, unless the user has
+// chosen a viewport.
+cy.on('resize', () => { if (autoFit) fitAll(); });
+cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
 
 function updateCount(): void {
   const hosts = cy.nodes('[kind = "host"]').length;
@@ -60,11 +87,11 @@ function updateCount(): void {
 
 function render(next: TopologyGraph, state: TopologyState): void {
   performance.mark('topology:graph');
-  const placedBefore = cy.nodes('[kind = "host"]').length;
-  const unplaced = view.setGraph(next, state, persisted.positions);
+  const layoutDoneBefore = layoutDone && cy.nodes().nonempty();
+  const { unplaced, sketched } = view.setGraph(next, state, persisted.positions);
   performance.mark('topology:elements');
   // Everything has a place (saved, or packed at once for a large cluster): remember it so no layout runs.
-  if (unplaced.length === 0) save({ positions: view.positions() });
+  if (!sketched && unplaced.length === 0) save({ positions: view.positions() });
   view.filter(persisted.filter);
   updateCount();
   if (firstPaintMs === undefined) {
@@ -74,16 +101,17 @@ function render(next: TopologyGraph, state: TopologyState): void {
       cy.one('render', () => {
         firstPaintMs = performance.now();
         performance.mark('topology:paint');
-        requestAnimationFrame(() => void arrange(cy.nodes('[kind = "host"]').filter((n) => !persisted.positions[n.id()]).nonempty()));
+        requestAnimationFrame(() => void arrange(cy.nodes('[kind = "host"], [kind = "segment"]').filter((n) => !persisted.positions[n.id()]).nonempty()));
       });
     }
     fitAll();
     cy.forceRender();
     return;
   }
+  if (sketched) { void arrange(true); return; }
   if (unplaced.length === 0) return;
   // A host added to a drawn cluster goes next to its segment; a full re-layout would move everything else.
-  if (placedBefore > 0 && layoutDone) {
+  if (layoutDoneBefore) {
     view.placeNew(unplaced);
     save({ positions: view.positions() });
   } else {
@@ -96,11 +124,17 @@ async function arrange(needsLayout: boolean): Promise<void> {
   if (needsLayout) {
     statusLine.textContent = `Laying out ${cy.nodes('[kind = "host"]').length} hosts…`;
     performance.mark('topology:layout-start');
-    layoutMs = (await view.layout()).ms;
-    performance.mark('topology:layout-done');
-    fitAll();
-    save({ positions: view.positions(), zoom: cy.zoom(), pan: cy.pan() });
+    try {
+      layoutMs = (await view.layout()).ms;
+      performance.mark('topology:layout-done');
+      if (autoFit) fitAll(true);
+      save({ positions: view.positions(), zoom: cy.zoom(), pan: cy.pan() });
+    } catch (e) {
+      // The sketch stays: every host is drawn, only not arranged along its links.
+      post({ type: 'error', message: `layout failed: ${e instanceof Error ? e.message : String(e)}` });
+    }
   } else if (persisted.zoom !== undefined && persisted.pan) {
+    autoFit = false;
     cy.viewport({ zoom: persisted.zoom, pan: persisted.pan });
   } else {
     fitAll();
@@ -128,7 +162,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         break;
       case 'focus': {
         const node = cy.getElementById(message.host);
-        if (node.nonempty()) { cy.$(':selected').unselect(); node.select(); cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 }); }
+        if (node.nonempty()) { autoFit = false; cy.$(':selected').unselect(); node.select(); cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 }); }
         break;
       }
     }
@@ -156,6 +190,7 @@ cy.on('mouseover', 'node[kind = "host"]', (e) => {
   if (n.data('badge')) line(card, `GPUs: ${n.data('badge')}`);
   if (Number(n.data('gpuUsage')) >= 0) line(card, `Accelerator load: ${Math.round(Number(n.data('gpuUsage')))}%`);
   if (n.data('memoryText')) line(card, `Memory: ${n.data('memoryText')}`);
+  if (n.data('exoText')) line(card, `exo: ${n.data('exoText')}`);
   line(card, `${n.data('system')} · ${n.data('addresses')}`);
   if (n.data('roles')) line(card, `Roles: ${n.data('roles')}`);
   if (n.data('tags')) line(card, `Tags: ${n.data('tags')}`);
@@ -194,7 +229,7 @@ filterInput.addEventListener('input', () => {
 filterInput.addEventListener('keydown', (e) => {
   if (e.key === 'Enter') {
     const matches = view.filter(filterInput.value);
-    if (matches.nonempty()) cy.animate({ fit: { eles: matches, padding: 40 } }, { duration: 200 });
+    if (matches.nonempty()) fitAll(true, matches);
   } else if (e.key === 'Escape') {
     filterInput.value = '';
     filterInput.dispatchEvent(new Event('input'));
@@ -202,10 +237,15 @@ filterInput.addEventListener('keydown', (e) => {
 });
 
 const actions: Record<string, () => void> = {
-  fit: () => cy.animate({ fit: { eles: cy.elements(), padding: 30 } }, { duration: 200 }),
-  'zoom-in': () => cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }),
-  'zoom-out': () => cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }),
-  relayout: () => { void view.layout().then(() => save({ positions: view.positions() })); },
+  fit: () => fitAll(true),
+  'zoom-in': () => { autoFit = false; cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
+  'zoom-out': () => { autoFit = false; cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
+  relayout: () => { autoFit = true; void arrange(true); },
+  legend: () => {
+    legend.hidden = !legend.hidden;
+    legendButton.setAttribute('aria-pressed', String(!legend.hidden));
+    save({ legend: !legend.hidden });
+  },
   'export-png': () => post({ type: 'export', format: 'png', data: cy.png({ output: 'base64uri', full: true, scale: 2, bg: view.colours.background, maxWidth: 8192, maxHeight: 8192 }) }),
   'export-svg': () => post({ type: 'export', format: 'svg', data: toSvg(cy, view.colours) }),
 };
@@ -213,8 +253,15 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-a
   button.addEventListener('click', () => actions[button.dataset.action ?? '']?.());
 }
 
+legend.hidden = persisted.legend === false;
+legendButton.setAttribute('aria-pressed', String(!legend.hidden));
+renderLegend(legend, view.colours);
+
 // VS Code swaps the theme by changing <body>'s class and the CSS variables; redraw with the new colours.
-new MutationObserver(() => view.setPalette(readPalette())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => {
+  view.setPalette(readPalette());
+  renderLegend(legend, view.colours);
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 // A reload shows the last picture at once; the extension then sends the current graph.
 if (persisted.graph && persisted.state) render(persisted.graph, persisted.state);

@@ -43,3 +43,44 @@ export function packLayout(input: PackInput): Record<string, { x: number; y: num
   }
   return positions;
 }
+
+export interface SketchInput {
+  segments: { id: string; width: number }[];
+  /** Hosts in drawing order with the segments they are on. */
+  hosts: { id: string; segments: string[] }[];
+  hostWidth: number;
+  hostHeight: number;
+  gap?: number;
+}
+
+/**
+ * The first picture of a small cluster, drawn before ELK (in its worker) has answered: the segments in a row on
+ * top, the hosts in rows below, each host under the middle of its segments so few attachments cross.
+ * Linear after a sort; pure.
+ */
+export function sketchLayout(input: SketchInput): Record<string, { x: number; y: number }> {
+  const gap = input.gap ?? 40;
+  const positions: Record<string, { x: number; y: number }> = {};
+  const segmentX = new Map<string, number>();
+  let x = 0;
+  for (const s of input.segments) {
+    segmentX.set(s.id, x + s.width / 2);
+    positions[s.id] = { x: x + s.width / 2, y: 0 };
+    x += s.width + gap;
+  }
+  const segmentsWidth = Math.max(0, x - gap);
+  const centre = (h: { segments: string[] }) => {
+    const xs = h.segments.map((s) => segmentX.get(s)).filter((v): v is number => v !== undefined);
+    return xs.length ? xs.reduce((t, v) => t + v, 0) / xs.length : segmentsWidth / 2;
+  };
+  const hosts = input.hosts.map((h, i) => ({ id: h.id, at: centre(h), i })).sort((a, b) => a.at - b.at || a.i - b.i);
+  const cols = Math.max(1, Math.min(hosts.length, Math.ceil(Math.sqrt(hosts.length * 2.5))));
+  const cellW = input.hostWidth + gap, cellH = input.hostHeight + gap;
+  const rowWidth = cols * cellW - gap;
+  const left = (segmentsWidth - rowWidth) / 2;
+  const top = input.segments.length ? 60 + gap + input.hostHeight / 2 : 0;
+  hosts.forEach((h, i) => {
+    positions[h.id] = { x: left + (i % cols) * cellW + input.hostWidth / 2, y: top + Math.floor(i / cols) * cellH };
+  });
+  return positions;
+}

@@ -4,11 +4,16 @@
 /** A host's state as the store reports it (mirrors HostStatus in client/src/state/store.ts). */
 export type TopologyStatus = 'unknown' | 'reachable' | 'unreachable' | 'deploying' | 'running' | 'failed';
 
+/** One interface of a host on a network segment. */
+export interface TopologyAttachment { segment: string; iface: string; addresses: string[] }
+
 export interface TopologyHost {
   /** The host name; unique. */
   id: string;
-  /** Segment the host is drawn in (the segment of its first interface that has one). */
+  /** The segment of its first interface that has one: large clusters draw the host inside that segment's box. */
   segment?: string;
+  /** Every interface on a segment (a host on mgmt, data and tb has three): each is drawn as a link to its segment. */
+  attachments: TopologyAttachment[];
   system: string;
   tags: string[];
   roles: string[];
@@ -16,10 +21,14 @@ export interface TopologyHost {
   /** `2× RTX 4090`; empty when the host has no GPU. */
   gpuBadge: string;
   gpuCount: number;
+  /** `hardware.memoryGB` from the spec: shown until a live source reports memory. */
+  memoryGB?: number;
   nats?: 'hub' | 'leaf';
 }
 
 export type LinkKind = 'ethernet' | 'bond' | 'thunderbolt' | 'infiniband' | 'nats' | 'exo-socket' | 'exo-rdma';
+/** What the drawing shows as edges: the links above, and a host's interface on a segment. */
+export type EdgeKind = LinkKind | 'segment';
 
 export interface TopologyLink {
   id: string;
@@ -32,7 +41,7 @@ export interface TopologyLink {
   detail?: string;
 }
 
-export interface TopologySegment { id: string; subnet?: string; description?: string }
+export interface TopologySegment { id: string; subnet?: string; vlan?: number; description?: string }
 
 /** What the spec says: changes only when the spec does. */
 export interface TopologyGraph {
@@ -50,7 +59,11 @@ export interface HostLive {
   /** 0..1 of memory in use (RAM, or unified memory), when known. */
   memoryUsed?: number;
   memoryText?: string;
+  /** The same, short enough for the host's box: `RAM 34 / 256 GiB`, `VRAM 20 / 48 GiB`. */
+  memoryShort?: string;
   gpuUsagePct?: number;
+  /** exo on this host: lifecycle and the shard of a placed instance, e.g. `ready · Llama-3.3-70B-Instruct-4bit layers 0–47/80`. */
+  exoText?: string;
 }
 
 /** What the live sources say: changes often, never moves a node. */
@@ -84,4 +97,6 @@ export interface PersistedTopology {
   zoom?: number;
   pan?: { x: number; y: number };
   filter: string;
+  /** false once the user has hidden the legend. */
+  legend?: boolean;
 }

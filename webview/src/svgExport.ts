@@ -22,12 +22,14 @@ export function toSvg(cy: cytoscape.Core, p: Palette): string {
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="${n1(x0)} ${n1(y0)} ${n1(w)} ${n1(h)}" width="${n1(w)}" height="${n1(h)}" font-family="${esc(p.font)}">`,
     `<rect x="${n1(x0)}" y="${n1(y0)}" width="${n1(w)}" height="${n1(h)}" fill="${esc(p.background)}"/>`,
   ];
+  // A small cluster's segment is a node with its label inside; a large one's is a box with its label on top.
   cy.nodes('[kind = "segment"], [kind = "segmentBox"]').forEach((g) => {
     const b = g.boundingBox({ includeLabels: false });
-    out.push(`<g class="segment" data-id="${esc(g.id())}"><rect x="${n1(b.x1)}" y="${n1(b.y1)}" width="${n1(b.w)}" height="${n1(b.h)}" rx="8" fill="${esc(p.groupFill)}" fill-opacity="0.35" stroke="${esc(p.groupBorder)}" stroke-dasharray="6 4"/>`
-      + `<text x="${n1(b.x1 + b.w / 2)}" y="${n1(b.y1 - 6)}" text-anchor="middle" font-size="13" fill="${esc(p.muted)}">${esc(String(g.data('label')))}</text></g>`);
+    const box = g.data('kind') === 'segmentBox';
+    out.push(`<g class="segment" data-id="${esc(g.id())}"><rect x="${n1(b.x1)}" y="${n1(b.y1)}" width="${n1(b.w)}" height="${n1(b.h)}" rx="8" fill="${esc(p.groupFill)}" fill-opacity="${box ? 0.35 : 1}" stroke="${esc(box ? p.groupBorder : p.muted)}" stroke-dasharray="6 4"/>`
+      + `<text x="${n1(b.x1 + b.w / 2)}" y="${n1(box ? b.y1 + 18 : b.y1 + b.h / 2 + 4)}" text-anchor="middle" font-size="${box ? 13 : 12}" fill="${esc(box ? p.muted : p.foreground)}">${esc(String(g.data('label')))}</text></g>`);
   });
-  cy.edges().forEach((e) => {
+  cy.edges(':visible').forEach((e) => {
     const s = e.source().position(), t = e.target().position();
     const colour = e.style('line-color') as string;
     const width = parseFloat(e.style('width') as string) || 1;

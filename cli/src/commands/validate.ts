@@ -1,18 +1,22 @@
 // `gpu-cluster validate PATH...`: validates cluster specs (cluster.yaml, its folder, or one of its
-// hosts/*.yaml files) and prints every diagnostic as `file:line:col severity code message`, as the editor
-// shows them. Exit 1 when there are errors, 2 on bad arguments or a path without a cluster.yaml. The text output
-// escapes control characters from spec values and file names; at most MAX_DIAGNOSTICS_PER_FILE are listed per
-// file (then one line counts the rest), while the totals count them all. JSON output lists every one.
+// hosts/*.yaml files) and .nix files (the editor's Nix diagnostics), and prints every diagnostic as
+// `file:line:col severity code message`, as the editor shows them. Exit 1 when there are errors, 2 on bad
+// arguments or a path without a cluster.yaml. The text output escapes control characters from spec values and file
+// names; at most MAX_DIAGNOSTICS_PER_FILE are listed per file (then one line counts the rest), while the totals
+// count them all. JSON output lists every one.
 
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findTemplatesDir } from '../../../core/src/flake/templates';
 import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
 import type { SpecDiagnostic } from '../../../core/src/spec/model';
 import { capPerFile } from '../../../core/src/validate/index';
 import { escapeControl, processIo, type CliIo } from '../io';
+import { nixFileDiagnostics } from '../nixDiagnostics';
 
 export const USAGE = 'usage: gpu-cluster validate [--format text|json] PATH...\n'
-  + '  PATH           cluster.yaml, the folder holding it, or one of its hosts/*.yaml\n'
+  + '  PATH           cluster.yaml, the folder holding it, one of its hosts/*.yaml, or a .nix file\n'
   + '  --format json  print the diagnostics as a JSON array\n';
 
 interface Options { paths: string[]; format: 'text' | 'json' }
@@ -54,7 +58,16 @@ export async function runValidate(args: readonly string[], io: CliIo = processIo
   }
   // several paths may name the same cluster (its folder and one of its host files): validate it once
   const clusters: string[] = [];
+  const nixFiles: string[] = [];
   for (const p of options.paths) {
+    if (p.endsWith('.nix')) {
+      if (!existsSync(path.resolve(cwd, p))) {
+        io.err(`gpu-cluster validate: ${p}: no such file or folder\n`);
+        return 2;
+      }
+      nixFiles.push(path.resolve(cwd, p));
+      continue;
+    }
     try {
       const file = await findClusterFile(path.resolve(cwd, p));
       if (!clusters.includes(file)) clusters.push(file);
@@ -70,6 +83,10 @@ export async function runValidate(args: readonly string[], io: CliIo = processIo
     const loaded = await loadSpec(file);
     files += 1 + loaded.hostPaths.length;
     diagnostics = diagnostics.concat(loaded.diagnostics);
+  }
+  if (nixFiles.length) {
+    diagnostics = diagnostics.concat(await nixFileDiagnostics(nixFiles, templatesDirOrNone()));
+    files += nixFiles.length;
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
@@ -91,4 +108,13 @@ export async function runValidate(args: readonly string[], io: CliIo = processIo
     io.err(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}\n`);
   }
   return errors > 0 ? 1 : 0;
+}
+
+/** The extension's nix-templates/ beside the CLI (or the repository's), whose modules declare the cluster's options. */
+export function templatesDirOrNone(): string | undefined {
+  try {
+    return findTemplatesDir(__dirname);
+  } catch {
+    return undefined;
+  }
 }

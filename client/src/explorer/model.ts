@@ -4,7 +4,7 @@
 
 import type { ClusterSpec, GpuVendor, HostSpec, InterfaceKind } from '../../../core/src/spec/types';
 import { effectiveGpus, effectiveRoles, effectiveSystem, exoHosts, isDarwin } from '../../../core/src/spec/resolve';
-import type { GpuFacts, HostState, HostStatus, ServiceFacts, ServiceName, SourceHealth } from '../state/store';
+import type { GpuFacts, HostState, HostStatus, ServiceFacts, ServiceName, ServiceStatus, SourceHealth } from '../state/store';
 
 /** What the model reads; the ClusterStateStore provides it. */
 export interface ExplorerInput {
@@ -55,6 +55,9 @@ const SERVICE_LOOK: Record<ServiceFacts['status'], Icon> = {
   unknown: { id: 'circle-outline', color: 'disabledForeground' },
   starting: { id: 'loading~spin', color: 'charts.yellow' },
   running: { id: 'play-circle', color: 'charts.green' },
+  downloading: { id: 'cloud-download', color: 'charts.blue' },
+  loading: { id: 'loading~spin', color: 'charts.blue' },
+  ready: { id: 'pass-filled', color: 'charts.green' },
   stopped: { id: 'stop-circle', color: 'charts.orange' },
   failed: { id: 'error', color: 'charts.red' },
 };
@@ -62,6 +65,9 @@ const SERVICE_LOOK: Record<ServiceFacts['status'], Icon> = {
 const INTERFACE_ICON: Record<InterfaceKind, string> = {
   ethernet: 'plug', bond: 'link', vlan: 'symbol-namespace', thunderbolt: 'zap', wifi: 'broadcast',
 };
+
+/** exo statuses in which its node is up (Stop is offered, not Launch). */
+const EXO_UP = new Set<ServiceStatus>(['running', 'downloading', 'loading', 'ready']);
 
 const SERVICE_LABEL: Record<ServiceName, string> = { exo: 'exo', nats: 'NATS', k3s: 'k3s', 'checkpoint-agent': 'checkpoint agent' };
 
@@ -300,11 +306,12 @@ function hostChildren(input: ExplorerInput, host: HostSpec, spec: ClusterSpec, p
   }
   for (const service of hostServices(host, spec)) {
     const facts = state.services[service] ?? { status: 'unknown' as const };
-    const contextValue = service === 'exo' ? `service.exo.${facts.status === 'running' ? 'running' : 'stopped'}` : `service.${service}`;
+    const contextValue = service === 'exo' ? `service.exo.${EXO_UP.has(facts.status) ? 'running' : 'stopped'}` : `service.${service}`;
+    const status = facts.progressPct === undefined ? facts.status : `${facts.status} ${facts.progressPct}%`;
     out.push({
       kind: 'service', id: `${parentId}/service/${service}`, label: SERVICE_LABEL[service],
-      description: [facts.status, facts.detail].filter(Boolean).join(' · '),
-      tooltip: `**${SERVICE_LABEL[service]}** on \`${host.name}\`: ${facts.status}${facts.detail ? `\n\n${facts.detail}` : ''}`,
+      description: [status, facts.detail].filter(Boolean).join(' · '),
+      tooltip: `**${SERVICE_LABEL[service]}** on \`${host.name}\`: ${status}${facts.detail ? `\n\n${facts.detail}` : ''}`,
       icon: SERVICE_LOOK[facts.status], contextValue, collapsible: false, host: host.name, service,
     });
   }

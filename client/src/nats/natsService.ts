@@ -8,7 +8,8 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } from '../../../core/src/nats/connection';
-import { createEvent, EventStore, type ClusterEvent } from '../../../core/src/nats/events';
+import { EventStore, type ClusterEvent } from '../../../core/src/nats/events';
+import { EventOutbox } from '../../../core/src/nats/outbox';
 import type { EventAction } from '../../../core/src/nats/subjects';
 import { DocumentStore, syncFacterReports } from '../../../core/src/nats/objects';
 import { AgentCommandClient } from '../../../core/src/nats/commands';
@@ -28,10 +29,14 @@ export class NatsService implements vscode.Disposable {
   private documentStore: DocumentStore | undefined;
   private readonly connectedEmitter = new vscode.EventEmitter<NatsConnection>();
   private readonly statusEmitter = new vscode.EventEmitter<ConnectionStatus>();
+  private readonly backlogEmitter = new vscode.EventEmitter<number>();
   /** Fires on every (re)connection with the event store ready. */
   readonly onDidConnect = this.connectedEmitter.event;
   readonly onDidChangeStatus = this.statusEmitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.connectedEmitter, this.statusEmitter];
+  /** Fires with the number of events recorded but not yet stored in NATS. */
+  readonly onDidChangeBacklog = this.backlogEmitter.event;
+  private readonly disposables: vscode.Disposable[] = [this.connectedEmitter, this.statusEmitter, this.backlogEmitter];
+  private eventOutbox: EventOutbox | undefined;
   private lastLoggedState: ConnectionStatus['state'] | undefined;
   private storeConnection: NatsConnection | undefined;
 
@@ -52,6 +57,25 @@ export class NatsService implements vscode.Disposable {
   /** The event store of the current connection (undefined while not connected). */
   get events(): EventStore | undefined { return this.manager.connection ? this.eventStore : undefined; }
   get documents(): DocumentStore | undefined { return this.manager.connection ? this.documentStore : undefined; }
+  /** Events recorded but not yet acknowledged by the event stream. */
+  get backlog(): number { return this.outbox.backlog; }
+
+  /** The on-disk outbox every event goes through (in the workspace's storage), opened on first use. */
+  private get outbox(): EventOutbox {
+    if (!this.eventOutbox) {
+      const { context, output } = this.services;
+      const log = (level: 'info' | 'warn' | 'error', message: string) => output[level](message);
+      const file = path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'nats-event-outbox.jsonl');
+      try {
+        this.eventOutbox = new EventOutbox({ file, log });
+      } catch (err) {
+        output.error(`cannot keep the event outbox in ${file} (${(err as Error).message}); events wait in memory until NATS is reachable`);
+        this.eventOutbox = new EventOutbox({ log });
+      }
+      this.eventOutbox.onBacklog((n) => this.backlogEmitter.fire(n));
+    }
+    return this.eventOutbox;
+  }
 
   /** Request/reply to host agents, falling back to the caller's SSH implementation. */
   commands(timeoutMs?: number): AgentCommandClient | undefined {
@@ -95,8 +119,6 @@ export class NatsService implements vscode.Disposable {
       credentials: await this.credentials(),
       tls,
       name: `vscode gpu-cluster ${vscode.env.machineId.slice(0, 8)}`,
-      initialRetryMs: 1000,
-      maxRetryMs: 30_000,
     });
     return undefined;
   }
@@ -143,6 +165,7 @@ export class NatsService implements vscode.Disposable {
       this.storeConnection = nc;
       this.eventStore = new EventStore(nc, this.target.domain, {
         onRetry: (e, attempt, err) => { if (attempt === 1) this.services.output.warn(`event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
+        onStreamCreated: (stream) => this.services.output.warn(`the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
       });
       this.documentStore = new DocumentStore(nc, this.target.domain);
     }
@@ -151,6 +174,7 @@ export class NatsService implements vscode.Disposable {
     } catch (err) {
       this.services.output.error(`cannot create the event stream ${this.eventStore.stream}: ${(err as Error).message}`);
     }
+    this.outbox.attach(this.eventStore);
     this.connectedEmitter.fire(nc);
     await this.syncFacter();
   }
@@ -172,25 +196,18 @@ export class NatsService implements vscode.Disposable {
   }
 
   /**
-   * Appends a cluster event (`{domain}.events.{aggregate}.{action}`). Without a NATS connection it only logs it;
-   * it never throws, so operations do not fail because the event backbone is away.
+   * Appends a cluster event (`{domain}.events.{aggregate}.{action}`) through the on-disk outbox: without a NATS
+   * connection it waits there (the status bar shows the backlog) and is published, in order, once NATS is back.
+   * It never throws, so operations do not fail because the event backbone is away.
    * Pass the returned event's `correlationId` (and its `id` as `causationId`) to follow-up events of the same operation.
    */
   appendEvent(aggregate: string, action: EventAction, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
-    let event: ClusterEvent;
     try {
-      event = createEvent({ aggregate, action, data, source: 'extension', ...correlation });
+      return this.outbox.record({ aggregate, action, data, source: 'extension', ...correlation });
     } catch (err) {
       this.services.output.error(`event ${aggregate}.${action} not recorded: ${(err as Error).message}`);
       return undefined;
     }
-    const store = this.events;
-    if (!store) {
-      this.services.output.info(`event ${event.type} (${aggregate}) not recorded: not connected to NATS`);
-      return event;
-    }
-    store.append(event).catch((err: Error) => this.services.output.error(err.message));
-    return event;
   }
 
   trace(message: string): void {
@@ -203,6 +220,7 @@ export class NatsService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.eventOutbox?.close();
     this.eventStore?.close();
     void this.manager.stop();
     for (const d of this.disposables) d.dispose();
@@ -222,9 +240,9 @@ export function natsService(): NatsService | undefined {
 
 /**
  * The events API for other features: `appendEvent('gpu-01', 'deployed', { generation: 42 }, { correlationId })`.
- * Aggregate is a host name or `cluster`; action one token (`deploy-started`, `flake-generated`). It no-ops with
- * a log line when NATS is not connected. Returns the event (for its ids), or undefined when the names are invalid
- * or the NATS feature is not loaded.
+ * Aggregate is a host name or `cluster`; action one token (`deploy-started`, `flake-generated`). While NATS is not
+ * connected the event waits in the on-disk outbox. Returns the event (for its ids), or undefined when the names are
+ * invalid or the NATS feature is not loaded.
  */
 export function appendEvent(aggregate: string, action: EventAction, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
   return instance?.appendEvent(aggregate, action, data, correlation);

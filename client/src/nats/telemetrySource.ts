@@ -21,7 +21,7 @@ export function factsFromSample(sample: TelemetrySample): HostFacts {
   if (sample.exo) {
     facts.services = { exo: sample.exo.up
       ? { status: 'running', detail: sample.exo.instances ? `${sample.exo.instances} instance${sample.exo.instances === 1 ? '' : 's'}` : undefined }
-      : { status: 'stopped', detail: sample.exo.error } };
+      : { status: sample.exo.unknown ? 'unknown' : 'stopped', detail: sample.exo.error } };
   }
   return facts;
 }

@@ -33,6 +33,8 @@ export class OpsContext implements vscode.Disposable {
     const secrets = services.context.secrets;
     this.pool = new SshPool({
       policy: this.policy,
+      // Commands a lost connection left running are stopped when the host answers again: say so in the log.
+      log: (message) => services.output.warn(message),
       auth: {
         passphrase: async (identity, endpoint) => {
           const stored = await secrets.get(PASSPHRASE_SECRET_PREFIX + identity);
@@ -97,7 +99,7 @@ export class OpsContext implements vscode.Disposable {
     return path.resolve(path.dirname(this.spec().specFile), configured);
   }
 
-  setting(key: 'deploy.concurrency' | 'probe.concurrency' | 'exo.pollIntervalMs', fallback: number): number {
+  setting(key: 'deploy.concurrency' | 'probe.concurrency' | 'exo.pollIntervalMs' | 'exo.launchTimeoutMs', fallback: number): number {
     return vscode.workspace.getConfiguration('gpuCluster').get<number>(key, fallback);
   }
 

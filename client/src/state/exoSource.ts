@@ -1,50 +1,18 @@
-// Live state from exo's HTTP API: polls `GET /state` (the master's global state, camelCase as exo serialises it)
-// with a timeout, backs off while it does not answer, and maps exo's nodes onto the spec's hosts by address
-// (falling back to the node's friendly name). Errors go into the store's source health, never into popups.
+// Live state from exo's HTTP API: polls `GET /state` (the master's global state, as exo serialises it:
+// core/src/ops/exoState.ts) with a timeout, backs off while it does not answer, and maps exo's nodes onto the
+// spec's hosts by address (falling back to the node's friendly name). Each host's exo row follows exo's
+// lifecycle: running (idle), downloading n%, loading, ready, failed with the reason, or stopped when the node is
+// not in exo's topology. Errors go into the store's source health, never into popups.
 
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
-import { exoHosts, exoPorts } from '../../../core/src/spec/resolve';
+import { exoApiUrl, exoHosts } from '../../../core/src/spec/resolve';
+import {
+  describePhase, downloadsOf, instancesOf, shardPhase,
+  type ExoDownloadView, type ExoInstanceView, type ExoPhase, type ExoState,
+} from '../../../core/src/ops/exoState';
 import type { ClusterStateStore, HostFacts, LiveLink, ServiceFacts, StateSource } from './store';
 
-// --- The part of exo's /state document we read (exo: src/exo/shared/types/state.py and profiling.py). ---
-
-export interface ExoMemory { inBytes: number }
-export interface ExoNodeMemory { ramTotal: ExoMemory; ramAvailable: ExoMemory; swapTotal?: ExoMemory; swapAvailable?: ExoMemory }
-export interface ExoNodeSystem { gpuUsage?: number; temp?: number; sysPower?: number; pcpuUsage?: number; ecpuUsage?: number }
-export interface ExoNodeNetwork { interfaces?: { name: string; ipAddress: string; interfaceType?: string }[] }
-export interface ExoNodeIdentity { modelId?: string; chipId?: string; friendlyName?: string; osVersion?: string }
-export type ExoConnection =
-  | { sinkMultiaddr: { address: string } }
-  | { sourceRdmaIface: string; sinkRdmaIface: string };
-export interface ExoTopology {
-  nodes: (string | { nodeId: string })[];
-  /** `[source, sink, connection]` triples (older exo), or `{source: {sink: [connection…]}}` (newer). */
-  connections: [string, string, ExoConnection][] | Record<string, Record<string, ExoConnection[]>>;
-}
-export interface ExoState {
-  topology?: ExoTopology;
-  nodeIdentities?: Record<string, ExoNodeIdentity>;
-  nodeMemory?: Record<string, ExoNodeMemory>;
-  nodeSystem?: Record<string, ExoNodeSystem>;
-  nodeNetwork?: Record<string, ExoNodeNetwork>;
-  /** Tagged unions: `{ "MlxRingInstance": { instanceId, shardAssignments } }`. */
-  instances?: Record<string, Record<string, { instanceId?: string; shardAssignments?: ExoShardAssignments }>>;
-  /** Per node, tagged download progress entries: `{ "DownloadOngoing": { nodeId, downloadProgress } }`. */
-  downloads?: Record<string, Record<string, ExoDownload>[]>;
-}
-export interface ExoShardAssignments {
-  modelId?: string;
-  nodeToRunner?: Record<string, string>;
-  shards?: [string, string, unknown][];
-}
-export interface ExoShardMetadata { modelCard?: { modelId?: string }; modelMeta?: { modelId?: string } }
-export interface ExoDownload {
-  nodeId?: string;
-  /** Tagged too (`{ "PipelineShardMetadata": { modelCard } }`); older exo used `modelMeta`. */
-  shardMetadata?: Record<string, ExoShardMetadata> | ExoShardMetadata;
-  downloadProgress?: { downloadedBytes?: ExoMemory; totalBytes?: ExoMemory };
-  errorMessage?: string;
-}
+export type { ExoState } from '../../../core/src/ops/exoState';
 
 /** What a /state document says about the spec's hosts. */
 export interface ExoMapping {
@@ -52,6 +20,8 @@ export interface ExoMapping {
   links: LiveLink[];
   /** exo node ids no spec host matched (reported in the source's health). */
   unmatched: string[];
+  /** exo node id → spec host, for the instance's shards in the topology. */
+  nodeToHost: Map<string, string>;
 }
 
 export function stripCidr(address: string): string {
@@ -65,25 +35,17 @@ function hostAddresses(host: HostSpec): Set<string> {
 }
 
 function topologyNodeIds(doc: ExoState): string[] {
-  const ids = new Set<string>();
-  for (const n of doc.topology?.nodes ?? []) ids.add(typeof n === 'string' ? n : n.nodeId);
+  const ids = new Set<string>(doc.topology?.nodes ?? []);
   // Nodes that report memory are alive even if the topology snapshot lags behind.
   for (const id of Object.keys(doc.nodeMemory ?? {})) ids.add(id);
   return [...ids];
 }
 
-function connectionsOf(doc: ExoState): [string, string, ExoConnection][] {
-  const c = doc.topology?.connections;
-  if (!c) return [];
-  if (Array.isArray(c)) return c;
-  const out: [string, string, ExoConnection][] = [];
-  for (const [from, sinks] of Object.entries(c)) {
-    for (const [to, conns] of Object.entries(sinks)) for (const conn of conns) out.push([from, to, conn]);
-  }
-  return out;
-}
-
-/** Which spec host an exo node is: by any address it reports, else by its friendly name. */
+/**
+ * Which spec host an exo node is: by any address in its `nodeNetwork`, else by its friendly name (the hostname
+ * on Linux, the Computer Name on a Mac). One /state from the master describes every node, worker-only hosts
+ * (started with --no-api) included.
+ */
 export function matchExoNodes(doc: ExoState, spec: ClusterSpec): Map<string, string> {
   const byAddress = new Map<string, string>();
   for (const host of spec.hosts) for (const a of hostAddresses(host)) byAddress.set(a, host.name);
@@ -99,64 +61,49 @@ export function matchExoNodes(doc: ExoState, spec: ClusterSpec): Map<string, str
   return result;
 }
 
-function untag<T>(tagged: Record<string, T>): T | undefined {
-  return Object.values(tagged)[0];
-}
-
-function shardModelId(meta: ExoDownload['shardMetadata']): string | undefined {
-  if (!meta) return undefined;
-  const inner = ('modelCard' in meta || 'modelMeta' in meta ? meta : untag(meta as Record<string, ExoShardMetadata>)) as ExoShardMetadata | undefined;
-  return inner?.modelCard?.modelId ?? inner?.modelMeta?.modelId;
-}
-
-function instanceNodes(a: ExoShardAssignments | undefined): string[] {
-  if (!a) return [];
-  if (a.nodeToRunner) return Object.keys(a.nodeToRunner);
-  return (a.shards ?? []).map((s) => s[0]);
+/** exo's lifecycle on one host, from the instances placed on it (worst first: failed, then in progress). */
+function exoServiceFacts(doc: ExoState, nodeId: string, instances: ExoInstanceView[], downloads: ExoDownloadView[]): ServiceFacts {
+  const phases: { model: string; phase: ExoPhase; layers: string }[] = [];
+  for (const inst of instances) {
+    for (const shard of inst.shards) {
+      if (shard.nodeId !== nodeId) continue;
+      const layers = shard.startLayer !== undefined && shard.endLayer !== undefined && shard.nLayers !== undefined && shard.endLayer - shard.startLayer < shard.nLayers
+        ? ` layers ${shard.startLayer}–${shard.endLayer}/${shard.nLayers}` : '';
+      phases.push({ model: inst.modelId, phase: shardPhase(doc, shard, inst.modelId, downloads), layers });
+    }
+  }
+  // The model and this node's shard of it, e.g. `Llama-3.3-70B-Instruct-4bit layers 0–47/80`.
+  const short = (model: string) => `${model.split('/').pop() ?? model}${phases.find((p) => p.model === model)?.layers ?? ''}`;
+  const failed = phases.find((p) => p.phase.phase === 'failed');
+  if (failed?.phase.phase === 'failed') return { status: 'failed', detail: `${short(failed.model)}: ${failed.phase.reason}` };
+  const downloading = phases.find((p) => p.phase.phase === 'downloading');
+  if (downloading?.phase.phase === 'downloading') return { status: 'downloading', progressPct: downloading.phase.pct, detail: short(downloading.model) };
+  const loading = phases.find((p) => p.phase.phase === 'loading' || p.phase.phase === 'waiting');
+  if (loading) {
+    const pct = loading.phase.phase === 'loading' ? loading.phase.pct : undefined;
+    return { status: 'loading', progressPct: pct, detail: pct === undefined ? `${short(loading.model)} (${describePhase(loading.phase)})` : short(loading.model) };
+  }
+  if (phases.length) return { status: 'ready', detail: phases.map((p) => short(p.model)).join(', ') };
+  return { status: 'running', detail: 'idle (no instance on this node)' };
 }
 
 export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
   const nodeToHost = matchExoNodes(doc, spec);
   const hosts = new Map<string, HostFacts>();
   const seen = new Set(nodeToHost.values());
-
-  const instancesPerHost = new Map<string, string[]>();
-  for (const tagged of Object.values(doc.instances ?? {})) {
-    const inst = untag(tagged);
-    for (const nodeId of instanceNodes(inst?.shardAssignments)) {
-      const host = nodeToHost.get(nodeId);
-      if (host) instancesPerHost.set(host, [...instancesPerHost.get(host) ?? [], inst?.shardAssignments?.modelId ?? '?']);
-    }
-  }
-  const downloadsPerHost = new Map<string, string[]>();
-  for (const [nodeId, list] of Object.entries(doc.downloads ?? {})) {
-    const host = nodeToHost.get(nodeId);
-    if (!host) continue;
-    for (const tagged of list) {
-      const [kind, d] = Object.entries(tagged)[0] ?? [];
-      if (kind !== 'DownloadOngoing' || !d) continue;
-      const model = shardModelId(d.shardMetadata) ?? 'model';
-      const total = d.downloadProgress?.totalBytes?.inBytes ?? 0;
-      const done = d.downloadProgress?.downloadedBytes?.inBytes ?? 0;
-      downloadsPerHost.set(host, [...downloadsPerHost.get(host) ?? [], total > 0 ? `${model} ${Math.round((100 * done) / total)}%` : model]);
-    }
-  }
+  const instances = instancesOf(doc);
+  const downloads = downloadsOf(doc);
 
   for (const [nodeId, hostName] of nodeToHost) {
     const host = spec.hosts.find((h) => h.name === hostName)!;
     const memory = doc.nodeMemory?.[nodeId];
+    // Only Macs report nodeSystem (exo reads it from macmon); Linux GPU figures come from probes and telemetry.
     const system = doc.nodeSystem?.[nodeId];
     const usagePct = system?.gpuUsage === undefined ? undefined : system.gpuUsage <= 1 ? system.gpuUsage * 100 : system.gpuUsage;
-    const instances = instancesPerHost.get(hostName) ?? [];
-    const downloads = downloadsPerHost.get(hostName) ?? [];
-    const detail = [
-      instances.length ? `${instances.length} instance${instances.length > 1 ? 's' : ''} (${instances.join(', ')})` : 'idle',
-      ...downloads.map((d) => `downloading ${d}`),
-    ].join(', ');
     const facts: HostFacts = {
       status: 'running',
       statusDetail: `exo node ${nodeId.slice(0, 12)}… is in the cluster`,
-      services: { exo: { status: 'running', detail } },
+      services: { exo: exoServiceFacts(doc, nodeId, instances, downloads) },
       memory: memory ? { totalBytes: memory.ramTotal.inBytes, availableBytes: memory.ramAvailable.inBytes } : undefined,
       acceleratorUsagePct: usagePct,
       temperatureC: system?.temp,
@@ -177,33 +124,33 @@ export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
   // Hosts that should run exo but are not in its cluster.
   for (const host of exoHosts(spec)) {
     if (seen.has(host.name)) continue;
-    hosts.set(host.name, { services: { exo: { status: 'stopped', detail: 'not in exo\'s topology' } as ServiceFacts } });
+    hosts.set(host.name, { services: { exo: { status: 'stopped', detail: 'not in exo\'s topology' } } });
   }
 
   const links: LiveLink[] = [];
   const pairs = new Set<string>();
-  for (const [from, to, conn] of connectionsOf(doc)) {
-    const a = nodeToHost.get(from), b = nodeToHost.get(to);
-    if (!a || !b || a === b) continue;
-    const kind = 'sourceRdmaIface' in conn ? 'rdma' : 'socket';
-    const key = [a, b].sort().join('|') + kind;
-    if (pairs.has(key)) continue;
-    pairs.add(key);
-    const detail = 'sourceRdmaIface' in conn ? `${conn.sourceRdmaIface} ↔ ${conn.sinkRdmaIface}` : conn.sinkMultiaddr?.address;
-    links.push({ from: a, to: b, kind, detail });
+  for (const [from, sinks] of Object.entries(doc.topology?.connections ?? {})) {
+    for (const [to, edges] of Object.entries(sinks)) {
+      for (const edge of edges) {
+        const a = nodeToHost.get(from), b = nodeToHost.get(to);
+        if (!a || !b || a === b) continue;
+        const kind = 'sourceRdmaIface' in edge ? 'rdma' : 'socket';
+        const key = [a, b].sort().join('|') + kind;
+        if (pairs.has(key)) continue;
+        pairs.add(key);
+        const detail = 'sourceRdmaIface' in edge ? `${edge.sourceRdmaIface} ↔ ${edge.sinkRdmaIface}` : edge.sinkMultiaddr?.address;
+        links.push({ from: a, to: b, kind, detail });
+      }
+    }
   }
   const unmatched = topologyNodeIds(doc).filter((id) => !nodeToHost.has(id));
-  return { hosts, links, unmatched };
+  return { hosts, links, unmatched, nodeToHost };
 }
 
-/** The URL of exo's API: the host with the `exo-api` role (else `exo-master`), on the spec's API port. */
+/** The URL of exo's /state: on the API host (core/src/spec/resolve.ts exoApiUrl). */
 export function exoStateUrl(spec: ClusterSpec): string | undefined {
-  const api = spec.hosts.find((h) => h.roles?.includes('exo-api')) ?? spec.hosts.find((h) => h.roles?.includes('exo-master'));
-  const address = api?.addresses[0];
-  if (!address) return undefined;
-  const port = exoPorts(spec).api;
-  const hostPart = address.includes(':') ? `[${address}]` : address;
-  return `http://${hostPart}:${port}/state`;
+  const base = exoApiUrl(spec);
+  return base && `${base}/state`;
 }
 
 export interface ExoSourceOptions {

@@ -11,12 +11,15 @@ export const HOST_STATUSES: readonly HostStatus[] = ['unknown', 'reachable', 'un
 
 export type ServiceName = 'exo' | 'nats' | 'k3s' | 'checkpoint-agent';
 export const SERVICE_NAMES: readonly ServiceName[] = ['exo', 'nats', 'k3s', 'checkpoint-agent'];
-export type ServiceStatus = 'unknown' | 'starting' | 'running' | 'stopped' | 'failed';
+/** `downloading`, `loading` and `ready` are exo's lifecycle of a placed model on a node (exoSource.ts). */
+export type ServiceStatus = 'unknown' | 'starting' | 'running' | 'downloading' | 'loading' | 'ready' | 'stopped' | 'failed';
 
 export interface ServiceFacts {
   status: ServiceStatus;
   /** One line for the description, e.g. `2 instances` or `leaf → hub-1`. */
   detail?: string;
+  /** Progress of a transient status (download, loading layers), 0–100. */
+  progressPct?: number;
 }
 
 /** Live metrics of one GPU; `index` is its position in the host's expanded GPU list (spec order). */

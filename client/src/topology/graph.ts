@@ -2,8 +2,8 @@
 // unit tests and the benchmark's synthetic clusters all use it.
 
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
-import type { HostLive, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
-import type { HostStatus, LiveLink } from '../state/store';
+import type { HostLive, TopologyAttachment, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
+import type { HostStatus, LiveLink, ServiceFacts } from '../state/store';
 import type { ExplorerInput } from '../explorer/model';
 import { HOST_STATUS_LOOK, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
 import { effectiveRoles, effectiveSystem } from '../../../core/src/spec/resolve';
@@ -14,6 +14,11 @@ void sameStatuses;
 
 function gpuBadge(host: HostSpec): string {
   return (host.hardware?.gpus ?? []).map((g) => `${(g.count ?? 1) > 1 ? `${g.count}× ` : ''}${g.model}`).join(' + ');
+}
+
+function attachments(host: HostSpec): TopologyAttachment[] {
+  return (host.interfaces ?? []).filter((i) => typeof i.segment === 'string' && i.segment && typeof i.name === 'string')
+    .map((i) => ({ segment: i.segment!, iface: i.name, addresses: i.addresses ?? [] }));
 }
 
 /** `host:iface` → [host, iface]; a bare host name has no interface. */
@@ -31,12 +36,14 @@ export function buildTopologyGraph(spec: ClusterSpec): TopologyGraph {
     return {
       id: h.name,
       segment: hostSegments(h)[0],
+      attachments: attachments(h),
       system: effectiveSystem(spec, h),
       tags: h.tags ?? [],
       roles,
       addresses: h.addresses ?? [],
       gpuBadge: gpuBadge(h),
       gpuCount: gpuSlots(h).length,
+      memoryGB: h.hardware?.memoryGB,
       nats: roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : undefined,
     };
   });
@@ -55,8 +62,9 @@ export function buildTopologyGraph(spec: ClusterSpec): TopologyGraph {
   if (hub) {
     for (const h of hosts) if (h.nats === 'leaf') links.push({ id: `nats/${h.id}`, source: h.id, target: hub, kind: 'nats', detail: 'NATS leaf → hub' });
   }
-  const declared: TopologySegment[] = (spec.network?.segments ?? []).map((s) => ({ id: s.name, subnet: s.subnet, description: s.description }));
-  const used = new Set(hosts.map((h) => h.segment).filter((s): s is string => !!s));
+  const declared: TopologySegment[] = (spec.network?.segments ?? []).map((s) => ({ id: s.name, subnet: s.subnet, vlan: s.vlan, description: s.description }));
+  // Every segment some interface is on, not only the hosts' first ones.
+  const used = new Set(hosts.flatMap((h) => h.attachments.map((a) => a.segment)));
   const segments = declared.filter((s) => used.has(s.id));
   for (const s of used) if (!segments.some((d) => d.id === s)) segments.push({ id: s, subnet: undefined, description: 'not declared in network.segments' });
   return { cluster: spec.cluster?.name ?? 'cluster', hosts, links, segments };
@@ -66,23 +74,35 @@ function liveLink(l: LiveLink): TopologyLink {
   return { id: `exo/${l.kind}/${[l.from, l.to].sort().join('|')}`, source: l.from, target: l.to, kind: l.kind === 'rdma' ? 'exo-rdma' : 'exo-socket', rdma: l.kind === 'rdma', detail: l.detail };
 }
 
+/** exo on the host: its lifecycle and the instance's shard placed there, e.g. `downloading 35% · Llama… layers 0–47/80`. */
+function exoLine(exo: ServiceFacts | undefined): string | undefined {
+  if (!exo || exo.status === 'unknown') return undefined;
+  return [exo.progressPct === undefined ? exo.status : `${exo.status} ${exo.progressPct}%`, exo.detail].filter(Boolean).join(' · ');
+}
+
 export function buildTopologyState(input: ExplorerInput & { liveLinks(): LiveLink[] }): TopologyState {
   const hosts: HostLive[] = (input.spec?.hosts ?? []).filter((h) => h && typeof h.name === 'string').map((h) => {
     const s = input.host(h.name);
     const mem = s.memory;
-    // Unified memory (Apple) or RAM; a GPU's VRAM when a source reports it per GPU.
-    const gpu = s.gpus.find((g) => g.memoryTotalMiB !== undefined && g.memoryUsedMiB !== undefined);
-    const used = gpu ? gpu.memoryUsedMiB! / gpu.memoryTotalMiB! : mem ? (mem.totalBytes - mem.availableBytes) / mem.totalBytes : undefined;
-    const memoryText = gpu
-      ? `${formatGiB(gpu.memoryUsedMiB!)} / ${formatGiB(gpu.memoryTotalMiB!)} GiB GPU memory`
-      : mem ? `${formatGiB((mem.totalBytes - mem.availableBytes) / 2 ** 20)} / ${formatGiB(mem.totalBytes / 2 ** 20)} GiB RAM` : undefined;
+    // GPU memory summed over the GPUs that report it (a source reports VRAM per GPU), else RAM / unified memory.
+    const gpus = s.gpus.filter((g) => g.memoryTotalMiB !== undefined && g.memoryUsedMiB !== undefined);
+    const vram = gpus.length ? { used: gpus.reduce((t, g) => t + g.memoryUsedMiB!, 0), total: gpus.reduce((t, g) => t + g.memoryTotalMiB!, 0) } : undefined;
+    const ram = mem ? { used: (mem.totalBytes - mem.availableBytes) / 2 ** 20, total: mem.totalBytes / 2 ** 20 } : undefined;
+    const shown = vram ?? ram;
+    const used = shown ? shown.used / shown.total : undefined;
+    const amount = shown ? `${formatGiB(shown.used)} / ${formatGiB(shown.total)} GiB` : undefined;
+    const memoryText = amount && (vram ? `${amount} GPU memory${gpus.length > 1 ? ` (${gpus.length} GPUs)` : ''}` : `${amount} RAM`);
+    const loads = s.gpus.map((g) => g.utilizationPct).filter((v): v is number => v !== undefined);
+    const gpuUsagePct = loads.length ? loads.reduce((t, v) => t + v, 0) / loads.length : s.acceleratorUsagePct;
     return {
       id: h.name,
       status: s.status,
       statusText: `${HOST_STATUS_LOOK[s.status].text}${s.statusDetail ? ` — ${s.statusDetail}` : ''}`,
       memoryUsed: used === undefined || !Number.isFinite(used) ? undefined : Math.min(1, Math.max(0, used)),
       memoryText,
-      gpuUsagePct: gpu?.utilizationPct ?? s.acceleratorUsagePct,
+      memoryShort: amount && `${vram ? 'VRAM' : 'RAM'} ${amount}`,
+      gpuUsagePct,
+      exoText: exoLine(s.services.exo),
     };
   });
   const seen = new Set<string>();

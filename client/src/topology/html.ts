@@ -1,6 +1,7 @@
 // The topology page: a strict CSP (scripts and styles only with this load's nonce, images only from the
-// webview's own origin or data: URIs), a toolbar and the drawing area. Pure so the browser tests load the very
-// same page outside VS Code.
+// webview's own origin or data: URIs; fetches only from that origin and workers only from blob: URLs, for the
+// layout worker the page builds from dist/elk-worker.js), a toolbar, the drawing area and its legend. Pure so
+// the browser tests load the very same page outside VS Code.
 
 import { randomBytes } from 'node:crypto';
 
@@ -14,6 +15,8 @@ export interface TopologyPageOptions {
   nonce: string;
   /** `webview.asWebviewUri(dist/webview.js)`. */
   scriptUri: string;
+  /** `webview.asWebviewUri(dist/elk-worker.js)`: ELK, fetched when a layered layout is first needed. */
+  elkWorkerUri: string;
 }
 
 const STYLE = `
@@ -40,7 +43,19 @@ const STYLE = `
   #card .state.deploying { color: var(--vscode-charts-yellow, #cca700); }
   #card .state.unreachable { color: var(--vscode-charts-orange, #d18616); }
   #card .state.reachable { color: var(--vscode-charts-blue, #3794ff); }
+  #toolbar button[aria-pressed="true"] { background: var(--vscode-button-secondaryHoverBackground, #45494e); }
+  #legend { position: absolute; left: 8px; bottom: 8px; z-index: 5; display: flex; gap: 14px; padding: 6px 8px;
+            font-size: 11px; line-height: 15px; color: var(--vscode-descriptionForeground, #9d9d9d);
+            background: var(--vscode-editorWidget-background, #252526); border: 1px solid var(--vscode-panel-border, #80808059); opacity: 0.92; }
+  #legend[hidden] { display: none; }
+  #legend ul { margin: 0; padding: 0; list-style: none; }
+  #legend li { display: flex; align-items: center; gap: 6px; }
+  #legend li.heading { color: var(--vscode-foreground, #ccc); font-weight: bold; }
 `;
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 export function topologyHtml(o: TopologyPageOptions): string {
   const csp = [
@@ -49,6 +64,8 @@ export function topologyHtml(o: TopologyPageOptions): string {
     `style-src ${o.cspSource} 'nonce-${o.nonce}'`,
     `script-src 'nonce-${o.nonce}'`,
     `font-src ${o.cspSource}`,
+    `connect-src ${o.cspSource}`,
+    'worker-src blob:',
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -61,7 +78,7 @@ export function topologyHtml(o: TopologyPageOptions): string {
 <!-- cytoscape injects a style element with this id unless one exists; the CSP would block the injected one. -->
 <style nonce="${o.nonce}" id="__________cytoscape_stylesheet"></style>
 </head>
-<body>
+<body data-elk-worker="${escapeAttribute(o.elkWorkerUri)}">
 <div id="toolbar" role="toolbar" aria-label="Topology">
   <input id="filter" type="search" placeholder="Filter hosts (name, tag, role, GPU, address)" aria-label="Filter hosts">
   <button data-action="fit" title="Fit the whole cluster">Fit</button>
@@ -70,9 +87,10 @@ export function topologyHtml(o: TopologyPageOptions): string {
   <button data-action="relayout" title="Lay the cluster out again">Re-layout</button>
   <button data-action="export-png" title="Save as PNG">PNG</button>
   <button data-action="export-svg" title="Save as SVG">SVG</button>
+  <button id="legend-toggle" data-action="legend" title="Show or hide the legend" aria-pressed="true">Legend</button>
   <span id="count"></span><span id="status" aria-live="polite"></span>
 </div>
-<div id="stage"><div id="cy"></div><div id="card" hidden></div></div>
+<div id="stage"><div id="cy"></div><div id="card" hidden></div><div id="legend" role="group" aria-label="Legend"></div></div>
 <script nonce="${o.nonce}" src="${o.scriptUri}"></script>
 </body>
 </html>`;

@@ -57,11 +57,8 @@ export class TopologyPanel implements vscode.Disposable {
   private constructor(private readonly panel: vscode.WebviewPanel, private readonly deps: TopologyDeps) {
     const webview = panel.webview;
     webview.options = TopologyPanel.options(deps);
-    webview.html = topologyHtml({
-      cspSource: webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview.js')).toString(),
-    });
+    const dist = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', file)).toString();
+    webview.html = topologyHtml({ cspSource: webview.cspSource, nonce: makeNonce(), scriptUri: dist('webview.js'), elkWorkerUri: dist('elk-worker.js') });
     this.disposables.push(
       webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
       deps.store.onDidChange((c) => this.onStateChange(c)),

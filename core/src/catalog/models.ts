@@ -1,71 +1,96 @@
-// exo model ids (as in exo's model list) with the memory each needs to be served.
+// exo's model catalogue: the inference model cards exo ships (resources/inference_model_cards/*.toml in
+// exo-explore/exo), read by exo's own ModelCard class and written to exoModelCards.json by
+// test/fixtures/exo/py/make_fixtures.py, with the exo commit they came from.
 //
-// Quantisation assumption: exo's default shards are 4-bit (the mlx-community `…-4bit` builds), so a
-// model needs 0.5 bytes per parameter; ids ending in `-8bit` or `-bf16` need 1 or 2. On top of the weights
-// we allow 20% for the KV cache and activations, and round up to whole GB:
-//   memoryGB = ceil(parametersB × bytesPerParameter × 1.2)
+// The id is the Hugging Face repo id `POST /place_instance` takes (`mlx-community/...`). An id without a card
+// makes exo fetch its config.json from Hugging Face, which fails for a short name such as `llama-3.1-70b`.
+// Memory: exo places a model only on a cycle of nodes whose available RAM together is at least the card's
+// storage size (exo/master/placement_utils.py filter_cycles_by_memory), so the storage size is the need.
+
+import cards from './exoModelCards.json';
 
 export interface ExoModelInfo {
+  /** Hugging Face repo id, as exo's API takes it. */
   id: string;
+  /** The card's base model, e.g. "Llama 3.3 70B". */
   name: string;
-  /** Parameters in billions. */
-  parametersB: number;
-  bits: 4 | 8 | 16;
-  /** Memory to serve it, in GB (see the assumption above). */
+  family: string;
+  /** e.g. "4bit", "8bit", "bf16", "MXFP4-Q8". */
+  quantization: string;
+  /** Bytes of weights (the card's storage_size). */
+  storageBytes: number;
+  /** GiB of memory the placement needs (storage size in GiB, as exo's Memory.in_gb). */
   memoryGB: number;
   /** Transformer layers: the most nodes a pipeline-sharded model can use. */
   layers: number;
+  hiddenSize: number;
+  supportsTensor: boolean;
+  contextLength: number;
+  capabilities: readonly string[];
+  tasks: readonly string[];
+  /** Engines that can run it: MlxMetal (Apple), MlxCuda (NVIDIA), MlxCpu. */
+  backends: readonly string[];
 }
 
-const OVERHEAD = 1.2;
-
-function model(id: string, name: string, parametersB: number, layers: number, bits: 4 | 8 | 16 = 4): ExoModelInfo {
-  return { id, name, parametersB, bits, layers, memoryGB: Math.ceil(parametersB * (bits / 8) * OVERHEAD) };
+interface RecordedCard {
+  model_id: string; storage_size: { in_bytes: number }; n_layers: number; hidden_size: number; supports_tensor: boolean;
+  family?: string; quantization?: string; base_model?: string; context_length?: number; capabilities?: string[];
+  tasks: string[]; backends: string[];
 }
 
-export const EXO_MODELS: readonly ExoModelInfo[] = [
-  model('llama-3.2-1b', 'Llama 3.2 1B', 1.24, 16),
-  model('llama-3.2-3b', 'Llama 3.2 3B', 3.21, 28),
-  model('llama-3-8b', 'Llama 3 8B', 8.03, 32),
-  model('llama-3-70b', 'Llama 3 70B', 70.6, 80),
-  model('llama-3.1-8b', 'Llama 3.1 8B', 8.03, 32),
-  model('llama-3.1-70b', 'Llama 3.1 70B', 70.6, 80),
-  model('llama-3.1-70b-bf16', 'Llama 3.1 70B (bf16)', 70.6, 80, 16),
-  model('llama-3.1-405b', 'Llama 3.1 405B', 405.9, 126),
-  model('llama-3.1-405b-8bit', 'Llama 3.1 405B (8-bit)', 405.9, 126, 8),
-  model('llama-3.3-70b', 'Llama 3.3 70B', 70.6, 80),
-  model('nemotron-70b', 'Llama 3.1 Nemotron 70B', 70.6, 80),
-  model('mistral-nemo', 'Mistral Nemo 12B', 12.2, 40),
-  model('mistral-large', 'Mistral Large 123B', 123, 88),
-  model('deepseek-coder-v2-lite', 'DeepSeek Coder V2 Lite', 15.7, 27),
-  model('deepseek-v3', 'DeepSeek V3', 671, 61),
-  model('deepseek-r1', 'DeepSeek R1', 671, 61),
-  model('deepseek-r1-distill-qwen-1.5b', 'DeepSeek R1 Distill Qwen 1.5B', 1.78, 28),
-  model('deepseek-r1-distill-qwen-7b', 'DeepSeek R1 Distill Qwen 7B', 7.62, 28),
-  model('deepseek-r1-distill-qwen-14b', 'DeepSeek R1 Distill Qwen 14B', 14.8, 48),
-  model('deepseek-r1-distill-qwen-32b', 'DeepSeek R1 Distill Qwen 32B', 32.8, 64),
-  model('deepseek-r1-distill-llama-8b', 'DeepSeek R1 Distill Llama 8B', 8.03, 32),
-  model('deepseek-r1-distill-llama-70b', 'DeepSeek R1 Distill Llama 70B', 70.6, 80),
-  model('qwen-2.5-0.5b', 'Qwen 2.5 0.5B', 0.49, 24),
-  model('qwen-2.5-1.5b', 'Qwen 2.5 1.5B', 1.54, 28),
-  model('qwen-2.5-3b', 'Qwen 2.5 3B', 3.09, 36),
-  model('qwen-2.5-7b', 'Qwen 2.5 7B', 7.62, 28),
-  model('qwen-2.5-14b', 'Qwen 2.5 14B', 14.8, 48),
-  model('qwen-2.5-32b', 'Qwen 2.5 32B', 32.8, 64),
-  model('qwen-2.5-72b', 'Qwen 2.5 72B', 72.7, 80),
-  model('qwen-2.5-coder-7b', 'Qwen 2.5 Coder 7B', 7.62, 28),
-  model('qwen-2.5-coder-14b', 'Qwen 2.5 Coder 14B', 14.8, 48),
-  model('qwen-2.5-coder-32b', 'Qwen 2.5 Coder 32B', 32.8, 64),
-  model('qwen-2.5-math-72b', 'Qwen 2.5 Math 72B', 72.7, 80),
-  model('gemma2-9b', 'Gemma 2 9B', 9.24, 42),
-  model('gemma2-27b', 'Gemma 2 27B', 27.2, 46),
-  model('phi-3.5-mini', 'Phi 3.5 Mini', 3.82, 32),
-  model('phi-4', 'Phi 4', 14.7, 40),
-  model('llava-1.5-7b', 'LLaVA 1.5 7B', 7.06, 32),
-];
+/** The exo commit the cards were read from. */
+export const EXO_MODEL_CARDS_COMMIT: string = cards.exoCommit;
+
+export const EXO_MODELS: readonly ExoModelInfo[] = (cards.cards as RecordedCard[]).map((c) => ({
+  id: c.model_id,
+  name: c.base_model || c.model_id.split('/').pop()!,
+  family: c.family ?? '',
+  quantization: c.quantization ?? '',
+  storageBytes: c.storage_size.in_bytes,
+  memoryGB: Math.round((c.storage_size.in_bytes / 2 ** 30) * 10) / 10,
+  layers: c.n_layers,
+  hiddenSize: c.hidden_size,
+  supportsTensor: c.supports_tensor,
+  contextLength: c.context_length ?? 0,
+  capabilities: c.capabilities ?? [],
+  tasks: c.tasks,
+  backends: c.backends,
+}));
 
 const byId = new Map(EXO_MODELS.map((m) => [m.id, m]));
 
 export function findExoModel(id: string): ExoModelInfo | undefined {
   return byId.get(id);
+}
+
+/** A Hugging Face repo id (`owner/name`): exo can fetch a card for one it does not ship. */
+export function isRepoId(id: string): boolean {
+  return /^[\w.-]+\/[\w.-]+$/.test(id);
+}
+
+// Words of an id (without its owner) or name: lower case, split at separators and between a version and a size ("3.1-70b").
+function words(text: string): string[] {
+  return text.toLowerCase().replace(/^[^/\s]*\//, '').split(/[\s/_-]+/).filter(Boolean);
+}
+
+const sizeOf = (ws: string[]) => ws.map((w) => /^(\d+(?:\.\d+)?)b$/.exec(w)).find(Boolean)?.[1];
+
+/**
+ * The real ids closest to a short or old one (`llama-3.1-70b` → `mlx-community/Meta-Llama-3.1-70B-Instruct-4bit`):
+ * ranked by the words they share with it (family, version, size), then by the nearest size, then 4-bit first
+ * (exo's usual build), then the shorter id.
+ */
+export function closestExoModels(id: string, count = 3): ExoModelInfo[] {
+  const query = words(id);
+  if (!query.length) return [];
+  const size = Number(sizeOf(query) ?? NaN);
+  const scored = EXO_MODELS.map((m) => {
+    const own = new Set([...words(m.id), ...words(m.name)]);
+    const shared = query.filter((w) => own.has(w)).length;
+    const modelSize = Number(sizeOf([...own]) ?? NaN);
+    const sizeGap = Number.isFinite(size) && Number.isFinite(modelSize) ? Math.abs(Math.log(modelSize / size)) : 10;
+    return { m, shared, sizeGap, fourBit: m.quantization === '4bit' ? 0 : 1 };
+  }).filter((s) => s.shared > 0 && words(s.m.id).concat(words(s.m.name)).includes(query[0]));
+  scored.sort((a, b) => b.shared - a.shared || a.sizeGap - b.sizeGap || a.fourBit - b.fourBit || a.m.id.length - b.m.id.length || a.m.id.localeCompare(b.m.id));
+  return scored.slice(0, count).map((s) => s.m);
 }

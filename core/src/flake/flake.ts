@@ -1,8 +1,9 @@
-// flake.nix: inputs (nixpkgs, disko, nixos-facter-modules, nix-darwin when there are Apple hosts, exo,
-// cuda-checkpoint) and outputs (a configuration per host, modules, overlay, packages with the node agent, dev shell).
+// flake.nix: inputs (nixpkgs, disko, nixos-facter-modules for nixpkgs before 25.11, nix-darwin and its nixpkgs when there
+// are Apple hosts, exo, cuda-checkpoint) and outputs (a configuration per host, modules, overlay, packages with the node agent, dev shell).
 
 import type { ClusterPlan } from './plan';
 import { nixAttrName, nixRelativePath, nixString } from './nix';
+import { darwinInputs, nixfmtAttribute } from './pins';
 
 /** Where the flake carries the agent bundle; the overlay builds `gpu-cluster-agent` from it. */
 export const AGENT_BUNDLE_PATH = 'pkgs/gpu-cluster-agent/agent.js';
@@ -20,17 +21,12 @@ function moduleSet(files: readonly string[], indent: string): string {
   return `{\n${entries.join('\n')}\n${indent}  default = {\n${indent}    imports = [\n${imports.map((i) => '  ' + i).join('\n')}\n${indent}    ];\n${indent}  };\n${indent}}`;
 }
 
-/** The nix-darwin branch matching a nixpkgs release reference, e.g. nix-darwin-25.05. */
-function darwinRef(nixpkgs: string): string {
-  const release = /(\d{2}\.\d{2})/.exec(nixpkgs)?.[1];
-  return release ? `github:nix-darwin/nix-darwin/nix-darwin-${release}` : 'github:nix-darwin/nix-darwin';
-}
-
 export function renderFlake(plan: ClusterPlan, modules: ModuleFiles, header: string): string {
   const linux = plan.hosts.filter((h) => h.platform === 'nixos');
   const darwin = plan.hosts.filter((h) => h.platform === 'darwin');
   const hasDarwin = darwin.length > 0;
   const q = nixString;
+  const darwinPins = darwinInputs(plan.nixpkgs);
 
   const nixosHosts = linux.map((h) =>
     `        ${nixAttrName(h.name)} = nixosHost ${q(h.system)} ${nixRelativePath(`hosts/${h.name}`).text};`).join('\n');
@@ -47,10 +43,13 @@ export function renderFlake(plan: ClusterPlan, modules: ModuleFiles, header: str
       url = "github:nix-community/disko";
       inputs.nixpkgs.follows = "nixpkgs";
     };
+${plan.facterInNixpkgs ? '' : `    # nixpkgs before 25.11 has no hardware.facter; this module declares facter.reportPath.
     nixos-facter-modules.url = "github:nix-community/nixos-facter-modules";
-${hasDarwin ? `    nix-darwin = {
-      url = ${q(darwinRef(plan.nixpkgs))};
-      inputs.nixpkgs.follows = "nixpkgs";
+`}${hasDarwin ? `    # nix-darwin evaluates only with the nixpkgs release of its branch; nixpkgs-YY.MM-darwin is that release built for macOS.
+    nixpkgs-darwin.url = ${q(darwinPins.nixpkgs)};
+    nix-darwin = {
+      url = ${q(darwinPins.nixDarwin)};
+      inputs.nixpkgs.follows = "nixpkgs-darwin";
     };
 ` : ''}    exo.url = "github:exo-explore/exo";
     cuda-checkpoint = {
@@ -71,9 +70,6 @@ ${hasDarwin ? `    nix-darwin = {
         config = { inherit allowUnfreePredicate; };
       }));
 
-      # nixpkgs has hardware.facter from 25.11 on; older releases take it from nixos-facter-modules.
-      facterModules = lib.optional (lib.versionOlder lib.trivial.release "25.11") inputs.nixos-facter-modules.nixosModules.facter;
-
       # Every host gets the overlay, the exo builds and (on NixOS) the cluster table.
       sharedModule = { pkgs, ... }: {
         nixpkgs.overlays = [ self.overlays.default ];
@@ -88,7 +84,7 @@ ${hasDarwin ? `    nix-darwin = {
           self.nixosModules.default
           ({ pkgs, ... }: { services.gpu-cluster-agent.package = lib.mkDefault pkgs.gpu-cluster-agent; })
           hostModule
-        ] ++ facterModules;
+        ]${plan.facterInNixpkgs ? '' : ' ++ [ inputs.nixos-facter-modules.nixosModules.facter ]'};
       };
 ${hasDarwin ? `
       darwinHost = system: hostModule: inputs.nix-darwin.lib.darwinSystem {
@@ -138,7 +134,7 @@ ${hasDarwin ? `
             openssh
             jq
             kubectl
-            nixfmt-rfc-style
+            ${nixfmtAttribute(plan.release)}
           ];
         };
       });

@@ -32,7 +32,9 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
     [['networking', 'domain'], cluster.domain],
     [['system', 'stateVersion'], cluster.stateVersion],
     [['time', 'timeZone'], cluster.timeZone],
-    [['hardware', 'facter', 'reportPath'], inputs.hasFacterReport ? nixRelativePath('facter.json') : undefined],
+    // nixpkgs 25.11 and later declare hardware.facter; before, nixos-facter-modules declares facter.*.
+    [cluster.facterInNixpkgs ? ['hardware', 'facter', 'reportPath'] : ['facter', 'reportPath'],
+      inputs.hasFacterReport ? nixRelativePath('facter.json') : undefined],
     [['networking', 'hostId'], inputs.usesZfs ? hostIdOf(host.name) : undefined],
   ];
   if (inputs.hasRoot) {
@@ -89,7 +91,7 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
     const a = host.agent;
     out.push([['services', 'gpu-cluster-agent'], {
       enable: true, natsUrl: a.natsUrl, domain: cluster.domain, hostName: host.name, credentialsFile: a.credentialsFile,
-      gpu: a.gpu, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
+      gpu: a.gpu, exoUrl: a.exoUrl, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
     }]);
   }
   if (host.exporters.length) {

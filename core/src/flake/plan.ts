@@ -5,9 +5,10 @@ import type { ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpe
 import { DEFAULTS } from '../spec/types';
 import {
   checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
-  effectiveSystem, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
+  effectiveSystem, exoApiUrl, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
 } from '../spec/resolve';
 import { token } from '../nats/subjects';
+import { DEFAULT_NIXPKGS, facterFromNixpkgs, isSupportedRelease, releaseOf, SUPPORTED_RELEASE } from './pins';
 
 export type ExoRole = 'master' | 'worker' | 'api';
 
@@ -48,6 +49,11 @@ export interface AgentPlan {
   gpu: 'auto' | 'nvidia' | 'amd' | 'none';
   /** CA of a `tls://` NATS URL (`nats.tls.caFile`, a path on the host). */
   tlsCaFile?: string;
+  /**
+   * exo's API whose /state the agent reads for its own node: left to the module's default (this host's API) on
+   * the API host; the API host's URL where exo runs with --no-api; empty where exo does not run.
+   */
+  exoUrl?: string;
 }
 
 /**
@@ -90,6 +96,10 @@ export interface ClusterPlan {
   name: string;
   domain: string;
   nixpkgs: string;
+  /** The NixOS release `nixpkgs` names (undefined for a branch such as nixos-unstable or a commit). */
+  release?: string;
+  /** hardware.facter comes with nixpkgs (25.11 and later), not from nixos-facter-modules. */
+  facterInNixpkgs: boolean;
   stateVersion: string;
   timeZone?: string;
   hosts: HostPlan[];
@@ -97,24 +107,21 @@ export interface ClusterPlan {
   warnings: string[];
 }
 
-const DEFAULT_NIXPKGS = 'github:NixOS/nixpkgs/nixos-25.05';
-
-/** `25.05` from `github:NixOS/nixpkgs/nixos-25.05`, when the reference names a release. */
-function releaseOf(nixpkgs: string): string | undefined {
-  return /(\d{2}\.\d{2})(?:[^\d]|$)/.exec(nixpkgs)?.[1];
-}
-
 const stripPrefix = (cidr: string) => cidr.split('/')[0];
 
 export function planCluster(spec: ClusterSpec): ClusterPlan {
   const warnings: string[] = [];
   const nixpkgs = spec.cluster.nixpkgs ?? DEFAULT_NIXPKGS;
-  const stateVersion = spec.cluster.stateVersion ?? releaseOf(nixpkgs) ?? '25.05';
+  const release = releaseOf(nixpkgs);
+  if (release && !isSupportedRelease(release)) {
+    warnings.push(`nixpkgs ${release} (${nixpkgs}) is no longer supported upstream; use github:NixOS/nixpkgs/nixos-${SUPPORTED_RELEASE}.`);
+  }
+  const stateVersion = spec.cluster.stateVersion ?? release ?? SUPPORTED_RELEASE;
   if (!spec.cluster.stateVersion) warnings.push(`cluster.stateVersion is not set; using ${stateVersion}. Set it once and keep it.`);
   const exoEnabled = new Set(exoHosts(spec));
   const hosts = spec.hosts.map((host) => planHost(spec, host, exoEnabled.has(host), warnings));
   return {
-    spec, name: spec.cluster.name, domain: spec.cluster.domain, nixpkgs, stateVersion,
+    spec, name: spec.cluster.name, domain: spec.cluster.domain, nixpkgs, release, facterInNixpkgs: facterFromNixpkgs(release), stateVersion,
     timeZone: spec.cluster.timeZone, hosts, links: spec.network?.links ?? [], warnings,
   };
 }
@@ -150,9 +157,12 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, warnin
     ssh: { user: effectiveSsh(spec, host).user, port: effectiveSsh(spec, host).port },
   };
   plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
-  plan.nats = planNats(spec, roles);
+  plan.nats = planNats(spec, host.name, roles);
+  if (plan.nats?.leafRemotes.some((r) => r.url.startsWith('tls://')) && !plan.nats.tls?.caFile) {
+    warnings.push(`${host.name}: a tls:// leaf remote without nats.tls.caFile checks the hub's certificate against the system's CAs; set nats.tls.caFile to the cluster's CA.`);
+  }
   if (platform === 'nixos') {
-    plan.agent = planAgent(spec, host, gpuVendors, warnings);
+    plan.agent = planAgent(spec, host, gpuVendors, warnings, plan.exo);
     plan.k3s = planK3s(spec, host, roles);
     if (roles.includes('checkpoint-agent')) {
       plan.checkpoint = {
@@ -182,7 +192,15 @@ function planExo(spec: ClusterSpec, roles: Role[], accelerator: ConcreteAccelera
   };
 }
 
-function planNats(spec: ClusterSpec, roles: Role[]): NatsPlan | undefined {
+/**
+ * The JetStream domain of a leaf node: the hub's domain (or `leaf`) and the host's name, so every leaf's domain differs
+ * from the hub's and from the other leaves' (nats-server takes letters, digits, `_` and `-`).
+ */
+export function leafDomain(hubDomain: string | undefined, hostName: string): string {
+  return `${hubDomain ?? 'leaf'}-${hostName.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+function planNats(spec: ClusterSpec, hostName: string, roles: Role[]): NatsPlan | undefined {
   const role = roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : undefined;
   if (!role) return undefined;
   const ports = natsPorts(spec);
@@ -198,14 +216,14 @@ function planNats(spec: ClusterSpec, roles: Role[]): NatsPlan | undefined {
     role, clientPort: ports.client, leafnodePort: ports.leafnode, monitoringPort: ports.monitoring,
     jetstream: {
       enable: js?.enable ?? true, storeDir: js?.storeDir ?? DEFAULTS.jetstreamStoreDir,
-      maxMemory: js?.maxMemory, maxStore: js?.maxStore, domain: js?.domain,
+      maxMemory: js?.maxMemory, maxStore: js?.maxStore, domain: role === 'hub' ? js?.domain : leafDomain(js?.domain, hostName),
     },
     leafRemotes,
     tls: tls ? { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile, verify: tls.verify ?? false } : undefined,
   };
 }
 
-function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[]): AgentPlan | undefined {
+function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[], exo: HostPlan['exo']): AgentPlan | undefined {
   const natsUrl = spec.nats?.url;
   if (!natsUrl) return undefined;
   try {
@@ -221,6 +239,7 @@ function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuV
     natsUrl, credentialsFile: AGENT_CREDENTIALS_FILE,
     gpu: nvidia && amd ? 'auto' : nvidia ? 'nvidia' : amd ? 'amd' : 'none',
     tlsCaFile: natsUrl.startsWith('tls://') && caFile ? caFile : undefined,
+    exoUrl: !exo ? '' : exo.roles.includes('api') ? undefined : exoApiUrl(spec) ?? '',
   };
 }
 

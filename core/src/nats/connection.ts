@@ -34,8 +34,9 @@ export interface NatsConnectOptions {
   /** Shown by the server's monitoring pages. */
   name?: string;
   inboxPrefix?: string;
-  /** First retry delay; doubles up to maxRetryMs. */
+  /** First retry delay of an outage (default 100 ms); the delay grows with the outage's length up to maxRetryMs. */
   initialRetryMs?: number;
+  /** Longest pause between two dials (default 1 s): a server that comes back is found within about this long. */
   maxRetryMs?: number;
   connectTimeoutMs?: number;
 }
@@ -96,6 +97,17 @@ export function describeNatsError(err: unknown, servers?: string | string[]): st
   return `NATS error${where}: ${text}`;
 }
 
+/**
+ * Pause before the next dial of an outage that began `elapsedMs` ago: `initialMs` at first, growing by a tenth of
+ * the outage's length, never beyond `maxMs`, so a server that returns after any outage is found within `maxMs`.
+ * `jitter` (0..1, drawn once per outage) shortens it by up to half, which spreads a fleet of clients that lost the
+ * same server over the whole interval instead of having them dial in step.
+ */
+export function reconnectDelay(elapsedMs: number, jitter: number, initialMs = 100, maxMs = 1000): number {
+  const base = Math.min(maxMs, initialMs + Math.max(0, elapsedMs) / 10);
+  return Math.max(1, Math.round(base * (1 - jitter / 2)));
+}
+
 type Listener<T> = (value: T) => void;
 
 export class NatsConnectionManager {
@@ -107,8 +119,8 @@ export class NatsConnectionManager {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Failed attempts of our own connect loop (before a connection exists, or after the client gave up). */
   private attempt = 0;
-  /** Reconnect attempts of the live client since it lost its server. */
-  private reconnectAttempt = 0;
+  /** When the current outage began (undefined while connected) and its jitter; see reconnectDelay. */
+  private outage: { since: number; jitter: number } | undefined;
   private generation = 0;
 
   constructor(private options: NatsConnectOptions) {}
@@ -136,6 +148,7 @@ export class NatsConnectionManager {
     await this.stop();
     this.stopped = false;
     this.attempt = 0;
+    this.outage = undefined;
     void this.tryConnect(++this.generation);
   }
 
@@ -176,16 +189,18 @@ export class NatsConnectionManager {
     }
   }
 
-  /** Exponential backoff with a little jitter: initialRetryMs, doubling, up to maxRetryMs. */
-  private backoff(attempt: number): number {
-    const initial = this.options.initialRetryMs ?? 1000;
-    const max = this.options.maxRetryMs ?? 30_000;
-    const delay = Math.min(max, initial * 2 ** Math.min(attempt, 16));
-    return delay + Math.floor(Math.random() * Math.min(250, delay / 4));
+  private beginOutage(): void {
+    this.outage = { since: Date.now(), jitter: Math.random() };
   }
 
+  /**
+   * The pause before the next dial, for our own loop and for nats.js's. nats.js asks on every pass of its wait
+   * loop, not once per dial (dodialLoop in @nats-io/nats-core 3.4 lib/protocol.js: it dials once
+   * `lastConnect + delay <= now`, else sleeps and asks again), so the answer must depend on time, not on calls.
+   */
   private retryDelay(): number {
-    return this.backoff(this.attempt++);
+    if (!this.outage) this.beginOutage();
+    return reconnectDelay(Date.now() - this.outage!.since, this.outage!.jitter, this.options.initialRetryMs, this.options.maxRetryMs);
   }
 
   private async tryConnect(generation: number): Promise<void> {
@@ -202,7 +217,7 @@ export class NatsConnectionManager {
         inboxPrefix: this.options.inboxPrefix,
         timeout: this.options.connectTimeoutMs ?? 5000,
         maxReconnectAttempts: -1,
-        reconnectDelayHandler: () => this.backoff(this.reconnectAttempt++),
+        reconnectDelayHandler: () => this.retryDelay(),
         ignoreAuthErrorAbort: false,
       });
     } catch (err) {
@@ -213,6 +228,7 @@ export class NatsConnectionManager {
         this.set({ state: 'disconnected', reason, authFailed: true });
         return;
       }
+      this.attempt++;
       const delay = this.retryDelay();
       this.set({ state: 'reconnecting', reason, retryAt: Date.now() + delay });
       this.retryTimer = setTimeout(() => void this.tryConnect(generation), delay);
@@ -221,7 +237,7 @@ export class NatsConnectionManager {
     if (this.stopped || generation !== this.generation) { await nc.close().catch(() => undefined); return; }
     this.nc = nc;
     this.attempt = 0;
-    this.reconnectAttempt = 0;
+    this.outage = undefined;
     this.set({ state: 'connected', server: nc.getServer() });
     this.emitConnected(nc);
     void this.watch(nc, generation);
@@ -240,13 +256,14 @@ export class NatsConnectionManager {
         if (generation !== this.generation) return;
         switch (s.type) {
           case 'disconnect':
+            this.beginOutage();
             this.set({ state: 'reconnecting', server: s.server, reason: lastError ? describeNatsError(lastError, s.server) : `lost the connection to ${s.server}` });
             break;
           case 'reconnecting':
             if (this.current.state !== 'reconnecting') this.set({ state: 'reconnecting', reason: this.current.reason });
             break;
           case 'reconnect':
-            this.reconnectAttempt = 0;
+            this.outage = undefined;
             lastError = undefined;
             this.set({ state: 'connected', server: s.server });
             this.emitConnected(nc);
@@ -268,6 +285,7 @@ export class NatsConnectionManager {
       return;
     }
     // Closed for another reason (e.g. the client gave up): keep trying from scratch, with backoff.
+    this.attempt++;
     const delay = this.retryDelay();
     this.set({ state: 'reconnecting', reason: err ? describeNatsError(err, this.options.servers) : 'connection closed', retryAt: Date.now() + delay });
     this.retryTimer = setTimeout(() => void this.tryConnect(generation), delay);

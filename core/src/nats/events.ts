@@ -4,10 +4,12 @@
 // that would never acknowledge it.
 // Appends go through an ordered outbox: each event is published with `Nats-Msg-Id` = its id and retried until
 // the stream acknowledges it, so a server restart in the middle of a burst neither loses nor duplicates nor
-// reorders events. History is read in pages (newest first) with short-lived filtered consumers; live events
+// reorders events. A retry waiting out a disconnect is woken when the client reconnects, and a stream that has
+// gone missing (a server restarted with an empty store) is created again (createStream) before the next try.
+// The durable, on-disk outbox in front of this one is EventOutbox (./outbox). History is read in pages (newest first) with short-lived filtered consumers; live events
 // arrive through an ordered consumer that survives reconnects.
 
-import { headers, nuid, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { headers, nuid, type MsgHdrs, type NatsConnection, type Status } from '@nats-io/transport-node';
 import {
   AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, JetStreamApiError, StorageType,
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig,
@@ -153,7 +155,14 @@ export class AppendAbortedError extends Error {
 
 const nanos = (ms: number) => ms * 1_000_000;
 const timeOf = (t: string | number | undefined) => (t === undefined ? undefined : typeof t === 'number' ? t : Date.parse(t));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** JetStream API error code of "stream not found" and of "stream name already in use". */
+const STREAM_NOT_FOUND = 10059;
+const STREAM_NAME_IN_USE = 10058;
+/**
+ * nats.js's error when nobody answered a JetStream request or publish: JetStreamNotEnabled, "jetstream is not
+ * enabled" (@nats-io/jetstream 3.x lib/jserrors.js; the class is not exported by the package's main entry).
+ */
+const noJetStreamAnswer = (err: unknown): err is Error => err instanceof Error && err.name === 'JetStreamNotEnabled';
 
 interface Pending {
   event: ClusterEvent;
@@ -169,6 +178,9 @@ export class EventStore {
   private readonly outbox: Pending[] = [];
   private pumping = false;
   private closed = false;
+  /** Ends the wait of a retry early (on reconnect, on close). */
+  private wakeRetry: (() => void) | undefined;
+  private readonly statuses: AsyncIterable<Status> & { stop?(): void };
 
   constructor(private readonly nc: NatsConnection, domain: string, private readonly options: {
     limits?: Partial<EventStreamLimits>;
@@ -177,10 +189,34 @@ export class EventStore {
     /** Give up on an event after this long (default: never, only on close()). */
     giveUpAfterMs?: number;
     onRetry?: (event: ClusterEvent, attempt: number, error: unknown) => void;
+    /** The stream did not exist (a new server, or one that lost its store) and this store created it. */
+    onStreamCreated?: (stream: string) => void;
   } = {}) {
     this.subjects = new Subjects(domain);
     this.stream = streamName(domain);
     this.js = jetstream(nc, { timeout: options.ackTimeoutMs ?? 2000 });
+    this.statuses = nc.status();
+    void this.wakeOnReconnect();
+  }
+
+  /** True once close() was called: append() refuses, and events it held were rejected. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async wakeOnReconnect(): Promise<void> {
+    try {
+      for await (const s of this.statuses) if (s.type === 'reconnect') this.wakeRetry?.();
+    } catch { /* the connection closed */ }
+  }
+
+  /** Waits `ms` before the next publish attempt, or less if the client reconnects (or the store closes) meanwhile. */
+  private waitBeforeRetry(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() { clearTimeout(timer); resolve(); }
+      this.wakeRetry = done;
+    });
   }
 
   private jsm(): Promise<JetStreamManager> {
@@ -194,8 +230,37 @@ export class EventStore {
    * one); a catch-all such as `{domain}.events.>` is replaced, since it would store telemetry.
    */
   async ensureStream(): Promise<void> {
+    const config = this.streamConfig();
+    const jsm = await this.jsm();
+    try {
+      const existing = (await jsm.streams.info(this.stream)).config.subjects ?? [];
+      const kept = existing.filter((subject) => this.subjects.isEventStreamSubject(subject) && !config.subjects!.includes(subject));
+      config.subjects = [...config.subjects!, ...kept];
+      await jsm.streams.update(this.stream, config);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
+      await jsm.streams.add(config);
+      this.options.onStreamCreated?.(this.stream);
+    }
+  }
+
+  /**
+   * Creates the stream if it does not exist (and leaves an existing one alone). Needs only the permission to
+   * create this one stream, which agents have (permissions.ts); returns true when it created it.
+   */
+  async createStream(): Promise<boolean> {
+    try {
+      await (await this.jsm()).streams.add(this.streamConfig());
+      return true;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return false;
+      throw err;
+    }
+  }
+
+  private streamConfig(): Partial<StreamConfig> & { name: string } {
     const limits = { ...DEFAULT_EVENT_LIMITS, ...this.options.limits };
-    const config: Partial<StreamConfig> & { name: string } = {
+    return {
       name: this.stream,
       subjects: this.subjects.eventStreamSubjects(),
       storage: StorageType.File,
@@ -209,16 +274,6 @@ export class EventStore {
       deny_delete: true,
       deny_purge: true,
     };
-    const jsm = await this.jsm();
-    try {
-      const existing = (await jsm.streams.info(this.stream)).config.subjects ?? [];
-      const kept = existing.filter((subject) => this.subjects.isEventStreamSubject(subject) && !config.subjects!.includes(subject));
-      config.subjects = [...config.subjects!, ...kept];
-      await jsm.streams.update(this.stream, config);
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
-      await jsm.streams.add(config);
-    }
   }
 
   /** Appends an event; resolves once the stream has it (retrying through disconnects), in call order. */
@@ -241,6 +296,8 @@ export class EventStore {
   /** Stops appending; events still in the outbox are rejected. */
   close(): void {
     this.closed = true;
+    this.statuses.stop?.();
+    this.wakeRetry?.();
     for (const p of this.outbox.splice(0)) p.reject(new AppendAbortedError(p.event, 'the event store was closed before the server acknowledged it'));
   }
 
@@ -275,10 +332,26 @@ export class EventStore {
         return { seq: ack.seq, duplicate: ack.duplicate, attempts: attempt };
       } catch (err) {
         if (isPermanentPublishError(err)) throw new AppendAbortedError(event, (err as Error).message);
+        let error = err;
+        // nats.js says "jetstream is not enabled" when nobody answers a publish; with JetStream on, that means no
+        // stream captures the subject: the server lost its store, or someone deleted the stream.
+        if (noJetStreamAnswer(err)) {
+          try {
+            if (await this.createStream()) {
+              this.options.onStreamCreated?.(this.stream);
+              continue;
+            }
+            error = new Error(`the event stream ${this.stream} exists but did not answer (is the server still starting?)`);
+          } catch (createErr) {
+            error = noJetStreamAnswer(createErr)
+              ? new Error(`JetStream is not enabled on the server (or not for this account): ${createErr.message}`)
+              : new Error(`the event stream ${this.stream} is missing and could not be created: ${(createErr as Error).message}`);
+          }
+        }
         const giveUp = this.options.giveUpAfterMs;
-        if (giveUp !== undefined && Date.now() - started > giveUp) throw new AppendAbortedError(event, `no acknowledgement after ${giveUp} ms: ${(err as Error).message}`);
-        this.options.onRetry?.(event, attempt, err);
-        await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)));
+        if (giveUp !== undefined && Date.now() - started > giveUp) throw new AppendAbortedError(event, `no acknowledgement after ${giveUp} ms: ${(error as Error).message}`);
+        this.options.onRetry?.(event, attempt, error);
+        await this.waitBeforeRetry(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)));
       }
     }
   }

@@ -1,6 +1,6 @@
 // The NATS permissions of a node agent's user, in nats-server's configuration shape. docs/nats.md explains
 // them; test/integration/nats-auth.test.ts runs a real server with exactly these and checks the boundaries.
-import { Subjects } from './subjects';
+import { streamName, Subjects } from './subjects';
 
 export interface NatsPermissions {
   publish: { allow: string[] };
@@ -12,12 +12,14 @@ export interface NatsPermissions {
 /**
  * An agent may publish under its own host's aggregate, `{domain}.events.{host}.>`: its events (the JetStream
  * stream stores them; the publish ack comes back to its inbox) and its telemetry (`….telemetry`, not stored), receive its own host's commands and the service discovery requests (`$SRV.>`),
- * answer what it received, and read replies only on its own inbox prefix.
+ * answer what it received, and read replies only on its own inbox prefix. It may also create the cluster's event
+ * stream (only create: the server refuses to create a stream that exists), so that an agent whose server lost its
+ * store brings the stream back instead of waiting for the extension.
  */
 export function agentPermissions(domain: string, host: string): NatsPermissions {
   const s = new Subjects(domain);
   return {
-    publish: { allow: [s.hostEvents(host)] },
+    publish: { allow: [s.hostEvents(host), `$JS.API.STREAM.CREATE.${streamName(domain)}`] },
     subscribe: { allow: [s.hostCommands(host), '$SRV.>', `${s.agentInboxPrefix(host)}.>`] },
     allow_responses: true,
   };

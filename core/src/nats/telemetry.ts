@@ -19,8 +19,13 @@ export interface GpuSample {
 }
 
 export interface ExoSample {
-  /** True when exo's API answered on this host. */
+  /** True when this host's exo node is in exo's cluster (its /state, read from the API host). */
   up: boolean;
+  /** exo's API did not answer, so nothing is known about this node (not the same as stopped). */
+  unknown?: boolean;
+  /** This host's exo node id. */
+  node?: string;
+  /** Instances with a shard on this node. */
   instances?: number;
   error?: string;
 }

@@ -6,6 +6,7 @@ import type { ExoModelSpec } from '../spec/types';
 import type { SshEndpoint } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
 import { SERVICE_UNITS } from './units';
+import { downloadsOf, instancesOf, readInstance, shardPhase, type ExoInstance, type ExoInstanceView, type ExoPhase, type ExoShard, type ExoState, type Tagged } from './exoState';
 
 export type ExoAction = 'start' | 'stop' | 'restart';
 
@@ -35,7 +36,7 @@ export type Fetch = typeof fetch;
 async function getJson(fetchFn: Fetch, url: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<unknown> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const res = await fetchFn(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { accept: 'application/json' } });
-  if (!res.ok) throw new Error(`${url} answered ${res.status} ${res.statusText}`);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
   return res.json();
 }
 
@@ -69,97 +70,126 @@ export async function waitForExo(opts: WaitForExoOptions): Promise<unknown> {
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
   }
-  throw new Error(`exo did not come up in time: ${lastError}`);
+  throw new Error(`exo did not come up: timed out after ${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s (${lastError})`);
 }
 
 export interface PlaceInstanceBody {
   model_id: string;
   sharding: 'Pipeline' | 'Tensor';
   min_nodes: number;
+  /** exo's engine: MlxRing (sockets, the default) or MlxJaccl (RDMA over Thunderbolt). */
+  instance_meta?: 'MlxRing' | 'MlxJaccl';
 }
 
-export function placeInstanceBody(model: ExoModelSpec): PlaceInstanceBody {
-  return { model_id: model.id, sharding: model.sharding === 'tensor' ? 'Tensor' : 'Pipeline', min_nodes: model.minNodes ?? 1 };
+/** exo's PlaceInstanceParams (api/types/api.py): snake_case; a camelCase body is refused with 422. */
+export function placeInstanceBody(model: ExoModelSpec, instanceMeta?: PlaceInstanceBody['instance_meta']): PlaceInstanceBody {
+  const body: PlaceInstanceBody = { model_id: model.id, sharding: model.sharding === 'tensor' ? 'Tensor' : 'Pipeline', min_nodes: model.minNodes ?? 1 };
+  if (instanceMeta) body.instance_meta = instanceMeta;
+  return body;
 }
 
-export async function placeInstance(baseUrl: string, model: ExoModelSpec, options: { signal?: AbortSignal; fetch?: Fetch } = {}): Promise<unknown> {
+/** What exo's API says went wrong, from any of the error bodies it sends. */
+export async function exoError(res: Response, what: string): Promise<Error> {
+  const text = await res.text().catch(() => '');
+  let detail = text.trim();
+  try {
+    const parsed = JSON.parse(text) as { detail?: unknown; error?: { message?: string } };
+    if (parsed.error?.message) detail = parsed.error.message; // exo's ErrorResponse (HTTPException handler)
+    else if (Array.isArray(parsed.detail)) {
+      // FastAPI's validation error: [{loc: ["body", "model_id"], msg: "Field required"}, ...]
+      detail = parsed.detail.map((e: { loc?: unknown[]; msg?: string }) => `${(e.loc ?? []).slice(1).join('.')}: ${e.msg ?? 'invalid'}`).join('; ');
+    } else if (typeof parsed.detail === 'string') detail = parsed.detail;
+  } catch {
+    // plain text, e.g. Starlette's "Internal Server Error" for an exception exo did not handle
+  }
+  const hint = res.status === 500 && /^Internal Server Error$/i.test(detail)
+    ? ' (exo failed while handling it; for a model id without a model card exo tries to fetch one from Hugging Face, which fails for a short id or without internet)'
+    : '';
+  return new Error(`${what}: exo answered ${res.status} ${detail || res.statusText}${hint}`);
+}
+
+export async function placeInstance(baseUrl: string, model: ExoModelSpec, options: { signal?: AbortSignal; fetch?: Fetch; instanceMeta?: PlaceInstanceBody['instance_meta'] } = {}): Promise<unknown> {
   const res = await (options.fetch ?? fetch)(`${baseUrl}/place_instance`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(placeInstanceBody(model)),
+    body: JSON.stringify(placeInstanceBody(model, options.instanceMeta)),
     signal: options.signal,
   });
+  if (!res.ok) throw await exoError(res, `exo refused to place ${model.id}`);
   const text = await res.text();
-  if (!res.ok) {
-    let detail = text;
-    try {
-      const parsed = JSON.parse(text) as { detail?: string; error?: { message?: string } };
-      detail = parsed.detail ?? parsed.error?.message ?? text;
-    } catch {
-      // not JSON: show the text as it came
-    }
-    throw new Error(`exo refused to place ${model.id}: ${res.status} ${detail}`.trim());
-  }
   return text ? JSON.parse(text) : {};
+}
+
+/** `DELETE /instance/{id}`: stops an instance (and its runners) on every node. */
+export async function deleteInstance(baseUrl: string, instanceId: string, options: { signal?: AbortSignal; fetch?: Fetch } = {}): Promise<void> {
+  const res = await (options.fetch ?? fetch)(`${baseUrl}/instance/${encodeURIComponent(instanceId)}`, { method: 'DELETE', headers: { accept: 'application/json' }, signal: options.signal });
+  if (!res.ok) throw await exoError(res, `exo did not delete instance ${instanceId}`);
+}
+
+export interface PlacementPreview {
+  sharding: 'Pipeline' | 'Tensor';
+  instanceMeta: 'MlxRing' | 'MlxJaccl';
+  /** The instance exo would create, or undefined when this combination cannot be placed (see `error`). */
+  instance?: ExoInstanceView;
+  /** Bytes each node would take on. */
+  memoryByNode: Record<string, number>;
+  error?: string;
+}
+
+/** `GET /instance/previews?model_id=…`: every sharding × engine × node count exo could place (api/main.py). */
+export async function placementPreviews(baseUrl: string, modelId: string, options: { signal?: AbortSignal; fetch?: Fetch } = {}): Promise<PlacementPreview[]> {
+  const res = await (options.fetch ?? fetch)(`${baseUrl}/instance/previews?model_id=${encodeURIComponent(modelId)}`, { headers: { accept: 'application/json' }, signal: options.signal });
+  if (!res.ok) throw await exoError(res, `exo could not preview ${modelId}`);
+  return readPreviews(await res.json());
+}
+
+export function readPreviews(doc: unknown): PlacementPreview[] {
+  const list = (doc as { previews?: unknown[] } | null)?.previews ?? [];
+  return list.map((raw) => {
+    const p = raw as { sharding?: string; instance_meta?: string; instance?: Tagged<ExoInstance> | null; memory_delta_by_node?: Record<string, number> | null; error?: string | null };
+    return {
+      sharding: p.sharding === 'Tensor' ? 'Tensor' : 'Pipeline',
+      instanceMeta: p.instance_meta === 'MlxJaccl' ? 'MlxJaccl' : 'MlxRing',
+      instance: readInstance(p.instance ?? undefined),
+      memoryByNode: p.memory_delta_by_node ?? {},
+      error: p.error ?? undefined,
+    };
+  });
 }
 
 export interface PlacementProgress {
   /** An instance of the model exists. */
   placed: boolean;
-  /** Runner states of the instance's runners, e.g. `RunnerLoading`, `RunnerReady`, `RunnerFailed`. */
-  runners: string[];
-  /** Bytes downloaded / total across nodes still downloading the model. */
+  instanceId?: string;
+  /** Each shard's node and where it stands (downloading, loading, ready, failed). */
+  nodes: { shard: ExoShard; phase: ExoPhase }[];
+  /** Bytes downloaded / total across the instance's nodes still downloading. */
   download?: { doneBytes: number; totalBytes: number };
   failed?: string;
   ready: boolean;
 }
 
-type Tagged = Record<string, Record<string, unknown>>;
-const untag = (t: unknown): [string, Record<string, unknown>] | undefined => {
-  const entry = t && typeof t === 'object' ? Object.entries(t as Tagged)[0] : undefined;
-  return entry && entry[1] && typeof entry[1] === 'object' ? entry : undefined;
-};
-
-/** Reads the progress of a model's placement from a /state document (camelCase, tagged unions). */
+/** Reads the progress of a model's placement from a /state document. */
 export function placementProgress(state: unknown, modelId: string): PlacementProgress {
-  const doc = (state ?? {}) as { instances?: Record<string, unknown>; runners?: Record<string, unknown>; downloads?: Record<string, unknown[]> };
-  const runnerIds: string[] = [];
-  let placed = false;
-  for (const tagged of Object.values(doc.instances ?? {})) {
-    const inst = untag(tagged)?.[1] as { shardAssignments?: { modelId?: string; nodeToRunner?: Record<string, string> } } | undefined;
-    if (inst?.shardAssignments?.modelId !== modelId) continue;
-    placed = true;
-    runnerIds.push(...Object.values(inst.shardAssignments.nodeToRunner ?? {}));
-  }
-  const runners: string[] = [];
-  let failed: string | undefined;
-  for (const id of runnerIds) {
-    const status = untag(doc.runners?.[id]);
-    if (!status) continue;
-    runners.push(status[0]);
-    if (/Failed/.test(status[0])) failed = String(status[1].errorMessage ?? status[0]);
-  }
+  const doc = (state ?? {}) as ExoState;
+  const instance = instancesOf(doc).find((i) => i.modelId === modelId);
+  if (!instance) return { placed: false, nodes: [], ready: false };
+  const downloads = downloadsOf(doc);
+  const nodes = instance.shards.map((shard) => ({ shard, phase: shardPhase(doc, shard, modelId, downloads) }));
   let doneBytes = 0;
   let totalBytes = 0;
-  for (const list of Object.values(doc.downloads ?? {})) {
-    for (const tagged of list ?? []) {
-      const entry = untag(tagged);
-      if (!entry) continue;
-      const d = entry[1] as { shardMetadata?: { modelCard?: { modelId?: string }; modelMeta?: { modelId?: string } }; downloadProgress?: { downloadedBytes?: { inBytes?: number }; totalBytes?: { inBytes?: number } }; errorMessage?: string };
-      const id = d.shardMetadata?.modelCard?.modelId ?? d.shardMetadata?.modelMeta?.modelId;
-      if (id !== modelId) continue;
-      if (entry[0] === 'DownloadFailed') failed = d.errorMessage ?? 'download failed';
-      if (entry[0] === 'DownloadOngoing') {
-        doneBytes += d.downloadProgress?.downloadedBytes?.inBytes ?? 0;
-        totalBytes += d.downloadProgress?.totalBytes?.inBytes ?? 0;
-      }
-    }
+  for (const { phase } of nodes) {
+    if (phase.phase !== 'downloading') continue;
+    doneBytes += phase.doneBytes;
+    totalBytes += phase.totalBytes;
   }
+  const failed = nodes.find((n) => n.phase.phase === 'failed')?.phase as { reason: string } | undefined;
   return {
-    placed,
-    runners,
+    placed: true,
+    instanceId: instance.instanceId,
+    nodes,
     download: totalBytes > 0 ? { doneBytes, totalBytes } : undefined,
-    failed,
-    ready: placed && runners.length > 0 && runners.every((r) => /Ready|Running/.test(r)),
+    failed: failed?.reason,
+    ready: nodes.length > 0 && nodes.every((n) => n.phase.phase === 'ready'),
   };
 }

@@ -145,9 +145,16 @@ function check(type: OptionType, expr: Expr, what: string, out: ValueProblem[]):
   }
 }
 
+/** POSIX character classes (Nix's regular expressions are POSIX extended), as JavaScript ranges inside brackets. */
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: 'A-Za-z0-9', alpha: 'A-Za-z', digit: '0-9', xdigit: '0-9A-Fa-f', lower: 'a-z', upper: 'A-Z',
+  space: '\\s', blank: ' \\t', cntrl: '\\x00-\\x1f\\x7f', punct: '!-\\/:-@\\[-`{-~', print: ' -~', graph: '!-~',
+};
+
 function matchesPattern(pattern: string, s: string): boolean {
   try {
-    return new RegExp(`^(?:${pattern})$`, 's').test(s);
+    const js = pattern.replace(/\[:([a-z]+):\]/g, (whole, name: string) => POSIX_CLASSES[name] ?? whole);
+    return new RegExp(`^(?:${js})$`, 's').test(s);
   } catch {
     return true; // a POSIX-only construct: do not guess
   }

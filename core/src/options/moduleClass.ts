@@ -111,7 +111,7 @@ export function templateModuleClass(relativePath: string): ModuleClass | undefin
 /**
  * The module set of each file in `texts` (absolute path → text) that a flake among them names or that
  * `fromLayout` classifies, followed through relative imports (`./dir` means `./dir/default.nix`). A file
- * reached as both NixOS and nix-darwin gets no class.
+ * reached as both NixOS and nix-darwin gets no class, unless it declares its own `_class`.
  */
 export function classifyModules(texts: ReadonlyMap<string, string>, fromLayout?: (file: string) => ModuleClass | undefined): Map<string, ModuleClass> {
   const classes = new Map<string, ModuleClass>();
@@ -126,6 +126,13 @@ export function classifyModules(texts: ReadonlyMap<string, string>, fromLayout?:
     classes.set(resolved, cls);
     queue.push([resolved, cls]);
   };
+  // A module that names its class (`_class`, which the module system itself enforces) is that class, whoever
+  // imports it or does not: a nix-darwin module lying in a NixOS-only flake declares nothing for NixOS.
+  const declared = new Map<string, ModuleClass>();
+  for (const [file, text] of texts) {
+    const cls = text.includes('_class') ? declaredModuleClass(parseNix(text).root) : undefined;
+    if (cls) { declared.set(file, cls); mark(file, cls); }
+  }
   for (const file of texts.keys()) {
     const cls = fromLayout?.(file);
     if (cls) mark(file, cls);
@@ -138,5 +145,6 @@ export function classifyModules(texts: ReadonlyMap<string, string>, fromLayout?:
     const [file, cls] = queue[i];
     for (const rel of relativeImports(parseNix(texts.get(file)!).root)) mark(path.resolve(path.dirname(file), rel), cls);
   }
+  for (const [file, cls] of declared) classes.set(file, cls);
   return classes;
 }

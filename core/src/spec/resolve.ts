@@ -180,6 +180,20 @@ export function clusterInferenceMemory(spec: ClusterSpec): { totalGB: number; pe
   return { totalGB, perHost };
 }
 
+/**
+ * Where exo's HTTP API is: the host with the `exo-api` role, else the `exo-master` (its first address, the spec's
+ * API port). Only those hosts serve it; the others run exo with `--no-api`, and the master's /state describes
+ * every node.
+ */
+export function exoApiUrl(spec: ClusterSpec): string | undefined {
+  const hosts = Array.isArray(spec.hosts) ? spec.hosts : [];
+  const api = hosts.find((h) => h.roles?.includes('exo-api')) ?? hosts.find((h) => h.roles?.includes('exo-master'));
+  const address = api?.addresses?.[0];
+  if (typeof address !== 'string' || !address) return undefined;
+  const hostPart = address.includes(':') ? `[${address}]` : address;
+  return `http://${hostPart}:${exoPorts(spec).api}`;
+}
+
 export function exoPorts(spec: ClusterSpec): { api: number; zenoh: number; discovery: number } {
   return { ...DEFAULTS.exoPorts, ...(isRecord(spec.exo) && isRecord(spec.exo.ports) ? spec.exo.ports : {}) };
 }

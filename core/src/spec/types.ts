@@ -36,7 +36,7 @@ export interface ClusterMeta {
   name: string;
   /** DNS domain, also the NATS subject prefix (`{domain}.events.…`). */
   domain: string;
-  /** Flake reference of nixpkgs, e.g. `github:NixOS/nixpkgs/nixos-25.05`. */
+  /** Flake reference of nixpkgs, e.g. `github:NixOS/nixpkgs/nixos-26.05`. */
   nixpkgs?: string;
   /** Default `system` of hosts that do not set one. */
   system?: System;

@@ -1,8 +1,12 @@
 // SSH transport over ssh2: a pool of connections keyed by user@host:port (reused, closed when idle), key and
 // agent authentication, ProxyJump through another pooled connection, keep-alive, timeouts, and commands that
 // can be cancelled. Remote commands run in their own process group under a small wrapper that kills the group
-// when our side goes away (abort, or the connection drops), so nothing is left running.
+// when our side goes away (abort, or the connection drops). That needs the host to see the connection end; when
+// it cannot have (a frozen host, a network cut: our keep-alive gave up, the host's side may still be open), the
+// error says the command may still be running, and the pool stops it when the host answers again: every command
+// carries a run id in its environment (GPU_CLUSTER_RUN), which is how the stop finds its processes.
 
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +62,13 @@ export interface SshPoolOptions {
   keepaliveCountMax?: number;
   /** Close a connection after it has been unused this long. */
   idleCloseMs?: number;
+  /**
+   * First pause before trying again to stop commands a lost connection left running; it doubles up to 30 times
+   * this (a minute by default). A new connection to the host tries at once.
+   */
+  strandedRetryMs?: number;
+  /** Reports about commands left running by a lost connection (found and stopped, or why not yet). */
+  log?(message: string): void;
 }
 
 export type SshErrorKind =
@@ -88,13 +99,13 @@ export interface ExecResult {
 const MAX_OUTPUT = 32 * 1024 * 1024;
 
 // Runs "$1" in a new process group (setsid, or perl's setpgrp where setsid is missing, as on macOS) with
-// stdin from /dev/null, and kills that group when the wrapper's stdin closes: we close it on cancel, sshd
-// closes it when the connection drops.
+// stdin from /dev/null and GPU_CLUSTER_RUN="$2" in its environment, and kills that group when the wrapper's stdin
+// closes: we close it on cancel, sshd closes it when the connection drops.
 const WRAPPER = [
   'exec 3<&0',
-  'if command -v setsid >/dev/null 2>&1; then setsid sh -c "$1" </dev/null &',
-  'elif command -v perl >/dev/null 2>&1; then perl -e \'setpgrp(0,0); exec @ARGV\' sh -c "$1" </dev/null &',
-  'else sh -c "$1" </dev/null &',
+  'if command -v setsid >/dev/null 2>&1; then GPU_CLUSTER_RUN="$2" setsid sh -c "$1" </dev/null &',
+  'elif command -v perl >/dev/null 2>&1; then GPU_CLUSTER_RUN="$2" perl -e \'setpgrp(0,0); exec @ARGV\' sh -c "$1" </dev/null &',
+  'else GPU_CLUSTER_RUN="$2" sh -c "$1" </dev/null &',
   'fi',
   'child=$!',
   '( cat >/dev/null 2>&1; kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null; sleep 2; kill -KILL -"$child" 2>/dev/null ) <&3 >/dev/null 2>&1 &',
@@ -105,9 +116,40 @@ const WRAPPER = [
 ].join('\n');
 
 /** The command line sent over the wire. */
-function wrapped(command: ShellCommand): string {
+function wrapped(command: ShellCommand, runId: string): string {
   // fd 3 keeps the wrapper's stdin for the watcher: a background list's own stdin would be /dev/null.
-  return argv(['sh', '-c', WRAPPER, 'sh', command.text]).text;
+  return argv(['sh', '-c', WRAPPER, 'sh', command.text, runId]).text;
+}
+
+// Stops the processes of the runs given as arguments: those with GPU_CLUSTER_RUN=<id> in their environment
+// (/proc/*/environ, or `ps e` where there is no /proc, as on macOS); prints how many it found. The pattern is
+// assembled at run time, so this script's own command line never matches it, and ps is read before grep runs.
+const STOP_RUNS = [
+  'found=',
+  'for id in "$@"; do',
+  '  m="GPU_CLUSTER_RUN=$id"',
+  '  if [ -r /proc/self/environ ]; then',
+  '    for f in $(grep -lzxF -- "$m" /proc/[0-9]*/environ 2>/dev/null); do p=${f#/proc/}; found="$found ${p%/environ}"; done',
+  '  else',
+  '    list=$(ps axeww -o pid=,command= 2>/dev/null)',
+  '    found="$found $(printf \'%s\\n\' "$list" | grep -F -- " $m" | awk \'{print $1}\')"',
+  '  fi',
+  'done',
+  'set -- $found',
+  'if [ "$#" -gt 0 ]; then kill -TERM "$@" 2>/dev/null; sleep 2; kill -KILL "$@" 2>/dev/null; fi',
+  'echo "$#"',
+].join('\n');
+
+/** A run id: what marks a command's processes on the host. */
+const newRunId = () => randomBytes(12).toString('hex');
+
+/** Commands a lost connection may have left running on one host, and the retry that will stop them. */
+interface Stranded {
+  endpoint: SshEndpoint;
+  runIds: Set<string>;
+  attempt: number;
+  timer?: NodeJS.Timeout;
+  stopping?: boolean;
 }
 
 interface Pooled {
@@ -130,7 +172,8 @@ export function expandHome(file: string): string {
 
 export class SshPool {
   private readonly connections = new Map<string, Promise<Pooled>>();
-  private readonly opts: Required<Omit<SshPoolOptions, 'auth'>> & { auth: SshAuth };
+  private readonly stranded = new Map<string, Stranded>();
+  private readonly opts: Required<Omit<SshPoolOptions, 'auth' | 'log'>> & Pick<SshPoolOptions, 'log'> & { auth: SshAuth };
 
   constructor(options: SshPoolOptions) {
     this.opts = {
@@ -140,7 +183,16 @@ export class SshPool {
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
       idleCloseMs: options.idleCloseMs ?? 60_000,
+      strandedRetryMs: options.strandedRetryMs ?? 2000,
+      log: options.log,
     };
+  }
+
+  /** How many commands lost connections may have left running, not stopped yet (for tests and the UI). */
+  get strandedCount(): number {
+    let n = 0;
+    for (const s of this.stranded.values()) n += s.runIds.size;
+    return n;
   }
 
   /** How many connections are open or opening (for tests and the status bar). */
@@ -153,10 +205,54 @@ export class SshPool {
     const signal = combineSignals(options.signal, options.timeoutMs);
     const pooled = await this.acquire(endpoint, signal);
     try {
-      return await runOnChannel(pooled, endpoint, command, options, signal);
+      return await runOnChannel(pooled, endpoint, command, options, signal, (runId) => this.strand(endpoint, runId));
     } finally {
       this.release(endpoint, pooled);
     }
+  }
+
+  /** Remembers a command that may still run on the host, and tries to stop it until the host answers. */
+  private strand(endpoint: SshEndpoint, runId: string): void {
+    const key = endpointKey(endpoint);
+    let entry = this.stranded.get(key);
+    if (!entry) this.stranded.set(key, entry = { endpoint, runIds: new Set(), attempt: 0 });
+    entry.runIds.add(runId);
+    this.scheduleStop(key, entry);
+  }
+
+  private scheduleStop(key: string, entry: Stranded): void {
+    if (entry.timer || entry.stopping) return;
+    const delay = this.opts.strandedRetryMs * Math.min(30, 2 ** entry.attempt);
+    entry.timer = setTimeout(() => { entry.timer = undefined; void this.stopStranded(key, entry); }, delay);
+    entry.timer.unref();
+  }
+
+  private async stopStranded(key: string, entry: Stranded): Promise<void> {
+    if (entry.stopping || this.stranded.get(key) !== entry) return;
+    entry.stopping = true;
+    const ids = [...entry.runIds];
+    try {
+      const pooled = await this.acquire(entry.endpoint, AbortSignal.timeout(this.opts.readyTimeoutMs + 5000));
+      let result: ExecResult;
+      try {
+        result = await runOnChannel(pooled, entry.endpoint, argv(['sh', '-c', STOP_RUNS, 'sh', ...ids]), { timeoutMs: 30_000 }, undefined, () => undefined);
+      } finally {
+        this.release(entry.endpoint, pooled);
+      }
+      if (result.code !== 0) throw new Error(`the stop command exited with ${result.code ?? result.signal}: ${result.stderr.trim()}`);
+      for (const id of ids) entry.runIds.delete(id);
+      const count = Number.parseInt(result.stdout.trim(), 10) || 0;
+      this.opts.log?.(`${entry.endpoint.name} answers again: ${count ? `stopped ${count} process(es) of ` : 'nothing left of '}`
+        + `${ids.length} command(s) the lost connection had left running`);
+      entry.attempt = 0;
+    } catch (err) {
+      entry.attempt++;
+      if (entry.attempt === 1) this.opts.log?.(`cannot stop the command(s) a lost connection left on ${entry.endpoint.name} yet, will retry: ${(err as Error).message}`);
+    } finally {
+      entry.stopping = false;
+    }
+    if (entry.runIds.size === 0) this.stranded.delete(key);
+    else this.scheduleStop(key, entry);
   }
 
   /** Opens (or reuses) the connection, e.g. to verify the host key up front. */
@@ -168,6 +264,8 @@ export class SshPool {
   closeAll(): void {
     for (const p of this.connections.values()) p.then((c) => c.client.end(), () => undefined);
     this.connections.clear();
+    for (const s of this.stranded.values()) clearTimeout(s.timer);
+    this.stranded.clear();
   }
 
   private async acquire(endpoint: SshEndpoint, signal?: AbortSignal): Promise<Pooled> {
@@ -279,6 +377,13 @@ export class SshPool {
       if (jump) this.release(jump.endpoint, jump.pooled);
       throw err;
     }
+    // The host answers again: stop what a lost connection left running there, now rather than at the next retry.
+    const stranded = this.stranded.get(endpointKey(endpoint));
+    if (stranded && !stranded.stopping) {
+      clearTimeout(stranded.timer);
+      stranded.timer = undefined;
+      queueMicrotask(() => void this.stopStranded(endpointKey(endpoint), stranded));
+    }
     client.once('close', () => {
       pooled.closed = true;
       if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
@@ -344,8 +449,22 @@ function forwardOut(client: Client, host: string, port: number, endpoint: SshEnd
   });
 }
 
-function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellCommand, options: ExecOptions, signal?: AbortSignal): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
+/**
+ * Runs one command on a pooled connection. `strand` is called with the command's run id when the connection is
+ * lost before the command's end reached us (whether or not we had already given up on it): the host may not have
+ * noticed, so the command may still be running there.
+ */
+function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellCommand, options: ExecOptions, signal: AbortSignal | undefined, strand: (runId: string) => void): Promise<ExecResult> {
+  const runId = newRunId();
+  let ended = false;
+  const onLostBeforeEnd = () => { if (!ended) strand(runId); };
+  pooled.onClose.push(onLostBeforeEnd);
+  const ends = () => {
+    ended = true;
+    const at = pooled.onClose.indexOf(onLostBeforeEnd);
+    if (at >= 0) pooled.onClose.splice(at, 1);
+  };
+  return new Promise<ExecResult>((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;
@@ -361,13 +480,14 @@ function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellComma
       finish(() => reject(abortError(signal, endpoint)));
     };
     const onConnectionClose = () =>
-      finish(() => reject(new SshError('connection-lost', `The connection to ${describe(endpoint)} was lost while a command was running; it was stopped on the host.`, endpoint)));
-    if (signal?.aborted) return onAbort();
+      finish(() => reject(new SshError('connection-lost', `The connection to ${describe(endpoint)} was lost while a command was running. `
+        + `The host could not be told to stop it, so it may still be running there; it will be stopped when ${endpoint.name} answers again.`, endpoint)));
+    if (signal?.aborted) { ends(); return onAbort(); }
     signal?.addEventListener('abort', onAbort, { once: true });
     pooled.onClose.push(onConnectionClose);
 
-    pooled.client.exec(wrapped(command), (err, ch) => {
-      if (err) return finish(() => reject(new SshError('connection-lost', `Could not start a command on ${describe(endpoint)}: ${err.message}`, endpoint)));
+    pooled.client.exec(wrapped(command, runId), (err, ch) => {
+      if (err) { ends(); return finish(() => reject(new SshError('connection-lost', `Could not start a command on ${describe(endpoint)}: ${err.message}`, endpoint))); }
       channel = ch;
       if (settled) return void ch.end();
       const out: Buffer[] = [];
@@ -388,7 +508,9 @@ function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellComma
         exit = { code: typeof code === 'number' ? code : null, signal: sig ?? null };
       });
       ch.on('close', () => {
-        if (!exit) return onConnectionClose();
+        // Without an exit status the channel died with the connection: the command's end never reached us.
+        if (!exit) { onLostBeforeEnd(); ends(); return onConnectionClose(); }
+        ends();
         const result = { ...exit, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') };
         finish(() => resolve(result));
       });

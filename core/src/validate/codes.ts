@@ -63,7 +63,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, DiagnosticCodeInfo>> = {
   'nats.no-hub': { severity: 'error', summary: 'No host has the nats-hub role (exactly one must).' },
   'nats.multiple-hubs': { severity: 'error', summary: 'More than one host has the nats-hub role.' },
   'exo.accelerator-unsupported': { severity: 'error', summary: "An accelerator the host's system cannot run (MLX only on aarch64-darwin, CUDA/ROCm/Intel only on Linux)." },
-  'exo.unknown-model': { severity: 'warning', summary: 'An exo model id not in the catalogue (its memory need is unknown).' },
+  'exo.unknown-model': { severity: 'error', summary: 'An exo model id without a model card in exo: a short or old id fails to place (error); another Hugging Face repo id is fetched by exo, its size unknown (warning). Quick fixes: the closest real ids.' },
   'exo.duplicate-model': { severity: 'warning', summary: 'The same model id listed twice.' },
   'exo.model-too-large': { severity: 'error', summary: "A model needs more memory than the exo hosts' GPU/unified memory together." },
   'exo.min-nodes': { severity: 'error', summary: 'A model asks for more nodes than run exo.' },

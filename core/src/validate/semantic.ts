@@ -3,7 +3,7 @@
 // segment, and what the hardware can actually run. Every rule is a linear pass with maps, so a
 // 2,000-host spec stays fast; ranges are looked up only for the problems found.
 
-import { findExoModel, EXO_MODELS } from '../catalog/models';
+import { closestExoModels, EXO_MODEL_CARDS_COMMIT, findExoModel, isRepoId } from '../catalog/models';
 import { findGpu, gpuMemoryVariants } from '../catalog/gpus';
 import type { HostEntry, ParsedSpecFile, Range, SpecDiagnostic, SpecModel } from '../spec/model';
 import { addressKey, hasHostBits, parseAddress, parseCidr, subnetContains, type ParsedCidr } from '../spec/net';
@@ -28,10 +28,16 @@ class Reporter {
 
   report(file: ParsedSpecFile, path: Path, on: Placement, severity: Severity, code: string, message: string, extra?: {
     replacement?: string; related?: { file: ParsedSpecFile; path: Path; message: string }[];
+    /** Several candidates, each its own quick fix (the first preferred). */
+    replacements?: string[];
   }): void {
     const placed = place(file, path, on);
     const d: SpecDiagnostic = { uri: file.uri, range: placed.range, severity, code, message };
     if (extra?.replacement !== undefined && placed.exact && placed.target) d.fixes = [replaceFix(file, placed.target, extra.replacement)];
+    if (extra?.replacements?.length && placed.exact && placed.target) {
+      const target = placed.target;
+      d.fixes = extra.replacements.map((text, i) => ({ ...replaceFix(file, target, text), preferred: i === 0 }));
+    }
     if (extra?.related?.length) {
       d.related = extra.related.map((r) => ({ location: { uri: r.file.uri, range: place(r.file, r.path, 'value').range }, message: r.message }));
     }
@@ -446,22 +452,26 @@ function checkExo(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entries:
     seenModels.add(m.id);
     const info = findExoModel(m.id);
     if (!info) {
-      const s = r.suggest(m.id, () => EXO_MODELS.map((x) => x.id));
-      r.report(file, ['exo', 'models', i, 'id'], 'value', 'warning', 'exo.unknown-model', `'${m.id}' is not a known exo model id, so its memory need cannot be checked${didYouMean(s)}`, { replacement: s });
+      // exo looks an id without a card up on Hugging Face (ModelCard.load → fetch_from_hf): a short or old id
+      // such as `llama-3.1-70b` fails there; a repo id may work, but its size is unknown until exo fetches it.
+      const closest = closestExoModels(m.id).map((c) => c.id);
+      const options = closest.length ? ` — did you mean '${closest[0]}'${closest.length > 1 ? ` (or ${closest.slice(1).map((c) => `'${c}'`).join(', ')})` : ''}?` : '';
+      if (isRepoId(m.id)) {
+        r.report(file, ['exo', 'models', i, 'id'], 'value', 'warning', 'exo.unknown-model',
+          `'${m.id}' has no model card in exo (commit ${EXO_MODEL_CARDS_COMMIT.slice(0, 7)}): exo will fetch its config from Hugging Face when placing it, and its memory need cannot be checked here${options}`, { replacements: closest });
+      } else {
+        r.report(file, ['exo', 'models', i, 'id'], 'value', 'error', 'exo.unknown-model',
+          `'${m.id}' is not an exo model id: exo takes Hugging Face repo ids from its model cards (e.g. 'mlx-community/Llama-3.2-1B-Instruct-4bit'), and placing this one fails${options}`, { replacements: closest });
+      }
     } else if (info.memoryGB > memory.totalGB) {
       const perHost = [...memory.perHost].slice(0, 6).map(([h, gb]) => `${h} ${gb} GB`).join(', ');
       r.report(file, ['exo', 'models', i, 'id'], 'value', 'error', 'exo.model-too-large',
-        `${info.name} needs about ${info.memoryGB} GB (${weightsOf(info.bits)} weights + 20%), but the exo hosts have ${memory.totalGB} GB of GPU/unified memory${perHost ? ` (${perHost}${memory.perHost.size > 6 ? ', …' : ''})` : ''}.`);
+        `${info.name} (${info.quantization}) needs ${info.memoryGB} GB (its weights, from exo's model card), but the exo hosts have ${memory.totalGB} GB of GPU/unified memory${perHost ? ` (${perHost}${memory.perHost.size > 6 ? ', …' : ''})` : ''}.`);
     }
     if (typeof m.minNodes === 'number' && m.minNodes > nodes) {
       r.report(file, ['exo', 'models', i, 'minNodes'], 'value', 'error', 'exo.min-nodes', `minNodes is ${m.minNodes} but only ${nodes} host${nodes === 1 ? '' : 's'} run${nodes === 1 ? 's' : ''} exo.`);
     }
   });
-}
-
-/** How the catalogue's memory figure counts a model's weights: `4-bit`, `8-bit`, `bf16`. */
-function weightsOf(bits: number): string {
-  return bits === 16 ? 'bf16' : `${bits}-bit`;
 }
 
 function isDarwinSystem(system: string): boolean {

@@ -8,6 +8,8 @@ let
   exoArgs = import ../../lib/exo-args.nix;
 in
 {
+  # nix-darwin evaluates with class "darwin" (nix-darwin eval-config.nix): this module belongs there only.
+  _class = "darwin";
   # Options shared with the NixOS module are taken from it (its declarations do not depend on config).
   options.services.exo = builtins.intersectAttrs
     (lib.genAttrs [ "enable" "packages" "roles" "namespace" "apiPort" "zenohPort" "discoveryPort" "offline" "extraArgs" ] (_: null))

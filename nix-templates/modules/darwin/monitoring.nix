@@ -5,6 +5,8 @@ let
   cfg = config.gpuCluster.monitoring;
 in
 {
+  # nix-darwin evaluates with class "darwin" (nix-darwin eval-config.nix): this module belongs there only.
+  _class = "darwin";
   options.gpuCluster.monitoring = {
     exporters = lib.mkOption {
       type = lib.types.listOf (lib.types.enum [ "node" ]);

@@ -7,6 +7,8 @@ let
   configFile = pkgs.writeText "nats-server.json" (builtins.toJSON (import ../../lib/nats-settings.nix cfg));
 in
 {
+  # nix-darwin evaluates with class "darwin" (nix-darwin eval-config.nix): this module belongs there only.
+  _class = "darwin";
   # The same options as on NixOS, taken from the NixOS module (its options do not depend on config).
   options.gpuCluster.nats = (import ../nats.nix { inherit lib; config = { }; pkgs = { }; }).options.gpuCluster.nats;
 

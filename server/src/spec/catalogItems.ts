@@ -3,7 +3,7 @@
 
 import { CompletionItemKind, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
 import { GPU_CATALOG, type GpuModelInfo } from '../../../core/src/catalog/gpus';
-import { EXO_MODELS, type ExoModelInfo } from '../../../core/src/catalog/models';
+import { EXO_MODEL_CARDS_COMMIT, EXO_MODELS, type ExoModelInfo } from '../../../core/src/catalog/models';
 
 const VENDOR_NAMES: Record<string, string> = { nvidia: 'NVIDIA', amd: 'AMD', intel: 'Intel', apple: 'Apple' };
 
@@ -14,8 +14,14 @@ export function describeGpu(gpu: GpuModelInfo): string {
 }
 
 export function describeExoModel(m: ExoModelInfo): string {
-  const precision = m.bits === 16 ? 'bf16' : `${m.bits}-bit`;
-  return `${m.name}: needs about ${m.memoryGB} GB of GPU/unified memory across the nodes it is placed on (${m.parametersB}B parameters, ${precision}, ${m.layers} layers).`;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;
+  const facts = [
+    m.quantization, `${m.layers} layers`, m.supportsTensor ? 'pipeline or tensor sharding' : 'pipeline sharding only',
+    m.contextLength ? `${Math.round(m.contextLength / 1024)}k context` : undefined,
+    m.capabilities.length ? m.capabilities.join(', ') : undefined,
+    `runs on ${m.backends.join(', ')}`,
+  ].filter(Boolean).join(' · ');
+  return `**${m.name}** (${m.family || 'exo'}): needs ${gib(m.storageBytes)} of memory across the nodes it is placed on (its weights; exo places it only where the nodes' free memory together holds them).\n\n${facts}\n\nFrom exo's model card \`${m.id}\` (exo ${EXO_MODEL_CARDS_COMMIT.slice(0, 7)}).`;
 }
 
 /** GPU models, those of `vendor` first when the entry already names one. */
@@ -36,7 +42,7 @@ export function exoModelItems(): CompletionItem[] {
   return EXO_MODELS.map((m, i) => ({
     label: m.id,
     kind: CompletionItemKind.Value,
-    detail: `${m.memoryGB} GB · ${m.name}`,
+    detail: `${m.memoryGB} GB · ${m.name} · ${m.quantization}`,
     documentation: { kind: MarkupKind.Markdown, value: describeExoModel(m) },
     sortText: String(i).padStart(3, '0'),
   }));

@@ -68,7 +68,7 @@ describe('cluster explorer', () => {
     this.timeout(90_000);
     const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
     // exo reports the addresses of the hosts it runs on: those of this workspace, moved to 127.100.x like the spec.
-    const body = onLoopback(fs.readFileSync(path.join(root, 'test/fixtures/exo/state-running.json'), 'utf8'));
+    const body = onLoopback(fs.readFileSync(path.join(root, 'test/fixtures/exo/recorded/state-downloading.json'), 'utf8'));
     const server = http.createServer((req, res) => {
       if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       else res.writeHead(404).end();
@@ -88,7 +88,7 @@ describe('cluster explorer', () => {
       assert.equal(store.sourceHealth().has('exo'), false, 'exo is not polled before the user connects');
       await vscode.commands.executeCommand('gpuCluster.connect');
       await waitFor('hub-1 running from exo', () => store.host('hub-1').status === 'running' && store.host('mac-studio').status === 'running', 30_000);
-      assert.equal(store.host('hub-1').services.exo?.status, 'running');
+      assert.equal(store.host('hub-1').services.exo?.status, 'downloading');
       assert.equal(store.sourceHealth().get('exo')?.ok, true);
       assert.equal(store.liveLinks().length, 3);
       const hub = childrenOf(store, nodeRoots(store, 'tag').find((n) => n.kind === 'group')!)[0];

@@ -33,7 +33,7 @@ describe('live session: connect when asked', () => {
     await waitFor('the hub at its loopback address', () => store.spec?.nats?.url === `nats://${HUB}:4222`);
     // Start from a workspace where the user has not connected (an earlier test may have).
     await vscode.commands.executeCommand('gpuCluster.disconnect');
-    const state = onLoopback(fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/state-running.json'), 'utf8'));
+    const state = onLoopback(fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/recorded/state-idle.json'), 'utf8'));
     // A NATS server that says nothing: enough to see the client dial it (and hang up when told to disconnect).
     natsListener = net.createServer((socket) => {
       natsSockets.push(socket);

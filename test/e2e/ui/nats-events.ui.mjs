@@ -38,6 +38,7 @@ async function showContainer(ui) {
   await header.waitFor({ timeout: 20_000 });
 }
 
+
 async function expandEvents(ui) {
   const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Events' }).first();
   await header.waitFor({ timeout: 20_000 });
@@ -83,7 +84,10 @@ export const checks = [
         await expandEvents(ui);
         await row(ui, 'Events', 'deploy-started').waitFor({ timeout: 45_000 });
         await row(ui, 'Events', 'deploy-failed').waitFor({ timeout: 60_000 });
+        // Only rendered rows are in the page: give the Events view the whole side bar while reading it.
+        await ui.setPanesExpanded(['Nodes', 'GPUs'], false);
         const text = await pane(ui, 'Events').innerText();
+        await ui.setPanesExpanded(['Nodes', 'GPUs'], true);
         if (!text.includes(HOST)) throw new Error(`the events do not name ${HOST}: ${text}`);
         if (text.indexOf('deploy-failed') > text.indexOf('deploy-started')) throw new Error(`the newest event is not on top: ${text}`);
         await ui.shot('nats-events-deploy');

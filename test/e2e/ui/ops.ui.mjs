@@ -61,12 +61,6 @@ async function showContainer(ui) {
 }
 
 
-async function setPanesExpanded(ui, names, expanded) {
-  for (const name of names) {
-    const header = ui.page.locator('.sidebar .pane-header', { hasText: name }).first();
-    if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
-  }
-}
 
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
 const toast = (ui, text) => ui.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
@@ -168,7 +162,7 @@ export const checks = [
         await ui.waitFor('the manifest on the host', () => readdirSync(images).some((d) => existsSync(path.join(images, d, 'manifest.json'))), 10_000);
         // Expand the host: the checkpoint is listed under it, as its last child. The other views are folded
         // so the Nodes view has room, and End keeps the tree scrolled to its end while it updates.
-        await setPanesExpanded(ui, ['GPUs', 'Events'], false);
+        await ui.setPanesExpanded(['GPUs', 'Events'], false);
         await ui.nodesRow(CHECKPOINT_HOST).click();
         await ui.page.keyboard.press('ArrowRight');
         const checkpointRow = ui.nodesRow('sleep @');
@@ -197,7 +191,7 @@ export const checks = [
         await checkpointRow.waitFor({ state: 'detached', timeout: 30_000 });
         if (readdirSync(images).length !== 0) throw new Error(`images left after delete: ${readdirSync(images).join(', ')}`);
       } finally {
-        await setPanesExpanded(ui, ['GPUs', 'Events'], true).catch(() => undefined);
+        await ui.setPanesExpanded(['GPUs', 'Events'], true).catch(() => undefined);
         writeFileSync(specPath, original);
         rmSync(path.join(ui.workspace, 'hosts', `${CHECKPOINT_HOST}.yaml`), { force: true });
       }
@@ -219,7 +213,8 @@ export const checks = [
         await showContainer(ui);
         await ui.runCommand('Notifications: Clear All Notifications');
         await ui.contextMenu(ui.nodesRow(keyless), 'Probe Hosts');
-        const noKey = toast(ui, 'No way to log in');
+        // The example's defaults name ~/.ssh/id_ed25519, which this machine lacks: the identity cannot be read.
+        const noKey = toast(ui, `${keyless}:`);
         await noKey.waitFor({ timeout: 45_000 });
         for (const action of ['Choose Identity File', 'Open Spec at ssh.identity']) {
           if (!(await noKey.innerText()).includes(action)) throw new Error(`the error offers no "${action}": ${await noKey.innerText()}`);
