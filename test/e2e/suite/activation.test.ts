@@ -33,8 +33,10 @@ describe('activation', () => {
       return /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \[info\] language server started$/m.exec(log)?.[1];
     });
     const serverReady = new Date(started.replace(' ', 'T')).getTime() - willLoad;
-    reportFigure(`activation: ${didActivate - willLoad} ms (code loading ${didLoad - willLoad} ms, activate() ${didActivate - willActivate} ms; target < 300 ms)` +
-      `; language server started ${serverReady} ms after loading began`);
+    // Running Extensions reports code loading + the activate() call (ours adds its resolve); in between VS Code prepares the extension's
+    // context (storage, secrets), which is not ours.
+    reportFigure(`activation: code loading ${didLoad - willLoad} ms + activate() (call and resolve) ${didActivate - willActivate} ms = ${didLoad - willLoad + didActivate - willActivate} ms (target < 300 ms); ` +
+      `${didActivate - willLoad} ms from loading to activated, VS Code's context preparation included; language server started ${serverReady} ms after loading began`);
   });
 
   it('registers every command its manifest declares', async () => {
