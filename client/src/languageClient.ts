@@ -52,7 +52,9 @@ export class ClusterLanguageClient implements vscode.Disposable {
       this.output.error(`language server not found at ${serverModule}; run "npm run build"`);
       return;
     }
-    // Loaded here rather than at the top: the client library is large and activation should not wait for it.
+    // Loaded here, on the turn after activate(), rather than at the top: the client library is large, and VS Code
+    // counts what runs in activate()'s promise chain as activation.
+    await new Promise((resolve) => setImmediate(resolve));
     const { LanguageClient, TransportKind } = await import('vscode-languageclient/node');
     const patterns = vscode.workspace.getConfiguration('gpuCluster').get<string[]>('specPatterns', []);
     const documentSelector: DocumentSelector = [
