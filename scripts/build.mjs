@@ -1,7 +1,10 @@
 // Bundles every entry point with esbuild: one bundle each for the client, the server (and its validation worker), the CLI,
 // the node agent and the webview. Entries whose source does not exist yet are skipped.
+// The client's large libraries go to bundles of their own under dist/vendor/ (see `clientVendors`), so that activation
+// neither parses nor runs SSH, NATS, YAML/JSON-schema or language-client code before a feature first uses it.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -12,8 +15,53 @@ const watch = process.argv.includes('--watch');
 const node = { platform: 'node', target: 'node20', format: 'cjs' };
 // ssh2 probes optional native helpers inside try/catch; keep them out of the bundle.
 const nodeExternal = ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'];
+
+// Libraries the client loads on first use, grouped so that packages which share a dependency share one copy of it.
+// `lazy` groups are reached through static imports: the client gets, per package, a stand-in object whose export
+// getters require the vendor bundle when one is first read (export names are read here by loading the package once).
+// The other groups are only reached through `import()` in client code, which already defers them; the stand-in
+// just requires the vendor bundle.
+const clientVendors = [
+  { name: 'ssh', lazy: true, packages: ['ssh2'] },
+  { name: 'nats', lazy: true, packages: ['@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/obj', '@nats-io/services'] },
+  { name: 'spec', lazy: true, packages: ['yaml', 'ajv/dist/2020'] },
+  { name: 'languageclient', lazy: false, packages: ['vscode-languageclient/node'] },
+];
+const requireFromRoot = createRequire(path.join(root, 'package.json'));
+
+/** esbuild plugin: in the client bundle, each vendored package becomes a small stand-in that requires dist/vendor/<group>.js. */
+const vendorStandIns = {
+  name: 'client-vendor-stand-ins',
+  setup(build) {
+    const groupOf = new Map(clientVendors.flatMap((g) => g.packages.map((p) => [p, g])));
+    const filter = new RegExp(`^(${[...groupOf.keys()].map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'vendor-stand-in' }));
+    build.onResolve({ filter: /^\.\/vendor\//, namespace: 'vendor-stand-in' }, (args) => ({ path: args.path, external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'vendor-stand-in' }, (args) => {
+      const group = groupOf.get(args.path);
+      const load = `require(${JSON.stringify(`./vendor/${group.name}.js`)})[${JSON.stringify(args.path)}]`;
+      if (!group.lazy) return { contents: `module.exports = ${load};`, loader: 'js' };
+      const real = requireFromRoot(args.path);
+      const getters = Object.keys(real).map((k) => `${JSON.stringify(k)}: { enumerable: true, get: () => load()[${JSON.stringify(k)}] }`);
+      if (real.__esModule) getters.push('__esModule: { value: true }');
+      return {
+        contents: `let loaded;\nconst load = () => loaded ??= ${load};\nmodule.exports = Object.defineProperties({}, {\n  ${getters.join(',\n  ')}\n});\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+/** The source of one vendor bundle: an object from package name to that package's exports. */
+const vendorEntry = (group) => ({
+  contents: `module.exports = {\n${group.packages.map((p) => `  ${JSON.stringify(p)}: require(${JSON.stringify(p)}),`).join('\n')}\n};\n`,
+  resolveDir: root,
+  sourcefile: `vendor-${group.name}.js`,
+  loader: 'js',
+});
+
 const entries = [
-  { in: 'client/src/extension.ts', out: 'dist/client.js', ...node, external: nodeExternal },
+  { in: 'client/src/extension.ts', out: 'dist/client.js', ...node, external: nodeExternal, plugins: [vendorStandIns] },
+  ...clientVendors.map((g) => ({ in: 'client/src/extension.ts', stdin: vendorEntry(g), out: `dist/vendor/${g.name}.js`, ...node, external: nodeExternal })),
   // the Kubernetes client (client-node) of the k3s view, loaded by client/src/k3s/register.ts when it is used
   { in: 'client/src/k3s/kubeApi.ts', out: 'dist/k3s.js', ...node, external: nodeExternal },
   { in: 'server/src/server.ts', out: 'dist/server.js', ...node, external: nodeExternal },
@@ -27,7 +75,8 @@ const entries = [
 
 const contexts = await Promise.all(entries.map((e) => esbuild.context({
   absWorkingDir: root,
-  entryPoints: [e.in],
+  entryPoints: e.stdin ? undefined : [e.in],
+  stdin: e.stdin,
   outfile: e.out,
   bundle: true,
   platform: e.platform,
@@ -40,6 +89,7 @@ const contexts = await Promise.all(entries.map((e) => esbuild.context({
   logLevel: 'warning',
   legalComments: 'none',
   loader: { '.yaml': 'text' },
+  plugins: e.plugins,
 })));
 // The topology webview starts ELK's own worker build (already minified) only when it needs a layered layout.
 if (entries.some((e) => e.out === 'dist/webview.js')) {

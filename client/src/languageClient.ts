@@ -2,7 +2,7 @@
 // `yaml`, narrowed by the gpuCluster.specPatterns globs, so we coexist with other YAML extensions) and `.nix` files.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { LanguageClient, TransportKind, type DocumentSelector, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { DocumentSelector, LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 
 const RESTART_DELAY_MS = 200;
 
@@ -52,6 +52,10 @@ export class ClusterLanguageClient implements vscode.Disposable {
       this.output.error(`language server not found at ${serverModule}; run "npm run build"`);
       return;
     }
+    // Loaded here, on the turn after activate(), rather than at the top: the client library is large, and VS Code
+    // counts what runs in activate()'s promise chain as activation.
+    await new Promise((resolve) => setImmediate(resolve));
+    const { LanguageClient, TransportKind } = await import('vscode-languageclient/node');
     const patterns = vscode.workspace.getConfiguration('gpuCluster').get<string[]>('specPatterns', []);
     const documentSelector: DocumentSelector = [
       ...patterns.map((pattern) => ({ scheme: 'file', language: 'yaml', pattern })),

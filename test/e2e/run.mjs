@@ -238,6 +238,7 @@ async function runSuite(page, base) {
   }
   await new Workbench(page, { workspace: '', artifacts }).shot('suite-window');
   for (const t of r.tests ?? []) results.push({ phase: 'suite', name: t.title, ok: t.state === 'passed', error: t.error });
+  for (const figure of r.figures ?? []) log(`figure: ${figure}`);
   if (r.crashed) throw new Error(`the suite did not finish: ${r.crashed}`);
   if (r.tests.length === 0 && !grep) throw new Error('the suite ran no tests');
 }

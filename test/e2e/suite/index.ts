@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type MochaType from 'mocha';
+import { FIGURE_EVENT } from './util';
 
 // mocha 12 is an ES module; its CommonJS build is the one every extension host can require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -12,7 +13,8 @@ const Mocha: typeof MochaType = require('mocha/lib/mocha.cjs');
 
 export interface SuiteResult { title: string; state: 'passed' | 'failed'; durationMs?: number; error?: string }
 /** Written after every test, so a harness that gives up can still tell what finished and what was running. */
-export interface SuiteResults { done: boolean; running?: string; passed: number; failed: number; tests: SuiteResult[] }
+export interface SuiteResults { done: boolean; running?: string; passed: number; failed: number; tests: SuiteResult[]; figures: string[] }
+
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
@@ -22,13 +24,15 @@ export async function run(): Promise<void> {
     mocha.addFile(path.join(__dirname, file));
   }
   await mocha.loadFilesAsync();
-  const results: SuiteResults = { done: false, passed: 0, failed: 0, tests: [] };
+  const results: SuiteResults = { done: false, passed: 0, failed: 0, tests: [], figures: [] };
   const out = process.env.GPU_CLUSTER_E2E_RESULTS;
   const save = () => {
     if (!out) return;
     fs.writeFileSync(`${out}.tmp`, JSON.stringify(results, null, 2));
     fs.renameSync(`${out}.tmp`, out); // readers never see half a file
   };
+  const onFigure = (line: string) => { results.figures.push(line); save(); };
+  process.on(FIGURE_EVENT, onFigure);
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
     runner.on('test', (t) => { results.running = t.fullTitle(); save(); });
@@ -43,6 +47,7 @@ export async function run(): Promise<void> {
       save();
     });
   });
+  process.off(FIGURE_EVENT, onFigure);
   results.done = true;
   results.running = undefined;
   save();

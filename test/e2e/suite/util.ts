@@ -12,6 +12,15 @@ export async function activateExtension(): Promise<ExtensionServices> {
   return ext.activate();
 }
 
+/** The event reportFigure() emits on `process` for index.ts: test files are bundled apart, the process is shared. */
+export const FIGURE_EVENT = 'gpuCluster:e2eFigure';
+
+/** A measured figure (benchmark-style, never asserted): index.ts records it and run.mjs prints it after the suite. */
+export function reportFigure(line: string): void {
+  console.log(line);
+  (process as NodeJS.EventEmitter).emit(FIGURE_EVENT, line);
+}
+
 /** The first workspace folder (the copy of examples/lab the suite runs in). */
 export function workspaceUri(...segments: string[]): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
