@@ -208,7 +208,7 @@ export const checks = [
       // No identity and no agent: nothing to log in with. A closed loopback port: nothing listens.
       writeFileSync(files[0], [`name: ${keyless}`, 'addresses: [127.0.0.1]', `ssh: { port: ${h.port}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'));
       const port = await new Promise((resolve) => { const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); }); });
-      writeFileSync(files[1], [`name: ${closed}`, 'addresses: [127.0.0.1]', `ssh: { port: ${port}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'));
+      writeFileSync(files[1], [`name: ${closed}`, 'addresses: [127.0.0.1]', `ssh: { port: ${port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'));
       try {
         await showContainer(ui);
         await ui.runCommand('Notifications: Clear All Notifications');
