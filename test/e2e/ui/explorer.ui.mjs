@@ -149,7 +149,8 @@ export const checks = [
           zoom: cy.zoom(), width: cy.width(), height: cy.height(), bb: { x1: bb.x1, y1: bb.y1, x2: bb.x2, y2: bb.y2, w: bb.w, h: bb.h },
         };
       });
-      const expectSegments = ['data · 10.1.0.0/24 · VLAN 20', 'mgmt · 10.0.0.0/24 · VLAN 10', 'tb · 10.99.0.0/30'];
+      // The window's copy of the example is on loopback (run.mjs moves 10.a.b.c to 127.a.b.c).
+      const expectSegments = ['data · 127.1.0.0/24 · VLAN 20', 'mgmt · 127.0.0.0/24 · VLAN 10', 'tb · 127.99.0.0/30'];
       if (JSON.stringify(drawn.segments) !== JSON.stringify(expectSegments)) throw new Error(`segments drawn: ${drawn.segments.join(' | ')}`);
       const expectAttachments = ['gpu-2:eth0->mgmt', 'gpu-2:eth1->data', 'hub-1:bond0->data', 'hub-1:eth0->mgmt', 'hub-1:tb0->tb', 'mac-studio:en0->mgmt', 'mac-studio:tb0->tb'];
       if (JSON.stringify(drawn.attachments) !== JSON.stringify(expectAttachments)) throw new Error(`interfaces on segments: ${drawn.attachments.join(', ')}`);
