@@ -44,8 +44,12 @@ export async function runStartCheck({ newPage, freePort, runDir, log, shot }) {
     if (!(await nodes.isVisible())) await container.click();
     const row = (text) => page.locator('.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Nodes' }) }).locator('.monaco-list-row', { hasText: text }).first();
     for (const host of ['hub-1', 'gpu-2', 'mac-studio']) await row(host).waitFor({ timeout: 120_000 });
-    await row('Not connected').waitFor({ timeout: 30_000 });
+    // Trusted or not (VS Code may not have asked), the first row says that nothing is connected yet.
+    await row(/Not connected|Live state needs a trusted workspace/).waitFor({ timeout: 30_000 });
     await shot(page, 'npm-start');
+  } catch (err) {
+    await shot(page, 'FAILED-npm-start').catch(() => {});
+    throw err;
   } finally {
     await page.context().close().catch(() => {});
     try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }

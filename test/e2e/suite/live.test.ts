@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { ExtensionServices } from '../../../client/src/services';
 import type { ClusterStateStore } from '../../../client/src/state/store';
 import { clusterStateOf } from '../../../client/src/state/shared';
+import { NatsServer } from '../../integration/nats-harness';
 import { EXTENSION_ID, activateExtension, onLoopback, waitFor } from './util';
 
 const HUB = '127.100.0.10';
@@ -21,6 +22,7 @@ describe('live session: connect when asked', () => {
   let services: ExtensionServices;
   let store: ClusterStateStore;
   let natsListener: net.Server;
+  let nats: NatsServer;
   let exoListener: http.Server;
   const natsSockets: net.Socket[] = [];
   const closedSockets = new Set<net.Socket>();
@@ -34,10 +36,16 @@ describe('live session: connect when asked', () => {
     // Start from a workspace where the user has not connected (an earlier test may have).
     await vscode.commands.executeCommand('gpuCluster.disconnect');
     const state = onLoopback(fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/recorded/state-idle.json'), 'utf8'));
-    // A NATS server that says nothing: enough to see the client dial it (and hang up when told to disconnect).
+    // A real nats-server, reached through a relay at the hub's address that counts the extension's connections
+    // and sees them end.
+    nats = new NatsServer();
+    await nats.start();
     natsListener = net.createServer((socket) => {
       natsSockets.push(socket);
-      socket.on('error', () => undefined).on('close', () => closedSockets.add(socket)).resume();
+      const upstream = net.connect(nats.port, '127.0.0.1');
+      socket.on('error', () => upstream.destroy()).on('close', () => { closedSockets.add(socket); upstream.destroy(); });
+      upstream.on('error', () => socket.destroy()).on('close', () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
     });
     exoListener = http.createServer((req, res) => {
       exoRequests++;
@@ -53,6 +61,7 @@ describe('live session: connect when asked', () => {
     for (const s of natsSockets) s.destroy();
     exoListener.closeAllConnections();
     await new Promise((r) => natsListener.close(r));
+    await nats?.dispose();
     await new Promise((r) => exoListener.close(r));
   });
 
@@ -70,6 +79,7 @@ describe('live session: connect when asked', () => {
     await vscode.commands.executeCommand('gpuCluster.connect');
     assert.equal(services.live.connected, true);
     await waitFor('a NATS connection from the extension', () => natsSockets.length > 0, 30_000);
+    await waitFor('the extension connected to NATS', () => services.live.connected && natsSockets.some((s) => !closedSockets.has(s)), 30_000);
     await waitFor('exo polled and answering', () => exoRequests > 0 && store.sourceHealth().get('exo')?.ok === true, 30_000);
     await waitFor('hub-1 running from exo', () => store.host('hub-1').status === 'running', 20_000);
     assert.equal(services.context.workspaceState.get('gpuCluster.live.connected'), true);
