@@ -1,31 +1,18 @@
 // `gpu-cluster validate FILE.nix` and `gpu-cluster check FLAKE_DIR`: the editor's Nix diagnostics on the command line,
 // through the bundled CLI (dist/cli.js), as CI would run it.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bundledCli } from '../support/cli';
 
-const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
-const cli = path.join(root, 'dist/cli.js');
-let tmp = '';
-
-function run(args: string[], cwd = root) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-before(() => {
-  assert.ok(existsSync(cli), 'dist/cli.js is built (node scripts/build.mjs)');
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'cli-nix-'));
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const cli = bundledCli('cli-nix-');
+const run = cli.run;
 
 test('cli: validate FILE.nix reports unknown options, wrong types and undefined variables as the editor does', () => {
-  const file = path.join(tmp, 'host.nix');
+  const file = path.join(cli.tmp, 'host.nix');
   writeFileSync(file, '{ lib, ... }:\n{\n  services.nats.host = "0.0.0.0";\n  services.k3s.role = "master";\n  networking.hostName = lib.mkDefault hostname;\n}\n');
-  const r = run(['validate', file], tmp);
+  const r = run(['validate', file], cli.tmp);
   assert.equal(r.code, 1, r.err);
   const lines = r.out.trim().split('\n');
   assert.ok(lines.some((l) => /^host\.nix:3:\d+ error nix\.unknown-option .*services\.nats\.host/.test(l)), r.out);
@@ -40,7 +27,7 @@ test('cli: validate on a template module and check on a generated flake: clean, 
   const clean = run(['validate', 'nix-templates/modules/nats.nix', 'nix-templates/modules/gpu.nix']);
   assert.equal(clean.code, 0, clean.out + clean.err);
   assert.match(clean.err, /0 errors, 0 warnings in 2 files/);
-  const flake = path.join(tmp, 'flake');
+  const flake = path.join(cli.tmp, 'flake');
   assert.equal(run(['generate', 'examples/two-node-nvidia', '-o', flake]).code, 0);
   const checked = run(['check', flake]);
   assert.equal(checked.code, 0, checked.out + checked.err);
@@ -49,5 +36,5 @@ test('cli: validate on a template module and check on a generated flake: clean, 
   const broken = run(['check', flake]);
   assert.equal(broken.code, 1);
   assert.match(broken.out, /hosts\/gpu-a\/custom\.nix:1:\d+ error nix\.unknown-option/);
-  assert.equal(run(['check', tmp]).code, 2, 'a folder without flake.nix is bad usage');
+  assert.equal(run(['check', cli.tmp]).code, 2, 'a folder without flake.nix is bad usage');
 });

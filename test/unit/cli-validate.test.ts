@@ -1,26 +1,14 @@
 // `gpu-cluster validate` end to end: the bundled CLI (dist/cli.js, built by `npm test` before the tests)
 // spawned as CI would run it, on the example, a broken spec, bad arguments and JSON output.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bundledCli, REPO_ROOT } from '../support/cli';
 
-const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
-const cli = path.join(root, 'dist/cli.js');
-let tmp = '';
-
-function run(args: string[], cwd = root) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-before(() => {
-  assert.ok(existsSync(cli), 'dist/cli.js is built (node scripts/build.mjs)');
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'cli-validate-'));
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const cli = bundledCli('cli-validate-');
+const run = cli.run;
+const root = REPO_ROOT;
 
 test('cli: the example validates clean: exit 0, nothing on stdout', () => {
   const r = run(['validate', 'examples/lab']);
@@ -63,7 +51,7 @@ test('cli: --format json gives 1-based positions and the same diagnostics', () =
 });
 
 test('cli: several paths, a host file path, and warnings only (exit 0)', () => {
-  const dir = path.join(tmp, 'warn');
+  const dir = path.join(cli.tmp, 'warn');
   mkdirSync(path.join(dir, 'hosts'), { recursive: true });
   writeFileSync(path.join(dir, 'cluster.yaml'), 'cluster: { name: w, domain: w }\nhosts:\n  - name: a\n    addresses: [10.0.0.1]\n    roles: [nats-hub]\n');
   writeFileSync(path.join(dir, 'hosts', 'b.yaml'), 'name: c\naddresses: [10.0.0.2]\n');
@@ -76,7 +64,7 @@ test('cli: several paths, a host file path, and warnings only (exit 0)', () => {
 });
 
 test('cli: hostile files give a diagnostic, not a crash', () => {
-  const dir = path.join(tmp, 'hostile');
+  const dir = path.join(cli.tmp, 'hostile');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'cluster.yaml'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]));
   const r = run(['validate', dir]);
