@@ -54,7 +54,7 @@ function createLiveStatusBar(services: ExtensionServices, targets: () => LiveTar
     if (live.connected) {
       item.text = `$(radio-tower) ${spec.cluster?.name ?? 'cluster'}`;
       item.command = 'gpuCluster.disconnect';
-      tooltip.appendMarkdown(`Connected to the cluster's live sources:\n\n${list}\n\nClick to disconnect (stops every live source).`);
+      tooltip.appendMarkdown(`Live state is on. The cluster's live sources:\n\n${list}\n\nClick to disconnect (stops every live source).`);
     } else {
       item.text = '$(plug) Connect to cluster';
       item.command = 'gpuCluster.connect';

@@ -28,7 +28,7 @@ export const checks = [
       // exo's API port on the hub's loopback address is closed: the view says so above the groups.
       await nodesRow(ui, 'exo: not answering').waitFor({ timeout: 30_000 });
       await connected.hover();
-      const tooltip = ui.page.locator('.monaco-hover, .workbench-hover', { hasText: 'Connected to the cluster' }).first();
+      const tooltip = ui.page.locator('.monaco-hover, .workbench-hover', { hasText: 'Live state is on' }).first();
       await tooltip.waitFor({ timeout: 15_000 });
       const text = await tooltip.innerText();
       for (const want of ['NATS', 'nats://127.0.0.10:4222', 'exo', 'http://127.0.0.10:52415/state']) {
