@@ -33,6 +33,7 @@ import { buildSuite } from './suite-build.mjs';
 import { Workbench } from './workbench.mjs';
 import { GUARD_MODES, runGuard, traceCommand } from './guard.mjs';
 import { runStartCheck } from './start.mjs';
+import { onLoopback } from '../fixtures/loopback.mjs';
 
 const SUITE_TIMEOUT_MS = 6 * 60_000; // generous: it shares 2 cores with the UI checks
 const CHECK_TIMEOUT_MS = 150_000; // bounds a hung check; a busy 2-core machine needs room
@@ -167,7 +168,7 @@ function copyOnLoopback(from, to, offset) {
   cpSync(from, to, { recursive: true });
   for (const file of readdirSync(to, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f))) {
     const at = path.join(to, file);
-    writeFileSync(at, readFileSync(at, 'utf8').replace(/\b10\.(\d+)\.(\d+)\.(\d+)\b/g, (_, a, b, c) => `127.${Number(a) + offset}.${b}.${c}`));
+    writeFileSync(at, onLoopback(readFileSync(at, 'utf8'), offset));
   }
 }
 /** The loopback offset of each workspace copy (see copyOnLoopback); the suite's tests use 127.100.x. */

@@ -49,7 +49,8 @@ export function positionOf(doc: vscode.TextDocument, needle: string, nth = 0, of
   return doc.positionAt(at + offset);
 }
 
-/** A text with the example's 10.a.b.c addresses moved where the suite's workspace has them (127.(a+100).b.c, run.mjs). */
+/** A text with the example's 10.a.b.c addresses moved where the suite's workspace has them: test/fixtures/loopback.mjs with
+ * offset 100, written again here because the suite is TypeScript bundled apart from the .mjs harness. */
 export function onLoopback(text: string): string {
   return text.replace(/\b10\.(\d+)\.(\d+)\.(\d+)\b/g, (_, a: string, b: string, c: string) => `127.${Number(a) + 100}.${b}.${c}`);
 }

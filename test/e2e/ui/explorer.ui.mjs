@@ -5,6 +5,7 @@ import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../setup.mjs';
+import { onLoopback } from '../../fixtures/loopback.mjs';
 
 const SPEC = 'cluster.yaml';
 
@@ -183,7 +184,7 @@ export const checks = [
     name: 'live state from exo\'s API recolours a host in the topology and the tree',
     async run(ui) {
       // exo reports the addresses of the hosts it runs on: those of this workspace, moved to 127.x like the spec.
-      const body = readFileSync(path.join(repoRoot, 'test/fixtures/exo/recorded/state-downloading.json'), 'utf8').replace(/\b10\.(\d+\.\d+\.\d+)\b/g, '127.$1');
+      const body = onLoopback(readFileSync(path.join(repoRoot, 'test/fixtures/exo/recorded/state-downloading.json'), 'utf8'), 0);
       const server = http.createServer((req, res) => {
         if (req.url === '/state') res.writeHead(200, { 'content-type': 'application/json' }).end(body);
         else res.writeHead(404).end();
