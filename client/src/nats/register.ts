@@ -21,8 +21,13 @@ export function registerNats(services: ExtensionServices): void {
     new EventsTree(nats, services.output, hostNames, services.live),
     vscode.commands.registerCommand('gpuCluster.nats.connect', async () => {
       if (!services.requireTrust('Connecting to NATS')) return;
-      // Asking for NATS is asking for live state: the session follows (and starts exo's polling too).
-      await services.live.connect();
+      const target = nats.resolveTarget();
+      if (!services.live.connected && typeof target !== 'string') {
+        // Asking for NATS is asking for live state: the session starts NATS (and exo's polling) by itself.
+        await services.live.connect();
+        return;
+      }
+      // Already live: reconnect, e.g. with credentials just set.
       const problem = await nats.connect();
       if (problem) void vscode.window.showWarningMessage(`Cannot connect to NATS: ${problem}.`);
     }),
