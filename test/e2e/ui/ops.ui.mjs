@@ -64,6 +64,15 @@ async function showContainer(ui) {
 
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
 const toast = (ui, text) => ui.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+/** An error message as a toast, or in the notification center when a toast was already put away. */
+async function errorMessage(ui, text) {
+  const shown = toast(ui, text);
+  if (await shown.waitFor({ timeout: 45_000 }).then(() => true, () => false)) return shown;
+  await ui.runCommand('Notifications: Show Notifications');
+  const kept = ui.page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
+  await kept.waitFor({ timeout: 10_000 });
+  return kept;
+}
 
 export const checks = [
   {
@@ -214,8 +223,7 @@ export const checks = [
         await ui.runCommand('Notifications: Clear All Notifications');
         await ui.contextMenu(ui.nodesRow(keyless), 'Probe Hosts');
         // The example's defaults name ~/.ssh/id_ed25519, which this machine lacks: the identity cannot be read.
-        const noKey = toast(ui, `${keyless}:`);
-        await noKey.waitFor({ timeout: 45_000 });
+        const noKey = await errorMessage(ui, `${keyless}:`);
         for (const action of ['Choose Identity File', 'Open Spec at ssh.identity']) {
           if (!(await noKey.innerText()).includes(action)) throw new Error(`the error offers no "${action}": ${await noKey.innerText()}`);
         }
@@ -225,8 +233,7 @@ export const checks = [
 
         await ui.runCommand('Notifications: Clear All Notifications');
         await ui.contextMenu(ui.nodesRow(closed), 'Probe Hosts');
-        const refused = toast(ui, 'connection refused');
-        await refused.waitFor({ timeout: 45_000 });
+        const refused = await errorMessage(ui, 'connection refused');
         const text = await refused.innerText();
         for (const want of [`127.0.0.1 port ${port}`, 'sshd runs', 'firewall', 'Probe Host']) {
           if (!text.includes(want)) throw new Error(`the unreachable-host error lacks "${want}": ${text}`);
