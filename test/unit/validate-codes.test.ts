@@ -15,7 +15,7 @@ const doc = readFileSync(path.join(root, 'docs/spec.md'), 'utf8');
 test('codes: every code emitted by the spec core is registered', () => {
   const emitted = new Set<string>();
   for (const dir of ['core/src/spec', 'core/src/validate']) {
-    for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
+    for (const f of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
       const src = readFileSync(path.join(root, dir, f), 'utf8');
       // codes are passed as string literals right after a range/placement/severity argument
       for (const m of src.matchAll(/'(error|warning|information|hint)', '([a-z0-9]+\.[a-z0-9-]+)'|code: '([a-z0-9]+\.[a-z0-9-]+)'|'(yaml\.[a-z-]+|schema\.[a-z-]+|file\.[a-z-]+)'/g)) {

@@ -4,6 +4,7 @@
 import type { ClusterPlan, HostPlan } from './plan';
 import { nix, nixAssignments, nixComment, nixRelativePath, type NixValue } from './nix';
 import { K3S_MANIFESTS_PATH } from './k3sManifests';
+import { containerSettings } from './containers';
 
 export interface HostFileInputs {
   hasDisko: boolean;
@@ -97,6 +98,9 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
       gpu: a.gpu, exoUrl: a.exoUrl, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
     }]);
   }
+  const nvidiaGpus = host.gpus.filter((g) => g.vendor === 'nvidia').reduce((n, g) => n + g.count, 0);
+  const containers = containerSettings(cluster.domain, host.name, host.containers, nvidiaGpus);
+  if (containers) out.push([['gpuCluster', 'containers'], containers]);
   if (host.exporters.length) {
     out.push([['gpuCluster', 'monitoring'], {
       exporters: host.exporters,

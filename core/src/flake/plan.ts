@@ -1,7 +1,7 @@
 // What the flake configures on each host, computed once from the spec: every generated file renders
 // this plan, so the host files and the cluster table cannot disagree.
 
-import type { ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System } from '../spec/types';
+import type { ClusterSpec, ContainerSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System } from '../spec/types';
 import { DEFAULTS } from '../spec/types';
 import {
   checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
@@ -95,6 +95,8 @@ export interface HostPlan {
   agent?: AgentPlan;
   exporters: Exporter[];
   ssh: { user: string; port: number };
+  /** nixos-containers (NixOS hosts only). */
+  containers: ContainerSpec[];
 }
 
 export interface ClusterPlan {
@@ -164,6 +166,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
     facterReport: platform === 'nixos' ? host.hardware?.facterReport : undefined,
     exporters,
     ssh: { user: effectiveSsh(spec, host).user, port: effectiveSsh(spec, host).port },
+    containers: platform === 'nixos' ? host.containers ?? [] : [],
   };
   plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
   plan.nats = planNats(spec, host.name, roles);

@@ -5,6 +5,7 @@
 //   {domain}.events.{aggregate}.{action}        durable cluster events (JetStream stream {DOMAIN}_EVENTS)
 //   {domain}.events.{host}.telemetry            live agent samples (core NATS, never stored)
 //   {domain}.commands.{host}.{command}          request/reply to a host's agent (command may hold dots)
+//   {domain}.containers.{host}.{name}.>         a container's own subjects (its NATS user's; docs/nats.md)
 //
 // `{aggregate}` is the id of the aggregate the event is about: a host name for host events, or `cluster`
 // for cluster-wide ones (flake generation, multi-host exo launches).
@@ -120,6 +121,15 @@ export class Subjects {
   /** Inbox prefix of a host's agent, so its permission to receive replies covers only its own inboxes. */
   agentInboxPrefix(host: string): string {
     return `_INBOX_${this.prefix}_${token('host', host)}`;
+  }
+
+  /** A container's own subjects (`{domain}.containers.{host}.{name}.>`): what it may always publish and subscribe to. */
+  containerSubjects(host: string, name: string): string {
+    return `${this.prefix}.containers.${token('host', host)}.${token('container', name)}.>`;
+  }
+  /** Inbox prefix of a container's requests, so it reads replies only on its own inboxes. */
+  containerInboxPrefix(host: string, name: string): string {
+    return `_INBOX_${this.prefix}_${token('host', host)}_${token('container', name)}`;
   }
 
   /** Splits an event subject back into its aggregate and action; undefined for other subjects and telemetry. */

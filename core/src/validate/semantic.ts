@@ -15,6 +15,7 @@ import type { ClusterSpec, InterfaceSpec, Role } from '../spec/types';
 import { clusterFileOf, fileStem, hostEntriesOf, isRecord, splitEndpoint } from '../spec/workspace';
 import { closest } from '../util/suggest';
 import { place, replaceFix, type Placement } from './place';
+import { containerDiagnostics } from './rules/containers';
 
 type Path = (string | number)[];
 type Severity = SpecDiagnostic['severity'];
@@ -101,6 +102,7 @@ export function semanticDiagnostics(model: SpecModel): SpecDiagnostic[] {
     checkPorts(r, clusterFile, spec);
   }
   checkHardware(r, entries);
+  for (const d of containerDiagnostics(model)) r.diagnostics.push(d);
   return r.diagnostics;
 }
 
