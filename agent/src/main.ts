@@ -10,6 +10,7 @@
 //   --host / GPU_CLUSTER_HOST      this host's name in the spec (default: hostname)
 //   --interval / GPU_CLUSTER_INTERVAL  telemetry period, e.g. 1s, 500ms, 5 (seconds)
 //   --gpu auto|nvidia|amd|none, --exo-url, --exo-unit, --checkpoint-dir, --checkpoint-helper, --state-dir
+//   --container-tool (argv of nixos-container, repeated), --container-root (/), --declared-container NAME (repeated: the spec's containers)
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,8 @@ export const AGENT_FLAGS = {
   gpu: { type: 'string' }, 'exo-url': { type: 'string' }, 'exo-unit': { type: 'string' },
   'checkpoint-dir': { type: 'string' }, 'checkpoint-helper': { type: 'string', multiple: true },
   'state-dir': { type: 'string' }, help: { type: 'boolean' },
+  'container-tool': { type: 'string', multiple: true }, 'container-root': { type: 'string' },
+  'declared-container': { type: 'string', multiple: true },
 } as const;
 
 export function parseInterval(text: string): number {
@@ -80,6 +83,11 @@ function main(): void {
     checkpointDir: values['checkpoint-dir'] ?? '/var/lib/gpu-cluster/checkpoints',
     checkpointHelper: values['checkpoint-helper'],
     stateDir: values['state-dir'] ?? env.STATE_DIRECTORY,
+    containers: values['container-tool'] && {
+      tool: values['container-tool'],
+      root: values['container-root'] ?? '/',
+      declared: values['declared-container'] ?? [],
+    },
     log,
   };
   const agent = new NodeAgent(options);

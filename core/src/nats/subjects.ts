@@ -22,6 +22,8 @@ export const EVENT_ACTIONS = [
   'exo-starting', 'exo-started', 'exo-stopped', 'exo-failed', 'exo-start-failed', 'exo-stop-failed',
   'checkpoint-created', 'checkpoint-restored', 'checkpoint-create-failed', 'checkpoint-restore-failed',
   'facter-report-stored', 'agent-started', 'gpu-added', 'gpu-missing',
+  'container-creating', 'container-created', 'container-started', 'container-stopped', 'container-destroyed',
+  'container-failed', 'container-drift',
 ] as const;
 export type EventAction = typeof EVENT_ACTIONS[number];
 
@@ -34,6 +36,7 @@ export function isEventAction(action: string): action is EventAction {
 
 export const AGENT_COMMANDS = [
   'probe', 'exo.start', 'exo.stop', 'checkpoint.create', 'checkpoint.restore', 'checkpoint.list',
+  'container.create', 'container.start', 'container.stop', 'container.destroy', 'container.list', 'container.status',
 ] as const;
 export type AgentCommand = typeof AGENT_COMMANDS[number];
 
