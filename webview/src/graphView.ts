@@ -60,15 +60,17 @@ function attachmentEdges(h: TopologyHost, large: boolean) {
   }));
 }
 
-/** The box's three lines: name, GPUs, memory (live when a source reports it, else the spec's size). */
-function hostLabel(id: string, badge: string, memoryGB: number | undefined, live: HostLive | undefined): string {
+/** The box's lines: name, GPUs, memory (live when a source reports it, else the spec's size), and its containers. */
+function hostLabel(id: string, badge: string, memoryGB: number | undefined, live: HostLive | undefined, containers: string[]): string {
   const memory = live?.memoryShort ?? (memoryGB !== undefined ? `${memoryGB} GB RAM` : '');
-  return [id, badge || 'no GPU', memory].filter(Boolean).join('\n');
+  // Containers sit inside their host: `▣ infer ▣ web`, the running ones filled.
+  const names = live?.containerLines?.map((l) => `${/ running/.test(l) ? '▣' : '□'} ${l.split(' ')[0]}`) ?? containers.map((c) => `□ ${c}`);
+  return [id, badge || 'no GPU', memory, names.join(' ')].filter(Boolean).join('\n');
 }
 
-function liveData(h: HostLive | undefined, host: { id: string; badge: string; memoryGB?: number }) {
+function liveData(h: HostLive | undefined, host: { id: string; badge: string; memoryGB?: number; containers: string }) {
   return {
-    display: hostLabel(host.id, host.badge, host.memoryGB, h),
+    display: hostLabel(host.id, host.badge, host.memoryGB, h, host.containers ? host.containers.split(',') : []),
     status: h?.status ?? 'unknown',
     statusText: h?.statusText ?? 'unknown',
     memUsed: h?.memoryUsed ?? -1,
@@ -77,6 +79,7 @@ function liveData(h: HostLive | undefined, host: { id: string; badge: string; me
     memoryText: h?.memoryText ?? '',
     gpuUsage: h?.gpuUsagePct ?? -1,
     exoText: h?.exoText ?? '',
+    containersText: (h?.containerLines ?? []).join('\n'),
   };
 }
 
@@ -263,7 +266,8 @@ export class GraphView {
           badge: h.gpuBadge, system: h.system, roles: h.roles.join(', '), tags: h.tags.join(', '), memoryGB: h.memoryGB,
           addresses: h.addresses.join(', '), nats: h.nats ?? '', gpuCount: h.gpuCount,
           search: [h.id, h.gpuBadge, h.system, ...h.tags, ...h.roles, ...h.addresses, ...h.attachments.map((a) => a.segment)].join(' ').toLowerCase(),
-          ...liveData(live.get(h.id), { id: h.id, badge: h.gpuBadge, memoryGB: h.memoryGB }),
+          specContainers: (h.containers ?? []).join(','),
+          ...liveData(live.get(h.id), { id: h.id, badge: h.gpuBadge, memoryGB: h.memoryGB, containers: (h.containers ?? []).join(',') }),
         };
         const existing = this.cy.getElementById(h.id);
         if (existing.nonempty()) existing.data(data);
@@ -385,7 +389,7 @@ export class GraphView {
         if (node.empty()) continue;
         // Most hosts are unchanged in any one update: touching their data would restyle and redraw them for nothing.
         const current = node.data() as Record<string, unknown>;
-        const next = liveData(h, { id: h.id, badge: String(current.badge ?? ''), memoryGB: current.memoryGB as number | undefined });
+        const next = liveData(h, { id: h.id, badge: String(current.badge ?? ''), memoryGB: current.memoryGB as number | undefined, containers: String(current.specContainers ?? '') });
         if ((Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])) node.data(next);
       }
       const ids = new Set<string>();

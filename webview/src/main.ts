@@ -191,6 +191,7 @@ cy.on('mouseover', 'node[kind = "host"]', (e) => {
   if (Number(n.data('gpuUsage')) >= 0) line(card, `Accelerator load: ${Math.round(Number(n.data('gpuUsage')))}%`);
   if (n.data('memoryText')) line(card, `Memory: ${n.data('memoryText')}`);
   if (n.data('exoText')) line(card, `exo: ${n.data('exoText')}`);
+  for (const c of String(n.data('containersText') ?? '').split('\n').filter(Boolean)) line(card, `Container ${c}`);
   line(card, `${n.data('system')} · ${n.data('addresses')}`);
   if (n.data('roles')) line(card, `Roles: ${n.data('roles')}`);
   if (n.data('tags')) line(card, `Tags: ${n.data('tags')}`);

@@ -5,6 +5,7 @@
 import type { ClusterSpec, GpuVendor, HostSpec, InterfaceKind } from '../../../core/src/spec/types';
 import { effectiveGpus, effectiveRoles, effectiveSystem, exoHosts, isDarwin } from '../../../core/src/spec/resolve';
 import type { GpuFacts, HostState, HostStatus, ServiceFacts, ServiceName, ServiceStatus, SourceHealth } from '../state/store';
+import { containerNodes } from '../containers/model';
 
 /** What the model reads; the ClusterStateStore provides it. */
 export interface ExplorerInput {
@@ -19,7 +20,7 @@ export type GpuSort = 'freeMemory' | 'utilization';
 /** A codicon id and a theme colour id. */
 export interface Icon { id: string; color?: string }
 
-export type NodeKind = 'connection' | 'sourceError' | 'group' | 'host' | 'gpu' | 'service' | 'interface' | 'checkpoint';
+export type NodeKind = 'connection' | 'sourceError' | 'group' | 'host' | 'gpu' | 'service' | 'interface' | 'checkpoint' | 'container';
 
 export interface TreeNodeModel {
   kind: NodeKind;
@@ -38,6 +39,7 @@ export interface TreeNodeModel {
   service?: ServiceName;
   interfaceName?: string;
   checkpointId?: string;
+  containerName?: string;
 }
 
 // ---------- presentation of states ----------
@@ -326,6 +328,7 @@ function hostChildren(input: ExplorerInput, host: HostSpec, spec: ClusterSpec, p
       contextValue: 'interface', collapsible: false, host: host.name, interfaceName: iface.name,
     });
   }
+  out.push(...containerNodes(host, state, parentId));
   for (const cp of state.checkpoints) {
     out.push({
       kind: 'checkpoint', id: `${parentId}/checkpoint/${cp.id}`, label: cp.unit ? `${cp.unit} @ ${cp.createdAt ?? cp.id}` : cp.id,

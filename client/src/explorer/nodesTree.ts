@@ -5,6 +5,7 @@ import type { ClusterStateStore } from '../state/store';
 import { childrenOf, connectionNode, nodeRoots, type ConnectionView, type Grouping, type TreeNodeModel } from './model';
 import { checkpointTreeItem } from './checkpointNode';
 import { connectionTreeItem } from './connectionNode';
+import { containerTreeItem } from './containerNode';
 import { gpuTreeItem } from './gpuNode';
 import { groupTreeItem } from './groupNode';
 import { hostTreeItem } from './hostNode';
@@ -22,6 +23,7 @@ const ITEM_FOR: Record<TreeNodeModel['kind'], (node: TreeNodeModel) => vscode.Tr
   service: serviceTreeItem,
   interface: interfaceTreeItem,
   checkpoint: checkpointTreeItem,
+  container: containerTreeItem,
 };
 
 export function treeItemFor(node: TreeNodeModel): vscode.TreeItem {

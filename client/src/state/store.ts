@@ -46,6 +46,18 @@ export interface CheckpointFacts {
   sizeBytes?: number;
 }
 
+/** A nixos-container on the host, as its agent last reported it (telemetry or a container command's answer). */
+export interface ContainerFacts {
+  name: string;
+  state: 'up' | 'down';
+  /** Declared by the host's NixOS configuration rather than made with `nixos-container create`. */
+  declarative: boolean;
+  /** Neither declarative nor in the spec the host was deployed with. */
+  drift: boolean;
+  cpuPercent?: number;
+  memoryBytes?: number;
+}
+
 /** Partial facts a source reports about a host; fields left out keep what other sources said. */
 export interface HostFacts {
   status?: HostStatus;
@@ -55,6 +67,8 @@ export interface HostFacts {
   gpus?: GpuFacts[];
   interfaces?: InterfaceFacts[];
   checkpoints?: CheckpointFacts[];
+  /** Every container of the host: a source reports the whole list, and the latest list wins. */
+  containers?: ContainerFacts[];
   memory?: { totalBytes: number; availableBytes: number };
   /** Node-level accelerator load where per-GPU figures are not known (exo reports one per node). */
   acceleratorUsagePct?: number;
@@ -90,6 +104,8 @@ export interface HostState {
   gpus: GpuFacts[];
   interfaces: InterfaceFacts[];
   checkpoints: CheckpointFacts[];
+  /** Containers on the host; undefined while no source has reported them. */
+  containers?: ContainerFacts[];
   memory?: { totalBytes: number; availableBytes: number };
   acceleratorUsagePct?: number;
   temperatureC?: number;
@@ -291,6 +307,7 @@ function mergeReports(name: string, bySource: Map<string, Reported> | undefined)
     for (const g of facts.gpus ?? []) gpus.set(g.index, { ...gpus.get(g.index), ...stripUndefined(g) });
     for (const i of facts.interfaces ?? []) interfaces.set(i.name, { ...interfaces.get(i.name), ...i });
     for (const c of facts.checkpoints ?? []) checkpoints.set(c.id, c);
+    if (facts.containers) state.containers = facts.containers;
     if (facts.memory) state.memory = facts.memory;
     if (facts.acceleratorUsagePct !== undefined) state.acceleratorUsagePct = facts.acceleratorUsagePct;
     if (facts.temperatureC !== undefined) state.temperatureC = facts.temperatureC;

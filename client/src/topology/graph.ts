@@ -7,6 +7,7 @@ import type { HostStatus, LiveLink, ServiceFacts } from '../state/store';
 import type { ExplorerInput } from '../explorer/model';
 import { HOST_STATUS_LOOK, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
 import { effectiveRoles, effectiveSystem } from '../../../core/src/spec/resolve';
+import { containerSummary, containerViews } from '../containers/model';
 
 // The wire type and the store's type must stay the same set of states.
 const sameStatuses: [TopologyStatus, HostStatus] extends [HostStatus, TopologyStatus] ? true : never = true;
@@ -45,6 +46,7 @@ export function buildTopologyGraph(spec: ClusterSpec): TopologyGraph {
       gpuCount: gpuSlots(h).length,
       memoryGB: h.hardware?.memoryGB,
       nats: roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : undefined,
+      containers: (Array.isArray(h.containers) ? h.containers : []).filter((c) => c && typeof c.name === 'string').map((c) => c.name),
     };
   });
   const links: TopologyLink[] = [];
@@ -103,6 +105,7 @@ export function buildTopologyState(input: ExplorerInput & { liveLinks(): LiveLin
       memoryShort: amount && `${vram ? 'VRAM' : 'RAM'} ${amount}`,
       gpuUsagePct,
       exoText: exoLine(s.services.exo),
+      containerLines: s.containers || h.containers?.length ? containerViews(h, s).map((v) => `${v.name} ${containerSummary(v)}`) : undefined,
     };
   });
   const seen = new Set<string>();
