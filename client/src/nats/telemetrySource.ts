@@ -18,11 +18,7 @@ export function factsFromSample(sample: TelemetrySample): HostFacts {
     })),
     memory: sample.memory,
   };
-  if (sample.containers) {
-    facts.containers = sample.containers.map((c) => ({
-      name: c.name, state: c.state, declarative: c.declarative, drift: c.drift, cpuPercent: c.cpuPercent, memoryBytes: c.memoryBytes,
-    }));
-  }
+  if (sample.containers) facts.containers = sample.containers;
   if (sample.exo) {
     facts.services = { exo: sample.exo.up
       ? { status: 'running', detail: sample.exo.instances ? `${sample.exo.instances} instance${sample.exo.instances === 1 ? '' : 's'}` : undefined }

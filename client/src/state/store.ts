@@ -3,6 +3,7 @@
 // coalescing bursts of updates into one change event per batch window so that 100 hosts reporting at 1 Hz
 // re-render the trees a few times a second at most. No vscode imports: unit-tested under node.
 
+import type { ContainerSample } from '../../../core/src/nats/telemetry';
 import type { ClusterSpec } from '../../../core/src/spec/types';
 
 /** What we know about a host, from unknown (nobody has said anything) to running. */
@@ -47,16 +48,7 @@ export interface CheckpointFacts {
 }
 
 /** A nixos-container on the host, as its agent last reported it (telemetry or a container command's answer). */
-export interface ContainerFacts {
-  name: string;
-  state: 'up' | 'down';
-  /** Declared by the host's NixOS configuration rather than made with `nixos-container create`. */
-  declarative: boolean;
-  /** Neither declarative nor in the spec the host was deployed with. */
-  drift: boolean;
-  cpuPercent?: number;
-  memoryBytes?: number;
-}
+export type ContainerFacts = ContainerSample;
 
 /** Partial facts a source reports about a host; fields left out keep what other sources said. */
 export interface HostFacts {
