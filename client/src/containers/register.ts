@@ -51,6 +51,7 @@ export function registerContainers(services: ExtensionServices): void {
         });
         services.output.info(`${title}: ${name} on ${host} done`);
       } catch (err) {
+        services.output.error(`${title} ${name} on ${host}: ${(err as Error).message}`);
         void vscode.window.showErrorMessage(`${title} ${name} on ${host}: ${(err as Error).message}`);
       }
     });

@@ -15,9 +15,20 @@ const { EventStore } = await tsImport('../../../core/src/nats/events.ts', import
 const { connect } = await import('@nats-io/transport-node');
 
 let agent;
+let agentLog = '';
 process.once('exit', () => { try { agent?.kill('SIGKILL'); } catch { /* gone */ } });
 
 const nodes = (ui) => ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) }).first();
+/** Clicks a row's inline action (the row is re-rendered on every telemetry sample, which a context menu does not survive). */
+async function inlineAction(ui, row, title) {
+  await ui.waitFor(`the inline action ${title}`, async () => {
+    await row.hover();
+    const action = row.locator(`.action-label[aria-label^="${title}"]`).first();
+    if (!(await action.isVisible())) return false;
+    await action.click({ timeout: 5_000 }).catch(() => undefined);
+    return true;
+  }, 20_000);
+}
 const containerRow = (ui, state) => nodes(ui).locator('.monaco-list-row', { hasText: new RegExp(`web\\s*${state}`) }).first();
 
 export const checks = [
@@ -39,15 +50,24 @@ export const checks = [
           '  - { name: web, services: [nginx], hostAddress: 10.233.5.1, localAddress: 10.233.5.2 }', '',
         ].join('\n'));
         agent = spawn(process.execPath, [
-          path.join(repoRoot(), 'dist/agent.js'), '--nats-url', nats.url, '--domain', 'lab', '--host', HOST, '--interval', '500ms',
+          path.join(repoRoot(), 'dist/agent.js'), '--nats-url', nats.url, '--domain', 'lab', '--host', HOST, '--interval', '2s',
           '--gpu', 'none', '--exo-url', '', '--state-dir', path.join(dir, 'state'),
           '--container-tool', path.join(repoRoot(), 'test/fixtures/containers/nixos-container'), '--container-root', root, '--declared-container', 'web',
-        ], { env: { ...process.env, NIXOS_CONTAINER_ROOT: root }, stdio: 'ignore' });
+        ], { env: { ...process.env, NIXOS_CONTAINER_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
+        agent.stderr.on('data', (d) => { agentLog += d; });
 
         const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();
         if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
         await header.waitFor({ timeout: 20_000 });
-        await ui.runCommand('GPU Cluster: Connect to Cluster');
+        // Connected once the Nodes view drops its "Not connected" row (the command is run again if the first was early).
+        const notConnected = nodes(ui).locator('.monaco-list-row', { hasText: 'Not connected' });
+        await notConnected.first().waitFor({ timeout: 30_000 });
+        await ui.waitFor('the live session on', async () => {
+          if ((await notConnected.count()) === 0) return true;
+          await ui.runCommand('GPU Cluster: Connect to Cluster');
+          await notConnected.first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+          return (await notConnected.count()) === 0;
+        }, 60_000);
         // Earlier checks may have collapsed the group the host is in.
         const group = nodes(ui).locator('.monaco-list-row[aria-level="1"]', { hasText: /^\s*gpu/ }).first();
         await group.waitFor({ timeout: 30_000 });
@@ -59,7 +79,7 @@ export const checks = [
         await containerRow(ui, 'not created').waitFor({ timeout: 60_000 });
         await ui.shot('containers-not-created');
 
-        await ui.contextMenu(containerRow(ui, 'not created'), 'Create Container from Spec');
+        await inlineAction(ui, containerRow(ui, 'not created'), 'Create Container from Spec');
         await containerRow(ui, 'stopped').waitFor({ timeout: 60_000 });
         if (!existsSync(conf)) throw new Error('nixos-container create did not run on the host');
         await ui.shot('containers-created');
@@ -70,7 +90,7 @@ export const checks = [
           const reply = await nc.request(`lab.commands.${HOST}.container.list`, '{}', { timeout: 10_000 });
           const names = reply.json().containers.map((c) => `${c.name}:${c.state}`);
           if (names.join() !== 'web:down') throw new Error(`container.list answered ${names.join()}`);
-          await ui.contextMenu(containerRow(ui, 'stopped'), 'Destroy Container');
+          await inlineAction(ui, containerRow(ui, 'stopped'), 'Destroy Container');
           const dialog = ui.page.locator('.monaco-dialog-box', { hasText: `Destroy container web on ${HOST}?` }).first();
           await dialog.waitFor({ timeout: 15_000 });
           await dialog.locator('.monaco-button', { hasText: 'Destroy' }).first().click();
@@ -87,6 +107,8 @@ export const checks = [
         } finally {
           await nc.close();
         }
+      } catch (err) {
+        throw new Error(`${err.message}\nagent log:\n${agentLog}`);
       } finally {
         await ui.runCommand('GPU Cluster: Disconnect from Cluster').catch(() => {});
         agent?.kill('SIGKILL');
