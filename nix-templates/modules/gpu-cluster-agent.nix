@@ -124,7 +124,8 @@ in
     };
 
     declaredContainers = mkOption {
-      type = types.listOf (types.strMatching "[A-Za-z0-9][A-Za-z0-9-]{0,10}");
+      # Names only compared with what the host reports; gpuCluster.containers asserts what a name may be.
+      type = types.listOf types.str;
       default = builtins.attrNames (config.gpuCluster.containers or { });
       defaultText = lib.literalExpression "builtins.attrNames config.gpuCluster.containers";
       description = "The spec's containers on this host; other imperatively created containers are reported as drift.";

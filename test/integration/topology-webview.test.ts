@@ -85,7 +85,8 @@ test('draws every host, every segment each host is on, every link, and a legend'
   });
   assert.deepEqual(drawn.segments.map((s) => s.label).sort(), ['data · 10.1.0.0/24 · VLAN 20', 'mgmt · 10.0.0.0/24 · VLAN 10', 'tb · 10.99.0.0/30']);
   // Each host's box: its name, its GPUs, its memory (the spec's size until a live source reports it).
-  assert.deepEqual(drawn.hostBoxes.map((h) => h.label).sort(), ['gpu-2\nA100 80GB\n128 GB RAM', 'hub-1\n2× RTX 4090\n256 GB RAM', 'mac-studio\nM3 Ultra\n192 GB RAM']);
+  // gpu-2's container `infer` is drawn inside its box (not running: no state reported yet).
+  assert.deepEqual(drawn.hostBoxes.map((h) => h.label).sort(), ['gpu-2\nA100 80GB\n128 GB RAM\n□ infer', 'hub-1\n2× RTX 4090\n256 GB RAM', 'mac-studio\nM3 Ultra\n192 GB RAM']);
   // Laid out: no two nodes (hosts or segments) overlap.
   const boxes = [...drawn.segments, ...drawn.hostBoxes];
   for (const a of boxes) for (const b of boxes) {
