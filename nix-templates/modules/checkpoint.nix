@@ -18,7 +18,7 @@ in
     };
 
     cudaCheckpoint = {
-      enable = mkEnableOption "NVIDIA cuda-checkpoint, to suspend a process's GPU state before CRIU dumps it (x86_64 Linux, NVIDIA driver 550+)";
+      enable = mkEnableOption "NVIDIA cuda-checkpoint, to suspend a process's GPU state before CRIU dumps it (x86_64 Linux, NVIDIA driver 570+: the lock with a timeout the checkpoint flow starts with came with 570)";
       package = mkOption {
         type = types.package;
         default = pkgs.cuda-checkpoint;

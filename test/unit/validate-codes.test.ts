@@ -14,7 +14,7 @@ const doc = readFileSync(path.join(root, 'docs/spec.md'), 'utf8');
 
 test('codes: every code emitted by the spec core is registered', () => {
   const emitted = new Set<string>();
-  for (const dir of ['core/src/spec', 'core/src/validate']) {
+  for (const dir of ['core/src/spec', 'core/src/validate', 'core/src/validate/rules']) {
     for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
       const src = readFileSync(path.join(root, dir, f), 'utf8');
       // codes are passed as string literals right after a range/placement/severity argument

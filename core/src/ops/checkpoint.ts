@@ -11,7 +11,13 @@ import type { ExecResult, SshEndpoint, SshPool } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
 import { NVIDIA_APP_FIELDS, parseNvidiaApps, type GpuProcess } from './nvidiaSmi';
 
-export const MIN_DRIVER_MAJOR = 550;
+/**
+ * The lowest NVIDIA driver branch the checkpoint flow works on. cuda-checkpoint itself runs on 550, but the flow
+ * starts with `--action lock --timeout`, and NVIDIA's README (github:NVIDIA/cuda-checkpoint @ 6ec728a, "570
+ * Features") lists "a separate lock command which can take a timeout" among the features driver 570 has and 550
+ * lacks (with CRIU 4.0 process-tree support and NVML). The same floor applies to both ends of a restore.
+ */
+export const MIN_DRIVER_MAJOR = 570;
 
 export interface CheckpointSettings {
   /** Folder on the host holding one sub-folder per checkpoint. */
@@ -97,7 +103,7 @@ export function evaluatePrerequisites(output: string): Prerequisites {
   const driver = block('driver');
   const major = Number(/^(\d+)\./.exec(driver)?.[1] ?? NaN);
   if (!driver) reasons.push('no NVIDIA driver answers (nvidia-smi is missing or failing)');
-  else if (!(major >= MIN_DRIVER_MAJOR)) reasons.push(`NVIDIA driver ${driver} is too old: checkpointing needs ${MIN_DRIVER_MAJOR} or newer`);
+  else if (!(major >= MIN_DRIVER_MAJOR)) reasons.push(`NVIDIA driver ${driver} is too old: checkpointing needs ${MIN_DRIVER_MAJOR} or newer (cuda-checkpoint's lock with a timeout came with driver 570)`);
   if (block('criu') === 'missing') reasons.push('criu is not installed on the host');
   if (block('cuda-checkpoint') === 'missing') reasons.push('cuda-checkpoint is not installed on the host');
   return { ok: reasons.length === 0, reasons, driverVersion: driver || undefined };
