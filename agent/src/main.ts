@@ -10,6 +10,7 @@
 //   --host / GPU_CLUSTER_HOST      this host's name in the spec (default: hostname)
 //   --interval / GPU_CLUSTER_INTERVAL  telemetry period, e.g. 1s, 500ms, 5 (seconds)
 //   --gpu auto|nvidia|amd|none, --exo-url, --exo-unit, --checkpoint-dir, --checkpoint-helper, --state-dir
+// `gpu-cluster-agent checkpoint policy …` instead runs one checkpoint policy and exits (agent/src/checkpointCommand.ts).
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { NatsConnectionManager, type NatsCredentials } from '../../core/src/nats/connection';
 import { Subjects } from '../../core/src/nats/subjects';
 import { NodeAgent, type AgentOptions } from './agent';
+import { checkpointCommand } from './checkpointCommand';
 import type { GpuTool } from './collect';
 
 /** The command-line flags (the NixOS module's ExecStart is tested against this table). */
@@ -109,7 +111,12 @@ function main(): void {
   manager.onStatus((s) => { if (s.authFailed) void manager.stop().then(() => process.exit(2)); });
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === 'checkpoint') {
+  checkpointCommand(process.argv.slice(3), (text) => process.stdout.write(text)).then(
+    (code) => { process.exitCode = code; },
+    (err: Error) => { process.stderr.write(`<3>gpu-cluster-agent checkpoint: ${err.message}\n`); process.exitCode = 1; },
+  );
+} else if (require.main === module) {
   try {
     main();
   } catch (err) {

@@ -63,6 +63,9 @@ export class CheckpointError extends Error {
   }
 }
 
+/** What the checkpoint steps need of a transport: SSH from the editor and CLI, a local shell on the host (policies). */
+export type CommandRunner = Pick<SshPool, 'exec'>;
+
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkpointId(host: string, pid: number, at: Date): string {
@@ -109,14 +112,14 @@ export function evaluatePrerequisites(output: string): Prerequisites {
   return { ok: reasons.length === 0, reasons, driverVersion: driver || undefined };
 }
 
-export async function checkPrerequisites(pool: SshPool, endpoint: SshEndpoint, signal?: AbortSignal): Promise<Prerequisites> {
+export async function checkPrerequisites(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<Prerequisites> {
   const r = await pool.exec(endpoint, prerequisiteScript(), { signal, timeoutMs: 20_000 });
   return evaluatePrerequisites(r.stdout);
 }
 
 // ---- GPU processes ----
 
-export async function listGpuProcesses(pool: SshPool, endpoint: SshEndpoint, signal?: AbortSignal): Promise<GpuProcess[]> {
+export async function listGpuProcesses(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<GpuProcess[]> {
   const r = await pool.exec(endpoint, argv(['nvidia-smi', `--query-compute-apps=${NVIDIA_APP_FIELDS.join(',')}`, '--format=csv,noheader,nounits']), { signal, timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
   return parseNvidiaApps(r.stdout);
@@ -166,7 +169,7 @@ function failure(r: ExecResult): string {
 }
 
 export async function createCheckpoint(
-  pool: SshPool,
+  pool: CommandRunner,
   endpoint: SshEndpoint,
   req: CheckpointRequest,
   options: { signal?: AbortSignal; onStep?(s: StepReport): void } = {},
@@ -267,14 +270,14 @@ export function parseManifests(output: string): { manifests: CheckpointManifest[
   return { manifests, unreadable };
 }
 
-export async function listCheckpoints(pool: SshPool, endpoint: SshEndpoint, baseDir: string, signal?: AbortSignal): Promise<CheckpointManifest[]> {
+export async function listCheckpoints(pool: CommandRunner, endpoint: SshEndpoint, baseDir: string, signal?: AbortSignal): Promise<CheckpointManifest[]> {
   const r = await pool.exec(endpoint, sh`echo; for f in ${baseDir}/*/manifest.json; do [ -f "$f" ] || continue; printf '@@manifest %s\n' "$f"; cat "$f"; echo; done`, { signal, timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`Listing checkpoints on ${endpoint.name} failed: ${failure(r)}`);
   return parseManifests('\n' + r.stdout).manifests;
 }
 
 export async function restoreCheckpoint(
-  pool: SshPool,
+  pool: CommandRunner,
   endpoint: SshEndpoint,
   manifest: CheckpointManifest,
   options: { signal?: AbortSignal; extraArgs?: string[]; onStep?(s: StepReport): void } = {},
@@ -299,7 +302,7 @@ export async function restoreCheckpoint(
   return { pid };
 }
 
-export async function deleteCheckpoint(pool: SshPool, endpoint: SshEndpoint, baseDir: string, id: string, signal?: AbortSignal): Promise<void> {
+export async function deleteCheckpoint(pool: CommandRunner, endpoint: SshEndpoint, baseDir: string, id: string, signal?: AbortSignal): Promise<void> {
   checkId(id);
   const dir = path.join(baseDir, id);
   const r = await pool.exec(endpoint, argv(privileged(endpoint, ['rm', '-rf', '--', dir])), { signal, timeoutMs: 5 * 60_000 });
