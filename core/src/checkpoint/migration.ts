@@ -38,8 +38,8 @@ export interface HostGpuFacts {
 export interface CheckpointNeeds {
   host: string;
   driverVersion?: string;
-  /** The source host's GPU models in index order. */
-  gpuModels: string[];
+  /** The source host's GPU models in index order (unknown in a manifest written before they were recorded). */
+  gpuModels?: string[];
   /** Index of the GPU the process used, and how much memory it held there. */
   gpuIndex?: number;
   usedMemoryMiB?: number;
@@ -100,7 +100,9 @@ export function restoreCompatibility(needs: CheckpointNeeds, target: HostGpuFact
     const r = driverReason(host, version);
     if (r && !reasons.includes(r)) reasons.push(r);
   }
-  const layout = layoutDifference({ host: needs.host, models: needs.gpuModels }, { host: target.host, models: target.gpus.map((g) => g.name) });
+  const layout = needs.gpuModels
+    ? layoutDifference({ host: needs.host, models: needs.gpuModels }, { host: target.host, models: target.gpus.map((g) => g.name) })
+    : `the checkpoint does not record the GPUs of '${needs.host}', so a host with the same ones cannot be told apart: restore it on '${needs.host}'`;
   if (layout) reasons.push(layout);
   if (needs.mig) reasons.push(`the process ran on a MIG instance on '${needs.host}': cuda-checkpoint does not support MIG`);
   const migTarget = target.gpus.findIndex((g) => g.mig);

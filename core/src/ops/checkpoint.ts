@@ -9,7 +9,8 @@ import type { CheckpointSpec } from '../spec/types';
 import { DEFAULTS } from '../spec/types';
 import type { ExecResult, SshEndpoint, SshPool } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
-import { NVIDIA_APP_FIELDS, parseNvidiaApps, type GpuProcess } from './nvidiaSmi';
+import { NVIDIA_APP_FIELDS, NVIDIA_GPU_FIELDS, NVIDIA_MIG_FIELDS, parseNvidiaApps, parseNvidiaGpus, parseNvidiaMig, type GpuProcess } from './nvidiaSmi';
+import type { HostGpuFacts } from '../checkpoint/migration';
 
 /**
  * The lowest NVIDIA driver branch the checkpoint flow works on. cuda-checkpoint itself runs on 550, but the flow
@@ -49,6 +50,12 @@ export interface CheckpointManifest {
   unit?: string;
   gpu?: { uuid?: string; usedMemoryMiB?: number };
   driverVersion?: string;
+  /** For a restore on another host (core/src/checkpoint/migration.ts): the host's GPU models in index order, the */
+  /** index of the process's GPU, whether that GPU was in MIG mode and whether the process had NCCL loaded. */
+  gpuModels?: string[];
+  gpuIndex?: number;
+  mig?: boolean;
+  usesNccl?: boolean;
   sizeBytes: number;
   createdAt: string;
   imagesDir: string;
@@ -77,7 +84,7 @@ function checkId(id: string): void {
   if (!ID_RE.test(id) || id === '.' || id === '..') throw new CheckpointError(`"${id}" is not a checkpoint id.`, 'validate');
 }
 
-function privileged(endpoint: SshEndpoint, args: (string | number)[]): (string | number)[] {
+export function privileged(endpoint: SshEndpoint, args: (string | number)[]): (string | number)[] {
   return endpoint.user === 'root' ? args : ['sudo', '-n', ...args];
 }
 
@@ -118,6 +125,20 @@ export async function checkPrerequisites(pool: CommandRunner, endpoint: SshEndpo
 }
 
 // ---- GPU processes ----
+
+/** The host's GPUs in index order with their free memory and MIG mode, and its driver (nvidia-smi). */
+export async function hostGpuFacts(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<HostGpuFacts> {
+  const r = await pool.exec(endpoint, sh`nvidia-smi ${`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`} --format=csv,noheader,nounits && echo @@mig && nvidia-smi ${`--query-gpu=${NVIDIA_MIG_FIELDS.join(',')}`} --format=csv,noheader`, { signal, timeoutMs: 20_000 });
+  if (r.code !== 0) throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
+  const [gpuCsv, migCsv = ''] = r.stdout.split('@@mig\n');
+  const { gpus, driverVersion } = parseNvidiaGpus(gpuCsv);
+  const mig = parseNvidiaMig(migCsv);
+  return {
+    host: endpoint.name,
+    driverVersion,
+    gpus: gpus.map((g) => ({ name: g.name, uuid: g.uuid, memoryTotalMiB: g.memoryTotalMiB, memoryUsedMiB: g.memoryUsedMiB, mig: mig.get(g.index) ?? false })),
+  };
+}
 
 export async function listGpuProcesses(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<GpuProcess[]> {
   const r = await pool.exec(endpoint, argv(['nvidia-smi', `--query-compute-apps=${NVIDIA_APP_FIELDS.join(',')}`, '--format=csv,noheader,nounits']), { signal, timeoutMs: 20_000 });
@@ -181,10 +202,14 @@ export async function createCheckpoint(
   const run = (args: (string | number)[], timeoutMs = 120_000) => pool.exec(endpoint, argv(privileged(endpoint, args)), { signal: options.signal, timeoutMs });
   const report = (r: StepReport) => options.onStep?.(r);
 
-  const facts = await pool.exec(endpoint, sh`cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup`, { signal: options.signal, timeoutMs: 20_000 });
+  const facts = await pool.exec(endpoint, sh`cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup && echo @@nccl && { grep -c libnccl /proc/${req.pid}/maps || true; }`, { signal: options.signal, timeoutMs: 20_000 });
   if (facts.code !== 0) throw new CheckpointError(`Process ${req.pid} does not exist on ${req.host}.`, 'validate');
-  const [comm, cgroup = ''] = facts.stdout.split('@@cgroup\n');
+  const [comm, rest = ''] = facts.stdout.split('@@cgroup\n');
+  const [cgroup, nccl = ''] = rest.split('@@nccl\n');
   const unit = unitFromCgroup(cgroup);
+  // the GPU layout a restore elsewhere must match; a host whose nvidia-smi fails here still checkpoints
+  const layout = await hostGpuFacts(pool, endpoint, options.signal).catch(() => undefined);
+  const gpuIndex = layout?.gpus.findIndex((g) => g.uuid !== undefined && g.uuid === req.gpu?.gpuUuid);
 
   const lock = await run(['cuda-checkpoint', '--action', 'lock', '--pid', req.pid, '--timeout', s.lockTimeoutMs], s.lockTimeoutMs + 30_000);
   report({ step: 'lock', ok: lock.code === 0, detail: lock.code === 0 ? undefined : failure(lock) });
@@ -237,7 +262,11 @@ export async function createCheckpoint(
     processName: comm.trim() || undefined,
     unit,
     gpu: req.gpu ? { uuid: req.gpu.gpuUuid, usedMemoryMiB: req.gpu.usedMemoryMiB } : undefined,
-    driverVersion: req.driverVersion,
+    driverVersion: req.driverVersion ?? layout?.driverVersion,
+    gpuModels: layout?.gpus.map((g) => g.name),
+    gpuIndex: gpuIndex !== undefined && gpuIndex >= 0 ? gpuIndex : undefined,
+    mig: gpuIndex !== undefined && gpuIndex >= 0 ? layout!.gpus[gpuIndex].mig : undefined,
+    usesNccl: Number(nccl.trim()) > 0,
     sizeBytes: Number(/^(\d+)/.exec(size.stdout)?.[1] ?? 0),
     createdAt: createdAt.toISOString(),
     imagesDir,
