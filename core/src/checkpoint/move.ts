@@ -1,13 +1,13 @@
 // Restoring a checkpoint on another host: check that cuda-checkpoint can bring it back there (migration.ts, with the
 // target's live GPUs), copy its images over, restore. The images pass through this machine over the two SSH
 // connections (tar on the source, base64 so the text channel carries them, chunks appended on the target), so
-// neither host needs to reach the other. Used by the editor's Restore on Another Host / Drain Host and by the CLI.
+// neither host needs to reach the other; they are held in memory here on the way (a limit for very large images). Used by the editor's Restore on Another Host / Drain Host and by the CLI.
 
 import path from 'node:path/posix';
 import type { SshEndpoint } from '../ssh/connection';
 import { argv, sh } from '../ssh/quote';
 import {
-  CheckpointError, hostGpuFacts, listCheckpoints, privileged, restoreCheckpoint,
+  CheckpointError, checkId, hostGpuFacts, listCheckpoints, privileged, restoreCheckpoint,
   type CheckpointManifest, type CommandRunner, type StepReport,
 } from '../ops/checkpoint';
 import { restoreCompatibility, type CheckpointNeeds, type Compatibility } from './migration';
@@ -34,41 +34,56 @@ export async function targetCompatibility(runner: CommandRunner, target: SshEndp
 const CHUNK = 96 * 1024;
 
 /**
- * Copies a checkpoint's folder from `source` to `target` under `targetBaseDir`, and rewrites its manifest there
- * (the images' new folder; the host it was taken on stays). Refuses when the target already has that checkpoint.
+ * A checkpoint's folder as a tar archive, read from its host. The images come through the SSH text channel as
+ * base64, in memory here: the whole stream, not the result's stdout (that keeps only the first 32 MiB).
  */
-export async function copyCheckpoint(
-  runner: CommandRunner, source: SshEndpoint, target: SshEndpoint, manifest: CheckpointManifest, targetBaseDir: string,
+export async function readCheckpointArchive(runner: CommandRunner, host: SshEndpoint, manifest: CheckpointManifest, signal?: AbortSignal): Promise<Buffer> {
+  const parts: string[] = [];
+  const read = await runner.exec(host, sh`${argv(privileged(host, ['tar', '-C', path.dirname(manifest.imagesDir), '-cf', '-', path.basename(manifest.imagesDir)]))} | base64`, {
+    signal, timeoutMs: 60 * 60_000, onStdout: (chunk) => parts.push(chunk),
+  });
+  if (read.code !== 0) throw new CheckpointError(`Reading ${manifest.id} on ${host.name} failed (exit ${read.code}): ${read.stderr.trim().split('\n').pop() ?? ''}`, 'copy');
+  return Buffer.from(parts.join('').replace(/\s+/g, ''), 'base64');
+}
+
+/**
+ * Unpacks a checkpoint's archive on a host under `baseDir` and rewrites its manifest there (the images' new folder;
+ * the host it was taken on stays). Refuses when the host already has that checkpoint.
+ */
+export async function writeCheckpointArchive(
+  runner: CommandRunner, target: SshEndpoint, manifest: CheckpointManifest, archive: Buffer, baseDir: string,
   options: { signal?: AbortSignal; onProgress?(bytes: number): void } = {},
 ): Promise<CheckpointManifest> {
-  const dir = path.join(targetBaseDir, manifest.id);
+  checkId(manifest.id);
+  const dir = path.join(baseDir, manifest.id);
   const exists = await runner.exec(target, argv(privileged(target, ['test', '-e', dir])), { signal: options.signal, timeoutMs: 20_000 });
   if (exists.code === 0) throw new CheckpointError(`${target.name} already has a checkpoint ${manifest.id} (${dir}).`, 'copy');
-  const parts: string[] = [];
-  const read = await runner.exec(source, sh`${argv(privileged(source, ['tar', '-C', path.dirname(manifest.imagesDir), '-cf', '-', path.basename(manifest.imagesDir)]))} | base64`, {
-    signal: options.signal, timeoutMs: 60 * 60_000,
-    // the whole stream, not the result's stdout: that keeps only the first 32 MiB
-    onStdout: (chunk) => parts.push(chunk),
-  });
-  if (read.code !== 0) throw new CheckpointError(`Reading ${manifest.id} on ${source.name} failed (exit ${read.code}): ${read.stderr.trim().split('\n').pop() ?? ''}`, 'copy');
-  const encoded = parts.join('').replace(/\s+/g, '');
-  const archive = path.join(targetBaseDir, `.${manifest.id}.tar`);
-  const append = (text: string) => runner.exec(target, sh`printf %s ${text} | ${argv(privileged(target, ['sh', '-c', 'base64 -d >> "$1"', 'sh', archive]))}`, { signal: options.signal, timeoutMs: 10 * 60_000 });
-  const prepare = await runner.exec(target, argv(privileged(target, ['sh', '-c', 'mkdir -p "$1" && chmod 0700 "$1" && : > "$2"', 'sh', targetBaseDir, archive])), { signal: options.signal, timeoutMs: 20_000 });
-  if (prepare.code !== 0) throw new CheckpointError(`Preparing ${targetBaseDir} on ${target.name} failed: ${prepare.stderr.trim()}`, 'copy');
+  const encoded = archive.toString('base64');
+  const file = path.join(baseDir, `.${manifest.id}.tar`);
+  const prepare = await runner.exec(target, argv(privileged(target, ['sh', '-c', 'mkdir -p "$1" && chmod 0700 "$1" && : > "$2"', 'sh', baseDir, file])), { signal: options.signal, timeoutMs: 20_000 });
+  if (prepare.code !== 0) throw new CheckpointError(`Preparing ${baseDir} on ${target.name} failed: ${prepare.stderr.trim()}`, 'copy');
   try {
     for (let at = 0; at < encoded.length; at += CHUNK) {
-      const w = await append(encoded.slice(at, at + CHUNK));
+      const w = await runner.exec(target, sh`printf %s ${encoded.slice(at, at + CHUNK)} | ${argv(privileged(target, ['sh', '-c', 'base64 -d >> "$1"', 'sh', file]))}`, { signal: options.signal, timeoutMs: 10 * 60_000 });
       if (w.code !== 0) throw new CheckpointError(`Writing ${manifest.id} on ${target.name} failed: ${w.stderr.trim()}`, 'copy');
       options.onProgress?.(Math.floor((Math.min(at + CHUNK, encoded.length) * 3) / 4));
     }
     const moved: CheckpointManifest = { ...manifest, imagesDir: dir };
-    const unpack = await runner.exec(target, sh`${argv(privileged(target, ['tar', '-C', targetBaseDir, '-xf', archive]))} && printf '%s\n' ${JSON.stringify(moved)} | ${argv(privileged(target, ['sh', '-c', 'cat > "$1"', 'sh', path.join(dir, 'manifest.json')]))}`, { signal: options.signal, timeoutMs: 30 * 60_000 });
+    const unpack = await runner.exec(target, sh`${argv(privileged(target, ['tar', '-C', baseDir, '-xf', file]))} && printf '%s\n' ${JSON.stringify(moved)} | ${argv(privileged(target, ['sh', '-c', 'cat > "$1"', 'sh', path.join(dir, 'manifest.json')]))}`, { signal: options.signal, timeoutMs: 30 * 60_000 });
     if (unpack.code !== 0) throw new CheckpointError(`Unpacking ${manifest.id} on ${target.name} failed: ${unpack.stderr.trim()}`, 'copy');
     return moved;
   } finally {
-    await runner.exec(target, argv(privileged(target, ['rm', '-f', '--', archive])), { timeoutMs: 20_000 }).catch(() => undefined);
+    await runner.exec(target, argv(privileged(target, ['rm', '-f', '--', file])), { timeoutMs: 20_000 }).catch(() => undefined);
   }
+}
+
+/** Copies a checkpoint's folder from `source` to `target` under `targetBaseDir`. */
+export async function copyCheckpoint(
+  runner: CommandRunner, source: SshEndpoint, target: SshEndpoint, manifest: CheckpointManifest, targetBaseDir: string,
+  options: { signal?: AbortSignal; onProgress?(bytes: number): void } = {},
+): Promise<CheckpointManifest> {
+  const archive = await readCheckpointArchive(runner, source, manifest, options.signal);
+  return writeCheckpointArchive(runner, target, manifest, archive, targetBaseDir, options);
 }
 
 export interface MoveResult {

@@ -80,7 +80,7 @@ export function checkpointId(host: string, pid: number, at: Date): string {
   return `${host}-${pid}-${stamp}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function checkId(id: string): void {
+export function checkId(id: string): void {
   if (!ID_RE.test(id) || id === '.' || id === '..') throw new CheckpointError(`"${id}" is not a checkpoint id.`, 'validate');
 }
 
