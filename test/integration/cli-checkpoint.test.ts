@@ -5,11 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundledCli } from '../support/cli';
-import { freePort } from './nats-harness';
+import { connect } from '@nats-io/transport-node';
+import { CheckpointStore } from '../../core/src/checkpoint/storage';
+import { natsCheckpointBucket } from '../../core/src/checkpoint/natsBucket';
+import { freePort, NatsServer } from './nats-harness';
 import { REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 const criuWorks = spawnSync('criu', ['check'], { encoding: 'utf8' }).status === 0;
@@ -110,5 +113,53 @@ describe('gpu-cluster checkpoint / restore', () => {
     const missing = cli.run(['restore', specDir, 'test-1', 'no-such-id']);
     assert.equal(missing.code, 1);
     assert.match(missing.err, new RegExp(`has no checkpoint no-such-id; it has:\\n  ${id}`));
+  });
+});
+
+describe('gpu-cluster checkpoint / restore with the NATS object store as storage', () => {
+  let nats: NatsServer;
+  let natsSpec: string;
+  let staging: string;
+  before(async () => {
+    nats = new NatsServer();
+    await nats.start();
+    staging = mkdtempSync(path.join(os.tmpdir(), 'cli-ckpt-staging-'));
+    natsSpec = mkdtempSync(path.join(os.tmpdir(), 'cli-ckpt-nats-spec-'));
+    const text = readFileSync(path.join(specDir, 'cluster.yaml'), 'utf8')
+      .replace(/checkpoints:\n.*\n/, `checkpoints:\n  storage: { kind: nats-object-store, bucket: ckpt, path: ${staging} }\nnats: { url: "${nats.url}" }\n`);
+    writeFileSync(path.join(natsSpec, 'cluster.yaml'), text);
+    // a fresh GPU process: the first suite's was checkpointed and stopped
+    const r = spawnSync('sh', ['-c', 'setsid sleep 3905 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+    workload = Number(r.stdout.trim());
+    writeFileSync(path.join(state, 'gpu-apps.csv'), `${workload}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+  });
+  after(async () => {
+    await nats?.stop();
+    for (const d of [staging, natsSpec]) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('uploads each checkpoint, keeps --retain per unit there, and restores from the store once the host lost it', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      if (i) spawnSync('sleep', ['1.1']); // checkpoint ids have one-second resolution
+      const r = cli.run(['checkpoint', natsSpec, 'test-1', '--leave-running', '--retain', '1', '--json']);
+      assert.equal(r.code, 0, r.err);
+      ids.push(JSON.parse(r.out).checkpoints[0].id);
+    }
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = new CheckpointStore(await natsCheckpointBucket(nc, 'ckpt'));
+      assert.deepEqual((await store.list()).map((m) => m.id), [ids[1]], 'the older one was deleted from the store');
+    } finally {
+      await nc.close();
+    }
+    rmSync(path.join(staging, ids[1]), { recursive: true, force: true });
+    process.kill(workload, 'SIGKILL');
+    const r = cli.run(['restore', natsSpec, 'test-1', ids[1], '--json']);
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    restored.push(out.pid);
+    assert.doesNotThrow(() => process.kill(out.pid, 0));
+    assert.ok(readFileSync(path.join(staging, ids[1], 'manifest.json'), 'utf8').includes(ids[1]), 'downloaded into the staging folder');
   });
 });

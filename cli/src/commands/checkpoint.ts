@@ -11,17 +11,21 @@ import { sh } from '../../../core/src/ssh/quote';
 import { loadCluster, progressLine, splitArgs } from '../clusterHost';
 import { escapeControl, processIo, type CliIo } from '../io';
 import { cliSshPool, SSH_HELP } from '../ssh';
+import { openCheckpointStore, STORE_HELP } from '../checkpointStore';
+import { uploadCheckpoint } from '../../../core/src/checkpoint/storage';
 
-export const USAGE = 'usage: gpu-cluster checkpoint SPEC HOST [--pid PID | --unit UNIT | --all] [--leave-running] [--json]\n'
+export const USAGE = 'usage: gpu-cluster checkpoint SPEC HOST [--pid PID | --unit UNIT | --all] [--leave-running] [--retain N] [--json]\n'
   + '  SPEC     cluster.yaml, or the folder holding it\n'
   + '  HOST     the host whose GPU process is checkpointed (cuda-checkpoint + CRIU)\n'
   + '  --pid PID / --unit UNIT / --all  which GPU processes (needed when there are several)\n'
   + '  --leave-running  keep the processes running (default: checkpoints.criu.leaveRunning)\n'
+  + '  --retain N  with s3 or nats-object-store storage: keep the newest N per host and unit there, delete the rest\n'
   + '  --json   print the manifests as JSON on stdout\n'
-  + SSH_HELP;
+  + '  With s3 or nats-object-store storage each checkpoint is uploaded there after it is taken.\n'
+  + SSH_HELP + STORE_HELP;
 
 export async function runCheckpoint(args: readonly string[], io: CliIo = processIo): Promise<number> {
-  const parsed = splitArgs(args, ['--pid', '--unit', '--known-hosts'], ['--all', '--json', '--leave-running']);
+  const parsed = splitArgs(args, ['--pid', '--unit', '--known-hosts', '--retain', '--nats-url', '--s3-credentials'], ['--all', '--json', '--leave-running']);
   if (typeof parsed === 'string' || parsed.positional.length !== 2) {
     io.err(`gpu-cluster checkpoint: ${typeof parsed === 'string' ? parsed : 'SPEC and HOST are needed'}\n${USAGE}`);
     return 2;
@@ -33,8 +37,15 @@ export async function runCheckpoint(args: readonly string[], io: CliIo = process
     io.err(`gpu-cluster checkpoint: ${cluster}\n`);
     return 1;
   }
+  const retain = parsed.options.has('--retain') ? Number(parsed.options.get('--retain')) : undefined;
+  if (retain !== undefined && !(Number.isInteger(retain) && retain >= 1)) {
+    io.err(`gpu-cluster checkpoint: --retain needs a whole number of at least 1\n${USAGE}`);
+    return 2;
+  }
   const pool = cliSshPool(parsed.options.get('--known-hosts'));
+  let opened;
   try {
+    opened = await openCheckpointStore(cluster.spec, { natsUrl: parsed.options.get('--nats-url'), s3Credentials: parsed.options.get('--s3-credentials') });
     const ep = cluster.endpoint(hostName);
     const pre = await checkPrerequisites(pool, ep);
     if (!pre.ok) {
@@ -67,7 +78,11 @@ export async function runCheckpoint(args: readonly string[], io: CliIo = process
       try {
         const m = await createCheckpoint(pool, ep, { host: hostName, pid: gpu.pid, gpu, driverVersion: pre.driverVersion, settings }, { onStep: (s) => progressLine(io, json, hostName, s) });
         taken.push(m);
-        if (!json) io.out(`${m.id}  ${m.processName ?? ''}  ${m.sizeBytes} bytes  ${m.imagesDir}\n`);
+        if (opened) {
+          const { deleted } = await uploadCheckpoint(pool, ep, m, opened.store, retain);
+          progressLine(io, json, hostName, { step: 'upload', ok: true, detail: `${opened.store.bucket.description}${deleted.length ? `; deleted ${deleted.join(', ')}` : ''}` });
+        }
+        if (!json) io.out(`${m.id}  ${m.processName ?? ''}  ${m.sizeBytes} bytes  ${opened ? opened.store.bucket.description : m.imagesDir}\n`);
       } catch (err) {
         failed++;
         io.err(`checkpoint of ${gpu.pid} on ${escapeControl(hostName)} failed: ${escapeControl((err as Error).message)}\n`);
@@ -80,5 +95,6 @@ export async function runCheckpoint(args: readonly string[], io: CliIo = process
     return 1;
   } finally {
     pool.closeAll();
+    await opened?.close();
   }
 }

@@ -9,6 +9,9 @@ import { checkpointSettings, listCheckpoints } from '../../../core/src/ops/check
 import { loadCluster, progressLine, splitArgs } from '../clusterHost';
 import { escapeControl, processIo, type CliIo } from '../io';
 import { cliSshPool, SSH_HELP } from '../ssh';
+import { openCheckpointStore, STORE_HELP } from '../checkpointStore';
+import { downloadCheckpoint } from '../../../core/src/checkpoint/storage';
+import { CheckpointError, restoreCheckpoint } from '../../../core/src/ops/checkpoint';
 
 export const USAGE = 'usage: gpu-cluster restore SPEC HOST ID [--to TARGET | --targets] [--json]\n'
   + '  SPEC     cluster.yaml, or the folder holding it\n'
@@ -16,10 +19,11 @@ export const USAGE = 'usage: gpu-cluster restore SPEC HOST ID [--to TARGET | --t
   + '  --to TARGET  restore on another host: same GPU models in the same order, NVIDIA driver 570+, the memory free, no MIG or NCCL\n'
   + '  --targets    say for every other host whether it could take the checkpoint, and why not\n'
   + '  --json   JSON on stdout\n'
-  + SSH_HELP;
+  + '  With s3 or nats-object-store storage, a checkpoint no longer on HOST is taken from there.\n'
+  + SSH_HELP + STORE_HELP;
 
 export async function runRestore(args: readonly string[], io: CliIo = processIo): Promise<number> {
-  const parsed = splitArgs(args, ['--to', '--known-hosts'], ['--targets', '--json']);
+  const parsed = splitArgs(args, ['--to', '--known-hosts', '--nats-url', '--s3-credentials'], ['--targets', '--json']);
   if (typeof parsed === 'string' || parsed.positional.length !== 3) {
     io.err(`gpu-cluster restore: ${typeof parsed === 'string' ? parsed : 'SPEC, HOST and ID are needed'}\n${USAGE}`);
     return 2;
@@ -32,11 +36,15 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
     return 1;
   }
   const pool = cliSshPool(parsed.options.get('--known-hosts'));
+  let opened;
   try {
+    opened = await openCheckpointStore(cluster.spec, { natsUrl: parsed.options.get('--nats-url'), s3Credentials: parsed.options.get('--s3-credentials') });
     const source = cluster.endpoint(hostName);
     const settings = checkpointSettings(cluster.spec.checkpoints);
     const all = await listCheckpoints(pool, source, settings.baseDir);
-    const manifest = all.find((m) => m.id === id);
+    const onHost = all.find((m) => m.id === id);
+    const stored = onHost || !opened ? undefined : (await opened.store.list()).find((m) => m.id === id && m.host === hostName);
+    const manifest = onHost ?? stored;
     if (!manifest) {
       io.err(`${escapeControl(hostName)} has no checkpoint ${escapeControl(id)}${all.length ? `; it has:\n${all.map((m) => `  ${m.id}\n`).join('')}` : ' (it has none)\n'}`);
       return 1;
@@ -56,7 +64,17 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
     const targetName = parsed.options.get('--to') ?? hostName;
     const target = cluster.endpoint(targetName);
     try {
-      const moved = await restoreOnHost(pool, source, target, manifest, settings.baseDir, { onStep: (s) => progressLine(io, json, targetName, s) });
+      const onStep = (s: { step: string; ok: boolean; detail?: string }) => progressLine(io, json, targetName, s);
+      const moved = onHost ? await restoreOnHost(pool, source, target, manifest, settings.baseDir, { onStep }) : await restoreFromStore();
+      async function restoreFromStore() {
+        const compat = await targetCompatibility(pool, target, manifest!);
+        onStep({ step: 'compatible', ok: compat.ok, detail: compat.reasons.join('; ') || undefined });
+        if (!compat.ok) throw new CheckpointError(`${id} cannot be restored on ${targetName}: ${compat.reasons.join('; ')}.`, 'compatible');
+        const placed = await downloadCheckpoint(pool, target, id, opened!.store, settings.baseDir);
+        onStep({ step: 'download', ok: true, detail: opened!.store.bucket.description });
+        const { pid } = await restoreCheckpoint(pool, target, placed, { onStep });
+        return { manifest: placed, target: targetName, pid };
+      }
       if (json) io.out(`${JSON.stringify({ checkpoint: id, host: moved.target, pid: moved.pid })}\n`);
       else io.out(`${id} restored on ${escapeControl(moved.target)} as process ${moved.pid}\n`);
       return 0;
@@ -70,5 +88,6 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
     return 1;
   } finally {
     pool.closeAll();
+    await opened?.close();
   }
 }

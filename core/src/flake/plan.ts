@@ -191,8 +191,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
     plan.k3s = planK3s(spec, host, roles, hasManifests);
     if (roles.includes('checkpoint-agent')) {
       plan.checkpoint = {
-        storeDir: spec.checkpoints?.storage.kind === 'local' && spec.checkpoints.storage.path
-          ? spec.checkpoints.storage.path : DEFAULTS.checkpointDir,
+        storeDir: spec.checkpoints?.storage.path ?? DEFAULTS.checkpointDir,
         cudaCheckpoint: checkpointUnsupportedReason(spec, host) === undefined,
         lockTimeoutMs: spec.checkpoints?.lockTimeoutMs ?? 10_000,
         policies: planPolicies(spec, host, plan.exo !== undefined, warnings),

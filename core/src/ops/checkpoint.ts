@@ -32,7 +32,8 @@ export interface CheckpointSettings {
 
 export function checkpointSettings(spec: CheckpointSpec | undefined): CheckpointSettings {
   return {
-    baseDir: spec?.storage?.kind === 'local' && spec.storage.path ? spec.storage.path : DEFAULTS.checkpointDir,
+    // local: where checkpoints live; s3 / nats-object-store: where they are staged on the host around a transfer
+    baseDir: spec?.storage?.path ?? DEFAULTS.checkpointDir,
     shellJob: spec?.criu?.shellJob ?? false,
     tcpEstablished: spec?.criu?.tcpEstablished ?? false,
     leaveRunning: spec?.criu?.leaveRunning ?? false,
