@@ -3,6 +3,7 @@
 
 import { runCheck, USAGE as CHECK_USAGE } from './commands/check';
 import { runCheckpoint, USAGE as CHECKPOINT_USAGE } from './commands/checkpoint';
+import { runDrain, USAGE as DRAIN_USAGE } from './commands/drain';
 import { runRestore, USAGE as RESTORE_USAGE } from './commands/restore';
 import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
 import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
@@ -20,6 +21,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   check: { summary: 'the Nix diagnostics of every .nix file of a flake', usage: CHECK_USAGE, run: runCheck },
   checkpoint: { summary: 'checkpoint GPU processes of a host (cuda-checkpoint + CRIU)', usage: CHECKPOINT_USAGE, run: runCheckpoint },
   restore: { summary: 'restore a checkpoint on its host or, when compatible, on another', usage: RESTORE_USAGE, run: runRestore },
+  drain: { summary: 'move the GPU processes of a host to compatible hosts, and back after its update', usage: DRAIN_USAGE, run: runDrain },
 };
 
 function help(): string {

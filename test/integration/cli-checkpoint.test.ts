@@ -163,3 +163,29 @@ describe('gpu-cluster checkpoint / restore with the NATS object store as storage
     assert.ok(readFileSync(path.join(staging, ids[1], 'manifest.json'), 'utf8').includes(ids[1]), 'downloaded into the staging folder');
   });
 });
+
+describe('gpu-cluster drain', () => {
+  it('moves the host\'s GPU process to the host with the same (free) GPUs, records it, and moves it back with --back', () => {
+    const r0 = spawnSync('sh', ['-c', 'setsid sleep 3908 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+    workload = Number(r0.stdout.trim());
+    writeFileSync(path.join(state, 'gpu-apps.csv'), `${workload}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+    const record = path.join(specDir, 'drain-test-1.json');
+    const usage = cli.run(['drain', specDir, 'test-1']);
+    assert.equal(usage.code, 2);
+    const r = cli.run(['drain', specDir, 'test-1', '--record', record, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const drained = JSON.parse(r.out);
+    assert.equal(drained.moves.length, 1);
+    assert.equal(drained.moves[0].pid, workload);
+    assert.equal(drained.moves[0].host, 'test-2', JSON.stringify(drained.moves[0]));
+    restored.push(drained.moves[0].runningPid);
+    assert.deepEqual(JSON.parse(readFileSync(record, 'utf8')), drained);
+    const back = cli.run(['drain', specDir, 'test-1', '--record', record, '--back', '--json']);
+    assert.equal(back.code, 0, back.err);
+    const home = JSON.parse(back.out).moves[0];
+    assert.equal(home.host, 'test-1');
+    restored.push(home.runningPid);
+    assert.doesNotThrow(() => process.kill(home.runningPid, 0));
+    assert.throws(() => process.kill(drained.moves[0].runningPid, 0), 'gone from test-2');
+  });
+});
