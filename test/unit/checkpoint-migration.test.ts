@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { declaredNvidiaLayout, layoutDifference, plannedMoveProblems, plannedTargets, restoreCompatibility, type CheckpointNeeds, type HostGpuFacts } from '../../core/src/checkpoint/migration';
 import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import { retentionPlan } from '../../core/src/checkpoint/retention';
+import { parseNvidiaMig } from '../../core/src/ops/nvidiaSmi';
 
 const l4 = (used = 0, mig = false) => ({ name: 'NVIDIA L4', memoryTotalMiB: 23034, memoryUsedMiB: used, mig });
 const needs = (over: Partial<CheckpointNeeds> = {}): CheckpointNeeds => ({
@@ -74,5 +76,22 @@ describe('planned moves (spec)', () => {
     assert.deepEqual(plannedMoveProblems(s, a, d), [{ on: 'to', reason: "'d' has no checkpoint-agent role, so it gets no CRIU or cuda-checkpoint" }]);
     assert.deepEqual(plannedMoveProblems(s, e, a).map((p) => p.on), ['from']);
     assert.match(plannedMoveProblems(s, e, a)[0].reason, /only on x86_64-linux/);
+  });
+});
+
+describe('retention and the MIG query', () => {
+  it('keeps the newest `retain` of each group, never fewer than one', () => {
+    const items = [
+      { g: 'a', t: '2026-12-05T08:00:00Z' }, { g: 'a', t: '2026-12-05T10:00:00Z' }, { g: 'b', t: '2026-12-05T07:00:00Z' }, { g: 'a', t: '2026-12-05T09:00:00Z' },
+    ];
+    const plan = retentionPlan(items, 2, (i) => i.g, (i) => i.t);
+    assert.deepEqual(plan.remove, [items[0]]);
+    assert.deepEqual(plan.keep, [items[1], items[3], items[2]]);
+    assert.deepEqual(retentionPlan(items, 0, (i) => i.g, (i) => i.t).keep, [items[1], items[2]]);
+  });
+
+  it('reads mig.mode.current: Enabled, Disabled and [N/A] (no MIG on the GPU)', () => {
+    assert.deepEqual([...parseNvidiaMig('0, Enabled\n1, Disabled\n2, [N/A]\n')], [[0, true], [1, false], [2, false]]);
+    assert.throws(() => parseNvidiaMig('x, Enabled\n'), /Unexpected nvidia-smi output/);
   });
 });
