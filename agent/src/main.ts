@@ -11,6 +11,7 @@
 //   --interval / GPU_CLUSTER_INTERVAL  telemetry period, e.g. 1s, 500ms, 5 (seconds)
 //   --gpu auto|nvidia|amd|none, --exo-url, --exo-unit, --checkpoint-dir, --checkpoint-helper, --state-dir
 //   --container-tool (argv of nixos-container, repeated), --container-root (/), --declared-container NAME (repeated: the spec's containers)
+// `gpu-cluster-agent checkpoint policy …` instead runs one checkpoint policy and exits (agent/src/checkpointCommand.ts).
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { NatsConnectionManager, type NatsCredentials } from '../../core/src/nats/connection';
 import { Subjects } from '../../core/src/nats/subjects';
 import { NodeAgent, type AgentOptions } from './agent';
+import { checkpointCommand } from './checkpointCommand';
 import type { GpuTool } from './collect';
 
 /** The command-line flags (the NixOS module's ExecStart is tested against this table). */
@@ -117,7 +119,12 @@ function main(): void {
   manager.onStatus((s) => { if (s.authFailed) void manager.stop().then(() => process.exit(2)); });
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === 'checkpoint') {
+  checkpointCommand(process.argv.slice(3), (text) => process.stdout.write(text)).then(
+    (code) => { process.exitCode = code; },
+    (err: Error) => { process.stderr.write(`<3>gpu-cluster-agent checkpoint: ${err.message}\n`); process.exitCode = 1; },
+  );
+} else if (require.main === module) {
   try {
     main();
   } catch (err) {

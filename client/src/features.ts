@@ -10,6 +10,7 @@ import { registerOps } from './ops/register';
 import { registerLiveSession } from './live/register';
 import { registerK3s } from './k3s/register';
 import { registerContainers } from './containers/register';
+import { registerCheckpoints } from './checkpoints/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
@@ -21,4 +22,5 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerOps,
   registerK3s,
   registerContainers,
+  registerCheckpoints,
 ];

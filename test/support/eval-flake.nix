@@ -194,6 +194,7 @@ let
       videoDrivers = if c ? services && c.services ? xserver then c.services.xserver.videoDrivers else null;
       tmpfiles = if c ? systemd then c.systemd.tmpfiles.rules else null;
       execStart = if c ? systemd then lib.mapAttrs (_: s: s.serviceConfig.ExecStart or null) c.systemd.services else null;
+      timers = if c ? systemd then lib.mapAttrs (_: t: t.timerConfig) c.systemd.timers else null;
       fileSystems = if c ? fileSystems then builtins.attrNames c.fileSystems else null;
       k3sExtraFlags = if c ? services && c.services ? k3s && c.services.k3s.enable then c.services.k3s.extraFlags else null;
       polkitRules = if c ? security then c.security.polkit.extraConfig else null;

@@ -22,6 +22,8 @@ export interface HostReport {
   videoDrivers: string[] | null;
   tmpfiles: string[] | null;
   execStart: Record<string, string | null> | null;
+  /** systemd.timers.<name>.timerConfig. */
+  timers: Record<string, Record<string, string | number>> | null;
   fileSystems: string[] | null;
   k3sExtraFlags: string | string[] | null;
   polkitRules: string | null;

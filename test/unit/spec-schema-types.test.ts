@@ -73,6 +73,7 @@ const FULL: DeepRequired<ClusterSpec> = {
     policies: [{ name: 'hourly', units: ['exo'], tags: ['gpu'], interval: '1h', retain: 3, onShutdown: true }],
     criu: { shellJob: true, tcpEstablished: true, leaveRunning: false, extraArgs: ['--ext-unix-sk'] },
     lockTimeoutMs: 10000,
+    migrations: [{ from: 'gpu-1', to: 'gpu-2', units: ['exo'] }],
   },
   security: {
     firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [53], trustedInterfaces: ['tb0'] },

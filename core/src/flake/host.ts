@@ -89,6 +89,10 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
     out.push([['gpuCluster', 'checkpoint'], {
       enable: true, storeDir: host.checkpoint.storeDir,
       cudaCheckpoint: host.checkpoint.cudaCheckpoint ? { enable: true } : undefined,
+      lockTimeoutMs: host.checkpoint.lockTimeoutMs === 10_000 ? undefined : host.checkpoint.lockTimeoutMs,
+      policies: host.checkpoint.policies.length
+        ? Object.fromEntries(host.checkpoint.policies.map((p) => [p.name, { units: p.units, interval: p.interval, retain: p.retain }]))
+        : undefined,
     }]);
   }
   if (host.agent) {

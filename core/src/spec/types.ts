@@ -258,6 +258,8 @@ export interface CheckpointSpec {
   policies?: { name: string; units?: string[]; tags?: string[]; interval?: string; retain?: number; onShutdown?: boolean }[];
   criu?: { shellJob?: boolean; tcpEstablished?: boolean; leaveRunning?: boolean; extraArgs?: string[] };
   lockTimeoutMs?: number;
+  /** Planned moves: where the GPU processes of `from` are restored when it is drained (`units`: only these). */
+  migrations?: { from: string; to: string; units?: string[] }[];
 }
 
 export interface SecuritySpec {

@@ -77,6 +77,8 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, DiagnosticCodeInfo>> = {
   'exo.model-too-large': { severity: 'error', summary: "A model needs more memory than the exo hosts' GPU/unified memory together." },
   'exo.min-nodes': { severity: 'error', summary: 'A model asks for more nodes than run exo.' },
   'checkpoint.unsupported-host': { severity: 'error', summary: 'A checkpoint-agent where cuda-checkpoint cannot work (not x86_64-linux, or no NVIDIA GPU).' },
+  'checkpoint.migration-unknown-host': { severity: 'error', summary: 'A planned move (checkpoints.migrations) names a host the spec does not have (with "did you mean").' },
+  'checkpoint.migration-impossible': { severity: 'error', summary: 'A planned move cuda-checkpoint cannot make: a host that cannot checkpoint, or different GPU models, count or order; the reason is on the offending key.' },
   'checkpoint.storage-incomplete': { severity: 'error', summary: 'Checkpoint storage missing what its kind needs (bucket; S3 credentials as a warning).' },
   'ports.collision': { severity: 'error', summary: 'Two services (exo, NATS, k3s) configured on the same TCP port (marked on both where both are written).' },
   'disk.multiple-os-disks': { severity: 'error', summary: 'More than one disk has role os (the default role).' },

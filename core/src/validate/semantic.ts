@@ -16,6 +16,7 @@ import { clusterFileOf, fileStem, hostEntriesOf, isRecord, splitEndpoint } from 
 import { closest } from '../util/suggest';
 import { place, replaceFix, type Placement } from './place';
 import { containerDiagnostics } from './rules/containers';
+import { checkMigrations } from './rules/migrations';
 
 type Path = (string | number)[];
 type Severity = SpecDiagnostic['severity'];
@@ -23,7 +24,7 @@ type Severity = SpecDiagnostic['severity'];
 /** Beyond this many misses, "did you mean" stops searching (each search is linear in the candidates). */
 const MAX_SUGGESTIONS = 200;
 
-class Reporter {
+export class Reporter {
   readonly diagnostics: SpecDiagnostic[] = [];
   private suggestions = 0;
 
@@ -95,6 +96,7 @@ export function semanticDiagnostics(model: SpecModel): SpecDiagnostic[] {
       checkLinks(r, clusterFile, cluster, hosts);
       checkClusterReferences(r, clusterFile, cluster, hosts, tags);
       checkNatsHub(r, clusterFile, spec, entries);
+      checkMigrations(r, clusterFile, spec, entries);
     }
     checkExo(r, clusterFile, spec, entries);
     checkK3s(r, clusterFile, spec, entries);

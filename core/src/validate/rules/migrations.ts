@@ -1,0 +1,37 @@
+// `checkpoints.migrations`: planned moves of checkpointed GPU processes from one host to another. Each move names
+// two hosts of the spec, and cuda-checkpoint must be able to bring the processes back on the target (the rules and
+// their sources are in core/src/checkpoint/migration.ts). The reason is reported on the key that makes it impossible.
+
+import { plannedMoveProblems } from '../../checkpoint/migration';
+import type { HostEntry, ParsedSpecFile } from '../../spec/model';
+import type { ClusterSpec, HostSpec } from '../../spec/types';
+import { isRecord } from '../../spec/workspace';
+import type { Reporter } from '../semantic';
+
+export function checkMigrations(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entries: HostEntry[]): void {
+  const moves = isRecord(spec.checkpoints) && Array.isArray(spec.checkpoints.migrations) ? spec.checkpoints.migrations : [];
+  if (!moves.length) return;
+  const hosts = new Map<string, HostSpec>();
+  for (const e of entries) if (typeof e.host.name === 'string' && !hosts.has(e.host.name)) hosts.set(e.host.name, e.host);
+  moves.forEach((move, i) => {
+    if (!isRecord(move)) return;
+    const ends: Partial<Record<'from' | 'to', HostSpec>> = {};
+    for (const key of ['from', 'to'] as const) {
+      const name = move[key];
+      if (typeof name !== 'string') continue;
+      const host = hosts.get(name);
+      if (host) {
+        ends[key] = host;
+        continue;
+      }
+      const s = r.suggest(name, () => hosts.keys());
+      r.report(file, ['checkpoints', 'migrations', i, key], 'value', 'error', 'checkpoint.migration-unknown-host',
+        `No host '${name}' in the spec${s ? ` — did you mean '${s}'?` : ''}`, { replacement: s });
+    }
+    if (!ends.from || !ends.to) return;
+    for (const p of plannedMoveProblems(spec, ends.from, ends.to)) {
+      r.report(file, ['checkpoints', 'migrations', i, p.on], 'value', 'error', 'checkpoint.migration-impossible',
+        `This move cannot work: ${p.reason}.`);
+    }
+  });
+}
