@@ -10,7 +10,8 @@ import path from 'node:path';
 import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
 import { generateBigSpec } from './big-spec';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
-import { localHostView } from '../../server/src/spec/localView';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { localHostView, offsetOfPosition } from '../../server/src/spec/localView';
 
 let dir: string;
 let client: LspClient;
@@ -101,4 +102,14 @@ test('localHostView: the item under the cursor with the small sections, lines ma
   assert.equal(view.file.text.split('\n')[local.line].trim(), `- name: ${big.hostNames[10]}`);
   assert.deepEqual(view.toOriginal({ start: local, end: local }).start, { line, character: 8 });
   assert.equal(localHostView('file:///b/cluster.yaml', big.text, 10), undefined, 'not in a host item: no local view');
+});
+
+test('offsetOfPosition: the editor document\'s offset of any position, past line ends and the last line included', () => {
+  const text = 'a: 1\r\nbb: 22\n\nccc: 3';
+  const doc = TextDocument.create('file:///x.yaml', 'yaml', 1, text);
+  for (let line = 0; line <= 5; line++) {
+    for (let character = 0; character <= 8; character++) {
+      assert.equal(offsetOfPosition(text, { line, character }), doc.offsetAt({ line, character }), `${line}:${character}`);
+    }
+  }
 });
