@@ -78,11 +78,13 @@ function fitViewport(nodes: cytoscape.NodeCollection = cy.nodes()): { zoom: numb
 }
 
 /** Fits the cluster (or `nodes`); keeps following the page's size afterwards when it is the whole cluster. */
-function fitAll(animate = false, nodes?: cytoscape.NodeCollection): void {
+/** Resolves when the viewport is there (after the animation, when animated). */
+function fitAll(animate = false, nodes?: cytoscape.NodeCollection): Promise<void> {
   autoFit = !nodes;
   const target = fitViewport(nodes);
-  if (!target) return;
-  if (animate) cy.animate(target, { duration: 200 }); else cy.viewport(target);
+  if (!target) return Promise.resolve();
+  if (!animate) { cy.viewport(target); return Promise.resolve(); }
+  return new Promise((resolve) => { cy.animate({ ...target, duration: 200, complete: () => resolve() }); });
 }
 
 
@@ -140,7 +142,7 @@ function drawGraph(next: TopologyGraph, state: TopologyState): void {
         requestAnimationFrame(() => void arrange(cy.nodes('[kind = "host"], [kind = "segment"]').filter((n) => !persisted.positions[n.id()]).nonempty()));
       });
     }
-    fitAll();
+    void fitAll();
     cy.forceRender();
     return;
   }
@@ -163,7 +165,8 @@ async function arrange(needsLayout: boolean): Promise<void> {
     try {
       layoutMs = (await view.layout()).ms;
       performance.mark('topology:layout-done');
-      if (autoFit) fitAll(true);
+      // the picture is reported done once it has settled
+      if (autoFit) await fitAll(true);
       save({ positions: view.positions(), zoom: cy.zoom(), pan: cy.pan() });
     } catch (e) {
       // The sketch stays: every host is drawn, only not arranged along its links.
@@ -173,7 +176,7 @@ async function arrange(needsLayout: boolean): Promise<void> {
     autoFit = false;
     cy.viewport({ zoom: persisted.zoom, pan: persisted.pan });
   } else {
-    fitAll();
+    void fitAll();
   }
   statusLine.textContent = '';
   if (!layoutDone) {
@@ -212,7 +215,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 function wireView(): void {
   // The webview's page can start with no size (or a provisional one) and grow: refit then, unless the user has
   // chosen a viewport.
-  cy.on('resize', () => { if (autoFit) fitAll(); });
+  cy.on('resize', () => { if (autoFit) void fitAll(); });
   cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
 
   cy.on('tap', 'node[kind = "host"]', (e) => post({ type: 'revealHost', host: e.target.id() }));
@@ -274,7 +277,7 @@ filterInput.addEventListener('keydown', (e) => {
   if (e.key === 'Enter') {
     if (!cy) return;
     const matches = view.filter(filterInput.value);
-    if (matches.nonempty()) fitAll(true, matches);
+    if (matches.nonempty()) void fitAll(true, matches);
   } else if (e.key === 'Escape') {
     filterInput.value = '';
     filterInput.dispatchEvent(new Event('input'));
@@ -282,7 +285,7 @@ filterInput.addEventListener('keydown', (e) => {
 });
 
 const actions: Record<string, () => void> = {
-  fit: () => fitAll(true),
+  fit: () => void fitAll(true),
   'zoom-in': () => { autoFit = false; cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
   'zoom-out': () => { autoFit = false; cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
   relayout: () => { autoFit = true; void arrange(true); },
