@@ -21,6 +21,7 @@ export const EVENT_ACTIONS = [
   'exo-starting', 'exo-started', 'exo-stopped', 'exo-failed', 'exo-start-failed', 'exo-stop-failed',
   'checkpoint-created', 'checkpoint-restored', 'checkpoint-create-failed', 'checkpoint-restore-failed',
   'facter-report-stored', 'agent-started', 'gpu-added', 'gpu-missing',
+  'rollout-started', 'rollout-step', 'rollout-finished',
 ] as const;
 export type EventAction = typeof EVENT_ACTIONS[number];
 
