@@ -193,6 +193,30 @@ class HostRun {
     this.step('rolled-back', `${reason}${restored}`);
   }
 
+  /**
+   * The engine died during the switch: wait for the switch's own unit to end, and when the host still does not
+   * run the new system (the switch never began), run it again. False when the host was rolled back or lost.
+   */
+  private async finishSwitch(state: RolloutHostState): Promise<boolean> {
+    const facts = this.standing.facts;
+    const deadline = Date.now() + 30 * 60_000;
+    while (state.switching && Date.now() < deadline && !this.signal?.aborted) {
+      await new Promise((r) => setTimeout(r, this.deps.pollMs ?? 1000));
+      state = await rolloutHostState(this.pool, this.target.endpoint, this.target.layout, this.plan.rolloutId, this.signal);
+    }
+    if (state.generations.running === facts.newSystem) return true;
+    const plan = { rolloutId: this.plan.rolloutId, previous: facts.previousGeneration!, next: facts.newGeneration!, newSystem: facts.newSystem!, confirmTimeoutSec: this.plan.options.confirmTimeoutSec };
+    try {
+      const sw = await runSwitch(this.pool, this.target.endpoint, this.target.layout, plan, (c) => this.deps.onSwitchOutput?.(this.target.name, c), this.signal);
+      if (sw.code === 0) return true;
+      await this.rollback(`switch-to-configuration exited ${sw.code}: ${sw.output.trim().split('\n').at(-1) ?? ''}`);
+    } catch (err) {
+      if (lostHost(err)) this.step('reverting', `the host dropped the connection during the switch (${(err as Error).message})`);
+      else await this.rollback(`switch failed: ${(err as Error).message}`);
+    }
+    return false;
+  }
+
   /** A resumed host that had switched: look at it over a fresh connection and finish or record its revert. */
   async verify(): Promise<void> {
     const facts = this.standing.facts;
@@ -217,6 +241,7 @@ class HostRun {
     }
     if (current === facts.newGeneration && state.armed) {
       if (this.standing.phase === 'reverting' || this.standing.phase === 'rolling-back') return; // its timer will still fire
+      if (this.standing.phase === 'switching' && !(await this.finishSwitch(state))) return;
       return this.afterSwitch();
     }
     if (current === facts.newGeneration && !state.armed && (this.standing.phase === 'confirming' || this.standing.phase === 'reverting')) {

@@ -184,6 +184,11 @@ export function timerUnit(rolloutId: string): string {
   return `gpu-cluster-revert-${rolloutId.replace(/[^A-Za-z0-9-]/g, '-')}`;
 }
 
+/** The transient service the switch runs in (one per rollout, so a resumed rollout can tell it is still running). */
+export function switchUnit(rolloutId: string): string {
+  return `gpu-cluster-switch-${rolloutId.replace(/[^A-Za-z0-9-]/g, '-')}`;
+}
+
 /** The script the timer runs: the profile back to `previous`, then that generation's own switch. */
 export function revertScript(l: HostLayout, previous: number): string {
   return [
@@ -217,7 +222,7 @@ export async function armAndInstall(pool: SshPool, ep: SshEndpoint, l: HostLayou
 /** Runs the new generation's switch in its own transient unit; resolves with its exit code and output. */
 export async function runSwitch(pool: SshPool, ep: SshEndpoint, l: HostLayout, p: SwitchPlan, onOutput?: (chunk: string) => void, signal?: AbortSignal): Promise<{ code: number | null; output: string }> {
   const stc = path.join(link(l, p.next), 'bin/switch-to-configuration');
-  const command = argv(['systemd-run', '--collect', '--no-ask-password', '--pipe', '--quiet', '--service-type=exec', `--unit=gpu-cluster-switch-${timerUnit(p.rolloutId).slice('gpu-cluster-revert-'.length)}`, '--wait', stc, 'switch']);
+  const command = argv(['systemd-run', '--collect', '--no-ask-password', '--pipe', '--quiet', '--service-type=exec', `--unit=${switchUnit(p.rolloutId)}`, '--wait', stc, 'switch']);
   let output = '';
   const r = await pool.exec(ep, sh`${command} 2>&1`, { signal, timeoutMs: 30 * 60_000, onStdout: (c) => { output += c; onOutput?.(c); } });
   return { code: r.code, output };
@@ -237,6 +242,8 @@ export interface RolloutHostState {
   armed: boolean;
   /** The revert script is there: the timer was armed (and has fired when it is no longer armed). */
   scriptPresent: boolean;
+  /** The switch's transient service is still running. */
+  switching: boolean;
 }
 
 /** Where a host stands in one rollout, in one round trip (a resumed rollout looks before it acts). */
@@ -246,8 +253,12 @@ export async function rolloutHostState(pool: SshPool, ep: SshEndpoint, l: HostLa
     gens: generationsCommand(l),
     timer: argv(['systemctl', 'is-active', `${unit}.timer`]),
     script: argv(['test', '-e', path.join(l.stateDir, `${unit}.sh`)]),
+    switch: argv(['systemctl', 'is-active', `${switchUnit(rolloutId)}.service`]),
   }, signal);
-  return { generations: parseGenerations(out.gens.output), armed: out.timer.output.trim() === 'active', scriptPresent: out.script.code === 0 };
+  return {
+    generations: parseGenerations(out.gens.output), armed: out.timer.output.trim() === 'active', scriptPresent: out.script.code === 0,
+    switching: ['active', 'activating', 'deactivating'].includes(out.switch.output.trim()),
+  };
 }
 
 /** Disarms the timer and checks it is gone. Called over a fresh connection: it proves the host is reachable. */
