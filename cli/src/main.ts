@@ -3,6 +3,7 @@
 
 import { runCheck, USAGE as CHECK_USAGE } from './commands/check';
 import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
+import { DEPLOY_USAGE, ROLLBACK_USAGE, runDeploy, runRollback, runStatus, runUpdate, STATUS_USAGE, UPDATE_USAGE } from './commands/rollout';
 import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
 import { processIo, type CliIo } from './io';
 
@@ -16,6 +17,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   validate: { summary: 'check cluster specs and .nix files; prints file:line:col severity code message', usage: VALIDATE_USAGE, run: runValidate },
   generate: { summary: 'generate the Nix flake of a cluster spec', usage: GENERATE_USAGE, run: runGenerate },
   check: { summary: 'the Nix diagnostics of every .nix file of a flake', usage: CHECK_USAGE, run: runCheck },
+  deploy: { summary: 'build, preview and roll out the flake\'s systems (checkpoint, switch, health checks, revert timer)', usage: DEPLOY_USAGE, run: runDeploy },
+  update: { summary: 'preview and roll out systems already built and copied to the hosts', usage: UPDATE_USAGE, run: runUpdate },
+  rollback: { summary: 'switch hosts to their previous generation with the same checks', usage: ROLLBACK_USAGE, run: runRollback },
+  status: { summary: 'where each host of a rollout stands (from its journal)', usage: STATUS_USAGE, run: runStatus },
 };
 
 function help(): string {

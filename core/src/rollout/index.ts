@@ -11,3 +11,4 @@ export {
 } from './host';
 export * from './engine';
 export * from './targets';
+export * from './build';
