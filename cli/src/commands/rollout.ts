@@ -124,7 +124,8 @@ async function load(a: Args, io: CliIo, name: string): Promise<{ spec: ClusterSp
   const loaded = await loadSpec(a.spec!);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
-    io.err(`gpu-cluster ${name}: the spec has ${errors.length} error(s); run gpu-cluster validate ${a.spec}\n`);
+    const shown = errors.slice(0, 5).map((d) => `  ${escapeControl(`${d.code} ${d.message}`)}\n`).join('');
+    io.err(`gpu-cluster ${name}: the spec has ${errors.length} error(s); nothing was touched:\n${shown}(gpu-cluster validate ${escapeControl(a.spec!)} lists them all)\n`);
     return undefined;
   }
   return { spec: loaded.model.spec, clusterPath: loaded.clusterPath };
