@@ -9,6 +9,7 @@ import { registerExplorer } from './explorer/register';
 import { registerOps } from './ops/register';
 import { registerLiveSession } from './live/register';
 import { registerK3s } from './k3s/register';
+import { registerRollout } from './rollout/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
@@ -19,4 +20,5 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerLiveSession,
   registerOps,
   registerK3s,
+  registerRollout,
 ];

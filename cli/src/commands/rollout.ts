@@ -13,7 +13,7 @@ import { specEndpoint } from '../../../core/src/ssh/specEndpoint';
 import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import {
-  buildAndCopySystem, checkOptions, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewHost, readGenerations, renderPreview, resumeRollout, RolloutJournal,
+  buildAndCopySystem, checkOptions, rolloutJournalDir, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewHost, readGenerations, renderPreview, resumeRollout, RolloutJournal,
   rolloutStatus, rolloutTargets, runRollout, selectHosts, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord, type RolloutTarget,
 } from '../../../core/src/rollout';
 import { fanOut } from '../../../core/src/ops/fanout';
@@ -112,10 +112,6 @@ function cliPolicy(knownHosts?: string): HostKeyPolicy {
   };
 }
 
-function journalDir(clusterPath: string): string {
-  return path.join(path.dirname(clusterPath), '.gpu-cluster', 'rollouts');
-}
-
 function describeStep(s: HostStanding): string {
   return escapeControl(`${s.host}: ${s.phase}${s.detail ? ` — ${s.detail}` : ''}`);
 }
@@ -168,7 +164,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
       }
     }
     const targets = rolloutTargets(spec, hosts, { endpoint, newSystems: systems, root: (h) => a.roots.get(h.name) ?? '/' });
-    const dir = journalDir(clusterPath);
+    const dir = rolloutJournalDir(clusterPath);
     if (a.resume) {
       const file = path.join(dir, `${a.resume}.jsonl`);
       const status = rolloutStatus(file);
@@ -224,7 +220,7 @@ export const runRollback = (args: readonly string[], io: CliIo = processIo) => r
 export async function runStatus(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const a = parse(args, 'status');
   if (typeof a === 'string') { io.err(`gpu-cluster status: ${a}\n${STATUS_USAGE}`); return 2; }
-  const dir = journalDir(await findClusterFile(a.spec!));
+  const dir = rolloutJournalDir(await findClusterFile(a.spec!));
   const id = a.id ?? listJournals(dir)[0];
   if (!id) { io.err('gpu-cluster status: no rollout has run from this spec yet\n'); return 1; }
   const status = rolloutStatus(path.join(dir, `${id}.jsonl`));

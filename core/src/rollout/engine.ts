@@ -44,6 +44,7 @@ export interface RolloutDeps {
   onSwitchOutput?(host: string, chunk: string): void;
   /** Pause between health-check rounds. */
   pollMs?: number;
+  /** Stops hosts from starting (those under way finish their steps, rollback included). */
   signal?: AbortSignal;
 }
 
@@ -70,7 +71,9 @@ class HostRun {
 
   private get pool(): SshPool { return this.deps.pool; }
   private get ep(): SshEndpoint { return this.target.endpoint; }
-  private get signal(): AbortSignal | undefined { return this.deps.signal; }
+  // Cancelling a rollout stops hosts from starting; a host already under way is never cut off mid-step (its
+  // timer and rollback depend on finishing what was begun), so no signal reaches its SSH commands.
+  private readonly signal: AbortSignal | undefined = undefined;
 
   async run(): Promise<void> {
     const t = this.target;
@@ -167,7 +170,7 @@ class HostRun {
         const r = await c.check(this.target, this.signal).catch((err: Error) => err.message);
         if (r) failure = `${c.name}: ${r}`;
       }
-      if (!failure || Date.now() >= deadline || this.signal?.aborted) return failure;
+      if (!failure || Date.now() >= deadline) return failure;
       await new Promise((r) => setTimeout(r, this.deps.pollMs ?? 1000));
     }
   }

@@ -79,6 +79,11 @@ export function readJournal(file: string): { records: JournalRecord[]; problems:
   return { records, problems };
 }
 
+/** Where the journals of a spec's rollouts live (the CLI and the editor share it, so either can resume). */
+export function rolloutJournalDir(clusterPath: string): string {
+  return path.join(path.dirname(clusterPath), '.gpu-cluster', 'rollouts');
+}
+
 /** Journals in a folder, newest first (ids start with their UTC time). */
 export function listJournals(dir: string): string[] {
   if (!existsSync(dir)) return [];
