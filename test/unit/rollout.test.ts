@@ -10,7 +10,7 @@ import path from 'node:path';
 import {
   advance, canMove, checkOptions, DEFAULT_ROLLOUT_OPTIONS, foldJournal, hostLayout, IllegalTransitionError, initialStanding, interruptions, parseDiffClosures,
   parseDryActivate, parseGenerations, parsePathInfoSizes, readJournal, renderPreview, resumeAction, revertScript, RolloutJournal, selectHosts, summarizePackages,
-  checkRolloutId, type RolloutStep,
+  checkRolloutId, exoHealthCheck, heartbeatCheck, type RolloutStep, type RolloutTarget,
 } from '../../core/src/rollout';
 import type { ClusterSpec } from '../../core/src/spec/types';
 
@@ -195,5 +195,34 @@ describe('host side', () => {
     assert.match(script, /ln -sfn system-11-link \/nix\/var\/nix\/profiles\/\.system-rollout-tmp && mv -Tf \/nix\/var\/nix\/profiles\/\.system-rollout-tmp \/nix\/var\/nix\/profiles\/system/);
     assert.match(script, /exec \/nix\/var\/nix\/profiles\/system-11-link\/bin\/switch-to-configuration switch/);
     for (const bad of ['/tmp/$(reboot)', 'relative', '/a b', '/x/../etc', "/it's"]) assert.throws(() => hostLayout(bad), /not a usable host root/);
+  });
+});
+
+describe('health checks beyond units', () => {
+  const target = { name: 'gpu-a', endpoint: { name: 'gpu-a', address: '127.0.0.1', port: 22, user: 'root' } } as unknown as RolloutTarget;
+  const answer = (body: unknown, status = 200): typeof fetch => (async () => new Response(JSON.stringify(body), { status })) as typeof fetch;
+  const state = (runner: Record<string, unknown>, nodes = ['nodeA']) => ({
+    topology: { nodes },
+    instances: { i1: { MlxRingInstance: { instanceId: 'i1', shardAssignments: { modelId: 'm', nodeToRunner: { nodeA: 'r1' } } } } },
+    runners: { r1: runner },
+  });
+  const check = (f: typeof fetch, node: string | undefined = 'nodeA') => exoHealthCheck({ port: 52415, nodeId: () => node, fetch: f, hostRunsExo: () => true }).check(target, undefined);
+  it('exo: healthy when the node is back and its runners did not fail', async () => {
+    assert.equal(await check(answer(state({ RunnerReady: {} }))), undefined);
+  });
+  it('exo: says what is wrong', async () => {
+    assert.match((await check(answer(state({ RunnerReady: {} }, []))))!, /node nodeA is not back in exo's topology/);
+    assert.match((await check(answer(state({ RunnerFailed: { errorMessage: 'CUDA out of memory' } }))))!, /runner r1 on node nodeA is failed: CUDA out of memory/);
+    assert.match((await check(answer({}, 503)))!, /answered 503/);
+    assert.match((await check((async () => { throw new Error('ECONNREFUSED'); }) as typeof fetch))!, /ECONNREFUSED/);
+  });
+  it('agent heartbeat: a sample after the switch', async () => {
+    let last: number | undefined;
+    const hb = heartbeatCheck(() => last, () => 1000, new Set(['gpu-a']));
+    assert.match((await hb.check(target, undefined))!, /no telemetry/);
+    last = 999;
+    assert.match((await hb.check(target, undefined))!, /no telemetry/);
+    last = 1001;
+    assert.equal(await hb.check(target, undefined), undefined);
   });
 });
