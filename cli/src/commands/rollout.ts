@@ -13,7 +13,7 @@ import { specEndpoint } from '../../../core/src/ssh/specEndpoint';
 import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import {
-  buildAndCopySystem, checkOptions, rolloutJournalDir, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewHost, readGenerations, renderPreview, resumeRollout, RolloutJournal,
+  buildAndCopySystem, checkOptions, rolloutJournalDir, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
   rolloutStatus, rolloutTargets, runRollout, selectHosts, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord, type RolloutTarget,
 } from '../../../core/src/rollout';
 import { fanOut } from '../../../core/src/ops/fanout';
@@ -194,16 +194,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
 type PreviewOrError = HostPreview | { host: string; error: string };
 
 async function previewAll(kind: Kind, targets: readonly RolloutTarget[], pool: SshPool, limit: number): Promise<PreviewOrError[]> {
-  const results = await fanOut(targets, async (t) => {
-    let system = t.newSystem;
-    if (kind === 'rollback') {
-      const gens = await readGenerations(pool, t.endpoint, t.layout);
-      const older = [...gens.byNumber.keys()].filter((n) => n < gens.current).sort((x, y) => y - x)[0];
-      if (older === undefined) throw new Error(`no generation before ${gens.current}`);
-      system = gens.byNumber.get(older);
-    }
-    return previewHost(pool, t.endpoint, t.layout, system!);
-  }, { limit });
+  const results = await fanOut(targets, (t) => previewTarget(pool, t, kind === 'rollback' ? 'rollback' : 'update'), { limit });
   return results.map((r) => (r.ok ? r.value : { host: r.item.name, error: r.error.message }));
 }
 

@@ -15,7 +15,7 @@ import { fanOut } from '../../../core/src/ops/fanout';
 import type { HostSpec } from '../../../core/src/spec/types';
 import type { EventSink } from '../../../core/src/rollout/journal';
 import {
-  buildAndCopySystem, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewHost, readGenerations, renderPreview, resumeRollout, RolloutJournal,
+  buildAndCopySystem, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
   rolloutJournalDir, rolloutStatus, rolloutTargets, runRollout, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord,
   type RolloutResult, type RolloutTarget,
 } from '../../../core/src/rollout';
@@ -93,14 +93,7 @@ export function registerRollout(services: ExtensionServices): void {
   const previews = async (kind: RolloutPlanRecord['kind'], targets: RolloutTarget[], progress: vscode.Progress<{ message?: string }>, signal: AbortSignal) => {
     const results = await fanOut(targets, async (t) => {
       progress.report({ message: `${t.name}: preview` });
-      let system = t.newSystem;
-      if (kind === 'rollback') {
-        const gens = await readGenerations(ops.pool, t.endpoint, t.layout, signal);
-        const older = [...gens.byNumber.keys()].filter((n) => n < gens.current).sort((a, b) => b - a)[0];
-        if (older === undefined) throw new Error(`no generation before ${gens.current} to roll back to`);
-        system = gens.byNumber.get(older);
-      }
-      return previewHost(ops.pool, t.endpoint, t.layout, system!, { signal });
+      return previewTarget(ops.pool, t, kind, signal);
     }, { limit: options().concurrency, signal });
     return results.map((r) => (r.ok ? r.value : { host: r.item.name, error: r.error.message }));
   };

@@ -55,6 +55,19 @@ export interface RolloutResult {
   problems: string[];
 }
 
+/** The preview of one target: towards its new system, or (rollback) the generation before the current one. */
+export async function previewTarget(pool: SshPool, t: RolloutTarget, kind: RolloutPlanRecord['kind'], signal?: AbortSignal): Promise<HostPreview> {
+  let system = t.newSystem;
+  if (kind === 'rollback') {
+    const gens = await readGenerations(pool, t.endpoint, t.layout, signal);
+    const older = [...gens.byNumber.keys()].filter((n) => n < gens.current).sort((a, b) => b - a)[0];
+    if (older === undefined) throw new Error(`no generation before ${gens.current} to roll back to`);
+    system = gens.byNumber.get(older);
+  }
+  if (!system) throw new Error('no new system for this host');
+  return previewHost(pool, t.endpoint, t.layout, system, { ...t.preview, signal });
+}
+
 class HostRun {
   standing: HostStanding;
   constructor(private readonly plan: RolloutPlanRecord, readonly target: RolloutTarget, private readonly deps: RolloutDeps, standing?: HostStanding) {
@@ -77,20 +90,13 @@ class HostRun {
 
   async run(): Promise<void> {
     const t = this.target;
-    let newSystem = t.newSystem;
-    if (this.plan.kind === 'rollback') {
-      const gens = await readGenerations(this.pool, this.ep, t.layout, this.signal);
-      const older = [...gens.byNumber.keys()].filter((n) => n < gens.current).sort((a, b) => b - a)[0];
-      if (older === undefined) return this.step('failed', `no generation before ${gens.current} to roll back to`);
-      newSystem = gens.byNumber.get(older);
-    }
-    if (!newSystem) return this.step('failed', 'no new system for this host');
     let preview: HostPreview;
     try {
-      preview = await previewHost(this.pool, this.ep, t.layout, newSystem, { ...t.preview, signal: this.signal });
+      preview = await previewTarget(this.pool, t, this.plan.kind, this.signal);
     } catch (err) {
       return this.step('failed', `preview failed: ${(err as Error).message}`);
     }
+    const newSystem = preview.newSystem;
     if (preview.unchanged) return this.step('skipped', 'already runs the new system');
 
     let checkpoints: CheckpointManifest[] = [];
@@ -151,6 +157,7 @@ class HostRun {
       await disarm(fresh, this.target.endpoint, this.target.layout, this.plan.rolloutId, this.signal);
     } catch (err) {
       if (lostHost(err)) return this.step('reverting', `the host cannot be reached over a new connection (${(err as Error).message}); its timer switches it back`);
+      if (err instanceof TimerFiredError) return this.step('reverting', err.message);
       return this.rollback(`confirmation failed: ${(err as Error).message}`);
     } finally {
       fresh.closeAll();

@@ -261,10 +261,22 @@ export async function rolloutHostState(pool: SshPool, ep: SshEndpoint, l: HostLa
   };
 }
 
-/** Disarms the timer and checks it is gone. Called over a fresh connection: it proves the host is reachable. */
+export class TimerFiredError extends Error {
+  constructor(host: string) {
+    super(`the revert timer on ${host} fired before the confirmation: the host is switching back by itself`);
+    this.name = 'TimerFiredError';
+  }
+}
+
+/**
+ * Disarms the timer and checks it is gone. Called over a fresh connection: it proves the host is reachable. A
+ * timer no longer waiting has fired (the host is switching back): that is not a confirmation.
+ */
 export async function disarm(pool: SshPool, ep: SshEndpoint, l: HostLayout, rolloutId: string, signal?: AbortSignal): Promise<void> {
-  const unit = timerUnit(rolloutId);
-  const r = await pool.exec(ep, sh`systemctl stop ${`${unit}.timer`} && rm -f ${path.join(l.stateDir, `${unit}.sh`)} && systemctl is-active ${`${unit}.timer`}`, { signal, timeoutMs: 20_000 });
+  const timer = `${timerUnit(rolloutId)}.timer`;
+  const script = path.join(l.stateDir, `${timerUnit(rolloutId)}.sh`);
+  const r = await pool.exec(ep, sh`[ "$(systemctl is-active ${timer})" = active ] || exit 3; systemctl stop ${timer} && rm -f ${script} && systemctl is-active ${timer}`, { signal, timeoutMs: 20_000 });
+  if (r.code === 3 && !r.stdout.trim()) throw new TimerFiredError(ep.name);
   if (r.stdout.trim() === 'active') throw new Error(`The revert timer on ${ep.name} is still armed after stopping it.`);
 }
 
@@ -292,14 +304,20 @@ export interface CheckpointOutcome {
   unsupported?: string;
 }
 
-/** Checkpoints the interrupted GPU processes; the first failure throws (what was taken stays listed in the error). */
+/** Checkpoints the interrupted GPU processes; on the first failure the ones already taken are restored and it throws. */
 export async function checkpointProcesses(pool: SshPool, ep: SshEndpoint, host: string, processes: readonly GpuProcessOnHost[], settings: CheckpointSettings, signal?: AbortSignal): Promise<CheckpointOutcome> {
   if (!processes.length) return { taken: [] };
   const pre = await checkPrerequisites(pool, ep, signal);
   if (!pre.ok) return { taken: [], unsupported: pre.reasons.join('; ') };
   const taken: CheckpointManifest[] = [];
-  for (const p of processes) {
-    taken.push(await createCheckpoint(pool, ep, { host, pid: p.pid, gpu: p, driverVersion: pre.driverVersion, settings }, { signal }));
+  try {
+    for (const p of processes) {
+      taken.push(await createCheckpoint(pool, ep, { host, pid: p.pid, gpu: p, driverVersion: pre.driverVersion, settings }, { signal }));
+    }
+  } catch (err) {
+    // The failed one rolled itself back; the ones already dumped are stopped: bring them back before giving up.
+    const restored = await restoreProcesses(pool, ep, taken, signal).then(() => '', (e: Error) => `; restoring the ${taken.length} already taken failed too: ${e.message}`);
+    throw new Error(`${(err as Error).message}${restored}`);
   }
   return { taken };
 }
