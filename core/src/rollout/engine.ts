@@ -7,7 +7,7 @@ import type { CheckpointManifest, CheckpointSettings } from '../ops/checkpoint';
 import { SshError, type SshEndpoint, type SshPool } from '../ssh/connection';
 import {
   armAndInstall, checkpointProcesses, disarm, inactiveUnits, previewHost, readGenerations, restoreProcesses, revertNow, rolloutHostState, runSwitch, timerUnit,
-  type RolloutHostState,
+  TimerFiredError, type RolloutHostState,
   type HostLayout, type PreviewContext,
 } from './host';
 import { readJournal, type RolloutJournal } from './journal';

@@ -290,14 +290,6 @@ export async function revertNow(pool: SshPool, ep: SshEndpoint, l: HostLayout, r
   return r.stdout;
 }
 
-/** A rollback to the generation before the current one, outside a rollout (`gpu-cluster rollback`). */
-export async function switchToGeneration(pool: SshPool, ep: SshEndpoint, l: HostLayout, n: number, signal?: AbortSignal): Promise<string> {
-  const stc = path.join(link(l, n), 'bin/switch-to-configuration');
-  const r = await pool.exec(ep, sh`${setProfile(l, n)} && ${argv(['systemd-run', '--collect', '--no-ask-password', '--pipe', '--quiet', '--service-type=exec', '--unit=gpu-cluster-rollback', '--wait', stc, 'switch'])} 2>&1`, { signal, timeoutMs: 30 * 60_000 });
-  if (r.code !== 0) throw new Error(`Switching ${ep.name} to generation ${n} failed (exit ${r.code}): ${r.stdout.trim().split('\n').at(-1) ?? ''}`);
-  return r.stdout;
-}
-
 export interface CheckpointOutcome {
   taken: CheckpointManifest[];
   /** Why nothing was checkpointed although processes are interrupted (the host cannot). */

@@ -6,7 +6,7 @@ export * from './plan';
 export * from './machine';
 export * from './journal';
 export {
-  hostLayout, checkSystemPath, parseGenerations, readGenerations, previewHost, revertScript, timerUnit, switchToGeneration,
+  hostLayout, checkSystemPath, parseGenerations, readGenerations, previewHost, revertScript, timerUnit, TimerFiredError,
   type HostLayout, type Generations, type PreviewContext,
 } from './host';
 export * from './engine';
