@@ -59,8 +59,9 @@ export const checks = [
         for (const name of NAMES) {
           const row = ui.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
           await row.waitFor({ timeout: 15_000 });
-          await row.locator('.quick-input-list-checkbox, input[type=checkbox]').first().click();
+          await row.click(); // a row of a multi-select pick toggles its checkbox
         }
+        await ui.page.locator('.quick-input-widget', { hasText: '2 Selected' }).first().waitFor({ timeout: 10_000 });
         await ui.shot('rollout-pick-hosts');
         await ui.page.keyboard.press('Enter');
 
