@@ -75,8 +75,9 @@ describe('gpu-cluster rollout commands', () => {
   it('update --yes --json rolls both hosts out, with progress on stderr; status reads the journal', () => {
     const r = cli(['update', specDir, ...systemArgs(), ...roots(), '--yes', '--json', '--concurrency', '2', '--health-timeout', '5']);
     assert.equal(r.code, 0, r.err);
-    const result = JSON.parse(r.out.slice(r.out.lastIndexOf('\n{\n') + 1));
+    const result = JSON.parse(r.out); // one JSON document on stdout
     assert.equal(result.ok, true);
+    assert.deepEqual(result.previews.map((p: { host: string; units: { restart: string[] } }) => [p.host, p.units.restart]), [['gpu-a', ['exo.service']], ['gpu-b', ['exo.service']]]);
     assert.deepEqual(result.hosts.map((h: { phase: string }) => h.phase), ['done', 'done']);
     assert.match(r.err, /gpu-a: switching — generation 1 → 2/);
     assert.match(r.err, /gpu-b: confirming — over a fresh SSH connection/);

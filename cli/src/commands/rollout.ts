@@ -175,8 +175,10 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     }
     // Preview every host first: nothing switches before all of them were looked at.
     const previews = await previewAll(kind, targets, pool, a.options.concurrency);
-    if (a.json && (a.preview || !a.yes)) io.out(`${JSON.stringify({ previews }, null, 2)}\n`);
-    else for (const p of previews) io.out(('error' in p ? `## ${p.host}\npreview failed: ${p.error}\n` : renderPreview(p)).split('\n').map(escapeControl).join('\n'));
+    // With --json stdout holds exactly one JSON document: the previews, or (after --yes) the result with them.
+    const stop = a.preview || !a.yes || previews.some((p) => 'error' in p);
+    if (a.json && stop) io.out(`${JSON.stringify({ previews }, null, 2)}\n`);
+    else if (!a.json) for (const p of previews) io.out(('error' in p ? `## ${p.host}\npreview failed: ${p.error}\n` : renderPreview(p)).split('\n').map(escapeControl).join('\n'));
     if (previews.some((p) => 'error' in p)) return 1;
     if (a.preview) return 0;
     if (!a.yes) { io.err(`gpu-cluster ${kind}: nothing was switched; run again with --yes to roll this out\n`); return 0; }
@@ -185,7 +187,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     const result = await runRollout(plan, targets, {
       pool, freshPool: newPool, journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'), onStep: (s) => progress(describeStep(s)),
     });
-    return report(result.hosts, result.ok, result.rolloutId, a, io);
+    return report(result.hosts, result.ok, result.rolloutId, a, io, previews);
   } finally {
     pool.closeAll();
   }
@@ -198,8 +200,8 @@ async function previewAll(kind: Kind, targets: readonly RolloutTarget[], pool: S
   return results.map((r) => (r.ok ? r.value : { host: r.item.name, error: r.error.message }));
 }
 
-function report(hosts: readonly HostStanding[], ok: boolean, rolloutId: string, a: Args, io: CliIo): number {
-  if (a.json) io.out(`${JSON.stringify({ rolloutId, ok, hosts: hosts.map((h) => ({ host: h.host, phase: h.phase, detail: h.detail, facts: h.facts })) }, null, 2)}\n`);
+function report(hosts: readonly HostStanding[], ok: boolean, rolloutId: string, a: Args, io: CliIo, previews?: PreviewOrError[]): number {
+  if (a.json) io.out(`${JSON.stringify({ rolloutId, ok, hosts: hosts.map((h) => ({ host: h.host, phase: h.phase, detail: h.detail, facts: h.facts })), previews }, null, 2)}\n`);
   else io.out(`rollout ${rolloutId}: ${ok ? 'done' : 'not everything went through'}\n${hosts.map((h) => `  ${describeStep(h)}\n`).join('')}`);
   return ok ? 0 : 1;
 }

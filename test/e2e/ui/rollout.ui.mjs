@@ -20,6 +20,8 @@ process.once('exit', () => {
 });
 
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
+// Monaco renders spaces in its view lines as no-break spaces.
+const visibleText = async (locator) => (await locator.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
 const running = (h) => path.basename(readlinkSync(path.join(h.root, 'run/current-system')));
 
 export const checks = [
@@ -68,10 +70,10 @@ export const checks = [
         // The review: one document with both hosts' previews.
         const editor = ui.page.locator('.editor-instance .view-lines').first();
         await ui.waitFor('the review document', async () => {
-          const text = await editor.innerText().catch(() => '');
+          const text = await visibleText(editor);
           return text.includes(`## ${a.name}`) && text.includes(`## ${b.name}`);
         }, 90_000);
-        const review = await editor.innerText();
+        const review = await visibleText(editor);
         for (const expected of ['Rollout review', 'exo: 1.0.0 → 1.1.0', 'nvtop', 'units to restart: exo.service']) {
           if (!review.includes(expected)) throw new Error(`the review does not show "${expected}": ${review}`);
         }
@@ -84,15 +86,16 @@ export const checks = [
 
         // Progress: the notification follows the hosts' steps.
         const seen = new Set();
-        const result = ui.page.locator('.editor-instance .view-lines', { hasText: 'not everything went through' }).first();
+        let resultText = '';
         await ui.waitFor('the rollout to end', async () => {
           for (const t of await ui.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])) seen.add(t);
-          return result.isVisible();
+          const editors = (await ui.page.locator('.editor-instance .view-lines').allInnerTexts().catch(() => [])).map((t) => t.replace(/\u00a0/g, ' '));
+          resultText = editors.find((t) => t.includes('not everything went through') || t.includes(': done')) ?? '';
+          return resultText.includes('Rollout r');
         }, 150_000);
         const steps = ['switching', 'checking', 'confirming', 'rolling-back'];
         const shown = steps.filter((s) => [...seen].some((t) => t.includes(s)));
         if (!shown.length) throw new Error(`the progress never showed a step; notifications seen: ${[...seen].join(' | ')}`);
-        const resultText = await result.innerText();
         if (!resultText.includes(`${a.name}: done`)) throw new Error(`${a.name} did not end done: ${resultText}`);
         if (!resultText.includes(`${b.name}: rolled-back`)) throw new Error(`${b.name} was not rolled back: ${resultText}`);
         await ui.shot('rollout-result-with-rollback');
