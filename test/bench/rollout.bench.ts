@@ -1,6 +1,6 @@
 // A 32-host rollout's overhead per host beyond the switch itself: real sshd hosts on loopback with NixOS-style
 // profiles and the switch-to-configuration / systemd-run / systemctl / nix stand-ins (test/fixtures/rollout),
-// concurrency 16. The stand-in switch does almost nothing, so a host's time is the rollout's own work: the
+// concurrency 8. The stand-in switch does almost nothing, so a host's time is the rollout's own work: the
 // preview (profile, diff-closures + path-info + dry-activate in one round trip, GPU processes), arming the
 // timer, the health checks, the confirmation over a new connection. Printed next to one pooled SSH round trip
 // and one bare switch over SSH on the same machine, so the figures can be read as round trips.
@@ -17,7 +17,7 @@ import { startRolloutHosts, type SystemSpec } from '../fixtures/rollout/hosts';
 import { median } from './measure';
 
 const HOSTS = 32;
-const CONCURRENCY = 16;
+const CONCURRENCY = 8;
 const CURRENT: SystemSpec = { units: { 'exo.service': 'active', 'nats.service': 'active' }, closure: [['exo', '1.0.0', 900_000], ['glibc', '2.39', 30_000_000]] };
 const NEXT: SystemSpec = { units: { 'exo.service': 'active changed', 'nats.service': 'active' }, closure: [['exo', '1.1.0', 1_000_000], ['glibc', '2.39', 30_000_000]] };
 

@@ -35,6 +35,9 @@ export interface HostLayout {
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/+-]*$/;
 
+/** Bound of the small remote commands (profile, timer, unit states): generous, a busy host answers slowly. */
+const SHORT_COMMAND_MS = 60_000;
+
 export function hostLayout(root = '/'): HostLayout {
   if (!SAFE_PATH.test(root) || root.split('/').includes('..')) throw new Error(`"${root}" is not a usable host root (an absolute path of letters, digits, '._/+-').`);
   const at = (p: string) => path.join(root, p);
@@ -77,7 +80,7 @@ function generationsCommand(l: HostLayout): ShellCommand {
 }
 
 export async function readGenerations(pool: SshPool, ep: SshEndpoint, l: HostLayout, signal?: AbortSignal): Promise<Generations> {
-  const r = await pool.exec(ep, generationsCommand(l), { signal, timeoutMs: 20_000 });
+  const r = await pool.exec(ep, generationsCommand(l), { signal, timeoutMs: SHORT_COMMAND_MS });
   if (r.code !== 0) throw new Error(`Reading the system profile of ${ep.name} failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
   return parseGenerations(r.stdout);
 }
@@ -101,7 +104,7 @@ export async function gpuProcessesWithUnits(pool: SshPool, ep: SshEndpoint, l: H
   const apps = await listGpuProcesses(pool, ep, signal);
   if (!apps.length) return [];
   const script = sh`for p in ${apps.map((a) => a.pid)}; do printf '%s\t' "$p"; tr '\n' ' ' < ${l.proc}/"$p"/cgroup 2>/dev/null; echo; done`;
-  const r = await pool.exec(ep, script, { signal, timeoutMs: 20_000 });
+  const r = await pool.exec(ep, script, { signal, timeoutMs: SHORT_COMMAND_MS });
   const units = new Map<number, string | undefined>();
   for (const line of r.stdout.split('\n')) {
     const [pid, cgroup] = line.split('\t');
@@ -215,7 +218,7 @@ export async function armAndInstall(pool: SshPool, ep: SshEndpoint, l: HostLayou
   const unit = timerUnit(p.rolloutId);
   const script = path.join(l.stateDir, `${unit}.sh`);
   const command = sh`mkdir -p ${l.stateDir} && printf '%s' ${revertScript(l, p.previous)} > ${script} && chmod 700 ${script} && systemd-run --quiet --collect --unit=${unit} --on-active=${`${p.confirmTimeoutSec}s`} --timer-property=AccuracySec=1s /bin/sh ${script} && ln -sfn ${p.newSystem} ${link(l, p.next)} && ${setProfile(l, p.next)}`;
-  const r = await pool.exec(ep, command, { signal, timeoutMs: 30_000 });
+  const r = await pool.exec(ep, command, { signal, timeoutMs: SHORT_COMMAND_MS });
   if (r.code !== 0) throw new Error(`Arming the revert timer on ${ep.name} failed: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}`);
 }
 
@@ -231,7 +234,7 @@ export async function runSwitch(pool: SshPool, ep: SshEndpoint, l: HostLayout, p
 /** `systemctl is-active` for each unit; the ones not active, with their state. */
 export async function inactiveUnits(pool: SshPool, ep: SshEndpoint, units: readonly string[], signal?: AbortSignal): Promise<Array<{ unit: string; state: string }>> {
   if (!units.length) return [];
-  const r = await pool.exec(ep, argv(['systemctl', 'is-active', '--', ...units]), { signal, timeoutMs: 20_000 });
+  const r = await pool.exec(ep, argv(['systemctl', 'is-active', '--', ...units]), { signal, timeoutMs: SHORT_COMMAND_MS });
   const states = r.stdout.trim().split('\n');
   return units.flatMap((unit, i) => (states[i]?.trim() === 'active' ? [] : [{ unit, state: states[i]?.trim() || 'unknown' }]));
 }
@@ -275,7 +278,7 @@ export class TimerFiredError extends Error {
 export async function disarm(pool: SshPool, ep: SshEndpoint, l: HostLayout, rolloutId: string, signal?: AbortSignal): Promise<void> {
   const timer = `${timerUnit(rolloutId)}.timer`;
   const script = path.join(l.stateDir, `${timerUnit(rolloutId)}.sh`);
-  const r = await pool.exec(ep, sh`[ "$(systemctl is-active ${timer})" = active ] || exit 3; systemctl stop ${timer} && rm -f ${script} && systemctl is-active ${timer}`, { signal, timeoutMs: 20_000 });
+  const r = await pool.exec(ep, sh`[ "$(systemctl is-active ${timer})" = active ] || exit 3; systemctl stop ${timer} && rm -f ${script} && systemctl is-active ${timer}`, { signal, timeoutMs: SHORT_COMMAND_MS });
   if (r.code === 3 && !r.stdout.trim()) throw new TimerFiredError(ep.name);
   if (r.stdout.trim() === 'active') throw new Error(`The revert timer on ${ep.name} is still armed after stopping it.`);
 }
