@@ -49,17 +49,21 @@ async function main(): Promise<void> {
       bare.push(performance.now() - t0);
     }
     const rolloutId = newRolloutId();
-    const plan = { rolloutId, createdAt: new Date().toISOString(), hosts: names, options: { ...DEFAULT_ROLLOUT_OPTIONS, concurrency: CONCURRENCY, healthTimeoutSec: 30 }, kind: 'update' as const };
+    const plan = { rolloutId, createdAt: new Date().toISOString(), hosts: names, options: { ...DEFAULT_ROLLOUT_OPTIONS, concurrency: CONCURRENCY, healthTimeoutSec: 30, onFailure: 'continue' as const }, kind: 'update' as const };
     const t0 = performance.now();
     const result = await runRollout(plan, targets, { pool, freshPool: newPool, journal: new RolloutJournal(journalDir, rolloutId), pollMs: 250 });
     const wall = performance.now() - t0;
-    if (!result.ok) throw new Error(`rollout failed: ${result.hosts.filter((h) => h.phase !== 'done').map((h) => `${h.host}: ${h.phase} ${h.detail}`).join('; ')}`);
+    // On an overloaded machine a host may time out; its figures are left out and the reason printed.
+    const failed = result.hosts.filter((h) => h.phase !== 'done');
+    for (const h of failed) console.log(`  not done: ${h.host}: ${h.phase} — ${h.detail}`);
+    const done = result.hosts.filter((h) => h.phase === 'done');
+    if (!done.length) throw new Error('no host finished');
     // per host, from the journal's step times: preview (start → switching), then each phase
     const at = (iso: string) => Date.parse(iso);
     const start = Date.parse(plan.createdAt);
     const phases = ['switching', 'checking', 'restoring', 'confirming', 'done'] as const;
     const durations: Record<string, number[]> = { preview: [], switching: [], checking: [], restoring: [], confirming: [], total: [] };
-    for (const h of result.hosts) {
+    for (const h of done) {
       const t = new Map(h.history.map((s) => [s.phase, at(s.at)]));
       durations.preview.push(t.get('switching')! - start);
       for (let i = 0; i < phases.length - 1; i++) durations[phases[i]].push(t.get(phases[i + 1])! - t.get(phases[i])!);
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
     const sw = median(bare);
     console.log(`rollout of ${HOSTS} hosts, concurrency ${CONCURRENCY} (sshd on loopback, stand-in switch); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
     console.log(`one pooled SSH round trip: ${rt.toFixed(0)} ms; a bare switch over SSH (the switch itself): ${sw.toFixed(0)} ms`);
-    console.log(`wall time ${(wall / 1000).toFixed(1)} s, ${(wall / HOSTS).toFixed(0)} ms per host amortised`);
+    console.log(`wall time ${(wall / 1000).toFixed(1)} s, ${(wall / HOSTS).toFixed(0)} ms per host amortised; ${done.length} of ${HOSTS} hosts done`);
     console.log('per host (median)      ms   round trips');
     for (const [k, xs] of Object.entries(durations)) console.log(`  ${k.padEnd(12)} ${median(xs).toFixed(0).padStart(8)}   ${(median(xs) / rt).toFixed(1).padStart(5)}`);
     const overhead = median(durations.total) - sw;
