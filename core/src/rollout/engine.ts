@@ -170,8 +170,9 @@ class HostRun {
     let failure: string | undefined;
     for (;;) {
       failure = undefined;
-      const down = await inactiveUnits(this.pool, this.target.endpoint, this.target.units, this.signal).catch((err: Error) => [{ unit: '(ssh)', state: err.message }]);
-      if (down.length) failure = down.map((d) => `${d.unit} is ${d.state}`).join(', ');
+      const down = await inactiveUnits(this.pool, this.target.endpoint, this.target.units, this.signal).catch((err: Error) => err);
+      if (down instanceof Error) failure = `the unit states could not be read: ${down.message}`;
+      else if (down.length) failure = down.map((d) => `${d.unit} is ${d.state}`).join(', ');
       for (const c of this.deps.checks ?? []) {
         if (failure) break;
         const r = await c.check(this.target, this.signal).catch((err: Error) => err.message);
