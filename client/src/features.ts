@@ -11,6 +11,7 @@ import { registerLiveSession } from './live/register';
 import { registerK3s } from './k3s/register';
 import { registerContainers } from './containers/register';
 import { registerCheckpoints } from './checkpoints/register';
+import { registerRollout } from './rollout/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerScaffoldSpec,
@@ -23,4 +24,5 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerK3s,
   registerContainers,
   registerCheckpoints,
+  registerRollout,
 ];

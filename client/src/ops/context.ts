@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '../../../core/src/ssh/connection';
+import { SshPool, type SshEndpoint, type SshPoolOptions } from '../../../core/src/ssh/connection';
 import { effectiveSsh, effectiveSystem } from '../../../core/src/spec/resolve';
 import { hostEndpoint } from '../../../core/src/ssh/endpoint';
 import type { ClusterSpec, HostSpec, System } from '../../../core/src/spec/types';
@@ -28,11 +28,12 @@ export const PASSPHRASE_SECRET_PREFIX = 'gpuCluster.ssh.passphrase:';
 export class OpsContext implements vscode.Disposable {
   readonly policy: VscodeHostKeyPolicy;
   readonly pool: SshPool;
+  private readonly poolOptions: SshPoolOptions;
 
   constructor(readonly services: ExtensionServices) {
     this.policy = VscodeHostKeyPolicy.forContext(services.context, services.output);
     const secrets = services.context.secrets;
-    this.pool = new SshPool({
+    this.pool = new SshPool(this.poolOptions = {
       policy: this.policy,
       // Commands a lost connection left running are stopped when the host answers again: say so in the log.
       log: (message) => services.output.warn(message),
@@ -56,6 +57,11 @@ export class OpsContext implements vscode.Disposable {
 
   dispose(): void {
     this.pool.closeAll();
+  }
+
+  /** A new pool with the same host keys and credentials: a connection that proves the host answers anew. */
+  freshPool(): SshPool {
+    return new SshPool(this.poolOptions);
   }
 
   /** The loaded spec and its cluster.yaml, or a clear message when there is none. */
