@@ -51,6 +51,14 @@ const vendorStandIns = {
     });
   },
 };
+/** esbuild plugin: `#core/<module>` (package.json "imports", which points node at the compiled out/) is bundled from the
+ * module's public face in core/src/<module>/index.ts. */
+const coreFaces = {
+  name: 'core-public-faces',
+  setup(build) {
+    build.onResolve({ filter: /^#core\/[a-z0-9]+$/ }, (args) => ({ path: path.join(root, 'core/src', args.path.slice('#core/'.length), 'index.ts') }));
+  },
+};
 /** The source of one vendor bundle: an object from package name to that package's exports. */
 const vendorEntry = (group) => ({
   contents: `module.exports = {\n${group.packages.map((p) => `  ${JSON.stringify(p)}: require(${JSON.stringify(p)}),`).join('\n')}\n};\n`,
@@ -89,7 +97,7 @@ const contexts = await Promise.all(entries.map((e) => esbuild.context({
   logLevel: 'warning',
   legalComments: 'none',
   loader: { '.yaml': 'text' },
-  plugins: e.plugins,
+  plugins: [coreFaces, ...(e.plugins ?? [])],
 })));
 // The topology webview starts ELK's own worker build (already minified) only when it needs a layered layout.
 if (entries.some((e) => e.out === 'dist/webview.js')) {

@@ -9,12 +9,20 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
-import { Subjects, token, type AgentCommand, type EventAction } from '../../core/src/nats/subjects';
-import { NOT_HANDLED_BY_AGENT as NOT_AVAILABLE } from '../../core/src/nats/commands';
-import { CAUSATION_HEADER, CORRELATION_HEADER, EventStore } from '../../core/src/nats/events';
-import { EventOutbox } from '../../core/src/nats/outbox';
-import type { GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
-import { SERVICE_UNITS, type ServiceKey } from '../../core/src/ops/units';
+import {
+  type AgentCommand,
+  CAUSATION_HEADER,
+  CORRELATION_HEADER,
+  type EventAction,
+  EventOutbox,
+  EventStore,
+  type GpuSample,
+  NOT_HANDLED_BY_AGENT as NOT_AVAILABLE,
+  Subjects,
+  type TelemetrySample,
+  token,
+} from '#core/nats';
+import { SERVICE_UNITS, type ServiceKey } from '#core/ops';
 import { collectSample, diffGpus, gpuIdentity, type CollectOptions } from './collect';
 import { probeFacts } from './probe';
 

@@ -5,9 +5,8 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { NVIDIA_GPU_FIELDS, parseNvidiaGpus, parseRocmSmi, type ProbedGpu } from '../../core/src/ops/nvidiaSmi';
-import type { ExoSample, GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
-import { instancesOf, type ExoState } from '../../core/src/ops/exoState';
+import { type ExoState, instancesOf, NVIDIA_GPU_FIELDS, parseNvidiaGpus, parseRocmSmi, type ProbedGpu } from '#core/ops';
+import type { ExoSample, GpuSample, TelemetrySample } from '#core/nats';
 
 export type GpuTool = 'auto' | 'nvidia' | 'amd' | 'none';
 

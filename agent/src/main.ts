@@ -14,8 +14,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { NatsConnectionManager, type NatsCredentials } from '../../core/src/nats/connection';
-import { Subjects } from '../../core/src/nats/subjects';
+import { NatsConnectionManager, type NatsCredentials, Subjects } from '#core/nats';
 import { NodeAgent, type AgentOptions } from './agent';
 import type { GpuTool } from './collect';
 

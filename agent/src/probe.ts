@@ -3,8 +3,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { nixSystemOf, parseOsRelease, type ProbeFacts, type UnitState } from '../../core/src/ops/probe';
-import { SERVICE_UNITS, type ServiceKey } from '../../core/src/ops/units';
+import { nixSystemOf, parseOsRelease, type ProbeFacts, SERVICE_UNITS, type ServiceKey, type UnitState } from '#core/ops';
 import { parseMeminfo, queryGpus, type CollectOptions } from './collect';
 
 const UNIT_STATES: readonly UnitState[] = ['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading'];

@@ -7,9 +7,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity } from 'vscode-languageserver/node';
-import { parseNix } from '../../core/src/nix/parser';
-import type { SpecDiagnostic } from '../../core/src/spec/model';
-import { LineIndex } from '../../core/src/util/lineIndex';
+import { parseNix } from '#core/nix';
+import type { SpecDiagnostic } from '#core/spec';
+import { LineIndex } from '#core/util';
 import { nixDiagnostics } from '../../server/src/nix/diagnostics';
 import { OptionStore } from '../../server/src/nix/optionStore';
 

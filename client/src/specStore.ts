@@ -2,8 +2,8 @@
 // Features read `model` and listen to `onDidChange`; the language server does its own live (unsaved) analysis.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { SpecDiagnostic, SpecModel } from '../../core/src/spec/model';
-import { loadSpec } from '../../core/src/spec/load';
+import type { SpecDiagnostic, SpecModel } from '#core/spec';
+import { loadSpec } from '#core/validate';
 
 const RELOAD_DELAY_MS = 300;
 

@@ -2,7 +2,7 @@
 // few seconds. Prints how many change events reach the views per second (the store coalesces within 100 ms)
 // and how long rebuilding the whole Nodes and GPUs tree models takes per event.
 import { performance } from 'node:perf_hooks';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import type { ClusterSpec } from '#core/spec';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { childrenOf, gpuRows, nodeRoots } from '../../client/src/explorer/model';
 

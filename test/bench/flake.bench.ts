@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { applyPlan, pendingFiles, planWrite } from '../../core/src/flake/write';
+import { applyPlan, pendingFiles, planWrite } from '#core/flake';
 import { syntheticCluster } from '../support/flakeClusters';
 import { median } from './measure';
 

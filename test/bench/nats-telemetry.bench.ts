@@ -6,10 +6,7 @@
 import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connect } from '@nats-io/transport-node';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
-import { EventStore } from '../../core/src/nats/events';
-import { Subjects } from '../../core/src/nats/subjects';
-import type { TelemetrySample } from '../../core/src/nats/telemetry';
+import { EventStore, NatsConnectionManager, Subjects, type TelemetrySample } from '#core/nats';
 import { NodeAgent } from '../../agent/src/agent';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { NatsTelemetrySource } from '../../client/src/nats/telemetrySource';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CompletionRequest, HoverRequest } from 'vscode-languageserver-protocol/node';
-import { LineIndex } from '../../core/src/util/lineIndex';
+import { LineIndex } from '#core/util';
 import { fileUri, LspClient } from '../lsp/lsp-client';
 import { median, processMemory } from './measure';
 

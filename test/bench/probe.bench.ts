@@ -1,10 +1,9 @@
 // Probe fan-out: wall time to probe 1, 8 and 32 hosts (real sshd instances on loopback, nvidia-smi stand-in)
 // with the default concurrency (16), on fresh connections (handshake included) and on pooled ones.
 
-import { fanOut } from '../../core/src/ops/fanout';
-import { probeHost } from '../../core/src/ops/probe';
+import { fanOut, probeHost } from '#core/ops';
 import os from 'node:os';
-import { SshPool } from '../../core/src/ssh/connection';
+import { SshPool } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
 import { RecordingPolicy, startSshd } from '../fixtures/ops/sshd';
 import { median } from './measure';

@@ -1,9 +1,8 @@
 // Spec core on a generated 2,000-host cluster.yaml: first parse/validate, then one-line edits (one host's
 // memoryGB changes), each step timed separately. Prints figures; asserts nothing about time.
 import { generateBigSpec } from '../lsp/big-spec';
-import { forgetParsedFile, parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateFile, validateModel } from '../../core/src/validate/index';
+import { buildModel, forgetParsedFile, parseSpecFile } from '#core/spec';
+import { validateFile, validateModel } from '#core/validate';
 import { parseDocument } from 'yaml';
 import { median } from './measure';
 

@@ -6,7 +6,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import type { ClusterSpec, HostSpec, LinkSpec } from '../../core/src/spec/types';
+import type { ClusterSpec, HostSpec, LinkSpec } from '#core/spec';
 import { ClusterStateStore, HOST_STATUSES } from '../../client/src/state/store';
 import { buildTopologyGraph, buildTopologyState } from '../../client/src/topology/graph';
 import { launchChromium, repoRoot, serveTopologyPage, waitForPosted } from '../fixtures/topology/harness';

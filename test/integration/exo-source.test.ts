@@ -6,8 +6,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ClusterSpec } from '../../core/src/spec/types';
-import { loadSpec } from '../../core/src/spec/load';
+import type { ClusterSpec } from '#core/spec';
+import { loadSpec } from '#core/validate';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { ExoSource, exoStateUrl, mapExoState, type ExoState } from '../../client/src/state/exoSource';
 

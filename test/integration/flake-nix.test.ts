@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { agentBundlePath, findTemplatesDir, readAgentBundle, readTemplates } from '../../core/src/flake/templates';
 import { AGENT_CREDENTIALS_FILE } from '../../core/src/flake/plan';
 import { nixValue } from '../../core/src/flake/nix';
-import { applyPlan, planWrite } from '../../core/src/flake/write';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import { applyPlan, planWrite } from '#core/flake';
+import type { ClusterSpec } from '#core/spec';
 import { freePort } from './nats-harness';
 
 const run = promisify(execFile);

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { openKubeApi } from '../../client/src/k3s/kubeApi';
 import { K3sLive, type K3sSnapshot } from '../../client/src/k3s/k3sLive';
 import { k3sManifests } from '../../core/src/k3s/manifests';
-import { loadSpec } from '../../core/src/spec/load';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { loadSpec } from '#core/validate';
+import { findTemplatesDir } from '#core/flake';
 import { freePort } from './nats-harness';
 import { RECORDED_TOKEN as TOKEN, recordedFixture as fixture, startRecordedKubeApi, type RecordedKubeApi } from '../support/recordedKubeApi';
 

@@ -8,11 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { AgentCommandClient, AgentCommandError } from '../../core/src/nats/commands';
-import { EventStore } from '../../core/src/nats/events';
+import { AgentCommandClient, AgentCommandError, EventStore, Subjects } from '#core/nats';
 import { agentUserConfig } from '../../core/src/nats/permissions';
-import { Subjects } from '../../core/src/nats/subjects';
-import type { ProbeFacts } from '../../core/src/ops/probe';
+import type { ProbeFacts } from '#core/ops';
 import { probeToHostFacts } from '../../client/src/ops/probeFacts';
 import { clusterAccountConfig, NatsServer, natsFixtures, repoRoot, waitFor } from './nats-harness';
 

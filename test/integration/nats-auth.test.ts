@@ -4,11 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, nkeys, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
-import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } from '../../core/src/nats/connection';
+import { AgentCommandClient, type ConnectionStatus, NatsConnectionManager, type NatsCredentials, Subjects } from '#core/nats';
 import { createEvent, EventStore } from '../../core/src/nats/events';
 import { agentUserConfig } from '../../core/src/nats/permissions';
-import { Subjects } from '../../core/src/nats/subjects';
-import { AgentCommandClient } from '../../core/src/nats/commands';
 import { NodeAgent } from '../../agent/src/agent';
 import { clusterAccountConfig, NatsServer, waitFor } from './nats-harness';
 

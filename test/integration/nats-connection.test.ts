@@ -3,8 +3,7 @@
 // there at start is waited for rather than reported as an exception.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { NatsConnectionManager, type ConnectionStatus } from '../../core/src/nats/connection';
-import { EventStore } from '../../core/src/nats/events';
+import { type ConnectionStatus, EventStore, NatsConnectionManager } from '#core/nats';
 import { freePort, NatsServer, waitFor } from './nats-harness';
 
 describe('NATS connection manager', () => {

@@ -3,14 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jetstream } from '@nats-io/jetstream';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
+import { DocumentStore, NatsConnectionManager, syncFacterReports } from '#core/nats';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createEvent, CORRELATION_HEADER, CAUSATION_HEADER, EventStore, UnknownEventActionError, type StoredEvent } from '../../core/src/nats/events';
 import { EVENT_ACTIONS } from '../../core/src/nats/subjects';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DocumentStore, syncFacterReports } from '../../core/src/nats/objects';
 import { NatsServer, waitFor } from './nats-harness';
 
 describe('NATS event store', () => {

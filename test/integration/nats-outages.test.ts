@@ -15,11 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
-import { EventStore, type StoredEvent } from '../../core/src/nats/events';
-import { EventOutbox } from '../../core/src/nats/outbox';
+import { EventOutbox, EventStore, NatsConnectionManager, type StoredEvent, Subjects } from '#core/nats';
 import { agentUserConfig } from '../../core/src/nats/permissions';
-import { Subjects } from '../../core/src/nats/subjects';
 import { SERVICE_NAME } from '../../agent/src/agent';
 import { clusterAccountConfig, NatsServer, natsFixtures, placeFixture, repoRoot, waitFor } from './nats-harness';
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
+import { NatsConnectionManager } from '#core/nats';
 import { NatsServer } from './nats-harness';
 
 describe('NATS over TLS', () => {

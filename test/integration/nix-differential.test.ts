@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NixOracle, differential, nixAvailable, samePrint, wrapCase, type Disagreement } from '../support/nixOracle';
 import { NixGen } from '../support/nixGen';
-import { loadSpec } from '../../core/src/spec/load';
-import { generateFlake } from '../../core/src/flake/index';
+import { loadSpec } from '#core/validate';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '../../core/src/ssh/connection';
+import { SshPool, type SshEndpoint } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
 import {
   CheckpointError, checkPrerequisites, checkpointSettings, createCheckpoint, deleteCheckpoint, listCheckpoints, listGpuProcesses, restoreCheckpoint,

@@ -8,9 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deployHost, facterReportPath, type DeployStep } from '../../core/src/ops/deploy';
-import { updateHost } from '../../core/src/ops/update';
+import { MissingToolError, updateHost } from '#core/ops';
 import { appendKnownHost, parsePublicKey } from '../../core/src/ssh/hostKeys';
-import { MissingToolError } from '../../core/src/ops/tools';
 import { pidsMatching, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 let sshd: TestSshd;

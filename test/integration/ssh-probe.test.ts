@@ -7,12 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '../../core/src/ssh/connection';
-import { fanOut } from '../../core/src/ops/fanout';
+import { SshPool, type SshEndpoint } from '#core/ssh';
+import { fanOut, preflight, probeHost } from '#core/ops';
 import { argv } from '../../core/src/ssh/quote';
-import { probeHost } from '../../core/src/ops/probe';
-import { preflight } from '../../core/src/ops/preflight';
-import type { HostSpec } from '../../core/src/spec/types';
+import type { HostSpec } from '#core/spec';
 import { freePort, RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 let sshd: TestSshd;

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { SshError, SshPool } from '../../core/src/ssh/connection';
+import { SshError, SshPool } from '#core/ssh';
 import { sh } from '../../core/src/ssh/quote';
 import { freePort, pidsMatching, RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 

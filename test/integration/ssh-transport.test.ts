@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SshError, SshPool } from '../../core/src/ssh/connection';
+import { SshError, SshPool } from '#core/ssh';
 import { appendKnownHost, parsePublicKey } from '../../core/src/ssh/hostKeys';
 import { argv, sh } from '../../core/src/ssh/quote';
 import { freePort, pidsMatching, RecordingPolicy, sshdChildren, startSshd, type TestSshd } from '../fixtures/ops/sshd';

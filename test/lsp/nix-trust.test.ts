@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
 

@@ -4,7 +4,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { ClusterSpec, HostSpec } from '#core/spec';
 
 export function syntheticCluster(count: number): ClusterSpec {
   const hosts: HostSpec[] = [];

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
+import { parseNix } from '#core/nix';
 import { canonicalizeUnordered, printNixParse } from '../../core/src/nix/printNixParse';
 
 export interface OracleResult { ok: boolean; output: string }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { credentialsFrom, parseInterval } from '../../agent/src/main';
 import { factsFromSample } from '../../client/src/nats/telemetrySource';
-import type { GpuSample } from '../../core/src/nats/telemetry';
+import type { GpuSample } from '#core/nats';
 
 const gpu = (index: number, uuid?: string, name = 'NVIDIA H100'): GpuSample => ({ index, vendor: 'nvidia', name, uuid });
 

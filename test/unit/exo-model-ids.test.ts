@@ -4,9 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateAll } from '../../core/src/validate/index';
+import { buildModel, parseSpecFile } from '#core/spec';
+import { validateAll } from '../../core/src/validate/validate';
 
 const root = path.resolve(__dirname, '../../..');
 const lab = (p: string) => readFileSync(path.join(root, 'examples/lab', p), 'utf8');

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { exoError, placeInstance, placeInstanceBody, placementProgress, readPreviews, type Fetch } from '../../core/src/ops/exo';
-import { downloadsOf, instancesOf, type ExoState } from '../../core/src/ops/exoState';
-import { findExoModel } from '../../core/src/catalog/models';
+import { downloadsOf, instancesOf, type ExoState } from '#core/ops';
+import { findExoModel } from '#core/catalog';
 import { mapExoState } from '../../client/src/state/exoSource';
 import { placementChoices, placementLinks, progressLines } from '../../client/src/state/exoPlacement';
-import { loadSpec } from '../../core/src/spec/load';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import { loadSpec } from '#core/validate';
+import type { ClusterSpec } from '#core/spec';
 
 const root = path.resolve(__dirname, '../../..');
 const recorded = (name: string) => readFileSync(path.join(root, 'test/fixtures/exo/recorded', name), 'utf8');

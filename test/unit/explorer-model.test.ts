@@ -2,12 +2,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ClusterSpec } from '../../core/src/spec/types';
-import { loadSpec } from '../../core/src/spec/load';
+import type { ClusterSpec, SpecModel } from '#core/spec';
+import { loadSpec } from '#core/validate';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { SpecSource } from '../../client/src/state/specSource';
 import { buildTopologyGraph } from '../../client/src/topology/graph';
-import type { SpecModel } from '../../core/src/spec/model';
 import { childrenOf, gpuRows, hostContextValue, nodeRoots, type TreeNodeModel } from '../../client/src/explorer/model';
 
 // Runs from test/unit (tsx) or out/test/unit (compiled): find the repository root either way.

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../cli/src/main';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { findTemplatesDir } from '#core/flake';
 
 const repo = path.dirname(findTemplatesDir(__dirname));
 

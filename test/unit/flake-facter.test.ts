@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { facterPathProblem, facterShapeProblem, readFacterReport } from '../../core/src/flake/facterReport';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { facterPathProblem, facterShapeProblem, readFacterReport } from '../../core/src/spec/facterReport';
+import { findTemplatesDir } from '#core/flake';
 import { main } from '../../cli/src/main';
 
 const repo = path.dirname(findTemplatesDir(__dirname));

@@ -5,12 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { FlakeGenerationError, generateFlake } from '../../core/src/flake/index';
+import { FlakeGenerationError, generateFlake } from '../../core/src/flake/generate';
 import { nixAttrName, nixRelativePath, nixString, NixEmitError, nixValue } from '../../core/src/flake/nix';
-import { prepareGeneration } from '../../core/src/flake/project';
+import { findTemplatesDir, prepareGeneration } from '#core/flake';
 import { planCluster } from '../../core/src/flake/plan';
-import { findTemplatesDir } from '../../core/src/flake/templates';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import type { ClusterSpec } from '#core/spec';
 import { syntheticCluster } from '../support/flakeClusters';
 
 const templatesDir = findTemplatesDir(__dirname);

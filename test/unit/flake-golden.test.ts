@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake, GENERATED_MARKER, type GeneratedFile } from '../../core/src/flake/index';
+import { generateFlake, GENERATED_MARKER, type GeneratedFile } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');

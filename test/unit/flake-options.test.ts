@@ -4,15 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
-import { buildOptionDatabase } from '../../core/src/options/index';
-import { checkModuleOptions } from '../../core/src/options/checkModule';
-import { classifyModules, templateModuleClass } from '../../core/src/options/moduleClass';
-import { resolveVariables } from '../../core/src/nix/scope';
+import { parseNix, resolveVariables } from '#core/nix';
+import { buildOptionDatabase, checkModuleOptions, classifyModules, templateModuleClass } from '#core/options';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 
 test('every generated file is checked against its own module set (NixOS or nix-darwin) and has no problem', async () => {
   const templatesDir = findTemplatesDir(__dirname);

@@ -9,10 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Alias } from 'yaml';
 import { main } from '../../cli/src/main';
-import { loadSpec } from '../../core/src/spec/load';
-import { parseSpecFile, PARSE_LIMITS } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { capPerFile, MAX_DIAGNOSTICS_PER_FILE, validateAll } from '../../core/src/validate/index';
+import { loadSpec } from '#core/validate';
+import { buildModel, PARSE_LIMITS, parseSpecFile } from '#core/spec';
+import { capPerFile, MAX_DIAGNOSTICS_PER_FILE, validateAll } from '../../core/src/validate/validate';
 import { closest } from '../../core/src/util/suggest';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');

@@ -7,12 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadSpec } from '../../core/src/spec/load';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { loadSpec } from '#core/validate';
+import { findTemplatesDir } from '#core/flake';
 import { k3sManifests, type KubeObject } from '../../core/src/k3s/manifests';
 import { GPU_RESOURCE, labelValue, nodeLabels } from '../../core/src/k3s/nodes';
-import { effectiveAccelerator } from '../../core/src/spec/resolve';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import { type ClusterSpec, effectiveAccelerator } from '#core/spec';
 
 const repo = path.dirname(findTemplatesDir(__dirname));
 const EXAMPLES = ['lab', 'two-node-nvidia', 'mixed-thunderbolt', 'hundred-node'];

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateAll } from '../../core/src/validate/index';
+import { parseSpecFile } from '#core/spec';
+import { buildModel } from '#core/spec';
+import { validateAll } from '../../core/src/validate/validate';
 import { DIAGNOSTIC_CODES } from '../../core/src/validate/codes';
 import { nodeLabelProblem } from '../../core/src/k3s/nodes';
-import type { SpecDiagnostic } from '../../core/src/spec/model';
+import type { SpecDiagnostic } from '#core/spec';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const fixture = (p: string) => readFileSync(path.join(root, 'test/fixtures/spec/valid', p), 'utf8');

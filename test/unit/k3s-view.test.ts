@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { exoService, gpuPodsByNode, isGpuResource, checkpointArchives, statusMessage, nodeProxyCheckpointPath } from '../../core/src/k3s/live';
 import { k3sNodes } from '../../client/src/k3s/k3sModel';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { findTemplatesDir } from '#core/flake';
 
 const repo = path.dirname(findTemplatesDir(__dirname));
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(repo, 'test/fixtures/k3s', name), 'utf8'));

@@ -1,7 +1,7 @@
 // The outline of a very big cluster file stops at the named items (one per host), so it stays small.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSpecFile } from '../../core/src/spec/parse';
+import { parseSpecFile } from '#core/spec';
 import { specDocumentSymbols } from '../../server/src/services/documentSymbols';
 import { generateBigSpec } from '../lsp/big-spec';
 

@@ -2,8 +2,8 @@
 // yielding between steps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { validateFile } from '../../core/src/validate/index';
+import { parseSpecFile } from '#core/spec';
+import { validateFile } from '#core/validate';
 import { hostItemStarts, parseProgressively } from '../../server/src/spec/progressiveParse';
 import { generateBigSpec } from '../lsp/big-spec';
 

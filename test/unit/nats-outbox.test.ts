@@ -7,8 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { reconnectDelay } from '../../core/src/nats/connection';
 import { AppendAbortedError, createEvent, type AppendResult, type ClusterEvent, type EventStore, UnknownEventActionError } from '../../core/src/nats/events';
-import { EventOutbox } from '../../core/src/nats/outbox';
-import type { EventAction } from '../../core/src/nats/subjects';
+import { type EventAction, EventOutbox } from '#core/nats';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'outbox-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nixFileDiagnostics, nixFilesIn } from '../../cli/src/nixDiagnostics';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { applyPlan, planWrite } from '../../core/src/flake/write';
-import { loadSpec } from '../../core/src/spec/load';
+import { applyPlan, planWrite } from '#core/flake';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 
 const templatesDir = findTemplatesDir(__dirname);

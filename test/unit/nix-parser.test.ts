@@ -3,9 +3,8 @@
 // `--parse` form (see printNixParse), which makes grouping visible.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNix } from '../../core/src/nix/parser';
+import { children, type Expr, type Node, nodePathAt, parseNix, walk } from '#core/nix';
 import { printNixParse, formatFloat } from '../../core/src/nix/printNixParse';
-import { children, nodePathAt, walk, type Expr, type Node } from '../../core/src/nix/ast';
 import { NixGen } from '../support/nixGen';
 
 const opts = { baseDir: '/base', home: '/home/u' };

@@ -11,8 +11,7 @@ import { nixosRebuildArgs, nixSshOpts } from '../../core/src/ops/update';
 import { exoServiceCommand, waitForExo, type Fetch } from '../../core/src/ops/exo';
 import { criuDumpArgs, criuRestoreArgs, checkpointId, checkpointSettings, evaluatePrerequisites, kubeletCheckpointPath, parseManifests, unitFromCgroup } from '../../core/src/ops/checkpoint';
 import { evaluatePreflight } from '../../core/src/ops/preflight';
-import { fanOut } from '../../core/src/ops/fanout';
-import { servicesForRoles } from '../../core/src/ops/units';
+import { fanOut, servicesForRoles } from '#core/ops';
 import { findOnPath, MissingToolError, requireTool } from '../../core/src/ops/tools';
 import { probeToHostFacts } from '../../client/src/ops/probeFacts';
 

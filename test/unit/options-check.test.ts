@@ -2,13 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
-import { buildOptionDatabase } from '../../core/src/options';
-import { checkModuleOptions } from '../../core/src/options/checkModule';
-import { declarationsInModule } from '../../core/src/options/templateOptions';
-import { optionPathAt } from '../../core/src/options/moduleDefinitions';
-import { resolveVariables } from '../../core/src/nix/scope';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { parseNix, resolveVariables } from '#core/nix';
+import { buildOptionDatabase, checkModuleOptions, declarationsInModule, optionPathAt } from '#core/options';
+import { findTemplatesDir } from '#core/flake';
 
 const templatesDir = path.join(findTemplatesDir(__dirname), 'modules');
 const templates = readdirSync(templatesDir).filter((f) => f.endsWith('.nix'))

@@ -4,14 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
-import { buildOptionDatabase, type OptionDatabase, type RawOption } from '../../core/src/options';
-import { checkModuleOptions } from '../../core/src/options/checkModule';
+import { parseNix } from '#core/nix';
+import {
+  buildOptionDatabase,
+  checkModuleOptions,
+  declarationsInModule,
+  moduleAttrs,
+  type OptionDatabase,
+  type RawOption,
+} from '#core/options';
 import { optionFacts } from '../../core/src/options/facts';
-import { moduleAttrs } from '../../core/src/options/moduleDefinitions';
 import { classifyModules, declaredModuleClass, flakeModuleClasses, templateModuleClass } from '../../core/src/options/moduleClass';
-import { declarationsInModule } from '../../core/src/options/templateOptions';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { findTemplatesDir } from '#core/flake';
 
 const templatesDir = findTemplatesDir(__dirname);
 const templates = readdirSync(path.join(templatesDir, 'modules'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.nix'))

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTypeDescription } from '../../core/src/options/typeDescription';
 import { describeType } from '../../core/src/options/types';
-import { buildOptionDatabase, OptionDatabase } from '../../core/src/options';
+import { buildOptionDatabase, OptionDatabase } from '#core/options';
 
 test('nixpkgs type descriptions read back into option types', () => {
   assert.deepEqual(parseTypeDescription('boolean'), { kind: 'bool' });

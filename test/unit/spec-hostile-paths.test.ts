@@ -3,8 +3,8 @@
 // `f+ /etc/sudoers.d/x` to a tmpfiles rule. The module types refuse the same (test/integration/flake-eval.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { validateFile } from '../../core/src/validate/index';
+import { parseSpecFile } from '#core/spec';
+import { validateFile } from '#core/validate';
 
 let version = 0;
 const patternErrors = (yaml: string) => validateFile(parseSpecFile('file:///s/cluster.yaml', `cluster:\n  name: lab\n  domain: lab\n${yaml}`, ++version))

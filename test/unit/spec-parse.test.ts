@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
-import { forgetParsedFile, inferSpecFileKind, parseSpecFile, PARSE_LIMITS } from '../../core/src/spec/parse';
+import { forgetParsedFile, inferSpecFileKind, parseSpecFile, PARSE_LIMITS } from '#core/spec';
 
 const codes = (p: { syntaxDiagnostics: { code: string }[] }) => p.syntaxDiagnostics.map((d) => d.code);
 

@@ -6,12 +6,12 @@ import {
   acceleratorRunsOn, checkpointUnsupportedReason, clusterInferenceMemory, effectiveAccelerator, effectiveGpus,
   effectiveRoles, effectiveSsh, effectiveSystem, exoPorts, inferenceMemoryGB, natsPorts, totalVramGB,
 } from '../../core/src/spec/resolve';
-import { findGpu, GPU_CATALOG } from '../../core/src/catalog/gpus';
+import { findGpu, GPU_CATALOG } from '#core/catalog';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { closestExoModels, EXO_MODEL_CARDS_COMMIT, EXO_MODELS, findExoModel } from '../../core/src/catalog/models';
 import { exoUpstream } from '../support/exoUpstream';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { ClusterSpec, HostSpec } from '#core/spec';
 
 const host = (h: Partial<HostSpec>): HostSpec => ({ name: 'h', addresses: ['10.0.0.1'], ...h });
 const spec = (s: Partial<ClusterSpec> = {}, hosts: HostSpec[] = []): ClusterSpec => ({ cluster: { name: 'c', domain: 'c' }, hosts, ...s });

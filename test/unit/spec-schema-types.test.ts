@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadSchemas, schemaProblems, schemaProblemsAt } from '../../core/src/validate/schema';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { ClusterSpec, HostSpec } from '#core/spec';
 
 type DeepRequired<T> = T extends (infer U)[] ? DeepRequired<U>[] : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T;
 

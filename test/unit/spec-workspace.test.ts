@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSpecFile } from '../../core/src/spec/parse';
+import { parseSpecFile } from '#core/spec';
 import { buildModel, hostEntriesOf } from '../../core/src/spec/workspace';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import type { Range, SpecModel, SpecSymbol } from '../../core/src/spec/model';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { appendKnownHost, fingerprint, hostFieldMatches, parseKnownHosts, parsePublicKey, readKnownHosts, verifyHostKey } from '../../core/src/ssh/hostKeys';
-import { pinnedKnownHostsLines, sshClientArgs } from '../../core/src/ssh/sshArgs';
+import { pinnedKnownHostsLines, sshClientArgs } from '#core/ssh';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ops-hostkeys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DIAGNOSTIC_CODES } from '../../core/src/validate/codes';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateAll } from '../../core/src/validate/index';
+import { parseSpecFile } from '#core/spec';
+import { buildModel } from '#core/spec';
+import { validateAll } from '../../core/src/validate/validate';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const doc = readFileSync(path.join(root, 'docs/spec.md'), 'utf8');

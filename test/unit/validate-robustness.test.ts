@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateAll } from '../../core/src/validate/index';
-import { clusterInferenceMemory, effectiveAccelerator, effectiveSsh, effectiveSystem } from '../../core/src/spec/resolve';
+import { buildModel, clusterInferenceMemory, effectiveAccelerator, effectiveSsh, effectiveSystem, parseSpecFile } from '#core/spec';
+import { validateAll } from '../../core/src/validate/validate';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const cluster = parseYaml(readFileSync(path.join(root, 'test/fixtures/spec/valid/cluster.yaml'), 'utf8'));

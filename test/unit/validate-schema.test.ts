@@ -3,10 +3,9 @@
 // cached by object so an edit re-checks only the host that changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { validateFile } from '../../core/src/validate/index';
+import { parseSpecFile, type SpecDiagnostic } from '#core/spec';
+import { validateFile } from '#core/validate';
 import { schemaProblems } from '../../core/src/validate/schema';
-import type { SpecDiagnostic } from '../../core/src/spec/model';
 
 const HEAD = 'cluster:\n  name: lab\n  domain: lab\n';
 let version = 0;

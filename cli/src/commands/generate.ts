@@ -4,9 +4,7 @@
 // Generate did not write (or that were edited since) are conflicts: nothing is written unless --overwrite.
 
 import path from 'node:path';
-import { prepareGeneration } from '../../../core/src/flake/project';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
-import { applyPlan, conflicts, pendingFiles, planWrite, unifiedDiff } from '../../../core/src/flake/write';
+import { applyPlan, conflicts, findTemplatesDir, pendingFiles, planWrite, prepareGeneration, unifiedDiff } from '#core/flake';
 import { escapeControl, processIo, type CliIo } from '../io';
 
 export const USAGE = 'usage: gpu-cluster generate SPEC -o DIR [--dry-run] [--overwrite]\n'

@@ -8,10 +8,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
-import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
-import type { SpecDiagnostic } from '../../../core/src/spec/model';
-import { capPerFile } from '../../../core/src/validate/index';
+import { findTemplatesDir } from '#core/flake';
+import { capPerFile, findClusterFile, loadSpec } from '#core/validate';
+import type { SpecDiagnostic } from '#core/spec';
 import { escapeControl, processIo, type CliIo } from '../io';
 import { nixFileDiagnostics } from '../nixDiagnostics';
 

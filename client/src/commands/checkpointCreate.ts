@@ -5,9 +5,8 @@
 import * as vscode from 'vscode';
 import {
   checkPrerequisites, checkpointSettings, createCheckpoint, kubeletCheckpointCommand, listCheckpoints, listGpuProcesses,
-} from '../../../core/src/ops/checkpoint';
-import { effectiveRoles } from '../../../core/src/spec/resolve';
-import type { HostSpec } from '../../../core/src/spec/types';
+} from '#core/ops';
+import { effectiveRoles, type HostSpec } from '#core/spec';
 import type { OpsContext } from '../ops/context';
 import { checkpointFacts } from '../ops/probeFacts';
 import { recordCheckpoint } from '../nats/operationEvents';

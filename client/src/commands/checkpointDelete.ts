@@ -1,7 +1,7 @@
 // Delete Checkpoint (from a checkpoint in the explorer): removes its images and manifest on the host.
 
 import * as vscode from 'vscode';
-import { checkpointSettings, deleteCheckpoint } from '../../../core/src/ops/checkpoint';
+import { checkpointSettings, deleteCheckpoint } from '#core/ops';
 import type { NodeArg, OpsContext } from '../ops/context';
 import { refreshCheckpoints } from './checkpointCreate';
 

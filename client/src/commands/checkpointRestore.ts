@@ -2,7 +2,7 @@
 // cuda-checkpoint restore and unlock.
 
 import * as vscode from 'vscode';
-import { checkpointSettings, listCheckpoints, restoreCheckpoint } from '../../../core/src/ops/checkpoint';
+import { checkpointSettings, listCheckpoints, restoreCheckpoint } from '#core/ops';
 import type { NodeArg, OpsContext } from '../ops/context';
 import { recordCheckpoint } from '../nats/operationEvents';
 

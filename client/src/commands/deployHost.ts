@@ -4,10 +4,16 @@
 
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { deployHost, INSTALL_PHASES, type BuildOn, type DeployOutcome, type InstallPhase } from '../../../core/src/ops/deploy';
-import { preflight, type PreflightCheck } from '../../../core/src/ops/preflight';
-import { isDarwin } from '../../../core/src/spec/resolve';
-import type { HostSpec } from '../../../core/src/spec/types';
+import {
+  type BuildOn,
+  deployHost,
+  type DeployOutcome,
+  INSTALL_PHASES,
+  type InstallPhase,
+  preflight,
+  type PreflightCheck,
+} from '#core/ops';
+import { type HostSpec, isDarwin } from '#core/spec';
 import type { OpsContext } from '../ops/context';
 import { OpsTerminal } from '../ops/opsTerminal';
 import { runPerHost } from '../ops/perHost';

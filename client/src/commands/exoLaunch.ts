@@ -3,9 +3,8 @@
 // the explorer's live exo view. The host's exo row always ends: running, or failed with the reason.
 
 import * as vscode from 'vscode';
-import { exoBaseUrl, exoServiceCommand, waitForExo, type ExoAction } from '../../../core/src/ops/exo';
-import { effectiveRoles, exoApiUrl, isDarwin } from '../../../core/src/spec/resolve';
-import { DEFAULTS } from '../../../core/src/spec/types';
+import { exoBaseUrl, exoServiceCommand, waitForExo, type ExoAction } from '#core/ops';
+import { DEFAULTS, effectiveRoles, exoApiUrl, isDarwin } from '#core/spec';
 import { matchExoNodes, type ExoState } from '../state/exoSource';
 import type { OpsContext } from '../ops/context';
 import { runPerHost } from '../ops/perHost';

@@ -5,10 +5,9 @@
 // master then finds no placement, so an instance that does not appear in time ends the wait with that reason.
 
 import * as vscode from 'vscode';
-import { EXO_MODELS } from '../../../core/src/catalog/models';
-import { deleteInstance, placeInstance, placementPreviews, placementProgress, type PlacementPreview } from '../../../core/src/ops/exo';
-import type { ExoState } from '../../../core/src/ops/exoState';
-import type { ClusterSpec, ExoModelSpec } from '../../../core/src/spec/types';
+import { EXO_MODELS } from '#core/catalog';
+import { deleteInstance, type ExoState, placeInstance, type PlacementPreview, placementPreviews, placementProgress } from '#core/ops';
+import type { ClusterSpec, ExoModelSpec } from '#core/spec';
 import { exoStateUrl } from '../state/exoSource';
 import { placementChoices, progressLines } from '../state/exoPlacement';
 import type { OpsContext } from '../ops/context';

@@ -4,9 +4,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { ExtensionServices } from '../services';
-import { prepareGeneration } from '../../../core/src/flake/project';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
-import { applyPlan, conflicts, pendingFiles, planWrite, type WritePlan } from '../../../core/src/flake/write';
+import { applyPlan, conflicts, findTemplatesDir, pendingFiles, planWrite, prepareGeneration, type WritePlan } from '#core/flake';
 import { appendEvent } from '../nats/natsService';
 
 const PREVIEW_SCHEME = 'gpu-cluster-preview';

@@ -5,10 +5,9 @@
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { flakeOptionsCacheKey, flakeOptionsEvalArgs } from '../../../core/src/options/flakeOptions';
-import { runLocal } from '../../../core/src/ops/localProcess';
-import { MissingToolError, requireTool } from '../../../core/src/ops/tools';
-import { effectiveSystem, isDarwin } from '../../../core/src/spec/resolve';
+import { flakeOptionsCacheKey, flakeOptionsEvalArgs } from '#core/options';
+import { MissingToolError, requireTool, runLocal } from '#core/ops';
+import { effectiveSystem, isDarwin } from '#core/spec';
 import type { ExtensionServices } from '../services';
 
 const NIX_OPTIONS_LOADED = 'gpuCluster/nixOptionsLoaded';

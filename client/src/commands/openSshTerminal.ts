@@ -6,8 +6,8 @@ import * as vscode from 'vscode';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pinnedKnownHostsLines, sshClientArgs } from '../../../core/src/ssh/sshArgs';
-import { requireTool } from '../../../core/src/ops/tools';
+import { pinnedKnownHostsLines, sshClientArgs } from '#core/ssh';
+import { requireTool } from '#core/ops';
 import type { OpsContext } from '../ops/context';
 
 export function registerOpenSshTerminal(ops: OpsContext): vscode.Disposable {

@@ -2,11 +2,9 @@
 // GPUs, memory and service states into the explorer; checkpoint hosts also list their checkpoints.
 
 import * as vscode from 'vscode';
-import { listCheckpoints, checkpointSettings } from '../../../core/src/ops/checkpoint';
-import { probeHost } from '../../../core/src/ops/probe';
-import { servicesForRoles } from '../../../core/src/ops/units';
-import { effectiveRoles } from '../../../core/src/spec/resolve';
-import { SshError } from '../../../core/src/ssh/connection';
+import { checkpointSettings, listCheckpoints, probeHost, servicesForRoles } from '#core/ops';
+import { effectiveRoles } from '#core/spec';
+import { SshError } from '#core/ssh';
 import type { OpsContext } from '../ops/context';
 import { runPerHost } from '../ops/perHost';
 import { checkpointFacts, probeToHostFacts, unreachableFacts } from '../ops/probeFacts';

@@ -2,7 +2,7 @@
 // secret storage, never in settings or the spec.
 
 import * as vscode from 'vscode';
-import { expandHome } from '../../../core/src/ssh/connection';
+import { expandHome } from '#core/ssh';
 import { PASSPHRASE_SECRET_PREFIX, type OpsContext } from '../ops/context';
 
 export function registerSetSshPassphrase(ops: OpsContext): vscode.Disposable {

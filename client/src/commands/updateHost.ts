@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { updateHost, type UpdateOutcome } from '../../../core/src/ops/update';
+import { updateHost, type UpdateOutcome } from '#core/ops';
 import type { OpsContext } from '../ops/context';
 import { OpsTerminal } from '../ops/opsTerminal';
 import { runPerHost } from '../ops/perHost';

@@ -2,9 +2,7 @@
 // with unsaved changes parsed in its place, so the trees and the topology follow typing (debounced), not only
 // saving. Parsing and merging are the spec core's (parseSpecFile, buildModel).
 import * as vscode from 'vscode';
-import type { SpecModel } from '../../../core/src/spec/model';
-import { parseSpecFile } from '../../../core/src/spec/parse';
-import { buildModel } from '../../../core/src/spec/workspace';
+import { buildModel, parseSpecFile, type SpecModel } from '#core/spec';
 import type { SpecStore } from '../specStore';
 import type { SpecFeed } from '../state/specSource';
 

@@ -2,8 +2,17 @@
 // labels, descriptions, tooltips, icons and the contextValues the manifest's menus key on. The vscode tree
 // providers only turn these records into TreeItems.
 
-import type { ClusterSpec, GpuVendor, HostSpec, InterfaceKind } from '../../../core/src/spec/types';
-import { effectiveGpus, effectiveRoles, effectiveSystem, exoHosts, isDarwin } from '../../../core/src/spec/resolve';
+import {
+  type ClusterSpec,
+  effectiveGpus,
+  effectiveRoles,
+  effectiveSystem,
+  exoHosts,
+  type GpuVendor,
+  type HostSpec,
+  type InterfaceKind,
+  isDarwin,
+} from '#core/spec';
 import type { GpuFacts, HostState, HostStatus, ServiceFacts, ServiceName, ServiceStatus, SourceHealth } from '../state/store';
 
 /** What the model reads; the ClusterStateStore provides it. */

@@ -1,7 +1,7 @@
 // Polls the Kubernetes API for the live view: exo's Service with its endpoints and the GPU pods per node, every few
 // seconds while the live session is on, backing off while the API server does not answer. Each round yields one
 // snapshot (what was read, or why not). No vscode imports.
-import type { ExoServiceView, GpuPodView } from '../../../core/src/k3s/live';
+import type { ExoServiceView, GpuPodView } from '#core/k3s';
 import type { KubeApi } from './kubeApi';
 
 export interface K3sSnapshot {

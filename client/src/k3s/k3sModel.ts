@@ -1,6 +1,6 @@
 // The Kubernetes view as plain records: exo's Service with its endpoints, then each node with the pods that hold its
 // GPUs. Built from the latest snapshot of the live poller; k3sTree.ts turns the records into TreeItems. No vscode.
-import type { GpuPodView } from '../../../core/src/k3s/live';
+import type { GpuPodView } from '#core/k3s';
 import type { K3sSnapshot } from './k3sLive';
 
 export interface K3sNode {

@@ -5,8 +5,8 @@ import * as https from 'node:https';
 import {
   checkpointArchives, exoService, gpuPodsByNode, nodeProxyCheckpointPath, statusMessage,
   type EndpointSliceDoc, type ExoServiceView, type GpuPodView, type KubeList, type PodDoc, type ServiceDoc,
-} from '../../../core/src/k3s/live';
-import type { KubeletCheckpointTarget } from '../../../core/src/ops/checkpoint';
+} from '#core/k3s';
+import type { KubeletCheckpointTarget } from '#core/ops';
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 
 export interface KubeApi {

@@ -1,6 +1,6 @@
 // Where the live sources of a spec point: NATS (setting or spec) and exo's API. Shown before the user connects
 // ("Connecting reaches: ...") and, with each source's state, while connected.
-import type { ClusterSpec } from '../../../core/src/spec/types';
+import type { ClusterSpec } from '#core/spec';
 import { EXO_SOURCE_ID, exoStateUrl } from '../state/exoSource';
 import type { ClusterStateStore } from '../state/store';
 import type { NatsService } from '../nats/natsService';

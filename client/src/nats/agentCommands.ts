@@ -1,9 +1,8 @@
 // Commands that a host's agent can answer over NATS, with the SSH implementation as the fallback: used by the
 // operations commands as `viaAgentOrSsh(host, 'probe', payload, () => sshImplementation())`. Without a NATS
 // connection, or when no agent answers for the host, the SSH path runs as before.
-import { AgentCommandError, type CommandOptions } from '../../../core/src/nats/commands';
-import type { AgentCommand } from '../../../core/src/nats/subjects';
-import type { ExecResult } from '../../../core/src/ssh/connection';
+import { type AgentCommand, AgentCommandError, type CommandOptions } from '#core/nats';
+import type { ExecResult } from '#core/ssh';
 import { natsService } from './natsService';
 import { exoOperation } from './operationEvents';
 

@@ -2,7 +2,7 @@
 // SecretStorage (never in settings or the spec). The content of a .creds file is stored, not its path.
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import type { NatsCredentials } from '../../../core/src/nats/connection';
+import type { NatsCredentials } from '#core/nats';
 import type { NatsService } from './natsService';
 
 type Choice = vscode.QuickPickItem & { auth: NatsCredentials['kind'] };

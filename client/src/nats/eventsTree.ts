@@ -2,8 +2,7 @@
 // filtered by aggregate (host or `cluster`), action, time and correlation (gpuCluster.events.filter), and
 // followed live: new events appear at the top as they are appended.
 import * as vscode from 'vscode';
-import type { EventFilter, StoredEvent } from '../../../core/src/nats/events';
-import { CLUSTER_AGGREGATE } from '../../../core/src/nats/subjects';
+import { CLUSTER_AGGREGATE, type EventFilter, type StoredEvent } from '#core/nats';
 import type { NatsService } from './natsService';
 import type { LiveSession } from '../live/liveSession';
 

@@ -7,12 +7,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NatsConnectionManager, type ConnectionStatus, type NatsCredentials } from '../../../core/src/nats/connection';
-import { EventStore, type ClusterEvent } from '../../../core/src/nats/events';
-import { EventOutbox } from '../../../core/src/nats/outbox';
-import type { EventAction } from '../../../core/src/nats/subjects';
-import { DocumentStore, syncFacterReports } from '../../../core/src/nats/objects';
-import { AgentCommandClient } from '../../../core/src/nats/commands';
+import {
+  AgentCommandClient,
+  type ClusterEvent,
+  type ConnectionStatus,
+  DocumentStore,
+  type EventAction,
+  EventOutbox,
+  EventStore,
+  NatsConnectionManager,
+  type NatsCredentials,
+  syncFacterReports,
+} from '#core/nats';
 import type { ExtensionServices } from '../services';
 
 const CREDENTIALS_KEY = 'gpuCluster.nats.credentials';

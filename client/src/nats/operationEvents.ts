@@ -4,8 +4,7 @@
 // (`deploy-phase`), and the final status closes it (`deployed`, `deploy-failed`, `deploy-cancelled`, `exo-started`…).
 // Checkpoints are recorded explicitly, with their manifest versioned in the object store.
 
-import { documentKey } from '../../../core/src/nats/objects';
-import type { EventAction } from '../../../core/src/nats/subjects';
+import { documentKey, type EventAction } from '#core/nats';
 import type { HostFacts, ServiceStatus } from '../state/store';
 import { natsService } from './natsService';
 

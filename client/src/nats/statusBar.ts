@@ -2,7 +2,7 @@
 // is) / disconnected while the live session is on, and how many recorded events are still waiting in the outbox
 // for the event stream (also while it is off). Clicking it connects (or reconnects with new credentials).
 import * as vscode from 'vscode';
-import type { ConnectionStatus } from '../../../core/src/nats/connection';
+import type { ConnectionStatus } from '#core/nats';
 import type { NatsService } from './natsService';
 import type { LiveSession } from '../live/liveSession';
 

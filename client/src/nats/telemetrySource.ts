@@ -3,7 +3,7 @@
 // agent falls silent. No vscode imports: the integration tests drive it with a real nats-server.
 
 import type { NatsConnection } from '@nats-io/transport-node';
-import { TelemetrySubscriber, type ReceivedSample, type TelemetrySample } from '../../../core/src/nats/telemetry';
+import { TelemetrySubscriber, type ReceivedSample, type TelemetrySample } from '#core/nats';
 import type { ClusterStateStore, HostFacts, StateSource } from '../state/store';
 
 export const TELEMETRY_SOURCE_ID = 'nats';

@@ -4,9 +4,8 @@
 
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '../../../core/src/ssh/connection';
-import { effectiveSsh, effectiveSystem } from '../../../core/src/spec/resolve';
-import type { ClusterSpec, HostSpec, System } from '../../../core/src/spec/types';
+import { SshPool, type SshEndpoint } from '#core/ssh';
+import { type ClusterSpec, effectiveSsh, effectiveSystem, type HostSpec, type System } from '#core/spec';
 import type { ExtensionServices } from '../services';
 import type { ClusterStateStore, HostFacts } from '../state/store';
 import { clusterStateOf } from '../state/shared';

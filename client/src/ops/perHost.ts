@@ -2,8 +2,8 @@
 // reports each host's result; a failure on one host never hides the others.
 
 import * as vscode from 'vscode';
-import { fanOut, type FanOutResult } from '../../../core/src/ops/fanout';
-import type { HostSpec } from '../../../core/src/spec/types';
+import { fanOut, type FanOutResult } from '#core/ops';
+import type { HostSpec } from '#core/spec';
 import type { ErrorAction, SshAdvice } from './sshErrorActions';
 
 export interface PerHostRun<T> {

@@ -1,8 +1,7 @@
 // What a probe or a checkpoint listing tells the explorer's state store, as the store's HostFacts.
 // No vscode imports: unit-tested under node.
 
-import type { ProbeFacts, UnitState } from '../../../core/src/ops/probe';
-import type { CheckpointManifest } from '../../../core/src/ops/checkpoint';
+import type { CheckpointManifest, ProbeFacts, UnitState } from '#core/ops';
 import type { CheckpointFacts, HostFacts, ServiceFacts } from '../state/store';
 
 export const SSH_SOURCE_ID = 'ssh';

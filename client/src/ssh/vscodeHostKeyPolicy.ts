@@ -5,8 +5,7 @@
 import * as vscode from 'vscode';
 import os from 'node:os';
 import path from 'node:path';
-import { appendKnownHost, knownHostsName } from '../../../core/src/ssh/hostKeys';
-import type { HostKeyPolicy, UnknownHostKey } from '../../../core/src/ssh/connection';
+import { appendKnownHost, type HostKeyPolicy, knownHostsName, type UnknownHostKey } from '#core/ssh';
 
 export class VscodeHostKeyPolicy implements HostKeyPolicy {
   /** One prompt per host at a time, however many commands ask. */

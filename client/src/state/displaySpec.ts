@@ -1,7 +1,7 @@
 // The spec as the views may rely on it. A spec being edited is often half-written or wrong (`interfaces: eth0`,
 // a host without a name); the validator reports that in the editor, and the views keep drawing what is
 // well-formed instead of failing: lists that are not lists become empty, entries without a name are left out.
-import type { ClusterSpec, HostSpec, InterfaceSpec, LinkSpec, SegmentSpec } from '../../../core/src/spec/types';
+import type { ClusterSpec, HostSpec, InterfaceSpec, LinkSpec, SegmentSpec } from '#core/spec';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const objects = <T>(v: unknown): T[] => (Array.isArray(v) ? v.filter(isObject) as T[] : []);

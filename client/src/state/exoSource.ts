@@ -4,15 +4,14 @@
 // lifecycle: running (idle), downloading n%, loading, ready, failed with the reason, or stopped when the node is
 // not in exo's topology. Errors go into the store's source health, never into popups.
 
-import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
-import { exoApiUrl, exoHosts } from '../../../core/src/spec/resolve';
+import { type ClusterSpec, exoApiUrl, exoHosts, type HostSpec } from '#core/spec';
 import {
   describePhase, downloadsOf, instancesOf, shardPhase,
   type ExoDownloadView, type ExoInstanceView, type ExoPhase, type ExoState,
-} from '../../../core/src/ops/exoState';
+} from '#core/ops';
 import type { ClusterStateStore, HostFacts, LiveLink, ServiceFacts, StateSource } from './store';
 
-export type { ExoState } from '../../../core/src/ops/exoState';
+export type { ExoState } from '#core/ops';
 
 /** What a /state document says about the spec's hosts. */
 export interface ExoMapping {

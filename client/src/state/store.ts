@@ -3,7 +3,7 @@
 // coalescing bursts of updates into one change event per batch window so that 100 hosts reporting at 1 Hz
 // re-render the trees a few times a second at most. No vscode imports: unit-tested under node.
 
-import type { ClusterSpec } from '../../../core/src/spec/types';
+import type { ClusterSpec } from '#core/spec';
 
 /** What we know about a host, from unknown (nobody has said anything) to running. */
 export type HostStatus = 'unknown' | 'reachable' | 'unreachable' | 'deploying' | 'running' | 'failed';

@@ -1,12 +1,11 @@
 // Turns the spec and the live state into what the topology webview draws. Pure (no vscode): the panel, the
 // unit tests and the benchmark's synthetic clusters all use it.
 
-import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
+import { type ClusterSpec, effectiveRoles, effectiveSystem, type HostSpec } from '#core/spec';
 import type { HostLive, TopologyAttachment, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
 import type { HostStatus, LiveLink, ServiceFacts } from '../state/store';
 import type { ExplorerInput } from '../explorer/model';
 import { HOST_STATUS_LOOK, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
-import { effectiveRoles, effectiveSystem } from '../../../core/src/spec/resolve';
 
 // The wire type and the store's type must stay the same set of states.
 const sameStatuses: [TopologyStatus, HostStatus] extends [HostStatus, TopologyStatus] ? true : never = true;

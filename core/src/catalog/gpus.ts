@@ -3,7 +3,8 @@
 // Figures are the vendors' published specifications. For Apple Silicon, `vramGB` is the largest unified
 // memory the chip ships with; the host's real figure is its `hardware.memoryGB`.
 
-import type { GpuVendor } from '../spec/types';
+/** The GPU vendors the catalogue knows (and a spec's `gpus[].vendor` names). */
+export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple';
 
 export interface GpuModelInfo {
   model: string;

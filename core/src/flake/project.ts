@@ -2,9 +2,9 @@
 // command: load the spec, refuse it when it has errors, read facter reports, templates and the agent bundle, generate.
 
 import path from 'node:path';
-import { loadSpec, type LoadedSpec } from '../spec/load';
-import { readFacterReport } from './facterReport';
-import { blockingErrors, generateFlake, type GenerateResult } from './index';
+import { loadSpec, type LoadedSpec } from '../validate/load';
+import { readFacterReport } from '../spec/facterReport';
+import { blockingErrors, generateFlake, type GenerateResult } from './generate';
 import { agentBundlePath, readAgentBundle, readTemplates } from './templates';
 
 export interface PreparedGeneration {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TemplateFile } from './index';
+import type { TemplateFile } from './generate';
 
 /** The nix-templates folder at or above `start` (the extension root, the repository, or dist/'s parent). */
 export function findTemplatesDir(start: string): string {

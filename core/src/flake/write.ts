@@ -17,7 +17,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { GENERATED_MARKER, type GeneratedFile } from './index';
+import { GENERATED_MARKER, type GeneratedFile } from './generate';
 
 export type FileStatus =
   /** Not on disk yet. */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
 import { StorageType } from '@nats-io/jetstream';
-import { readFacterReport } from '../flake/facterReport';
+import { readFacterReport } from '../spec/facterReport';
 import type { HostSpec } from '../spec/types';
 import { bucketName, token } from './subjects';
 

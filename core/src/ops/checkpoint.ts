@@ -10,6 +10,7 @@ import { DEFAULTS } from '../spec/types';
 import type { ExecResult, SshEndpoint, SshPool } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
 import { NVIDIA_APP_FIELDS, parseNvidiaApps, type GpuProcess } from './nvidiaSmi';
+import { isComplete, parseSections, sectionText } from './sections';
 
 export const MIN_DRIVER_MAJOR = 550;
 
@@ -89,8 +90,9 @@ echo @@end`;
 }
 
 export function evaluatePrerequisites(output: string): Prerequisites {
-  const block = (name: string) => new RegExp(`^@@${name}\\n([^@]*)`, 'm').exec(output)?.[1]?.trim() ?? '';
-  if (!output.includes('@@end')) return { ok: false, reasons: ['the prerequisite check was cut short'] };
+  const sections = parseSections(output);
+  const block = (name: string) => sectionText(sections, name);
+  if (!isComplete(sections)) return { ok: false, reasons: ['the prerequisite check was cut short'] };
   const reasons: string[] = [];
   const arch = block('arch');
   if (arch !== 'x86_64') reasons.push(`cuda-checkpoint needs an x86_64 host; this one is ${arch || 'unknown'}`);

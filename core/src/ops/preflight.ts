@@ -5,6 +5,7 @@ import type { HostSpec, System } from '../spec/types';
 import type { SshEndpoint, SshPool } from '../ssh/connection';
 import { sh, type ShellCommand } from '../ssh/quote';
 import { nixSystemOf, parseOsRelease } from './probe';
+import { isComplete, parseSections } from './sections';
 
 export const MIN_INSTALL_MEMORY_BYTES = 1.5 * 1024 ** 3;
 
@@ -32,20 +33,9 @@ echo @@disks; for disk in ${disks}; do if [ -b "$disk" ]; then echo "present $di
 echo @@end`;
 }
 
-function blocks(output: string): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  let cur: string[] | undefined;
-  for (const line of output.split(/\r?\n/)) {
-    const m = /^@@([a-z-]+)$/.exec(line);
-    if (m) map.set(m[1], (cur = []));
-    else cur?.push(line.trim());
-  }
-  return map;
-}
-
 export function evaluatePreflight(host: HostSpec, expected: System, output: string): PreflightResult {
-  const b = blocks(output);
-  if (!b.has('end')) throw new Error(`The pre-flight check of ${host.name} was cut short.`);
+  const b = parseSections(output, { trim: true });
+  if (!isComplete(b)) throw new Error(`The pre-flight check of ${host.name} was cut short.`);
   const checks: PreflightCheck[] = [{ id: 'reachable', ok: true, detail: 'SSH login works' }];
   const isRoot = b.get('id')?.[0] === '0';
   const sudo = b.get('sudo')?.[0] === 'yes';

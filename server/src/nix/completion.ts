@@ -3,8 +3,7 @@
 // The text before the cursor decides the context, so half-typed input that does not parse still completes.
 
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
-import type { OptionDatabase, OptionDecl, OptionType } from '../../../core/src/options';
-import { moduleAttrs, optionPathAt } from '../../../core/src/options/moduleDefinitions';
+import { moduleAttrs, type OptionDatabase, type OptionDecl, optionPathAt, type OptionType } from '#core/options';
 import type { ParsedNix } from './nixDocuments';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;

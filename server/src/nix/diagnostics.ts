@@ -2,9 +2,8 @@
 // variables, and option checks (unknown paths, wrongly typed literal values) in NixOS modules.
 
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
-import { checkModuleOptions } from '../../../core/src/options/checkModule';
-import type { OptionDatabase } from '../../../core/src/options';
-import { resolveVariables } from '../../../core/src/nix/scope';
+import { checkModuleOptions, type OptionDatabase } from '#core/options';
+import { resolveVariables } from '#core/nix';
 import type { ParsedNix } from './nixDocuments';
 
 /** Data carried by a diagnostic so the quick fix needs no second analysis. */

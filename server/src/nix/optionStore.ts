@@ -9,11 +9,19 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
-import type { Expr } from '../../../core/src/nix/ast';
-import { buildOptionDatabase, type ModuleClass, type OptionDatabase, type OptionDecl, type RawOption } from '../../../core/src/options';
-import { classifyModules, declaredModuleClass, templateModuleClass } from '../../../core/src/options/moduleClass';
-import { declarationsInModule } from '../../../core/src/options/templateOptions';
+import { findTemplatesDir } from '#core/flake';
+import type { Expr } from '#core/nix';
+import {
+  buildOptionDatabase,
+  classifyModules,
+  declarationsInModule,
+  declaredModuleClass,
+  type ModuleClass,
+  type OptionDatabase,
+  type OptionDecl,
+  type RawOption,
+  templateModuleClass,
+} from '#core/options';
 
 /** Folders never worth scanning for modules. */
 const SKIP_DIRS = new Set(['node_modules', '.git', 'result', 'dist', 'out', '.cache', '.direnv']);

@@ -1,8 +1,7 @@
 // Outline of a .nix file (bindings of attribute sets and let blocks, nested) and its folding ranges.
 
 import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange } from 'vscode-languageserver/node';
-import { children, walk, type BindingOrInherit, type Expr, type Node } from '../../../core/src/nix/ast';
-import { attrNameText, unparen } from '../../../core/src/nix/syntax';
+import { attrNameText, type BindingOrInherit, children, type Expr, type Node, unparen, walk } from '#core/nix';
 import type { ParsedNix } from './nixDocuments';
 
 export function nixDocumentSymbols(doc: ParsedNix): DocumentSymbol[] {

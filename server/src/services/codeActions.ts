@@ -2,7 +2,7 @@
 // the diagnostics under the cursor or selection.
 
 import { CodeActionKind, type CodeAction, type CodeActionContext, type Range } from 'vscode-languageserver/node';
-import type { SpecDiagnostic } from '../../../core/src/spec/model';
+import type { SpecDiagnostic } from '#core/spec';
 import { fixToWorkspaceEdit, toLspDiagnostic } from '../spec/convert';
 import type { SpecSnapshot } from '../spec/specWorkspace';
 

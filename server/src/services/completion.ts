@@ -8,10 +8,15 @@
 import {
   CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type CompletionList, type Range,
 } from 'vscode-languageserver/node';
-import type { ParsedSpecFile, SpecFileKind } from '../../../core/src/spec/model';
-import { inferSpecFileKind, parseSpecFile } from '../../../core/src/spec/parse';
-import type { SchemaNavigator } from '../../../core/src/spec/schemaNav';
-import { fileStem, isRecord } from '../../../core/src/spec/workspace';
+import {
+  fileStem,
+  inferSpecFileKind,
+  isRecord,
+  type ParsedSpecFile,
+  parseSpecFile,
+  type SchemaNavigator,
+  type SpecFileKind,
+} from '#core/spec';
 import { gpuCatalogItems, exoModelItems } from '../spec/catalogItems';
 import { schemaFileOf } from '../spec/schemas';
 import type { SpecSnapshot } from '../spec/specWorkspace';

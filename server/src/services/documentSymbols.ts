@@ -2,8 +2,7 @@
 // GPUs, disks, …) and their settings, down to a few levels.
 
 import { SymbolKind, type DocumentSymbol, type Range } from 'vscode-languageserver/node';
-import type { ParsedSpecFile } from '../../../core/src/spec/model';
-import { isRecord } from '../../../core/src/spec/workspace';
+import { isRecord, type ParsedSpecFile } from '#core/spec';
 
 /** Containers deeper than this are shown without children; scalars deeper than LEAF_DEPTH are left out. */
 const MAX_DEPTH = 5;

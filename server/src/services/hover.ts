@@ -3,14 +3,21 @@
 // and addresses; a segment's subnet; a GPU model from the catalogue; an exo model's memory need.
 
 import { MarkupKind, type Hover, type Position, type Range } from 'vscode-languageserver/node';
-import { findGpu } from '../../../core/src/catalog/gpus';
-import { findExoModel } from '../../../core/src/catalog/models';
-import type { ParsedSpecFile, SpecSymbol } from '../../../core/src/spec/model';
+import { findExoModel, findGpu } from '#core/catalog';
 import {
-  clusterInferenceMemory, effectiveAccelerator, effectiveGpus, effectiveRoles, effectiveSystem, inferenceMemoryGB, totalVramGB,
-} from '../../../core/src/spec/resolve';
-import type { SchemaNavigator } from '../../../core/src/spec/schemaNav';
-import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
+  clusterInferenceMemory,
+  type ClusterSpec,
+  effectiveAccelerator,
+  effectiveGpus,
+  effectiveRoles,
+  effectiveSystem,
+  type HostSpec,
+  inferenceMemoryGB,
+  type ParsedSpecFile,
+  type SchemaNavigator,
+  type SpecSymbol,
+  totalVramGB,
+} from '#core/spec';
 import { describeExoModel, describeGpu } from '../spec/catalogItems';
 import { schemaFileOf } from '../spec/schemas';
 import { escapeMarkdown } from './markdown';

@@ -6,8 +6,7 @@ import {
   LSPErrorCodes, ResponseError, type Position, type Range, type TextDocumentEdit, type TextEdit, type WorkspaceEdit,
   type RenameFile,
 } from 'vscode-languageserver/node';
-import type { SpecSymbol, SymbolKind } from '../../../core/src/spec/model';
-import { fileStem } from '../../../core/src/spec/workspace';
+import { fileStem, type SpecSymbol, type SymbolKind } from '#core/spec';
 import type { SpecSnapshot } from '../spec/specWorkspace';
 
 /** What a new name must look like, per kind (the schema's rules for these names). */

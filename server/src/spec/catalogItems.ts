@@ -2,8 +2,7 @@
 // and hover so both describe a GPU or a model the same way.
 
 import { CompletionItemKind, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
-import { GPU_CATALOG, type GpuModelInfo } from '../../../core/src/catalog/gpus';
-import { EXO_MODEL_CARDS_COMMIT, EXO_MODELS, type ExoModelInfo } from '../../../core/src/catalog/models';
+import { EXO_MODEL_CARDS_COMMIT, EXO_MODELS, type ExoModelInfo, GPU_CATALOG, type GpuModelInfo } from '#core/catalog';
 
 const VENDOR_NAMES: Record<string, string> = { nvidia: 'NVIDIA', amd: 'AMD', intel: 'Intel', apple: 'Apple' };
 

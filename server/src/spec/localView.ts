@@ -4,9 +4,7 @@
 // facts that need the other hosts wait for the full model, which the next requests build.
 
 import type { Position, Range } from 'vscode-languageserver/node';
-import type { ParsedSpecFile } from '../../../core/src/spec/model';
-import { forgetParsedFile, parseSpecFile } from '../../../core/src/spec/parse';
-import { buildModel } from '../../../core/src/spec/workspace';
+import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile } from '#core/spec';
 import type { SpecSnapshot } from './specWorkspace';
 
 /** Sections larger than this (a long network.links) are left out of the local view. */

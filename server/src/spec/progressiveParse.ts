@@ -4,9 +4,8 @@
 // start, yielding to the event loop in between: each prefix parses only the hosts it adds, and the final
 // whole-text parse reuses them all. Validating each prefix likewise fills core's per-host schema cache.
 
-import type { ParsedSpecFile, SpecFileKind } from '../../../core/src/spec/model';
-import { PARSE_LIMITS, parseSpecFile } from '../../../core/src/spec/parse';
-import { validateFile } from '../../../core/src/validate/index';
+import { PARSE_LIMITS, type ParsedSpecFile, parseSpecFile, type SpecFileKind } from '#core/spec';
+import { validateFile } from '#core/validate';
 
 /** Below this, or when most of the text is unchanged, one parse is quick enough. */
 const PROGRESSIVE_MIN_CHARS = 256 * 1024;

@@ -10,7 +10,7 @@ import { specDocumentSymbols } from '../services/documentSymbols';
 import { specHover } from '../services/hover';
 import { specReferences } from '../services/references';
 import { specPrepareRename, specRename } from '../services/rename';
-import { capPerFile } from '../../../core/src/validate/index';
+import { capPerFile } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
 import { localHostView } from './localView';

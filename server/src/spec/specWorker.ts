@@ -6,10 +6,16 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Diagnostic } from 'vscode-languageserver/node';
-import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind } from '../../../core/src/spec/model';
-import { forgetParsedFile, parseSpecFile, refusedSpecFile } from '../../../core/src/spec/parse';
-import { buildModel } from '../../../core/src/spec/workspace';
-import { capPerFile, validateFile, validateModel } from '../../../core/src/validate/index';
+import {
+  buildModel,
+  forgetParsedFile,
+  type ParsedSpecFile,
+  parseSpecFile,
+  refusedSpecFile,
+  type SpecDiagnostic,
+  type SpecFileKind,
+} from '#core/spec';
+import { capPerFile, validateFile, validateModel } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 
 /** One file of a root as the server's thread has it. */

@@ -7,11 +7,17 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '../../../core/src/spec/model';
-import { forgetParsedFile, inferSpecFileKind, refusedSpecFile } from '../../../core/src/spec/parse';
-import { fileUri, readSpecTextSync } from '../../../core/src/spec/load';
-import { buildModel } from '../../../core/src/spec/workspace';
-import { validateFile, validateModel } from '../../../core/src/validate/index';
+import {
+  buildModel,
+  forgetParsedFile,
+  inferSpecFileKind,
+  type ParsedSpecFile,
+  refusedSpecFile,
+  type SpecDiagnostic,
+  type SpecFileKind,
+  type SpecModel,
+} from '#core/spec';
+import { fileUri, readSpecTextSync, validateFile, validateModel } from '#core/validate';
 import { matchesAny } from '../patterns';
 import { parseProgressively } from './progressiveParse';
 import type { WorkerFile } from './specWorker';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findExoModel } from '../../../core/src/catalog/models';
+import { findExoModel } from '#core/catalog';
 import type { ClusterStateStore, ServiceStatus } from '../../../client/src/state/store';
 import type { PlaceModelResult } from '../../../client/src/commands/exoPlaceModel';
 import { clusterStateOf } from '../../../client/src/state/shared';

@@ -5,8 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { prepareGeneration } from '../../../core/src/flake/project';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
+import { findTemplatesDir, prepareGeneration } from '#core/flake';
 import { EXTENSION_ID, activateExtension, waitFor, workspaceUri } from './util';
 
 describe('generated flake in the editor', () => {

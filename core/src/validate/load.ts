@@ -5,10 +5,10 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ParsedSpecFile, SpecDiagnostic, SpecModel } from './model';
-import { inferSpecFileKind, PARSE_LIMITS, parseSpecFile, refusedSpecFile } from './parse';
-import { validateAll } from '../validate/index';
-import { buildModel } from './workspace';
+import type { ParsedSpecFile, SpecDiagnostic, SpecModel } from '../spec/model';
+import { inferSpecFileKind, PARSE_LIMITS, parseSpecFile, refusedSpecFile } from '../spec/parse';
+import { validateAll } from './validate';
+import { buildModel } from '../spec/workspace';
 
 export interface LoadedSpec {
   model: SpecModel;

@@ -1,0 +1,14 @@
+// Public face of core/src/ssh: SSH transport, host-key verification, argv quoting.
+// Code outside core imports this module only through `#core/ssh` (checked by scripts/check-imports.mjs).
+
+export {
+  type ExecResult,
+  expandHome,
+  type HostKeyPolicy,
+  type SshEndpoint,
+  SshError,
+  SshPool,
+  type UnknownHostKey,
+} from './connection';
+export { appendKnownHost, knownHostsName } from './hostKeys';
+export { pinnedKnownHostsLines, sshClientArgs } from './sshArgs';
