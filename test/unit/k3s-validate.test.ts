@@ -5,12 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSpecFile } from '#core/spec';
-import { buildModel } from '#core/spec';
+import { buildModel, parseSpecFile, type SpecDiagnostic } from '#core/spec';
 import { validateAll } from '../../core/src/validate/validate';
-import { DIAGNOSTIC_CODES } from '../../core/src/validate/codes';
+import { codeInfo } from '../../core/src/validate/codes';
 import { nodeLabelProblem } from '../../core/src/k3s/nodes';
-import type { SpecDiagnostic } from '#core/spec';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const fixture = (p: string) => readFileSync(path.join(root, 'test/fixtures/spec/valid', p), 'utf8');
@@ -67,7 +65,7 @@ for (const c of CASES) {
     const found = all.filter((d) => d.code === c.code);
     assert.equal(found.length, 1, `one ${c.code}; got ${all.map((d) => d.code).join(', ') || 'nothing'}`);
     const d = found[0];
-    assert.equal(d.severity, DIAGNOSTIC_CODES[c.code].severity);
+    assert.equal(d.severity, codeInfo(c.code)?.severity);
     const lines = files[d.uri as keyof typeof files].split('\n');
     assert.equal(d.range.start.line, d.range.end.line);
     assert.equal(lines[d.range.start.line].slice(d.range.start.character, d.range.end.character), c.marks, d.message);

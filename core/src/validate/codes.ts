@@ -1,4 +1,5 @@
-// Every diagnostic code the spec core emits, with its usual severity and what it means. docs/spec.md
+// Every diagnostic code the spec core emits, with its usual severity and what it means (the type
+// `DiagnosticCode` is their union, so a rule cannot report an unregistered code). docs/spec.md
 // lists the same table (a test keeps the two and the sources in step); the language server can show the
 // summary next to a code.
 
@@ -6,7 +7,7 @@ import type { Severity } from '../spec/model';
 
 export interface DiagnosticCodeInfo { severity: Severity; summary: string }
 
-export const DIAGNOSTIC_CODES: Readonly<Record<string, DiagnosticCodeInfo>> = {
+export const DIAGNOSTIC_CODES = {
   'file.unreadable': { severity: 'error', summary: 'A spec file could not be read from disk.' },
   'yaml.too-large': { severity: 'error', summary: 'The file is larger than 5 MiB and is not parsed.' },
   'yaml.binary': { severity: 'error', summary: 'The file contains NUL bytes (binary, not YAML) and is not parsed.' },
@@ -85,4 +86,12 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, DiagnosticCodeInfo>> = {
   'gpu.vendor-mismatch': { severity: 'warning', summary: 'A GPU model listed under the wrong vendor.' },
   'gpu.vram-mismatch': { severity: 'warning', summary: 'A GPU\'s vramGB contradicts its catalogued model (by more than 10%).' },
   'spec.too-many-problems': { severity: 'error', summary: 'More than 1,000 problems in one file: the rest are counted in one diagnostic (its severity is the worst of them).' },
-};
+} as const satisfies Readonly<Record<string, DiagnosticCodeInfo>>;
+
+/** Every code the spec core reports: the semantic rules can only report one of these. */
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** The registry's entry of a code, or undefined when the text is no registered code. */
+export function codeInfo(code: string): DiagnosticCodeInfo | undefined {
+  return Object.hasOwn(DIAGNOSTIC_CODES, code) ? DIAGNOSTIC_CODES[code as DiagnosticCode] : undefined;
+}

@@ -4,8 +4,7 @@
 
 import type { ParsedSpecFile, SpecDiagnostic, SpecModel } from '../spec/model';
 import { schemaDiagnostics, schemaProblems } from './schema';
-import { semanticDiagnostics } from './semantic';
-import { k3sDiagnostics } from './k3s';
+import { semanticDiagnostics } from './rules/index';
 
 const fileCache = new WeakMap<ParsedSpecFile, SpecDiagnostic[]>();
 
@@ -32,7 +31,7 @@ export function validateFile(parsed: ParsedSpecFile): SpecDiagnostic[] {
  */
 export function validateModel(model: SpecModel): SpecDiagnostic[] {
   const broken = new Set(model.files.filter((f) => f.syntaxDiagnostics.some((d) => d.severity === 'error')).map((f) => f.uri));
-  const all = [...semanticDiagnostics(model), ...k3sDiagnostics(model)];
+  const all = semanticDiagnostics(model);
   return broken.size ? all.filter((d) => !broken.has(d.uri)) : all;
 }
 
@@ -43,7 +42,7 @@ export function validateAll(model: SpecModel): SpecDiagnostic[] {
 }
 
 export { schemaDiagnostics, schemaProblems } from './schema';
-export { semanticDiagnostics } from './semantic';
+export { semanticDiagnostics } from './rules/index';
 
 /** Diagnostics shown per file; the rest are summed up in one more. Editors and terminals choke on more. */
 export const MAX_DIAGNOSTICS_PER_FILE = 1000;
