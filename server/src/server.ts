@@ -13,9 +13,9 @@ import {
   type CancellationToken, type ClientCapabilities, type InitializeParams, type InitializeResult, type TextDocumentIdentifier,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { languageOf, type LanguageContext, type LanguageFactory, type LanguageFeatures } from './languages';
-import { DiagnosticsScheduler } from './services/diagnostics';
-import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './settings';
+import { languageOf, type LanguageContext, type LanguageFactory, type LanguageFeatures } from './lsp/languages';
+import { DiagnosticsScheduler } from './lsp/diagnosticsScheduler';
+import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './lsp/settings';
 import { createSpecLanguage } from './spec/specLanguage';
 import { createNixLanguage } from './nix/nixLanguage';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpecFile } from '#core/spec';
-import { specDocumentSymbols } from '../../server/src/services/documentSymbols';
+import { specDocumentSymbols } from '../../server/src/spec/symbols';
 import { generateBigSpec } from '../lsp/big-spec';
 
 test('a 400-host cluster file outlines its hosts by name, without their settings', () => {

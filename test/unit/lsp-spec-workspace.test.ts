@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { WorkspaceEdit } from 'vscode-languageserver-protocol';
 import { SpecWorkspace, SupersededError } from '../../server/src/spec/specWorkspace';
-import { specRename } from '../../server/src/services/rename';
+import { specRename } from '../../server/src/spec/rename';
 import { generateBigSpec } from '../lsp/big-spec';
 import { repoRoot } from '../lsp/lsp-client';
 

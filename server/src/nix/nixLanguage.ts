@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { CancellationToken, FileEvent } from 'vscode-languageserver/node';
-import type { LanguageContext, LanguageFeatures } from '../languages';
+import type { LanguageContext, LanguageFeatures } from '../lsp/languages';
 import { nixCodeActions } from './codeActions';
 import { nixCompletion } from './completion';
 import { nixDefinition } from './definition';

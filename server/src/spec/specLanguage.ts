@@ -2,14 +2,14 @@
 // the spec workspace (files, parse cache, model, validation from core/) to the feature services.
 
 import { FileChangeType, type Diagnostic } from 'vscode-languageserver/node';
-import type { LanguageContext, LanguageFeatures } from '../languages';
-import { specCodeActions } from '../services/codeActions';
-import { specCompletion } from '../services/completion';
-import { specDefinition } from '../services/definition';
-import { specDocumentSymbols } from '../services/documentSymbols';
-import { specHover } from '../services/hover';
-import { specReferences } from '../services/references';
-import { specPrepareRename, specRename } from '../services/rename';
+import type { LanguageContext, LanguageFeatures } from '../lsp/languages';
+import { specCodeActions } from './codeActions';
+import { specCompletion } from './completion';
+import { specDefinition } from './definition';
+import { specDocumentSymbols } from './symbols';
+import { specHover } from './hover';
+import { specReferences } from './references';
+import { specPrepareRename, specRename } from './rename';
 import { capPerFile } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';

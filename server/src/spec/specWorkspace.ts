@@ -18,7 +18,7 @@ import {
   type SpecModel,
 } from '#core/spec';
 import { fileUri, readSpecTextSync, validateFile, validateModel } from '#core/validate';
-import { matchesAny } from '../patterns';
+import { matchesAny } from '../lsp/patterns';
 import { parseProgressively } from './progressiveParse';
 import type { WorkerFile } from './specWorker';
 

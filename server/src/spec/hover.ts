@@ -18,10 +18,10 @@ import {
   type SpecSymbol,
   totalVramGB,
 } from '#core/spec';
-import { describeExoModel, describeGpu } from '../spec/catalogItems';
-import { schemaFileOf } from '../spec/schemas';
+import { describeExoModel, describeGpu } from './catalogItems';
+import { schemaFileOf } from './schemas';
 import { escapeMarkdown } from './markdown';
-import type { SpecSnapshot } from '../spec/specWorkspace';
+import type { SpecSnapshot } from './specWorkspace';
 
 export interface HoverInput {
   snapshot: SpecSnapshot;

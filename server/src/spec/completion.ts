@@ -17,9 +17,9 @@ import {
   type SchemaNavigator,
   type SpecFileKind,
 } from '#core/spec';
-import { gpuCatalogItems, exoModelItems } from '../spec/catalogItems';
-import { schemaFileOf } from '../spec/schemas';
-import type { SpecSnapshot } from '../spec/specWorkspace';
+import { gpuCatalogItems, exoModelItems } from './catalogItems';
+import { schemaFileOf } from './schemas';
+import type { SpecSnapshot } from './specWorkspace';
 import { escapeMarkdown } from './markdown';
 
 export interface CompletionInput {

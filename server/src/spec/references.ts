@@ -1,8 +1,8 @@
 // Find references of hosts, interfaces, segments and tags, across cluster.yaml and hosts/*.yaml.
 
 import type { Location, Position } from 'vscode-languageserver/node';
-import type { SpecSnapshot } from '../spec/specWorkspace';
-import { toLocation } from '../spec/convert';
+import type { SpecSnapshot } from './specWorkspace';
+import { toLocation } from './convert';
 
 export function specReferences(snapshot: SpecSnapshot, uri: string, position: Position, includeDeclaration: boolean): Location[] | null {
   const hit = snapshot.model.symbols.at(uri, position);

@@ -3,7 +3,7 @@
 // Languages do the validation (LanguageFeatures.diagnostics); this file only decides when and publishes.
 
 import { CancellationTokenSource, type Connection, type Diagnostic } from 'vscode-languageserver/node';
-import type { LanguageFeatures } from '../languages';
+import type { LanguageFeatures } from './languages';
 
 interface Published { version: number | undefined; key: string }
 

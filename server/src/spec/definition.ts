@@ -1,8 +1,8 @@
 // Go to definition of hosts, interfaces, segments and tags, across cluster.yaml and hosts/*.yaml.
 
 import type { Location, Position } from 'vscode-languageserver/node';
-import type { SpecSnapshot } from '../spec/specWorkspace';
-import { toLocation } from '../spec/convert';
+import type { SpecSnapshot } from './specWorkspace';
+import { toLocation } from './convert';
 
 export function specDefinition(snapshot: SpecSnapshot, uri: string, position: Position): Location[] | null {
   const hit = snapshot.model.symbols.at(uri, position);

@@ -3,8 +3,8 @@
 
 import { CodeActionKind, type CodeAction, type CodeActionContext, type Range } from 'vscode-languageserver/node';
 import type { SpecDiagnostic } from '#core/spec';
-import { fixToWorkspaceEdit, toLspDiagnostic } from '../spec/convert';
-import type { SpecSnapshot } from '../spec/specWorkspace';
+import { fixToWorkspaceEdit, toLspDiagnostic } from './convert';
+import type { SpecSnapshot } from './specWorkspace';
 
 export function specCodeActions(snapshot: SpecSnapshot, uri: string, range: Range, context: CodeActionContext): CodeAction[] {
   if (context.only && !context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty)) return [];

@@ -1,4 +1,4 @@
-// The seam between the generic server (server.ts, services/diagnostics.ts) and each language it serves.
+// The seam between the generic server (server.ts, lsp/diagnosticsScheduler.ts) and each language it serves.
 // A language claims documents with `matches` and answers whichever requests it implements; the server
 // routes each request to the first language that claims the document.
 
