@@ -4,7 +4,7 @@
 import { runCheck, USAGE as CHECK_USAGE } from './commands/check';
 import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
 import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
-import { processIo, type CliIo } from './io';
+import { processIo, type CliIo } from './common/io';
 
 interface Subcommand {
   summary: string;

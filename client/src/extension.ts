@@ -1,7 +1,7 @@
 // Entry point: builds the shared services, lets every feature register itself, loads the spec and starts the
 // language server. Nothing here blocks activation on slow work.
 import type * as vscode from 'vscode';
-import { createServices, type ExtensionServices } from './services';
+import { createServices, type ExtensionServices } from './services/services';
 import { features } from './features';
 
 let services: ExtensionServices | undefined;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildModel, parseSpecFile, type SpecDiagnostic } from '#core/spec';
 import { validateAll } from '../../core/src/validate/validate';
-import { codeInfo } from '../../core/src/validate/codes';
+import { codeInfo } from '../../core/src/validate/report/codes';
 import { nodeLabelProblem } from '../../core/src/k3s/nodes';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');

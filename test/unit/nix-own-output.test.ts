@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nixFileDiagnostics, nixFilesIn } from '../../cli/src/nixDiagnostics';
+import { nixFileDiagnostics, nixFilesIn } from '../../cli/src/common/nixDiagnostics';
 import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { applyPlan, planWrite } from '#core/flake';

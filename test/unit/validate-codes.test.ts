@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { codeInfo, DIAGNOSTIC_CODES } from '../../core/src/validate/codes';
+import { codeInfo, DIAGNOSTIC_CODES } from '../../core/src/validate/report/codes';
 import { RULES } from '../../core/src/validate/rules/index';
 import { buildModel, parseSpecFile } from '#core/spec';
 import { validateAll } from '../../core/src/validate/validate';

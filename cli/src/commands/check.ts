@@ -5,8 +5,8 @@
 
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { processIo, type CliIo } from '../io';
-import { nixFileDiagnostics, nixFilesIn } from '../nixDiagnostics';
+import { processIo, type CliIo } from '../common/io';
+import { nixFileDiagnostics, nixFilesIn } from '../common/nixDiagnostics';
 import { formatDiagnostic, templatesDirOrNone } from './validate';
 
 export const USAGE = 'usage: gpu-cluster check FLAKE_DIR\n'

@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import { applyPlan, conflicts, findTemplatesDir, pendingFiles, planWrite, prepareGeneration, unifiedDiff } from '#core/flake';
-import { escapeControl, processIo, type CliIo } from '../io';
+import { escapeControl, processIo, type CliIo } from '../common/io';
 
 export const USAGE = 'usage: gpu-cluster generate SPEC -o DIR [--dry-run] [--overwrite]\n'
   + '  SPEC     cluster.yaml, or the folder holding it\n'

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { findTemplatesDir } from '#core/flake';
 import { capPerFile, findClusterFile, loadSpec } from '#core/validate';
 import type { SpecDiagnostic } from '#core/spec';
-import { escapeControl, processIo, type CliIo } from '../io';
-import { nixFileDiagnostics } from '../nixDiagnostics';
+import { escapeControl, processIo, type CliIo } from '../common/io';
+import { nixFileDiagnostics } from '../common/nixDiagnostics';
 
 export const USAGE = 'usage: gpu-cluster validate [--format text|json] PATH...\n'
   + '  PATH           cluster.yaml, the folder holding it, one of its hosts/*.yaml, or a .nix file\n'

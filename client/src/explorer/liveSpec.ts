@@ -3,7 +3,7 @@
 // saving. Parsing and merging are the spec core's (parseSpecFile, buildModel).
 import * as vscode from 'vscode';
 import { buildModel, parseSpecFile, type SpecModel } from '#core/spec';
-import type { SpecStore } from '../specStore';
+import type { SpecStore } from '../services/specStore';
 import type { SpecFeed } from '../state/specSource';
 
 const TYPING_DEBOUNCE_MS = 300;

@@ -4,8 +4,7 @@
 // (trusted workspace, "Connect to Cluster"). A pod's context menu checkpoints a container with the kubelet.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { ExtensionServices } from '../services';
-import { clusterStateOf } from '../state/shared';
+import type { ExtensionServices } from '../services/services';
 import { exoRegistration, type GpuPodView } from '#core/k3s';
 import type { KubeApi } from './kubeApi';
 import { K3sLive, type K3sSnapshot } from './k3sLive';
@@ -63,7 +62,7 @@ class K3sTreeProvider implements vscode.TreeDataProvider<K3sNode> {
 
 export function registerK3s(services: ExtensionServices): void {
   const { context, live, output } = services;
-  const store = clusterStateOf(services);
+  const store = services.state;
   const tree = new K3sTreeProvider();
   (services as { [VIEW_KEY]?: { rows(): K3sNode[] } })[VIEW_KEY] = { rows: () => tree.getChildren() };
   const view = vscode.window.createTreeView<K3sNode>('gpuCluster.k3s', { treeDataProvider: tree });

@@ -2,15 +2,13 @@
 // status bar item that says whether the extension is connected and to where. The sources themselves (NATS in
 // nats/, exo's API in explorer/) follow `services.live`; this file only lets the user switch it and shows it.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../services';
-import { clusterStateOf } from '../state/shared';
-import { natsService } from '../nats/natsService';
+import type { ExtensionServices } from '../services/services';
 import { liveTargets, type LiveTarget } from './targets';
 
 export function registerLiveSession(services: ExtensionServices): void {
   const { context, live, output } = services;
-  const store = clusterStateOf(services);
-  const targets = (): LiveTarget[] => liveTargets(store.spec, natsService(), store);
+  const store = services.state;
+  const targets = (): LiveTarget[] => liveTargets(store.spec, services.nats, store);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('gpuCluster.connect', async () => {
@@ -42,7 +40,7 @@ function describeTarget(t: LiveTarget): string {
  */
 function createLiveStatusBar(services: ExtensionServices, targets: () => LiveTarget[]): vscode.Disposable {
   const { live } = services;
-  const store = clusterStateOf(services);
+  const store = services.state;
   const item = vscode.window.createStatusBarItem('gpuCluster.live', vscode.StatusBarAlignment.Left, 11);
   item.name = 'GPU Cluster Connection';
   const render = () => {
@@ -64,12 +62,12 @@ function createLiveStatusBar(services: ExtensionServices, targets: () => LiveTar
     item.show();
   };
   render();
-  const nats = natsService();
+  const nats = services.nats;
   return vscode.Disposable.from(
     item,
     live.onDidChange(render),
     store.onDidChange(render),
-    ...(nats ? [nats.onDidChangeStatus(render)] : []),
+    nats.onDidChangeStatus(render),
     vscode.workspace.onDidGrantWorkspaceTrust(render),
   );
 }

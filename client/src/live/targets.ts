@@ -3,7 +3,7 @@
 import type { ClusterSpec } from '#core/spec';
 import { EXO_SOURCE_ID, exoStateUrl } from '../state/exoSource';
 import type { ClusterStateStore } from '../state/store';
-import type { NatsService } from '../nats/natsService';
+import type { NatsService } from '../services/natsService';
 
 export interface LiveTarget {
   source: 'NATS' | 'exo';

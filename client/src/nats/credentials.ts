@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { NatsCredentials } from '#core/nats';
-import type { NatsService } from './natsService';
+import type { NatsService } from '../services/natsService';
 
 type Choice = vscode.QuickPickItem & { auth: NatsCredentials['kind'] };
 

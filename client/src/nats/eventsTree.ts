@@ -3,8 +3,8 @@
 // followed live: new events appear at the top as they are appended.
 import * as vscode from 'vscode';
 import { CLUSTER_AGGREGATE, type EventFilter, type StoredEvent } from '#core/nats';
-import type { NatsService } from './natsService';
-import type { LiveSession } from '../live/liveSession';
+import type { NatsService } from '../services/natsService';
+import type { LiveSession } from '../services/liveSession';
 
 const PAGE = 50;
 /** Live events beyond this many are dropped from the bottom (still reachable with Load more). */

@@ -2,21 +2,16 @@
 // the events API other features call (`appendEvent` in natsService.ts), and agent telemetry into the state store.
 import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { addStateSource } from '../state/shared';
-import type { ExtensionServices } from '../services';
-import { NatsService, setNatsService } from './natsService';
+import type { ExtensionServices } from '../services/services';
 import { createNatsStatusBar } from './statusBar';
 import { setNatsCredentials } from './credentials';
 import { EventsTree } from './eventsTree';
 import { NatsTelemetrySource } from './telemetrySource';
 
 export function registerNats(services: ExtensionServices): void {
-  const nats = new NatsService(services);
-  setNatsService(nats);
+  const nats = services.nats;
   const hostNames = () => services.specStore.model?.spec.hosts.map((h) => h.name) ?? [];
   services.context.subscriptions.push(
-    nats,
-    { dispose: () => setNatsService(undefined) },
     createNatsStatusBar(nats, services.live),
     new EventsTree(nats, services.output, hostNames, services.live),
     vscode.commands.registerCommand('gpuCluster.nats.connect', async () => {
@@ -48,7 +43,7 @@ export function registerNats(services: ExtensionServices): void {
       sourceDomain = domain;
       telemetry?.dispose();
       source = new NatsTelemetrySource(domain);
-      telemetry = addStateSource(services, source);
+      telemetry = services.addStateSource(source);
       source.attach(nc);
     }),
     nats.onDidChangeStatus((s) => { if (s.state !== 'connected') source?.detach(s.reason ?? s.state); }),

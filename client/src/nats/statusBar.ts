@@ -3,8 +3,8 @@
 // for the event stream (also while it is off). Clicking it connects (or reconnects with new credentials).
 import * as vscode from 'vscode';
 import type { ConnectionStatus } from '#core/nats';
-import type { NatsService } from './natsService';
-import type { LiveSession } from '../live/liveSession';
+import type { NatsService } from '../services/natsService';
+import type { LiveSession } from '../services/liveSession';
 
 export function createNatsStatusBar(nats: NatsService, live: LiveSession): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('gpuCluster.nats', vscode.StatusBarAlignment.Left, 10);

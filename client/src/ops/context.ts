@@ -6,12 +6,10 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { SshPool, type SshEndpoint } from '#core/ssh';
 import { type ClusterSpec, effectiveSsh, effectiveSystem, type HostSpec, type System } from '#core/spec';
-import type { ExtensionServices } from '../services';
+import type { ExtensionServices } from '../services/services';
 import type { ClusterStateStore, HostFacts } from '../state/store';
-import { clusterStateOf } from '../state/shared';
-import { VscodeHostKeyPolicy } from '../ssh/vscodeHostKeyPolicy';
+import { VscodeHostKeyPolicy } from './vscodeHostKeyPolicy';
 import { SSH_SOURCE_ID } from './probeFacts';
-import { recordOperationReport } from '../nats/operationEvents';
 import { sshAdvice, type SshAdvice } from './sshErrorActions';
 
 /** What a tree node passed to a command may carry (explorer nodes: hosts, groups, services, checkpoints). */
@@ -104,7 +102,7 @@ export class OpsContext implements vscode.Disposable {
 
   /** The explorer's state store (shared by every feature). */
   get store(): ClusterStateStore {
-    return clusterStateOf(this.services);
+    return this.services.state;
   }
 
   /** What to check and do about a failed SSH operation on a host (runPerHost offers it on the error message). */
@@ -112,7 +110,7 @@ export class OpsContext implements vscode.Disposable {
 
   report(host: string, facts: HostFacts): void {
     this.store.applyHostFacts(SSH_SOURCE_ID, host, facts);
-    recordOperationReport(host, facts);
+    this.services.operations.recordOperationReport(host, facts);
   }
 
   /**

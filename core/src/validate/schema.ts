@@ -10,7 +10,7 @@ import path from 'node:path';
 import { closest } from '../util/suggest';
 import type { ParsedSpecFile, SpecDiagnostic } from '../spec/model';
 import { isRecord } from '../spec/workspace';
-import { place, replaceFix } from './place';
+import { place, replaceFix } from './report/place';
 
 type Segment = string | number;
 

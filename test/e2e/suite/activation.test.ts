@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../../client/src/services';
+import type { ExtensionServices } from '../../../client/src/services/services';
 import { EXTENSION_ID, activateExtension, reportFigure, waitFor, workspaceUri } from './util';
 
 describe('activation', () => {

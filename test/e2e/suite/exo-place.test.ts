@@ -9,8 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findExoModel } from '#core/catalog';
 import type { ClusterStateStore, ServiceStatus } from '../../../client/src/state/store';
-import type { PlaceModelResult } from '../../../client/src/commands/exoPlaceModel';
-import { clusterStateOf } from '../../../client/src/state/shared';
+import type { PlaceModelResult } from '../../../client/src/ops/exoPlaceModel';
 import { childrenOf, nodeRoots } from '../../../client/src/explorer/model';
 import { freePort, REPO_ROOT } from '../../fixtures/ops/sshd';
 import { activateExtension, waitFor, workspaceUri } from './util';
@@ -26,7 +25,7 @@ describe('exo: place a model from the catalogue', () => {
 
   before(async function () {
     this.timeout(60_000);
-    store = clusterStateOf(await activateExtension());
+    store = (await activateExtension()).state;
     port = await freePort();
     exo = spawn(process.execPath, [path.join(REPO_ROOT, 'test/fixtures/exo/fake-exo.mjs')], {
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', FAKE_EXO_PORT: String(port), FAKE_EXO_SCENARIO: 'place', FAKE_EXO_LOOPBACK_OFFSET: '100' }, stdio: 'ignore',

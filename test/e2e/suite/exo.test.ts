@@ -10,7 +10,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { childrenOf, nodeRoots, type TreeNodeModel } from '../../../client/src/explorer/model';
 import { freePort, REPO_ROOT, startSshd, type TestSshd } from '../../fixtures/ops/sshd';
 import { activateExtension, waitFor, workspaceUri } from './util';
@@ -42,7 +41,7 @@ describe('exo: launch and stop over SSH', () => {
 
   before(async function () {
     this.timeout(60_000);
-    store = clusterStateOf(await activateExtension());
+    store = (await activateExtension()).state;
     state = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-exo-'));
     apiPort = await freePort();
     sshd = await startSshd(1, {

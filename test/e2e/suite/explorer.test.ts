@@ -6,9 +6,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../../client/src/services';
+import type { ExtensionServices } from '../../../client/src/services/services';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { gpuRows, nodeRoots, childrenOf } from '../../../client/src/explorer/model';
 import { EXTENSION_ID, activateExtension, onLoopback, waitFor, workspaceUri } from './util';
 
@@ -17,7 +16,7 @@ describe('cluster explorer', () => {
   let store: ClusterStateStore;
   before(async () => {
     services = await activateExtension();
-    store = clusterStateOf(services);
+    store = services.state;
     await waitFor('the spec in the state store', () => (store.spec?.hosts.length ?? 0) >= 3);
   });
   afterEach(async () => { await vscode.commands.executeCommand('workbench.action.closeAllEditors'); });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../../client/src/services';
+import type { ExtensionServices } from '../../../client/src/services/services';
 import { k3sViewOf } from '../../../client/src/k3s/register';
 import { startRecordedKubeApi, type RecordedKubeApi } from '../../support/recordedKubeApi';
 import { activateExtension, waitFor } from './util';

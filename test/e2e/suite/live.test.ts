@@ -9,9 +9,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../../client/src/services';
+import type { ExtensionServices } from '../../../client/src/services/services';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { NatsServer } from '../../integration/nats-harness';
 import { EXTENSION_ID, activateExtension, onLoopback, waitFor } from './util';
 
@@ -31,7 +30,7 @@ describe('live session: connect when asked', () => {
   before(async function () {
     this.timeout(60_000);
     services = await activateExtension();
-    store = clusterStateOf(services);
+    store = services.state;
     await waitFor('the hub at its loopback address', () => store.spec?.nats?.url === `nats://${HUB}:4222`);
     // Start from a workspace where the user has not connected (an earlier test may have).
     await vscode.commands.executeCommand('gpuCluster.disconnect');

@@ -8,7 +8,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { startSshd, type TestSshd } from '../../fixtures/ops/sshd';
 import { activateExtension, waitFor, workspaceUri } from './util';
 
@@ -34,7 +33,7 @@ describe('ops: operations over SSH', () => {
 
   before(async function () {
     this.timeout(60_000);
-    store = clusterStateOf(await activateExtension());
+    store = (await activateExtension()).state;
     state = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-ops-'));
     sshd = await startSshd(1, { env: { OPS_FIXTURE_STATE: state } });
     hostFile = workspaceUri('hosts', `${HOST}.yaml`).fsPath;

@@ -2,7 +2,7 @@
 // by k3s and the firewall.
 
 import { isRecord } from '../../spec/workspace';
-import type { DiagnosticCode } from '../codes';
+import type { DiagnosticCode } from '../report/codes';
 import { didYouMean, type HostInfo, type Path, type Rule } from './rule';
 
 /** What a host names: its tags, its jump host, its own k3s interface. */

@@ -10,8 +10,8 @@ import { effectiveRoles } from '../../spec/resolve';
 import type { ClusterSpec, InterfaceSpec, Role } from '../../spec/types';
 import { clusterFileOf, hostEntriesOf, isRecord } from '../../spec/workspace';
 import { closest } from '../../util/suggest';
-import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../codes';
-import { place, replaceFix, type Placement } from '../place';
+import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../report/codes';
+import { place, replaceFix, type Placement } from '../report/place';
 
 export type Path = (string | number)[];
 type Severity = SpecDiagnostic['severity'];

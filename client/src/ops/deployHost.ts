@@ -14,9 +14,9 @@ import {
   type PreflightCheck,
 } from '#core/ops';
 import { type HostSpec, isDarwin } from '#core/spec';
-import type { OpsContext } from '../ops/context';
-import { OpsTerminal } from '../ops/opsTerminal';
-import { runPerHost } from '../ops/perHost';
+import type { OpsContext } from './context';
+import { OpsTerminal } from './opsTerminal';
+import { runPerHost } from './perHost';
 
 const PHASE_DETAIL: Record<InstallPhase, string> = {
   kexec: 'boot the NixOS installer in memory (skip when the machine already runs it)',

@@ -5,10 +5,10 @@ import * as vscode from 'vscode';
 import { checkpointSettings, listCheckpoints, probeHost, servicesForRoles } from '#core/ops';
 import { effectiveRoles } from '#core/spec';
 import { SshError } from '#core/ssh';
-import type { OpsContext } from '../ops/context';
-import { runPerHost } from '../ops/perHost';
-import { checkpointFacts, probeToHostFacts, unreachableFacts } from '../ops/probeFacts';
-import { viaAgentOrSsh } from '../nats/agentCommands';
+import type { OpsContext } from './context';
+import { runPerHost } from './perHost';
+import { checkpointFacts, probeToHostFacts, unreachableFacts } from './probeFacts';
+import { viaAgentOrSsh } from '../services/agentCommands';
 
 export function registerProbeHosts(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.probeHosts', async (arg?: unknown, selected?: unknown) => {
@@ -26,7 +26,7 @@ export function registerProbeHosts(ops: OpsContext): vscode.Disposable {
         task: async (host, signal) => {
           const roles = effectiveRoles(spec, host);
           try {
-            const facts = await viaAgentOrSsh(host.name, 'probe', { services: servicesForRoles(roles) }, () => probeHost(ops.pool, ops.endpoint(host), servicesForRoles(roles), { signal }));
+            const facts = await viaAgentOrSsh(ops.services.nats, host.name, 'probe', { services: servicesForRoles(roles) }, () => probeHost(ops.pool, ops.endpoint(host), servicesForRoles(roles), { signal }));
             ops.report(host.name, probeToHostFacts(facts));
             if (roles.includes('checkpoint-agent') && facts.kernelName === 'Linux') {
               const manifests = await listCheckpoints(ops.pool, ops.endpoint(host), checkpointSettings(spec.checkpoints).baseDir, signal);

@@ -3,8 +3,7 @@
 
 import * as vscode from 'vscode';
 import { checkpointSettings, listCheckpoints, restoreCheckpoint } from '#core/ops';
-import type { NodeArg, OpsContext } from '../ops/context';
-import { recordCheckpoint } from '../nats/operationEvents';
+import type { NodeArg, OpsContext } from './context';
 
 export function registerCheckpointRestore(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.checkpoint.restore', async (arg?: NodeArg) => {
@@ -22,7 +21,7 @@ export function registerCheckpointRestore(ops: OpsContext): vscode.Disposable {
           return restoreCheckpoint(ops.pool, endpoint, manifest, { onStep: (s) => progress.report({ message: s.step, increment: 33 }) });
         },
       );
-      recordCheckpoint(host.name, 'restored', { id: arg.checkpointId, pid: result.pid });
+      ops.services.operations.recordCheckpoint(host.name, 'restored', { id: arg.checkpointId, pid: result.pid });
       void vscode.window.showInformationMessage(`${arg.checkpointId} restored on ${host.name} as process ${result.pid}.`);
     } catch (err) {
       void vscode.window.showErrorMessage(`Restore Checkpoint: ${(err as Error).message}`);

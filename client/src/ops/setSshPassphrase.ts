@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import { expandHome } from '#core/ssh';
-import { PASSPHRASE_SECRET_PREFIX, type OpsContext } from '../ops/context';
+import { PASSPHRASE_SECRET_PREFIX, type OpsContext } from './context';
 
 export function registerSetSshPassphrase(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.ssh.setPassphrase', async () => {

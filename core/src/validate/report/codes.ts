@@ -3,7 +3,7 @@
 // lists the same table (a test keeps the two and the sources in step); the language server can show the
 // summary next to a code.
 
-import type { Severity } from '../spec/model';
+import type { Severity } from '../../spec/model';
 
 export interface DiagnosticCodeInfo { severity: Severity; summary: string }
 

@@ -1,7 +1,7 @@
 // The extension's NATS connection: URL from the `gpuCluster.nats.url` setting or the spec's `nats.url`, subject
 // prefix from `cluster.domain`, credentials from SecretStorage. Connects only while the live session is on (the
 // user chose "Connect to Cluster" in a trusted workspace), follows spec and setting changes while it is, reconnects
-// with backoff, and reports through the status bar and one log line per state change — never a popup per retry. Other features append events through `appendEvent` (see below).
+// with backoff, and reports through the status bar and one log line per state change — never a popup per retry. Other features append events through `services.nats.appendEvent`.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,13 +19,22 @@ import {
   type NatsCredentials,
   syncFacterReports,
 } from '#core/nats';
-import type { ExtensionServices } from '../services';
+import type { LiveSession } from './liveSession';
+import type { SpecStore } from './specStore';
 
 const CREDENTIALS_KEY = 'gpuCluster.nats.credentials';
 
 export interface NatsTarget {
   servers: string[];
   domain: string;
+}
+
+/** What the NATS service uses of the extension's services. */
+export interface NatsServiceDeps {
+  readonly context: vscode.ExtensionContext;
+  readonly output: vscode.LogOutputChannel;
+  readonly specStore: SpecStore;
+  readonly live: LiveSession;
 }
 
 export class NatsService implements vscode.Disposable {
@@ -46,7 +55,7 @@ export class NatsService implements vscode.Disposable {
   private lastLoggedState: ConnectionStatus['state'] | undefined;
   private storeConnection: NatsConnection | undefined;
 
-  constructor(private readonly services: ExtensionServices) {
+  constructor(private readonly services: NatsServiceDeps) {
     this.manager = new NatsConnectionManager({ servers: [] });
     this.manager.onStatus((status) => this.onStatus(status));
     this.manager.onConnected((nc) => void this.onConnected(nc));
@@ -231,25 +240,4 @@ export class NatsService implements vscode.Disposable {
     void this.manager.stop();
     for (const d of this.disposables) d.dispose();
   }
-}
-
-let instance: NatsService | undefined;
-
-export function setNatsService(service: NatsService | undefined): void {
-  instance = service;
-}
-
-/** The NATS service once the feature has registered (tests and other features). */
-export function natsService(): NatsService | undefined {
-  return instance;
-}
-
-/**
- * The events API for other features: `appendEvent('gpu-01', 'deployed', { generation: 42 }, { correlationId })`.
- * Aggregate is a host name or `cluster`; action one token (`deploy-started`, `flake-generated`). While NATS is not
- * connected the event waits in the on-disk outbox. Returns the event (for its ids), or undefined when the names are
- * invalid or the NATS feature is not loaded.
- */
-export function appendEvent(aggregate: string, action: EventAction, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
-  return instance?.appendEvent(aggregate, action, data, correlation);
 }

@@ -10,8 +10,8 @@ import { DiagnosticSeverity } from 'vscode-languageserver/node';
 import { parseNix } from '#core/nix';
 import type { SpecDiagnostic } from '#core/spec';
 import { LineIndex } from '#core/util';
-import { nixDiagnostics } from '../../server/src/nix/diagnostics';
-import { OptionStore } from '../../server/src/nix/optionStore';
+import { nixDiagnostics } from '../../../server/src/nix/diagnostics';
+import { OptionStore } from '../../../server/src/nix/optionStore';
 
 /** The folder the editor would have open for a file: the nearest one above it with a flake.nix, else its own. */
 function workspaceOf(file: string): string {

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import { checkpointSettings, deleteCheckpoint } from '#core/ops';
-import type { NodeArg, OpsContext } from '../ops/context';
+import type { NodeArg, OpsContext } from './context';
 import { refreshCheckpoints } from './checkpointCreate';
 
 export function registerCheckpointDelete(ops: OpsContext): vscode.Disposable {

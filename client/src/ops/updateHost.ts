@@ -4,9 +4,9 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { updateHost, type UpdateOutcome } from '#core/ops';
-import type { OpsContext } from '../ops/context';
-import { OpsTerminal } from '../ops/opsTerminal';
-import { runPerHost } from '../ops/perHost';
+import type { OpsContext } from './context';
+import { OpsTerminal } from './opsTerminal';
+import { runPerHost } from './perHost';
 
 export function registerUpdateHost(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.updateHost', async (arg?: unknown, selected?: unknown) => {

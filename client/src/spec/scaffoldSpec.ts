@@ -1,7 +1,7 @@
 // "Create Example Cluster Spec": writes the commented example cluster (examples/lab, bundled as text so the
 // example folder stays the one source) into a workspace folder that has no spec yet, and opens it.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../services';
+import type { ExtensionServices } from '../services/services';
 import exampleCluster from '../../../examples/lab/cluster.yaml';
 import exampleHost from '../../../examples/lab/hosts/gpu-2.yaml';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pinnedKnownHostsLines, sshClientArgs } from '#core/ssh';
 import { requireTool } from '#core/ops';
-import type { OpsContext } from '../ops/context';
+import type { OpsContext } from './context';
 
 export function registerOpenSshTerminal(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.openSshTerminal', async (arg?: unknown) => {

@@ -1,7 +1,7 @@
 // "Group Nodes by Tag / by Segment": switches the Nodes view's grouping and remembers it for the workspace.
 import * as vscode from 'vscode';
-import type { Explorer } from '../explorer/explorer';
-import type { Grouping } from '../explorer/model';
+import type { Explorer } from './explorer';
+import type { Grouping } from './model';
 
 export const GROUPING_KEY = 'gpuCluster.nodes.grouping';
 

@@ -3,9 +3,8 @@
 // the way that Generate did not write (or that were edited since) are only replaced when the user says so.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { ExtensionServices } from '../services';
+import type { ExtensionServices } from '../services/services';
 import { applyPlan, conflicts, findTemplatesDir, pendingFiles, planWrite, prepareGeneration, type WritePlan } from '#core/flake';
-import { appendEvent } from '../nats/natsService';
 
 const PREVIEW_SCHEME = 'gpu-cluster-preview';
 const ERRORS_SHOWN = 5;
@@ -151,7 +150,7 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     },
   );
   output.info(`Generate Flake wrote ${written.length} file(s) to ${outDir}: ${written.join(', ')}`);
-  appendEvent('cluster', 'flake-generated', { dir: outDir, files: written });
+  services.nats.appendEvent('cluster', 'flake-generated', { dir: outDir, files: written });
   const open = 'Open flake.nix';
   const done = await vscode.window.showInformationMessage(`Wrote ${written.length} file(s) to ${relOut}.`, open);
   if (done === open) await vscode.window.showTextDocument(vscode.Uri.file(path.join(outDir, 'flake.nix')));

@@ -10,7 +10,7 @@ import { deleteInstance, type ExoState, placeInstance, type PlacementPreview, pl
 import type { ClusterSpec, ExoModelSpec } from '#core/spec';
 import { exoStateUrl } from '../state/exoSource';
 import { placementChoices, progressLines } from '../state/exoPlacement';
-import type { OpsContext } from '../ops/context';
+import type { OpsContext } from './context';
 
 /** Arguments for running the command without its pickers (tests, other commands). */
 export interface PlaceModelArgs {

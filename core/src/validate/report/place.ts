@@ -1,8 +1,8 @@
 // Turns "this path in this file" into a diagnostic range: the key, the value, or the first line of a
 // multi-line value; when the path does not exist (a missing key), its nearest existing ancestor.
 
-import type { Fix, ParsedSpecFile, Range, SpecDiagnostic } from '../spec/model';
-import { scalarTextRange } from '../spec/workspace';
+import type { Fix, ParsedSpecFile, Range, SpecDiagnostic } from '../../spec/model';
+import { scalarTextRange } from '../../spec/workspace';
 
 export type Placement = 'key' | 'value' | 'first-line';
 

@@ -1,7 +1,7 @@
 // "Sort GPUs by Free Memory / by Utilization": reorders the GPUs view and remembers the choice.
 import * as vscode from 'vscode';
-import type { Explorer } from '../explorer/explorer';
-import type { GpuSort } from '../explorer/model';
+import type { Explorer } from './explorer';
+import type { GpuSort } from './model';
 
 export const GPU_SORT_KEY = 'gpuCluster.gpus.sort';
 

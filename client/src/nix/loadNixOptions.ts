@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { flakeOptionsCacheKey, flakeOptionsEvalArgs } from '#core/options';
 import { MissingToolError, requireTool, runLocal } from '#core/ops';
 import { effectiveSystem, isDarwin } from '#core/spec';
-import type { ExtensionServices } from '../services';
+import type { ExtensionServices } from '../services/services';
 
 const NIX_OPTIONS_LOADED = 'gpuCluster/nixOptionsLoaded';
 

@@ -2,9 +2,9 @@
 // definition. Invoked from tree items, from a click in the topology panel (with a host name) or with no
 // argument (asks which host).
 import * as vscode from 'vscode';
-import type { Explorer } from '../explorer/explorer';
-import type { TreeNodeModel } from '../explorer/model';
-import { hostNameLine, specLocation, type RevealTarget } from '../explorer/specLocation';
+import type { Explorer } from './explorer';
+import type { TreeNodeModel } from './model';
+import { hostNameLine, specLocation, type RevealTarget } from './specLocation';
 
 function targetOf(arg: unknown): RevealTarget | undefined {
   if (typeof arg === 'string') return { host: arg };

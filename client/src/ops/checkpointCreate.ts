@@ -7,9 +7,8 @@ import {
   checkPrerequisites, checkpointSettings, createCheckpoint, kubeletCheckpointCommand, listCheckpoints, listGpuProcesses,
 } from '#core/ops';
 import { effectiveRoles, type HostSpec } from '#core/spec';
-import type { OpsContext } from '../ops/context';
-import { checkpointFacts } from '../ops/probeFacts';
-import { recordCheckpoint } from '../nats/operationEvents';
+import type { OpsContext } from './context';
+import { checkpointFacts } from './probeFacts';
 
 export async function refreshCheckpoints(ops: OpsContext, host: HostSpec, signal?: AbortSignal): Promise<void> {
   const manifests = await listCheckpoints(ops.pool, ops.endpoint(host), checkpointSettings(ops.spec().spec.checkpoints).baseDir, signal);
@@ -97,7 +96,7 @@ export function registerCheckpointCreate(ops: OpsContext): vscode.Disposable {
         }),
       );
       await refreshCheckpoints(ops, host);
-      recordCheckpoint(host.name, 'created', { ...manifest });
+      ops.services.operations.recordCheckpoint(host.name, 'created', { ...manifest });
       void vscode.window.showInformationMessage(`Checkpoint ${manifest.id} taken (${(manifest.sizeBytes / 2 ** 20).toFixed(1)} MiB).`);
     } catch (err) {
       void vscode.window.showErrorMessage(`Checkpoint GPU Process: ${(err as Error).message}`);
