@@ -7,7 +7,8 @@ import { loadSpec } from '#core/validate';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { SpecSource } from '../../client/src/state/specSource';
 import { buildTopologyGraph } from '../../client/src/topology/graph';
-import { childrenOf, gpuRows, hostContextValue, nodeRoots, type TreeNodeModel } from '../../client/src/explorer/model';
+import { hostContextValue } from '../../client/src/explorer/look';
+import { childrenOf, gpuRows, nodeRoots, type TreeNodeModel } from '../../client/src/explorer/model';
 
 // Runs from test/unit (tsx) or out/test/unit (compiled): find the repository root either way.
 let root = __dirname;
@@ -96,7 +97,7 @@ test('live state shows in icons, descriptions and tooltips', () => {
   assert.equal(kids[1].description, '12.0 / 24.0 GiB · 93% · 72°C');
   assert.equal(kids[1].icon.color, 'charts.orange');
   assert.equal(kids[0].description, '24.0 GiB', 'without live figures, the spec VRAM');
-  const exo = kids.find((k) => k.service === 'exo')!;
+  const exo = kids.find((k) => k.kind === 'service' && k.service === 'exo')!;
   assert.equal(exo.contextValue, 'service.exo.running');
   assert.equal(exo.description, 'running · 1 instance');
   store.applyHostFacts('deploy', 'hub-1', { status: 'failed', statusDetail: 'nixos-anywhere exited with 1' });

@@ -11,9 +11,10 @@ import { hostTreeItem } from './hostNode';
 import { interfaceTreeItem } from './interfaceNode';
 import { serviceTreeItem } from './serviceNode';
 import { sourceErrorTreeItem } from './sourceErrorNode';
-import { resolveTooltip } from './treeItem';
+import { baseTreeItem, resolveTooltip, type MakeTreeItem } from './treeItem';
 
-const ITEM_FOR: Record<TreeNodeModel['kind'], (node: TreeNodeModel) => vscode.TreeItem> = {
+/** Each kind's TreeItem, from the kind's own file. */
+const ITEM_FOR: { [K in TreeNodeModel['kind']]: (node: Extract<TreeNodeModel, { kind: K }>, make: MakeTreeItem) => vscode.TreeItem } = {
   connection: connectionTreeItem,
   sourceError: sourceErrorTreeItem,
   group: groupTreeItem,
@@ -25,7 +26,7 @@ const ITEM_FOR: Record<TreeNodeModel['kind'], (node: TreeNodeModel) => vscode.Tr
 };
 
 export function treeItemFor(node: TreeNodeModel): vscode.TreeItem {
-  return ITEM_FOR[node.kind](node);
+  return (ITEM_FOR[node.kind] as (node: TreeNodeModel, make: MakeTreeItem) => vscode.TreeItem)(node, baseTreeItem);
 }
 
 export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>, vscode.Disposable {

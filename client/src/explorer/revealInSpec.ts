@@ -3,12 +3,14 @@
 // argument (asks which host).
 import * as vscode from 'vscode';
 import type { Explorer } from './explorer';
-import type { TreeNodeModel } from './model';
+import type { GpuNode } from './gpuNode';
+import type { InterfaceNode } from './interfaceNode';
 import { hostNameLine, specLocation, type RevealTarget } from './specLocation';
 
 function targetOf(arg: unknown): RevealTarget | undefined {
   if (typeof arg === 'string') return { host: arg };
-  const node = arg as Partial<TreeNodeModel> | undefined;
+  // a host, interface or GPU node of the explorer (or the topology panel's host name)
+  const node = arg as Partial<Pick<InterfaceNode, 'host' | 'interfaceName'> & Pick<GpuNode, 'gpuIndex'>> | undefined;
   const setting = (arg as { setting?: unknown } | undefined)?.setting;
   if (node && typeof node.host === 'string') {
     return { host: node.host, interfaceName: node.interfaceName, gpuIndex: node.gpuIndex, setting: Array.isArray(setting) ? setting.map(String) : undefined };

@@ -4,8 +4,7 @@
 import { type ClusterSpec, effectiveRoles, effectiveSystem, type HostSpec } from '#core/spec';
 import type { HostLive, TopologyAttachment, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
 import type { HostStatus, LiveLink, ServiceFacts } from '../state/store';
-import type { ExplorerInput } from '../explorer/model';
-import { HOST_STATUS_LOOK, formatGiB, gpuSlots, hostSegments } from '../explorer/model';
+import { formatGiB, gpuSlots, HOST_STATUS_LOOK, hostSegments, type ExplorerInput } from '../explorer/look';
 
 // The wire type and the store's type must stay the same set of states.
 const sameStatuses: [TopologyStatus, HostStatus] extends [HostStatus, TopologyStatus] ? true : never = true;

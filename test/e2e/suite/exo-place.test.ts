@@ -77,7 +77,7 @@ describe('exo: place a model from the catalogue', () => {
       // The explorer's exo rows, from exo's /state: ready with the host's shard of the model.
       await waitFor('exo ready on hub-1 and mac-studio', () => store.host('hub-1').services.exo?.status === 'ready' && store.host('mac-studio').services.exo?.status === 'ready', 30_000);
       const hub = nodeRoots(store, 'tag').filter((n) => n.kind === 'group').flatMap((g) => childrenOf(store, g)).find((n) => n.kind === 'host' && n.host === 'hub-1')!;
-      const row = childrenOf(store, hub).find((n) => n.service === 'exo')!;
+      const row = childrenOf(store, hub).find((n) => n.kind === 'service' && n.service === 'exo')!;
       assert.equal(row.description, 'ready · Llama-3.3-70B-Instruct-4bit layers 0–47/80');
       assert.ok(seen.get('hub-1')?.includes('downloading'), `hub-1's exo row showed the download: ${seen.get('hub-1')?.join(' → ')}`);
     } finally {
