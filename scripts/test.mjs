@@ -2,6 +2,9 @@
 // use the network), type-check and compile, bundle, then run the node:test suites (unit, LSP, integration against
 // real nats-server/sshd/nix) and the real-VS-Code suite in code-server, each inside a network namespace with only
 // loopback up (scripts/sealed.mjs), so no test can reach another machine. Ends with one summary line.
+// With the unit suite (also under --only unit) the code is checked first: lint (oxlint: the ESLint and
+// typescript-eslint rules ported to Rust, which need no TypeScript API: TypeScript 7 ships none) and the import graph
+// (scripts/check-imports.mjs: no folder loops, no imports running back up, core only through its public faces).
 //   --only unit,lsp,integration,e2e   run a subset
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -15,6 +18,8 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(',')) : null;
 const wanted = (suite) => !only || only.has(suite);
+/** The folders of TypeScript and JavaScript code the checks read. */
+const CODE_DIRS = ['core', 'server', 'client', 'cli', 'agent', 'webview', 'test', 'scripts'];
 
 /** Runs a suite sealed, echoing its output and returning it for the counts. */
 function runSuite(args) {
@@ -53,6 +58,11 @@ if (wanted('e2e') && existsSync(e2e)) {
 }
 must(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b']);
 must(process.execPath, [path.join(root, 'scripts/build.mjs')]);
+if (wanted('unit')) {
+  console.log('\n== lint, import graph');
+  must(process.execPath, [path.join(root, 'node_modules/oxlint/bin/oxlint'), '--deny-warnings', ...CODE_DIRS]);
+  must(process.execPath, [path.join(root, 'scripts/check-imports.mjs')]);
+}
 
 let passed = 0, failed = 0;
 const count = (out) => {

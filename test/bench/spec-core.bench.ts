@@ -58,7 +58,7 @@ console.log(`  → diagnostics after an edit: ${fmt(median(steps.total))} vs ${f
 // The same hosts written one per file (hosts/<name>.yaml): parse + syntax/schema per file, then the model.
 const hostTexts = splitIntoHostFiles(big.text);
 const perFile: number[] = [];
-const files = hostTexts.map(([name, text], i) => {
+const files = hostTexts.map(([name, text]) => {
   const [p, tp] = time(() => parseSpecFile(`file:///bench/hosts/${name}.yaml`, text, 1));
   const [, tv] = time(() => validateFile(p));
   perFile.push(tp + tv);

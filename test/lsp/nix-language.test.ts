@@ -90,7 +90,7 @@ test('hover shows type, default and description; definition opens the declaratio
   const uri = fileUri(path.join(dir, 'host.nix'));
   const position = offsetToPosition(MODULE, MODULE.indexOf('namespace') + 2);
   const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
-  const value = (hover?.contents as { value: string }).value;
+  const value = (hover!.contents as { value: string }).value;
   assert.match(value, /services\.exo\.namespace/);
   assert.match(value, /null or string/);
   assert.match(value, /namespace/);
