@@ -56,10 +56,13 @@ test('codes: each rule family file reports only the codes its rules declare, and
   }
 });
 
-test('codes: docs/spec.md has a row for every registered code, and no other', () => {
-  const rows = [...doc.matchAll(/^\| `([a-z0-9]+\.[a-z0-9-]+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
+test('codes: docs/spec.md has a row for every registered code, and no other, with its severity and summary', () => {
+  const rows = [...doc.matchAll(/^\| `([a-z0-9]+\.[a-z0-9-]+)` \| (\w+) \| (.*) \|$/gm)].map((m) => [m[1], m[2], m[3]]);
   assert.deepEqual(rows.map(([c]) => c).sort(), Object.keys(DIAGNOSTIC_CODES).sort());
-  for (const [code, severity] of rows) assert.equal(severity, codeInfo(code)?.severity, code);
+  for (const [code, severity, meaning] of rows) {
+    assert.equal(severity, codeInfo(code)?.severity, code);
+    assert.equal(meaning, codeInfo(code)?.summary, code);
+  }
 });
 
 test('codes: the example in docs/spec.md validates with no diagnostics', () => {
