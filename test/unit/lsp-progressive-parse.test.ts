@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpecFile } from '#core/spec';
 import { validateFile } from '#core/validate';
-import { hostItemStarts, parseProgressively } from '../../server/src/spec/progressiveParse';
+import { hostItemStarts, parseProgressively } from '../../core/src/validate/progressiveParse';
 import { generateBigSpec } from '../lsp/big-spec';
 
 test('hostItemStarts finds every host item of the top-level hosts sequence, and nothing else', () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { WorkspaceEdit } from 'vscode-languageserver-protocol';
-import { SpecWorkspace, SupersededError } from '../../server/src/spec/specWorkspace';
+import { SpecWorkspace, SupersededError } from '#core/validate';
 import { specRename } from '../../server/src/spec/rename';
 import { generateBigSpec } from '../lsp/big-spec';
 import { repoRoot } from '../lsp/lsp-client';

@@ -19,7 +19,7 @@ export function registerExplorer(services: ExtensionServices): void {
   const { context, specStore } = services;
   const store = services.state;
   const subscriptions = context.subscriptions;
-  const liveSpec = new LiveSpecFeed(specStore);
+  const liveSpec = new LiveSpecFeed(specStore, services.output);
   subscriptions.push(liveSpec, services.addStateSource(new SpecSource(liveSpec)));
 
   // exo's API is on a host the spec names: it is polled only while the live session is on (the user chose

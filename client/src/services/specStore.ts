@@ -112,7 +112,8 @@ export class SpecStore implements vscode.Disposable {
   }
 }
 
-function specPatterns(): string[] {
+/** The `gpuCluster.specPatterns` setting: which files are specs. */
+export function specPatterns(): string[] {
   return vscode.workspace.getConfiguration('gpuCluster').get<string[]>('specPatterns', ['**/cluster.yaml', '**/cluster.yml']);
 }
 

@@ -4,7 +4,7 @@
 import { CodeActionKind, type CodeAction, type CodeActionContext, type Range } from 'vscode-languageserver/node';
 import type { SpecDiagnostic } from '#core/spec';
 import { fixToWorkspaceEdit, toLspDiagnostic } from './convert';
-import type { SpecSnapshot } from './specWorkspace';
+import type { SpecSnapshot } from '#core/validate';
 
 export function specCodeActions(snapshot: SpecSnapshot, uri: string, range: Range, context: CodeActionContext): CodeAction[] {
   if (context.only && !context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty)) return [];

@@ -19,7 +19,7 @@ import {
 } from '#core/spec';
 import { gpuCatalogItems, exoModelItems } from './catalogItems';
 import { schemaFileOf } from './schemas';
-import type { SpecSnapshot } from './specWorkspace';
+import type { SpecSnapshot } from '#core/validate';
 import { escapeMarkdown } from './markdown';
 
 export interface CompletionInput {

@@ -21,7 +21,7 @@ import {
 import { describeExoModel, describeGpu } from './catalogItems';
 import { schemaFileOf } from './schemas';
 import { escapeMarkdown } from './markdown';
-import type { SpecSnapshot } from './specWorkspace';
+import type { SpecSnapshot } from '#core/validate';
 
 export interface HoverInput {
   snapshot: SpecSnapshot;

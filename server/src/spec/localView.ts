@@ -5,7 +5,7 @@
 
 import type { Position, Range } from 'vscode-languageserver/node';
 import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile } from '#core/spec';
-import type { SpecSnapshot } from './specWorkspace';
+import type { SpecSnapshot } from '#core/validate';
 
 /** Sections larger than this (a long network.links) are left out of the local view. */
 const MAX_SECTION_CHARS = 64 * 1024;

@@ -7,7 +7,7 @@ import {
   type RenameFile,
 } from 'vscode-languageserver/node';
 import { fileStem, type SpecSymbol, type SymbolKind } from '#core/spec';
-import type { SpecSnapshot } from './specWorkspace';
+import type { SpecSnapshot } from '#core/validate';
 
 /** What a new name must look like, per kind (the schema's rules for these names). */
 const NAME_RULES: Record<SymbolKind, { pattern: RegExp; describe: string }> = {

@@ -14,7 +14,7 @@ import { capPerFile } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
 import { localHostView } from './localView';
-import { SpecWorkspace, type SpecSnapshot } from './specWorkspace';
+import { SpecWorkspace, type SpecSnapshot } from '#core/validate';
 import { ValidationWorker } from './validationWorker';
 
 /** Roots with more text than this, or more files, are validated on the worker thread. */

@@ -13,22 +13,12 @@ import {
   parseSpecFile,
   refusedSpecFile,
   type SpecDiagnostic,
-  type SpecFileKind,
 } from '#core/spec';
-import { capPerFile, validateFile, validateModel } from '#core/validate';
+import { capPerFile, type SpecFileText, validateFile, validateModel } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 
 /** One file of a root as the server's thread has it. */
-export interface WorkerFile {
-  uri: string;
-  kind: SpecFileKind;
-  text: string;
-  version: number;
-  /** Why the file was not read (not a regular file, too large). */
-  refused?: SpecDiagnostic;
-}
-
-export interface WorkerJob { id: number; root: string; files: WorkerFile[] }
+export interface WorkerJob { id: number; root: string; files: SpecFileText[] }
 export type WorkerReply = { id: number; diagnostics: [string, Diagnostic[]][] } | { id: number; superseded: true } | { id: number; error: string };
 
 /** Shared with the server's thread: slot 0 holds the id of a job to abandon (a newer one for its root is waiting). */

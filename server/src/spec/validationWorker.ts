@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from 'vscode-languageserver/node';
-import type { WorkerData, WorkerFile, WorkerJob, WorkerReply } from './specWorker';
-import { SupersededError } from './specWorkspace';
+import type { WorkerData, WorkerJob, WorkerReply } from './specWorker';
+import { SupersededError, type SpecFileText } from '#core/validate';
 
-interface Pending { id: number; root: string; files: WorkerFile[]; resolve(d: Map<string, Diagnostic[]>): void; reject(e: Error): void }
+interface Pending { id: number; root: string; files: SpecFileText[]; resolve(d: Map<string, Diagnostic[]>): void; reject(e: Error): void }
 
 export class ValidationWorker {
   private worker: Worker | undefined;
@@ -27,7 +27,7 @@ export class ValidationWorker {
   }
 
   /** Diagnostics of a root's files, by uri; rejects with SupersededError when a newer job for the root came. */
-  validate(root: string, files: WorkerFile[]): Promise<Map<string, Diagnostic[]>> {
+  validate(root: string, files: SpecFileText[]): Promise<Map<string, Diagnostic[]>> {
     return new Promise((resolve, reject) => {
       this.waiting.get(root)?.reject(new SupersededError());
       this.waiting.set(root, { id: this.nextId++, root, files, resolve, reject });

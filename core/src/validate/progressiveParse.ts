@@ -1,11 +1,12 @@
-// Parsing a big cluster.yaml without blocking the server: parseSpecFile is synchronous, and a first parse
+// Parsing a big cluster.yaml without blocking the language server (or the extension host): parseSpecFile is synchronous, and a first parse
 // of a 2,000-host file takes about a second. But it reuses, per uri, every chunk (top-level section, host
 // item) whose text it parsed last time. So the file is parsed in growing prefixes cut where host items
 // start, yielding to the event loop in between: each prefix parses only the hosts it adds, and the final
 // whole-text parse reuses them all. Validating each prefix likewise fills core's per-host schema cache.
 
-import { PARSE_LIMITS, type ParsedSpecFile, parseSpecFile, type SpecFileKind } from '#core/spec';
-import { validateFile } from '#core/validate';
+import type { ParsedSpecFile, SpecFileKind } from '../spec/model';
+import { PARSE_LIMITS, parseSpecFile } from '../spec/parse';
+import { validateFile } from './validate';
 
 /** Below this, or when most of the text is unchanged, one parse is quick enough. */
 const PROGRESSIVE_MIN_CHARS = 256 * 1024;
@@ -52,9 +53,11 @@ function unchangedEnds(a: string, b: string): number {
 /**
  * parseSpecFile, in steps when the text is a big cluster file that mostly differs from `previousText`
  * (the last text parsed for this uri). `pause` yields to the event loop, and throws to abandon the parse.
+ * `validatePrefixes` (when the caller validates afterwards) warms the schema cache on the way.
  */
 export async function parseProgressively(
   uri: string, text: string, version: number, kind: SpecFileKind, previousText: string | undefined, pause: () => Promise<void>,
+  validatePrefixes = true,
 ): Promise<ParsedSpecFile> {
   // A file over the size limit is refused at once by the parser: no prefix of it is worth parsing.
   const tooLarge = Buffer.byteLength(text, 'utf8') > PARSE_LIMITS.maxBytes;
@@ -69,7 +72,8 @@ export async function parseProgressively(
   for (const m of text.matchAll(/^[A-Za-z_][\w-]*[ \t]*:/gm)) if (m.index > 0 && (!starts.length || m.index < starts[0])) cuts.push(m.index);
   for (let i = step; i < starts.length; i += step) cuts.push(starts[i]);
   for (const cut of cuts) {
-    validateFile(parseSpecFile(uri, text.slice(0, cut), version, kind));
+    const prefix = parseSpecFile(uri, text.slice(0, cut), version, kind);
+    if (validatePrefixes) validateFile(prefix);
     await pause();
   }
   return parseSpecFile(uri, text, version, kind);

@@ -1,4 +1,5 @@
-// The spec files the server knows, grouped by spec root (the folder holding cluster.yaml; host files live
+// The one loader of the workspace's spec with unsaved edits, for the language server (with validation) and the
+// client's explorer (the model only). The spec files it knows, grouped by spec root (the folder holding cluster.yaml; host files live
 // in its hosts/ folder). Open documents win over the disk; files that are not open are read from disk so
 // that cross-file references, rename and validation see the whole cluster. Each root keeps one snapshot
 // (model + diagnostics) per generation; any change to any of its files starts a new generation.
@@ -6,21 +7,13 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
-import {
-  buildModel,
-  forgetParsedFile,
-  inferSpecFileKind,
-  type ParsedSpecFile,
-  refusedSpecFile,
-  type SpecDiagnostic,
-  type SpecFileKind,
-  type SpecModel,
-} from '#core/spec';
-import { fileUri, readSpecTextSync, validateFile, validateModel } from '#core/validate';
-import { matchesAny } from '../lsp/patterns';
+import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind, SpecModel } from '../spec/model';
+import { forgetParsedFile, inferSpecFileKind, refusedSpecFile } from '../spec/parse';
+import { buildModel } from '../spec/workspace';
+import { matchesAny } from '../util/glob';
+import { fileUri, readSpecTextSync } from './load';
 import { parseProgressively } from './progressiveParse';
-import type { WorkerFile } from './specWorker';
+import { validateFile, validateModel } from './validate';
 
 interface FileEntry {
   uri: string;
@@ -67,10 +60,30 @@ const DISK_READ_BATCH = 200;
 /** Work done between two yields to the event loop, so requests stay answered during big validations. */
 const SLICE_MS = 12;
 
+/** An open editor document: its text wins over the file on disk. */
+export interface OpenDocument {
+  readonly uri: string;
+  readonly version: number;
+  getText(): string;
+}
+
+/** A spec file's text as the workspace has it (the disk's or an open document's), e.g. for validating elsewhere. */
+export interface SpecFileText {
+  uri: string;
+  kind: SpecFileKind;
+  text: string;
+  version: number;
+  /** Why the file was not read (not a regular file, too large). */
+  refused?: SpecDiagnostic;
+}
+
 export interface SpecWorkspaceOptions {
-  documents: { get(uri: string): TextDocument | undefined; all(): TextDocument[] };
+  documents: { get(uri: string): OpenDocument | undefined; all(): readonly OpenDocument[] };
+  /** Glob patterns (VS Code's dialect) of the files that are specs: the `gpuCluster.specPatterns` setting. */
   patterns(): readonly string[];
   log(message: string): void;
+  /** Snapshots carry the diagnostics of every file (syntax, schema, semantic); false builds the model only. */
+  validate?: boolean;
 }
 
 export class SpecWorkspace {
@@ -121,13 +134,13 @@ export class SpecWorkspace {
    * The root's files as they are now (the disk read, open documents taken in), for validating elsewhere; with
    * the snapshot when one is current (then there is nothing to validate), and the total size of their text.
    */
-  async filesFor(uri: string): Promise<{ current?: SpecSnapshot; files: WorkerFile[]; chars: number }> {
+  async filesFor(uri: string): Promise<{ current?: SpecSnapshot; files: SpecFileText[]; chars: number }> {
     const root = this.rootOf(uri);
     await this.load(root);
     this.syncOpenDocuments(root);
     const current = root.snapshot?.generation === root.generation ? root.snapshot : undefined;
     let chars = 0;
-    const files = [...root.files.values()].map((e): WorkerFile => {
+    const files = [...root.files.values()].map((e): SpecFileText => {
       chars += e.text.length;
       return { uri: e.uri, kind: e.kind, text: e.text, version: e.version, refused: e.refused };
     });
@@ -267,11 +280,12 @@ export class SpecWorkspace {
       if (root.generation !== generation || this.hasNewerText(root)) throw new SupersededError();
     };
     const checkpoint = () => (performance.now() - sliceStart < SLICE_MS ? Promise.resolve() : pause());
+    const validate = this.options.validate !== false;
     // Cluster file first: buildModel takes the first cluster file, and hosts come in a stable order.
     const entries = [...root.files.values()].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
     for (const entry of entries) {
       if (!entry.parsed) {
-        entry.parsed = await parseProgressively(entry.uri, entry.text, entry.version, entry.kind, this.lastParsedText.get(entry.uri), pause);
+        entry.parsed = await parseProgressively(entry.uri, entry.text, entry.version, entry.kind, this.lastParsedText.get(entry.uri), pause, validate);
         this.lastParsedText.set(entry.uri, entry.text);
         entry.fileDiagnostics = undefined;
         await checkpoint();
@@ -280,12 +294,12 @@ export class SpecWorkspace {
     const files = entries.flatMap((e) => (e.parsed ? [e.parsed] : []));
     const model = buildModel(files);
     for (const entry of entries) {
-      if (entry.parsed && !entry.fileDiagnostics) {
+      if (validate && entry.parsed && !entry.fileDiagnostics) {
         entry.fileDiagnostics = validateFile(entry.parsed);
         await checkpoint();
       }
     }
-    const semantic = validateModel(model);
+    const semantic = validate ? validateModel(model) : [];
     const diagnostics = new Map<string, SpecDiagnostic[]>();
     for (const entry of entries) diagnostics.set(entry.uri, [...(entry.fileDiagnostics ?? [])]);
     for (const d of semantic) {
