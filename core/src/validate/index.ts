@@ -2,14 +2,13 @@
 // diagnostics, and the workspace's spec with unsaved edits (SpecWorkspace, for the language server and the client).
 // Code outside core imports this module only through `#core/validate` (checked by scripts/check-imports.mjs).
 
-export { fileUri, findClusterFile, loadSpec, readSpecTextSync } from './load';
+export { findClusterFile, loadSpec } from './load';
 export { loadSchemas } from './schema';
 export {
   type OpenDocument,
   type SpecFileText,
   type SpecSnapshot,
   SpecWorkspace,
-  type SpecWorkspaceOptions,
   SupersededError,
 } from './specWorkspace';
 export { capPerFile, validateFile, validateModel } from './validate';
