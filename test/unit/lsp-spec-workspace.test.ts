@@ -97,3 +97,31 @@ test('renaming a host whose file is hosts/<name>.yaml renames the file too, when
   ]);
   assert.throws(() => specRename(snapshot, uri, position, 'gpu-7', false), /cannot rename files/);
 });
+
+test('without validation (the explorer\'s use) a snapshot has the model with the unsaved text and no diagnostics', async () => {
+  const lab = readFileSync(path.join(repoRoot, 'examples/lab/cluster.yaml'), 'utf8');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spec-ws-'));
+  dirs.push(dir);
+  mkdirSync(path.join(dir, 'hosts'));
+  writeFileSync(path.join(dir, 'cluster.yaml'), lab);
+  writeFileSync(path.join(dir, 'hosts/gpu-2.yaml'), 'addresses: [10.0.0.11]\ninterfaces:\n  - { name: eth1, kind: ethernet }\n');
+  const uri = pathToFileURL(path.join(dir, 'cluster.yaml')).href;
+  const open = new Map<string, TextDocument>();
+  const workspace = new SpecWorkspace({
+    documents: { get: (u) => open.get(u), all: () => [...open.values()] },
+    patterns: () => ['**/cluster.yaml', '**/hosts/*.yaml'],
+    log: () => undefined,
+    validate: false,
+  });
+  const saved = await workspace.snapshotFor(uri);
+  assert.deepEqual(saved.model.spec.hosts.map((h) => h.name).sort(), ['gpu-2', 'hub-1', 'mac-studio']);
+  // an unsaved edit with a schema error: the model follows it, and nothing is validated
+  open.set(uri, TextDocument.create(uri, 'yaml', 1, lab.replace('name: mac-studio', 'name: mac-studio-2').replace('layout: xfs', 'layout: xfs2')));
+  const edited = await workspace.snapshotFor(uri);
+  assert.ok(edited.model.spec.hosts.some((h) => h.name === 'mac-studio-2'));
+  assert.deepEqual([...edited.diagnostics.values()].flat(), []);
+  // the document closed without saving: the disk's text again
+  open.delete(uri);
+  workspace.documentClosed(uri);
+  assert.ok((await workspace.snapshotFor(uri)).model.spec.hosts.some((h) => h.name === 'mac-studio'));
+});
