@@ -24,7 +24,7 @@ test('codes: every code emitted by the spec core is registered', () => {
     for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
       const src = readFileSync(path.join(root, dir, f), 'utf8');
       // outside the rule set, codes are passed as string literals right after a range/placement/severity argument
-      for (const m of src.matchAll(/'(error|warning|information|hint)', '([a-z0-9]+\.[a-z0-9-]+)'|code: '([a-z0-9]+\.[a-z0-9-]+)'|'(yaml\.[a-z-]+|schema\.[a-z-]+|file\.[a-z-]+)'/g)) {
+      for (const m of src.matchAll(/'(error|warning|information|hint)',\s*'([a-z0-9]+\.[a-z0-9-]+)'|code:\s*'([a-z0-9]+\.[a-z0-9-]+)'|'(yaml\.[a-z-]+|schema\.[a-z-]+|file\.[a-z-]+)'/g)) {
         emitted.add(m[2] ?? m[3] ?? m[4]);
       }
     }
