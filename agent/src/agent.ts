@@ -22,9 +22,10 @@ import {
   type TelemetrySample,
   token,
 } from '#core/nats';
-import { SERVICE_UNITS, type ServiceKey } from '#core/ops';
+import { CONTAINER_VERBS, SERVICE_UNITS, type ServiceKey } from '#core/ops';
 import { collectSample, diffGpus, gpuIdentity, type CollectOptions } from './collect';
 import { probeFacts } from './probe';
+import { ContainerService, type ContainerOptions } from './containers';
 
 export const AGENT_VERSION = '0.1.0';
 export const SERVICE_NAME = 'gpu-cluster-agent';
@@ -45,6 +46,8 @@ export interface AgentOptions {
    * has not acknowledged yet (outbox.jsonl); unset: memory only.
    */
   stateDir?: string;
+  /** nixos-containers on this host (container.* commands, telemetry, drift); unset: the commands answer 501. */
+  containers?: ContainerOptions;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -71,12 +74,15 @@ export class NodeAgent {
   private sampling: Promise<void> | undefined;
   private knownGpus: GpuSample[] | undefined;
   private stopped = false;
+  private readonly containers: ContainerService | undefined;
   latest: TelemetrySample | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.subjects = new Subjects(options.domain);
     token('host', options.host);
     this.outbox = new EventOutbox({ file: options.stateDir && path.join(options.stateDir, 'outbox.jsonl'), log: options.log });
+    this.containers = options.containers && new ContainerService(options.containers, options.stateDir,
+      (action, data, headers, ids) => this.appendEvent(action, data, headers, ids), options.log);
   }
 
   /** Events recorded but not yet acknowledged by the event stream (kept in the state directory meanwhile). */
@@ -118,6 +124,9 @@ export class NodeAgent {
     endpoint('checkpoint.list', () => this.listCheckpoints());
     endpoint('checkpoint.create', (msg) => this.checkpoint('create', msg));
     endpoint('checkpoint.restore', (msg) => this.checkpoint('restore', msg));
+    for (const verb of CONTAINER_VERBS) endpoint(`container.${verb}`, (msg) => this.containerCommand(verb, msg));
+    // An operation a previous run of the agent left unfinished gets its outcome event now.
+    await this.containers?.recover().catch((err: Error) => this.options.log('error', `container recovery: ${err.message}`));
     // Once start() resolves, the server knows the endpoints: a request right after gets an answer, not "no responders".
     await nc.flush();
     this.appendEvent('agent-started', { version: AGENT_VERSION, intervalMs: this.options.intervalMs, hostname: os.hostname() });
@@ -145,12 +154,12 @@ export class NodeAgent {
     this.events?.close();
   }
 
-  private appendEvent(action: EventAction, data: unknown, headers?: { get(key: string): string }): void {
-    const correlationId = headers?.get(CORRELATION_HEADER) || undefined;
+  private appendEvent(action: EventAction, data: unknown, headers?: { get(key: string): string }, ids?: { correlationId?: string; causationId?: string }): void {
+    const correlationId = headers?.get(CORRELATION_HEADER) || ids?.correlationId || undefined;
     try {
       this.outbox.record({
         aggregate: this.options.host, aggregateType: 'host', action, data, source: `agent:${this.options.host}`,
-        correlationId, causationId: headers?.get(CAUSATION_HEADER) || correlationId,
+        correlationId, causationId: headers?.get(CAUSATION_HEADER) || ids?.causationId || correlationId,
       });
     } catch (err) {
       this.options.log('error', `event ${action} not recorded: ${(err as Error).message}`);
@@ -187,6 +196,10 @@ export class NodeAgent {
     try {
       const sample = await collectSample(this.options.host, ++this.seq, this.options.collect);
       sample.agentVersion = AGENT_VERSION;
+      if (this.containers?.enabled) {
+        sample.containers = await this.containers.sample();
+        await this.containers.checkDrift(sample.containers);
+      }
       this.latest = sample;
       // Core NATS publish: telemetry is live data, buffered by the client while reconnecting, never stored.
       this.nc.publish(this.subjects.telemetry(this.options.host), JSON.stringify(sample));
@@ -249,6 +262,11 @@ export class NodeAgent {
     const state = (await systemctl(['is-active', this.options.exoUnit])).output;
     this.appendEvent(verb === 'start' ? 'exo-started' : 'exo-stopped', { unit: this.options.exoUnit, state }, msg.headers);
     return { unit: this.options.exoUnit, state };
+  }
+
+  private containerCommand(verb: typeof CONTAINER_VERBS[number], msg: ServiceMsg): Promise<unknown> {
+    if (!this.containers) throw Object.assign(new Error('containers are not managed by this agent'), { code: NOT_AVAILABLE });
+    return this.containers.handle(verb, msg);
   }
 
   private async listCheckpoints(): Promise<unknown> {

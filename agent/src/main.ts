@@ -10,12 +10,15 @@
 //   --host / GPU_CLUSTER_HOST      this host's name in the spec (default: hostname)
 //   --interval / GPU_CLUSTER_INTERVAL  telemetry period, e.g. 1s, 500ms, 5 (seconds)
 //   --gpu auto|nvidia|amd|none, --exo-url, --exo-unit, --checkpoint-dir, --checkpoint-helper, --state-dir
+//   --container-tool (argv of nixos-container, repeated), --container-root (/), --declared-container NAME (repeated: the spec's containers)
+// `gpu-cluster-agent checkpoint policy …` instead runs one checkpoint policy and exits (agent/src/checkpointCommand.ts).
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { NatsConnectionManager, type NatsCredentials, Subjects } from '#core/nats';
 import { NodeAgent, type AgentOptions } from './agent';
+import { checkpointCommand } from './checkpointCommand';
 import type { GpuTool } from './collect';
 
 /** The command-line flags (the NixOS module's ExecStart is tested against this table). */
@@ -27,6 +30,8 @@ export const AGENT_FLAGS = {
   gpu: { type: 'string' }, 'exo-url': { type: 'string' }, 'exo-unit': { type: 'string' },
   'checkpoint-dir': { type: 'string' }, 'checkpoint-helper': { type: 'string', multiple: true },
   'state-dir': { type: 'string' }, help: { type: 'boolean' },
+  'container-tool': { type: 'string', multiple: true }, 'container-root': { type: 'string' },
+  'declared-container': { type: 'string', multiple: true },
 } as const;
 
 export function parseInterval(text: string): number {
@@ -79,6 +84,11 @@ function main(): void {
     checkpointDir: values['checkpoint-dir'] ?? '/var/lib/gpu-cluster/checkpoints',
     checkpointHelper: values['checkpoint-helper'],
     stateDir: values['state-dir'] ?? env.STATE_DIRECTORY,
+    containers: values['container-tool'] && {
+      tool: values['container-tool'],
+      root: values['container-root'] ?? '/',
+      declared: values['declared-container'] ?? [],
+    },
     log,
   };
   const agent = new NodeAgent(options);
@@ -108,7 +118,12 @@ function main(): void {
   manager.onStatus((s) => { if (s.authFailed) void manager.stop().then(() => process.exit(2)); });
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === 'checkpoint') {
+  checkpointCommand(process.argv.slice(3), (text) => process.stdout.write(text)).then(
+    (code) => { process.exitCode = code; },
+    (err: Error) => { process.stderr.write(`<3>gpu-cluster-agent checkpoint: ${err.message}\n`); process.exitCode = 1; },
+  );
+} else if (require.main === module) {
   try {
     main();
   } catch (err) {

@@ -2,6 +2,9 @@
 // its arguments and an io, and returns the exit code (0 ok, 1 the spec has errors, 2 bad usage).
 
 import { runCheck, USAGE as CHECK_USAGE } from './commands/check';
+import { runCheckpoint, USAGE as CHECKPOINT_USAGE } from './commands/checkpoint';
+import { runDrain, USAGE as DRAIN_USAGE } from './commands/drain';
+import { runRestore, USAGE as RESTORE_USAGE } from './commands/restore';
 import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
 import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
 import { processIo, type CliIo } from './common/io';
@@ -16,6 +19,9 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   validate: { summary: 'check cluster specs and .nix files; prints file:line:col severity code message', usage: VALIDATE_USAGE, run: runValidate },
   generate: { summary: 'generate the Nix flake of a cluster spec', usage: GENERATE_USAGE, run: runGenerate },
   check: { summary: 'the Nix diagnostics of every .nix file of a flake', usage: CHECK_USAGE, run: runCheck },
+  checkpoint: { summary: 'checkpoint GPU processes of a host (cuda-checkpoint + CRIU)', usage: CHECKPOINT_USAGE, run: runCheckpoint },
+  restore: { summary: 'restore a checkpoint on its host or, when compatible, on another', usage: RESTORE_USAGE, run: runRestore },
+  drain: { summary: 'move the GPU processes of a host to compatible hosts, and back after its update', usage: DRAIN_USAGE, run: runDrain },
 };
 
 function help(): string {

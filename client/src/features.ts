@@ -11,6 +11,8 @@ import { registerTopology } from './topology/register';
 import { registerLiveSession } from './live/register';
 import { registerOps } from './ops/register';
 import { registerK3s } from './k3s/register';
+import { registerContainers } from './containers/register';
+import { registerCheckpoints } from './checkpoints/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerSpec,
@@ -22,4 +24,6 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerLiveSession,
   registerOps,
   registerK3s,
+  registerContainers,
+  registerCheckpoints,
 ];

@@ -16,6 +16,12 @@ let
   # define, and local clients only reach the hub through the remote's account: the first one becomes theirs.
   accounts = builtins.filter (a: a != null) (map (r: r.account) remotes);
   localUser = "local";
+  # Container users (gpuCluster.containerUsers) beside the local user: with users defined, a client without
+  # credentials is still the local user (no_auth_user), so nothing changes for the agent and other local clients.
+  containerUsers = map (u: {
+    inherit (u) nkey;
+    permissions = { publish.allow = u.publish; subscribe.allow = u.subscribe; allow_responses = true; };
+  }) (cfg.containerUsers or [ ]);
   # A `tls://` remote verifies the hub's certificate with the cluster's CA, not the system roots; when the hub
   # requires client certificates (verify), the leaf presents its own.
   remoteTls = r: optional (hasPrefix "tls://" r.url && cfg.tls != null) {
@@ -48,7 +54,11 @@ in
   accounts = builtins.listToAttrs (map (name: {
     inherit name;
     value = optional cfg.jetstream.enable { jetstream = "enabled"; }
-      // optional (name == builtins.head accounts) { users = [ { user = localUser; } ]; };
+      // optional (name == builtins.head accounts) { users = [ { user = localUser; } ] ++ containerUsers; };
   }) accounts);
+  no_auth_user = localUser;
+}
+// optional (accounts == [ ] && containerUsers != [ ]) {
+  authorization.users = [ { user = localUser; } ] ++ containerUsers;
   no_auth_user = localUser;
 }

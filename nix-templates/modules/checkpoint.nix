@@ -1,10 +1,46 @@
 # Checkpoint tooling: CRIU everywhere, NVIDIA's cuda-checkpoint on hosts whose GPUs and platform
-# support it, and the checkpoint store directory.
+# support it, the checkpoint store directory, and the spec's checkpoint policies as systemd timers: each policy is a
+# timer (`OnBootSec`/`OnUnitActiveSec` = its interval) starting a oneshot service that runs
+# `gpu-cluster-agent checkpoint policy` (checkpoint the units' GPU processes, leave them running, keep the newest
+# `retain` per unit). Options as nixpkgs declares them: systemd.timers.<name>.timerConfig / wantedBy in
+# nixos/lib/systemd-unit-options.nix (timerOptions, sharedOptions; nixpkgs 515c8fb5).
 { config, lib, pkgs, ... }:
 
 let
   inherit (lib) mkEnableOption mkIf mkOption types optionals;
   cfg = config.gpuCluster.checkpoint;
+  systemdExec = import ../lib/systemd-exec.nix;
+  # Policy names become unit names (gpu-checkpoint-<name>.timer): letters, digits, _ and - only.
+  policyName = "[A-Za-z0-9][A-Za-z0-9_-]*";
+  unitFor = name: "gpu-checkpoint-${name}";
+  policy = types.submodule ({ name, ... }: {
+    options = {
+      name = mkOption {
+        # The attribute name, checked: it becomes the timer's and the service's unit name.
+        type = types.strMatching policyName;
+        default = name;
+        defaultText = lib.literalMD "the attribute name";
+        description = "The policy's name: its units are gpu-checkpoint-<name>.timer and .service.";
+      };
+      units = mkOption {
+        # The same names the policy runner accepts (core/src/checkpoint/policy.ts UNIT_NAME).
+        type = types.nonEmptyListOf (types.strMatching "[A-Za-z0-9@_.:-]+");
+        example = [ "exo.service" ];
+        description = "systemd units whose GPU processes are checkpointed (`exo` means `exo.service`).";
+      };
+      interval = mkOption {
+        # A systemd time span (systemd.time(7)) of one number and unit, as the spec's schema allows.
+        type = types.strMatching "[0-9]+(s|m|h|d)";
+        example = "1h";
+        description = "How often: after boot and then this long after each run.";
+      };
+      retain = mkOption {
+        type = types.ints.positive;
+        default = 3;
+        description = "How many checkpoints to keep per unit; older ones are deleted after each run.";
+      };
+    };
+  });
 in
 {
   options.gpuCluster.checkpoint = {
@@ -18,7 +54,7 @@ in
     };
 
     cudaCheckpoint = {
-      enable = mkEnableOption "NVIDIA cuda-checkpoint, to suspend a process's GPU state before CRIU dumps it (x86_64 Linux, NVIDIA driver 550+)";
+      enable = mkEnableOption "NVIDIA cuda-checkpoint, to suspend a process's GPU state before CRIU dumps it (x86_64 Linux, NVIDIA driver 570+: the lock with a timeout the checkpoint flow starts with came with 570)";
       package = mkOption {
         type = types.package;
         default = pkgs.cuda-checkpoint;
@@ -26,11 +62,58 @@ in
         description = "The cuda-checkpoint package (the generated flake's overlay provides it).";
       };
     };
+
+    lockTimeoutMs = mkOption {
+      type = types.ints.positive;
+      default = 10000;
+      description = "How long cuda-checkpoint may wait to lock a process's CUDA API (`--timeout`, driver 570+).";
+    };
+
+    policies = mkOption {
+      type = types.attrsOf policy;
+      default = { };
+      example = lib.literalExpression ''{ hourly = { units = [ "exo" ]; interval = "1h"; retain = 3; }; }'';
+      description = "Checkpoint policies, each run by its own systemd timer (gpu-checkpoint-<name>.timer).";
+    };
+
+    agentPackage = mkOption {
+      type = types.package;
+      default = pkgs.gpu-cluster-agent;
+      defaultText = lib.literalExpression "pkgs.gpu-cluster-agent";
+      description = "Package providing `bin/gpu-cluster-agent`, whose `checkpoint policy` runs a policy (the generated flake's overlay provides it).";
+    };
   };
 
   config = mkIf cfg.enable {
     environment.systemPackages = [ pkgs.criu ] ++ optionals cfg.cudaCheckpoint.enable [ cfg.cudaCheckpoint.package ];
     systemd.tmpfiles.rules = [ "d ${cfg.storeDir} 0700 root root -" ];
+
+    systemd.timers = lib.mapAttrs' (_: p: lib.nameValuePair (unitFor p.name) {
+      description = "Checkpoint policy ${p.name}";
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnBootSec = p.interval;
+        OnUnitActiveSec = p.interval;
+        Unit = "${unitFor p.name}.service";
+      };
+    }) cfg.policies;
+
+    systemd.services = lib.mapAttrs' (_: p: lib.nameValuePair (unitFor p.name) {
+      description = "Checkpoint policy ${p.name}: checkpoint the GPU processes of ${lib.concatStringsSep ", " p.units}";
+      # criu and cuda-checkpoint from this module; nvidia-smi from the system profile (the driver's package).
+      path = [ pkgs.criu "/run/current-system/sw" ] ++ optionals cfg.cudaCheckpoint.enable [ cfg.cudaCheckpoint.package ];
+      serviceConfig = {
+        Type = "oneshot";
+        # Root: CRIU and cuda-checkpoint act on other services' processes.
+        ExecStart = systemdExec.args ([
+          (lib.getExe' cfg.agentPackage "gpu-cluster-agent") "checkpoint" "policy"
+          "--dir" cfg.storeDir
+          "--retain" p.retain
+          "--lock-timeout" cfg.lockTimeoutMs
+          "--host" config.networking.hostName
+        ] ++ lib.concatMap (u: [ "--unit" u ]) p.units);
+      };
+    }) cfg.policies;
     assertions = [{
       assertion = cfg.cudaCheckpoint.enable -> pkgs.stdenv.hostPlatform.system == "x86_64-linux";
       message = "gpuCluster.checkpoint.cudaCheckpoint: NVIDIA ships cuda-checkpoint for x86_64 Linux only";

@@ -114,6 +114,23 @@ in
       '';
     };
 
+    containerTool = mkOption {
+      type = types.nullOr (types.listOf types.str);
+      default = null;
+      description = ''
+        Program (argv) the agent runs as `nixos-container` for container.create/start/stop/destroy/list/status. The agent
+        itself runs unprivileged; without a tool it answers those commands with "not handled here".
+      '';
+    };
+
+    declaredContainers = mkOption {
+      # Names only compared with what the host reports; gpuCluster.containers asserts what a name may be.
+      type = types.listOf types.str;
+      default = builtins.attrNames (config.gpuCluster.containers or { });
+      defaultText = lib.literalExpression "builtins.attrNames config.gpuCluster.containers";
+      description = "The spec's containers on this host; other imperatively created containers are reported as drift.";
+    };
+
     extraArgs = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -151,6 +168,8 @@ in
           "--gpu" cfg.gpu
           "--exo-url" cfg.exoUrl
         ] ++ lib.concatMap (a: [ "--checkpoint-helper" a ]) (if cfg.checkpointHelper == null then [ ] else cfg.checkpointHelper)
+          ++ lib.concatMap (a: [ "--container-tool" a ]) (if cfg.containerTool == null then [ ] else cfg.containerTool)
+          ++ lib.concatMap (n: [ "--declared-container" n ]) (if cfg.containerTool == null then [ ] else cfg.declaredContainers)
           ++ cfg.extraArgs) + lib.optionalString (cfg.credentialsFile != null) " --creds %d/nats.creds";
         LoadCredential = optionals (cfg.credentialsFile != null) [ "nats.creds:${cfg.credentialsFile}" ];
 

@@ -108,6 +108,21 @@ in
       });
     };
 
+    containerUsers = mkOption {
+      default = [ ];
+      description = ''
+        NATS users of this host's containers (gpuCluster.containers): each logs in with its nkey and may use only the
+        subjects listed (and answer requests it received). Every other client stays the unauthenticated local user.
+      '';
+      type = types.listOf (types.submodule {
+        options = {
+          nkey = mkOption { type = types.strMatching "U[A-Z2-7]{55}"; description = "Public nkey of the user."; };
+          publish = mkOption { type = types.listOf types.str; default = [ ]; description = "Subjects it may publish to."; };
+          subscribe = mkOption { type = types.listOf types.str; default = [ ]; description = "Subjects it may subscribe to."; };
+        };
+      });
+    };
+
     openFirewall = mkOption {
       type = types.bool;
       default = true;

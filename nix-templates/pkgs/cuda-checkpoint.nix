@@ -1,5 +1,5 @@
 # NVIDIA's cuda-checkpoint utility (prebuilt, x86_64 Linux only), from github:NVIDIA/cuda-checkpoint.
-# It talks to the driver's checkpoint API (driver 550 or newer) through libcuda at run time.
+# It talks to the driver's checkpoint API (the utility runs on driver 550 and newer; the lock with a timeout needs 570) through libcuda at run time.
 { lib, stdenv, autoPatchelfHook, addDriverRunpath, src }:
 
 stdenv.mkDerivation {

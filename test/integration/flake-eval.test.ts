@@ -196,6 +196,30 @@ test('disko layouts go through disko\'s own types into fileSystems and swap', ()
   assert.ok(gpuB.fileSystems!.includes('/') && gpuB.fileSystems!.includes('/var/lib/exo'));
 });
 
+test('checkpoint policies are a systemd timer and a oneshot service on each checkpoint host, nothing elsewhere', () => {
+  for (const host of ['hub-1', 'gpu-2']) {
+    const r = reports.lab.nixos[host];
+    // nixpkgs' timerOptions (nixos/lib/systemd-unit-options.nix @ 515c8fb5): timerConfig is the [Timer] section
+    assert.deepEqual(r.timers, { 'gpu-checkpoint-exo-hourly': { OnBootSec: '1h', OnUnitActiveSec: '1h', Unit: 'gpu-checkpoint-exo-hourly.service' } }, host);
+    const args = ['checkpoint', 'policy', '--dir', '/var/lib/gpu-cluster/checkpoints', '--retain', '3', '--lock-timeout', '10000', '--host', host, '--unit', 'exo'];
+    const execStart = r.execStart!['gpu-checkpoint-exo-hourly']!;
+    assert.match(execStart, /^"\/nix\/store\/[a-z0-9]{32}-gpu-cluster-agent\/bin\/gpu-cluster-agent" /);
+    assert.ok(execStart.endsWith(` ${args.map((a) => JSON.stringify(a)).join(' ')}`), execStart);
+  }
+  for (const [host, r] of Object.entries(reports.lab.nixos)) {
+    if (host !== 'hub-1' && host !== 'gpu-2') assert.deepEqual(r.timers, {}, `${host} has no checkpoint-agent role`);
+  }
+  assert.equal(reports.lab.darwin['mac-studio'].timers, null);
+});
+
+test('a policy name or interval that would break the unit file is a type error', async () => {
+  const dir = await writeFlake('bad-policy', syntheticCluster(1));
+  writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.checkpoint.policies."../x y.timer" = { units = [ "exo" ]; interval = "1h"; }; }\n');
+  assert.match(await evaluationError(dir), /gpuCluster\.checkpoint\.policies\."\.\.\/x y\.timer"\.name' is not of type `string matching the pattern/);
+  writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.checkpoint.policies.p = { units = [ "exo" ]; interval = "1h\nOnCalendar=minutely"; }; }\n');
+  assert.match(await evaluationError(dir), /gpuCluster\.checkpoint\.policies\.p\.interval' is not of type `string matching the pattern/);
+});
+
 test('the rows of the upstream-truth table hold on the evaluated hosts', () => {
   const hub = reports['mixed-thunderbolt'].nixos['nv-1'];
   // services.nats has no `host`; the listen address is settings.host.

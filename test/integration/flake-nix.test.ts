@@ -14,7 +14,7 @@ import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { generateFlake } from '../../core/src/flake/generate';
 import { agentBundlePath, findTemplatesDir, readAgentBundle, readTemplates } from '../../core/src/flake/templates';
 import { AGENT_CREDENTIALS_FILE } from '../../core/src/flake/plan';
-import { nixValue } from '../../core/src/flake/nix';
+import { nixValue } from '../../core/src/nix/emit';
 import { applyPlan, planWrite } from '#core/flake';
 import type { ClusterSpec } from '#core/spec';
 import { freePort } from './nats-harness';

@@ -17,7 +17,7 @@ import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates'
 import { applyPlan, planWrite } from '#core/flake';
 import { k3sManifests } from '../../core/src/k3s/manifests';
 import { nodeLabels } from '../../core/src/k3s/nodes';
-import { nixString } from '../../core/src/flake/nix';
+import { nixString } from '../../core/src/nix/emit';
 import type { ClusterSpec } from '#core/spec';
 import { nixpkgsLib } from '../support/upstream';
 

@@ -33,7 +33,7 @@ async function evalModule(settings: string): Promise<{
     lib = ${stubLib};
     cfg = { enable = true; package = "/nix/store/agent"; bundle = null; natsUrl = "nats://127.0.0.1:4222"; credentialsFile = null;
       domain = "lab"; hostName = "gpu-01"; interval = "1s"; gpu = "auto"; exoUrl = "http://127.0.0.1:52415";
-      controlExo = true; checkpointHelper = null; extraArgs = [ ]; } // ${settings};
+      controlExo = true; checkpointHelper = null; containerTool = null; declaredContainers = [ ]; extraArgs = [ ]; } // ${settings};
     config = { services.gpu-cluster-agent = cfg; services.exo = { enable = true; apiPort = 52415; };
       services.nats.enable = false; networking.hostName = "gpu-01"; systemd.package = "/nix/store/systemd"; };
     m = (import ${moduleFile()} { inherit lib config; pkgs = { }; }).config;
@@ -76,6 +76,13 @@ test('the agent unit: sandboxed, credentials by LoadCredential, flags the agent 
   assert.match(out.polkit, /action\.lookup\("unit"\) == "exo\.service"/);
   assert.match(out.polkit, /subject\.user == "gpu-cluster-agent"/);
   assert.ok(out.assertions.every((a) => a.assertion));
+});
+
+test('with a container tool the unit passes it and the spec\'s containers as flags the agent accepts', async () => {
+  const out = await evalModule('{ containerTool = [ "/run/wrappers/bin/ncw" "nixos-container" ]; declaredContainers = [ "infer" "db" ]; }');
+  const { values } = parseArgs({ args: argvOf(out.serviceConfig.ExecStart as string).slice(1), options: AGENT_FLAGS, strict: true });
+  assert.deepEqual(values['container-tool'], ['/run/wrappers/bin/ncw', 'nixos-container']);
+  assert.deepEqual(values['declared-container'], ['infer', 'db']);
 });
 
 test('a credentials file in the Nix store is refused; no credentials means no LoadCredential', async () => {

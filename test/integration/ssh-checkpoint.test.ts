@@ -18,6 +18,8 @@ import {
 } from '../../core/src/ops/checkpoint';
 import { RecordingPolicy, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
+/** The version cuda-checkpoint's own `--help` prints in its README (github:NVIDIA/cuda-checkpoint @ 6ec728a). */
+const DRIVER_570 = '570.86.10';
 const realCriu = spawnSync('criu', ['check'], { encoding: 'utf8' });
 const criuWorks = realCriu.status === 0;
 
@@ -63,15 +65,17 @@ async function startWorkload(tag: string): Promise<number> {
 }
 
 describe('checkpoints', () => {
-  it('checks the prerequisites and refuses an old driver with the reason', async () => {
-    const ok = await checkPrerequisites(pool, ep);
-    assert.deepEqual(ok.reasons, []);
-    assert.equal(ok.driverVersion, '550.54.14');
-    writeFileSync(path.join(state, 'driver_version'), '535.183.01\n');
+  it('checks the prerequisites and refuses a driver older than 570 with the reason', async () => {
+    // the stand-in's recorded machine runs 550.54.14: cuda-checkpoint runs there, but not its lock --timeout
+    const old = await checkPrerequisites(pool, ep);
+    assert.equal(old.ok, false);
+    assert.equal(old.driverVersion, '550.54.14');
+    assert.deepEqual(old.reasons, ["NVIDIA driver 550.54.14 is too old: checkpointing needs 570 or newer (cuda-checkpoint's lock with a timeout came with driver 570)"]);
+    writeFileSync(path.join(state, 'driver_version'), `${DRIVER_570}\n`);
     try {
-      const old = await checkPrerequisites(pool, ep);
-      assert.equal(old.ok, false);
-      assert.deepEqual(old.reasons, ['NVIDIA driver 535.183.01 is too old: checkpointing needs 550 or newer']);
+      const ok = await checkPrerequisites(pool, ep);
+      assert.deepEqual(ok.reasons, []);
+      assert.equal(ok.driverVersion, DRIVER_570);
     } finally {
       rmSync(path.join(state, 'driver_version'));
     }
@@ -88,14 +92,14 @@ describe('checkpoints', () => {
     const pid = await startWorkload('3602');
     const [gpu] = await listGpuProcesses(pool, ep);
     const steps: string[] = [];
-    const manifest = await createCheckpoint(pool, ep, { host: 'test-1', pid, gpu, driverVersion: '550.54.14', settings: settings() }, { onStep: (s) => steps.push(`${s.step}:${s.ok}`) });
+    const manifest = await createCheckpoint(pool, ep, { host: 'test-1', pid, gpu, driverVersion: DRIVER_570, settings: settings() }, { onStep: (s) => steps.push(`${s.step}:${s.ok}`) });
     assert.deepEqual(steps, ['lock:true', 'checkpoint:true', 'dump:true', 'manifest:true']);
     assert.deepEqual(cudaLog(), [`lock ${pid} timeout=7000`, `checkpoint ${pid}`]);
     assert.ok(await waitFor(() => !alive(pid)), 'criu dump without --leave-running stops the process');
     assert.equal(manifest.pid, pid);
     assert.equal(manifest.processName, 'sleep');
     assert.equal(manifest.gpu?.uuid, gpu.gpuUuid);
-    assert.equal(manifest.driverVersion, '550.54.14');
+    assert.equal(manifest.driverVersion, DRIVER_570);
     assert.ok(manifest.sizeBytes > 0);
     assert.equal(manifest.imagesDir, path.join(base, manifest.id));
     assert.deepEqual(JSON.parse(readFileSync(path.join(manifest.imagesDir, 'manifest.json'), 'utf8')), JSON.parse(JSON.stringify(manifest)));

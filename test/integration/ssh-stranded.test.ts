@@ -7,8 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { SshError, SshPool } from '#core/ssh';
-import { sh } from '../../core/src/ssh/quote';
+import { sh, SshError, SshPool } from '#core/ssh';
 import { freePort, pidsMatching, RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

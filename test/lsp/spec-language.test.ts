@@ -161,6 +161,28 @@ test('completion offers GPU models with their VRAM and exo model ids with their 
   assert.ok(models.every((i) => i.label.includes('/')), 'only repo ids, no short names');
 });
 
+test('containers: keys complete from the schema with their documentation, and hover explains them', async () => {
+  // examples/lab's gpu-2 has a container `infer`: a new key in it, and a new key in its limits.
+  const keyed = hostText.replace('    autoStart: true\n', '    autoStart: true\n    \n');
+  const keys = items(await complete(hostUri, keyed, posOf(keyed, '    autoStart: true\n    ', '    autoStart: true\n    '.length)));
+  const names = keys.map((i) => i.label);
+  for (const k of ['privateNetwork', 'services']) assert.ok(names.includes(k), `${k} in ${names.join()}`);
+  for (const k of ['autoStart', 'gpu', 'nats']) assert.ok(!names.includes(k), `${k}: keys already present are not offered again`);
+  assert.match((keys.find((i) => i.label === 'privateNetwork')!.documentation as MarkupContent).value, /ve-<name>/);
+  const gpu = hostText.replace('    gpu: true\n', '    gpu: \n');
+  assert.deepEqual(labels(await complete(hostUri, gpu, posOf(gpu, '    gpu: ', 9))).sort(), ['false', 'true']);
+  await show(hostUri, hostText);
+  const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: hostUri }, position: posOf(hostText, '- name: infer', 4) });
+  assert.match((hover!.contents as MarkupContent).value, /at most 11 characters/);
+  // A rule from the container rules, on its exact range, over the protocol.
+  const bad = hostText.replace('  - name: infer', '  - name: my_infer');
+  const diagnostics = await show(hostUri, bad);
+  const d = diagnostics.find((x) => x.code === 'containers.invalid-name');
+  assert.ok(d, JSON.stringify(diagnostics));
+  assert.deepEqual(d.range.start, posOf(bad, 'my_infer'));
+  await show(hostUri, hostText);
+});
+
 test('hover on a host shows the schema description and the computed total VRAM', async () => {
   await show(clusterUri, clusterText);
   const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: clusterUri }, position: posOf(clusterText, '- name: hub-1', 10) });

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
 import { generateBigSpec } from './big-spec';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
-import { localHostView } from '../../server/src/spec/localView';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { localHostView, offsetOfPosition } from '../../server/src/spec/localView';
 
 let dir: string;
 let client: LspClient;
@@ -101,4 +102,49 @@ test('localHostView: the item under the cursor with the small sections, lines ma
   assert.equal(view.file.text.split('\n')[local.line].trim(), `- name: ${big.hostNames[10]}`);
   assert.deepEqual(view.toOriginal({ start: local, end: local }).start, { line, character: 8 });
   assert.equal(localHostView('file:///b/cluster.yaml', big.text, 10), undefined, 'not in a host item: no local view');
+});
+
+test('offsetOfPosition: the editor document\'s offset of any position, past line ends and the last line included', () => {
+  const text = 'a: 1\r\nbb: 22\n\nccc: 3';
+  const doc = TextDocument.create('file:///x.yaml', 'yaml', 1, text);
+  for (let line = 0; line <= 5; line++) {
+    for (let character = 0; character <= 8; character++) {
+      assert.equal(offsetOfPosition(text, { line, character }), doc.offsetAt({ line, character }), `${line}:${character}`);
+    }
+  }
+});
+
+test('a folder of 300 host files is validated on the worker: the plain ones, the quoted one and the broken ones alike', async () => {
+  const root = path.join(dir, 'many');
+  mkdirSync(path.join(root, 'hosts'), { recursive: true });
+  const cluster = path.join(root, 'cluster.yaml');
+  writeFileSync(cluster, 'cluster: { name: many, domain: many.lab, system: x86_64-linux, stateVersion: "25.05" }\nnetwork:\n  segments:\n    - { name: mgmt, subnet: 10.16.0.0/16 }\n');
+  const host = (i: number, address = `10.16.${i >> 8}.${(i & 255) + 1}`, kind = 'ethernet') => [
+    `name: host-${i}`, `addresses: [${address}]`, 'hardware:', '  gpus: [{ vendor: nvidia, model: RTX 4090, vramGB: 24, count: 1 }]',
+    'interfaces:', `  - { name: eth0, kind: ${kind}, segment: mgmt, addresses: [${address}/16] }`, '',
+  ].join('\n');
+  for (let i = 0; i < 300; i++) writeFileSync(path.join(root, 'hosts', `host-${i}.yaml`), host(i));
+  // a schema error in a plain file, a syntax error, a quoted value (the full parser's), a segment no one declares
+  writeFileSync(path.join(root, 'hosts', 'host-7.yaml'), host(7, undefined, 'ethernett'));
+  writeFileSync(path.join(root, 'hosts', 'host-8.yaml'), `${host(8)}roles: [nats-leaf\n`);
+  writeFileSync(path.join(root, 'hosts', 'host-9.yaml'), host(9, undefined, 'ethernett').replace('name: host-9', 'name: "host-9"'));
+  writeFileSync(path.join(root, 'hosts', 'host-10.yaml'), host(10).replace('segment: mgmt', 'segment: nope'));
+  const uriOf = (i: number) => fileUri(path.join(root, 'hosts', `host-${i}.yaml`));
+  const reported = (i: number, test: (d: { code?: string | number }[]) => boolean) =>
+    client.waitForDiagnostics(uriOf(i), (p) => test(p.diagnostics), { timeoutMs: 60_000 }).then((p) => p.diagnostics);
+  const waits = [
+    reported(7, (d) => d.some((x) => x.code === 'schema.enum')),
+    reported(8, (d) => d.some((x) => String(x.code).startsWith('yaml.'))),
+    reported(9, (d) => d.length > 0),
+    reported(10, (d) => d.length > 0),
+  ];
+  await client.open(fileUri(cluster), readFileSync(cluster, 'utf8'));
+  const [seven, eight, nine, ten] = await Promise.all(waits);
+  assert.equal(seven.find((d) => d.code === 'schema.enum')?.range.start.line, 5, 'the error is on the interface line of the plain file');
+  assert.ok(eight.some((d) => d.code === 'yaml.syntax' || d.code === 'yaml.warning' || String(d.code).startsWith('yaml.')));
+  assert.deepEqual(nine.map((d) => [d.code, d.range.start.line]), [['schema.enum', 5]], 'the quoted file reads as the plain one would');
+  assert.ok(ten.some((d) => /nope/.test(String(d.message))), JSON.stringify(ten));
+  // files without problems get no diagnostics published (the server publishes none for closed, clean files)
+  assert.equal(client.latest(uriOf(200)), undefined);
+  await client.close(fileUri(cluster));
 });

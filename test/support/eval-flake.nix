@@ -143,6 +143,39 @@ let
       builtins.seq (forcePublic { inherit (c.disko.devices) disk zpool; }) (builtins.stringLength c.disko.devices._create)
     else 0;
 
+  # A declarative container's configuration, evaluated as nixos-containers.nix (nixpkgs 00ef614) does in the merge of
+  # `containers.<name>.config`: eval-config.nix over the definitions and its extraConfig (the host's platform,
+  # hostName = mkDefault name, useDHCP = false; boot.isNspawnContainer is not among the declared options), and the two
+  # upstream assertions on the name (no '_'; at most 11 characters with privateNetwork on kernels before 5.8).
+  containerReport = host: name: ct:
+    let
+      e = nixosSystem {
+        modules = [
+          {
+            nixpkgs.hostPlatform = host.nixpkgs.hostPlatform;
+            networking.hostName = lib.mkDefault name;
+            networking.useDHCP = false;
+            assertions = [
+              { assertion = ct.privateNetwork -> builtins.stringLength name <= 11; message = "Container name `${name}` is too long"; }
+              { assertion = !lib.hasInfix "_" name; message = "Names containing underscores are not allowed in nixos-containers."; }
+            ];
+          }
+          ct.config
+        ];
+      };
+    in
+    {
+      forced = forceDefined e.options;
+      failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) e.config.assertions);
+      environment = e.config.environment.variables;
+      stateVersion = e.config.system.stateVersion;
+      hostName = e.config.networking.hostName;
+      enabledServices = builtins.filter (n: (e.config.services.${n}.enable or false) == true) (builtins.attrNames e.config.services);
+      inherit (ct) autoStart privateNetwork hostAddress localAddress allowedDevices;
+      bindMounts = builtins.mapAttrs (_: m: { inherit (m) mountPoint hostPath isReadOnly; }) ct.bindMounts;
+      unit = host.systemd.services."container@${name}".serviceConfig;
+    };
+
   report = configuration:
     let
       c = configuration.config;
@@ -161,9 +194,12 @@ let
       videoDrivers = if c ? services && c.services ? xserver then c.services.xserver.videoDrivers else null;
       tmpfiles = if c ? systemd then c.systemd.tmpfiles.rules else null;
       execStart = if c ? systemd then lib.mapAttrs (_: s: s.serviceConfig.ExecStart or null) c.systemd.services else null;
+      timers = if c ? systemd then lib.mapAttrs (_: t: t.timerConfig) c.systemd.timers else null;
       fileSystems = if c ? fileSystems then builtins.attrNames c.fileSystems else null;
       k3sExtraFlags = if c ? services && c.services ? k3s && c.services.k3s.enable then c.services.k3s.extraFlags else null;
       polkitRules = if c ? security then c.security.polkit.extraConfig else null;
+      containers = if c ? containers then builtins.mapAttrs (containerReport c) c.containers else null;
+      firewallInterfaces = if c ? networking && c.networking ? firewall then builtins.mapAttrs (_: i: i.allowedTCPPorts) c.networking.firewall.interfaces else null;
     };
 in
 {

@@ -22,9 +22,29 @@ export interface HostReport {
   videoDrivers: string[] | null;
   tmpfiles: string[] | null;
   execStart: Record<string, string | null> | null;
+  /** systemd.timers.<name>.timerConfig. */
+  timers: Record<string, Record<string, string | number>> | null;
   fileSystems: string[] | null;
   k3sExtraFlags: string | string[] | null;
   polkitRules: string | null;
+  /** containers.<name> as the host declares them, each configuration evaluated as nixos-containers.nix does. */
+  containers: Record<string, ContainerReport> | null;
+  firewallInterfaces: Record<string, number[]> | null;
+}
+export interface ContainerReport {
+  forced: number;
+  failedAssertions: string[];
+  environment: Record<string, string>;
+  stateVersion: string;
+  hostName: string;
+  enabledServices: string[];
+  autoStart: boolean;
+  privateNetwork: boolean;
+  hostAddress: string | null;
+  localAddress: string | null;
+  allowedDevices: { node: string; modifier: string }[];
+  bindMounts: Record<string, { mountPoint: string; hostPath: string | null; isReadOnly: boolean }>;
+  unit: Record<string, unknown>;
 }
 export interface FlakeReport { nixos: Record<string, HostReport>; darwin: Record<string, HostReport> }
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { FlakeGenerationError, generateFlake } from '../../core/src/flake/generate';
-import { nixAttrName, nixRelativePath, nixString, NixEmitError, nixValue } from '../../core/src/flake/nix';
+import { nixAttrName, nixRelativePath, nixString, NixEmitError, nixValue } from '../../core/src/nix/emit';
 import { findTemplatesDir, prepareGeneration } from '#core/flake';
 import { planCluster } from '../../core/src/flake/plan';
 import type { ClusterSpec } from '#core/spec';

@@ -162,6 +162,14 @@ describe('checkpoints', () => {
     assert.deepEqual(r.reasons, ['cuda-checkpoint needs an x86_64 host; this one is aarch64', 'no NVIDIA driver answers (nvidia-smi is missing or failing)', 'criu is not installed on the host']);
   });
 
+  it('needs driver 570 (the lock with a timeout), not just 550 where cuda-checkpoint first ran', () => {
+    const at = (driver: string) => evaluatePrerequisites(`@@arch\nx86_64\n@@driver\n${driver}\n@@criu\n/usr/bin/criu\n@@cuda-checkpoint\n/usr/bin/cuda-checkpoint\n@@end\n`);
+    assert.deepEqual(at('550.54.14').reasons, ["NVIDIA driver 550.54.14 is too old: checkpointing needs 570 or newer (cuda-checkpoint's lock with a timeout came with driver 570)"]);
+    assert.deepEqual(at('565.57.01').reasons.length, 1);
+    assert.equal(at('570.86.10').ok, true);
+    assert.equal(at('580.65.06').ok, true);
+  });
+
   it('builds criu command lines from the settings', () => {
     const s = checkpointSettings({ storage: { kind: 'local', path: '/ckpt' }, criu: { shellJob: true, tcpEstablished: true, leaveRunning: true, extraArgs: ['--ext-unix-sk'] } });
     assert.equal(s.baseDir, '/ckpt');

@@ -34,6 +34,11 @@ const HOST: DeepRequired<HostSpec> = {
   monitoring: { exporters: ['node', 'nvidia-gpu'] },
   exo: { accelerator: 'cuda', enable: true },
   k3s: { interface: 'bond0', extraFlags: ['--node-label=gpu=true'] },
+  containers: [{
+    name: 'infer', services: ['nginx'], autoStart: true, limits: { cpus: 2, memory: '8G' }, privateNetwork: true,
+    hostAddress: '10.233.1.1', localAddress: '10.233.1.2', bindMounts: [{ mountPoint: '/models', hostPath: '/data/models', readOnly: true }],
+    gpu: true, nats: { nkey: `U${'A'.repeat(55)}`, credentials: '/var/lib/c.nk', publish: ['jobs.>'], subscribe: ['jobs.*'] },
+  }],
 };
 
 const FULL: DeepRequired<ClusterSpec> = {
@@ -68,6 +73,7 @@ const FULL: DeepRequired<ClusterSpec> = {
     policies: [{ name: 'hourly', units: ['exo'], tags: ['gpu'], interval: '1h', retain: 3, onShutdown: true }],
     criu: { shellJob: true, tcpEstablished: true, leaveRunning: false, extraArgs: ['--ext-unix-sk'] },
     lockTimeoutMs: 10000,
+    migrations: [{ from: 'gpu-1', to: 'gpu-2', units: ['exo'] }],
   },
   security: {
     firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [53], trustedInterfaces: ['tb0'] },

@@ -21,7 +21,7 @@ function registeredCodesIn(src: string): Set<string> {
 test('codes: every code emitted by the spec core is registered', () => {
   const emitted = new Set<string>();
   for (const dir of ['core/src/spec', 'core/src/validate']) {
-    for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
+    for (const f of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
       const src = readFileSync(path.join(root, dir, f), 'utf8');
       // outside the rule set, codes are passed as string literals right after a range/placement/severity argument
       for (const m of src.matchAll(/'(error|warning|information|hint)',\s*'([a-z0-9]+\.[a-z0-9-]+)'|code:\s*'([a-z0-9]+\.[a-z0-9-]+)'|'(yaml\.[a-z-]+|schema\.[a-z-]+|file\.[a-z-]+)'/g)) {

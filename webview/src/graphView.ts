@@ -15,9 +15,10 @@ import { layered, type Positions } from './elkLayout';
 
 export const HOST_WIDTH = 184;
 export const HOST_HEIGHT = 64;
-const SEGMENT_HEIGHT = 30;
+export const SEGMENT_HEIGHT = 30;
 /** Up to this many hosts ELK lays them out along their links; above, hosts are packed by segment (packLayout). */
-const LAYERED_LIMIT = 60;
+export const LAYERED_LIMIT = 60;
+export const MIN_ZOOM = 0.05;
 
 export interface LayoutReport { ms: number; hosts: number }
 
@@ -36,12 +37,12 @@ export const EDGE_LOOKS: Record<EdgeKind, EdgeLook> = {
 
 export function segmentNodeId(segment: string): string { return `segment/${segment}`; }
 
-function segmentLabel(s: TopologySegment): string {
+export function segmentLabel(s: TopologySegment): string {
   return [s.id, s.subnet, s.vlan !== undefined ? `VLAN ${s.vlan}` : undefined].filter(Boolean).join(' · ');
 }
 
 /** A segment node is as wide as its label (12 px font). */
-function segmentWidth(label: string): number { return Math.max(90, Math.ceil(label.length * 7.2) + 28); }
+export function segmentWidth(label: string): number { return Math.max(90, Math.ceil(label.length * 7.2) + 28); }
 
 function bandwidthLabel(l: TopologyLink): string {
   if (l.bandwidthGbps === undefined) return '';
@@ -60,15 +61,17 @@ function attachmentEdges(h: TopologyHost, large: boolean) {
   }));
 }
 
-/** The box's three lines: name, GPUs, memory (live when a source reports it, else the spec's size). */
-function hostLabel(id: string, badge: string, memoryGB: number | undefined, live: HostLive | undefined): string {
+/** The box's lines: name, GPUs, memory (live when a source reports it, else the spec's size), and its containers. */
+export function hostLabel(id: string, badge: string, memoryGB: number | undefined, live: HostLive | undefined, containers: string[]): string {
   const memory = live?.memoryShort ?? (memoryGB !== undefined ? `${memoryGB} GB RAM` : '');
-  return [id, badge || 'no GPU', memory].filter(Boolean).join('\n');
+  // Containers sit inside their host: `▣ infer ▣ web`, the running ones filled.
+  const names = live?.containerLines?.map((l) => `${/ running/.test(l) ? '▣' : '□'} ${l.split(' ')[0]}`) ?? containers.map((c) => `□ ${c}`);
+  return [id, badge || 'no GPU', memory, names.join(' ')].filter(Boolean).join('\n');
 }
 
-function liveData(h: HostLive | undefined, host: { id: string; badge: string; memoryGB?: number }) {
+function liveData(h: HostLive | undefined, host: { id: string; badge: string; memoryGB?: number; containers: string }) {
   return {
-    display: hostLabel(host.id, host.badge, host.memoryGB, h),
+    display: hostLabel(host.id, host.badge, host.memoryGB, h, host.containers ? host.containers.split(',') : []),
     status: h?.status ?? 'unknown',
     statusText: h?.statusText ?? 'unknown',
     memUsed: h?.memoryUsed ?? -1,
@@ -77,11 +80,12 @@ function liveData(h: HostLive | undefined, host: { id: string; badge: string; me
     memoryText: h?.memoryText ?? '',
     gpuUsage: h?.gpuUsagePct ?? -1,
     exoText: h?.exoText ?? '',
+    containersText: (h?.containerLines ?? []).join('\n'),
   };
 }
 
 /** Below this zoom a 12 px label is under the 7 px that is drawn at all (min-zoomed-font-size). */
-const LABEL_ZOOM = 7 / 12;
+export const LABEL_ZOOM = 7 / 12;
 
 /** `labels`: false for a large cluster zoomed out, whose labels would be too small to draw but still be measured. */
 function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
@@ -157,6 +161,35 @@ function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
   ];
 }
 
+/** Whether no movable node of the graph has a saved place (then it is packed or sketched at once). */
+export function isFresh(graph: TopologyGraph, saved: Positions): boolean {
+  const large = graph.hosts.length > LAYERED_LIMIT;
+  const movableIds = [...graph.hosts.map((h) => h.id), ...large ? [] : graph.segments.map((s) => segmentNodeId(s.id))];
+  return movableIds.length > 0 && movableIds.every((id) => !saved[id]);
+}
+
+/** The first places of a graph's movable nodes: packed by segment (large) or sketched (small). */
+export function initialPositions(graph: TopologyGraph): Positions {
+  return graph.hosts.length > LAYERED_LIMIT
+    ? packLayout({ hosts: graph.hosts.map((h) => ({ id: h.id, segment: h.segment ?? '' })), hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT, header: 46, padding: 24 })
+    : sketchLayout({
+      segments: graph.segments.map((s) => ({ id: segmentNodeId(s.id), width: segmentWidth(segmentLabel(s)) })),
+      hosts: graph.hosts.map((h) => ({ id: h.id, segments: h.attachments.map((a) => segmentNodeId(a.segment)) })),
+      hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT,
+    });
+}
+
+/** A large cluster's segment box around its hosts' centres: centre and size, with room for its label on top. */
+export function segmentBoxAround(hosts: { x: number; y: number }[]): { x: number; y: number; w: number; h: number } {
+  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  for (const p of hosts) {
+    x1 = Math.min(x1, p.x - HOST_WIDTH / 2); x2 = Math.max(x2, p.x + HOST_WIDTH / 2);
+    y1 = Math.min(y1, p.y - HOST_HEIGHT / 2); y2 = Math.max(y2, p.y + HOST_HEIGHT / 2);
+  }
+  const pad = 14, header = 26;
+  return { x: (x1 + x2) / 2, y: (y1 - header + y2) / 2, w: x2 - x1 + 2 * pad, h: y2 - y1 + header + 2 * pad };
+}
+
 export class GraphView {
   readonly cy: cytoscape.Core;
   private palette: Palette;
@@ -175,7 +208,7 @@ export class GraphView {
       container,
       style: stylesheet(palette, false, true) as cytoscape.StylesheetJson,
       wheelSensitivity: 0.3,
-      minZoom: 0.05,
+      minZoom: MIN_ZOOM,
       maxZoom: 4,
       boxSelectionEnabled: false,
       // Many hosts: skip label and edge detail while panning/zooming to stay fluid.
@@ -225,17 +258,10 @@ export class GraphView {
       // A large cluster starts zoomed out: no labels until the user zooms in (the zoom handler adds them).
       this.restyle(!large);
     }
-    const movableIds = [...graph.hosts.map((h) => h.id), ...large ? [] : graph.segments.map((s) => segmentNodeId(s.id))];
     // A drawing seen for the first time with no saved places is packed (large) or sketched (small) now, from the
     // graph itself, so every node is added once, in place, before the first paint: both layouts are linear.
-    const fresh = this.cy.elements().empty() && movableIds.length > 0 && movableIds.every((id) => !saved[id]);
-    const positions = !fresh ? saved : large
-      ? packLayout({ hosts: graph.hosts.map((h) => ({ id: h.id, segment: h.segment ?? '' })), hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT, header: 46, padding: 24 })
-      : sketchLayout({
-        segments: graph.segments.map((s) => ({ id: segmentNodeId(s.id), width: segmentWidth(segmentLabel(s)) })),
-        hosts: graph.hosts.map((h) => ({ id: h.id, segments: h.attachments.map((a) => segmentNodeId(a.segment)) })),
-        hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT,
-      });
+    const fresh = this.cy.elements().empty() && isFresh(graph, saved);
+    const positions = fresh ? initialPositions(graph) : saved;
     const wanted = new Set<string>();
     const unplaced: string[] = [];
     // New elements are added in one call: one at a time costs a collection and events each.
@@ -263,7 +289,8 @@ export class GraphView {
           badge: h.gpuBadge, system: h.system, roles: h.roles.join(', '), tags: h.tags.join(', '), memoryGB: h.memoryGB,
           addresses: h.addresses.join(', '), nats: h.nats ?? '', gpuCount: h.gpuCount,
           search: [h.id, h.gpuBadge, h.system, ...h.tags, ...h.roles, ...h.addresses, ...h.attachments.map((a) => a.segment)].join(' ').toLowerCase(),
-          ...liveData(live.get(h.id), { id: h.id, badge: h.gpuBadge, memoryGB: h.memoryGB }),
+          specContainers: (h.containers ?? []).join(','),
+          ...liveData(live.get(h.id), { id: h.id, badge: h.gpuBadge, memoryGB: h.memoryGB, containers: (h.containers ?? []).join(',') }),
         };
         const existing = this.cy.getElementById(h.id);
         if (existing.nonempty()) existing.data(data);
@@ -342,15 +369,9 @@ export class GraphView {
         emptyX += w + 40;
         return;
       }
-      let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
-      for (const h of hosts) {
-        const p = h.position();
-        x1 = Math.min(x1, p.x - HOST_WIDTH / 2); x2 = Math.max(x2, p.x + HOST_WIDTH / 2);
-        y1 = Math.min(y1, p.y - HOST_HEIGHT / 2); y2 = Math.max(y2, p.y + HOST_HEIGHT / 2);
-      }
-      const pad = 14, header = 26;
-      box.position({ x: (x1 + x2) / 2, y: (y1 - header + y2) / 2 });
-      box.data({ w: x2 - x1 + 2 * pad, h: y2 - y1 + header + 2 * pad });
+      const { x, y, w, h } = segmentBoxAround(hosts.map((n) => n.position()));
+      box.position({ x, y });
+      box.data({ w, h });
     }));
   }
 
@@ -385,7 +406,7 @@ export class GraphView {
         if (node.empty()) continue;
         // Most hosts are unchanged in any one update: touching their data would restyle and redraw them for nothing.
         const current = node.data() as Record<string, unknown>;
-        const next = liveData(h, { id: h.id, badge: String(current.badge ?? ''), memoryGB: current.memoryGB as number | undefined });
+        const next = liveData(h, { id: h.id, badge: String(current.badge ?? ''), memoryGB: current.memoryGB as number | undefined, containers: String(current.specContainers ?? '') });
         if ((Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])) node.data(next);
       }
       const ids = new Set<string>();

@@ -4,7 +4,8 @@
 
 import type cytoscape from 'cytoscape';
 import type { FromWebview, PersistedTopology, ToWebview, TopologyGraph, TopologyState } from './protocol';
-import { GraphView } from './graphView';
+import { GraphView, MIN_ZOOM, initialPositions, isFresh } from './graphView';
+import { drawPreview, fitTo } from './preview';
 import { readPalette } from './theme';
 import { toSvg } from './svgExport';
 import { renderLegend } from './legend';
@@ -35,15 +36,28 @@ const statusLine = element<HTMLDivElement>('status');
 const legend = element<HTMLDivElement>('legend');
 const legendButton = element<HTMLButtonElement>('legend-toggle');
 
-const view = new GraphView(container, readPalette(), document.body.dataset.elkWorker ?? '');
-const cy = view.cy;
+let palette = readPalette();
+// The cytoscape drawing is made once the first graph's preview is on screen (see render): making it takes a good
+// part of a second, and the graph cannot arrive while the page's script is still running.
+let view!: GraphView;
+let cy!: cytoscape.Core;
+function createView(): void {
+  view = new GraphView(container, palette, document.body.dataset.elkWorker ?? '');
+  cy = view.cy;
+  wireView();
+}
 let persisted: PersistedTopology = vscode.getState() ?? { positions: {}, filter: '' };
+/** The first picture (the preview's, or cytoscape's when there is no preview), and cytoscape's first frame. */
 let firstPaintMs: number | undefined;
+let drawnMs: number | undefined;
 let paintPending = false;
 let layoutDone = false;
+/** The graph (and latest state) waiting while the preview's frame is shown, before cytoscape draws it. */
+let previewing: { graph: TopologyGraph; state: TopologyState } | undefined;
+let preview: HTMLCanvasElement | undefined;
 
 /** Read-only handle for tests and benchmarks driving the page in a browser. */
-(window as unknown as { __topology: unknown }).__topology = { cy, timings: () => ({ firstPaintMs, layoutDone }) };
+(window as unknown as { __topology: unknown }).__topology = { get cy() { return cy; }, timings: () => ({ firstPaintMs, drawnMs, layoutDone }) };
 
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
 /** Updates the persisted state; VS Code gets it a moment later, so a burst of changes (and the first paint) pays one serialisation. */
@@ -58,26 +72,21 @@ const MAX_FIT_ZOOM = 1;
 let autoFit = true;
 
 /** Zoom and pan that show `nodes` whole, centred, at most at MAX_FIT_ZOOM; undefined while the page has no size. */
-function fitViewport(nodes: cytoscape.NodeCollection = cy.nodes(), padding = 30): { zoom: number; pan: { x: number; y: number } } | undefined {
-  const w = cy.width(), h = cy.height();
+function fitViewport(nodes: cytoscape.NodeCollection = cy.nodes()): { zoom: number; pan: { x: number; y: number } } | undefined {
   const bb = view.extent(nodes);
-  if (!bb || w <= 2 * padding || h <= 2 * padding) return undefined;
-  const zoom = Math.max(cy.minZoom(), Math.min(MAX_FIT_ZOOM, (w - 2 * padding) / Math.max(bb.x2 - bb.x1, 1), (h - 2 * padding) / Math.max(bb.y2 - bb.y1, 1)));
-  return { zoom, pan: { x: (w - zoom * (bb.x1 + bb.x2)) / 2, y: (h - zoom * (bb.y1 + bb.y2)) / 2 } };
+  return bb && fitTo(bb, cy.width(), cy.height(), cy.minZoom(), MAX_FIT_ZOOM);
 }
 
 /** Fits the cluster (or `nodes`); keeps following the page's size afterwards when it is the whole cluster. */
-function fitAll(animate = false, nodes?: cytoscape.NodeCollection): void {
+/** Resolves when the viewport is there (after the animation, when animated). */
+function fitAll(animate = false, nodes?: cytoscape.NodeCollection): Promise<void> {
   autoFit = !nodes;
   const target = fitViewport(nodes);
-  if (!target) return;
-  if (animate) cy.animate(target, { duration: 200 }); else cy.viewport(target);
+  if (!target) return Promise.resolve();
+  if (!animate) { cy.viewport(target); return Promise.resolve(); }
+  return new Promise((resolve) => { cy.animate({ ...target, duration: 200, complete: () => resolve() }); });
 }
 
-// The webview's page can start with no size (or a provisional one) and grow: refit then, unless the user has
-// chosen a viewport.
-cy.on('resize', () => { if (autoFit) fitAll(); });
-cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
 
 function updateCount(): void {
   const hosts = cy.nodes('[kind = "host"]').length;
@@ -87,6 +96,31 @@ function updateCount(): void {
 
 function render(next: TopologyGraph, state: TopologyState): void {
   performance.mark('topology:graph');
+  if (previewing) { previewing = { graph: next, state }; return; }
+  // The first graph of a fresh page: its preview now, the cytoscape drawing after the preview's frame.
+  if (!cy) {
+    const positions = isFresh(next, persisted.positions) ? initialPositions(next) : persisted.positions;
+    preview = drawPreview(container, next, state, positions, palette, MIN_ZOOM, MAX_FIT_ZOOM);
+    if (preview) {
+      previewing = { graph: next, state };
+      requestAnimationFrame(() => {
+        firstPaintMs = performance.now();
+        performance.mark('topology:paint');
+        setTimeout(() => {
+          const latest = previewing!;
+          previewing = undefined;
+          createView();
+          drawGraph(latest.graph, latest.state);
+        });
+      });
+      return;
+    }
+    createView();
+  }
+  drawGraph(next, state);
+}
+
+function drawGraph(next: TopologyGraph, state: TopologyState): void {
   const layoutDoneBefore = layoutDone && cy.nodes().nonempty();
   const { unplaced, sketched } = view.setGraph(next, state, persisted.positions);
   performance.mark('topology:elements');
@@ -94,17 +128,21 @@ function render(next: TopologyGraph, state: TopologyState): void {
   if (!sketched && unplaced.length === 0) save({ positions: view.positions() });
   view.filter(persisted.filter);
   updateCount();
-  if (firstPaintMs === undefined) {
+  if (drawnMs === undefined) {
     // Once, even if graphs arrive faster than frames: the layout after the first paint sees the latest graph.
     if (!paintPending) {
       paintPending = true;
       cy.one('render', () => {
-        firstPaintMs = performance.now();
-        performance.mark('topology:paint');
+        drawnMs = performance.now();
+        firstPaintMs ??= drawnMs;
+        performance.mark('topology:drawn');
+        if (firstPaintMs === drawnMs) performance.mark('topology:paint');
+        preview?.remove();
+        preview = undefined;
         requestAnimationFrame(() => void arrange(cy.nodes('[kind = "host"], [kind = "segment"]').filter((n) => !persisted.positions[n.id()]).nonempty()));
       });
     }
-    fitAll();
+    void fitAll();
     cy.forceRender();
     return;
   }
@@ -127,7 +165,8 @@ async function arrange(needsLayout: boolean): Promise<void> {
     try {
       layoutMs = (await view.layout()).ms;
       performance.mark('topology:layout-done');
-      if (autoFit) fitAll(true);
+      // the picture is reported done once it has settled
+      if (autoFit) await fitAll(true);
       save({ positions: view.positions(), zoom: cy.zoom(), pan: cy.pan() });
     } catch (e) {
       // The sketch stays: every host is drawn, only not arranged along its links.
@@ -137,7 +176,7 @@ async function arrange(needsLayout: boolean): Promise<void> {
     autoFit = false;
     cy.viewport({ zoom: persisted.zoom, pan: persisted.pan });
   } else {
-    fitAll();
+    void fitAll();
   }
   statusLine.textContent = '';
   if (!layoutDone) {
@@ -158,11 +197,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         break;
       case 'state':
         save({ state: message.state });
-        view.setState(message.state);
+        if (previewing) previewing.state = message.state; else if (cy) view.setState(message.state);
         break;
       case 'focus': {
-        const node = cy.getElementById(message.host);
-        if (node.nonempty()) { autoFit = false; cy.$(':selected').unselect(); node.select(); cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 }); }
+        const node = cy ? cy.getElementById(message.host) : undefined;
+        if (node?.nonempty()) { autoFit = false; cy.$(':selected').unselect(); node.select(); cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 }); }
         break;
       }
     }
@@ -173,13 +212,19 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 
 // --- interaction ---
 
-cy.on('tap', 'node[kind = "host"]', (e) => post({ type: 'revealHost', host: e.target.id() }));
+function wireView(): void {
+  // The webview's page can start with no size (or a provisional one) and grow: refit then, unless the user has
+  // chosen a viewport.
+  cy.on('resize', () => { if (autoFit) void fitAll(); });
+  cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
 
-function line(parent: HTMLElement, text: string, className?: string): void {
-  const div = document.createElement('div');
-  div.textContent = text;
-  if (className) div.className = className;
-  parent.appendChild(div);
+  cy.on('tap', 'node[kind = "host"]', (e) => post({ type: 'revealHost', host: e.target.id() }));
+
+  function line(parent: HTMLElement, text: string, className?: string): void {
+    const div = document.createElement('div');
+    div.textContent = text;
+    if (className) div.className = className;
+    parent.appendChild(div);
 }
 
 cy.on('mouseover', 'node[kind = "host"]', (e) => {
@@ -191,6 +236,7 @@ cy.on('mouseover', 'node[kind = "host"]', (e) => {
   if (Number(n.data('gpuUsage')) >= 0) line(card, `Accelerator load: ${Math.round(Number(n.data('gpuUsage')))}%`);
   if (n.data('memoryText')) line(card, `Memory: ${n.data('memoryText')}`);
   if (n.data('exoText')) line(card, `exo: ${n.data('exoText')}`);
+  for (const c of String(n.data('containersText') ?? '').split('\n').filter(Boolean)) line(card, `Container ${c}`);
   line(card, `${n.data('system')} · ${n.data('addresses')}`);
   if (n.data('roles')) line(card, `Roles: ${n.data('roles')}`);
   if (n.data('tags')) line(card, `Tags: ${n.data('tags')}`);
@@ -219,17 +265,20 @@ cy.on('viewport', () => {
   viewportTimer = setTimeout(() => save({ zoom: cy.zoom(), pan: cy.pan() }), 300);
 });
 cy.on('dragfree', 'node', () => { view.fitSegmentBoxes(); save({ positions: view.positions() }); });
+}
 
 filterInput.value = persisted.filter;
 filterInput.addEventListener('input', () => {
-  view.filter(filterInput.value);
   save({ filter: filterInput.value });
+  if (!cy) return;
+  view.filter(filterInput.value);
   updateCount();
 });
 filterInput.addEventListener('keydown', (e) => {
   if (e.key === 'Enter') {
+    if (!cy) return;
     const matches = view.filter(filterInput.value);
-    if (matches.nonempty()) fitAll(true, matches);
+    if (matches.nonempty()) void fitAll(true, matches);
   } else if (e.key === 'Escape') {
     filterInput.value = '';
     filterInput.dispatchEvent(new Event('input'));
@@ -237,7 +286,7 @@ filterInput.addEventListener('keydown', (e) => {
 });
 
 const actions: Record<string, () => void> = {
-  fit: () => fitAll(true),
+  fit: () => void fitAll(true),
   'zoom-in': () => { autoFit = false; cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
   'zoom-out': () => { autoFit = false; cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
   relayout: () => { autoFit = true; void arrange(true); },
@@ -250,17 +299,19 @@ const actions: Record<string, () => void> = {
   'export-svg': () => post({ type: 'export', format: 'svg', data: toSvg(cy, view.colours) }),
 };
 for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
-  button.addEventListener('click', () => actions[button.dataset.action ?? '']?.());
+  // before the drawing exists only the legend has anything to act on
+  button.addEventListener('click', () => { if (cy || button.dataset.action === 'legend') actions[button.dataset.action ?? '']?.(); });
 }
 
 legend.hidden = persisted.legend === false;
 legendButton.setAttribute('aria-pressed', String(!legend.hidden));
-renderLegend(legend, view.colours);
+renderLegend(legend, palette);
 
 // VS Code swaps the theme by changing <body>'s class and the CSS variables; redraw with the new colours.
 new MutationObserver(() => {
-  view.setPalette(readPalette());
-  renderLegend(legend, view.colours);
+  palette = readPalette();
+  if (cy) view.setPalette(palette);
+  renderLegend(legend, palette);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 // A reload shows the last picture at once; the extension then sends the current graph.

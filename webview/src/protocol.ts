@@ -24,6 +24,8 @@ export interface TopologyHost {
   /** `hardware.memoryGB` from the spec: shown until a live source reports memory. */
   memoryGB?: number;
   nats?: 'hub' | 'leaf';
+  /** The spec's nixos-containers on the host, drawn inside its box. */
+  containers: string[];
 }
 
 export type LinkKind = 'ethernet' | 'bond' | 'thunderbolt' | 'infiniband' | 'nats' | 'exo-socket' | 'exo-rdma';
@@ -64,6 +66,8 @@ export interface HostLive {
   gpuUsagePct?: number;
   /** exo on this host: lifecycle and the shard of a placed instance, e.g. `ready · Llama-3.3-70B-Instruct-4bit layers 0–47/80`. */
   exoText?: string;
+  /** The host's containers as its agent reports them (and the spec's not on the host), e.g. `infer running · CPU 12% · 1.0 GiB`. */
+  containerLines?: string[];
 }
 
 /** What the live sources say: changes often, never moves a node. */

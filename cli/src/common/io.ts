@@ -3,9 +3,11 @@
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Standard error is a terminal: long operations show their progress there. */
+  progress?: boolean;
 }
 
-export const processIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+export const processIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), progress: process.stderr.isTTY === true };
 
 /**
  * Text from a spec (values, file names) made safe for a terminal: C0 and C1 control characters (escape

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import { type ClusterSpec, effectiveRoles, effectiveSystem, type HostSpec } from '#core/spec';
 import { checkpointNode } from './checkpointNode';
+import { containerNodes } from './containerNode';
 import { gpuNode } from './gpuNode';
 import { interfaceNode } from './interfaceNode';
 import { formatGiB, gpuSlots, gpuSummary, HOST_STATUS_LOOK, hostContextValue, hostServices, specIndex, type ExplorerInput } from './look';
@@ -40,7 +41,7 @@ export function hostNode(input: ExplorerInput, host: HostSpec, spec: ClusterSpec
   };
 }
 
-/** A host's GPUs, services, interfaces and checkpoints, in that order. */
+/** A host's GPUs, services, interfaces, containers and checkpoints, in that order. */
 export function hostChildren(input: ExplorerInput, node: HostNode): TreeNodeModel[] {
   const spec = input.spec;
   const host = spec && specIndex(spec).byName.get(node.host);
@@ -51,6 +52,7 @@ export function hostChildren(input: ExplorerInput, node: HostNode): TreeNodeMode
   for (const slot of gpuSlots(host)) out.push(gpuNode(host.name, slot, state.gpus.find((g) => g.index === slot.index), parentId));
   for (const service of hostServices(host, spec)) out.push(serviceNode(host.name, service, state.services[service] ?? { status: 'unknown' }, parentId));
   for (const iface of host.interfaces ?? []) out.push(interfaceNode(host.name, iface, state.interfaces.find((i) => i.name === iface.name), parentId));
+  out.push(...containerNodes(host, state, parentId));
   for (const cp of state.checkpoints) out.push(checkpointNode(host.name, cp, parentId));
   return out;
 }

@@ -5,6 +5,7 @@
 
 import type { CheckpointNode } from './checkpointNode';
 import { connectionNode, type ConnectionNode, type ConnectionView } from './connectionNode';
+import type { ContainerNode } from './containerNode';
 import type { GpuNode } from './gpuNode';
 import { groupChildren, groupNode, type GroupNode } from './groupNode';
 import { hostChildren, type HostNode } from './hostNode';
@@ -35,7 +36,8 @@ export interface NodeBase {
   host?: string;
 }
 
-export type TreeNodeModel = ConnectionNode | SourceErrorNode | GroupNode | HostNode | GpuNode | ServiceNode | InterfaceNode | CheckpointNode;
+export type TreeNodeModel =
+  | ConnectionNode | SourceErrorNode | GroupNode | HostNode | GpuNode | ServiceNode | InterfaceNode | ContainerNode | CheckpointNode;
 export type NodeKind = TreeNodeModel['kind'];
 
 /** Top level of the Nodes view: source errors, then one group per tag or segment. */

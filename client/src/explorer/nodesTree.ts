@@ -5,6 +5,7 @@ import type { ClusterStateStore } from '../state/store';
 import { childrenOf, connectionNode, nodeRoots, type ConnectionView, type Grouping, type TreeNodeModel } from './model';
 import { checkpointTreeItem } from './checkpointNode';
 import { connectionTreeItem } from './connectionNode';
+import { containerTreeItem } from './containerNode';
 import { gpuTreeItem } from './gpuNode';
 import { groupTreeItem } from './groupNode';
 import { hostTreeItem } from './hostNode';
@@ -23,6 +24,7 @@ const ITEM_FOR: { [K in TreeNodeModel['kind']]: (node: Extract<TreeNodeModel, { 
   service: serviceTreeItem,
   interface: interfaceTreeItem,
   checkpoint: checkpointTreeItem,
+  container: containerTreeItem,
 };
 
 export function treeItemFor(node: TreeNodeModel): vscode.TreeItem {

@@ -18,6 +18,7 @@ export function factsFromSample(sample: TelemetrySample): HostFacts {
     })),
     memory: sample.memory,
   };
+  if (sample.containers) facts.containers = sample.containers;
   if (sample.exo) {
     facts.services = { exo: sample.exo.up
       ? { status: 'running', detail: sample.exo.instances ? `${sample.exo.instances} instance${sample.exo.instances === 1 ? '' : 's'}` : undefined }

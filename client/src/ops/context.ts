@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '#core/ssh';
+import { hostEndpoint, type SshEndpoint, SshPool } from '#core/ssh';
 import { type ClusterSpec, effectiveSsh, effectiveSystem, type HostSpec, type System } from '#core/spec';
 import type { ExtensionServices } from '../services/services';
 import type { ClusterStateStore, HostFacts } from '../state/store';
@@ -73,21 +73,9 @@ export class OpsContext implements vscode.Disposable {
   }
 
   /** Where and how to reach a host: its effective ssh settings, jump hosts resolved by name. */
-  endpoint(host: HostSpec, seen: string[] = []): SshEndpoint {
+  endpoint(host: HostSpec): SshEndpoint {
     const { spec, specFile } = this.spec();
-    if (seen.includes(host.name)) throw new Error(`The jump hosts of ${seen[0]} loop: ${[...seen, host.name].join(' → ')}.`);
-    const ssh = effectiveSsh(spec, host);
-    if (!ssh.address) throw new Error(`${host.name} has no address to connect to (addresses or ssh.address).`);
-    const identity = ssh.identity && !ssh.identity.startsWith('~') && !path.isAbsolute(ssh.identity) ? path.resolve(path.dirname(specFile), ssh.identity) : ssh.identity;
-    return {
-      name: host.name,
-      address: ssh.address,
-      port: ssh.port,
-      user: ssh.user,
-      identity,
-      hostKey: ssh.hostKey,
-      jump: ssh.jump ? this.endpoint(this.host(ssh.jump), [...seen, host.name]) : undefined,
-    };
+    return hostEndpoint(spec, specFile, host);
   }
 
   /** The generated flake's folder: setting gpuCluster.flake.outputDir, relative to the spec. */

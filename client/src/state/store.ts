@@ -3,6 +3,7 @@
 // coalescing bursts of updates into one change event per batch window so that 100 hosts reporting at 1 Hz
 // re-render the trees a few times a second at most. No vscode imports: unit-tested under node.
 
+import type { ContainerSample } from '#core/nats';
 import type { ClusterSpec } from '#core/spec';
 
 /** What we know about a host, from unknown (nobody has said anything) to running. */
@@ -46,6 +47,9 @@ export interface CheckpointFacts {
   sizeBytes?: number;
 }
 
+/** A nixos-container on the host, as its agent last reported it (telemetry or a container command's answer). */
+export type ContainerFacts = ContainerSample;
+
 /** Partial facts a source reports about a host; fields left out keep what other sources said. */
 export interface HostFacts {
   status?: HostStatus;
@@ -55,6 +59,8 @@ export interface HostFacts {
   gpus?: GpuFacts[];
   interfaces?: InterfaceFacts[];
   checkpoints?: CheckpointFacts[];
+  /** Every container of the host: a source reports the whole list, and the latest list wins. */
+  containers?: ContainerFacts[];
   memory?: { totalBytes: number; availableBytes: number };
   /** Node-level accelerator load where per-GPU figures are not known (exo reports one per node). */
   acceleratorUsagePct?: number;
@@ -90,6 +96,8 @@ export interface HostState {
   gpus: GpuFacts[];
   interfaces: InterfaceFacts[];
   checkpoints: CheckpointFacts[];
+  /** Containers on the host; undefined while no source has reported them. */
+  containers?: ContainerFacts[];
   memory?: { totalBytes: number; availableBytes: number };
   acceleratorUsagePct?: number;
   temperatureC?: number;
@@ -291,6 +299,7 @@ function mergeReports(name: string, bySource: Map<string, Reported> | undefined)
     for (const g of facts.gpus ?? []) gpus.set(g.index, { ...gpus.get(g.index), ...stripUndefined(g) });
     for (const i of facts.interfaces ?? []) interfaces.set(i.name, { ...interfaces.get(i.name), ...i });
     for (const c of facts.checkpoints ?? []) checkpoints.set(c.id, c);
+    if (facts.containers) state.containers = facts.containers;
     if (facts.memory) state.memory = facts.memory;
     if (facts.acceleratorUsagePct !== undefined) state.acceleratorUsagePct = facts.acceleratorUsagePct;
     if (facts.temperatureC !== undefined) state.temperatureC = facts.temperatureC;

@@ -5,6 +5,7 @@ import { type ClusterSpec, effectiveRoles, effectiveSystem, type HostSpec } from
 import type { HostLive, TopologyAttachment, TopologyGraph, TopologyHost, TopologyLink, TopologySegment, TopologyState, TopologyStatus } from '../../../webview/src/protocol';
 import type { HostStatus, LiveLink, ServiceFacts } from '../state/store';
 import { formatGiB, gpuSlots, HOST_STATUS_LOOK, hostSegments, type ExplorerInput } from '../explorer/look';
+import { containerSummary, containerViews } from '../containers/model';
 
 // The wire type and the store's type must stay the same set of states.
 const sameStatuses: [TopologyStatus, HostStatus] extends [HostStatus, TopologyStatus] ? true : never = true;
@@ -43,6 +44,7 @@ export function buildTopologyGraph(spec: ClusterSpec): TopologyGraph {
       gpuCount: gpuSlots(h).length,
       memoryGB: h.hardware?.memoryGB,
       nats: roles.includes('nats-hub') ? 'hub' : roles.includes('nats-leaf') ? 'leaf' : undefined,
+      containers: (Array.isArray(h.containers) ? h.containers : []).filter((c) => c && typeof c.name === 'string').map((c) => c.name),
     };
   });
   const links: TopologyLink[] = [];
@@ -101,6 +103,7 @@ export function buildTopologyState(input: ExplorerInput & { liveLinks(): LiveLin
       memoryShort: amount && `${vram ? 'VRAM' : 'RAM'} ${amount}`,
       gpuUsagePct,
       exoText: exoLine(s.services.exo),
+      containerLines: s.containers || h.containers?.length ? containerViews(h, s).map((v) => `${v.name} ${containerSummary(v)}`) : undefined,
     };
   });
   const seen = new Set<string>();

@@ -3,7 +3,7 @@
 
 import { exoPorts, natsPorts } from '../spec/resolve';
 import type { ClusterPlan, HostPlan } from './plan';
-import { nixValue, type NixValue } from './nix';
+import { nixValue, type NixValue } from '../nix/emit';
 
 export function hostData(host: HostPlan): NixValue {
   return {

@@ -4,7 +4,7 @@
 
 import type { DiskSpec } from '../spec/types';
 import type { HostPlan } from './plan';
-import { nixValue, type NixValue } from './nix';
+import { nixValue, type NixValue } from '../nix/emit';
 
 export interface DiskoResult { text: string; usesZfs: boolean; hasRoot: boolean; warnings: string[] }
 

@@ -2,7 +2,7 @@
 // are Apple hosts, exo, cuda-checkpoint) and outputs (a configuration per host, modules, overlay, packages with the node agent, dev shell).
 
 import type { ClusterPlan } from './plan';
-import { nixAttrName, nixRelativePath, nixString } from './nix';
+import { nixAttrName, nixRelativePath, nixString } from '../nix/emit';
 import { darwinInputs, nixfmtAttribute } from './pins';
 
 /** Where the flake carries the agent bundle; the overlay builds `gpu-cluster-agent` from it. */

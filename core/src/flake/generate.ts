@@ -7,7 +7,7 @@ import { renderClusterData } from './data';
 import { renderDisko } from './disko';
 import { AGENT_BUNDLE_PATH, renderFlake } from './flake';
 import { renderHostCustom, renderHostDefault } from './host';
-import { NixEmitError, nixComment } from './nix';
+import { NixEmitError, nixComment } from '../nix/emit';
 import { planCluster } from './plan';
 import { K3S_MANIFESTS_PATH, renderK3sManifests } from './k3sManifests';
 

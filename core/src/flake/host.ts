@@ -2,8 +2,9 @@
 // options) and hosts/<name>/custom.nix (created once for the user's own settings).
 
 import type { ClusterPlan, HostPlan } from './plan';
-import { nix, nixAssignments, nixComment, nixRelativePath, type NixValue } from './nix';
+import { nix, nixAssignments, nixComment, nixRelativePath, type NixValue } from '../nix/emit';
 import { K3S_MANIFESTS_PATH } from './k3sManifests';
+import { containerSettings } from './containers';
 
 export interface HostFileInputs {
   hasDisko: boolean;
@@ -88,6 +89,10 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
     out.push([['gpuCluster', 'checkpoint'], {
       enable: true, storeDir: host.checkpoint.storeDir,
       cudaCheckpoint: host.checkpoint.cudaCheckpoint ? { enable: true } : undefined,
+      lockTimeoutMs: host.checkpoint.lockTimeoutMs === 10_000 ? undefined : host.checkpoint.lockTimeoutMs,
+      policies: host.checkpoint.policies.length
+        ? Object.fromEntries(host.checkpoint.policies.map((p) => [p.name, { units: p.units, interval: p.interval, retain: p.retain }]))
+        : undefined,
     }]);
   }
   if (host.agent) {
@@ -97,6 +102,9 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
       gpu: a.gpu, exoUrl: a.exoUrl, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
     }]);
   }
+  const nvidiaGpus = host.gpus.filter((g) => g.vendor === 'nvidia').reduce((n, g) => n + g.count, 0);
+  const containers = containerSettings(cluster.domain, host.name, host.containers, nvidiaGpus);
+  if (containers) out.push([['gpuCluster', 'containers'], containers]);
   if (host.exporters.length) {
     out.push([['gpuCluster', 'monitoring'], {
       exporters: host.exporters,

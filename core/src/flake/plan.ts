@@ -1,13 +1,14 @@
 // What the flake configures on each host, computed once from the spec: every generated file renders
 // this plan, so the host files and the cluster table cannot disagree.
 
-import type { ClusterSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System } from '../spec/types';
+import type { ClusterSpec, ContainerSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System } from '../spec/types';
 import { DEFAULTS } from '../spec/types';
 import {
   checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
   effectiveSystem, exoApiUrl, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
 } from '../spec/resolve';
 import { token } from '../nats/subjects';
+import { UNIT_NAME } from '../checkpoint/policy';
 import { DEFAULT_NIXPKGS, facterFromNixpkgs, isSupportedRelease, releaseOf, SUPPORTED_RELEASE } from './pins';
 import { k3sInterface, k3sInterfaceAddress, nodeLabels } from '../k3s/nodes';
 import { k3sManifests, type K3sManifest } from '../k3s/manifests';
@@ -71,7 +72,22 @@ export const AGENT_CREDENTIALS_FILE = '/var/lib/gpu-cluster-agent/agent.creds';
 export interface CheckpointPlan {
   storeDir: string;
   cudaCheckpoint: boolean;
+  lockTimeoutMs: number;
+  /** The spec's policies that apply to this host and have an interval: one systemd timer each. */
+  policies: CheckpointPolicyPlan[];
 }
+
+export interface CheckpointPolicyPlan {
+  name: string;
+  units: string[];
+  interval: string;
+  retain: number;
+}
+
+/** Policy names become unit names (gpu-checkpoint-<name>.timer); as the module's check and the schema's pattern. */
+const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** systemd time spans the schema allows (`30m`, `1h`, `1d`): spliced into the timer unit, so checked here too. */
+const INTERVAL = /^[0-9]+(s|m|h|d)$/;
 
 export interface HostPlan {
   name: string;
@@ -95,6 +111,8 @@ export interface HostPlan {
   agent?: AgentPlan;
   exporters: Exporter[];
   ssh: { user: string; port: number };
+  /** nixos-containers (NixOS hosts only). */
+  containers: ContainerSpec[];
 }
 
 export interface ClusterPlan {
@@ -164,6 +182,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
     facterReport: platform === 'nixos' ? host.hardware?.facterReport : undefined,
     exporters,
     ssh: { user: effectiveSsh(spec, host).user, port: effectiveSsh(spec, host).port },
+    containers: platform === 'nixos' ? host.containers ?? [] : [],
   };
   plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
   plan.nats = planNats(spec, host.name, roles);
@@ -175,9 +194,10 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
     plan.k3s = planK3s(spec, host, roles, hasManifests);
     if (roles.includes('checkpoint-agent')) {
       plan.checkpoint = {
-        storeDir: spec.checkpoints?.storage.kind === 'local' && spec.checkpoints.storage.path
-          ? spec.checkpoints.storage.path : DEFAULTS.checkpointDir,
+        storeDir: spec.checkpoints?.storage.path ?? DEFAULTS.checkpointDir,
         cudaCheckpoint: checkpointUnsupportedReason(spec, host) === undefined,
+        lockTimeoutMs: spec.checkpoints?.lockTimeoutMs ?? 10_000,
+        policies: planPolicies(spec, host, plan.exo !== undefined, warnings),
       };
     }
   } else {
@@ -186,6 +206,26 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
     }
   }
   return plan;
+}
+
+/** The policies that reach a host (no tags, or one of its tags) and say how often; exo's unit where none is named. */
+function planPolicies(spec: ClusterSpec, host: HostSpec, runsExo: boolean, warnings: string[]): CheckpointPolicyPlan[] {
+  const out: CheckpointPolicyPlan[] = [];
+  for (const p of spec.checkpoints?.policies ?? []) {
+    if (p.tags?.length && !p.tags.some((t) => host.tags?.includes(t))) continue;
+    if (!p.interval) continue; // onShutdown-only policies have no timer
+    const units = p.units?.length ? p.units : runsExo ? ['exo.service'] : [];
+    const bad = !POLICY_NAME.test(p.name) ? `name "${p.name}" is not letters, digits, _ and -`
+      : !INTERVAL.test(p.interval) ? `interval "${p.interval}" is not like 30m, 1h or 1d`
+      : units.find((u) => !UNIT_NAME.test(u)) !== undefined ? `unit "${units.find((u) => !UNIT_NAME.test(u))}" is not a systemd unit name`
+      : units.length === 0 ? 'it names no units and exo does not run here' : undefined;
+    if (bad) {
+      warnings.push(`${host.name}: checkpoint policy "${p.name}" skipped: ${bad}.`);
+      continue;
+    }
+    out.push({ name: p.name, units, interval: p.interval, retain: p.retain ?? 3 });
+  }
+  return out;
 }
 
 function planExo(spec: ClusterSpec, roles: Role[], accelerator: ConcreteAccelerator, platform: 'nixos' | 'darwin'): ExoPlan {

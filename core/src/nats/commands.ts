@@ -8,7 +8,7 @@ import { CAUSATION_HEADER, CORRELATION_HEADER } from './events';
 import { Subjects, type AgentCommand } from './subjects';
 
 /** Commands that can be repeated without harm if an agent's reply was merely slow. */
-const IDEMPOTENT: ReadonlySet<AgentCommand> = new Set(['probe', 'checkpoint.list', 'exo.stop']);
+const IDEMPOTENT: ReadonlySet<AgentCommand> = new Set(['probe', 'checkpoint.list', 'exo.stop', 'container.list', 'container.status']);
 
 /** Error code an agent answers with for a command it cannot run on its host; the caller then uses SSH. */
 export const NOT_HANDLED_BY_AGENT = 501;

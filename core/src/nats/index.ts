@@ -2,7 +2,7 @@
 // Code outside core imports this module only through `#core/nats` (checked by scripts/check-imports.mjs).
 
 export { AgentCommandClient, AgentCommandError, type CommandOptions, NOT_HANDLED_BY_AGENT } from './commands';
-export { type ConnectionStatus, NatsConnectionManager, type NatsCredentials } from './connection';
+export { authenticatorFor, type ConnectionStatus, NatsConnectionManager, type NatsCredentials } from './connection';
 export {
   CAUSATION_HEADER,
   type ClusterEvent,
@@ -15,6 +15,7 @@ export { documentKey, DocumentStore, syncFacterReports } from './objects';
 export { EventOutbox } from './outbox';
 export { type AgentCommand, CLUSTER_AGGREGATE, type EventAction, Subjects, token } from './subjects';
 export {
+  type ContainerSample,
   type ExoSample,
   type GpuSample,
   type ReceivedSample,

@@ -5,6 +5,7 @@
 //   {domain}.events.{aggregate}.{action}        durable cluster events (JetStream stream {DOMAIN}_EVENTS)
 //   {domain}.events.{host}.telemetry            live agent samples (core NATS, never stored)
 //   {domain}.commands.{host}.{command}          request/reply to a host's agent (command may hold dots)
+//   {domain}.containers.{host}.{name}.>         a container's own subjects (its NATS user's; docs/nats.md)
 //
 // `{aggregate}` is the id of the aggregate the event is about: a host name for host events, or `cluster`
 // for cluster-wide ones (flake generation, multi-host exo launches).
@@ -21,6 +22,8 @@ export const EVENT_ACTIONS = [
   'exo-starting', 'exo-started', 'exo-stopped', 'exo-failed', 'exo-start-failed', 'exo-stop-failed',
   'checkpoint-created', 'checkpoint-restored', 'checkpoint-create-failed', 'checkpoint-restore-failed',
   'facter-report-stored', 'agent-started', 'gpu-added', 'gpu-missing',
+  'container-creating', 'container-created', 'container-started', 'container-stopped', 'container-destroyed',
+  'container-failed', 'container-drift',
 ] as const;
 export type EventAction = typeof EVENT_ACTIONS[number];
 
@@ -33,6 +36,7 @@ export function isEventAction(action: string): action is EventAction {
 
 export const AGENT_COMMANDS = [
   'probe', 'exo.start', 'exo.stop', 'checkpoint.create', 'checkpoint.restore', 'checkpoint.list',
+  'container.create', 'container.start', 'container.stop', 'container.destroy', 'container.list', 'container.status',
 ] as const;
 export type AgentCommand = typeof AGENT_COMMANDS[number];
 
@@ -120,6 +124,15 @@ export class Subjects {
   /** Inbox prefix of a host's agent, so its permission to receive replies covers only its own inboxes. */
   agentInboxPrefix(host: string): string {
     return `_INBOX_${this.prefix}_${token('host', host)}`;
+  }
+
+  /** A container's own subjects (`{domain}.containers.{host}.{name}.>`): what it may always publish and subscribe to. */
+  containerSubjects(host: string, name: string): string {
+    return `${this.prefix}.containers.${token('host', host)}.${token('container', name)}.>`;
+  }
+  /** Inbox prefix of a container's requests, so it reads replies only on its own inboxes. */
+  containerInboxPrefix(host: string, name: string): string {
+    return `_INBOX_${this.prefix}_${token('host', host)}_${token('container', name)}`;
   }
 
   /** Splits an event subject back into its aggregate and action; undefined for other subjects and telemetry. */

@@ -42,7 +42,21 @@ export interface TelemetrySample {
   memory?: { totalBytes: number; availableBytes: number };
   loadAverage?: [number, number, number];
   exo?: ExoSample;
+  /** nixos-containers on the host (absent when the agent does not manage containers). */
+  containers?: ContainerSample[];
   agentVersion?: string;
+}
+
+export interface ContainerSample {
+  name: string;
+  /** `up` while its `container@<name>` unit runs (its cgroup in machine.slice exists), as `nixos-container status` says. */
+  state: 'up' | 'down';
+  /** Declared by the host's NixOS configuration (its .conf is not writable), not created with `nixos-container create`. */
+  declarative: boolean;
+  /** Neither declarative nor in the spec the host was deployed with: drift from the spec. */
+  drift: boolean;
+  cpuPercent?: number;
+  memoryBytes?: number;
 }
 
 export function validateSample(value: unknown): value is TelemetrySample {

@@ -9,10 +9,16 @@ import type { CheckpointSpec } from '../spec/types';
 import { DEFAULTS } from '../spec/types';
 import type { ExecResult, SshEndpoint, SshPool } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
-import { NVIDIA_APP_FIELDS, parseNvidiaApps, type GpuProcess } from './nvidiaSmi';
+import { NVIDIA_APP_FIELDS, NVIDIA_GPU_FIELDS, NVIDIA_MIG_FIELDS, parseNvidiaApps, parseNvidiaGpus, parseNvidiaMig, type GpuProcess } from './nvidiaSmi';
 import { isComplete, parseSections, sectionText } from './sections';
 
-export const MIN_DRIVER_MAJOR = 550;
+/**
+ * The lowest NVIDIA driver branch the checkpoint flow works on. cuda-checkpoint itself runs on 550, but the flow
+ * starts with `--action lock --timeout`, and NVIDIA's README (github:NVIDIA/cuda-checkpoint @ 6ec728a, "570
+ * Features") lists "a separate lock command which can take a timeout" among the features driver 570 has and 550
+ * lacks (with CRIU 4.0 process-tree support and NVML). The same floor applies to both ends of a restore.
+ */
+export const MIN_DRIVER_MAJOR = 570;
 
 export interface CheckpointSettings {
   /** Folder on the host holding one sub-folder per checkpoint. */
@@ -26,7 +32,8 @@ export interface CheckpointSettings {
 
 export function checkpointSettings(spec: CheckpointSpec | undefined): CheckpointSettings {
   return {
-    baseDir: spec?.storage?.kind === 'local' && spec.storage.path ? spec.storage.path : DEFAULTS.checkpointDir,
+    // local: where checkpoints live; s3 / nats-object-store: where they are staged on the host around a transfer
+    baseDir: spec?.storage?.path ?? DEFAULTS.checkpointDir,
     shellJob: spec?.criu?.shellJob ?? false,
     tcpEstablished: spec?.criu?.tcpEstablished ?? false,
     leaveRunning: spec?.criu?.leaveRunning ?? false,
@@ -44,6 +51,12 @@ export interface CheckpointManifest {
   unit?: string;
   gpu?: { uuid?: string; usedMemoryMiB?: number };
   driverVersion?: string;
+  /** For a restore on another host (core/src/checkpoint/migration.ts): the host's GPU models in index order, the */
+  /** index of the process's GPU, whether that GPU was in MIG mode and whether the process had NCCL loaded. */
+  gpuModels?: string[];
+  gpuIndex?: number;
+  mig?: boolean;
+  usesNccl?: boolean;
   sizeBytes: number;
   createdAt: string;
   imagesDir: string;
@@ -58,6 +71,9 @@ export class CheckpointError extends Error {
   }
 }
 
+/** What the checkpoint steps need of a transport: SSH from the editor and CLI, a local shell on the host (policies). */
+export type CommandRunner = Pick<SshPool, 'exec'>;
+
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkpointId(host: string, pid: number, at: Date): string {
@@ -65,11 +81,11 @@ export function checkpointId(host: string, pid: number, at: Date): string {
   return `${host}-${pid}-${stamp}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function checkId(id: string): void {
+export function checkId(id: string): void {
   if (!ID_RE.test(id) || id === '.' || id === '..') throw new CheckpointError(`"${id}" is not a checkpoint id.`, 'validate');
 }
 
-function privileged(endpoint: SshEndpoint, args: (string | number)[]): (string | number)[] {
+export function privileged(endpoint: SshEndpoint, args: (string | number)[]): (string | number)[] {
   return endpoint.user === 'root' ? args : ['sudo', '-n', ...args];
 }
 
@@ -99,20 +115,52 @@ export function evaluatePrerequisites(output: string): Prerequisites {
   const driver = block('driver');
   const major = Number(/^(\d+)\./.exec(driver)?.[1] ?? NaN);
   if (!driver) reasons.push('no NVIDIA driver answers (nvidia-smi is missing or failing)');
-  else if (!(major >= MIN_DRIVER_MAJOR)) reasons.push(`NVIDIA driver ${driver} is too old: checkpointing needs ${MIN_DRIVER_MAJOR} or newer`);
+  else if (!(major >= MIN_DRIVER_MAJOR)) reasons.push(`NVIDIA driver ${driver} is too old: checkpointing needs ${MIN_DRIVER_MAJOR} or newer (cuda-checkpoint's lock with a timeout came with driver 570)`);
   if (block('criu') === 'missing') reasons.push('criu is not installed on the host');
   if (block('cuda-checkpoint') === 'missing') reasons.push('cuda-checkpoint is not installed on the host');
   return { ok: reasons.length === 0, reasons, driverVersion: driver || undefined };
 }
 
-export async function checkPrerequisites(pool: SshPool, endpoint: SshEndpoint, signal?: AbortSignal): Promise<Prerequisites> {
+export async function checkPrerequisites(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<Prerequisites> {
   const r = await pool.exec(endpoint, prerequisiteScript(), { signal, timeoutMs: 20_000 });
   return evaluatePrerequisites(r.stdout);
 }
 
 // ---- GPU processes ----
 
-export async function listGpuProcesses(pool: SshPool, endpoint: SshEndpoint, signal?: AbortSignal): Promise<GpuProcess[]> {
+/** One GPU as nvidia-smi lists it on a host, in index order. */
+export interface LiveGpu {
+  name: string;
+  uuid?: string;
+  memoryTotalMiB?: number;
+  memoryUsedMiB?: number;
+  /** `mig.mode.current` is Enabled. */
+  mig?: boolean;
+}
+
+/** What a host's GPUs look like now. */
+export interface HostGpuFacts {
+  host: string;
+  driverVersion?: string;
+  gpus: LiveGpu[];
+}
+
+
+/** The host's GPUs in index order with their free memory and MIG mode, and its driver (nvidia-smi). */
+export async function hostGpuFacts(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<HostGpuFacts> {
+  const r = await pool.exec(endpoint, sh`nvidia-smi ${`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`} --format=csv,noheader,nounits && echo @@mig && nvidia-smi ${`--query-gpu=${NVIDIA_MIG_FIELDS.join(',')}`} --format=csv,noheader`, { signal, timeoutMs: 20_000 });
+  if (r.code !== 0) throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
+  const [gpuCsv, migCsv = ''] = r.stdout.split('@@mig\n');
+  const { gpus, driverVersion } = parseNvidiaGpus(gpuCsv);
+  const mig = parseNvidiaMig(migCsv);
+  return {
+    host: endpoint.name,
+    driverVersion,
+    gpus: gpus.map((g) => ({ name: g.name, uuid: g.uuid, memoryTotalMiB: g.memoryTotalMiB, memoryUsedMiB: g.memoryUsedMiB, mig: mig.get(g.index) ?? false })),
+  };
+}
+
+export async function listGpuProcesses(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<GpuProcess[]> {
   const r = await pool.exec(endpoint, argv(['nvidia-smi', `--query-compute-apps=${NVIDIA_APP_FIELDS.join(',')}`, '--format=csv,noheader,nounits']), { signal, timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
   return parseNvidiaApps(r.stdout);
@@ -162,7 +210,7 @@ function failure(r: ExecResult): string {
 }
 
 export async function createCheckpoint(
-  pool: SshPool,
+  pool: CommandRunner,
   endpoint: SshEndpoint,
   req: CheckpointRequest,
   options: { signal?: AbortSignal; onStep?(s: StepReport): void } = {},
@@ -174,10 +222,14 @@ export async function createCheckpoint(
   const run = (args: (string | number)[], timeoutMs = 120_000) => pool.exec(endpoint, argv(privileged(endpoint, args)), { signal: options.signal, timeoutMs });
   const report = (r: StepReport) => options.onStep?.(r);
 
-  const facts = await pool.exec(endpoint, sh`cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup`, { signal: options.signal, timeoutMs: 20_000 });
+  const facts = await pool.exec(endpoint, sh`cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup && echo @@nccl && { grep -c libnccl /proc/${req.pid}/maps || true; }`, { signal: options.signal, timeoutMs: 20_000 });
   if (facts.code !== 0) throw new CheckpointError(`Process ${req.pid} does not exist on ${req.host}.`, 'validate');
-  const [comm, cgroup = ''] = facts.stdout.split('@@cgroup\n');
+  const [comm, rest = ''] = facts.stdout.split('@@cgroup\n');
+  const [cgroup, nccl = ''] = rest.split('@@nccl\n');
   const unit = unitFromCgroup(cgroup);
+  // the GPU layout a restore elsewhere must match; a host whose nvidia-smi fails here still checkpoints
+  const layout = await hostGpuFacts(pool, endpoint, options.signal).catch(() => undefined);
+  const gpuIndex = layout?.gpus.findIndex((g) => g.uuid !== undefined && g.uuid === req.gpu?.gpuUuid);
 
   const lock = await run(['cuda-checkpoint', '--action', 'lock', '--pid', req.pid, '--timeout', s.lockTimeoutMs], s.lockTimeoutMs + 30_000);
   report({ step: 'lock', ok: lock.code === 0, detail: lock.code === 0 ? undefined : failure(lock) });
@@ -230,7 +282,11 @@ export async function createCheckpoint(
     processName: comm.trim() || undefined,
     unit,
     gpu: req.gpu ? { uuid: req.gpu.gpuUuid, usedMemoryMiB: req.gpu.usedMemoryMiB } : undefined,
-    driverVersion: req.driverVersion,
+    driverVersion: req.driverVersion ?? layout?.driverVersion,
+    gpuModels: layout?.gpus.map((g) => g.name),
+    gpuIndex: gpuIndex !== undefined && gpuIndex >= 0 ? gpuIndex : undefined,
+    mig: gpuIndex !== undefined && gpuIndex >= 0 ? layout!.gpus[gpuIndex].mig : undefined,
+    usesNccl: Number(nccl.trim()) > 0,
     sizeBytes: Number(/^(\d+)/.exec(size.stdout)?.[1] ?? 0),
     createdAt: createdAt.toISOString(),
     imagesDir,
@@ -263,14 +319,14 @@ export function parseManifests(output: string): { manifests: CheckpointManifest[
   return { manifests, unreadable };
 }
 
-export async function listCheckpoints(pool: SshPool, endpoint: SshEndpoint, baseDir: string, signal?: AbortSignal): Promise<CheckpointManifest[]> {
+export async function listCheckpoints(pool: CommandRunner, endpoint: SshEndpoint, baseDir: string, signal?: AbortSignal): Promise<CheckpointManifest[]> {
   const r = await pool.exec(endpoint, sh`echo; for f in ${baseDir}/*/manifest.json; do [ -f "$f" ] || continue; printf '@@manifest %s\n' "$f"; cat "$f"; echo; done`, { signal, timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`Listing checkpoints on ${endpoint.name} failed: ${failure(r)}`);
   return parseManifests('\n' + r.stdout).manifests;
 }
 
 export async function restoreCheckpoint(
-  pool: SshPool,
+  pool: CommandRunner,
   endpoint: SshEndpoint,
   manifest: CheckpointManifest,
   options: { signal?: AbortSignal; extraArgs?: string[]; onStep?(s: StepReport): void } = {},
@@ -295,7 +351,7 @@ export async function restoreCheckpoint(
   return { pid };
 }
 
-export async function deleteCheckpoint(pool: SshPool, endpoint: SshEndpoint, baseDir: string, id: string, signal?: AbortSignal): Promise<void> {
+export async function deleteCheckpoint(pool: CommandRunner, endpoint: SshEndpoint, baseDir: string, id: string, signal?: AbortSignal): Promise<void> {
   checkId(id);
   const dir = path.join(baseDir, id);
   const r = await pool.exec(endpoint, argv(privileged(endpoint, ['rm', '-rf', '--', dir])), { signal, timeoutMs: 5 * 60_000 });

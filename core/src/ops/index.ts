@@ -2,9 +2,11 @@
 // Code outside core imports this module only through `#core/ops` (checked by scripts/check-imports.mjs).
 
 export {
+  CheckpointError,
   type CheckpointManifest,
   checkpointSettings,
   checkPrerequisites,
+  type CommandRunner,
   createCheckpoint,
   deleteCheckpoint,
   kubeletCheckpointCommand,
@@ -12,7 +14,18 @@ export {
   listCheckpoints,
   listGpuProcesses,
   restoreCheckpoint,
+  unitFromCgroup,
 } from './checkpoint';
+export {
+  CONTAINER_VERBS,
+  type ContainerVerb,
+  createArgs,
+  createRequest,
+  parseContainerList,
+  parseContainerStatus,
+  parseCreateOutput,
+  requestedName,
+} from './containers';
 export { type BuildOn, deployHost, type DeployOutcome, INSTALL_PHASES, type InstallPhase } from './deploy';
 export {
   deleteInstance,

@@ -2,6 +2,8 @@
 
 export const NVIDIA_GPU_FIELDS = ['index', 'name', 'uuid', 'memory.total', 'memory.used', 'utilization.gpu', 'temperature.gpu', 'driver_version'] as const;
 export const NVIDIA_APP_FIELDS = ['pid', 'process_name', 'used_gpu_memory', 'gpu_uuid'] as const;
+/** `mig.mode.current`: `Enabled`, `Disabled`, or `[N/A]` on GPUs without MIG (nvidia-smi --help-query-gpu). */
+export const NVIDIA_MIG_FIELDS = ['index', 'mig.mode.current'] as const;
 
 export interface ProbedGpu {
   index: number;
@@ -80,6 +82,19 @@ export function parseNvidiaApps(csv: string): GpuProcess[] {
     apps.push({ pid, processName: f[1], usedMemoryMiB: num(f[2]), gpuUuid: f[3] || undefined });
   }
   return apps;
+}
+
+/** GPU index → MIG mode on, from `--query-gpu=index,mig.mode.current --format=csv,noheader`. */
+export function parseNvidiaMig(csv: string): Map<number, boolean> {
+  const mig = new Map<number, boolean>();
+  for (const line of csv.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const [index, mode] = splitCsv(line);
+    const i = num(index);
+    if (i === undefined) throw new Error(`Unexpected nvidia-smi output: ${line.slice(0, 120)}`);
+    mig.set(i, /^enabled$/i.test(mode ?? ''));
+  }
+  return mig;
 }
 
 /** `rocm-smi --showproductname --showmeminfo vram --showuse --showtemp --json`. */

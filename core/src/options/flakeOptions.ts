@@ -2,7 +2,7 @@
 // `nix eval`, and the cache key that says when a cached result is still valid.
 
 import { createHash } from 'node:crypto';
-import { nixAttrName, nixString } from '../flake/nix';
+import { nixAttrName, nixString } from '../nix/emit';
 
 /**
  * `nix eval` arguments printing every option of `nixosConfigurations.<host>` as JSON

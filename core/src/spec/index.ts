@@ -28,6 +28,7 @@ export {
 export { SchemaNavigator } from './schemaNav';
 export {
   type ClusterSpec,
+  type ContainerSpec,
   DEFAULTS,
   type ExoModelSpec,
   type GpuVendor,

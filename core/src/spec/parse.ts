@@ -12,6 +12,7 @@ import { Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq, visit } from
 import type { CST, Document, Node as YamlNode, YAMLError } from 'yaml';
 import { LineIndex } from '../util/lineIndex';
 import type { ParsedSpecFile, Range, SpecDiagnostic, SpecFileKind } from './model';
+import { parsePlainYaml } from './plainYaml';
 
 /** Resource limits; exported so tests and callers can see (not change) what they are. */
 export const PARSE_LIMITS = {
@@ -115,6 +116,10 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
       for (const d of chunked.duplicateKeys) diag(d, 'yaml.duplicate-key', `Map keys must be unique; '${text.slice(d[0], d[1])}' appears more than once.`);
       for (const { chunk, base } of chunked.chunks) for (const w of chunk.warnings) diag([w.pos[0] + base, w.pos[1] + base], 'yaml.warning', w.message, 'warning');
       chunkCache.set(uri, next);
+    } else if (options.positionsOnDemand && (data = parsePlainYaml(text)) !== undefined) {
+      // positions come from a full parse on first use; the data is the same (see plainYaml.ts)
+      chunkCache.delete(uri);
+      root = new OnDemandRoot(text, lines);
     } else {
       chunkCache.delete(uri);
       const parsed = parseChunk(text, diag);

@@ -71,6 +71,42 @@ export interface HostSpec {
   exo?: { accelerator?: Accelerator; enable?: boolean };
   /** Per-host k3s overrides (interface for the node IP, extra flags). */
   k3s?: { interface?: string; extraFlags?: string[] };
+  /** nixos-containers on this host (NixOS `containers.<name>`), reachable only through NATS. */
+  containers?: ContainerSpec[];
+}
+
+/** A nixos-container: its NixOS services, limits, private network, mounts, GPU and NATS subjects. */
+export interface ContainerSpec {
+  name: string;
+  /** NixOS services enabled inside (`services.<name>.enable = true`). */
+  services?: string[];
+  autoStart?: boolean;
+  limits?: { cpus?: number; memory?: string };
+  /** Own veth pair `ve-<name>` (default true); false shares the host's network. */
+  privateNetwork?: boolean;
+  hostAddress?: string;
+  localAddress?: string;
+  bindMounts?: ContainerBindMount[];
+  /** The host's NVIDIA devices inside the container. */
+  gpu?: boolean;
+  nats?: ContainerNatsSpec;
+}
+
+export interface ContainerBindMount {
+  mountPoint: string;
+  /** Host path; defaults to the mount point. */
+  hostPath?: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerNatsSpec {
+  /** Public nkey (`U…`) of the container's NATS user; its seed stays in `credentials` on the host. */
+  nkey?: string;
+  /** Host path of the .creds or nkey seed file, mounted read-only into the container. */
+  credentials?: string;
+  /** Subjects the container may publish to / subscribe to besides its own `{domain}.containers.{host}.{name}.>`. */
+  publish?: string[];
+  subscribe?: string[];
 }
 
 export interface SshSpec {
@@ -224,6 +260,8 @@ export interface CheckpointSpec {
   policies?: { name: string; units?: string[]; tags?: string[]; interval?: string; retain?: number; onShutdown?: boolean }[];
   criu?: { shellJob?: boolean; tcpEstablished?: boolean; leaveRunning?: boolean; extraArgs?: string[] };
   lockTimeoutMs?: number;
+  /** Planned moves: where the GPU processes of `from` are restored when it is drained (`units`: only these). */
+  migrations?: { from: string; to: string; units?: string[] }[];
 }
 
 export interface SecuritySpec {

@@ -10,5 +10,7 @@ export {
   SshPool,
   type UnknownHostKey,
 } from './connection';
+export { hostEndpoint } from './endpoint';
 export { appendKnownHost, knownHostsName } from './hostKeys';
+export { sh } from './quote';
 export { pinnedKnownHostsLines, sshClientArgs } from './sshArgs';

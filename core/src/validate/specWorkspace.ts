@@ -84,6 +84,8 @@ export interface SpecWorkspaceOptions {
   log(message: string): void;
   /** Snapshots carry the diagnostics of every file (syntax, schema, semantic); false builds the model only. */
   validate?: boolean;
+  /** Each batch of files read from disk while a root is loaded, with the number of files the load will read. */
+  filesRead?(root: string, files: SpecFileText[], total: number): void;
 }
 
 export class SpecWorkspace {
@@ -103,8 +105,7 @@ export class SpecWorkspace {
   /** The root a spec file belongs to: the cluster file's folder (for host files, the parent of hosts/). */
   rootKeyOf(uri: string): string {
     const p = uriPath(uri);
-    if (!p) return uri;
-    return inferSpecFileKind(p) === 'host' ? path.dirname(path.dirname(p)) : path.dirname(p);
+    return p ? rootKeyOfPath(p) : uri;
   }
 
   /** The current snapshot of the root holding `uri`, built (or rebuilt after changes) if needed. */
@@ -140,9 +141,9 @@ export class SpecWorkspace {
     this.syncOpenDocuments(root);
     const current = root.snapshot?.generation === root.generation ? root.snapshot : undefined;
     let chars = 0;
-    const files = [...root.files.values()].map((e): SpecFileText => {
+    const files = [...root.files.values()].map((e) => {
       chars += e.text.length;
-      return { uri: e.uri, kind: e.kind, text: e.text, version: e.version, refused: e.refused };
+      return workerFile(e);
     });
     return { current, files, chars };
   }
@@ -222,28 +223,32 @@ export class SpecWorkspace {
       ...(await readdir(path.join(root.dir, 'hosts')).catch(() => [] as string[])).map((n) => path.join(root.dir!, 'hosts', n)),
     ];
     const open = new Set(this.options.documents.all().map((d) => uriPath(d.uri)));
-    const wanted = names.filter((file) => /\.ya?ml$/i.test(file) && !root.files.has(file) && !open.has(file))
-      .map(fileUri).filter((uri) => this.isSpecFile(uri) && this.rootKeyOf(uri) === root.key);
+    const patterns = this.options.patterns();
+    // paths, not URIs, are matched: converting 50,000 URIs back and forth took a large part of the load
+    const wanted = names.filter((file) => /\.ya?ml$/i.test(file) && !root.files.has(file) && !open.has(file)
+      && matchesAny(file, patterns) && rootKeyOfPath(file) === root.key);
     // read in batches, yielding between them: requests are answered while 50,000 host files are read
     for (let i = 0; i < wanted.length; i += DISK_READ_BATCH) {
-      for (const uri of wanted.slice(i, i + DISK_READ_BATCH)) this.readFromDisk(root, uri);
+      const batch = wanted.slice(i, i + DISK_READ_BATCH).flatMap((file) => this.readFromDisk(root, fileUri(file), file) ?? []);
+      this.options.filesRead?.(root.key, batch.map(workerFile), wanted.length);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  private readFromDisk(root: SpecRoot, uri: string): void {
-    const file = uriPath(uri)!;
+  /** The entry read (undefined when the file is missing or open in the editor). */
+  private readFromDisk(root: SpecRoot, uri: string, file = uriPath(uri)!): FileEntry | undefined {
     const entry: FileEntry = { uri, kind: inferSpecFileKind(file), text: '', version: --this.diskVersion, open: false };
     // Only regular files, checked for size before reading (a FIFO or a link to /dev/zero would hang the server).
     const read = readSpecTextSync(file, uri);
     if ('text' in read) entry.text = read.text;
-    else if (read.missing) return;
+    else if (read.missing) return undefined;
     // Refused files stay in the model as refused, so the other files are not judged as if it were empty.
     else { entry.refused = read.problem; entry.parsed = refusedSpecFile(uri, entry.kind, read.problem); }
     // The document may have been opened while reading: the editor's text wins.
-    if (root.files.get(file)?.open || this.isOpen(file)) return;
+    if (root.files.get(file)?.open || this.isOpen(file)) return undefined;
     root.files.set(file, entry);
     root.generation++;
+    return entry;
   }
 
   /** Takes in the open documents of a root whose version is not the one we have. */
@@ -312,6 +317,14 @@ export class SpecWorkspace {
     root.snapshot = snapshot;
     return snapshot;
   }
+}
+
+function rootKeyOfPath(p: string): string {
+  return inferSpecFileKind(p) === 'host' ? path.dirname(path.dirname(p)) : path.dirname(p);
+}
+
+function workerFile(e: FileEntry): SpecFileText {
+  return { uri: e.uri, kind: e.kind, text: e.text, version: e.version, refused: e.refused };
 }
 
 function fileKey(uri: string): string {

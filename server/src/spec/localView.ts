@@ -27,6 +27,23 @@ function countLines(text: string, end: number): number {
   return lines;
 }
 
+/**
+ * The offset of a position, found by jumping from newline to newline: the editor document's own offsetAt first
+ * indexes every line of the text, which took 50 ms of a first hover on a 5 MiB file.
+ */
+export function offsetOfPosition(text: string, position: Position): number {
+  let at = 0;
+  for (let line = 0; line < position.line; line++) {
+    const next = text.indexOf('\n', at);
+    if (next < 0) return text.length;
+    at = next + 1;
+  }
+  let end = text.indexOf('\n', at);
+  if (end < 0) end = text.length;
+  else if (end > at && text[end - 1] === '\r') end--;
+  return Math.min(at + position.character, end);
+}
+
 const TOP_LEVEL_KEY = /^[A-Za-z_][\w-]*[ \t]*:/;
 
 /**

@@ -10,11 +10,10 @@ import { specDocumentSymbols } from './symbols';
 import { specHover } from './hover';
 import { specReferences } from './references';
 import { specPrepareRename, specRename } from './rename';
-import { capPerFile } from '#core/validate';
+import { capPerFile, type SpecSnapshot, SpecWorkspace } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
-import { localHostView } from './localView';
-import { SpecWorkspace, type SpecSnapshot } from '#core/validate';
+import { localHostView, offsetOfPosition } from './localView';
 import { ValidationWorker } from './validationWorker';
 
 /** Roots with more text than this, or more files, are validated on the worker thread. */
@@ -22,13 +21,15 @@ const WORKER_MIN_CHARS = 256 * 1024;
 const WORKER_MIN_FILES = 200;
 
 export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
+  const worker = ValidationWorker.beside(__dirname, (m) => context.connection.console.error(m));
   const workspace = new SpecWorkspace({
     documents: context.documents,
     patterns: () => context.settings().specPatterns,
     log: (m) => context.connection.console.error(m),
+    // a root of many files will be validated on the worker: it parses them while the rest is read
+    filesRead: (root, files, total) => { if (total >= WORKER_MIN_FILES) worker?.readAhead(root, files); },
   });
   const schemas = loadSpecSchemas();
-  const worker = ValidationWorker.beside(__dirname, (m) => context.connection.console.error(m));
   let patternsKey = JSON.stringify(context.settings().specPatterns);
 
   /** The snapshot for a request: current with the document's text (cheap when nothing changed). */
@@ -78,7 +79,8 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     async hover(doc, position, token) {
       // A big file with no model yet (it takes seconds to build): answer from the host under the cursor.
       if (!workspace.lastSnapshot(doc.uri) && doc.getText().length >= WORKER_MIN_CHARS) {
-        const local = localHostView(doc.uri, doc.getText(), doc.offsetAt(position));
+        const text = doc.getText();
+        const local = localHostView(doc.uri, text, offsetOfPosition(text, position));
         if (local) {
           const hover = specHover({ snapshot: local.snapshot, schemas, file: local.file, position: local.toLocal(position) });
           return hover && { ...hover, range: hover.range && local.toOriginal(hover.range) };

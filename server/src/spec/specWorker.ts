@@ -17,8 +17,12 @@ import {
 import { capPerFile, type SpecFileText, validateFile, validateModel } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 
-/** One file of a root as the server's thread has it. */
 export interface WorkerJob { id: number; root: string; files: SpecFileText[] }
+/**
+ * Files of a big root as the server reads them from disk, before the job that will include them: parsing them
+ * while the rest is read overlaps the two (for 50,000 host files, reading alone takes seconds).
+ */
+export interface WorkerReadAhead { root: string; readAhead: SpecFileText[] }
 export type WorkerReply = { id: number; diagnostics: [string, Diagnostic[]][] } | { id: number; superseded: true } | { id: number; error: string };
 
 /** Shared with the server's thread: slot 0 holds the id of a job to abandon (a newer one for its root is waiting). */
@@ -29,7 +33,24 @@ class Superseded extends Error {}
 function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
   const parsedByUri = new Map<string, { text: string; version: number; parsed: ParsedSpecFile }>();
   const urisByRoot = new Map<string, Set<string>>();
-  port.on('message', (job: WorkerJob) => {
+  /** The file's parse, reused while its text and version are the ones parsed. */
+  const parse = (f: SpecFileText): ParsedSpecFile => {
+    const known = parsedByUri.get(f.uri);
+    if (known && known.text === f.text && !f.refused && known.version === f.version) return known.parsed;
+    const file = f.refused ? refusedSpecFile(f.uri, f.kind, f.refused) : parseSpecFile(f.uri, f.text, f.version, f.kind, { positionsOnDemand: true });
+    parsedByUri.set(f.uri, { text: f.text, version: f.version, parsed: file });
+    return file;
+  };
+  port.on('message', (message: WorkerJob | WorkerReadAhead) => {
+    if ('readAhead' in message) {
+      // counted in the root's files, so the next job forgets those that left it meanwhile
+      const uris = urisByRoot.get(message.root) ?? new Set<string>();
+      urisByRoot.set(message.root, uris);
+      // the file checks are cached with the parse (validateFile keeps them per parsed file)
+      for (const f of message.readAhead) { uris.add(f.uri); validateFile(parse(f)); }
+      return;
+    }
+    const job = message;
     // files that left the root (deleted, renamed) are forgotten
     const now = new Set(job.files.map((f) => f.uri));
     for (const uri of urisByRoot.get(job.root) ?? []) if (!now.has(uri)) { parsedByUri.delete(uri); forgetParsedFile(uri); }
@@ -41,11 +62,7 @@ function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
       const parsed: ParsedSpecFile[] = [];
       for (const [i, f] of files.entries()) {
         if (i % 64 === 0) check();
-        const known = parsedByUri.get(f.uri);
-        if (known && known.text === f.text && !f.refused && known.version === f.version) { parsed.push(known.parsed); continue; }
-        const file = f.refused ? refusedSpecFile(f.uri, f.kind, f.refused) : parseSpecFile(f.uri, f.text, f.version, f.kind, { positionsOnDemand: true });
-        parsedByUri.set(f.uri, { text: f.text, version: f.version, parsed: file });
-        parsed.push(file);
+        parsed.push(parse(f));
       }
       const model = buildModel(parsed);
       const byUri = new Map<string, SpecDiagnostic[]>();

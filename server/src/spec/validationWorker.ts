@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from 'vscode-languageserver/node';
-import type { WorkerData, WorkerJob, WorkerReply } from './specWorker';
+import type { WorkerData, WorkerJob, WorkerReadAhead, WorkerReply } from './specWorker';
 import { SupersededError, type SpecFileText } from '#core/validate';
 
 interface Pending { id: number; root: string; files: SpecFileText[]; resolve(d: Map<string, Diagnostic[]>): void; reject(e: Error): void }
@@ -34,6 +34,11 @@ export class ValidationWorker {
       if (this.running?.root === root) Atomics.store(this.abort, 0, this.running.id);
       this.dispatch();
     });
+  }
+
+  /** Files a job for their root will soon include: the worker parses them meanwhile (see WorkerReadAhead). */
+  readAhead(root: string, files: SpecFileText[]): void {
+    this.start().postMessage({ root, readAhead: files } satisfies WorkerReadAhead);
   }
 
   dispose(): void {

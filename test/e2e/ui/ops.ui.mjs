@@ -152,6 +152,8 @@ export const checks = [
       const pid = Number(started.stdout.trim());
       workloads.push(pid);
       writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+      // checkpoints need driver 570 (lock --timeout); the stand-in's recorded default is 550
+      writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
       const edited = original.replace(/storage: \{ kind: local, path: [^}]+\}/, `storage: { kind: local, path: ${images} }`);
       if (edited === original) throw new Error('cluster.yaml has no local checkpoint storage to point at a temporary folder');
       writeFileSync(specPath, edited);
@@ -203,6 +205,7 @@ export const checks = [
         await ui.setPanesExpanded(['GPUs', 'Events'], true).catch(() => undefined);
         writeFileSync(specPath, original);
         rmSync(path.join(ui.workspace, 'hosts', `${CHECKPOINT_HOST}.yaml`), { force: true });
+        rmSync(path.join(state, 'driver_version'), { force: true });
       }
     },
   },

@@ -1,14 +1,16 @@
 // The semantic rule set: rules a JSON Schema cannot express, checked across cluster.yaml and every
-// hosts/*.yaml. Each family (hosts, network, references, nats, exo, k3s, checkpoints, ports, hardware) is one
-// file; every rule is a linear pass with maps, so a 2,000-host spec stays fast, and ranges are looked up only
+// hosts/*.yaml. Each family (hosts, network, references, nats, migrations, exo, k3s, checkpoints, ports, hardware,
+// containers) is one file; every rule is a linear pass with maps, so a 2,000-host spec stays fast, and ranges are looked up only
 // for the problems found. The order below is the order diagnostics come out in (before sorting).
 
 import type { SpecDiagnostic, SpecModel } from '../../spec/model';
 import { checkpoints } from './checkpoints';
+import { containers } from './containers';
 import { exo } from './exo';
 import { hardware } from './hardware';
 import { hostAddresses, hostNames } from './hosts';
 import { k3sCluster, k3sRoles } from './k3s';
+import { migrations } from './migrations';
 import { natsHub } from './nats';
 import { interfaces, links, segments } from './network';
 import { ports } from './ports';
@@ -19,8 +21,8 @@ export type { Rule } from './rule';
 
 export const RULES: readonly Rule[] = [
   hostNames, segments, hostReferences, interfaces, jumpCycles, hostAddresses,
-  links, clusterReferences, natsHub,
-  exo, k3sRoles, checkpoints, ports, hardware,
+  links, clusterReferences, natsHub, migrations,
+  exo, k3sRoles, checkpoints, ports, hardware, containers,
   k3sCluster,
 ];
 

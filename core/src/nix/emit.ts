@@ -1,6 +1,6 @@
-// Emits Nix source text from plain values. Every value that comes from the spec goes through `nixString`
-// (or `nixValue`, which uses it), so a host name or path can never end a string early or start an
-// interpolation in the generated files.
+// Emits Nix source text from plain values, for the flake generator, the option database and the operations.
+// Every value that comes from the spec goes through `nixString` (or `nixValue`, which uses it), so a host name or
+// path can never end a string early or start an interpolation in the generated files.
 
 /** A piece of Nix source inserted as it is (paths, references to inputs, function calls). */
 export class NixExpr {

@@ -1,0 +1,241 @@
+// The agent's container service: `container.{create,start,stop,destroy,list,status}` drive `nixos-container` on the
+// host (command lines and output: core/src/ops/containers.ts), every change becomes an event, and containers that
+// neither the host's NixOS configuration declares nor the spec names are reported as drift.
+//
+// No change is lost to a crash: before the tool runs, the operation is written to a journal in the state directory
+// and a `container-creating` event (for create) is recorded in the outbox; the outcome event is recorded when the tool
+// ends. An agent that starts with operations still in its journal (it was restarted mid-way) looks at what the tool
+// left behind and records the outcome then.
+//
+// What the agent reads itself, without running the tool every second for telemetry:
+//   - the containers: the *.conf files of the configuration directory, as `nixos-container list` does;
+//   - declarative or not: nixos-containers.nix (nixpkgs 00ef614) writes a declarative container's .conf through
+//     environment.etc, a link into the Nix store, while `nixos-container create` writes a regular file;
+//   - running or not: the unit container@<name> runs in Slice=machine.slice (nixos-containers.nix), so its cgroup
+//     machine.slice/container@<name>.service exists while it runs, with memory.current and cpu.stat (cgroup v2).
+
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ServiceMsg } from '@nats-io/services';
+import { type ContainerSample, type EventAction, NOT_HANDLED_BY_AGENT } from '#core/nats';
+import {
+  createArgs, createRequest, parseContainerList, parseContainerStatus, parseCreateOutput, requestedName, type ContainerVerb,
+} from '#core/ops';
+
+export interface ContainerOptions {
+  /** argv of `nixos-container` (or a privileged wrapper of it); unset: the commands answer 501. */
+  tool?: string[];
+  /** The file system the paths below are in (`/` on a host). */
+  root: string;
+  /** Names of the spec's containers for this host (from the deployed configuration). */
+  declared: readonly string[];
+}
+
+type Headers = { get(key: string): string } | undefined;
+type Record = (action: EventAction, data: unknown, headers?: Headers, ids?: { correlationId?: string; causationId?: string }) => void;
+
+interface PendingOperation { verb: ContainerVerb; name: string; correlationId?: string; causationId?: string; startedAt: string }
+
+const TOOL_TIMEOUT_MS = { create: 60 * 60_000, other: 5 * 60_000 };
+
+/** Where nixos-containers keeps what the agent reads, below the root. */
+const PATHS = {
+  // nixos-containers.nix (00ef614): configurationDirectory /etc/nixos-containers from stateVersion 22.05
+  config: 'etc/nixos-containers',
+  // nixos-container.pl (1b87194): the container's system profile, set once its configuration is built
+  profiles: 'nix/var/nix/profiles/per-container',
+  // the cgroup v2 mount; container@<name> runs in machine.slice
+  machines: 'sys/fs/cgroup/machine.slice',
+};
+
+export class ContainerError extends Error {
+  constructor(message: string, readonly code: number) { super(message); }
+}
+
+export class ContainerService {
+  private queue: Promise<unknown> = Promise.resolve();
+  private changing = 0;
+  private lastDrift: string | undefined;
+  private lastCpu = new Map<string, { usec: number; at: number }>();
+
+  constructor(
+    private readonly options: ContainerOptions,
+    private readonly stateDir: string | undefined,
+    private readonly record: Record,
+    private readonly log: (level: 'info' | 'warn' | 'error', message: string) => void,
+  ) {}
+
+  get enabled(): boolean {
+    return !!this.options.tool?.length;
+  }
+
+  /** Answers a `container.<verb>` request. */
+  async handle(verb: ContainerVerb, msg: ServiceMsg): Promise<unknown> {
+    if (!this.enabled) throw new ContainerError('containers are not managed by this agent (no --container-tool)', NOT_HANDLED_BY_AGENT);
+    const request: unknown = msg.data.length ? msg.json() : {};
+    if (verb === 'list') return this.list();
+    if (verb === 'status') return this.status(requestedName(request));
+    // Changes run one at a time: the journal then holds at most one operation, and the tool's own lock never waits.
+    this.changing++;
+    const run = this.queue.then(() => this.change(verb, request, msg.headers)).finally(() => { this.changing--; });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async change(verb: Exclude<ContainerVerb, 'list' | 'status'>, request: unknown, headers: Headers): Promise<unknown> {
+    const create = verb === 'create' ? createRequest(request) : undefined;
+    const name = create?.name ?? requestedName(request);
+    const ids = { correlationId: headers?.get('X-Correlation-ID') || undefined, causationId: headers?.get('X-Causation-ID') || undefined };
+    await this.journal({ verb, name, ...ids, startedAt: new Date().toISOString() });
+    if (create) this.record('container-creating', { name, services: create.services, hostAddress: create.hostAddress, localAddress: create.localAddress }, headers);
+    let result: { stdout: string; stderr: string };
+    try {
+      result = await this.tool(create ? createArgs(create) : [verb, name], verb === 'create' ? TOOL_TIMEOUT_MS.create : TOOL_TIMEOUT_MS.other);
+    } catch (err) {
+      this.record('container-failed', { name, verb, error: (err as Error).message }, headers);
+      await this.journal(undefined);
+      throw new ContainerError(`nixos-container ${verb} ${name}: ${(err as Error).message}`, 500);
+    }
+    const outcome = await this.outcome(verb, name, create && parseCreateOutput(result.stderr));
+    this.record(outcome.action, outcome.data, headers);
+    await this.journal(undefined);
+    await this.checkDrift(undefined, true);
+    return outcome.data;
+  }
+
+  private async outcome(verb: Exclude<ContainerVerb, 'list' | 'status'>, name: string, addresses?: { hostAddress: string; localAddress: string }): Promise<{ action: EventAction; data: { [key: string]: unknown } }> {
+    const info = await this.describe(name);
+    const action: EventAction = verb === 'create' ? 'container-created' : verb === 'start' ? 'container-started' : verb === 'stop' ? 'container-stopped' : 'container-destroyed';
+    return { action, data: { name, ...addresses, ...(verb === 'destroy' ? {} : info) } };
+  }
+
+  /** After a restart: the operation the previous agent did not finish, judged by what the tool left. */
+  async recover(): Promise<void> {
+    const pending = await this.readJournal();
+    if (!pending) return;
+    const exists = (await this.names()).includes(pending.name);
+    const info = exists ? await this.describe(pending.name) : undefined;
+    // create writes the .conf first and sets the profile once the system is built: a .conf alone is a half-made container.
+    const built = exists && await lstat(this.path('profiles', pending.name, 'system')).then(() => true, () => false);
+    const done = pending.verb === 'create' ? built : pending.verb === 'destroy' ? !exists
+      : exists && info!.state === (pending.verb === 'start' ? 'up' : 'down');
+    const ids = { correlationId: pending.correlationId, causationId: pending.causationId };
+    if (done) {
+      const outcome = await this.outcome(pending.verb as Exclude<ContainerVerb, 'list' | 'status'>, pending.name);
+      this.record(outcome.action, { ...outcome.data, recovered: true }, undefined, ids);
+    } else {
+      this.record('container-failed', {
+        name: pending.name, verb: pending.verb, error: 'the agent restarted before nixos-container finished', recovered: true,
+        leftBehind: pending.verb === 'create' && exists ? 'its .conf without a built system: destroy it and create it again' : undefined,
+      }, undefined, ids);
+    }
+    this.log('warn', `container ${pending.verb} ${pending.name} was interrupted by a restart; recorded its outcome (${done ? 'done' : 'failed'})`);
+    await this.journal(undefined);
+  }
+
+  private async list(): Promise<unknown> {
+    const { stdout } = await this.tool(['list'], TOOL_TIMEOUT_MS.other);
+    const containers = await Promise.all(parseContainerList(stdout).map((name) => this.describe(name)));
+    await this.checkDrift(containers);
+    return { containers, missing: this.options.declared.filter((n) => !containers.some((c) => c.name === n)) };
+  }
+
+  private async status(name: string): Promise<unknown> {
+    const result = await this.tool(['status', name], TOOL_TIMEOUT_MS.other).catch((err: Error & { stdout?: string }) => {
+      if (parseContainerStatus(err.stdout ?? '') === 'gone') return undefined;
+      throw err;
+    });
+    if (!result) return { name, state: 'gone' };
+    const state = parseContainerStatus(result.stdout);
+    if (!state) throw new ContainerError(`nixos-container status ${name} printed ${JSON.stringify(result.stdout.trim())}`, 500);
+    return { ...(await this.describe(name)), state };
+  }
+
+  /** The containers of the host, as telemetry carries them. */
+  async sample(): Promise<ContainerSample[]> {
+    return Promise.all((await this.names()).map((name) => this.describe(name)));
+  }
+
+  /**
+   * Records `container-drift` when the set of containers outside the spec changes. While a change is under way the
+   * change itself looks afterwards, so that its own events come first.
+   */
+  async checkDrift(known?: ContainerSample[], fromChange = false): Promise<void> {
+    if (this.changing > (fromChange ? 1 : 0)) return;
+    const containers = known ?? await this.sample();
+    const drift = containers.filter((c) => c.drift).map((c) => c.name).sort();
+    const key = drift.join(',');
+    if (this.lastDrift === undefined && drift.length === 0) { this.lastDrift = key; return; }
+    if (key === this.lastDrift) return;
+    this.lastDrift = key;
+    this.record('container-drift', { containers: drift, declared: this.options.declared });
+  }
+
+  private async names(): Promise<string[]> {
+    try {
+      return (await readdir(this.path('config'))).filter((f) => f.endsWith('.conf')).map((f) => f.slice(0, -'.conf'.length)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  private async describe(name: string): Promise<ContainerSample> {
+    const conf = await lstat(this.path('config', `${name}.conf`)).catch(() => undefined);
+    const declarative = conf?.isSymbolicLink() ?? false;
+    const cgroup = this.path('machines', `container@${name}.service`);
+    const up = await lstat(cgroup).then((s) => s.isDirectory(), () => false);
+    const sample: ContainerSample = { name, state: up ? 'up' : 'down', declarative, drift: !declarative && !this.options.declared.includes(name) };
+    if (!up) { this.lastCpu.delete(name); return sample; }
+    const memory = Number((await readFile(path.join(cgroup, 'memory.current'), 'utf8').catch(() => '')).trim());
+    if (Number.isFinite(memory) && memory > 0) sample.memoryBytes = memory;
+    const usec = Number(/^usage_usec (\d+)$/m.exec(await readFile(path.join(cgroup, 'cpu.stat'), 'utf8').catch(() => ''))?.[1]);
+    if (Number.isFinite(usec)) {
+      const now = Date.now();
+      const last = this.lastCpu.get(name);
+      if (last && now > last.at) sample.cpuPercent = Math.max(0, ((usec - last.usec) / 1000 / (now - last.at)) * 100);
+      this.lastCpu.set(name, { usec, at: now });
+    }
+    return sample;
+  }
+
+  private tool(args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+    const [command, ...prefix] = this.options.tool!;
+    return new Promise((resolve, reject) => {
+      execFile(command, [...prefix, ...args], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) {
+          const message = (stderr || err.message).trim().split('\n').filter(Boolean).pop() ?? err.message;
+          reject(Object.assign(new Error(message), { stdout }));
+        } else resolve({ stdout, stderr });
+      });
+    });
+  }
+
+  private path(where: keyof typeof PATHS, ...parts: string[]): string {
+    return path.join(this.options.root, PATHS[where], ...parts);
+  }
+
+  private get journalFile(): string | undefined {
+    return this.stateDir && path.join(this.stateDir, 'container-operation.json');
+  }
+
+  private async journal(op: PendingOperation | undefined): Promise<void> {
+    const file = this.journalFile;
+    if (!file) return;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify(op ?? null));
+    await rename(`${file}.tmp`, file);
+  }
+
+  private async readJournal(): Promise<PendingOperation | undefined> {
+    const file = this.journalFile;
+    if (!file) return undefined;
+    try {
+      const op = JSON.parse(await readFile(file, 'utf8')) as PendingOperation | null;
+      return op && typeof op.name === 'string' && typeof op.verb === 'string' ? op : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
