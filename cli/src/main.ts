@@ -6,6 +6,7 @@ import { runCheckpoint, USAGE as CHECKPOINT_USAGE } from './commands/checkpoint'
 import { runDrain, USAGE as DRAIN_USAGE } from './commands/drain';
 import { runRestore, USAGE as RESTORE_USAGE } from './commands/restore';
 import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
+import { DEPLOY_USAGE, ROLLBACK_USAGE, runDeploy, runRollback, runStatus, runUpdate, STATUS_USAGE, UPDATE_USAGE } from './commands/rollout';
 import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
 import { processIo, type CliIo } from './common/io';
 
@@ -22,6 +23,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   checkpoint: { summary: 'checkpoint GPU processes of a host (cuda-checkpoint + CRIU)', usage: CHECKPOINT_USAGE, run: runCheckpoint },
   restore: { summary: 'restore a checkpoint on its host or, when compatible, on another', usage: RESTORE_USAGE, run: runRestore },
   drain: { summary: 'move the GPU processes of a host to compatible hosts, and back after its update', usage: DRAIN_USAGE, run: runDrain },
+  deploy: { summary: 'build, preview and roll out the flake\'s systems (checkpoint, switch, health checks, revert timer)', usage: DEPLOY_USAGE, run: runDeploy },
+  update: { summary: 'preview and roll out systems already built and copied to the hosts', usage: UPDATE_USAGE, run: runUpdate },
+  rollback: { summary: 'switch hosts to their previous generation with the same checks', usage: ROLLBACK_USAGE, run: runRollback },
+  status: { summary: 'where each host of a rollout stands (from its journal)', usage: STATUS_USAGE, run: runStatus },
 };
 
 function help(): string {

@@ -13,6 +13,7 @@ import { registerOps } from './ops/register';
 import { registerK3s } from './k3s/register';
 import { registerContainers } from './containers/register';
 import { registerCheckpoints } from './checkpoints/register';
+import { registerRollout } from './rollout/register';
 
 export const features: Array<(s: ExtensionServices) => void> = [
   registerSpec,
@@ -26,4 +27,5 @@ export const features: Array<(s: ExtensionServices) => void> = [
   registerK3s,
   registerContainers,
   registerCheckpoints,
+  registerRollout,
 ];

@@ -1,5 +1,5 @@
-// Registers the NATS feature: the connection (status bar, Connect and Set Credentials commands), the Events view,
-// the events API other features call (`appendEvent` in natsService.ts), and agent telemetry into the state store.
+// Registers the NATS feature: the connection's status bar and its Connect and Set Credentials commands, the Events
+// view (what features record through `services.nats.appendEvent`), and agent telemetry into the state store.
 import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ExtensionServices } from '../services/services';

@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { hostEndpoint, type SshEndpoint, SshPool } from '#core/ssh';
+import { hostEndpoint, type SshEndpoint, SshPool, type SshPoolOptions } from '#core/ssh';
 import { type ClusterSpec, effectiveSsh, effectiveSystem, type HostSpec, type System } from '#core/spec';
 import type { ExtensionServices } from '../services/services';
 import type { ClusterStateStore, HostFacts } from '../state/store';
@@ -24,11 +24,12 @@ export const PASSPHRASE_SECRET_PREFIX = 'gpuCluster.ssh.passphrase:';
 export class OpsContext implements vscode.Disposable {
   readonly policy: VscodeHostKeyPolicy;
   readonly pool: SshPool;
+  private readonly poolOptions: SshPoolOptions;
 
   constructor(readonly services: ExtensionServices) {
     this.policy = VscodeHostKeyPolicy.forContext(services.context, services.output);
     const secrets = services.context.secrets;
-    this.pool = new SshPool({
+    this.pool = new SshPool(this.poolOptions = {
       policy: this.policy,
       // Commands a lost connection left running are stopped when the host answers again: say so in the log.
       log: (message) => services.output.warn(message),
@@ -52,6 +53,11 @@ export class OpsContext implements vscode.Disposable {
 
   dispose(): void {
     this.pool.closeAll();
+  }
+
+  /** A new pool with the same host keys and credentials: a connection that proves the host answers anew. */
+  freshPool(): SshPool {
+    return new SshPool(this.poolOptions);
   }
 
   /** The loaded spec and its cluster.yaml, or a clear message when there is none. */

@@ -24,6 +24,7 @@ export const EVENT_ACTIONS = [
   'facter-report-stored', 'agent-started', 'gpu-added', 'gpu-missing',
   'container-creating', 'container-created', 'container-started', 'container-stopped', 'container-destroyed',
   'container-failed', 'container-drift',
+  'rollout-started', 'rollout-step', 'rollout-finished',
 ] as const;
 export type EventAction = typeof EVENT_ACTIONS[number];
 

@@ -8,6 +8,7 @@ export {
   type SshEndpoint,
   SshError,
   SshPool,
+  type SshPoolOptions,
   type UnknownHostKey,
 } from './connection';
 export { hostEndpoint } from './endpoint';

@@ -1,0 +1,107 @@
+// `gpu-cluster update | rollback | status` (the bundled CLI, as CI runs it) against two sshd hosts with
+// NixOS-style profiles (test/fixtures/rollout): the preview as JSON, nothing switched without --yes, the
+// rollout with progress on stderr and the result as JSON, status from the journal, rollback of one host.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../fixtures/ops/sshd';
+import { startRolloutHosts, type RolloutHost, type SystemSpec } from '../fixtures/rollout/hosts';
+
+const CLI = path.join(REPO_ROOT, 'dist/cli.js');
+const CURRENT: SystemSpec = { units: { 'exo.service': 'active', 'nats.service': 'active' }, closure: [['exo', '1.0.0', 900_000], ['glibc', '2.39', 30_000_000]] };
+const NEXT: SystemSpec = { units: { 'exo.service': 'active changed', 'nats.service': 'active' }, closure: [['exo', '1.1.0', 1_000_000], ['glibc', '2.39', 30_000_000]] };
+
+let hosts: RolloutHost[];
+let stop: () => Promise<void>;
+let specDir: string;
+const systems = new Map<string, string>();
+
+function cli(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, SSH_AUTH_SOCK: '' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const roots = () => hosts.flatMap((h) => ['--root', `${h.name}=${h.root}`]);
+const running = (h: RolloutHost) => path.basename(readlinkSync(path.join(h.root, 'run/current-system')));
+
+before(async () => {
+  assert.ok(existsSync(CLI), 'dist/cli.js is built (node scripts/build.mjs)');
+  const started = await startRolloutHosts(['gpu-a', 'gpu-b'], CURRENT);
+  hosts = started.hosts;
+  stop = started.stop;
+  for (const h of hosts) systems.set(h.name, h.addSystem('gen2', NEXT));
+  specDir = mkdtempSync(path.join(os.tmpdir(), 'rollout-cli-'));
+  const hostYaml = hosts.map((h, i) => [
+    `  - name: ${h.name}`,
+    `    addresses: [127.0.1.${i + 1}]`,
+    '    tags: [gpu]',
+    `    roles: [exo-worker${i === 0 ? ', nats-hub' : ''}]`,
+    `    ssh: { address: 127.0.0.1, port: ${h.endpoint.port}, user: root, identity: ${h.endpoint.identity}, hostKey: "${h.endpoint.hostKey}" }`,
+  ].join('\n')).join('\n');
+  writeFileSync(path.join(specDir, 'cluster.yaml'), [
+    'cluster:', '  name: t', '  domain: t', '  nixpkgs: github:NixOS/nixpkgs/nixos-26.05', '  system: x86_64-linux', '  stateVersion: "26.05"',
+    '  tags:', '    gpu: GPU nodes', 'hosts:', hostYaml, '',
+  ].join('\n'));
+});
+after(async () => {
+  await stop?.();
+  if (specDir) rmSync(specDir, { recursive: true, force: true });
+});
+
+describe('gpu-cluster rollout commands', () => {
+  const systemArgs = () => hosts.flatMap((h) => ['--system', `${h.name}=${systems.get(h.name)}`]);
+
+  it('update --preview --json prints every host\'s preview and switches nothing', () => {
+    const r = cli(['update', specDir, ...systemArgs(), ...roots(), '--preview', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const { previews } = JSON.parse(r.out);
+    assert.deepEqual(previews.map((p: { host: string }) => p.host), ['gpu-a', 'gpu-b']);
+    assert.deepEqual(previews[0].packages.map((c: { name: string; before: string[]; after: string[] }) => [c.name, c.before, c.after]), [['exo', ['1.0.0'], ['1.1.0']]]);
+    assert.deepEqual(previews[0].units.restart, ['exo.service']);
+    assert.ok(hosts.every((h) => running(h) === `gen1-nixos-system-${h.name}`));
+  });
+
+  it('without --yes only the preview is printed', () => {
+    const r = cli(['update', specDir, ...systemArgs(), ...roots()]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /## gpu-a\nrunning .* \(generation 1\)/);
+    assert.match(r.err, /nothing was switched; run again with --yes/);
+    assert.ok(hosts.every((h) => running(h) === `gen1-nixos-system-${h.name}`));
+  });
+
+  it('update --yes --json rolls both hosts out, with progress on stderr; status reads the journal', () => {
+    const r = cli(['update', specDir, ...systemArgs(), ...roots(), '--yes', '--json', '--concurrency', '2', '--health-timeout', '5']);
+    assert.equal(r.code, 0, r.err);
+    const result = JSON.parse(r.out); // one JSON document on stdout
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.previews.map((p: { host: string; units: { restart: string[] } }) => [p.host, p.units.restart]), [['gpu-a', ['exo.service']], ['gpu-b', ['exo.service']]]);
+    assert.deepEqual(result.hosts.map((h: { phase: string }) => h.phase), ['done', 'done']);
+    assert.match(r.err, /gpu-a: switching — generation 1 → 2/);
+    assert.match(r.err, /gpu-b: confirming — over a fresh SSH connection/);
+    assert.ok(hosts.every((h) => running(h) === `gen2-nixos-system-${h.name}`));
+    const s = cli(['status', specDir, '--json']);
+    assert.equal(s.code, 0, s.err);
+    const status = JSON.parse(s.out);
+    assert.equal(status.rolloutId, result.rolloutId);
+    assert.equal(status.finished, true);
+    assert.deepEqual(status.hosts.map((h: { host: string; phase: string }) => `${h.host}:${h.phase}`), ['gpu-a:done', 'gpu-b:done']);
+  });
+
+  it('rollback --host switches one host back to its previous generation', () => {
+    const r = cli(['rollback', specDir, '--host', 'gpu-b', ...roots(), '--yes', '--json', '--health-timeout', '5']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(running(hosts[1]), 'gen1-nixos-system-gpu-b');
+    assert.equal(running(hosts[0]), 'gen2-nixos-system-gpu-a', 'the other host is not touched');
+    assert.equal(readlinkSync(path.join(hosts[1].root, 'nix/var/nix/profiles/system')), 'system-3-link');
+  });
+
+  it('bad usage exits 2 with the reason', () => {
+    const r = cli(['update', specDir, '--tag', 'tpu']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /No host matches tag "tpu"/);
+    assert.equal(cli(['rollback', specDir, '--system', 'a=b']).code, 2);
+  });
+});
