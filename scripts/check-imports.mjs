@@ -62,15 +62,21 @@ function resolve(from, spec) {
 const rel = (p) => path.relative(root, p).split(path.sep).join('/');
 const packageOf = (p) => rel(p).split('/')[0];
 const folderOf = (p) => rel(path.dirname(p));
-const coreModuleOf = (p) => { const r = rel(p).split('/'); return r[0] === 'core' && r[1] === 'src' && r.length > 3 ? r[2] : undefined; };
+const coreModuleOf = (p) => {
+  const r = rel(p).split('/');
+  return r[0] === 'core' && r[1] === 'src' && r.length > 3 ? r[2] : undefined;
+};
 
 const problems = [];
 const edges = new Map(); // folder -> Set(folder)
-const files = PACKAGES.flatMap((p) => existsSync(path.join(root, p, 'src')) ? sourceFiles(path.join(root, p, 'src')) : []);
+const files = PACKAGES.flatMap((p) => (existsSync(path.join(root, p, 'src')) ? sourceFiles(path.join(root, p, 'src')) : []));
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
   for (const spec of specifiers(text)) {
-    if (spec.startsWith('#') && !spec.startsWith('#core/')) { problems.push(`${rel(file)}: unknown alias ${spec}`); continue; }
+    if (spec.startsWith('#') && !spec.startsWith('#core/')) {
+      problems.push(`${rel(file)}: unknown alias ${spec}`);
+      continue;
+    }
     const target = resolve(file, spec);
     if (!target) {
       if (spec.startsWith('.') || spec.startsWith('#')) {
@@ -80,11 +86,14 @@ for (const file of files) {
     }
     if (!target.endsWith('.ts')) continue;
     const [fromPkg, toPkg] = [packageOf(file), packageOf(target)];
-    if (fromPkg !== toPkg && !MAY_IMPORT[fromPkg]?.includes(toPkg)) problems.push(`${rel(file)}: ${fromPkg} may not import ${toPkg} (${spec})`);
-    if (fromPkg !== 'core' && toPkg === 'core' && !spec.startsWith('#core/')) problems.push(`${rel(file)}: imports core past its public face (${spec}); use #core/${coreModuleOf(target)}`);
+    if (fromPkg !== toPkg && !MAY_IMPORT[fromPkg]?.includes(toPkg))
+      problems.push(`${rel(file)}: ${fromPkg} may not import ${toPkg} (${spec})`);
+    if (fromPkg !== 'core' && toPkg === 'core' && !spec.startsWith('#core/'))
+      problems.push(`${rel(file)}: imports core past its public face (${spec}); use #core/${coreModuleOf(target)}`);
     const [a, b] = [folderOf(file), folderOf(target)];
     if (a === b) continue;
-    if (a.startsWith(`${b}/`) && !(fromPkg !== 'core' && toPkg === 'core')) problems.push(`${rel(file)}: imports back up into ${b} (${spec})`);
+    if (a.startsWith(`${b}/`) && !(fromPkg !== 'core' && toPkg === 'core'))
+      problems.push(`${rel(file)}: imports back up into ${b} (${spec})`);
     if (!edges.has(a)) edges.set(a, new Set());
     edges.get(a).add(b);
   }
@@ -92,18 +101,31 @@ for (const file of files) {
 
 // Tarjan's strongly connected components over the folder graph.
 let index = 0;
-const idx = new Map(), low = new Map(), stack = [], onStack = new Set(), loops = [];
+const idx = new Map(),
+  low = new Map(),
+  stack = [],
+  onStack = new Set(),
+  loops = [];
 function connect(v) {
-  idx.set(v, index); low.set(v, index); index++;
-  stack.push(v); onStack.add(v);
+  idx.set(v, index);
+  low.set(v, index);
+  index++;
+  stack.push(v);
+  onStack.add(v);
   for (const w of edges.get(v) ?? []) {
-    if (!idx.has(w)) { connect(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-    else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+    if (!idx.has(w)) {
+      connect(w);
+      low.set(v, Math.min(low.get(v), low.get(w)));
+    } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
   }
   if (low.get(v) === idx.get(v)) {
     const scc = [];
     let w;
-    do { w = stack.pop(); onStack.delete(w); scc.push(w); } while (w !== v);
+    do {
+      w = stack.pop();
+      onStack.delete(w);
+      scc.push(w);
+    } while (w !== v);
     if (scc.length > 1) loops.push(scc.sort());
   }
 }

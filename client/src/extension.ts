@@ -12,7 +12,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionServices {
     try {
       register(services);
     } catch (e) {
-      services.output.error(`feature ${register.name || '(anonymous)'} failed to register: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      services.output.error(
+        `feature ${register.name || '(anonymous)'} failed to register: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
     }
   }
   const { specStore, languageClient, output } = services;

@@ -31,10 +31,19 @@ let [model, tm] = time(() => buildModel([parsed]));
 const [diags, ts] = time(() => validateModel(model));
 console.log(`first model + semantic:     ${fmt(tm + ts)} (${diags.length} diagnostics)`);
 const [, tsym] = time(() => model.symbols.definitions.length);
-console.log(`first symbol index:         ${fmt(tsym)} (${model.symbols.definitions.length} definitions, ${model.symbols.references.length} references)`);
+console.log(
+  `first symbol index:         ${fmt(tsym)} (${model.symbols.definitions.length} definitions, ${model.symbols.references.length} references)`,
+);
 
 const lines = big.text.split('\n');
-const steps = { parse: [] as number[], schema: [] as number[], model: [] as number[], semantic: [] as number[], symbols: [] as number[], total: [] as number[] };
+const steps = {
+  parse: [] as number[],
+  schema: [] as number[],
+  model: [] as number[],
+  semantic: [] as number[],
+  symbols: [] as number[],
+  total: [] as number[],
+};
 for (let k = 0; k < EDITS; k++) {
   const at = big.memoryLines[(k * 97) % big.memoryLines.length];
   lines[at.line] = lines[at.line].slice(0, at.character) + String(at.value + k + 1);
@@ -69,7 +78,9 @@ const [clusterFile] = time(() => parseSpecFile('file:///bench/cluster.yaml', clu
 validateFile(clusterFile);
 const [split, tModel] = time(() => buildModel([clusterFile, ...files]));
 const [, tSemantic] = time(() => validateModel(split));
-console.log(`${files.length} host files: parse + syntax/schema per file median ${fmt(median(perFile))} (max ${fmt(Math.max(...perFile))}); model ${fmt(tModel)}, semantic ${fmt(tSemantic)}`);
+console.log(
+  `${files.length} host files: parse + syntax/schema per file median ${fmt(median(perFile))} (max ${fmt(Math.max(...perFile))}); model ${fmt(tModel)}, semantic ${fmt(tSemantic)}`,
+);
 
 /** Each `  - name: X` item of the hosts block, de-indented into its own file's text. */
 function splitIntoHostFiles(text: string): [string, string][] {
@@ -77,8 +88,14 @@ function splitIntoHostFiles(text: string): [string, string][] {
   const rest = text.slice(start);
   const end = rest.search(/^\S/m);
   const block = end < 0 ? rest : rest.slice(0, end);
-  return block.split(/^  - /m).filter(Boolean).map((item) => {
-    const body = item.split('\n').map((l, i) => (i === 0 ? l : l.slice(4))).join('\n');
-    return [/^name: (\S+)/.exec(body)![1], body];
-  });
+  return block
+    .split(/^  - /m)
+    .filter(Boolean)
+    .map((item) => {
+      const body = item
+        .split('\n')
+        .map((l, i) => (i === 0 ? l : l.slice(4)))
+        .join('\n');
+      return [/^name: (\S+)/.exec(body)![1], body];
+    });
 }

@@ -26,7 +26,6 @@ const repo = path.dirname(findTemplatesDir(__dirname));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'k3s-module-'));
 const specs = new Map<string, ClusterSpec>();
 
-
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 before(async () => {
@@ -40,7 +39,10 @@ before(async () => {
 });
 
 /** Evaluates k3s.nix with a host's generated `gpuCluster.k3s` and returns what it sets on nixpkgs' options. */
-async function evalHost(example: string, host: string): Promise<{ role: string; extraFlags: string; manifests: Record<string, { content: unknown; enable: boolean }> | null }> {
+async function evalHost(
+  example: string,
+  host: string,
+): Promise<{ role: string; extraFlags: string; manifests: Record<string, { content: unknown; enable: boolean }> | null }> {
   const dir = path.join(tmp, example);
   const expr = `
 let
@@ -76,15 +78,23 @@ in
     manifests = if cfg.services.k3s.manifests == { } then null
       else lib.mapAttrs (_: m: { inherit (m) content enable; }) cfg.services.k3s.manifests;
   }`;
-  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], { maxBuffer: 64 << 20 });
+  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], {
+    maxBuffer: 64 << 20,
+  });
   return JSON.parse(stdout);
 }
 
 test('k3s servers hand every generated object to services.k3s.manifests, one manifest each, unchanged', async () => {
-  for (const [example, server] of [['lab', 'hub-1'], ['two-node-nvidia', 'gpu-a']]) {
+  for (const [example, server] of [
+    ['lab', 'hub-1'],
+    ['two-node-nvidia', 'gpu-a'],
+  ]) {
     const spec = specs.get(example)!;
     const expected = k3sManifests(spec);
-    assert.ok(expected.some((m) => m.object.kind === 'EndpointSlice'), `${example} registers exo`);
+    assert.ok(
+      expected.some((m) => m.object.kind === 'EndpointSlice'),
+      `${example} registers exo`,
+    );
     const got = await evalHost(example, server);
     assert.equal(got.role, 'server');
     assert.deepEqual(Object.keys(got.manifests ?? {}).sort(), expected.map((m) => m.name).sort());
@@ -96,14 +106,21 @@ test('k3s servers hand every generated object to services.k3s.manifests, one man
 });
 
 test('k3s agents set no manifests (nixpkgs deploys them only on servers) and register with the GPU node labels', async () => {
-  for (const [example, agent] of [['lab', 'gpu-2'], ['two-node-nvidia', 'gpu-b']]) {
+  for (const [example, agent] of [
+    ['lab', 'gpu-2'],
+    ['two-node-nvidia', 'gpu-b'],
+  ]) {
     const spec = specs.get(example)!;
     const got = await evalHost(example, agent);
     assert.equal(got.role, 'agent');
     assert.equal(got.manifests, null);
-    const labels = nodeLabels(spec, spec.hosts.find((h) => h.name === agent)!);
+    const labels = nodeLabels(
+      spec,
+      spec.hosts.find((h) => h.name === agent)!,
+    );
     assert.ok(Object.keys(labels).length >= 4, JSON.stringify(labels));
     // extraFlags is one shell-quoted string (lib.escapeShellArgs); every label is one flag in it
-    for (const [k, v] of Object.entries(labels)) assert.ok(got.extraFlags.includes(`--node-label=${k}=${v}`), `${k}=${v} in ${got.extraFlags}`);
+    for (const [k, v] of Object.entries(labels))
+      assert.ok(got.extraFlags.includes(`--node-label=${k}=${v}`), `${k}=${v} in ${got.extraFlags}`);
   }
 });

@@ -33,7 +33,11 @@ test('every generated file is checked against its own module set (NixOS or nix-d
         if (isDarwinHost) darwinHosts++;
       }
       const problems = checkModuleOptions(parsed.root, cls ? dbs[cls] : [dbs.nixos, dbs.darwin]);
-      assert.deepEqual(problems.map((p) => p.message), [], `${example}/${file.path}`);
+      assert.deepEqual(
+        problems.map((p) => p.message),
+        [],
+        `${example}/${file.path}`,
+      );
       checked++;
     }
   }
@@ -50,6 +54,10 @@ test('no generated file and no module uses an undefined variable', async () => {
   for (const file of files) {
     const { root, errors } = parseNix(file.content);
     assert.deepEqual(errors, [], `${file.path} parses`);
-    assert.deepEqual(resolveVariables(root).undefinedNames.map((u) => u.name), [], `${file.path} has no undefined variables`);
+    assert.deepEqual(
+      resolveVariables(root).undefinedNames.map((u) => u.name),
+      [],
+      `${file.path} has no undefined variables`,
+    );
   }
 });

@@ -9,7 +9,10 @@ test('a 400-host cluster file outlines its hosts by name, without their settings
   const spec = generateBigSpec(400);
   const symbols = specDocumentSymbols(parseSpecFile('file:///outline/cluster.yaml', spec.text, 1, 'cluster'));
   const hosts = symbols.find((s) => s.name === 'hosts')!;
-  assert.deepEqual(hosts.children!.map((h) => h.name), spec.hostNames);
+  assert.deepEqual(
+    hosts.children!.map((h) => h.name),
+    spec.hostNames,
+  );
   assert.ok(hosts.children!.every((h) => !h.children?.length));
   const line = spec.text.split('\n').findIndex((l) => l === '  - name: node-0123');
   assert.deepEqual(hosts.children![123].selectionRange, { start: { line, character: 10 }, end: { line, character: 19 } });

@@ -43,7 +43,10 @@ test('a snapshot is reused while nothing changes and rebuilt for a new version',
   edit(lab.replace('layout: xfs', 'layout: xfs2'));
   const second = await workspace.snapshotFor(uri);
   assert.notEqual(second, first);
-  assert.deepEqual(second.diagnostics.get(uri)!.map((d) => d.code), ['schema.enum']);
+  assert.deepEqual(
+    second.diagnostics.get(uri)!.map((d) => d.code),
+    ['schema.enum'],
+  );
 });
 
 test('an edit during the build of a big file abandons it; the next snapshot has the new text', async () => {
@@ -58,7 +61,10 @@ test('an edit during the build of a big file abandons it; the next snapshot has 
   cancelled = true;
   await assert.rejects(building, SupersededError);
   const snapshot = await workspace.snapshotFor(uri);
-  assert.deepEqual(snapshot.diagnostics.get(uri)!.map((d) => d.code), ['schema.enum']);
+  assert.deepEqual(
+    snapshot.diagnostics.get(uri)!.map((d) => d.code),
+    ['schema.enum'],
+  );
 });
 
 test('host files on disk join the model, and leave it when deleted', async () => {
@@ -89,8 +95,11 @@ test('renaming a host whose file is hosts/<name>.yaml renames the file too, when
   const edit = specRename(snapshot, uri, position, 'gpu-7', true);
   const hostUri = pathToFileURL(path.join(dir, 'hosts/gpu-2.yaml')).href;
   const describe = (c: NonNullable<WorkspaceEdit['documentChanges']>[number]) =>
-    'textDocument' in c ? `edit ${c.textDocument.uri} ${c.edits.map((e) => ('newText' in e ? e.newText : '')).join()}`
-      : c.kind === 'rename' ? `rename ${c.oldUri} ${c.newUri}` : c.kind;
+    'textDocument' in c
+      ? `edit ${c.textDocument.uri} ${c.edits.map((e) => ('newText' in e ? e.newText : '')).join()}`
+      : c.kind === 'rename'
+        ? `rename ${c.oldUri} ${c.newUri}`
+        : c.kind;
   assert.deepEqual(edit.documentChanges!.map(describe), [
     `edit ${uri} gpu-7`,
     `rename ${hostUri} ${hostUri.replace('gpu-2.yaml', 'gpu-7.yaml')}`,
@@ -98,7 +107,7 @@ test('renaming a host whose file is hosts/<name>.yaml renames the file too, when
   assert.throws(() => specRename(snapshot, uri, position, 'gpu-7', false), /cannot rename files/);
 });
 
-test('without validation (the explorer\'s use) a snapshot has the model with the unsaved text and no diagnostics', async () => {
+test("without validation (the explorer's use) a snapshot has the model with the unsaved text and no diagnostics", async () => {
   const lab = readFileSync(path.join(repoRoot, 'examples/lab/cluster.yaml'), 'utf8');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spec-ws-'));
   dirs.push(dir);
@@ -116,7 +125,10 @@ test('without validation (the explorer\'s use) a snapshot has the model with the
   const saved = await workspace.snapshotFor(uri);
   assert.deepEqual(saved.model.spec.hosts.map((h) => h.name).sort(), ['gpu-2', 'hub-1', 'mac-studio']);
   // an unsaved edit with a schema error: the model follows it, and nothing is validated
-  open.set(uri, TextDocument.create(uri, 'yaml', 1, lab.replace('name: mac-studio', 'name: mac-studio-2').replace('layout: xfs', 'layout: xfs2')));
+  open.set(
+    uri,
+    TextDocument.create(uri, 'yaml', 1, lab.replace('name: mac-studio', 'name: mac-studio-2').replace('layout: xfs', 'layout: xfs2')),
+  );
   const edited = await workspace.snapshotFor(uri);
   assert.ok(edited.model.spec.hosts.some((h) => h.name === 'mac-studio-2'));
   assert.deepEqual([...edited.diagnostics.values()].flat(), []);

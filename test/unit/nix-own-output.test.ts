@@ -26,7 +26,9 @@ before(async () => {
     const { model } = await loadSpec(path.join(path.dirname(templatesDir), 'examples', example));
     const dir = path.join(tmp, example);
     await applyPlan(await planWrite(dir, generateFlake(model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files));
-    const darwinHosts = model.spec.hosts.filter((h) => (h.system ?? model.spec.cluster.system) === 'aarch64-darwin').map((h) => `hosts/${h.name}/`);
+    const darwinHosts = model.spec.hosts
+      .filter((h) => (h.system ?? model.spec.cluster.system) === 'aarch64-darwin')
+      .map((h) => `hosts/${h.name}/`);
     for (const file of await nixFilesIn(dir)) {
       const isDarwinHost = darwinHosts.some((prefix) => path.relative(dir, file).startsWith(prefix));
       (isDarwinHost ? darwinHostFiles : generated).push(file);

@@ -21,10 +21,14 @@ function registeredCodesIn(src: string): Set<string> {
 test('codes: every code emitted by the spec core is registered', () => {
   const emitted = new Set<string>();
   for (const dir of ['core/src/spec', 'core/src/validate']) {
-    for (const f of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
+    for (const f of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).filter(
+      (n) => n.endsWith('.ts') && n !== 'codes.ts',
+    )) {
       const src = readFileSync(path.join(root, dir, f), 'utf8');
       // outside the rule set, codes are passed as string literals right after a range/placement/severity argument
-      for (const m of src.matchAll(/'(error|warning|information|hint)',\s*'([a-z0-9]+\.[a-z0-9-]+)'|code:\s*'([a-z0-9]+\.[a-z0-9-]+)'|'(yaml\.[a-z-]+|schema\.[a-z-]+|file\.[a-z-]+)'/g)) {
+      for (const m of src.matchAll(
+        /'(error|warning|information|hint)',\s*'([a-z0-9]+\.[a-z0-9-]+)'|code:\s*'([a-z0-9]+\.[a-z0-9-]+)'|'(yaml\.[a-z-]+|schema\.[a-z-]+|file\.[a-z-]+)'/g,
+      )) {
         emitted.add(m[2] ?? m[3] ?? m[4]);
       }
     }
@@ -33,7 +37,12 @@ test('codes: every code emitted by the spec core is registered', () => {
   assert.ok(emitted.size > 40, `${emitted.size} codes found in the sources`);
   assert.deepEqual([...emitted].filter((c) => !codeInfo(c)).sort(), []);
   // every registered code is reported by something: a rule, or the parser, schema and limits outside the rule set
-  assert.deepEqual(Object.keys(DIAGNOSTIC_CODES).filter((c) => !emitted.has(c)).sort(), []);
+  assert.deepEqual(
+    Object.keys(DIAGNOSTIC_CODES)
+      .filter((c) => !emitted.has(c))
+      .sort(),
+    [],
+  );
 });
 
 test('codes: each rule family file reports only the codes its rules declare, and declares only codes it reports', () => {
@@ -69,5 +78,8 @@ test('codes: the example in docs/spec.md validates with no diagnostics', () => {
   const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
   assert.equal(blocks.length, 2);
   const files = [parseSpecFile('file:///doc/cluster.yaml', blocks[0], 1), parseSpecFile('file:///doc/hosts/gpu-2.yaml', blocks[1], 1)];
-  assert.deepEqual(validateAll(buildModel(files)).map((d) => `${d.code} ${d.message}`), []);
+  assert.deepEqual(
+    validateAll(buildModel(files)).map((d) => `${d.code} ${d.message}`),
+    [],
+  );
 });

@@ -80,7 +80,10 @@ test('schema: enum lists the allowed values, suggests and fixes', () => {
   const text = `${HEAD}hosts:\n  - name: a\n    addresses: [10.0.0.1]\n    roles: [exo-wroker]\n`;
   const d = only(check(text), 'schema.enum');
   assertAt(d, span(text, 'exo-wroker'));
-  assert.equal(d.message, "'exo-wroker' is not allowed — did you mean 'exo-worker'? Allowed: exo-master, exo-worker, exo-api, nats-hub, nats-leaf, k3s-server, k3s-agent, checkpoint-agent.");
+  assert.equal(
+    d.message,
+    "'exo-wroker' is not allowed — did you mean 'exo-worker'? Allowed: exo-master, exo-worker, exo-api, nats-hub, nats-leaf, k3s-server, k3s-agent, checkpoint-agent.",
+  );
   assert.equal(d.fixes?.[0].edits[0].edits[0].newText, 'exo-worker');
   const quoted = `${HEAD}  system: "x86-64-linux"\n`;
   const q = only(check(quoted), 'schema.enum');
@@ -89,7 +92,7 @@ test('schema: enum lists the allowed values, suggests and fixes', () => {
   assert.equal(q.fixes?.[0].edits[0].edits[0].newText, 'x86_64-linux');
 });
 
-test('schema: pattern errors use the schema\'s human message', () => {
+test("schema: pattern errors use the schema's human message", () => {
   const text = `${HEAD}hosts:\n  - name: a\n    addresses: [10.0.0.300]\n`;
   const d = only(check(text), 'schema.pattern');
   assertAt(d, span(text, '10.0.0.300'));
@@ -144,7 +147,10 @@ test('schema: errors in a file with syntax errors are still reported, and refuse
   const diags = check(text);
   assert.ok(diags.some((d) => d.code === 'yaml.syntax'));
   const binary = check('cluster:\u0000\n');
-  assert.deepEqual(binary.map((d) => d.code), ['yaml.binary']);
+  assert.deepEqual(
+    binary.map((d) => d.code),
+    ['yaml.binary'],
+  );
 });
 
 test('schema: host results are cached by host object; an unchanged host is not re-validated', () => {

@@ -24,7 +24,10 @@ export async function loadCluster(target: string): Promise<ClusterContext | stri
   }
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
-    return `the spec has ${errors.length} error(s) (gpu-cluster validate ${escapeControl(target)} shows where):\n${errors.slice(0, 5).map((d) => `  ${d.code} ${escapeControl(d.message)}\n`).join('')}`;
+    return `the spec has ${errors.length} error(s) (gpu-cluster validate ${escapeControl(target)} shows where):\n${errors
+      .slice(0, 5)
+      .map((d) => `  ${d.code} ${escapeControl(d.message)}\n`)
+      .join('')}`;
   }
   const spec = loaded.model.spec;
   const host = (name: string) => {
@@ -36,7 +39,11 @@ export async function loadCluster(target: string): Promise<ClusterContext | stri
 }
 
 /** `--name value` / `--name=value` options and positional arguments; flags listed in `flags` take no value. */
-export function splitArgs(args: readonly string[], valued: readonly string[], flags: readonly string[]): { options: Map<string, string>; flags: Set<string>; positional: string[] } | string {
+export function splitArgs(
+  args: readonly string[],
+  valued: readonly string[],
+  flags: readonly string[],
+): { options: Map<string, string>; flags: Set<string>; positional: string[] } | string {
   const options = new Map<string, string>();
   const set = new Set<string>();
   const positional: string[] = [];

@@ -7,7 +7,11 @@ export interface CliIo {
   progress?: boolean;
 }
 
-export const processIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), progress: process.stderr.isTTY === true };
+export const processIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  progress: process.stderr.isTTY === true,
+};
 
 /**
  * Text from a spec (values, file names) made safe for a terminal: C0 and C1 control characters (escape

@@ -38,8 +38,11 @@ export async function nixFileDiagnostics(files: readonly string[], templatesDir:
     const doc = { uri, version: undefined, text, parsed: parseNix(text), lines: new LineIndex(text) };
     for (const d of nixDiagnostics(doc, store.databasesFor(uri, doc.parsed.root))) {
       out.push({
-        uri, range: d.range, severity: d.severity === DiagnosticSeverity.Warning ? 'warning' : 'error',
-        code: String(d.code ?? d.source ?? 'nix'), message: d.message,
+        uri,
+        range: d.range,
+        severity: d.severity === DiagnosticSeverity.Warning ? 'warning' : 'error',
+        code: String(d.code ?? d.source ?? 'nix'),
+        message: d.message,
       } as SpecDiagnostic);
     }
   }
@@ -49,5 +52,8 @@ export async function nixFileDiagnostics(files: readonly string[], templatesDir:
 /** Every .nix file below `dir`, sorted. */
 export async function nixFilesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.nix')).map((e) => path.join(e.parentPath, e.name)).sort();
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.nix'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
 }

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { SshPool, type HostKeyPolicy } from '#core/ssh';
 
-export const SSH_HELP = '  --known-hosts FILE  known_hosts file for hosts without ssh.hostKey (default ~/.ssh/known_hosts)\n'
-  + '  SSH: the agent (SSH_AUTH_SOCK) and the spec\'s identity; its passphrase from the file GPU_CLUSTER_SSH_PASSPHRASE_FILE names.\n';
+export const SSH_HELP =
+  '  --known-hosts FILE  known_hosts file for hosts without ssh.hostKey (default ~/.ssh/known_hosts)\n' +
+  "  SSH: the agent (SSH_AUTH_SOCK) and the spec's identity; its passphrase from the file GPU_CLUSTER_SSH_PASSPHRASE_FILE names.\n";
 
 export function cliSshPool(knownHosts: string | undefined, env: NodeJS.ProcessEnv = process.env): SshPool {
   const files = [knownHosts ?? path.join(os.homedir(), '.ssh', 'known_hosts')];

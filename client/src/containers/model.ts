@@ -26,7 +26,13 @@ export function containerViews(host: HostSpec, state: HostState): ContainerView[
   const views: ContainerView[] = spec.map((c) => {
     const l = live.get(c.name);
     const known = state.containers !== undefined;
-    return { name: c.name, state: l ? l.state : known ? 'absent' : 'unknown', origin: l?.declarative ? 'declarative' : 'spec', inSpec: true, live: l };
+    return {
+      name: c.name,
+      state: l ? l.state : known ? 'absent' : 'unknown',
+      origin: l?.declarative ? 'declarative' : 'spec',
+      inSpec: true,
+      live: l,
+    };
   });
   const named = new Set(views.map((v) => v.name));
   for (const l of state.containers ?? []) {
@@ -55,13 +61,23 @@ export function containerSummary(v: ContainerView): string {
     v.live?.cpuPercent !== undefined ? `CPU ${Math.round(v.live.cpuPercent)}%` : undefined,
     v.live?.memoryBytes !== undefined ? gib(v.live.memoryBytes) : undefined,
     v.origin === 'drift' ? 'not in spec' : undefined,
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /** What `container.create` takes from a spec container (the agent checks every field again). */
-export function createPayload(c: ContainerSpec): { name: string; services?: string[]; hostAddress?: string; localAddress?: string; autoStart?: boolean } {
+export function createPayload(c: ContainerSpec): {
+  name: string;
+  services?: string[];
+  hostAddress?: string;
+  localAddress?: string;
+  autoStart?: boolean;
+} {
   return {
-    name: c.name, services: c.services, autoStart: c.autoStart,
+    name: c.name,
+    services: c.services,
+    autoStart: c.autoStart,
     hostAddress: c.privateNetwork === false ? undefined : c.hostAddress,
     localAddress: c.privateNetwork === false ? undefined : c.localAddress,
   };

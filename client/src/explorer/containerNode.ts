@@ -8,7 +8,11 @@ import type { Icon } from './look';
 import type { NodeBase } from './model';
 import type { MakeTreeItem } from './treeItem';
 
-export interface ContainerNode extends NodeBase { kind: 'container'; host: string; containerName: string }
+export interface ContainerNode extends NodeBase {
+  kind: 'container';
+  host: string;
+  containerName: string;
+}
 
 const ICON: Record<ContainerState, Icon> = {
   up: { id: 'vm-running', color: 'charts.green' },
@@ -22,12 +26,25 @@ export function containerNodes(host: HostSpec, state: HostState, parentId: strin
   return containerViews(host, state).map((v) => {
     const text = CONTAINER_STATE_TEXT[v.state];
     const icon = v.origin === 'drift' ? { id: ICON[v.state].id, color: 'charts.orange' } : ICON[v.state];
-    const origin = v.origin === 'declarative' ? 'declared by the host\'s NixOS configuration'
-      : v.origin === 'drift' ? 'created on the host, **not in the spec** (drift)' : v.state === 'absent' || v.state === 'unknown' ? 'in the spec' : 'created from the spec';
+    const origin =
+      v.origin === 'declarative'
+        ? "declared by the host's NixOS configuration"
+        : v.origin === 'drift'
+          ? 'created on the host, **not in the spec** (drift)'
+          : v.state === 'absent' || v.state === 'unknown'
+            ? 'in the spec'
+            : 'created from the spec';
     return {
-      kind: 'container', id: `${parentId}/container/${v.name}`, label: v.name, description: containerSummary(v),
+      kind: 'container',
+      id: `${parentId}/container/${v.name}`,
+      label: v.name,
+      description: containerSummary(v),
       tooltip: `**Container** \`${v.name}\` on \`${host.name}\`: ${text}\n\n- ${origin}${v.live?.cpuPercent !== undefined ? `\n- CPU: ${v.live.cpuPercent.toFixed(1)}%` : ''}${v.live?.memoryBytes !== undefined ? `\n- Memory: ${gib(v.live.memoryBytes)}` : ''}`,
-      icon, contextValue: `container.${v.state}.${v.origin}`, collapsible: false, host: host.name, containerName: v.name,
+      icon,
+      contextValue: `container.${v.state}.${v.origin}`,
+      collapsible: false,
+      host: host.name,
+      containerName: v.name,
     };
   });
 }

@@ -6,15 +6,27 @@ import { formatGiB, gpuFreeMiB, gpuMetrics, gpuSlots, gpuTooltip, HOST_STATUS_LO
 import type { GpuSort, NodeBase } from './model';
 import type { MakeTreeItem } from './treeItem';
 
-export interface GpuNode extends NodeBase { kind: 'gpu'; host: string; gpuIndex: number }
+export interface GpuNode extends NodeBase {
+  kind: 'gpu';
+  host: string;
+  gpuIndex: number;
+}
 
 /** A GPU under its host in the Nodes view. */
 export function gpuNode(host: string, slot: GpuSlot, live: GpuFacts | undefined, parentId: string): GpuNode {
   return {
-    kind: 'gpu', id: `${parentId}/gpu/${slot.index}`, label: `GPU ${slot.index}: ${slot.model}`,
-    description: gpuMetrics(slot, live).join(' · '), get tooltip() { return gpuTooltip(host, slot, live); },
+    kind: 'gpu',
+    id: `${parentId}/gpu/${slot.index}`,
+    label: `GPU ${slot.index}: ${slot.model}`,
+    description: gpuMetrics(slot, live).join(' · '),
+    get tooltip() {
+      return gpuTooltip(host, slot, live);
+    },
     icon: { id: 'circuit-board', color: live?.utilizationPct !== undefined && live.utilizationPct >= 90 ? 'charts.orange' : undefined },
-    contextValue: 'gpu', collapsible: false, host, gpuIndex: slot.index,
+    contextValue: 'gpu',
+    collapsible: false,
+    host,
+    gpuIndex: slot.index,
   };
 }
 
@@ -33,11 +45,18 @@ export function gpuRows(input: ExplorerInput, sort: GpuSort): GpuNode[] {
       rows.push({
         key: sort === 'freeMemory' ? free : live?.utilizationPct,
         node: {
-          kind: 'gpu', id: `gpu/${host.name}/${slot.index}`, label: slot.model,
+          kind: 'gpu',
+          id: `gpu/${host.name}/${slot.index}`,
+          label: slot.model,
           description: `${host.name} #${slot.index} · ${metrics.join(' · ')}`,
-          get tooltip() { return gpuTooltip(host.name, slot, live); },
+          get tooltip() {
+            return gpuTooltip(host.name, slot, live);
+          },
           icon: { id: 'circuit-board', color: HOST_STATUS_LOOK[state.status].icon.color },
-          contextValue: 'gpu', collapsible: false, host: host.name, gpuIndex: slot.index,
+          contextValue: 'gpu',
+          collapsible: false,
+          host: host.name,
+          gpuIndex: slot.index,
         },
       });
     }
@@ -52,6 +71,9 @@ export function gpuRows(input: ExplorerInput, sort: GpuSort): GpuNode[] {
 
 export function gpuTreeItem(node: GpuNode, make: MakeTreeItem): vscode.TreeItem {
   const item = make(node);
-  item.accessibilityInformation = { label: `GPU ${node.gpuIndex} on ${node.host}: ${node.label}, ${node.description ?? 'no live figures'}`, role: 'treeitem' };
+  item.accessibilityInformation = {
+    label: `GPU ${node.gpuIndex} on ${node.host}: ${node.label}, ${node.description ?? 'no live figures'}`,
+    role: 'treeitem',
+  };
   return item;
 }

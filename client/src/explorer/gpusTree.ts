@@ -10,11 +10,16 @@ export class GpusTreeProvider implements vscode.TreeDataProvider<GpuNode>, vscod
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: { dispose(): void };
 
-  constructor(private readonly store: ClusterStateStore, private sortValue: GpuSort) {
+  constructor(
+    private readonly store: ClusterStateStore,
+    private sortValue: GpuSort,
+  ) {
     this.subscription = store.onDidChange(() => this.changed.fire(undefined));
   }
 
-  get sort(): GpuSort { return this.sortValue; }
+  get sort(): GpuSort {
+    return this.sortValue;
+  }
 
   setSort(sort: GpuSort): void {
     this.sortValue = sort;

@@ -7,17 +7,26 @@ import { specIndex, type ExplorerInput } from './look';
 import type { NodeBase } from './model';
 import type { MakeTreeItem } from './treeItem';
 
-export interface GroupNode extends NodeBase { kind: 'group'; groupHosts: string[] }
+export interface GroupNode extends NodeBase {
+  kind: 'group';
+  groupHosts: string[];
+}
 
 export function groupNode(key: string, label: string, description: string | undefined, hosts: HostSpec[], input: ExplorerInput): GroupNode {
   const running = hosts.filter((h) => input.host(h.name).status === 'running').length;
   const failed = hosts.filter((h) => input.host(h.name).status === 'failed').length;
   return {
-    kind: 'group', id: `group/${key}`, label,
+    kind: 'group',
+    id: `group/${key}`,
+    label,
     description: `${hosts.length} host${hosts.length === 1 ? '' : 's'}${running ? ` · ${running} running` : ''}${failed ? ` · ${failed} failed` : ''}`,
-    get tooltip() { return `**${label}**${description ? ` — ${description}` : ''}\n\n${hosts.map((h) => `- ${h.name}: ${input.host(h.name).status}`).join('\n')}`; },
+    get tooltip() {
+      return `**${label}**${description ? ` — ${description}` : ''}\n\n${hosts.map((h) => `- ${h.name}: ${input.host(h.name).status}`).join('\n')}`;
+    },
     icon: failed ? { id: 'folder', color: 'charts.red' } : { id: 'folder' },
-    contextValue: 'group', collapsible: true, groupHosts: hosts.map((h) => h.name),
+    contextValue: 'group',
+    collapsible: true,
+    groupHosts: hosts.map((h) => h.name),
   };
 }
 

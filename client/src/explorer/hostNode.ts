@@ -10,23 +10,32 @@ import type { NodeBase, TreeNodeModel } from './model';
 import { serviceNode } from './serviceNode';
 import type { MakeTreeItem } from './treeItem';
 
-export interface HostNode extends NodeBase { kind: 'host'; host: string }
+export interface HostNode extends NodeBase {
+  kind: 'host';
+  host: string;
+}
 
 export function hostNode(input: ExplorerInput, host: HostSpec, spec: ClusterSpec, idPrefix: string): HostNode {
   const state = input.host(host.name);
   const look = HOST_STATUS_LOOK[state.status];
   const gpus = gpuSummary(host);
   return {
-    kind: 'host', id: `${idPrefix}host/${host.name}`, label: host.name,
+    kind: 'host',
+    id: `${idPrefix}host/${host.name}`,
+    label: host.name,
     description: [look.text, gpus].filter(Boolean).join(' · '),
     // Built when VS Code asks for it (on hover), not for every host on every refresh.
     get tooltip() {
       const roles = effectiveRoles(spec, host);
-      const memory = state.memory ? `${formatGiB((state.memory.totalBytes - state.memory.availableBytes) / 2 ** 20)} / ${formatGiB(state.memory.totalBytes / 2 ** 20)} GiB RAM used` : undefined;
+      const memory = state.memory
+        ? `${formatGiB((state.memory.totalBytes - state.memory.availableBytes) / 2 ** 20)} / ${formatGiB(state.memory.totalBytes / 2 ** 20)} GiB RAM used`
+        : undefined;
       return [
         `**${host.name}** — ${look.text}`,
         '',
-        state.statusDetail ? `${look.explain} ${state.statusDetail}${state.statusSource ? ` (from ${state.statusSource})` : ''}` : look.explain,
+        state.statusDetail
+          ? `${look.explain} ${state.statusDetail}${state.statusSource ? ` (from ${state.statusSource})` : ''}`
+          : look.explain,
         '',
         `- System: ${effectiveSystem(spec, host)}`,
         `- Addresses: ${host.addresses?.join(', ') || 'none'}`,
@@ -35,9 +44,14 @@ export function hostNode(input: ExplorerInput, host: HostSpec, spec: ClusterSpec
         gpus ? `- GPUs: ${gpus}` : undefined,
         memory ? `- Memory: ${memory}` : undefined,
         state.acceleratorUsagePct !== undefined ? `- Accelerator load: ${Math.round(state.acceleratorUsagePct)}%` : undefined,
-      ].filter((l) => l !== undefined).join('\n');
+      ]
+        .filter((l) => l !== undefined)
+        .join('\n');
     },
-    icon: look.icon, contextValue: hostContextValue(host, spec), collapsible: true, host: host.name,
+    icon: look.icon,
+    contextValue: hostContextValue(host, spec),
+    collapsible: true,
+    host: host.name,
   };
 }
 
@@ -49,9 +63,26 @@ export function hostChildren(input: ExplorerInput, node: HostNode): TreeNodeMode
   const state = input.host(host.name);
   const parentId = node.id;
   const out: TreeNodeModel[] = [];
-  for (const slot of gpuSlots(host)) out.push(gpuNode(host.name, slot, state.gpus.find((g) => g.index === slot.index), parentId));
-  for (const service of hostServices(host, spec)) out.push(serviceNode(host.name, service, state.services[service] ?? { status: 'unknown' }, parentId));
-  for (const iface of host.interfaces ?? []) out.push(interfaceNode(host.name, iface, state.interfaces.find((i) => i.name === iface.name), parentId));
+  for (const slot of gpuSlots(host))
+    out.push(
+      gpuNode(
+        host.name,
+        slot,
+        state.gpus.find((g) => g.index === slot.index),
+        parentId,
+      ),
+    );
+  for (const service of hostServices(host, spec))
+    out.push(serviceNode(host.name, service, state.services[service] ?? { status: 'unknown' }, parentId));
+  for (const iface of host.interfaces ?? [])
+    out.push(
+      interfaceNode(
+        host.name,
+        iface,
+        state.interfaces.find((i) => i.name === iface.name),
+        parentId,
+      ),
+    );
   out.push(...containerNodes(host, state, parentId));
   for (const cp of state.checkpoints) out.push(checkpointNode(host.name, cp, parentId));
   return out;

@@ -20,7 +20,10 @@ export class LiveSpecFeed implements SpecFeed, vscode.Disposable {
   private edited = new Set<string>();
   private generation = 0;
 
-  constructor(private readonly specStore: SpecStore, private readonly output: vscode.LogOutputChannel) {
+  constructor(
+    private readonly specStore: SpecStore,
+    private readonly output: vscode.LogOutputChannel,
+  ) {
     this.current = specStore.model;
     this.workspace = new SpecWorkspace({
       documents: {
@@ -48,7 +51,9 @@ export class LiveSpecFeed implements SpecFeed, vscode.Disposable {
     void this.rebuild();
   }
 
-  get model(): SpecModel | undefined { return this.current; }
+  get model(): SpecModel | undefined {
+    return this.current;
+  }
 
   onDidChange(listener: () => void): vscode.Disposable {
     return this.changed.event(listener);

@@ -23,17 +23,40 @@ export interface ExplorerInput {
 }
 
 /** A codicon id and a theme colour id. */
-export interface Icon { id: string; color?: string }
+export interface Icon {
+  id: string;
+  color?: string;
+}
 
 // ---------- presentation of states ----------
 
 export const HOST_STATUS_LOOK: Record<HostStatus, { icon: Icon; text: string; explain: string }> = {
-  unknown: { icon: { id: 'circle-outline', color: 'disabledForeground' }, text: 'unknown', explain: 'Nothing has reported on this host yet (probe it, or start exo).' },
-  reachable: { icon: { id: 'circle-filled', color: 'charts.blue' }, text: 'reachable', explain: 'The host answers, but none of its cluster services is known to run.' },
-  unreachable: { icon: { id: 'debug-disconnect', color: 'charts.orange' }, text: 'unreachable', explain: 'The host did not answer the last probe.' },
-  deploying: { icon: { id: 'sync~spin', color: 'charts.yellow' }, text: 'deploying', explain: 'A deploy or update is running on this host.' },
+  unknown: {
+    icon: { id: 'circle-outline', color: 'disabledForeground' },
+    text: 'unknown',
+    explain: 'Nothing has reported on this host yet (probe it, or start exo).',
+  },
+  reachable: {
+    icon: { id: 'circle-filled', color: 'charts.blue' },
+    text: 'reachable',
+    explain: 'The host answers, but none of its cluster services is known to run.',
+  },
+  unreachable: {
+    icon: { id: 'debug-disconnect', color: 'charts.orange' },
+    text: 'unreachable',
+    explain: 'The host did not answer the last probe.',
+  },
+  deploying: {
+    icon: { id: 'sync~spin', color: 'charts.yellow' },
+    text: 'deploying',
+    explain: 'A deploy or update is running on this host.',
+  },
   running: { icon: { id: 'pass-filled', color: 'charts.green' }, text: 'running', explain: 'The host is up and its cluster services run.' },
-  failed: { icon: { id: 'error', color: 'charts.red' }, text: 'failed', explain: 'The last deploy, update or service on this host failed.' },
+  failed: {
+    icon: { id: 'error', color: 'charts.red' },
+    text: 'failed',
+    explain: 'The last deploy, update or service on this host failed.',
+  },
 };
 
 export const SERVICE_LOOK: Record<ServiceFacts['status'], Icon> = {
@@ -48,7 +71,11 @@ export const SERVICE_LOOK: Record<ServiceFacts['status'], Icon> = {
 };
 
 export const INTERFACE_ICON: Record<InterfaceKind, string> = {
-  ethernet: 'plug', bond: 'link', vlan: 'symbol-namespace', thunderbolt: 'zap', wifi: 'broadcast',
+  ethernet: 'plug',
+  bond: 'link',
+  vlan: 'symbol-namespace',
+  thunderbolt: 'zap',
+  wifi: 'broadcast',
 };
 
 /** exo statuses in which its node is up (Stop is offered, not Launch). */
@@ -59,7 +86,10 @@ export const SERVICE_LABEL: Record<ServiceName, string> = { exo: 'exo', nats: 'N
 // ---------- spec facts ----------
 
 /** Lookups every refresh needs, computed once per spec (the store replaces the spec object when it changes). */
-interface SpecIndex { byName: Map<string, HostSpec>; exo: Set<HostSpec> }
+interface SpecIndex {
+  byName: Map<string, HostSpec>;
+  exo: Set<HostSpec>;
+}
 const specIndexes = new WeakMap<ClusterSpec, SpecIndex>();
 
 export function specIndex(spec: ClusterSpec): SpecIndex {
@@ -82,7 +112,12 @@ export function hostServices(host: HostSpec, spec: ClusterSpec): ServiceName[] {
   return out;
 }
 
-export interface GpuSlot { index: number; vendor: GpuVendor; model: string; vramGB?: number }
+export interface GpuSlot {
+  index: number;
+  vendor: GpuVendor;
+  model: string;
+  vramGB?: number;
+}
 
 /** The host's GPUs one by one (a `count: 2` entry becomes two slots), indexed in spec order; VRAM from the catalogue when the spec omits it. */
 export function gpuSlots(host: HostSpec): GpuSlot[] {
@@ -128,7 +163,10 @@ export function gpuFreeMiB(slot: GpuSlot, live: GpuFacts | undefined): number | 
 export function gpuMetrics(slot: GpuSlot, live: GpuFacts | undefined): string[] {
   const total = gpuTotalMiB(slot, live);
   const parts: string[] = [];
-  if (total !== undefined) parts.push(live?.memoryUsedMiB !== undefined ? `${formatGiB(live.memoryUsedMiB)} / ${formatGiB(total)} GiB` : `${formatGiB(total)} GiB`);
+  if (total !== undefined)
+    parts.push(
+      live?.memoryUsedMiB !== undefined ? `${formatGiB(live.memoryUsedMiB)} / ${formatGiB(total)} GiB` : `${formatGiB(total)} GiB`,
+    );
   const util = percent(live?.utilizationPct);
   if (util) parts.push(util);
   if (live?.temperatureC !== undefined) parts.push(`${Math.round(live.temperatureC)}°C`);

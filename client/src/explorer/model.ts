@@ -37,7 +37,7 @@ export interface NodeBase {
 }
 
 export type TreeNodeModel =
-  | ConnectionNode | SourceErrorNode | GroupNode | HostNode | GpuNode | ServiceNode | InterfaceNode | ContainerNode | CheckpointNode;
+  ConnectionNode | SourceErrorNode | GroupNode | HostNode | GpuNode | ServiceNode | InterfaceNode | ContainerNode | CheckpointNode;
 export type NodeKind = TreeNodeModel['kind'];
 
 /** Top level of the Nodes view: source errors, then one group per tag or segment. */
@@ -61,7 +61,16 @@ export function nodeRoots(input: ExplorerInput, grouping: Grouping): TreeNodeMod
     for (const segment of [...new Set([...declared, ...used])]) {
       const members = hosts.filter((h) => hostSegments(h).includes(segment));
       const def = spec.network?.segments?.find((s) => s.name === segment);
-      if (members.length) groups.push(groupNode(`segment/${segment}`, segment, def ? `${def.subnet}${def.description ? ` — ${def.description}` : ''}` : 'not declared in network.segments', members, input));
+      if (members.length)
+        groups.push(
+          groupNode(
+            `segment/${segment}`,
+            segment,
+            def ? `${def.subnet}${def.description ? ` — ${def.description}` : ''}` : 'not declared in network.segments',
+            members,
+            input,
+          ),
+        );
     }
     const none = hosts.filter((h) => hostSegments(h).length === 0);
     if (none.length) groups.push(groupNode('segment/', 'no segment', 'Hosts with no interface on a segment', none, input));
@@ -73,8 +82,11 @@ export function nodeRoots(input: ExplorerInput, grouping: Grouping): TreeNodeMod
 export function childrenOf(input: ExplorerInput, node: TreeNodeModel): TreeNodeModel[] {
   if (!input.spec) return [];
   switch (node.kind) {
-    case 'group': return groupChildren(input, node);
-    case 'host': return hostChildren(input, node);
-    default: return [];
+    case 'group':
+      return groupChildren(input, node);
+    case 'host':
+      return hostChildren(input, node);
+    default:
+      return [];
   }
 }

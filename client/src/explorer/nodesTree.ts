@@ -37,11 +37,17 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>
   private readonly parents = new Map<string, TreeNodeModel>();
   private readonly subscription: { dispose(): void };
 
-  constructor(private readonly store: ClusterStateStore, private groupingValue: Grouping, private readonly connection: () => ConnectionView) {
+  constructor(
+    private readonly store: ClusterStateStore,
+    private groupingValue: Grouping,
+    private readonly connection: () => ConnectionView,
+  ) {
     this.subscription = store.onDidChange(() => this.refresh());
   }
 
-  get grouping(): Grouping { return this.groupingValue; }
+  get grouping(): Grouping {
+    return this.groupingValue;
+  }
 
   setGrouping(grouping: Grouping): void {
     this.groupingValue = grouping;

@@ -38,7 +38,9 @@ export function registerExplorer(services: ExtensionServices): void {
   restartExo();
   subscriptions.push(
     services.live.onDidChange(restartExo),
-    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.exo.pollIntervalMs')) restartExo(); }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('gpuCluster.exo.pollIntervalMs')) restartExo();
+    }),
     { dispose: () => exoSubscription?.dispose() },
   );
 
@@ -46,7 +48,10 @@ export function registerExplorer(services: ExtensionServices): void {
     trusted: vscode.workspace.isTrusted,
     connected: services.live.connected,
   }));
-  subscriptions.push(services.live.onDidChange(() => nodes.refresh()), vscode.workspace.onDidGrantWorkspaceTrust(() => nodes.refresh()));
+  subscriptions.push(
+    services.live.onDidChange(() => nodes.refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => nodes.refresh()),
+  );
   const gpus = new GpusTreeProvider(store, context.workspaceState.get<GpuSort>(GPU_SORT_KEY, 'freeMemory'));
   const nodesView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.nodes', { treeDataProvider: nodes, showCollapseAll: true });
   const gpusView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.gpus', { treeDataProvider: gpus });
@@ -56,23 +61,37 @@ export function registerExplorer(services: ExtensionServices): void {
   const describe = () => {
     const name = store.spec?.cluster?.name;
     const uri = specStore.specUri;
-    const folder = uri && specStore.specUris.length > 1 ? vscode.workspace.getWorkspaceFolder(uri)?.name ?? path.basename(path.dirname(uri.fsPath)) : undefined;
+    const folder =
+      uri && specStore.specUris.length > 1
+        ? (vscode.workspace.getWorkspaceFolder(uri)?.name ?? path.basename(path.dirname(uri.fsPath)))
+        : undefined;
     const description = name ? (folder ? `${name} (${folder})` : name) : undefined;
     nodesView.description = description;
     gpusView.description = description;
   };
-  subscriptions.push(store.onDidChange((c) => { if (c.specChanged) describe(); }));
+  subscriptions.push(
+    store.onDidChange((c) => {
+      if (c.specChanged) describe();
+    }),
+  );
   describe();
 
   // Selecting a host in the tree points it out in the topology panel, if open (gpuCluster.topology.focusHost is the
   // topology feature's internal command).
-  subscriptions.push(nodesView.onDidChangeSelection((e) => {
-    const host = e.selection[0]?.host;
-    if (host) void vscode.commands.executeCommand('gpuCluster.topology.focusHost', host);
-  }));
+  subscriptions.push(
+    nodesView.onDidChangeSelection((e) => {
+      const host = e.selection[0]?.host;
+      if (host) void vscode.commands.executeCommand('gpuCluster.topology.focusHost', host);
+    }),
+  );
 
   const explorer: Explorer = {
-    services, store, nodes, gpus, nodesView, liveSpec,
+    services,
+    store,
+    nodes,
+    gpus,
+    nodesView,
+    liveSpec,
     exo: () => exo,
   };
   registerRevealInSpec(explorer);

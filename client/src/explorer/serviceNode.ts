@@ -6,16 +6,26 @@ import { EXO_UP, SERVICE_LABEL, SERVICE_LOOK } from './look';
 import type { NodeBase } from './model';
 import type { MakeTreeItem } from './treeItem';
 
-export interface ServiceNode extends NodeBase { kind: 'service'; host: string; service: ServiceName }
+export interface ServiceNode extends NodeBase {
+  kind: 'service';
+  host: string;
+  service: ServiceName;
+}
 
 export function serviceNode(host: string, service: ServiceName, facts: ServiceFacts, parentId: string): ServiceNode {
   const contextValue = service === 'exo' ? `service.exo.${EXO_UP.has(facts.status) ? 'running' : 'stopped'}` : `service.${service}`;
   const status = facts.progressPct === undefined ? facts.status : `${facts.status} ${facts.progressPct}%`;
   return {
-    kind: 'service', id: `${parentId}/service/${service}`, label: SERVICE_LABEL[service],
+    kind: 'service',
+    id: `${parentId}/service/${service}`,
+    label: SERVICE_LABEL[service],
     description: [status, facts.detail].filter(Boolean).join(' · '),
     tooltip: `**${SERVICE_LABEL[service]}** on \`${host}\`: ${status}${facts.detail ? `\n\n${facts.detail}` : ''}`,
-    icon: SERVICE_LOOK[facts.status], contextValue, collapsible: false, host, service,
+    icon: SERVICE_LOOK[facts.status],
+    contextValue,
+    collapsible: false,
+    host,
+    service,
   };
 }
 

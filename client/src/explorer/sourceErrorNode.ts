@@ -5,7 +5,9 @@ import type { ExplorerInput } from './look';
 import type { NodeBase } from './model';
 import type { MakeTreeItem } from './treeItem';
 
-export interface SourceErrorNode extends NodeBase { kind: 'sourceError' }
+export interface SourceErrorNode extends NodeBase {
+  kind: 'sourceError';
+}
 
 export function sourceErrorNodes(input: ExplorerInput): SourceErrorNode[] {
   const out: SourceErrorNode[] = [];
@@ -13,9 +15,14 @@ export function sourceErrorNodes(input: ExplorerInput): SourceErrorNode[] {
     if (health.ok) continue;
     const retry = health.retryAt ? ` Retrying at ${new Date(health.retryAt).toLocaleTimeString()}.` : '';
     out.push({
-      kind: 'sourceError', id: `source/${source}`, label: `${source}: not answering`, description: health.error,
+      kind: 'sourceError',
+      id: `source/${source}`,
+      label: `${source}: not answering`,
+      description: health.error,
       tooltip: `**${source}** live state is unavailable.\n\n${health.error ?? ''}\n\nThe views show the spec and other sources meanwhile.${retry}`,
-      icon: { id: 'warning', color: 'list.warningForeground' }, contextValue: 'sourceError', collapsible: false,
+      icon: { id: 'warning', color: 'list.warningForeground' },
+      contextValue: 'sourceError',
+      collapsible: false,
     });
   }
   return out;

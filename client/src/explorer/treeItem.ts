@@ -7,8 +7,11 @@ import type { TreeNodeModel } from './model';
 export type MakeTreeItem = typeof baseTreeItem;
 
 export function baseTreeItem(node: TreeNodeModel, expanded = false): vscode.TreeItem {
-  const state = !node.collapsible ? vscode.TreeItemCollapsibleState.None
-    : expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+  const state = !node.collapsible
+    ? vscode.TreeItemCollapsibleState.None
+    : expanded
+      ? vscode.TreeItemCollapsibleState.Expanded
+      : vscode.TreeItemCollapsibleState.Collapsed;
   const item = new vscode.TreeItem(node.label, state);
   item.id = node.id;
   item.description = node.description;

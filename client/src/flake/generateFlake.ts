@@ -62,12 +62,14 @@ function outputDirFor(specFile: string): string {
 /** Generation reads the spec from disk: unsaved edits to spec files are saved first, with the user's consent. */
 async function saveSpecEdits(specFile: string): Promise<boolean> {
   const specDir = path.dirname(specFile);
-  const dirty = vscode.workspace.textDocuments.filter((d) => d.isDirty && d.uri.scheme === 'file'
-    && /\.ya?ml$/i.test(d.fileName) && !path.relative(specDir, d.fileName).startsWith('..'));
+  const dirty = vscode.workspace.textDocuments.filter(
+    (d) => d.isDirty && d.uri.scheme === 'file' && /\.ya?ml$/i.test(d.fileName) && !path.relative(specDir, d.fileName).startsWith('..'),
+  );
   if (dirty.length === 0) return true;
   const choice = await vscode.window.showWarningMessage(
     `${dirty.length} spec file(s) have unsaved changes; the flake is generated from the saved spec.`,
-    { modal: true }, 'Save and Generate',
+    { modal: true },
+    'Save and Generate',
   );
   if (choice !== 'Save and Generate') return false;
   return (await Promise.all(dirty.map((d) => d.save()))).every(Boolean);
@@ -82,7 +84,7 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     void vscode.window.showErrorMessage('No cluster.yaml in this workspace. Create one with "GPU Cluster: Create Example Cluster Spec".');
     return;
   }
-  if (!await saveSpecEdits(specUri.fsPath)) return;
+  if (!(await saveSpecEdits(specUri.fsPath))) return;
 
   const outDir = outputDirFor(specUri.fsPath);
   let plan: WritePlan;
@@ -94,7 +96,14 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
       const more = prepared.errors.length > ERRORS_SHOWN ? `\n… and ${prepared.errors.length - ERRORS_SHOWN} more (see Problems)` : '';
       const choice = await vscode.window.showErrorMessage(
         `The spec has ${prepared.errors.length} error(s); fix them before generating the flake.`,
-        { modal: true, detail: prepared.errors.slice(0, ERRORS_SHOWN).map((e) => shorten(e, specUri.fsPath)).join('\n') + more },
+        {
+          modal: true,
+          detail:
+            prepared.errors
+              .slice(0, ERRORS_SHOWN)
+              .map((e) => shorten(e, specUri.fsPath))
+              .join('\n') + more,
+        },
         'Show Problems',
       );
       if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
@@ -116,8 +125,16 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
     const keep = 'Keep Them';
     const answer = await vscode.window.showWarningMessage(
       `${inTheWay.length} file(s) in the flake folder were not written by Generate Flake or were edited since. Replace them with the generated version?`,
-      { modal: true, detail: inTheWay.slice(0, ERRORS_SHOWN).map((f) => f.path).join('\n') + (inTheWay.length > ERRORS_SHOWN ? `\n… and ${inTheWay.length - ERRORS_SHOWN} more` : '') },
-      replace, keep,
+      {
+        modal: true,
+        detail:
+          inTheWay
+            .slice(0, ERRORS_SHOWN)
+            .map((f) => f.path)
+            .join('\n') + (inTheWay.length > ERRORS_SHOWN ? `\n… and ${inTheWay.length - ERRORS_SHOWN} more` : ''),
+      },
+      replace,
+      keep,
     );
     if (answer === undefined) return;
     overwrite = answer === replace;
@@ -134,11 +151,12 @@ async function generateFlake(services: ExtensionServices, previews: PreviewDocum
   const write = `Write ${pending.length} files`;
   const choice = await vscode.window.showInformationMessage(
     `Generate Flake: ${count('new')} new and ${count('changed')} changed file(s) in ${relOut}` +
-    `${count('conflict') ? `, ${count('conflict')} file(s) of yours replaced` : ''}` +
-    `${removed ? `, ${removed} generated file(s) the spec no longer produces to remove` : ''}` +
-    `${plan.files.some((f) => f.status === 'user-kept') ? '; your custom.nix files are kept' : ''}.` +
-    `${warnings ? ` ${warnings} warning(s) in the GPU Cluster output.` : ''}`,
-    write, 'Cancel',
+      `${count('conflict') ? `, ${count('conflict')} file(s) of yours replaced` : ''}` +
+      `${removed ? `, ${removed} generated file(s) the spec no longer produces to remove` : ''}` +
+      `${plan.files.some((f) => f.status === 'user-kept') ? '; your custom.nix files are kept' : ''}.` +
+      `${warnings ? ` ${warnings} warning(s) in the GPU Cluster output.` : ''}`,
+    write,
+    'Cancel',
   );
   if (choice !== write) return;
 

@@ -15,7 +15,9 @@ export function registerLiveSession(services: ExtensionServices): void {
       if (!services.requireTrust('Connecting to the cluster')) return;
       const where = targets();
       if (where.length === 0) {
-        void vscode.window.showWarningMessage('The spec names no live source to connect to: set nats.url, or give a host the exo-api or exo-master role.');
+        void vscode.window.showWarningMessage(
+          'The spec names no live source to connect to: set nats.url, or give a host the exo-api or exo-master role.',
+        );
         return;
       }
       output.info(`connecting to the cluster: ${where.map(describeTarget).join(', ')}`);
@@ -45,7 +47,10 @@ function createLiveStatusBar(services: ExtensionServices, targets: () => LiveTar
   item.name = 'GPU Cluster Connection';
   const render = () => {
     const spec = store.spec;
-    if (!vscode.workspace.isTrusted || !spec) { item.hide(); return; }
+    if (!vscode.workspace.isTrusted || !spec) {
+      item.hide();
+      return;
+    }
     const where = targets();
     const list = where.map((t) => `- **${t.source}** \`${t.address}\`${live.connected ? `: ${t.status}` : ''}`).join('\n');
     const tooltip = new vscode.MarkdownString();
@@ -56,7 +61,9 @@ function createLiveStatusBar(services: ExtensionServices, targets: () => LiveTar
     } else {
       item.text = '$(plug) Connect to cluster';
       item.command = 'gpuCluster.connect';
-      tooltip.appendMarkdown(`Live state is off: nothing contacts the machines in the spec until you connect.\n\n${list ? `Connecting reaches:\n\n${list}\n\n` : ''}Click to connect.`);
+      tooltip.appendMarkdown(
+        `Live state is off: nothing contacts the machines in the spec until you connect.\n\n${list ? `Connecting reaches:\n\n${list}\n\n` : ''}Click to connect.`,
+      );
     }
     item.tooltip = tooltip;
     item.show();

@@ -38,7 +38,10 @@ export function registerNats(services: ExtensionServices): void {
       const domain = nats.domain;
       if (!domain) return;
       // A reconnect keeps the subscription; only a new connection (or domain) needs a new source.
-      if (source && sourceConnection === nc && sourceDomain === domain) { source.attach(nc); return; }
+      if (source && sourceConnection === nc && sourceDomain === domain) {
+        source.attach(nc);
+        return;
+      }
       sourceConnection = nc;
       sourceDomain = domain;
       telemetry?.dispose();
@@ -46,7 +49,9 @@ export function registerNats(services: ExtensionServices): void {
       telemetry = services.addStateSource(source);
       source.attach(nc);
     }),
-    nats.onDidChangeStatus((s) => { if (s.state !== 'connected') source?.detach(s.reason ?? s.state); }),
+    nats.onDidChangeStatus((s) => {
+      if (s.state !== 'connected') source?.detach(s.reason ?? s.state);
+    }),
     // Disconnected on purpose: telemetry is gone, not failing; nothing of it (nor its health) stays on screen.
     services.live.onDidChange((on) => {
       if (on) return;

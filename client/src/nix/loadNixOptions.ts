@@ -13,9 +13,7 @@ import type { ExtensionServices } from '../services/services';
 const NIX_OPTIONS_LOADED = 'gpuCluster/nixOptionsLoaded';
 
 export function registerLoadNixOptions(services: ExtensionServices): void {
-  services.context.subscriptions.push(
-    vscode.commands.registerCommand('gpuCluster.nix.loadOptions', () => loadNixOptions(services)),
-  );
+  services.context.subscriptions.push(vscode.commands.registerCommand('gpuCluster.nix.loadOptions', () => loadNixOptions(services)));
 }
 
 async function loadNixOptions(services: ExtensionServices): Promise<void> {
@@ -38,7 +36,13 @@ async function loadNixOptions(services: ExtensionServices): Promise<void> {
   const cacheDir = vscode.Uri.joinPath(services.context.globalStorageUri, 'nix-options').fsPath;
   const cached = path.join(cacheDir, `${flakeOptionsCacheKey(lock, flakeDir, host)}.json`);
   const label = `${path.basename(flakeDir)}#${host}`;
-  if (lock && await stat(cached).then(() => true, () => false)) {
+  if (
+    lock &&
+    (await stat(cached).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     services.output.info(`NixOS options of ${label}: using the cache for this flake.lock (${cached})`);
     await send(services, cached, label);
     return;
@@ -87,7 +91,9 @@ async function send(services: ExtensionServices, file: string, label: string): P
 async function pickFlake(): Promise<string | undefined> {
   const found = await vscode.workspace.findFiles('**/flake.nix', '**/node_modules/**', 50);
   if (found.length === 0) {
-    void vscode.window.showErrorMessage('No flake.nix in this workspace. Run "GPU Cluster: Generate Flake" first, or open a folder with a flake.');
+    void vscode.window.showErrorMessage(
+      'No flake.nix in this workspace. Run "GPU Cluster: Generate Flake" first, or open a folder with a flake.',
+    );
     return undefined;
   }
   if (found.length === 1) return path.dirname(found[0].fsPath);
@@ -104,5 +110,8 @@ async function pickHost(services: ExtensionServices): Promise<string | undefined
   const hosts = spec?.hosts.filter((h) => !isDarwin(effectiveSystem(spec, h))).map((h) => h.name) ?? [];
   if (hosts.length === 1) return hosts[0];
   if (hosts.length > 1) return vscode.window.showQuickPick(hosts, { placeHolder: 'Evaluate the options of which nixosConfiguration?' });
-  return vscode.window.showInputBox({ prompt: 'Name of the nixosConfigurations entry to evaluate', validateInput: (v) => (v.trim() ? undefined : 'A host name is needed') });
+  return vscode.window.showInputBox({
+    prompt: 'Name of the nixosConfigurations entry to evaluate',
+    validateInput: (v) => (v.trim() ? undefined : 'A host name is needed'),
+  });
 }

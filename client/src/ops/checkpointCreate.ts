@@ -4,7 +4,12 @@
 
 import * as vscode from 'vscode';
 import {
-  checkPrerequisites, checkpointSettings, createCheckpoint, kubeletCheckpointCommand, listCheckpoints, listGpuProcesses,
+  checkPrerequisites,
+  checkpointSettings,
+  createCheckpoint,
+  kubeletCheckpointCommand,
+  listCheckpoints,
+  listGpuProcesses,
 } from '#core/ops';
 import { effectiveRoles, type HostSpec } from '#core/spec';
 import type { OpsContext } from './context';
@@ -16,7 +21,8 @@ export async function refreshCheckpoints(ops: OpsContext, host: HostSpec, signal
 }
 
 async function askKubeletTarget(): Promise<{ namespace: string; pod: string; container: string } | undefined> {
-  const name = (v: string) => (/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v) ? undefined : 'A Kubernetes name: lower-case letters, digits, - and .');
+  const name = (v: string) =>
+    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v) ? undefined : 'A Kubernetes name: lower-case letters, digits, - and .';
   const namespace = await vscode.window.showInputBox({ title: 'Namespace', value: 'default', validateInput: name });
   if (!namespace) return undefined;
   const pod = await vscode.window.showInputBox({ title: 'Pod', validateInput: name });
@@ -30,18 +36,26 @@ export function registerCheckpointCreate(ops: OpsContext): vscode.Disposable {
     if (!ops.services.requireTrust('Checkpointing a process')) return;
     try {
       const { spec } = ops.spec();
-      const [host] = (await ops.pickHosts(arg, undefined, { title: 'Checkpoint GPU Process', single: true, filter: (h) => !ops.system(h).endsWith('darwin') })) ?? [];
+      const [host] =
+        (await ops.pickHosts(arg, undefined, {
+          title: 'Checkpoint GPU Process',
+          single: true,
+          filter: (h) => !ops.system(h).endsWith('darwin'),
+        })) ?? [];
       if (!host) return;
       const endpoint = ops.endpoint(host);
       const settings = checkpointSettings(spec.checkpoints);
 
-      const prep = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking ${host.name}`, cancellable: true }, async (_p, token) => {
-        const controller = new AbortController();
-        token.onCancellationRequested(() => controller.abort());
-        const prereq = await checkPrerequisites(ops.pool, endpoint, controller.signal);
-        const apps = prereq.ok ? await listGpuProcesses(ops.pool, endpoint, controller.signal) : [];
-        return { prereq, apps };
-      });
+      const prep = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Checking ${host.name}`, cancellable: true },
+        async (_p, token) => {
+          const controller = new AbortController();
+          token.onCancellationRequested(() => controller.abort());
+          const prereq = await checkPrerequisites(ops.pool, endpoint, controller.signal);
+          const apps = prereq.ok ? await listGpuProcesses(ops.pool, endpoint, controller.signal) : [];
+          return { prereq, apps };
+        },
+      );
       const hasK3s = effectiveRoles(spec, host).some((r) => r.startsWith('k3s-'));
       if (!prep.prereq.ok && !hasK3s) {
         void vscode.window.showErrorMessage(`Cannot checkpoint on ${host.name}: ${prep.prereq.reasons.join('; ')}.`);
@@ -55,7 +69,17 @@ export function registerCheckpointCreate(ops: OpsContext): vscode.Disposable {
           app: a,
           pod: false,
         })),
-        ...(hasK3s ? [{ label: '$(symbol-namespace) A k3s pod container…', description: 'kubelet checkpoint API', detail: undefined, app: undefined, pod: true }] : []),
+        ...(hasK3s
+          ? [
+              {
+                label: '$(symbol-namespace) A k3s pod container…',
+                description: 'kubelet checkpoint API',
+                detail: undefined,
+                app: undefined,
+                pod: true,
+              },
+            ]
+          : []),
       ];
       if (items.length === 0) {
         void vscode.window.showInformationMessage(`${host.name} runs no GPU processes.`);
@@ -81,19 +105,28 @@ export function registerCheckpointCreate(ops: OpsContext): vscode.Disposable {
         const go = 'Checkpoint and Stop';
         const answer = await vscode.window.showWarningMessage(
           `Checkpoint process ${app.pid} on ${host.name}?`,
-          { modal: true, detail: 'CRIU stops the process after dumping it (checkpoints.criu.leaveRunning is off). Restore it from the Checkpoints list.' },
+          {
+            modal: true,
+            detail: 'CRIU stops the process after dumping it (checkpoints.criu.leaveRunning is off). Restore it from the Checkpoints list.',
+          },
           go,
         );
         if (answer !== go) return;
       }
       const manifest = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Checkpointing ${app.pid} on ${host.name}`, cancellable: false },
-        (progress) => createCheckpoint(ops.pool, endpoint, { host: host.name, pid: app.pid, gpu: app, driverVersion: prep.prereq.driverVersion, settings }, {
-          onStep: (s) => {
-            ops.services.output.info(`checkpoint ${host.name}/${app.pid}: ${s.step} ${s.ok ? 'ok' : `failed: ${s.detail}`}`);
-            progress.report({ message: s.step, increment: 25 });
-          },
-        }),
+        (progress) =>
+          createCheckpoint(
+            ops.pool,
+            endpoint,
+            { host: host.name, pid: app.pid, gpu: app, driverVersion: prep.prereq.driverVersion, settings },
+            {
+              onStep: (s) => {
+                ops.services.output.info(`checkpoint ${host.name}/${app.pid}: ${s.step} ${s.ok ? 'ok' : `failed: ${s.detail}`}`);
+                progress.report({ message: s.step, increment: 25 });
+              },
+            },
+          ),
       );
       await refreshCheckpoints(ops, host);
       ops.services.operations.recordCheckpoint(host.name, 'created', { ...manifest });

@@ -12,7 +12,14 @@ export function registerCheckpointDelete(ops: OpsContext): vscode.Disposable {
       if (!arg?.host || !arg.checkpointId) throw new Error('Choose a checkpoint in the Nodes view.');
       const host = ops.host(arg.host);
       const del = 'Delete';
-      if ((await vscode.window.showWarningMessage(`Delete checkpoint ${arg.checkpointId} on ${host.name}?`, { modal: true, detail: 'Its images cannot be recovered.' }, del)) !== del) return;
+      if (
+        (await vscode.window.showWarningMessage(
+          `Delete checkpoint ${arg.checkpointId} on ${host.name}?`,
+          { modal: true, detail: 'Its images cannot be recovered.' },
+          del,
+        )) !== del
+      )
+        return;
       await deleteCheckpoint(ops.pool, ops.endpoint(host), checkpointSettings(ops.spec().spec.checkpoints).baseDir, arg.checkpointId);
       await refreshCheckpoints(ops, host);
     } catch (err) {

@@ -4,15 +4,7 @@
 
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import {
-  type BuildOn,
-  deployHost,
-  type DeployOutcome,
-  INSTALL_PHASES,
-  type InstallPhase,
-  preflight,
-  type PreflightCheck,
-} from '#core/ops';
+import { type BuildOn, deployHost, type DeployOutcome, INSTALL_PHASES, type InstallPhase, preflight, type PreflightCheck } from '#core/ops';
 import { type HostSpec, isDarwin } from '#core/spec';
 import type { OpsContext } from './context';
 import { OpsTerminal } from './opsTerminal';
@@ -27,7 +19,11 @@ const PHASE_DETAIL: Record<InstallPhase, string> = {
 
 async function chooseOptions(): Promise<{ phases: InstallPhase[]; buildOn: BuildOn } | undefined> {
   const phaseItems = INSTALL_PHASES.map((p) => ({ label: p, description: PHASE_DETAIL[p], picked: true, phase: p }));
-  const picked = await vscode.window.showQuickPick(phaseItems, { title: 'Deploy Host: phases', canPickMany: true, placeHolder: 'nixos-anywhere --phases' });
+  const picked = await vscode.window.showQuickPick(phaseItems, {
+    title: 'Deploy Host: phases',
+    canPickMany: true,
+    placeHolder: 'nixos-anywhere --phases',
+  });
   if (!picked?.length) return undefined;
   const build = await vscode.window.showQuickPick(
     [
@@ -51,10 +47,16 @@ async function confirmDeploy(ops: OpsContext, hosts: HostSpec[], options: { phas
   const how = `phases: ${options.phases.join(',')} · build on: ${options.buildOn}`;
   if (!options.phases.includes('disko')) {
     const go = 'Deploy';
-    const answer = await vscode.window.showWarningMessage(`Install NixOS on ${names}?`, { modal: true, detail: `No disks are formatted (the disko phase is off).\n\n${how}` }, go);
+    const answer = await vscode.window.showWarningMessage(
+      `Install NixOS on ${names}?`,
+      { modal: true, detail: `No disks are formatted (the disko phase is off).\n\n${how}` },
+      go,
+    );
     return answer === go;
   }
-  const disks = hosts.map((h) => `${h.name} (${ops.endpoint(h).address}): ${(h.disks ?? []).map((d) => d.device).join(', ') || 'no disks in the spec'}`).join('\n');
+  const disks = hosts
+    .map((h) => `${h.name} (${ops.endpoint(h).address}): ${(h.disks ?? []).map((d) => d.device).join(', ') || 'no disks in the spec'}`)
+    .join('\n');
   const next = 'Continue…';
   const answer = await vscode.window.showWarningMessage(
     `Install NixOS on ${names} and ERASE its disks?`,
@@ -92,7 +94,7 @@ export function registerDeployHost(ops: OpsContext): vscode.Disposable {
       }
       const options = await chooseOptions();
       if (!options) return;
-      if (!await confirmDeploy(ops, hosts, options)) return;
+      if (!(await confirmDeploy(ops, hosts, options))) return;
 
       await runPerHost<DeployOutcome>({
         title: 'Deploy Host',
@@ -101,7 +103,8 @@ export function registerDeployHost(ops: OpsContext): vscode.Disposable {
         output: ops.services.output,
         advice: ops.sshAdvice,
         succeeded: (outcome) => outcome.ok,
-        describe: (r) => (!r.ok ? r.error.message : r.value.ok ? 'installed' : r.value.cancelled ? 'cancelled' : r.value.failure?.message ?? 'failed'),
+        describe: (r) =>
+          !r.ok ? r.error.message : r.value.ok ? 'installed' : r.value.cancelled ? 'cancelled' : (r.value.failure?.message ?? 'failed'),
         task: async (host, signal, progress) => {
           const term = new OpsTerminal(`Deploy ${host.name}`);
           term.terminal.show(true);
@@ -112,7 +115,10 @@ export function registerDeployHost(ops: OpsContext): vscode.Disposable {
             progress('pre-flight checks');
             term.line(`Pre-flight checks on ${endpoint.user}@${endpoint.address}:${endpoint.port}`, 'bold');
             const check = await preflight(ops.pool, endpoint, host, ops.system(host), both);
-            const relevant = check.checks.filter((c: PreflightCheck) => (c.id !== 'kexec' || options.phases.includes('kexec')) && (c.id !== 'disks' || options.phases.includes('disko')));
+            const relevant = check.checks.filter(
+              (c: PreflightCheck) =>
+                (c.id !== 'kexec' || options.phases.includes('kexec')) && (c.id !== 'disks' || options.phases.includes('disko')),
+            );
             for (const c of relevant) term.line(`  ${c.ok ? '✓' : '✗'} ${c.id}: ${c.detail}`, c.ok ? undefined : 'red');
             const failed = relevant.filter((c) => !c.ok);
             if (failed.length) throw new Error(`pre-flight failed: ${failed.map((c) => c.detail).join('; ')}`);
@@ -133,7 +139,10 @@ export function registerDeployHost(ops: OpsContext): vscode.Disposable {
             );
             if (outcome.ok) {
               term.line(`\n${host.name} is installed.`, 'green');
-              ops.report(host.name, { status: 'reachable', statusDetail: `installed ${new Date().toLocaleString()}${options.phases.includes('reboot') ? '; rebooting' : ''}` });
+              ops.report(host.name, {
+                status: 'reachable',
+                statusDetail: `installed ${new Date().toLocaleString()}${options.phases.includes('reboot') ? '; rebooting' : ''}`,
+              });
             } else if (outcome.cancelled) {
               term.line('\nCancelled.', 'yellow');
               ops.report(host.name, { status: 'unknown', statusDetail: 'deploy cancelled' });
@@ -145,7 +154,10 @@ export function registerDeployHost(ops: OpsContext): vscode.Disposable {
           } catch (err) {
             const message = (err as Error).message;
             term.line(`\n${message}`, both.aborted ? 'yellow' : 'red');
-            ops.report(host.name, both.aborted ? { status: 'unknown', statusDetail: 'deploy cancelled' } : { status: 'failed', statusDetail: message });
+            ops.report(
+              host.name,
+              both.aborted ? { status: 'unknown', statusDetail: 'deploy cancelled' } : { status: 'failed', statusDetail: message },
+            );
             throw err;
           }
         },

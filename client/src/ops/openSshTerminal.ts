@@ -18,12 +18,25 @@ export function registerOpenSshTerminal(ops: OpsContext): vscode.Disposable {
       if (!host) return;
       const endpoint = ops.endpoint(host);
       const ssh = await requireTool('ssh');
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${host.name}'s host key` }, () => ops.pool.connect(endpoint));
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${host.name}'s host key` }, () =>
+        ops.pool.connect(endpoint),
+      );
       const pinnedFile = path.join(ops.services.context.globalStorageUri.fsPath, 'spec_known_hosts', `${host.name}`);
       await mkdir(path.dirname(pinnedFile), { recursive: true, mode: 0o700 });
-      await writeFile(pinnedFile, pinnedKnownHostsLines(endpoint).map((l) => `${l}\n`).join(''), { mode: 0o600 });
+      await writeFile(
+        pinnedFile,
+        pinnedKnownHostsLines(endpoint)
+          .map((l) => `${l}\n`)
+          .join(''),
+        { mode: 0o600 },
+      );
       const files = [pinnedFile, ops.policy.managedKnownHosts, path.join(os.homedir(), '.ssh', 'known_hosts')];
-      const terminal = vscode.window.createTerminal({ name: `ssh ${host.name}`, shellPath: ssh, shellArgs: sshClientArgs(endpoint, files), iconPath: new vscode.ThemeIcon('terminal') });
+      const terminal = vscode.window.createTerminal({
+        name: `ssh ${host.name}`,
+        shellPath: ssh,
+        shellArgs: sshClientArgs(endpoint, files),
+        iconPath: new vscode.ThemeIcon('terminal'),
+      });
       terminal.show();
     } catch (err) {
       void vscode.window.showErrorMessage(`Open SSH Terminal: ${(err as Error).message}`);

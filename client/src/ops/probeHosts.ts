@@ -26,7 +26,9 @@ export function registerProbeHosts(ops: OpsContext): vscode.Disposable {
         task: async (host, signal) => {
           const roles = effectiveRoles(spec, host);
           try {
-            const facts = await viaAgentOrSsh(ops.services.nats, host.name, 'probe', { services: servicesForRoles(roles) }, () => probeHost(ops.pool, ops.endpoint(host), servicesForRoles(roles), { signal }));
+            const facts = await viaAgentOrSsh(ops.services.nats, host.name, 'probe', { services: servicesForRoles(roles) }, () =>
+              probeHost(ops.pool, ops.endpoint(host), servicesForRoles(roles), { signal }),
+            );
             ops.report(host.name, probeToHostFacts(facts));
             if (roles.includes('checkpoint-agent') && facts.kernelName === 'Linux') {
               const manifests = await listCheckpoints(ops.pool, ops.endpoint(host), checkpointSettings(spec.checkpoints).baseDir, signal);
@@ -35,11 +37,13 @@ export function registerProbeHosts(ops: OpsContext): vscode.Disposable {
             return facts;
           } catch (err) {
             if (!signal.aborted) ops.report(host.name, unreachableFacts(err as Error));
-            if (err instanceof SshError && err.kind === 'host-key-changed') void vscode.window.showErrorMessage(err.message, { modal: true });
+            if (err instanceof SshError && err.kind === 'host-key-changed')
+              void vscode.window.showErrorMessage(err.message, { modal: true });
             throw err;
           }
         },
-        describe: (r) => (r.ok ? `${r.value.osName ?? r.value.kernelName} ${r.value.arch}, ${r.value.gpus.length} GPU(s)` : r.error.message),
+        describe: (r) =>
+          r.ok ? `${r.value.osName ?? r.value.kernelName} ${r.value.arch}, ${r.value.gpus.length} GPU(s)` : r.error.message,
       });
     } catch (err) {
       void vscode.window.showErrorMessage(`Probe Hosts: ${(err as Error).message}`);

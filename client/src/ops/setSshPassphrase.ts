@@ -16,7 +16,10 @@ export function registerSetSshPassphrase(ops: OpsContext): vscode.Disposable {
         }
       }
       const browse = '$(folder-opened) Another key file…';
-      const picked = await vscode.window.showQuickPick([...identities, browse], { title: 'Set SSH Key Passphrase', placeHolder: 'Identity file' });
+      const picked = await vscode.window.showQuickPick([...identities, browse], {
+        title: 'Set SSH Key Passphrase',
+        placeHolder: 'Identity file',
+      });
       if (!picked) return;
       let file = picked;
       if (picked === browse) {
@@ -24,11 +27,18 @@ export function registerSetSshPassphrase(ops: OpsContext): vscode.Disposable {
         if (!chosen?.[0]) return;
         file = chosen[0].fsPath;
       }
-      const passphrase = await vscode.window.showInputBox({ title: `Passphrase for ${file}`, prompt: 'Leave empty to forget the stored passphrase.', password: true, ignoreFocusOut: true });
+      const passphrase = await vscode.window.showInputBox({
+        title: `Passphrase for ${file}`,
+        prompt: 'Leave empty to forget the stored passphrase.',
+        password: true,
+        ignoreFocusOut: true,
+      });
       if (passphrase === undefined) return;
       if (passphrase === '') await ops.services.context.secrets.delete(PASSPHRASE_SECRET_PREFIX + file);
       else await ops.services.context.secrets.store(PASSPHRASE_SECRET_PREFIX + file, passphrase);
-      void vscode.window.showInformationMessage(passphrase ? `Passphrase for ${file} stored in secret storage.` : `Passphrase for ${file} forgotten.`);
+      void vscode.window.showInformationMessage(
+        passphrase ? `Passphrase for ${file} stored in secret storage.` : `Passphrase for ${file} forgotten.`,
+      );
     } catch (err) {
       void vscode.window.showErrorMessage(`Set SSH Key Passphrase: ${(err as Error).message}`);
     }

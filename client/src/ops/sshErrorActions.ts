@@ -6,7 +6,10 @@ import { parseDocument } from 'yaml';
 import { SshError } from '#core/ssh';
 import type { HostSpec, SpecModel } from '#core/spec';
 
-export interface ErrorAction { title: string; run(): Thenable<unknown> }
+export interface ErrorAction {
+  title: string;
+  run(): Thenable<unknown>;
+}
 
 export interface SshAdvice {
   /** A sentence to add to the error: what to check. */

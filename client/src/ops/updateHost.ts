@@ -44,7 +44,12 @@ export function registerUpdateHost(ops: OpsContext): vscode.Disposable {
             throw err;
           });
           term.line(`\n${outcome.message}`, outcome.ok ? 'green' : 'red');
-          ops.report(host.name, outcome.ok ? { status: 'reachable', statusDetail: `updated ${new Date().toLocaleString()}` } : { status: outcome.cancelled ? 'unknown' : 'failed', statusDetail: outcome.message });
+          ops.report(
+            host.name,
+            outcome.ok
+              ? { status: 'reachable', statusDetail: `updated ${new Date().toLocaleString()}` }
+              : { status: outcome.cancelled ? 'unknown' : 'failed', statusDetail: outcome.message },
+          );
           progress(outcome.message, 1);
           return outcome;
         },

@@ -11,7 +11,10 @@ export class VscodeHostKeyPolicy implements HostKeyPolicy {
   /** One prompt per host at a time, however many commands ask. */
   private readonly pending = new Map<string, Promise<boolean>>();
 
-  constructor(readonly managedKnownHosts: string, private readonly output: vscode.LogOutputChannel) {}
+  constructor(
+    readonly managedKnownHosts: string,
+    private readonly output: vscode.LogOutputChannel,
+  ) {}
 
   static forContext(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): VscodeHostKeyPolicy {
     return new VscodeHostKeyPolicy(path.join(context.globalStorageUri.fsPath, 'known_hosts'), output);

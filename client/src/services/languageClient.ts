@@ -13,7 +13,10 @@ export class ClusterLanguageClient implements vscode.Disposable {
   private readonly configListener: vscode.Disposable;
   private restartTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly output: vscode.LogOutputChannel) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.LogOutputChannel,
+  ) {
     this.configListener = vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('gpuCluster.specPatterns') || !this.client) return;
       // Restart on the next turn: the running client first forwards this same change to its server (a
@@ -27,11 +30,22 @@ export class ClusterLanguageClient implements vscode.Disposable {
   }
 
   /** The running client, for features that send custom requests; undefined while stopped. */
-  get current(): LanguageClient | undefined { return this.client; }
+  get current(): LanguageClient | undefined {
+    return this.client;
+  }
 
-  start(): Promise<void> { return this.serialize(() => this.doStart()); }
-  stop(): Promise<void> { return this.serialize(() => this.doStop()); }
-  restart(): Promise<void> { return this.serialize(async () => { await this.doStop(); await this.doStart(); }); }
+  start(): Promise<void> {
+    return this.serialize(() => this.doStart());
+  }
+  stop(): Promise<void> {
+    return this.serialize(() => this.doStop());
+  }
+  restart(): Promise<void> {
+    return this.serialize(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
 
   dispose(): void {
     clearTimeout(this.restartTimer);

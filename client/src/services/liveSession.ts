@@ -18,7 +18,9 @@ export class LiveSession implements vscode.Disposable {
   constructor(private readonly state: vscode.Memento) {
     this.wanted = state.get<boolean>(REMEMBERED_KEY) ?? autoConnectSetting();
     this.disposables.push(
-      vscode.workspace.onDidGrantWorkspaceTrust(() => { if (this.wanted) this.publish(); }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        if (this.wanted) this.publish();
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         // The setting applies to workspaces where the user has not chosen Connect or Disconnect yet.
         if (!e.affectsConfiguration('gpuCluster.live.autoConnect') || state.get<boolean>(REMEMBERED_KEY) !== undefined) return;

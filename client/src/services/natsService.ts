@@ -60,20 +60,40 @@ export class NatsService implements vscode.Disposable {
     this.manager.onStatus((status) => this.onStatus(status));
     this.manager.onConnected((nc) => void this.onConnected(nc));
     this.disposables.push(
-      services.specStore.onDidChange(() => { void this.autoConnect(); void this.syncFacter(); }),
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.nats.url')) void this.autoConnect(); }),
-      services.live.onDidChange((on) => { if (on) void this.autoConnect(); else void this.disconnect(); }),
+      services.specStore.onDidChange(() => {
+        void this.autoConnect();
+        void this.syncFacter();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('gpuCluster.nats.url')) void this.autoConnect();
+      }),
+      services.live.onDidChange((on) => {
+        if (on) void this.autoConnect();
+        else void this.disconnect();
+      }),
     );
   }
 
-  get status(): ConnectionStatus { return this.manager.status; }
-  get domain(): string | undefined { return this.target?.domain; }
-  get connection(): NatsConnection | undefined { return this.manager.connection; }
+  get status(): ConnectionStatus {
+    return this.manager.status;
+  }
+  get domain(): string | undefined {
+    return this.target?.domain;
+  }
+  get connection(): NatsConnection | undefined {
+    return this.manager.connection;
+  }
   /** The event store of the current connection (undefined while not connected). */
-  get events(): EventStore | undefined { return this.manager.connection ? this.eventStore : undefined; }
-  get documents(): DocumentStore | undefined { return this.manager.connection ? this.documentStore : undefined; }
+  get events(): EventStore | undefined {
+    return this.manager.connection ? this.eventStore : undefined;
+  }
+  get documents(): DocumentStore | undefined {
+    return this.manager.connection ? this.documentStore : undefined;
+  }
   /** Events recorded but not yet acknowledged by the event stream. */
-  get backlog(): number { return this.outbox.backlog; }
+  get backlog(): number {
+    return this.outbox.backlog;
+  }
 
   /** The on-disk outbox every event goes through (in the workspace's storage), opened on first use. */
   private get outbox(): EventOutbox {
@@ -104,7 +124,13 @@ export class NatsService implements vscode.Disposable {
     const url = configured || spec?.nats?.url;
     if (!url) return 'no NATS URL: set nats.url in cluster.yaml or the gpuCluster.nats.url setting';
     if (!spec?.cluster?.domain) return 'no cluster.domain in the spec (it is the NATS subject prefix)';
-    return { servers: url.split(',').map((s) => s.trim()).filter(Boolean), domain: spec.cluster.domain };
+    return {
+      servers: url
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      domain: spec.cluster.domain,
+    };
   }
 
   async credentials(): Promise<NatsCredentials> {
@@ -179,8 +205,11 @@ export class NatsService implements vscode.Disposable {
       this.eventStore?.close();
       this.storeConnection = nc;
       this.eventStore = new EventStore(nc, this.target.domain, {
-        onRetry: (e, attempt, err) => { if (attempt === 1) this.services.output.warn(`event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
-        onStreamCreated: (stream) => this.services.output.warn(`the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
+        onRetry: (e, attempt, err) => {
+          if (attempt === 1) this.services.output.warn(`event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`);
+        },
+        onStreamCreated: (stream) =>
+          this.services.output.warn(`the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
       });
       this.documentStore = new DocumentStore(nc, this.target.domain);
     }
@@ -216,7 +245,12 @@ export class NatsService implements vscode.Disposable {
    * It never throws, so operations do not fail because the event backbone is away.
    * Pass the returned event's `correlationId` (and its `id` as `causationId`) to follow-up events of the same operation.
    */
-  appendEvent(aggregate: string, action: EventAction, data: unknown, correlation?: { correlationId?: string; causationId?: string }): ClusterEvent | undefined {
+  appendEvent(
+    aggregate: string,
+    action: EventAction,
+    data: unknown,
+    correlation?: { correlationId?: string; causationId?: string },
+  ): ClusterEvent | undefined {
     try {
       return this.outbox.record({ aggregate, action, data, source: 'extension', ...correlation });
     } catch (err) {

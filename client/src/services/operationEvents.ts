@@ -8,10 +8,17 @@ import { documentKey, type EventAction } from '#core/nats';
 import type { HostFacts, ServiceStatus } from '../state/store';
 import type { NatsService } from './natsService';
 
-interface OpenOperation { correlationId: string; lastEventId: string; lastDetail?: string }
+interface OpenOperation {
+  correlationId: string;
+  lastEventId: string;
+  lastDetail?: string;
+}
 
 const EXO_ACTIONS: Partial<Record<ServiceStatus, EventAction>> = {
-  starting: 'exo-starting', running: 'exo-started', stopped: 'exo-stopped', failed: 'exo-failed',
+  starting: 'exo-starting',
+  running: 'exo-started',
+  stopped: 'exo-stopped',
+  failed: 'exo-failed',
 };
 
 export class OperationEvents {
@@ -52,13 +59,19 @@ export class OperationEvents {
     const documents = nats.documents;
     if (!documents) return;
     const key = /^[A-Za-z0-9_-]+$/.test(data.id) ? documentKey(host, data.id) : documentKey(host);
-    documents.put('checkpoints', key, JSON.stringify(data), { host, id: data.id })
+    documents
+      .put('checkpoints', key, JSON.stringify(data), { host, id: data.id })
       .catch((err: Error) => nats.log(`checkpoint manifest ${data.id} not stored in NATS: ${err.message}`));
   }
 
   private chain(open: Map<string, OpenOperation>, host: string, action: EventAction, data: unknown, ends: boolean): void {
     const op = open.get(host);
-    const event = this.nats.appendEvent(host, action, data, op ? { correlationId: op.correlationId, causationId: op.lastEventId } : undefined);
+    const event = this.nats.appendEvent(
+      host,
+      action,
+      data,
+      op ? { correlationId: op.correlationId, causationId: op.lastEventId } : undefined,
+    );
     if (!event) return;
     if (ends) open.delete(host);
     else open.set(host, { correlationId: event.correlationId, lastEventId: event.id, lastDetail: op?.lastDetail });

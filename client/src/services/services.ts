@@ -57,7 +57,10 @@ export function createServices(context: vscode.ExtensionContext): ExtensionServi
     operations: new OperationEvents(nats),
     addStateSource(source: StateSource): vscode.Disposable {
       const previous = sources.get(source.id);
-      if (previous) { previous.dispose(); state.clearSource(previous.id); }
+      if (previous) {
+        previous.dispose();
+        state.clearSource(previous.id);
+      }
       sources.set(source.id, source);
       source.start(state);
       return new vscode.Disposable(() => {
@@ -71,10 +74,9 @@ export function createServices(context: vscode.ExtensionContext): ExtensionServi
       if (vscode.workspace.isTrusted) return true;
       output.warn(`refused in an untrusted workspace: ${action}`);
       const manage = 'Manage Workspace Trust';
-      void vscode.window.showWarningMessage(
-        `${action} needs a trusted workspace: it can run programs, write files or reach your machines.`,
-        manage,
-      ).then((choice) => choice === manage && vscode.commands.executeCommand('workbench.trust.manage'));
+      void vscode.window
+        .showWarningMessage(`${action} needs a trusted workspace: it can run programs, write files or reach your machines.`, manage)
+        .then((choice) => choice === manage && vscode.commands.executeCommand('workbench.trust.manage'));
       return false;
     },
   };

@@ -31,7 +31,10 @@ export class SpecStore implements vscode.Disposable {
     this.disposables.push(
       this.changed,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('gpuCluster.specPatterns')) { this.watch(); this.scheduleReload(); }
+        if (e.affectsConfiguration('gpuCluster.specPatterns')) {
+          this.watch();
+          this.scheduleReload();
+        }
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleReload()),
       vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.followEditor(editor.document.uri)),
@@ -39,15 +42,25 @@ export class SpecStore implements vscode.Disposable {
   }
 
   /** The cluster.yaml in use (the first found, or the one whose files were edited last in a multi-root workspace). */
-  get specUri(): vscode.Uri | undefined { return this.selected; }
+  get specUri(): vscode.Uri | undefined {
+    return this.selected;
+  }
   /** Every cluster spec found in the workspace folders. */
-  get specUris(): readonly vscode.Uri[] { return this.candidates; }
+  get specUris(): readonly vscode.Uri[] {
+    return this.candidates;
+  }
   /** The merged spec (cluster.yaml + hosts/*.yaml), or undefined when there is none or it cannot be read. */
-  get model(): SpecModel | undefined { return this.loaded.model; }
+  get model(): SpecModel | undefined {
+    return this.loaded.model;
+  }
   /** Every problem of the saved files (syntax, schema, semantic); the language server reports unsaved edits live. */
-  get diagnostics(): readonly SpecDiagnostic[] { return this.loaded.diagnostics; }
+  get diagnostics(): readonly SpecDiagnostic[] {
+    return this.loaded.diagnostics;
+  }
   /** Why the last load failed (unreadable file), if it did. */
-  get error(): string | undefined { return this.failure; }
+  get error(): string | undefined {
+    return this.failure;
+  }
 
   /** Finds the spec files again and loads the selected one now. */
   async reload(): Promise<void> {
@@ -72,16 +85,20 @@ export class SpecStore implements vscode.Disposable {
     this.loaded = loaded;
     this.failure = failure;
     await vscode.commands.executeCommand('setContext', 'gpuCluster.hasSpec', this.selected !== undefined);
-    this.output.info(this.selected
-      ? `spec ${this.selected.fsPath}: ${loaded.model?.spec.hosts.length ?? 0} hosts, ${loaded.diagnostics.length} problems`
-      : 'no cluster spec in the workspace');
+    this.output.info(
+      this.selected
+        ? `spec ${this.selected.fsPath}: ${loaded.model?.spec.hosts.length ?? 0} hosts, ${loaded.diagnostics.length} problems`
+        : 'no cluster spec in the workspace',
+    );
     this.changed.fire(this);
   }
 
   /** Coalesces bursts of file events (saves, git checkouts) into one load. */
   scheduleReload(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => { void this.reload(); }, RELOAD_DELAY_MS);
+    this.timer = setTimeout(() => {
+      void this.reload();
+    }, RELOAD_DELAY_MS);
   }
 
   dispose(): void {

@@ -12,9 +12,7 @@ const EXAMPLE_FILES: ReadonlyArray<[string, string]> = [
 ];
 
 export function registerScaffoldSpec(services: ExtensionServices): void {
-  services.context.subscriptions.push(
-    vscode.commands.registerCommand('gpuCluster.scaffoldSpec', () => scaffoldSpec(services)),
-  );
+  services.context.subscriptions.push(vscode.commands.registerCommand('gpuCluster.scaffoldSpec', () => scaffoldSpec(services)));
 }
 
 async function scaffoldSpec({ specStore, output }: ExtensionServices): Promise<vscode.Uri | undefined> {
@@ -23,9 +21,10 @@ async function scaffoldSpec({ specStore, output }: ExtensionServices): Promise<v
     void vscode.window.showErrorMessage('Open a folder first: the example cluster spec is created in a workspace folder.');
     return undefined;
   }
-  const folder = folders.length === 1
-    ? folders[0]
-    : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the example cluster spec' });
+  const folder =
+    folders.length === 1
+      ? folders[0]
+      : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the example cluster spec' });
   if (!folder) return undefined;
 
   const existing = await existingSpec(specStore, folder);

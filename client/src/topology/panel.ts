@@ -34,7 +34,12 @@ export class TopologyPanels implements vscode.Disposable {
       this.current.reveal();
       return this.current;
     }
-    const panel = vscode.window.createWebviewPanel(TOPOLOGY_VIEW_TYPE, 'Cluster Topology', vscode.ViewColumn.Active, panelOptions(this.deps));
+    const panel = vscode.window.createWebviewPanel(
+      TOPOLOGY_VIEW_TYPE,
+      'Cluster Topology',
+      vscode.ViewColumn.Active,
+      panelOptions(this.deps),
+    );
     return this.adopt(panel);
   }
 
@@ -58,8 +63,10 @@ export class TopologyPanels implements vscode.Disposable {
   }
 
   private adopt(panel: vscode.WebviewPanel): TopologyPanel {
-    const adopted: TopologyPanel = new TopologyPanel(panel, this.deps, () => { if (this.current === adopted) this.current = undefined; });
-    return this.current = adopted;
+    const adopted: TopologyPanel = new TopologyPanel(panel, this.deps, () => {
+      if (this.current === adopted) this.current = undefined;
+    });
+    return (this.current = adopted);
   }
 }
 
@@ -71,11 +78,20 @@ export class TopologyPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
 
-  constructor(private readonly panel: vscode.WebviewPanel, private readonly deps: TopologyDeps, private readonly onDispose: () => void) {
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly deps: TopologyDeps,
+    private readonly onDispose: () => void,
+  ) {
     const webview = panel.webview;
     webview.options = panelOptions(deps);
     const dist = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', file)).toString();
-    webview.html = topologyHtml({ cspSource: webview.cspSource, nonce: makeNonce(), scriptUri: dist('webview.js'), elkWorkerUri: dist('elk-worker.js') });
+    webview.html = topologyHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: dist('webview.js'),
+      elkWorkerUri: dist('elk-worker.js'),
+    });
     this.disposables.push(
       webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
       deps.store.onDidChange((c) => this.onStateChange(c)),
@@ -130,7 +146,9 @@ export class TopologyPanel implements vscode.Disposable {
         void this.saveExport(message.format, message.data);
         break;
       case 'rendered':
-        this.deps.output.info(`topology: ${message.hosts} hosts, ${message.links} links; first paint ${Math.round(message.firstPaintMs)} ms, layout done ${Math.round(message.layoutDoneMs)} ms after load`);
+        this.deps.output.info(
+          `topology: ${message.hosts} hosts, ${message.links} links; first paint ${Math.round(message.firstPaintMs)} ms, layout done ${Math.round(message.layoutDoneMs)} ms after load`,
+        );
         break;
       case 'error':
         this.deps.output.error(`topology webview: ${message.message}`);

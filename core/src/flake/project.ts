@@ -30,13 +30,19 @@ async function readFacterReports(loaded: LoadedSpec): Promise<{ reports: Map<str
 }
 
 /** `agentBundle` defaults to dist/agent.js beside `templatesDir`; a missing bundle is an error that says to build. */
-export async function prepareGeneration(specPath: string, templatesDir: string, agentBundle = agentBundlePath(templatesDir)): Promise<PreparedGeneration> {
+export async function prepareGeneration(
+  specPath: string,
+  templatesDir: string,
+  agentBundle = agentBundlePath(templatesDir),
+): Promise<PreparedGeneration> {
   const loaded = await loadSpec(specPath);
   // loadSpec validates: syntax, schema and the semantic rules across files.
   const errors = blockingErrors(loaded.diagnostics);
   if (errors.length) return { loaded, errors };
   const [templates, facter, bundle] = await Promise.all([
-    readTemplates(templatesDir), readFacterReports(loaded), readAgentBundle(agentBundle),
+    readTemplates(templatesDir),
+    readFacterReports(loaded),
+    readAgentBundle(agentBundle),
   ]);
   const result = generateFlake(loaded.model, { templates, facterReports: facter.reports, agentBundle: bundle });
   return { loaded, errors, result: { ...result, warnings: [...facter.problems, ...result.warnings] } };

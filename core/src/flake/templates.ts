@@ -18,12 +18,13 @@ export function findTemplatesDir(start: string): string {
 
 export async function readTemplates(dir: string): Promise<TemplateFile[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.nix'))
-    .map((e) => path.join(e.parentPath, e.name));
-  const out = await Promise.all(files.map(async (file) => ({
-    path: path.relative(dir, file).split(path.sep).join('/'),
-    content: await readFile(file, 'utf8'),
-  })));
+  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.nix')).map((e) => path.join(e.parentPath, e.name));
+  const out = await Promise.all(
+    files.map(async (file) => ({
+      path: path.relative(dir, file).split(path.sep).join('/'),
+      content: await readFile(file, 'utf8'),
+    })),
+  );
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 

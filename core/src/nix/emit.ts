@@ -20,13 +20,26 @@ export function nixString(value: string): string {
   let out = '"';
   for (const ch of value) {
     switch (ch) {
-      case '\\': out += '\\\\'; break;
-      case '"': out += '\\"'; break;
-      case '$': out += '\\$'; break;
-      case '\n': out += '\\n'; break;
-      case '\r': out += '\\r'; break;
-      case '\t': out += '\\t'; break;
-      default: out += ch;
+      case '\\':
+        out += '\\\\';
+        break;
+      case '"':
+        out += '\\"';
+        break;
+      case '$':
+        out += '\\$';
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\t':
+        out += '\\t';
+        break;
+      default:
+        out += ch;
     }
   }
   return out + '"';
@@ -54,11 +67,13 @@ export function nixRelativePath(relative: string): NixExpr {
 
 /** A comment line; line breaks in the text cannot escape the comment. */
 export function nixComment(text: string, indent = ''): string {
-  return text.split(/\r\n|\r|\n/).map((line) => `${indent}#${line ? ' ' + line : ''}`).join('\n');
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => `${indent}#${line ? ' ' + line : ''}`)
+    .join('\n');
 }
 
-export type NixValue =
-  | string | number | boolean | null | NixExpr | readonly NixValue[] | { readonly [key: string]: NixValue | undefined };
+export type NixValue = string | number | boolean | null | NixExpr | readonly NixValue[] | { readonly [key: string]: NixValue | undefined };
 
 /** Renders a value as Nix, two spaces per level; `undefined` attributes are left out. */
 export function nixValue(value: NixValue, indent = ''): string {

@@ -42,21 +42,30 @@ export function evaluatePreflight(host: HostSpec, expected: System, output: stri
   checks.push({
     id: 'privileges',
     ok: isRoot || sudo,
-    detail: isRoot ? 'logged in as root' : sudo ? 'passwordless sudo works' : 'not root and `sudo -n true` fails: log in as root or allow passwordless sudo',
+    detail: isRoot
+      ? 'logged in as root'
+      : sudo
+        ? 'passwordless sudo works'
+        : 'not root and `sudo -n true` fails: log in as root or allow passwordless sudo',
   });
   const memKb = Number(/(\d+)/.exec(b.get('mem')?.[0] ?? '')?.[1] ?? NaN);
   const memBytes = memKb * 1024;
   checks.push({
     id: 'memory',
     ok: memBytes >= MIN_INSTALL_MEMORY_BYTES,
-    detail: Number.isFinite(memBytes) ? `${(memBytes / 1024 ** 3).toFixed(1)} GiB RAM${memBytes >= MIN_INSTALL_MEMORY_BYTES ? '' : ' (the kexec installer needs at least 1.5 GB)'}` : 'could not read /proc/meminfo',
+    detail: Number.isFinite(memBytes)
+      ? `${(memBytes / 1024 ** 3).toFixed(1)} GiB RAM${memBytes >= MIN_INSTALL_MEMORY_BYTES ? '' : ' (the kexec installer needs at least 1.5 GB)'}`
+      : 'could not read /proc/meminfo',
   });
   const [kernelName = '', arch = ''] = b.get('uname') ?? [];
   const actual = nixSystemOf(kernelName, arch);
   checks.push({
     id: 'architecture',
     ok: actual === expected,
-    detail: actual === expected ? `${actual}, as the spec says` : `the machine is ${actual ?? `${kernelName} ${arch}`}, the spec says ${expected}`,
+    detail:
+      actual === expected
+        ? `${actual}, as the spec says`
+        : `the machine is ${actual ?? `${kernelName} ${arch}`}, the spec says ${expected}`,
   });
   const os = parseOsRelease(b.get('os-release') ?? []);
   const installer = os.ID === 'nixos' && (os.VARIANT_ID === 'installer' || /installer/i.test(os.VARIANT ?? ''));
@@ -66,11 +75,15 @@ export function evaluatePreflight(host: HostSpec, expected: System, output: stri
   checks.push({
     id: 'kexec',
     ok: installer || (kexecDisabled === '0' && !inContainer),
-    detail: installer ? 'already running a NixOS installer'
-      : inContainer ? `running inside a ${container} container: kexec will not work`
-      : kexecDisabled === '0' ? 'kexec is allowed'
-      : kexecDisabled === '1' ? 'kexec is disabled (kernel.kexec_load_disabled = 1): boot the NixOS installer image instead'
-      : 'the kernel has no kexec support: boot the NixOS installer image instead',
+    detail: installer
+      ? 'already running a NixOS installer'
+      : inContainer
+        ? `running inside a ${container} container: kexec will not work`
+        : kexecDisabled === '0'
+          ? 'kexec is allowed'
+          : kexecDisabled === '1'
+            ? 'kexec is disabled (kernel.kexec_load_disabled = 1): boot the NixOS installer image instead'
+            : 'the kernel has no kexec support: boot the NixOS installer image instead',
   });
   const diskLines = b.get('disks') ?? [];
   const missing = diskLines.filter((l) => l.startsWith('missing ')).map((l) => l.slice(8));
@@ -78,12 +91,23 @@ export function evaluatePreflight(host: HostSpec, expected: System, output: stri
   checks.push({
     id: 'disks',
     ok: wanted.length > 0 && missing.length === 0,
-    detail: wanted.length === 0 ? 'the spec lists no disks for disko' : missing.length ? `not found on the machine: ${missing.join(', ')}` : `found ${wanted.join(', ')}`,
+    detail:
+      wanted.length === 0
+        ? 'the spec lists no disks for disko'
+        : missing.length
+          ? `not found on the machine: ${missing.join(', ')}`
+          : `found ${wanted.join(', ')}`,
   });
   return { host: host.name, ok: checks.every((c) => c.ok), checks };
 }
 
-export async function preflight(pool: SshPool, endpoint: SshEndpoint, host: HostSpec, expected: System, signal?: AbortSignal): Promise<PreflightResult> {
+export async function preflight(
+  pool: SshPool,
+  endpoint: SshEndpoint,
+  host: HostSpec,
+  expected: System,
+  signal?: AbortSignal,
+): Promise<PreflightResult> {
   const disks = (host.disks ?? []).map((d) => d.device);
   const result = await pool.exec(endpoint, preflightScript(disks), { signal, timeoutMs: 30_000 });
   return evaluatePreflight(host, expected, result.stdout);

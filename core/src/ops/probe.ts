@@ -49,7 +49,11 @@ echo @@end`;
 function toolBlock(lines: string[] | undefined): { absent: true } | { absent: false; text: string; rc: number } {
   if (!lines || lines[0] === '@@absent') return { absent: true };
   const rcLine = lines.findIndex((l) => l.startsWith('@@rc '));
-  return { absent: false, text: lines.slice(0, rcLine < 0 ? undefined : rcLine).join('\n'), rc: rcLine < 0 ? -1 : Number(lines[rcLine].slice(5)) };
+  return {
+    absent: false,
+    text: lines.slice(0, rcLine < 0 ? undefined : rcLine).join('\n'),
+    rc: rcLine < 0 ? -1 : Number(lines[rcLine].slice(5)),
+  };
 }
 
 export function parseOsRelease(lines: readonly string[]): Record<string, string> {
@@ -113,7 +117,8 @@ export function parseProbeOutput(host: string, output: string, services: readonl
   const serviceStates: Partial<Record<ServiceKey, UnitState>> = {};
   for (const key of services) {
     const state = unitStates.get(SERVICE_UNITS[key]) ?? '';
-    serviceStates[key] = (['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading'] as const).find((v) => v === state) ?? 'unknown';
+    serviceStates[key] =
+      (['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading'] as const).find((v) => v === state) ?? 'unknown';
   }
 
   return {

@@ -30,5 +30,10 @@ export function flakeOptionsEvalArgs(flakeDir: string, host: string): string[] {
 
 /** Cache key: the flake's lock (which pins nixpkgs) and the host; the same lock gives the same options. */
 export function flakeOptionsCacheKey(flakeLockText: string | undefined, flakeDir: string, host: string): string {
-  return createHash('sha256').update(flakeLockText ?? `unlocked:${flakeDir}`).update('\0').update(host).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(flakeLockText ?? `unlocked:${flakeDir}`)
+    .update('\0')
+    .update(host)
+    .digest('hex')
+    .slice(0, 32);
 }

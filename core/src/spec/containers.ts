@@ -10,6 +10,7 @@ export const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 export function containerNameProblem(name: string): string | undefined {
   if (name.includes('_')) return "nixos-containers does not allow '_' in container names";
   if (!CONTAINER_NAME.test(name)) return "only letters, digits and '-' are allowed, and it must not start with '-'";
-  if (name.length > MAX_CONTAINER_NAME) return `it has ${name.length} characters; nixos-container allows at most ${MAX_CONTAINER_NAME}, because the host-side interface ve-${name} must fit the kernel's 15-character interface names`;
+  if (name.length > MAX_CONTAINER_NAME)
+    return `it has ${name.length} characters; nixos-container allows at most ${MAX_CONTAINER_NAME}, because the host-side interface ve-${name} must fit the kernel's 15-character interface names`;
   return undefined;
 }

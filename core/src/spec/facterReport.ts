@@ -50,7 +50,8 @@ export async function readFacterReport(specDir: string, relative: string): Promi
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const info = await handle.stat();
     if (!info.isFile()) return { error: `${relative}: not a regular file` };
-    if (info.size > MAX_FACTER_BYTES) return { error: `${relative}: ${(info.size / 1048576).toFixed(1)} MiB, larger than a facter report can be` };
+    if (info.size > MAX_FACTER_BYTES)
+      return { error: `${relative}: ${(info.size / 1048576).toFixed(1)} MiB, larger than a facter report can be` };
     const text = await handle.readFile('utf8');
     let data: unknown;
     try {

@@ -14,12 +14,22 @@ export function globToRegExp(glob: string): RegExp {
     const c = pattern[i];
     if (c === '*' && pattern[i + 1] === '*') {
       // `**/` matches zero or more whole segments; a trailing `**` matches the rest.
-      if (pattern[i + 2] === '/') { out += '(?:[^/]*/)*'; i += 2; } else { out += '.*'; i += 1; }
+      if (pattern[i + 2] === '/') {
+        out += '(?:[^/]*/)*';
+        i += 2;
+      } else {
+        out += '.*';
+        i += 1;
+      }
     } else if (c === '*') out += '[^/]*';
     else if (c === '?') out += '[^/]';
-    else if (c === '{') { out += '(?:'; depth++; }
-    else if (c === '}' && depth > 0) { out += ')'; depth--; }
-    else if (c === ',' && depth > 0) out += '|';
+    else if (c === '{') {
+      out += '(?:';
+      depth++;
+    } else if (c === '}' && depth > 0) {
+      out += ')';
+      depth--;
+    } else if (c === ',' && depth > 0) out += '|';
     else out += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
   }
   re = new RegExp(`(?:^|/)${out}$`);

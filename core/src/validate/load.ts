@@ -30,7 +30,13 @@ export async function findClusterFile(target: string): Promise<string> {
   const dir = info.isDirectory() ? abs : path.dirname(path.dirname(abs));
   for (const name of CLUSTER_NAMES) {
     const candidate = path.join(dir, name);
-    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (
+      await stat(candidate).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return candidate;
   }
   throw new Error(`no cluster.yaml in ${dir}`);
 }
@@ -61,11 +67,20 @@ export function readSpecTextSync(file: string, uri: string): SpecRead {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const info = fstatSync(fd);
     if (!info.isFile()) {
-      const what = info.isFIFO() ? 'a named pipe (FIFO)' : info.isCharacterDevice() || info.isBlockDevice() ? 'a device' : info.isDirectory() ? 'a folder' : 'not a regular file';
+      const what = info.isFIFO()
+        ? 'a named pipe (FIFO)'
+        : info.isCharacterDevice() || info.isBlockDevice()
+          ? 'a device'
+          : info.isDirectory()
+            ? 'a folder'
+            : 'not a regular file';
       return problem('file.unreadable', `${path.basename(file)} is ${what}, not a regular file; it was not read.`);
     }
     if (info.size > MAX_READ_BYTES) {
-      return problem('yaml.too-large', `File is ${(info.size / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed.`);
+      return problem(
+        'yaml.too-large',
+        `File is ${(info.size / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed.`,
+      );
     }
     const buffer = Buffer.allocUnsafe(Math.min(info.size, MAX_READ_BYTES) + 1);
     let length = 0;
@@ -78,7 +93,10 @@ export function readSpecTextSync(file: string, uri: string): SpecRead {
     if (length > info.size) return problem('yaml.too-large', 'The file grew while it was read; it was not parsed.');
     return { text: buffer.toString('utf8', 0, length) };
   } catch (err) {
-    return { ...problem('file.unreadable', `Cannot read ${file}: ${(err as Error).message}`), missing: (err as NodeJS.ErrnoException).code === 'ENOENT' };
+    return {
+      ...problem('file.unreadable', `Cannot read ${file}: ${(err as Error).message}`),
+      missing: (err as NodeJS.ErrnoException).code === 'ENOENT',
+    };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -105,7 +123,10 @@ export async function loadSpec(target: string): Promise<LoadedSpec> {
   await add(clusterPath, 'cluster');
   const hostsDir = path.join(path.dirname(clusterPath), 'hosts');
   const names = await readdir(hostsDir).catch(() => [] as string[]);
-  const hostPaths = names.filter((n) => /\.ya?ml$/i.test(n)).sort().map((n) => path.join(hostsDir, n));
+  const hostPaths = names
+    .filter((n) => /\.ya?ml$/i.test(n))
+    .sort()
+    .map((n) => path.join(hostsDir, n));
   for (const file of hostPaths) await add(file, 'host');
   const model = buildModel(files);
   return { model, diagnostics: validateAll(model), clusterPath, hostPaths };

@@ -56,20 +56,27 @@ function unchangedEnds(a: string, b: string): number {
  * `validatePrefixes` (when the caller validates afterwards) warms the schema cache on the way.
  */
 export async function parseProgressively(
-  uri: string, text: string, version: number, kind: SpecFileKind, previousText: string | undefined, pause: () => Promise<void>,
+  uri: string,
+  text: string,
+  version: number,
+  kind: SpecFileKind,
+  previousText: string | undefined,
+  pause: () => Promise<void>,
   validatePrefixes = true,
 ): Promise<ParsedSpecFile> {
   // A file over the size limit is refused at once by the parser: no prefix of it is worth parsing.
   const tooLarge = Buffer.byteLength(text, 'utf8') > PARSE_LIMITS.maxBytes;
   const mostlyUnchanged = previousText !== undefined && text.length - unchangedEnds(previousText, text) < PROGRESSIVE_MIN_CHARS;
-  if (kind !== 'cluster' || text.length < PROGRESSIVE_MIN_CHARS || tooLarge || mostlyUnchanged) return parseSpecFile(uri, text, version, kind);
+  if (kind !== 'cluster' || text.length < PROGRESSIVE_MIN_CHARS || tooLarge || mostlyUnchanged)
+    return parseSpecFile(uri, text, version, kind);
   const starts = hostItemStarts(text);
   // Each step re-reads its whole prefix to split it, so the number of steps is bounded: the work grows
   // with steps² and the pauses between steps only need to be short, not tiny.
   const step = Math.max(MIN_STEP_ITEMS, Math.ceil(starts.length / MAX_STEPS));
   const cuts: number[] = [];
   // The sections before `hosts:` (a long `network.links` is one chunk) each get a step of their own.
-  for (const m of text.matchAll(/^[A-Za-z_][\w-]*[ \t]*:/gm)) if (m.index > 0 && (!starts.length || m.index < starts[0])) cuts.push(m.index);
+  for (const m of text.matchAll(/^[A-Za-z_][\w-]*[ \t]*:/gm))
+    if (m.index > 0 && (!starts.length || m.index < starts[0])) cuts.push(m.index);
   for (let i = step; i < starts.length; i += step) cuts.push(starts[i]);
   for (const cut of cuts) {
     const prefix = parseSpecFile(uri, text.slice(0, cut), version, kind);

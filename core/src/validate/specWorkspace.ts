@@ -39,7 +39,9 @@ export interface SpecSnapshot {
 }
 
 export class SupersededError extends Error {
-  constructor() { super('superseded by a newer change'); }
+  constructor() {
+    super('superseded by a newer change');
+  }
 }
 
 class SpecRoot {
@@ -51,7 +53,10 @@ class SpecRoot {
   building: { generation: number; promise: Promise<SpecSnapshot> } | undefined;
   /** uris given diagnostics by the last snapshot, so files that left the root get theirs cleared. */
   reported = new Set<string>();
-  constructor(readonly key: string, readonly dir: string | undefined) {}
+  constructor(
+    readonly key: string,
+    readonly dir: string | undefined,
+  ) {}
 }
 
 /** Files read from disk between two yields when a spec folder is loaded (small files: a few ms). */
@@ -186,7 +191,12 @@ export class SpecWorkspace {
       const entry = root.files.get(fileKey(change.uri));
       if (entry?.open) continue;
       if (change.deleted) {
-        if (entry) { root.files.delete(fileKey(change.uri)); forgetParsedFile(entry.uri); this.lastParsedText.delete(entry.uri); root.generation++; }
+        if (entry) {
+          root.files.delete(fileKey(change.uri));
+          forgetParsedFile(entry.uri);
+          this.lastParsedText.delete(entry.uri);
+          root.generation++;
+        }
       } else {
         this.readFromDisk(root, change.uri);
       }
@@ -225,8 +235,14 @@ export class SpecWorkspace {
     const open = new Set(this.options.documents.all().map((d) => uriPath(d.uri)));
     const patterns = this.options.patterns();
     // paths, not URIs, are matched: converting 50,000 URIs back and forth took a large part of the load
-    const wanted = names.filter((file) => /\.ya?ml$/i.test(file) && !root.files.has(file) && !open.has(file)
-      && matchesAny(file, patterns) && rootKeyOfPath(file) === root.key);
+    const wanted = names.filter(
+      (file) =>
+        /\.ya?ml$/i.test(file) &&
+        !root.files.has(file) &&
+        !open.has(file) &&
+        matchesAny(file, patterns) &&
+        rootKeyOfPath(file) === root.key,
+    );
     // read in batches, yielding between them: requests are answered while 50,000 host files are read
     for (let i = 0; i < wanted.length; i += DISK_READ_BATCH) {
       const batch = wanted.slice(i, i + DISK_READ_BATCH).flatMap((file) => this.readFromDisk(root, fileUri(file), file) ?? []);
@@ -243,7 +259,10 @@ export class SpecWorkspace {
     if ('text' in read) entry.text = read.text;
     else if (read.missing) return undefined;
     // Refused files stay in the model as refused, so the other files are not judged as if it were empty.
-    else { entry.refused = read.problem; entry.parsed = refusedSpecFile(uri, entry.kind, read.problem); }
+    else {
+      entry.refused = read.problem;
+      entry.parsed = refusedSpecFile(uri, entry.kind, read.problem);
+    }
     // The document may have been opened while reading: the editor's text wins.
     if (root.files.get(file)?.open || this.isOpen(file)) return undefined;
     root.files.set(file, entry);
@@ -257,7 +276,13 @@ export class SpecWorkspace {
       if (this.rootKeyOf(doc.uri) !== root.key || !this.isSpecFile(doc.uri)) continue;
       const entry = root.files.get(fileKey(doc.uri));
       if (entry?.open && entry.version === doc.version) continue;
-      root.files.set(fileKey(doc.uri), { uri: doc.uri, kind: inferSpecFileKind(uriPath(doc.uri) ?? doc.uri), text: doc.getText(), version: doc.version, open: true });
+      root.files.set(fileKey(doc.uri), {
+        uri: doc.uri,
+        kind: inferSpecFileKind(uriPath(doc.uri) ?? doc.uri),
+        text: doc.getText(),
+        version: doc.version,
+        open: true,
+      });
       root.generation++;
     }
   }
@@ -290,7 +315,15 @@ export class SpecWorkspace {
     const entries = [...root.files.values()].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
     for (const entry of entries) {
       if (!entry.parsed) {
-        entry.parsed = await parseProgressively(entry.uri, entry.text, entry.version, entry.kind, this.lastParsedText.get(entry.uri), pause, validate);
+        entry.parsed = await parseProgressively(
+          entry.uri,
+          entry.text,
+          entry.version,
+          entry.kind,
+          this.lastParsedText.get(entry.uri),
+          pause,
+          validate,
+        );
         this.lastParsedText.set(entry.uri, entry.text);
         entry.fileDiagnostics = undefined;
         await checkpoint();
@@ -309,7 +342,8 @@ export class SpecWorkspace {
     for (const entry of entries) diagnostics.set(entry.uri, [...(entry.fileDiagnostics ?? [])]);
     for (const d of semantic) {
       const list = diagnostics.get(d.uri);
-      if (list) list.push(d); else diagnostics.set(d.uri, [d]);
+      if (list) list.push(d);
+      else diagnostics.set(d.uri, [d]);
     }
     if (root.generation !== generation) throw new SupersededError();
     const byUri = new Map(files.map((f) => [f.uri, f]));

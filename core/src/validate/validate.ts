@@ -38,7 +38,9 @@ export function validateModel(model: SpecModel): SpecDiagnostic[] {
 /** Every diagnostic of a model, sorted by file and position. */
 export function validateAll(model: SpecModel): SpecDiagnostic[] {
   const all = model.files.flatMap(validateFile).concat(validateModel(model));
-  return all.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character));
+  return all.sort((a, b) =>
+    a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+  );
 }
 
 export { schemaDiagnostics, schemaProblems } from './schema';
@@ -71,9 +73,13 @@ export function capPerFile(diagnostics: readonly SpecDiagnostic[], max = MAX_DIA
   for (const [uri, counts] of hidden) {
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     const severity = SEVERITY_ORDER.find((s) => counts.has(s))!;
-    const parts = SEVERITY_ORDER.filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s}${counts.get(s) === 1 ? '' : s === 'information' ? '' : 's'}`);
+    const parts = SEVERITY_ORDER.filter((s) => counts.has(s)).map(
+      (s) => `${counts.get(s)} ${s}${counts.get(s) === 1 ? '' : s === 'information' ? '' : 's'}`,
+    );
     out.push({
-      uri, severity, code: 'spec.too-many-problems',
+      uri,
+      severity,
+      code: 'spec.too-many-problems',
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       message: `${total} more problem${total === 1 ? '' : 's'} in this file (${parts.join(', ')}) not listed: only the first ${max} are shown. Fix these and validate again.`,
     });

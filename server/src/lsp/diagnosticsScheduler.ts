@@ -5,7 +5,10 @@
 import { CancellationTokenSource, type Connection, type Diagnostic } from 'vscode-languageserver/node';
 import type { LanguageFeatures } from './languages';
 
-interface Published { version: number | undefined; key: string }
+interface Published {
+  version: number | undefined;
+  key: string;
+}
 
 export interface DiagnosticsSchedulerOptions {
   connection: Connection;
@@ -63,7 +66,7 @@ export class DiagnosticsScheduler {
       // Let the cancelled run unwind first; this uri is validated as soon as it has.
       this.running.get(scope)!.cancel();
       let waiting = this.queued.get(scope);
-      if (!waiting) this.queued.set(scope, waiting = new Map());
+      if (!waiting) this.queued.set(scope, (waiting = new Map()));
       waiting.set(uri, language);
       return;
     }

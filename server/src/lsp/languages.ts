@@ -4,9 +4,25 @@
 
 import type { CancellationToken, ClientCapabilities, Connection } from 'vscode-languageserver/node';
 import type {
-  CodeAction, CodeActionParams, CompletionItem, CompletionList, CompletionParams, Definition, Diagnostic,
-  DocumentFormattingParams, DocumentSymbol, FileEvent, FoldingRange, Hover, Location, Position, Range,
-  ReferenceParams, RenameParams, TextEdit, WorkspaceEdit,
+  CodeAction,
+  CodeActionParams,
+  CompletionItem,
+  CompletionList,
+  CompletionParams,
+  Definition,
+  Diagnostic,
+  DocumentFormattingParams,
+  DocumentSymbol,
+  FileEvent,
+  FoldingRange,
+  Hover,
+  Location,
+  Position,
+  Range,
+  ReferenceParams,
+  RenameParams,
+  TextEdit,
+  WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerSettings } from './settings';

@@ -21,11 +21,13 @@ export function readSettings(section: unknown): ServerSettings {
   const validation = isRecord(raw.validation) ? raw.validation : {};
   const debounce = validation.debounceMs ?? raw['validation.debounceMs'];
   return {
-    specPatterns: Array.isArray(patterns) && patterns.every((p) => typeof p === 'string') && patterns.length > 0
-      ? patterns : DEFAULT_SETTINGS.specPatterns,
+    specPatterns:
+      Array.isArray(patterns) && patterns.every((p) => typeof p === 'string') && patterns.length > 0
+        ? patterns
+        : DEFAULT_SETTINGS.specPatterns,
     validation: {
-      debounceMs: typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0
-        ? debounce : DEFAULT_SETTINGS.validation.debounceMs,
+      debounceMs:
+        typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0 ? debounce : DEFAULT_SETTINGS.validation.debounceMs,
     },
     raw,
   };

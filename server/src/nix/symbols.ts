@@ -20,7 +20,14 @@ export function nixDocumentSymbols(doc: ParsedNix): DocumentSymbol[] {
       const value = unparen(b.value);
       out.push({
         name: name || '?',
-        kind: value.type === 'Lambda' ? SymbolKind.Function : value.type === 'AttrSet' ? SymbolKind.Object : variable ? SymbolKind.Variable : SymbolKind.Field,
+        kind:
+          value.type === 'Lambda'
+            ? SymbolKind.Function
+            : value.type === 'AttrSet'
+              ? SymbolKind.Object
+              : variable
+                ? SymbolKind.Variable
+                : SymbolKind.Field,
         range: range(b),
         selectionRange: range(b.path),
         children: symbolsIn(value),
@@ -32,12 +39,20 @@ export function nixDocumentSymbols(doc: ParsedNix): DocumentSymbol[] {
   const symbolsIn = (e: Expr): DocumentSymbol[] => {
     const v = unparen(e);
     switch (v.type) {
-      case 'AttrSet': return fromBindings(v.bindings, false);
-      case 'LegacyLet': return fromBindings(v.bindings, true);
-      case 'Let': return [...fromBindings(v.bindings, true), ...symbolsIn(v.body)];
-      case 'Lambda': case 'With': case 'Assert': return symbolsIn(v.body);
-      case 'Apply': return [...symbolsIn(v.fn), ...symbolsIn(v.arg)];
-      default: return [];
+      case 'AttrSet':
+        return fromBindings(v.bindings, false);
+      case 'LegacyLet':
+        return fromBindings(v.bindings, true);
+      case 'Let':
+        return [...fromBindings(v.bindings, true), ...symbolsIn(v.body)];
+      case 'Lambda':
+      case 'With':
+      case 'Assert':
+        return symbolsIn(v.body);
+      case 'Apply':
+        return [...symbolsIn(v.fn), ...symbolsIn(v.arg)];
+      default:
+        return [];
     }
   };
   return symbolsIn(doc.parsed.root);
@@ -64,7 +79,10 @@ export function nixFoldingRanges(doc: ParsedNix): FoldingRange[] {
   let runEnd = -1;
   for (const c of doc.parsed.comments.filter((c) => c.kind === 'line')) {
     const line = doc.lines.positionAt(c.start).line;
-    if (runStart >= 0 && line === doc.lines.positionAt(runEnd).line + 1) { runEnd = c.start; continue; }
+    if (runStart >= 0 && line === doc.lines.positionAt(runEnd).line + 1) {
+      runEnd = c.start;
+      continue;
+    }
     if (runStart >= 0) add(runStart, runEnd, FoldingRangeKind.Comment);
     runStart = c.start;
     runEnd = c.start;

@@ -6,7 +6,12 @@
 // makes half-typed lines parse, and the spec parser reuses every unchanged chunk of a big cluster file.
 
 import {
-  CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type CompletionList, type Range,
+  CompletionItemKind,
+  InsertTextFormat,
+  MarkupKind,
+  type CompletionItem,
+  type CompletionList,
+  type Range,
 } from 'vscode-languageserver/node';
 import {
   fileStem,
@@ -127,31 +132,33 @@ function keyItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Site
   const nav = input.schemas;
   const props = nav.properties(nav.at(schemaFileOf(kind), site.parent));
   const indent = ' '.repeat(site.column + 2);
-  return props.filter((p) => !site.existing.has(p.name)).map((p): CompletionItem => {
-    const facts = nav.facts(p.schemas);
-    const isObject = nav.properties(p.schemas).length > 0 || (facts.types.includes('object') && !facts.types.includes('array'));
-    const isList = facts.types.includes('array');
-    const listOfObjects = isList && nav.properties(nav.child(p.schemas, 0)).length > 0;
-    let newText = `${p.name}: `;
-    let command;
-    if (!site.flow && listOfObjects) newText = `${p.name}:\n${indent}- `;
-    else if (!site.flow && isObject) newText = `${p.name}:\n${indent}`;
-    else if (isList) newText = `${p.name}: [`;
-    if (!isObject && !isList && (facts.enum.length || facts.types.includes('boolean'))) command = RETRIGGER;
-    if (listOfObjects && !site.flow) command = RETRIGGER;
-    const type = facts.enum.length ? facts.enum.map((v) => JSON.stringify(v)).join(' | ') : facts.types.join(' | ');
-    return {
-      label: p.name,
-      kind: isObject || listOfObjects ? CompletionItemKind.Module : CompletionItemKind.Property,
-      detail: `${type}${p.required ? ' (required)' : ''}`,
-      documentation: markdown(facts.description),
-      sortText: `${p.required ? 0 : 1}${p.name}`,
-      textEdit: { range: site.replace, newText },
-      insertTextFormat: InsertTextFormat.PlainText,
-      command,
-      deprecated: facts.deprecated || undefined,
-    };
-  });
+  return props
+    .filter((p) => !site.existing.has(p.name))
+    .map((p): CompletionItem => {
+      const facts = nav.facts(p.schemas);
+      const isObject = nav.properties(p.schemas).length > 0 || (facts.types.includes('object') && !facts.types.includes('array'));
+      const isList = facts.types.includes('array');
+      const listOfObjects = isList && nav.properties(nav.child(p.schemas, 0)).length > 0;
+      let newText = `${p.name}: `;
+      let command;
+      if (!site.flow && listOfObjects) newText = `${p.name}:\n${indent}- `;
+      else if (!site.flow && isObject) newText = `${p.name}:\n${indent}`;
+      else if (isList) newText = `${p.name}: [`;
+      if (!isObject && !isList && (facts.enum.length || facts.types.includes('boolean'))) command = RETRIGGER;
+      if (listOfObjects && !site.flow) command = RETRIGGER;
+      const type = facts.enum.length ? facts.enum.map((v) => JSON.stringify(v)).join(' | ') : facts.types.join(' | ');
+      return {
+        label: p.name,
+        kind: isObject || listOfObjects ? CompletionItemKind.Module : CompletionItemKind.Property,
+        detail: `${type}${p.required ? ' (required)' : ''}`,
+        documentation: markdown(facts.description),
+        sortText: `${p.required ? 0 : 1}${p.name}`,
+        textEdit: { range: site.replace, newText },
+        insertTextFormat: InsertTextFormat.PlainText,
+        command,
+        deprecated: facts.deprecated || undefined,
+      };
+    });
 }
 
 /** Which named thing a value refers to, by where it is. */
@@ -162,21 +169,36 @@ function referenceAt(kind: SpecFileKind, path: Path): Reference | undefined {
   const inHost = kind === 'host' ? p : p.startsWith('hosts/#/') ? p.slice('hosts/#/'.length) : undefined;
   if (inHost !== undefined) {
     switch (inHost) {
-      case 'interfaces/#/segment': return 'segment';
-      case 'interfaces/#/parent': case 'interfaces/#/members/#': case 'k3s/interface': return 'interface-of-host';
-      case 'ssh/jump': return 'host';
-      case 'tags/#': return 'tag';
-      case 'hardware/gpus/#/model': return 'gpu-model';
+      case 'interfaces/#/segment':
+        return 'segment';
+      case 'interfaces/#/parent':
+      case 'interfaces/#/members/#':
+      case 'k3s/interface':
+        return 'interface-of-host';
+      case 'ssh/jump':
+        return 'host';
+      case 'tags/#':
+        return 'tag';
+      case 'hardware/gpus/#/model':
+        return 'gpu-model';
     }
   }
   if (kind !== 'cluster') return undefined;
   switch (p) {
-    case 'network/links/#/from': case 'network/links/#/to': return 'endpoint';
-    case 'k3s/interfaces/#': case 'security/firewall/trustedInterfaces/#': return 'interface';
-    case 'k3s/segment': return 'segment';
-    case 'defaults/ssh/jump': return 'host';
-    case 'checkpoints/policies/#/tags/#': return 'tag';
-    case 'exo/models/#/id': return 'exo-model';
+    case 'network/links/#/from':
+    case 'network/links/#/to':
+      return 'endpoint';
+    case 'k3s/interfaces/#':
+    case 'security/firewall/trustedInterfaces/#':
+      return 'interface';
+    case 'k3s/segment':
+      return 'segment';
+    case 'defaults/ssh/jump':
+      return 'host';
+    case 'checkpoints/policies/#/tags/#':
+      return 'tag';
+    case 'exo/models/#/id':
+      return 'exo-model';
   }
   return undefined;
 }
@@ -186,7 +208,11 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
   const symbols = snapshot.model.symbols;
   const lead = site.spaceBefore ? ' ' : '';
   const item = (label: string, itemKind: CompletionItemKind, detail?: string, doc?: string, range = site.replace): CompletionItem => ({
-    label, kind: itemKind, detail, documentation: markdown(doc), textEdit: { range, newText: lead + label },
+    label,
+    kind: itemKind,
+    detail,
+    documentation: markdown(doc),
+    textEdit: { range, newText: lead + label },
   });
   const hostDetail = (name: string) => {
     const host = snapshot.model.hostSources.get(name)?.host;
@@ -196,7 +222,9 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
   const interfacesOf = (host: string) => [...new Set(symbols.definitionsOf('interface', host).map((d) => d.name))];
   const interfaceDetail = (host: string, name: string) => {
     const iface = snapshot.model.hostSources.get(host)?.host.interfaces?.find((i) => i?.name === name);
-    return iface ? [iface.kind, iface.segment && `segment ${iface.segment}`, iface.addresses?.join(', ')].filter(Boolean).join(' · ') : undefined;
+    return iface
+      ? [iface.kind, iface.segment && `segment ${iface.segment}`, iface.addresses?.join(', ')].filter(Boolean).join(' · ')
+      : undefined;
   };
 
   const reference = referenceAt(kind, site.path);
@@ -206,10 +234,22 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
       const colon = site.partial.indexOf(':');
       if (colon >= 0) {
         const host = site.partial.slice(0, colon);
-        const range = { start: { line: site.replace.start.line, character: site.replace.start.character + colon + 1 }, end: site.replace.end };
-        for (const name of interfacesOf(host)) items.push({ ...item(name, CompletionItemKind.Interface, interfaceDetail(host, name), undefined, range), textEdit: { range, newText: name } });
+        const range = {
+          start: { line: site.replace.start.line, character: site.replace.start.character + colon + 1 },
+          end: site.replace.end,
+        };
+        for (const name of interfacesOf(host))
+          items.push({
+            ...item(name, CompletionItemKind.Interface, interfaceDetail(host, name), undefined, range),
+            textEdit: { range, newText: name },
+          });
       } else {
-        for (const name of hostNames()) items.push({ ...item(name, CompletionItemKind.Class, hostDetail(name)), textEdit: { range: site.replace, newText: `${lead}${name}:` }, command: RETRIGGER });
+        for (const name of hostNames())
+          items.push({
+            ...item(name, CompletionItemKind.Class, hostDetail(name)),
+            textEdit: { range: site.replace, newText: `${lead}${name}:` },
+            command: RETRIGGER,
+          });
       }
       return items;
     }
@@ -218,7 +258,13 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
     case 'interface': {
       const all = new Map<string, string[]>();
       for (const d of symbols.definitionsOf('interface')) all.set(d.name, [...(all.get(d.name) ?? []), d.host ?? '?']);
-      return [...all].map(([name, hosts]) => item(name, CompletionItemKind.Interface, `on ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ` and ${hosts.length - 5} more` : ''}`));
+      return [...all].map(([name, hosts]) =>
+        item(
+          name,
+          CompletionItemKind.Interface,
+          `on ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ` and ${hosts.length - 5} more` : ''}`,
+        ),
+      );
     }
     case 'interface-of-host': {
       const host = hostNameAt(input.uri, kind, site.path, site.root);
@@ -226,21 +272,35 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
       const at = site.path.lastIndexOf('interfaces');
       const iface = at >= 0 ? valueAtPath(site.root, site.path.slice(0, at + 2)) : undefined;
       const own = isRecord(iface) && typeof iface.name === 'string' ? iface.name : undefined;
-      return host ? interfacesOf(host).filter((n) => n !== own).map((n) => item(n, CompletionItemKind.Interface, interfaceDetail(host, n))) : [];
+      return host
+        ? interfacesOf(host)
+            .filter((n) => n !== own)
+            .map((n) => item(n, CompletionItemKind.Interface, interfaceDetail(host, n)))
+        : [];
     }
     case 'segment': {
       const segments = snapshot.model.spec.network?.segments ?? [];
       return [...new Set(symbols.definitionsOf('segment').map((d) => d.name))].map((name) => {
         const seg = segments.find((s) => s?.name === name);
-        return item(name, CompletionItemKind.Struct, seg ? [seg.subnet, seg.vlan !== undefined && `VLAN ${seg.vlan}`].filter(Boolean).join(' · ') : undefined, seg?.description);
+        return item(
+          name,
+          CompletionItemKind.Struct,
+          seg ? [seg.subnet, seg.vlan !== undefined && `VLAN ${seg.vlan}`].filter(Boolean).join(' · ') : undefined,
+          seg?.description,
+        );
       });
     }
     case 'tag': {
       const tags = snapshot.model.spec.cluster?.tags ?? {};
-      return [...new Set(symbols.definitionsOf('tag').map((d) => d.name))].map((name) => item(name, CompletionItemKind.Constant, undefined, typeof tags[name] === 'string' ? tags[name] : undefined));
+      return [...new Set(symbols.definitionsOf('tag').map((d) => d.name))].map((name) =>
+        item(name, CompletionItemKind.Constant, undefined, typeof tags[name] === 'string' ? tags[name] : undefined),
+      );
     }
     case 'gpu-model':
-      return gpuCatalogItems(isRecord(site.data) ? site.data.vendor : undefined).map((g) => ({ ...g, textEdit: { range: site.replace, newText: lead + g.label } }));
+      return gpuCatalogItems(isRecord(site.data) ? site.data.vendor : undefined).map((g) => ({
+        ...g,
+        textEdit: { range: site.replace, newText: lead + g.label },
+      }));
     case 'exo-model':
       return exoModelItems().map((m) => ({ ...m, textEdit: { range: site.replace, newText: lead + m.label } }));
   }
@@ -248,10 +308,14 @@ function valueItems(input: CompletionInput, kind: SpecFileKind, site: Extract<Si
   const facts = schemas.facts(schemas.at(schemaFileOf(kind), site.path));
   for (const v of facts.enum) {
     const label = typeof v === 'string' ? v : JSON.stringify(v);
-    items.push({ ...item(label, CompletionItemKind.EnumMember, v === facts.default ? 'default' : undefined, facts.description), sortText: v === facts.default ? `0${label}` : `1${label}` });
+    items.push({
+      ...item(label, CompletionItemKind.EnumMember, v === facts.default ? 'default' : undefined, facts.description),
+      sortText: v === facts.default ? `0${label}` : `1${label}`,
+    });
   }
   if (!facts.enum.length && facts.types.includes('boolean')) {
-    for (const b of ['true', 'false']) items.push(item(b, CompletionItemKind.Value, String(facts.default) === b ? 'default' : undefined, facts.description));
+    for (const b of ['true', 'false'])
+      items.push(item(b, CompletionItemKind.Value, String(facts.default) === b ? 'default' : undefined, facts.description));
   }
   return items;
 }

@@ -57,7 +57,11 @@ export function specHover({ snapshot, schemas, file, position }: HoverInput): Ho
     if (!at.onKey && typeof value === 'string') {
       if (key === 'model' && at.path.includes('gpus')) {
         const gpu = findGpu(value);
-        doc.push(gpu ? describeGpu(gpu) : `\`${value}\` is not in the GPU catalogue: set \`vramGB\` (and \`computeCapability\` for NVIDIA) yourself.`);
+        doc.push(
+          gpu
+            ? describeGpu(gpu)
+            : `\`${value}\` is not in the GPU catalogue: set \`vramGB\` (and \`computeCapability\` for NVIDIA) yourself.`,
+        );
       }
       if (key === 'id' && at.path[0] === 'exo') {
         const model = findExoModel(value);
@@ -94,19 +98,34 @@ function symbolFacts(snapshot: SpecSnapshot, symbol: SpecSymbol): string | undef
       const lines = hosts.flatMap((h) => {
         const iface = hostSources.get(h)?.host.interfaces?.find((i) => i?.name === symbol.name);
         if (!iface) return [];
-        const parts = [iface.kind, iface.segment && `segment \`${iface.segment}\``, iface.addresses?.length && iface.addresses.join(', '),
-          iface.dhcp && 'DHCP', iface.members?.length && `members ${iface.members.join(', ')}`, iface.parent && `on ${iface.parent}`,
-          iface.vlanId !== undefined && `VLAN ${iface.vlanId}`, iface.mtu && `MTU ${iface.mtu}`, iface.rdma && 'RDMA'].filter(Boolean);
+        const parts = [
+          iface.kind,
+          iface.segment && `segment \`${iface.segment}\``,
+          iface.addresses?.length && iface.addresses.join(', '),
+          iface.dhcp && 'DHCP',
+          iface.members?.length && `members ${iface.members.join(', ')}`,
+          iface.parent && `on ${iface.parent}`,
+          iface.vlanId !== undefined && `VLAN ${iface.vlanId}`,
+          iface.mtu && `MTU ${iface.mtu}`,
+          iface.rdma && 'RDMA',
+        ].filter(Boolean);
         return [`**${h}:${iface.name}** · ${parts.join(' · ')}`];
       });
-      return lines.length ? lines.slice(0, 10).join('\n\n') + (lines.length > 10 ? `\n\n…and ${lines.length - 10} more hosts` : '') : `Interface \`${symbol.name}\` is not defined${symbol.host ? ` on ${symbol.host}` : ''}.`;
+      return lines.length
+        ? lines.slice(0, 10).join('\n\n') + (lines.length > 10 ? `\n\n…and ${lines.length - 10} more hosts` : '')
+        : `Interface \`${symbol.name}\` is not defined${symbol.host ? ` on ${symbol.host}` : ''}.`;
     }
     case 'segment': {
       const seg = spec.network?.segments?.find((s) => s?.name === symbol.name);
       if (!seg) return `Segment \`${symbol.name}\` is not defined.`;
       const users = spec.hosts.reduce((n, h) => n + (h.interfaces?.filter((i) => i?.segment === seg.name).length ?? 0), 0);
-      return [`**segment ${seg.name}** · ${seg.subnet}${seg.vlan !== undefined ? ` · VLAN ${seg.vlan}` : ''}${seg.gateway ? ` · gateway ${seg.gateway}` : ''}`,
-        seg.description && escapeMarkdown(seg.description), `${users} interface${users === 1 ? '' : 's'} on this segment`].filter(Boolean).join('\n\n');
+      return [
+        `**segment ${seg.name}** · ${seg.subnet}${seg.vlan !== undefined ? ` · VLAN ${seg.vlan}` : ''}${seg.gateway ? ` · gateway ${seg.gateway}` : ''}`,
+        seg.description && escapeMarkdown(seg.description),
+        `${users} interface${users === 1 ? '' : 's'} on this segment`,
+      ]
+        .filter(Boolean)
+        .join('\n\n');
     }
     case 'tag': {
       const description = spec.cluster?.tags?.[symbol.name];
@@ -119,19 +138,26 @@ function symbolFacts(snapshot: SpecSnapshot, symbol: SpecSymbol): string | undef
 function hostFacts(spec: ClusterSpec, host: HostSpec, uri: string): string {
   const lines: string[] = [];
   const system = effectiveSystem(spec, host);
-  lines.push(`**${host.name}** · ${system}${Array.isArray(host.addresses) && host.addresses.length ? ` · ${host.addresses.join(', ')}` : ''}`);
+  lines.push(
+    `**${host.name}** · ${system}${Array.isArray(host.addresses) && host.addresses.length ? ` · ${host.addresses.join(', ')}` : ''}`,
+  );
   const roles = effectiveRoles(spec, host);
   if (roles.length) lines.push(`Roles: ${roles.join(', ')}`);
   const gpus = effectiveGpus(host);
   if (gpus.length) {
-    const list = gpus.map((g) => `${g.count} × ${g.model}${g.vramGB !== undefined ? ` (${g.vramGB} GB${g.computeCapability ? `, CC ${g.computeCapability}` : ''})` : ' (VRAM unknown)'}`);
+    const list = gpus.map(
+      (g) =>
+        `${g.count} × ${g.model}${g.vramGB !== undefined ? ` (${g.vramGB} GB${g.computeCapability ? `, CC ${g.computeCapability}` : ''})` : ' (VRAM unknown)'}`,
+    );
     lines.push(`GPUs: ${list.join(', ')}`);
     lines.push(`**Total VRAM: ${totalVramGB(host)} GB**`);
   } else {
     lines.push('No GPUs');
   }
   const memory = host.hardware?.memoryGB;
-  lines.push(`${memory !== undefined ? `Memory: ${memory} GB · ` : ''}exo accelerator ${effectiveAccelerator(spec, host)}, ${inferenceMemoryGB(spec, host)} GB for model layers`);
+  lines.push(
+    `${memory !== undefined ? `Memory: ${memory} GB · ` : ''}exo accelerator ${effectiveAccelerator(spec, host)}, ${inferenceMemoryGB(spec, host)} GB for model layers`,
+  );
   const ifaces = (host.interfaces ?? []).filter((i) => i && typeof i.name === 'string');
   if (ifaces.length) lines.push(`Interfaces: ${ifaces.map((i) => i.name).join(', ')}`);
   const file = decodeURIComponent(uri.slice(uri.lastIndexOf('/') + 1));

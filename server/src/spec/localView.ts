@@ -64,7 +64,9 @@ function topLevelKeys(text: string, from: number, to: number, first = false): nu
 
 /** The local view at `offset`, or undefined when the offset is not inside an item of a block `hosts:` list. */
 export function localHostView(uri: string, text: string, offset: number): LocalView | undefined {
-  const headerAt = topLevelKeys(text, 0, text.length).find((at) => /^hosts[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(at, text.indexOf('\n', at) >>> 0)));
+  const headerAt = topLevelKeys(text, 0, text.length).find((at) =>
+    /^hosts[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(at, text.indexOf('\n', at) >>> 0)),
+  );
   if (headerAt === undefined) return undefined;
   const itemsFrom = text.indexOf('\n', headerAt) + 1;
   if (itemsFrom === 0) return undefined;
@@ -98,10 +100,17 @@ export function localHostView(uri: string, text: string, offset: number): LocalV
   forgetParsedFile(localUri);
   const shift = countLines(text, itemStart) - countLines(prefix, prefix.length);
   const model = buildModel([file]);
-  const snapshot: SpecSnapshot = { root: localUri, generation: -1, model, diagnostics: new Map(), file: (u) => (u === localUri ? file : undefined) };
+  const snapshot: SpecSnapshot = {
+    root: localUri,
+    generation: -1,
+    model,
+    diagnostics: new Map(),
+    file: (u) => (u === localUri ? file : undefined),
+  };
   const move = (p: Position, by: number): Position => ({ line: p.line + by, character: p.character });
   return {
-    snapshot, file,
+    snapshot,
+    file,
     toLocal: (p) => move(p, -shift),
     toOriginal: (r) => ({ start: move(r.start, shift), end: move(r.end, shift) }),
   };

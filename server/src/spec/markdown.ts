@@ -4,5 +4,8 @@
 const MARKUP = /[\\<>*_[\]#|~]/g;
 
 export function escapeMarkdown(text: string): string {
-  return text.split(/(`[^`]*`)/).map((part, i) => (i % 2 === 1 ? part : part.replace(MARKUP, '\\$&'))).join('');
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(MARKUP, '\\$&')))
+    .join('');
 }

@@ -27,7 +27,9 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     patterns: () => context.settings().specPatterns,
     log: (m) => context.connection.console.error(m),
     // a root of many files will be validated on the worker: it parses them while the rest is read
-    filesRead: (root, files, total) => { if (total >= WORKER_MIN_FILES) worker?.readAhead(root, files); },
+    filesRead: (root, files, total) => {
+      if (total >= WORKER_MIN_FILES) worker?.readAhead(root, files);
+    },
   });
   const schemas = loadSpecSchemas();
   let patternsKey = JSON.stringify(context.settings().specPatterns);
@@ -38,7 +40,8 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
 
   return {
     id: 'spec',
-    matches: (uri, languageId) => (languageId === 'yaml' || languageId === 'plaintext' || /\.ya?ml$/i.test(uri)) && workspace.isSpecFile(uri),
+    matches: (uri, languageId) =>
+      (languageId === 'yaml' || languageId === 'plaintext' || /\.ya?ml$/i.test(uri)) && workspace.isSpecFile(uri),
     validationScope: (uri) => workspace.rootKeyOf(uri),
 
     async diagnostics(uri, token) {
@@ -48,7 +51,7 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       if (!current && worker && (chars >= WORKER_MIN_CHARS || files.length >= WORKER_MIN_FILES)) {
         out = await worker.validate(workspace.rootKeyOf(uri), files);
       } else {
-        const snapshot = current ?? await snapshotFor(uri, token);
+        const snapshot = current ?? (await snapshotFor(uri, token));
         out = new Map();
         for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, capPerFile(list).map(toLspDiagnostic));
       }
@@ -67,13 +70,16 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     documentClosed: (uri) => workspace.documentClosed(uri),
     settingsChanged(settings) {
       const key = JSON.stringify(settings.specPatterns);
-      if (key !== patternsKey) { patternsKey = key; workspace.reset(); }
+      if (key !== patternsKey) {
+        patternsKey = key;
+        workspace.reset();
+      }
     },
 
     async completion(doc, params, token) {
       // Completion parses the current text itself; the names it offers may come from the snapshot of the
       // previous keystroke rather than wait for this one's validation.
-      const snapshot = workspace.lastSnapshot(doc.uri) ?? await snapshotFor(doc.uri, token);
+      const snapshot = workspace.lastSnapshot(doc.uri) ?? (await snapshotFor(doc.uri, token));
       return specCompletion({ snapshot, schemas, uri: doc.uri, text: doc.getText(), offset: doc.offsetAt(params.position) });
     },
     async hover(doc, position, token) {

@@ -12,13 +12,26 @@ const LEAF_DEPTH = 3;
 const BIG_FILE_CHARS = 256 * 1024;
 
 const SECTION_KINDS: Record<string, SymbolKind> = {
-  cluster: SymbolKind.Namespace, defaults: SymbolKind.Namespace, network: SymbolKind.Namespace, hosts: SymbolKind.Namespace,
-  nats: SymbolKind.Module, exo: SymbolKind.Module, k3s: SymbolKind.Module, checkpoints: SymbolKind.Module, security: SymbolKind.Module,
+  cluster: SymbolKind.Namespace,
+  defaults: SymbolKind.Namespace,
+  network: SymbolKind.Namespace,
+  hosts: SymbolKind.Namespace,
+  nats: SymbolKind.Module,
+  exo: SymbolKind.Module,
+  k3s: SymbolKind.Module,
+  checkpoints: SymbolKind.Module,
+  security: SymbolKind.Module,
 };
 
 const ITEM_KINDS: Record<string, SymbolKind> = {
-  hosts: SymbolKind.Class, interfaces: SymbolKind.Interface, segments: SymbolKind.Struct, links: SymbolKind.Event,
-  gpus: SymbolKind.Object, disks: SymbolKind.Object, models: SymbolKind.Object, policies: SymbolKind.Object,
+  hosts: SymbolKind.Class,
+  interfaces: SymbolKind.Interface,
+  segments: SymbolKind.Struct,
+  links: SymbolKind.Event,
+  gpus: SymbolKind.Object,
+  disks: SymbolKind.Object,
+  models: SymbolKind.Object,
+  policies: SymbolKind.Object,
 };
 
 /** The label of a list item: its name, id, model, device, or `from → to` for links. */
@@ -27,7 +40,7 @@ function itemLabel(item: unknown, index: number): { label: string; detail?: stri
   const s = (k: string) => (typeof item[k] === 'string' || typeof item[k] === 'number' ? String(item[k]) : undefined);
   if (s('from') && s('to')) return { label: `${s('from')} → ${s('to')}`, detail: s('kind') };
   const label = s('name') ?? s('id') ?? s('model') ?? s('device') ?? s('url') ?? `[${index}]`;
-  const detail = Array.isArray(item.roles) ? item.roles.join(', ') : s('kind') ?? s('vendor') ?? s('layout') ?? s('subnet');
+  const detail = Array.isArray(item.roles) ? item.roles.join(', ') : (s('kind') ?? s('vendor') ?? s('layout') ?? s('subnet'));
   return { label, detail };
 }
 
@@ -63,10 +76,11 @@ export function specDocumentSymbols(file: ParsedSpecFile): DocumentSymbol[] {
         out.push({
           name: key,
           detail: hasNamedItems ? `${(child as unknown[]).length}` : scalarDetail(child),
-          kind: depth === 0 && file.kind === 'cluster' ? SECTION_KINDS[key] ?? kindOfValue(child) : kindOfValue(child),
+          kind: depth === 0 && file.kind === 'cluster' ? (SECTION_KINDS[key] ?? kindOfValue(child)) : kindOfValue(child),
           range: span(selection, loc.value),
           selectionRange: selection,
-          children: childIsContainer && depth < maxDepth && (isRecord(child) || hasNamedItems) ? walk(child, at, depth + 1, key) : undefined,
+          children:
+            childIsContainer && depth < maxDepth && (isRecord(child) || hasNamedItems) ? walk(child, at, depth + 1, key) : undefined,
         });
       }
     } else if (Array.isArray(value)) {
@@ -95,16 +109,25 @@ export function specDocumentSymbols(file: ParsedSpecFile): DocumentSymbol[] {
     if (!whole) return [];
     const { label, detail } = itemLabel(file.data, 0);
     const nameLoc = file.locate(['name']);
-    return [{
-      name: typeof file.data.name === 'string' ? label : 'host', detail, kind: SymbolKind.Class, range: whole.value,
-      selectionRange: nameLoc?.value ?? { start: whole.value.start, end: whole.value.start }, children: walk(file.data, [], 1),
-    }];
+    return [
+      {
+        name: typeof file.data.name === 'string' ? label : 'host',
+        detail,
+        kind: SymbolKind.Class,
+        range: whole.value,
+        selectionRange: nameLoc?.value ?? { start: whole.value.start, end: whole.value.start },
+        children: walk(file.data, [], 1),
+      },
+    ];
   }
   return walk(file.data, [], 0);
 }
 
 function span(a: Range, b: Range): Range {
-  return { start: a.start, end: b.end.line > a.end.line || (b.end.line === a.end.line && b.end.character >= a.end.character) ? b.end : a.end };
+  return {
+    start: a.start,
+    end: b.end.line > a.end.line || (b.end.line === a.end.line && b.end.character >= a.end.character) ? b.end : a.end,
+  };
 }
 
 function within(inner: Range, outer: Range): boolean {

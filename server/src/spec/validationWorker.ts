@@ -9,7 +9,13 @@ import type { Diagnostic } from 'vscode-languageserver/node';
 import type { WorkerData, WorkerJob, WorkerReadAhead, WorkerReply } from './specWorker';
 import { SupersededError, type SpecFileText } from '#core/validate';
 
-interface Pending { id: number; root: string; files: SpecFileText[]; resolve(d: Map<string, Diagnostic[]>): void; reject(e: Error): void }
+interface Pending {
+  id: number;
+  root: string;
+  files: SpecFileText[];
+  resolve(d: Map<string, Diagnostic[]>): void;
+  reject(e: Error): void;
+}
 
 export class ValidationWorker {
   private worker: Worker | undefined;
@@ -18,7 +24,10 @@ export class ValidationWorker {
   private readonly waiting = new Map<string, Pending>();
   private nextId = 1;
 
-  constructor(private readonly file: string, private readonly log: (message: string) => void) {}
+  constructor(
+    private readonly file: string,
+    private readonly log: (message: string) => void,
+  ) {}
 
   /** The bundled worker beside this file (dist/specWorker.js), if it was built. */
   static beside(dir: string, log: (message: string) => void): ValidationWorker | undefined {

@@ -10,7 +10,9 @@ import { EXTENSION_ID, activateExtension, waitFor, workspaceUri } from './util';
 
 describe('generated flake in the editor', () => {
   let out: string;
-  before(async () => { await activateExtension(); });
+  before(async () => {
+    await activateExtension();
+  });
   after(async function () {
     this.timeout(60_000);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');

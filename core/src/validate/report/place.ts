@@ -51,6 +51,12 @@ export function replaceFix(file: ParsedSpecFile, range: Range, newText: string, 
   };
 }
 
-export function diagnostic(file: ParsedSpecFile, range: Range, severity: SpecDiagnostic['severity'], code: string, message: string): SpecDiagnostic {
+export function diagnostic(
+  file: ParsedSpecFile,
+  range: Range,
+  severity: SpecDiagnostic['severity'],
+  code: string,
+  message: string,
+): SpecDiagnostic {
   return { uri: file.uri, range, severity, code, message };
 }

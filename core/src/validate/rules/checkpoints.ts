@@ -18,10 +18,23 @@ export const checkpoints: Rule = {
     }
     const storage = spec.checkpoints?.storage;
     if (isRecord(storage) && (storage.kind === 's3' || storage.kind === 'nats-object-store') && !storage.bucket) {
-      r.report(file, ['checkpoints', 'storage', 'kind'], 'value', 'checkpoint.storage-incomplete', `Storage kind '${storage.kind}' needs a 'bucket'.`);
+      r.report(
+        file,
+        ['checkpoints', 'storage', 'kind'],
+        'value',
+        'checkpoint.storage-incomplete',
+        `Storage kind '${storage.kind}' needs a 'bucket'.`,
+      );
     }
     if (isRecord(storage) && storage.kind === 's3' && !storage.credentialsFile) {
-      r.report(file, ['checkpoints', 'storage', 'kind'], 'value', 'checkpoint.storage-incomplete', "S3 storage without 'credentialsFile' relies on credentials already on each host.", { severity: 'warning' });
+      r.report(
+        file,
+        ['checkpoints', 'storage', 'kind'],
+        'value',
+        'checkpoint.storage-incomplete',
+        "S3 storage without 'credentialsFile' relies on credentials already on each host.",
+        { severity: 'warning' },
+      );
     }
   },
 };

@@ -20,9 +20,22 @@ import { ruleContext, type Rule } from './rule';
 export type { Rule } from './rule';
 
 export const RULES: readonly Rule[] = [
-  hostNames, segments, hostReferences, interfaces, jumpCycles, hostAddresses,
-  links, clusterReferences, natsHub, migrations,
-  exo, k3sRoles, checkpoints, ports, hardware, containers,
+  hostNames,
+  segments,
+  hostReferences,
+  interfaces,
+  jumpCycles,
+  hostAddresses,
+  links,
+  clusterReferences,
+  natsHub,
+  migrations,
+  exo,
+  k3sRoles,
+  checkpoints,
+  ports,
+  hardware,
+  containers,
   k3sCluster,
 ];
 

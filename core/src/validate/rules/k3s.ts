@@ -21,26 +21,56 @@ export const k3sRoles: Rule = {
     if ((servers.length || agents.length) && spec.k3s?.enable !== true) {
       const e = servers[0] ?? agents[0];
       const at = rolePath(e, servers.length ? 'k3s-server' : 'k3s-agent', file, spec);
-      r.report(at.file, at.path, 'value', 'k3s.not-enabled', `Host '${e.host.name}' has a k3s role but k3s.enable is not true, so k3s will not run.`);
+      r.report(
+        at.file,
+        at.path,
+        'value',
+        'k3s.not-enabled',
+        `Host '${e.host.name}' has a k3s role but k3s.enable is not true, so k3s will not run.`,
+      );
     }
     for (const e of agents) {
       const at = rolePath(e, 'k3s-agent', file, spec);
       if (!spec.k3s?.serverAddress) {
-        r.report(at.file, at.path, 'value', 'k3s.agent-without-server', `k3s agent '${e.host.name}' needs k3s.serverAddress (https://<server>:6443) to join.`);
+        r.report(
+          at.file,
+          at.path,
+          'value',
+          'k3s.agent-without-server',
+          `k3s agent '${e.host.name}' needs k3s.serverAddress (https://<server>:6443) to join.`,
+        );
       }
       // With a k3s server in the cluster the generated config shares the token through the default
       // tokenFile; an outside server's token must be named explicitly.
       if (!spec.k3s?.tokenFile && !servers.length) {
-        r.report(at.file, at.path, 'value', 'k3s.agent-without-token', `k3s agent '${e.host.name}' joins a server outside this cluster, so it needs k3s.tokenFile (the file holding that server's join token).`);
+        r.report(
+          at.file,
+          at.path,
+          'value',
+          'k3s.agent-without-token',
+          `k3s agent '${e.host.name}' joins a server outside this cluster, so it needs k3s.tokenFile (the file holding that server's join token).`,
+        );
       }
       if (isDarwinSystem(effectiveSystem(spec, e.host))) {
-        r.report(at.file, at.path, 'value', 'k3s.unsupported-host', `k3s runs only on Linux; '${e.host.name}' is ${effectiveSystem(spec, e.host)}.`);
+        r.report(
+          at.file,
+          at.path,
+          'value',
+          'k3s.unsupported-host',
+          `k3s runs only on Linux; '${e.host.name}' is ${effectiveSystem(spec, e.host)}.`,
+        );
       }
     }
     for (const e of servers) {
       if (isDarwinSystem(effectiveSystem(spec, e.host))) {
         const at = rolePath(e, 'k3s-server', file, spec);
-        r.report(at.file, at.path, 'value', 'k3s.unsupported-host', `k3s runs only on Linux; '${e.host.name}' is ${effectiveSystem(spec, e.host)}.`);
+        r.report(
+          at.file,
+          at.path,
+          'value',
+          'k3s.unsupported-host',
+          `k3s runs only on Linux; '${e.host.name}' is ${effectiveSystem(spec, e.host)}.`,
+        );
       }
     }
   },
@@ -50,8 +80,15 @@ export const k3sCluster: Rule = {
   name: 'k3s.cluster',
   needs: 'model',
   codes: [
-    'k3s.unknown-segment', 'k3s.no-interface', 'k3s.interface-segment', 'k3s.exo-no-endpoint', 'k3s.reserve-unknown-host',
-    'k3s.reserve-ignored', 'k3s.reserve-exceeds-gpus', 'k3s.gpu-owner-conflict', 'k3s.invalid-node-label',
+    'k3s.unknown-segment',
+    'k3s.no-interface',
+    'k3s.interface-segment',
+    'k3s.exo-no-endpoint',
+    'k3s.reserve-unknown-host',
+    'k3s.reserve-ignored',
+    'k3s.reserve-exceeds-gpus',
+    'k3s.gpu-owner-conflict',
+    'k3s.invalid-node-label',
   ],
   check({ clusterFile: file, spec, entries: all, report: r }) {
     const k3s: K3sSpec | undefined = isRecord(spec.k3s) ? spec.k3s : undefined;
@@ -70,19 +107,31 @@ function checkNodeLabels(r: Reporter, spec: ClusterSpec, entries: HostEntry[]): 
     if (!isK3sHost(spec, e.host) || !isRecord(e.host.labels)) continue;
     for (const [key, value] of Object.entries(e.host.labels)) {
       if (typeof value !== 'string') continue;
-      const problem = key.startsWith(`${LABEL_PREFIX}/`) ? `the prefix '${LABEL_PREFIX}/' is set by the flake itself` : nodeLabelProblem(key, value);
-      if (problem) r.report(e.file, [...e.path, 'labels', key], 'key', 'k3s.invalid-node-label', `'${key}' cannot be a k3s node label: ${problem}.`);
+      const problem = key.startsWith(`${LABEL_PREFIX}/`)
+        ? `the prefix '${LABEL_PREFIX}/' is set by the flake itself`
+        : nodeLabelProblem(key, value);
+      if (problem)
+        r.report(e.file, [...e.path, 'labels', key], 'key', 'k3s.invalid-node-label', `'${key}' cannot be a k3s node label: ${problem}.`);
     }
   }
 }
 
 function checkSegment(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, k3s: K3sSpec, entries: HostEntry[]): void {
   const segments = (isRecord(spec.network) && Array.isArray(spec.network.segments) ? spec.network.segments : [])
-    .filter(isRecord).map((s) => s.name).filter((n): n is string => typeof n === 'string');
+    .filter(isRecord)
+    .map((s) => s.name)
+    .filter((n): n is string => typeof n === 'string');
   const segment = typeof k3s.segment === 'string' ? k3s.segment : undefined;
   if (segment !== undefined && !segments.includes(segment)) {
     const s = closest(segment, segments);
-    r.report(file, ['k3s', 'segment'], 'value', 'k3s.unknown-segment', `No network segment is named '${segment}'${s ? ` — did you mean '${s}'?` : ''}`, { replacement: s });
+    r.report(
+      file,
+      ['k3s', 'segment'],
+      'value',
+      'k3s.unknown-segment',
+      `No network segment is named '${segment}'${s ? ` — did you mean '${s}'?` : ''}`,
+      { replacement: s },
+    );
     return;
   }
   const listed = Array.isArray(k3s.interfaces) ? k3s.interfaces.filter((n) => typeof n === 'string') : [];
@@ -93,15 +142,25 @@ function checkSegment(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, k3s:
     if (!iface) {
       // a host k3s.interface naming nothing is k3s.unknown-interface already
       if (ownName === undefined && (listed.length || segment)) {
-        r.report(e.file, roleOrNamePath(e, ['k3s-server', 'k3s-agent']), 'value', 'k3s.no-interface',
-          `k3s host '${e.host.name}' has none of the k3s interfaces (${listed.join(', ') || 'none listed'}); k3s would pick the default route's interface and exo's endpoint would not be on the k3s network. Set k3s.interface on the host.`);
+        r.report(
+          e.file,
+          roleOrNamePath(e, ['k3s-server', 'k3s-agent']),
+          'value',
+          'k3s.no-interface',
+          `k3s host '${e.host.name}' has none of the k3s interfaces (${listed.join(', ') || 'none listed'}); k3s would pick the default route's interface and exo's endpoint would not be on the k3s network. Set k3s.interface on the host.`,
+        );
       }
       continue;
     }
     if (segment !== undefined && iface.segment !== segment) {
       const index = (e.host.interfaces ?? []).indexOf(iface);
-      r.report(e.file, [...e.path, 'interfaces', index, iface.segment === undefined ? 'name' : 'segment'], 'value', 'k3s.interface-segment',
-        `'${e.host.name}' runs k3s on ${iface.name}, which is ${iface.segment === undefined ? 'on no segment' : `on segment '${iface.segment}'`}, not on the k3s segment '${segment}'.`);
+      r.report(
+        e.file,
+        [...e.path, 'interfaces', index, iface.segment === undefined ? 'name' : 'segment'],
+        'value',
+        'k3s.interface-segment',
+        `'${e.host.name}' runs k3s on ${iface.name}, which is ${iface.segment === undefined ? 'on no segment' : `on segment '${iface.segment}'`}, not on the k3s segment '${segment}'.`,
+      );
     }
   }
 }
@@ -118,14 +177,24 @@ function checkExoEndpoints(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec,
   const reg = exoRegistration(spec);
   // only a spec that asks for exo in K3s (writes k3s.exo) hears that no host serves the API
   if (!reg && serving.length === 0 && isRecord(k3s.exo) && k3s.exo.register !== false) {
-    r.report(file, ['k3s', 'exo'], 'key', 'k3s.exo-no-endpoint',
-      'No host has the exo-api role, so exo is not registered in K3s (no Service). Give a host exo-api, or set k3s.exo.register: false.');
+    r.report(
+      file,
+      ['k3s', 'exo'],
+      'key',
+      'k3s.exo-no-endpoint',
+      'No host has the exo-api role, so exo is not registered in K3s (no Service). Give a host exo-api, or set k3s.exo.register: false.',
+    );
   }
   if (!reg) return;
   for (const e of serving) {
     if (clusterAddress(spec, e.host) === undefined) {
-      r.report(e.file, roleOrNamePath(e, ['exo-api']), 'value', 'k3s.exo-no-endpoint',
-        `'${e.host.name}' serves exo's API but has no IP address on its k3s interface or in addresses, so it is left out of exo's EndpointSlice.`);
+      r.report(
+        e.file,
+        roleOrNamePath(e, ['exo-api']),
+        'value',
+        'k3s.exo-no-endpoint',
+        `'${e.host.name}' serves exo's API but has no IP address on its k3s interface or in addresses, so it is left out of exo's EndpointSlice.`,
+      );
     }
   }
 }
@@ -139,7 +208,9 @@ function checkGpus(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, k3s: K3
     const e = byName.get(name);
     if (!e) {
       const s = closest(name, [...byName.keys()]);
-      r.report(file, path, 'key', 'k3s.reserve-unknown-host', `No host is named '${name}'${s ? ` — did you mean '${s}'?` : ''}`, { replacement: s });
+      r.report(file, path, 'key', 'k3s.reserve-unknown-host', `No host is named '${name}'${s ? ` — did you mean '${s}'?` : ''}`, {
+        replacement: s,
+      });
       continue;
     }
     if (owner !== 'exo' || !isK3sHost(spec, e.host) || !runsExo(spec, e.host)) {
@@ -147,9 +218,17 @@ function checkGpus(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, k3s: K3
       r.report(file, path, 'key', 'k3s.reserve-ignored', `This reservation has no effect: ${why}.`);
       continue;
     }
-    const gpus = effectiveGpus(e.host).filter((g) => g.vendor !== 'apple').reduce((n, g) => n + g.count, 0);
+    const gpus = effectiveGpus(e.host)
+      .filter((g) => g.vendor !== 'apple')
+      .reduce((n, g) => n + g.count, 0);
     if (typeof count === 'number' && count > gpus) {
-      r.report(file, path, 'value', 'k3s.reserve-exceeds-gpus', `'${name}' has ${gpus} GPU${gpus === 1 ? '' : 's'}, so exo cannot hold ${count}.`);
+      r.report(
+        file,
+        path,
+        'value',
+        'k3s.reserve-exceeds-gpus',
+        `'${name}' has ${gpus} GPU${gpus === 1 ? '' : 's'}, so exo cannot hold ${count}.`,
+      );
     }
   }
   if (owner !== 'k3s') return;
@@ -158,7 +237,12 @@ function checkGpus(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, k3s: K3
     if (!isK3sHost(spec, e.host) || !runsExo(spec, e.host) || declared === 'auto' || declared === 'cpu') continue;
     if (!effectiveGpus(e.host).some((g) => g.vendor !== 'apple')) continue;
     const own = isRecord(e.host.exo) && e.host.exo.accelerator !== undefined;
-    r.report(own ? e.file : file, own ? [...e.path, 'exo', 'accelerator'] : ['exo', 'accelerator'], 'value', 'k3s.gpu-owner-conflict',
-      `k3s.gpus.owner is k3s, but exo on '${e.host.name}' is set to ${declared}: exo and K3s GPU pods would share its GPUs. Use accelerator auto (exo then runs on the CPU there) or cpu.`);
+    r.report(
+      own ? e.file : file,
+      own ? [...e.path, 'exo', 'accelerator'] : ['exo', 'accelerator'],
+      'value',
+      'k3s.gpu-owner-conflict',
+      `k3s.gpus.owner is k3s, but exo on '${e.host.name}' is set to ${declared}: exo and K3s GPU pods would share its GPUs. Use accelerator auto (exo then runs on the CPU there) or cpu.`,
+    );
   }
 }

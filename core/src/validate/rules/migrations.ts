@@ -26,13 +26,26 @@ export const migrations: Rule = {
           continue;
         }
         const s = r.suggest(name, () => hosts.keys());
-        r.report(file, ['checkpoints', 'migrations', i, key], 'value', 'checkpoint.migration-unknown-host', `No host '${name}' in the spec${didYouMean(s)}`, {
-          replacement: s,
-        });
+        r.report(
+          file,
+          ['checkpoints', 'migrations', i, key],
+          'value',
+          'checkpoint.migration-unknown-host',
+          `No host '${name}' in the spec${didYouMean(s)}`,
+          {
+            replacement: s,
+          },
+        );
       }
       if (!ends.from || !ends.to) return;
       for (const p of plannedMoveProblems(spec, ends.from, ends.to)) {
-        r.report(file, ['checkpoints', 'migrations', i, p.on], 'value', 'checkpoint.migration-impossible', `This move cannot work: ${p.reason}.`);
+        r.report(
+          file,
+          ['checkpoints', 'migrations', i, p.on],
+          'value',
+          'checkpoint.migration-impossible',
+          `This move cannot work: ${p.reason}.`,
+        );
       }
     });
   },

@@ -13,14 +13,26 @@ export const natsHub: Rule = {
     const hubs = withRole(spec, entries, 'nats-hub');
     if (hubs.length === 0) {
       const at: Path = file.locate(['nats']) ? ['nats'] : file.locate(['hosts']) ? ['hosts'] : ['cluster'];
-      r.report(file, at, 'key', 'nats.no-hub', 'No host has the role nats-hub: exactly one host must run the NATS hub that agents and the extension connect to.');
+      r.report(
+        file,
+        at,
+        'key',
+        'nats.no-hub',
+        'No host has the role nats-hub: exactly one host must run the NATS hub that agents and the extension connect to.',
+      );
       return;
     }
     for (const extra of hubs.slice(1)) {
       const at = rolePath(extra, 'nats-hub', file, spec);
       const first = rolePath(hubs[0], 'nats-hub', file, spec);
-      r.report(at.file, at.path, 'value', 'nats.multiple-hubs', `Host '${extra.host.name}' is a second NATS hub ('${hubs[0].host.name}' is one already); make it a nats-leaf.`,
-        { replacement: 'nats-leaf', related: [{ file: first.file, path: first.path, message: `hub '${hubs[0].host.name}'` }] });
+      r.report(
+        at.file,
+        at.path,
+        'value',
+        'nats.multiple-hubs',
+        `Host '${extra.host.name}' is a second NATS hub ('${hubs[0].host.name}' is one already); make it a nats-leaf.`,
+        { replacement: 'nats-leaf', related: [{ file: first.file, path: first.path, message: `hub '${hubs[0].host.name}'` }] },
+      );
     }
   },
 };

@@ -24,13 +24,22 @@ export const ports: Rule = {
     for (const p of tcp) {
       if (typeof p.port !== 'number') continue;
       const first = seen.get(p.port);
-      if (!first) { seen.set(p.port, p); continue; }
+      if (!first) {
+        seen.set(p.port, p);
+        continue;
+      }
       // both ends where they are written (a default is not in the file: then the other end only)
       const ends = [p, first].filter((end) => file.locate(end.path));
       for (const end of ends.length ? ends : [p]) {
         const other = end === p ? first : p;
-        r.report(file, end.path, 'value', 'ports.collision', `Port ${p.port} of ${end.name} is also used by ${other.name}.`,
-          ends.length === 2 ? { related: [{ file, path: other.path, message: `${other.name}: ${p.port}` }] } : undefined);
+        r.report(
+          file,
+          end.path,
+          'value',
+          'ports.collision',
+          `Port ${p.port} of ${end.name} is also used by ${other.name}.`,
+          ends.length === 2 ? { related: [{ file, path: other.path, message: `${other.name}: ${p.port}` }] } : undefined,
+        );
       }
     }
   },

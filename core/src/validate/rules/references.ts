@@ -17,25 +17,43 @@ export const hostReferences: Rule = {
       const file = entry.file;
       const base = entry.path;
 
-      if (haveCluster && Array.isArray(host.tags)) host.tags.forEach((tag, i) => {
-        if (typeof tag !== 'string' || tags.has(tag)) return;
-        const s = r.suggest(tag, () => tags);
-        r.report(file, [...base, 'tags', i], 'value', 'tag.unknown', `Tag '${tag}' is not declared in cluster.tags${didYouMean(s)}`, { replacement: s });
-      });
+      if (haveCluster && Array.isArray(host.tags))
+        host.tags.forEach((tag, i) => {
+          if (typeof tag !== 'string' || tags.has(tag)) return;
+          const s = r.suggest(tag, () => tags);
+          r.report(file, [...base, 'tags', i], 'value', 'tag.unknown', `Tag '${tag}' is not declared in cluster.tags${didYouMean(s)}`, {
+            replacement: s,
+          });
+        });
 
       const jump = isRecord(host.ssh) ? host.ssh.jump : undefined;
       if (typeof jump === 'string') {
-        if (jump === name) r.report(file, [...base, 'ssh', 'jump'], 'value', 'ssh.jump-to-self', `Host '${name}' cannot jump through itself.`);
+        if (jump === name)
+          r.report(file, [...base, 'ssh', 'jump'], 'value', 'ssh.jump-to-self', `Host '${name}' cannot jump through itself.`);
         else if (!hosts.has(jump) && complete) {
           const s = r.suggest(jump, () => hosts.keys());
-          r.report(file, [...base, 'ssh', 'jump'], 'value', 'ssh.unknown-jump-host', `Jump host '${jump}' is not a host of this cluster${didYouMean(s)}`, { replacement: s });
+          r.report(
+            file,
+            [...base, 'ssh', 'jump'],
+            'value',
+            'ssh.unknown-jump-host',
+            `Jump host '${jump}' is not a host of this cluster${didYouMean(s)}`,
+            { replacement: s },
+          );
         }
       }
 
       const k3sIface = isRecord(host.k3s) ? host.k3s.interface : undefined;
       if (typeof k3sIface === 'string' && !info.interfaces.has(k3sIface)) {
         const s = r.suggest(k3sIface, () => info.interfaces.keys());
-        r.report(file, [...base, 'k3s', 'interface'], 'value', 'k3s.unknown-interface', `Host '${name}' has no interface '${k3sIface}'${didYouMean(s)}`, { replacement: s });
+        r.report(
+          file,
+          [...base, 'k3s', 'interface'],
+          'value',
+          'k3s.unknown-interface',
+          `Host '${name}' has no interface '${k3sIface}'${didYouMean(s)}`,
+          { replacement: s },
+        );
       }
     }
   },
@@ -47,7 +65,8 @@ export const jumpCycles: Rule = {
   needs: 'model',
   codes: ['ssh.jump-cycle'],
   check({ hosts, report: r }) {
-    const jumpOf = (h: HostInfo) => (isRecord(h.entry.host.ssh) && typeof h.entry.host.ssh.jump === 'string' ? h.entry.host.ssh.jump : undefined);
+    const jumpOf = (h: HostInfo) =>
+      isRecord(h.entry.host.ssh) && typeof h.entry.host.ssh.jump === 'string' ? h.entry.host.ssh.jump : undefined;
     const state = new Map<string, 'visiting' | 'done'>();
     for (const start of hosts.values()) {
       const chain: HostInfo[] = [];
@@ -62,7 +81,13 @@ export const jumpCycles: Rule = {
         const cycle = chain.slice(chain.indexOf(current));
         if (cycle.length > 1) {
           const names = [...cycle.map((h) => h.name), current.name].join(' → ');
-          r.report(current.entry.file, [...current.entry.path, 'ssh', 'jump'], 'value', 'ssh.jump-cycle', `ssh.jump goes round in a circle: ${names}.`);
+          r.report(
+            current.entry.file,
+            [...current.entry.path, 'ssh', 'jump'],
+            'value',
+            'ssh.jump-cycle',
+            `ssh.jump goes round in a circle: ${names}.`,
+          );
         }
       }
       for (const h of chain) state.set(h.name, 'done');
@@ -94,7 +119,12 @@ export const clusterReferences: Rule = {
       });
     };
     checkInterfaceList(cluster!.k3s?.interfaces, ['k3s', 'interfaces'], 'k3s.unknown-interface', 'k3s.interfaces');
-    checkInterfaceList(cluster!.security?.firewall?.trustedInterfaces, ['security', 'firewall', 'trustedInterfaces'], 'security.unknown-interface', 'trustedInterfaces');
+    checkInterfaceList(
+      cluster!.security?.firewall?.trustedInterfaces,
+      ['security', 'firewall', 'trustedInterfaces'],
+      'security.unknown-interface',
+      'trustedInterfaces',
+    );
 
     const policies = Array.isArray(cluster!.checkpoints?.policies) ? cluster!.checkpoints!.policies! : [];
     policies.forEach((p, i) => {
@@ -102,7 +132,14 @@ export const clusterReferences: Rule = {
       p.tags.forEach((tag, j) => {
         if (typeof tag !== 'string' || tags.has(tag)) return;
         const s = r.suggest(tag, () => tags);
-        r.report(file, ['checkpoints', 'policies', i, 'tags', j], 'value', 'tag.unknown', `Tag '${tag}' is not declared in cluster.tags${didYouMean(s)}`, { replacement: s });
+        r.report(
+          file,
+          ['checkpoints', 'policies', i, 'tags', j],
+          'value',
+          'tag.unknown',
+          `Tag '${tag}' is not declared in cluster.tags${didYouMean(s)}`,
+          { replacement: s },
+        );
       });
     });
   },

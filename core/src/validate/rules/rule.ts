@@ -30,9 +30,20 @@ export interface Rule {
   check(ctx: RuleContext): void;
 }
 
-export interface InterfaceInfo { iface: InterfaceSpec; index: number }
-export interface SegmentInfo { cidr?: ParsedCidr; index: number; vlan?: number }
-export interface HostInfo { entry: HostEntry; name: string; interfaces: Map<string, InterfaceInfo> }
+export interface InterfaceInfo {
+  iface: InterfaceSpec;
+  index: number;
+}
+export interface SegmentInfo {
+  cidr?: ParsedCidr;
+  index: number;
+  vlan?: number;
+}
+export interface HostInfo {
+  entry: HostEntry;
+  name: string;
+  interfaces: Map<string, InterfaceInfo>;
+}
 
 export interface RuleContext {
   model: SpecModel;
@@ -73,14 +84,23 @@ export class Reporter {
   /** A diagnostic placed on `path` of `file` (its key, value or first line). */
   report(file: ParsedSpecFile, path: Path, on: Placement, code: DiagnosticCode, message: string, extra?: ReportExtra): void {
     const placed = place(file, path, on);
-    const d: SpecDiagnostic = { uri: file.uri, range: placed.range, severity: extra?.severity ?? DIAGNOSTIC_CODES[code].severity, code, message };
+    const d: SpecDiagnostic = {
+      uri: file.uri,
+      range: placed.range,
+      severity: extra?.severity ?? DIAGNOSTIC_CODES[code].severity,
+      code,
+      message,
+    };
     if (extra?.replacement !== undefined && placed.exact && placed.target) d.fixes = [replaceFix(file, placed.target, extra.replacement)];
     if (extra?.replacements?.length && placed.exact && placed.target) {
       const target = placed.target;
       d.fixes = extra.replacements.map((text, i) => ({ ...replaceFix(file, target, text), preferred: i === 0 }));
     }
     if (extra?.related?.length) {
-      d.related = extra.related.map((r) => ({ location: { uri: r.file.uri, range: place(r.file, r.path, 'value').range }, message: r.message }));
+      d.related = extra.related.map((r) => ({
+        location: { uri: r.file.uri, range: place(r.file, r.path, 'value').range },
+        message: r.message,
+      }));
     }
     this.diagnostics.push(d);
   }
@@ -118,7 +138,8 @@ export function ruleContext(model: SpecModel): RuleContext {
   // would be reported as unknown elsewhere. Then a cluster file is not trusted to declare tags and segments, and
   // "no such host" or "no hub" is not said. (A file with syntax errors still has the data before the error.)
   const refused = (f: ParsedSpecFile) => f.data === undefined && f.syntaxDiagnostics.some((d) => d.severity === 'error');
-  const cluster = clusterFile && !refused(clusterFile) && isRecord(clusterFile.data) ? (clusterFile.data as Partial<ClusterSpec>) : undefined;
+  const cluster =
+    clusterFile && !refused(clusterFile) && isRecord(clusterFile.data) ? (clusterFile.data as Partial<ClusterSpec>) : undefined;
   return {
     model,
     spec: model.spec,
@@ -160,7 +181,12 @@ function indexSegments(cluster: Partial<ClusterSpec>): Map<string, SegmentInfo> 
 }
 
 /** Where a role of a host is written: its own roles list, or `defaults.roles` when it has none. */
-export function rolePath(entry: HostEntry, role: Role, clusterFile: ParsedSpecFile, spec: ClusterSpec): { file: ParsedSpecFile; path: Path } {
+export function rolePath(
+  entry: HostEntry,
+  role: Role,
+  clusterFile: ParsedSpecFile,
+  spec: ClusterSpec,
+): { file: ParsedSpecFile; path: Path } {
   if (Array.isArray(entry.host.roles)) {
     const i = entry.host.roles.indexOf(role);
     return { file: entry.file, path: [...entry.path, 'roles', i] };
