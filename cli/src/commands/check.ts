@@ -9,8 +9,7 @@ import { processIo, type CliIo } from '../common/io';
 import { nixFileDiagnostics, nixFilesIn } from '../common/nixDiagnostics';
 import { formatDiagnostic, templatesDirOrNone } from './validate';
 
-export const USAGE =
-  'usage: gpu-cluster check FLAKE_DIR\n' + '  FLAKE_DIR  a folder with flake.nix (e.g. the output of gpu-cluster generate)\n';
+export const USAGE = 'usage: gpu-cluster check FLAKE_DIR\n  FLAKE_DIR  a folder with flake.nix (e.g. the output of gpu-cluster generate)\n';
 
 export async function runCheck(args: readonly string[], io: CliIo = processIo, cwd = process.cwd()): Promise<number> {
   if (args.length !== 1 || args[0].startsWith('-')) {
