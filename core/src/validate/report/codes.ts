@@ -135,23 +135,23 @@ export const DIAGNOSTIC_CODES = {
   },
   'containers.invalid-name': {
     severity: 'error',
-    summary: "A container name with characters nixos-container refuses ('_', or anything but letters, digits and '-', or a leading '-').",
+    summary: 'A container name with characters nixos-container refuses (`_`, or anything but letters, digits and `-`, or a leading `-`).',
   },
   'containers.name-too-long': {
     severity: 'error',
     summary:
-      "A container name longer than 11 characters (its interface ve-<name> must fit the kernel's interface names; nixos-container refuses it).",
+      "A container name longer than 11 characters (its interface `ve-<name>` must fit the kernel's interface names; nixos-container refuses it).",
   },
   'containers.duplicate-name': { severity: 'error', summary: 'Two containers with the same name on one host.' },
   'containers.shared-network': {
     severity: 'warning',
-    summary: 'privateNetwork: false: the container shares the host network, so NATS is not its only way out.',
+    summary: '`privateNetwork: false`: the container shares the host network, so NATS is not its only way out.',
   },
   'containers.addresses-ignored': {
     severity: 'warning',
-    summary: 'hostAddress/localAddress without privateNetwork, where nixos-containers ignores them.',
+    summary: '`hostAddress`/`localAddress` without `privateNetwork`, where nixos-containers ignores them.',
   },
-  'containers.address-incomplete': { severity: 'error', summary: 'A container with hostAddress but no localAddress, or the reverse.' },
+  'containers.address-incomplete': { severity: 'error', summary: 'A container with `hostAddress` but no `localAddress`, or the reverse.' },
   'containers.no-addresses': {
     severity: 'warning',
     summary: 'A container with a NATS user but a private network without addresses, so it cannot reach NATS.',
@@ -161,7 +161,7 @@ export const DIAGNOSTIC_CODES = {
     summary:
       "A container address that is a host's or interface's address, another container's local address on the host, or its own other end.",
   },
-  'containers.gpu-unavailable': { severity: 'error', summary: 'gpu: true on a host without NVIDIA GPUs.' },
+  'containers.gpu-unavailable': { severity: 'error', summary: '`gpu: true` on a host without NVIDIA GPUs.' },
   'containers.cpu-exceeds-host': { severity: 'warning', summary: 'A CPU limit above the threads (or cores) the host has.' },
   'containers.memory-exceeds-host': { severity: 'warning', summary: 'A memory limit above the memory the host has.' },
   'containers.duplicate-mount-point': { severity: 'error', summary: 'Two bind mounts on the same mount point in one container.' },
@@ -171,7 +171,7 @@ export const DIAGNOSTIC_CODES = {
   },
   'containers.nats-credentials-incomplete': {
     severity: 'error',
-    summary: "A container's NATS user with only one of nkey and credentials.",
+    summary: "A container's NATS user with only one of `nkey` and `credentials`.",
   },
   'containers.nats-reserved-subject': {
     severity: 'error',
