@@ -14,13 +14,20 @@ for (const step of [['node_modules/typescript/bin/tsc', '-b'], ['scripts/build.m
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 const dir = path.join(root, 'out/test/bench');
-const benches = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.bench.js')).sort() : [];
+const benches = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.bench.js'))
+      .sort()
+  : [];
 let failed = 0;
 for (const file of benches) {
   const name = file.replace(/\.bench\.js$/, '');
   if (names.length && !names.includes(name)) continue;
   console.log(`\n=== ${name}`);
   const r = runSealed(process.execPath, ['--expose-gc', path.join(dir, file)], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) { failed++; console.error(`${name}: exited with ${r.status}`); }
+  if (r.status !== 0) {
+    failed++;
+    console.error(`${name}: exited with ${r.status}`);
+  }
 }
 process.exit(failed ? 1 : 0);

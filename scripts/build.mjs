@@ -51,6 +51,16 @@ const vendorStandIns = {
     });
   },
 };
+/** esbuild plugin: `#core/<module>` (package.json "imports", which points node at the compiled out/) is bundled from the
+ * module's public face in core/src/<module>/index.ts. */
+const coreFaces = {
+  name: 'core-public-faces',
+  setup(build) {
+    build.onResolve({ filter: /^#core\/[a-z0-9]+$/ }, (args) => ({
+      path: path.join(root, 'core/src', args.path.slice('#core/'.length), 'index.ts'),
+    }));
+  },
+};
 /** The source of one vendor bundle: an object from package name to that package's exports. */
 const vendorEntry = (group) => ({
   contents: `module.exports = {\n${group.packages.map((p) => `  ${JSON.stringify(p)}: require(${JSON.stringify(p)}),`).join('\n')}\n};\n`,
@@ -61,7 +71,13 @@ const vendorEntry = (group) => ({
 
 const entries = [
   { in: 'client/src/extension.ts', out: 'dist/client.js', ...node, external: nodeExternal, plugins: [vendorStandIns] },
-  ...clientVendors.map((g) => ({ in: 'client/src/extension.ts', stdin: vendorEntry(g), out: `dist/vendor/${g.name}.js`, ...node, external: nodeExternal })),
+  ...clientVendors.map((g) => ({
+    in: 'client/src/extension.ts',
+    stdin: vendorEntry(g),
+    out: `dist/vendor/${g.name}.js`,
+    ...node,
+    external: nodeExternal,
+  })),
   // the Kubernetes client (client-node) of the k3s view, loaded by client/src/k3s/register.ts when it is used
   { in: 'client/src/k3s/kubeApi.ts', out: 'dist/k3s.js', ...node, external: nodeExternal },
   { in: 'server/src/server.ts', out: 'dist/server.js', ...node, external: nodeExternal },
@@ -73,24 +89,28 @@ const entries = [
   { in: 'webview/src/main.ts', out: 'dist/webview.js', platform: 'browser', target: 'es2022', format: 'iife', minify: true },
 ].filter((e) => existsSync(path.join(root, e.in)));
 
-const contexts = await Promise.all(entries.map((e) => esbuild.context({
-  absWorkingDir: root,
-  entryPoints: e.stdin ? undefined : [e.in],
-  stdin: e.stdin,
-  outfile: e.out,
-  bundle: true,
-  platform: e.platform,
-  target: e.target,
-  format: e.format,
-  external: e.external ?? [],
-  banner: e.banner,
-  sourcemap: production ? false : 'linked',
-  minify: e.minify ?? production,
-  logLevel: 'warning',
-  legalComments: 'none',
-  loader: { '.yaml': 'text' },
-  plugins: e.plugins,
-})));
+const contexts = await Promise.all(
+  entries.map((e) =>
+    esbuild.context({
+      absWorkingDir: root,
+      entryPoints: e.stdin ? undefined : [e.in],
+      stdin: e.stdin,
+      outfile: e.out,
+      bundle: true,
+      platform: e.platform,
+      target: e.target,
+      format: e.format,
+      external: e.external ?? [],
+      banner: e.banner,
+      sourcemap: production ? false : 'linked',
+      minify: e.minify ?? production,
+      logLevel: 'warning',
+      legalComments: 'none',
+      loader: { '.yaml': 'text' },
+      plugins: [coreFaces, ...(e.plugins ?? [])],
+    }),
+  ),
+);
 // The topology webview starts ELK's own worker build (already minified) only when it needs a layered layout.
 if (entries.some((e) => e.out === 'dist/webview.js')) {
   mkdirSync(path.join(root, 'dist'), { recursive: true });

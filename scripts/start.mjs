@@ -33,13 +33,20 @@ mkdirSync(path.join(stateDir, 'user', 'User'), { recursive: true });
 mkdirSync(extensionsDir, { recursive: true });
 const settings = path.join(stateDir, 'user', 'User', 'settings.json');
 if (!existsSync(settings)) {
-  writeFileSync(settings, JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-  }, null, 2));
+  writeFileSync(
+    settings,
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.disableAIFeatures': true,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+      },
+      null,
+      2,
+    ),
+  );
 }
 // code-server has no --extensionDevelopmentPath: a folder named publisher.name-version in the extensions
 // folder is loaded instead. Re-link every time so a moved clone or a version bump is picked up.
@@ -65,28 +72,64 @@ function anyFreePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
   });
 }
 const wanted = Number(process.env.PORT ?? 8080);
 const port = (await portFree(wanted)) ? wanted : await anyFreePort();
 
-const server = spawn(codeServer, [
-  '--config', configFile,
-  '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-  '--disable-getting-started-override', '--ignore-last-opened',
-  '--user-data-dir', path.join(stateDir, 'user'), '--extensions-dir', extensionsDir,
-], { env, detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
+const server = spawn(
+  codeServer,
+  [
+    '--config',
+    configFile,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    '--user-data-dir',
+    path.join(stateDir, 'user'),
+    '--extensions-dir',
+    extensionsDir,
+  ],
+  { env, detached: true, stdio: ['ignore', 'ignore', 'inherit'] },
+);
 
-const stop = () => { try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already stopped */ } };
-process.on('SIGINT', () => { stop(); process.exit(0); });
-process.on('SIGTERM', () => { stop(); process.exit(0); });
+const stop = () => {
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    /* already stopped */
+  }
+};
+process.on('SIGINT', () => {
+  stop();
+  process.exit(0);
+});
+process.on('SIGTERM', () => {
+  stop();
+  process.exit(0);
+});
 process.on('exit', stop);
-server.on('exit', (exitCode, signal) => { log(`code-server stopped (${signal ?? exitCode})`); process.exit(exitCode === 0 ? 0 : 1); });
+server.on('exit', (exitCode, signal) => {
+  log(`code-server stopped (${signal ?? exitCode})`);
+  process.exit(exitCode === 0 ? 0 : 1);
+});
 
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; i < 240; i++) {
-  try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* starting */ }
+  try {
+    if ((await fetch(`${base}/healthz`)).ok) break;
+  } catch {
+    /* starting */
+  }
   await new Promise((r) => setTimeout(r, 250));
 }
 console.log(`\n  VS Code with the Nix GPU Cluster extension: ${base}/?folder=${encodeURIComponent(workspace)}\n  (Ctrl-C stops it)\n`);

@@ -8,7 +8,19 @@ export const DEBIAN_PACKAGES = {
   /** The end-to-end tests drive VS Code in Chromium. */
   browser: ['chromium'],
   /** Real servers and tools the integration tests talk to. */
-  tests: ['nats-server', 'openssh-server', 'openssh-client', 'nix-bin', 'criu', 'iproute2', 'procps', 'util-linux', 'openssl', 'git', 'strace'],
+  tests: [
+    'nats-server',
+    'openssh-server',
+    'openssh-client',
+    'nix-bin',
+    'criu',
+    'iproute2',
+    'procps',
+    'util-linux',
+    'openssl',
+    'git',
+    'strace',
+  ],
 };
 
 const ok = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
@@ -26,7 +38,10 @@ export function ensureDebianPackages(names, log = (m) => console.log(m)) {
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...missing]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...missing],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed; run it yourself: ${command}`);
   }

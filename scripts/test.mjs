@@ -2,6 +2,10 @@
 // use the network), type-check and compile, bundle, then run the node:test suites (unit, LSP, integration against
 // real nats-server/sshd/nix) and the real-VS-Code suite in code-server, each inside a network namespace with only
 // loopback up (scripts/sealed.mjs), so no test can reach another machine. Ends with one summary line.
+// With the unit suite (also under --only unit) the code is checked first: lint (oxlint: the ESLint and
+// typescript-eslint rules ported to Rust, which need no TypeScript API: TypeScript 7 ships none), the import graph
+// (scripts/check-imports.mjs: no folder loops, no imports running back up, core only through its public faces) and
+// the formatting (Prettier; `npm run format` rewrites).
 //   --only unit,lsp,integration,e2e   run a subset
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -15,6 +19,8 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(',')) : null;
 const wanted = (suite) => !only || only.has(suite);
+/** The folders of TypeScript and JavaScript code the checks read. */
+const CODE_DIRS = ['core', 'server', 'client', 'cli', 'agent', 'webview', 'test', 'scripts'];
 
 /** Runs a suite sealed, echoing its output and returning it for the counts. */
 function runSuite(args) {
@@ -24,14 +30,20 @@ function runSuite(args) {
 }
 function must(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) { console.error(`${cmd} ${args.join(' ')} failed`); process.exit(1); }
+  if (r.status !== 0) {
+    console.error(`${cmd} ${args.join(' ')} failed`);
+    process.exit(1);
+  }
 }
 
 try {
-  ensureDebianPackages([
-    ...(wanted('integration') ? DEBIAN_PACKAGES.tests : []),
-    ...(wanted('e2e') ? [...DEBIAN_PACKAGES.browser, ...DEBIAN_PACKAGES.codeServer] : []),
-  ], (m) => console.log(`test: ${m}`));
+  ensureDebianPackages(
+    [
+      ...(wanted('integration') ? DEBIAN_PACKAGES.tests : []),
+      ...(wanted('e2e') ? [...DEBIAN_PACKAGES.browser, ...DEBIAN_PACKAGES.codeServer] : []),
+    ],
+    (m) => console.log(`test: ${m}`),
+  );
 } catch (err) {
   console.error(`test: ${err.message}`);
   process.exit(1);
@@ -39,7 +51,10 @@ try {
 // Fail early, before minutes of installing, when the suites could not be sealed.
 if (!isSealed()) {
   const sealing = sealingPrefix();
-  if (sealing.problem) { console.error(`test: ${sealing.problem}`); process.exit(1); }
+  if (sealing.problem) {
+    console.error(`test: ${sealing.problem}`);
+    process.exit(1);
+  }
 }
 if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) must('npm', ['install', '--no-audit', '--no-fund']);
 const e2e = path.join(root, 'test/e2e/run.mjs');
@@ -53,11 +68,25 @@ if (wanted('e2e') && existsSync(e2e)) {
 }
 must(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b']);
 must(process.execPath, [path.join(root, 'scripts/build.mjs')]);
+if (wanted('unit')) {
+  console.log('\n== lint, import graph, formatting');
+  must(process.execPath, [path.join(root, 'node_modules/oxlint/bin/oxlint'), '--deny-warnings', ...CODE_DIRS]);
+  must(process.execPath, [path.join(root, 'scripts/check-imports.mjs')]);
+  must(process.execPath, [
+    path.join(root, 'node_modules/prettier/bin/prettier.cjs'),
+    '--check',
+    '--log-level',
+    'warn',
+    `{${CODE_DIRS.join(',')}}/**/*.{ts,mjs,js}`,
+  ]);
+}
 
-let passed = 0, failed = 0;
+let passed = 0,
+  failed = 0;
 const count = (out) => {
   const num = (k) => Number((out.match(new RegExp(`^ℹ ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
-  passed += num('pass'); failed += num('fail') + num('cancelled');
+  passed += num('pass');
+  failed += num('fail') + num('cancelled');
 };
 for (const suite of ['unit', 'lsp', 'integration']) {
   const dir = path.join(root, 'out/test', suite);
@@ -71,7 +100,10 @@ if (wanted('e2e') && existsSync(e2e)) {
   console.log('\n== end-to-end tests in code-server');
   const r = runSuite([e2e, '--no-build']);
   const m = (r.stdout ?? '').match(/^e2e: (\d+) passed, (\d+) failed/m);
-  if (m) { passed += Number(m[1]); failed += Number(m[2]); } else failed += 1;
+  if (m) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+  } else failed += 1;
   if (r.status !== 0 && !m) console.error('end-to-end run crashed');
 }
 console.log(`\n${passed} passed, ${failed} failed`);

@@ -9,16 +9,23 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
-import { Subjects, token, type AgentCommand, type EventAction } from '../../core/src/nats/subjects';
-import { NOT_HANDLED_BY_AGENT as NOT_AVAILABLE } from '../../core/src/nats/commands';
-import { CAUSATION_HEADER, CORRELATION_HEADER, EventStore } from '../../core/src/nats/events';
-import { EventOutbox } from '../../core/src/nats/outbox';
-import type { GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
-import { SERVICE_UNITS, type ServiceKey } from '../../core/src/ops/units';
+import {
+  type AgentCommand,
+  CAUSATION_HEADER,
+  CORRELATION_HEADER,
+  type EventAction,
+  EventOutbox,
+  EventStore,
+  type GpuSample,
+  NOT_HANDLED_BY_AGENT as NOT_AVAILABLE,
+  Subjects,
+  type TelemetrySample,
+  token,
+} from '#core/nats';
+import { CONTAINER_VERBS, SERVICE_UNITS, type ServiceKey } from '#core/ops';
 import { collectSample, diffGpus, gpuIdentity, type CollectOptions } from './collect';
 import { probeFacts } from './probe';
 import { ContainerService, type ContainerOptions } from './containers';
-import { CONTAINER_VERBS } from '../../core/src/ops/containers';
 
 export const AGENT_VERSION = '0.1.0';
 export const SERVICE_NAME = 'gpu-cluster-agent';
@@ -43,7 +50,6 @@ export interface AgentOptions {
   containers?: ContainerOptions;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
-
 
 const UNIT_NAME = /^[A-Za-z0-9@_.:-]+\.service$/;
 
@@ -74,8 +80,14 @@ export class NodeAgent {
     this.subjects = new Subjects(options.domain);
     token('host', options.host);
     this.outbox = new EventOutbox({ file: options.stateDir && path.join(options.stateDir, 'outbox.jsonl'), log: options.log });
-    this.containers = options.containers && new ContainerService(options.containers, options.stateDir,
-      (action, data, headers, ids) => this.appendEvent(action, data, headers, ids), options.log);
+    this.containers =
+      options.containers &&
+      new ContainerService(
+        options.containers,
+        options.stateDir,
+        (action, data, headers, ids) => this.appendEvent(action, data, headers, ids),
+        options.log,
+      );
   }
 
   /** Events recorded but not yet acknowledged by the event stream (kept in the state directory meanwhile). */
@@ -87,8 +99,11 @@ export class NodeAgent {
     this.nc = nc;
     this.stopped = false;
     this.events = new EventStore(nc, this.options.domain, {
-      onRetry: (e, attempt, err) => { if (attempt === 1) this.options.log('warn', `event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
-      onStreamCreated: (stream) => this.options.log('warn', `the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
+      onRetry: (e, attempt, err) => {
+        if (attempt === 1) this.options.log('warn', `event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`);
+      },
+      onStreamCreated: (stream) =>
+        this.options.log('warn', `the event stream ${stream} did not exist on the server (a new or wiped store); created it`),
     });
     this.outbox.attach(this.events);
     this.knownGpus = await this.loadKnownGpus();
@@ -106,7 +121,10 @@ export class NodeAgent {
       group.addEndpoint(command.replace('.', '-'), {
         subject: command,
         handler: (err, msg) => {
-          if (err) { this.options.log('error', `${command} endpoint stopped: ${err.message}`); return; }
+          if (err) {
+            this.options.log('error', `${command} endpoint stopped: ${err.message}`);
+            return;
+          }
           void this.answer(command, msg, handle);
         },
       });
@@ -147,12 +165,22 @@ export class NodeAgent {
     this.events?.close();
   }
 
-  private appendEvent(action: EventAction, data: unknown, headers?: { get(key: string): string }, ids?: { correlationId?: string; causationId?: string }): void {
+  private appendEvent(
+    action: EventAction,
+    data: unknown,
+    headers?: { get(key: string): string },
+    ids?: { correlationId?: string; causationId?: string },
+  ): void {
     const correlationId = headers?.get(CORRELATION_HEADER) || ids?.correlationId || undefined;
     try {
       this.outbox.record({
-        aggregate: this.options.host, aggregateType: 'host', action, data, source: `agent:${this.options.host}`,
-        correlationId, causationId: headers?.get(CAUSATION_HEADER) || ids?.causationId || correlationId,
+        aggregate: this.options.host,
+        aggregateType: 'host',
+        action,
+        data,
+        source: `agent:${this.options.host}`,
+        correlationId,
+        causationId: headers?.get(CAUSATION_HEADER) || ids?.causationId || correlationId,
       });
     } catch (err) {
       this.options.log('error', `event ${action} not recorded: ${(err as Error).message}`);
@@ -205,10 +233,20 @@ export class NodeAgent {
   private async checkHardware(gpus: GpuSample[]): Promise<void> {
     const before = this.knownGpus;
     this.knownGpus = gpus;
-    if (!before) { await this.saveKnownGpus(gpus); return; }
+    if (!before) {
+      await this.saveKnownGpus(gpus);
+      return;
+    }
     const { added, removed } = diffGpus(before, gpus);
     if (!added.length && !removed.length) return;
-    const describe = (g: GpuSample) => ({ id: gpuIdentity(g), vendor: g.vendor, name: g.name, uuid: g.uuid, index: g.index, memoryTotalMiB: g.memoryTotalMiB });
+    const describe = (g: GpuSample) => ({
+      id: gpuIdentity(g),
+      vendor: g.vendor,
+      name: g.name,
+      uuid: g.uuid,
+      index: g.index,
+      memoryTotalMiB: g.memoryTotalMiB,
+    });
     for (const g of added) this.appendEvent('gpu-added', { gpu: describe(g), count: gpus.length });
     for (const g of removed) this.appendEvent('gpu-missing', { gpu: describe(g), count: gpus.length });
     this.options.log('warn', `GPU change: ${added.length} added, ${removed.length} missing (now ${gpus.length})`);
@@ -229,7 +267,10 @@ export class NodeAgent {
     try {
       await mkdir(this.options.stateDir, { recursive: true });
       const file = path.join(this.options.stateDir, 'gpus.json');
-      await writeFile(`${file}.tmp`, JSON.stringify(gpus.map(({ index, vendor, name, uuid, memoryTotalMiB }) => ({ index, vendor, name, uuid, memoryTotalMiB }))));
+      await writeFile(
+        `${file}.tmp`,
+        JSON.stringify(gpus.map(({ index, vendor, name, uuid, memoryTotalMiB }) => ({ index, vendor, name, uuid, memoryTotalMiB }))),
+      );
       await rename(`${file}.tmp`, file);
     } catch (err) {
       this.options.log('warn', `cannot remember the GPU inventory: ${(err as Error).message}`);
@@ -241,12 +282,15 @@ export class NodeAgent {
   /** ProbeFacts for the services asked for (`{"services": ["exo", "nats"]}`), as the SSH probe returns them. */
   private async probe(msg: ServiceMsg): Promise<unknown> {
     const request = (msg.data.length ? msg.json() : {}) as { services?: unknown };
-    const services = Array.isArray(request.services) ? request.services.filter((s): s is ServiceKey => typeof s === 'string' && s in SERVICE_UNITS) : [];
+    const services = Array.isArray(request.services)
+      ? request.services.filter((s): s is ServiceKey => typeof s === 'string' && s in SERVICE_UNITS)
+      : [];
     return probeFacts(this.options.host, services, this.options.collect);
   }
 
   private async exo(verb: 'start' | 'stop', msg: ServiceMsg): Promise<unknown> {
-    if (!UNIT_NAME.test(this.options.exoUnit)) throw Object.assign(new Error(`invalid exo unit name ${this.options.exoUnit}`), { code: 500 });
+    if (!UNIT_NAME.test(this.options.exoUnit))
+      throw Object.assign(new Error(`invalid exo unit name ${this.options.exoUnit}`), { code: 500 });
     const result = await systemctl([verb, this.options.exoUnit]);
     if (!result.ok) {
       this.appendEvent(`exo-${verb}-failed`, { unit: this.options.exoUnit, error: result.output }, msg.headers);
@@ -257,7 +301,7 @@ export class NodeAgent {
     return { unit: this.options.exoUnit, state };
   }
 
-  private containerCommand(verb: typeof CONTAINER_VERBS[number], msg: ServiceMsg): Promise<unknown> {
+  private containerCommand(verb: (typeof CONTAINER_VERBS)[number], msg: ServiceMsg): Promise<unknown> {
     if (!this.containers) throw Object.assign(new Error('containers are not managed by this agent'), { code: NOT_AVAILABLE });
     return this.containers.handle(verb, msg);
   }
@@ -273,7 +317,10 @@ export class NodeAgent {
     const checkpoints: unknown[] = [];
     for (const id of entries.sort()) {
       try {
-        const manifest = JSON.parse(await readFile(path.join(this.options.checkpointDir, id, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+        const manifest = JSON.parse(await readFile(path.join(this.options.checkpointDir, id, 'manifest.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >;
         checkpoints.push({ id, ...manifest });
       } catch {
         // Not a checkpoint directory (or one still being written): skip it.
@@ -288,19 +335,32 @@ export class NodeAgent {
     const request = (msg.data.length ? msg.json() : {}) as { unit?: string; id?: string };
     const target = verb === 'create' ? request.unit : request.id;
     if (!target || !/^[A-Za-z0-9@_.:-]+$/.test(target)) {
-      throw Object.assign(new Error(verb === 'create' ? 'request needs a "unit" (a systemd unit name)' : 'request needs a checkpoint "id"'), { code: 400 });
+      throw Object.assign(
+        new Error(verb === 'create' ? 'request needs a "unit" (a systemd unit name)' : 'request needs a checkpoint "id"'),
+        { code: 400 },
+      );
     }
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(helper[0], [...helper.slice(1), verb, target], { timeout: 30 * 60_000, encoding: 'utf8', maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(Object.assign(new Error(`${verb} ${target}: ${(stderr || err.message).trim().split('\n').pop()}`), { code: 500 }));
-        else resolve(stdout);
-      });
+      execFile(
+        helper[0],
+        [...helper.slice(1), verb, target],
+        { timeout: 30 * 60_000, encoding: 'utf8', maxBuffer: 8 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err)
+            reject(Object.assign(new Error(`${verb} ${target}: ${(stderr || err.message).trim().split('\n').pop()}`), { code: 500 }));
+          else resolve(stdout);
+        },
+      );
     }).catch((err: Error) => {
       this.appendEvent(`checkpoint-${verb}-failed`, { target, error: err.message }, msg.headers);
       throw err;
     });
     let result: unknown;
-    try { result = JSON.parse(output); } catch { result = { output: output.trim() }; }
+    try {
+      result = JSON.parse(output);
+    } catch {
+      result = { output: output.trim() };
+    }
     this.appendEvent(verb === 'create' ? 'checkpoint-created' : 'checkpoint-restored', { target, result }, msg.headers);
     return result;
   }

@@ -5,25 +5,36 @@
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { runPolicy } from '../../core/src/checkpoint/policy';
-import { checkpointSettings, type CommandRunner } from '../../core/src/ops/checkpoint';
-import type { ExecResult, SshEndpoint } from '../../core/src/ssh/connection';
+import { runPolicy } from '#core/checkpoint';
+import { checkpointSettings, type CommandRunner } from '#core/ops';
+import type { ExecResult, SshEndpoint } from '#core/ssh';
 
-export const CHECKPOINT_USAGE = 'usage: gpu-cluster-agent checkpoint policy --dir DIR --retain N --unit UNIT [--unit UNIT…] [--lock-timeout MS] [--host NAME]\n';
+export const CHECKPOINT_USAGE =
+  'usage: gpu-cluster-agent checkpoint policy --dir DIR --retain N --unit UNIT [--unit UNIT…] [--lock-timeout MS] [--host NAME]\n';
 
 /** Runs command lines with /bin/sh on this machine, with the SSH transport's result shape. */
 export const localRunner: CommandRunner = {
-  exec: (_endpoint, command, options = {}) => new Promise<ExecResult>((resolve, reject) => {
-    execFile('sh', ['-c', command.text], { timeout: options.timeoutMs, signal: options.signal, maxBuffer: 32 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
-      // a string code (ENOENT, ABORT_ERR) means sh did not run or was cancelled: a transport failure, as over SSH
-      if (e && typeof e.code === 'string') return reject(e);
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
-    });
-  }),
+  exec: (_endpoint, command, options = {}) =>
+    new Promise<ExecResult>((resolve, reject) => {
+      execFile(
+        'sh',
+        ['-c', command.text],
+        { timeout: options.timeoutMs, signal: options.signal, maxBuffer: 32 * 1024 * 1024, encoding: 'utf8' },
+        (err, stdout, stderr) => {
+          const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
+          // a string code (ENOENT, ABORT_ERR) means sh did not run or was cancelled: a transport failure, as over SSH
+          if (e && typeof e.code === 'string') return reject(e);
+          resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
+        },
+      );
+    }),
 };
 
-export async function checkpointCommand(args: readonly string[], out: (text: string) => void, runner: CommandRunner = localRunner): Promise<number> {
+export async function checkpointCommand(
+  args: readonly string[],
+  out: (text: string) => void,
+  runner: CommandRunner = localRunner,
+): Promise<number> {
   const [verb, ...rest] = args;
   if (verb !== 'policy') {
     out(CHECKPOINT_USAGE);
@@ -31,7 +42,13 @@ export async function checkpointCommand(args: readonly string[], out: (text: str
   }
   const { values } = parseArgs({
     args: [...rest],
-    options: { dir: { type: 'string' }, retain: { type: 'string' }, unit: { type: 'string', multiple: true }, 'lock-timeout': { type: 'string' }, host: { type: 'string' } },
+    options: {
+      dir: { type: 'string' },
+      retain: { type: 'string' },
+      unit: { type: 'string', multiple: true },
+      'lock-timeout': { type: 'string' },
+      host: { type: 'string' },
+    },
   });
   const retain = Number(values.retain);
   if (!values.dir?.startsWith('/') || !Number.isInteger(retain) || retain < 1 || !values.unit?.length) {

@@ -5,9 +5,8 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { NVIDIA_GPU_FIELDS, parseNvidiaGpus, parseRocmSmi, type ProbedGpu } from '../../core/src/ops/nvidiaSmi';
-import type { ExoSample, GpuSample, TelemetrySample } from '../../core/src/nats/telemetry';
-import { instancesOf, type ExoState } from '../../core/src/ops/exoState';
+import { type ExoState, instancesOf, NVIDIA_GPU_FIELDS, parseNvidiaGpus, parseRocmSmi, type ProbedGpu } from '#core/ops';
+import type { ExoSample, GpuSample, TelemetrySample } from '#core/nats';
 
 export type GpuTool = 'auto' | 'nvidia' | 'amd' | 'none';
 
@@ -35,24 +34,31 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 /** Queries the GPU tools; a missing tool in auto mode means "no GPU of that vendor", not a problem. */
-export async function queryGpus(tool: GpuTool, timeoutMs = 5000): Promise<{ gpus: ProbedGpu[]; driverVersion?: string; problems: string[] }> {
+export async function queryGpus(
+  tool: GpuTool,
+  timeoutMs = 5000,
+): Promise<{ gpus: ProbedGpu[]; driverVersion?: string; problems: string[] }> {
   const gpus: ProbedGpu[] = [];
   const problems: string[] = [];
   let driverVersion: string | undefined;
   const queries: Array<() => Promise<ProbedGpu[]>> = [];
   if (tool === 'auto' || tool === 'nvidia') {
     queries.push(async () => {
-      const parsed = parseNvidiaGpus(await run('nvidia-smi', [`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], timeoutMs));
+      const parsed = parseNvidiaGpus(
+        await run('nvidia-smi', [`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], timeoutMs),
+      );
       driverVersion = parsed.driverVersion;
       return parsed.gpus;
     });
   }
   if (tool === 'auto' || tool === 'amd') {
-    queries.push(async () => parseRocmSmi(await run('rocm-smi', ['--showproductname', '--showmeminfo', 'vram', '--showuse', '--showtemp', '--json'], timeoutMs)));
+    queries.push(async () =>
+      parseRocmSmi(await run('rocm-smi', ['--showproductname', '--showmeminfo', 'vram', '--showuse', '--showtemp', '--json'], timeoutMs)),
+    );
   }
   for (const query of queries) {
     try {
-      gpus.push(...await query());
+      gpus.push(...(await query()));
     } catch (err) {
       if (!(err instanceof ToolMissingError) || tool !== 'auto') problems.push((err as Error).message);
     }
@@ -64,8 +70,14 @@ export async function collectGpus(tool: GpuTool, timeoutMs = 5000): Promise<{ gp
   const { gpus, problems } = await queryGpus(tool, timeoutMs);
   return {
     gpus: gpus.map((g, index) => ({
-      index, vendor: g.vendor, name: g.name, uuid: g.uuid, memoryUsedMiB: g.memoryUsedMiB,
-      memoryTotalMiB: g.memoryTotalMiB, utilizationPct: g.utilizationPct, temperatureC: g.temperatureC,
+      index,
+      vendor: g.vendor,
+      name: g.name,
+      uuid: g.uuid,
+      memoryUsedMiB: g.memoryUsedMiB,
+      memoryTotalMiB: g.memoryTotalMiB,
+      utilizationPct: g.utilizationPct,
+      temperatureC: g.temperatureC,
     })),
     error: problems.length ? problems.join('; ') : undefined,
   };
@@ -89,7 +101,9 @@ export interface ExoSelf {
 
 /** This machine's addresses (what exo reports in nodeNetwork for it). */
 export function ownAddresses(): string[] {
-  return Object.values(os.networkInterfaces()).flat().flatMap((i) => (i && !i.internal ? [i.address] : []));
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .flatMap((i) => (i && !i.internal ? [i.address] : []));
 }
 
 /**
@@ -104,10 +118,13 @@ export async function collectExo(exoUrl: string | undefined, self: ExoSelf, time
   try {
     const res = await fetch(new URL('/state', exoUrl), { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return { up: false, unknown: true, error: `exo's API (${exoUrl}) answered HTTP ${res.status}` };
-    state = await res.json() as ExoState;
+    state = (await res.json()) as ExoState;
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code === 'ECONNREFUSED' ? 'is not listening' : `did not answer: ${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+    const why =
+      cause?.code === 'ECONNREFUSED'
+        ? 'is not listening'
+        : `did not answer: ${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
     return { up: false, unknown: true, error: `exo's API (${exoUrl}) ${why}` };
   }
   const node = findOwnNode(state, self);
@@ -134,8 +151,14 @@ export async function collectSample(host: string, seq: number, options: CollectO
   ]);
   const memory = meminfo ?? { totalBytes: os.totalmem(), availableBytes: os.freemem() };
   return {
-    host, seq, sentAt: Date.now(), gpus: gpu.gpus, gpuError: gpu.error, memory,
-    loadAverage: os.loadavg() as [number, number, number], exo,
+    host,
+    seq,
+    sentAt: Date.now(),
+    gpus: gpu.gpus,
+    gpuError: gpu.error,
+    memory,
+    loadAverage: os.loadavg() as [number, number, number],
+    exo,
   };
 }
 

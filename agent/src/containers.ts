@@ -18,12 +18,16 @@ import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceMsg } from '@nats-io/services';
-import { NOT_HANDLED_BY_AGENT } from '../../core/src/nats/commands';
-import type { EventAction } from '../../core/src/nats/subjects';
-import type { ContainerSample } from '../../core/src/nats/telemetry';
+import { type ContainerSample, type EventAction, NOT_HANDLED_BY_AGENT } from '#core/nats';
 import {
-  createArgs, createRequest, parseContainerList, parseContainerStatus, parseCreateOutput, requestedName, type ContainerVerb,
-} from '../../core/src/ops/containers';
+  createArgs,
+  createRequest,
+  parseContainerList,
+  parseContainerStatus,
+  parseCreateOutput,
+  requestedName,
+  type ContainerVerb,
+} from '#core/ops';
 
 export interface ContainerOptions {
   /** argv of `nixos-container` (or a privileged wrapper of it); unset: the commands answer 501. */
@@ -37,7 +41,13 @@ export interface ContainerOptions {
 type Headers = { get(key: string): string } | undefined;
 type Record = (action: EventAction, data: unknown, headers?: Headers, ids?: { correlationId?: string; causationId?: string }) => void;
 
-interface PendingOperation { verb: ContainerVerb; name: string; correlationId?: string; causationId?: string; startedAt: string }
+interface PendingOperation {
+  verb: ContainerVerb;
+  name: string;
+  correlationId?: string;
+  causationId?: string;
+  startedAt: string;
+}
 
 const TOOL_TIMEOUT_MS = { create: 60 * 60_000, other: 5 * 60_000 };
 
@@ -52,7 +62,12 @@ const PATHS = {
 };
 
 export class ContainerError extends Error {
-  constructor(message: string, readonly code: number) { super(message); }
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
 }
 
 export class ContainerService {
@@ -80,7 +95,11 @@ export class ContainerService {
     if (verb === 'status') return this.status(requestedName(request));
     // Changes run one at a time: the journal then holds at most one operation, and the tool's own lock never waits.
     this.changing++;
-    const run = this.queue.then(() => this.change(verb, request, msg.headers)).finally(() => { this.changing--; });
+    const run = this.queue
+      .then(() => this.change(verb, request, msg.headers))
+      .finally(() => {
+        this.changing--;
+      });
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -90,10 +109,18 @@ export class ContainerService {
     const name = create?.name ?? requestedName(request);
     const ids = { correlationId: headers?.get('X-Correlation-ID') || undefined, causationId: headers?.get('X-Causation-ID') || undefined };
     await this.journal({ verb, name, ...ids, startedAt: new Date().toISOString() });
-    if (create) this.record('container-creating', { name, services: create.services, hostAddress: create.hostAddress, localAddress: create.localAddress }, headers);
+    if (create)
+      this.record(
+        'container-creating',
+        { name, services: create.services, hostAddress: create.hostAddress, localAddress: create.localAddress },
+        headers,
+      );
     let result: { stdout: string; stderr: string };
     try {
-      result = await this.tool(create ? createArgs(create) : [verb, name], verb === 'create' ? TOOL_TIMEOUT_MS.create : TOOL_TIMEOUT_MS.other);
+      result = await this.tool(
+        create ? createArgs(create) : [verb, name],
+        verb === 'create' ? TOOL_TIMEOUT_MS.create : TOOL_TIMEOUT_MS.other,
+      );
     } catch (err) {
       this.record('container-failed', { name, verb, error: (err as Error).message }, headers);
       await this.journal(undefined);
@@ -106,9 +133,20 @@ export class ContainerService {
     return outcome.data;
   }
 
-  private async outcome(verb: Exclude<ContainerVerb, 'list' | 'status'>, name: string, addresses?: { hostAddress: string; localAddress: string }): Promise<{ action: EventAction; data: { [key: string]: unknown } }> {
+  private async outcome(
+    verb: Exclude<ContainerVerb, 'list' | 'status'>,
+    name: string,
+    addresses?: { hostAddress: string; localAddress: string },
+  ): Promise<{ action: EventAction; data: { [key: string]: unknown } }> {
     const info = await this.describe(name);
-    const action: EventAction = verb === 'create' ? 'container-created' : verb === 'start' ? 'container-started' : verb === 'stop' ? 'container-stopped' : 'container-destroyed';
+    const action: EventAction =
+      verb === 'create'
+        ? 'container-created'
+        : verb === 'start'
+          ? 'container-started'
+          : verb === 'stop'
+            ? 'container-stopped'
+            : 'container-destroyed';
     return { action, data: { name, ...addresses, ...(verb === 'destroy' ? {} : info) } };
   }
 
@@ -119,20 +157,40 @@ export class ContainerService {
     const exists = (await this.names()).includes(pending.name);
     const info = exists ? await this.describe(pending.name) : undefined;
     // create writes the .conf first and sets the profile once the system is built: a .conf alone is a half-made container.
-    const built = exists && await lstat(this.path('profiles', pending.name, 'system')).then(() => true, () => false);
-    const done = pending.verb === 'create' ? built : pending.verb === 'destroy' ? !exists
-      : exists && info!.state === (pending.verb === 'start' ? 'up' : 'down');
+    const built =
+      exists &&
+      (await lstat(this.path('profiles', pending.name, 'system')).then(
+        () => true,
+        () => false,
+      ));
+    const done =
+      pending.verb === 'create'
+        ? built
+        : pending.verb === 'destroy'
+          ? !exists
+          : exists && info!.state === (pending.verb === 'start' ? 'up' : 'down');
     const ids = { correlationId: pending.correlationId, causationId: pending.causationId };
     if (done) {
       const outcome = await this.outcome(pending.verb as Exclude<ContainerVerb, 'list' | 'status'>, pending.name);
       this.record(outcome.action, { ...outcome.data, recovered: true }, undefined, ids);
     } else {
-      this.record('container-failed', {
-        name: pending.name, verb: pending.verb, error: 'the agent restarted before nixos-container finished', recovered: true,
-        leftBehind: pending.verb === 'create' && exists ? 'its .conf without a built system: destroy it and create it again' : undefined,
-      }, undefined, ids);
+      this.record(
+        'container-failed',
+        {
+          name: pending.name,
+          verb: pending.verb,
+          error: 'the agent restarted before nixos-container finished',
+          recovered: true,
+          leftBehind: pending.verb === 'create' && exists ? 'its .conf without a built system: destroy it and create it again' : undefined,
+        },
+        undefined,
+        ids,
+      );
     }
-    this.log('warn', `container ${pending.verb} ${pending.name} was interrupted by a restart; recorded its outcome (${done ? 'done' : 'failed'})`);
+    this.log(
+      'warn',
+      `container ${pending.verb} ${pending.name} was interrupted by a restart; recorded its outcome (${done ? 'done' : 'failed'})`,
+    );
     await this.journal(undefined);
   }
 
@@ -165,10 +223,16 @@ export class ContainerService {
    */
   async checkDrift(known?: ContainerSample[], fromChange = false): Promise<void> {
     if (this.changing > (fromChange ? 1 : 0)) return;
-    const containers = known ?? await this.sample();
-    const drift = containers.filter((c) => c.drift).map((c) => c.name).sort();
+    const containers = known ?? (await this.sample());
+    const drift = containers
+      .filter((c) => c.drift)
+      .map((c) => c.name)
+      .sort();
     const key = drift.join(',');
-    if (this.lastDrift === undefined && drift.length === 0) { this.lastDrift = key; return; }
+    if (this.lastDrift === undefined && drift.length === 0) {
+      this.lastDrift = key;
+      return;
+    }
     if (key === this.lastDrift) return;
     this.lastDrift = key;
     this.record('container-drift', { containers: drift, declared: this.options.declared });
@@ -176,7 +240,10 @@ export class ContainerService {
 
   private async names(): Promise<string[]> {
     try {
-      return (await readdir(this.path('config'))).filter((f) => f.endsWith('.conf')).map((f) => f.slice(0, -'.conf'.length)).sort();
+      return (await readdir(this.path('config')))
+        .filter((f) => f.endsWith('.conf'))
+        .map((f) => f.slice(0, -'.conf'.length))
+        .sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -187,9 +254,20 @@ export class ContainerService {
     const conf = await lstat(this.path('config', `${name}.conf`)).catch(() => undefined);
     const declarative = conf?.isSymbolicLink() ?? false;
     const cgroup = this.path('machines', `container@${name}.service`);
-    const up = await lstat(cgroup).then((s) => s.isDirectory(), () => false);
-    const sample: ContainerSample = { name, state: up ? 'up' : 'down', declarative, drift: !declarative && !this.options.declared.includes(name) };
-    if (!up) { this.lastCpu.delete(name); return sample; }
+    const up = await lstat(cgroup).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    const sample: ContainerSample = {
+      name,
+      state: up ? 'up' : 'down',
+      declarative,
+      drift: !declarative && !this.options.declared.includes(name),
+    };
+    if (!up) {
+      this.lastCpu.delete(name);
+      return sample;
+    }
     const memory = Number((await readFile(path.join(cgroup, 'memory.current'), 'utf8').catch(() => '')).trim());
     if (Number.isFinite(memory) && memory > 0) sample.memoryBytes = memory;
     const usec = Number(/^usage_usec (\d+)$/m.exec(await readFile(path.join(cgroup, 'cpu.stat'), 'utf8').catch(() => ''))?.[1]);
@@ -205,12 +283,17 @@ export class ContainerService {
   private tool(args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
     const [command, ...prefix] = this.options.tool!;
     return new Promise((resolve, reject) => {
-      execFile(command, [...prefix, ...args], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) {
-          const message = (stderr || err.message).trim().split('\n').filter(Boolean).pop() ?? err.message;
-          reject(Object.assign(new Error(message), { stdout }));
-        } else resolve({ stdout, stderr });
-      });
+      execFile(
+        command,
+        [...prefix, ...args],
+        { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 8 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err) {
+            const message = (stderr || err.message).trim().split('\n').filter(Boolean).pop() ?? err.message;
+            reject(Object.assign(new Error(message), { stdout }));
+          } else resolve({ stdout, stderr });
+        },
+      );
     });
   }
 

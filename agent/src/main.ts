@@ -16,22 +16,34 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { NatsConnectionManager, type NatsCredentials } from '../../core/src/nats/connection';
-import { Subjects } from '../../core/src/nats/subjects';
+import { NatsConnectionManager, type NatsCredentials, Subjects } from '#core/nats';
 import { NodeAgent, type AgentOptions } from './agent';
 import { checkpointCommand } from './checkpointCommand';
 import type { GpuTool } from './collect';
 
 /** The command-line flags (the NixOS module's ExecStart is tested against this table). */
 export const AGENT_FLAGS = {
-  'nats-url': { type: 'string' }, creds: { type: 'string' }, nkey: { type: 'string' },
-  user: { type: 'string' }, 'password-file': { type: 'string' }, 'token-file': { type: 'string' },
-  'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
-  domain: { type: 'string' }, host: { type: 'string' }, interval: { type: 'string' },
-  gpu: { type: 'string' }, 'exo-url': { type: 'string' }, 'exo-unit': { type: 'string' },
-  'checkpoint-dir': { type: 'string' }, 'checkpoint-helper': { type: 'string', multiple: true },
-  'state-dir': { type: 'string' }, help: { type: 'boolean' },
-  'container-tool': { type: 'string', multiple: true }, 'container-root': { type: 'string' },
+  'nats-url': { type: 'string' },
+  creds: { type: 'string' },
+  nkey: { type: 'string' },
+  user: { type: 'string' },
+  'password-file': { type: 'string' },
+  'token-file': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  domain: { type: 'string' },
+  host: { type: 'string' },
+  interval: { type: 'string' },
+  gpu: { type: 'string' },
+  'exo-url': { type: 'string' },
+  'exo-unit': { type: 'string' },
+  'checkpoint-dir': { type: 'string' },
+  'checkpoint-helper': { type: 'string', multiple: true },
+  'state-dir': { type: 'string' },
+  help: { type: 'boolean' },
+  'container-tool': { type: 'string', multiple: true },
+  'container-root': { type: 'string' },
   'declared-container': { type: 'string', multiple: true },
 } as const;
 
@@ -69,8 +81,11 @@ function main(): void {
   const gpu = (values.gpu ?? env.GPU_CLUSTER_GPU ?? 'auto') as GpuTool;
   if (!['auto', 'nvidia', 'amd', 'none'].includes(gpu)) throw new Error(`--gpu must be auto, nvidia, amd or none, not ${gpu}`);
   const credentials = credentialsFrom({
-    creds: values.creds ?? env.NATS_CREDS, nkey: values.nkey ?? env.NATS_NKEY_FILE, user: values.user ?? env.NATS_USER,
-    passwordFile: values['password-file'] ?? env.NATS_PASSWORD_FILE, tokenFile: values['token-file'] ?? env.NATS_TOKEN_FILE,
+    creds: values.creds ?? env.NATS_CREDS,
+    nkey: values.nkey ?? env.NATS_NKEY_FILE,
+    user: values.user ?? env.NATS_USER,
+    passwordFile: values['password-file'] ?? env.NATS_PASSWORD_FILE,
+    tokenFile: values['token-file'] ?? env.NATS_TOKEN_FILE,
   });
   const log: AgentOptions['log'] = (level, message) => {
     // systemd's journal reads the <N> prefix as the priority.
@@ -78,7 +93,8 @@ function main(): void {
     process.stderr.write(`<${prio}>${message}\n`);
   };
   const options: AgentOptions = {
-    domain, host,
+    domain,
+    host,
     intervalMs: parseInterval(values.interval ?? env.GPU_CLUSTER_INTERVAL ?? '1s'),
     collect: { gpuTool: gpu, exoUrl: values['exo-url'] ?? env.GPU_CLUSTER_EXO_URL ?? 'http://127.0.0.1:52415' },
     exoUnit: values['exo-unit'] ?? 'exo.service',
@@ -107,22 +123,39 @@ function main(): void {
   manager.onConnected((nc) => {
     if (started) return; // subscriptions and the service survive reconnects
     started = true;
-    agent.start(nc).catch((err: Error) => { log('error', `cannot start the agent service: ${err.message}`); process.exit(1); });
+    agent.start(nc).catch((err: Error) => {
+      log('error', `cannot start the agent service: ${err.message}`);
+      process.exit(1);
+    });
   });
   const shutdown = () => {
-    void agent.stop().then(() => agent.flushEvents(2000)).then(() => { agent.closeEvents(); return manager.stop(); }).finally(() => process.exit(process.exitCode ?? 0));
+    void agent
+      .stop()
+      .then(() => agent.flushEvents(2000))
+      .then(() => {
+        agent.closeEvents();
+        return manager.stop();
+      })
+      .finally(() => process.exit(process.exitCode ?? 0));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   void manager.start();
   // With refused credentials the manager stops retrying: exit so systemd restarts us with backoff.
-  manager.onStatus((s) => { if (s.authFailed) void manager.stop().then(() => process.exit(2)); });
+  manager.onStatus((s) => {
+    if (s.authFailed) void manager.stop().then(() => process.exit(2));
+  });
 }
 
 if (require.main === module && process.argv[2] === 'checkpoint') {
   checkpointCommand(process.argv.slice(3), (text) => process.stdout.write(text)).then(
-    (code) => { process.exitCode = code; },
-    (err: Error) => { process.stderr.write(`<3>gpu-cluster-agent checkpoint: ${err.message}\n`); process.exitCode = 1; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      process.stderr.write(`<3>gpu-cluster-agent checkpoint: ${err.message}\n`);
+      process.exitCode = 1;
+    },
   );
 } else if (require.main === module) {
   try {

@@ -3,8 +3,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { nixSystemOf, parseOsRelease, type ProbeFacts, type UnitState } from '../../core/src/ops/probe';
-import { SERVICE_UNITS, type ServiceKey } from '../../core/src/ops/units';
+import { nixSystemOf, parseOsRelease, type ProbeFacts, SERVICE_UNITS, type ServiceKey, type UnitState } from '#core/ops';
 import { parseMeminfo, queryGpus, type CollectOptions } from './collect';
 
 const UNIT_STATES: readonly UnitState[] = ['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading'];
@@ -23,11 +22,19 @@ export function unameArch(arch: string): string {
   return ({ x64: 'x86_64', arm64: 'aarch64', ia32: 'i686' } as Record<string, string>)[arch] ?? arch;
 }
 
-export async function probeFacts(host: string, services: readonly ServiceKey[], collect: CollectOptions, now = new Date()): Promise<ProbeFacts> {
+export async function probeFacts(
+  host: string,
+  services: readonly ServiceKey[],
+  collect: CollectOptions,
+  now = new Date(),
+): Promise<ProbeFacts> {
   const kernelName = os.type();
   const arch = unameArch(os.arch());
   const [osRelease, meminfo, gpu, states] = await Promise.all([
-    readFile('/etc/os-release', 'utf8').then((t) => parseOsRelease(t.split('\n')), () => ({} as Record<string, string>)),
+    readFile('/etc/os-release', 'utf8').then(
+      (t) => parseOsRelease(t.split('\n')),
+      () => ({}) as Record<string, string>,
+    ),
     readFile(collect.meminfoPath ?? '/proc/meminfo', 'utf8').then(parseMeminfo, () => undefined),
     queryGpus(collect.gpuTool, collect.toolTimeoutMs),
     Promise.all(services.filter((k) => k in SERVICE_UNITS).map(async (k) => [k, await unitState(SERVICE_UNITS[k])] as const)),

@@ -8,7 +8,7 @@ import { runRestore, USAGE as RESTORE_USAGE } from './commands/restore';
 import { runGenerate, USAGE as GENERATE_USAGE } from './commands/generate';
 import { DEPLOY_USAGE, ROLLBACK_USAGE, runDeploy, runRollback, runStatus, runUpdate, STATUS_USAGE, UPDATE_USAGE } from './commands/rollout';
 import { runValidate, USAGE as VALIDATE_USAGE } from './commands/validate';
-import { processIo, type CliIo } from './io';
+import { processIo, type CliIo } from './common/io';
 
 interface Subcommand {
   summary: string;
@@ -17,13 +17,21 @@ interface Subcommand {
 }
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
-  validate: { summary: 'check cluster specs and .nix files; prints file:line:col severity code message', usage: VALIDATE_USAGE, run: runValidate },
+  validate: {
+    summary: 'check cluster specs and .nix files; prints file:line:col severity code message',
+    usage: VALIDATE_USAGE,
+    run: runValidate,
+  },
   generate: { summary: 'generate the Nix flake of a cluster spec', usage: GENERATE_USAGE, run: runGenerate },
   check: { summary: 'the Nix diagnostics of every .nix file of a flake', usage: CHECK_USAGE, run: runCheck },
   checkpoint: { summary: 'checkpoint GPU processes of a host (cuda-checkpoint + CRIU)', usage: CHECKPOINT_USAGE, run: runCheckpoint },
   restore: { summary: 'restore a checkpoint on its host or, when compatible, on another', usage: RESTORE_USAGE, run: runRestore },
   drain: { summary: 'move the GPU processes of a host to compatible hosts, and back after its update', usage: DRAIN_USAGE, run: runDrain },
-  deploy: { summary: 'build, preview and roll out the flake\'s systems (checkpoint, switch, health checks, revert timer)', usage: DEPLOY_USAGE, run: runDeploy },
+  deploy: {
+    summary: "build, preview and roll out the flake's systems (checkpoint, switch, health checks, revert timer)",
+    usage: DEPLOY_USAGE,
+    run: runDeploy,
+  },
   update: { summary: 'preview and roll out systems already built and copied to the hosts', usage: UPDATE_USAGE, run: runUpdate },
   rollback: { summary: 'switch hosts to their previous generation with the same checks', usage: ROLLBACK_USAGE, run: runRollback },
   status: { summary: 'where each host of a rollout stands (from its journal)', usage: STATUS_USAGE, run: runStatus },
@@ -31,9 +39,13 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
 
 function help(): string {
   const width = Math.max(...Object.keys(SUBCOMMANDS).map((n) => n.length));
-  return 'usage: gpu-cluster <command> [arguments]\n\ncommands:\n'
-    + Object.entries(SUBCOMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}\n`).join('')
-    + '\nRun gpu-cluster <command> --help for its arguments.\n';
+  return (
+    'usage: gpu-cluster <command> [arguments]\n\ncommands:\n' +
+    Object.entries(SUBCOMMANDS)
+      .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}\n`)
+      .join('') +
+    '\nRun gpu-cluster <command> --help for its arguments.\n'
+  );
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -65,5 +77,7 @@ if (require.main === module) {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

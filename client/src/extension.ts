@@ -1,7 +1,7 @@
 // Entry point: builds the shared services, lets every feature register itself, loads the spec and starts the
 // language server. Nothing here blocks activation on slow work.
 import type * as vscode from 'vscode';
-import { createServices, type ExtensionServices } from './services';
+import { createServices, type ExtensionServices } from './services/services';
 import { features } from './features';
 
 let services: ExtensionServices | undefined;
@@ -12,7 +12,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionServices {
     try {
       register(services);
     } catch (e) {
-      services.output.error(`feature ${register.name || '(anonymous)'} failed to register: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      services.output.error(
+        `feature ${register.name || '(anonymous)'} failed to register: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
     }
   }
   const { specStore, languageClient, output } = services;

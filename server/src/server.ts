@@ -8,21 +8,29 @@
 // serves it.
 
 import {
-  CodeActionKind, createConnection, FileChangeType, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind,
-  DidChangeConfigurationNotification, DidChangeWatchedFilesNotification,
-  type CancellationToken, type ClientCapabilities, type InitializeParams, type InitializeResult, type TextDocumentIdentifier,
+  CodeActionKind,
+  createConnection,
+  FileChangeType,
+  ProposedFeatures,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  type CancellationToken,
+  type ClientCapabilities,
+  type InitializeParams,
+  type InitializeResult,
+  type TextDocumentIdentifier,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { languageOf, type LanguageContext, type LanguageFactory, type LanguageFeatures } from './languages';
-import { DiagnosticsScheduler } from './services/diagnostics';
-import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './settings';
+import { languageOf, type LanguageContext, type LanguageFactory, type LanguageFeatures } from './lsp/languages';
+import { DiagnosticsScheduler } from './lsp/diagnosticsScheduler';
+import { DEFAULT_SETTINGS, readSettings, type ServerSettings } from './lsp/settings';
 import { createSpecLanguage } from './spec/specLanguage';
 import { createNixLanguage } from './nix/nixLanguage';
 
-const LANGUAGES: LanguageFactory[] = [
-  createSpecLanguage,
-  createNixLanguage,
-];
+const LANGUAGES: LanguageFactory[] = [createSpecLanguage, createNixLanguage];
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -58,7 +66,7 @@ function languageFor(doc: TextDocument | undefined): LanguageFeatures | undefine
 }
 
 connection.onInitialize((params: InitializeParams): InitializeResult => {
-  const caps = clientCapabilities = params.capabilities;
+  const caps = (clientCapabilities = params.capabilities);
   clientPullsConfiguration = !!caps.workspace?.configuration;
   clientRegistersConfiguration = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
   clientRegistersWatchers = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
@@ -161,7 +169,9 @@ connection.onDidChangeWatchedFiles(async ({ changes }) => {
 
 /** Route a request to the document's language; errors are logged and answered with null. */
 function route<T>(
-  id: TextDocumentIdentifier, name: string, token: CancellationToken,
+  id: TextDocumentIdentifier,
+  name: string,
+  token: CancellationToken,
   call: (language: LanguageFeatures, doc: TextDocument) => Promise<T | null> | undefined,
 ): Promise<T | null> | T | null {
   const doc = documents.get(id.uri);

@@ -47,17 +47,28 @@ const kb = (file: string) => `${Math.round(statSync(file).size / 1024)} KB`;
 async function main(): Promise<void> {
   const client = path.join(dist, 'client.js');
   const vendorDir = path.join(dist, 'vendor');
-  const vendorFiles = readdirSync(vendorDir).filter((f) => f.endsWith('.js')).sort();
+  const vendorFiles = readdirSync(vendorDir)
+    .filter((f) => f.endsWith('.js'))
+    .sort();
   // The same client source as one bundle, for a comparison within this run (machine load varies between runs).
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'activation-bench-'));
   const single = path.join(tmp, 'client.js');
   try {
     await esbuild.build({
-      absWorkingDir: repoRoot, entryPoints: ['client/src/extension.ts'], outfile: single, bundle: true, platform: 'node',
-      target: 'node20', format: 'cjs', external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
-      loader: { '.yaml': 'text' }, logLevel: 'warning',
+      absWorkingDir: repoRoot,
+      entryPoints: ['client/src/extension.ts'],
+      outfile: single,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+      loader: { '.yaml': 'text' },
+      logLevel: 'warning',
     });
-    console.log(`bundles: dist/client.js ${kb(client)} (one bundle: ${kb(single)}); ${vendorFiles.map((f) => `dist/vendor/${f} ${kb(path.join(vendorDir, f))}`).join(', ')}`);
+    console.log(
+      `bundles: dist/client.js ${kb(client)} (one bundle: ${kb(single)}); ${vendorFiles.map((f) => `dist/vendor/${f} ${kb(path.join(vendorDir, f))}`).join(', ')}`,
+    );
 
     const split: number[] = [];
     const whole: number[] = [];
@@ -69,8 +80,11 @@ async function main(): Promise<void> {
       split.push(s.ms);
       whole.push(timeRequire(single).ms);
     }
-    const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
-    console.log(`code loading, ${RUNS} fresh processes each: dist/client.js ${fmt(split)}; one bundle ${fmt(whole)}; target for all of activation < ${TARGET_MS} ms`);
+    const fmt = (xs: number[]) =>
+      `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
+    console.log(
+      `code loading, ${RUNS} fresh processes each: dist/client.js ${fmt(split)}; one bundle ${fmt(whole)}; target for all of activation < ${TARGET_MS} ms`,
+    );
     console.log(`vendor bundles loaded with dist/client.js: ${pulled.size ? [...pulled].join(', ') : 'none'}`);
     for (const f of vendorFiles) {
       const times = Array.from({ length: Math.min(RUNS, 3) }, () => timeRequire(path.join(vendorDir, f)).ms);
@@ -81,4 +95,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

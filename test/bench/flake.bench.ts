@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { applyPlan, pendingFiles, planWrite } from '../../core/src/flake/write';
+import { applyPlan, pendingFiles, planWrite } from '#core/flake';
 import { syntheticCluster } from '../support/flakeClusters';
 import { median } from './measure';
 
@@ -35,11 +35,16 @@ async function main() {
       const again = await planWrite(dir, generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files);
       const replanMs = performance.now() - start;
       const bytes = result.files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
-      console.log(`${String(count).padStart(5)}  ${String(result.files.length).padStart(5)}  ${String(bytes).padStart(9)}  ${median(times).toFixed(1).padStart(25)}  ${writeMs.toFixed(0).padStart(8)}  ${replanMs.toFixed(0).padStart(10)}  ${String(pendingFiles(again).length).padStart(13)}`);
+      console.log(
+        `${String(count).padStart(5)}  ${String(result.files.length).padStart(5)}  ${String(bytes).padStart(9)}  ${median(times).toFixed(1).padStart(25)}  ${writeMs.toFixed(0).padStart(8)}  ${replanMs.toFixed(0).padStart(10)}  ${String(pendingFiles(again).length).padStart(13)}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

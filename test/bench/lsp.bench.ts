@@ -39,13 +39,28 @@ interface Result {
   plantedErrorSeen: boolean;
 }
 
-
 /** One server under test, with its own copy of the generated spec (edits change the copy). */
 class Subject {
   readonly spec = generateBigSpec(HOSTS);
   readonly result: Result;
-  constructor(readonly client: LspClient, readonly uri: string, name: string, fixedDelayMs: number) {
-    this.result = { name, firstHoverMs: 0, manyFilesMs: 0, coldMs: 0, hoverMs: [], editMs: [], rssMB: 0, peakMB: 0, fixedDelayMs, plantedErrorSeen: false };
+  constructor(
+    readonly client: LspClient,
+    readonly uri: string,
+    name: string,
+    fixedDelayMs: number,
+  ) {
+    this.result = {
+      name,
+      firstHoverMs: 0,
+      manyFilesMs: 0,
+      coldMs: 0,
+      hoverMs: [],
+      editMs: [],
+      rssMB: 0,
+      peakMB: 0,
+      fixedDelayMs,
+      plantedErrorSeen: false,
+    };
   }
 
   /** Settings, then a small spec in another folder, validated, for the hover probe. */
@@ -65,7 +80,11 @@ class Subject {
   async coldOpen(hover: () => Promise<unknown>): Promise<void> {
     const opened = performance.now();
     let validated = false;
-    const first = this.client.waitForDiagnostics(this.uri, () => true, { timeoutMs: 600_000, fresh: true }).then(() => { validated = true; });
+    const first = this.client
+      .waitForDiagnostics(this.uri, () => true, { timeoutMs: 600_000, fresh: true })
+      .then(() => {
+        validated = true;
+      });
     await this.client.open(this.uri, this.spec.text);
     while (!validated) {
       const t = performance.now();
@@ -99,7 +118,10 @@ class Subject {
     const at = spec.memoryLines[spec.memoryLines.length >> 1];
     const t = performance.now();
     await this.client.open(uri, spec.text);
-    const hover = await this.client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: at.line, character: 8 } });
+    const hover = await this.client.connection.sendRequest(HoverRequest.type, {
+      textDocument: { uri },
+      position: { line: at.line, character: 8 },
+    });
     this.result.firstHoverMs = performance.now() - t;
     if (!hover) throw new Error(`${this.result.name} gave no hover on the 5 MiB spec`);
     await this.client.close(uri);
@@ -121,9 +143,16 @@ class Subject {
     const lines = this.spec.text.split('\n');
     const line = lines.findIndex((l, i) => i > this.spec.memoryLines[HOSTS >> 1].line && l.includes('kind: ethernet'));
     const col = lines[line].indexOf('ethernet');
-    const reported = this.client.waitForDiagnostics(this.uri, (p) => p.diagnostics.some((d) => d.range.start.line === line), { timeoutMs: 600_000 });
-    await this.client.change(this.uri, [{ range: { start: { line, character: col }, end: { line, character: col + 'ethernet'.length } }, text: 'ethernett' }]);
-    this.result.plantedErrorSeen = await reported.then(() => true, () => false);
+    const reported = this.client.waitForDiagnostics(this.uri, (p) => p.diagnostics.some((d) => d.range.start.line === line), {
+      timeoutMs: 600_000,
+    });
+    await this.client.change(this.uri, [
+      { range: { start: { line, character: col }, end: { line, character: col + 'ethernet'.length } }, text: 'ethernett' },
+    ]);
+    this.result.plantedErrorSeen = await reported.then(
+      () => true,
+      () => false,
+    );
   }
 }
 
@@ -140,19 +169,34 @@ function specNear5MiB(): ReturnType<typeof generateBigSpec> {
 function writeManyHostFiles(dir: string, count: number): string {
   mkdirSync(path.join(dir, 'hosts'), { recursive: true });
   const cluster = path.join(dir, 'cluster.yaml');
-  writeFileSync(cluster, [
-    'cluster: { name: many, domain: many.lab, system: x86_64-linux, stateVersion: "25.05", tags: { gpu: GPU nodes } }',
-    'network:', '  segments:', '    - { name: mgmt, subnet: 10.16.0.0/16 }',
-    'nats: { url: "nats://10.16.0.1:4222" }', '',
-  ].join('\n'));
+  writeFileSync(
+    cluster,
+    [
+      'cluster: { name: many, domain: many.lab, system: x86_64-linux, stateVersion: "25.05", tags: { gpu: GPU nodes } }',
+      'network:',
+      '  segments:',
+      '    - { name: mgmt, subnet: 10.16.0.0/16 }',
+      'nats: { url: "nats://10.16.0.1:4222" }',
+      '',
+    ].join('\n'),
+  );
   for (let i = 0; i < count; i++) {
     const name = `host-${String(i).padStart(5, '0')}`;
     const address = `10.16.${(i + 1) >> 8}.${(i + 1) & 255}`;
-    writeFileSync(path.join(dir, 'hosts', `${name}.yaml`), [
-      `name: ${name}`, `addresses: [${address}]`, `roles: [${i === 0 ? 'nats-hub' : 'nats-leaf'}]`, 'tags: [gpu]',
-      'hardware:', '  gpus: [{ vendor: nvidia, model: RTX 4090, vramGB: 24, count: 1 }]',
-      'interfaces:', `  - { name: eth0, kind: ethernet, segment: mgmt, addresses: [${address}/16] }`, '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(dir, 'hosts', `${name}.yaml`),
+      [
+        `name: ${name}`,
+        `addresses: [${address}]`,
+        `roles: [${i === 0 ? 'nats-hub' : 'nats-leaf'}]`,
+        'tags: [gpu]',
+        'hardware:',
+        '  gpus: [{ vendor: nvidia, model: RTX 4090, vramGB: 24, count: 1 }]',
+        'interfaces:',
+        `  - { name: eth0, kind: ethernet, segment: mgmt, addresses: [${address}/16] }`,
+        '',
+      ].join('\n'),
+    );
   }
   return cluster;
 }
@@ -173,17 +217,46 @@ async function main(): Promise<void> {
     const big5File = path.join(dir, 'big5', 'cluster.yaml');
     mkdirSync(path.dirname(big5File));
     const manyFile = writeManyHostFiles(path.join(dir, 'many'), MANY_FILES);
-    console.log(`spec: ${HOSTS} hosts, ${spec.text.split('\n').length} lines, ${(Buffer.byteLength(spec.text) / 1048576).toFixed(2)} MiB; ${EDITS} one-line edits`);
+    console.log(
+      `spec: ${HOSTS} hosts, ${spec.text.split('\n').length} lines, ${(Buffer.byteLength(spec.text) / 1048576).toFixed(2)} MiB; ${EDITS} one-line edits`,
+    );
 
     const ourSettings = { gpuCluster: { validation: { debounceMs: OUR_DEBOUNCE_MS } } };
     const schemaUri = fileUri(path.join(repoRoot, 'schemas/cluster.schema.json'));
-    const yaml = { validate: true, hover: true, completion: true, schemaStore: { enable: false }, schemas: { [schemaUri]: ['**/cluster.yaml'] }, maxItemsComputed: 5000 };
+    const yaml = {
+      validate: true,
+      hover: true,
+      completion: true,
+      schemaStore: { enable: false },
+      schemas: { [schemaUri]: ['**/cluster.yaml'] },
+      maxItemsComputed: 5000,
+    };
     const ylsSettings = { yaml, '[yaml]': {}, editor: {}, http: {}, files: {} };
     const ylsBin = path.join(repoRoot, 'node_modules/yaml-language-server/bin/yaml-language-server');
     const uri = fileUri(file);
     const subjects = [
-      new Subject(await LspClient.start({ rootPath: dir, command: { file: process.execPath, args: [serverPath, '--stdio'] }, settings: ourSettings, keepHistory: false }), uri, 'nix-gpu-cluster', OUR_DEBOUNCE_MS),
-      new Subject(await LspClient.start({ rootPath: dir, command: { file: process.execPath, args: [ylsBin, '--stdio'] }, settings: ylsSettings, keepHistory: false }), uri, 'yaml-language-server', YLS_DELAY_MS),
+      new Subject(
+        await LspClient.start({
+          rootPath: dir,
+          command: { file: process.execPath, args: [serverPath, '--stdio'] },
+          settings: ourSettings,
+          keepHistory: false,
+        }),
+        uri,
+        'nix-gpu-cluster',
+        OUR_DEBOUNCE_MS,
+      ),
+      new Subject(
+        await LspClient.start({
+          rootPath: dir,
+          command: { file: process.execPath, args: [ylsBin, '--stdio'] },
+          settings: ylsSettings,
+          keepHistory: false,
+        }),
+        uri,
+        'yaml-language-server',
+        YLS_DELAY_MS,
+      ),
     ];
     try {
       const hovers = [await subjects[0].prepare(ourSettings, small), await subjects[1].prepare(ylsSettings, small)];
@@ -204,26 +277,46 @@ async function main(): Promise<void> {
       return `${r.name.padEnd(22)} ${r.coldMs.toFixed(0).padStart(8)} ${edit.toFixed(1).padStart(10)} ${(edit - r.fixedDelayMs).toFixed(1).padStart(12)} ${String(r.fixedDelayMs).padStart(7)} ${r.rssMB.toFixed(0).padStart(8)} ${r.peakMB.toFixed(0).padStart(8)}  ${r.plantedErrorSeen ? 'yes' : 'NO'}`;
     };
     console.log('');
-    console.log(`${'server'.padEnd(22)} ${'cold ms'.padStart(8)} ${'edit ms'.padStart(10)} ${'edit work ms'.padStart(12)} ${'delay'.padStart(7)} ${'RSS MB'.padStart(8)} ${'peak MB'.padStart(8)}  planted error reported`);
+    console.log(
+      `${'server'.padEnd(22)} ${'cold ms'.padStart(8)} ${'edit ms'.padStart(10)} ${'edit work ms'.padStart(12)} ${'delay'.padStart(7)} ${'RSS MB'.padStart(8)} ${'peak MB'.padStart(8)}  planted error reported`,
+    );
     console.log(row(ours));
     console.log(row(yls));
     const ourEdit = median(ours.editMs);
     const ylsEdit = median(yls.editMs);
     console.log('');
     console.log(`cold open: ${(yls.coldMs / ours.coldMs).toFixed(1)}× faster than yaml-language-server`);
-    console.log(`warm edit, end to end (ours without debounce, theirs with its fixed ${YLS_DELAY_MS} ms delay): ${(ylsEdit / ourEdit).toFixed(1)}×`);
-    console.log(`warm edit, work only (each server's fixed delay subtracted): ${((ylsEdit - YLS_DELAY_MS) / (ourEdit - OUR_DEBOUNCE_MS)).toFixed(1)}×`);
-    console.log(`memory (RSS after the edits): ${(yls.rssMB / ours.rssMB).toFixed(1)}× less; peak ${(yls.peakMB / ours.peakMB).toFixed(1)}× less`);
+    console.log(
+      `warm edit, end to end (ours without debounce, theirs with its fixed ${YLS_DELAY_MS} ms delay): ${(ylsEdit / ourEdit).toFixed(1)}×`,
+    );
+    console.log(
+      `warm edit, work only (each server's fixed delay subtracted): ${((ylsEdit - YLS_DELAY_MS) / (ourEdit - OUR_DEBOUNCE_MS)).toFixed(1)}×`,
+    );
+    console.log(
+      `memory (RSS after the edits): ${(yls.rssMB / ours.rssMB).toFixed(1)}× less; peak ${(yls.peakMB / ours.peakMB).toFixed(1)}× less`,
+    );
     const worst = (r: Result) => Math.max(...r.hoverMs).toFixed(0);
-    console.log(`hover on another spec during the cold validation: ours ${ours.hoverMs.length} answered, median ${median(ours.hoverMs).toFixed(0)} ms, worst ${worst(ours)} ms; yaml-language-server ${yls.hoverMs.length} answered, median ${median(yls.hoverMs).toFixed(0)} ms, worst ${worst(yls)} ms`);
-    console.log(`edit samples ms: ours [${ours.editMs.map((x) => x.toFixed(0)).join(', ')}], yaml-language-server [${yls.editMs.map((x) => x.toFixed(0)).join(', ')}]`);
+    console.log(
+      `hover on another spec during the cold validation: ours ${ours.hoverMs.length} answered, median ${median(ours.hoverMs).toFixed(0)} ms, worst ${worst(ours)} ms; yaml-language-server ${yls.hoverMs.length} answered, median ${median(yls.hoverMs).toFixed(0)} ms, worst ${worst(yls)} ms`,
+    );
+    console.log(
+      `edit samples ms: ours [${ours.editMs.map((x) => x.toFixed(0)).join(', ')}], yaml-language-server [${yls.editMs.map((x) => x.toFixed(0)).join(', ')}]`,
+    );
     const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
     const target = (value: number, limit: number) => `${value.toFixed(0)} ms (target < ${limit} ms: ${value < limit ? 'met' : 'NOT met'})`;
     console.log('');
-    console.log(`responsiveness targets (issue 13); 5 MiB spec: ${big5.hostNames.length} hosts, ${(Buffer.byteLength(big5.text) / 1048576).toFixed(2)} MiB; ${MANY_FILES} host files`);
-    console.log(`  hover p95 on another spec while one validates: ours ${target(p95(ours.hoverMs), 50)}; yaml-language-server ${p95(yls.hoverMs).toFixed(0)} ms`);
-    console.log(`  first hover on a freshly opened 5 MiB spec:    ours ${target(ours.firstHoverMs, 300)}; yaml-language-server ${yls.firstHoverMs.toFixed(0)} ms`);
-    console.log(`  ${MANY_FILES} host files, open → first diagnostics: ours ${target(ours.manyFilesMs, 10_000)}; yaml-language-server ${yls.manyFilesMs.toFixed(0)} ms (the open file only)`);
+    console.log(
+      `responsiveness targets (issue 13); 5 MiB spec: ${big5.hostNames.length} hosts, ${(Buffer.byteLength(big5.text) / 1048576).toFixed(2)} MiB; ${MANY_FILES} host files`,
+    );
+    console.log(
+      `  hover p95 on another spec while one validates: ours ${target(p95(ours.hoverMs), 50)}; yaml-language-server ${p95(yls.hoverMs).toFixed(0)} ms`,
+    );
+    console.log(
+      `  first hover on a freshly opened 5 MiB spec:    ours ${target(ours.firstHoverMs, 300)}; yaml-language-server ${yls.firstHoverMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `  ${MANY_FILES} host files, open → first diagnostics: ours ${target(ours.manyFilesMs, 10_000)}; yaml-language-server ${yls.manyFilesMs.toFixed(0)} ms (the open file only)`,
+    );
     if (!ours.plantedErrorSeen || !yls.plantedErrorSeen) {
       console.error('a server did not report the planted error: its timings do not show validation work');
       process.exitCode = 1;

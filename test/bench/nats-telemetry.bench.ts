@@ -6,10 +6,7 @@
 import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connect } from '@nats-io/transport-node';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
-import { EventStore } from '../../core/src/nats/events';
-import { Subjects } from '../../core/src/nats/subjects';
-import type { TelemetrySample } from '../../core/src/nats/telemetry';
+import { EventStore, NatsConnectionManager, Subjects, type TelemetrySample } from '#core/nats';
 import { NodeAgent } from '../../agent/src/agent';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { NatsTelemetrySource } from '../../client/src/nats/telemetrySource';
@@ -25,8 +22,13 @@ async function runAgents(url: string, count: number, durationMs: number): Promis
     const nc = await connect({ servers: url, name: host });
     ncs.push(nc);
     const agent = new NodeAgent({
-      domain: 'lab', host, intervalMs: 1000, collect: { gpuTool: 'none' }, exoUnit: 'exo.service',
-      checkpointDir: '/nonexistent', log: () => undefined,
+      domain: 'lab',
+      host,
+      intervalMs: 1000,
+      collect: { gpuTool: 'none' },
+      exoUnit: 'exo.service',
+      checkpointDir: '/nonexistent',
+      log: () => undefined,
     });
     await agent.start(nc);
     agents.push(agent);
@@ -54,8 +56,18 @@ async function runSynthetic(url: string, count: number, durationMs: number): Pro
     const h = i % count;
     const host = `node-${String(h).padStart(4, '0')}`;
     const sample: TelemetrySample = {
-      host, seq: ++seqs[h], sentAt: Date.now(),
-      gpus: [0, 1].map((index) => ({ index, vendor: 'nvidia' as const, name: 'NVIDIA H100', memoryUsedMiB: (i * 7) % 80000, memoryTotalMiB: 81559, utilizationPct: i % 100, temperatureC: 60 })),
+      host,
+      seq: ++seqs[h],
+      sentAt: Date.now(),
+      gpus: [0, 1].map((index) => ({
+        index,
+        vendor: 'nvidia' as const,
+        name: 'NVIDIA H100',
+        memoryUsedMiB: (i * 7) % 80000,
+        memoryTotalMiB: 81559,
+        utilizationPct: i % 100,
+        temperatureC: 60,
+      })),
       memory: { totalBytes: 2 ** 38, availableBytes: 2 ** 37 + i },
     };
     nc.publish(subjects.telemetry(host), JSON.stringify(sample));
@@ -96,7 +108,9 @@ async function scenario(server: NatsServer, label: string, mode: 'agents' | 'syn
   source.start(store);
   source.attach(nc);
 
-  const child = spawn(process.execPath, [__filename, mode, server.url, String(count), String(DURATION_MS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [__filename, mode, server.url, String(count), String(DURATION_MS)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${mode} process exited early (${code})`)));
@@ -121,11 +135,21 @@ async function scenario(server: NatsServer, label: string, mode: 'agents' | 'syn
   transport.sort((a, b) => a - b);
   toStore.sort((a, b) => a - b);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  console.log(`${label}: ${received} samples in ${(elapsed / 1000).toFixed(1)} s (${(received / (elapsed / 1000)).toFixed(0)}/s), ${latest}/${count} hosts in the store`);
-  console.log(`  agent → client latency   p50 ${quantile(transport, 0.5)} ms  p95 ${quantile(transport, 0.95)} ms  max ${transport[transport.length - 1]} ms`);
-  console.log(`  agent → store (250 ms batches) p50 ${quantile(toStore, 0.5)} ms  p95 ${quantile(toStore, 0.95)} ms  max ${toStore[toStore.length - 1]} ms`);
-  console.log(`  client CPU ${cpuMs.toFixed(0)} ms (${(100 * cpuMs / elapsed).toFixed(1)}% of one core; user ${(cpu.user / 1000).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms)`);
-  console.log(`  store: ${storeChanges} change events (${(storeChanges / (elapsed / 1000)).toFixed(1)}/s), ${hostsTouched} host refreshes; event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
+  console.log(
+    `${label}: ${received} samples in ${(elapsed / 1000).toFixed(1)} s (${(received / (elapsed / 1000)).toFixed(0)}/s), ${latest}/${count} hosts in the store`,
+  );
+  console.log(
+    `  agent → client latency   p50 ${quantile(transport, 0.5)} ms  p95 ${quantile(transport, 0.95)} ms  max ${transport[transport.length - 1]} ms`,
+  );
+  console.log(
+    `  agent → store (250 ms batches) p50 ${quantile(toStore, 0.5)} ms  p95 ${quantile(toStore, 0.95)} ms  max ${toStore[toStore.length - 1]} ms`,
+  );
+  console.log(
+    `  client CPU ${cpuMs.toFixed(0)} ms (${((100 * cpuMs) / elapsed).toFixed(1)}% of one core; user ${(cpu.user / 1000).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms)`,
+  );
+  console.log(
+    `  store: ${storeChanges} change events (${(storeChanges / (elapsed / 1000)).toFixed(1)}/s), ${hostsTouched} host refreshes; event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
+  );
   source.dispose();
   store.dispose();
   await manager.stop();
@@ -149,4 +173,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

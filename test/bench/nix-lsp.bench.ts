@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CompletionRequest, HoverRequest } from 'vscode-languageserver-protocol/node';
-import { LineIndex } from '../../core/src/util/lineIndex';
+import { LineIndex } from '#core/util';
 import { fileUri, LspClient } from '../lsp/lsp-client';
 import { median, processMemory } from './measure';
 
@@ -34,11 +34,17 @@ function generateModule(bytes: number): { text: string; burstLines: number[] } {
   parts.push('}\n');
   const text = parts.join('');
   const burstLines: number[] = [];
-  text.split('\n').forEach((line, n) => { if (line.includes('startLimitBurst = 5;')) burstLines.push(n); });
+  text.split('\n').forEach((line, n) => {
+    if (line.includes('startLimitBurst = 5;')) burstLines.push(n);
+  });
   return { text, burstLines };
 }
 
-const time = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return performance.now() - t; };
+const time = async (f: () => Promise<unknown>) => {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+};
 
 async function measure(dir: string, label: string, bytes: number): Promise<void> {
   const { text, burstLines } = generateModule(bytes);
@@ -47,7 +53,10 @@ async function measure(dir: string, label: string, bytes: number): Promise<void>
   try {
     const uri = fileUri(path.join(dir, `module-${label}.nix`));
     const first = client.waitForDiagnostics(uri, () => true, { timeoutMs: 600_000, fresh: true });
-    const openMs = await time(async () => { await client.open(uri, text, 'nix'); await first; });
+    const openMs = await time(async () => {
+      await client.open(uri, text, 'nix');
+      await first;
+    });
     const found = client.latest(uri) ?? [];
 
     const editMs: number[] = [];
@@ -55,42 +64,70 @@ async function measure(dir: string, label: string, bytes: number): Promise<void>
       const line = burstLines[(k * 211 + 17) % burstLines.length];
       const character = '    startLimitBurst = '.length;
       const next = client.waitForDiagnostics(uri, () => true, { timeoutMs: 600_000, fresh: true });
-      editMs.push(await time(async () => {
-        await client.change(uri, [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: String(6 + (k % 3)) }]);
-        await next;
-      }));
+      editMs.push(
+        await time(async () => {
+          await client.change(uri, [
+            { range: { start: { line, character }, end: { line, character: character + 1 } }, text: String(6 + (k % 3)) },
+          ]);
+          await next;
+        }),
+      );
     }
 
     const mid = text.indexOf('startLimitBurst', text.length >> 1);
     const lines = new LineIndex(text);
     const hoverMs: number[] = [];
     const completionMs: number[] = [];
-    let hovered = false, completed = false;
+    let hovered = false,
+      completed = false;
     for (let k = 0; k < 5; k++) {
-      hoverMs.push(await time(async () => {
-        const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: lines.positionAt(mid + 3) });
-        hovered = /startLimitBurst/.test(JSON.stringify(hover?.contents ?? ''));
-      }));
-      completionMs.push(await time(async () => {
-        const items = await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: lines.positionAt(mid + 'startLimit'.length) });
-        const list = Array.isArray(items) ? items : items?.items ?? [];
-        completed = list.some((i) => i.label === 'startLimitIntervalSec');
-      }));
+      hoverMs.push(
+        await time(async () => {
+          const hover = await client.connection.sendRequest(HoverRequest.type, {
+            textDocument: { uri },
+            position: lines.positionAt(mid + 3),
+          });
+          hovered = /startLimitBurst/.test(JSON.stringify(hover?.contents ?? ''));
+        }),
+      );
+      completionMs.push(
+        await time(async () => {
+          const items = await client.connection.sendRequest(CompletionRequest.type, {
+            textDocument: { uri },
+            position: lines.positionAt(mid + 'startLimit'.length),
+          });
+          const list = Array.isArray(items) ? items : (items?.items ?? []);
+          completed = list.some((i) => i.label === 'startLimitIntervalSec');
+        }),
+      );
     }
     const memory = processMemory(client.pid);
 
     // A string where an int is expected, in the middle of the file.
     const line = burstLines[burstLines.length >> 1];
     const character = '    startLimitBurst = '.length;
-    const reported = client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.range.start.line === line && d.code === 'nix.option-type'), { timeoutMs: 600_000 });
+    const reported = client.waitForDiagnostics(
+      uri,
+      (p) => p.diagnostics.some((d) => d.range.start.line === line && d.code === 'nix.option-type'),
+      { timeoutMs: 600_000 },
+    );
     await client.change(uri, [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: '"five"' }]);
-    const planted = await reported.then(() => true, () => false);
+    const planted = await reported.then(
+      () => true,
+      () => false,
+    );
 
     const mb = Buffer.byteLength(text) / 1048576;
     console.log(`${label}: ${mb.toFixed(2)} MiB, ${text.split('\n').length} lines, ${burstLines.length} services and users`);
-    console.log(`  open → diagnostics ${openMs.toFixed(0)} ms (${found.length} problems); edit → diagnostics median ${median(editMs).toFixed(0)} ms [${editMs.map((x) => x.toFixed(0)).join(', ')}]`);
-    console.log(`  hover median ${median(hoverMs).toFixed(1)} ms${hovered ? '' : ' (NO option shown)'}; completion median ${median(completionMs).toFixed(1)} ms${completed ? '' : ' (NO startLimitIntervalSec offered)'}`);
-    console.log(`  server RSS ${memory.rssMB.toFixed(0)} MB, peak ${memory.peakMB.toFixed(0)} MB; planted type error reported: ${planted ? 'yes' : 'NO'}`);
+    console.log(
+      `  open → diagnostics ${openMs.toFixed(0)} ms (${found.length} problems); edit → diagnostics median ${median(editMs).toFixed(0)} ms [${editMs.map((x) => x.toFixed(0)).join(', ')}]`,
+    );
+    console.log(
+      `  hover median ${median(hoverMs).toFixed(1)} ms${hovered ? '' : ' (NO option shown)'}; completion median ${median(completionMs).toFixed(1)} ms${completed ? '' : ' (NO startLimitIntervalSec offered)'}`,
+    );
+    console.log(
+      `  server RSS ${memory.rssMB.toFixed(0)} MB, peak ${memory.peakMB.toFixed(0)} MB; planted type error reported: ${planted ? 'yes' : 'NO'}`,
+    );
     if (!planted || !hovered || !completed || found.length > 0) process.exitCode = 1;
   } finally {
     await client.stop();

@@ -20,7 +20,16 @@ const root = path.resolve(__dirname, '../..').replace(/\/out$/, '');
  */
 function loadBundledParser(dir: string): typeof import('../../core/src/nix/parser') {
   const outfile = path.join(dir, 'nix-parser.js');
-  buildSync({ absWorkingDir: root, entryPoints: ['core/src/nix/parser.ts'], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+  buildSync({
+    absWorkingDir: root,
+    entryPoints: ['core/src/nix/parser.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+  });
   return require(outfile) as typeof import('../../core/src/nix/parser');
 }
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-bench-'));
@@ -35,7 +44,8 @@ function buildFile(bytes: number, seed: number): string {
     let body: string;
     if (i % 4 < 3) body = fixtures[i % 3];
     else {
-      do body = gen.wellFormed(); while (parseNix(`(${body}\n)`).errors.length > 0);
+      do body = gen.wellFormed();
+      while (parseNix(`(${body}\n)`).errors.length > 0);
     }
     const entry = `  e${i} = (\n${body}\n);\n`;
     parts.push(entry);
@@ -45,8 +55,15 @@ function buildFile(bytes: number, seed: number): string {
   return parts.join('');
 }
 
-interface Timing { wallMs: number; cpuMs: number; gcMs?: number }
-interface Summary { median: Timing; best: Timing }
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+  gcMs?: number;
+}
+interface Summary {
+  median: Timing;
+  best: Timing;
+}
 
 function summarize(runs: Timing[]): Summary {
   const pick = (f: (xs: number[]) => number): Timing => ({
@@ -59,9 +76,12 @@ function summarize(runs: Timing[]): Summary {
 
 /** Main-thread GC pauses, from perf_hooks (entries arrive on a later macrotask). */
 const gcPauses: { startTime: number; duration: number }[] = [];
-new PerformanceObserver((list) => { for (const e of list.getEntries()) gcPauses.push({ startTime: e.startTime, duration: e.duration }); }).observe({ entryTypes: ['gc'] });
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ startTime: e.startTime, duration: e.duration });
+}).observe({ entryTypes: ['gc'] });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
-const gcPauseMsBetween = (from: number, to: number) => gcPauses.reduce((sum, e) => (e.startTime >= from && e.startTime < to ? sum + e.duration : sum), 0);
+const gcPauseMsBetween = (from: number, to: number) =>
+  gcPauses.reduce((sum, e) => (e.startTime >= from && e.startTime < to ? sum + e.duration : sum), 0);
 
 /**
  * parseNix after a JIT warm-up (optimised code needs several runs): wall clock, process CPU time
@@ -92,14 +112,21 @@ async function timeOurs(text: string, runs: number): Promise<Summary> {
  * evaluates only the outer `with {}; { … }`, printing nothing: the closest Nix comes to parse only.
  */
 const NIX_PARSE = 'nix-instantiate --parse --store dummy:// "$1" > /dev/null';
-const NIX_IMPORT = 'nix-instantiate --eval --store dummy:// --argstr file "$1" -E \'{ file }: builtins.seq (import (/. + file)) null\' > /dev/null';
+const NIX_IMPORT =
+  'nix-instantiate --eval --store dummy:// --argstr file "$1" -E \'{ file }: builtins.seq (import (/. + file)) null\' > /dev/null';
 function timeNix(command: string, file: string, runs: number): Summary | undefined {
   const out: Timing[] = [];
-  const seconds = (s: string) => { const m = /(\d+)m([\d.]+)s/.exec(s); return m ? Number(m[1]) * 60 + Number(m[2]) : NaN; };
+  const seconds = (s: string) => {
+    const m = /(\d+)m([\d.]+)s/.exec(s);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+  };
   // One untimed run first: the first start after a while loads Nix's libraries from disk.
   for (let i = -1; i < runs; i++) {
     const t = process.hrtime.bigint();
-    const r = spawnSync('bash', ['-c', `${command} || exit 1; times`, 'bash', file], { encoding: 'utf8', env: { ...process.env, NIX_PATH: '' } });
+    const r = spawnSync('bash', ['-c', `${command} || exit 1; times`, 'bash', file], {
+      encoding: 'utf8',
+      env: { ...process.env, NIX_PATH: '' },
+    });
     const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
     if (r.status !== 0) {
       if (/not found/.test(r.stderr)) return undefined;
@@ -123,7 +150,13 @@ function measureRetained(text: string): void {
   const result = parseNix(text);
   gc();
   const after = process.memoryUsage();
-  console.log(JSON.stringify({ heapMB: (after.heapUsed - before.heapUsed) / 1048576, arrayBuffersMB: (after.arrayBuffers - before.arrayBuffers) / 1048576, nodes: result.tree.count }));
+  console.log(
+    JSON.stringify({
+      heapMB: (after.heapUsed - before.heapUsed) / 1048576,
+      arrayBuffersMB: (after.arrayBuffers - before.arrayBuffers) / 1048576,
+      nodes: result.tree.count,
+    }),
+  );
 }
 function retainedInChild(file: string): { heapMB: number; arrayBuffersMB: number; nodes: number } | undefined {
   const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, __filename, '--retained', file], { encoding: 'utf8' });
@@ -132,10 +165,13 @@ function retainedInChild(file: string): { heapMB: number; arrayBuffersMB: number
 
 const rate = (mb: number, ms: number) => `${(mb / (ms / 1000)).toFixed(1)} MB/s`;
 function line(label: string, mb: number, s: Summary): string {
-  const m = s.median, b = s.best;
-  const gc = m.gcMs === undefined ? '' : `; GC pauses ${(100 * m.gcMs / m.wallMs).toFixed(0)}% of wall`;
-  return `${label}: CPU ${rate(mb, m.cpuMs)} (${m.cpuMs.toFixed(0)} ms), wall ${rate(mb, m.wallMs)} (${m.wallMs.toFixed(0)} ms)${gc}`
-    + ` [best: CPU ${rate(mb, b.cpuMs)}, wall ${rate(mb, b.wallMs)}]`;
+  const m = s.median,
+    b = s.best;
+  const gc = m.gcMs === undefined ? '' : `; GC pauses ${((100 * m.gcMs) / m.wallMs).toFixed(0)}% of wall`;
+  return (
+    `${label}: CPU ${rate(mb, m.cpuMs)} (${m.cpuMs.toFixed(0)} ms), wall ${rate(mb, m.wallMs)} (${m.wallMs.toFixed(0)} ms)${gc}` +
+    ` [best: CPU ${rate(mb, b.cpuMs)}, wall ${rate(mb, b.wallMs)}]`
+  );
 }
 
 async function main(): Promise<void> {
@@ -144,10 +180,16 @@ async function main(): Promise<void> {
     const empty = path.join(dir, 'empty.nix');
     writeFileSync(empty, '{ }\n');
     const startup = timeNix(NIX_PARSE, empty, 5);
-    if (startup) console.log(`nix-instantiate start-up (empty file), median: ${startup.median.wallMs.toFixed(0)} ms wall, ${startup.median.cpuMs.toFixed(0)} ms CPU`);
+    if (startup)
+      console.log(
+        `nix-instantiate start-up (empty file), median: ${startup.median.wallMs.toFixed(0)} ms wall, ${startup.median.cpuMs.toFixed(0)} ms CPU`,
+      );
     else console.log('nix-instantiate not found: only our parser is measured');
     console.log('Medians of 7 runs (parseNix after 4 warm-up runs) and of 5 nix-instantiate runs; MB/s of the same file in the same run.');
-    for (const [label, bytes] of [['1 MB', 1e6], ['10 MB', 1e7]] as const) {
+    for (const [label, bytes] of [
+      ['1 MB', 1e6],
+      ['10 MB', 1e7],
+    ] as const) {
       const text = buildFile(bytes, 42);
       const file = path.join(dir, `bench-${bytes}.nix`);
       writeFileSync(file, text);
@@ -155,16 +197,28 @@ async function main(): Promise<void> {
       const ours = await timeOurs(text, 7);
       console.log(line(`${label} (${mb.toFixed(2)} MB) parseNix`, mb, ours));
       const kept = retainedInChild(file);
-      if (kept) console.log(`${label} parseNix tree: ${kept.nodes} nodes, keeps ${kept.heapMB.toFixed(1)} MB of JS heap and ${kept.arrayBuffersMB.toFixed(1)} MB of typed arrays alive`);
+      if (kept)
+        console.log(
+          `${label} parseNix tree: ${kept.nodes} nodes, keeps ${kept.heapMB.toFixed(1)} MB of JS heap and ${kept.arrayBuffersMB.toFixed(1)} MB of typed arrays alive`,
+        );
       const nix = timeNix(NIX_PARSE, file, 5);
       if (nix && startup) {
         console.log(line(`${label} nix-instantiate --parse (start-up and printing the tree included)`, mb, nix));
         const imported = timeNix(NIX_IMPORT, file, 5)!;
-        console.log(line(`${label} nix-instantiate --eval 'builtins.seq (import file) null' (start-up and variable binding included, no printing)`, mb, imported));
-        const m = nix.median, o = ours.median;
-        console.log(`${label} parseNix speed vs nix-instantiate: ${(m.wallMs / o.wallMs).toFixed(2)}x wall, ${(m.cpuMs / o.cpuMs).toFixed(2)}x CPU; `
-          + `${((m.cpuMs - startup.median.cpuMs) / o.cpuMs).toFixed(2)}x CPU without Nix's start-up; `
-          + `${(imported.median.wallMs / o.wallMs).toFixed(2)}x wall, ${(imported.median.cpuMs / o.cpuMs).toFixed(2)}x CPU against the import variant`);
+        console.log(
+          line(
+            `${label} nix-instantiate --eval 'builtins.seq (import file) null' (start-up and variable binding included, no printing)`,
+            mb,
+            imported,
+          ),
+        );
+        const m = nix.median,
+          o = ours.median;
+        console.log(
+          `${label} parseNix speed vs nix-instantiate: ${(m.wallMs / o.wallMs).toFixed(2)}x wall, ${(m.cpuMs / o.cpuMs).toFixed(2)}x CPU; ` +
+            `${((m.cpuMs - startup.median.cpuMs) / o.cpuMs).toFixed(2)}x CPU without Nix's start-up; ` +
+            `${(imported.median.wallMs / o.wallMs).toFixed(2)}x wall, ${(imported.median.cpuMs / o.cpuMs).toFixed(2)}x CPU against the import variant`,
+        );
       }
     }
   } finally {

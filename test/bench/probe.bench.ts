@@ -1,10 +1,9 @@
 // Probe fan-out: wall time to probe 1, 8 and 32 hosts (real sshd instances on loopback, nvidia-smi stand-in)
 // with the default concurrency (16), on fresh connections (handshake included) and on pooled ones.
 
-import { fanOut } from '../../core/src/ops/fanout';
-import { probeHost } from '../../core/src/ops/probe';
+import { fanOut, probeHost } from '#core/ops';
 import os from 'node:os';
-import { SshPool } from '../../core/src/ssh/connection';
+import { SshPool } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
 import { RecordingPolicy, startSshd } from '../fixtures/ops/sshd';
 import { median } from './measure';
@@ -36,7 +35,9 @@ async function main(): Promise<void> {
       }
       const f = median(fresh);
       const p = median(pooled);
-      console.log(`${String(n).padStart(5)}  ${f.toFixed(0).padStart(14)} ms  ${p.toFixed(0).padStart(15)} ms  ${(p / n).toFixed(1).padStart(14)} ms`);
+      console.log(
+        `${String(n).padStart(5)}  ${f.toFixed(0).padStart(14)} ms  ${p.toFixed(0).padStart(15)} ms  ${(p / n).toFixed(1).padStart(14)} ms`,
+      );
     }
     // The floor every remote command pays: sshd starting the login shell for `true` on a pooled connection.
     const pool = new SshPool({ policy, auth: { agent: '' } });
@@ -48,7 +49,9 @@ async function main(): Promise<void> {
       floor.push(performance.now() - t0);
     }
     pool.closeAll();
-    console.log(`one pooled \`true\` (remote shell start-up): ${median(floor).toFixed(0)} ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+    console.log(
+      `one pooled \`true\` (remote shell start-up): ${median(floor).toFixed(0)} ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+    );
   } finally {
     await sshd.stopAll();
   }

@@ -8,18 +8,37 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SshPool } from '../../core/src/ssh/connection';
+import { SshPool } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
-import { checkpointSettings } from '../../core/src/ops/checkpoint';
-import { DEFAULT_ROLLOUT_OPTIONS, hostLayout, newRolloutId, RolloutJournal, runRollout, type RolloutTarget } from '../../core/src/rollout';
+import { checkpointSettings } from '#core/ops';
+import {
+  DEFAULT_ROLLOUT_OPTIONS,
+  hostLayout,
+  newRolloutId,
+  RolloutJournal,
+  runRollout,
+  type RolloutTarget,
+} from '../../core/src/rollout/index';
 import { RecordingPolicy } from '../fixtures/ops/sshd';
 import { startRolloutHosts, type SystemSpec } from '../fixtures/rollout/hosts';
 import { median } from './measure';
 
 const HOSTS = 32;
 const CONCURRENCY = 8;
-const CURRENT: SystemSpec = { units: { 'exo.service': 'active', 'nats.service': 'active' }, closure: [['exo', '1.0.0', 900_000], ['glibc', '2.39', 30_000_000]] };
-const NEXT: SystemSpec = { units: { 'exo.service': 'active changed', 'nats.service': 'active' }, closure: [['exo', '1.1.0', 1_000_000], ['glibc', '2.39', 30_000_000]] };
+const CURRENT: SystemSpec = {
+  units: { 'exo.service': 'active', 'nats.service': 'active' },
+  closure: [
+    ['exo', '1.0.0', 900_000],
+    ['glibc', '2.39', 30_000_000],
+  ],
+};
+const NEXT: SystemSpec = {
+  units: { 'exo.service': 'active changed', 'nats.service': 'active' },
+  closure: [
+    ['exo', '1.1.0', 1_000_000],
+    ['glibc', '2.39', 30_000_000],
+  ],
+};
 
 async function main(): Promise<void> {
   const names = Array.from({ length: HOSTS }, (_, i) => `gpu-${String(i + 1).padStart(2, '0')}`);
@@ -31,7 +50,12 @@ async function main(): Promise<void> {
   try {
     const hosts = started.hosts;
     const targets: RolloutTarget[] = hosts.map((h) => ({
-      name: h.name, endpoint: h.endpoint, layout: hostLayout(h.root), newSystem: h.addSystem('gen2', NEXT), units: ['exo.service', 'nats.service'], checkpoint: checkpointSettings(undefined),
+      name: h.name,
+      endpoint: h.endpoint,
+      layout: hostLayout(h.root),
+      newSystem: h.addSystem('gen2', NEXT),
+      units: ['exo.service', 'nats.service'],
+      checkpoint: checkpointSettings(undefined),
     }));
     // baselines on a spare system of the first host: one round trip, and one bare switch (the switch itself)
     const rtt: number[] = [];
@@ -44,14 +68,28 @@ async function main(): Promise<void> {
     const bare: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
-      const r = await pool.exec(hosts[0].endpoint, argv(['systemd-run', '--wait', '--pipe', '--quiet', `--unit=bench-switch-${i}`, `${spare}/bin/switch-to-configuration`, 'test']));
+      const r = await pool.exec(
+        hosts[0].endpoint,
+        argv(['systemd-run', '--wait', '--pipe', '--quiet', `--unit=bench-switch-${i}`, `${spare}/bin/switch-to-configuration`, 'test']),
+      );
       if (r.code !== 0) throw new Error(`bare switch failed: ${r.stdout}${r.stderr}`);
       bare.push(performance.now() - t0);
     }
     const rolloutId = newRolloutId();
-    const plan = { rolloutId, createdAt: new Date().toISOString(), hosts: names, options: { ...DEFAULT_ROLLOUT_OPTIONS, concurrency: CONCURRENCY, healthTimeoutSec: 30, onFailure: 'continue' as const }, kind: 'update' as const };
+    const plan = {
+      rolloutId,
+      createdAt: new Date().toISOString(),
+      hosts: names,
+      options: { ...DEFAULT_ROLLOUT_OPTIONS, concurrency: CONCURRENCY, healthTimeoutSec: 30, onFailure: 'continue' as const },
+      kind: 'update' as const,
+    };
     const t0 = performance.now();
-    const result = await runRollout(plan, targets, { pool, freshPool: newPool, journal: new RolloutJournal(journalDir, rolloutId), pollMs: 250 });
+    const result = await runRollout(plan, targets, {
+      pool,
+      freshPool: newPool,
+      journal: new RolloutJournal(journalDir, rolloutId),
+      pollMs: 250,
+    });
     const wall = performance.now() - t0;
     // On an overloaded machine a host may time out; its figures are left out and the reason printed.
     const failed = result.hosts.filter((h) => h.phase !== 'done');
@@ -71,11 +109,16 @@ async function main(): Promise<void> {
     }
     const rt = median(rtt);
     const sw = median(bare);
-    console.log(`rollout of ${HOSTS} hosts, concurrency ${CONCURRENCY} (sshd on loopback, stand-in switch); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+    console.log(
+      `rollout of ${HOSTS} hosts, concurrency ${CONCURRENCY} (sshd on loopback, stand-in switch); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+    );
     console.log(`one pooled SSH round trip: ${rt.toFixed(0)} ms; a bare switch over SSH (the switch itself): ${sw.toFixed(0)} ms`);
-    console.log(`wall time ${(wall / 1000).toFixed(1)} s, ${(wall / HOSTS).toFixed(0)} ms per host amortised; ${done.length} of ${HOSTS} hosts done`);
+    console.log(
+      `wall time ${(wall / 1000).toFixed(1)} s, ${(wall / HOSTS).toFixed(0)} ms per host amortised; ${done.length} of ${HOSTS} hosts done`,
+    );
     console.log('per host (median)      ms   round trips');
-    for (const [k, xs] of Object.entries(durations)) console.log(`  ${k.padEnd(12)} ${median(xs).toFixed(0).padStart(8)}   ${(median(xs) / rt).toFixed(1).padStart(5)}`);
+    for (const [k, xs] of Object.entries(durations))
+      console.log(`  ${k.padEnd(12)} ${median(xs).toFixed(0).padStart(8)}   ${(median(xs) / rt).toFixed(1).padStart(5)}`);
     const overhead = median(durations.total) - sw;
     console.log(`overhead per host beyond the switch: ${overhead.toFixed(0)} ms (${(overhead / rt).toFixed(1)} round trips)`);
   } finally {

@@ -1,9 +1,8 @@
 // Spec core on a generated 2,000-host cluster.yaml: first parse/validate, then one-line edits (one host's
 // memoryGB changes), each step timed separately. Prints figures; asserts nothing about time.
 import { generateBigSpec } from '../lsp/big-spec';
-import { forgetParsedFile, parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateFile, validateModel } from '../../core/src/validate/index';
+import { buildModel, forgetParsedFile, parseSpecFile } from '#core/spec';
+import { validateFile, validateModel } from '#core/validate';
 import { parseDocument } from 'yaml';
 import { median } from './measure';
 
@@ -32,10 +31,19 @@ let [model, tm] = time(() => buildModel([parsed]));
 const [diags, ts] = time(() => validateModel(model));
 console.log(`first model + semantic:     ${fmt(tm + ts)} (${diags.length} diagnostics)`);
 const [, tsym] = time(() => model.symbols.definitions.length);
-console.log(`first symbol index:         ${fmt(tsym)} (${model.symbols.definitions.length} definitions, ${model.symbols.references.length} references)`);
+console.log(
+  `first symbol index:         ${fmt(tsym)} (${model.symbols.definitions.length} definitions, ${model.symbols.references.length} references)`,
+);
 
 const lines = big.text.split('\n');
-const steps = { parse: [] as number[], schema: [] as number[], model: [] as number[], semantic: [] as number[], symbols: [] as number[], total: [] as number[] };
+const steps = {
+  parse: [] as number[],
+  schema: [] as number[],
+  model: [] as number[],
+  semantic: [] as number[],
+  symbols: [] as number[],
+  total: [] as number[],
+};
 for (let k = 0; k < EDITS; k++) {
   const at = big.memoryLines[(k * 97) % big.memoryLines.length];
   lines[at.line] = lines[at.line].slice(0, at.character) + String(at.value + k + 1);
@@ -59,7 +67,7 @@ console.log(`  → diagnostics after an edit: ${fmt(median(steps.total))} vs ${f
 // The same hosts written one per file (hosts/<name>.yaml): parse + syntax/schema per file, then the model.
 const hostTexts = splitIntoHostFiles(big.text);
 const perFile: number[] = [];
-const files = hostTexts.map(([name, text], i) => {
+const files = hostTexts.map(([name, text]) => {
   const [p, tp] = time(() => parseSpecFile(`file:///bench/hosts/${name}.yaml`, text, 1));
   const [, tv] = time(() => validateFile(p));
   perFile.push(tp + tv);
@@ -70,7 +78,9 @@ const [clusterFile] = time(() => parseSpecFile('file:///bench/cluster.yaml', clu
 validateFile(clusterFile);
 const [split, tModel] = time(() => buildModel([clusterFile, ...files]));
 const [, tSemantic] = time(() => validateModel(split));
-console.log(`${files.length} host files: parse + syntax/schema per file median ${fmt(median(perFile))} (max ${fmt(Math.max(...perFile))}); model ${fmt(tModel)}, semantic ${fmt(tSemantic)}`);
+console.log(
+  `${files.length} host files: parse + syntax/schema per file median ${fmt(median(perFile))} (max ${fmt(Math.max(...perFile))}); model ${fmt(tModel)}, semantic ${fmt(tSemantic)}`,
+);
 
 /** Each `  - name: X` item of the hosts block, de-indented into its own file's text. */
 function splitIntoHostFiles(text: string): [string, string][] {
@@ -78,8 +88,14 @@ function splitIntoHostFiles(text: string): [string, string][] {
   const rest = text.slice(start);
   const end = rest.search(/^\S/m);
   const block = end < 0 ? rest : rest.slice(0, end);
-  return block.split(/^  - /m).filter(Boolean).map((item) => {
-    const body = item.split('\n').map((l, i) => (i === 0 ? l : l.slice(4))).join('\n');
-    return [/^name: (\S+)/.exec(body)![1], body];
-  });
+  return block
+    .split(/^  - /m)
+    .filter(Boolean)
+    .map((item) => {
+      const body = item
+        .split('\n')
+        .map((l, i) => (i === 0 ? l : l.slice(4)))
+        .join('\n');
+      return [/^name: (\S+)/.exec(body)![1], body];
+    });
 }

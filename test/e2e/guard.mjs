@@ -19,7 +19,20 @@ const EXAMPLES = path.join(repoRoot, 'examples');
 
 /** strace in front of a command: connects, and the process tree's clones and execs, of every thread. */
 export function traceCommand(file) {
-  return ['strace', '-f', '-qq', '--seccomp-bpf', '-s', '200', '-e', 'trace=connect,execve,clone,clone3,fork,vfork', '-e', 'signal=none', '-o', file];
+  return [
+    'strace',
+    '-f',
+    '-qq',
+    '--seccomp-bpf',
+    '-s',
+    '200',
+    '-e',
+    'trace=connect,execve,clone,clone3,fork,vfork',
+    '-e',
+    'signal=none',
+    '-o',
+    file,
+  ];
 }
 
 /** Every IP address and URL host named in an example's spec files. */
@@ -56,13 +69,23 @@ export function parseTrace(text) {
     if (!m) continue;
     const [pid, call] = [Number(m[1]), m[2]];
     const child = /^(?:<\.\.\. )?(?:clone3?|v?fork)\b.*=\s+(\d+)\s*$/.exec(call);
-    if (child) { parent.set(Number(child[1]), pid); continue; }
+    if (child) {
+      parent.set(Number(child[1]), pid);
+      continue;
+    }
     const exec = /^execve\("[^"]*", \[(.*?)\](?:, |\.\.\.)/.exec(call);
-    if (exec) { argv.set(pid, exec[1]); continue; }
+    if (exec) {
+      argv.set(pid, exec[1]);
+      continue;
+    }
     const conn = /^connect\(\d+, \{sa_family=(AF_[A-Z0-9]+)(.*?)\}, \d+\)\s*=\s*(.*)$/.exec(call);
     if (conn) {
       const [, family, rest, result] = conn;
-      const address = /inet_addr\("([^"]+)"\)/.exec(rest)?.[1] ?? /inet_pton\(AF_INET6, "([^"]+)"/.exec(rest)?.[1] ?? /sun_path="([^"]*)"/.exec(rest)?.[1] ?? '';
+      const address =
+        /inet_addr\("([^"]+)"\)/.exec(rest)?.[1] ??
+        /inet_pton\(AF_INET6, "([^"]+)"/.exec(rest)?.[1] ??
+        /sun_path="([^"]*)"/.exec(rest)?.[1] ??
+        '';
       const port = Number(/htons\((\d+)\)/.exec(rest)?.[1] ?? 0);
       connects.push({ pid, family, address, port, result: result.trim() });
     }
@@ -88,7 +111,9 @@ const describeConnect = (c) => `${c.family} ${c.address}${c.port ? `:${c.port}` 
  * runDir, copyTo(name) → a fresh folder under the run folder.
  */
 export async function runGuard(deps) {
-  const examples = readdirSync(EXAMPLES).filter((e) => existsSync(path.join(EXAMPLES, e, 'cluster.yaml'))).sort();
+  const examples = readdirSync(EXAMPLES)
+    .filter((e) => existsSync(path.join(EXAMPLES, e, 'cluster.yaml')))
+    .sort();
   return Promise.all(GUARD_MODES.map((mode) => guardMode(deps, mode, examples)));
 }
 
@@ -109,7 +134,10 @@ async function guardMode({ startCodeServer, newPage, log, runDir }, mode, exampl
       const container = page.locator('.activitybar [aria-label^="GPU Cluster"]').first();
       await container.waitFor({ timeout: 120_000 });
       const expected = mode === 'trusted' ? 'Not connected' : 'Live state needs a trusted workspace';
-      const row = page.locator('.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Nodes' }) }).locator('.monaco-list-row', { hasText: expected }).first();
+      const row = page
+        .locator('.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Nodes' }) })
+        .locator('.monaco-list-row', { hasText: expected })
+        .first();
       if (!(await row.isVisible())) {
         if (!(await page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first().isVisible())) await container.click();
         await row.waitFor({ timeout: 60_000 });
@@ -122,24 +150,36 @@ async function guardMode({ startCodeServer, newPage, log, runDir }, mode, exampl
   } catch (err) {
     results.push({ phase: 'guard', name: `guard (${mode}): open every example`, ok: false, error: String(err?.stack ?? err) });
   } finally {
-    await page.context().close().catch(() => {});
+    await page
+      .context()
+      .close()
+      .catch(() => {});
     await stop();
   }
   const trace = parseTrace(readFileSync(traceFile, 'utf8'));
   const hosts = trace.execs(EXTENSION_HOST);
   const fromExtensionHost = trace.connects.filter((c) => trace.within(c.pid, EXTENSION_HOST));
-  const check = (name, problems) => results.push({ phase: 'guard', name: `guard (${mode}): ${name}`, ok: problems.length === 0, error: problems.join('\n') });
-  log(`guard (${mode}): ${trace.connects.length} connects traced, ${fromExtensionHost.length} from ${hosts.length} extension host process trees`);
-  check(`each example opened in its own extension host (${opened.join(', ')})`,
-    hosts.length >= examples.length && opened.length === examples.length ? [] : [`opened ${opened.length}/${examples.length} examples, ${hosts.length} extension hosts traced`]);
+  const check = (name, problems) =>
+    results.push({ phase: 'guard', name: `guard (${mode}): ${name}`, ok: problems.length === 0, error: problems.join('\n') });
+  log(
+    `guard (${mode}): ${trace.connects.length} connects traced, ${fromExtensionHost.length} from ${hosts.length} extension host process trees`,
+  );
+  check(
+    `each example opened in its own extension host (${opened.join(', ')})`,
+    hosts.length >= examples.length && opened.length === examples.length
+      ? []
+      : [`opened ${opened.length}/${examples.length} examples, ${hosts.length} extension hosts traced`],
+  );
   for (const example of examples) {
     const named = specAddresses(path.join(EXAMPLES, example));
     const hits = trace.connects.filter((c) => named.has(c.address));
     check(`opening ${example} connects to none of its ${named.size} addresses`, hits.map(describeConnect));
   }
   if (mode === 'trusted') {
-    check('the extension host makes no connection off loopback before the user connects',
-      fromExtensionHost.filter((c) => network(c) && !isLoopback(c.address)).map(describeConnect));
+    check(
+      'the extension host makes no connection off loopback before the user connects',
+      fromExtensionHost.filter((c) => network(c) && !isLoopback(c.address)).map(describeConnect),
+    );
   } else {
     check('Restricted Mode: the extension host makes no network connection at all', fromExtensionHost.filter(network).map(describeConnect));
   }

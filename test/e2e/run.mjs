@@ -22,7 +22,18 @@
 // Options: --grep <text> runs only suite tests and UI checks whose names contain <text> (`--grep guard`: the guard); --no-build uses dist/
 // as it is (scripts/test.mjs has just built it); KEEP_E2E=1 keeps the temporary folder for inspection.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  createWriteStream,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,17 +63,27 @@ let runDir; // temporary: profiles, extensions folders, workspace copies; remove
 const running = (child) => child.exitCode === null && child.signalCode === null;
 /** Stops each code-server and everything it started (extension hosts, language servers): the whole group. */
 function killServerGroups(signal) {
-  for (const child of servers) { try { process.kill(-child.pid, signal); } catch { /* already gone */ } }
+  for (const child of servers) {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
 }
 /** The processes of a process group other than its leader (from /proc). */
 function groupMembers(pgid) {
   const members = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+  for (const pid of readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)) {
     try {
       // The fields after the command name, which may itself hold spaces and parentheses: state ppid pgrp ...
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (pid !== pgid && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) members.push(pid);
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return members;
 }
@@ -72,11 +93,29 @@ function groupMembers(pgid) {
  * so strace sees them exit, writes out its log and ends by itself.
  */
 async function stopGroup(child, { traced = false } = {}) {
-  const signal = (pids) => { for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } } };
+  const signal = (pids) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+  };
   if (traced) signal(groupMembers(child.pid));
-  else { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ } }
+  else {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
   for (let i = 0; i < 160 && running(child); i++) await sleep(125);
-  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
 }
 async function stopServers() {
   killServerGroups('SIGTERM');
@@ -85,7 +124,11 @@ async function stopServers() {
   killServerGroups('SIGKILL');
 }
 process.on('exit', () => killServerGroups('SIGKILL'));
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killServerGroups('SIGKILL'); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    killServerGroups('SIGKILL');
+    process.exit(130);
+  });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,7 +136,10 @@ function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
   });
 }
 
@@ -101,7 +147,11 @@ async function waitForHttp(child, url, timeoutMs) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (!running(child)) throw new Error(`code-server exited with ${child.exitCode ?? child.signalCode}`);
-    try { if ((await fetch(url)).ok) return; } catch { /* not listening yet */ }
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
     await sleep(250);
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
@@ -118,21 +168,37 @@ async function startCodeServer({ codeServer, env: node24 }, { name, trusted, env
   log(`starting code-server "${name}" on 127.0.0.1:${port}${trace ? ' under strace' : ''}`);
   const out = createWriteStream(path.join(runDir, `code-server-${name}.log`));
   const [command, ...prefix] = trace ? [...traceCommand(trace), codeServer] : [codeServer];
-  const child = spawn(command, [
-    ...prefix,
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-    ...(trusted ? ['--disable-workspace-trust'] : []), '--disable-getting-started-override', '--ignore-last-opened',
-    '--user-data-dir', path.join(runDir, `user-${name}`), '--extensions-dir', path.join(runDir, `ext-${name}`),
-  ], {
-    detached: true, // own process group, so the whole tree can be stopped at once
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...node24,
-      HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'),
-      XDG_CACHE_HOME: path.join(home, '.cache'),
-      ...env,
+  const child = spawn(
+    command,
+    [
+      ...prefix,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      ...(trusted ? ['--disable-workspace-trust'] : []),
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      '--user-data-dir',
+      path.join(runDir, `user-${name}`),
+      '--extensions-dir',
+      path.join(runDir, `ext-${name}`),
+    ],
+    {
+      detached: true, // own process group, so the whole tree can be stopped at once
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...node24,
+        HOME: home,
+        XDG_CONFIG_HOME: path.join(home, '.config'),
+        XDG_DATA_HOME: path.join(home, '.local', 'share'),
+        XDG_CACHE_HOME: path.join(home, '.cache'),
+        ...env,
+      },
     },
-  });
+  );
   servers.push(child);
   child.stdout.pipe(out);
   child.stderr.pipe(out);
@@ -166,7 +232,9 @@ const USER_SETTINGS = {
  */
 function copyOnLoopback(from, to, offset) {
   cpSync(from, to, { recursive: true });
-  for (const file of readdirSync(to, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f))) {
+  for (const file of readdirSync(to, { recursive: true })
+    .map(String)
+    .filter((f) => /\.ya?ml$/.test(f))) {
     const at = path.join(to, file);
     writeFileSync(at, onLoopback(readFileSync(at, 'utf8'), offset));
   }
@@ -197,7 +265,8 @@ function prepareRunDir() {
   prepareProfile(dir, 'trusted', [repoRoot, runner]);
   prepareProfile(dir, 'untrusted', [repoRoot]);
   for (const mode of GUARD_MODES) prepareProfile(dir, `guard-${mode}`, [repoRoot]);
-  for (const [ws, offset] of Object.entries(LOOPBACK_OFFSET)) copyOnLoopback(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), offset);
+  for (const [ws, offset] of Object.entries(LOOPBACK_OFFSET))
+    copyOnLoopback(path.join(repoRoot, 'examples', 'lab'), path.join(dir, ws), offset);
   // The suite opens a (one-folder) multi-root workspace: tests may add folders to it, which in a plain folder
   // window would turn it into a workspace and restart the extension host mid-suite.
   writeFileSync(path.join(dir, 'suite.code-workspace'), JSON.stringify({ folders: [{ path: 'ws-suite' }] }));
@@ -206,11 +275,14 @@ function prepareRunDir() {
   // the stand-ins for tools that would wipe a machine go on the PATH there: nixos-anywhere and nixos-rebuild
   // log in to the loopback test host with the real ssh client, print the real step lines, and fail at the boot
   // loader on cue, so a deploy runs every step the user watches without installing anything.
-  writeFileSync(path.join(dir, 'home', '.profile'), [
-    `export PATH=${JSON.stringify(path.join(repoRoot, 'test/fixtures/ops/local-bin'))}:"$PATH"`,
-    'export NIXOS_ANYWHERE_FAIL=bootloader',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(dir, 'home', '.profile'),
+    [
+      `export PATH=${JSON.stringify(path.join(repoRoot, 'test/fixtures/ops/local-bin'))}:"$PATH"`,
+      'export NIXOS_ANYWHERE_FAIL=bootloader',
+      '',
+    ].join('\n'),
+  );
   return dir;
 }
 
@@ -232,7 +304,9 @@ async function runSuite(page, base) {
   while (!r?.done && !r?.crashed) {
     if (Date.now() > end) {
       for (const t of r?.tests ?? []) results.push({ phase: 'suite', name: t.title, ok: t.state === 'passed', error: t.error });
-      throw new Error(`the suite did not finish in ${SUITE_TIMEOUT_MS / 1000}s; ${r?.running ? `still running: ${r.running}` : 'no test started'} (logs: test-artifacts/e2e/logs)`);
+      throw new Error(
+        `the suite did not finish in ${SUITE_TIMEOUT_MS / 1000}s; ${r?.running ? `still running: ${r.running}` : 'no test started'} (logs: test-artifacts/e2e/logs)`,
+      );
     }
     await sleep(250);
     r = read();
@@ -246,7 +320,11 @@ async function runSuite(page, base) {
 
 async function loadChecks() {
   const dir = path.join(repoRoot, 'test', 'e2e', 'ui');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.ui.mjs'))
+        .sort()
+    : [];
   const checks = [];
   for (const f of files) {
     const area = f.replace(/\.ui\.mjs$/, '');
@@ -255,7 +333,12 @@ async function loadChecks() {
       for (const c of mod.checks ?? []) checks.push({ ...c, name: `${area}: ${c.name}` });
     } catch (e) {
       // A broken file fails its own area and nothing else.
-      checks.push({ name: `${area}: loads`, run: () => { throw e; } });
+      checks.push({
+        name: `${area}: loads`,
+        run: () => {
+          throw e;
+        },
+      });
     }
   }
   return checks.filter((c) => !grep || c.name.includes(grep));
@@ -276,7 +359,9 @@ async function runUiChecks(page, base, checks, folder) {
       await ui.reset();
       await Promise.race([
         check.run(ui),
-        sleep(CHECK_TIMEOUT_MS).then(() => { throw new Error(`timed out after ${CHECK_TIMEOUT_MS / 1000}s`); }),
+        sleep(CHECK_TIMEOUT_MS).then(() => {
+          throw new Error(`timed out after ${CHECK_TIMEOUT_MS / 1000}s`);
+        }),
       ]);
       results.push({ phase: 'ui', name: check.name, ok: true });
       log(`  ok   ${check.name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
@@ -318,7 +403,8 @@ async function main() {
   try {
     const untrusted = checks.filter((c) => c.untrusted);
     // Started now so its startup overlaps the other windows; its checks run after the trusted ones.
-    const untrustedServer = untrusted.length > 0 ? startCodeServer(tools, { name: 'untrusted', trusted: false, env: {} }).then((s) => s.base) : undefined;
+    const untrustedServer =
+      untrusted.length > 0 ? startCodeServer(tools, { name: 'untrusted', trusted: false, env: {} }).then((s) => s.base) : undefined;
     untrustedServer?.catch(() => {}); // awaited (and reported) below
     const { base } = await startCodeServer(tools, {
       name: 'trusted',
@@ -333,16 +419,33 @@ async function main() {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-dev-shm-usage',
+      ],
     });
     // The suite window needs no input, so it only has to stay open while the UI checks drive another
     // window: they run side by side. Each page gets its own context (own focus, own storage).
     const newPage = async () => (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     const [suitePage, uiPage] = await Promise.all([newPage(), newPage()]);
-    const suite = guarded('extension-host suite', suitePage, () => runSuite(suitePage, base))
-      .then(() => log(`suite done: ${results.filter((r) => r.phase === 'suite' && r.ok).length}/${results.filter((r) => r.phase === 'suite').length} passed`));
-    await guarded('UI window', uiPage, () => runUiChecks(uiPage, base, checks.filter((c) => !c.untrusted), 'ws-ui'));
+    const suite = guarded('extension-host suite', suitePage, () => runSuite(suitePage, base)).then(() =>
+      log(
+        `suite done: ${results.filter((r) => r.phase === 'suite' && r.ok).length}/${results.filter((r) => r.phase === 'suite').length} passed`,
+      ),
+    );
+    await guarded('UI window', uiPage, () =>
+      runUiChecks(
+        uiPage,
+        base,
+        checks.filter((c) => !c.untrusted),
+        'ws-ui',
+      ),
+    );
     if (untrustedServer) {
       await guarded('untrusted window', uiPage, async () => runUiChecks(uiPage, await untrustedServer, untrusted, 'ws-untrusted'));
     }
@@ -385,14 +488,24 @@ const watchdog = setTimeout(() => {
 
 function finish() {
   clearTimeout(watchdog);
-  for (const r of results.filter((x) => !x.ok)) console.log(`[e2e] FAILED ${r.phase}: ${r.name}\n${(r.error ?? '').split('\n').slice(0, 12).join('\n')}`);
+  for (const r of results.filter((x) => !x.ok))
+    console.log(`[e2e] FAILED ${r.phase}: ${r.name}\n${(r.error ?? '').split('\n').slice(0, 12).join('\n')}`);
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
-  log(`screenshots: ${readdirSync(artifacts).filter((f) => f.endsWith('.png')).map((f) => path.join('test-artifacts/e2e', f)).join(', ') || 'none'}`);
+  log(
+    `screenshots: ${
+      readdirSync(artifacts)
+        .filter((f) => f.endsWith('.png'))
+        .map((f) => path.join('test-artifacts/e2e', f))
+        .join(', ') || 'none'
+    }`,
+  );
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }
 
-main().catch((e) => {
-  results.push({ phase: 'run', name: 'harness', ok: false, error: String(e?.stack ?? e) });
-}).finally(finish);
+main()
+  .catch((e) => {
+    results.push({ phase: 'run', name: 'harness', ok: false, error: String(e?.stack ?? e) });
+  })
+  .finally(finish);

@@ -23,7 +23,8 @@ const npmFlags = ['--no-audit', '--no-fund', '--no-update-notifier'];
 // purpose: under `npm start`/`npm test`, npm exports its own script environment (NODE, npm_node_execpath,
 // npm_config_nodedir, npm_config_user_agent, node_modules/.bin on PATH, ...), all naming the Node that runs npm,
 // and code-server's postinstall then checks that Node instead of Node 24.
-const PASSED_THROUGH = /^(HOME|USER|LOGNAME|SHELL|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|XDG_[A-Z_]+|DISPLAY|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|npm_config_(registry|cafile|proxy|https_proxy|noproxy|strict_ssl|userconfig|globalconfig|cache))$/;
+const PASSED_THROUGH =
+  /^(HOME|USER|LOGNAME|SHELL|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|XDG_[A-Z_]+|DISPLAY|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|npm_config_(registry|cafile|proxy|https_proxy|noproxy|strict_ssl|userconfig|globalconfig|cache))$/;
 
 /**
  * An environment built for Node 24 rather than inherited: the variables above, Node 24 and its headers first on
@@ -32,7 +33,8 @@ const PASSED_THROUGH = /^(HOME|USER|LOGNAME|SHELL|TERM|LANG|LANGUAGE|LC_[A-Z]+|T
  */
 export function node24Env(base = process.env) {
   const env = Object.fromEntries(Object.entries(base).filter(([k, v]) => v !== undefined && PASSED_THROUGH.test(k)));
-  const systemPath = (base.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)
+  const systemPath = (base.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+    .split(path.delimiter)
     .filter((dir) => dir && !/node_modules[\\/]\.bin$|node-gyp-bin$/.test(dir));
   return { ...env, PATH: [path.join(nodeDir, 'bin'), ...systemPath].join(path.delimiter), npm_config_nodedir: nodeDir };
 }
@@ -50,11 +52,15 @@ function ensureNode24(log) {
   const bin = path.join(nodeDir, 'bin', 'node');
   if (existsSync(path.join(nodeDir, '.complete'))) return bin;
   const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-  if (process.platform !== 'linux' || !arch) throw new Error(`no Node 24 package for ${process.platform}-${process.arch}; install code-server yourself`);
+  if (process.platform !== 'linux' || !arch)
+    throw new Error(`no Node 24 package for ${process.platform}-${process.arch}; install code-server yourself`);
   log(`installing Node ${NODE_VERSION} from the npm registry (node-linux-${arch})`);
   const dl = path.join(cacheDir, 'dl');
   mkdirSync(dl, { recursive: true });
-  const tgz = run('npm', ['pack', ...npmFlags, '--silent', `node-linux-${arch}@${NODE_VERSION}`], { cwd: dl }).trim().split('\n').pop();
+  const tgz = run('npm', ['pack', ...npmFlags, '--silent', `node-linux-${arch}@${NODE_VERSION}`], { cwd: dl })
+    .trim()
+    .split('\n')
+    .pop();
   rmSync(nodeDir, { recursive: true, force: true });
   mkdirSync(nodeDir, { recursive: true });
   run('tar', ['xzf', path.join(dl, tgz), '-C', nodeDir, '--strip-components=1']);
@@ -70,7 +76,10 @@ function ensureCodeServer(log) {
   log(`installing code-server ${CODE_SERVER_VERSION} (builds native modules; about 2 minutes, once)`);
   mkdirSync(codeServerDir, { recursive: true });
   writeFileSync(path.join(codeServerDir, 'package.json'), '{"name":"code-server-host","private":true}\n');
-  run('npm', ['install', ...npmFlags, '--foreground-scripts', `code-server@${CODE_SERVER_VERSION}`], { cwd: codeServerDir, env: node24Env() });
+  run('npm', ['install', ...npmFlags, '--foreground-scripts', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: codeServerDir,
+    env: node24Env(),
+  });
   writeFileSync(path.join(codeServerDir, '.complete'), '');
   return bin;
 }

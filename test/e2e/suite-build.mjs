@@ -11,7 +11,9 @@ export const suiteOutDir = path.join(repoRoot, 'out', 'e2e', 'suite');
 /** Returns the path of the bundled suite entry (the module whose run() executes all tests). */
 export async function buildSuite() {
   const srcDir = path.join(repoRoot, 'test', 'e2e', 'suite');
-  const entries = readdirSync(srcDir).filter((f) => f === 'index.ts' || f.endsWith('.test.ts')).map((f) => path.join(srcDir, f));
+  const entries = readdirSync(srcDir)
+    .filter((f) => f === 'index.ts' || f.endsWith('.test.ts'))
+    .map((f) => path.join(srcDir, f));
   rmSync(suiteOutDir, { recursive: true, force: true });
   await esbuild.build({
     absWorkingDir: repoRoot,

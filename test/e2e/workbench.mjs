@@ -71,7 +71,10 @@ export class Workbench {
     await row.click();
     const tab = this.page.locator('.tabs-container .tab.active', { hasText: base });
     await tab.waitFor({ timeout: 15_000 });
-    await this.page.locator('.editor-instance .monaco-editor textarea, .editor-instance .monaco-editor .native-edit-context').first().waitFor({ state: 'attached' });
+    await this.page
+      .locator('.editor-instance .monaco-editor textarea, .editor-instance .monaco-editor .native-edit-context')
+      .first()
+      .waitFor({ state: 'attached' });
   }
 
   /** Moves the cursor of the active editor to a 1-based line and column. */
@@ -120,7 +123,13 @@ export class Workbench {
    */
   async notification(text, timeoutMs = 20_000) {
     const toast = this.page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
-    if (await toast.waitFor({ timeout: timeoutMs }).then(() => true, () => false)) return;
+    if (
+      await toast.waitFor({ timeout: timeoutMs }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await this.runCommand('Notifications: Show Notifications');
     await this.page.locator('.notifications-center .notification-list-item', { hasText: text }).first().waitFor({ timeout: 5_000 });
   }
@@ -129,7 +138,10 @@ export class Workbench {
   async problems() {
     await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
     const rows = this.page.locator('.markers-panel .monaco-list-row');
-    await rows.first().waitFor({ timeout: 15_000 }).catch(() => {});
+    await rows
+      .first()
+      .waitFor({ timeout: 15_000 })
+      .catch(() => {});
     return rows.allInnerTexts();
   }
 
@@ -153,7 +165,11 @@ export class Workbench {
       const entry = menu.locator('.action-item', { hasText: item }).first();
       await entry.waitFor({ timeout: 15_000 });
       await entry.hover();
-      await this.waitFor(`"${item}" focused in the context menu`, () => entry.evaluate((e) => e.classList.contains('focused')), 5_000).catch(() => undefined);
+      await this.waitFor(
+        `"${item}" focused in the context menu`,
+        () => entry.evaluate((e) => e.classList.contains('focused')),
+        5_000,
+      ).catch(() => undefined);
       await this.page.keyboard.press('Enter');
       try {
         await menu.waitFor({ state: 'hidden', timeout: 5_000 });
@@ -166,8 +182,10 @@ export class Workbench {
 
   /** The row of the Nodes view that shows `text` (a host name). */
   nodesRow(text) {
-    return this.page.locator('.sidebar .pane', { has: this.page.locator('.pane-header', { hasText: 'Nodes' }) })
-      .locator('.monaco-list-row', { hasText: text }).first();
+    return this.page
+      .locator('.sidebar .pane', { has: this.page.locator('.pane-header', { hasText: 'Nodes' }) })
+      .locator('.monaco-list-row', { hasText: text })
+      .first();
   }
 
   /**
@@ -181,7 +199,10 @@ export class Workbench {
     await kexec.waitFor({ timeout: 15_000 });
     await kexec.click();
     await this.page.keyboard.press('Enter');
-    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' }).first().waitFor({ timeout: 15_000 });
+    await this.page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'build here when possible' })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await this.page.keyboard.press('Enter');
     const confirm = this.page.locator('.monaco-dialog-box', { hasText: `Install NixOS on ${host} and ERASE its disks?` }).first();
     await confirm.waitFor({ timeout: 15_000 });

@@ -31,29 +31,69 @@ before(() => {
 });
 
 after(() => {
-  try { process.kill(workload, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(workload, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   // the cgroup can go once its process is reaped
   for (let i = 0; i < 50 && existsSync(cgroup); i++) {
-    try { rmdirSync(cgroup); } catch { spawnSync('sleep', ['0.1']); }
+    try {
+      rmdirSync(cgroup);
+    } catch {
+      spawnSync('sleep', ['0.1']);
+    }
   }
   rmSync(state, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runPolicy(...extra: string[]): { code: number | null; result?: { taken: { unit: string; pid: number; id?: string; error?: string }[]; deleted: string[]; idle: string[] }; stderr: string } {
+function runPolicy(...extra: string[]): {
+  code: number | null;
+  result?: { taken: { unit: string; pid: number; id?: string; error?: string }[]; deleted: string[]; idle: string[] };
+  stderr: string;
+} {
   const pathPrefix = [...(criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')]), FIXTURE_BIN];
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'out/agent/src/main.js'), 'checkpoint', 'policy', '--dir', dir, '--retain', '2', '--host', 'gpu-1', '--lock-timeout', '5000', ...extra], {
-    encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, PATH: `${pathPrefix.join(':')}:${process.env.PATH}`, OPS_FIXTURE_STATE: state },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'out/agent/src/main.js'),
+      'checkpoint',
+      'policy',
+      '--dir',
+      dir,
+      '--retain',
+      '2',
+      '--host',
+      'gpu-1',
+      '--lock-timeout',
+      '5000',
+      ...extra,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PATH: `${pathPrefix.join(':')}:${process.env.PATH}`, OPS_FIXTURE_STATE: state },
+    },
+  );
   const line = r.stdout.trim().split('\n').pop();
   return { code: r.status, result: line ? JSON.parse(line) : undefined, stderr: r.stderr };
 }
 
-const cudaLog = () => (existsSync(path.join(state, 'cuda-checkpoint.log')) ? readFileSync(path.join(state, 'cuda-checkpoint.log'), 'utf8').trim().split('\n') : []);
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const cudaLog = () =>
+  existsSync(path.join(state, 'cuda-checkpoint.log'))
+    ? readFileSync(path.join(state, 'cuda-checkpoint.log'), 'utf8').trim().split('\n')
+    : [];
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
-describe('checkpoint policy run (the timer\'s service)', () => {
+describe("checkpoint policy run (the timer's service)", () => {
   it('refuses on driver 550 with the reason and takes nothing', () => {
     const r = runPolicy('--unit', unit);
     assert.equal(r.code, 1);
@@ -61,7 +101,7 @@ describe('checkpoint policy run (the timer\'s service)', () => {
     assert.deepEqual(readdirSync(dir), []);
   });
 
-  it('checkpoints the unit\'s GPU process, leaves it running, and keeps the newest `retain` per unit', () => {
+  it("checkpoints the unit's GPU process, leaves it running, and keeps the newest `retain` per unit", () => {
     writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
     const ids: string[] = [];
     for (let run = 0; run < 3; run++) {
@@ -83,14 +123,23 @@ describe('checkpoint policy run (the timer\'s service)', () => {
     assert.equal(manifest.leftRunning, true);
     assert.equal(manifest.driverVersion, '570.86.10');
     // lock with the timeout, checkpoint, then the GPU state is given back and the process unlocked
-    assert.deepEqual(cudaLog().slice(-4), [`lock ${workload} timeout=5000`, `checkpoint ${workload}`, `restore ${workload}`, `unlock ${workload}`]);
+    assert.deepEqual(cudaLog().slice(-4), [
+      `lock ${workload} timeout=5000`,
+      `checkpoint ${workload}`,
+      `restore ${workload}`,
+      `unlock ${workload}`,
+    ]);
   });
 
   it('rejects a unit name a shell or unit file would read specially, and bad usage', () => {
     const r = runPolicy('--unit', 'exo; rm -rf /');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /is not a systemd unit name/);
-    const usage = spawnSync(process.execPath, [path.join(REPO_ROOT, 'out/agent/src/main.js'), 'checkpoint', 'policy', '--dir', 'relative', '--retain', '0', '--unit', 'x'], { encoding: 'utf8' });
+    const usage = spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'out/agent/src/main.js'), 'checkpoint', 'policy', '--dir', 'relative', '--retain', '0', '--unit', 'x'],
+      { encoding: 'utf8' },
+    );
     assert.equal(usage.status, 2);
     assert.match(usage.stdout, /usage: gpu-cluster-agent checkpoint policy/);
   });

@@ -10,11 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import S3rver from 's3rver';
-import { SshPool, type SshEndpoint } from '../../core/src/ssh/connection';
-import type { CheckpointManifest } from '../../core/src/ops/checkpoint';
-import { CheckpointStore, downloadCheckpoint, uploadCheckpoint } from '../../core/src/checkpoint/storage';
-import { natsCheckpointBucket } from '../../core/src/checkpoint/natsBucket';
-import { parseS3Credentials, s3CheckpointBucket } from '../../core/src/checkpoint/s3Bucket';
+import { SshPool, type SshEndpoint } from '#core/ssh';
+import type { CheckpointManifest } from '#core/ops';
+import {
+  CheckpointStore,
+  downloadCheckpoint,
+  natsCheckpointBucket,
+  parseS3Credentials,
+  s3CheckpointBucket,
+  uploadCheckpoint,
+} from '#core/checkpoint';
 import { freePort, NatsServer } from './nats-harness';
 import { RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
@@ -37,7 +42,13 @@ before(async () => {
   nc = await connect({ servers: nats.url });
   s3Dir = mkdtempSync(path.join(os.tmpdir(), 'ckpt-s3-'));
   s3Port = await freePort();
-  s3 = new S3rver({ address: '127.0.0.1', port: s3Port, silent: true, directory: s3Dir, configureBuckets: [{ name: 'checkpoints', configs: [] }] });
+  s3 = new S3rver({
+    address: '127.0.0.1',
+    port: s3Port,
+    silent: true,
+    directory: s3Dir,
+    configureBuckets: [{ name: 'checkpoints', configs: [] }],
+  });
   await s3.run();
   work = mkdtempSync(path.join(os.tmpdir(), 'ckpt-store-'));
   sshd = await startSshd(1);
@@ -63,7 +74,15 @@ function checkpointOnHost(unit: string, createdAt: string): CheckpointManifest {
   writeFileSync(path.join(dir, 'pages-1.img'), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7 + n) % 256)));
   writeFileSync(path.join(dir, 'dump.log'), `dump of ${id}\n`);
   const m: CheckpointManifest = {
-    version: 1, id, host: 'test-1', pid: 4000 + n, unit, sizeBytes: 70_000, createdAt, imagesDir: dir, leftRunning: true,
+    version: 1,
+    id,
+    host: 'test-1',
+    pid: 4000 + n,
+    unit,
+    sizeBytes: 70_000,
+    createdAt,
+    imagesDir: dir,
+    leftRunning: true,
     criu: { shellJob: false, tcpEstablished: false },
   };
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
@@ -72,7 +91,10 @@ function checkpointOnHost(unit: string, createdAt: string): CheckpointManifest {
 
 const stores: [string, () => Promise<CheckpointStore>][] = [
   ['the NATS object store', async () => new CheckpointStore(await natsCheckpointBucket(nc, 'checkpoints'))],
-  ['an S3 bucket (s3rver)', async () => new CheckpointStore(s3CheckpointBucket({ bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` }, S3_KEYS))],
+  [
+    'an S3 bucket (s3rver)',
+    async () => new CheckpointStore(s3CheckpointBucket({ bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` }, S3_KEYS)),
+  ],
 ];
 
 for (const [name, open] of stores) {
@@ -81,26 +103,37 @@ for (const [name, open] of stores) {
       const store = await open();
       const m = checkpointOnHost('exo.service', '2026-12-05T10:00:00.000Z');
       await uploadCheckpoint(pool, ep, m, store);
-      assert.deepEqual((await store.list()).map((x) => x.id), [m.id]);
+      assert.deepEqual(
+        (await store.list()).map((x) => x.id),
+        [m.id],
+      );
       const elsewhere = path.join(work, `restored-${n}`);
       const placed = await downloadCheckpoint(pool, ep, m.id, store, elsewhere);
       assert.equal(placed.imagesDir, path.join(elsewhere, m.id));
       assert.deepEqual(readFileSync(path.join(elsewhere, m.id, 'pages-1.img')), readFileSync(path.join(m.imagesDir, 'pages-1.img')));
       assert.equal(JSON.parse(readFileSync(path.join(elsewhere, m.id, 'manifest.json'), 'utf8')).imagesDir, placed.imagesDir);
       await assert.rejects(downloadCheckpoint(pool, ep, m.id, store, elsewhere), /already has a checkpoint/);
-      await assert.rejects(downloadCheckpoint(pool, ep, 'test-1-1-20000101T000000Z', store, elsewhere), /has no checkpoint test-1-1-20000101T000000Z/);
+      await assert.rejects(
+        downloadCheckpoint(pool, ep, 'test-1-1-20000101T000000Z', store, elsewhere),
+        /has no checkpoint test-1-1-20000101T000000Z/,
+      );
       await store.delete(m.id);
       assert.deepEqual(await store.list(), []);
     });
 
     it('keeps the newest `retain` per host and unit, and deletes the rest with their images', async () => {
       const store = await open();
-      const exo = ['2026-12-05T08:00:00.000Z', '2026-12-05T09:00:00.000Z', '2026-12-05T10:00:00.000Z'].map((t) => checkpointOnHost('exo.service', t));
+      const exo = ['2026-12-05T08:00:00.000Z', '2026-12-05T09:00:00.000Z', '2026-12-05T10:00:00.000Z'].map((t) =>
+        checkpointOnHost('exo.service', t),
+      );
       const other = checkpointOnHost('train.service', '2026-12-05T07:00:00.000Z');
       for (const m of [...exo, other]) await store.put(m, readFileSync(path.join(m.imagesDir, 'pages-1.img')));
       const deleted = await store.applyRetention(2);
       assert.deepEqual(deleted, [exo[0].id]);
-      assert.deepEqual((await store.list()).map((m) => m.id), [exo[2].id, exo[1].id, other.id]);
+      assert.deepEqual(
+        (await store.list()).map((m) => m.id),
+        [exo[2].id, exo[1].id, other.id],
+      );
       assert.equal(await store.get(exo[0].id), undefined);
       assert.equal((await store.bucket.names()).filter((x) => x.startsWith(exo[0].id)).length, 0, 'images deleted too');
       for (const m of [exo[1], exo[2], other]) await store.delete(m.id);
@@ -110,11 +143,23 @@ for (const [name, open] of stores) {
 
 // s3rver reads the key id from the V4 Authorization header but does not recompute V4 signatures
 // (lib/middleware/authentication.js: "Signature version 4 calculation is unimplemented"): an unknown key is what it refuses.
-it('S3 requests with a key the server does not know are refused, with S3\'s error code in the message', async () => {
-  const wrong = new CheckpointStore(s3CheckpointBucket({ bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` }, { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' }));
-  await assert.rejects(wrong.list(), /S3 LIST failed: 403 InvalidAccessKeyId \(The AWS Access Key Id you provided does not exist in our records\.\)/);
+it("S3 requests with a key the server does not know are refused, with S3's error code in the message", async () => {
+  const wrong = new CheckpointStore(
+    s3CheckpointBucket(
+      { bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` },
+      { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' },
+    ),
+  );
+  await assert.rejects(
+    wrong.list(),
+    /S3 LIST failed: 403 InvalidAccessKeyId \(The AWS Access Key Id you provided does not exist in our records\.\)/,
+  );
   assert.throws(() => s3CheckpointBucket({ bucket: 'Bad_Bucket' }, S3_KEYS), /not an S3 bucket name/);
   assert.throws(() => parseS3Credentials('AWS_ACCESS_KEY_ID=x\n'), /need AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
-  assert.deepEqual(parseS3Credentials('[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n'), { accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: undefined });
+  assert.deepEqual(parseS3Credentials('[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n'), {
+    accessKeyId: 'AK',
+    secretAccessKey: 'SK',
+    sessionToken: undefined,
+  });
   assert.deepEqual(readdirSync(s3Dir).includes('checkpoints'), true);
 });

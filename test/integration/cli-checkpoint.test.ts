@@ -10,8 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundledCli } from '../support/cli';
 import { connect } from '@nats-io/transport-node';
-import { CheckpointStore } from '../../core/src/checkpoint/storage';
-import { natsCheckpointBucket } from '../../core/src/checkpoint/natsBucket';
+import { CheckpointStore, natsCheckpointBucket } from '#core/checkpoint';
 import { freePort, NatsServer } from './nats-harness';
 import { REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
@@ -28,35 +27,50 @@ before(async () => {
   base = mkdtempSync(path.join(os.tmpdir(), 'cli-ckpt-images-'));
   specDir = mkdtempSync(path.join(os.tmpdir(), 'cli-ckpt-spec-'));
   writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
-  sshd = await startSshd(2, { env: { OPS_FIXTURE_STATE: state }, pathPrefix: criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')] });
+  sshd = await startSshd(2, {
+    env: { OPS_FIXTURE_STATE: state },
+    pathPrefix: criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')],
+  });
   const closed = await freePort();
-  const host = (name: string, address: string, port: number, hostKey: string, gpus: string) => [
-    `  - name: ${name}`,
-    `    addresses: [${address}]`,
-    `    ssh: { address: 127.0.0.1, port: ${port}, user: root, identity: ${sshd.userKey}, hostKey: "${hostKey}" }`,
-    `    roles: [${name === 'test-1' ? 'nats-hub, ' : ''}checkpoint-agent]`,
-    `    hardware: { gpus: [${gpus}] }`,
-  ].join('\n');
+  const host = (name: string, address: string, port: number, hostKey: string, gpus: string) =>
+    [
+      `  - name: ${name}`,
+      `    addresses: [${address}]`,
+      `    ssh: { address: 127.0.0.1, port: ${port}, user: root, identity: ${sshd.userKey}, hostKey: "${hostKey}" }`,
+      `    roles: [${name === 'test-1' ? 'nats-hub, ' : ''}checkpoint-agent]`,
+      `    hardware: { gpus: [${gpus}] }`,
+    ].join('\n');
   mkdirSync(specDir, { recursive: true });
-  writeFileSync(path.join(specDir, 'cluster.yaml'), [
-    'cluster: { name: t, domain: t.test, system: x86_64-linux }',
-    'hosts:',
-    host('test-1', '10.0.0.1', sshd.hosts[0].port, sshd.hosts[0].hostKey, '{ vendor: nvidia, model: RTX 4090, count: 2 }'),
-    host('test-2', '10.0.0.2', sshd.hosts[1].port, sshd.hosts[1].hostKey, '{ vendor: nvidia, model: RTX 4090, count: 2 }'),
-    host('small', '10.0.0.3', closed, sshd.hosts[0].hostKey, '{ vendor: nvidia, model: L4 }'),
-    'checkpoints:',
-    `  storage: { kind: local, path: ${base} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(specDir, 'cluster.yaml'),
+    [
+      'cluster: { name: t, domain: t.test, system: x86_64-linux }',
+      'hosts:',
+      host('test-1', '10.0.0.1', sshd.hosts[0].port, sshd.hosts[0].hostKey, '{ vendor: nvidia, model: RTX 4090, count: 2 }'),
+      host('test-2', '10.0.0.2', sshd.hosts[1].port, sshd.hosts[1].hostKey, '{ vendor: nvidia, model: RTX 4090, count: 2 }'),
+      host('small', '10.0.0.3', closed, sshd.hosts[0].hostKey, '{ vendor: nvidia, model: L4 }'),
+      'checkpoints:',
+      `  storage: { kind: local, path: ${base} }`,
+      '',
+    ].join('\n'),
+  );
   const r = spawnSync('sh', ['-c', 'setsid sleep 3904 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
   workload = Number(r.stdout.trim());
   writeFileSync(path.join(state, 'gpu-apps.csv'), `${workload}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
 });
 
 after(async () => {
-  try { process.kill(workload, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(workload, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   for (const p of restored) {
-    try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   await sshd?.stopAll();
   for (const d of [state, base, specDir]) rmSync(d, { recursive: true, force: true });
@@ -75,7 +89,7 @@ describe('gpu-cluster checkpoint / restore', () => {
     assert.match(unknown.err, /There is no host "nope" in the spec/);
   });
 
-  it('checkpoints the host\'s GPU process and prints the manifest as JSON', () => {
+  it("checkpoints the host's GPU process and prints the manifest as JSON", () => {
     const r = cli.run(['checkpoint', specDir, 'test-1', '--json']);
     assert.equal(r.code, 0, r.err);
     const { checkpoints } = JSON.parse(r.out);
@@ -90,12 +104,24 @@ describe('gpu-cluster checkpoint / restore', () => {
     const r = cli.run(['restore', specDir, 'test-1', id, '--targets', '--json']);
     assert.equal(r.code, 0, r.err);
     const { targets } = JSON.parse(r.out);
-    assert.deepEqual(targets.map((t: { host: string }) => t.host), ['test-2', 'small']);
+    assert.deepEqual(
+      targets.map((t: { host: string }) => t.host),
+      ['test-2', 'small'],
+    );
     // test-2 has the same GPUs, but GPU 0 is busy: the process comes back on GPU 0 and does not fit
-    assert.deepEqual(targets[0], { host: 'test-2', ok: false, reasons: ["GPU 0 of 'test-2' has 6353 MiB free, the process needs 18176 MiB there (it comes back on the same GPU index)"] });
+    assert.deepEqual(targets[0], {
+      host: 'test-2',
+      ok: false,
+      reasons: ["GPU 0 of 'test-2' has 6353 MiB free, the process needs 18176 MiB there (it comes back on the same GPU index)"],
+    });
     assert.equal(targets[1].ok, false);
     assert.match(targets[1].reasons[0], /'small' has 1 × L4, 'test-1' has 2 × RTX 4090/);
-    writeFileSync(path.join(state, 'gpus-test-2.csv'), [0, 1].map((i) => `${i}, NVIDIA GeForce RTX 4090, GPU-7${i}aa0000-0000-4000-8000-00000000000${i}, 24564, 3, 0, 30, 575.51.03`).join('\n') + '\n');
+    writeFileSync(
+      path.join(state, 'gpus-test-2.csv'),
+      [0, 1]
+        .map((i) => `${i}, NVIDIA GeForce RTX 4090, GPU-7${i}aa0000-0000-4000-8000-00000000000${i}, 24564, 3, 0, 30, 575.51.03`)
+        .join('\n') + '\n',
+    );
     const again = cli.run(['restore', specDir, 'test-1', id, '--targets']);
     assert.match(again.out, /^test-2: possible$/m);
   });
@@ -125,8 +151,10 @@ describe('gpu-cluster checkpoint / restore with the NATS object store as storage
     await nats.start();
     staging = mkdtempSync(path.join(os.tmpdir(), 'cli-ckpt-staging-'));
     natsSpec = mkdtempSync(path.join(os.tmpdir(), 'cli-ckpt-nats-spec-'));
-    const text = readFileSync(path.join(specDir, 'cluster.yaml'), 'utf8')
-      .replace(/checkpoints:\n.*\n/, `checkpoints:\n  storage: { kind: nats-object-store, bucket: ckpt, path: ${staging} }\nnats: { url: "${nats.url}" }\n`);
+    const text = readFileSync(path.join(specDir, 'cluster.yaml'), 'utf8').replace(
+      /checkpoints:\n.*\n/,
+      `checkpoints:\n  storage: { kind: nats-object-store, bucket: ckpt, path: ${staging} }\nnats: { url: "${nats.url}" }\n`,
+    );
     writeFileSync(path.join(natsSpec, 'cluster.yaml'), text);
     // a fresh GPU process: the first suite's was checkpointed and stopped
     const r = spawnSync('sh', ['-c', 'setsid sleep 3905 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
@@ -149,7 +177,11 @@ describe('gpu-cluster checkpoint / restore with the NATS object store as storage
     const nc = await connect({ servers: nats.url });
     try {
       const store = new CheckpointStore(await natsCheckpointBucket(nc, 'ckpt'));
-      assert.deepEqual((await store.list()).map((m) => m.id), [ids[1]], 'the older one was deleted from the store');
+      assert.deepEqual(
+        (await store.list()).map((m) => m.id),
+        [ids[1]],
+        'the older one was deleted from the store',
+      );
     } finally {
       await nc.close();
     }
@@ -165,7 +197,7 @@ describe('gpu-cluster checkpoint / restore with the NATS object store as storage
 });
 
 describe('gpu-cluster drain', () => {
-  it('moves the host\'s GPU process to the host with the same (free) GPUs, records it, and moves it back with --back', () => {
+  it("moves the host's GPU process to the host with the same (free) GPUs, records it, and moves it back with --back", () => {
     const r0 = spawnSync('sh', ['-c', 'setsid sleep 3908 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
     workload = Number(r0.stdout.trim());
     writeFileSync(path.join(state, 'gpu-apps.csv'), `${workload}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);

@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { connect, nkeys, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { applyPlan, planWrite } from '../../core/src/flake/write';
-import { Subjects } from '../../core/src/nats/subjects';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import { applyPlan, planWrite } from '#core/flake';
+import { Subjects } from '#core/nats';
+import type { ClusterSpec } from '#core/spec';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { syntheticCluster } from '../support/flakeClusters';
 import { evaluateFlakes, type FlakeReport } from '../support/evalFlake';
@@ -38,14 +38,31 @@ after(async () => {
 
 function cluster(): ClusterSpec {
   const spec = syntheticCluster(2);
-  spec.hosts[0].containers = [{
-    name: 'infer', services: ['openssh'], autoStart: true, limits: { cpus: 4, memory: '16G' },
-    hostAddress: '10.233.1.1', localAddress: '10.233.1.2',
-    bindMounts: [{ mountPoint: '/models', hostPath: '/data/models' }, { mountPoint: '/scratch', readOnly: false }],
-    gpu: true,
-    nats: { nkey: user.getPublicKey(), credentials: '/var/lib/gpu-cluster/containers/infer.nk', publish: ['jobs.results.>'], subscribe: ['jobs.queue.*'] },
-  }];
-  spec.hosts[1].containers = [{ name: 'web', limits: { cpus: 0.5 } }, { name: 'db', hostAddress: '10.233.2.1', localAddress: '10.233.2.2' }];
+  spec.hosts[0].containers = [
+    {
+      name: 'infer',
+      services: ['openssh'],
+      autoStart: true,
+      limits: { cpus: 4, memory: '16G' },
+      hostAddress: '10.233.1.1',
+      localAddress: '10.233.1.2',
+      bindMounts: [
+        { mountPoint: '/models', hostPath: '/data/models' },
+        { mountPoint: '/scratch', readOnly: false },
+      ],
+      gpu: true,
+      nats: {
+        nkey: user.getPublicKey(),
+        credentials: '/var/lib/gpu-cluster/containers/infer.nk',
+        publish: ['jobs.results.>'],
+        subscribe: ['jobs.queue.*'],
+      },
+    },
+  ];
+  spec.hosts[1].containers = [
+    { name: 'web', limits: { cpus: 0.5 } },
+    { name: 'db', hostAddress: '10.233.2.1', localAddress: '10.233.2.2' },
+  ];
   return spec;
 }
 
@@ -85,16 +102,25 @@ test('declared containers evaluate with the real module system: nixpkgs options,
   assert.equal(infer.stateVersion, '26.05');
   assert.equal(infer.hostName, 'infer');
   assert.deepEqual(infer.environment, {
-    NATS_URL: 'nats://10.233.1.1:4222', NATS_NKEY_FILE: '/run/nats/credentials', NATS_INBOX_PREFIX: '_INBOX_dc_internal_node-0001_infer',
+    NATS_URL: 'nats://10.233.1.1:4222',
+    NATS_NKEY_FILE: '/run/nats/credentials',
+    NATS_INBOX_PREFIX: '_INBOX_dc_internal_node-0001_infer',
   });
   assert.ok(infer.forced > 20, `${infer.forced} options of the container's configuration forced`);
   // Bind mounts by mount point; the seed read-only; all eight GPUs with the driver, the devices allowed by driver.
   assert.deepEqual(infer.bindMounts['/models'], { mountPoint: '/models', hostPath: '/data/models', isReadOnly: true });
   assert.deepEqual(infer.bindMounts['/scratch'], { mountPoint: '/scratch', hostPath: '/scratch', isReadOnly: false });
-  assert.deepEqual(infer.bindMounts['/run/nats/credentials'], { mountPoint: '/run/nats/credentials', hostPath: '/var/lib/gpu-cluster/containers/infer.nk', isReadOnly: true });
+  assert.deepEqual(infer.bindMounts['/run/nats/credentials'], {
+    mountPoint: '/run/nats/credentials',
+    hostPath: '/var/lib/gpu-cluster/containers/infer.nk',
+    isReadOnly: true,
+  });
   for (let i = 0; i < 8; i++) assert.equal(infer.bindMounts[`/dev/nvidia${i}`]?.isReadOnly, false, `/dev/nvidia${i}`);
   assert.equal(infer.bindMounts['/dev/nvidia8'], undefined);
-  assert.deepEqual(infer.allowedDevices.map((d) => `${d.node} ${d.modifier}`), ['char-nvidia-frontend rw', 'char-nvidia-uvm rw', 'char-nvidia-caps rw']);
+  assert.deepEqual(
+    infer.allowedDevices.map((d) => `${d.node} ${d.modifier}`),
+    ['char-nvidia-frontend rw', 'char-nvidia-uvm rw', 'char-nvidia-caps rw'],
+  );
   // The only port open to the container is NATS, on its own interface.
   assert.deepEqual(hub.firewallInterfaces, { 've-infer': [4222] });
 
@@ -119,7 +145,10 @@ test('the module refuses what nixos-container would, and values that would break
   assert.match(await failed(), /gpuCluster\.containers\.inference-gpu: .*at most 11 characters/);
   writeFileSync(custom, '{ ... }: { gpuCluster.containers.web.bindMounts."/data".hostPath = "/data --bind=/etc:/x"; }\n');
   assert.match(await evaluationError(dir), /hostPath' is not of type `string matching the pattern/);
-  writeFileSync(custom, '{ ... }: { gpuCluster.containers.web.hostAddress = "10.0.0.1/24"; gpuCluster.containers.web.localAddress = "10.0.0.2"; }\n');
+  writeFileSync(
+    custom,
+    '{ ... }: { gpuCluster.containers.web.hostAddress = "10.0.0.1/24"; gpuCluster.containers.web.localAddress = "10.0.0.2"; }\n',
+  );
   assert.match(await evaluationError(dir), /hostAddress' is not of type `null or string matching the pattern/);
   writeFileSync(custom, '{ ... }: { gpuCluster.containers.web.nats.subscribe = [ "a b" ]; }\n');
   assert.match(await evaluationError(dir), /subscribe\."\[definition \d+-entry 1\]"' is not of type `string matching the pattern/);
@@ -135,7 +164,17 @@ test("the host's NATS server runs from its generated settings; the container's n
   const file = path.join(tmp, 'hub.json');
   mkdirSync(path.join(tmp, 'js'), { recursive: true });
   // One server on this machine: only the ports and the store folder move.
-  writeFileSync(file, JSON.stringify({ ...settings, host: '127.0.0.1', port, http: undefined, leafnodes: { ...settings.leafnodes, port: await freePort() }, jetstream: { ...settings.jetstream, store_dir: path.join(tmp, 'js') } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ...settings,
+      host: '127.0.0.1',
+      port,
+      http: undefined,
+      leafnodes: { ...settings.leafnodes, port: await freePort() },
+      jetstream: { ...settings.jetstream, store_dir: path.join(tmp, 'js') },
+    }),
+  );
   const { stderr } = await run('nats-server', ['-c', file, '-t']);
   assert.match(stderr, /is valid/);
   const proc = spawn('nats-server', ['-c', file], { stdio: 'ignore' });
@@ -143,17 +182,27 @@ test("the host's NATS server runs from its generated settings; the container's n
   const url = `nats://127.0.0.1:${port}`;
   const connectWithRetry = async (opts: Parameters<typeof connect>[0]) => {
     for (let i = 0; ; i++) {
-      try { return await connect(opts); } catch (err) { if (i > 50) throw err; await new Promise((r) => setTimeout(r, 100)); }
+      try {
+        return await connect(opts);
+      } catch (err) {
+        if (i > 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   };
   const local = await connectWithRetry({ servers: url, name: 'local' });
   connections.push(local);
   const errors: string[] = [];
   const container = await connectWithRetry({
-    servers: url, name: 'container', authenticator: nkeyAuthenticator(user.getSeed()), inboxPrefix: '_INBOX_dc_internal_node-0001_infer',
+    servers: url,
+    name: 'container',
+    authenticator: nkeyAuthenticator(user.getSeed()),
+    inboxPrefix: '_INBOX_dc_internal_node-0001_infer',
   });
   connections.push(container);
-  void (async () => { for await (const s of container.status()) if (s.type === 'error') errors.push(String((s as { error?: unknown }).error ?? s.type)); })();
+  void (async () => {
+    for await (const s of container.status()) if (s.type === 'error') errors.push(String((s as { error?: unknown }).error ?? s.type));
+  })();
   const s = new Subjects('dc.internal');
 
   // Allowed: its own subjects and the listed ones reach local clients.
@@ -161,7 +210,12 @@ test("the host's NATS server runs from its generated settings; the container's n
     const sub = local.subscribe(subject, { max: 1 });
     await local.flush();
     container.publish(subject, 'ok');
-    const got = await Promise.race([(async () => { for await (const m of sub) return m.string(); })(), new Promise((r) => setTimeout(() => r('timeout'), 3000))]);
+    const got = await Promise.race([
+      (async () => {
+        for await (const m of sub) return m.string();
+      })(),
+      new Promise((r) => setTimeout(() => r('timeout'), 3000)),
+    ]);
     assert.equal(got, 'ok', subject);
   }
   // Refused: an agent command and an event, which the server reports as permission violations and never delivers.
@@ -174,5 +228,8 @@ test("the host's NATS server runs from its generated settings; the container's n
   await container.flush().catch(() => undefined);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(watched.getProcessed() + events.getProcessed(), 0);
-  assert.ok(errors.some((e) => /permissions violation/i.test(e)), errors.join('; '));
+  assert.ok(
+    errors.some((e) => /permissions violation/i.test(e)),
+    errors.join('; '),
+  );
 });

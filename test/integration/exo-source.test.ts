@@ -6,8 +6,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ClusterSpec } from '../../core/src/spec/types';
-import { loadSpec } from '../../core/src/spec/load';
+import type { ClusterSpec } from '#core/spec';
+import { loadSpec } from '#core/validate';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { ExoSource, exoStateUrl, mapExoState, type ExoState } from '../../client/src/state/exoSource';
 
@@ -24,15 +24,28 @@ const requests: { at: number; path: string }[] = [];
 const sockets = new Set<Socket>();
 const server = http.createServer((req, res) => {
   requests.push({ at: Date.now(), path: req.url ?? '' });
-  if (req.url !== '/state') { res.writeHead(404).end(); return; }
+  if (req.url !== '/state') {
+    res.writeHead(404).end();
+    return;
+  }
   switch (mode.kind) {
-    case 'serve': res.writeHead(200, { 'content-type': 'application/json' }).end(mode.body); break;
-    case 'status': res.writeHead(mode.code).end('exo is not ready'); break;
-    case 'garbage': res.writeHead(200, { 'content-type': 'application/json' }).end('{"topology": '); break;
-    case 'silent': break; // never answers: the client's timeout has to give up
+    case 'serve':
+      res.writeHead(200, { 'content-type': 'application/json' }).end(mode.body);
+      break;
+    case 'status':
+      res.writeHead(mode.code).end('exo is not ready');
+      break;
+    case 'garbage':
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"topology": ');
+      break;
+    case 'silent':
+      break; // never answers: the client's timeout has to give up
   }
 });
-server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+server.on('connection', (s) => {
+  sockets.add(s);
+  s.on('close', () => sockets.delete(s));
+});
 let url = '';
 
 before(async () => {
@@ -57,13 +70,21 @@ test('the recorded documents map onto the spec hosts by address, including a dif
   const m = mapExoState(JSON.parse(fixture('state-downloading.json')) as ExoState, spec);
   assert.deepEqual([...m.hosts.keys()].sort(), ['gpu-2', 'hub-1', 'mac-studio']);
   assert.deepEqual(m.unmatched, []);
-  assert.deepEqual(m.hosts.get('hub-1')?.services?.exo, { status: 'downloading', progressPct: 35, detail: 'Llama-3.3-70B-Instruct-4bit layers 0–47/80' });
+  assert.deepEqual(m.hosts.get('hub-1')?.services?.exo, {
+    status: 'downloading',
+    progressPct: 35,
+    detail: 'Llama-3.3-70B-Instruct-4bit layers 0–47/80',
+  });
   assert.deepEqual(m.hosts.get('gpu-2')?.services?.exo, { status: 'running', detail: 'idle (no instance on this node)' });
   const mac = m.hosts.get('mac-studio')!;
   assert.equal(mac.gpus?.[0].memoryTotalMiB, 192 * 1024);
   assert.equal(mac.gpus?.[0].utilizationPct, 4);
   assert.equal(m.hosts.get('hub-1')?.gpus, undefined, 'exo has no per-GPU figures for discrete GPUs');
-  assert.deepEqual(m.links.map((l) => `${l.from}-${l.to}:${l.kind}`).sort(), ['gpu-2-mac-studio:socket', 'hub-1-gpu-2:socket', 'hub-1-mac-studio:socket']);
+  assert.deepEqual(m.links.map((l) => `${l.from}-${l.to}:${l.kind}`).sort(), [
+    'gpu-2-mac-studio:socket',
+    'hub-1-gpu-2:socket',
+    'hub-1-mac-studio:socket',
+  ]);
 });
 
 test('the API URL comes from the exo-api host and the spec port', () => {
@@ -73,7 +94,10 @@ test('the API URL comes from the exo-api host and the spec port', () => {
 });
 
 test('back-off doubles up to the ceiling and resets after success', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 10].map((f) => ExoSource.backoffDelay(2000, f, 30_000)), [2000, 4000, 8000, 16000, 30000, 30000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 10].map((f) => ExoSource.backoffDelay(2000, f, 30_000)),
+    [2000, 4000, 8000, 16000, 30000, 30000],
+  );
 });
 
 test('polls a live server, follows its changes, reports failures into the state and recovers', async () => {
@@ -89,7 +113,10 @@ test('polls a live server, follows its changes, reports failures into the state 
     assert.equal(store.host('hub-1').services.exo?.status, 'downloading');
 
     mode = { kind: 'serve', body: fixture('state-ready.json') };
-    await until('the model ready on hub-1 and mac-studio', () => store.host('hub-1').services.exo?.status === 'ready' && store.host('mac-studio').services.exo?.status === 'ready');
+    await until(
+      'the model ready on hub-1 and mac-studio',
+      () => store.host('hub-1').services.exo?.status === 'ready' && store.host('mac-studio').services.exo?.status === 'ready',
+    );
     assert.equal(Math.round(store.host('mac-studio').gpus[0].memoryUsedMiB! / 1024), 42);
 
     mode = { kind: 'serve', body: fixture('state-hub-only.json') };

@@ -19,14 +19,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { connect, nkeys, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { loadSpec } from '../../core/src/spec/load';
-import { generateFlake } from '../../core/src/flake/index';
+import { loadSpec } from '#core/validate';
+import { generateFlake } from '../../core/src/flake/generate';
 import { SUPPORTED_RELEASE } from '../../core/src/flake/pins';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { applyPlan, planWrite } from '../../core/src/flake/write';
+import { applyPlan, planWrite } from '#core/flake';
 import { createEvent, eventHeaders, EventStore } from '../../core/src/nats/events';
-import { Subjects } from '../../core/src/nats/subjects';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import { Subjects } from '#core/nats';
+import type { ClusterSpec } from '#core/spec';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { syntheticCluster } from '../support/flakeClusters';
 import { evaluateFlakes, type FlakeReport } from '../support/evalFlake';
@@ -59,10 +59,40 @@ async function openssl(...args: string[]): Promise<void> {
 /** A CA, and one certificate for 127.0.0.1 that every server presents and uses as its client certificate. */
 async function makeCertificates(): Promise<void> {
   mkdirSync(tls, { recursive: true });
-  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test cluster CA', '-keyout', 'ca.key', '-out', 'ca.crt');
+  await openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=test cluster CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  );
   await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
   writeFileSync(path.join(tls, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.crt');
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'server.crt',
+  );
 }
 
 /** A leaf's .creds file: a user JWT and the user's nkey seed (the hub here has no operator, so the JWT is not checked). */
@@ -70,23 +100,44 @@ function writeCreds(file: string): void {
   const user = nkeys.createUser();
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const jwt = `${b64({ typ: 'JWT', alg: 'ed25519-nkey' })}.${b64({ sub: user.getPublicKey(), nats: { type: 'user' } })}.${Buffer.from('signature').toString('base64url')}`;
-  writeFileSync(file, `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(user.getSeed())}\n------END USER NKEY SEED------\n`, { mode: 0o600 });
+  writeFileSync(
+    file,
+    `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(user.getSeed())}\n------END USER NKEY SEED------\n`,
+    { mode: 0o600 },
+  );
 }
 
 function tlsCluster(): ClusterSpec {
   const host = (name: string, roles: ClusterSpec['hosts'][number]['roles']) => ({
-    name, addresses: [name === 'hub' ? '127.0.0.1' : `127.0.0.${name === 'leaf-a' ? 2 : 3}`], roles,
+    name,
+    addresses: [name === 'hub' ? '127.0.0.1' : `127.0.0.${name === 'leaf-a' ? 2 : 3}`],
+    roles,
     hardware: { gpus: [{ vendor: 'nvidia' as const, model: 'RTX 4090', vramGB: 24, count: 1, computeCapability: '8.9' }] },
   });
   return {
-    cluster: { name: 'natstest', domain: 'natstest.internal', nixpkgs: 'github:NixOS/nixpkgs/nixos-26.05', system: 'x86_64-linux', stateVersion: '26.05' },
-    hosts: [host('hub', ['nats-hub', 'exo-worker']), host('leaf-a', ['nats-leaf', 'exo-worker']), host('leaf-b', ['nats-leaf', 'exo-worker'])],
+    cluster: {
+      name: 'natstest',
+      domain: 'natstest.internal',
+      nixpkgs: 'github:NixOS/nixpkgs/nixos-26.05',
+      system: 'x86_64-linux',
+      stateVersion: '26.05',
+    },
+    hosts: [
+      host('hub', ['nats-hub', 'exo-worker']),
+      host('leaf-a', ['nats-leaf', 'exo-worker']),
+      host('leaf-b', ['nats-leaf', 'exo-worker']),
+    ],
     nats: {
       url: `tls://127.0.0.1:${ports.client}`,
       ports: { client: ports.client, leafnode: ports.leafnode, monitoring: ports.monitoring },
       leaf: { remotes: [{ url: `tls://127.0.0.1:${ports.leafnode}`, credentials: path.join(tmp, 'leaf.creds'), account: 'CLUSTER' }] },
       jetstream: { domain: 'natstest', storeDir: path.join(tmp, 'js') },
-      tls: { certFile: path.join(tls, 'server.crt'), keyFile: path.join(tls, 'server.key'), caFile: path.join(tls, 'ca.crt'), verify: true },
+      tls: {
+        certFile: path.join(tls, 'server.crt'),
+        keyFile: path.join(tls, 'server.key'),
+        caFile: path.join(tls, 'ca.crt'),
+        verify: true,
+      },
     },
   };
 }
@@ -98,7 +149,12 @@ const tested = new Set<string>();
  * domain (a hundred leaves) are one check: those two values are plain strings to the parser.
  */
 async function natsTest(settings: any, name: string, cwd: string): Promise<void> {
-  const shape = JSON.stringify({ ...settings, server_name: '', jetstream: settings.jetstream && { ...settings.jetstream, domain: '' }, cwd });
+  const shape = JSON.stringify({
+    ...settings,
+    server_name: '',
+    jetstream: settings.jetstream && { ...settings.jetstream, domain: '' },
+    cwd,
+  });
   if (tested.has(shape)) return;
   tested.add(shape);
   const file = path.join(tmp, 'conf', `${name}.json`);
@@ -183,13 +239,22 @@ test('the evaluation reports an option upstream does not declare and a value of 
   assert.match(await evaluationError(dir), /The option `services\.nats\.host' does not exist/);
   writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { services.k3s.role = "master"; }\n');
   assert.match(await evaluationError(dir), /services\.k3s\.role' is not of type `one of "server", "agent"'/);
-  writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.checkpoint.storeDir = "/srv/x\\nf+ /etc/sudoers.d/x"; }\n');
+  writeFileSync(
+    path.join(dir, 'hosts/node-0001/custom.nix'),
+    '{ ... }: { gpuCluster.checkpoint.storeDir = "/srv/x\\nf+ /etc/sudoers.d/x"; }\n',
+  );
   assert.match(await evaluationError(dir), /gpuCluster\.checkpoint\.storeDir' is not of type `string matching the pattern/);
-  writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.network.interfaces.eno1.addresses = [ "10.0.0.1/24\\nip link del eno1" ]; }\n');
-  assert.match(await evaluationError(dir), /gpuCluster\.network\.interfaces\.eno1\.addresses\."\[definition \d+-entry 1\]"' is not of type `string matching the pattern/);
+  writeFileSync(
+    path.join(dir, 'hosts/node-0001/custom.nix'),
+    '{ ... }: { gpuCluster.network.interfaces.eno1.addresses = [ "10.0.0.1/24\\nip link del eno1" ]; }\n',
+  );
+  assert.match(
+    await evaluationError(dir),
+    /gpuCluster\.network\.interfaces\.eno1\.addresses\."\[definition \d+-entry 1\]"' is not of type `string matching the pattern/,
+  );
 });
 
-test('disko layouts go through disko\'s own types into fileSystems and swap', () => {
+test("disko layouts go through disko's own types into fileSystems and swap", () => {
   const nv1 = reports['mixed-thunderbolt'].nixos['nv-1'];
   assert.deepEqual([...nv1.fileSystems!].sort(), ['/', '/boot', '/nix', '/var/lib/nats']);
   const gpuB = reports['two-node-nvidia'].nixos['gpu-b'];
@@ -200,8 +265,25 @@ test('checkpoint policies are a systemd timer and a oneshot service on each chec
   for (const host of ['hub-1', 'gpu-2']) {
     const r = reports.lab.nixos[host];
     // nixpkgs' timerOptions (nixos/lib/systemd-unit-options.nix @ 515c8fb5): timerConfig is the [Timer] section
-    assert.deepEqual(r.timers, { 'gpu-checkpoint-exo-hourly': { OnBootSec: '1h', OnUnitActiveSec: '1h', Unit: 'gpu-checkpoint-exo-hourly.service' } }, host);
-    const args = ['checkpoint', 'policy', '--dir', '/var/lib/gpu-cluster/checkpoints', '--retain', '3', '--lock-timeout', '10000', '--host', host, '--unit', 'exo'];
+    assert.deepEqual(
+      r.timers,
+      { 'gpu-checkpoint-exo-hourly': { OnBootSec: '1h', OnUnitActiveSec: '1h', Unit: 'gpu-checkpoint-exo-hourly.service' } },
+      host,
+    );
+    const args = [
+      'checkpoint',
+      'policy',
+      '--dir',
+      '/var/lib/gpu-cluster/checkpoints',
+      '--retain',
+      '3',
+      '--lock-timeout',
+      '10000',
+      '--host',
+      host,
+      '--unit',
+      'exo',
+    ];
     const execStart = r.execStart!['gpu-checkpoint-exo-hourly']!;
     assert.match(execStart, /^"\/nix\/store\/[a-z0-9]{32}-gpu-cluster-agent\/bin\/gpu-cluster-agent" /);
     assert.ok(execStart.endsWith(` ${args.map((a) => JSON.stringify(a)).join(' ')}`), execStart);
@@ -214,9 +296,18 @@ test('checkpoint policies are a systemd timer and a oneshot service on each chec
 
 test('a policy name or interval that would break the unit file is a type error', async () => {
   const dir = await writeFlake('bad-policy', syntheticCluster(1));
-  writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.checkpoint.policies."../x y.timer" = { units = [ "exo" ]; interval = "1h"; }; }\n');
-  assert.match(await evaluationError(dir), /gpuCluster\.checkpoint\.policies\."\.\.\/x y\.timer"\.name' is not of type `string matching the pattern/);
-  writeFileSync(path.join(dir, 'hosts/node-0001/custom.nix'), '{ ... }: { gpuCluster.checkpoint.policies.p = { units = [ "exo" ]; interval = "1h\nOnCalendar=minutely"; }; }\n');
+  writeFileSync(
+    path.join(dir, 'hosts/node-0001/custom.nix'),
+    '{ ... }: { gpuCluster.checkpoint.policies."../x y.timer" = { units = [ "exo" ]; interval = "1h"; }; }\n',
+  );
+  assert.match(
+    await evaluationError(dir),
+    /gpuCluster\.checkpoint\.policies\."\.\.\/x y\.timer"\.name' is not of type `string matching the pattern/,
+  );
+  writeFileSync(
+    path.join(dir, 'hosts/node-0001/custom.nix'),
+    '{ ... }: { gpuCluster.checkpoint.policies.p = { units = [ "exo" ]; interval = "1h\nOnCalendar=minutely"; }; }\n',
+  );
   assert.match(await evaluationError(dir), /gpuCluster\.checkpoint\.policies\.p\.interval' is not of type `string matching the pattern/);
 });
 
@@ -239,9 +330,12 @@ test('the rows of the upstream-truth table hold on the evaluated hosts', () => {
   assert.deepEqual(reports.datacenter.nixos['node-0002'].videoDrivers!.includes('nvidia'), true);
 });
 
-test('the flake pins the supported release, and nix-darwin\'s branch matches the nixpkgs it follows', () => {
+test("the flake pins the supported release, and nix-darwin's branch matches the nixpkgs it follows", () => {
   const flake = readFileSync(path.join(tmp, 'flakes/mixed-thunderbolt/flake.nix'), 'utf8');
-  const darwin = JSON.parse(readFileSync(path.join(upstreamSource('nix-darwin'), 'version.json'), 'utf8')) as { release: string; isReleaseBranch: boolean };
+  const darwin = JSON.parse(readFileSync(path.join(upstreamSource('nix-darwin'), 'version.json'), 'utf8')) as {
+    release: string;
+    isReleaseBranch: boolean;
+  };
   assert.equal(darwin.release, SUPPORTED_RELEASE);
   assert.equal(darwin.isReleaseBranch, true);
   assert.match(flake, new RegExp(`nixpkgs\\.url = "github:NixOS/nixpkgs/nixos-${SUPPORTED_RELEASE}";`));
@@ -277,8 +371,12 @@ async function startServer(name: string, settings: object): Promise<void> {
   await run('nats-server', ['-c', file, '-t']);
   const proc = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  proc.stderr?.on('data', (d) => { log += d; });
-  proc.once('exit', (code) => { if (code) console.error(`${name} exited ${code}:\n${log}`); });
+  proc.stderr?.on('data', (d) => {
+    log += d;
+  });
+  proc.once('exit', (code) => {
+    if (code) console.error(`${name} exited ${code}:\n${log}`);
+  });
   procs.push(proc);
 }
 
@@ -292,9 +390,13 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeou
   }
 }
 
-const tlsOptions = () => ({ caFile: path.join(tls, 'ca.crt'), certFile: path.join(tls, 'server.crt'), keyFile: path.join(tls, 'server.key') });
+const tlsOptions = () => ({
+  caFile: path.join(tls, 'ca.crt'),
+  certFile: path.join(tls, 'server.crt'),
+  keyFile: path.join(tls, 'server.key'),
+});
 
-test('a TLS hub and two leaf nodes run from their generated settings; an event published on a leaf reaches the hub\'s stream', async () => {
+test("a TLS hub and two leaf nodes run from their generated settings; an event published on a leaf reaches the hub's stream", async () => {
   const hosts = reports.tls.nixos;
   const hub = hosts.hub.nats!.settings;
   // The settings as generated: TLS with client certificates, the leaf account, CA-verified tls:// remotes with credentials.
@@ -314,12 +416,19 @@ test('a TLS hub and two leaf nodes run from their generated settings; an event p
     const [client, monitoring] = [await freePort(), await freePort()];
     leafPorts.push(client);
     // Three servers on one machine: each leaf gets its own client and monitoring port and store folder.
-    await startServer(name, { ...leaf, port: client, http: `127.0.0.1:${monitoring}`, jetstream: { ...leaf.jetstream, store_dir: path.join(tmp, `js-${name}`) } });
+    await startServer(name, {
+      ...leaf,
+      port: client,
+      http: `127.0.0.1:${monitoring}`,
+      jetstream: { ...leaf.jetstream, store_dir: path.join(tmp, `js-${name}`) },
+    });
   }
   assert.equal(domains.size, 3, `every JetStream domain differs: ${[...domains].join(', ')}`);
 
   await poll('both leaf nodes connect to the hub over TLS', async () => {
-    const leafz = await fetch(`http://127.0.0.1:${ports.monitoring}/leafz`).then((r) => r.json() as Promise<{ leafnodes: number; leafs: { name: string }[] }>);
+    const leafz = await fetch(`http://127.0.0.1:${ports.monitoring}/leafz`).then(
+      (r) => r.json() as Promise<{ leafnodes: number; leafs: { name: string }[] }>,
+    );
     return leafz.leafnodes === 2 ? leafz : undefined;
   });
 
@@ -334,7 +443,7 @@ test('a TLS hub and two leaf nodes run from their generated settings; an event p
   const subject = new Subjects('natstest.internal').event('leaf-a', 'deployed');
   const jsm = await jetstreamManager(hubConn);
   // Until the hub's stream interest has crossed the leaf link, a core publish on the leaf has no one to go to.
-  const stored = await poll('the event published on leaf-a lands in the hub\'s stream', async () => {
+  const stored = await poll("the event published on leaf-a lands in the hub's stream", async () => {
     leafConn.publish(subject, JSON.stringify(event), { headers: eventHeaders(event) });
     await leafConn.flush();
     const info = await jsm.streams.info(store.stream);
@@ -347,8 +456,9 @@ test('a TLS hub and two leaf nodes run from their generated settings; an event p
 
 /** A command line as systemd splits it: double-quoted words with C escapes (`%%`, `$$` for literal `%`, `$`), or bare words. */
 function systemdWords(line: string): string[] {
-  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)]
-    .map((m) => (m[1] === undefined ? m[2] : (JSON.parse(`"${m[1]}"`) as string).replace(/%%/g, '%').replace(/\$\$/g, '$')));
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) =>
+    m[1] === undefined ? m[2] : (JSON.parse(`"${m[1]}"`) as string).replace(/%%/g, '%').replace(/\$\$/g, '$'),
+  );
 }
 
 test('hostile values stay one argument in unit files and never reach tmpfiles, polkit or shell lines unchecked', async () => {
@@ -379,7 +489,7 @@ test('hostile values stay one argument in unit files and never reach tmpfiles, p
   assert.equal(report['node-0001'].polkitRules, report['node-0002'].polkitRules);
 });
 
-test('every option fact names its upstream file and commit, and its type is what nixpkgs\' lib prints for its type expression', async () => {
+test("every option fact names its upstream file and commit, and its type is what nixpkgs' lib prints for its type expression", async () => {
   const counts: string[] = [];
   for (const platform of ['nixos', 'darwin'] as const) {
     const entries = Object.entries(readOptionFacts(platform).options);

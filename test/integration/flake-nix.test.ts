@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { agentBundlePath, findTemplatesDir, readAgentBundle, readTemplates } from '../../core/src/flake/templates';
 import { AGENT_CREDENTIALS_FILE } from '../../core/src/flake/plan';
-import { nixValue } from '../../core/src/flake/nix';
-import { applyPlan, planWrite } from '../../core/src/flake/write';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import { nixValue } from '../../core/src/nix/emit';
+import { applyPlan, planWrite } from '#core/flake';
+import type { ClusterSpec } from '#core/spec';
 import { freePort } from './nats-harness';
 
 const run = promisify(execFile);
@@ -32,7 +32,9 @@ after(() => {
 });
 
 async function nixEval(expr: string): Promise<any> {
-  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], { maxBuffer: 64 << 20 });
+  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], {
+    maxBuffer: 64 << 20,
+  });
   return JSON.parse(stdout);
 }
 
@@ -121,10 +123,14 @@ test('hostile spec values evaluate back to themselves', async () => {
   const evil = 'x"; y = ${builtins.abort "pwned"}; z = \'\' $${q} \\" \n\ttab';
   const spec: ClusterSpec = {
     cluster: { name: `evil ${evil}`, domain: 'd', stateVersion: '25.05' },
-    hosts: [{
-      name: 'h1', addresses: ['10.0.0.1'], roles: ['exo-worker', 'nats-leaf'],
-      interfaces: [{ name: `e${evil}`, kind: 'ethernet', addresses: [`${evil}/24`] }],
-    }],
+    hosts: [
+      {
+        name: 'h1',
+        addresses: ['10.0.0.1'],
+        roles: ['exo-worker', 'nats-leaf'],
+        interfaces: [{ name: `e${evil}`, kind: 'ethernet', addresses: [`${evil}/24`] }],
+      },
+    ],
     exo: { namespace: evil },
     nats: { url: evil, leaf: { remotes: [{ url: evil, credentials: evil }] } },
     security: { authorizedKeys: [evil] },
@@ -158,16 +164,57 @@ test('the nix-darwin modules declare the options they share with the NixOS ones'
   }`);
   assert.ok(names.nixos.includes('leafRemotes') && names.nixos.includes('jetstream'));
   assert.deepEqual(names.darwin, names.nixos);
-  assert.deepEqual(names.darwinExo, ['accelerator', 'apiPort', 'args', 'discoveryPort', 'enable', 'extraArgs', 'logFile',
-    'namespace', 'offline', 'package', 'packages', 'roles', 'stateDir', 'uid', 'user', 'zenohPort']);
+  assert.deepEqual(names.darwinExo, [
+    'accelerator',
+    'apiPort',
+    'args',
+    'discoveryPort',
+    'enable',
+    'extraArgs',
+    'logFile',
+    'namespace',
+    'offline',
+    'package',
+    'packages',
+    'roles',
+    'stateDir',
+    'uid',
+    'user',
+    'zenohPort',
+  ]);
 });
 
 test('any string and attribute name the emitter writes evaluates back to itself', async () => {
   // Seeded, so a failure reproduces: strings built from the characters that matter to Nix's lexer.
   let seed = 42;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const alphabet = ['$', '{', '}', '\\', '"', "'", "''", '${', '$${', '\n', '\r', '\t', 'a', ' ', '#', '/*', '.', '-', 'é', '🚀', 'in', 'or'];
-  const strings = Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(next() * 12) }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''));
+  const alphabet = [
+    '$',
+    '{',
+    '}',
+    '\\',
+    '"',
+    "'",
+    "''",
+    '${',
+    '$${',
+    '\n',
+    '\r',
+    '\t',
+    'a',
+    ' ',
+    '#',
+    '/*',
+    '.',
+    '-',
+    'é',
+    '🚀',
+    'in',
+    'or',
+  ];
+  const strings = Array.from({ length: 300 }, () =>
+    Array.from({ length: 1 + Math.floor(next() * 12) }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''),
+  );
   const value = { list: strings, attrs: Object.fromEntries(strings.map((s, i) => [s, i])) };
   const file = path.join(tmp, 'strings.nix');
   writeFileSync(file, nixValue(value));
@@ -185,9 +232,16 @@ async function startNats(config: object, name: string): Promise<void> {
 
 test('the NATS hub and leaf settings of the two-node example run real servers that connect', async () => {
   const dir = path.join(tmp, 'two-node-nvidia');
-  const [client, leafnode, monitoring, leafClient, leafMonitoring] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [client, leafnode, monitoring, leafClient, leafMonitoring] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   // The module's option defaults, then the host file's values, as the module system would merge them.
-  const settingsOf = (host: string, overrides: string) => nixEval(`let
+  const settingsOf = (host: string, overrides: string) =>
+    nixEval(`let
       n = (import ${dir}/hosts/${host}/default.nix { }).gpuCluster.nats;
       cfg = { serverName = "${host}"; listenAddress = "127.0.0.1"; tls = null; } // n // {
         jetstream = { maxMemory = null; maxStore = null; domain = null; } // n.jetstream // { storeDir = "${tmp}/js-${host}"; };
@@ -195,8 +249,11 @@ test('the NATS hub and leaf settings of the two-node example run real servers th
       } // ${overrides};
     in import ${dir}/lib/nats-settings.nix cfg`);
   const hub = await settingsOf('gpu-a', `{ clientPort = ${client}; leafnodePort = ${leafnode}; monitoringPort = ${monitoring}; }`);
-  const leaf = await settingsOf('gpu-b', `{ clientPort = ${leafClient}; monitoringPort = ${leafMonitoring};
-    leafRemotes = [ { url = "nats://127.0.0.1:${leafnode}"; credentials = null; account = null; } ]; }`);
+  const leaf = await settingsOf(
+    'gpu-b',
+    `{ clientPort = ${leafClient}; monitoringPort = ${leafMonitoring};
+    leafRemotes = [ { url = "nats://127.0.0.1:${leafnode}"; credentials = null; account = null; } ]; }`,
+  );
   assert.deepEqual(hub.leafnodes, { port: leafnode });
   assert.equal(hub.jetstream.max_memory_store, '2G');
   assert.equal(hub.jetstream.max_file_store, '50G');
@@ -205,7 +262,9 @@ test('the NATS hub and leaf settings of the two-node example run real servers th
   await startNats(leaf, 'leaf');
   const deadline = Date.now() + 15000;
   for (;;) {
-    const leafz = await fetch(`http://127.0.0.1:${monitoring}/leafz`).then((r) => r.json() as Promise<{ leafnodes: number }>).catch(() => undefined);
+    const leafz = await fetch(`http://127.0.0.1:${monitoring}/leafz`)
+      .then((r) => r.json() as Promise<{ leafnodes: number }>)
+      .catch(() => undefined);
     if (leafz && leafz.leafnodes === 1) break;
     assert.ok(Date.now() < deadline, 'the leaf node connects to the hub');
     await new Promise((r) => setTimeout(r, 200));

@@ -6,26 +6,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { applyPlan, planWrite } from '../../core/src/flake/write';
+import { applyPlan, planWrite } from '#core/flake';
 import { k3sManifests } from '../../core/src/k3s/manifests';
 import { nodeLabels } from '../../core/src/k3s/nodes';
-import { nixString } from '../../core/src/flake/nix';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import { nixString } from '../../core/src/nix/emit';
+import type { ClusterSpec } from '#core/spec';
 import { nixpkgsLib } from '../support/upstream';
 
 const run = promisify(execFile);
 const repo = path.dirname(findTemplatesDir(__dirname));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'k3s-module-'));
 const specs = new Map<string, ClusterSpec>();
-
 
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -40,7 +39,10 @@ before(async () => {
 });
 
 /** Evaluates k3s.nix with a host's generated `gpuCluster.k3s` and returns what it sets on nixpkgs' options. */
-async function evalHost(example: string, host: string): Promise<{ role: string; extraFlags: string; manifests: Record<string, { content: unknown; enable: boolean }> | null }> {
+async function evalHost(
+  example: string,
+  host: string,
+): Promise<{ role: string; extraFlags: string; manifests: Record<string, { content: unknown; enable: boolean }> | null }> {
   const dir = path.join(tmp, example);
   const expr = `
 let
@@ -76,15 +78,23 @@ in
     manifests = if cfg.services.k3s.manifests == { } then null
       else lib.mapAttrs (_: m: { inherit (m) content enable; }) cfg.services.k3s.manifests;
   }`;
-  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], { maxBuffer: 64 << 20 });
+  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], {
+    maxBuffer: 64 << 20,
+  });
   return JSON.parse(stdout);
 }
 
 test('k3s servers hand every generated object to services.k3s.manifests, one manifest each, unchanged', async () => {
-  for (const [example, server] of [['lab', 'hub-1'], ['two-node-nvidia', 'gpu-a']]) {
+  for (const [example, server] of [
+    ['lab', 'hub-1'],
+    ['two-node-nvidia', 'gpu-a'],
+  ]) {
     const spec = specs.get(example)!;
     const expected = k3sManifests(spec);
-    assert.ok(expected.some((m) => m.object.kind === 'EndpointSlice'), `${example} registers exo`);
+    assert.ok(
+      expected.some((m) => m.object.kind === 'EndpointSlice'),
+      `${example} registers exo`,
+    );
     const got = await evalHost(example, server);
     assert.equal(got.role, 'server');
     assert.deepEqual(Object.keys(got.manifests ?? {}).sort(), expected.map((m) => m.name).sort());
@@ -96,14 +106,21 @@ test('k3s servers hand every generated object to services.k3s.manifests, one man
 });
 
 test('k3s agents set no manifests (nixpkgs deploys them only on servers) and register with the GPU node labels', async () => {
-  for (const [example, agent] of [['lab', 'gpu-2'], ['two-node-nvidia', 'gpu-b']]) {
+  for (const [example, agent] of [
+    ['lab', 'gpu-2'],
+    ['two-node-nvidia', 'gpu-b'],
+  ]) {
     const spec = specs.get(example)!;
     const got = await evalHost(example, agent);
     assert.equal(got.role, 'agent');
     assert.equal(got.manifests, null);
-    const labels = nodeLabels(spec, spec.hosts.find((h) => h.name === agent)!);
+    const labels = nodeLabels(
+      spec,
+      spec.hosts.find((h) => h.name === agent)!,
+    );
     assert.ok(Object.keys(labels).length >= 4, JSON.stringify(labels));
     // extraFlags is one shell-quoted string (lib.escapeShellArgs); every label is one flag in it
-    for (const [k, v] of Object.entries(labels)) assert.ok(got.extraFlags.includes(`--node-label=${k}=${v}`), `${k}=${v} in ${got.extraFlags}`);
+    for (const [k, v] of Object.entries(labels))
+      assert.ok(got.extraFlags.includes(`--node-label=${k}=${v}`), `${k}=${v} in ${got.extraFlags}`);
   }
 });

@@ -27,7 +27,11 @@ const stubLib = `let t = name: { _type = name; }; in rec {
 }`;
 
 async function evalModule(settings: string): Promise<{
-  serviceConfig: Record<string, unknown>; unitConfig: Record<string, unknown>; after: string[]; assertions: { assertion: boolean; message: string }[]; polkit: string;
+  serviceConfig: Record<string, unknown>;
+  unitConfig: Record<string, unknown>;
+  after: string[];
+  assertions: { assertion: boolean; message: string }[];
+  polkit: string;
 }> {
   const expr = `let
     lib = ${stubLib};
@@ -47,11 +51,15 @@ async function evalModule(settings: string): Promise<{
  * ExecStart back into argv as systemd splits it (lib/systemd-exec.nix writes each argument as a double-quoted word with C
  * escapes and `%%`/`$$` for a literal `%`/`$`); a bare word such as `%d/nats.creds` is left for systemd to expand.
  */
-const argvOf = (execStart: string) => [...execStart.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)]
-  .map((m) => (m[1] === undefined ? m[2] : (JSON.parse(`"${m[1]}"`) as string).replace(/%%/g, '%').replace(/\$\$/g, '$')));
+const argvOf = (execStart: string) =>
+  [...execStart.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) =>
+    m[1] === undefined ? m[2] : (JSON.parse(`"${m[1]}"`) as string).replace(/%%/g, '%').replace(/\$\$/g, '$'),
+  );
 
 test('the agent unit: sandboxed, credentials by LoadCredential, flags the agent accepts', async () => {
-  const out = await evalModule('{ credentialsFile = "/run/secrets/nats-agent.creds"; gpu = "nvidia"; natsUrl = [ "nats://a:4222" "nats://b:4222" ]; }');
+  const out = await evalModule(
+    '{ credentialsFile = "/run/secrets/nats-agent.creds"; gpu = "nvidia"; natsUrl = [ "nats://a:4222" "nats://b:4222" ]; }',
+  );
   const sc = out.serviceConfig;
   assert.equal(sc.DynamicUser, true);
   assert.equal(sc.ProtectSystem, 'strict');
@@ -63,22 +71,34 @@ test('the agent unit: sandboxed, credentials by LoadCredential, flags the agent 
   assert.equal(sc.Restart, 'on-failure');
   assert.equal(sc.RestartMaxDelaySec, '5min');
   assert.deepEqual(sc.LoadCredential, ['nats.creds:/run/secrets/nats-agent.creds']);
-  assert.deepEqual(out.unitConfig, { ConditionPathExists: '/run/secrets/nats-agent.creds' }, 'skipped, not failed, until the file is there');
+  assert.deepEqual(
+    out.unitConfig,
+    { ConditionPathExists: '/run/secrets/nats-agent.creds' },
+    'skipped, not failed, until the file is there',
+  );
   const argv = argvOf(sc.ExecStart as string);
   assert.equal(argv[0], '/nix/store/agent/bin/gpu-cluster-agent');
   assert.ok(!argv.some((a) => a.includes('/run/secrets')), 'the secret path is not on the command line, only %d');
   // The flags parse with the agent's own flag table.
   const { values } = parseArgs({ args: argv.slice(1), options: AGENT_FLAGS, strict: true });
-  assert.deepEqual({ ...values }, {
-    'nats-url': 'nats://a:4222,nats://b:4222', creds: '%d/nats.creds', domain: 'lab', host: 'gpu-01', interval: '1s',
-    gpu: 'nvidia', 'exo-url': 'http://127.0.0.1:52415',
-  });
+  assert.deepEqual(
+    { ...values },
+    {
+      'nats-url': 'nats://a:4222,nats://b:4222',
+      creds: '%d/nats.creds',
+      domain: 'lab',
+      host: 'gpu-01',
+      interval: '1s',
+      gpu: 'nvidia',
+      'exo-url': 'http://127.0.0.1:52415',
+    },
+  );
   assert.match(out.polkit, /action\.lookup\("unit"\) == "exo\.service"/);
   assert.match(out.polkit, /subject\.user == "gpu-cluster-agent"/);
   assert.ok(out.assertions.every((a) => a.assertion));
 });
 
-test('with a container tool the unit passes it and the spec\'s containers as flags the agent accepts', async () => {
+test("with a container tool the unit passes it and the spec's containers as flags the agent accepts", async () => {
   const out = await evalModule('{ containerTool = [ "/run/wrappers/bin/ncw" "nixos-container" ]; declaredContainers = [ "infer" "db" ]; }');
   const { values } = parseArgs({ args: argvOf(out.serviceConfig.ExecStart as string).slice(1), options: AGENT_FLAGS, strict: true });
   assert.deepEqual(values['container-tool'], ['/run/wrappers/bin/ncw', 'nixos-container']);
@@ -92,6 +112,11 @@ test('a credentials file in the Nix store is refused; no credentials means no Lo
   assert.deepEqual(none.serviceConfig.LoadCredential, []);
   assert.deepEqual(none.unitConfig, {});
   assert.deepEqual(none.serviceConfig.DeviceAllow, []);
-  assert.deepEqual(argvOf(none.serviceConfig.ExecStart as string).slice(-4), ['--checkpoint-helper', '/run/wrappers/bin/sudo', '--checkpoint-helper', 'gpu-checkpoint']);
+  assert.deepEqual(argvOf(none.serviceConfig.ExecStart as string).slice(-4), [
+    '--checkpoint-helper',
+    '/run/wrappers/bin/sudo',
+    '--checkpoint-helper',
+    'gpu-checkpoint',
+  ]);
   assert.deepEqual(none.polkit, {}, 'no polkit rule without controlExo');
 });

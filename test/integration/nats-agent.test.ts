@@ -8,11 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { AgentCommandClient, AgentCommandError } from '../../core/src/nats/commands';
-import { EventStore } from '../../core/src/nats/events';
+import { AgentCommandClient, AgentCommandError, EventStore, Subjects } from '#core/nats';
 import { agentUserConfig } from '../../core/src/nats/permissions';
-import { Subjects } from '../../core/src/nats/subjects';
-import type { ProbeFacts } from '../../core/src/ops/probe';
+import type { ProbeFacts } from '#core/ops';
 import { probeToHostFacts } from '../../client/src/ops/probeFacts';
 import { clusterAccountConfig, NatsServer, natsFixtures, repoRoot, waitFor } from './nats-harness';
 
@@ -27,16 +25,42 @@ describe('gpu-cluster-agent process', () => {
   const startAgent = (password: string) => {
     const passwordFile = path.join(dir, `pw-${children.length}`);
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-    const child = spawn(process.execPath, [
-      path.join(repoRoot(), 'dist/agent.js'), '--nats-url', server.url, '--domain', 'lab', '--host', 'gpu-01',
-      '--user', 'agent-gpu-01', '--password-file', passwordFile, '--interval', '300ms', '--gpu', 'nvidia', '--exo-url', '',
-      '--state-dir', path.join(dir, 'state'),
-    ], {
-      env: { ...process.env, PATH: `${path.join(natsFixtures(), 'bin')}${path.delimiter}${process.env.PATH}`, FAKE_NVIDIA_SMI_OUTPUT: path.join(natsFixtures(), 'nvidia-smi-2gpu.csv') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot(), 'dist/agent.js'),
+        '--nats-url',
+        server.url,
+        '--domain',
+        'lab',
+        '--host',
+        'gpu-01',
+        '--user',
+        'agent-gpu-01',
+        '--password-file',
+        passwordFile,
+        '--interval',
+        '300ms',
+        '--gpu',
+        'nvidia',
+        '--exo-url',
+        '',
+        '--state-dir',
+        path.join(dir, 'state'),
+      ],
+      {
+        env: {
+          ...process.env,
+          PATH: `${path.join(natsFixtures(), 'bin')}${path.delimiter}${process.env.PATH}`,
+          FAKE_NVIDIA_SMI_OUTPUT: path.join(natsFixtures(), 'nvidia-smi-2gpu.csv'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let log = '';
-    child.stderr?.on('data', (d) => { log += d; });
+    child.stderr?.on('data', (d) => {
+      log += d;
+    });
     children.push(child);
     return { child, log: () => log, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
   };
@@ -56,10 +80,16 @@ describe('gpu-cluster-agent process', () => {
   it('answers probe with SSH-probe facts, publishes telemetry and stops on SIGTERM', async () => {
     const agent = startAgent('secret-01');
     const samples: number[] = [];
-    const sub = admin.subscribe(new Subjects('lab').telemetry('gpu-01'), { callback: (_e, m) => { samples.push((m.json() as { seq: number }).seq); } });
+    const sub = admin.subscribe(new Subjects('lab').telemetry('gpu-01'), {
+      callback: (_e, m) => {
+        samples.push((m.json() as { seq: number }).seq);
+      },
+    });
     await waitFor('telemetry from the agent process', () => samples.length >= 2, 15_000);
     const commands = new AgentCommandClient(() => admin, 'lab', 5000);
-    const { via, result } = await commands.run<ProbeFacts>('gpu-01', 'probe', { services: ['exo', 'nats'] }, async () => { throw new Error('should not fall back'); });
+    const { via, result } = await commands.run<ProbeFacts>('gpu-01', 'probe', { services: ['exo', 'nats'] }, async () => {
+      throw new Error('should not fall back');
+    });
     assert.equal(via, 'nats');
     assert.equal(result.host, 'gpu-01');
     assert.equal(result.kernelName, 'Linux');
@@ -81,13 +111,25 @@ describe('gpu-cluster-agent process', () => {
     h.set('X-Correlation-ID', 'op-exo-1');
     const reply = await admin.request(new Subjects('lab').command('gpu-01', 'exo.start'), '{}', { timeout: 10_000, headers: h });
     assert.match(reply.headers?.get('Nats-Service-Error') ?? '', /systemctl start exo.service/);
-    await assert.rejects(commands.run('gpu-01', 'exo.start', {}, async () => 'ssh', { correlationId: 'op-exo-2' }), AgentCommandError);
+    await assert.rejects(
+      commands.run('gpu-01', 'exo.start', {}, async () => 'ssh', { correlationId: 'op-exo-2' }),
+      AgentCommandError,
+    );
     const store = new EventStore(admin, 'lab');
     let failures: string[] = [];
-    await waitFor('exo-start-failed events', () => failures.length >= 2, 10_000, async () => {
-      failures = (await store.page({ aggregate: 'gpu-01', action: 'exo-start-failed' })).events.map((e) => e.correlationId);
-    });
-    assert.deepEqual(failures.filter((c) => c.startsWith('op-exo-')).sort(), ['op-exo-1', 'op-exo-2'], 'each failure carries its request\'s correlation id');
+    await waitFor(
+      'exo-start-failed events',
+      () => failures.length >= 2,
+      10_000,
+      async () => {
+        failures = (await store.page({ aggregate: 'gpu-01', action: 'exo-start-failed' })).events.map((e) => e.correlationId);
+      },
+    );
+    assert.deepEqual(
+      failures.filter((c) => c.startsWith('op-exo-')).sort(),
+      ['op-exo-1', 'op-exo-2'],
+      "each failure carries its request's correlation id",
+    );
 
     const page = await new EventStore(admin, 'lab').page({ aggregate: 'gpu-01', action: 'agent-started' });
     assert.equal(page.events.length, 1);

@@ -3,8 +3,7 @@
 // there at start is waited for rather than reported as an exception.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { NatsConnectionManager, type ConnectionStatus } from '../../core/src/nats/connection';
-import { EventStore } from '../../core/src/nats/events';
+import { type ConnectionStatus, EventStore, NatsConnectionManager } from '#core/nats';
 import { freePort, NatsServer, waitFor } from './nats-harness';
 
 describe('NATS connection manager', () => {
@@ -21,7 +20,10 @@ describe('NATS connection manager', () => {
     managers.push(m);
     const statuses: ConnectionStatus[] = [];
     const delays: number[] = [];
-    m.onStatus((s) => { statuses.push(s); if (s.retryAt) delays.push(s.retryAt - Date.now()); });
+    m.onStatus((s) => {
+      statuses.push(s);
+      if (s.retryAt) delays.push(s.retryAt - Date.now());
+    });
     await m.start();
     await waitFor('three failed attempts', () => statuses.filter((s) => s.retryAt).length >= 3);
     const retries = statuses.filter((s) => s.retryAt);
@@ -31,7 +33,10 @@ describe('NATS connection manager', () => {
     await server.start();
     await m.ready(10_000);
     assert.equal(m.status.state, 'connected');
-    assert.ok(statuses.every((s) => s.state !== 'disconnected'), 'an absent server is retried, not given up on');
+    assert.ok(
+      statuses.every((s) => s.state !== 'disconnected'),
+      'an absent server is retried, not given up on',
+    );
   });
 
   it('reports a lost connection and reconnects when the server returns', async () => {
@@ -39,7 +44,9 @@ describe('NATS connection manager', () => {
     const statuses: ConnectionStatus[] = [];
     const off = m.onStatus((s) => statuses.push(s));
     let connects = 0;
-    m.onConnected(() => { connects++; });
+    m.onConnected(() => {
+      connects++;
+    });
     await server.stop();
     await waitFor('reconnecting', () => m.status.state === 'reconnecting');
     assert.match(m.status.reason ?? '', /lost the connection|not reachable/);

@@ -3,14 +3,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jetstream } from '@nats-io/jetstream';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
+import { DocumentStore, NatsConnectionManager, syncFacterReports } from '#core/nats';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createEvent, CORRELATION_HEADER, CAUSATION_HEADER, EventStore, UnknownEventActionError, type StoredEvent } from '../../core/src/nats/events';
+import {
+  createEvent,
+  CORRELATION_HEADER,
+  CAUSATION_HEADER,
+  EventStore,
+  UnknownEventActionError,
+  type StoredEvent,
+} from '../../core/src/nats/events';
 import { EVENT_ACTIONS } from '../../core/src/nats/subjects';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DocumentStore, syncFacterReports } from '../../core/src/nats/objects';
 import { NatsServer, waitFor } from './nats-harness';
 
 describe('NATS event store', () => {
@@ -38,15 +44,20 @@ describe('NATS event store', () => {
     let restarted: Promise<void> | undefined;
     for (let i = 0; i < total; i++) {
       const event = createEvent({ aggregate: 'gpu-01', action: 'deploy-phase', data: { i }, source: 'test', correlationId });
-      acks.push(store.append(event).then((r) => {
-        // Restart once a third of the burst is acknowledged: the rest is in flight or queued.
-        if (i === Math.floor(total / 3)) restarted = server.restart(300);
-        return r;
-      }));
+      acks.push(
+        store.append(event).then((r) => {
+          // Restart once a third of the burst is acknowledged: the rest is in flight or queued.
+          if (i === Math.floor(total / 3)) restarted = server.restart(300);
+          return r;
+        }),
+      );
     }
-    const results = await Promise.all(acks) as { seq: number; duplicate: boolean; attempts: number }[];
+    const results = (await Promise.all(acks)) as { seq: number; duplicate: boolean; attempts: number }[];
     await restarted;
-    assert.ok(results.some((r) => r.attempts > 1), 'some appends had to be retried, so the restart really hit the burst');
+    assert.ok(
+      results.some((r) => r.attempts > 1),
+      'some appends had to be retried, so the restart really hit the burst',
+    );
 
     const seen: number[] = [];
     let before: number | undefined;
@@ -58,7 +69,9 @@ describe('NATS event store', () => {
     assert.equal(seen.length, total, 'count');
     assert.deepEqual(seen.reverse(), [...Array(total).keys()], 'order');
     const retried = results.filter((r) => r.attempts > 1).length;
-    console.log(`# burst of ${total}: restart after #${Math.floor(total / 3)} acked; ${retried} appends retried (max ${Math.max(...results.map((r) => r.attempts))} attempts), ${results.filter((r) => r.duplicate).length} acked as duplicates; stream holds ${seen.length}, in order`);
+    console.log(
+      `# burst of ${total}: restart after #${Math.floor(total / 3)} acked; ${retried} appends retried (max ${Math.max(...results.map((r) => r.attempts))} attempts), ${results.filter((r) => r.duplicate).length} acked as duplicates; stream holds ${seen.length}, in order`,
+    );
   });
 
   it('drops a duplicate publish of the same event id', async () => {
@@ -69,7 +82,9 @@ describe('NATS event store', () => {
     assert.equal(second.duplicate, true);
     assert.equal(second.seq, first.seq);
     // A raw publish with the same Nats-Msg-Id is dropped by the stream too.
-    const raw = await jetstream(manager.connection!).publish(store.subjects.event('gpu-02', 'deployed'), JSON.stringify(event), { msgID: event.id });
+    const raw = await jetstream(manager.connection!).publish(store.subjects.event('gpu-02', 'deployed'), JSON.stringify(event), {
+      msgID: event.id,
+    });
     assert.equal(raw.duplicate, true);
     const page = await store.page({ aggregate: 'gpu-02', action: 'deployed' });
     assert.equal(page.events.filter((e) => e.id === event.id).length, 1);
@@ -88,7 +103,14 @@ describe('NATS event store', () => {
 
   it('stores correlation and causation ids in the envelope and as headers', async () => {
     const cause = createEvent({ aggregate: 'cluster', action: 'flake-generated', data: {}, source: 'test' });
-    const effect = createEvent({ aggregate: 'gpu-03', action: 'deployed', data: {}, source: 'test', correlationId: cause.correlationId, causationId: cause.id });
+    const effect = createEvent({
+      aggregate: 'gpu-03',
+      action: 'deployed',
+      data: {},
+      source: 'test',
+      correlationId: cause.correlationId,
+      causationId: cause.id,
+    });
     await store.append(cause);
     const { seq } = await store.append(effect);
     const jsm = await (await import('@nats-io/jetstream')).jetstreamManager(manager.connection!);
@@ -104,17 +126,25 @@ describe('NATS event store', () => {
 
   it('pages newest first with aggregate, action and time filters', async () => {
     for (let i = 0; i < 30; i++) {
-      await store.append(createEvent({ aggregate: i % 2 ? 'node-a' : 'node-b', action: i % 3 ? 'deploy-phase' : 'deployed', data: { i }, source: 'test' }));
+      await store.append(
+        createEvent({ aggregate: i % 2 ? 'node-a' : 'node-b', action: i % 3 ? 'deploy-phase' : 'deployed', data: { i }, source: 'test' }),
+      );
     }
     const page = await store.page({ aggregate: 'node-a' }, { limit: 10 });
     assert.equal(page.events.length, 10);
     assert.ok(page.events.every((e) => e.aggregate === 'node-a'));
-    assert.ok(page.events.every((e, k) => k === 0 || e.seq < page.events[k - 1].seq), 'newest first');
+    assert.ok(
+      page.events.every((e, k) => k === 0 || e.seq < page.events[k - 1].seq),
+      'newest first',
+    );
     const next = await store.page({ aggregate: 'node-a' }, { limit: 10, before: page.nextBefore });
     assert.equal(next.events.length, 5);
     assert.equal(next.nextBefore, undefined);
     const rebootedA = await store.page({ aggregate: 'node-a', action: 'deployed' }, { limit: 50 });
-    assert.deepEqual(rebootedA.events.map((e) => (e.data as { i: number }).i), [27, 21, 15, 9, 3]);
+    assert.deepEqual(
+      rebootedA.events.map((e) => (e.data as { i: number }).i),
+      [27, 21, 15, 9, 3],
+    );
     const future = await store.page({ since: Date.now() + 60_000 });
     assert.equal(future.events.length, 0);
   });
@@ -125,10 +155,16 @@ describe('NATS event store', () => {
     const before = (await jsm.streams.info(store.stream)).state.last_seq;
     // Core-NATS subscribers under events.> still see both: telemetry is live, just not durable.
     const live: string[] = [];
-    const sub = nc.subscribe('lab.events.tele-host.>', { callback: (_e, m) => { live.push(m.subject); } });
-    for (let i = 0; i < 20; i++) nc.publish(store.subjects.telemetry('tele-host'), JSON.stringify({ host: 'tele-host', seq: i, sentAt: Date.now(), gpus: [] }));
+    const sub = nc.subscribe('lab.events.tele-host.>', {
+      callback: (_e, m) => {
+        live.push(m.subject);
+      },
+    });
+    for (let i = 0; i < 20; i++)
+      nc.publish(store.subjects.telemetry('tele-host'), JSON.stringify({ host: 'tele-host', seq: i, sentAt: Date.now(), gpus: [] }));
     await store.append(createEvent({ aggregate: 'tele-host', action: 'agent-started', data: {}, source: 'test' }));
-    for (let i = 20; i < 40; i++) nc.publish(store.subjects.telemetry('tele-host'), JSON.stringify({ host: 'tele-host', seq: i, sentAt: Date.now(), gpus: [] }));
+    for (let i = 20; i < 40; i++)
+      nc.publish(store.subjects.telemetry('tele-host'), JSON.stringify({ host: 'tele-host', seq: i, sentAt: Date.now(), gpus: [] }));
     await store.append(createEvent({ aggregate: 'tele-host', action: 'gpu-added', data: {}, source: 'test' }));
     await nc.flush();
     await waitFor('all live messages', () => live.length === 42);
@@ -138,7 +174,10 @@ describe('NATS event store', () => {
     assert.deepEqual(info.state.subjects, { 'lab.events.tele-host.agent-started': 1, 'lab.events.tele-host.gpu-added': 1 });
     assert.ok(!info.config.subjects?.some((x) => x.includes('telemetry') || x.endsWith('>')), 'no catch-all in the stream');
     const page = await store.page({ aggregate: 'tele-host' });
-    assert.deepEqual(page.events.map((e) => e.action), ['gpu-added', 'agent-started']);
+    assert.deepEqual(
+      page.events.map((e) => e.action),
+      ['gpu-added', 'agent-started'],
+    );
   });
 
   it('refuses an action outside the vocabulary (and telemetry) with a clear error, storing nothing', async () => {
@@ -146,8 +185,13 @@ describe('NATS event store', () => {
     const before = (await jsm.streams.info(store.stream)).state.last_seq;
     for (const action of ['rebooted', 'telemetry']) {
       const event = createEvent({ aggregate: 'gpu-05', action: action as never, data: {}, source: 'test' });
-      await assert.rejects(store.append(event), (err: Error) => err instanceof UnknownEventActionError
-        && err.message.includes(`"${action}" is not in the event vocabulary`) && err.message.includes('EVENT_ACTIONS'));
+      await assert.rejects(
+        store.append(event),
+        (err: Error) =>
+          err instanceof UnknownEventActionError &&
+          err.message.includes(`"${action}" is not in the event vocabulary`) &&
+          err.message.includes('EVENT_ACTIONS'),
+      );
     }
     assert.equal(store.pending, 0, 'nothing left queued to retry');
     assert.equal((await jsm.streams.info(store.stream)).state.last_seq, before);
@@ -158,7 +202,9 @@ describe('NATS event store', () => {
     const jsm = await jetstreamManager(nc);
     // As an older release left it: catch-all (which stored telemetry) plus an action a newer release added.
     await jsm.streams.add({ name: 'OLD_EVENTS', subjects: ['old.events.>'] });
-    await jsm.streams.update('OLD_EVENTS', { subjects: ['old.events.*.deployed', 'old.events.*.from-the-future', 'old.events.*.telemetry'] });
+    await jsm.streams.update('OLD_EVENTS', {
+      subjects: ['old.events.*.deployed', 'old.events.*.from-the-future', 'old.events.*.telemetry'],
+    });
     const old = new EventStore(nc, 'old', { ackTimeoutMs: 1000 });
     try {
       await old.ensureStream();
@@ -186,7 +232,10 @@ describe('NATS event store', () => {
       await server.restart(100);
       await store.append(createEvent({ aggregate: 'live-host', action: 'deployed', data: {}, source: 'test' }));
       await waitFor('live event after the restart', () => got.length === 2, 20_000);
-      assert.deepEqual(got.map((e) => e.action), ['deploy-started', 'deployed']);
+      assert.deepEqual(
+        got.map((e) => e.action),
+        ['deploy-started', 'deployed'],
+      );
     } finally {
       await stop();
     }
@@ -197,7 +246,11 @@ describe('NATS event store', () => {
     for (let n = 1; n <= 4; n++) await docs.put('facter', 'gpu-01', JSON.stringify({ version: n }), { source: 'test' });
     await docs.put('checkpoints', 'gpu-01/exo', '{"files":[]}');
     const versions = await docs.versions('facter', 'gpu-01');
-    assert.deepEqual(versions.map((v) => v.revision), [2, 3, 4], 'keeps the newest three');
+    assert.deepEqual(
+      versions.map((v) => v.revision),
+      [2, 3, 4],
+      'keeps the newest three',
+    );
     const latest = await docs.get('facter', 'gpu-01');
     assert.equal(latest?.version.revision, 4);
     assert.deepEqual(JSON.parse(new TextDecoder().decode(latest!.content)), { version: 4 });
@@ -207,7 +260,7 @@ describe('NATS event store', () => {
     assert.equal(versions[0].metadata.source, 'test');
   });
 
-  it('versions a host\'s facter report only when it changes', async () => {
+  it("versions a host's facter report only when it changes", async () => {
     const docs = new DocumentStore(manager.connection!, 'lab');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nats-facter-'));
     try {
@@ -223,7 +276,14 @@ describe('NATS event store', () => {
         { name: 'gpu-12', addresses: ['10.0.0.12'], hardware: { facterReport: '../config.json' } },
       ];
       const first = await syncFacterReports(docs, hosts, specDir);
-      assert.deepEqual(first.map((r) => [r.host, r.revision, r.stored]), [['gpu-09', 1, true], ['gpu-10', undefined, undefined], ['gpu-12', undefined, undefined]]);
+      assert.deepEqual(
+        first.map((r) => [r.host, r.revision, r.stored]),
+        [
+          ['gpu-09', 1, true],
+          ['gpu-10', undefined, undefined],
+          ['gpu-12', undefined, undefined],
+        ],
+      );
       assert.match(first[1].error ?? '', /JSON/);
       assert.match(first[2].error ?? '', /inside the spec folder/, 'a file outside the spec folder is never stored');
       const again = await syncFacterReports(docs, hosts, specDir);

@@ -14,7 +14,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = tcpConnect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -39,14 +42,17 @@ export class NatsServer {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     const conf = path.join(this.dir, 'server.conf');
-    writeFileSync(conf, [
-      `listen: "127.0.0.1:${this.port}"`,
-      `jetstream { store_dir: ${JSON.stringify(path.join(this.dir, 'js'))} }`,
-      this.config,
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [`listen: "127.0.0.1:${this.port}"`, `jetstream { store_dir: ${JSON.stringify(path.join(this.dir, 'js'))} }`, this.config].join('\n'),
+    );
     this.proc = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout?.on('data', (d) => { this.log += d; });
-    this.proc.stderr?.on('data', (d) => { this.log += d; });
+    this.proc.stdout?.on('data', (d) => {
+      this.log += d;
+    });
+    this.proc.stderr?.on('data', (d) => {
+      this.log += d;
+    });
     const proc = this.proc;
     let onExit: ((code: number | null) => void) | undefined;
     const exited = new Promise<never>((_, reject) => {
@@ -68,7 +74,10 @@ export class NatsServer {
     if (!p || p.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-      p.once('exit', () => { clearTimeout(timer); resolve(); });
+      p.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       p.kill('SIGTERM');
     });
   }
@@ -78,7 +87,10 @@ export class NatsServer {
     const p = this.proc;
     this.proc = undefined;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill('SIGKILL'); });
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGKILL');
+    });
   }
 
   /** Deletes the JetStream store (call while the server is down): it comes back with no streams. */

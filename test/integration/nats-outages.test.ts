@@ -15,11 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
-import { EventStore, type StoredEvent } from '../../core/src/nats/events';
-import { EventOutbox } from '../../core/src/nats/outbox';
+import { EventOutbox, EventStore, NatsConnectionManager, type StoredEvent, Subjects } from '#core/nats';
 import { agentUserConfig } from '../../core/src/nats/permissions';
-import { Subjects } from '../../core/src/nats/subjects';
 import { SERVICE_NAME } from '../../agent/src/agent';
 import { clusterAccountConfig, NatsServer, natsFixtures, placeFixture, repoRoot, waitFor } from './nats-harness';
 
@@ -36,11 +33,15 @@ class ExtensionEvents {
   readonly connectedAt: number[] = [];
 
   constructor(url: string, outboxFile: string) {
-    const log = (level: string, message: string) => { this.logs.push(`${level}: ${message}`); };
+    const log = (level: string, message: string) => {
+      this.logs.push(`${level}: ${message}`);
+    };
     this.outbox = new EventOutbox({ file: outboxFile, log });
     // The extension's connection options: no retry tuning (NatsService.connect passes none).
     this.manager = new NatsConnectionManager({ servers: url, name: 'test extension' });
-    this.manager.onStatus((s) => { if (s.state === 'connected') this.connectedAt.push(Date.now()); });
+    this.manager.onStatus((s) => {
+      if (s.state === 'connected') this.connectedAt.push(Date.now());
+    });
     this.manager.onConnected((nc) => void this.onConnected(nc));
   }
 
@@ -49,7 +50,9 @@ class ExtensionEvents {
       this.store?.close();
       this.storeConnection = nc;
       this.store = new EventStore(nc, 'lab', {
-        onRetry: (e, attempt, err) => { if (attempt === 1) this.logs.push(`warn: event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`); },
+        onRetry: (e, attempt, err) => {
+          if (attempt === 1) this.logs.push(`warn: event ${e.type} not acknowledged yet, retrying: ${(err as Error).message}`);
+        },
         onStreamCreated: (stream) => this.logs.push(`warn: created ${stream}`),
       });
     }
@@ -123,7 +126,7 @@ describe('NATS under outages (kill -9, wiped store)', () => {
         const old = ext;
         const backlogBefore = old.outbox.backlog;
         old.outbox.close();
-        const reloaded = ext = new ExtensionEvents(server.url, file);
+        const reloaded = (ext = new ExtensionEvents(server.url, file));
         cleanups.push(() => reloaded.close());
         assert.equal(ext.outbox.backlog, backlogBefore, 'the reloaded extension finds every waiting event in its outbox file');
         await old.close();
@@ -149,9 +152,11 @@ describe('NATS under outages (kill -9, wiped store)', () => {
     try {
       const stored = await readStream(nc);
       const storedIds = stored.map((e) => e.id);
-      console.log(`# 2,000 events, two 2 s kill -9 outages (one with a reload): ${stored.length} stored, `
-        + `${stored.length - new Set(storedIds).size} duplicated, largest backlog ${maxBacklog}, `
-        + `reconnected ${reconnects.join(' ms and ')} ms after the server listened again`);
+      console.log(
+        `# 2,000 events, two 2 s kill -9 outages (one with a reload): ${stored.length} stored, ` +
+          `${stored.length - new Set(storedIds).size} duplicated, largest backlog ${maxBacklog}, ` +
+          `reconnected ${reconnects.join(' ms and ')} ms after the server listened again`,
+      );
       assert.equal(new Set(storedIds).size, stored.length, 'no event stored twice');
       assert.equal(stored.length, 2000);
       assert.deepEqual(storedIds, ids, 'stored in the order they were recorded');
@@ -164,11 +169,13 @@ describe('NATS under outages (kill -9, wiped store)', () => {
     }
   });
 
-  it('reconnects within 2 s of the server\'s return after outages of 0.5 s, 3 s and 10 s', async () => {
+  it("reconnects within 2 s of the server's return after outages of 0.5 s, 3 s and 10 s", async () => {
     const m = new NatsConnectionManager({ servers: server.url, name: 'test reconnect' });
     cleanups.push(() => m.stop());
     const connectedAt: number[] = [];
-    m.onStatus((s) => { if (s.state === 'connected') connectedAt.push(Date.now()); });
+    m.onStatus((s) => {
+      if (s.state === 'connected') connectedAt.push(Date.now());
+    });
     await m.start();
     await m.ready(10_000);
     const figures: string[] = [];
@@ -180,9 +187,15 @@ describe('NATS under outages (kill -9, wiped store)', () => {
       const spawned = Date.now();
       await server.start();
       const listening = Date.now();
-      await waitFor(`reconnected after a ${outageMs} ms outage`, () => reconnectedAfter(connectedAt, killed, listening) !== undefined, 15_000);
+      await waitFor(
+        `reconnected after a ${outageMs} ms outage`,
+        () => reconnectedAfter(connectedAt, killed, listening) !== undefined,
+        15_000,
+      );
       const ms = reconnectedAfter(connectedAt, killed, listening)!;
-      figures.push(`${outageMs / 1000} s outage → ${ms} ms after the server listened (${ms + listening - spawned} ms after it was started)`);
+      figures.push(
+        `${outageMs / 1000} s outage → ${ms} ms after the server listened (${ms + listening - spawned} ms after it was started)`,
+      );
       assert.ok(ms < 2000, `reconnected ${ms} ms after the server returned from a ${outageMs} ms outage`);
     }
     console.log(`# reconnect: ${figures.join('; ')}`);
@@ -199,16 +212,28 @@ describe('NATS under outages (kill -9, wiped store)', () => {
     const afterWipe: string[] = [];
     for (let i = 50; i < 80; i++) afterWipe.push(ext.append(i)); // while the server is down
     await server.start();
-    for (let i = 80; i < 130; i++) { afterWipe.push(ext.append(i)); await sleep(2); } // while it comes back
+    for (let i = 80; i < 130; i++) {
+      afterWipe.push(ext.append(i));
+      await sleep(2);
+    } // while it comes back
     await waitFor('the outbox drained after the wipe', () => ext.outbox.backlog === 0, 30_000);
     const nc = await connect({ servers: server.url });
     try {
       const stored = await readStream(nc);
-      console.log(`# wiped store: stream created again (${ext.logs.filter((l) => /created/.test(l)).length} creation message(s)), `
-        + `${stored.length} of ${afterWipe.length} events recorded after the wipe stored`);
-      assert.ok(ext.logs.some((l) => /created LAB_EVENTS/.test(l)), `a message says the stream was created: ${ext.logs.join(' | ')}`);
+      console.log(
+        `# wiped store: stream created again (${ext.logs.filter((l) => /created/.test(l)).length} creation message(s)), ` +
+          `${stored.length} of ${afterWipe.length} events recorded after the wipe stored`,
+      );
+      assert.ok(
+        ext.logs.some((l) => /created LAB_EVENTS/.test(l)),
+        `a message says the stream was created: ${ext.logs.join(' | ')}`,
+      );
       assert.ok(!ext.logs.some((l) => /jetstream is not enabled/i.test(l)), ext.logs.join(' | '));
-      assert.deepEqual(stored.map((e) => e.id), afterWipe, 'every event recorded after the wipe, once, in order');
+      assert.deepEqual(
+        stored.map((e) => e.id),
+        afterWipe,
+        'every event recorded after the wipe, once, in order',
+      );
     } finally {
       await nc.close();
       await ext.close();
@@ -240,7 +265,13 @@ describe('gpu-cluster-agent under outages', () => {
       const deadline = Date.now() + timeoutMs;
       let answeredAfter: number | undefined;
       while (answeredAfter === undefined) {
-        if (await nc.request(`$SRV.PING.${SERVICE_NAME}`, '', { timeout: 500 }).then(() => true, () => false)) answeredAfter = Date.now() - since;
+        if (
+          await nc.request(`$SRV.PING.${SERVICE_NAME}`, '', { timeout: 500 }).then(
+            () => true,
+            () => false,
+          )
+        )
+          answeredAfter = Date.now() - since;
         else if (Date.now() > deadline) throw new Error(`the agent did not answer within ${timeoutMs} ms:\n${log}`);
         else await sleep(50);
       }
@@ -251,21 +282,47 @@ describe('gpu-cluster-agent under outages', () => {
     }
   }
 
-  it('answers within 2 s of the server\'s return and stores what it saw meanwhile, creating the lost stream itself', async () => {
+  it("answers within 2 s of the server's return and stores what it saw meanwhile, creating the lost stream itself", async () => {
     const gpuFile = path.join(dir, 'nvidia-smi.csv');
     placeFixture('nvidia-smi-2gpu.csv', gpuFile);
     const passwordFile = path.join(dir, 'password');
     writeFileSync(passwordFile, 'secret-01\n', { mode: 0o600 });
     const stateDir = path.join(dir, 'state');
-    child = spawn(process.execPath, [
-      path.join(repoRoot(), 'dist/agent.js'), '--nats-url', server.url, '--domain', 'lab', '--host', 'gpu-01',
-      '--user', 'agent-gpu-01', '--password-file', passwordFile, '--interval', '200ms', '--gpu', 'nvidia', '--exo-url', '',
-      '--state-dir', stateDir,
-    ], {
-      env: { ...process.env, PATH: `${path.join(natsFixtures(), 'bin')}${path.delimiter}${process.env.PATH}`, FAKE_NVIDIA_SMI_OUTPUT: gpuFile },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot(), 'dist/agent.js'),
+        '--nats-url',
+        server.url,
+        '--domain',
+        'lab',
+        '--host',
+        'gpu-01',
+        '--user',
+        'agent-gpu-01',
+        '--password-file',
+        passwordFile,
+        '--interval',
+        '200ms',
+        '--gpu',
+        'nvidia',
+        '--exo-url',
+        '',
+        '--state-dir',
+        stateDir,
+      ],
+      {
+        env: {
+          ...process.env,
+          PATH: `${path.join(natsFixtures(), 'bin')}${path.delimiter}${process.env.PATH}`,
+          FAKE_NVIDIA_SMI_OUTPUT: gpuFile,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    child.stderr?.on('data', (d) => {
+      log += d;
     });
-    child.stderr?.on('data', (d) => { log += d; });
     await answersAfter(Date.now(), 15_000);
     // The agent created the stream for its agent-started event (nobody else did).
     await waitFor('agent-started stored', () => /created/.test(log), 10_000);
@@ -281,7 +338,11 @@ describe('gpu-cluster-agent under outages', () => {
     server.wipeStore();
     placeFixture('nvidia-smi-1gpu.csv', gpuFile);
     const outbox = path.join(stateDir, 'outbox.jsonl');
-    await waitFor('gpu-missing kept in the agent\'s outbox file', () => existsSync(outbox) && readFileSync(outbox, 'utf8').includes('"gpu-missing"'), 10_000);
+    await waitFor(
+      "gpu-missing kept in the agent's outbox file",
+      () => existsSync(outbox) && readFileSync(outbox, 'utf8').includes('"gpu-missing"'),
+      10_000,
+    );
     await server.start();
     figures.push(`${await answersAfter(Date.now(), 10_000)} ms after a wiped-store restart`);
     console.log(`# agent answered ${figures.join('; ')}`);
@@ -290,14 +351,19 @@ describe('gpu-cluster-agent under outages', () => {
     const nc = await connect({ servers: server.url, user: 'admin', pass: 'admin-secret' });
     try {
       let stored: StoredEvent[] = [];
-      await waitFor('gpu-missing stored', () => stored.some((e) => e.action === 'gpu-missing'), 10_000, async () => {
-        stored = await readStream(nc).catch(() => []);
-      });
+      await waitFor(
+        'gpu-missing stored',
+        () => stored.some((e) => e.action === 'gpu-missing'),
+        10_000,
+        async () => {
+          stored = await readStream(nc).catch(() => []);
+        },
+      );
       assert.equal(stored.filter((e) => e.action === 'gpu-missing').length, 1, 'stored once');
       assert.equal(stored[0].source, 'agent:gpu-01');
       assert.match(log, /LAB_EVENTS did not exist on the server \(a new or wiped store\); created it/);
       assert.doesNotMatch(log, /jetstream is not enabled/i);
-      await waitFor('the agent\'s outbox emptied', () => readFileSync(outbox, 'utf8') === '', 5000);
+      await waitFor("the agent's outbox emptied", () => readFileSync(outbox, 'utf8') === '', 5000);
     } finally {
       await nc.close();
     }

@@ -6,18 +6,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NatsConnectionManager } from '../../core/src/nats/connection';
-import { EventStore } from '../../core/src/nats/events';
-import { Subjects } from '../../core/src/nats/subjects';
-import { TelemetrySubscriber, type ReceivedSample } from '../../core/src/nats/telemetry';
+import { EventStore, NatsConnectionManager, type ReceivedSample, Subjects, TelemetrySubscriber } from '#core/nats';
 import { NodeAgent } from '../../agent/src/agent';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { NatsTelemetrySource } from '../../client/src/nats/telemetrySource';
 import { NatsServer, natsFixtures, placeFixture, waitFor } from './nats-harness';
 
 const agentOptions = (host: string, intervalMs: number, extra: Partial<ConstructorParameters<typeof NodeAgent>[0]> = {}) => ({
-  domain: 'lab', host, intervalMs, collect: { gpuTool: 'none' as const }, exoUnit: 'exo.service',
-  checkpointDir: '/nonexistent', log: () => undefined, ...extra,
+  domain: 'lab',
+  host,
+  intervalMs,
+  collect: { gpuTool: 'none' as const },
+  exoUnit: 'exo.service',
+  checkpointDir: '/nonexistent',
+  log: () => undefined,
+  ...extra,
 });
 
 describe('NATS telemetry', () => {
@@ -45,7 +48,9 @@ describe('NATS telemetry', () => {
     source.start(store);
     source.attach(await connect('extension'));
     let changeEvents = 0;
-    store.onDidChange(() => { changeEvents++; });
+    store.onDidChange(() => {
+      changeEvents++;
+    });
 
     const hosts = Array.from({ length: 100 }, (_, i) => `node-${String(i).padStart(3, '0')}`);
     const agents: NodeAgent[] = [];
@@ -76,7 +81,9 @@ describe('NATS telemetry', () => {
     assert.equal(source.stats.invalid, 0);
     // Coalescing: far fewer store wake-ups than samples.
     assert.ok(changeEvents < sent / 10, `${changeEvents} change events for ${sent} samples`);
-    console.log(`# 100 agents, ${seconds.toFixed(1)} s: ${sent} samples, ${source.stats.flushes} flushes, ${changeEvents} store change events`);
+    console.log(
+      `# 100 agents, ${seconds.toFixed(1)} s: ${sent} samples, ${source.stats.flushes} flushes, ${changeEvents} store change events`,
+    );
     source.dispose();
     store.dispose();
     for (const agent of agents) await agent.flushEvents();
@@ -98,7 +105,10 @@ describe('NATS telemetry', () => {
     subscriber.flush();
     subscriber.stop();
     assert.equal(batches.length, 1);
-    assert.deepEqual([...batches[0].entries()].map(([h, r]) => [h, r.sample.seq]).sort(), [['a', 50], ['b', 50]]);
+    assert.deepEqual([...batches[0].entries()].map(([h, r]) => [h, r.sample.seq]).sort(), [
+      ['a', 50],
+      ['b', 50],
+    ]);
     assert.deepEqual(subscriber.stats, { received: 100, invalid: 2, coalesced: 98, flushes: 1 });
   });
 
@@ -112,9 +122,15 @@ describe('NATS telemetry', () => {
     const nc = await connect('gpu-host');
     const events = new EventStore(nc, 'lab');
     const seen: string[] = [];
-    const stopFollowing = await events.follow({ aggregate: 'gpu-box' }, (e) => seen.push(`${e.action}:${(e.data as { gpu?: { uuid?: string } }).gpu?.uuid ?? ''}`));
+    const stopFollowing = await events.follow({ aggregate: 'gpu-box' }, (e) =>
+      seen.push(`${e.action}:${(e.data as { gpu?: { uuid?: string } }).gpu?.uuid ?? ''}`),
+    );
     const telemetry: number[] = [];
-    const sub = nc.subscribe(new Subjects('lab').telemetry('gpu-box'), { callback: (_e, m) => { telemetry.push((m.json() as { gpus: unknown[] }).gpus.length); } });
+    const sub = nc.subscribe(new Subjects('lab').telemetry('gpu-box'), {
+      callback: (_e, m) => {
+        telemetry.push((m.json() as { gpus: unknown[] }).gpus.length);
+      },
+    });
     const agent = new NodeAgent(agentOptions('gpu-box', 200, { collect: { gpuTool: 'nvidia' }, stateDir: dir }));
     try {
       await agent.start(nc);
@@ -125,9 +141,10 @@ describe('NATS telemetry', () => {
       await waitFor('gpu-missing event', () => seen.some((s) => s.startsWith('gpu-missing')));
       placeFixture('nvidia-smi-2gpu.csv', output);
       await waitFor('gpu-added event', () => seen.some((s) => s.startsWith('gpu-added')));
-      assert.deepEqual(seen.filter((s) => !s.startsWith('agent-started')), [
-        'gpu-missing:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d', 'gpu-added:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d',
-      ]);
+      assert.deepEqual(
+        seen.filter((s) => !s.startsWith('agent-started')),
+        ['gpu-missing:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d', 'gpu-added:GPU-a1b2c3d4-0e1f-4a5b-8c6d-7e8f9a0b1c2d'],
+      );
       assert.ok(telemetry.includes(1) && telemetry.includes(2));
     } finally {
       await agent.stop();
@@ -140,4 +157,3 @@ describe('NATS telemetry', () => {
     }
   });
 });
-

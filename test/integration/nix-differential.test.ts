@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NixOracle, differential, nixAvailable, samePrint, wrapCase, type Disagreement } from '../support/nixOracle';
 import { NixGen } from '../support/nixGen';
-import { loadSpec } from '../../core/src/spec/load';
-import { generateFlake } from '../../core/src/flake/index';
+import { loadSpec } from '#core/validate';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 
@@ -24,13 +24,22 @@ before(() => {
 after(() => oracle?.dispose());
 
 function explain(ds: Disagreement[], seed?: number): string {
-  return ds.slice(0, 5).map((d) => `${seed !== undefined ? `seed ${seed}\n` : ''}${d.source}\n  ours (${d.ours.ok}): ${d.ours.output.slice(0, 400)}\n  nix  (${d.nix.ok}): ${d.nix.output.split('\n')[0].slice(0, 400)}`).join('\n---\n');
+  return ds
+    .slice(0, 5)
+    .map(
+      (d) =>
+        `${seed !== undefined ? `seed ${seed}\n` : ''}${d.source}\n  ours (${d.ours.ok}): ${d.ours.output.slice(0, 400)}\n  nix  (${d.nix.ok}): ${d.nix.output.split('\n')[0].slice(0, 400)}`,
+    )
+    .join('\n---\n');
 }
 
 test('corpus files and the repository NixOS modules parse and print exactly as Nix does', async () => {
   const files = [
     ...['module.nix', 'flake.nix', 'tricky.nix'].map((f) => path.join(fixtures, f)),
-    ...readdirSync(path.join(root, 'nix-templates'), { recursive: true }).map(String).filter((f) => f.endsWith('.nix')).map((f) => path.join(root, 'nix-templates', f)),
+    ...readdirSync(path.join(root, 'nix-templates'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.nix'))
+      .map((f) => path.join(root, 'nix-templates', f)),
   ];
   let agreed = 0;
   for (const file of files) {
@@ -70,7 +79,9 @@ test('errors.nix is rejected by both, with several diagnostics from us', async (
 test('hand-written tricky snippets: same acceptance and same tree', async () => {
   const cases = readFileSync(path.join(fixtures, 'cases.txt'), 'utf8').split('\n====\n').filter(Boolean);
   const r = await differential(oracle, cases);
-  console.log(`nix differential: ${r.agreed}/${cases.length} snippets agree (${r.accepted} accepted, ${cases.length - r.accepted} rejected)`);
+  console.log(
+    `nix differential: ${r.agreed}/${cases.length} snippets agree (${r.accepted} accepted, ${cases.length - r.accepted} rejected)`,
+  );
   assert.deepEqual(r.disagreements, [], explain(r.disagreements));
   assert.equal(r.agreed, cases.length);
 });
@@ -88,7 +99,13 @@ test(`generated well-formed and malformed expressions agree with Nix (seed ${SEE
   for (let i = 0; i < MALFORMED; i++) cases.push(gen.malformed());
   const started = Date.now();
   const r = await differential(oracle, cases, 250);
-  console.log(`nix differential (seed ${SEED}): ${r.agreed}/${cases.length} generated cases agree (${r.accepted} accepted, ${cases.length - r.accepted} rejected), ${oracle.processes} nix-instantiate runs so far, ${Date.now() - started} ms`);
-  assert.deepEqual(r.disagreements.map((d) => d.source), [], explain(r.disagreements, SEED));
+  console.log(
+    `nix differential (seed ${SEED}): ${r.agreed}/${cases.length} generated cases agree (${r.accepted} accepted, ${cases.length - r.accepted} rejected), ${oracle.processes} nix-instantiate runs so far, ${Date.now() - started} ms`,
+  );
+  assert.deepEqual(
+    r.disagreements.map((d) => d.source),
+    [],
+    explain(r.disagreements, SEED),
+  );
   assert.equal(r.agreed, cases.length);
 });

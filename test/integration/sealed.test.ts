@@ -13,7 +13,10 @@ test('an address outside this machine has no route: the connection fails before 
   // 10.0.0.10 is the example cluster's hub: exactly what a mistaken test would dial.
   const code = await new Promise<string | undefined>((resolve) => {
     const socket = connect({ host: '10.0.0.10', port: 4222 });
-    socket.once('connect', () => { socket.destroy(); resolve('connected'); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
     socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
   });
   assert.equal(code, 'ENETUNREACH');

@@ -9,10 +9,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '../../core/src/ssh/connection';
+import { SshPool, type SshEndpoint } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
-import { checkpointSettings, createCheckpoint, hostGpuFacts, listGpuProcesses, type CheckpointManifest } from '../../core/src/ops/checkpoint';
-import { restoreOnHost, targetCompatibility } from '../../core/src/checkpoint/move';
+import {
+  checkpointSettings,
+  createCheckpoint,
+  hostGpuFacts,
+  listGpuProcesses,
+  type CheckpointManifest,
+} from '../../core/src/ops/checkpoint';
+import { restoreOnHost, targetCompatibility } from '#core/checkpoint';
 import { RecordingPolicy, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 const criuWorks = spawnSync('criu', ['check'], { encoding: 'utf8' }).status === 0;
@@ -30,14 +36,18 @@ const started: number[] = [];
 function gpusOfTarget(lines: string[]): void {
   writeFileSync(path.join(state, 'gpus-test-2.csv'), `${lines.join('\n')}\n`);
 }
-const rtx = (i: number, usedMiB: number, driver = '575.51.03') => `${i}, NVIDIA GeForce RTX 4090, GPU-7${i}aa0000-0000-4000-8000-00000000000${i}, 24564, ${usedMiB}, 0, 30, ${driver}`;
+const rtx = (i: number, usedMiB: number, driver = '575.51.03') =>
+  `${i}, NVIDIA GeForce RTX 4090, GPU-7${i}aa0000-0000-4000-8000-00000000000${i}, 24564, ${usedMiB}, 0, 30, ${driver}`;
 
 before(async () => {
   state = mkdtempSync(path.join(os.tmpdir(), 'ckpt-move-state-'));
   base1 = mkdtempSync(path.join(os.tmpdir(), 'ckpt-move-a-'));
   base2 = mkdtempSync(path.join(os.tmpdir(), 'ckpt-move-b-'));
   writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
-  sshd = await startSshd(2, { env: { OPS_FIXTURE_STATE: state }, pathPrefix: criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')] });
+  sshd = await startSshd(2, {
+    env: { OPS_FIXTURE_STATE: state },
+    pathPrefix: criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')],
+  });
   pool = new SshPool({ policy: new RecordingPolicy([], () => assert.fail('pinned')), auth: { agent: '' } });
   ep1 = sshd.hosts[0].endpoint({ hostKey: sshd.hosts[0].hostKey });
   ep2 = sshd.hosts[1].endpoint({ hostKey: sshd.hosts[1].hostKey });
@@ -46,12 +56,21 @@ before(async () => {
   started.push(pid);
   writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
   const [gpu] = await listGpuProcesses(pool, ep1);
-  manifest = await createCheckpoint(pool, ep1, { host: 'test-1', pid, gpu, settings: checkpointSettings({ storage: { kind: 'local', path: base1 } }) });
+  manifest = await createCheckpoint(pool, ep1, {
+    host: 'test-1',
+    pid,
+    gpu,
+    settings: checkpointSettings({ storage: { kind: 'local', path: base1 } }),
+  });
 });
 
 after(async () => {
   for (const pid of started) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   pool?.closeAll();
   await sshd?.stopAll();
@@ -59,27 +78,40 @@ after(async () => {
 });
 
 describe('restore on another host', () => {
-  it('records what a restore elsewhere needs: the GPU layout, the process\'s GPU index, MIG and NCCL', async () => {
+  it("records what a restore elsewhere needs: the GPU layout, the process's GPU index, MIG and NCCL", async () => {
     assert.deepEqual(manifest.gpuModels, ['NVIDIA GeForce RTX 4090', 'NVIDIA GeForce RTX 4090']);
     assert.equal(manifest.gpuIndex, 0);
     assert.equal(manifest.mig, false);
     assert.equal(manifest.usesNccl, false);
     assert.equal(manifest.driverVersion, '570.86.10');
     const facts = await hostGpuFacts(pool, ep1);
-    assert.deepEqual(facts.gpus.map((g) => g.mig), [false, false]);
+    assert.deepEqual(
+      facts.gpus.map((g) => g.mig),
+      [false, false],
+    );
   });
 
   it('refuses a target with other GPUs, MIG, too little free memory on the same index, or an old driver, and copies nothing', async () => {
     gpusOfTarget([rtx(0, 3)]);
-    assert.match((await targetCompatibility(pool, ep2, manifest)).reasons.join(), /'test-2' has 1 × NVIDIA GeForce RTX 4090, 'test-1' has 2 × NVIDIA GeForce RTX 4090/);
+    assert.match(
+      (await targetCompatibility(pool, ep2, manifest)).reasons.join(),
+      /'test-2' has 1 × NVIDIA GeForce RTX 4090, 'test-1' has 2 × NVIDIA GeForce RTX 4090/,
+    );
     gpusOfTarget([rtx(0, 3), rtx(1, 3)]);
     writeFileSync(path.join(state, 'mig-test-2'), '');
-    assert.deepEqual((await targetCompatibility(pool, ep2, manifest)).reasons, ["GPU 0 of 'test-2' is in MIG mode: cuda-checkpoint does not support MIG"]);
+    assert.deepEqual((await targetCompatibility(pool, ep2, manifest)).reasons, [
+      "GPU 0 of 'test-2' is in MIG mode: cuda-checkpoint does not support MIG",
+    ]);
     rmSync(path.join(state, 'mig-test-2'));
     gpusOfTarget([rtx(0, 9000), rtx(1, 3)]);
-    await assert.rejects(restoreOnHost(pool, ep1, ep2, manifest, base2), /cannot be restored on test-2: GPU 0 of 'test-2' has 15564 MiB free, the process needs 18176 MiB there/);
+    await assert.rejects(
+      restoreOnHost(pool, ep1, ep2, manifest, base2),
+      /cannot be restored on test-2: GPU 0 of 'test-2' has 15564 MiB free, the process needs 18176 MiB there/,
+    );
     gpusOfTarget([rtx(0, 3, '550.54.14'), rtx(1, 3, '550.54.14')]);
-    assert.deepEqual((await targetCompatibility(pool, ep2, manifest)).reasons, ["'test-2' runs NVIDIA driver 550.54.14; checkpoints need 570 or newer on both hosts"]);
+    assert.deepEqual((await targetCompatibility(pool, ep2, manifest)).reasons, [
+      "'test-2' runs NVIDIA driver 550.54.14; checkpoints need 570 or newer on both hosts",
+    ]);
     assert.deepEqual(readdirSync(base2), []);
   });
 

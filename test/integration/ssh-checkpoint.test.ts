@@ -10,10 +10,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '../../core/src/ssh/connection';
+import { SshPool, type SshEndpoint } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
 import {
-  CheckpointError, checkPrerequisites, checkpointSettings, createCheckpoint, deleteCheckpoint, listCheckpoints, listGpuProcesses, restoreCheckpoint,
+  CheckpointError,
+  checkPrerequisites,
+  checkpointSettings,
+  createCheckpoint,
+  deleteCheckpoint,
+  listCheckpoints,
+  listGpuProcesses,
+  restoreCheckpoint,
   type CheckpointSettings,
 } from '../../core/src/ops/checkpoint';
 import { RecordingPolicy, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
@@ -31,17 +38,27 @@ let ep: SshEndpoint;
 const started: number[] = [];
 
 before(async () => {
-  if (!criuWorks) console.log(`# real CRIU unusable here (${(realCriu.stderr || realCriu.error?.message || '').trim().split('\n').at(-1)}); using the CRIU stand-in`);
+  if (!criuWorks)
+    console.log(
+      `# real CRIU unusable here (${(realCriu.stderr || realCriu.error?.message || '').trim().split('\n').at(-1)}); using the CRIU stand-in`,
+    );
   state = mkdtempSync(path.join(os.tmpdir(), 'ops-ckpt-state-'));
   base = mkdtempSync(path.join(os.tmpdir(), 'ops-ckpt-images-'));
-  sshd = await startSshd(1, { env: { OPS_FIXTURE_STATE: state }, pathPrefix: criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')] });
+  sshd = await startSshd(1, {
+    env: { OPS_FIXTURE_STATE: state },
+    pathPrefix: criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')],
+  });
   pool = new SshPool({ policy: new RecordingPolicy([], () => assert.fail('pinned')), auth: { agent: '' } });
   ep = sshd.hosts[0].endpoint({ hostKey: sshd.hosts[0].hostKey });
 });
 
 after(async () => {
   for (const pid of started) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   pool?.closeAll();
   await sshd?.stopAll();
@@ -49,9 +66,22 @@ after(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-const settings = (over: Partial<CheckpointSettings> = {}): CheckpointSettings => ({ ...checkpointSettings({ storage: { kind: 'local', path: base }, lockTimeoutMs: 7000 }), ...over });
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const cudaLog = () => (existsSync(path.join(state, 'cuda-checkpoint.log')) ? readFileSync(path.join(state, 'cuda-checkpoint.log'), 'utf8').trim().split('\n') : []);
+const settings = (over: Partial<CheckpointSettings> = {}): CheckpointSettings => ({
+  ...checkpointSettings({ storage: { kind: 'local', path: base }, lockTimeoutMs: 7000 }),
+  ...over,
+});
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const cudaLog = () =>
+  existsSync(path.join(state, 'cuda-checkpoint.log'))
+    ? readFileSync(path.join(state, 'cuda-checkpoint.log'), 'utf8').trim().split('\n')
+    : [];
 const clearCudaLog = () => rmSync(path.join(state, 'cuda-checkpoint.log'), { force: true });
 
 /** A CPU process started over SSH in its own session, listed as a GPU process by the nvidia-smi stand-in. */
@@ -70,7 +100,9 @@ describe('checkpoints', () => {
     const old = await checkPrerequisites(pool, ep);
     assert.equal(old.ok, false);
     assert.equal(old.driverVersion, '550.54.14');
-    assert.deepEqual(old.reasons, ["NVIDIA driver 550.54.14 is too old: checkpointing needs 570 or newer (cuda-checkpoint's lock with a timeout came with driver 570)"]);
+    assert.deepEqual(old.reasons, [
+      "NVIDIA driver 550.54.14 is too old: checkpointing needs 570 or newer (cuda-checkpoint's lock with a timeout came with driver 570)",
+    ]);
     writeFileSync(path.join(state, 'driver_version'), `${DRIVER_570}\n`);
     try {
       const ok = await checkPrerequisites(pool, ep);
@@ -92,7 +124,12 @@ describe('checkpoints', () => {
     const pid = await startWorkload('3602');
     const [gpu] = await listGpuProcesses(pool, ep);
     const steps: string[] = [];
-    const manifest = await createCheckpoint(pool, ep, { host: 'test-1', pid, gpu, driverVersion: DRIVER_570, settings: settings() }, { onStep: (s) => steps.push(`${s.step}:${s.ok}`) });
+    const manifest = await createCheckpoint(
+      pool,
+      ep,
+      { host: 'test-1', pid, gpu, driverVersion: DRIVER_570, settings: settings() },
+      { onStep: (s) => steps.push(`${s.step}:${s.ok}`) },
+    );
     assert.deepEqual(steps, ['lock:true', 'checkpoint:true', 'dump:true', 'manifest:true']);
     assert.deepEqual(cudaLog(), [`lock ${pid} timeout=7000`, `checkpoint ${pid}`]);
     assert.ok(await waitFor(() => !alive(pid)), 'criu dump without --leave-running stops the process');
@@ -102,10 +139,16 @@ describe('checkpoints', () => {
     assert.equal(manifest.driverVersion, DRIVER_570);
     assert.ok(manifest.sizeBytes > 0);
     assert.equal(manifest.imagesDir, path.join(base, manifest.id));
-    assert.deepEqual(JSON.parse(readFileSync(path.join(manifest.imagesDir, 'manifest.json'), 'utf8')), JSON.parse(JSON.stringify(manifest)));
+    assert.deepEqual(
+      JSON.parse(readFileSync(path.join(manifest.imagesDir, 'manifest.json'), 'utf8')),
+      JSON.parse(JSON.stringify(manifest)),
+    );
 
     const listed = await listCheckpoints(pool, ep, base);
-    assert.deepEqual(listed.map((m) => m.id), [manifest.id]);
+    assert.deepEqual(
+      listed.map((m) => m.id),
+      [manifest.id],
+    );
 
     clearCudaLog();
     const restored = await restoreCheckpoint(pool, ep, manifest);
@@ -145,7 +188,10 @@ describe('checkpoints', () => {
     const pid = await startWorkload('3604');
     writeFileSync(path.join(state, 'cuda-checkpoint.fail-lock'), '');
     try {
-      await assert.rejects(createCheckpoint(pool, ep, { host: 'test-1', pid, settings: settings() }), (err: CheckpointError) => err.step === 'lock' && /nothing was changed/.test(err.message));
+      await assert.rejects(
+        createCheckpoint(pool, ep, { host: 'test-1', pid, settings: settings() }),
+        (err: CheckpointError) => err.step === 'lock' && /nothing was changed/.test(err.message),
+      );
     } finally {
       rmSync(path.join(state, 'cuda-checkpoint.fail-lock'));
     }

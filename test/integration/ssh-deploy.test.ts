@@ -8,9 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deployHost, facterReportPath, type DeployStep } from '../../core/src/ops/deploy';
-import { updateHost } from '../../core/src/ops/update';
+import { MissingToolError, updateHost } from '#core/ops';
 import { appendKnownHost, parsePublicKey } from '../../core/src/ssh/hostKeys';
-import { MissingToolError } from '../../core/src/ops/tools';
 import { pidsMatching, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 let sshd: TestSshd;
@@ -37,10 +36,21 @@ describe('deploy', () => {
     let output = '';
     const outcome = await deployHost(request(), { envPath, onStep: (s) => steps.push(s), onData: (c) => (output += c) });
     assert.equal(outcome.ok, true, output);
-    assert.deepEqual(steps.map((s) => s.label), [
-      'Uploading install SSH keys', 'Gathering machine facts', 'Switching into the kexec installer', 'Generating the hardware report',
-      'Formatting disks with disko', 'Copying the system closure', 'Installing NixOS', 'Rebooting', 'Waiting for the reboot', 'Done',
-    ]);
+    assert.deepEqual(
+      steps.map((s) => s.label),
+      [
+        'Uploading install SSH keys',
+        'Gathering machine facts',
+        'Switching into the kexec installer',
+        'Generating the hardware report',
+        'Formatting disks with disko',
+        'Copying the system closure',
+        'Installing NixOS',
+        'Rebooting',
+        'Waiting for the reboot',
+        'Done',
+      ],
+    );
     assert.ok(steps.every((s, i) => i === 0 || s.fraction > steps[i - 1].fraction));
     assert.equal(steps.at(-1)!.fraction, 1);
     const report = JSON.parse(readFileSync(facterReportPath(flakeDir, 'test-1'), 'utf8'));
@@ -49,7 +59,10 @@ describe('deploy', () => {
 
   it('passes the chosen phases: without kexec there is no kexec step', async () => {
     const steps: string[] = [];
-    const outcome = await deployHost({ ...request(), phases: ['disko', 'install'], generateHardwareConfig: false }, { envPath, onStep: (s) => steps.push(s.raw) });
+    const outcome = await deployHost(
+      { ...request(), phases: ['disko', 'install'], generateHardwareConfig: false },
+      { envPath, onStep: (s) => steps.push(s.raw) },
+    );
     assert.equal(outcome.ok, true);
     assert.ok(!steps.includes('Switching system into kexec'));
     assert.ok(!steps.includes('Rebooting'));
@@ -109,7 +122,10 @@ describe('update', () => {
     const knownHostsFile = path.join(flakeDir, 'managed_known_hosts');
     await appendKnownHost(knownHostsFile, '127.0.0.1', host.port, parsePublicKey(host.hostKey));
     let output = '';
-    const outcome = await updateHost({ flakeDir, host: 'test-1', system: 'x86_64-linux', endpoint: host.endpoint(), knownHostsFile }, { envPath, onData: (c) => (output += c) });
+    const outcome = await updateHost(
+      { flakeDir, host: 'test-1', system: 'x86_64-linux', endpoint: host.endpoint(), knownHostsFile },
+      { envPath, onData: (c) => (output += c) },
+    );
     assert.equal(outcome.ok, true, output);
     assert.match(output, /switching to configuration test-1/);
   });
@@ -117,7 +133,10 @@ describe('update', () => {
   it('fails, naming the reason, when the host key is not pinned', async () => {
     const host = sshd.hosts[0];
     const knownHostsFile = path.join(flakeDir, 'empty_known_hosts');
-    const outcome = await updateHost({ flakeDir, host: 'test-1', system: 'x86_64-linux', endpoint: host.endpoint(), knownHostsFile }, { envPath });
+    const outcome = await updateHost(
+      { flakeDir, host: 'test-1', system: 'x86_64-linux', endpoint: host.endpoint(), knownHostsFile },
+      { envPath },
+    );
     assert.equal(outcome.ok, false);
     assert.match(outcome.message, /nixos-rebuild failed: .*(Host key verification failed|No .* host key is known)/);
   });

@@ -7,12 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SshPool, type SshEndpoint } from '../../core/src/ssh/connection';
-import { fanOut } from '../../core/src/ops/fanout';
+import { SshPool, type SshEndpoint } from '#core/ssh';
+import { fanOut, preflight, probeHost } from '#core/ops';
 import { argv } from '../../core/src/ssh/quote';
-import { probeHost } from '../../core/src/ops/probe';
-import { preflight } from '../../core/src/ops/preflight';
-import type { HostSpec } from '../../core/src/spec/types';
+import type { HostSpec } from '#core/spec';
 import { freePort, RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 let sshd: TestSshd;
@@ -47,7 +45,10 @@ describe('probe', () => {
     assert.equal(facts.gpus.length, 2);
     assert.deepEqual(
       facts.gpus.map((g) => [g.index, g.name, g.memoryTotalMiB, g.memoryUsedMiB, g.utilizationPct, g.temperatureC]),
-      [[0, 'NVIDIA GeForce RTX 4090', 24564, 18211, 87, 71], [1, 'NVIDIA GeForce RTX 4090', 24564, 3, 0, 34]],
+      [
+        [0, 'NVIDIA GeForce RTX 4090', 24564, 18211, 87, 71],
+        [1, 'NVIDIA GeForce RTX 4090', 24564, 3, 0, 34],
+      ],
     );
     assert.equal(facts.nvidiaDriver, '550.54.14');
     // No systemd in this sandbox: states are unknown rather than guessed.
@@ -69,7 +70,10 @@ describe('probe', () => {
 describe('fan-out', () => {
   it('probes 8 hosts with at most 3 at once; an unreachable host fails alone', async () => {
     const deadPort = await freePort();
-    const targets = [...sshd.hosts.map((_, i) => endpoint(i)), { name: 'gone', address: '127.0.0.1', port: deadPort, user: 'root', identity: sshd.userKey }];
+    const targets = [
+      ...sshd.hosts.map((_, i) => endpoint(i)),
+      { name: 'gone', address: '127.0.0.1', port: deadPort, user: 'root', identity: sshd.userKey },
+    ];
     let inFlight = 0;
     let peak = 0;
     const finished: string[] = [];
@@ -116,7 +120,11 @@ describe('fan-out', () => {
 });
 
 describe('pre-flight', () => {
-  const host = (disks: string[]): HostSpec => ({ name: 'test-1', addresses: ['127.0.0.1'], disks: disks.map((device) => ({ device, layout: 'ext4' as const })) });
+  const host = (disks: string[]): HostSpec => ({
+    name: 'test-1',
+    addresses: ['127.0.0.1'],
+    disks: disks.map((device) => ({ device, layout: 'ext4' as const })),
+  });
 
   it('checks privileges, memory, architecture, kexec and disks on the real machine', async () => {
     const r = await preflight(pool, endpoint(0), host(['/dev/loop0', '/dev/nvme0n1']), 'x86_64-linux');

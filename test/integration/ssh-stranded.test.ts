@@ -7,8 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { SshError, SshPool } from '../../core/src/ssh/connection';
-import { sh } from '../../core/src/ssh/quote';
+import { sh, SshError, SshPool } from '#core/ssh';
 import { freePort, pidsMatching, RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,14 +31,29 @@ class CuttableLink {
   async start(): Promise<void> {
     this.port = await freePort();
     this.server = net.createServer((client) => {
-      if (this.cut) { client.destroy(); return; } // the host is unreachable: nothing gets through
+      if (this.cut) {
+        client.destroy();
+        return;
+      } // the host is unreachable: nothing gets through
       const upstream = net.connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) { this.sockets.add(s); s.on('error', () => undefined); s.on('close', () => this.sockets.delete(s)); }
-      client.on('data', (d) => { if (!this.cut) upstream.write(d); });
-      upstream.on('data', (d) => { if (!this.cut) client.write(d); });
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => this.sockets.delete(s));
+      }
+      client.on('data', (d) => {
+        if (!this.cut) upstream.write(d);
+      });
+      upstream.on('data', (d) => {
+        if (!this.cut) client.write(d);
+      });
       // Across a cut, neither end hears that the other went away.
-      client.on('close', () => { if (!this.cut) upstream.destroy(); });
-      upstream.on('close', () => { if (!this.cut) client.destroy(); });
+      client.on('close', () => {
+        if (!this.cut) upstream.destroy();
+      });
+      upstream.on('close', () => {
+        if (!this.cut) client.destroy();
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
   }
@@ -69,8 +83,13 @@ describe('SSH: a command left running by a lost connection', () => {
     const host = sshd.hosts[0];
     const logs: string[] = [];
     const pool = new SshPool({
-      policy: new RecordingPolicy([], () => true), auth: { agent: '' }, readyTimeoutMs: 15_000,
-      keepaliveIntervalMs: 500, keepaliveCountMax: 3, strandedRetryMs: 300, log: (m) => logs.push(m),
+      policy: new RecordingPolicy([], () => true),
+      auth: { agent: '' },
+      readyTimeoutMs: 15_000,
+      keepaliveIntervalMs: 500,
+      keepaliveCountMax: 3,
+      strandedRetryMs: 300,
+      log: (m) => logs.push(m),
     });
     pools.push(pool);
     const marker = `7${String(process.pid).slice(-3)}.${Date.now() % 100000}`;
@@ -93,14 +112,25 @@ describe('SSH: a command left running by a lost connection', () => {
     // The honest part: the host never heard, so the command does still run, through failed stop attempts.
     await sleep(1500);
     assert.ok(pidsMatching(`sleep ${marker}`).length > 0, 'still running on the host while it cannot be reached');
-    assert.ok(logs.some((m) => /cannot stop the command\(s\) a lost connection left on test-1 yet, will retry/.test(m)), logs.join('\n'));
+    assert.ok(
+      logs.some((m) => /cannot stop the command\(s\) a lost connection left on test-1 yet, will retry/.test(m)),
+      logs.join('\n'),
+    );
 
     link.cut = false;
     const healedAt = Date.now();
     // The next retry comes at most 30 × 300 ms after the last failed one; then a login and the stop's 2 s grace.
-    assert.ok(await waitUntil(() => pidsMatching(`sleep ${marker}`).length === 0, 45_000), `stopped once the host answered: ${logs.join('\n')}`);
-    console.log(`# lost connection noticed after ${noticedMs} ms; the stranded command was stopped ${Date.now() - healedAt} ms after the host answered again`);
+    assert.ok(
+      await waitUntil(() => pidsMatching(`sleep ${marker}`).length === 0, 45_000),
+      `stopped once the host answered: ${logs.join('\n')}`,
+    );
+    console.log(
+      `# lost connection noticed after ${noticedMs} ms; the stranded command was stopped ${Date.now() - healedAt} ms after the host answered again`,
+    );
     assert.ok(await waitUntil(() => pool.strandedCount === 0, 5000));
-    assert.ok(logs.some((m) => /test-1 answers again: stopped \d+ process\(es\) of 1 command\(s\)/.test(m)), logs.join('\n'));
+    assert.ok(
+      logs.some((m) => /test-1 answers again: stopped \d+ process\(es\) of 1 command\(s\)/.test(m)),
+      logs.join('\n'),
+    );
   });
 });

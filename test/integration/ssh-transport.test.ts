@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SshError, SshPool } from '../../core/src/ssh/connection';
+import { SshError, SshPool } from '#core/ssh';
 import { appendKnownHost, parsePublicKey } from '../../core/src/ssh/hostKeys';
 import { argv, sh } from '../../core/src/ssh/quote';
 import { freePort, pidsMatching, RecordingPolicy, sshdChildren, startSshd, type TestSshd } from '../fixtures/ops/sshd';
@@ -57,7 +57,9 @@ describe('host keys', () => {
     const r = await p.exec(host.endpoint(), argv(['echo', 'hello']));
     assert.equal(r.stdout, 'hello\n');
     assert.equal(policy.asked.length, 1);
-    const expected = execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, host.name, 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' }).split(' ')[1];
+    const expected = execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, host.name, 'ssh_host_ed25519_key.pub')], {
+      encoding: 'utf8',
+    }).split(' ')[1];
     assert.equal(policy.asked[0].fingerprint, expected);
     assert.match(readFileSync(managed, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${host.port} ssh-ed25519 `));
 
@@ -103,7 +105,10 @@ describe('host keys', () => {
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     assert.match(readFileSync(file, 'utf8'), /^\|1\|/);
     const policy = new RecordingPolicy([file], () => assert.fail('must not ask'));
-    await assert.rejects(pool(policy).exec(host.endpoint(), argv(['true'])), (err: SshError) => err.kind === 'host-key-changed' && err.message.includes(file));
+    await assert.rejects(
+      pool(policy).exec(host.endpoint(), argv(['true'])),
+      (err: SshError) => err.kind === 'host-key-changed' && err.message.includes(file),
+    );
 
     writeFileSync(file, `[127.0.0.1]:${host.port} ${host.hostKey}\n`);
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
@@ -156,7 +161,10 @@ describe('commands', () => {
     const host = sshd.hosts[1];
     const marker = `5${String(process.pid).slice(-3)}.${Date.now() % 100000}`;
     const p = pool(trusted());
-    await assert.rejects(p.exec(host.endpoint({ hostKey: host.hostKey }), sh`sleep ${marker}`, { timeoutMs: 500 }), (err: SshError) => err.kind === 'timeout');
+    await assert.rejects(
+      p.exec(host.endpoint({ hostKey: host.hostKey }), sh`sleep ${marker}`, { timeoutMs: 500 }),
+      (err: SshError) => err.kind === 'timeout',
+    );
     assert.ok(await waitUntil(() => pidsMatching(`sleep ${marker}`).length === 0));
   });
 
@@ -195,7 +203,9 @@ describe('commands', () => {
   it('streams output as it arrives, multi-byte characters intact', async () => {
     const host = sshd.hosts[0];
     const chunks: string[] = [];
-    const r = await pool(trusted()).exec(host.endpoint({ hostKey: host.hostKey }), sh`printf 'größe '; sleep 0.2; printf '→ ok'`, { onStdout: (c) => chunks.push(c) });
+    const r = await pool(trusted()).exec(host.endpoint({ hostKey: host.hostKey }), sh`printf 'größe '; sleep 0.2; printf '→ ok'`, {
+      onStdout: (c) => chunks.push(c),
+    });
     assert.equal(chunks.join(''), 'größe → ok');
     assert.ok(chunks.length >= 2, 'arrived in more than one piece');
     assert.equal(r.stdout, 'größe → ok');
@@ -205,7 +215,10 @@ describe('commands', () => {
     const [jump, target] = sshd.hosts;
     const policy = new RecordingPolicy([], () => assert.fail('both keys are pinned'));
     const p = pool(policy);
-    const r = await p.exec(target.endpoint({ hostKey: target.hostKey, jump: jump.endpoint({ hostKey: jump.hostKey }) }), sh`echo $OPS_TEST_HOST`);
+    const r = await p.exec(
+      target.endpoint({ hostKey: target.hostKey, jump: jump.endpoint({ hostKey: jump.hostKey }) }),
+      sh`echo $OPS_TEST_HOST`,
+    );
     assert.equal(r.stdout, `${target.name}\n`);
     assert.equal(p.size, 2, 'the jump connection is pooled too');
   });
@@ -217,22 +230,41 @@ describe('login failures', () => {
     const stranger = path.join(tmp, 'stranger');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
     const p = pool(new RecordingPolicy([], () => true));
-    await assert.rejects(p.exec(host.endpoint({ hostKey: host.hostKey, identity: stranger }), argv(['true'])), (err: SshError) => err.kind === 'auth' && /refused the login/.test(err.message));
+    await assert.rejects(
+      p.exec(host.endpoint({ hostKey: host.hostKey, identity: stranger }), argv(['true'])),
+      (err: SshError) => err.kind === 'auth' && /refused the login/.test(err.message),
+    );
   });
 
   it('asks for the passphrase of an encrypted key, and says when it is wrong', async () => {
     const host = sshd.hosts[0];
     const locked = path.join(tmp, 'locked');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', locked]);
-    writeFileSync(path.join(sshd.dir, 'authorized_keys'), readFileSync(`${sshd.userKey}.pub`, 'utf8') + readFileSync(`${locked}.pub`, 'utf8'));
+    writeFileSync(
+      path.join(sshd.dir, 'authorized_keys'),
+      readFileSync(`${sshd.userKey}.pub`, 'utf8') + readFileSync(`${locked}.pub`, 'utf8'),
+    );
     const asked: string[] = [];
     const rejected: string[] = [];
-    const good = pool(new RecordingPolicy([], () => true), { auth: { agent: '', passphrase: async (f) => { asked.push(f); return 'open sesame'; } } });
+    const good = pool(new RecordingPolicy([], () => true), {
+      auth: {
+        agent: '',
+        passphrase: async (f) => {
+          asked.push(f);
+          return 'open sesame';
+        },
+      },
+    });
     const r = await good.exec(host.endpoint({ hostKey: host.hostKey, identity: locked }), argv(['echo', 'unlocked']));
     assert.equal(r.stdout, 'unlocked\n');
     assert.deepEqual(asked, [locked]);
-    const bad = pool(new RecordingPolicy([], () => true), { auth: { agent: '', passphrase: async () => 'wrong', passphraseRejected: (f) => rejected.push(f) } });
-    await assert.rejects(bad.exec(host.endpoint({ hostKey: host.hostKey, identity: locked }), argv(['true'])), (err: SshError) => err.kind === 'identity' && /wrong/.test(err.message));
+    const bad = pool(new RecordingPolicy([], () => true), {
+      auth: { agent: '', passphrase: async () => 'wrong', passphraseRejected: (f) => rejected.push(f) },
+    });
+    await assert.rejects(
+      bad.exec(host.endpoint({ hostKey: host.hostKey, identity: locked }), argv(['true'])),
+      (err: SshError) => err.kind === 'identity' && /wrong/.test(err.message),
+    );
     assert.deepEqual(rejected, [locked]);
   });
 
@@ -253,7 +285,10 @@ describe('login failures', () => {
 
   it('says there is no way to log in without an identity or an agent', async () => {
     const host = sshd.hosts[0];
-    await assert.rejects(pool(new RecordingPolicy([], () => true)).exec(host.endpoint({ identity: undefined }), argv(['true'])), (err: SshError) => err.kind === 'auth' && /set ssh\.identity/.test(err.message));
+    await assert.rejects(
+      pool(new RecordingPolicy([], () => true)).exec(host.endpoint({ identity: undefined }), argv(['true'])),
+      (err: SshError) => err.kind === 'auth' && /set ssh\.identity/.test(err.message),
+    );
   });
 
   it('times out on a server that never speaks SSH', async () => {
@@ -262,7 +297,10 @@ describe('login failures', () => {
     const port = (silent.address() as net.AddressInfo).port;
     try {
       const p = pool(new RecordingPolicy([], () => true), { readyTimeoutMs: 500 });
-      await assert.rejects(p.exec({ name: 'mute', address: '127.0.0.1', port, user: 'root', identity: sshd.userKey }, argv(['true'])), (err: SshError) => err.kind === 'timeout' && /handshake in time/.test(err.message));
+      await assert.rejects(
+        p.exec({ name: 'mute', address: '127.0.0.1', port, user: 'root', identity: sshd.userKey }, argv(['true'])),
+        (err: SshError) => err.kind === 'timeout' && /handshake in time/.test(err.message),
+      );
     } finally {
       silent.close();
     }
@@ -271,6 +309,9 @@ describe('login failures', () => {
   it('says the port is closed', async () => {
     const port = await freePort();
     const p = pool(new RecordingPolicy([], () => true));
-    await assert.rejects(p.exec({ name: 'nowhere', address: '127.0.0.1', port, user: 'root', identity: sshd.userKey }, argv(['true'])), (err: SshError) => err.kind === 'unreachable' && /connection refused/.test(err.message));
+    await assert.rejects(
+      p.exec({ name: 'nowhere', address: '127.0.0.1', port, user: 'root', identity: sshd.userKey }, argv(['true'])),
+      (err: SshError) => err.kind === 'unreachable' && /connection refused/.test(err.message),
+    );
   });
 });

@@ -7,10 +7,25 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  ConfigurationRequest, createProtocolConnection, IPCMessageReader, IPCMessageWriter, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
-  DidCloseTextDocumentNotification, DidOpenTextDocumentNotification, ExitNotification, InitializedNotification,
-  InitializeRequest, PublishDiagnosticsNotification, RegistrationRequest, ShutdownRequest, StreamMessageReader,
-  StreamMessageWriter, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
+  ConfigurationRequest,
+  createProtocolConnection,
+  IPCMessageReader,
+  IPCMessageWriter,
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  InitializedNotification,
+  InitializeRequest,
+  PublishDiagnosticsNotification,
+  RegistrationRequest,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type Diagnostic,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
   type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 
@@ -85,7 +100,9 @@ export class LspClient {
       ? createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child))
       : createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspClient(child, connection, options.settings ?? {}, options.keepHistory ?? true);
-    child.stderr!.on('data', (d: Buffer) => { client.stderr = (client.stderr + d.toString()).slice(-20_000); });
+    child.stderr!.on('data', (d: Buffer) => {
+      client.stderr = (client.stderr + d.toString()).slice(-20_000);
+    });
     connection.onNotification(PublishDiagnosticsNotification.type, (p) => client.onDiagnostics(p));
     connection.onRequest(ConfigurationRequest.type, (p) => {
       client.configurationPulls++;
@@ -102,7 +119,13 @@ export class LspClient {
       rootUri,
       workspaceFolders: [{ uri: rootUri, name: path.basename(options.rootPath) }],
       capabilities: {
-        workspace: { configuration: true, workspaceFolders: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } },
+        workspace: {
+          configuration: true,
+          workspaceFolders: true,
+          didChangeConfiguration: { dynamicRegistration: true },
+          didChangeWatchedFiles: { dynamicRegistration: true },
+          workspaceEdit: { documentChanges: true },
+        },
         textDocument: {
           synchronization: { didSave: true, dynamicRegistration: false },
           completion: { completionItem: { snippetSupport: true, documentationFormat: ['markdown', 'plaintext'] } },
@@ -118,8 +141,12 @@ export class LspClient {
     return client;
   }
 
-  get pid(): number { return this.process.pid!; }
-  get serverErrors(): string { return this.stderr; }
+  get pid(): number {
+    return this.process.pid!;
+  }
+  get serverErrors(): string {
+    return this.stderr;
+  }
 
   /** Change the settings the client answers with, tell the server, and wait until it pulled them. */
   async configure(settings: Record<string, unknown>): Promise<void> {
@@ -140,7 +167,10 @@ export class LspClient {
   async change(uri: string, changes: TextDocumentContentChangeEvent[]): Promise<number> {
     const version = (this.versions.get(uri) ?? 0) + 1;
     this.versions.set(uri, version);
-    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: changes });
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges: changes,
+    });
     return version;
   }
 
@@ -149,7 +179,9 @@ export class LspClient {
     await this.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
   }
 
-  versionOf(uri: string): number | undefined { return this.versions.get(uri); }
+  versionOf(uri: string): number | undefined {
+    return this.versions.get(uri);
+  }
 
   /** The latest diagnostics published for a uri. */
   latest(uri: string): Diagnostic[] | undefined {
@@ -161,16 +193,31 @@ export class LspClient {
    * The latest publishDiagnostics for `uri` if it passes `test` (unless `fresh`), otherwise the next one
    * that does. Rejects after `timeoutMs`, showing what was last published.
    */
-  waitForDiagnostics(uri: string, test: (p: PublishDiagnosticsParams) => boolean = () => true, options: { timeoutMs?: number; fresh?: boolean } = {}): Promise<PublishDiagnosticsParams> {
+  waitForDiagnostics(
+    uri: string,
+    test: (p: PublishDiagnosticsParams) => boolean = () => true,
+    options: { timeoutMs?: number; fresh?: boolean } = {},
+  ): Promise<PublishDiagnosticsParams> {
     if (!options.fresh) {
       const last = this.published.get(uri)?.at(-1);
       if (last && test(last)) return Promise.resolve(last);
     }
     return new Promise((resolve, reject) => {
-      const waiter = { uri, test, resolve: (p: PublishDiagnosticsParams) => { clearTimeout(timer); resolve(p); } };
+      const waiter = {
+        uri,
+        test,
+        resolve: (p: PublishDiagnosticsParams) => {
+          clearTimeout(timer);
+          resolve(p);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no matching diagnostics for ${uri} within ${options.timeoutMs ?? 60_000} ms; last: ${JSON.stringify(this.latest(uri))}\nserver stderr: ${this.stderr}`));
+        reject(
+          new Error(
+            `no matching diagnostics for ${uri} within ${options.timeoutMs ?? 60_000} ms; last: ${JSON.stringify(this.latest(uri))}\nserver stderr: ${this.stderr}`,
+          ),
+        );
       }, options.timeoutMs ?? 60_000);
       this.waiters.push(waiter);
     });
@@ -184,7 +231,7 @@ export class LspClient {
   private onDiagnostics(p: PublishDiagnosticsParams): void {
     if (this.keepHistory) {
       let list = this.published.get(p.uri);
-      if (!list) this.published.set(p.uri, list = []);
+      if (!list) this.published.set(p.uri, (list = []));
       list.push(p);
     } else {
       this.published.set(p.uri, [p]);
@@ -201,7 +248,9 @@ export class LspClient {
       try {
         await Promise.race([this.connection.sendRequest(ShutdownRequest.type), new Promise((r) => setTimeout(r, 2000))]);
         await this.connection.sendNotification(ExitNotification.type);
-      } catch { /* the server may already be gone */ }
+      } catch {
+        /* the server may already be gone */
+      }
       const killTimer = setTimeout(() => this.process.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(killTimer);

@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CodeActionRequest, CompletionRequest, DefinitionRequest, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest, type CompletionItem, type CompletionList } from 'vscode-languageserver-protocol/node';
+import {
+  CodeActionRequest,
+  CompletionRequest,
+  DefinitionRequest,
+  DocumentFormattingRequest,
+  DocumentSymbolRequest,
+  FoldingRangeRequest,
+  HoverRequest,
+  type CompletionItem,
+  type CompletionList,
+} from 'vscode-languageserver-protocol/node';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
 
 let dir: string;
@@ -43,7 +53,7 @@ const offsetToPosition = (text: string, offset: number) => {
   const lines = text.slice(0, offset).split('\n');
   return { line: lines.length - 1, character: lines[lines.length - 1].length };
 };
-const items = (r: CompletionList | CompletionItem[] | null) => (Array.isArray(r) ? r : r?.items ?? []);
+const items = (r: CompletionList | CompletionItem[] | null) => (Array.isArray(r) ? r : (r?.items ?? []));
 
 test('an unknown option and a wrongly typed value show as diagnostics on the right ranges', async () => {
   const uri = fileUri(path.join(dir, 'host.nix'));
@@ -60,7 +70,9 @@ test('an unknown option and a wrongly typed value show as diagnostics on the rig
   assert.equal(diagnostics.length, 2, JSON.stringify(diagnostics));
 
   const actions = await client.connection.sendRequest(CodeActionRequest.type, {
-    textDocument: { uri }, range: unknown.range, context: { diagnostics: [unknown] },
+    textDocument: { uri },
+    range: unknown.range,
+    context: { diagnostics: [unknown] },
   });
   const edit = (actions as { edit?: { changes?: Record<string, { newText: string }[]> } }[])[0]?.edit?.changes?.[uri];
   assert.equal(edit?.[0].newText, 'apiPort');
@@ -90,7 +102,7 @@ test('hover shows type, default and description; definition opens the declaratio
   const uri = fileUri(path.join(dir, 'host.nix'));
   const position = offsetToPosition(MODULE, MODULE.indexOf('namespace') + 2);
   const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
-  const value = (hover?.contents as { value: string }).value;
+  const value = (hover!.contents as { value: string }).value;
   assert.match(value, /services\.exo\.namespace/);
   assert.match(value, /null or string/);
   assert.match(value, /namespace/);
@@ -100,7 +112,10 @@ test('hover shows type, default and description; definition opens the declaratio
   assert.ok(loc.range.start.line > 0);
   const cfgPos = offsetToPosition(MODULE, MODULE.indexOf('cfg.apiPort') + 1);
   const cfgDef = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: cfgPos });
-  assert.deepEqual(((Array.isArray(cfgDef) ? cfgDef[0] : cfgDef) as { range: unknown }).range, { start: offsetToPosition(MODULE, MODULE.indexOf('cfg =')), end: offsetToPosition(MODULE, MODULE.indexOf('cfg =') + 3) });
+  assert.deepEqual(((Array.isArray(cfgDef) ? cfgDef[0] : cfgDef) as { range: unknown }).range, {
+    start: offsetToPosition(MODULE, MODULE.indexOf('cfg =')),
+    end: offsetToPosition(MODULE, MODULE.indexOf('cfg =') + 3),
+  });
 });
 
 test('syntax errors are reported several at a time and the rest of the file is still checked', async () => {
@@ -114,14 +129,39 @@ test('syntax errors are reported several at a time and the rest of the file is s
 
 test('outline, folding, and a clear message when the formatter is missing', async () => {
   const uri = fileUri(path.join(dir, 'host.nix'));
-  const symbols = await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }) as { name: string; children?: { name: string }[] }[];
-  assert.deepEqual(symbols.map((s) => s.name), ['cfg', 'services.exo.enable', 'services.exo.apiPrt', 'services.exo.accelerator', 'services.exo.namespace', 'services', 'networking.firewall.allowedTCPPorts']);
-  assert.deepEqual(symbols[5].children?.map((c) => c.name), ['nats']);
+  const symbols = (await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as {
+    name: string;
+    children?: { name: string }[];
+  }[];
+  assert.deepEqual(
+    symbols.map((s) => s.name),
+    [
+      'cfg',
+      'services.exo.enable',
+      'services.exo.apiPrt',
+      'services.exo.accelerator',
+      'services.exo.namespace',
+      'services',
+      'networking.firewall.allowedTCPPorts',
+    ],
+  );
+  assert.deepEqual(
+    symbols[5].children?.map((c) => c.name),
+    ['nats'],
+  );
   const folds = await client.connection.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } });
   assert.ok(folds && folds.some((f) => f.startLine === 9), JSON.stringify(folds));
   // vscode-languageserver sends warnings as window/showMessageRequest (they may carry actions).
-  const warned = new Promise<string>((resolve) => client.connection.onRequest('window/showMessageRequest', (p: { message: string }) => { resolve(p.message); return null; }));
-  const edits = await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+  const warned = new Promise<string>((resolve) =>
+    client.connection.onRequest('window/showMessageRequest', (p: { message: string }) => {
+      resolve(p.message);
+      return null;
+    }),
+  );
+  const edits = await client.connection.sendRequest(DocumentFormattingRequest.type, {
+    textDocument: { uri },
+    options: { tabSize: 2, insertSpaces: true },
+  });
   assert.equal(edits, null);
   assert.match(await warned, /nixfmt-that-does-not-exist' was not found/);
 });

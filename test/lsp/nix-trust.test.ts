@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
 
@@ -44,7 +44,11 @@ test('6: declarations of a closed, unsaved file are dropped; the same file gets 
 
   // An unsaved module declaring the option: while it is open, the option exists.
   const declaring = fileUri(path.join(dir, 'unsaved-module.nix'));
-  await client.open(declaring, '{ lib, ... }: {\n  options.gpuCluster.monitoring.extraExporterPort = lib.mkOption { type = lib.types.port; };\n}\n', 'nix');
+  await client.open(
+    declaring,
+    '{ lib, ... }: {\n  options.gpuCluster.monitoring.extraExporterPort = lib.mkOption { type = lib.types.port; };\n}\n',
+    'nix',
+  );
   await client.diagnosticsForVersion(declaring, 1);
   await client.open(user, text, 'nix');
   await client.waitForDiagnostics(user, (p) => p.diagnostics.length === 0, { fresh: true });
@@ -85,18 +89,28 @@ test('a generated flake gets no diagnostics; its nix-darwin host is checked agai
   assert.ok(nixFiles.length > 20);
   for (const p of nixFiles) {
     const found = await open(p, readFileSync(file(p), 'utf8'));
-    assert.deepEqual(found.map((d) => String(d.message)), [], p);
+    assert.deepEqual(
+      found.map((d) => String(d.message)),
+      [],
+      p,
+    );
   }
   const darwinHost = readFileSync(file('hosts/studio/default.nix'), 'utf8');
   assert.match(darwinHost, /system\.stateVersion = 6;/);
   const linuxHost = nixFiles.find((p) => /^hosts\/[^/]+\/default\.nix$/.test(p) && /nvidia-gpu/.test(readFileSync(file(p), 'utf8')))!;
   assert.ok(linuxHost, 'a NixOS host runs the nvidia-gpu exporter');
   // The host's exporters become [ "nvidia-gpu" ] (set where the host sets them, else added), a string state version.
-  const plant = (text: string) => (/exporters = \[[^\]]*\];/.test(text)
-    ? text.replace(/exporters = \[[^\]]*\];/, 'exporters = [ "nvidia-gpu" ];')
-    : text.replace(/\n}\s*$/, '\n  gpuCluster.monitoring.exporters = [ "nvidia-gpu" ];\n}\n')).replace('system.stateVersion = 6;', 'system.stateVersion = "25.11";');
+  const plant = (text: string) =>
+    (/exporters = \[[^\]]*\];/.test(text)
+      ? text.replace(/exporters = \[[^\]]*\];/, 'exporters = [ "nvidia-gpu" ];')
+      : text.replace(/\n}\s*$/, '\n  gpuCluster.monitoring.exporters = [ "nvidia-gpu" ];\n}\n')
+    ).replace('system.stateVersion = 6;', 'system.stateVersion = "25.11";');
   const onDarwin = await open('hosts/studio/default.nix', plant(darwinHost));
-  assert.deepEqual(onDarwin.map((d) => d.code), ['nix.option-type', 'nix.option-type'], JSON.stringify(onDarwin));
+  assert.deepEqual(
+    onDarwin.map((d) => d.code),
+    ['nix.option-type', 'nix.option-type'],
+    JSON.stringify(onDarwin),
+  );
   const messages = onDarwin.map((d) => String(d.message)).sort();
   assert.match(messages[0], /^Each element of gpuCluster\.monitoring\.exporters expects one of "node"; got "nvidia-gpu"/);
   assert.match(messages[1], /^system\.stateVersion expects integer between 1 and 7 \(both inclusive\), but this is a string/);

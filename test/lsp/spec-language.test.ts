@@ -7,10 +7,24 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import {
-  CodeActionRequest, CompletionRequest, DefinitionRequest, DidChangeWatchedFilesNotification, DocumentSymbolRequest,
-  FileChangeType, HoverRequest, PrepareRenameRequest, ReferencesRequest, RenameRequest,
-  type CompletionItem, type CompletionList, type Diagnostic, type DocumentSymbol, type Location, type MarkupContent,
-  type Position, type TextEdit,
+  CodeActionRequest,
+  CompletionRequest,
+  DefinitionRequest,
+  DidChangeWatchedFilesNotification,
+  DocumentSymbolRequest,
+  FileChangeType,
+  HoverRequest,
+  PrepareRenameRequest,
+  ReferencesRequest,
+  RenameRequest,
+  type CompletionItem,
+  type CompletionList,
+  type Diagnostic,
+  type DocumentSymbol,
+  type Location,
+  type MarkupContent,
+  type Position,
+  type TextEdit,
 } from 'vscode-languageserver-protocol/node';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
 
@@ -48,7 +62,11 @@ function posOf(text: string, needle: string, delta = 0, nth = 0): Position {
 }
 
 function applyEdits(text: string, edits: TextEdit[]): string {
-  const offset = (p: Position) => text.split('\n').slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  const offset = (p: Position) =>
+    text
+      .split('\n')
+      .slice(0, p.line)
+      .reduce((n, l) => n + l.length + 1, 0) + p.character;
   const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
   let out = text;
   for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
@@ -56,7 +74,7 @@ function applyEdits(text: string, edits: TextEdit[]): string {
 }
 
 const messageOf = (d: Diagnostic) => (typeof d.message === 'string' ? d.message : d.message.value);
-const items = (r: CompletionList | CompletionItem[] | null) => (Array.isArray(r) ? r : r?.items ?? []);
+const items = (r: CompletionList | CompletionItem[] | null) => (Array.isArray(r) ? r : (r?.items ?? []));
 const labels = (r: CompletionList | CompletionItem[] | null) => items(r).map((i) => i.label);
 
 /** Opens (or replaces the whole text of) a document and waits for diagnostics of that version. */
@@ -93,13 +111,16 @@ test('a schema error and a semantic error appear on their exact ranges; an incre
   const at = posOf(broken, 'ethernett', 8);
   let version = await client.change(clusterUri, [{ range: { start: at, end: { ...at, character: at.character + 1 } }, text: '' }]);
   const afterFirst = (await client.diagnosticsForVersion(clusterUri, version)).diagnostics;
-  assert.deepEqual(afterFirst.map((d) => d.code), ['network.link-unknown-interface']);
+  assert.deepEqual(
+    afterFirst.map((d) => d.code),
+    ['network.link-unknown-interface'],
+  );
   const eht = posOf(broken, 'eht1');
   version = await client.change(clusterUri, [{ range: { start: eht, end: { ...eht, character: eht.character + 4 } }, text: 'eth1' }]);
   assert.deepEqual((await client.diagnosticsForVersion(clusterUri, version)).diagnostics, []);
 });
 
-test('completion offers host names at a link endpoint, then that host\'s interfaces after `host:`', async () => {
+test("completion offers host names at a link endpoint, then that host's interfaces after `host:`", async () => {
   const text = clusterText.replace('    - from: hub-1:tb0', '    - from: ');
   const hosts = await complete(clusterUri, text, posOf(text, '- from: ', 8));
   assert.deepEqual(labels(hosts).sort(), ['gpu-2', 'hub-1', 'mac-studio']);
@@ -158,7 +179,10 @@ test('completion offers GPU models with their VRAM and exo model ids with their 
   const llama = models.find((i) => i.label === 'mlx-community/Llama-3.3-70B-Instruct-4bit');
   assert.ok(llama, models.map((i) => i.label).join());
   assert.match(llama.detail!, /^37\.9 GB · Llama 3\.3 70B · 4bit$/);
-  assert.ok(models.every((i) => i.label.includes('/')), 'only repo ids, no short names');
+  assert.ok(
+    models.every((i) => i.label.includes('/')),
+    'only repo ids, no short names',
+  );
 });
 
 test('containers: keys complete from the schema with their documentation, and hover explains them', async () => {
@@ -172,7 +196,10 @@ test('containers: keys complete from the schema with their documentation, and ho
   const gpu = hostText.replace('    gpu: true\n', '    gpu: \n');
   assert.deepEqual(labels(await complete(hostUri, gpu, posOf(gpu, '    gpu: ', 9))).sort(), ['false', 'true']);
   await show(hostUri, hostText);
-  const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: hostUri }, position: posOf(hostText, '- name: infer', 4) });
+  const hover = await client.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri: hostUri },
+    position: posOf(hostText, '- name: infer', 4),
+  });
   assert.match((hover!.contents as MarkupContent).value, /at most 11 characters/);
   // A rule from the container rules, on its exact range, over the protocol.
   const bad = hostText.replace('  - name: infer', '  - name: my_infer');
@@ -185,29 +212,50 @@ test('containers: keys complete from the schema with their documentation, and ho
 
 test('hover on a host shows the schema description and the computed total VRAM', async () => {
   await show(clusterUri, clusterText);
-  const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: clusterUri }, position: posOf(clusterText, '- name: hub-1', 10) });
+  const hover = await client.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri: clusterUri },
+    position: posOf(clusterText, '- name: hub-1', 10),
+  });
   const value = (hover!.contents as MarkupContent).value;
   assert.match(value, /Total VRAM: 48 GB/); // 2 × RTX 4090 at 24 GB
   assert.match(value, /Host name/); // the schema's description of `name`
 
   // gpu-2 lives in hosts/gpu-2.yaml (not open): its facts come from the file on disk
-  const ref = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: clusterUri }, position: posOf(clusterText, 'to: gpu-2:eth1', 5) });
+  const ref = await client.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri: clusterUri },
+    position: posOf(clusterText, 'to: gpu-2:eth1', 5),
+  });
   assert.match((ref!.contents as MarkupContent).value, /Total VRAM: 80 GB/);
 });
 
 test('definition and references of hosts and interfaces work across cluster.yaml and hosts/gpu-2.yaml', async () => {
   await show(clusterUri, clusterText);
-  const def = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: clusterUri }, position: posOf(clusterText, 'to: gpu-2:eth1', 5) }) as Location[];
+  const def = (await client.connection.sendRequest(DefinitionRequest.type, {
+    textDocument: { uri: clusterUri },
+    position: posOf(clusterText, 'to: gpu-2:eth1', 5),
+  })) as Location[];
   assert.deepEqual(def, [{ uri: hostUri, range: { start: posOf(hostText, 'gpu-2'), end: posOf(hostText, 'gpu-2', 5) } }]);
-  const ifaceDef = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: clusterUri }, position: posOf(clusterText, 'to: gpu-2:eth1', 11) }) as Location[];
-  assert.deepEqual(ifaceDef, [{ uri: hostUri, range: { start: posOf(hostText, 'name: eth1', 6), end: posOf(hostText, 'name: eth1', 10) } }]);
+  const ifaceDef = (await client.connection.sendRequest(DefinitionRequest.type, {
+    textDocument: { uri: clusterUri },
+    position: posOf(clusterText, 'to: gpu-2:eth1', 11),
+  })) as Location[];
+  assert.deepEqual(ifaceDef, [
+    { uri: hostUri, range: { start: posOf(hostText, 'name: eth1', 6), end: posOf(hostText, 'name: eth1', 10) } },
+  ]);
 
   await show(hostUri, hostText);
-  const refs = await client.connection.sendRequest(ReferencesRequest.type, { textDocument: { uri: hostUri }, position: posOf(hostText, 'gpu-2', 2), context: { includeDeclaration: true } });
-  assert.deepEqual(refs!.map((r) => [r.uri, r.range.start]).sort(), [
-    [clusterUri, posOf(clusterText, 'gpu-2:eth1')],
-    [hostUri, posOf(hostText, 'gpu-2')],
-  ].sort());
+  const refs = await client.connection.sendRequest(ReferencesRequest.type, {
+    textDocument: { uri: hostUri },
+    position: posOf(hostText, 'gpu-2', 2),
+    context: { includeDeclaration: true },
+  });
+  assert.deepEqual(
+    refs!.map((r) => [r.uri, r.range.start]).sort(),
+    [
+      [clusterUri, posOf(clusterText, 'gpu-2:eth1')],
+      [hostUri, posOf(hostText, 'gpu-2')],
+    ].sort(),
+  );
   await client.close(hostUri);
 });
 
@@ -215,7 +263,10 @@ test('rename of a host updates every reference in both files, including the one 
   await show(clusterUri, clusterText);
   const position = posOf(clusterText, 'to: gpu-2:eth1', 6);
   const prepared = await client.connection.sendRequest(PrepareRenameRequest.type, { textDocument: { uri: clusterUri }, position });
-  assert.deepEqual(prepared, { range: { start: posOf(clusterText, 'gpu-2:eth1'), end: posOf(clusterText, 'gpu-2:eth1', 5) }, placeholder: 'gpu-2' });
+  assert.deepEqual(prepared, {
+    range: { start: posOf(clusterText, 'gpu-2:eth1'), end: posOf(clusterText, 'gpu-2:eth1', 5) },
+    placeholder: 'gpu-2',
+  });
   const edit = await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: clusterUri }, position, newName: 'gpu-7' });
   const changes = edit!.changes!;
   assert.deepEqual(Object.keys(changes).sort(), [clusterUri, hostUri].sort());
@@ -238,7 +289,9 @@ test('a did-you-mean quick fix, applied, clears its diagnostic', async () => {
   const unknown = diagnostics.find((d) => d.code === 'schema.unknown-property');
   assert.ok(unknown, JSON.stringify(diagnostics));
   const actions = await client.connection.sendRequest(CodeActionRequest.type, {
-    textDocument: { uri: clusterUri }, range: unknown.range, context: { diagnostics: [unknown] },
+    textDocument: { uri: clusterUri },
+    range: unknown.range,
+    context: { diagnostics: [unknown] },
   });
   const fix = actions!.find((a) => 'edit' in a && a.isPreferred);
   assert.ok(fix && 'edit' in fix, JSON.stringify(actions));
@@ -250,15 +303,23 @@ test('a did-you-mean quick fix, applied, clears its diagnostic', async () => {
 
 test('document symbols outline sections, hosts and their interfaces', async () => {
   await show(clusterUri, clusterText);
-  const symbols = await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: clusterUri } }) as DocumentSymbol[];
+  const symbols = (await client.connection.sendRequest(DocumentSymbolRequest.type, {
+    textDocument: { uri: clusterUri },
+  })) as DocumentSymbol[];
   const top = symbols.map((s) => s.name);
   for (const name of ['cluster', 'network', 'hosts', 'nats', 'exo', 'k3s']) assert.ok(top.includes(name), top.join());
   const hosts = symbols.find((s) => s.name === 'hosts')!;
-  assert.deepEqual(hosts.children!.map((h) => h.name), ['hub-1', 'mac-studio']);
+  assert.deepEqual(
+    hosts.children!.map((h) => h.name),
+    ['hub-1', 'mac-studio'],
+  );
   const hub = hosts.children![0];
   assert.deepEqual(hub.selectionRange, { start: posOf(clusterText, '- name: hub-1', 8), end: posOf(clusterText, '- name: hub-1', 13) });
   const ifaces = hub.children!.find((c) => c.name === 'interfaces')!;
-  assert.deepEqual(ifaces.children!.map((i) => i.name), ['eth0', 'eth1', 'eth2', 'bond0', 'tb0']);
+  assert.deepEqual(
+    ifaces.children!.map((i) => i.name),
+    ['eth0', 'eth1', 'eth2', 'bond0', 'tb0'],
+  );
   const links = symbols.find((s) => s.name === 'network')!.children!.find((c) => c.name === 'links')!;
   assert.equal(links.children![0].name, 'hub-1:bond0 → gpu-2:eth1');
 });
@@ -267,7 +328,9 @@ test('editing a host file re-validates cluster.yaml, which references it', async
   await show(clusterUri, clusterText);
   assert.deepEqual(client.latest(clusterUri), []);
   const renamedIface = hostText.replace('name: eth1', 'name: eth5');
-  const waiting = client.waitForDiagnostics(clusterUri, (p) => p.diagnostics.some((d) => d.code === 'network.link-unknown-interface'), { fresh: true });
+  const waiting = client.waitForDiagnostics(clusterUri, (p) => p.diagnostics.some((d) => d.code === 'network.link-unknown-interface'), {
+    fresh: true,
+  });
   await show(hostUri, renamedIface);
   const { diagnostics } = await waiting;
   assert.deepEqual(diagnostics[0].range.start, posOf(clusterText, 'gpu-2:eth1', 6));
@@ -280,14 +343,26 @@ test('editing a host file re-validates cluster.yaml, which references it', async
 test('a host file created on disk (watched-files notification) joins the model', async () => {
   const text = clusterText.replace('to: mac-studio:tb0', 'to: gpu-3:tb0');
   const before = await show(clusterUri, text);
-  assert.ok(before.some((d) => d.code === 'network.link-unknown-host'), JSON.stringify(before));
+  assert.ok(
+    before.some((d) => d.code === 'network.link-unknown-host'),
+    JSON.stringify(before),
+  );
   const file = path.join(dir, 'hosts/gpu-3.yaml');
-  writeFileSync(file, 'addresses: [10.0.0.12]\ninterfaces:\n  - { name: tb0, kind: thunderbolt, rdma: true, segment: tb, addresses: [10.99.0.2/30] }\n');
-  const waiting = client.waitForDiagnostics(clusterUri, (p) => !p.diagnostics.some((d) => d.code === 'network.link-unknown-host'), { fresh: true });
-  await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: fileUri(file), type: FileChangeType.Created }] });
+  writeFileSync(
+    file,
+    'addresses: [10.0.0.12]\ninterfaces:\n  - { name: tb0, kind: thunderbolt, rdma: true, segment: tb, addresses: [10.99.0.2/30] }\n',
+  );
+  const waiting = client.waitForDiagnostics(clusterUri, (p) => !p.diagnostics.some((d) => d.code === 'network.link-unknown-host'), {
+    fresh: true,
+  });
+  await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+    changes: [{ uri: fileUri(file), type: FileChangeType.Created }],
+  });
   await waiting;
   rmSync(file);
-  await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: fileUri(file), type: FileChangeType.Deleted }] });
+  await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+    changes: [{ uri: fileUri(file), type: FileChangeType.Deleted }],
+  });
   await show(clusterUri, clusterText);
 });
 
@@ -297,16 +372,30 @@ test('hostile files (10 MB, deep nesting, alias bomb, binary) get a clear diagno
     'huge.yaml': { text: `name: huge\naddresses: [10.0.0.99]\nlabels:\n${'  k: "v"\n'.repeat(1_300_000)}`, code: 'yaml.too-large' },
     'deep.yaml': { text: `name: deep\nlabels: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, code: 'yaml.too-deep' },
     'bomb.yaml': {
-      text: ['name: bomb', 'a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n'),
+      text: [
+        'name: bomb',
+        'a: &a ["x","x","x","x","x","x","x","x","x"]',
+        ...Array.from(
+          { length: 8 },
+          (_, i) =>
+            `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+        ),
+      ].join('\n'),
       code: 'yaml.alias-limit',
     },
     'binary.yaml': { text: `name: bin\u0000\u0001\u0002\u00ff${'\u0000'.repeat(100)}`, code: 'yaml.binary' },
   };
   const uris = Object.keys(hostile).map((name) => fileUri(path.join(dir, 'hosts', name)));
   const waits = Object.entries(hostile).map(([name, { code }], i) =>
-    client.waitForDiagnostics(uris[i], (p) => p.diagnostics.some((d) => d.code === code), { timeoutMs: 120_000 }).then((p) => ({ name, p })));
+    client
+      .waitForDiagnostics(uris[i], (p) => p.diagnostics.some((d) => d.code === code), { timeoutMs: 120_000 })
+      .then((p) => ({ name, p })),
+  );
   for (const [i, { text }] of Object.values(hostile).entries()) await client.open(uris[i], text);
-  const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: clusterUri }, position: posOf(clusterText, '- name: hub-1', 10) });
+  const hover = await client.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri: clusterUri },
+    position: posOf(clusterText, '- name: hub-1', 10),
+  });
   assert.match((hover!.contents as MarkupContent).value, /Total VRAM/);
   for (const { name, p } of await Promise.all(waits)) {
     const d = p.diagnostics.find((x) => x.code === hostile[name].code)!;

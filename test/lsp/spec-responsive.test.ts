@@ -30,7 +30,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const valueOf = (h: unknown) => ((h as { contents: MarkupContent } | null)?.contents.value ?? '');
+const valueOf = (h: unknown) => (h as { contents: MarkupContent } | null)?.contents.value ?? '';
 
 test('a hover on another spec is answered before the cold validation of a big one ends', async () => {
   const small = path.join(dir, 'lab', 'cluster.yaml');
@@ -41,10 +41,15 @@ test('a hover on another spec is answered before the cold validation of a big on
   await ready;
   const bigUri = fileUri(path.join(dir, 'big', 'cluster.yaml'));
   const events: string[] = [];
-  const validated = client.waitForDiagnostics(bigUri, () => true, { timeoutMs: 300_000, fresh: true }).then(() => events.push('big validated'));
+  const validated = client
+    .waitForDiagnostics(bigUri, () => true, { timeoutMs: 300_000, fresh: true })
+    .then(() => events.push('big validated'));
   await client.open(bigUri, big.text);
   const line = smallText.split('\n').findIndex((l) => l.includes('memoryGB: 256'));
-  const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: smallUri }, position: { line, character: 6 } });
+  const hover = await client.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri: smallUri },
+    position: { line, character: 6 },
+  });
   events.push('hover answered');
   await validated;
   assert.match(valueOf(hover), /memoryGB/);
@@ -63,7 +68,10 @@ test('the first hover on a big file answers from the host under the cursor, on t
   await client.open(uri, big.text);
   const at = big.memoryLines[900];
   const nameLine = at.line - 7;
-  const onName = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: nameLine, character: 12 } });
+  const onName = await client.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri },
+    position: { line: nameLine, character: 12 },
+  });
   const text = valueOf(onName);
   assert.match(text, new RegExp(`\\*\\*${big.hostNames[900]}\\*\\*`));
   assert.match(text, /Total VRAM/);
@@ -79,7 +87,9 @@ test('rapid edits of a big file end in the diagnostics of the last text', async 
   const lines = big.text.split('\n');
   const at = lines.findIndex((l, i) => i > big.memoryLines[700].line && l.includes('kind: ethernet'));
   const col = lines[at].indexOf('ethernet');
-  const final = client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.range.start.line === at && d.code === 'schema.enum'), { timeoutMs: 300_000 });
+  const final = client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.range.start.line === at && d.code === 'schema.enum'), {
+    timeoutMs: 300_000,
+  });
   let word = 'ethernet';
   for (const text of ['ethernet1', 'ethernet12', 'ethernett']) {
     await client.change(uri, [{ range: { start: { line: at, character: col }, end: { line: at, character: col + word.length } }, text }]);
@@ -95,7 +105,10 @@ test('localHostView: the item under the cursor with the small sections, lines ma
   const offset = big.text.indexOf(`name: ${big.hostNames[10]}`);
   const view = localHostView('file:///b/cluster.yaml', big.text, offset)!;
   const data = view.file.data as { hosts: { name: string }[]; defaults?: unknown; network?: unknown };
-  assert.deepEqual(data.hosts.map((h) => h.name), [big.hostNames[10]]);
+  assert.deepEqual(
+    data.hosts.map((h) => h.name),
+    [big.hostNames[10]],
+  );
   assert.ok(data.defaults, 'small sections are kept');
   const line = big.text.slice(0, offset).split('\n').length - 1;
   const local = view.toLocal({ line, character: 8 });
@@ -104,7 +117,7 @@ test('localHostView: the item under the cursor with the small sections, lines ma
   assert.equal(localHostView('file:///b/cluster.yaml', big.text, 10), undefined, 'not in a host item: no local view');
 });
 
-test('offsetOfPosition: the editor document\'s offset of any position, past line ends and the last line included', () => {
+test("offsetOfPosition: the editor document's offset of any position, past line ends and the last line included", () => {
   const text = 'a: 1\r\nbb: 22\n\nccc: 3';
   const doc = TextDocument.create('file:///x.yaml', 'yaml', 1, text);
   for (let line = 0; line <= 5; line++) {
@@ -118,11 +131,20 @@ test('a folder of 300 host files is validated on the worker: the plain ones, the
   const root = path.join(dir, 'many');
   mkdirSync(path.join(root, 'hosts'), { recursive: true });
   const cluster = path.join(root, 'cluster.yaml');
-  writeFileSync(cluster, 'cluster: { name: many, domain: many.lab, system: x86_64-linux, stateVersion: "25.05" }\nnetwork:\n  segments:\n    - { name: mgmt, subnet: 10.16.0.0/16 }\n');
-  const host = (i: number, address = `10.16.${i >> 8}.${(i & 255) + 1}`, kind = 'ethernet') => [
-    `name: host-${i}`, `addresses: [${address}]`, 'hardware:', '  gpus: [{ vendor: nvidia, model: RTX 4090, vramGB: 24, count: 1 }]',
-    'interfaces:', `  - { name: eth0, kind: ${kind}, segment: mgmt, addresses: [${address}/16] }`, '',
-  ].join('\n');
+  writeFileSync(
+    cluster,
+    'cluster: { name: many, domain: many.lab, system: x86_64-linux, stateVersion: "25.05" }\nnetwork:\n  segments:\n    - { name: mgmt, subnet: 10.16.0.0/16 }\n',
+  );
+  const host = (i: number, address = `10.16.${i >> 8}.${(i & 255) + 1}`, kind = 'ethernet') =>
+    [
+      `name: host-${i}`,
+      `addresses: [${address}]`,
+      'hardware:',
+      '  gpus: [{ vendor: nvidia, model: RTX 4090, vramGB: 24, count: 1 }]',
+      'interfaces:',
+      `  - { name: eth0, kind: ${kind}, segment: mgmt, addresses: [${address}/16] }`,
+      '',
+    ].join('\n');
   for (let i = 0; i < 300; i++) writeFileSync(path.join(root, 'hosts', `host-${i}.yaml`), host(i));
   // a schema error in a plain file, a syntax error, a quoted value (the full parser's), a segment no one declares
   writeFileSync(path.join(root, 'hosts', 'host-7.yaml'), host(7, undefined, 'ethernett'));
@@ -142,8 +164,15 @@ test('a folder of 300 host files is validated on the worker: the plain ones, the
   const [seven, eight, nine, ten] = await Promise.all(waits);
   assert.equal(seven.find((d) => d.code === 'schema.enum')?.range.start.line, 5, 'the error is on the interface line of the plain file');
   assert.ok(eight.some((d) => d.code === 'yaml.syntax' || d.code === 'yaml.warning' || String(d.code).startsWith('yaml.')));
-  assert.deepEqual(nine.map((d) => [d.code, d.range.start.line]), [['schema.enum', 5]], 'the quoted file reads as the plain one would');
-  assert.ok(ten.some((d) => /nope/.test(String(d.message))), JSON.stringify(ten));
+  assert.deepEqual(
+    nine.map((d) => [d.code, d.range.start.line]),
+    [['schema.enum', 5]],
+    'the quoted file reads as the plain one would',
+  );
+  assert.ok(
+    ten.some((d) => /nope/.test(String(d.message))),
+    JSON.stringify(ten),
+  );
   // files without problems get no diagnostics published (the server publishes none for closed, clean files)
   assert.equal(client.latest(uriOf(200)), undefined);
   await client.close(fileUri(cluster));

@@ -10,7 +10,11 @@ import path from 'node:path';
 export const REPO_ROOT = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const CLI = path.join(REPO_ROOT, 'dist/cli.js');
 
-export interface CliRun { code: number | null; out: string; err: string }
+export interface CliRun {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 export function bundledCli(scratchPrefix: string): { run(args: string[], cwd?: string): CliRun; readonly tmp: string } {
   let tmp = '';
@@ -24,6 +28,8 @@ export function bundledCli(scratchPrefix: string): { run(args: string[], cwd?: s
       const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
       return { code: r.status, out: r.stdout, err: r.stderr };
     },
-    get tmp() { return tmp; },
+    get tmp() {
+      return tmp;
+    },
   };
 }

@@ -46,7 +46,10 @@ export interface ContainerReport {
   bindMounts: Record<string, { mountPoint: string; hostPath: string | null; isReadOnly: boolean }>;
   unit: Record<string, unknown>;
 }
-export interface FlakeReport { nixos: Record<string, HostReport>; darwin: Record<string, HostReport> }
+export interface FlakeReport {
+  nixos: Record<string, HostReport>;
+  darwin: Record<string, HostReport>;
+}
 
 /** `flakes`: name → folder of a generated flake; `workDir` receives the emitted option declarations. */
 export async function evaluateFlakes(flakes: Record<string, string>, workDir: string): Promise<Record<string, FlakeReport>> {
@@ -60,7 +63,9 @@ export async function evaluateFlakes(flakes: Record<string, string>, workDir: st
     harness = args: import ${harness} ({ inherit lib; nixosDeclarations = ${nixosDeclarations}; darwinDeclarations = ${darwinDeclarations};
       disko = ${upstreamSource('disko')}; } // args);
   in { ${entries.join(' ')} }`;
-  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr],
-    { maxBuffer: 256 << 20, timeout: 110_000 });
+  const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '-E', expr], {
+    maxBuffer: 256 << 20,
+    timeout: 110_000,
+  });
   return JSON.parse(stdout) as Record<string, FlakeReport>;
 }

@@ -4,7 +4,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import type { ClusterSpec, HostSpec } from '../../core/src/spec/types';
+import type { ClusterSpec, HostSpec } from '#core/spec';
 
 export function syntheticCluster(count: number): ClusterSpec {
   const hosts: HostSpec[] = [];
@@ -17,15 +17,18 @@ export function syntheticCluster(count: number): ClusterSpec {
     hosts.push({
       name,
       addresses: [mgmt],
-      roles: i === 0
-        ? ['nats-hub', 'exo-master', 'exo-api', 'exo-worker', 'k3s-server', 'checkpoint-agent']
-        : ['exo-worker', 'nats-leaf', 'k3s-agent', ...(amd ? [] : ['checkpoint-agent' as const])],
+      roles:
+        i === 0
+          ? ['nats-hub', 'exo-master', 'exo-api', 'exo-worker', 'k3s-server', 'checkpoint-agent']
+          : ['exo-worker', 'nats-leaf', 'k3s-agent', ...(amd ? [] : ['checkpoint-agent' as const])],
       tags: [amd ? 'amd' : 'nvidia'],
       hardware: {
         memoryGB: 256,
-        gpus: [amd
-          ? { vendor: 'amd', model: 'Instinct MI210', vramGB: 64, count: 4 }
-          : { vendor: 'nvidia', model: 'H100 SXM', vramGB: 80, count: 8, computeCapability: '9.0' }],
+        gpus: [
+          amd
+            ? { vendor: 'amd', model: 'Instinct MI210', vramGB: 64, count: 4 }
+            : { vendor: 'nvidia', model: 'H100 SXM', vramGB: 80, count: 8, computeCapability: '9.0' },
+        ],
       },
       disks: [{ device: '/dev/nvme0n1', layout: 'ext4', role: 'os', swapGB: 16 }],
       interfaces: [
@@ -39,8 +42,11 @@ export function syntheticCluster(count: number): ClusterSpec {
   }
   return {
     cluster: {
-      name: `synthetic-${count}`, domain: 'dc.internal', nixpkgs: 'github:NixOS/nixpkgs/nixos-26.05',
-      system: 'x86_64-linux', stateVersion: '26.05',
+      name: `synthetic-${count}`,
+      domain: 'dc.internal',
+      nixpkgs: 'github:NixOS/nixpkgs/nixos-26.05',
+      system: 'x86_64-linux',
+      stateVersion: '26.05',
       tags: { nvidia: 'NVIDIA H100 nodes', amd: 'AMD Instinct nodes' },
     },
     network: {

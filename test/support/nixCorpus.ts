@@ -17,7 +17,9 @@ export interface CorpusManifest {
 export const corpusManifest = JSON.parse(readFileSync(path.join(corpusDir, 'MANIFEST.json'), 'utf8')) as CorpusManifest;
 
 export function corpusFiles(): string[] {
-  return readdirSync(corpusDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.nix')).sort();
+  return readdirSync(corpusDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.nix'))
+    .sort();
 }
 
 export interface CorpusResult {

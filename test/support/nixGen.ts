@@ -27,11 +27,19 @@ const BINARY_OPS = ['->', '||', '&&', '==', '!=', '<', '>', '<=', '>=', '//', '+
 
 export class NixGen {
   private readonly r: () => number;
-  constructor(readonly seed: number) { this.r = rng(seed); }
+  constructor(readonly seed: number) {
+    this.r = rng(seed);
+  }
 
-  private pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.r() * xs.length)]; }
-  private chance(p: number): boolean { return this.r() < p; }
-  private int(lo: number, hi: number): number { return lo + Math.floor(this.r() * (hi - lo + 1)); }
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.r() * xs.length)];
+  }
+  private chance(p: number): boolean {
+    return this.r() < p;
+  }
+  private int(lo: number, hi: number): number {
+    return lo + Math.floor(this.r() * (hi - lo + 1));
+  }
 
   /** Whitespace or comments between tokens. */
   private ws(): string {
@@ -103,8 +111,14 @@ export class NixGen {
     const used = new Set<string>();
     for (let i = 0; i < n; i++) {
       const x = this.r();
-      if (x < 0.12) { s += `inherit ${this.pick(['a', 'b', 'x', '"q"'])};${this.ws()}`; continue; }
-      if (x < 0.2) { s += `inherit (${this.expr(depth - 1)}) ${this.pick(['c', 'd', 'e f'])};${this.ws()}`; continue; }
+      if (x < 0.12) {
+        s += `inherit ${this.pick(['a', 'b', 'x', '"q"'])};${this.ws()}`;
+        continue;
+      }
+      if (x < 0.2) {
+        s += `inherit (${this.expr(depth - 1)}) ${this.pick(['c', 'd', 'e f'])};${this.ws()}`;
+        continue;
+      }
       let path = this.attrPath(depth);
       if (isLet && path.includes('${') && this.chance(0.8)) path = 'l' + i;
       if (used.has(path) && this.chance(0.8)) path = path + i;
@@ -180,13 +194,45 @@ export class NixGen {
     return `let { ${this.bindings(depth - 1, false)}${this.chance(0.7) ? `body = ${this.expr(depth - 1)}; ` : ''}}`;
   }
 
-  wellFormed(): string { return this.expr(this.int(1, 4)); }
+  wellFormed(): string {
+    return this.expr(this.int(1, 4));
+  }
 
   /** A mutated expression: characters deleted, inserted or the text cut short. */
   malformed(): string {
     let s = this.wellFormed();
     const edits = this.int(1, 2);
-    const inserts = ['{', '}', '(', ')', '[', ']', ';', '=', ':', '.', ',', '?', '@', '"', "''", '${', ' or ', ' in ', ' let ', '/', '~/', '<', '>', '-', '!', '...', '#', '\n', '$'];
+    const inserts = [
+      '{',
+      '}',
+      '(',
+      ')',
+      '[',
+      ']',
+      ';',
+      '=',
+      ':',
+      '.',
+      ',',
+      '?',
+      '@',
+      '"',
+      "''",
+      '${',
+      ' or ',
+      ' in ',
+      ' let ',
+      '/',
+      '~/',
+      '<',
+      '>',
+      '-',
+      '!',
+      '...',
+      '#',
+      '\n',
+      '$',
+    ];
     for (let e = 0; e < edits; e++) {
       const at = this.int(0, s.length);
       const x = this.r();

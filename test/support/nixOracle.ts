@@ -5,10 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
+import { parseNix } from '#core/nix';
 import { canonicalizeUnordered, printNixParse } from '../../core/src/nix/printNixParse';
 
-export interface OracleResult { ok: boolean; output: string }
+export interface OracleResult {
+  ok: boolean;
+  output: string;
+}
 
 export function nixAvailable(): boolean {
   return spawnSync('nix-instantiate', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -36,7 +39,8 @@ export class NixOracle {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.home, NIX_PATH: '' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
-      let out = '', err = '';
+      let out = '',
+        err = '';
       child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
       child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
       child.on('error', reject);
@@ -56,7 +60,11 @@ export class NixOracle {
 export const wrapCase = (expr: string) => `with {}; (\n${expr}\n)`;
 export const wrapBatch = (exprs: string[]) => `with {}; [\n${exprs.map((e) => `(\n${e}\n)`).join('\n')}\n]`;
 
-export interface Disagreement { source: string; ours: OracleResult; nix: OracleResult }
+export interface Disagreement {
+  source: string;
+  ours: OracleResult;
+  nix: OracleResult;
+}
 
 /** Compare one printed pair, ignoring only the orders Nix 2.8 does not fix (formals, let bindings). */
 export function samePrint(a: string, b: string): boolean {
@@ -67,7 +75,12 @@ export function samePrint(a: string, b: string): boolean {
  * Checks cases our parser accepts in batches (one nix-instantiate per batch, bisecting a batch that
  * disagrees), and cases we reject one process each, `concurrency` at a time.
  */
-export async function differential(oracle: NixOracle, cases: string[], batchSize = 200, concurrency = 2): Promise<{ agreed: number; accepted: number; disagreements: Disagreement[] }> {
+export async function differential(
+  oracle: NixOracle,
+  cases: string[],
+  batchSize = 200,
+  concurrency = 2,
+): Promise<{ agreed: number; accepted: number; disagreements: Disagreement[] }> {
   const disagreements: Disagreement[] = [];
   let agreed = 0;
   const accepted: string[] = [];
@@ -78,16 +91,29 @@ export async function differential(oracle: NixOracle, cases: string[], batchSize
     const source = batch.length === 1 ? wrapCase(batch[0]) : wrapBatch(batch);
     const nix = await oracle.parse(source);
     const ours = oracle.ours(source);
-    if (nix.ok === ours.ok && (!nix.ok || samePrint(nix.output, ours.output))) { agreed += batch.length; return; }
-    if (batch.length === 1) { disagreements.push({ source, ours, nix }); return; }
+    if (nix.ok === ours.ok && (!nix.ok || samePrint(nix.output, ours.output))) {
+      agreed += batch.length;
+      return;
+    }
+    if (batch.length === 1) {
+      disagreements.push({ source, ours, nix });
+      return;
+    }
     const mid = batch.length >> 1;
     await checkBatch(batch.slice(0, mid));
     await checkBatch(batch.slice(mid));
   };
   const jobs: (() => Promise<void>)[] = [];
-  for (let i = 0; i < accepted.length; i += batchSize) { const b = accepted.slice(i, i + batchSize); jobs.push(() => checkBatch(b)); }
+  for (let i = 0; i < accepted.length; i += batchSize) {
+    const b = accepted.slice(i, i + batchSize);
+    jobs.push(() => checkBatch(b));
+  }
   for (const c of rejected) jobs.push(() => checkBatch([c]));
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < jobs.length) await jobs[next++](); }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < jobs.length) await jobs[next++]();
+    }),
+  );
   return { agreed, accepted: accepted.length, disagreements };
 }

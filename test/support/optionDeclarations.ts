@@ -18,7 +18,9 @@ export interface OptionFact {
   declarations?: { name?: string; url?: string }[];
 }
 
-export interface OptionFacts { options: Record<string, OptionFact> }
+export interface OptionFacts {
+  options: Record<string, OptionFact>;
+}
 
 const optionsDir = path.join(__dirname, '../../../core/src/options');
 
@@ -27,7 +29,10 @@ export function readOptionFacts(platform: 'nixos' | 'darwin'): OptionFacts {
   return JSON.parse(readFileSync(path.join(optionsDir, file), 'utf8')) as OptionFacts;
 }
 
-interface Node { fact?: OptionFact; children: Map<string, Node> }
+interface Node {
+  fact?: OptionFact;
+  children: Map<string, Node>;
+}
 
 const WILDCARDS = new Set(['<name>', '*']);
 
@@ -82,10 +87,12 @@ function option(node: Node, indent: string, inSubmodule: boolean): string {
 /** The options below `node` (its named children), as an attribute set expression. */
 function options(node: Node, indent: string, inSubmodule = false): string {
   const inner = indent + '  ';
-  const lines = [...node.children.entries()].filter(([k]) => !WILDCARDS.has(k)).map(([name, child]) => {
-    const isOption = child.fact !== undefined || child.children.has('<name>') || child.children.has('*');
-    return `${inner}${attrName(name)} = ${isOption ? option(child, inner, inSubmodule) : options(child, inner, inSubmodule)};`;
-  });
+  const lines = [...node.children.entries()]
+    .filter(([k]) => !WILDCARDS.has(k))
+    .map(([name, child]) => {
+      const isOption = child.fact !== undefined || child.children.has('<name>') || child.children.has('*');
+      return `${inner}${attrName(name)} = ${isOption ? option(child, inner, inSubmodule) : options(child, inner, inSubmodule)};`;
+    });
   return `{\n${lines.join('\n')}\n${indent}}`;
 }
 

@@ -9,7 +9,12 @@ import path from 'node:path';
 
 export const RECORDED_TOKEN = 'recorded-test-token';
 
-export interface SeenRequest { method: string; path: string; query: URLSearchParams; authorization?: string }
+export interface SeenRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  authorization?: string;
+}
 
 export interface RecordedKubeApi {
   url: string;
@@ -22,7 +27,8 @@ export interface RecordedKubeApi {
 const fixturesDir = path.join(__dirname, '../../../test/fixtures/k3s');
 export const recordedFixture = (name: string) => readFileSync(path.join(fixturesDir, name), 'utf8');
 
-const NOT_FOUND = '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}';
+const NOT_FOUND =
+  '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}';
 
 /** Routes: method and path → status and body. */
 function answer(method: string, url: URL): [number, string] {
@@ -30,10 +36,16 @@ function answer(method: string, url: URL): [number, string] {
   if (method === 'GET' && p === '/api/v1/namespaces/exo/services/exo') return [200, recordedFixture('service-exo.json')];
   if (method === 'GET' && p === '/api/v1/namespaces/other/services/exo') return [404, recordedFixture('status-notfound.json')];
   if (method === 'GET' && /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/(exo|other)\/endpointslices$/.test(p)) {
-    return [200, p.includes('/exo/') ? recordedFixture('endpointslices-exo.json') : '{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{"resourceVersion":"2210"},"items":[]}'];
+    return [
+      200,
+      p.includes('/exo/')
+        ? recordedFixture('endpointslices-exo.json')
+        : '{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{"resourceVersion":"2210"},"items":[]}',
+    ];
   }
   if (method === 'GET' && p === '/api/v1/pods') return [200, recordedFixture('pods.json')];
-  if (method === 'POST' && p === '/api/v1/nodes/gpu-2/proxy/checkpoint/ml/trainer-0/trainer') return [200, recordedFixture('checkpoint-ok.json')];
+  if (method === 'POST' && p === '/api/v1/nodes/gpu-2/proxy/checkpoint/ml/trainer-0/trainer')
+    return [200, recordedFixture('checkpoint-ok.json')];
   if (method === 'POST' && p.startsWith('/api/v1/nodes/hub-1/proxy/')) return [403, recordedFixture('status-forbidden.json')];
   return [404, NOT_FOUND];
 }
@@ -41,10 +53,55 @@ function answer(method: string, url: URL): [number, string] {
 /** A throwaway CA and a server certificate for 127.0.0.1 (openssl), written into `dir`. */
 function certificates(dir: string): { key: Buffer; cert: Buffer; ca: Buffer } {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=k3s-server-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=k3s', '-keyout', 'server.key', '-out', 'server.csr');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=k3s-server-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=k3s',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+  );
   writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.pem');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+    '-out',
+    'server.pem',
+  );
   const read = (f: string) => readFileSync(path.join(dir, f));
   return { key: read('server.key'), cert: read('server.pem'), ca: read('ca.pem') };
 }
@@ -67,12 +124,28 @@ export async function startRecordedKubeApi(dir: string): Promise<RecordedKubeApi
     seen,
     kubeconfig(name, serverUrl = url) {
       const file = path.join(dir, name);
-      writeFileSync(file, [
-        'apiVersion: v1', 'kind: Config', 'current-context: lab',
-        'clusters:', '- name: lab', '  cluster:', `    server: ${serverUrl}`, `    certificate-authority-data: ${caData}`,
-        'users:', '- name: admin', '  user:', `    token: ${RECORDED_TOKEN}`,
-        'contexts:', '- name: lab', '  context:', '    cluster: lab', '    user: admin',
-      ].join('\n') + '\n');
+      writeFileSync(
+        file,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'current-context: lab',
+          'clusters:',
+          '- name: lab',
+          '  cluster:',
+          `    server: ${serverUrl}`,
+          `    certificate-authority-data: ${caData}`,
+          'users:',
+          '- name: admin',
+          '  user:',
+          `    token: ${RECORDED_TOKEN}`,
+          'contexts:',
+          '- name: lab',
+          '  context:',
+          '    cluster: lab',
+          '    user: admin',
+        ].join('\n') + '\n',
+      );
       return file;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -27,14 +27,17 @@ function fetchedNixpkgsLib(): string {
 /** nixpkgs' `lib` folder. */
 export function nixpkgsLib(): string {
   if (process.env.NIXPKGS_LIB) {
-    if (!existsSync(path.join(process.env.NIXPKGS_LIB, 'default.nix'))) throw new Error(`NIXPKGS_LIB=${process.env.NIXPKGS_LIB} is not a nixpkgs lib folder (no default.nix)`);
+    if (!existsSync(path.join(process.env.NIXPKGS_LIB, 'default.nix')))
+      throw new Error(`NIXPKGS_LIB=${process.env.NIXPKGS_LIB} is not a nixpkgs lib folder (no default.nix)`);
     return process.env.NIXPKGS_LIB;
   }
   const dir = upstreamDir();
   if (dir) return path.join(dir, 'nixpkgs-lib/lib');
   if (process.env.NIX_GPU_CLUSTER_FETCH_UPSTREAM === '1') return fetchedNixpkgsLib();
-  throw new Error(`nixpkgs' lib not found: set NIXPKGS_LIB to a nixpkgs lib folder, or UPSTREAM_DIR to a folder like ../shared/upstream `
-    + `(nixpkgs-lib/lib, disko, nix-darwin), or allow fetching ${NIXPKGS_LIB_REPO} at ${NIXPKGS_LIB_COMMIT} with NIX_GPU_CLUSTER_FETCH_UPSTREAM=1`);
+  throw new Error(
+    `nixpkgs' lib not found: set NIXPKGS_LIB to a nixpkgs lib folder, or UPSTREAM_DIR to a folder like ../shared/upstream ` +
+      `(nixpkgs-lib/lib, disko, nix-darwin), or allow fetching ${NIXPKGS_LIB_REPO} at ${NIXPKGS_LIB_COMMIT} with NIX_GPU_CLUSTER_FETCH_UPSTREAM=1`,
+  );
 }
 
 /** Another pinned upstream source (disko, nix-darwin) from UPSTREAM_DIR or ../shared/upstream. */

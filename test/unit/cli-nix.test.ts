@@ -11,13 +11,25 @@ const run = cli.run;
 
 test('cli: validate FILE.nix reports unknown options, wrong types and undefined variables as the editor does', () => {
   const file = path.join(cli.tmp, 'host.nix');
-  writeFileSync(file, '{ lib, ... }:\n{\n  services.nats.host = "0.0.0.0";\n  services.k3s.role = "master";\n  networking.hostName = lib.mkDefault hostname;\n}\n');
+  writeFileSync(
+    file,
+    '{ lib, ... }:\n{\n  services.nats.host = "0.0.0.0";\n  services.k3s.role = "master";\n  networking.hostName = lib.mkDefault hostname;\n}\n',
+  );
   const r = run(['validate', file], cli.tmp);
   assert.equal(r.code, 1, r.err);
   const lines = r.out.trim().split('\n');
-  assert.ok(lines.some((l) => /^host\.nix:3:\d+ error nix\.unknown-option .*services\.nats\.host/.test(l)), r.out);
-  assert.ok(lines.some((l) => /^host\.nix:4:\d+ error nix\.option-type .*"server", "agent"/.test(l)), r.out);
-  assert.ok(lines.some((l) => /^host\.nix:5:\d+ error nix\.undefined-variable Undefined variable 'hostname'/.test(l)), r.out);
+  assert.ok(
+    lines.some((l) => /^host\.nix:3:\d+ error nix\.unknown-option .*services\.nats\.host/.test(l)),
+    r.out,
+  );
+  assert.ok(
+    lines.some((l) => /^host\.nix:4:\d+ error nix\.option-type .*"server", "agent"/.test(l)),
+    r.out,
+  );
+  assert.ok(
+    lines.some((l) => /^host\.nix:5:\d+ error nix\.undefined-variable Undefined variable 'hostname'/.test(l)),
+    r.out,
+  );
   assert.match(r.err, /3 errors, 0 warnings in 1 file/);
   // Not read as a YAML spec any more.
   assert.doesNotMatch(r.out, /schema\.required/);

@@ -27,8 +27,10 @@ test('connects are attributed to the extension host through clones, threads and 
   const t = parseTrace(TRACE);
   const host = /--type=extensionHost/;
   const fromHost = t.connects.filter((c: { pid: number }) => t.within(c.pid, host));
-  assert.deepEqual(fromHost.map((c: { family: string; address: string; port: number }) => `${c.family} ${c.address}:${c.port}`),
-    ['AF_INET 10.0.0.10:4222', 'AF_INET6 fd00::10:52415', 'AF_UNIX /run/user/code-server-ipc.sock:0']);
+  assert.deepEqual(
+    fromHost.map((c: { family: string; address: string; port: number }) => `${c.family} ${c.address}:${c.port}`),
+    ['AF_INET 10.0.0.10:4222', 'AF_INET6 fd00::10:52415', 'AF_UNIX /run/user/code-server-ipc.sock:0'],
+  );
   // code-server's own DNS lookup is not the extension host's.
   assert.equal(t.within(100, host), false);
   assert.deepEqual(t.execs(host), [200]);
@@ -41,7 +43,10 @@ test('the addresses a spec names: IPv4 (with or without a prefix), URL hosts and
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-spec-'));
   try {
     fs.mkdirSync(path.join(dir, 'hosts'));
-    fs.writeFileSync(path.join(dir, 'cluster.yaml'), 'nats:\n  url: nats://hub.example.org:4222\nhosts:\n  - { name: a, addresses: [10.0.0.10/24, "fd00::10"] }\n');
+    fs.writeFileSync(
+      path.join(dir, 'cluster.yaml'),
+      'nats:\n  url: nats://hub.example.org:4222\nhosts:\n  - { name: a, addresses: [10.0.0.10/24, "fd00::10"] }\n',
+    );
     fs.writeFileSync(path.join(dir, 'hosts', 'b.yaml'), 'name: b\naddresses: [192.168.1.7]\n');
     assert.deepEqual([...specAddresses(dir)].sort(), ['10.0.0.10', '192.168.1.7', 'fd00::10', 'hub.example.org']);
   } finally {

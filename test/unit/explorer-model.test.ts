@@ -2,20 +2,22 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ClusterSpec } from '../../core/src/spec/types';
-import { loadSpec } from '../../core/src/spec/load';
+import type { ClusterSpec, SpecModel } from '#core/spec';
+import { loadSpec } from '#core/validate';
 import { ClusterStateStore } from '../../client/src/state/store';
 import { SpecSource } from '../../client/src/state/specSource';
 import { buildTopologyGraph } from '../../client/src/topology/graph';
-import type { SpecModel } from '../../core/src/spec/model';
-import { childrenOf, gpuRows, hostContextValue, nodeRoots, type TreeNodeModel } from '../../client/src/explorer/model';
+import { hostContextValue } from '../../client/src/explorer/look';
+import { childrenOf, gpuRows, nodeRoots, type TreeNodeModel } from '../../client/src/explorer/model';
 
 // Runs from test/unit (tsx) or out/test/unit (compiled): find the repository root either way.
 let root = __dirname;
 while (!existsSync(path.join(root, 'package.json'))) root = path.dirname(root);
 const lab = path.join(root, 'examples/lab');
 let loaded: ClusterSpec;
-before(async () => { loaded = (await loadSpec(lab)).model.spec; });
+before(async () => {
+  loaded = (await loadSpec(lab)).model.spec;
+});
 /** A fresh copy per test: some tests add hosts. */
 const labSpec = (): ClusterSpec => structuredClone(loaded);
 function storeWith(spec: ClusterSpec): ClusterStateStore {
@@ -59,10 +61,17 @@ test('hosts without tags or segments land in a catch-all group', () => {
 
 test('context values follow the manifest: system and GPU vendor', () => {
   const spec = labSpec();
-  const cv = (name: string) => hostContextValue(spec.hosts.find((h) => h.name === name)!, spec);
+  const cv = (name: string) =>
+    hostContextValue(
+      spec.hosts.find((h) => h.name === name)!,
+      spec,
+    );
   assert.equal(cv('hub-1'), 'host.linux.nvidia');
   assert.equal(cv('mac-studio'), 'host.darwin');
-  assert.equal(hostContextValue({ name: 'x', addresses: [], hardware: { gpus: [{ vendor: 'amd', model: 'MI300X' }] } }, spec), 'host.linux.amd');
+  assert.equal(
+    hostContextValue({ name: 'x', addresses: [], hardware: { gpus: [{ vendor: 'amd', model: 'MI300X' }] } }, spec),
+    'host.linux.amd',
+  );
   assert.equal(hostContextValue({ name: 'x', addresses: [] }, spec), 'host.linux');
 });
 
@@ -71,13 +80,27 @@ test('host children: GPUs (count expanded), services from roles, interfaces, che
   store.applyHostFacts('agent', 'hub-1', { checkpoints: [{ id: 'cp-1', unit: 'exo', createdAt: '2026-11-22T01:00:00Z' }] });
   const hub = childrenOf(store, nodeRoots(store, 'tag')[0])[0];
   const kids = childrenOf(store, hub);
-  assert.deepEqual(kids.map((k) => `${k.kind}:${k.label}`), [
-    'gpu:GPU 0: RTX 4090', 'gpu:GPU 1: RTX 4090',
-    'service:exo', 'service:NATS', 'service:k3s', 'service:checkpoint agent',
-    'interface:eth0', 'interface:eth1', 'interface:eth2', 'interface:bond0', 'interface:tb0',
-    'checkpoint:exo @ 2026-11-22T01:00:00Z',
-  ]);
-  assert.deepEqual([...new Set(kids.map((k) => k.contextValue))], ['gpu', 'service.exo.stopped', 'service.nats', 'service.k3s', 'service.checkpoint-agent', 'interface', 'checkpoint']);
+  assert.deepEqual(
+    kids.map((k) => `${k.kind}:${k.label}`),
+    [
+      'gpu:GPU 0: RTX 4090',
+      'gpu:GPU 1: RTX 4090',
+      'service:exo',
+      'service:NATS',
+      'service:k3s',
+      'service:checkpoint agent',
+      'interface:eth0',
+      'interface:eth1',
+      'interface:eth2',
+      'interface:bond0',
+      'interface:tb0',
+      'checkpoint:exo @ 2026-11-22T01:00:00Z',
+    ],
+  );
+  assert.deepEqual(
+    [...new Set(kids.map((k) => k.contextValue))],
+    ['gpu', 'service.exo.stopped', 'service.nats', 'service.k3s', 'service.checkpoint-agent', 'interface', 'checkpoint'],
+  );
   assert.equal(new Set(kids.map((k) => k.id)).size, kids.length);
   store.dispose();
 });
@@ -87,8 +110,14 @@ test('live state shows in icons, descriptions and tooltips', () => {
   const hubOf = () => childrenOf(store, nodeRoots(store, 'tag')[0])[0];
   assert.equal(hubOf().icon.id, 'circle-outline');
   assert.match(hubOf().tooltip, /Nothing has reported/);
-  store.applyHostFacts('exo', 'hub-1', { status: 'running', statusDetail: 'in exo', services: { exo: { status: 'running', detail: '1 instance' } } });
-  store.applyHostFacts('ssh', 'hub-1', { gpus: [{ index: 1, memoryUsedMiB: 12288, memoryTotalMiB: 24576, utilizationPct: 93.4, temperatureC: 71.6 }] });
+  store.applyHostFacts('exo', 'hub-1', {
+    status: 'running',
+    statusDetail: 'in exo',
+    services: { exo: { status: 'running', detail: '1 instance' } },
+  });
+  store.applyHostFacts('ssh', 'hub-1', {
+    gpus: [{ index: 1, memoryUsedMiB: 12288, memoryTotalMiB: 24576, utilizationPct: 93.4, temperatureC: 71.6 }],
+  });
   const hub = hubOf();
   assert.equal(hub.icon.id, 'pass-filled');
   assert.equal(hub.icon.color, 'charts.green');
@@ -97,7 +126,7 @@ test('live state shows in icons, descriptions and tooltips', () => {
   assert.equal(kids[1].description, '12.0 / 24.0 GiB · 93% · 72°C');
   assert.equal(kids[1].icon.color, 'charts.orange');
   assert.equal(kids[0].description, '24.0 GiB', 'without live figures, the spec VRAM');
-  const exo = kids.find((k) => k.service === 'exo')!;
+  const exo = kids.find((k) => k.kind === 'service' && k.service === 'exo')!;
   assert.equal(exo.contextValue, 'service.exo.running');
   assert.equal(exo.description, 'running · 1 instance');
   store.applyHostFacts('deploy', 'hub-1', { status: 'failed', statusDetail: 'nixos-anywhere exited with 1' });
@@ -120,13 +149,24 @@ test('a failing source is shown as an item at the top, not hidden', () => {
 
 test('GPUs view sorts by free memory (most first) or utilisation (least first), unknown last', () => {
   const store = storeWith(labSpec());
-  store.applyHostFacts('ssh', 'hub-1', { gpus: [{ index: 0, memoryUsedMiB: 20000, utilizationPct: 80 }, { index: 1, memoryUsedMiB: 1000, utilizationPct: 5 }] });
+  store.applyHostFacts('ssh', 'hub-1', {
+    gpus: [
+      { index: 0, memoryUsedMiB: 20000, utilizationPct: 80 },
+      { index: 1, memoryUsedMiB: 1000, utilizationPct: 5 },
+    ],
+  });
   store.applyHostFacts('ssh', 'gpu-2', { gpus: [{ index: 0, memoryUsedMiB: 40000, utilizationPct: 40 }] });
   const byFree = gpuRows(store, 'freeMemory');
-  assert.deepEqual(byFree.map((r) => `${r.host}#${r.gpuIndex}`), ['gpu-2#0', 'hub-1#1', 'hub-1#0', 'mac-studio#0']);
+  assert.deepEqual(
+    byFree.map((r) => `${r.host}#${r.gpuIndex}`),
+    ['gpu-2#0', 'hub-1#1', 'hub-1#0', 'mac-studio#0'],
+  );
   assert.match(byFree[0].description!, /^gpu-2 #0 · 39\.1 \/ 80\.0 GiB · 40\.9 GiB free · 40%$/);
   const byUtil = gpuRows(store, 'utilization');
-  assert.deepEqual(byUtil.map((r) => `${r.host}#${r.gpuIndex}`), ['hub-1#1', 'gpu-2#0', 'hub-1#0', 'mac-studio#0']);
+  assert.deepEqual(
+    byUtil.map((r) => `${r.host}#${r.gpuIndex}`),
+    ['hub-1#1', 'gpu-2#0', 'hub-1#0', 'mac-studio#0'],
+  );
   assert.equal(new Set(byUtil.map((r) => r.id)).size, 4);
   store.dispose();
 });
@@ -146,12 +186,22 @@ test('a half-written spec still shows what is well-formed, through the spec sour
       { name: 'a', addresses: '10.0.0.1', tags: ['gpu', 3], interfaces: 'eth0', hardware: { gpus: 'many' }, roles: 'exo-worker' },
       { addresses: ['10.0.0.2'] },
       'garbage',
-      { name: 'b', addresses: ['10.0.0.3'], interfaces: [{ name: 'eth0', kind: 'ethernet', addresses: '10.0.0.3/24', segment: 5 }, { kind: 'bond' }] },
+      {
+        name: 'b',
+        addresses: ['10.0.0.3'],
+        interfaces: [{ name: 'eth0', kind: 'ethernet', addresses: '10.0.0.3/24', segment: 5 }, { kind: 'bond' }],
+      },
       { name: 'b', addresses: ['10.0.0.4'] },
     ],
   } as unknown as ClusterSpec;
   let listener: () => void = () => {};
-  const feed = { model: { spec: broken } as unknown as SpecModel, onDidChange: (l: () => void) => { listener = l; return { dispose() {} }; } };
+  const feed = {
+    model: { spec: broken } as unknown as SpecModel,
+    onDidChange: (l: () => void) => {
+      listener = l;
+      return { dispose() {} };
+    },
+  };
   const store = new ClusterStateStore({ batchMs: 1000 });
   const source = new SpecSource(feed);
   source.start(store);
@@ -161,12 +211,23 @@ test('a half-written spec still shows what is well-formed, through the spec sour
     assert.deepEqual([...new Set(hosts.map((h) => h.label))].sort(), ['a', 'b']);
     for (const h of hosts) childrenOf(store, h);
   }
-  assert.deepEqual(childrenOf(store, nodeRoots(store, 'segment')[0]).map((h) => h.label), ['a', 'b']);
-  const b = nodeRoots(store, 'tag').flatMap((r) => childrenOf(store, r)).find((h) => h.label === 'b')!;
-  assert.deepEqual(childrenOf(store, b).map((c) => c.label), ['eth0']);
+  assert.deepEqual(
+    childrenOf(store, nodeRoots(store, 'segment')[0]).map((h) => h.label),
+    ['a', 'b'],
+  );
+  const b = nodeRoots(store, 'tag')
+    .flatMap((r) => childrenOf(store, r))
+    .find((h) => h.label === 'b')!;
+  assert.deepEqual(
+    childrenOf(store, b).map((c) => c.label),
+    ['eth0'],
+  );
   assert.deepEqual(gpuRows(store, 'freeMemory'), []);
   const graph = buildTopologyGraph(store.spec!);
-  assert.deepEqual(graph.links.map((l) => `${l.source}-${l.target}`), ['a-b']);
+  assert.deepEqual(
+    graph.links.map((l) => `${l.source}-${l.target}`),
+    ['a-b'],
+  );
   // A later good spec replaces it, and facts about hosts that left are dropped.
   store.applyHostFacts('exo', 'a', { status: 'running' });
   feed.model = { spec: { cluster: { name: 'ok', domain: 'ok' }, hosts: [{ name: 'b', addresses: [] }] } } as unknown as SpecModel;

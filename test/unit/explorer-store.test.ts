@@ -46,7 +46,7 @@ test('the latest source to report a field wins it; other fields merge', () => {
   store.applyHostFacts('ssh', 'gpu-2', { status: 'unreachable', gpus: [{ index: 0, utilizationPct: 50 }] });
   host = store.host('gpu-2');
   assert.equal(host.status, 'unreachable');
-  assert.deepEqual(host.gpus, [{ index: 0, utilizationPct: 50 }], 'a merge replaces that source\'s gpu list');
+  assert.deepEqual(host.gpus, [{ index: 0, utilizationPct: 50 }], "a merge replaces that source's gpu list");
   store.dispose();
 });
 
@@ -101,7 +101,13 @@ test('source health changes wake the views only when ok or the error changes', (
 test('spec hosts come first, then hosts only sources know', () => {
   const store = new ClusterStateStore({ batchMs: 1000 });
   store.applyHostFacts('nats', 'stray', { status: 'reachable' });
-  store.setSpec({ cluster: { name: 'c', domain: 'c' }, hosts: [{ name: 'b', addresses: [] }, { name: 'a', addresses: [] }] });
+  store.setSpec({
+    cluster: { name: 'c', domain: 'c' },
+    hosts: [
+      { name: 'b', addresses: [] },
+      { name: 'a', addresses: [] },
+    ],
+  });
   assert.deepEqual(store.hostNames(), ['b', 'a', 'stray']);
   assert.equal(store.host('a').status, 'unknown');
   store.dispose();

@@ -5,12 +5,21 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../cli/src/main';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { findTemplatesDir } from '#core/flake';
 
 const repo = path.dirname(findTemplatesDir(__dirname));
 
 function capture() {
-  const io = { stdout: '', stderr: '', out: (t: string) => { io.stdout += t; }, err: (t: string) => { io.stderr += t; } };
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (t: string) => {
+      io.stdout += t;
+    },
+    err: (t: string) => {
+      io.stderr += t;
+    },
+  };
   return io;
 }
 
@@ -55,7 +64,10 @@ test('--dry-run shows the diff of a changed spec and writes nothing', async () =
 test('a spec with errors is refused with its errors; bad arguments are usage errors', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flake-cli-'));
   try {
-    writeFileSync(path.join(dir, 'cluster.yaml'), 'cluster: { name: x, domain: x }\nhosts:\n  - name: a\n    addresses: [10.0.0.1]\n    roles: [exo-wrker]\n');
+    writeFileSync(
+      path.join(dir, 'cluster.yaml'),
+      'cluster: { name: x, domain: x }\nhosts:\n  - name: a\n    addresses: [10.0.0.1]\n    roles: [exo-wrker]\n',
+    );
     const io = capture();
     assert.equal(await main(['generate', dir, '-o', path.join(dir, 'flake')], io), 1);
     assert.match(io.stderr, /^Not generated: the spec has \d+ error\(s\):$/m);

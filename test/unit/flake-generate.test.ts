@@ -5,16 +5,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { FlakeGenerationError, generateFlake } from '../../core/src/flake/index';
-import { nixAttrName, nixRelativePath, nixString, NixEmitError, nixValue } from '../../core/src/flake/nix';
-import { prepareGeneration } from '../../core/src/flake/project';
+import { FlakeGenerationError, generateFlake } from '../../core/src/flake/generate';
+import { nixAttrName, nixRelativePath, nixString, NixEmitError, nixValue } from '../../core/src/nix/emit';
+import { findTemplatesDir, prepareGeneration } from '#core/flake';
 import { planCluster } from '../../core/src/flake/plan';
-import { findTemplatesDir } from '../../core/src/flake/templates';
-import type { ClusterSpec } from '../../core/src/spec/types';
+import type { ClusterSpec } from '#core/spec';
 import { syntheticCluster } from '../support/flakeClusters';
 
 const templatesDir = findTemplatesDir(__dirname);
-const templates = [{ path: 'modules/exo.nix', content: '{ ... }: { }\n' }, { path: 'modules/darwin/exo.nix', content: '{ ... }: { }\n' }];
+const templates = [
+  { path: 'modules/exo.nix', content: '{ ... }: { }\n' },
+  { path: 'modules/darwin/exo.nix', content: '{ ... }: { }\n' },
+];
 const file = (files: { path: string; content: string }[], p: string) => {
   const f = files.find((x) => x.path === p);
   assert.ok(f, `${p} is generated`);
@@ -36,7 +38,10 @@ test('accelerators, platforms and roles follow the hardware and the spec', () =>
   const spec = syntheticCluster(4);
   delete spec.k3s!.serverAddress;
   const plan = planCluster(spec);
-  assert.deepEqual(plan.hosts.map((h) => h.exo?.accelerator), ['cuda', 'cuda', 'cuda', 'rocm']);
+  assert.deepEqual(
+    plan.hosts.map((h) => h.exo?.accelerator),
+    ['cuda', 'cuda', 'cuda', 'rocm'],
+  );
   assert.deepEqual(plan.hosts[0].exo?.roles, ['master', 'worker', 'api']);
   assert.deepEqual(plan.hosts[1].exo?.roles, ['worker']);
   // exo on a worker-only host runs with --no-api: its agent reads the API host's /state for its node.
@@ -61,7 +66,10 @@ test('Apple hosts become darwinConfigurations with launchd modules; nix-darwin o
   const flake = file(files, 'flake.nix');
   // nix-darwin's release branch with the nixpkgs branch of the same release built for macOS (it checks the release).
   assert.match(flake, /nixpkgs-darwin\.url = "github:NixOS\/nixpkgs\/nixpkgs-26\.05-darwin";/);
-  assert.match(flake, /nix-darwin = \{\n\s+url = "github:nix-darwin\/nix-darwin\/nix-darwin-26\.05";\n\s+inputs\.nixpkgs\.follows = "nixpkgs-darwin";/);
+  assert.match(
+    flake,
+    /nix-darwin = \{\n\s+url = "github:nix-darwin\/nix-darwin\/nix-darwin-26\.05";\n\s+inputs\.nixpkgs\.follows = "nixpkgs-darwin";/,
+  );
   assert.match(flake, /darwinConfigurations = \{\n\s+node-0002 = darwinHost "aarch64-darwin" \.\/hosts\/node-0002;/);
   assert.match(flake, /darwinModules = \{\n\s+exo = \.\/modules\/darwin\/exo\.nix;/);
   const host = file(files, 'hosts/node-0002/default.nix');
@@ -84,7 +92,13 @@ test('host names that cannot be folders, and duplicates, are refused with the li
   const spec: ClusterSpec = syntheticCluster(2);
   spec.hosts[0] = { ...spec.hosts[0], name: '../etc' };
   spec.hosts[1] = { ...spec.hosts[1], name: 'a/b' };
-  const err = (() => { try { generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }); } catch (e) { return e; } })();
+  const err = (() => {
+    try {
+      generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
+    } catch (e) {
+      return e;
+    }
+  })();
   assert.ok(err instanceof FlakeGenerationError);
   assert.equal(err.problems.length, 2);
   const dup = syntheticCluster(2);
@@ -109,7 +123,11 @@ test('facter reports are copied and referenced; missing ones only warn', () => {
   const spec = syntheticCluster(2);
   spec.hosts[0].hardware = { ...spec.hosts[0].hardware, facterReport: 'facter/node-0001.json' };
   spec.hosts[1].hardware = { ...spec.hosts[1].hardware, facterReport: 'facter/missing.json' };
-  const { files, warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN, facterReports: new Map([['node-0001', '{"version":2}']]) });
+  const { files, warnings } = generateFlake(spec, {
+    templates,
+    agentBundle: AGENT_BUNDLE_STAND_IN,
+    facterReports: new Map([['node-0001', '{"version":2}']]),
+  });
   assert.equal(file(files, 'hosts/node-0001/facter.json'), '{"version":2}');
   assert.match(file(files, 'hosts/node-0001/default.nix'), /hardware\.facter\.reportPath = \.\/facter\.json;/);
   assert.doesNotMatch(file(files, 'hosts/node-0002/default.nix'), /facter/);
@@ -150,7 +168,12 @@ test('ZFS disks get a pool and a stable networking.hostId', () => {
   assert.match(file(files, 'hosts/node-0001/disko.nix'), /zpool = \{\n\s+zroot = \{/);
   const hostId = /networking\.hostId = "([0-9a-f]{8})";/.exec(file(files, 'hosts/node-0001/default.nix'));
   assert.ok(hostId);
-  assert.equal(hostId[1], /networking\.hostId = "([0-9a-f]{8})";/.exec(file(generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files, 'hosts/node-0001/default.nix'))![1]);
+  assert.equal(
+    hostId[1],
+    /networking\.hostId = "([0-9a-f]{8})";/.exec(
+      file(generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files, 'hosts/node-0001/default.nix'),
+    )![1],
+  );
 });
 
 test('the node agent is packaged from the bundle and enabled on NixOS hosts of a cluster with nats.url', () => {
@@ -161,43 +184,63 @@ test('the node agent is packaged from the bundle and enabled on NixOS hosts of a
   assert.match(bundle.split('\n', 1)[0], /^\/\/ Generated by Nix GPU Cluster/, 'marked as generated, shebang gone');
   assert.ok(bundle.endsWith('console.log("gpu-cluster-agent stand-in");\n'), 'the bundle, without the map reference');
   const flake = file(files, 'flake.nix');
-  assert.match(flake, /gpu-cluster-agent = final\.callPackage \.\/pkgs\/gpu-cluster-agent\.nix \{ bundle = \.\/pkgs\/gpu-cluster-agent\/agent\.js; \};/);
+  assert.match(
+    flake,
+    /gpu-cluster-agent = final\.callPackage \.\/pkgs\/gpu-cluster-agent\.nix \{ bundle = \.\/pkgs\/gpu-cluster-agent\/agent\.js; \};/,
+  );
   assert.match(flake, /\/\/ \{ inherit \(pkgs\) gpu-cluster-agent; \}/, 'packages.<system>.gpu-cluster-agent');
   assert.match(flake, /services\.gpu-cluster-agent\.package = lib\.mkDefault pkgs\.gpu-cluster-agent;/);
   const nvidiaHost = file(files, 'hosts/node-0001/default.nix');
-  assert.ok(nvidiaHost.includes(`  services.gpu-cluster-agent = {
+  assert.ok(
+    nvidiaHost.includes(`  services.gpu-cluster-agent = {
     enable = true;
     natsUrl = "nats://10.100.0.10:4222";
     domain = "${spec.cluster.domain}";
     hostName = "node-0001";
     credentialsFile = "/var/lib/gpu-cluster-agent/agent.creds";
     gpu = "nvidia";
-  };`), nvidiaHost);
+  };`),
+    nvidiaHost,
+  );
   assert.match(file(files, 'hosts/node-0004/default.nix'), /gpu = "amd";/);
   assert.doesNotMatch(file(files, 'hosts/node-0002/default.nix'), /gpu-cluster-agent/, 'not on nix-darwin');
 
   delete spec.nats!.url;
   const without = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files;
   assert.doesNotMatch(file(without, 'hosts/node-0001/default.nix'), /gpu-cluster-agent/, 'no NATS URL, no agent');
-  assert.ok(without.some((f) => f.path === 'pkgs/gpu-cluster-agent/agent.js'), 'still packaged');
+  assert.ok(
+    without.some((f) => f.path === 'pkgs/gpu-cluster-agent/agent.js'),
+    'still packaged',
+  );
 });
 
 test('the agent gets the CA of a tls:// URL; a host name that is no subject token gets no agent, with a warning', () => {
   const spec = syntheticCluster(2);
-  spec.nats = { ...spec.nats, url: 'tls://10.100.0.10:4222', tls: { certFile: '/etc/nats/cert.pem', keyFile: '/etc/nats/key.pem', caFile: '/etc/nats/ca.pem' } };
+  spec.nats = {
+    ...spec.nats,
+    url: 'tls://10.100.0.10:4222',
+    tls: { certFile: '/etc/nats/cert.pem', keyFile: '/etc/nats/key.pem', caFile: '/etc/nats/ca.pem' },
+  };
   spec.hosts[1] = { ...spec.hosts[1], name: 'node.0002' };
   const { files, warnings } = generateFlake(spec, { templates, agentBundle: AGENT_BUNDLE_STAND_IN });
   assert.match(file(files, 'hosts/node-0001/default.nix'), /extraArgs = \[\s+"--tls-ca"\s+"\/etc\/nats\/ca\.pem"\s+\];/);
   assert.doesNotMatch(file(files, 'hosts/node.0002/default.nix'), /gpu-cluster-agent/);
-  assert.ok(warnings.some((w) => w.startsWith('node.0002: node agent not enabled: invalid host "node.0002"')), warnings.join('\n'));
+  assert.ok(
+    warnings.some((w) => w.startsWith('node.0002: node agent not enabled: invalid host "node.0002"')),
+    warnings.join('\n'),
+  );
 });
 
 test('generating without the agent bundle says to build it', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flake-nobundle-'));
   try {
     const example = path.join(path.dirname(templatesDir), 'examples', 'two-node-nvidia');
-    await assert.rejects(prepareGeneration(example, templatesDir, path.join(dir, 'dist', 'agent.js')),
-      new RegExp(`the node agent bundle ${path.join(dir, 'dist', 'agent.js').replace(/[.]/g, '\\.')} is missing, and the flake packages it: run npm run build`));
+    await assert.rejects(
+      prepareGeneration(example, templatesDir, path.join(dir, 'dist', 'agent.js')),
+      new RegExp(
+        `the node agent bundle ${path.join(dir, 'dist', 'agent.js').replace(/[.]/g, '\\.')} is missing, and the flake packages it: run npm run build`,
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake, GENERATED_MARKER, type GeneratedFile } from '../../core/src/flake/index';
+import { generateFlake, GENERATED_MARKER, type GeneratedFile } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
@@ -25,7 +25,11 @@ const EXAMPLES: Record<string, (file: GeneratedFile) => boolean> = {
 
 async function generate(example: string) {
   const loaded = await loadSpec(path.join(repo, 'examples', example));
-  assert.deepEqual(loaded.diagnostics.filter((d) => d.severity === 'error'), [], `${example} loads without errors`);
+  assert.deepEqual(
+    loaded.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+    `${example} loads without errors`,
+  );
   const all = await readTemplates(findTemplatesDir(repo));
   const templates = all.filter((t) => !/^modules\/[^/]+\.nix$/.test(t.path) || GOLDEN_MODULES.has(t.path.slice(8, -4)));
   return { result: generateFlake(loaded.model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }), templates, all };
@@ -50,7 +54,10 @@ for (const [example, keep] of Object.entries(EXAMPLES)) {
       assert.equal(f.content, readFileSync(golden, 'utf8'), `${example}/${f.path} differs from its golden file`);
     }
     // Every template is carried into the flake, marked as generated, and every module is imported.
-    const full = generateFlake((await loadSpec(path.join(repo, 'examples', example))).model, { templates: all, agentBundle: AGENT_BUNDLE_STAND_IN }).files;
+    const full = generateFlake((await loadSpec(path.join(repo, 'examples', example))).model, {
+      templates: all,
+      agentBundle: AGENT_BUNDLE_STAND_IN,
+    }).files;
     const flake = full.find((f) => f.path === 'flake.nix')!.content;
     for (const t of all) {
       const copy = full.find((f) => f.path === t.path);

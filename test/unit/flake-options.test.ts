@@ -4,15 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
-import { buildOptionDatabase } from '../../core/src/options/index';
-import { checkModuleOptions } from '../../core/src/options/checkModule';
-import { classifyModules, templateModuleClass } from '../../core/src/options/moduleClass';
-import { resolveVariables } from '../../core/src/nix/scope';
+import { parseNix, resolveVariables } from '#core/nix';
+import { buildOptionDatabase, checkModuleOptions, classifyModules, templateModuleClass } from '#core/options';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
-import { generateFlake } from '../../core/src/flake/index';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 
 test('every generated file is checked against its own module set (NixOS or nix-darwin) and has no problem', async () => {
   const templatesDir = findTemplatesDir(__dirname);
@@ -36,7 +33,11 @@ test('every generated file is checked against its own module set (NixOS or nix-d
         if (isDarwinHost) darwinHosts++;
       }
       const problems = checkModuleOptions(parsed.root, cls ? dbs[cls] : [dbs.nixos, dbs.darwin]);
-      assert.deepEqual(problems.map((p) => p.message), [], `${example}/${file.path}`);
+      assert.deepEqual(
+        problems.map((p) => p.message),
+        [],
+        `${example}/${file.path}`,
+      );
       checked++;
     }
   }
@@ -53,6 +54,10 @@ test('no generated file and no module uses an undefined variable', async () => {
   for (const file of files) {
     const { root, errors } = parseNix(file.content);
     assert.deepEqual(errors, [], `${file.path} parses`);
-    assert.deepEqual(resolveVariables(root).undefinedNames.map((u) => u.name), [], `${file.path} has no undefined variables`);
+    assert.deepEqual(
+      resolveVariables(root).undefinedNames.map((u) => u.name),
+      [],
+      `${file.path} has no undefined variables`,
+    );
   }
 });

@@ -5,20 +5,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateAll } from '../../core/src/validate/index';
-import { DIAGNOSTIC_CODES } from '../../core/src/validate/codes';
+import { buildModel, parseSpecFile, type SpecDiagnostic } from '#core/spec';
+import { validateAll } from '../../core/src/validate/validate';
+import { codeInfo } from '../../core/src/validate/report/codes';
 import { nodeLabelProblem } from '../../core/src/k3s/nodes';
-import type { SpecDiagnostic } from '../../core/src/spec/model';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const fixture = (p: string) => readFileSync(path.join(root, 'test/fixtures/spec/valid', p), 'utf8');
 
 // The fixture plus the k3s segment, exo's API on hub (its k3s interface eth0 is on mgmt) and a reservation.
 const CLUSTER = fixture('cluster.yaml')
-  .replace('roles: [nats-hub, exo-master, k3s-server, checkpoint-agent]', 'roles: [nats-hub, exo-master, exo-api, k3s-server, checkpoint-agent]')
-  .replace('  interfaces: [eth0]\n', '  interfaces: [eth0]\n  segment: mgmt\n  exo: { allowFrom: [default] }\n  gpus: { reserve: { hub: 1 } }\n');
+  .replace(
+    'roles: [nats-hub, exo-master, k3s-server, checkpoint-agent]',
+    'roles: [nats-hub, exo-master, exo-api, k3s-server, checkpoint-agent]',
+  )
+  .replace(
+    '  interfaces: [eth0]\n',
+    '  interfaces: [eth0]\n  segment: mgmt\n  exo: { allowFrom: [default] }\n  gpus: { reserve: { hub: 1 } }\n',
+  );
 const HOST = fixture('hosts/gpu-2.yaml');
 
 function validate(cluster: string, host: string): { all: SpecDiagnostic[]; files: Record<string, string> } {
@@ -33,7 +37,10 @@ function edit(text: string, from: string, to: string): string {
 }
 
 test('k3s rules: the fixture with k3s.segment, k3s.exo and k3s.gpus set has no diagnostics', () => {
-  assert.deepEqual(validate(CLUSTER, HOST).all.map((d) => `${d.code} ${d.message}`), []);
+  assert.deepEqual(
+    validate(CLUSTER, HOST).all.map((d) => `${d.code} ${d.message}`),
+    [],
+  );
 });
 
 interface Case {
@@ -47,16 +54,43 @@ interface Case {
 
 const CASES: Case[] = [
   { code: 'k3s.unknown-segment', cluster: ['  segment: mgmt\n', '  segment: mgnt\n'], marks: 'mgnt', fix: 'mgmt' },
-  { code: 'k3s.interface-segment', host: [['{ name: eth0, kind: ethernet, segment: mgmt', '{ name: eth0, kind: ethernet, segment: tb']], marks: 'tb' },
-  { code: 'k3s.interface-segment', cluster: ['{ name: eth0, kind: ethernet, segment: mgmt, addresses: [10.0.0.10/24] }', '{ name: eth0, kind: ethernet, addresses: [10.0.0.10/24] }'], marks: 'eth0' },
-  { code: 'k3s.no-interface', host: [['k3s: { interface: eth0 }\n', ''], ['- { name: eth0,', '- { name: eno1,']], marks: 'k3s-agent' },
+  {
+    code: 'k3s.interface-segment',
+    host: [['{ name: eth0, kind: ethernet, segment: mgmt', '{ name: eth0, kind: ethernet, segment: tb']],
+    marks: 'tb',
+  },
+  {
+    code: 'k3s.interface-segment',
+    cluster: [
+      '{ name: eth0, kind: ethernet, segment: mgmt, addresses: [10.0.0.10/24] }',
+      '{ name: eth0, kind: ethernet, addresses: [10.0.0.10/24] }',
+    ],
+    marks: 'eth0',
+  },
+  {
+    code: 'k3s.no-interface',
+    host: [
+      ['k3s: { interface: eth0 }\n', ''],
+      ['- { name: eth0,', '- { name: eno1,'],
+    ],
+    marks: 'k3s-agent',
+  },
   { code: 'k3s.exo-no-endpoint', cluster: ['exo-master, exo-api, k3s-server', 'exo-master, k3s-server'], marks: 'exo' },
   { code: 'k3s.reserve-unknown-host', cluster: ['reserve: { hub: 1 }', 'reserve: { hbu: 1 }'], marks: 'hbu', fix: 'hub' },
   { code: 'k3s.reserve-exceeds-gpus', cluster: ['reserve: { hub: 1 }', 'reserve: { hub: 3 }'], marks: '3' },
   { code: 'k3s.reserve-ignored', cluster: ['reserve: { hub: 1 }', 'reserve: { mac: 1 }'], marks: 'mac' },
   { code: 'k3s.reserve-ignored', cluster: ['gpus: { reserve: { hub: 1 } }', 'gpus: { owner: k3s, reserve: { hub: 1 } }'], marks: 'hub' },
-  { code: 'k3s.gpu-owner-conflict', cluster: ['gpus: { reserve: { hub: 1 } }\n', 'gpus: { owner: k3s }\n'], host: [['tags: [gpu]\n', 'tags: [gpu]\nexo: { accelerator: cuda }\n']], marks: 'cuda' },
-  { code: 'k3s.invalid-node-label', host: [['tags: [gpu]\n', 'tags: [gpu]\nlabels: { "node-role.kubernetes.io/gpu": "true" }\n']], marks: '"node-role.kubernetes.io/gpu"' },
+  {
+    code: 'k3s.gpu-owner-conflict',
+    cluster: ['gpus: { reserve: { hub: 1 } }\n', 'gpus: { owner: k3s }\n'],
+    host: [['tags: [gpu]\n', 'tags: [gpu]\nexo: { accelerator: cuda }\n']],
+    marks: 'cuda',
+  },
+  {
+    code: 'k3s.invalid-node-label',
+    host: [['tags: [gpu]\n', 'tags: [gpu]\nlabels: { "node-role.kubernetes.io/gpu": "true" }\n']],
+    marks: '"node-role.kubernetes.io/gpu"',
+  },
 ];
 
 for (const c of CASES) {
@@ -67,7 +101,7 @@ for (const c of CASES) {
     const found = all.filter((d) => d.code === c.code);
     assert.equal(found.length, 1, `one ${c.code}; got ${all.map((d) => d.code).join(', ') || 'nothing'}`);
     const d = found[0];
-    assert.equal(d.severity, DIAGNOSTIC_CODES[c.code].severity);
+    assert.equal(d.severity, codeInfo(c.code)?.severity);
     const lines = files[d.uri as keyof typeof files].split('\n');
     assert.equal(d.range.start.line, d.range.end.line);
     assert.equal(lines[d.range.start.line].slice(d.range.start.character, d.range.end.character), c.marks, d.message);
@@ -94,5 +128,8 @@ test('k3s.segment is a reference to its segment (references and rename reach it)
   const found = model.symbols.at(uri, { line, character: '  segment: m'.length });
   assert.equal(found?.symbol.kind, 'segment');
   assert.equal(found?.definition?.name, 'mgmt');
-  assert.ok(found!.references.some((r) => r.location.range.start.line === line), 'k3s.segment is among the references of mgmt');
+  assert.ok(
+    found!.references.some((r) => r.location.range.start.line === line),
+    'k3s.segment is among the references of mgmt',
+  );
 });

@@ -1,7 +1,7 @@
 // Schema descriptions and spec values in hovers and completion docs: Markdown markup is escaped, code spans kept.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { escapeMarkdown } from '../../server/src/services/markdown';
+import { escapeMarkdown } from '../../server/src/spec/markdown';
 
 test('angle brackets, emphasis and links outside code spans are escaped', () => {
   assert.equal(escapeMarkdown('In hosts/<name>.yaml'), 'In hosts/\\<name\\>.yaml');

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { WorkspaceEdit } from 'vscode-languageserver-protocol';
-import { SpecWorkspace, SupersededError } from '../../server/src/spec/specWorkspace';
-import { specRename } from '../../server/src/services/rename';
+import { SpecWorkspace, SupersededError } from '#core/validate';
+import { specRename } from '../../server/src/spec/rename';
 import { generateBigSpec } from '../lsp/big-spec';
 import { repoRoot } from '../lsp/lsp-client';
 
@@ -43,7 +43,10 @@ test('a snapshot is reused while nothing changes and rebuilt for a new version',
   edit(lab.replace('layout: xfs', 'layout: xfs2'));
   const second = await workspace.snapshotFor(uri);
   assert.notEqual(second, first);
-  assert.deepEqual(second.diagnostics.get(uri)!.map((d) => d.code), ['schema.enum']);
+  assert.deepEqual(
+    second.diagnostics.get(uri)!.map((d) => d.code),
+    ['schema.enum'],
+  );
 });
 
 test('an edit during the build of a big file abandons it; the next snapshot has the new text', async () => {
@@ -58,7 +61,10 @@ test('an edit during the build of a big file abandons it; the next snapshot has 
   cancelled = true;
   await assert.rejects(building, SupersededError);
   const snapshot = await workspace.snapshotFor(uri);
-  assert.deepEqual(snapshot.diagnostics.get(uri)!.map((d) => d.code), ['schema.enum']);
+  assert.deepEqual(
+    snapshot.diagnostics.get(uri)!.map((d) => d.code),
+    ['schema.enum'],
+  );
 });
 
 test('host files on disk join the model, and leave it when deleted', async () => {
@@ -89,11 +95,45 @@ test('renaming a host whose file is hosts/<name>.yaml renames the file too, when
   const edit = specRename(snapshot, uri, position, 'gpu-7', true);
   const hostUri = pathToFileURL(path.join(dir, 'hosts/gpu-2.yaml')).href;
   const describe = (c: NonNullable<WorkspaceEdit['documentChanges']>[number]) =>
-    'textDocument' in c ? `edit ${c.textDocument.uri} ${c.edits.map((e) => ('newText' in e ? e.newText : '')).join()}`
-      : c.kind === 'rename' ? `rename ${c.oldUri} ${c.newUri}` : c.kind;
+    'textDocument' in c
+      ? `edit ${c.textDocument.uri} ${c.edits.map((e) => ('newText' in e ? e.newText : '')).join()}`
+      : c.kind === 'rename'
+        ? `rename ${c.oldUri} ${c.newUri}`
+        : c.kind;
   assert.deepEqual(edit.documentChanges!.map(describe), [
     `edit ${uri} gpu-7`,
     `rename ${hostUri} ${hostUri.replace('gpu-2.yaml', 'gpu-7.yaml')}`,
   ]);
   assert.throws(() => specRename(snapshot, uri, position, 'gpu-7', false), /cannot rename files/);
+});
+
+test("without validation (the explorer's use) a snapshot has the model with the unsaved text and no diagnostics", async () => {
+  const lab = readFileSync(path.join(repoRoot, 'examples/lab/cluster.yaml'), 'utf8');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spec-ws-'));
+  dirs.push(dir);
+  mkdirSync(path.join(dir, 'hosts'));
+  writeFileSync(path.join(dir, 'cluster.yaml'), lab);
+  writeFileSync(path.join(dir, 'hosts/gpu-2.yaml'), 'addresses: [10.0.0.11]\ninterfaces:\n  - { name: eth1, kind: ethernet }\n');
+  const uri = pathToFileURL(path.join(dir, 'cluster.yaml')).href;
+  const open = new Map<string, TextDocument>();
+  const workspace = new SpecWorkspace({
+    documents: { get: (u) => open.get(u), all: () => [...open.values()] },
+    patterns: () => ['**/cluster.yaml', '**/hosts/*.yaml'],
+    log: () => undefined,
+    validate: false,
+  });
+  const saved = await workspace.snapshotFor(uri);
+  assert.deepEqual(saved.model.spec.hosts.map((h) => h.name).sort(), ['gpu-2', 'hub-1', 'mac-studio']);
+  // an unsaved edit with a schema error: the model follows it, and nothing is validated
+  open.set(
+    uri,
+    TextDocument.create(uri, 'yaml', 1, lab.replace('name: mac-studio', 'name: mac-studio-2').replace('layout: xfs', 'layout: xfs2')),
+  );
+  const edited = await workspace.snapshotFor(uri);
+  assert.ok(edited.model.spec.hosts.some((h) => h.name === 'mac-studio-2'));
+  assert.deepEqual([...edited.diagnostics.values()].flat(), []);
+  // the document closed without saving: the disk's text again
+  open.delete(uri);
+  workspace.documentClosed(uri);
+  assert.ok((await workspace.snapshotFor(uri)).model.spec.hosts.some((h) => h.name === 'mac-studio'));
 });

@@ -6,9 +6,15 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { reconnectDelay } from '../../core/src/nats/connection';
-import { AppendAbortedError, createEvent, type AppendResult, type ClusterEvent, type EventStore, UnknownEventActionError } from '../../core/src/nats/events';
-import { EventOutbox } from '../../core/src/nats/outbox';
-import type { EventAction } from '../../core/src/nats/subjects';
+import {
+  AppendAbortedError,
+  createEvent,
+  type AppendResult,
+  type ClusterEvent,
+  type EventStore,
+  UnknownEventActionError,
+} from '../../core/src/nats/events';
+import { type EventAction, EventOutbox } from '#core/nats';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'outbox-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +27,10 @@ class RecordingStore {
   readonly stored: ClusterEvent[] = [];
   isClosed = false;
   private pending: (() => void)[] = [];
-  constructor(private readonly accept: (e: ClusterEvent) => boolean = () => true, private readonly hold = false) {}
+  constructor(
+    private readonly accept: (e: ClusterEvent) => boolean = () => true,
+    private readonly hold = false,
+  ) {}
   append(event: ClusterEvent): Promise<AppendResult> {
     if (this.isClosed) return Promise.reject(new AppendAbortedError(event, 'closed'));
     return new Promise((resolve, reject) => {
@@ -31,7 +40,8 @@ class RecordingStore {
         this.stored.push(event);
         resolve({ seq: this.stored.length, duplicate: false, attempts: 1 });
       };
-      if (this.hold) this.pending.push(settle); else setImmediate(settle);
+      if (this.hold) this.pending.push(settle);
+      else setImmediate(settle);
     });
   }
   close(): void {
@@ -40,7 +50,8 @@ class RecordingStore {
   }
 }
 const asStore = (s: RecordingStore) => s as unknown as EventStore;
-const event = (n: number, action: EventAction = 'deploy-phase') => createEvent({ aggregate: 'gpu-01', action, data: { n }, source: 'extension' });
+const event = (n: number, action: EventAction = 'deploy-phase') =>
+  createEvent({ aggregate: 'gpu-01', action, data: { n }, source: 'extension' });
 /** Waits (at most 5 s) until `done` holds; the outbox publishes asynchronously. */
 async function settled(done: () => boolean): Promise<void> {
   for (const end = Date.now() + 5000; !done() && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
@@ -65,7 +76,10 @@ describe('event outbox', () => {
     const store = new RecordingStore();
     second.attach(asStore(store));
     await settled(() => second.backlog === 0);
-    assert.deepEqual(store.stored.map((e) => e.id), recorded.map((e) => e.id));
+    assert.deepEqual(
+      store.stored.map((e) => e.id),
+      recorded.map((e) => e.id),
+    );
     assert.deepEqual(backlogs, [2, 1, 0]);
     assert.equal(readFileSync(file, 'utf8'), '');
     second.close();
@@ -79,9 +93,19 @@ describe('event outbox', () => {
     const logs: string[] = [];
     const outbox = new EventOutbox({ file, log: (level, m) => logs.push(`${level} ${m}`) });
     assert.equal(outbox.backlog, 2);
-    assert.ok(logs.some((m) => /^warn 1 unreadable line/.test(m)), logs.join('\n'));
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: ClusterEvent });
-    assert.deepEqual(lines.map((l) => l.event.id), [b.id, c.id], 'compacted on load');
+    assert.ok(
+      logs.some((m) => /^warn 1 unreadable line/.test(m)),
+      logs.join('\n'),
+    );
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: ClusterEvent });
+    assert.deepEqual(
+      lines.map((l) => l.event.id),
+      [b.id, c.id],
+      'compacted on load',
+    );
     outbox.close();
   });
 
@@ -91,7 +115,11 @@ describe('event outbox', () => {
     assert.throws(() => outbox.add({ ...event(1), aggregate: 'a.b' }), /invalid event/);
     assert.equal(outbox.backlog, 0);
     const errors: string[] = [];
-    const refusing = new EventOutbox({ log: (level, m) => { if (level === 'error') errors.push(m); } });
+    const refusing = new EventOutbox({
+      log: (level, m) => {
+        if (level === 'error') errors.push(m);
+      },
+    });
     const bad = event(1, 'deployed');
     refusing.add(bad);
     refusing.add(event(2));
@@ -102,7 +130,7 @@ describe('event outbox', () => {
     assert.match(errors.join('\n'), new RegExp(`event host.deployed \\(${bad.id}\\) dropped: .*Permissions Violation`));
   });
 
-  it('hands the event in flight to the next connection\'s store when the old one closes', async () => {
+  it("hands the event in flight to the next connection's store when the old one closes", async () => {
     const outbox = new EventOutbox({ log: () => undefined });
     const old = new RecordingStore(() => true, true);
     outbox.attach(asStore(old));
@@ -113,7 +141,10 @@ describe('event outbox', () => {
     old.close();
     outbox.attach(asStore(next));
     await settled(() => outbox.backlog === 0);
-    assert.deepEqual(next.stored.map((e) => e.id), events.map((e) => e.id));
+    assert.deepEqual(
+      next.stored.map((e) => e.id),
+      events.map((e) => e.id),
+    );
     assert.equal(outbox.backlog, 0);
   });
 });

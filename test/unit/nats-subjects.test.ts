@@ -3,7 +3,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthorizationError } from '@nats-io/transport-node';
-import { bucketName, domainToken, EVENT_ACTIONS, isEventAction, streamName, Subjects, SubjectTokenError, TELEMETRY_TOKEN, token } from '../../core/src/nats/subjects';
+import {
+  bucketName,
+  domainToken,
+  EVENT_ACTIONS,
+  isEventAction,
+  streamName,
+  Subjects,
+  SubjectTokenError,
+  TELEMETRY_TOKEN,
+  token,
+} from '../../core/src/nats/subjects';
 import { createEvent, decodeEvent, matches, validateEvent } from '../../core/src/nats/events';
 import { agentPermissions } from '../../core/src/nats/permissions';
 import { describeNatsError, isAuthError } from '../../core/src/nats/connection';
@@ -64,15 +74,24 @@ describe('NATS subjects', () => {
     assert.ok(isEventAction('gpu-added'));
     assert.ok(!isEventAction('telemetry'));
     assert.ok(s.isEventStreamSubject('lab.events.*.some-newer-action'));
-    for (const other of ['lab.events.>', 'lab.events.*.telemetry', 'lab.events.gpu-01.deployed', 'other.events.*.deployed', 'lab.events.*.a.b']) {
+    for (const other of [
+      'lab.events.>',
+      'lab.events.*.telemetry',
+      'lab.events.gpu-01.deployed',
+      'other.events.*.deployed',
+      'lab.events.*.a.b',
+    ]) {
       assert.ok(!s.isEventStreamSubject(other), other);
     }
   });
 
-  it('grants an agent its own host\'s subjects only', () => {
+  it("grants an agent its own host's subjects only", () => {
     const p = agentPermissions('lab', 'gpu-01');
-    assert.deepEqual(p.publish.allow, ['lab.events.gpu-01.>', '$JS.API.STREAM.CREATE.LAB_EVENTS'],
-      'its events and its telemetry (lab.events.gpu-01.telemetry), and creating the event stream when it is missing');
+    assert.deepEqual(
+      p.publish.allow,
+      ['lab.events.gpu-01.>', '$JS.API.STREAM.CREATE.LAB_EVENTS'],
+      'its events and its telemetry (lab.events.gpu-01.telemetry), and creating the event stream when it is missing',
+    );
     assert.deepEqual(p.subscribe.allow, ['lab.commands.gpu-01.>', '$SRV.>', '_INBOX_lab_gpu-01.>']);
     assert.equal(p.allow_responses, true);
     assert.throws(() => agentPermissions('lab', '>'), SubjectTokenError);
@@ -86,7 +105,14 @@ describe('event envelopes', () => {
     assert.equal(first.type, 'cluster.flake-generated');
     assert.equal(first.aggregateType, 'cluster');
     assert.equal(first.correlationId, first.id);
-    const next = createEvent({ aggregate: 'gpu-01', action: 'deployed', data: {}, source: 'extension', correlationId: first.correlationId, causationId: first.id });
+    const next = createEvent({
+      aggregate: 'gpu-01',
+      action: 'deployed',
+      data: {},
+      source: 'extension',
+      correlationId: first.correlationId,
+      causationId: first.id,
+    });
     assert.equal(next.type, 'host.deployed');
     assert.equal(next.correlationId, first.id);
     assert.equal(next.causationId, first.id);
@@ -96,7 +122,17 @@ describe('event envelopes', () => {
 
   it('reports what is wrong with a malformed event', () => {
     assert.deepEqual(validateEvent(null), ['event is not an object']);
-    const problems = validateEvent({ id: 'x', type: 'host.a', aggregateType: 'node', aggregate: 'a.b', action: 'a', timestamp: 'yesterday', correlationId: 'c', causationId: 'c', source: 's' });
+    const problems = validateEvent({
+      id: 'x',
+      type: 'host.a',
+      aggregateType: 'node',
+      aggregate: 'a.b',
+      action: 'a',
+      timestamp: 'yesterday',
+      correlationId: 'c',
+      causationId: 'c',
+      source: 's',
+    });
     assert.ok(problems.includes('aggregateType must be "host" or "cluster"'));
     assert.ok(problems.includes('data is missing'));
     assert.ok(problems.includes('timestamp is not a date'));
@@ -112,7 +148,10 @@ describe('event envelopes', () => {
   });
 
   it('filters by aggregate, action, correlation and time', () => {
-    const e = { ...createEvent({ aggregate: 'gpu-01', action: 'deployed', data: {}, source: 't', correlationId: 'op-1' }), timestamp: '2026-01-01T12:00:00.000Z' };
+    const e = {
+      ...createEvent({ aggregate: 'gpu-01', action: 'deployed', data: {}, source: 't', correlationId: 'op-1' }),
+      timestamp: '2026-01-01T12:00:00.000Z',
+    };
     assert.ok(matches(e, {}));
     assert.ok(matches(e, { aggregate: 'gpu-01', action: 'deployed', correlationId: 'op-1' }));
     assert.ok(!matches(e, { aggregate: 'gpu-02' }));
@@ -129,9 +168,15 @@ describe('NATS error descriptions', () => {
     const auth = new AuthorizationError('Authorization Violation');
     assert.ok(isAuthError(auth));
     assert.ok(isAuthError(new Error('wrapped', { cause: auth })));
-    assert.match(describeNatsError(auth, 'nats://hub:4222'), /^NATS refused the credentials \(nats:\/\/hub:4222\): authorization violation$/);
+    assert.match(
+      describeNatsError(auth, 'nats://hub:4222'),
+      /^NATS refused the credentials \(nats:\/\/hub:4222\): authorization violation$/,
+    );
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4222'), { code: 'ECONNREFUSED' });
-    assert.equal(describeNatsError(refused, ['nats://a:1', 'nats://b:2']), 'NATS server not reachable (nats://a:1, nats://b:2): connection refused');
+    assert.equal(
+      describeNatsError(refused, ['nats://a:1', 'nats://b:2']),
+      'NATS server not reachable (nats://a:1, nats://b:2): connection refused',
+    );
     assert.ok(!isAuthError(refused));
     assert.match(describeNatsError(new Error('getaddrinfo ENOTFOUND hub')), /does not resolve/);
   });

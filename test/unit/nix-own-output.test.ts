@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nixFileDiagnostics, nixFilesIn } from '../../cli/src/nixDiagnostics';
-import { generateFlake } from '../../core/src/flake/index';
+import { nixFileDiagnostics, nixFilesIn } from '../../cli/src/common/nixDiagnostics';
+import { generateFlake } from '../../core/src/flake/generate';
 import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates';
-import { applyPlan, planWrite } from '../../core/src/flake/write';
-import { loadSpec } from '../../core/src/spec/load';
+import { applyPlan, planWrite } from '#core/flake';
+import { loadSpec } from '#core/validate';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 
 const templatesDir = findTemplatesDir(__dirname);
@@ -26,7 +26,9 @@ before(async () => {
     const { model } = await loadSpec(path.join(path.dirname(templatesDir), 'examples', example));
     const dir = path.join(tmp, example);
     await applyPlan(await planWrite(dir, generateFlake(model, { templates, agentBundle: AGENT_BUNDLE_STAND_IN }).files));
-    const darwinHosts = model.spec.hosts.filter((h) => (h.system ?? model.spec.cluster.system) === 'aarch64-darwin').map((h) => `hosts/${h.name}/`);
+    const darwinHosts = model.spec.hosts
+      .filter((h) => (h.system ?? model.spec.cluster.system) === 'aarch64-darwin')
+      .map((h) => `hosts/${h.name}/`);
     for (const file of await nixFilesIn(dir)) {
       const isDarwinHost = darwinHosts.some((prefix) => path.relative(dir, file).startsWith(prefix));
       (isDarwinHost ? darwinHostFiles : generated).push(file);

@@ -3,9 +3,8 @@
 // `--parse` form (see printNixParse), which makes grouping visible.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNix } from '../../core/src/nix/parser';
+import { children, type Expr, type Node, nodePathAt, parseNix, walk } from '#core/nix';
 import { printNixParse, formatFloat } from '../../core/src/nix/printNixParse';
-import { children, nodePathAt, walk, type Expr, type Node } from '../../core/src/nix/ast';
 import { NixGen } from '../support/nixGen';
 
 const opts = { baseDir: '/base', home: '/home/u' };
@@ -54,7 +53,18 @@ test('precedence and associativity follow parser.y', () => {
 });
 
 test('non-associative operators and misplaced keywords are errors', () => {
-  for (const src of ['a == b == c', 'a != b == c', 'a < b < c', 'a <= b > c', '1 + if a then b else c', '[ -1 ]', 'f x: x', 'or', 'x or.a', 'x.y or']) {
+  for (const src of [
+    'a == b == c',
+    'a != b == c',
+    'a < b < c',
+    'a <= b > c',
+    '1 + if a then b else c',
+    '[ -1 ]',
+    'f x: x',
+    'or',
+    'x or.a',
+    'x.y or',
+  ]) {
     assert.ok(errors(src).length > 0, src);
   }
 });
@@ -215,13 +225,19 @@ test('every node has a range inside its parent and the walk visits all of them',
   assert.ok(count > 20);
   const path = nodePathAt(root, src.indexOf('z}')).map((n) => n.type);
   assert.deepEqual(path.slice(-3), ['String', 'Interpolation', 'Identifier']);
-  assert.deepEqual(children(root).map((n) => n.type), ['Binding', 'Binding', 'Inherit']);
+  assert.deepEqual(
+    children(root).map((n) => n.type),
+    ['Binding', 'Binding', 'Inherit'],
+  );
 });
 
 test('comments are collected, doc comments attach to the next binding', () => {
   const src = '# line\n{ /* block */ /** The a. */ a = 1; b = 2; }';
   const r = parseNix(src);
-  assert.deepEqual(r.comments.map((c) => c.kind), ['line', 'block', 'doc']);
+  assert.deepEqual(
+    r.comments.map((c) => c.kind),
+    ['line', 'block', 'doc'],
+  );
   const set = r.root as Extract<Expr, { type: 'AttrSet' }>;
   const [a, b] = set.bindings;
   assert.equal(a.type === 'Binding' && a.doc?.text, ' The a. ');
@@ -243,13 +259,22 @@ test('error recovery: several diagnostics and the rest of the file still parsed'
 test('error recovery: an unterminated string ends at its line, a missing semicolon keeps the next binding', () => {
   const r = parseNix('{\n  a = "oops;\n  b = 2;\n}');
   // The string swallowed the `;`, so a missing `;` is reported too; `b` survives either way.
-  assert.deepEqual(r.errors.map((e) => e.message), ['unterminated string', "missing ';' after the value"]);
+  assert.deepEqual(
+    r.errors.map((e) => e.message),
+    ['unterminated string', "missing ';' after the value"],
+  );
   const set = r.root as Extract<Expr, { type: 'AttrSet' }>;
-  assert.deepEqual(set.bindings.map((b) => b.type === 'Binding' && (b.path.attrs[0] as { name: string }).name), ['a', 'b']);
+  assert.deepEqual(
+    set.bindings.map((b) => b.type === 'Binding' && (b.path.attrs[0] as { name: string }).name),
+    ['a', 'b'],
+  );
   const r2 = parseNix('{\n  a = 1\n  b = 2;\n  c = 3;\n}');
   assert.equal(r2.errors.length, 1);
   const set2 = r2.root as Extract<Expr, { type: 'AttrSet' }>;
-  assert.deepEqual(set2.bindings.map((b) => b.type === 'Binding' && (b.path.attrs[0] as { name: string }).name), ['a', 'b', 'c']);
+  assert.deepEqual(
+    set2.bindings.map((b) => b.type === 'Binding' && (b.path.attrs[0] as { name: string }).name),
+    ['a', 'b', 'c'],
+  );
 });
 
 test('error recovery: an unclosed parenthesis or interpolation stays inside its binding', () => {
@@ -275,16 +300,28 @@ test('error recovery: let, lists, parentheses and trailing garbage', () => {
 });
 
 test('deep nesting is an error, never a stack overflow; long chains and deep trees still walk', () => {
-  for (const src of ['('.repeat(5000) + '1' + ')'.repeat(5000), '['.repeat(5000) + ']'.repeat(5000), 'x: '.repeat(5000) + 'x', '{ a = '.repeat(3000) + '1' + '; }'.repeat(3000)]) {
+  for (const src of [
+    '('.repeat(5000) + '1' + ')'.repeat(5000),
+    '['.repeat(5000) + ']'.repeat(5000),
+    'x: '.repeat(5000) + 'x',
+    '{ a = '.repeat(3000) + '1' + '; }'.repeat(3000),
+  ]) {
     const r = parseNix(src);
-    assert.deepEqual(r.errors.map((e) => e.code), ['nix.too-deep']);
+    assert.deepEqual(
+      r.errors.map((e) => e.code),
+      ['nix.too-deep'],
+    );
   }
   const chain = parseNix(Array(2500).fill('[ ]').join(' ++ '));
   assert.deepEqual(chain.errors, []);
   const sum = parseNix(Array(20000).fill('1').join(' + '));
   assert.deepEqual(sum.errors, []);
   let nodes = 0;
-  walk(sum.root, { enter: () => { nodes++; } });
+  walk(sum.root, {
+    enter: () => {
+      nodes++;
+    },
+  });
   assert.equal(nodes, 20000 * 2 - 1);
 });
 
@@ -293,12 +330,17 @@ test('random malformed input never throws and always yields sane ranges (seeded)
   for (let i = 0; i < 1500; i++) {
     const src = i % 3 === 0 ? gen.wellFormed() : gen.malformed();
     let r: ReturnType<typeof parseNix>;
-    try { r = parseNix(src); } catch (e) { assert.fail(`seed 4242 case ${i} threw ${e}:\n${src}`); }
+    try {
+      r = parseNix(src);
+    } catch (e) {
+      assert.fail(`seed 4242 case ${i} threw ${e}:\n${src}`);
+    }
     for (const e of r.errors) assert.ok(0 <= e.start && e.start <= e.end && e.end <= src.length, `error range, case ${i}`);
     walk(r.root, {
       enter(node, parent) {
         assert.ok(0 <= node.start && node.start <= node.end && node.end <= src.length, `${node.type} range, case ${i}:\n${src}`);
-        if (parent) assert.ok(parent.start <= node.start && node.end <= parent.end, `${node.type} outside ${parent.type}, case ${i}:\n${src}`);
+        if (parent)
+          assert.ok(parent.start <= node.start && node.end <= parent.end, `${node.type} outside ${parent.type}, case ${i}:\n${src}`);
       },
     });
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runLocal } from '../../core/src/ops/localProcess';
+import { runLocal } from '#core/ops';
 
 test('standard output goes to the file as it is, stderr stays in the tail', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'run-local-'));

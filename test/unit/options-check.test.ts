@@ -2,23 +2,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseNix } from '../../core/src/nix/parser';
-import { buildOptionDatabase } from '../../core/src/options';
-import { checkModuleOptions } from '../../core/src/options/checkModule';
-import { declarationsInModule } from '../../core/src/options/templateOptions';
-import { optionPathAt } from '../../core/src/options/moduleDefinitions';
-import { resolveVariables } from '../../core/src/nix/scope';
-import { findTemplatesDir } from '../../core/src/flake/templates';
+import { parseNix, resolveVariables } from '#core/nix';
+import { buildOptionDatabase, checkModuleOptions, declarationsInModule, optionPathAt } from '#core/options';
+import { findTemplatesDir } from '#core/flake';
 
 const templatesDir = path.join(findTemplatesDir(__dirname), 'modules');
-const templates = readdirSync(templatesDir).filter((f) => f.endsWith('.nix'))
+const templates = readdirSync(templatesDir)
+  .filter((f) => f.endsWith('.nix'))
   .map((f) => ({ file: path.join(templatesDir, f), text: readFileSync(path.join(templatesDir, f), 'utf8') }));
 const db = buildOptionDatabase({ modules: templates });
 
 function problems(text: string) {
   const { root, errors } = parseNix(text);
-  assert.deepEqual(errors.map((e) => e.message), [], 'the test module parses');
-  return checkModuleOptions(root, db).map((p) => ({ code: p.code, text: text.slice(p.start, p.end), message: p.message, replacement: p.replacement }));
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    [],
+    'the test module parses',
+  );
+  return checkModuleOptions(root, db).map((p) => ({
+    code: p.code,
+    text: text.slice(p.start, p.end),
+    message: p.message,
+    replacement: p.replacement,
+  }));
 }
 
 test('declarations are read from nix-templates with types, defaults and locations', () => {
@@ -45,7 +51,10 @@ test('every module in nix-templates declares options the database then knows', (
 
 test('unknown option paths are reported on the misspelled segment with a suggestion', () => {
   const found = problems('{ config, ... }: { services.exo.apiPrt = 1; services.exo.enable = true; }');
-  assert.deepEqual(found.map((p) => [p.code, p.text, p.replacement]), [['nix.unknown-option', 'apiPrt', 'apiPort']]);
+  assert.deepEqual(
+    found.map((p) => [p.code, p.text, p.replacement]),
+    [['nix.unknown-option', 'apiPrt', 'apiPort']],
+  );
   assert.match(found[0].message, /No option 'services.exo.apiPrt'.*Did you mean 'apiPort'/);
 });
 
@@ -56,7 +65,13 @@ test('nested and dotted definitions, mkIf and mkMerge are all walked', () => {
       { services.exo.apiPort = 70000; }
     ]);
   }`);
-  assert.deepEqual(found.map((p) => [p.code, p.text]), [['nix.unknown-option', 'enabel'], ['nix.option-type', '70000']]);
+  assert.deepEqual(
+    found.map((p) => [p.code, p.text]),
+    [
+      ['nix.unknown-option', 'enabel'],
+      ['nix.option-type', '70000'],
+    ],
+  );
   assert.match(found[1].message, /between 0 and 65535/);
 });
 
@@ -72,18 +87,25 @@ test('literal values are checked against option types', () => {
     services.k3s.role = "agent";
     services.k3s.tokenFile = ./token;
   }`);
-  assert.deepEqual(found.map((p) => p.text), ['"yes"', '"cdua"', '3', '"4222"', '"relative/dir"', '-1']);
+  assert.deepEqual(
+    found.map((p) => p.text),
+    ['"yes"', '"cdua"', '3', '"4222"', '"relative/dir"', '-1'],
+  );
   assert.equal(found[1].replacement, '"cuda"');
 });
 
 test('computed values and freeform settings are never judged', () => {
-  assert.deepEqual(problems(`{ config, lib, pkgs, ... }: let cfg = config.services.exo; in {
+  assert.deepEqual(
+    problems(`{ config, lib, pkgs, ... }: let cfg = config.services.exo; in {
     services.exo.enable = cfg.apiPort > 0;
     services.exo.apiPort = lib.mkDefault (1 + 2);
     services.nats.settings = { leafnodes.remotes = [ { url = 1; } ]; anything = true; };
     services.k3s.images = [ ];
     myOwnThing = 1;
-  }`).map((p) => p.text), [], 'no top-level name is unknown without an evaluated option set: any import may declare one');
+  }`).map((p) => p.text),
+    [],
+    'no top-level name is unknown without an evaluated option set: any import may declare one',
+  );
 });
 
 test('a flake is not a module: its attributes are not options', () => {
@@ -93,7 +115,11 @@ test('a flake is not a module: its attributes are not options', () => {
 test('optionPathAt finds the option under the cursor in keys and nested sets', () => {
   const text = '{ ... }: { services.exo = { apiPort = 1; }; }';
   const { root } = parseNix(text);
-  assert.deepEqual(optionPathAt(root, text.indexOf('exo') + 1), { path: ['services', 'exo'], segment: { name: 'exo', start: text.indexOf('exo'), end: text.indexOf('exo') + 3 }, inKey: true });
+  assert.deepEqual(optionPathAt(root, text.indexOf('exo') + 1), {
+    path: ['services', 'exo'],
+    segment: { name: 'exo', start: text.indexOf('exo'), end: text.indexOf('exo') + 3 },
+    inKey: true,
+  });
   assert.deepEqual(optionPathAt(root, text.indexOf('apiPort') + 2).path, ['services', 'exo', 'apiPort']);
   assert.deepEqual(optionPathAt(root, text.indexOf('= {') + 3), { path: ['services', 'exo'], inKey: false });
 });

@@ -2,19 +2,32 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTypeDescription } from '../../core/src/options/typeDescription';
 import { describeType } from '../../core/src/options/types';
-import { buildOptionDatabase, OptionDatabase } from '../../core/src/options';
+import { buildOptionDatabase, OptionDatabase } from '#core/options';
 
 test('nixpkgs type descriptions read back into option types', () => {
   assert.deepEqual(parseTypeDescription('boolean'), { kind: 'bool' });
-  assert.deepEqual(parseTypeDescription('16 bit unsigned integer; between 0 and 65535 (both inclusive)'), { kind: 'int', min: 0, max: 65535 });
+  assert.deepEqual(parseTypeDescription('16 bit unsigned integer; between 0 and 65535 (both inclusive)'), {
+    kind: 'int',
+    min: 0,
+    max: 65535,
+  });
   assert.deepEqual(parseTypeDescription('integer between 0 and 32 (both inclusive)'), { kind: 'int', min: 0, max: 32 });
   assert.deepEqual(parseTypeDescription('null or path'), { kind: 'nullOr', of: { kind: 'path' } });
   assert.deepEqual(parseTypeDescription('null or (list of string)'), { kind: 'nullOr', of: { kind: 'listOf', of: { kind: 'str' } } });
-  assert.deepEqual(parseTypeDescription('string or list of string'), { kind: 'oneOf', of: [{ kind: 'str' }, { kind: 'listOf', of: { kind: 'str' } }] });
+  assert.deepEqual(parseTypeDescription('string or list of string'), {
+    kind: 'oneOf',
+    of: [{ kind: 'str' }, { kind: 'listOf', of: { kind: 'str' } }],
+  });
   assert.deepEqual(parseTypeDescription('one of "server", "agent"'), { kind: 'enum', values: ['server', 'agent'] });
-  assert.deepEqual(parseTypeDescription('signed integer or one of "auto"'), { kind: 'oneOf', of: [{ kind: 'int' }, { kind: 'enum', values: ['auto'] }] });
+  assert.deepEqual(parseTypeDescription('signed integer or one of "auto"'), {
+    kind: 'oneOf',
+    of: [{ kind: 'int' }, { kind: 'enum', values: ['auto'] }],
+  });
   assert.deepEqual(parseTypeDescription('attribute set of (submodule)'), { kind: 'attrsOf', of: { kind: 'submodule' } });
-  assert.deepEqual(parseTypeDescription('list of (optionally newline-terminated) single-line string'), { kind: 'listOf', of: { kind: 'str', singleLine: true } });
+  assert.deepEqual(parseTypeDescription('list of (optionally newline-terminated) single-line string'), {
+    kind: 'listOf',
+    of: { kind: 'str', singleLine: true },
+  });
   assert.deepEqual(parseTypeDescription('value "x" (singular enum)'), { kind: 'enum', values: ['x'] });
   assert.deepEqual(parseTypeDescription('signed integer or floating point number'), { kind: 'number' });
 });
@@ -25,8 +38,18 @@ test('unknown type phrases accept anything rather than guess', () => {
 });
 
 test('describeType and parseTypeDescription agree on the common types', () => {
-  for (const text of ['boolean', 'string', 'path', 'package', 'signed integer', 'list of string', 'null or boolean',
-    '16 bit unsigned integer; between 0 and 65535 (both inclusive)', 'attribute set of string', 'one of "a", "b"']) {
+  for (const text of [
+    'boolean',
+    'string',
+    'path',
+    'package',
+    'signed integer',
+    'list of string',
+    'null or boolean',
+    '16 bit unsigned integer; between 0 and 65535 (both inclusive)',
+    'attribute set of string',
+    'one of "a", "b"',
+  ]) {
     assert.equal(describeType(parseTypeDescription(text)), text);
   }
 });
@@ -71,5 +94,11 @@ test('options added later win, and childrenOf lists groups and options', () => {
   const db = new OptionDatabase();
   db.addRaw({ 'a.b.c': { type: 'boolean' }, 'a.d': { type: 'string' } });
   const kids = db.childrenOf(['a']).sort((x, y) => x.name.localeCompare(y.name));
-  assert.deepEqual(kids.map((k) => [k.name, k.isGroup, !!k.decl]), [['b', true, false], ['d', false, true]]);
+  assert.deepEqual(
+    kids.map((k) => [k.name, k.isGroup, !!k.decl]),
+    [
+      ['b', true, false],
+      ['d', false, true],
+    ],
+  );
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { forgetParsedFile, parseSpecFile } from '../../core/src/spec/parse';
+import { forgetParsedFile, parseSpecFile } from '#core/spec';
 import { parsePlainYaml } from '../../core/src/spec/plainYaml';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -72,23 +72,76 @@ test('plain yaml: a host file in the subset reads exactly as the yaml package re
 
 test('plain yaml: anything outside the subset is left to the full parser', () => {
   const declined = [
-    '', '# only a comment\n', '- a\n- b\n', 'plain scalar\n', 'a: "quoted"\n', "a: 'quoted'\n", 'a: &x 1\nb: *x\n',
-    'a: !!str 1\n', 'a: |\n  text\n', 'a: >\n  text\n', '%YAML 1.1\n---\na: 1\n', '---\na: 1\n', 'a: 1\n...\n',
-    'a: 1\na: 2\n', 'a: { b: 1, b: 2 }\n', 'a: b\n  c\n', 'a:\tb\n', 'a: 1\r\nb: 2\r\n', 'a: caf\u00e9\n', 'a: 0x1F\n',
-    'a: 0o17\n', 'a: .inf\n', 'a: .NaN\n', 'a: [1, 2\n', 'a: [1, , 2]\n', 'a: [1, 2,]\n', 'a: { b }\n', 'a: b: c\n',
-    'a:b\n', 'a : b\n', 'a: b#c\n', 'true: 1\n', '1: x\n', 'null: x\n', '__proto__: x\n', '<<: { a: 1 }\n',
-    'a: [x:y]\n', 'a: - b\n', '  a: 1\n', 'a: 1\n b: 2\n', 'a:\n  - x\n   - y\n', 'a: [1] x\n', '? a\n: b\n',
-    'a: b\\c\n', 'a: @b\n', 'a: `b`\n', 'a: \u0001\n', 'a: [a]]\n', 'a: {b: 1}}\n', 'a: :b\n', 'a: ,b\n',
+    '',
+    '# only a comment\n',
+    '- a\n- b\n',
+    'plain scalar\n',
+    'a: "quoted"\n',
+    "a: 'quoted'\n",
+    'a: &x 1\nb: *x\n',
+    'a: !!str 1\n',
+    'a: |\n  text\n',
+    'a: >\n  text\n',
+    '%YAML 1.1\n---\na: 1\n',
+    '---\na: 1\n',
+    'a: 1\n...\n',
+    'a: 1\na: 2\n',
+    'a: { b: 1, b: 2 }\n',
+    'a: b\n  c\n',
+    'a:\tb\n',
+    'a: 1\r\nb: 2\r\n',
+    'a: caf\u00e9\n',
+    'a: 0x1F\n',
+    'a: 0o17\n',
+    'a: .inf\n',
+    'a: .NaN\n',
+    'a: [1, 2\n',
+    'a: [1, , 2]\n',
+    'a: [1, 2,]\n',
+    'a: { b }\n',
+    'a: b: c\n',
+    'a:b\n',
+    'a : b\n',
+    'a: b#c\n',
+    'true: 1\n',
+    '1: x\n',
+    'null: x\n',
+    '__proto__: x\n',
+    '<<: { a: 1 }\n',
+    'a: [x:y]\n',
+    'a: - b\n',
+    '  a: 1\n',
+    'a: 1\n b: 2\n',
+    'a:\n  - x\n   - y\n',
+    'a: [1] x\n',
+    '? a\n: b\n',
+    'a: b\\c\n',
+    'a: @b\n',
+    'a: `b`\n',
+    'a: \u0001\n',
+    'a: [a]]\n',
+    'a: {b: 1}}\n',
+    'a: :b\n',
+    'a: ,b\n',
   ];
   for (const text of declined) assert.equal(parsePlainYaml(text), undefined, JSON.stringify(text));
 });
 
 test('plain yaml: agrees with the full parser on the repository specs and seeded mutations of them', () => {
-  const corpus = [HOST, ...['examples', 'test/fixtures/spec'].flatMap((d) => yamlFiles(path.join(repo, d))).map((f) => readFileSync(f, 'utf8'))];
+  const corpus = [
+    HOST,
+    ...['examples', 'test/fixtures/spec'].flatMap((d) => yamlFiles(path.join(repo, d))).map((f) => readFileSync(f, 'utf8')),
+  ];
   // the corpus without comments and quotes, so most of it is in the subset
-  for (const text of [...corpus]) corpus.push(text.replace(/ *#.*$/gm, '').replace(/"([^"\\]*)"/g, (_, s: string) => (/^[\w./ -]+$/.test(s) && !/^[\d.]+$/.test(s) ? s : `"${s}"`)));
+  for (const text of [...corpus])
+    corpus.push(
+      text.replace(/ *#.*$/gm, '').replace(/"([^"\\]*)"/g, (_, s: string) => (/^[\w./ -]+$/.test(s) && !/^[\d.]+$/.test(s) ? s : `"${s}"`)),
+    );
   let seed = 13;
-  const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
   const pieces = [' ', '  ', '-', '- ', ':', ': ', ',', '[', ']', '{', '}', '\n', '\n  ', '#', ' #', 'x', '1', '.', '~', 'true', 'null'];
   let accepted = 0;
   let checked = 0;

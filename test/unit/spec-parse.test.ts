@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
-import { forgetParsedFile, inferSpecFileKind, parseSpecFile, PARSE_LIMITS } from '../../core/src/spec/parse';
+import { forgetParsedFile, inferSpecFileKind, parseSpecFile, PARSE_LIMITS } from '#core/spec';
 
 const codes = (p: { syntaxDiagnostics: { code: string }[] }) => p.syntaxDiagnostics.map((d) => d.code);
 
@@ -64,7 +64,10 @@ test('parse: deep block nesting is refused too, while normal depth is fine', () 
 test('parse: an alias bomb is refused with a clear diagnostic on an alias', () => {
   const names = 'abcdefghij';
   let text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
-  for (let i = 1; i < names.length; i++) text += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]\n`;
+  for (let i = 1; i < names.length; i++)
+    text += `${names[i]}: &${names[i]} [${Array(9)
+      .fill(`*${names[i - 1]}`)
+      .join(',')}]\n`;
   const p = parseSpecFile('file:///e/cluster.yaml', text, 1);
   assert.deepEqual(codes(p), ['yaml.alias-limit']);
   assert.match(p.syntaxDiagnostics[0].message, /alias bomb/);
@@ -99,7 +102,13 @@ test('parse: many repeated keys give one diagnostic per repeat, on the repeated 
   const text = Array.from({ length: 20_000 }, (_, i) => `k${i % 10_000}: v`).join('\n');
   const dups = parseSpecFile('file:///dups/cluster.yaml', text, 1).syntaxDiagnostics.filter((d) => d.code === 'yaml.duplicate-key');
   assert.equal(dups.length, 10_000);
-  assert.deepEqual(dups.map((d) => d.range.start.line).sort((a, b) => a - b).slice(0, 2), [10_000, 10_001]);
+  assert.deepEqual(
+    dups
+      .map((d) => d.range.start.line)
+      .sort((a, b) => a - b)
+      .slice(0, 2),
+    [10_000, 10_001],
+  );
 });
 
 test('parse: a file that is not a map says so', () => {
@@ -115,7 +124,10 @@ test('parse: locate gives exact key and value ranges; pathAt finds the innermost
     value: { start: { line: 1, character: 8 }, end: { line: 1, character: 11 } },
   });
   assert.deepEqual(p.locate(['hosts', 0, 'name'])?.value, { start: { line: 3, character: 10 }, end: { line: 3, character: 17 } });
-  assert.deepEqual(p.locate(['hosts', 0, 'interfaces', 0, 'kind'])?.value, { start: { line: 5, character: 28 }, end: { line: 5, character: 36 } });
+  assert.deepEqual(p.locate(['hosts', 0, 'interfaces', 0, 'kind'])?.value, {
+    start: { line: 5, character: 28 },
+    end: { line: 5, character: 36 },
+  });
   assert.equal(p.locate(['hosts', 1]), undefined);
   assert.equal(p.locate(['nope']), undefined);
   const off = p.offsetAt({ line: 5, character: 32 });
@@ -142,7 +154,15 @@ test('parse: chunked parsing of a big file equals a whole-document parse, positi
   assert.deepEqual(codes(chunked), []);
   // compare with the whole-file parse (a host file of the same text is never chunked)
   const whole = parseSpecFile('file:///big/hosts/whole.yaml', text, 1);
-  for (const path of [['cluster', 'name'], ['hosts'], ['hosts', 0], ['hosts', 150, 'hardware', 'gpus', 0, 'model'], ['hosts', 299, 'interfaces', 0, 'segment'], ['exo', 'enable'], ['network', 'segments', 0, 'subnet']]) {
+  for (const path of [
+    ['cluster', 'name'],
+    ['hosts'],
+    ['hosts', 0],
+    ['hosts', 150, 'hardware', 'gpus', 0, 'model'],
+    ['hosts', 299, 'interfaces', 0, 'segment'],
+    ['exo', 'enable'],
+    ['network', 'segments', 0, 'subnet'],
+  ]) {
     assert.deepEqual(chunked.locate(path), whole.locate(path), `locate ${path.join('.')}`);
   }
   for (const offset of [0, 30, text.indexOf('h150'), text.indexOf('RTX 4090', text.indexOf('h77')), text.length - 3]) {
@@ -154,7 +174,11 @@ test('parse: an edit re-parses only the changed host; unchanged host objects are
   const uri = 'file:///reuse/cluster.yaml';
   forgetParsedFile(uri);
   const before = parseSpecFile(uri, bigCluster(300), 1);
-  const after = parseSpecFile(uri, bigCluster(300, (i) => (i === 42 ? 999 : 64 + i)), 2);
+  const after = parseSpecFile(
+    uri,
+    bigCluster(300, (i) => (i === 42 ? 999 : 64 + i)),
+    2,
+  );
   const a = (before.data as { hosts: object[] }).hosts;
   const b = (after.data as { hosts: { hardware: { memoryGB: number } }[] }).hosts;
   assert.equal(b[41], a[41]);
@@ -189,7 +213,9 @@ test('parse: the chunked parse falls back to a whole parse when chunks are not i
 test('parse: chunked parsing handles CRLF, column-0 items and comments, and a BOM like a whole parse', () => {
   const variants: Record<string, string> = {
     crlf: bigCluster(200).replace(/\n/g, '\r\n'),
-    column0: bigCluster(200).replace(/^  - name/gm, '- name').replace(/^ {4}/gm, '  '),
+    column0: bigCluster(200)
+      .replace(/^  - name/gm, '- name')
+      .replace(/^ {4}/gm, '  '),
     comments: bigCluster(200).replace(/^  - name: h(\d*0)$/gm, '# rack boundary\n\n  - name: h$1'),
     bom: `\uFEFF${bigCluster(200)}`,
   };
@@ -199,7 +225,11 @@ test('parse: chunked parsing handles CRLF, column-0 items and comments, and a BO
     const whole = parseSpecFile(`file:///variant-${name}/hosts/whole.yaml`, text, 1);
     assert.deepEqual(chunked.data, whole.data, name);
     assert.deepEqual(codes(chunked), codes(whole), name);
-    for (const path of [['hosts', 0, 'name'], ['hosts', 120, 'interfaces', 0, 'name'], ['exo', 'enable']]) {
+    for (const path of [
+      ['hosts', 0, 'name'],
+      ['hosts', 120, 'interfaces', 0, 'name'],
+      ['exo', 'enable'],
+    ]) {
       assert.deepEqual(chunked.locate(path), whole.locate(path), `${name} ${path.join('.')}`);
     }
     // an edit still reuses hosts
@@ -213,7 +243,7 @@ test('parse: chunked parsing handles CRLF, column-0 items and comments, and a BO
 
 test('parse: never throws, whatever the bytes', () => {
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const alphabet = 'ab: -[]{}&*!|>\'"#%@`,?\n\t\\';
   for (let i = 0; i < 300; i++) {
     const len = Math.floor(rand() * 200);

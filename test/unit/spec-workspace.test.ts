@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSpecFile } from '../../core/src/spec/parse';
+import { parseSpecFile } from '#core/spec';
 import { buildModel, hostEntriesOf } from '../../core/src/spec/workspace';
-import { loadSpec } from '../../core/src/spec/load';
+import { loadSpec } from '#core/validate';
 import type { Range, SpecModel, SpecSymbol } from '../../core/src/spec/model';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
@@ -33,16 +33,27 @@ function rangeOf(text: string, needle: string, nth = 1, part?: string): Range {
   return { start: pos(at), end: pos(at + len) };
 }
 
-const brief = (s: SpecSymbol) => `${s.kind}:${s.host ? `${s.host}/` : ''}${s.name}@${s.location.uri === C ? 'C' : 'H'}${s.location.range.start.line}:${s.location.range.start.character}`;
+const brief = (s: SpecSymbol) =>
+  `${s.kind}:${s.host ? `${s.host}/` : ''}${s.name}@${s.location.uri === C ? 'C' : 'H'}${s.location.range.start.line}:${s.location.range.start.character}`;
 
 test('workspace: host files merge after cluster hosts; name defaults to the file stem', () => {
   const m = model();
-  assert.deepEqual(m.spec.hosts.map((h) => h.name), ['hub', 'mac', 'gpu-2']);
+  assert.deepEqual(
+    m.spec.hosts.map((h) => h.name),
+    ['hub', 'mac', 'gpu-2'],
+  );
   assert.equal(m.spec.cluster.name, 't');
   assert.deepEqual(m.hostSources.get('gpu-2'), { uri: H, host: m.spec.hosts[2], index: undefined });
   assert.equal(m.hostSources.get('mac')?.index, 1);
   const entries = hostEntriesOf(m);
-  assert.deepEqual(entries.map((e) => [e.host.name, e.path, e.nameFromFile]), [['hub', ['hosts', 0], false], ['mac', ['hosts', 1], false], ['gpu-2', [], true]]);
+  assert.deepEqual(
+    entries.map((e) => [e.host.name, e.path, e.nameFromFile]),
+    [
+      ['hub', ['hosts', 0], false],
+      ['mac', ['hosts', 1], false],
+      ['gpu-2', [], true],
+    ],
+  );
   // the parsed data is not mutated by the default name
   assert.equal((m.files.find((f) => f.uri === H)!.data as { name?: string }).name, undefined);
 });
@@ -54,18 +65,25 @@ test('workspace: host files are ordered by path; a written name wins over the st
     parseSpecFile('file:///ws/hosts/c.yaml', '- not a host\n', 1),
     parseSpecFile(C, 'cluster: { name: x, domain: x }\nhosts: [7, { name: z, addresses: [10.0.0.9] }]\n', 1),
   ]);
-  assert.deepEqual(m.spec.hosts.map((h) => h.name), ['z', 'a', 'beta']);
+  assert.deepEqual(
+    m.spec.hosts.map((h) => h.name),
+    ['z', 'a', 'beta'],
+  );
   assert.equal(hostEntriesOf(m)[0].index, 1, 'index in cluster.yaml hosts, counting the junk entry');
 });
 
 test('workspace: a model without cluster.yaml still has its host files', () => {
   const m = buildModel([parseSpecFile(H, HOST, 1)]);
-  assert.deepEqual(m.spec.hosts.map((h) => h.name), ['gpu-2']);
+  assert.deepEqual(
+    m.spec.hosts.map((h) => h.name),
+    ['gpu-2'],
+  );
 });
 
 test('symbols: definitions of hosts, interfaces (scoped), segments and tags with exact name ranges', () => {
   const s = model().symbols;
-  const def = (kind: string, name: string, host?: string) => s.definitions.find((d) => d.kind === kind && d.name === name && d.host === host);
+  const def = (kind: string, name: string, host?: string) =>
+    s.definitions.find((d) => d.kind === kind && d.name === name && d.host === host);
   assert.deepEqual(def('host', 'mac')?.location, { uri: C, range: rangeOf(CLUSTER, '- name: mac', 1, 'mac') });
   assert.deepEqual(def('host', 'mac')?.fullRange?.start, rangeOf(CLUSTER, 'name: mac').start);
   assert.deepEqual(def('interface', 'tb0', 'mac')?.location.range, rangeOf(CLUSTER, 'name: tb0', 2, 'tb0'));
@@ -75,8 +93,14 @@ test('symbols: definitions of hosts, interfaces (scoped), segments and tags with
   assert.deepEqual(def('interface', 'eth0', 'gpu-2')?.location, { uri: H, range: rangeOf(HOST, 'name: eth0', 1, 'eth0') });
   // a host named by its file: defined at the start of the file
   assert.deepEqual(def('host', 'gpu-2')?.location.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
-  assert.deepEqual(s.definitionsOf('interface', 'hub').map((d) => d.name), ['eth0', 'eth1', 'eth2', 'bond0', 'vlan30', 'tb0']);
-  assert.deepEqual(s.definitionsOf('host').map((d) => d.name), ['hub', 'mac', 'gpu-2']);
+  assert.deepEqual(
+    s.definitionsOf('interface', 'hub').map((d) => d.name),
+    ['eth0', 'eth1', 'eth2', 'bond0', 'vlan30', 'tb0'],
+  );
+  assert.deepEqual(
+    s.definitionsOf('host').map((d) => d.name),
+    ['hub', 'mac', 'gpu-2'],
+  );
 });
 
 test('symbols: references, with host:iface split into two ranges (quotes excluded)', () => {
@@ -112,7 +136,7 @@ test('symbols: at() on a definition or a reference gives the definition and ever
   const onRef = s.at(C, rangeOf(CLUSTER, '"hub:tb0"', 1, 'hub').start);
   assert.equal(onRef?.symbol.kind, 'host');
   assert.equal(onRef?.definition?.location.range.start.line, rangeOf(CLUSTER, '- name: hub').start.line);
-  assert.deepEqual(onRef?.references.length, 2, 'the link and mac\'s ssh.jump');
+  assert.deepEqual(onRef?.references.length, 2, "the link and mac's ssh.jump");
   // on the interface part
   const onIface = s.at(C, rangeOf(CLUSTER, '"mac:tb0"', 1, 'tb0').end);
   assert.equal(onIface?.symbol.kind, 'interface');
@@ -128,17 +152,27 @@ test('symbols: at() on a definition or a reference gives the definition and ever
 });
 
 test('symbols: escaped or multi-line names get no wrong sub-ranges', () => {
-  const text = 'cluster: { name: x, domain: x }\nnetwork:\n  links:\n    - { from: "h\\u0031:eth0", to: "h1:eth0", kind: ethernet }\nhosts:\n  - name: h1\n    addresses: [10.0.0.1]\n    interfaces: [{ name: eth0, kind: ethernet }]\n';
+  const text =
+    'cluster: { name: x, domain: x }\nnetwork:\n  links:\n    - { from: "h\\u0031:eth0", to: "h1:eth0", kind: ethernet }\nhosts:\n  - name: h1\n    addresses: [10.0.0.1]\n    interfaces: [{ name: eth0, kind: ethernet }]\n';
   const refs = buildModel([parseSpecFile(C, text, 1)]).symbols.references;
   assert.equal(refs.filter((r) => r.kind === 'host').length, 1, 'only the plain endpoint is indexed');
 });
 
 test('workspace: loadSpec reads examples/lab (cluster.yaml + hosts/gpu-2.yaml) with zero errors', async () => {
   const loaded = await loadSpec(path.join(root, 'examples/lab'));
-  assert.deepEqual(loaded.diagnostics.map((d) => `${d.code} ${d.message}`), []);
-  assert.deepEqual(loaded.model.spec.hosts.map((h) => h.name), ['hub-1', 'mac-studio', 'gpu-2']);
+  assert.deepEqual(
+    loaded.diagnostics.map((d) => `${d.code} ${d.message}`),
+    [],
+  );
+  assert.deepEqual(
+    loaded.model.spec.hosts.map((h) => h.name),
+    ['hub-1', 'mac-studio', 'gpu-2'],
+  );
   assert.equal(path.basename(loaded.clusterPath), 'cluster.yaml');
-  assert.deepEqual(loaded.hostPaths.map((p) => path.basename(p)), ['gpu-2.yaml']);
+  assert.deepEqual(
+    loaded.hostPaths.map((p) => path.basename(p)),
+    ['gpu-2.yaml'],
+  );
   // a host file path finds its cluster
   const viaHost = await loadSpec(path.join(root, 'examples/lab/hosts/gpu-2.yaml'));
   assert.equal(viaHost.clusterPath, loaded.clusterPath);
@@ -146,13 +180,20 @@ test('workspace: loadSpec reads examples/lab (cluster.yaml + hosts/gpu-2.yaml) w
 });
 
 test('symbols: after an edit that shifts lines, reused hosts report their new positions', () => {
-  const hosts = Array.from({ length: 300 }, (_, i) => `  - name: h${i}\n    addresses: [10.0.${i >> 8}.${i & 255}]\n    ssh: { jump: h${(i + 1) % 300} }\n    interfaces:\n      - { name: eth0, kind: ethernet, segment: mgmt }\n      - { name: bond0, kind: bond, members: [eth0] }\n`).join('');
+  const hosts = Array.from(
+    { length: 300 },
+    (_, i) =>
+      `  - name: h${i}\n    addresses: [10.0.${i >> 8}.${i & 255}]\n    ssh: { jump: h${(i + 1) % 300} }\n    interfaces:\n      - { name: eth0, kind: ethernet, segment: mgmt }\n      - { name: bond0, kind: bond, members: [eth0] }\n`,
+  ).join('');
   const text = `cluster:\n  name: big\n  domain: big\nnetwork:\n  segments:\n    - { name: mgmt, subnet: 10.0.0.0/16 }\n  links:\n    - { from: "h1:eth0", to: "h250:eth0", kind: ethernet }\nhosts:\n${hosts}`;
   const uri = 'file:///shift/cluster.yaml';
-  const summary = (m: SpecModel) => [...m.symbols.definitions, ...m.symbols.references].map((s) => `${brief(s)}-${s.location.range.end.character}`).sort();
+  const summary = (m: SpecModel) =>
+    [...m.symbols.definitions, ...m.symbols.references].map((s) => `${brief(s)}-${s.location.range.end.character}`).sort();
   const first = buildModel([parseSpecFile(uri, text, 1)]);
   summary(first); // fills the per-host cache
-  const shifted = text.replace('  domain: big\n', '  domain: big\n  stateVersion: "25.05"\n  timeZone: UTC\n').replace('  - name: h100\n', '  - name: h100\n    # a new comment\n');
+  const shifted = text
+    .replace('  domain: big\n', '  domain: big\n  stateVersion: "25.05"\n  timeZone: UTC\n')
+    .replace('  - name: h100\n', '  - name: h100\n    # a new comment\n');
   const edited = buildModel([parseSpecFile(uri, shifted, 2)]);
   // the same text under another uri: parsed afresh, nothing reused — the reference answer
   const fresh = buildModel([parseSpecFile('file:///shift-fresh/cluster.yaml', shifted, 1)]);
@@ -160,5 +201,8 @@ test('symbols: after an edit that shifts lines, reused hosts report their new po
   assert.deepEqual(summary(edited), summary(fresh));
   const at = edited.symbols.at(uri, rangeOf(shifted, '- name: h250', 1, 'h250').start);
   assert.equal(at?.symbol.name, 'h250');
-  assert.deepEqual(at?.references.map((r) => r.location.range.start.line).sort((a, b) => a - b), [rangeOf(shifted, '"h250:eth0"').start.line, rangeOf(shifted, 'jump: h250').start.line]);
+  assert.deepEqual(
+    at?.references.map((r) => r.location.range.start.line).sort((a, b) => a - b),
+    [rangeOf(shifted, '"h250:eth0"').start.line, rangeOf(shifted, 'jump: h250').start.line],
+  );
 });

@@ -7,8 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { appendKnownHost, fingerprint, hostFieldMatches, parseKnownHosts, parsePublicKey, readKnownHosts, verifyHostKey } from '../../core/src/ssh/hostKeys';
-import { pinnedKnownHostsLines, sshClientArgs } from '../../core/src/ssh/sshArgs';
+import {
+  appendKnownHost,
+  fingerprint,
+  hostFieldMatches,
+  parseKnownHosts,
+  parsePublicKey,
+  readKnownHosts,
+  verifyHostKey,
+} from '../../core/src/ssh/hostKeys';
+import { pinnedKnownHostsLines, sshClientArgs } from '#core/ssh';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ops-hostkeys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +72,11 @@ describe('known_hosts matching', () => {
     const text = [`10.0.0.1 ${a.pub}`, `[10.0.0.2]:2222 ${a.pub}`, `@revoked * ${b.pub}`, '# comment', 'broken line'].join('\n');
     const known = parseKnownHosts(text, 'kh');
     assert.equal(known.length, 3);
-    assert.deepEqual(verifyHostKey({ host: '10.0.0.1', port: 22, key: keyA, knownHosts: known }), { kind: 'known-match', file: 'kh', line: 1 });
+    assert.deepEqual(verifyHostKey({ host: '10.0.0.1', port: 22, key: keyA, knownHosts: known }), {
+      kind: 'known-match',
+      file: 'kh',
+      line: 1,
+    });
     assert.equal(verifyHostKey({ host: '10.0.0.2', port: 22, key: keyA, knownHosts: known }).kind, 'unknown', 'port 22 is not [host]:2222');
     assert.equal(verifyHostKey({ host: '10.0.0.2', port: 2222, key: keyA, knownHosts: known }).kind, 'known-match');
     assert.equal(verifyHostKey({ host: '10.0.0.9', port: 22, key: keyA, knownHosts: known }).kind, 'unknown');
@@ -74,7 +86,11 @@ describe('known_hosts matching', () => {
     assert.equal(verifyHostKey({ host: '10.0.0.1', port: 22, key: parsePublicKey(ecdsa.pub), knownHosts: known }).kind, 'unknown');
     assert.equal(verifyHostKey({ host: '10.0.0.1', port: 22, key: keyB, knownHosts: known }).kind, 'revoked');
     assert.equal(verifyHostKey({ host: '10.0.0.1', port: 22, key: keyA, pinned: a.pub, knownHosts: [] }).kind, 'pinned-match');
-    assert.equal(verifyHostKey({ host: '10.0.0.1', port: 22, key: keyA, pinned: b.pub, knownHosts: known }).kind, 'changed', 'the spec pin wins over known_hosts');
+    assert.equal(
+      verifyHostKey({ host: '10.0.0.1', port: 22, key: keyA, pinned: b.pub, knownHosts: known }).kind,
+      'changed',
+      'the spec pin wins over known_hosts',
+    );
   });
 
   it('pins by appending to a file it creates, readable by OpenSSH', async () => {
@@ -82,7 +98,10 @@ describe('known_hosts matching', () => {
     await appendKnownHost(file, '127.0.0.1', 2200, keyA);
     await appendKnownHost(file, 'host.lab', 22, keyB);
     const entries = await readKnownHosts([file, path.join(dir, 'missing')]);
-    assert.deepEqual(entries.map((e) => e.patterns), ['[127.0.0.1]:2200', 'host.lab']);
+    assert.deepEqual(
+      entries.map((e) => e.patterns),
+      ['[127.0.0.1]:2200', 'host.lab'],
+    );
     const found = execFileSync('ssh-keygen', ['-F', '[127.0.0.1]:2200', '-f', file], { encoding: 'utf8' });
     assert.match(found, /ssh-ed25519/);
   });
@@ -92,12 +111,35 @@ describe('ssh client arguments', () => {
   it('builds a strict ssh command line with jump hosts and quoted known_hosts paths', () => {
     const jump = { name: 'j', address: '10.0.0.1', port: 2200, user: 'ops' };
     const args = sshClientArgs({ name: 'h', address: '10.0.0.2', port: 22, user: 'root', identity: '/k/id', jump }, ['/a b/kh', '/c/kh']);
-    assert.deepEqual(args, ['-p', '22', '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile="/a b/kh" /c/kh', '-i', '/k/id', '-J', 'ops@10.0.0.1:2200', '--', 'root@10.0.0.2']);
+    assert.deepEqual(args, [
+      '-p',
+      '22',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'UserKnownHostsFile="/a b/kh" /c/kh',
+      '-i',
+      '/k/id',
+      '-J',
+      'ops@10.0.0.1:2200',
+      '--',
+      'root@10.0.0.2',
+    ]);
     assert.throws(() => sshClientArgs({ name: 'h', address: '-oProxyCommand=x', port: 22, user: 'root' }, []), /looks like an option/);
   });
 
   it('writes pinned keys of a host and its jump hosts as known_hosts lines', () => {
-    const lines = pinnedKnownHostsLines({ name: 'h', address: '10.0.0.2', port: 2222, user: 'root', hostKey: a.pub, jump: { name: 'j', address: '10.0.0.1', port: 22, user: 'root', hostKey: b.pub } });
-    assert.deepEqual(lines, [`[10.0.0.2]:2222 ${a.pub.split(' ').slice(0, 2).join(' ')}`, `10.0.0.1 ${b.pub.split(' ').slice(0, 2).join(' ')}`]);
+    const lines = pinnedKnownHostsLines({
+      name: 'h',
+      address: '10.0.0.2',
+      port: 2222,
+      user: 'root',
+      hostKey: a.pub,
+      jump: { name: 'j', address: '10.0.0.1', port: 22, user: 'root', hostKey: b.pub },
+    });
+    assert.deepEqual(lines, [
+      `[10.0.0.2]:2222 ${a.pub.split(' ').slice(0, 2).join(' ')}`,
+      `10.0.0.1 ${b.pub.split(' ').slice(0, 2).join(' ')}`,
+    ]);
   });
 });

@@ -12,7 +12,24 @@ function shellArgs(commandLine: string): string[] {
 }
 
 const HOSTILE = [
-  '$(touch /tmp/pwned)', '`id`', "it's", '"double"', 'back\\slash', 'semi;colon', 'pipe|x', 'a && b', 'new\nline', '*', '~', '$HOME', '', ' lead', 'tab\there', '-rf', "''", "'\\''",
+  '$(touch /tmp/pwned)',
+  '`id`',
+  "it's",
+  '"double"',
+  'back\\slash',
+  'semi;colon',
+  'pipe|x',
+  'a && b',
+  'new\nline',
+  '*',
+  '~',
+  '$HOME',
+  '',
+  ' lead',
+  'tab\there',
+  '-rf',
+  "''",
+  "'\\''",
 ];
 
 describe('quoteArg / argv', () => {

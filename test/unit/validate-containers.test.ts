@@ -6,12 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateAll } from '../../core/src/validate/index';
-import { DIAGNOSTIC_CODES } from '../../core/src/validate/codes';
-import { containerNameProblem, sizeBytes, subjectsOverlap } from '../../core/src/validate/rules/containers';
-import type { SpecDiagnostic } from '../../core/src/spec/model';
+import { buildModel, parseSpecFile, type SpecDiagnostic } from '#core/spec';
+import { validateAll } from '../../core/src/validate/validate';
+import { codeInfo } from '../../core/src/validate/report/codes';
+import { containerNameProblem } from '../../core/src/spec/containers';
+import { sizeBytes, subjectsOverlap } from '../../core/src/validate/rules/containers';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const fixture = (p: string) => readFileSync(path.join(root, 'test/fixtures/spec/valid', p), 'utf8');
@@ -36,7 +35,10 @@ const CONTAINER = `containers:
 const HOST = `${fixture('hosts/gpu-2.yaml')}${CONTAINER}`;
 
 function validate(host: string, cluster = CLUSTER): { all: SpecDiagnostic[]; text: string } {
-  const model = buildModel([parseSpecFile('file:///spec/cluster.yaml', cluster, 1), parseSpecFile('file:///spec/hosts/gpu-2.yaml', host, 1)]);
+  const model = buildModel([
+    parseSpecFile('file:///spec/cluster.yaml', cluster, 1),
+    parseSpecFile('file:///spec/hosts/gpu-2.yaml', host, 1),
+  ]);
   return { all: validateAll(model), text: host };
 }
 
@@ -53,12 +55,15 @@ function expectOne(host: string, code: string, marker: string, cluster?: string)
   const line = host.split('\n').findIndex((l) => l.includes(marker));
   assert.ok(line >= 0, marker);
   assert.equal(hits[0].range.start.line, line, `${code} on the line of ${marker}`);
-  assert.equal(hits[0].severity, DIAGNOSTIC_CODES[code].severity);
+  assert.equal(hits[0].severity, codeInfo(code)?.severity);
   return hits[0];
 }
 
 test('a correct container on an NVIDIA nats-leaf host has no diagnostics', () => {
-  assert.deepEqual(validate(HOST).all.map((d) => `${d.code} ${d.message}`), []);
+  assert.deepEqual(
+    validate(HOST).all.map((d) => `${d.code} ${d.message}`),
+    [],
+  );
 });
 
 test('names: nixos-container.pl characters without "_", no leading "-", at most 11 characters', () => {
@@ -86,13 +91,18 @@ test('network: both addresses or none, only with privateNetwork, shared network 
 
 test('address collisions: with a host or interface address anywhere in the cluster, between containers, with its own other end', () => {
   // 10.0.0.10 is hub's address in cluster.yaml
-  const d = expectOne(edit(HOST, 'localAddress: 10.233.1.2', 'localAddress: 10.0.0.10'), 'containers.address-collision', 'localAddress: 10.0.0.10');
+  const d = expectOne(
+    edit(HOST, 'localAddress: 10.233.1.2', 'localAddress: 10.0.0.10'),
+    'containers.address-collision',
+    'localAddress: 10.0.0.10',
+  );
   assert.match(d.message, /host 'hub'/);
   assert.equal(d.related?.[0].location.uri, 'file:///spec/cluster.yaml');
   // 10.99.0.1 is an interface address (hub's tb0, CIDR)
   expectOne(edit(HOST, 'hostAddress: 10.233.1.1', 'hostAddress: 10.99.0.1'), 'containers.address-collision', 'hostAddress: 10.99.0.1');
   expectOne(edit(HOST, 'localAddress: 10.233.1.2', 'localAddress: 10.233.1.1'), 'containers.address-collision', 'localAddress: 10.233.1.1');
-  const second = (local: string, hostEnd = '10.233.1.1') => `${HOST}  - name: other\n    hostAddress: ${hostEnd} # other\n    localAddress: ${local} # other\n`;
+  const second = (local: string, hostEnd = '10.233.1.1') =>
+    `${HOST}  - name: other\n    hostAddress: ${hostEnd} # other\n    localAddress: ${local} # other\n`;
   expectOne(second('10.233.1.2'), 'containers.address-collision', '10.233.1.2 # other');
   // a shared host end is fine (each veth pair is its own link), a host end on another container's local address is not
   assert.deepEqual(validate(second('10.233.1.3')).all, []);
@@ -102,7 +112,10 @@ test('address collisions: with a host or interface address anywhere in the clust
 test('GPU only where the host has NVIDIA devices; containers only on NixOS hosts', () => {
   const amd = edit(HOST, '{ vendor: nvidia, model: A100 80GB }', '{ vendor: amd, model: MI300X }');
   expectOne(amd, 'containers.gpu-unavailable', 'gpu: true');
-  assert.deepEqual(validate(edit(amd, '    gpu: true\n', '')).all.filter((d) => d.code.startsWith('containers.')), []);
+  assert.deepEqual(
+    validate(edit(amd, '    gpu: true\n', '')).all.filter((d) => d.code.startsWith('containers.')),
+    [],
+  );
   const darwin = edit(HOST, 'addresses: [10.0.0.11]', 'system: aarch64-darwin\naddresses: [10.0.0.11]');
   assert.ok(validate(darwin).all.some((d) => d.code === 'containers.unsupported-host'));
 });
@@ -114,17 +127,39 @@ test('limits above what the host has, duplicate mount points', () => {
   assert.deepEqual(validate(edit(hw, 'memory: 8G', 'memory: 4G')).all, []);
   assert.equal(sizeBytes('512M'), 512 * 1024 ** 2);
   assert.equal(sizeBytes('1.5G'), undefined);
-  expectOne(edit(HOST, '      - { mountPoint: /models, hostPath: /data/models }\n', '      - { mountPoint: /models, hostPath: /data/models }\n      - { mountPoint: /models/ }\n'),
-    'containers.duplicate-mount-point', 'mountPoint: /models/');
+  expectOne(
+    edit(
+      HOST,
+      '      - { mountPoint: /models, hostPath: /data/models }\n',
+      '      - { mountPoint: /models, hostPath: /data/models }\n      - { mountPoint: /models/ }\n',
+    ),
+    'containers.duplicate-mount-point',
+    'mountPoint: /models/',
+  );
 });
 
 test('NATS: the host must run NATS, nkey and credentials together, no reserved subjects', () => {
-  expectOne(edit(HOST, 'roles: [exo-worker, nats-leaf, k3s-agent, checkpoint-agent]', 'roles: [exo-worker, k3s-agent, checkpoint-agent]'),
-    'containers.no-nats-on-host', '    nats:');
-  expectOne(edit(HOST, '      credentials: /var/lib/gpu-cluster/containers/infer.nk\n', ''), 'containers.nats-credentials-incomplete', `nkey: ${NKEY}`);
+  expectOne(
+    edit(HOST, 'roles: [exo-worker, nats-leaf, k3s-agent, checkpoint-agent]', 'roles: [exo-worker, k3s-agent, checkpoint-agent]'),
+    'containers.no-nats-on-host',
+    '    nats:',
+  );
+  expectOne(
+    edit(HOST, '      credentials: /var/lib/gpu-cluster/containers/infer.nk\n', ''),
+    'containers.nats-credentials-incomplete',
+    `nkey: ${NKEY}`,
+  );
   // the cluster's domain t.lab is the subject prefix t_lab
-  expectOne(edit(HOST, 'publish: [jobs.results.>]', 'publish: [t_lab.commands.gpu-2.exo.start]'), 'containers.nats-reserved-subject', 'publish: [t_lab');
-  expectOne(edit(HOST, 'subscribe: [jobs.queue.*]', 'subscribe: ["*.events.>"]'), 'containers.nats-reserved-subject', 'subscribe: ["*.events');
+  expectOne(
+    edit(HOST, 'publish: [jobs.results.>]', 'publish: [t_lab.commands.gpu-2.exo.start]'),
+    'containers.nats-reserved-subject',
+    'publish: [t_lab',
+  );
+  expectOne(
+    edit(HOST, 'subscribe: [jobs.queue.*]', 'subscribe: ["*.events.>"]'),
+    'containers.nats-reserved-subject',
+    'subscribe: ["*.events',
+  );
   expectOne(edit(HOST, 'subscribe: [jobs.queue.*]', 'subscribe: [$JS.API.>]'), 'containers.nats-reserved-subject', 'subscribe: [$JS');
   assert.equal(subjectsOverlap('a.*.c', 'a.b.>'), true);
   assert.equal(subjectsOverlap('a.b', 'a.b.>'), false);

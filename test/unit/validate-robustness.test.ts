@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { buildModel } from '../../core/src/spec/workspace';
-import { validateAll } from '../../core/src/validate/index';
-import { clusterInferenceMemory, effectiveAccelerator, effectiveSsh, effectiveSystem } from '../../core/src/spec/resolve';
+import { buildModel, clusterInferenceMemory, effectiveAccelerator, effectiveSsh, effectiveSystem, parseSpecFile } from '#core/spec';
+import { validateAll } from '../../core/src/validate/validate';
 
 const root = path.resolve(__dirname, '../..').replace(/[\\/]out$/, '');
 const cluster = parseYaml(readFileSync(path.join(root, 'test/fixtures/spec/valid/cluster.yaml'), 'utf8'));
@@ -17,8 +15,16 @@ const host = parseYaml(readFileSync(path.join(root, 'test/fixtures/spec/valid/ho
 const REPLACEMENTS: unknown[] = [null, 7, 'text', [], {}, [null, 3], { x: 1 }, true];
 
 function paths(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  if (Array.isArray(value)) value.forEach((v, i) => { out.push([...prefix, i]); paths(v, [...prefix, i], out); });
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) { out.push([...prefix, k]); paths(v, [...prefix, k], out); }
+  if (Array.isArray(value))
+    value.forEach((v, i) => {
+      out.push([...prefix, i]);
+      paths(v, [...prefix, i], out);
+    });
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      out.push([...prefix, k]);
+      paths(v, [...prefix, k], out);
+    }
   return out;
 }
 
@@ -31,7 +37,10 @@ function withValue(data: unknown, at: (string | number)[], value: unknown): unkn
 }
 
 function exercise(clusterText: string, hostText: string): number {
-  const model = buildModel([parseSpecFile('file:///r/cluster.yaml', clusterText, 1), parseSpecFile('file:///r/hosts/gpu-2.yaml', hostText, 1)]);
+  const model = buildModel([
+    parseSpecFile('file:///r/cluster.yaml', clusterText, 1),
+    parseSpecFile('file:///r/hosts/gpu-2.yaml', hostText, 1),
+  ]);
   const diagnostics = validateAll(model);
   for (const d of diagnostics) assert.ok(d.range.start.line >= 0 && typeof d.message === 'string' && d.message.length > 0);
   void model.symbols.references.length;

@@ -3,10 +3,9 @@
 // cached by object so an edit re-checks only the host that changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSpecFile } from '../../core/src/spec/parse';
-import { validateFile } from '../../core/src/validate/index';
+import { parseSpecFile, type SpecDiagnostic } from '#core/spec';
+import { validateFile } from '#core/validate';
 import { schemaProblems } from '../../core/src/validate/schema';
-import type { SpecDiagnostic } from '../../core/src/spec/model';
 
 const HEAD = 'cluster:\n  name: lab\n  domain: lab\n';
 let version = 0;
@@ -81,7 +80,10 @@ test('schema: enum lists the allowed values, suggests and fixes', () => {
   const text = `${HEAD}hosts:\n  - name: a\n    addresses: [10.0.0.1]\n    roles: [exo-wroker]\n`;
   const d = only(check(text), 'schema.enum');
   assertAt(d, span(text, 'exo-wroker'));
-  assert.equal(d.message, "'exo-wroker' is not allowed — did you mean 'exo-worker'? Allowed: exo-master, exo-worker, exo-api, nats-hub, nats-leaf, k3s-server, k3s-agent, checkpoint-agent.");
+  assert.equal(
+    d.message,
+    "'exo-wroker' is not allowed — did you mean 'exo-worker'? Allowed: exo-master, exo-worker, exo-api, nats-hub, nats-leaf, k3s-server, k3s-agent, checkpoint-agent.",
+  );
   assert.equal(d.fixes?.[0].edits[0].edits[0].newText, 'exo-worker');
   const quoted = `${HEAD}  system: "x86-64-linux"\n`;
   const q = only(check(quoted), 'schema.enum');
@@ -90,7 +92,7 @@ test('schema: enum lists the allowed values, suggests and fixes', () => {
   assert.equal(q.fixes?.[0].edits[0].edits[0].newText, 'x86_64-linux');
 });
 
-test('schema: pattern errors use the schema\'s human message', () => {
+test("schema: pattern errors use the schema's human message", () => {
   const text = `${HEAD}hosts:\n  - name: a\n    addresses: [10.0.0.300]\n`;
   const d = only(check(text), 'schema.pattern');
   assertAt(d, span(text, '10.0.0.300'));
@@ -145,7 +147,10 @@ test('schema: errors in a file with syntax errors are still reported, and refuse
   const diags = check(text);
   assert.ok(diags.some((d) => d.code === 'yaml.syntax'));
   const binary = check('cluster:\u0000\n');
-  assert.deepEqual(binary.map((d) => d.code), ['yaml.binary']);
+  assert.deepEqual(
+    binary.map((d) => d.code),
+    ['yaml.binary'],
+  );
 });
 
 test('schema: host results are cached by host object; an unchanged host is not re-validated', () => {

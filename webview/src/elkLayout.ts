@@ -8,8 +8,16 @@
 import ELK from 'elkjs/lib/elk-api.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 
-export interface LayoutNode { id: string; width: number; height: number }
-export interface LayoutEdge { id: string; source: string; target: string }
+export interface LayoutNode {
+  id: string;
+  width: number;
+  height: number;
+}
+export interface LayoutEdge {
+  id: string;
+  source: string;
+  target: string;
+}
 export type Positions = Record<string, { x: number; y: number }>;
 
 const LAYERED_OPTIONS = {
@@ -36,7 +44,9 @@ function start(workerUrl: string): Promise<InstanceType<typeof ELK>> {
       const url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
       return new ELK({ workerFactory: () => new Worker(url) });
     });
-  elk.catch(() => { elk = undefined; });
+  elk.catch(() => {
+    elk = undefined;
+  });
   return elk;
 }
 
@@ -48,7 +58,9 @@ export async function layered(workerUrl: string, nodes: LayoutNode[], edges: Lay
     id: 'root',
     layoutOptions: { ...LAYERED_OPTIONS, 'elk.layered.layering.coffmanGraham.layerBound': String(layerWidth) },
     children: nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
-    edges: edges.filter((e) => ids.has(e.source) && ids.has(e.target)).map((e): ElkExtendedEdge => ({ id: e.id, sources: [e.source], targets: [e.target] })),
+    edges: edges
+      .filter((e) => ids.has(e.source) && ids.has(e.target))
+      .map((e): ElkExtendedEdge => ({ id: e.id, sources: [e.source], targets: [e.target] })),
   };
   const result = await engine.layout(graph);
   const positions: Positions = {};

@@ -20,10 +20,19 @@ export const SEGMENT_HEIGHT = 30;
 export const LAYERED_LIMIT = 60;
 export const MIN_ZOOM = 0.05;
 
-export interface LayoutReport { ms: number; hosts: number }
+export interface LayoutReport {
+  ms: number;
+  hosts: number;
+}
 
 /** How each kind of edge is drawn; the legend shows the same table. */
-export interface EdgeLook { label: string; width: number; line: 'solid' | 'dashed' | 'dotted'; colour(p: Palette): string; arrow?: boolean }
+export interface EdgeLook {
+  label: string;
+  width: number;
+  line: 'solid' | 'dashed' | 'dotted';
+  colour(p: Palette): string;
+  arrow?: boolean;
+}
 export const EDGE_LOOKS: Record<EdgeKind, EdgeLook> = {
   segment: { label: 'interface on a segment', width: 1.5, line: 'solid', colour: (p) => p.muted },
   ethernet: { label: 'Ethernet link', width: 2, line: 'solid', colour: (p) => p.link.ethernet },
@@ -35,14 +44,18 @@ export const EDGE_LOOKS: Record<EdgeKind, EdgeLook> = {
   'exo-rdma': { label: 'exo (RDMA)', width: 3, line: 'dotted', colour: (p) => p.link['exo-rdma'] },
 };
 
-export function segmentNodeId(segment: string): string { return `segment/${segment}`; }
+export function segmentNodeId(segment: string): string {
+  return `segment/${segment}`;
+}
 
 export function segmentLabel(s: TopologySegment): string {
   return [s.id, s.subnet, s.vlan !== undefined ? `VLAN ${s.vlan}` : undefined].filter(Boolean).join(' · ');
 }
 
 /** A segment node is as wide as its label (12 px font). */
-export function segmentWidth(label: string): number { return Math.max(90, Math.ceil(label.length * 7.2) + 28); }
+export function segmentWidth(label: string): number {
+  return Math.max(90, Math.ceil(label.length * 7.2) + 28);
+}
 
 function bandwidthLabel(l: TopologyLink): string {
   if (l.bandwidthGbps === undefined) return '';
@@ -55,14 +68,27 @@ function edgeData(l: TopologyLink, live: boolean) {
 
 /** A host's edges to the segments it is on; a large cluster draws its first segment as the box around it instead. */
 function attachmentEdges(h: TopologyHost, large: boolean) {
-  return h.attachments.filter((a) => !large || a.segment !== h.segment).map((a) => ({
-    id: `a:${h.id}:${a.iface}`, source: h.id, target: segmentNodeId(a.segment), kind: 'segment' as const,
-    label: large ? '' : a.iface, detail: `${a.iface} on ${a.segment}${a.addresses.length ? `: ${a.addresses.join(', ')}` : ''}`, live: false,
-  }));
+  return h.attachments
+    .filter((a) => !large || a.segment !== h.segment)
+    .map((a) => ({
+      id: `a:${h.id}:${a.iface}`,
+      source: h.id,
+      target: segmentNodeId(a.segment),
+      kind: 'segment' as const,
+      label: large ? '' : a.iface,
+      detail: `${a.iface} on ${a.segment}${a.addresses.length ? `: ${a.addresses.join(', ')}` : ''}`,
+      live: false,
+    }));
 }
 
 /** The box's lines: name, GPUs, memory (live when a source reports it, else the spec's size), and its containers. */
-export function hostLabel(id: string, badge: string, memoryGB: number | undefined, live: HostLive | undefined, containers: string[]): string {
+export function hostLabel(
+  id: string,
+  badge: string,
+  memoryGB: number | undefined,
+  live: HostLive | undefined,
+  containers: string[],
+): string {
   const memory = live?.memoryShort ?? (memoryGB !== undefined ? `${memoryGB} GB RAM` : '');
   // Containers sit inside their host: `▣ infer ▣ web`, the running ones filled.
   const names = live?.containerLines?.map((l) => `${/ running/.test(l) ? '▣' : '□'} ${l.split(' ')[0]}`) ?? containers.map((c) => `□ ${c}`);
@@ -93,9 +119,20 @@ function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
     {
       selector: 'node[kind = "host"]',
       style: {
-        shape: 'round-rectangle', width: HOST_WIDTH, height: HOST_HEIGHT, 'z-index-compare': 'manual', 'z-index': 2,
-        label: 'data(display)', 'text-wrap': 'wrap', 'text-max-width': `${HOST_WIDTH - 12}px`, 'text-valign': 'center', 'text-halign': 'center',
-        'font-size': 12, 'line-height': 1.25, 'font-family': p.font, color: p.foreground,
+        shape: 'round-rectangle',
+        width: HOST_WIDTH,
+        height: HOST_HEIGHT,
+        'z-index-compare': 'manual',
+        'z-index': 2,
+        label: 'data(display)',
+        'text-wrap': 'wrap',
+        'text-max-width': `${HOST_WIDTH - 12}px`,
+        'text-valign': 'center',
+        'text-halign': 'center',
+        'font-size': 12,
+        'line-height': 1.25,
+        'font-family': p.font,
+        color: p.foreground,
         // Labels too small to read are not drawn: a 500-host cluster zoomed out stays fluid.
         'min-zoomed-font-size': 7,
         'background-color': p.track,
@@ -106,11 +143,15 @@ function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
     },
     // Status colours and the memory bar (the node's fill up to the fraction of memory in use) as static rules:
     // style functions would be re-evaluated for every host on every update.
-    ...(Object.keys(p.status) as (keyof Palette['status'])[]).map((status) => ({ selector: `node[status = "${status}"]`, style: { 'border-color': p.status[status] } })),
+    ...(Object.keys(p.status) as (keyof Palette['status'])[]).map((status) => ({
+      selector: `node[status = "${status}"]`,
+      style: { 'border-color': p.status[status] },
+    })),
     ...Array.from({ length: 21 }, (_, step) => ({
       selector: `node[memStep = ${step}]`,
       style: {
-        'background-fill': 'linear-gradient', 'background-gradient-direction': 'to-right',
+        'background-fill': 'linear-gradient',
+        'background-gradient-direction': 'to-right',
         'background-gradient-stop-colors': `${p.memoryFill} ${p.memoryFill} ${p.track} ${p.track}`,
         'background-gradient-stop-positions': `0 ${step * 5} ${step * 5} 100`,
       },
@@ -118,28 +159,77 @@ function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
     { selector: 'node[nats = "hub"]', style: { 'border-style': 'double', 'border-width': 6 } },
     // Large clusters draw segments as plain boxes behind their hosts (no compound nodes: restyling compound
     // children re-walks their parents, which dominated the first paint at 500 hosts).
-    { selector: 'node[kind = "segmentBox"]', style: {
-      shape: 'round-rectangle', width: 'data(w)', height: 'data(h)', 'background-color': p.groupFill, 'background-opacity': 0.35,
-      'border-width': 1, 'border-style': 'dashed', 'border-color': p.groupBorder, events: 'no',
-      label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': 22, 'font-size': 13, 'font-family': p.font, color: p.muted,
-      'min-zoomed-font-size': 7, 'z-index-compare': 'manual', 'z-index': 0,
-    } },
-    { selector: 'node[kind = "segment"]', style: {
-      shape: 'round-rectangle', width: 'data(w)', height: SEGMENT_HEIGHT, 'background-color': p.groupFill, 'background-opacity': 1,
-      'border-width': 1.5, 'border-style': 'dashed', 'border-color': p.muted, 'z-index-compare': 'manual', 'z-index': 2,
-      label: 'data(label)', 'text-valign': 'center', 'text-halign': 'center', 'font-size': 12, 'font-family': p.font, color: p.foreground,
-      'min-zoomed-font-size': 7,
-    } },
-    { selector: 'edge', style: {
-      'z-index-compare': 'manual', 'z-index': 1,
-      width: 2, 'line-color': p.foreground, 'curve-style': 'bezier', opacity: 0.85,
-      label: 'data(label)', 'font-size': 10, 'font-family': p.font, color: p.muted, 'min-zoomed-font-size': 7,
-      'text-background-color': p.background, 'text-background-opacity': 0.85, 'text-background-padding': '2px',
-    } },
+    {
+      selector: 'node[kind = "segmentBox"]',
+      style: {
+        shape: 'round-rectangle',
+        width: 'data(w)',
+        height: 'data(h)',
+        'background-color': p.groupFill,
+        'background-opacity': 0.35,
+        'border-width': 1,
+        'border-style': 'dashed',
+        'border-color': p.groupBorder,
+        events: 'no',
+        label: 'data(label)',
+        'text-valign': 'top',
+        'text-halign': 'center',
+        'text-margin-y': 22,
+        'font-size': 13,
+        'font-family': p.font,
+        color: p.muted,
+        'min-zoomed-font-size': 7,
+        'z-index-compare': 'manual',
+        'z-index': 0,
+      },
+    },
+    {
+      selector: 'node[kind = "segment"]',
+      style: {
+        shape: 'round-rectangle',
+        width: 'data(w)',
+        height: SEGMENT_HEIGHT,
+        'background-color': p.groupFill,
+        'background-opacity': 1,
+        'border-width': 1.5,
+        'border-style': 'dashed',
+        'border-color': p.muted,
+        'z-index-compare': 'manual',
+        'z-index': 2,
+        label: 'data(label)',
+        'text-valign': 'center',
+        'text-halign': 'center',
+        'font-size': 12,
+        'font-family': p.font,
+        color: p.foreground,
+        'min-zoomed-font-size': 7,
+      },
+    },
+    {
+      selector: 'edge',
+      style: {
+        'z-index-compare': 'manual',
+        'z-index': 1,
+        width: 2,
+        'line-color': p.foreground,
+        'curve-style': 'bezier',
+        opacity: 0.85,
+        label: 'data(label)',
+        'font-size': 10,
+        'font-family': p.font,
+        color: p.muted,
+        'min-zoomed-font-size': 7,
+        'text-background-color': p.background,
+        'text-background-opacity': 0.85,
+        'text-background-padding': '2px',
+      },
+    },
     ...(Object.entries(EDGE_LOOKS) as [EdgeKind, EdgeLook][]).map(([kind, look]) => ({
       selector: `edge[kind = "${kind}"]`,
       style: {
-        width: look.width, 'line-style': look.line, 'line-color': look.colour(p),
+        width: look.width,
+        'line-style': look.line,
+        'line-color': look.colour(p),
         ...(look.arrow ? { 'target-arrow-shape': 'triangle', 'target-arrow-color': look.colour(p) } : {}),
       },
     })),
@@ -150,12 +240,17 @@ function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
     { selector: 'edge[kind = "exo-rdma"]', style: { 'curve-style': 'unbundled-bezier', 'control-point-distances': -30 } },
     // A large cluster's hundreds of edges as haystacks: straight, no control points to compute, no dashes to
     // rasterise (dashes are the slowest thing a canvas draws); their kind still shows in width and colour.
-    ...large ? [
-      { selector: 'edge[!live]', style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'line-style': 'solid', 'target-arrow-shape': 'none' } },
-    ] : [],
+    ...(large
+      ? [
+          {
+            selector: 'edge[!live]',
+            style: { 'curve-style': 'haystack', 'haystack-radius': 0, 'line-style': 'solid', 'target-arrow-shape': 'none' },
+          },
+        ]
+      : []),
     // Measuring 500 three-line labels (at the first paint and again whenever live memory changes them) is a
     // good part of the work when none of them is drawn.
-    ...labels ? [] : [{ selector: 'node[kind = "host"], edge', style: { label: '' } }],
+    ...(labels ? [] : [{ selector: 'node[kind = "host"], edge', style: { label: '' } }]),
     { selector: '.faded', style: { opacity: 0.12 } },
     { selector: 'node:selected', style: { 'overlay-color': p.selection, 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
   ];
@@ -164,29 +259,42 @@ function stylesheet(p: Palette, large: boolean, labels: boolean): unknown[] {
 /** Whether no movable node of the graph has a saved place (then it is packed or sketched at once). */
 export function isFresh(graph: TopologyGraph, saved: Positions): boolean {
   const large = graph.hosts.length > LAYERED_LIMIT;
-  const movableIds = [...graph.hosts.map((h) => h.id), ...large ? [] : graph.segments.map((s) => segmentNodeId(s.id))];
+  const movableIds = [...graph.hosts.map((h) => h.id), ...(large ? [] : graph.segments.map((s) => segmentNodeId(s.id)))];
   return movableIds.length > 0 && movableIds.every((id) => !saved[id]);
 }
 
 /** The first places of a graph's movable nodes: packed by segment (large) or sketched (small). */
 export function initialPositions(graph: TopologyGraph): Positions {
   return graph.hosts.length > LAYERED_LIMIT
-    ? packLayout({ hosts: graph.hosts.map((h) => ({ id: h.id, segment: h.segment ?? '' })), hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT, header: 46, padding: 24 })
+    ? packLayout({
+        hosts: graph.hosts.map((h) => ({ id: h.id, segment: h.segment ?? '' })),
+        hostWidth: HOST_WIDTH,
+        hostHeight: HOST_HEIGHT,
+        header: 46,
+        padding: 24,
+      })
     : sketchLayout({
-      segments: graph.segments.map((s) => ({ id: segmentNodeId(s.id), width: segmentWidth(segmentLabel(s)) })),
-      hosts: graph.hosts.map((h) => ({ id: h.id, segments: h.attachments.map((a) => segmentNodeId(a.segment)) })),
-      hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT,
-    });
+        segments: graph.segments.map((s) => ({ id: segmentNodeId(s.id), width: segmentWidth(segmentLabel(s)) })),
+        hosts: graph.hosts.map((h) => ({ id: h.id, segments: h.attachments.map((a) => segmentNodeId(a.segment)) })),
+        hostWidth: HOST_WIDTH,
+        hostHeight: HOST_HEIGHT,
+      });
 }
 
 /** A large cluster's segment box around its hosts' centres: centre and size, with room for its label on top. */
 export function segmentBoxAround(hosts: { x: number; y: number }[]): { x: number; y: number; w: number; h: number } {
-  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -Infinity,
+    y2 = -Infinity;
   for (const p of hosts) {
-    x1 = Math.min(x1, p.x - HOST_WIDTH / 2); x2 = Math.max(x2, p.x + HOST_WIDTH / 2);
-    y1 = Math.min(y1, p.y - HOST_HEIGHT / 2); y2 = Math.max(y2, p.y + HOST_HEIGHT / 2);
+    x1 = Math.min(x1, p.x - HOST_WIDTH / 2);
+    x2 = Math.max(x2, p.x + HOST_WIDTH / 2);
+    y1 = Math.min(y1, p.y - HOST_HEIGHT / 2);
+    y2 = Math.max(y2, p.y + HOST_HEIGHT / 2);
   }
-  const pad = 14, header = 26;
+  const pad = 14,
+    header = 26;
   return { x: (x1 + x2) / 2, y: (y1 - header + y2) / 2, w: x2 - x1 + 2 * pad, h: y2 - y1 + header + 2 * pad };
 }
 
@@ -202,7 +310,11 @@ export class GraphView {
   private natsLinks: TopologyLink[] = [];
 
   /** `elkWorkerUrl`: the webview URI of dist/elk-worker.js, fetched the first time a layered layout runs. */
-  constructor(container: HTMLElement, palette: Palette, private readonly elkWorkerUrl: string) {
+  constructor(
+    container: HTMLElement,
+    palette: Palette,
+    private readonly elkWorkerUrl: string,
+  ) {
     this.palette = palette;
     this.cy = cytoscape({
       container,
@@ -238,10 +350,14 @@ export class GraphView {
     this.cy.style(stylesheet(this.palette, this.large, labels) as cytoscape.StylesheetJson);
   }
 
-  get colours(): Palette { return this.palette; }
+  get colours(): Palette {
+    return this.palette;
+  }
 
   /** Whether the drawing packs hosts into segment boxes (large) or lays them out along their links. */
-  get packed(): boolean { return this.large; }
+  get packed(): boolean {
+    return this.large;
+  }
 
   /**
    * Makes the drawing match the graph: removes what is gone, updates what exists, adds what is new. New nodes
@@ -276,7 +392,14 @@ export class GraphView {
         const id = segmentNodeId(s.id);
         wanted.add(id);
         const label = segmentLabel(s);
-        const data = { id, kind: large ? 'segmentBox' : 'segment', segment: s.id, label, description: s.description ?? '', w: segmentWidth(label) };
+        const data = {
+          id,
+          kind: large ? 'segmentBox' : 'segment',
+          segment: s.id,
+          label,
+          description: s.description ?? '',
+          w: segmentWidth(label),
+        };
         const existing = this.cy.getElementById(id);
         if (existing.nonempty()) existing.data(large ? { ...data, w: existing.data('w') } : data);
         else if (large) added.push({ group: 'nodes', data: { ...data, h: SEGMENT_HEIGHT }, grabbable: false, selectable: false });
@@ -285,10 +408,21 @@ export class GraphView {
       for (const h of graph.hosts) {
         wanted.add(h.id);
         const data = {
-          id: h.id, kind: 'host', segment: h.segment ?? '', segments: h.attachments.map((a) => a.segment),
-          badge: h.gpuBadge, system: h.system, roles: h.roles.join(', '), tags: h.tags.join(', '), memoryGB: h.memoryGB,
-          addresses: h.addresses.join(', '), nats: h.nats ?? '', gpuCount: h.gpuCount,
-          search: [h.id, h.gpuBadge, h.system, ...h.tags, ...h.roles, ...h.addresses, ...h.attachments.map((a) => a.segment)].join(' ').toLowerCase(),
+          id: h.id,
+          kind: 'host',
+          segment: h.segment ?? '',
+          segments: h.attachments.map((a) => a.segment),
+          badge: h.gpuBadge,
+          system: h.system,
+          roles: h.roles.join(', '),
+          tags: h.tags.join(', '),
+          memoryGB: h.memoryGB,
+          addresses: h.addresses.join(', '),
+          nats: h.nats ?? '',
+          gpuCount: h.gpuCount,
+          search: [h.id, h.gpuBadge, h.system, ...h.tags, ...h.roles, ...h.addresses, ...h.attachments.map((a) => a.segment)]
+            .join(' ')
+            .toLowerCase(),
           specContainers: (h.containers ?? []).join(','),
           ...liveData(live.get(h.id), { id: h.id, badge: h.gpuBadge, memoryGB: h.memoryGB, containers: (h.containers ?? []).join(',') }),
         };
@@ -300,7 +434,7 @@ export class GraphView {
       const edges = [
         ...graph.hosts.flatMap((h) => attachmentEdges(h, large)),
         ...graph.links.filter((l) => !large || l.kind !== 'nats').map((l) => edgeData(l, false)),
-        ...large ? this.selectedNatsEdges() : [],
+        ...(large ? this.selectedNatsEdges() : []),
         ...state.liveLinks.map((l) => edgeData(l, true)),
       ];
       for (const e of edges) {
@@ -308,7 +442,10 @@ export class GraphView {
         wanted.add(e.id);
         const existing = this.cy.getElementById(e.id);
         if (existing.nonempty() && existing.data('source') === e.source && existing.data('target') === e.target) existing.data(e);
-        else { existing.remove(); added.push({ group: 'edges', data: e }); }
+        else {
+          existing.remove();
+          added.push({ group: 'edges', data: e });
+        }
       }
       const gone = this.cy.elements().filter((el) => !wanted.has(el.id()));
       if (gone.nonempty()) gone.remove();
@@ -354,40 +491,50 @@ export class GraphView {
       const seg = String(n.data('segment'));
       const list = members.get(seg);
       if (!seg) return;
-      if (list) list.push(n); else members.set(seg, [n]);
+      if (list) list.push(n);
+      else members.set(seg, [n]);
     });
     const hosts = this.cy.nodes('[kind = "host"]');
     const bottom = hosts.nonempty() ? hosts.boundingBox({ includeLabels: false }).y2 : 0;
     let emptyX = 0;
-    this.cy.batch(() => this.cy.nodes('[kind = "segmentBox"]').forEach((box) => {
-      const hosts = members.get(String(box.data('segment'))) ?? [];
-      if (!hosts.length) {
-        // No host's first segment: a small box in a row under everything, which its hosts' edges point to.
-        const w = segmentWidth(String(box.data('label')));
-        box.position({ x: emptyX + w / 2, y: bottom + 90 });
-        box.data({ w, h: SEGMENT_HEIGHT + 26 });
-        emptyX += w + 40;
-        return;
-      }
-      const { x, y, w, h } = segmentBoxAround(hosts.map((n) => n.position()));
-      box.position({ x, y });
-      box.data({ w, h });
-    }));
+    this.cy.batch(() =>
+      this.cy.nodes('[kind = "segmentBox"]').forEach((box) => {
+        const hosts = members.get(String(box.data('segment'))) ?? [];
+        if (!hosts.length) {
+          // No host's first segment: a small box in a row under everything, which its hosts' edges point to.
+          const w = segmentWidth(String(box.data('label')));
+          box.position({ x: emptyX + w / 2, y: bottom + 90 });
+          box.data({ w, h: SEGMENT_HEIGHT + 26 });
+          emptyX += w + 40;
+          return;
+        }
+        const { x, y, w, h } = segmentBoxAround(hosts.map((n) => n.position()));
+        box.position({ x, y });
+        box.data({ w, h });
+      }),
+    );
   }
 
   private pack(): void {
     const hostNodes = this.cy.nodes('[kind = "host"]');
     const positions = packLayout({
       hosts: hostNodes.map((n) => ({ id: n.id(), segment: String(n.data('segment') ?? '') })),
-      hostWidth: HOST_WIDTH, hostHeight: HOST_HEIGHT, header: 46, padding: 24,
+      hostWidth: HOST_WIDTH,
+      hostHeight: HOST_HEIGHT,
+      header: 46,
+      padding: 24,
     });
-    hostNodes.forEach((n) => { n.position(positions[n.id()]); });
+    hostNodes.forEach((n) => {
+      n.position(positions[n.id()]);
+    });
     this.fitSegmentBoxes();
   }
 
   private selectedNatsEdges(): ReturnType<typeof edgeData>[] {
     const selected = new Set(this.cy.nodes(':selected').map((n) => n.id()));
-    return selected.size ? this.natsLinks.filter((l) => selected.has(l.source) || selected.has(l.target)).map((l) => edgeData(l, false)) : [];
+    return selected.size
+      ? this.natsLinks.filter((l) => selected.has(l.source) || selected.has(l.target)).map((l) => edgeData(l, false))
+      : [];
   }
 
   /** Makes `current` (edges of one kind) exactly `wanted`: adds the missing ones, removes the others. */
@@ -406,7 +553,12 @@ export class GraphView {
         if (node.empty()) continue;
         // Most hosts are unchanged in any one update: touching their data would restyle and redraw them for nothing.
         const current = node.data() as Record<string, unknown>;
-        const next = liveData(h, { id: h.id, badge: String(current.badge ?? ''), memoryGB: current.memoryGB as number | undefined, containers: String(current.specContainers ?? '') });
+        const next = liveData(h, {
+          id: h.id,
+          badge: String(current.badge ?? ''),
+          memoryGB: current.memoryGB as number | undefined,
+          containers: String(current.specContainers ?? ''),
+        });
         if ((Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])) node.data(next);
       }
       const ids = new Set<string>();
@@ -415,9 +567,13 @@ export class GraphView {
         if (this.cy.getElementById(l.source).empty() || this.cy.getElementById(l.target).empty()) continue;
         ids.add(data.id);
         const existing = this.cy.getElementById(data.id);
-        if (existing.nonempty()) existing.data(data); else this.cy.add({ group: 'edges', data });
+        if (existing.nonempty()) existing.data(data);
+        else this.cy.add({ group: 'edges', data });
       }
-      this.cy.edges('[?live]').filter((e) => !ids.has(e.id())).remove();
+      this.cy
+        .edges('[?live]')
+        .filter((e) => !ids.has(e.id()))
+        .remove();
     });
   }
 
@@ -439,22 +595,41 @@ export class GraphView {
     // below, ordered so few attachments cross. Links between hosts that are both on segments stay out of the
     // layering, or each link would push one end a row down, under its segment's lines; NATS's star to the hub
     // and exo's live edges would pull every host next to the hub.
-    const edges = this.cy.edges().not('[kind = "nats"], [?live]')
+    const edges = this.cy
+      .edges()
+      .not('[kind = "nats"], [?live]')
       .filter((e) => e.data('kind') === 'segment' || !attached.has(String(e.data('source'))) || !attached.has(String(e.data('target'))));
     const running = layered(
       this.elkWorkerUrl,
-      nodes.map((n) => ({ id: n.id(), width: n.data('kind') === 'host' ? HOST_WIDTH : Number(n.data('w')), height: n.data('kind') === 'host' ? HOST_HEIGHT : SEGMENT_HEIGHT })),
-      edges.map((e) => e.data('kind') === 'segment'
-        ? { id: e.id(), source: String(e.data('target')), target: String(e.data('source')) }
-        : { id: e.id(), source: String(e.data('source')), target: String(e.data('target')) }),
+      nodes.map((n) => ({
+        id: n.id(),
+        width: n.data('kind') === 'host' ? HOST_WIDTH : Number(n.data('w')),
+        height: n.data('kind') === 'host' ? HOST_HEIGHT : SEGMENT_HEIGHT,
+      })),
+      edges.map((e) =>
+        e.data('kind') === 'segment'
+          ? { id: e.id(), source: String(e.data('target')), target: String(e.data('source')) }
+          : { id: e.id(), source: String(e.data('source')), target: String(e.data('target')) },
+      ),
       // At most about twice as many hosts side by side as there are rows.
       Math.max(4, Math.ceil(Math.sqrt(hostNodes.length * 2))),
-    ).then((positions) => new Promise<LayoutReport>((resolve) => {
-      const layout = nodes.layout({ name: 'preset', positions: (n: cytoscape.NodeSingular) => positions[n.id()] ?? n.position(), fit: false, animate: true, animationDuration: 250 } as cytoscape.LayoutOptions);
-      layout.one('layoutstop', () => resolve({ ms: performance.now() - started, hosts: hostNodes.length }));
-      layout.run();
-    }));
-    this.layoutRunning = running.finally(() => { this.layoutRunning = undefined; });
+    ).then(
+      (positions) =>
+        new Promise<LayoutReport>((resolve) => {
+          const layout = nodes.layout({
+            name: 'preset',
+            positions: (n: cytoscape.NodeSingular) => positions[n.id()] ?? n.position(),
+            fit: false,
+            animate: true,
+            animationDuration: 250,
+          } as cytoscape.LayoutOptions);
+          layout.one('layoutstop', () => resolve({ ms: performance.now() - started, hosts: hostNodes.length }));
+          layout.run();
+        }),
+    );
+    this.layoutRunning = running.finally(() => {
+      this.layoutRunning = undefined;
+    });
     return this.layoutRunning;
   }
 
@@ -464,14 +639,19 @@ export class GraphView {
    * hosts costs more than the first paint.
    */
   extent(nodes: cytoscape.NodeCollection = this.cy.nodes()): { x1: number; y1: number; x2: number; y2: number } | undefined {
-    let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+    let x1 = Infinity,
+      y1 = Infinity,
+      x2 = -Infinity,
+      y2 = -Infinity;
     nodes.forEach((n) => {
       const kind = n.data('kind');
       const w = kind === 'host' ? HOST_WIDTH : Number(n.data('w')) || 0;
       const h = kind === 'host' ? HOST_HEIGHT : kind === 'segment' ? SEGMENT_HEIGHT : Number(n.data('h')) || 0;
       const p = n.position();
-      x1 = Math.min(x1, p.x - w / 2); x2 = Math.max(x2, p.x + w / 2);
-      y1 = Math.min(y1, p.y - h / 2); y2 = Math.max(y2, p.y + h / 2);
+      x1 = Math.min(x1, p.x - w / 2);
+      x2 = Math.max(x2, p.x + w / 2);
+      y1 = Math.min(y1, p.y - h / 2);
+      y2 = Math.max(y2, p.y + h / 2);
     });
     return x1 <= x2 ? { x1, y1, x2, y2 } : undefined;
   }
@@ -479,7 +659,10 @@ export class GraphView {
   /** Where every movable node is (hosts, and segments of a small cluster). */
   positions(): Positions {
     const out: Positions = {};
-    this.cy.nodes('[kind = "host"], [kind = "segment"]').forEach((n) => { const p = n.position(); out[n.id()] = { x: Math.round(p.x), y: Math.round(p.y) }; });
+    this.cy.nodes('[kind = "host"], [kind = "segment"]').forEach((n) => {
+      const p = n.position();
+      out[n.id()] = { x: Math.round(p.x), y: Math.round(p.y) };
+    });
     return out;
   }
 
@@ -495,7 +678,10 @@ export class GraphView {
       faded.removeClass('faded');
       if (!q) return;
       hosts.difference(matches).addClass('faded');
-      this.cy.edges().filter((e) => e.source().hasClass('faded') || e.target().hasClass('faded')).addClass('faded');
+      this.cy
+        .edges()
+        .filter((e) => e.source().hasClass('faded') || e.target().hasClass('faded'))
+        .addClass('faded');
     });
     return matches;
   }

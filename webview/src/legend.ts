@@ -31,7 +31,17 @@ function edgeSample(kind: EdgeKind, p: Palette): SVGElement {
   const look = EDGE_LOOKS[kind];
   const g = svg('g', {});
   const colour = look.colour(p);
-  g.appendChild(svg('line', { x1: 2, y1: 6, x2: look.arrow ? 28 : 34, y2: 6, stroke: colour, 'stroke-width': Math.min(look.width, 5), ...(DASH[look.line] ? { 'stroke-dasharray': DASH[look.line] } : {}) }));
+  g.appendChild(
+    svg('line', {
+      x1: 2,
+      y1: 6,
+      x2: look.arrow ? 28 : 34,
+      y2: 6,
+      stroke: colour,
+      'stroke-width': Math.min(look.width, 5),
+      ...(DASH[look.line] ? { 'stroke-dasharray': DASH[look.line] } : {}),
+    }),
+  );
   if (look.arrow) g.appendChild(svg('path', { d: 'M28 2 L35 6 L28 10 Z', fill: colour }));
   return g;
 }
@@ -48,13 +58,24 @@ function section(title: string, rows: HTMLElement[]): HTMLElement {
 /** Fills `container` with the legend in the palette's colours; called again when the theme changes. */
 export function renderLegend(container: HTMLElement, p: Palette): void {
   const links = (Object.keys(EDGE_LOOKS) as EdgeKind[]).map((kind) => row(edgeSample(kind, p), EDGE_LOOKS[kind].label, kind));
-  const hosts = STATUSES.map((status) => row(svg('rect', { x: 4, y: 1, width: 28, height: 10, rx: 3, fill: p.track, stroke: p.status[status], 'stroke-width': 2 }), status, `status-${status}`));
+  const hosts = STATUSES.map((status) =>
+    row(
+      svg('rect', { x: 4, y: 1, width: 28, height: 10, rx: 3, fill: p.track, stroke: p.status[status], 'stroke-width': 2 }),
+      status,
+      `status-${status}`,
+    ),
+  );
   const memory = svg('g', {});
-  memory.append(svg('rect', { x: 4, y: 1, width: 28, height: 10, rx: 3, fill: p.track }), svg('rect', { x: 4, y: 1, width: 17, height: 10, rx: 3, fill: p.memoryFill }));
+  memory.append(
+    svg('rect', { x: 4, y: 1, width: 28, height: 10, rx: 3, fill: p.track }),
+    svg('rect', { x: 4, y: 1, width: 17, height: 10, rx: 3, fill: p.memoryFill }),
+  );
   hosts.push(row(memory, 'fill: memory in use', 'memory'));
   const hub = svg('g', {});
-  hub.append(svg('rect', { x: 3, y: 0.5, width: 30, height: 11, rx: 3, fill: p.track, stroke: p.status.unknown, 'stroke-width': 1 }),
-    svg('rect', { x: 5.5, y: 3, width: 25, height: 6, rx: 2, fill: 'none', stroke: p.status.unknown, 'stroke-width': 1 }));
+  hub.append(
+    svg('rect', { x: 3, y: 0.5, width: 30, height: 11, rx: 3, fill: p.track, stroke: p.status.unknown, 'stroke-width': 1 }),
+    svg('rect', { x: 5.5, y: 3, width: 25, height: 6, rx: 2, fill: 'none', stroke: p.status.unknown, 'stroke-width': 1 }),
+  );
   hosts.push(row(hub, 'double border: NATS hub', 'hub'));
   container.replaceChildren(section('Links', links), section('Hosts', hosts));
 }

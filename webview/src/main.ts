@@ -57,13 +57,21 @@ let previewing: { graph: TopologyGraph; state: TopologyState } | undefined;
 let preview: HTMLCanvasElement | undefined;
 
 /** Read-only handle for tests and benchmarks driving the page in a browser. */
-(window as unknown as { __topology: unknown }).__topology = { get cy() { return cy; }, timings: () => ({ firstPaintMs, drawnMs, layoutDone }) };
+(window as unknown as { __topology: unknown }).__topology = {
+  get cy() {
+    return cy;
+  },
+  timings: () => ({ firstPaintMs, drawnMs, layoutDone }),
+};
 
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
 /** Updates the persisted state; VS Code gets it a moment later, so a burst of changes (and the first paint) pays one serialisation. */
 function save(patch: Partial<PersistedTopology>): void {
   persisted = { ...persisted, ...patch };
-  saveTimer ??= setTimeout(() => { saveTimer = undefined; vscode.setState(persisted); }, 100);
+  saveTimer ??= setTimeout(() => {
+    saveTimer = undefined;
+    vscode.setState(persisted);
+  }, 100);
 }
 
 /** A fitted picture is never drawn larger than this: three hosts would otherwise become giant boxes. */
@@ -83,10 +91,14 @@ function fitAll(animate = false, nodes?: cytoscape.NodeCollection): Promise<void
   autoFit = !nodes;
   const target = fitViewport(nodes);
   if (!target) return Promise.resolve();
-  if (!animate) { cy.viewport(target); return Promise.resolve(); }
-  return new Promise((resolve) => { cy.animate({ ...target, duration: 200, complete: () => resolve() }); });
+  if (!animate) {
+    cy.viewport(target);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    cy.animate({ ...target, duration: 200, complete: () => resolve() });
+  });
 }
-
 
 function updateCount(): void {
   const hosts = cy.nodes('[kind = "host"]').length;
@@ -96,7 +108,10 @@ function updateCount(): void {
 
 function render(next: TopologyGraph, state: TopologyState): void {
   performance.mark('topology:graph');
-  if (previewing) { previewing = { graph: next, state }; return; }
+  if (previewing) {
+    previewing = { graph: next, state };
+    return;
+  }
   // The first graph of a fresh page: its preview now, the cytoscape drawing after the preview's frame.
   if (!cy) {
     const positions = isFresh(next, persisted.positions) ? initialPositions(next) : persisted.positions;
@@ -139,14 +154,25 @@ function drawGraph(next: TopologyGraph, state: TopologyState): void {
         if (firstPaintMs === drawnMs) performance.mark('topology:paint');
         preview?.remove();
         preview = undefined;
-        requestAnimationFrame(() => void arrange(cy.nodes('[kind = "host"], [kind = "segment"]').filter((n) => !persisted.positions[n.id()]).nonempty()));
+        requestAnimationFrame(
+          () =>
+            void arrange(
+              cy
+                .nodes('[kind = "host"], [kind = "segment"]')
+                .filter((n) => !persisted.positions[n.id()])
+                .nonempty(),
+            ),
+        );
       });
     }
     void fitAll();
     cy.forceRender();
     return;
   }
-  if (sketched) { void arrange(true); return; }
+  if (sketched) {
+    void arrange(true);
+    return;
+  }
   if (unplaced.length === 0) return;
   // A host added to a drawn cluster goes next to its segment; a full re-layout would move everything else.
   if (layoutDoneBefore) {
@@ -181,7 +207,13 @@ async function arrange(needsLayout: boolean): Promise<void> {
   statusLine.textContent = '';
   if (!layoutDone) {
     layoutDone = true;
-    post({ type: 'rendered', hosts: cy.nodes('[kind = "host"]').length, links: cy.edges().length, firstPaintMs: firstPaintMs ?? 0, layoutDoneMs: performance.now() });
+    post({
+      type: 'rendered',
+      hosts: cy.nodes('[kind = "host"]').length,
+      links: cy.edges().length,
+      firstPaintMs: firstPaintMs ?? 0,
+      layoutDoneMs: performance.now(),
+    });
     document.body.dataset.layoutMs = String(Math.round(layoutMs));
   }
   document.body.dataset.ready = 'true';
@@ -197,11 +229,17 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         break;
       case 'state':
         save({ state: message.state });
-        if (previewing) previewing.state = message.state; else if (cy) view.setState(message.state);
+        if (previewing) previewing.state = message.state;
+        else if (cy) view.setState(message.state);
         break;
       case 'focus': {
         const node = cy ? cy.getElementById(message.host) : undefined;
-        if (node?.nonempty()) { autoFit = false; cy.$(':selected').unselect(); node.select(); cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 }); }
+        if (node?.nonempty()) {
+          autoFit = false;
+          cy.$(':selected').unselect();
+          node.select();
+          cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 });
+        }
         break;
       }
     }
@@ -215,8 +253,12 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 function wireView(): void {
   // The webview's page can start with no size (or a provisional one) and grow: refit then, unless the user has
   // chosen a viewport.
-  cy.on('resize', () => { if (autoFit) void fitAll(); });
-  cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
+  cy.on('resize', () => {
+    if (autoFit) void fitAll();
+  });
+  cy.on('scrollzoom pinchzoom dragpan', () => {
+    autoFit = false;
+  });
 
   cy.on('tap', 'node[kind = "host"]', (e) => post({ type: 'revealHost', host: e.target.id() }));
 
@@ -225,46 +267,56 @@ function wireView(): void {
     div.textContent = text;
     if (className) div.className = className;
     parent.appendChild(div);
-}
+  }
 
-cy.on('mouseover', 'node[kind = "host"]', (e) => {
-  const n = e.target;
-  card.replaceChildren();
-  line(card, n.id(), 'title');
-  line(card, String(n.data('statusText')), `state ${n.data('status')}`);
-  if (n.data('badge')) line(card, `GPUs: ${n.data('badge')}`);
-  if (Number(n.data('gpuUsage')) >= 0) line(card, `Accelerator load: ${Math.round(Number(n.data('gpuUsage')))}%`);
-  if (n.data('memoryText')) line(card, `Memory: ${n.data('memoryText')}`);
-  if (n.data('exoText')) line(card, `exo: ${n.data('exoText')}`);
-  for (const c of String(n.data('containersText') ?? '').split('\n').filter(Boolean)) line(card, `Container ${c}`);
-  line(card, `${n.data('system')} · ${n.data('addresses')}`);
-  if (n.data('roles')) line(card, `Roles: ${n.data('roles')}`);
-  if (n.data('tags')) line(card, `Tags: ${n.data('tags')}`);
-  line(card, 'Click to reveal in the spec', 'hint');
-  const p = n.renderedPosition();
-  card.style.left = `${Math.min(p.x + 20, container.clientWidth - 260)}px`;
-  card.style.top = `${p.y + 20}px`;
-  card.hidden = false;
-});
-cy.on('mouseover', 'edge', (e) => {
-  const edge = e.target;
-  card.replaceChildren();
-  line(card, `${edge.source().id()} — ${edge.target().id()}`, 'title');
-  line(card, `${edge.data('kind')}${edge.data('label') ? ` · ${edge.data('label')}` : ''}`);
-  if (edge.data('detail')) line(card, String(edge.data('detail')));
-  const p = edge.renderedMidpoint();
-  card.style.left = `${p.x + 12}px`;
-  card.style.top = `${p.y + 12}px`;
-  card.hidden = false;
-});
-cy.on('mouseout', 'node, edge', () => { card.hidden = true; });
-cy.on('viewport', () => { card.hidden = true; });
-let viewportTimer: ReturnType<typeof setTimeout> | undefined;
-cy.on('viewport', () => {
-  clearTimeout(viewportTimer);
-  viewportTimer = setTimeout(() => save({ zoom: cy.zoom(), pan: cy.pan() }), 300);
-});
-cy.on('dragfree', 'node', () => { view.fitSegmentBoxes(); save({ positions: view.positions() }); });
+  cy.on('mouseover', 'node[kind = "host"]', (e) => {
+    const n = e.target;
+    card.replaceChildren();
+    line(card, n.id(), 'title');
+    line(card, String(n.data('statusText')), `state ${n.data('status')}`);
+    if (n.data('badge')) line(card, `GPUs: ${n.data('badge')}`);
+    if (Number(n.data('gpuUsage')) >= 0) line(card, `Accelerator load: ${Math.round(Number(n.data('gpuUsage')))}%`);
+    if (n.data('memoryText')) line(card, `Memory: ${n.data('memoryText')}`);
+    if (n.data('exoText')) line(card, `exo: ${n.data('exoText')}`);
+    for (const c of String(n.data('containersText') ?? '')
+      .split('\n')
+      .filter(Boolean))
+      line(card, `Container ${c}`);
+    line(card, `${n.data('system')} · ${n.data('addresses')}`);
+    if (n.data('roles')) line(card, `Roles: ${n.data('roles')}`);
+    if (n.data('tags')) line(card, `Tags: ${n.data('tags')}`);
+    line(card, 'Click to reveal in the spec', 'hint');
+    const p = n.renderedPosition();
+    card.style.left = `${Math.min(p.x + 20, container.clientWidth - 260)}px`;
+    card.style.top = `${p.y + 20}px`;
+    card.hidden = false;
+  });
+  cy.on('mouseover', 'edge', (e) => {
+    const edge = e.target;
+    card.replaceChildren();
+    line(card, `${edge.source().id()} — ${edge.target().id()}`, 'title');
+    line(card, `${edge.data('kind')}${edge.data('label') ? ` · ${edge.data('label')}` : ''}`);
+    if (edge.data('detail')) line(card, String(edge.data('detail')));
+    const p = edge.renderedMidpoint();
+    card.style.left = `${p.x + 12}px`;
+    card.style.top = `${p.y + 12}px`;
+    card.hidden = false;
+  });
+  cy.on('mouseout', 'node, edge', () => {
+    card.hidden = true;
+  });
+  cy.on('viewport', () => {
+    card.hidden = true;
+  });
+  let viewportTimer: ReturnType<typeof setTimeout> | undefined;
+  cy.on('viewport', () => {
+    clearTimeout(viewportTimer);
+    viewportTimer = setTimeout(() => save({ zoom: cy.zoom(), pan: cy.pan() }), 300);
+  });
+  cy.on('dragfree', 'node', () => {
+    view.fitSegmentBoxes();
+    save({ positions: view.positions() });
+  });
 }
 
 filterInput.value = persisted.filter;
@@ -287,20 +339,36 @@ filterInput.addEventListener('keydown', (e) => {
 
 const actions: Record<string, () => void> = {
   fit: () => void fitAll(true),
-  'zoom-in': () => { autoFit = false; cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
-  'zoom-out': () => { autoFit = false; cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } }); },
-  relayout: () => { autoFit = true; void arrange(true); },
+  'zoom-in': () => {
+    autoFit = false;
+    cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } });
+  },
+  'zoom-out': () => {
+    autoFit = false;
+    cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: container.clientWidth / 2, y: container.clientHeight / 2 } });
+  },
+  relayout: () => {
+    autoFit = true;
+    void arrange(true);
+  },
   legend: () => {
     legend.hidden = !legend.hidden;
     legendButton.setAttribute('aria-pressed', String(!legend.hidden));
     save({ legend: !legend.hidden });
   },
-  'export-png': () => post({ type: 'export', format: 'png', data: cy.png({ output: 'base64uri', full: true, scale: 2, bg: view.colours.background, maxWidth: 8192, maxHeight: 8192 }) }),
+  'export-png': () =>
+    post({
+      type: 'export',
+      format: 'png',
+      data: cy.png({ output: 'base64uri', full: true, scale: 2, bg: view.colours.background, maxWidth: 8192, maxHeight: 8192 }),
+    }),
   'export-svg': () => post({ type: 'export', format: 'svg', data: toSvg(cy, view.colours) }),
 };
 for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
   // before the drawing exists only the legend has anything to act on
-  button.addEventListener('click', () => { if (cy || button.dataset.action === 'legend') actions[button.dataset.action ?? '']?.(); });
+  button.addEventListener('click', () => {
+    if (cy || button.dataset.action === 'legend') actions[button.dataset.action ?? '']?.();
+  });
 }
 
 legend.hidden = persisted.legend === false;

@@ -16,12 +16,17 @@ export interface PackInput {
 }
 
 export function packLayout(input: PackInput): Record<string, { x: number; y: number }> {
-  const gap = input.gap ?? 20, header = input.header ?? 40, padding = input.padding ?? 20, aspect = input.aspect ?? 1.6;
-  const cellW = input.hostWidth + gap, cellH = input.hostHeight + gap;
+  const gap = input.gap ?? 20,
+    header = input.header ?? 40,
+    padding = input.padding ?? 20,
+    aspect = input.aspect ?? 1.6;
+  const cellW = input.hostWidth + gap,
+    cellH = input.hostHeight + gap;
   const groups = new Map<string, string[]>();
   for (const h of input.hosts) {
     const list = groups.get(h.segment);
-    if (list) list.push(h.id); else groups.set(h.segment, [h.id]);
+    if (list) list.push(h.id);
+    else groups.set(h.segment, [h.id]);
   }
   const blocks = [...groups.values()].map((ids) => {
     const cols = Math.max(1, Math.ceil(Math.sqrt((ids.length * aspect * cellH) / cellW)));
@@ -31,11 +36,18 @@ export function packLayout(input: PackInput): Record<string, { x: number; y: num
   const area = blocks.reduce((sum, b) => sum + (b.width + gap * 2) * (b.height + gap * 2), 0);
   const targetWidth = Math.max(Math.sqrt(area * aspect), ...blocks.map((b) => b.width));
   const positions: Record<string, { x: number; y: number }> = {};
-  let x = 0, y = 0, shelf = 0;
+  let x = 0,
+    y = 0,
+    shelf = 0;
   for (const b of blocks) {
-    if (x > 0 && x + b.width > targetWidth * 1.1) { x = 0; y += shelf + gap * 2; shelf = 0; }
+    if (x > 0 && x + b.width > targetWidth * 1.1) {
+      x = 0;
+      y += shelf + gap * 2;
+      shelf = 0;
+    }
     b.ids.forEach((id, i) => {
-      const col = i % b.cols, row = Math.floor(i / b.cols);
+      const col = i % b.cols,
+        row = Math.floor(i / b.cols);
       positions[id] = { x: x + padding + col * cellW + input.hostWidth / 2, y: y + header + row * cellH + input.hostHeight / 2 };
     });
     x += b.width + gap * 2;
@@ -75,7 +87,8 @@ export function sketchLayout(input: SketchInput): Record<string, { x: number; y:
   };
   const hosts = input.hosts.map((h, i) => ({ id: h.id, at: centre(h), i })).sort((a, b) => a.at - b.at || a.i - b.i);
   const cols = Math.max(1, Math.min(hosts.length, Math.ceil(Math.sqrt(hosts.length * 2.5))));
-  const cellW = input.hostWidth + gap, cellH = input.hostHeight + gap;
+  const cellW = input.hostWidth + gap,
+    cellH = input.hostHeight + gap;
   const rowWidth = cols * cellW - gap;
   const left = (segmentsWidth - rowWidth) / 2;
   const top = input.segments.length ? 60 + gap + input.hostHeight / 2 : 0;

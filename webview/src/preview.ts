@@ -3,22 +3,60 @@
 // bookkeeping (its first frame of 500 hosts takes a second or more). The cytoscape drawing replaces it at
 // its own first frame; until then the picture is not interactive.
 
-import { EDGE_LOOKS, HOST_HEIGHT, HOST_WIDTH, LABEL_ZOOM, LAYERED_LIMIT, SEGMENT_HEIGHT, hostLabel, segmentBoxAround, segmentLabel, segmentNodeId, segmentWidth } from './graphView';
+import {
+  EDGE_LOOKS,
+  HOST_HEIGHT,
+  HOST_WIDTH,
+  LABEL_ZOOM,
+  LAYERED_LIMIT,
+  SEGMENT_HEIGHT,
+  hostLabel,
+  segmentBoxAround,
+  segmentLabel,
+  segmentNodeId,
+  segmentWidth,
+} from './graphView';
 import type { Positions } from './elkLayout';
 import type { TopologyGraph, TopologyState } from './protocol';
 import type { Palette } from './theme';
 
-interface Rect { x: number; y: number; w: number; h: number; label: string; kind: 'host' | 'segment' | 'box'; border: string }
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  label: string;
+  kind: 'host' | 'segment' | 'box';
+  border: string;
+}
 
 /** A viewport showing `bb` whole, centred, no larger than `maxZoom`; undefined while the area has no size. */
-export function fitTo(bb: { x1: number; y1: number; x2: number; y2: number }, w: number, h: number, minZoom: number, maxZoom: number, padding = 30): { zoom: number; pan: { x: number; y: number } } | undefined {
+export function fitTo(
+  bb: { x1: number; y1: number; x2: number; y2: number },
+  w: number,
+  h: number,
+  minZoom: number,
+  maxZoom: number,
+  padding = 30,
+): { zoom: number; pan: { x: number; y: number } } | undefined {
   if (w <= 2 * padding || h <= 2 * padding) return undefined;
-  const zoom = Math.max(minZoom, Math.min(maxZoom, (w - 2 * padding) / Math.max(bb.x2 - bb.x1, 1), (h - 2 * padding) / Math.max(bb.y2 - bb.y1, 1)));
+  const zoom = Math.max(
+    minZoom,
+    Math.min(maxZoom, (w - 2 * padding) / Math.max(bb.x2 - bb.x1, 1), (h - 2 * padding) / Math.max(bb.y2 - bb.y1, 1)),
+  );
   return { zoom, pan: { x: (w - zoom * (bb.x1 + bb.x2)) / 2, y: (h - zoom * (bb.y1 + bb.y2)) / 2 } };
 }
 
 /** Draws the graph at `positions` on a canvas laid over `container`; returns the canvas (remove it to end the preview). */
-export function drawPreview(container: HTMLElement, graph: TopologyGraph, state: TopologyState, positions: Positions, palette: Palette, minZoom: number, maxZoom: number): HTMLCanvasElement | undefined {
+export function drawPreview(
+  container: HTMLElement,
+  graph: TopologyGraph,
+  state: TopologyState,
+  positions: Positions,
+  palette: Palette,
+  minZoom: number,
+  maxZoom: number,
+): HTMLCanvasElement | undefined {
   const large = graph.hosts.length > LAYERED_LIMIT;
   const live = new Map(state.hosts.map((h) => [h.id, h]));
   const rects: Rect[] = [];
@@ -27,7 +65,11 @@ export function drawPreview(container: HTMLElement, graph: TopologyGraph, state:
     const members = new Map<string, { x: number; y: number }[]>();
     for (const h of graph.hosts) {
       const p = positions[h.id];
-      if (p && h.segment) { const list = members.get(h.segment); if (list) list.push(p); else members.set(h.segment, [p]); }
+      if (p && h.segment) {
+        const list = members.get(h.segment);
+        if (list) list.push(p);
+        else members.set(h.segment, [p]);
+      }
     }
     for (const s of graph.segments) {
       const hosts = members.get(s.id);
@@ -39,23 +81,39 @@ export function drawPreview(container: HTMLElement, graph: TopologyGraph, state:
     for (const s of graph.segments) {
       const p = positions[segmentNodeId(s.id)];
       const label = segmentLabel(s);
-      if (p) { rects.push({ ...p, w: segmentWidth(label), h: SEGMENT_HEIGHT, label, kind: 'segment', border: palette.muted }); centres.set(segmentNodeId(s.id), p); }
+      if (p) {
+        rects.push({ ...p, w: segmentWidth(label), h: SEGMENT_HEIGHT, label, kind: 'segment', border: palette.muted });
+        centres.set(segmentNodeId(s.id), p);
+      }
     }
   }
   for (const h of graph.hosts) {
     const p = positions[h.id];
     if (!p) continue;
     const l = live.get(h.id);
-    rects.push({ ...p, w: HOST_WIDTH, h: HOST_HEIGHT, label: hostLabel(h.id, h.gpuBadge, h.memoryGB, l, h.containers ?? []), kind: 'host', border: palette.status[l?.status ?? 'unknown'] });
+    rects.push({
+      ...p,
+      w: HOST_WIDTH,
+      h: HOST_HEIGHT,
+      label: hostLabel(h.id, h.gpuBadge, h.memoryGB, l, h.containers ?? []),
+      kind: 'host',
+      border: palette.status[l?.status ?? 'unknown'],
+    });
     centres.set(h.id, p);
   }
   if (!rects.length) return undefined;
-  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -Infinity,
+    y2 = -Infinity;
   for (const r of rects) {
-    x1 = Math.min(x1, r.x - r.w / 2); x2 = Math.max(x2, r.x + r.w / 2);
-    y1 = Math.min(y1, r.y - r.h / 2); y2 = Math.max(y2, r.y + r.h / 2);
+    x1 = Math.min(x1, r.x - r.w / 2);
+    x2 = Math.max(x2, r.x + r.w / 2);
+    y1 = Math.min(y1, r.y - r.h / 2);
+    y2 = Math.max(y2, r.y + r.h / 2);
   }
-  const width = container.clientWidth, height = container.clientHeight;
+  const width = container.clientWidth,
+    height = container.clientHeight;
   const view = fitTo({ x1, y1, x2, y2 }, width, height, minZoom, maxZoom);
   if (!view) return undefined;
 
@@ -102,10 +160,18 @@ export function drawPreview(container: HTMLElement, graph: TopologyGraph, state:
   return canvas;
 }
 
-function drawLines(g: CanvasRenderingContext2D, edges: readonly { source: string; target: string }[], at: Map<string, { x: number; y: number }>, colour: string, width: number, alpha: number): void {
+function drawLines(
+  g: CanvasRenderingContext2D,
+  edges: readonly { source: string; target: string }[],
+  at: Map<string, { x: number; y: number }>,
+  colour: string,
+  width: number,
+  alpha: number,
+): void {
   g.beginPath();
   for (const e of edges) {
-    const a = at.get(e.source), b = at.get(e.target);
+    const a = at.get(e.source),
+      b = at.get(e.target);
     if (!a || !b) continue;
     g.moveTo(a.x, a.y);
     g.lineTo(b.x, b.y);

@@ -5,7 +5,11 @@
 export type TopologyStatus = 'unknown' | 'reachable' | 'unreachable' | 'deploying' | 'running' | 'failed';
 
 /** One interface of a host on a network segment. */
-export interface TopologyAttachment { segment: string; iface: string; addresses: string[] }
+export interface TopologyAttachment {
+  segment: string;
+  iface: string;
+  addresses: string[];
+}
 
 export interface TopologyHost {
   /** The host name; unique. */
@@ -43,7 +47,12 @@ export interface TopologyLink {
   detail?: string;
 }
 
-export interface TopologySegment { id: string; subnet?: string; vlan?: number; description?: string }
+export interface TopologySegment {
+  id: string;
+  subnet?: string;
+  vlan?: number;
+  description?: string;
+}
 
 /** What the spec says: changes only when the spec does. */
 export interface TopologyGraph {

@@ -20,14 +20,16 @@ function rgb(colour: string): [number, number, number] | undefined {
   const c = colour.trim();
   const hex = /^#([0-9a-f]{3,8})$/i.exec(c)?.[1];
   if (hex && (hex.length === 3 || hex.length === 4)) return [0, 1, 2].map((i) => parseInt(hex[i] + hex[i], 16)) as [number, number, number];
-  if (hex && (hex.length === 6 || hex.length === 8)) return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  if (hex && (hex.length === 6 || hex.length === 8))
+    return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
   const m = /^rgba?\(\s*(\d+)[\s,]+(\d+)[\s,]+(\d+)/i.exec(c);
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }
 
 /** `a` blended over `b` at `t` (0..1), as an opaque colour: canvas gradients ignore a stop's alpha in places. */
 export function mix(a: string, b: string, t: number): string {
-  const x = rgb(a), y = rgb(b);
+  const x = rgb(a),
+    y = rgb(b);
   if (!x || !y) return a;
   const c = x.map((v, i) => Math.round(v * t + y[i] * (1 - t)));
   return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
@@ -57,8 +59,23 @@ export function readPalette(root: Element = document.documentElement): Palette {
     track: v('editorWidget-background', '#2d2d30'),
     memoryFill: mix(v('charts-blue', '#3794ff'), v('editorWidget-background', '#2d2d30'), 0.45),
     selection: v('focusBorder', '#007fd4'),
-    status: { unknown: v('disabledForeground', '#808080'), reachable: blue, unreachable: orange, deploying: yellow, running: green, failed: red },
-    link: { ethernet: foreground, bond: foreground, thunderbolt: purple, infiniband: orange, nats: muted, 'exo-socket': green, 'exo-rdma': purple },
+    status: {
+      unknown: v('disabledForeground', '#808080'),
+      reachable: blue,
+      unreachable: orange,
+      deploying: yellow,
+      running: green,
+      failed: red,
+    },
+    link: {
+      ethernet: foreground,
+      bond: foreground,
+      thunderbolt: purple,
+      infiniband: orange,
+      nats: muted,
+      'exo-socket': green,
+      'exo-rdma': purple,
+    },
     font: v('font-family', 'system-ui, sans-serif'),
   };
 }

@@ -5,16 +5,17 @@
 
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { processIo, type CliIo } from '../io';
-import { nixFileDiagnostics, nixFilesIn } from '../nixDiagnostics';
+import { processIo, type CliIo } from '../common/io';
+import { nixFileDiagnostics, nixFilesIn } from '../common/nixDiagnostics';
 import { formatDiagnostic, templatesDirOrNone } from './validate';
 
-export const USAGE = 'usage: gpu-cluster check FLAKE_DIR\n'
-  + '  FLAKE_DIR  a folder with flake.nix (e.g. the output of gpu-cluster generate)\n';
+export const USAGE = 'usage: gpu-cluster check FLAKE_DIR\n  FLAKE_DIR  a folder with flake.nix (e.g. the output of gpu-cluster generate)\n';
 
 export async function runCheck(args: readonly string[], io: CliIo = processIo, cwd = process.cwd()): Promise<number> {
   if (args.length !== 1 || args[0].startsWith('-')) {
-    io.err(`gpu-cluster check: ${args.length ? `unexpected ${args.filter((a) => a !== args[0]).join(' ') || args[0]}` : 'no FLAKE_DIR given'}\n${USAGE}`);
+    io.err(
+      `gpu-cluster check: ${args.length ? `unexpected ${args.filter((a) => a !== args[0]).join(' ') || args[0]}` : 'no FLAKE_DIR given'}\n${USAGE}`,
+    );
     return 2;
   }
   const dir = path.resolve(cwd, args[0]);

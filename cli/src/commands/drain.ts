@@ -4,19 +4,20 @@
 // --back reads FILE and moves them home. Exit 1 when a process could not move (it keeps running where it was).
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { drainHost, returnDrained, type DrainRecord } from '../../../core/src/checkpoint/drain';
-import { checkpointSettings } from '../../../core/src/ops/checkpoint';
-import { loadCluster, progressLine, splitArgs } from '../clusterHost';
-import { escapeControl, processIo, type CliIo } from '../io';
-import { cliSshPool, SSH_HELP } from '../ssh';
+import { drainHost, returnDrained, type DrainRecord } from '#core/checkpoint';
+import { checkpointSettings } from '#core/ops';
+import { loadCluster, progressLine, splitArgs } from '../common/clusterHost';
+import { escapeControl, processIo, type CliIo } from '../common/io';
+import { cliSshPool, SSH_HELP } from '../common/ssh';
 
-export const USAGE = 'usage: gpu-cluster drain SPEC HOST --record FILE [--back] [--json]\n'
-  + '  SPEC     cluster.yaml, or the folder holding it\n'
-  + '  HOST     the host whose GPU processes move away (checkpoints.migrations first, else hosts with the same GPUs)\n'
-  + '  --record FILE  where the drain writes where each process went; --back reads it\n'
-  + '  --back   after the update: move the processes of the record back to HOST\n'
-  + '  --json   the record as JSON on stdout\n'
-  + SSH_HELP;
+export const USAGE =
+  'usage: gpu-cluster drain SPEC HOST --record FILE [--back] [--json]\n' +
+  '  SPEC     cluster.yaml, or the folder holding it\n' +
+  '  HOST     the host whose GPU processes move away (checkpoints.migrations first, else hosts with the same GPUs)\n' +
+  '  --record FILE  where the drain writes where each process went; --back reads it\n' +
+  '  --back   after the update: move the processes of the record back to HOST\n' +
+  '  --json   the record as JSON on stdout\n' +
+  SSH_HELP;
 
 export async function runDrain(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const parsed = splitArgs(args, ['--record', '--known-hosts'], ['--back', '--json']);
@@ -35,7 +36,9 @@ export async function runDrain(args: readonly string[], io: CliIo = processIo): 
   const pool = cliSshPool(parsed.options.get('--known-hosts'));
   try {
     const ctx = {
-      spec: cluster.spec, endpoint: cluster.endpoint, settings: checkpointSettings(cluster.spec.checkpoints),
+      spec: cluster.spec,
+      endpoint: cluster.endpoint,
+      settings: checkpointSettings(cluster.spec.checkpoints),
       onStep: (host: string, s: { step: string; ok: boolean; detail?: string }) => progressLine(io, json, host, s),
     };
     let record: DrainRecord;
@@ -48,7 +51,11 @@ export async function runDrain(args: readonly string[], io: CliIo = processIo): 
     }
     writeFileSync(recordFile, `${JSON.stringify(record, null, 1)}\n`);
     if (json) io.out(`${JSON.stringify(record)}\n`);
-    else for (const m of record.moves) io.out(`${m.pid}${m.unit ? ` ${m.unit}` : ''} → ${escapeControl(m.host ?? '?')}${m.runningPid ? ` as ${m.runningPid}` : ''}${m.problem ? `: ${escapeControl(m.problem)}` : ''}\n`);
+    else
+      for (const m of record.moves)
+        io.out(
+          `${m.pid}${m.unit ? ` ${m.unit}` : ''} → ${escapeControl(m.host ?? '?')}${m.runningPid ? ` as ${m.runningPid}` : ''}${m.problem ? `: ${escapeControl(m.problem)}` : ''}\n`,
+        );
     const home = parsed.flags.has('--back');
     return record.moves.some((m) => m.problem || (home ? m.host !== hostName : m.host === hostName)) ? 1 : 0;
   } catch (err) {

@@ -4,16 +4,15 @@
 // Generate did not write (or that were edited since) are conflicts: nothing is written unless --overwrite.
 
 import path from 'node:path';
-import { prepareGeneration } from '../../../core/src/flake/project';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
-import { applyPlan, conflicts, pendingFiles, planWrite, unifiedDiff } from '../../../core/src/flake/write';
-import { escapeControl, processIo, type CliIo } from '../io';
+import { applyPlan, conflicts, findTemplatesDir, pendingFiles, planWrite, prepareGeneration, unifiedDiff } from '#core/flake';
+import { escapeControl, processIo, type CliIo } from '../common/io';
 
-export const USAGE = 'usage: gpu-cluster generate SPEC -o DIR [--dry-run] [--overwrite]\n'
-  + '  SPEC     cluster.yaml, or the folder holding it\n'
-  + '  -o DIR   folder the flake is written to (created when missing)\n'
-  + '  --dry-run  show what would change, with diffs, and write nothing\n'
-  + '  --overwrite  also replace files Generate did not write or that were edited since (conflicts)\n';
+export const USAGE =
+  'usage: gpu-cluster generate SPEC -o DIR [--dry-run] [--overwrite]\n' +
+  '  SPEC     cluster.yaml, or the folder holding it\n' +
+  '  -o DIR   folder the flake is written to (created when missing)\n' +
+  '  --dry-run  show what would change, with diffs, and write nothing\n' +
+  '  --overwrite  also replace files Generate did not write or that were edited since (conflicts)\n';
 
 function parseArgs(args: readonly string[]): { spec: string; outDir: string; dryRun: boolean; overwrite: boolean } | string {
   let spec: string | undefined;
@@ -51,7 +50,9 @@ export async function runGenerate(args: readonly string[], io: CliIo = processIo
     return 1;
   }
   if (!prepared.result) {
-    io.err(`Not generated: the spec has ${prepared.errors.length} error(s):\n${prepared.errors.map((e) => `  ${escapeControl(e)}\n`).join('')}`);
+    io.err(
+      `Not generated: the spec has ${prepared.errors.length} error(s):\n${prepared.errors.map((e) => `  ${escapeControl(e)}\n`).join('')}`,
+    );
     return 1;
   }
   for (const w of prepared.result.warnings) io.err(`warning: ${escapeControl(w)}\n`);
@@ -71,8 +72,10 @@ export async function runGenerate(args: readonly string[], io: CliIo = processIo
   }
   const inTheWay = conflicts(plan);
   if (inTheWay.length && !parsed.overwrite) {
-    io.err(`Not written: ${inTheWay.length} file(s) in ${plan.outDir} were not written by Generate or were edited since:\n`
-      + `${inTheWay.map((f) => `  ${f.path}\n`).join('')}Move them away, or run again with --overwrite to replace them.\n`);
+    io.err(
+      `Not written: ${inTheWay.length} file(s) in ${plan.outDir} were not written by Generate or were edited since:\n` +
+        `${inTheWay.map((f) => `  ${f.path}\n`).join('')}Move them away, or run again with --overwrite to replace them.\n`,
+    );
     return 1;
   }
   const written = await applyPlan(plan, { overwrite: parsed.overwrite });

@@ -3,24 +3,23 @@
 // copied and restored there). --targets says for every other host of the spec whether it could take the
 // checkpoint, and why not. Progress on a terminal, --json for CI. Exit 1 when the target is impossible or a step fails.
 
-import { plannedMoveProblems } from '../../../core/src/checkpoint/migration';
-import { restoreOnHost, targetCompatibility } from '../../../core/src/checkpoint/move';
-import { checkpointSettings, listCheckpoints } from '../../../core/src/ops/checkpoint';
-import { loadCluster, progressLine, splitArgs } from '../clusterHost';
-import { escapeControl, processIo, type CliIo } from '../io';
-import { cliSshPool, SSH_HELP } from '../ssh';
-import { openCheckpointStore, STORE_HELP } from '../checkpointStore';
-import { downloadCheckpoint } from '../../../core/src/checkpoint/storage';
-import { CheckpointError, restoreCheckpoint } from '../../../core/src/ops/checkpoint';
+import { downloadCheckpoint, plannedMoveProblems, restoreOnHost, targetCompatibility } from '#core/checkpoint';
+import { CheckpointError, checkpointSettings, listCheckpoints, restoreCheckpoint } from '#core/ops';
+import { loadCluster, progressLine, splitArgs } from '../common/clusterHost';
+import { escapeControl, processIo, type CliIo } from '../common/io';
+import { cliSshPool, SSH_HELP } from '../common/ssh';
+import { openCheckpointStore, STORE_HELP } from '../common/checkpointStore';
 
-export const USAGE = 'usage: gpu-cluster restore SPEC HOST ID [--to TARGET | --targets] [--json]\n'
-  + '  SPEC     cluster.yaml, or the folder holding it\n'
-  + '  HOST ID  the host the checkpoint was taken on, and its id (gpu-cluster checkpoint prints it)\n'
-  + '  --to TARGET  restore on another host: same GPU models in the same order, NVIDIA driver 570+, the memory free, no MIG or NCCL\n'
-  + '  --targets    say for every other host whether it could take the checkpoint, and why not\n'
-  + '  --json   JSON on stdout\n'
-  + '  With s3 or nats-object-store storage, a checkpoint no longer on HOST is taken from there.\n'
-  + SSH_HELP + STORE_HELP;
+export const USAGE =
+  'usage: gpu-cluster restore SPEC HOST ID [--to TARGET | --targets] [--json]\n' +
+  '  SPEC     cluster.yaml, or the folder holding it\n' +
+  '  HOST ID  the host the checkpoint was taken on, and its id (gpu-cluster checkpoint prints it)\n' +
+  '  --to TARGET  restore on another host: same GPU models in the same order, NVIDIA driver 570+, the memory free, no MIG or NCCL\n' +
+  '  --targets    say for every other host whether it could take the checkpoint, and why not\n' +
+  '  --json   JSON on stdout\n' +
+  '  With s3 or nats-object-store storage, a checkpoint no longer on HOST is taken from there.\n' +
+  SSH_HELP +
+  STORE_HELP;
 
 export async function runRestore(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const parsed = splitArgs(args, ['--to', '--known-hosts', '--nats-url', '--s3-credentials'], ['--targets', '--json']);
@@ -38,7 +37,10 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
   const pool = cliSshPool(parsed.options.get('--known-hosts'));
   let opened;
   try {
-    opened = await openCheckpointStore(cluster.spec, { natsUrl: parsed.options.get('--nats-url'), s3Credentials: parsed.options.get('--s3-credentials') });
+    opened = await openCheckpointStore(cluster.spec, {
+      natsUrl: parsed.options.get('--nats-url'),
+      s3Credentials: parsed.options.get('--s3-credentials'),
+    });
     const source = cluster.endpoint(hostName);
     const settings = checkpointSettings(cluster.spec.checkpoints);
     const all = await listCheckpoints(pool, source, settings.baseDir);
@@ -46,7 +48,9 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
     const stored = onHost || !opened ? undefined : (await opened.store.list()).find((m) => m.id === id && m.host === hostName);
     const manifest = onHost ?? stored;
     if (!manifest) {
-      io.err(`${escapeControl(hostName)} has no checkpoint ${escapeControl(id)}${all.length ? `; it has:\n${all.map((m) => `  ${m.id}\n`).join('')}` : ' (it has none)\n'}`);
+      io.err(
+        `${escapeControl(hostName)} has no checkpoint ${escapeControl(id)}${all.length ? `; it has:\n${all.map((m) => `  ${m.id}\n`).join('')}` : ' (it has none)\n'}`,
+      );
       return 1;
     }
     if (parsed.flags.has('--targets')) {
@@ -58,7 +62,9 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
         verdicts.push({ host: h.name, ok: planned.length === 0 && live.ok, reasons: [...planned, ...live.reasons] });
       }
       if (json) io.out(`${JSON.stringify({ checkpoint: id, targets: verdicts })}\n`);
-      else for (const v of verdicts) io.out(`${escapeControl(v.host)}: ${v.ok ? 'possible' : `impossible: ${escapeControl(v.reasons.join('; '))}`}\n`);
+      else
+        for (const v of verdicts)
+          io.out(`${escapeControl(v.host)}: ${v.ok ? 'possible' : `impossible: ${escapeControl(v.reasons.join('; '))}`}\n`);
       return 0;
     }
     const targetName = parsed.options.get('--to') ?? hostName;

@@ -8,18 +8,21 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
-import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
-import type { SpecDiagnostic } from '../../../core/src/spec/model';
-import { capPerFile } from '../../../core/src/validate/index';
-import { escapeControl, processIo, type CliIo } from '../io';
-import { nixFileDiagnostics } from '../nixDiagnostics';
+import { findTemplatesDir } from '#core/flake';
+import { capPerFile, findClusterFile, loadSpec } from '#core/validate';
+import type { SpecDiagnostic } from '#core/spec';
+import { escapeControl, processIo, type CliIo } from '../common/io';
+import { nixFileDiagnostics } from '../common/nixDiagnostics';
 
-export const USAGE = 'usage: gpu-cluster validate [--format text|json] PATH...\n'
-  + '  PATH           cluster.yaml, the folder holding it, one of its hosts/*.yaml, or a .nix file\n'
-  + '  --format json  print the diagnostics as a JSON array\n';
+export const USAGE =
+  'usage: gpu-cluster validate [--format text|json] PATH...\n' +
+  '  PATH           cluster.yaml, the folder holding it, one of its hosts/*.yaml, or a .nix file\n' +
+  '  --format json  print the diagnostics as a JSON array\n';
 
-interface Options { paths: string[]; format: 'text' | 'json' }
+interface Options {
+  paths: string[];
+  format: 'text' | 'json';
+}
 
 function parseArgs(args: readonly string[]): Options | string {
   const paths: string[] = [];
@@ -29,9 +32,14 @@ function parseArgs(args: readonly string[]): Options | string {
     let value: string | undefined;
     if (a === '--format' || a === '-f') value = args[++i];
     else if (a.startsWith('--format=')) value = a.slice('--format='.length);
-    else if (a === '--') { paths.push(...args.slice(i + 1)); break; }
-    else if (a.startsWith('-')) return `unknown option ${a}`;
-    else { paths.push(a); continue; }
+    else if (a === '--') {
+      paths.push(...args.slice(i + 1));
+      break;
+    } else if (a.startsWith('-')) return `unknown option ${a}`;
+    else {
+      paths.push(a);
+      continue;
+    }
     if (value !== 'text' && value !== 'json') return `--format must be text or json${value ? `, not ${value}` : ''}`;
     format = value;
   }
@@ -47,7 +55,9 @@ function displayPath(uri: string, cwd: string): string {
 }
 
 export function formatDiagnostic(d: SpecDiagnostic, cwd: string): string {
-  return escapeControl(`${displayPath(d.uri, cwd)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity} ${d.code} ${d.message}`);
+  return escapeControl(
+    `${displayPath(d.uri, cwd)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity} ${d.code} ${d.message}`,
+  );
 }
 
 export async function runValidate(args: readonly string[], io: CliIo = processIo, cwd = process.cwd()): Promise<number> {
@@ -91,21 +101,29 @@ export async function runValidate(args: readonly string[], io: CliIo = processIo
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
   if (options.format === 'json') {
-    io.out(`${JSON.stringify(diagnostics.map((d) => ({
-      file: displayPath(d.uri, cwd),
-      line: d.range.start.line + 1,
-      column: d.range.start.character + 1,
-      endLine: d.range.end.line + 1,
-      endColumn: d.range.end.character + 1,
-      severity: d.severity,
-      code: d.code,
-      message: d.message,
-    })), null, 2)}\n`);
+    io.out(
+      `${JSON.stringify(
+        diagnostics.map((d) => ({
+          file: displayPath(d.uri, cwd),
+          line: d.range.start.line + 1,
+          column: d.range.start.character + 1,
+          endLine: d.range.end.line + 1,
+          endColumn: d.range.end.character + 1,
+          severity: d.severity,
+          code: d.code,
+          message: d.message,
+        })),
+        null,
+        2,
+      )}\n`,
+    );
   } else {
     // one write per thousand lines: 100,000 small writes to a pipe are slow
     const lines = capPerFile(diagnostics).map((d) => `${formatDiagnostic(d, cwd)}\n`);
     for (let i = 0; i < lines.length; i += 1000) io.out(lines.slice(i, i + 1000).join(''));
-    io.err(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}\n`);
+    io.err(
+      `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}\n`,
+    );
   }
   return errors > 0 ? 1 : 0;
 }

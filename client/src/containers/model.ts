@@ -5,9 +5,8 @@
 //   state  up | down (on the host) | absent (in the spec, not on the host) | unknown (no report yet)
 //   origin declarative (NixOS declares it) | spec (created imperatively, in the spec) | drift (on the host, not in the spec)
 
-import type { ContainerSpec, HostSpec } from '../../../core/src/spec/types';
+import type { ContainerSpec, HostSpec } from '#core/spec';
 import type { ContainerFacts, HostState } from '../state/store';
-import type { Icon, TreeNodeModel } from '../explorer/model';
 
 export type ContainerState = 'up' | 'down' | 'absent' | 'unknown';
 export type ContainerOrigin = 'declarative' | 'spec' | 'drift';
@@ -27,7 +26,13 @@ export function containerViews(host: HostSpec, state: HostState): ContainerView[
   const views: ContainerView[] = spec.map((c) => {
     const l = live.get(c.name);
     const known = state.containers !== undefined;
-    return { name: c.name, state: l ? l.state : known ? 'absent' : 'unknown', origin: l?.declarative ? 'declarative' : 'spec', inSpec: true, live: l };
+    return {
+      name: c.name,
+      state: l ? l.state : known ? 'absent' : 'unknown',
+      origin: l?.declarative ? 'declarative' : 'spec',
+      inSpec: true,
+      live: l,
+    };
   });
   const named = new Set(views.map((v) => v.name));
   for (const l of state.containers ?? []) {
@@ -37,45 +42,42 @@ export function containerViews(host: HostSpec, state: HostState): ContainerView[
   return views;
 }
 
-const LOOK: Record<ContainerState, { icon: Icon; text: string }> = {
-  up: { icon: { id: 'vm-running', color: 'charts.green' }, text: 'running' },
-  down: { icon: { id: 'vm', color: undefined }, text: 'stopped' },
-  absent: { icon: { id: 'vm-outline', color: 'disabledForeground' }, text: 'not created' },
-  unknown: { icon: { id: 'vm-outline', color: undefined }, text: 'unknown' },
+/** How a container's state reads. */
+export const CONTAINER_STATE_TEXT: Record<ContainerState, string> = {
+  up: 'running',
+  down: 'stopped',
+  absent: 'not created',
+  unknown: 'unknown',
 };
 
-function gib(bytes: number): string {
+export function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(bytes < 10 * 2 ** 30 ? 1 : 0)} GiB`;
 }
 
 /** `running · CPU 12% · 1.0 GiB · not in spec`. */
 export function containerSummary(v: ContainerView): string {
   return [
-    LOOK[v.state].text,
+    CONTAINER_STATE_TEXT[v.state],
     v.live?.cpuPercent !== undefined ? `CPU ${Math.round(v.live.cpuPercent)}%` : undefined,
     v.live?.memoryBytes !== undefined ? gib(v.live.memoryBytes) : undefined,
     v.origin === 'drift' ? 'not in spec' : undefined,
-  ].filter(Boolean).join(' · ');
-}
-
-export function containerNodes(host: HostSpec, state: HostState, parentId: string): TreeNodeModel[] {
-  return containerViews(host, state).map((v) => {
-    const look = LOOK[v.state];
-    const icon = v.origin === 'drift' ? { id: look.icon.id, color: 'charts.orange' } : look.icon;
-    const origin = v.origin === 'declarative' ? 'declared by the host\'s NixOS configuration'
-      : v.origin === 'drift' ? 'created on the host, **not in the spec** (drift)' : v.state === 'absent' || v.state === 'unknown' ? 'in the spec' : 'created from the spec';
-    return {
-      kind: 'container', id: `${parentId}/container/${v.name}`, label: v.name, description: containerSummary(v),
-      tooltip: `**Container** \`${v.name}\` on \`${host.name}\`: ${look.text}\n\n- ${origin}${v.live?.cpuPercent !== undefined ? `\n- CPU: ${v.live.cpuPercent.toFixed(1)}%` : ''}${v.live?.memoryBytes !== undefined ? `\n- Memory: ${gib(v.live.memoryBytes)}` : ''}`,
-      icon, contextValue: `container.${v.state}.${v.origin}`, collapsible: false, host: host.name, containerName: v.name,
-    };
-  });
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /** What `container.create` takes from a spec container (the agent checks every field again). */
-export function createPayload(c: ContainerSpec): { name: string; services?: string[]; hostAddress?: string; localAddress?: string; autoStart?: boolean } {
+export function createPayload(c: ContainerSpec): {
+  name: string;
+  services?: string[];
+  hostAddress?: string;
+  localAddress?: string;
+  autoStart?: boolean;
+} {
   return {
-    name: c.name, services: c.services, autoStart: c.autoStart,
+    name: c.name,
+    services: c.services,
+    autoStart: c.autoStart,
     hostAddress: c.privateNetwork === false ? undefined : c.hostAddress,
     localAddress: c.privateNetwork === false ? undefined : c.localAddress,
   };

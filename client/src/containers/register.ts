@@ -4,25 +4,28 @@
 // untrusted workspace or before the user chose Connect to Cluster (the live session), and there is no SSH fallback:
 // a host without an answering agent says so.
 import * as vscode from 'vscode';
-import type { AgentCommand } from '../../../core/src/nats/subjects';
-import type { ExtensionServices } from '../services';
-import { natsService } from '../nats/natsService';
-import { clusterStateOf } from '../state/shared';
+import type { AgentCommand } from '#core/nats';
+import type { ExtensionServices } from '../services/services';
 import type { ContainerFacts } from '../state/store';
 import { createPayload } from './model';
 
 /** The store source of container lists answered by agents (telemetry is the other). */
 export const CONTAINERS_SOURCE_ID = 'containers';
 
-interface ContainerArg { host?: string; containerName?: string }
+interface ContainerArg {
+  host?: string;
+  containerName?: string;
+}
 
 export function registerContainers(services: ExtensionServices): void {
-  const store = clusterStateOf(services);
+  const store = services.state;
 
   const request = async <T>(host: string, command: AgentCommand, payload: unknown): Promise<T> => {
-    const client = natsService()?.connection ? natsService()!.commands(60_000) : undefined;
+    const client = services.nats.connection ? services.nats.commands(60_000) : undefined;
     if (!client) throw new Error('not connected to NATS');
-    const outcome = await client.run<T>(host, command, payload, async (reason) => { throw new Error(`${host}: no agent answered (${reason})`); });
+    const outcome = await client.run<T>(host, command, payload, async (reason) => {
+      throw new Error(`${host}: no agent answered (${reason})`);
+    });
     return outcome.result;
   };
 
@@ -31,7 +34,12 @@ export function registerContainers(services: ExtensionServices): void {
     store.applyHostFacts(CONTAINERS_SOURCE_ID, host, { containers: list.containers });
   };
 
-  const action = (id: string, title: string, run: (host: string, name: string) => Promise<unknown>, confirm?: (host: string, name: string) => Thenable<boolean>) =>
+  const action = (
+    id: string,
+    title: string,
+    run: (host: string, name: string) => Promise<unknown>,
+    confirm?: (host: string, name: string) => Thenable<boolean>,
+  ) =>
     vscode.commands.registerCommand(id, async (arg?: ContainerArg) => {
       if (!services.requireTrust(title)) return;
       if (!services.live.connected) {
@@ -45,10 +53,13 @@ export function registerContainers(services: ExtensionServices): void {
       const { host, containerName: name } = arg;
       if (confirm && !(await confirm(host, name))) return;
       try {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${title} ${name} on ${host}` }, async () => {
-          await run(host, name);
-          await refresh(host);
-        });
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `${title} ${name} on ${host}` },
+          async () => {
+            await run(host, name);
+            await refresh(host);
+          },
+        );
         services.output.info(`${title}: ${name} on ${host} done`);
       } catch (err) {
         services.output.error(`${title} ${name} on ${host}: ${(err as Error).message}`);
@@ -59,9 +70,19 @@ export function registerContainers(services: ExtensionServices): void {
   services.context.subscriptions.push(
     action('gpuCluster.container.start', 'Start Container', (host, name) => request(host, 'container.start', { name })),
     action('gpuCluster.container.stop', 'Stop Container', (host, name) => request(host, 'container.stop', { name })),
-    action('gpuCluster.container.destroy', 'Destroy Container', (host, name) => request(host, 'container.destroy', { name }),
-      (host, name) => vscode.window.showWarningMessage(`Destroy container ${name} on ${host}?`,
-        { modal: true, detail: 'nixos-container destroy removes its state directory and configuration.' }, 'Destroy').then((a) => a === 'Destroy')),
+    action(
+      'gpuCluster.container.destroy',
+      'Destroy Container',
+      (host, name) => request(host, 'container.destroy', { name }),
+      (host, name) =>
+        vscode.window
+          .showWarningMessage(
+            `Destroy container ${name} on ${host}?`,
+            { modal: true, detail: 'nixos-container destroy removes its state directory and configuration.' },
+            'Destroy',
+          )
+          .then((a) => a === 'Destroy'),
+    ),
     action('gpuCluster.container.create', 'Create Container', (host, name) => {
       const spec = store.spec?.hosts.find((h) => h.name === host)?.containers?.find((c) => c.name === name);
       if (!spec) throw new Error(`the spec has no container ${name} on ${host}`);

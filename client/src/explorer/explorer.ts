@@ -1,9 +1,8 @@
 // What the explorer's commands share: the state store, the two trees and the exo source (while running).
 import type * as vscode from 'vscode';
-import type { ExtensionServices } from '../services';
+import type { ExtensionServices } from '../services/services';
 import type { ClusterStateStore } from '../state/store';
 import type { ExoSource } from '../state/exoSource';
-import type { TopologyDeps } from '../topology/panel';
 import type { GpusTreeProvider } from './gpusTree';
 import type { TreeNodeModel } from './model';
 import type { NodesTreeProvider } from './nodesTree';
@@ -19,5 +18,4 @@ export interface Explorer {
   liveSpec: LiveSpecFeed;
   /** The exo source, undefined in an untrusted workspace (it would contact hosts named by the spec). */
   exo(): ExoSource | undefined;
-  topology: TopologyDeps;
 }

@@ -12,9 +12,10 @@ import { hostTreeItem } from './hostNode';
 import { interfaceTreeItem } from './interfaceNode';
 import { serviceTreeItem } from './serviceNode';
 import { sourceErrorTreeItem } from './sourceErrorNode';
-import { resolveTooltip } from './treeItem';
+import { baseTreeItem, resolveTooltip, type MakeTreeItem } from './treeItem';
 
-const ITEM_FOR: Record<TreeNodeModel['kind'], (node: TreeNodeModel) => vscode.TreeItem> = {
+/** Each kind's TreeItem, from the kind's own file. */
+const ITEM_FOR: { [K in TreeNodeModel['kind']]: (node: Extract<TreeNodeModel, { kind: K }>, make: MakeTreeItem) => vscode.TreeItem } = {
   connection: connectionTreeItem,
   sourceError: sourceErrorTreeItem,
   group: groupTreeItem,
@@ -27,7 +28,7 @@ const ITEM_FOR: Record<TreeNodeModel['kind'], (node: TreeNodeModel) => vscode.Tr
 };
 
 export function treeItemFor(node: TreeNodeModel): vscode.TreeItem {
-  return ITEM_FOR[node.kind](node);
+  return (ITEM_FOR[node.kind] as (node: TreeNodeModel, make: MakeTreeItem) => vscode.TreeItem)(node, baseTreeItem);
 }
 
 export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>, vscode.Disposable {
@@ -36,11 +37,17 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<TreeNodeModel>
   private readonly parents = new Map<string, TreeNodeModel>();
   private readonly subscription: { dispose(): void };
 
-  constructor(private readonly store: ClusterStateStore, private groupingValue: Grouping, private readonly connection: () => ConnectionView) {
+  constructor(
+    private readonly store: ClusterStateStore,
+    private groupingValue: Grouping,
+    private readonly connection: () => ConnectionView,
+  ) {
     this.subscription = store.onDidChange(() => this.refresh());
   }
 
-  get grouping(): Grouping { return this.groupingValue; }
+  get grouping(): Grouping {
+    return this.groupingValue;
+  }
 
   setGrouping(grouping: Grouping): void {
     this.groupingValue = grouping;

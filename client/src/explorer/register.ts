@@ -2,8 +2,7 @@
 // the Nodes and GPUs trees, the topology panel and their commands.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { ExtensionServices } from '../services';
-import { addStateSource, clusterStateOf } from '../state/shared';
+import type { ExtensionServices } from '../services/services';
 import { SpecSource } from '../state/specSource';
 import { LiveSpecFeed } from './liveSpec';
 import { ExoSource } from '../state/exoSource';
@@ -11,20 +10,17 @@ import { GpusTreeProvider } from './gpusTree';
 import { NodesTreeProvider } from './nodesTree';
 import type { GpuSort, Grouping, TreeNodeModel } from './model';
 import type { Explorer } from './explorer';
-import { TopologyPanel } from '../topology/panel';
-import { GROUPING_KEY, registerGroupBy } from '../commands/groupBy';
-import { GPU_SORT_KEY, registerSortGpus } from '../commands/sortGpus';
-import { registerRefresh } from '../commands/refresh';
-import { registerRevealInSpec } from '../commands/revealInSpec';
-import { registerShowTopology } from '../commands/showTopology';
+import { GROUPING_KEY, registerGroupBy } from './groupBy';
+import { GPU_SORT_KEY, registerSortGpus } from './sortGpus';
+import { registerRefresh } from './refresh';
+import { registerRevealInSpec } from './revealInSpec';
 
 export function registerExplorer(services: ExtensionServices): void {
   const { context, specStore } = services;
-  const store = clusterStateOf(services);
+  const store = services.state;
   const subscriptions = context.subscriptions;
-  subscriptions.push({ dispose: () => store.dispose() });
-  const liveSpec = new LiveSpecFeed(specStore);
-  subscriptions.push(liveSpec, addStateSource(services, new SpecSource(liveSpec)));
+  const liveSpec = new LiveSpecFeed(specStore, services.output);
+  subscriptions.push(liveSpec, services.addStateSource(new SpecSource(liveSpec)));
 
   // exo's API is on a host the spec names: it is polled only while the live session is on (the user chose
   // Connect to Cluster in a trusted workspace).
@@ -37,12 +33,14 @@ export function registerExplorer(services: ExtensionServices): void {
     if (!services.live.connected) return;
     const intervalMs = vscode.workspace.getConfiguration('gpuCluster').get<number>('exo.pollIntervalMs', 2000);
     exo = new ExoSource({ spec: () => store.spec, intervalMs: Math.max(250, intervalMs) });
-    exoSubscription = addStateSource(services, exo);
+    exoSubscription = services.addStateSource(exo);
   };
   restartExo();
   subscriptions.push(
     services.live.onDidChange(restartExo),
-    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.exo.pollIntervalMs')) restartExo(); }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('gpuCluster.exo.pollIntervalMs')) restartExo();
+    }),
     { dispose: () => exoSubscription?.dispose() },
   );
 
@@ -50,7 +48,10 @@ export function registerExplorer(services: ExtensionServices): void {
     trusted: vscode.workspace.isTrusted,
     connected: services.live.connected,
   }));
-  subscriptions.push(services.live.onDidChange(() => nodes.refresh()), vscode.workspace.onDidGrantWorkspaceTrust(() => nodes.refresh()));
+  subscriptions.push(
+    services.live.onDidChange(() => nodes.refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => nodes.refresh()),
+  );
   const gpus = new GpusTreeProvider(store, context.workspaceState.get<GpuSort>(GPU_SORT_KEY, 'freeMemory'));
   const nodesView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.nodes', { treeDataProvider: nodes, showCollapseAll: true });
   const gpusView = vscode.window.createTreeView<TreeNodeModel>('gpuCluster.gpus', { treeDataProvider: gpus });
@@ -60,31 +61,39 @@ export function registerExplorer(services: ExtensionServices): void {
   const describe = () => {
     const name = store.spec?.cluster?.name;
     const uri = specStore.specUri;
-    const folder = uri && specStore.specUris.length > 1 ? vscode.workspace.getWorkspaceFolder(uri)?.name ?? path.basename(path.dirname(uri.fsPath)) : undefined;
+    const folder =
+      uri && specStore.specUris.length > 1
+        ? (vscode.workspace.getWorkspaceFolder(uri)?.name ?? path.basename(path.dirname(uri.fsPath)))
+        : undefined;
     const description = name ? (folder ? `${name} (${folder})` : name) : undefined;
     nodesView.description = description;
     gpusView.description = description;
   };
-  subscriptions.push(store.onDidChange((c) => { if (c.specChanged) describe(); }));
+  subscriptions.push(
+    store.onDidChange((c) => {
+      if (c.specChanged) describe();
+    }),
+  );
   describe();
 
-  // Selecting a host in the tree points it out in the topology panel, if open.
-  subscriptions.push(nodesView.onDidChangeSelection((e) => {
-    const host = e.selection[0]?.host;
-    if (host) TopologyPanel.open?.focusHost(host);
-  }));
+  // Selecting a host in the tree points it out in the topology panel, if open (gpuCluster.topology.focusHost is the
+  // topology feature's internal command).
+  subscriptions.push(
+    nodesView.onDidChangeSelection((e) => {
+      const host = e.selection[0]?.host;
+      if (host) void vscode.commands.executeCommand('gpuCluster.topology.focusHost', host);
+    }),
+  );
 
   const explorer: Explorer = {
-    services, store, nodes, gpus, nodesView, liveSpec,
+    services,
+    store,
+    nodes,
+    gpus,
+    nodesView,
+    liveSpec,
     exo: () => exo,
-    topology: {
-      extensionUri: context.extensionUri,
-      store,
-      output: services.output,
-      revealHost: (host) => vscode.commands.executeCommand('gpuCluster.revealInSpec', host),
-    },
   };
-  registerShowTopology(explorer);
   registerRevealInSpec(explorer);
   registerRefresh(explorer);
   registerGroupBy(explorer);

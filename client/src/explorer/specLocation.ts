@@ -1,6 +1,6 @@
 // Where a host, one of its interfaces or its GPUs is defined in the spec files, from the spec core's symbol
 // index and file locations; a plain text search covers models without an index.
-import type { Location, SpecModel } from '../../../core/src/spec/model';
+import type { Location, SpecModel } from '#core/spec';
 
 export interface RevealTarget {
   host: string;

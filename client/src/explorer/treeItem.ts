@@ -3,9 +3,15 @@
 import * as vscode from 'vscode';
 import type { TreeNodeModel } from './model';
 
+/** How a node's file gets the TreeItem every node shares before adding its own parts. */
+export type MakeTreeItem = typeof baseTreeItem;
+
 export function baseTreeItem(node: TreeNodeModel, expanded = false): vscode.TreeItem {
-  const state = !node.collapsible ? vscode.TreeItemCollapsibleState.None
-    : expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+  const state = !node.collapsible
+    ? vscode.TreeItemCollapsibleState.None
+    : expanded
+      ? vscode.TreeItemCollapsibleState.Expanded
+      : vscode.TreeItemCollapsibleState.Collapsed;
   const item = new vscode.TreeItem(node.label, state);
   item.id = node.id;
   item.description = node.description;

@@ -1,7 +1,7 @@
 // Polls the Kubernetes API for the live view: exo's Service with its endpoints and the GPU pods per node, every few
 // seconds while the live session is on, backing off while the API server does not answer. Each round yields one
 // snapshot (what was read, or why not). No vscode imports.
-import type { ExoServiceView, GpuPodView } from '../../../core/src/k3s/live';
+import type { ExoServiceView, GpuPodView } from '#core/k3s';
 import type { KubeApi } from './kubeApi';
 
 export interface K3sSnapshot {
@@ -39,7 +39,10 @@ export class K3sLive {
   /** Polls now (the view's Refresh); resolves when the round is done. */
   refresh(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     return this.running ?? this.round();
   }
 
@@ -51,7 +54,10 @@ export class K3sLive {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => { this.timer = undefined; void this.round(); }, ms);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.round();
+    }, ms);
   }
 
   private round(): Promise<void> {
@@ -65,8 +71,10 @@ export class K3sLive {
           service ? api.exoService(service.name, service.namespace) : Promise.resolve(undefined),
           api.gpuPods(),
         ]);
-        if (svc.status === 'fulfilled') snapshot.service = svc.value; else errors.push((svc.reason as Error).message);
-        if (pods.status === 'fulfilled') snapshot.gpuPods = pods.value; else errors.push((pods.reason as Error).message);
+        if (svc.status === 'fulfilled') snapshot.service = svc.value;
+        else errors.push((svc.reason as Error).message);
+        if (pods.status === 'fulfilled') snapshot.gpuPods = pods.value;
+        else errors.push((pods.reason as Error).message);
       } catch (err) {
         errors.push((err as Error).message);
       }
@@ -76,7 +84,9 @@ export class K3sLive {
     };
     this.running = run().finally(() => {
       this.running = undefined;
-      const wait = this.failures ? Math.min(MAX_BACKOFF_MS, this.options.intervalMs * 2 ** Math.min(this.failures, 6)) : this.options.intervalMs;
+      const wait = this.failures
+        ? Math.min(MAX_BACKOFF_MS, this.options.intervalMs * 2 ** Math.min(this.failures, 6))
+        : this.options.intervalMs;
       if (!this.timer) this.schedule(wait);
     });
     return this.running;

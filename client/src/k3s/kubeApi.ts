@@ -3,10 +3,19 @@
 // server's node proxy. No vscode imports: the tests drive it against recorded API responses on loopback.
 import * as https from 'node:https';
 import {
-  checkpointArchives, exoService, gpuPodsByNode, nodeProxyCheckpointPath, statusMessage,
-  type EndpointSliceDoc, type ExoServiceView, type GpuPodView, type KubeList, type PodDoc, type ServiceDoc,
-} from '../../../core/src/k3s/live';
-import type { KubeletCheckpointTarget } from '../../../core/src/ops/checkpoint';
+  checkpointArchives,
+  exoService,
+  gpuPodsByNode,
+  nodeProxyCheckpointPath,
+  statusMessage,
+  type EndpointSliceDoc,
+  type ExoServiceView,
+  type GpuPodView,
+  type KubeList,
+  type PodDoc,
+  type ServiceDoc,
+} from '#core/k3s';
+import type { KubeletCheckpointTarget } from '#core/ops';
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 
 export interface KubeApi {
@@ -27,7 +36,9 @@ const CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 
 function withTimeout<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new KubeApiError(`${what}: no answer within ${ms / 1000} s`)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KubeApiError(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -36,7 +47,13 @@ function explain(what: string, err: unknown): KubeApiError {
   if (err instanceof KubeApiError) return err;
   const e = err as { code?: unknown; body?: unknown; message?: string };
   let body: unknown = e.body;
-  if (typeof body === 'string') { try { body = JSON.parse(body); } catch { /* plain text */ } }
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      /* plain text */
+    }
+  }
   const status = statusMessage(body);
   const code = typeof e.code === 'number' ? `HTTP ${e.code}` : typeof e.code === 'string' ? e.code : undefined;
   return new KubeApiError(`${what}: ${status ?? e.message ?? String(err)}${code && !status?.includes(code) ? ` [${code}]` : ''}`);
@@ -70,19 +87,28 @@ export async function openKubeApi(kubeconfigPath: string): Promise<KubeApi> {
     async exoService(name, namespace) {
       const service = await call(`Reading Service ${namespace}/${name}`, REQUEST_TIMEOUT_MS, async () => {
         try {
-          return await core.readNamespacedService({ name, namespace }) as ServiceDoc;
+          return (await core.readNamespacedService({ name, namespace })) as ServiceDoc;
         } catch (err) {
           if ((err as { code?: unknown }).code === 404) return undefined;
           throw err;
         }
       });
-      const slices = await call(`Listing the EndpointSlices of ${namespace}/${name}`, REQUEST_TIMEOUT_MS,
-        () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` }) as Promise<KubeList<EndpointSliceDoc>>);
+      const slices = await call(
+        `Listing the EndpointSlices of ${namespace}/${name}`,
+        REQUEST_TIMEOUT_MS,
+        () =>
+          discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` }) as Promise<
+            KubeList<EndpointSliceDoc>
+          >,
+      );
       return exoService(name, namespace, service, slices);
     },
     async gpuPods() {
-      const pods = await call('Listing pods', REQUEST_TIMEOUT_MS,
-        () => core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }) as Promise<KubeList<PodDoc>>);
+      const pods = await call(
+        'Listing pods',
+        REQUEST_TIMEOUT_MS,
+        () => core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }) as Promise<KubeList<PodDoc>>,
+      );
       return gpuPodsByNode(pods);
     },
     async checkpoint(node, target, timeoutSeconds) {
@@ -108,13 +134,20 @@ async function post(kc: KubeConfig, url: URL): Promise<{ status: number; text: s
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > 1 << 20) { req.destroy(new KubeApiError('the answer is larger than 1 MiB')); return; }
+        if (size > 1 << 20) {
+          req.destroy(new KubeApiError('the answer is larger than 1 MiB'));
+          return;
+        }
         chunks.push(c);
       });
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let json: unknown;
-        try { json = JSON.parse(text); } catch { json = undefined; }
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
         resolve({ status: res.statusCode ?? 0, text, json });
       });
       res.on('error', reject);

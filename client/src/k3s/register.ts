@@ -4,10 +4,8 @@
 // (trusted workspace, "Connect to Cluster"). A pod's context menu checkpoints a container with the kubelet.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { ExtensionServices } from '../services';
-import { clusterStateOf } from '../state/shared';
-import { exoRegistration } from '../../../core/src/k3s/manifests';
-import type { GpuPodView } from '../../../core/src/k3s/live';
+import type { ExtensionServices } from '../services/services';
+import { exoRegistration, type GpuPodView } from '#core/k3s';
 import type { KubeApi } from './kubeApi';
 import { K3sLive, type K3sSnapshot } from './k3sLive';
 import { k3sNodes, type K3sNode } from './k3sModel';
@@ -42,10 +40,15 @@ class K3sTreeProvider implements vscode.TreeDataProvider<K3sNode> {
   server: string | undefined;
   active = false;
 
-  update(): void { this.changed.fire(undefined); }
+  update(): void {
+    this.changed.fire(undefined);
+  }
 
   getTreeItem(node: K3sNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(node.label, node.children?.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      node.label,
+      node.children?.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = node.id;
     item.description = node.description;
     item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
@@ -59,12 +62,14 @@ class K3sTreeProvider implements vscode.TreeDataProvider<K3sNode> {
     return this.active ? k3sNodes(this.snapshot, this.server) : [];
   }
 
-  dispose(): void { this.changed.dispose(); }
+  dispose(): void {
+    this.changed.dispose();
+  }
 }
 
 export function registerK3s(services: ExtensionServices): void {
   const { context, live, output } = services;
-  const store = clusterStateOf(services);
+  const store = services.state;
   const tree = new K3sTreeProvider();
   (services as { [VIEW_KEY]?: { rows(): K3sNode[] } })[VIEW_KEY] = { rows: () => tree.getChildren() };
   const view = vscode.window.createTreeView<K3sNode>('gpuCluster.k3s', { treeDataProvider: tree });
@@ -89,10 +94,19 @@ export function registerK3s(services: ExtensionServices): void {
     const reg = store.spec ? exoRegistration(store.spec) : undefined;
     polledService = reg ? `${reg.namespace}/${reg.service}` : '';
     // a kubeconfig that cannot be read is opened again on the next round, when the user may have fixed it
-    const connect = () => (api ??= Promise.resolve().then(() => loadKubeApi(context.extensionPath).openKubeApi(kubeconfig)).then(
-      (a) => { tree.server = a.server; return a; },
-      (err: unknown) => { api = undefined; throw err; },
-    ));
+    const connect = () =>
+      (api ??= Promise.resolve()
+        .then(() => loadKubeApi(context.extensionPath).openKubeApi(kubeconfig))
+        .then(
+          (a) => {
+            tree.server = a.server;
+            return a;
+          },
+          (err: unknown) => {
+            api = undefined;
+            throw err;
+          },
+        ));
     const intervalMs = Math.max(1000, vscode.workspace.getConfiguration('gpuCluster').get<number>('k3s.pollIntervalMs', 5000));
     poller = new K3sLive({
       api: connect,
@@ -109,15 +123,24 @@ export function registerK3s(services: ExtensionServices): void {
   };
 
   context.subscriptions.push(
-    view, tree,
+    view,
+    tree,
     { dispose: () => poller?.stop() },
     live.onDidChange(restart),
     // a spec edit matters only when it moves exo's Service
-    store.onDidChange((c) => { if (c.specChanged && tree.active && serviceKey() !== polledService) restart(); }),
-    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('gpuCluster.k3s')) restart(); }),
+    store.onDidChange((c) => {
+      if (c.specChanged && tree.active && serviceKey() !== polledService) restart();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('gpuCluster.k3s')) restart();
+    }),
     vscode.commands.registerCommand('gpuCluster.k3s.refresh', () => poller?.refresh()),
     vscode.commands.registerCommand('gpuCluster.k3s.chooseKubeconfig', async () => {
-      const picked = await vscode.window.showOpenDialog({ title: 'Kubeconfig of the k3s cluster', canSelectMany: false, openLabel: 'Use This Kubeconfig' });
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Kubeconfig of the k3s cluster',
+        canSelectMany: false,
+        openLabel: 'Use This Kubeconfig',
+      });
       if (!picked?.[0]) return;
       // a user setting: the choice follows the user, and no workspace can make it for them
       await vscode.workspace.getConfiguration('gpuCluster').update('k3s.kubeconfig', picked[0].fsPath, vscode.ConfigurationTarget.Global);
@@ -138,15 +161,28 @@ export function registerK3s(services: ExtensionServices): void {
 
 async function checkpointPod(api: KubeApi, pod: GpuPodView, output: vscode.LogOutputChannel): Promise<void> {
   const containers = [...pod.containers].sort((a, b) => b.gpus - a.gpus);
-  const picked = containers.length === 1 ? containers[0] : (await vscode.window.showQuickPick(
-    containers.map((c) => ({ label: c.name, description: c.gpus ? `${c.gpus} GPU${c.gpus === 1 ? '' : 's'}` : 'no GPU', container: c })),
-    { title: `Checkpoint a container of ${pod.namespace}/${pod.name}` },
-  ))?.container;
+  const picked =
+    containers.length === 1
+      ? containers[0]
+      : (
+          await vscode.window.showQuickPick(
+            containers.map((c) => ({
+              label: c.name,
+              description: c.gpus ? `${c.gpus} GPU${c.gpus === 1 ? '' : 's'}` : 'no GPU',
+              container: c,
+            })),
+            { title: `Checkpoint a container of ${pod.namespace}/${pod.name}` },
+          )
+        )?.container;
   if (!picked) return;
   const go = 'Checkpoint';
   const answer = await vscode.window.showWarningMessage(
     `Checkpoint container ${picked.name} of ${pod.namespace}/${pod.name} on ${pod.node}?`,
-    { modal: true, detail: 'The kubelet writes every memory page of the container (secrets included) to an archive on the node (/var/lib/kubelet/checkpoints, readable by root only). The container keeps running.' },
+    {
+      modal: true,
+      detail:
+        'The kubelet writes every memory page of the container (secrets included) to an archive on the node (/var/lib/kubelet/checkpoints, readable by root only). The container keeps running.',
+    },
     go,
   );
   if (answer !== go) return;
@@ -156,7 +192,9 @@ async function checkpointPod(api: KubeApi, pod: GpuPodView, output: vscode.LogOu
       () => api.checkpoint(pod.node, { namespace: pod.namespace, pod: pod.name, container: picked.name }),
     );
     output.info(`checkpoint ${pod.namespace}/${pod.name}/${picked.name} on ${pod.node}: ${archives.join(', ') || 'no archive named'}`);
-    void vscode.window.showInformationMessage(`Checkpointed ${pod.namespace}/${pod.name}/${picked.name} on ${pod.node}: ${archives.join(', ') || 'the kubelet named no archive'}`);
+    void vscode.window.showInformationMessage(
+      `Checkpointed ${pod.namespace}/${pod.name}/${picked.name} on ${pod.node}: ${archives.join(', ') || 'the kubelet named no archive'}`,
+    );
   } catch (err) {
     output.error(`checkpoint ${pod.namespace}/${pod.name}/${picked.name}: ${(err as Error).message}`);
     void vscode.window.showErrorMessage((err as Error).message);

@@ -2,22 +2,22 @@
 // status bar item that says whether the extension is connected and to where. The sources themselves (NATS in
 // nats/, exo's API in explorer/) follow `services.live`; this file only lets the user switch it and shows it.
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../services';
-import { clusterStateOf } from '../state/shared';
-import { natsService } from '../nats/natsService';
+import type { ExtensionServices } from '../services/services';
 import { liveTargets, type LiveTarget } from './targets';
 
 export function registerLiveSession(services: ExtensionServices): void {
   const { context, live, output } = services;
-  const store = clusterStateOf(services);
-  const targets = (): LiveTarget[] => liveTargets(store.spec, natsService(), store);
+  const store = services.state;
+  const targets = (): LiveTarget[] => liveTargets(store.spec, services.nats, store);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('gpuCluster.connect', async () => {
       if (!services.requireTrust('Connecting to the cluster')) return;
       const where = targets();
       if (where.length === 0) {
-        void vscode.window.showWarningMessage('The spec names no live source to connect to: set nats.url, or give a host the exo-api or exo-master role.');
+        void vscode.window.showWarningMessage(
+          'The spec names no live source to connect to: set nats.url, or give a host the exo-api or exo-master role.',
+        );
         return;
       }
       output.info(`connecting to the cluster: ${where.map(describeTarget).join(', ')}`);
@@ -42,12 +42,15 @@ function describeTarget(t: LiveTarget): string {
  */
 function createLiveStatusBar(services: ExtensionServices, targets: () => LiveTarget[]): vscode.Disposable {
   const { live } = services;
-  const store = clusterStateOf(services);
+  const store = services.state;
   const item = vscode.window.createStatusBarItem('gpuCluster.live', vscode.StatusBarAlignment.Left, 11);
   item.name = 'GPU Cluster Connection';
   const render = () => {
     const spec = store.spec;
-    if (!vscode.workspace.isTrusted || !spec) { item.hide(); return; }
+    if (!vscode.workspace.isTrusted || !spec) {
+      item.hide();
+      return;
+    }
     const where = targets();
     const list = where.map((t) => `- **${t.source}** \`${t.address}\`${live.connected ? `: ${t.status}` : ''}`).join('\n');
     const tooltip = new vscode.MarkdownString();
@@ -58,18 +61,20 @@ function createLiveStatusBar(services: ExtensionServices, targets: () => LiveTar
     } else {
       item.text = '$(plug) Connect to cluster';
       item.command = 'gpuCluster.connect';
-      tooltip.appendMarkdown(`Live state is off: nothing contacts the machines in the spec until you connect.\n\n${list ? `Connecting reaches:\n\n${list}\n\n` : ''}Click to connect.`);
+      tooltip.appendMarkdown(
+        `Live state is off: nothing contacts the machines in the spec until you connect.\n\n${list ? `Connecting reaches:\n\n${list}\n\n` : ''}Click to connect.`,
+      );
     }
     item.tooltip = tooltip;
     item.show();
   };
   render();
-  const nats = natsService();
+  const nats = services.nats;
   return vscode.Disposable.from(
     item,
     live.onDidChange(render),
     store.onDidChange(render),
-    ...(nats ? [nats.onDidChangeStatus(render)] : []),
+    nats.onDidChangeStatus(render),
     vscode.workspace.onDidGrantWorkspaceTrust(render),
   );
 }

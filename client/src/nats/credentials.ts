@@ -2,8 +2,8 @@
 // SecretStorage (never in settings or the spec). The content of a .creds file is stored, not its path.
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import type { NatsCredentials } from '../../../core/src/nats/connection';
-import type { NatsService } from './natsService';
+import type { NatsCredentials } from '#core/nats';
+import type { NatsService } from '../services/natsService';
 
 type Choice = vscode.QuickPickItem & { auth: NatsCredentials['kind'] };
 
@@ -15,12 +15,19 @@ export async function setNatsCredentials(nats: NatsService): Promise<void> {
     { label: '$(lock) Token', auth: 'token' },
     { label: '$(trash) No credentials', description: 'forget the stored ones', auth: 'none' },
   ];
-  const choice = await vscode.window.showQuickPick(choices, { title: 'NATS credentials', placeHolder: 'How does this cluster authenticate?' });
+  const choice = await vscode.window.showQuickPick(choices, {
+    title: 'NATS credentials',
+    placeHolder: 'How does this cluster authenticate?',
+  });
   if (!choice) return;
   let credentials: NatsCredentials;
   switch (choice.auth) {
     case 'creds': {
-      const picked = await vscode.window.showOpenDialog({ title: 'NATS credentials file', filters: { 'NATS credentials': ['creds'], All: ['*'] }, canSelectMany: false });
+      const picked = await vscode.window.showOpenDialog({
+        title: 'NATS credentials file',
+        filters: { 'NATS credentials': ['creds'], All: ['*'] },
+        canSelectMany: false,
+      });
       if (!picked?.[0]) return;
       const creds = await readFile(picked[0].fsPath, 'utf8');
       if (!/-----BEGIN NATS USER JWT-----/.test(creds) || !/-----BEGIN USER NKEY SEED-----/.test(creds)) {
@@ -32,7 +39,10 @@ export async function setNatsCredentials(nats: NatsService): Promise<void> {
     }
     case 'nkey': {
       const seed = await vscode.window.showInputBox({
-        title: 'NATS nkey seed', password: true, ignoreFocusOut: true, placeHolder: 'SU…',
+        title: 'NATS nkey seed',
+        password: true,
+        ignoreFocusOut: true,
+        placeHolder: 'SU…',
         validateInput: (v) => (/^SU[A-Z2-7]{56}$/.test(v.trim()) ? undefined : 'A user nkey seed starts with SU and has 58 characters'),
       });
       if (!seed) return;
@@ -40,7 +50,11 @@ export async function setNatsCredentials(nats: NatsService): Promise<void> {
       break;
     }
     case 'userpass': {
-      const user = await vscode.window.showInputBox({ title: 'NATS user', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Enter a user name') });
+      const user = await vscode.window.showInputBox({
+        title: 'NATS user',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Enter a user name'),
+      });
       if (!user) return;
       const pass = await vscode.window.showInputBox({ title: `NATS password of ${user}`, password: true, ignoreFocusOut: true });
       if (pass === undefined) return;
@@ -48,7 +62,12 @@ export async function setNatsCredentials(nats: NatsService): Promise<void> {
       break;
     }
     case 'token': {
-      const token = await vscode.window.showInputBox({ title: 'NATS token', password: true, ignoreFocusOut: true, validateInput: (v) => (v ? undefined : 'Enter the token') });
+      const token = await vscode.window.showInputBox({
+        title: 'NATS token',
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v ? undefined : 'Enter the token'),
+      });
       if (!token) return;
       credentials = { kind: 'token', token };
       break;

@@ -2,10 +2,9 @@
 // filtered by aggregate (host or `cluster`), action, time and correlation (gpuCluster.events.filter), and
 // followed live: new events appear at the top as they are appended.
 import * as vscode from 'vscode';
-import type { EventFilter, StoredEvent } from '../../../core/src/nats/events';
-import { CLUSTER_AGGREGATE } from '../../../core/src/nats/subjects';
-import type { NatsService } from './natsService';
-import type { LiveSession } from '../live/liveSession';
+import { CLUSTER_AGGREGATE, type EventFilter, type StoredEvent } from '#core/nats';
+import type { NatsService } from '../services/natsService';
+import type { LiveSession } from '../services/liveSession';
 
 const PAGE = 50;
 /** Live events beyond this many are dropped from the bottom (still reachable with Load more). */
@@ -36,7 +35,8 @@ function iconFor(action: string): vscode.ThemeIcon {
   if (/failed|missing|error/.test(action)) return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
   if (/started|requested|launch/.test(action)) return new vscode.ThemeIcon('play-circle');
   if (/stopped/.test(action)) return new vscode.ThemeIcon('debug-stop');
-  if (/deployed|created|restored|generated|added|completed/.test(action)) return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+  if (/deployed|created|restored|generated|added|completed/.test(action))
+    return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
   if (/checkpoint/.test(action)) return new vscode.ThemeIcon('save');
   return new vscode.ThemeIcon('circle-small');
 }
@@ -62,7 +62,8 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
   ) {
     this.view = vscode.window.createTreeView('gpuCluster.events', { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(
-      this.view, this.changed,
+      this.view,
+      this.changed,
       nats.onDidConnect(() => void this.reload()),
       nats.onDidChangeStatus(() => this.updateMessage()),
       vscode.commands.registerCommand('gpuCluster.events.filter', () => this.editFilter()),
@@ -73,7 +74,9 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
   }
 
   /** Events currently listed, newest first (tests). */
-  get items(): readonly StoredEvent[] { return this.events; }
+  get items(): readonly StoredEvent[] {
+    return this.events;
+  }
 
   getTreeItem(node: EventNode): vscode.TreeItem {
     switch (node.kind) {
@@ -122,16 +125,24 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
     if (node.kind !== 'event') return [];
     const e = node.event;
     const field = (label: string, value: unknown): EventNode => ({
-      kind: 'field', id: `event-${e.seq}-${label}`, label,
+      kind: 'field',
+      id: `event-${e.seq}-${label}`,
+      label,
       value: typeof value === 'string' ? value : JSON.stringify(value),
     });
-    const data = e.data && typeof e.data === 'object' && !Array.isArray(e.data)
-      ? Object.entries(e.data as Record<string, unknown>).map(([k, v]) => field(k, v))
-      : [field('data', e.data)];
+    const data =
+      e.data && typeof e.data === 'object' && !Array.isArray(e.data)
+        ? Object.entries(e.data as Record<string, unknown>).map(([k, v]) => field(k, v))
+        : [field('data', e.data)];
     return [
       ...data,
-      field('type', e.type), field('time', e.timestamp), field('source', e.source),
-      field('correlation', e.correlationId), field('causation', e.causationId), field('event id', e.id), field('sequence', e.seq),
+      field('type', e.type),
+      field('time', e.timestamp),
+      field('source', e.source),
+      field('correlation', e.correlationId),
+      field('causation', e.causationId),
+      field('event id', e.id),
+      field('sequence', e.seq),
     ];
   }
 
@@ -141,10 +152,12 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
       // Empty, the view's welcome content says why (Restricted Mode, or not connected) and offers the action.
       this.view.message = this.events.length ? 'Not connected to the cluster: showing what was loaded before.' : undefined;
     } else if (s.state === 'connected') {
-      this.view.message = this.events.length || this.loading ? undefined : `No events${describeFilter(this.filter) ? ' match the filter' : ' yet'}.`;
+      this.view.message =
+        this.events.length || this.loading ? undefined : `No events${describeFilter(this.filter) ? ' match the filter' : ' yet'}.`;
     } else if (s.state === 'idle') {
       const target = this.nats.resolveTarget();
-      this.view.message = typeof target === 'string' ? `Events need NATS: ${target}.` : 'Not connected to NATS. Click NATS in the status bar to connect.';
+      this.view.message =
+        typeof target === 'string' ? `Events need NATS: ${target}.` : 'Not connected to NATS. Click NATS in the status bar to connect.';
     } else {
       this.view.message = `NATS ${s.state}${s.reason ? `: ${s.reason}` : ''}. Showing what was loaded before.`;
     }
@@ -157,7 +170,10 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
     const generation = ++this.generation;
     await this.stopFollowing?.().catch(() => undefined);
     this.stopFollowing = undefined;
-    if (!store) { this.updateMessage(); return; }
+    if (!store) {
+      this.updateMessage();
+      return;
+    }
     this.loading = true;
     this.changed.fire(undefined);
     try {
@@ -237,19 +253,32 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
         await this.setFilter({});
         return;
       case 'aggregate': {
-        const value = await vscode.window.showQuickPick(['(any)', CLUSTER_AGGREGATE, ...this.hostNames()], { title: 'Events of which host or aggregate?' });
+        const value = await vscode.window.showQuickPick(['(any)', CLUSTER_AGGREGATE, ...this.hostNames()], {
+          title: 'Events of which host or aggregate?',
+        });
         if (value === undefined) return;
         next.aggregate = value === '(any)' ? undefined : value;
         break;
       }
       case 'action': {
-        const value = await vscode.window.showInputBox({ title: 'Action (empty for any)', value: f.action ?? '', placeHolder: 'deployed, deploy-failed, gpu-missing…', validateInput: token });
+        const value = await vscode.window.showInputBox({
+          title: 'Action (empty for any)',
+          value: f.action ?? '',
+          placeHolder: 'deployed, deploy-failed, gpu-missing…',
+          validateInput: token,
+        });
         if (value === undefined) return;
         next.action = value || undefined;
         break;
       }
       case 'since': {
-        const spans: Record<string, number | undefined> = { '15 minutes': 15 * 60_000, '1 hour': 3600_000, '24 hours': 86_400_000, '7 days': 7 * 86_400_000, 'the beginning': undefined };
+        const spans: Record<string, number | undefined> = {
+          '15 minutes': 15 * 60_000,
+          '1 hour': 3600_000,
+          '24 hours': 86_400_000,
+          '7 days': 7 * 86_400_000,
+          'the beginning': undefined,
+        };
         const value = await vscode.window.showQuickPick(Object.keys(spans), { title: 'Events since' });
         if (value === undefined) return;
         const span = spans[value];
@@ -257,7 +286,11 @@ export class EventsTree implements vscode.TreeDataProvider<EventNode>, vscode.Di
         break;
       }
       case 'correlationId': {
-        const value = await vscode.window.showInputBox({ title: 'Correlation id (empty for any)', value: f.correlationId ?? '', validateInput: token });
+        const value = await vscode.window.showInputBox({
+          title: 'Correlation id (empty for any)',
+          value: f.correlationId ?? '',
+          validateInput: token,
+        });
         if (value === undefined) return;
         next.correlationId = value || undefined;
         break;

@@ -1,22 +1,17 @@
-// Registers the NATS feature: the connection (status bar, Connect and Set Credentials commands), the Events view,
-// the events API other features call (`appendEvent` in natsService.ts), and agent telemetry into the state store.
+// Registers the NATS feature: the connection's status bar and its Connect and Set Credentials commands, the Events
+// view (what features record through `services.nats.appendEvent`), and agent telemetry into the state store.
 import * as vscode from 'vscode';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { addStateSource } from '../state/shared';
-import type { ExtensionServices } from '../services';
-import { NatsService, setNatsService } from './natsService';
+import type { ExtensionServices } from '../services/services';
 import { createNatsStatusBar } from './statusBar';
 import { setNatsCredentials } from './credentials';
 import { EventsTree } from './eventsTree';
 import { NatsTelemetrySource } from './telemetrySource';
 
 export function registerNats(services: ExtensionServices): void {
-  const nats = new NatsService(services);
-  setNatsService(nats);
+  const nats = services.nats;
   const hostNames = () => services.specStore.model?.spec.hosts.map((h) => h.name) ?? [];
   services.context.subscriptions.push(
-    nats,
-    { dispose: () => setNatsService(undefined) },
     createNatsStatusBar(nats, services.live),
     new EventsTree(nats, services.output, hostNames, services.live),
     vscode.commands.registerCommand('gpuCluster.nats.connect', async () => {
@@ -43,15 +38,20 @@ export function registerNats(services: ExtensionServices): void {
       const domain = nats.domain;
       if (!domain) return;
       // A reconnect keeps the subscription; only a new connection (or domain) needs a new source.
-      if (source && sourceConnection === nc && sourceDomain === domain) { source.attach(nc); return; }
+      if (source && sourceConnection === nc && sourceDomain === domain) {
+        source.attach(nc);
+        return;
+      }
       sourceConnection = nc;
       sourceDomain = domain;
       telemetry?.dispose();
       source = new NatsTelemetrySource(domain);
-      telemetry = addStateSource(services, source);
+      telemetry = services.addStateSource(source);
       source.attach(nc);
     }),
-    nats.onDidChangeStatus((s) => { if (s.state !== 'connected') source?.detach(s.reason ?? s.state); }),
+    nats.onDidChangeStatus((s) => {
+      if (s.state !== 'connected') source?.detach(s.reason ?? s.state);
+    }),
     // Disconnected on purpose: telemetry is gone, not failing; nothing of it (nor its health) stays on screen.
     services.live.onDidChange((on) => {
       if (on) return;

@@ -2,9 +2,9 @@
 // is) / disconnected while the live session is on, and how many recorded events are still waiting in the outbox
 // for the event stream (also while it is off). Clicking it connects (or reconnects with new credentials).
 import * as vscode from 'vscode';
-import type { ConnectionStatus } from '../../../core/src/nats/connection';
-import type { NatsService } from './natsService';
-import type { LiveSession } from '../live/liveSession';
+import type { ConnectionStatus } from '#core/nats';
+import type { NatsService } from '../services/natsService';
+import type { LiveSession } from '../services/liveSession';
 
 export function createNatsStatusBar(nats: NatsService, live: LiveSession): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('gpuCluster.nats', vscode.StatusBarAlignment.Left, 10);
@@ -14,11 +14,16 @@ export function createNatsStatusBar(nats: NatsService, live: LiveSession): vscod
     const s: ConnectionStatus = nats.status;
     const backlog = nats.backlog;
     const where = s.server ? ` ${s.server}` : '';
-    const waiting = backlog ? ` ${backlog} event${backlog === 1 ? '' : 's'} waiting in the outbox; they are stored, in order, once NATS is reachable.` : '';
+    const waiting = backlog
+      ? ` ${backlog} event${backlog === 1 ? '' : 's'} waiting in the outbox; they are stored, in order, once NATS is reachable.`
+      : '';
     const count = backlog ? ` $(cloud-upload) ${backlog}` : '';
     // Off the live session the cluster item says "Connect to cluster"; this one only tells of waiting events.
     if (!live.connected) {
-      if (!backlog) { item.hide(); return; }
+      if (!backlog) {
+        item.hide();
+        return;
+      }
       item.text = `$(debug-disconnect) NATS${count}`;
       item.tooltip = `Not connected to the cluster.${waiting} Click to connect.`;
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
@@ -27,7 +32,10 @@ export function createNatsStatusBar(nats: NatsService, live: LiveSession): vscod
     }
     switch (s.state) {
       case 'idle':
-        if (!backlog) { item.hide(); return; }
+        if (!backlog) {
+          item.hide();
+          return;
+        }
         item.text = `$(debug-disconnect) NATS${count}`;
         item.tooltip = `Not connected to NATS.${waiting} Click to connect.`;
         item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
@@ -60,8 +68,13 @@ export function createNatsStatusBar(nats: NatsService, live: LiveSession): vscod
   render();
   // The backlog changes with every event stored: redraw at most four times a second.
   let redraw: NodeJS.Timeout | undefined;
-  const renderSoon = () => { redraw ??= setTimeout(() => { redraw = undefined; render(); }, 250); };
-  return vscode.Disposable.from(
-    item, nats.onDidChangeStatus(render), nats.onDidChangeBacklog(renderSoon), live.onDidChange(render), { dispose: () => clearTimeout(redraw) },
-  );
+  const renderSoon = () => {
+    redraw ??= setTimeout(() => {
+      redraw = undefined;
+      render();
+    }, 250);
+  };
+  return vscode.Disposable.from(item, nats.onDidChangeStatus(render), nats.onDidChangeBacklog(renderSoon), live.onDidChange(render), {
+    dispose: () => clearTimeout(redraw),
+  });
 }

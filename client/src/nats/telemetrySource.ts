@@ -3,7 +3,7 @@
 // agent falls silent. No vscode imports: the integration tests drive it with a real nats-server.
 
 import type { NatsConnection } from '@nats-io/transport-node';
-import { TelemetrySubscriber, type ReceivedSample, type TelemetrySample } from '../../../core/src/nats/telemetry';
+import { TelemetrySubscriber, type ReceivedSample, type TelemetrySample } from '#core/nats';
 import type { ClusterStateStore, HostFacts, StateSource } from '../state/store';
 
 export const TELEMETRY_SOURCE_ID = 'nats';
@@ -11,18 +11,29 @@ export const TELEMETRY_SOURCE_ID = 'nats';
 export function factsFromSample(sample: TelemetrySample): HostFacts {
   const facts: HostFacts = {
     status: 'running',
-    statusDetail: [sample.agentVersion ? `agent ${sample.agentVersion} reporting` : 'agent reporting', sample.gpuError].filter(Boolean).join('; '),
+    statusDetail: [sample.agentVersion ? `agent ${sample.agentVersion} reporting` : 'agent reporting', sample.gpuError]
+      .filter(Boolean)
+      .join('; '),
     gpus: sample.gpus.map((g) => ({
-      index: g.index, model: g.name, memoryUsedMiB: g.memoryUsedMiB, memoryTotalMiB: g.memoryTotalMiB,
-      utilizationPct: g.utilizationPct, temperatureC: g.temperatureC,
+      index: g.index,
+      model: g.name,
+      memoryUsedMiB: g.memoryUsedMiB,
+      memoryTotalMiB: g.memoryTotalMiB,
+      utilizationPct: g.utilizationPct,
+      temperatureC: g.temperatureC,
     })),
     memory: sample.memory,
   };
   if (sample.containers) facts.containers = sample.containers;
   if (sample.exo) {
-    facts.services = { exo: sample.exo.up
-      ? { status: 'running', detail: sample.exo.instances ? `${sample.exo.instances} instance${sample.exo.instances === 1 ? '' : 's'}` : undefined }
-      : { status: sample.exo.unknown ? 'unknown' : 'stopped', detail: sample.exo.error } };
+    facts.services = {
+      exo: sample.exo.up
+        ? {
+            status: 'running',
+            detail: sample.exo.instances ? `${sample.exo.instances} instance${sample.exo.instances === 1 ? '' : 's'}` : undefined,
+          }
+        : { status: sample.exo.unknown ? 'unknown' : 'stopped', detail: sample.exo.error },
+    };
   }
   return facts;
 }
@@ -35,7 +46,10 @@ export class NatsTelemetrySource implements StateSource {
   private readonly seqs = new Map<string, number>();
   private staleTimer: NodeJS.Timeout | undefined;
 
-  constructor(domain: string, private readonly options: { flushMs?: number; staleMs?: number; onBatch?: (batch: Map<string, ReceivedSample>) => void } = {}) {
+  constructor(
+    domain: string,
+    private readonly options: { flushMs?: number; staleMs?: number; onBatch?: (batch: Map<string, ReceivedSample>) => void } = {},
+  ) {
     this.subscriber = new TelemetrySubscriber(domain, (batch) => this.apply(batch), options.flushMs ?? 250);
   }
 

@@ -4,16 +4,12 @@
 
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { SshPool, type SshEndpoint, type SshPoolOptions } from '../../../core/src/ssh/connection';
-import { effectiveSsh, effectiveSystem } from '../../../core/src/spec/resolve';
-import { hostEndpoint } from '../../../core/src/ssh/endpoint';
-import type { ClusterSpec, HostSpec, System } from '../../../core/src/spec/types';
-import type { ExtensionServices } from '../services';
+import { hostEndpoint, type SshEndpoint, SshPool, type SshPoolOptions } from '#core/ssh';
+import { type ClusterSpec, effectiveSsh, effectiveSystem, type HostSpec, type System } from '#core/spec';
+import type { ExtensionServices } from '../services/services';
 import type { ClusterStateStore, HostFacts } from '../state/store';
-import { clusterStateOf } from '../state/shared';
-import { VscodeHostKeyPolicy } from '../ssh/vscodeHostKeyPolicy';
+import { VscodeHostKeyPolicy } from './vscodeHostKeyPolicy';
 import { SSH_SOURCE_ID } from './probeFacts';
-import { recordOperationReport } from '../nats/operationEvents';
 import { sshAdvice, type SshAdvice } from './sshErrorActions';
 
 /** What a tree node passed to a command may carry (explorer nodes: hosts, groups, services, checkpoints). */
@@ -33,26 +29,28 @@ export class OpsContext implements vscode.Disposable {
   constructor(readonly services: ExtensionServices) {
     this.policy = VscodeHostKeyPolicy.forContext(services.context, services.output);
     const secrets = services.context.secrets;
-    this.pool = new SshPool(this.poolOptions = {
-      policy: this.policy,
-      // Commands a lost connection left running are stopped when the host answers again: say so in the log.
-      log: (message) => services.output.warn(message),
-      auth: {
-        passphrase: async (identity, endpoint) => {
-          const stored = await secrets.get(PASSPHRASE_SECRET_PREFIX + identity);
-          if (stored !== undefined) return stored;
-          const entered = await vscode.window.showInputBox({
-            title: `Passphrase for ${identity}`,
-            prompt: `Needed to log in to ${endpoint.name}. It is kept in VS Code's secret storage.`,
-            password: true,
-            ignoreFocusOut: true,
-          });
-          if (entered !== undefined) await secrets.store(PASSPHRASE_SECRET_PREFIX + identity, entered);
-          return entered;
+    this.pool = new SshPool(
+      (this.poolOptions = {
+        policy: this.policy,
+        // Commands a lost connection left running are stopped when the host answers again: say so in the log.
+        log: (message) => services.output.warn(message),
+        auth: {
+          passphrase: async (identity, endpoint) => {
+            const stored = await secrets.get(PASSPHRASE_SECRET_PREFIX + identity);
+            if (stored !== undefined) return stored;
+            const entered = await vscode.window.showInputBox({
+              title: `Passphrase for ${identity}`,
+              prompt: `Needed to log in to ${endpoint.name}. It is kept in VS Code's secret storage.`,
+              password: true,
+              ignoreFocusOut: true,
+            });
+            if (entered !== undefined) await secrets.store(PASSPHRASE_SECRET_PREFIX + identity, entered);
+            return entered;
+          },
+          passphraseRejected: (identity) => void secrets.delete(PASSPHRASE_SECRET_PREFIX + identity),
         },
-        passphraseRejected: (identity) => void secrets.delete(PASSPHRASE_SECRET_PREFIX + identity),
-      },
-    });
+      }),
+    );
   }
 
   dispose(): void {
@@ -100,7 +98,7 @@ export class OpsContext implements vscode.Disposable {
 
   /** The explorer's state store (shared by every feature). */
   get store(): ClusterStateStore {
-    return clusterStateOf(this.services);
+    return this.services.state;
   }
 
   /** What to check and do about a failed SSH operation on a host (runPerHost offers it on the error message). */
@@ -108,22 +106,27 @@ export class OpsContext implements vscode.Disposable {
 
   report(host: string, facts: HostFacts): void {
     this.store.applyHostFacts(SSH_SOURCE_ID, host, facts);
-    recordOperationReport(host, facts);
+    this.services.operations.recordOperationReport(host, facts);
   }
 
   /**
    * The hosts a command acts on: the clicked node (a host or a group of hosts), the tree's multi-selection, or
    * else a pick of hosts and tags.
    */
-  async pickHosts(arg: unknown, selected: unknown, options: { title: string; filter?: (h: HostSpec) => boolean; single?: boolean }): Promise<HostSpec[] | undefined> {
+  async pickHosts(
+    arg: unknown,
+    selected: unknown,
+    options: { title: string; filter?: (h: HostSpec) => boolean; single?: boolean },
+  ): Promise<HostSpec[] | undefined> {
     const { spec } = this.spec();
     const filter = options.filter ?? (() => true);
     const nodes = (Array.isArray(selected) && selected.length > 1 ? selected : [arg]) as (NodeArg | undefined)[];
-    const named = nodes.flatMap((n) => (n?.host ? [n.host] : n?.groupHosts ?? []));
+    const named = nodes.flatMap((n) => (n?.host ? [n.host] : (n?.groupHosts ?? [])));
     if (named.length) {
       const hosts = [...new Set(named)].map((n) => this.host(n));
       const skipped = hosts.filter((h) => !filter(h));
-      if (skipped.length) void vscode.window.showInformationMessage(`${options.title}: skipping ${skipped.map((h) => h.name).join(', ')} (not applicable).`);
+      if (skipped.length)
+        void vscode.window.showInformationMessage(`${options.title}: skipping ${skipped.map((h) => h.name).join(', ')} (not applicable).`);
       return hosts.filter(filter);
     }
     const candidates = spec.hosts.filter(filter);
@@ -143,12 +146,20 @@ export class OpsContext implements vscode.Disposable {
       return one?.hosts;
     }
     const tags = [...new Set(candidates.flatMap((h) => h.tags ?? []))].sort();
-    const tagItems: Item[] = tags.map((t) => ({ label: `$(tag) ${t}`, description: spec.cluster.tags?.[t], hosts: candidates.filter((h) => h.tags?.includes(t)) }));
+    const tagItems: Item[] = tags.map((t) => ({
+      label: `$(tag) ${t}`,
+      description: spec.cluster.tags?.[t],
+      hosts: candidates.filter((h) => h.tags?.includes(t)),
+    }));
     const items: Item[] = [
       ...hostItems,
       ...(tagItems.length ? [{ label: 'Tags', kind: vscode.QuickPickItemKind.Separator, hosts: [] } as Item, ...tagItems] : []),
     ];
-    const picked = await vscode.window.showQuickPick(items, { title: options.title, placeHolder: 'Hosts (or tags) to act on', canPickMany: true });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: options.title,
+      placeHolder: 'Hosts (or tags) to act on',
+      canPickMany: true,
+    });
     if (!picked?.length) return undefined;
     return [...new Map(picked.flatMap((p) => p.hosts).map((h) => [h.name, h])).values()];
   }

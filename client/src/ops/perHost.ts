@@ -2,8 +2,8 @@
 // reports each host's result; a failure on one host never hides the others.
 
 import * as vscode from 'vscode';
-import { fanOut, type FanOutResult } from '../../../core/src/ops/fanout';
-import type { HostSpec } from '../../../core/src/spec/types';
+import { fanOut, type FanOutResult } from '#core/ops';
+import type { HostSpec } from '#core/spec';
 import type { ErrorAction, SshAdvice } from './sshErrorActions';
 
 export interface PerHostRun<T> {
@@ -30,7 +30,10 @@ export async function runPerHost<T>(run: PerHostRun<T>): Promise<FanOutResult<Ho
       let done = 0;
       return fanOut(
         run.hosts,
-        (host) => run.task(host, controller.signal, (message, increment = 0) => progress.report({ message: `${host.name}: ${message}`, increment: increment * share })),
+        (host) =>
+          run.task(host, controller.signal, (message, increment = 0) =>
+            progress.report({ message: `${host.name}: ${message}`, increment: increment * share }),
+          ),
         {
           limit: run.limit,
           signal: controller.signal,
@@ -44,14 +47,20 @@ export async function runPerHost<T>(run: PerHostRun<T>): Promise<FanOutResult<Ho
   for (const r of results) run.output[ok(r) ? 'info' : 'warn'](`${run.title} — ${r.item.name}: ${describe(r)}`);
   const failed = results.filter((r) => !ok(r));
   if (failed.length === 0) {
-    void vscode.window.showInformationMessage(`${run.title}: ${results.length === 1 ? results[0].item.name : `all ${results.length} hosts`} done.`);
+    void vscode.window.showInformationMessage(
+      `${run.title}: ${results.length === 1 ? results[0].item.name : `all ${results.length} hosts`} done.`,
+    );
   } else {
     const lines = failed.map((r) => `${r.item.name}: ${describe(r)}`);
     // One failed host: what to check and what to do about it, on the message. Several: the log has each.
     const advice = failed.length === 1 && !failed[0].ok && run.advice ? run.advice(failed[0].error, failed[0].item) : { actions: [] };
     const showLog: ErrorAction = { title: 'Show Log', run: async () => run.output.show() };
     const actions = [...advice.actions, ...(results.length > 1 ? [showLog] : [])];
-    void vscode.window.showErrorMessage(`${run.title}: ${failed.length} of ${results.length} failed — ${lines.join(' | ')}${advice.hint ? ` ${advice.hint}` : ''}`, ...actions.map((a) => a.title))
+    void vscode.window
+      .showErrorMessage(
+        `${run.title}: ${failed.length} of ${results.length} failed — ${lines.join(' | ')}${advice.hint ? ` ${advice.hint}` : ''}`,
+        ...actions.map((a) => a.title),
+      )
       .then((choice) => actions.find((a) => a.title === choice)?.run());
   }
   return results;

@@ -1,26 +1,37 @@
 // What a probe or a checkpoint listing tells the explorer's state store, as the store's HostFacts.
 // No vscode imports: unit-tested under node.
 
-import type { ProbeFacts, UnitState } from '../../../core/src/ops/probe';
-import type { CheckpointManifest } from '../../../core/src/ops/checkpoint';
+import type { CheckpointManifest, ProbeFacts, UnitState } from '#core/ops';
 import type { CheckpointFacts, HostFacts, ServiceFacts } from '../state/store';
 
 export const SSH_SOURCE_ID = 'ssh';
 
 const UNIT_STATUS: Record<UnitState, ServiceFacts['status']> = {
-  active: 'running', reloading: 'running', activating: 'starting', deactivating: 'stopped', inactive: 'stopped', failed: 'failed', unknown: 'unknown',
+  active: 'running',
+  reloading: 'running',
+  activating: 'starting',
+  deactivating: 'stopped',
+  inactive: 'stopped',
+  failed: 'failed',
+  unknown: 'unknown',
 };
 
 function describeOs(f: ProbeFacts): string {
-  const os = f.isInstaller ? 'NixOS installer' : f.osName ?? f.kernelName;
+  const os = f.isInstaller ? 'NixOS installer' : (f.osName ?? f.kernelName);
   return `${os} · ${f.arch} · kernel ${f.kernelRelease}`;
 }
 
 export function probeToHostFacts(f: ProbeFacts): HostFacts {
   const services: HostFacts['services'] = {};
-  for (const [key, state] of Object.entries(f.services)) services[key as keyof typeof f.services] = { status: UNIT_STATUS[state ?? 'unknown'] };
+  for (const [key, state] of Object.entries(f.services))
+    services[key as keyof typeof f.services] = { status: UNIT_STATUS[state ?? 'unknown'] };
   const anyRunning = Object.values(f.services).some((s) => s === 'active');
-  const notes = [describeOs(f), f.isNixos ? undefined : 'not NixOS yet', f.nvidiaDriver ? `NVIDIA driver ${f.nvidiaDriver}` : undefined, ...f.gpuProblems];
+  const notes = [
+    describeOs(f),
+    f.isNixos ? undefined : 'not NixOS yet',
+    f.nvidiaDriver ? `NVIDIA driver ${f.nvidiaDriver}` : undefined,
+    ...f.gpuProblems,
+  ];
   return {
     status: anyRunning ? 'running' : 'reachable',
     statusDetail: notes.filter(Boolean).join('; '),

@@ -1,18 +1,18 @@
 // Operations over SSH: probe, deploy, update, exo, checkpoints, SSH terminal and passphrases. One shared
 // connection pool, closed when the extension deactivates.
 
-import type { ExtensionServices } from '../services';
+import type { ExtensionServices } from '../services/services';
 import { OpsContext } from './context';
-import { registerProbeHosts } from '../commands/probeHosts';
-import { registerDeployHost } from '../commands/deployHost';
-import { registerUpdateHost } from '../commands/updateHost';
-import { registerExoLaunch } from '../commands/exoLaunch';
-import { registerExoPlaceModel } from '../commands/exoPlaceModel';
-import { registerCheckpointCreate } from '../commands/checkpointCreate';
-import { registerCheckpointRestore } from '../commands/checkpointRestore';
-import { registerCheckpointDelete } from '../commands/checkpointDelete';
-import { registerOpenSshTerminal } from '../commands/openSshTerminal';
-import { registerSetSshPassphrase } from '../commands/setSshPassphrase';
+import { registerProbeHosts } from './probeHosts';
+import { registerDeployHost } from './deployHost';
+import { registerUpdateHost } from './updateHost';
+import { registerExoLaunch } from './exoLaunch';
+import { registerExoPlaceModel } from './exoPlaceModel';
+import { registerCheckpointCreate } from './checkpointCreate';
+import { registerCheckpointRestore } from './checkpointRestore';
+import { registerCheckpointDelete } from './checkpointDelete';
+import { registerOpenSshTerminal } from './openSshTerminal';
+import { registerSetSshPassphrase } from './setSshPassphrase';
 
 export function registerOps(services: ExtensionServices): void {
   const ops = new OpsContext(services);

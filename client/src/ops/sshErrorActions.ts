@@ -3,11 +3,13 @@
 // that cannot be reached or drops the connection → what to check, Probe Host and the spec's address.
 import * as vscode from 'vscode';
 import { parseDocument } from 'yaml';
-import { SshError } from '../../../core/src/ssh/connection';
-import type { HostSpec } from '../../../core/src/spec/types';
-import type { SpecModel } from '../../../core/src/spec/model';
+import { SshError } from '#core/ssh';
+import type { HostSpec, SpecModel } from '#core/spec';
 
-export interface ErrorAction { title: string; run(): Thenable<unknown> }
+export interface ErrorAction {
+  title: string;
+  run(): Thenable<unknown>;
+}
 
 export interface SshAdvice {
   /** A sentence to add to the error: what to check. */

@@ -2,7 +2,7 @@
 // links the views draw); live sources add to it. Takes any event-emitting holder of the model, so it stays
 // free of vscode and unit-testable.
 
-import type { SpecModel } from '../../../core/src/spec/model';
+import type { SpecModel } from '#core/spec';
 import type { ClusterStateStore, StateSource } from './store';
 import { displayableSpec } from './displaySpec';
 

@@ -22,43 +22,76 @@ function isFromWebview(message: unknown): message is FromWebview {
   return typeof message === 'object' && message !== null && FROM_WEBVIEW_TYPES.has((message as { type: FromWebview['type'] }).type);
 }
 
-export class TopologyPanel implements vscode.Disposable {
-  private static current: TopologyPanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
+/** The topology panel of this window: at most one, opened by Show Topology or restored after a reload. */
+export class TopologyPanels implements vscode.Disposable {
+  private current: TopologyPanel | undefined;
+
+  constructor(private readonly deps: TopologyDeps) {}
 
   /** Opens the panel, or brings the open one forward. */
-  static show(deps: TopologyDeps): TopologyPanel {
-    if (TopologyPanel.current) {
-      TopologyPanel.current.panel.reveal();
-      return TopologyPanel.current;
+  show(): TopologyPanel {
+    if (this.current) {
+      this.current.reveal();
+      return this.current;
     }
-    const panel = vscode.window.createWebviewPanel(TOPOLOGY_VIEW_TYPE, 'Cluster Topology', vscode.ViewColumn.Active, TopologyPanel.options(deps));
-    return TopologyPanel.current = new TopologyPanel(panel, deps);
+    const panel = vscode.window.createWebviewPanel(
+      TOPOLOGY_VIEW_TYPE,
+      'Cluster Topology',
+      vscode.ViewColumn.Active,
+      panelOptions(this.deps),
+    );
+    return this.adopt(panel);
   }
 
-  /** The panel, if open. */
-  static get open(): TopologyPanel | undefined { return TopologyPanel.current; }
+  /** Points a host out in the panel, if it is open. */
+  focusHost(host: string): void {
+    this.current?.focusHost(host);
+  }
 
-  static serializer(deps: TopologyDeps): vscode.WebviewPanelSerializer {
+  serializer(): vscode.WebviewPanelSerializer {
     return {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel): Promise<void> => {
         // The webview restores its own picture from its state; the extension then sends the current graph.
-        TopologyPanel.current?.dispose();
-        TopologyPanel.current = new TopologyPanel(panel, deps);
+        this.current?.dispose();
+        this.adopt(panel);
       },
     };
   }
 
-  private static options(deps: TopologyDeps): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist')], enableFindWidget: false };
+  dispose(): void {
+    this.current?.dispose();
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, private readonly deps: TopologyDeps) {
+  private adopt(panel: vscode.WebviewPanel): TopologyPanel {
+    const adopted: TopologyPanel = new TopologyPanel(panel, this.deps, () => {
+      if (this.current === adopted) this.current = undefined;
+    });
+    return (this.current = adopted);
+  }
+}
+
+function panelOptions(deps: TopologyDeps): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist')], enableFindWidget: false };
+}
+
+export class TopologyPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly deps: TopologyDeps,
+    private readonly onDispose: () => void,
+  ) {
     const webview = panel.webview;
-    webview.options = TopologyPanel.options(deps);
+    webview.options = panelOptions(deps);
     const dist = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', file)).toString();
-    webview.html = topologyHtml({ cspSource: webview.cspSource, nonce: makeNonce(), scriptUri: dist('webview.js'), elkWorkerUri: dist('elk-worker.js') });
+    webview.html = topologyHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: dist('webview.js'),
+      elkWorkerUri: dist('elk-worker.js'),
+    });
     this.disposables.push(
       webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
       deps.store.onDidChange((c) => this.onStateChange(c)),
@@ -66,12 +99,16 @@ export class TopologyPanel implements vscode.Disposable {
     );
   }
 
+  reveal(): void {
+    this.panel.reveal();
+  }
+
   focusHost(host: string): void {
     this.post({ type: 'focus', host });
   }
 
   dispose(): void {
-    if (TopologyPanel.current === this) TopologyPanel.current = undefined;
+    this.onDispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
@@ -109,7 +146,9 @@ export class TopologyPanel implements vscode.Disposable {
         void this.saveExport(message.format, message.data);
         break;
       case 'rendered':
-        this.deps.output.info(`topology: ${message.hosts} hosts, ${message.links} links; first paint ${Math.round(message.firstPaintMs)} ms, layout done ${Math.round(message.layoutDoneMs)} ms after load`);
+        this.deps.output.info(
+          `topology: ${message.hosts} hosts, ${message.links} links; first paint ${Math.round(message.firstPaintMs)} ms, layout done ${Math.round(message.layoutDoneMs)} ms after load`,
+        );
         break;
       case 'error':
         this.deps.output.error(`topology webview: ${message.message}`);

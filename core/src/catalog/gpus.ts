@@ -3,7 +3,8 @@
 // Figures are the vendors' published specifications. For Apple Silicon, `vramGB` is the largest unified
 // memory the chip ships with; the host's real figure is its `hardware.memoryGB`.
 
-import type { GpuVendor } from '../spec/types';
+/** The GPU vendors the catalogue knows (and a spec's `gpus[].vendor` names). */
+export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple';
 
 export interface GpuModelInfo {
   model: string;
@@ -28,13 +29,27 @@ export const GPU_CATALOG: readonly GpuModelInfo[] = [
   { model: 'RTX 3090 Ti', vendor: 'nvidia', vramGB: 24, computeCapability: '8.6', kind: 'consumer', aliases: ['GeForce RTX 3090 Ti'] },
   { model: 'RTX 4070 Ti', vendor: 'nvidia', vramGB: 12, computeCapability: '8.9', kind: 'consumer', aliases: ['GeForce RTX 4070 Ti'] },
   { model: 'RTX 4080', vendor: 'nvidia', vramGB: 16, computeCapability: '8.9', kind: 'consumer', aliases: ['GeForce RTX 4080'] },
-  { model: 'RTX 4080 Super', vendor: 'nvidia', vramGB: 16, computeCapability: '8.9', kind: 'consumer', aliases: ['GeForce RTX 4080 SUPER'] },
+  {
+    model: 'RTX 4080 Super',
+    vendor: 'nvidia',
+    vramGB: 16,
+    computeCapability: '8.9',
+    kind: 'consumer',
+    aliases: ['GeForce RTX 4080 SUPER'],
+  },
   { model: 'RTX 4090', vendor: 'nvidia', vramGB: 24, computeCapability: '8.9', kind: 'consumer', aliases: ['GeForce RTX 4090'] },
   { model: 'RTX 5080', vendor: 'nvidia', vramGB: 16, computeCapability: '12.0', kind: 'consumer', aliases: ['GeForce RTX 5080'] },
   { model: 'RTX 5090', vendor: 'nvidia', vramGB: 32, computeCapability: '12.0', kind: 'consumer', aliases: ['GeForce RTX 5090'] },
   // NVIDIA workstation
   { model: 'RTX A6000', vendor: 'nvidia', vramGB: 48, computeCapability: '8.6', kind: 'workstation' },
-  { model: 'RTX 6000 Ada', vendor: 'nvidia', vramGB: 48, computeCapability: '8.9', kind: 'workstation', aliases: ['RTX 6000 Ada Generation'] },
+  {
+    model: 'RTX 6000 Ada',
+    vendor: 'nvidia',
+    vramGB: 48,
+    computeCapability: '8.9',
+    kind: 'workstation',
+    aliases: ['RTX 6000 Ada Generation'],
+  },
   { model: 'RTX PRO 6000 Blackwell', vendor: 'nvidia', vramGB: 96, computeCapability: '12.0', kind: 'workstation' },
   // NVIDIA data centre
   { model: 'T4', vendor: 'nvidia', vramGB: 16, computeCapability: '7.5', kind: 'datacenter', aliases: ['Tesla T4'] },
@@ -43,8 +58,22 @@ export const GPU_CATALOG: readonly GpuModelInfo[] = [
   { model: 'A10', vendor: 'nvidia', vramGB: 24, computeCapability: '8.6', kind: 'datacenter' },
   { model: 'A30', vendor: 'nvidia', vramGB: 24, computeCapability: '8.0', kind: 'datacenter' },
   { model: 'A40', vendor: 'nvidia', vramGB: 48, computeCapability: '8.6', kind: 'datacenter' },
-  { model: 'A100 40GB', vendor: 'nvidia', vramGB: 40, computeCapability: '8.0', kind: 'datacenter', aliases: ['A100-SXM4-40GB', 'A100-PCIE-40GB'] },
-  { model: 'A100 80GB', vendor: 'nvidia', vramGB: 80, computeCapability: '8.0', kind: 'datacenter', aliases: ['A100-SXM4-80GB', 'A100 80GB PCIe', 'A100'] },
+  {
+    model: 'A100 40GB',
+    vendor: 'nvidia',
+    vramGB: 40,
+    computeCapability: '8.0',
+    kind: 'datacenter',
+    aliases: ['A100-SXM4-40GB', 'A100-PCIE-40GB'],
+  },
+  {
+    model: 'A100 80GB',
+    vendor: 'nvidia',
+    vramGB: 80,
+    computeCapability: '8.0',
+    kind: 'datacenter',
+    aliases: ['A100-SXM4-80GB', 'A100 80GB PCIe', 'A100'],
+  },
   { model: 'L4', vendor: 'nvidia', vramGB: 24, computeCapability: '8.9', kind: 'datacenter' },
   { model: 'L40', vendor: 'nvidia', vramGB: 48, computeCapability: '8.9', kind: 'datacenter' },
   { model: 'L40S', vendor: 'nvidia', vramGB: 48, computeCapability: '8.9', kind: 'datacenter' },
@@ -82,7 +111,11 @@ export const GPU_CATALOG: readonly GpuModelInfo[] = [
 ];
 
 function normalise(model: string): string {
-  return model.toLowerCase().replace(/^(nvidia|amd|intel|apple)\s+/, '').replace(/^geforce\s+/, '').replace(/[\s_-]+/g, '');
+  return model
+    .toLowerCase()
+    .replace(/^(nvidia|amd|intel|apple)\s+/, '')
+    .replace(/^geforce\s+/, '')
+    .replace(/[\s_-]+/g, '');
 }
 
 const byName = new Map<string, GpuModelInfo>();

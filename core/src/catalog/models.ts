@@ -33,9 +33,18 @@ export interface ExoModelInfo {
 }
 
 interface RecordedCard {
-  model_id: string; storage_size: { in_bytes: number }; n_layers: number; hidden_size: number; supports_tensor: boolean;
-  family?: string; quantization?: string; base_model?: string; context_length?: number; capabilities?: string[];
-  tasks: string[]; backends: string[];
+  model_id: string;
+  storage_size: { in_bytes: number };
+  n_layers: number;
+  hidden_size: number;
+  supports_tensor: boolean;
+  family?: string;
+  quantization?: string;
+  base_model?: string;
+  context_length?: number;
+  capabilities?: string[];
+  tasks: string[];
+  backends: string[];
 }
 
 /** The exo commit the cards were read from. */
@@ -70,7 +79,11 @@ export function isRepoId(id: string): boolean {
 
 // Words of an id (without its owner) or name: lower case, split at separators and between a version and a size ("3.1-70b").
 function words(text: string): string[] {
-  return text.toLowerCase().replace(/^[^/\s]*\//, '').split(/[\s/_-]+/).filter(Boolean);
+  return text
+    .toLowerCase()
+    .replace(/^[^/\s]*\//, '')
+    .split(/[\s/_-]+/)
+    .filter(Boolean);
 }
 
 const sizeOf = (ws: string[]) => ws.map((w) => /^(\d+(?:\.\d+)?)b$/.exec(w)).find(Boolean)?.[1];
@@ -91,6 +104,13 @@ export function closestExoModels(id: string, count = 3): ExoModelInfo[] {
     const sizeGap = Number.isFinite(size) && Number.isFinite(modelSize) ? Math.abs(Math.log(modelSize / size)) : 10;
     return { m, shared, sizeGap, fourBit: m.quantization === '4bit' ? 0 : 1 };
   }).filter((s) => s.shared > 0 && words(s.m.id).concat(words(s.m.name)).includes(query[0]));
-  scored.sort((a, b) => b.shared - a.shared || a.sizeGap - b.sizeGap || a.fourBit - b.fourBit || a.m.id.length - b.m.id.length || a.m.id.localeCompare(b.m.id));
+  scored.sort(
+    (a, b) =>
+      b.shared - a.shared ||
+      a.sizeGap - b.sizeGap ||
+      a.fourBit - b.fourBit ||
+      a.m.id.length - b.m.id.length ||
+      a.m.id.localeCompare(b.m.id),
+  );
   return scored.slice(0, count).map((s) => s.m);
 }

@@ -5,7 +5,12 @@
 
 import type { SshEndpoint } from '../ssh/connection';
 import {
-  checkPrerequisites, createCheckpoint, listGpuProcesses, type CheckpointSettings, type CommandRunner, type StepReport,
+  checkPrerequisites,
+  createCheckpoint,
+  listGpuProcesses,
+  type CheckpointSettings,
+  type CommandRunner,
+  type StepReport,
 } from '../ops/checkpoint';
 import type { ClusterSpec, HostSpec } from '../spec/types';
 import { plannedMoveProblems, plannedTargets } from './migration';
@@ -47,12 +52,24 @@ export function drainTargets(spec: ClusterSpec, from: HostSpec, unit: string | u
   return planned.length ? planned : plannedTargets(spec, from);
 }
 
-async function moveAway(runner: CommandRunner, ctx: DrainContext, from: HostSpec, pid: number, candidates: (unit: string | undefined) => HostSpec[], driverVersion?: string): Promise<DrainMove> {
+async function moveAway(
+  runner: CommandRunner,
+  ctx: DrainContext,
+  from: HostSpec,
+  pid: number,
+  candidates: (unit: string | undefined) => HostSpec[],
+  driverVersion?: string,
+): Promise<DrainMove> {
   const source = ctx.endpoint(from.name);
   const processes = await listGpuProcesses(runner, source, ctx.signal);
   const gpu = processes.find((p) => p.pid === pid);
   const settings = { ...ctx.settings, leaveRunning: false };
-  const manifest = await createCheckpoint(runner, source, { host: from.name, pid, gpu, driverVersion, settings }, { signal: ctx.signal, onStep: (s) => ctx.onStep?.(from.name, s) });
+  const manifest = await createCheckpoint(
+    runner,
+    source,
+    { host: from.name, pid, gpu, driverVersion, settings },
+    { signal: ctx.signal, onStep: (s) => ctx.onStep?.(from.name, s) },
+  );
   const move: DrainMove = { pid, unit: manifest.unit, checkpoint: manifest.id };
   const refused: string[] = [];
   for (const target of candidates(manifest.unit)) {
@@ -63,15 +80,28 @@ async function moveAway(runner: CommandRunner, ctx: DrainContext, from: HostSpec
       continue;
     }
     try {
-      const moved = await restoreOnHost(runner, source, endpoint, manifest, ctx.settings.baseDir, { signal: ctx.signal, onStep: (s) => ctx.onStep?.(target.name, s) });
+      const moved = await restoreOnHost(runner, source, endpoint, manifest, ctx.settings.baseDir, {
+        signal: ctx.signal,
+        onStep: (s) => ctx.onStep?.(target.name, s),
+      });
       return { ...move, host: moved.target, runningPid: moved.pid };
     } catch (err) {
       refused.push(`${target.name}: ${(err as Error).message}`);
     }
   }
   // nowhere to go: back where it was, so nothing is lost
-  const back = await restoreOnHost(runner, source, source, manifest, ctx.settings.baseDir, { signal: ctx.signal, onStep: (s) => ctx.onStep?.(from.name, s) });
-  return { ...move, host: from.name, runningPid: back.pid, problem: refused.length ? `no host could take it (${refused.join(' | ')})` : 'no other host has the same GPUs and a checkpoint-agent role' };
+  const back = await restoreOnHost(runner, source, source, manifest, ctx.settings.baseDir, {
+    signal: ctx.signal,
+    onStep: (s) => ctx.onStep?.(from.name, s),
+  });
+  return {
+    ...move,
+    host: from.name,
+    runningPid: back.pid,
+    problem: refused.length
+      ? `no host could take it (${refused.join(' | ')})`
+      : 'no other host has the same GPUs and a checkpoint-agent role',
+  };
 }
 
 /** Moves every GPU process of `hostName` away; the record is what `returnDrained` needs afterwards. */

@@ -13,26 +13,12 @@
 // Two levels use the same rules: the spec (planned moves, checked as you type, from the GPUs the spec declares) and
 // the live hosts (nvidia-smi's GPUs, driver and free memory, and what the checkpoint recorded).
 
-import { MIN_DRIVER_MAJOR } from '../ops/checkpoint';
+import { MIN_DRIVER_MAJOR, type HostGpuFacts, type LiveGpu } from '../ops/checkpoint';
 import { checkpointUnsupportedReason, effectiveGpus, effectiveRoles } from '../spec/resolve';
 import type { ClusterSpec, HostSpec } from '../spec/types';
 
-/** One GPU as nvidia-smi lists it on a host, in index order. */
-export interface LiveGpu {
-  name: string;
-  uuid?: string;
-  memoryTotalMiB?: number;
-  memoryUsedMiB?: number;
-  /** `mig.mode.current` is Enabled. */
-  mig?: boolean;
-}
-
-/** What a host's GPUs look like now. */
-export interface HostGpuFacts {
-  host: string;
-  driverVersion?: string;
-  gpus: LiveGpu[];
-}
+// What the live checks read from a host is the operations' (ops/checkpoint.ts reads it over SSH).
+export type { HostGpuFacts, LiveGpu };
 
 /** What a checkpoint needs from the host it comes back on (recorded when it was taken). */
 export interface CheckpointNeeds {
@@ -62,7 +48,8 @@ export function driverMajor(version: string | undefined): number | undefined {
 function driverReason(host: string, version: string | undefined): string | undefined {
   const major = driverMajor(version);
   if (major === undefined) return `the NVIDIA driver of '${host}' is unknown (nvidia-smi did not answer)`;
-  if (major < MIN_DRIVER_MAJOR) return `'${host}' runs NVIDIA driver ${version}; checkpoints need ${MIN_DRIVER_MAJOR} or newer on both hosts`;
+  if (major < MIN_DRIVER_MAJOR)
+    return `'${host}' runs NVIDIA driver ${version}; checkpoints need ${MIN_DRIVER_MAJOR} or newer on both hosts`;
   return undefined;
 }
 
@@ -70,20 +57,28 @@ function driverReason(host: string, version: string | undefined): string | undef
  * Why two GPU layouts (models in index order) differ in a way cuda-checkpoint refuses: a different count, or a
  * different model at some index. Undefined when they match.
  */
-export function layoutDifference(source: { host: string; models: readonly string[] }, target: { host: string; models: readonly string[] }): string | undefined {
+export function layoutDifference(
+  source: { host: string; models: readonly string[] },
+  target: { host: string; models: readonly string[] },
+): string | undefined {
   const a = source.models.map(normalizeModel);
   const b = target.models.map(normalizeModel);
   if (a.length !== b.length) {
     return `'${target.host}' has ${describeLayout(target.models)}, '${source.host}' has ${describeLayout(source.models)}: a checkpoint comes back only on the same GPU models in the same number and order`;
   }
   const i = a.findIndex((m, k) => m !== b[k]);
-  if (i >= 0) return `GPU ${i} of '${target.host}' is ${target.models[i]}, on '${source.host}' it is ${source.models[i]}: a checkpoint comes back only on the same GPU models in the same order`;
+  if (i >= 0)
+    return `GPU ${i} of '${target.host}' is ${target.models[i]}, on '${source.host}' it is ${source.models[i]}: a checkpoint comes back only on the same GPU models in the same order`;
   return undefined;
 }
 
 /** `NVIDIA A100 80GB PCIe` and `A100 80GB PCIe` are the same model: nvidia-smi prefixes the vendor, specs often do not. */
 function normalizeModel(model: string): string {
-  return model.trim().toLowerCase().replace(/^nvidia\s+/, '').replace(/\s+/g, ' ');
+  return model
+    .trim()
+    .toLowerCase()
+    .replace(/^nvidia\s+/, '')
+    .replace(/\s+/g, ' ');
 }
 
 function describeLayout(models: readonly string[]): string {
@@ -96,7 +91,10 @@ function describeLayout(models: readonly string[]): string {
 /** Live check: can a checkpoint with these needs be restored on a host whose GPUs look like this now? */
 export function restoreCompatibility(needs: CheckpointNeeds, target: HostGpuFacts): Compatibility {
   const reasons: string[] = [];
-  for (const [host, version] of [[needs.host, needs.driverVersion], [target.host, target.driverVersion]] as const) {
+  for (const [host, version] of [
+    [needs.host, needs.driverVersion],
+    [target.host, target.driverVersion],
+  ] as const) {
     const r = driverReason(host, version);
     if (r && !reasons.includes(r)) reasons.push(r);
   }
@@ -113,7 +111,9 @@ export function restoreCompatibility(needs: CheckpointNeeds, target: HostGpuFact
     const free = gpu?.memoryTotalMiB !== undefined ? gpu.memoryTotalMiB - (gpu.memoryUsedMiB ?? 0) : undefined;
     if (free === undefined) reasons.push(`the free memory of GPU ${needs.gpuIndex} on '${target.host}' is unknown`);
     else if (free < needs.usedMemoryMiB) {
-      reasons.push(`GPU ${needs.gpuIndex} of '${target.host}' has ${free} MiB free, the process needs ${needs.usedMemoryMiB} MiB there (it comes back on the same GPU index)`);
+      reasons.push(
+        `GPU ${needs.gpuIndex} of '${target.host}' has ${free} MiB free, the process needs ${needs.usedMemoryMiB} MiB there (it comes back on the same GPU index)`,
+      );
     }
   }
   return verdict(reasons);
@@ -121,7 +121,9 @@ export function restoreCompatibility(needs: CheckpointNeeds, target: HostGpuFact
 
 /** The NVIDIA GPUs a host declares in the spec, one entry per GPU in the order listed. */
 export function declaredNvidiaLayout(host: HostSpec): string[] {
-  return effectiveGpus(host).filter((g) => g.vendor === 'nvidia').flatMap((g) => Array.from({ length: g.count }, () => g.model));
+  return effectiveGpus(host)
+    .filter((g) => g.vendor === 'nvidia')
+    .flatMap((g) => Array.from({ length: g.count }, () => g.model));
 }
 
 /**
@@ -132,12 +134,19 @@ export function declaredNvidiaLayout(host: HostSpec): string[] {
 export function plannedMoveProblems(spec: ClusterSpec, from: HostSpec, to: HostSpec): { on: 'from' | 'to'; reason: string }[] {
   if (from.name === to.name) return [{ on: 'to', reason: `'${to.name}' is the host the processes move away from` }];
   const problems: { on: 'from' | 'to'; reason: string }[] = [];
-  for (const [on, host] of [['from', from], ['to', to]] as const) {
+  for (const [on, host] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
     const unsupported = checkpointUnsupportedReason(spec, host);
     if (unsupported) problems.push({ on, reason: unsupported });
-    else if (!effectiveRoles(spec, host).includes('checkpoint-agent')) problems.push({ on, reason: `'${host.name}' has no checkpoint-agent role, so it gets no CRIU or cuda-checkpoint` });
+    else if (!effectiveRoles(spec, host).includes('checkpoint-agent'))
+      problems.push({ on, reason: `'${host.name}' has no checkpoint-agent role, so it gets no CRIU or cuda-checkpoint` });
   }
-  const layout = layoutDifference({ host: from.name, models: declaredNvidiaLayout(from) }, { host: to.name, models: declaredNvidiaLayout(to) });
+  const layout = layoutDifference(
+    { host: from.name, models: declaredNvidiaLayout(from) },
+    { host: to.name, models: declaredNvidiaLayout(to) },
+  );
   if (layout && !problems.some((p) => p.on === 'to')) problems.push({ on: 'to', reason: layout });
   return problems;
 }

@@ -10,12 +10,19 @@ const BUCKET = /^[A-Za-z0-9_-]+$/;
 
 export async function natsCheckpointBucket(nc: NatsConnection, bucket: string): Promise<ObjectBucket> {
   if (!BUCKET.test(bucket)) throw new Error(`"${bucket}" is not a NATS object store bucket name (letters, digits, _ and -).`);
-  const os = await new Objm(nc).create(bucket, { storage: StorageType.File, description: 'GPU process checkpoints (manifest and CRIU images)' });
+  const os = await new Objm(nc).create(bucket, {
+    storage: StorageType.File,
+    description: 'GPU process checkpoints (manifest and CRIU images)',
+  });
   return {
     description: `NATS object store ${bucket}`,
-    put: async (name, data) => { await os.putBlob({ name }, data); },
+    put: async (name, data) => {
+      await os.putBlob({ name }, data);
+    },
     get: async (name) => (await os.getBlob(name)) ?? undefined,
-    delete: async (name) => { await os.delete(name); },
+    delete: async (name) => {
+      await os.delete(name);
+    },
     names: async () => (await os.list()).filter((i) => !i.deleted).map((i) => i.name),
   };
 }

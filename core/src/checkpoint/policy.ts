@@ -5,8 +5,16 @@
 
 import type { SshEndpoint } from '../ssh/connection';
 import {
-  createCheckpoint, deleteCheckpoint, evaluatePrerequisites, listCheckpoints, listGpuProcesses, prerequisiteScript, unitFromCgroup,
-  type CheckpointManifest, type CheckpointSettings, type CommandRunner,
+  createCheckpoint,
+  deleteCheckpoint,
+  evaluatePrerequisites,
+  listCheckpoints,
+  listGpuProcesses,
+  prerequisiteScript,
+  unitFromCgroup,
+  type CheckpointManifest,
+  type CheckpointSettings,
+  type CommandRunner,
 } from '../ops/checkpoint';
 import { sh } from '../ssh/quote';
 import { retentionPlan } from './retention';
@@ -53,7 +61,12 @@ export async function runPolicy(runner: CommandRunner, endpoint: SshEndpoint, ru
     for (const pid of pids) {
       try {
         const gpu = processes.find((p) => p.pid === pid);
-        const m = await createCheckpoint(runner, endpoint, { host: run.host, pid, gpu, driverVersion: pre.driverVersion, settings }, { signal });
+        const m = await createCheckpoint(
+          runner,
+          endpoint,
+          { host: run.host, pid, gpu, driverVersion: pre.driverVersion, settings },
+          { signal },
+        );
         result.taken.push({ unit, pid, id: m.id });
       } catch (err) {
         result.taken.push({ unit, pid, error: (err as Error).message });
@@ -61,7 +74,12 @@ export async function runPolicy(runner: CommandRunner, endpoint: SshEndpoint, ru
     }
   }
   const all = await listCheckpoints(runner, endpoint, settings.baseDir, signal);
-  const plan = retentionPlan(all.filter((m) => m.unit !== undefined && units.includes(m.unit)), run.retain, (m: CheckpointManifest) => m.unit!, (m) => m.createdAt);
+  const plan = retentionPlan(
+    all.filter((m) => m.unit !== undefined && units.includes(m.unit)),
+    run.retain,
+    (m: CheckpointManifest) => m.unit!,
+    (m) => m.createdAt,
+  );
   for (const m of plan.remove) {
     await deleteCheckpoint(runner, endpoint, settings.baseDir, m.id, signal);
     result.deleted.push(m.id);

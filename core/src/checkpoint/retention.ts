@@ -11,7 +11,12 @@ export interface RetentionPlan<T> {
  * order) and keeps the first `retain` of each. `retain` below 1 keeps one: a policy never deletes the checkpoint
  * it has just taken.
  */
-export function retentionPlan<T>(items: readonly T[], retain: number, groupOf: (item: T) => string, createdAt: (item: T) => string): RetentionPlan<T> {
+export function retentionPlan<T>(
+  items: readonly T[],
+  retain: number,
+  groupOf: (item: T) => string,
+  createdAt: (item: T) => string,
+): RetentionPlan<T> {
   const limit = Math.max(1, Math.floor(retain));
   const groups = new Map<string, T[]>();
   for (const item of items) {

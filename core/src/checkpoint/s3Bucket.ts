@@ -34,7 +34,13 @@ export function parseS3Credentials(text: string): S3Credentials {
   return { accessKeyId, secretAccessKey, sessionToken: values.get('aws_session_token') || undefined };
 }
 
-const xmlText = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const xmlText = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 export function s3CheckpointBucket(where: S3Location, credentials: S3Credentials): ObjectBucket {
   if (!BUCKET.test(where.bucket)) throw new Error(`"${where.bucket}" is not an S3 bucket name.`);
@@ -44,12 +50,23 @@ export function s3CheckpointBucket(where: S3Location, credentials: S3Credentials
   const keyPath = (name: string) => `/${where.bucket}/${name.split('/').map(encodeURIComponent).join('/')}`;
 
   async function request(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: Uint8Array): Promise<Response> {
-    const signed = aws4.sign({
-      host: base.host, path, method, service: 's3', region,
-      headers: body ? { 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.length) } : {},
-      body: body ? Buffer.from(body) : undefined,
-    }, credentials);
-    const headers = Object.fromEntries(Object.entries(signed.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'host' && k.toLowerCase() !== 'content-length').map(([k, v]) => [k, String(v)]));
+    const signed = aws4.sign(
+      {
+        host: base.host,
+        path,
+        method,
+        service: 's3',
+        region,
+        headers: body ? { 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.length) } : {},
+        body: body ? Buffer.from(body) : undefined,
+      },
+      credentials,
+    );
+    const headers = Object.fromEntries(
+      Object.entries(signed.headers ?? {})
+        .filter(([k]) => k.toLowerCase() !== 'host' && k.toLowerCase() !== 'content-length')
+        .map(([k, v]) => [k, String(v)]),
+    );
     return fetch(new URL(path, base), { method, headers, body: body ? Buffer.from(body) : undefined });
   }
 
@@ -69,7 +86,10 @@ export function s3CheckpointBucket(where: S3Location, credentials: S3Credentials
     },
     async get(name) {
       const res = await request('GET', keyPath(name));
-      if (res.status === 404) { await res.arrayBuffer(); return undefined; }
+      if (res.status === 404) {
+        await res.arrayBuffer();
+        return undefined;
+      }
       if (!res.ok) throw await failure(`GET ${name}`, res);
       return new Uint8Array(await res.arrayBuffer());
     },
@@ -87,7 +107,9 @@ export function s3CheckpointBucket(where: S3Location, credentials: S3Credentials
         if (!res.ok) throw await failure('LIST', res);
         const xml = await res.text();
         for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) names.push(xmlText(m[1]));
-        token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? xmlText(/<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] ?? '') : undefined;
+        token = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+          ? xmlText(/<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] ?? '')
+          : undefined;
         if (!token) break;
       }
       return names;

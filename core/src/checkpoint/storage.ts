@@ -64,21 +64,40 @@ export class CheckpointStore {
 
   /** Keeps the newest `retain` checkpoints per host and unit (per process where no unit is known); returns the deleted ids. */
   async applyRetention(retain: number): Promise<string[]> {
-    const plan = retentionPlan(await this.list(), retain, (m) => `${m.host}/${m.unit ?? `pid-${m.pid}`}`, (m) => m.createdAt);
+    const plan = retentionPlan(
+      await this.list(),
+      retain,
+      (m) => `${m.host}/${m.unit ?? `pid-${m.pid}`}`,
+      (m) => m.createdAt,
+    );
     for (const m of plan.remove) await this.delete(m.id);
     return plan.remove.map((m) => m.id);
   }
 }
 
 /** Uploads a checkpoint from its host; with `retain`, older ones of the same host and unit are deleted after. */
-export async function uploadCheckpoint(runner: CommandRunner, host: SshEndpoint, manifest: CheckpointManifest, store: CheckpointStore, retain?: number, signal?: AbortSignal): Promise<{ deleted: string[] }> {
+export async function uploadCheckpoint(
+  runner: CommandRunner,
+  host: SshEndpoint,
+  manifest: CheckpointManifest,
+  store: CheckpointStore,
+  retain?: number,
+  signal?: AbortSignal,
+): Promise<{ deleted: string[] }> {
   const archive = await readCheckpointArchive(runner, host, manifest, signal);
   await store.put(manifest, archive);
   return { deleted: retain === undefined ? [] : await store.applyRetention(retain) };
 }
 
 /** Puts a stored checkpoint's images on a host under `baseDir`, ready to restore there. */
-export async function downloadCheckpoint(runner: CommandRunner, host: SshEndpoint, id: string, store: CheckpointStore, baseDir: string, signal?: AbortSignal): Promise<CheckpointManifest> {
+export async function downloadCheckpoint(
+  runner: CommandRunner,
+  host: SshEndpoint,
+  id: string,
+  store: CheckpointStore,
+  baseDir: string,
+  signal?: AbortSignal,
+): Promise<CheckpointManifest> {
   const stored = await store.get(id);
   if (!stored) throw new Error(`${store.bucket.description} has no checkpoint ${id}.`);
   return writeCheckpointArchive(runner, host, stored.manifest, Buffer.from(stored.archive), baseDir, { signal });

@@ -4,9 +4,14 @@
 
 import type { DiskSpec } from '../spec/types';
 import type { HostPlan } from './plan';
-import { nixValue, type NixValue } from './nix';
+import { nixValue, type NixValue } from '../nix/emit';
 
-export interface DiskoResult { text: string; usesZfs: boolean; hasRoot: boolean; warnings: string[] }
+export interface DiskoResult {
+  text: string;
+  usesZfs: boolean;
+  hasRoot: boolean;
+  warnings: string[];
+}
 
 function diskNames(disks: readonly DiskSpec[]): string[] {
   const used = new Map<string, number>();
@@ -22,13 +27,15 @@ function fsContent(layout: DiskSpec['layout'], mountpoint: string, pool: string)
   switch (layout) {
     case 'btrfs':
       return {
-        type: 'btrfs', extraArgs: ['-f'],
-        subvolumes: mountpoint === '/'
-          ? {
-            '/root': { mountpoint: '/', mountOptions: ['compress=zstd', 'noatime'] },
-            '/nix': { mountpoint: '/nix', mountOptions: ['compress=zstd', 'noatime'] },
-          }
-          : { '/data': { mountpoint, mountOptions: ['compress=zstd', 'noatime'] } },
+        type: 'btrfs',
+        extraArgs: ['-f'],
+        subvolumes:
+          mountpoint === '/'
+            ? {
+                '/root': { mountpoint: '/', mountOptions: ['compress=zstd', 'noatime'] },
+                '/nix': { mountpoint: '/nix', mountOptions: ['compress=zstd', 'noatime'] },
+              }
+            : { '/data': { mountpoint, mountOptions: ['compress=zstd', 'noatime'] } },
       };
     case 'zfs':
       return { type: 'zfs', pool };
@@ -56,7 +63,8 @@ export function renderDisko(host: HostPlan, header: string): DiskoResult | undef
     const partitions: Record<string, NixValue> = {};
     if (isOs) {
       partitions.ESP = {
-        size: `${d.espSizeMB ?? 1024}M`, type: 'EF00',
+        size: `${d.espSizeMB ?? 1024}M`,
+        type: 'EF00',
         content: { type: 'filesystem', format: 'vfat', mountpoint: '/boot', mountOptions: ['umask=0077'] },
       };
     }
@@ -70,9 +78,9 @@ export function renderDisko(host: HostPlan, header: string): DiskoResult | undef
         options: { ashift: '12' },
         datasets: isOs
           ? {
-            root: { type: 'zfs_fs', mountpoint: '/', options: { mountpoint: 'legacy' } },
-            nix: { type: 'zfs_fs', mountpoint: '/nix', options: { mountpoint: 'legacy' } },
-          }
+              root: { type: 'zfs_fs', mountpoint: '/', options: { mountpoint: 'legacy' } },
+              nix: { type: 'zfs_fs', mountpoint: '/nix', options: { mountpoint: 'legacy' } },
+            }
           : { data: { type: 'zfs_fs', mountpoint, options: { mountpoint: 'legacy' } } },
       };
     }

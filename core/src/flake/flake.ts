@@ -2,17 +2,23 @@
 // are Apple hosts, exo, cuda-checkpoint) and outputs (a configuration per host, modules, overlay, packages with the node agent, dev shell).
 
 import type { ClusterPlan } from './plan';
-import { nixAttrName, nixRelativePath, nixString } from './nix';
+import { nixAttrName, nixRelativePath, nixString } from '../nix/emit';
 import { darwinInputs, nixfmtAttribute } from './pins';
 
 /** Where the flake carries the agent bundle; the overlay builds `gpu-cluster-agent` from it. */
 export const AGENT_BUNDLE_PATH = 'pkgs/gpu-cluster-agent/agent.js';
 
 /** Module files by platform, as paths inside the generated flake (`modules/exo.nix`). */
-export interface ModuleFiles { nixos: string[]; darwin: string[] }
+export interface ModuleFiles {
+  nixos: string[];
+  darwin: string[];
+}
 
 function moduleName(file: string): string {
-  return file.split('/').pop()!.replace(/\.nix$/, '');
+  return file
+    .split('/')
+    .pop()!
+    .replace(/\.nix$/, '');
 }
 
 function moduleSet(files: readonly string[], indent: string): string {
@@ -28,10 +34,12 @@ export function renderFlake(plan: ClusterPlan, modules: ModuleFiles, header: str
   const q = nixString;
   const darwinPins = darwinInputs(plan.nixpkgs);
 
-  const nixosHosts = linux.map((h) =>
-    `        ${nixAttrName(h.name)} = nixosHost ${q(h.system)} ${nixRelativePath(`hosts/${h.name}`).text};`).join('\n');
-  const darwinHosts = darwin.map((h) =>
-    `        ${nixAttrName(h.name)} = darwinHost ${q(h.system)} ${nixRelativePath(`hosts/${h.name}`).text};`).join('\n');
+  const nixosHosts = linux
+    .map((h) => `        ${nixAttrName(h.name)} = nixosHost ${q(h.system)} ${nixRelativePath(`hosts/${h.name}`).text};`)
+    .join('\n');
+  const darwinHosts = darwin
+    .map((h) => `        ${nixAttrName(h.name)} = darwinHost ${q(h.system)} ${nixRelativePath(`hosts/${h.name}`).text};`)
+    .join('\n');
 
   return `${header}
 {
@@ -43,15 +51,23 @@ export function renderFlake(plan: ClusterPlan, modules: ModuleFiles, header: str
       url = "github:nix-community/disko";
       inputs.nixpkgs.follows = "nixpkgs";
     };
-${plan.facterInNixpkgs ? '' : `    # nixpkgs before 25.11 has no hardware.facter; this module declares facter.reportPath.
+${
+  plan.facterInNixpkgs
+    ? ''
+    : `    # nixpkgs before 25.11 has no hardware.facter; this module declares facter.reportPath.
     nixos-facter-modules.url = "github:nix-community/nixos-facter-modules";
-`}${hasDarwin ? `    # nix-darwin evaluates only with the nixpkgs release of its branch; nixpkgs-YY.MM-darwin is that release built for macOS.
+`
+}${
+    hasDarwin
+      ? `    # nix-darwin evaluates only with the nixpkgs release of its branch; nixpkgs-YY.MM-darwin is that release built for macOS.
     nixpkgs-darwin.url = ${q(darwinPins.nixpkgs)};
     nix-darwin = {
       url = ${q(darwinPins.nixDarwin)};
       inputs.nixpkgs.follows = "nixpkgs-darwin";
     };
-` : ''}    exo.url = "github:exo-explore/exo";
+`
+      : ''
+  }    exo.url = "github:exo-explore/exo";
     cuda-checkpoint = {
       url = "github:NVIDIA/cuda-checkpoint";
       flake = false;
@@ -86,7 +102,9 @@ ${plan.facterInNixpkgs ? '' : `    # nixpkgs before 25.11 has no hardware.facter
           hostModule
         ]${plan.facterInNixpkgs ? '' : ' ++ [ inputs.nixos-facter-modules.nixosModules.facter ]'};
       };
-${hasDarwin ? `
+${
+  hasDarwin
+    ? `
       darwinHost = system: hostModule: inputs.nix-darwin.lib.darwinSystem {
         modules = [
           { nixpkgs.hostPlatform = system; }
@@ -95,7 +113,9 @@ ${hasDarwin ? `
           hostModule
         ];
       };
-` : ''}    in
+`
+    : ''
+}    in
     {
       overlays.default = final: prev:
         let
@@ -114,9 +134,13 @@ ${hasDarwin ? `
         };
 
       nixosModules = ${moduleSet(modules.nixos, '      ')};
-${hasDarwin ? `
+${
+  hasDarwin
+    ? `
       darwinModules = ${moduleSet(modules.darwin, '      ')};
-` : ''}
+`
+    : ''
+}
       packages = forLinux (pkgs:
         lib.mapAttrs' (accelerator: p: lib.nameValuePair "exo-\${accelerator}" p) pkgs.exoPackages
         // { inherit (pkgs) gpu-cluster-agent; }
@@ -142,11 +166,15 @@ ${hasDarwin ? `
       nixosConfigurations = {
 ${nixosHosts}
       };
-${hasDarwin ? `
+${
+  hasDarwin
+    ? `
       darwinConfigurations = {
 ${darwinHosts}
       };
-` : ''}    };
+`
+    : ''
+}    };
 }
 `;
 }

@@ -2,7 +2,7 @@
 // options) and hosts/<name>/custom.nix (created once for the user's own settings).
 
 import type { ClusterPlan, HostPlan } from './plan';
-import { nix, nixAssignments, nixComment, nixRelativePath, type NixValue } from './nix';
+import { nix, nixAssignments, nixComment, nixRelativePath, type NixValue } from '../nix/emit';
 import { K3S_MANIFESTS_PATH } from './k3sManifests';
 import { containerSettings } from './containers';
 
@@ -35,82 +35,132 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
     [['system', 'stateVersion'], cluster.stateVersion],
     [['time', 'timeZone'], cluster.timeZone],
     // nixpkgs 25.11 and later declare hardware.facter; before, nixos-facter-modules declares facter.*.
-    [cluster.facterInNixpkgs ? ['hardware', 'facter', 'reportPath'] : ['facter', 'reportPath'],
-      inputs.hasFacterReport ? nixRelativePath('facter.json') : undefined],
+    [
+      cluster.facterInNixpkgs ? ['hardware', 'facter', 'reportPath'] : ['facter', 'reportPath'],
+      inputs.hasFacterReport ? nixRelativePath('facter.json') : undefined,
+    ],
     [['networking', 'hostId'], inputs.usesZfs ? hostIdOf(host.name) : undefined],
   ];
   if (inputs.hasRoot) {
     out.push([['boot', 'loader', 'systemd-boot', 'enable'], true], [['boot', 'loader', 'efi', 'canTouchEfiVariables'], true]);
   }
-  out.push([['services', 'openssh'], {
-    enable: true,
-    ports: [host.ssh.port],
-    settings: { PasswordAuthentication: false, KbdInteractiveAuthentication: false, PermitRootLogin: 'prohibit-password' },
-  }]);
+  out.push([
+    ['services', 'openssh'],
+    {
+      enable: true,
+      ports: [host.ssh.port],
+      settings: { PasswordAuthentication: false, KbdInteractiveAuthentication: false, PermitRootLogin: 'prohibit-password' },
+    },
+  ]);
   if (spec.security?.authorizedKeys?.length) {
     out.push([['users', 'users', host.ssh.user, 'openssh', 'authorizedKeys', 'keys'], spec.security.authorizedKeys]);
   }
   if (firewall) {
-    out.push([['networking', 'firewall'], {
-      enable: firewall.enable ?? true,
-      allowedTCPPorts: firewall.allowedTCPPorts, allowedUDPPorts: firewall.allowedUDPPorts,
-      trustedInterfaces: firewall.trustedInterfaces,
-    }]);
+    out.push([
+      ['networking', 'firewall'],
+      {
+        enable: firewall.enable ?? true,
+        allowedTCPPorts: firewall.allowedTCPPorts,
+        allowedUDPPorts: firewall.allowedUDPPorts,
+        trustedInterfaces: firewall.trustedInterfaces,
+      },
+    ]);
   }
   if (host.gpuVendors.length) {
-    out.push([['gpuCluster', 'gpu'], {
-      vendors: host.gpuVendors,
-      nvidia: host.gpuVendors.includes('nvidia')
-        ? { open: host.nvidiaOpen, containerToolkit: host.k3s !== undefined } : undefined,
-    }]);
+    out.push([
+      ['gpuCluster', 'gpu'],
+      {
+        vendors: host.gpuVendors,
+        nvidia: host.gpuVendors.includes('nvidia') ? { open: host.nvidiaOpen, containerToolkit: host.k3s !== undefined } : undefined,
+      },
+    ]);
   }
   if (host.interfaces.length) {
-    out.push([['gpuCluster', 'network'], {
-      interfaces: Object.fromEntries(host.interfaces.map((i) => [i.name, {
-        kind: i.kind, mac: i.mac, addresses: i.addresses?.length ? i.addresses : undefined, dhcp: i.dhcp,
-        mtu: i.mtu, members: i.members, bondMode: i.bondMode, parent: i.parent, vlanId: i.vlanId, rdma: i.rdma,
-      }])),
-      defaultGateway: host.defaultGateway,
-    }]);
+    out.push([
+      ['gpuCluster', 'network'],
+      {
+        interfaces: Object.fromEntries(
+          host.interfaces.map((i) => [
+            i.name,
+            {
+              kind: i.kind,
+              mac: i.mac,
+              addresses: i.addresses?.length ? i.addresses : undefined,
+              dhcp: i.dhcp,
+              mtu: i.mtu,
+              members: i.members,
+              bondMode: i.bondMode,
+              parent: i.parent,
+              vlanId: i.vlanId,
+              rdma: i.rdma,
+            },
+          ]),
+        ),
+        defaultGateway: host.defaultGateway,
+      },
+    ]);
   }
   if (host.exo) out.push([['services', 'exo'], exoSettings(cluster, host)]);
   if (host.nats) out.push([['gpuCluster', 'nats'], natsSettings(host)]);
   if (host.k3s) {
     const k = host.k3s;
-    out.push([['gpuCluster', 'k3s'], {
-      enable: true, role: k.role, clusterInit: k.clusterInit || undefined, serverAddr: k.serverAddr,
-      tokenFile: k.tokenFile, nodeIP: k.nodeIP, interface: k.interface,
-      extraFlags: k.extraFlags.length ? k.extraFlags : undefined,
-      nodeLabels: Object.keys(k.nodeLabels).length ? k.nodeLabels : undefined,
-      manifests: k.deploysManifests ? nix(`import ../../${K3S_MANIFESTS_PATH}`) : undefined,
-    }]);
+    out.push([
+      ['gpuCluster', 'k3s'],
+      {
+        enable: true,
+        role: k.role,
+        clusterInit: k.clusterInit || undefined,
+        serverAddr: k.serverAddr,
+        tokenFile: k.tokenFile,
+        nodeIP: k.nodeIP,
+        interface: k.interface,
+        extraFlags: k.extraFlags.length ? k.extraFlags : undefined,
+        nodeLabels: Object.keys(k.nodeLabels).length ? k.nodeLabels : undefined,
+        manifests: k.deploysManifests ? nix(`import ../../${K3S_MANIFESTS_PATH}`) : undefined,
+      },
+    ]);
   }
   if (host.checkpoint) {
-    out.push([['gpuCluster', 'checkpoint'], {
-      enable: true, storeDir: host.checkpoint.storeDir,
-      cudaCheckpoint: host.checkpoint.cudaCheckpoint ? { enable: true } : undefined,
-      lockTimeoutMs: host.checkpoint.lockTimeoutMs === 10_000 ? undefined : host.checkpoint.lockTimeoutMs,
-      policies: host.checkpoint.policies.length
-        ? Object.fromEntries(host.checkpoint.policies.map((p) => [p.name, { units: p.units, interval: p.interval, retain: p.retain }]))
-        : undefined,
-    }]);
+    out.push([
+      ['gpuCluster', 'checkpoint'],
+      {
+        enable: true,
+        storeDir: host.checkpoint.storeDir,
+        cudaCheckpoint: host.checkpoint.cudaCheckpoint ? { enable: true } : undefined,
+        lockTimeoutMs: host.checkpoint.lockTimeoutMs === 10_000 ? undefined : host.checkpoint.lockTimeoutMs,
+        policies: host.checkpoint.policies.length
+          ? Object.fromEntries(host.checkpoint.policies.map((p) => [p.name, { units: p.units, interval: p.interval, retain: p.retain }]))
+          : undefined,
+      },
+    ]);
   }
   if (host.agent) {
     const a = host.agent;
-    out.push([['services', 'gpu-cluster-agent'], {
-      enable: true, natsUrl: a.natsUrl, domain: cluster.domain, hostName: host.name, credentialsFile: a.credentialsFile,
-      gpu: a.gpu, exoUrl: a.exoUrl, extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
-    }]);
+    out.push([
+      ['services', 'gpu-cluster-agent'],
+      {
+        enable: true,
+        natsUrl: a.natsUrl,
+        domain: cluster.domain,
+        hostName: host.name,
+        credentialsFile: a.credentialsFile,
+        gpu: a.gpu,
+        exoUrl: a.exoUrl,
+        extraArgs: a.tlsCaFile ? ['--tls-ca', a.tlsCaFile] : undefined,
+      },
+    ]);
   }
   const nvidiaGpus = host.gpus.filter((g) => g.vendor === 'nvidia').reduce((n, g) => n + g.count, 0);
   const containers = containerSettings(cluster.domain, host.name, host.containers, nvidiaGpus);
   if (containers) out.push([['gpuCluster', 'containers'], containers]);
   if (host.exporters.length) {
-    out.push([['gpuCluster', 'monitoring'], {
-      exporters: host.exporters,
-      natsMonitoringUrl: host.exporters.includes('nats') && host.nats
-        ? `http://127.0.0.1:${host.nats.monitoringPort}` : undefined,
-    }]);
+    out.push([
+      ['gpuCluster', 'monitoring'],
+      {
+        exporters: host.exporters,
+        natsMonitoringUrl: host.exporters.includes('nats') && host.nats ? `http://127.0.0.1:${host.nats.monitoringPort}` : undefined,
+      },
+    ]);
   }
   return out;
 }
@@ -119,8 +169,13 @@ function exoSettings(cluster: ClusterPlan, host: HostPlan): NixValue {
   const exo = host.exo!;
   const serviceUser = cluster.spec.security?.serviceUser;
   return {
-    enable: true, accelerator: exo.accelerator, roles: exo.roles, namespace: exo.namespace,
-    apiPort: exo.apiPort, zenohPort: exo.zenohPort, discoveryPort: exo.discoveryPort,
+    enable: true,
+    accelerator: exo.accelerator,
+    roles: exo.roles,
+    namespace: exo.namespace,
+    apiPort: exo.apiPort,
+    zenohPort: exo.zenohPort,
+    discoveryPort: exo.discoveryPort,
     user: host.platform === 'nixos' && serviceUser && serviceUser !== 'exo' ? serviceUser : undefined,
     group: host.platform === 'nixos' && serviceUser && serviceUser !== 'exo' ? serviceUser : undefined,
   };
@@ -129,13 +184,21 @@ function exoSettings(cluster: ClusterPlan, host: HostPlan): NixValue {
 function natsSettings(host: HostPlan): NixValue {
   const n = host.nats!;
   return {
-    enable: true, role: n.role, clientPort: n.clientPort, leafnodePort: n.leafnodePort, monitoringPort: n.monitoringPort,
+    enable: true,
+    role: n.role,
+    clientPort: n.clientPort,
+    leafnodePort: n.leafnodePort,
+    monitoringPort: n.monitoringPort,
     jetstream: {
-      enable: n.jetstream.enable, storeDir: n.jetstream.storeDir, maxMemory: n.jetstream.maxMemory,
-      maxStore: n.jetstream.maxStore, domain: n.jetstream.domain,
+      enable: n.jetstream.enable,
+      storeDir: n.jetstream.storeDir,
+      maxMemory: n.jetstream.maxMemory,
+      maxStore: n.jetstream.maxStore,
+      domain: n.jetstream.domain,
     },
     leafRemotes: n.leafRemotes.length
-      ? n.leafRemotes.map((r) => ({ url: r.url, credentials: r.credentials, account: r.account })) : undefined,
+      ? n.leafRemotes.map((r) => ({ url: r.url, credentials: r.credentials, account: r.account }))
+      : undefined,
     tls: n.tls ? { certFile: n.tls.certFile, keyFile: n.tls.keyFile, caFile: n.tls.caFile, verify: n.tls.verify } : undefined,
   };
 }

@@ -3,7 +3,7 @@
 // once however many servers deploy them.
 
 import type { K3sManifest } from '../k3s/manifests';
-import { nixValue, type NixValue } from './nix';
+import { nixValue, type NixValue } from '../nix/emit';
 
 export const K3S_MANIFESTS_PATH = 'k3s-manifests.nix';
 

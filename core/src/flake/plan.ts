@@ -1,11 +1,33 @@
 // What the flake configures on each host, computed once from the spec: every generated file renders
 // this plan, so the host files and the cluster table cannot disagree.
 
-import type { ClusterSpec, ContainerSpec, DiskSpec, Exporter, GpuVendor, HostSpec, InterfaceSpec, LinkSpec, Role, System } from '../spec/types';
+import type {
+  ClusterSpec,
+  ContainerSpec,
+  DiskSpec,
+  Exporter,
+  GpuVendor,
+  HostSpec,
+  InterfaceSpec,
+  LinkSpec,
+  Role,
+  System,
+} from '../spec/types';
 import { DEFAULTS } from '../spec/types';
 import {
-  checkpointUnsupportedReason, effectiveAccelerator, effectiveExporters, effectiveGpus, effectiveRoles, effectiveSsh,
-  effectiveSystem, exoApiUrl, exoHosts, exoPorts, isDarwin, natsPorts, type ConcreteAccelerator,
+  checkpointUnsupportedReason,
+  effectiveAccelerator,
+  effectiveExporters,
+  effectiveGpus,
+  effectiveRoles,
+  effectiveSsh,
+  effectiveSystem,
+  exoApiUrl,
+  exoHosts,
+  exoPorts,
+  isDarwin,
+  natsPorts,
+  type ConcreteAccelerator,
 } from '../spec/resolve';
 import { token } from '../nats/subjects';
 import { UNIT_NAME } from '../checkpoint/policy';
@@ -148,8 +170,18 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   const manifests = k3sManifests(spec);
   const hosts = spec.hosts.map((host) => planHost(spec, host, exoEnabled.has(host), manifests.length > 0, warnings));
   return {
-    spec, name: spec.cluster.name, domain: spec.cluster.domain, nixpkgs, release, facterInNixpkgs: facterFromNixpkgs(release), stateVersion,
-    timeZone: spec.cluster.timeZone, hosts, links: spec.network?.links ?? [], k3sManifests: manifests, warnings,
+    spec,
+    name: spec.cluster.name,
+    domain: spec.cluster.domain,
+    nixpkgs,
+    release,
+    facterInNixpkgs: facterFromNixpkgs(release),
+    stateVersion,
+    timeZone: spec.cluster.timeZone,
+    hosts,
+    links: spec.network?.links ?? [],
+    k3sManifests: manifests,
+    warnings,
   };
 }
 
@@ -168,26 +200,38 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
   let exporters = effectiveExporters(spec, host);
   const unsupported = exporters.filter((e) => e === 'exo' || (platform === 'darwin' && e !== 'node'));
   for (const e of unsupported) {
-    warnings.push(e === 'exo'
-      ? `${host.name}: exporter "exo" skipped: exo has no Prometheus exporter; its API (/state) is polled instead.`
-      : `${host.name}: exporter "${e}" skipped: on macOS only the node exporter is available.`);
+    warnings.push(
+      e === 'exo'
+        ? `${host.name}: exporter "exo" skipped: exo has no Prometheus exporter; its API (/state) is polled instead.`
+        : `${host.name}: exporter "${e}" skipped: on macOS only the node exporter is available.`,
+    );
   }
   exporters = exporters.filter((e) => !unsupported.includes(e));
 
   const plan: HostPlan = {
-    name: host.name, system, platform, addresses: host.addresses ?? [], roles, tags: host.tags ?? [],
-    gpuVendors, nvidiaOpen: capabilities.every((c) => !(c < 7.5)), gpus, interfaces,
+    name: host.name,
+    system,
+    platform,
+    addresses: host.addresses ?? [],
+    roles,
+    tags: host.tags ?? [],
+    gpuVendors,
+    nvidiaOpen: capabilities.every((c) => !(c < 7.5)),
+    gpus,
+    interfaces,
     defaultGateway: gatewaySegment ? gatewaySegment.gateway : undefined,
-    disks: platform === 'nixos' ? host.disks ?? [] : [],
+    disks: platform === 'nixos' ? (host.disks ?? []) : [],
     facterReport: platform === 'nixos' ? host.hardware?.facterReport : undefined,
     exporters,
     ssh: { user: effectiveSsh(spec, host).user, port: effectiveSsh(spec, host).port },
-    containers: platform === 'nixos' ? host.containers ?? [] : [],
+    containers: platform === 'nixos' ? (host.containers ?? []) : [],
   };
   plan.exo = exoEnabled ? planExo(spec, roles, effectiveAccelerator(spec, host), platform) : undefined;
   plan.nats = planNats(spec, host.name, roles);
   if (plan.nats?.leafRemotes.some((r) => r.url.startsWith('tls://')) && !plan.nats.tls?.caFile) {
-    warnings.push(`${host.name}: a tls:// leaf remote without nats.tls.caFile checks the hub's certificate against the system's CAs; set nats.tls.caFile to the cluster's CA.`);
+    warnings.push(
+      `${host.name}: a tls:// leaf remote without nats.tls.caFile checks the hub's certificate against the system's CAs; set nats.tls.caFile to the cluster's CA.`,
+    );
   }
   if (platform === 'nixos') {
     plan.agent = planAgent(spec, host, gpuVendors, warnings, plan.exo);
@@ -215,10 +259,15 @@ function planPolicies(spec: ClusterSpec, host: HostSpec, runsExo: boolean, warni
     if (p.tags?.length && !p.tags.some((t) => host.tags?.includes(t))) continue;
     if (!p.interval) continue; // onShutdown-only policies have no timer
     const units = p.units?.length ? p.units : runsExo ? ['exo.service'] : [];
-    const bad = !POLICY_NAME.test(p.name) ? `name "${p.name}" is not letters, digits, _ and -`
-      : !INTERVAL.test(p.interval) ? `interval "${p.interval}" is not like 30m, 1h or 1d`
-      : units.find((u) => !UNIT_NAME.test(u)) !== undefined ? `unit "${units.find((u) => !UNIT_NAME.test(u))}" is not a systemd unit name`
-      : units.length === 0 ? 'it names no units and exo does not run here' : undefined;
+    const bad = !POLICY_NAME.test(p.name)
+      ? `name "${p.name}" is not letters, digits, _ and -`
+      : !INTERVAL.test(p.interval)
+        ? `interval "${p.interval}" is not like 30m, 1h or 1d`
+        : units.find((u) => !UNIT_NAME.test(u)) !== undefined
+          ? `unit "${units.find((u) => !UNIT_NAME.test(u))}" is not a systemd unit name`
+          : units.length === 0
+            ? 'it names no units and exo does not run here'
+            : undefined;
     if (bad) {
       warnings.push(`${host.name}: checkpoint policy "${p.name}" skipped: ${bad}.`);
       continue;
@@ -236,7 +285,10 @@ function planExo(spec: ClusterSpec, roles: Role[], accelerator: ConcreteAccelera
   const ports = exoPorts(spec);
   return {
     accelerator: platform === 'darwin' && accelerator !== 'cpu' ? 'mlx' : accelerator,
-    roles: exoRoles, namespace: spec.exo?.namespace, apiPort: ports.api, zenohPort: ports.zenoh,
+    roles: exoRoles,
+    namespace: spec.exo?.namespace,
+    apiPort: ports.api,
+    zenohPort: ports.zenoh,
     discoveryPort: ports.discovery,
   };
 }
@@ -256,23 +308,37 @@ function planNats(spec: ClusterSpec, hostName: string, roles: Role[]): NatsPlan 
   const js = spec.nats?.jetstream;
   let leafRemotes: NatsPlan['leafRemotes'] = [];
   if (role === 'leaf') {
-    leafRemotes = spec.nats?.leaf?.remotes.map((r) => ({ ...r })) ?? spec.hosts
-      .filter((h) => effectiveRoles(spec, h).includes('nats-hub') && h.addresses?.length)
-      .map((h) => ({ url: `nats://${h.addresses[0]}:${ports.leafnode}` }));
+    leafRemotes =
+      spec.nats?.leaf?.remotes.map((r) => ({ ...r })) ??
+      spec.hosts
+        .filter((h) => effectiveRoles(spec, h).includes('nats-hub') && h.addresses?.length)
+        .map((h) => ({ url: `nats://${h.addresses[0]}:${ports.leafnode}` }));
   }
   const tls = spec.nats?.tls;
   return {
-    role, clientPort: ports.client, leafnodePort: ports.leafnode, monitoringPort: ports.monitoring,
+    role,
+    clientPort: ports.client,
+    leafnodePort: ports.leafnode,
+    monitoringPort: ports.monitoring,
     jetstream: {
-      enable: js?.enable ?? true, storeDir: js?.storeDir ?? DEFAULTS.jetstreamStoreDir,
-      maxMemory: js?.maxMemory, maxStore: js?.maxStore, domain: role === 'hub' ? js?.domain : leafDomain(js?.domain, hostName),
+      enable: js?.enable ?? true,
+      storeDir: js?.storeDir ?? DEFAULTS.jetstreamStoreDir,
+      maxMemory: js?.maxMemory,
+      maxStore: js?.maxStore,
+      domain: role === 'hub' ? js?.domain : leafDomain(js?.domain, hostName),
     },
     leafRemotes,
     tls: tls ? { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile, verify: tls.verify ?? false } : undefined,
   };
 }
 
-function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuVendors'], warnings: string[], exo: HostPlan['exo']): AgentPlan | undefined {
+function planAgent(
+  spec: ClusterSpec,
+  host: HostSpec,
+  gpuVendors: HostPlan['gpuVendors'],
+  warnings: string[],
+  exo: HostPlan['exo'],
+): AgentPlan | undefined {
   const natsUrl = spec.nats?.url;
   if (!natsUrl) return undefined;
   try {
@@ -285,10 +351,11 @@ function planAgent(spec: ClusterSpec, host: HostSpec, gpuVendors: HostPlan['gpuV
   const amd = gpuVendors.includes('amd');
   const caFile = spec.nats?.tls?.caFile;
   return {
-    natsUrl, credentialsFile: AGENT_CREDENTIALS_FILE,
+    natsUrl,
+    credentialsFile: AGENT_CREDENTIALS_FILE,
     gpu: nvidia && amd ? 'auto' : nvidia ? 'nvidia' : amd ? 'amd' : 'none',
     tlsCaFile: natsUrl.startsWith('tls://') && caFile ? caFile : undefined,
-    exoUrl: !exo ? '' : exo.roles.includes('api') ? undefined : exoApiUrl(spec) ?? '',
+    exoUrl: !exo ? '' : exo.roles.includes('api') ? undefined : (exoApiUrl(spec) ?? ''),
   };
 }
 
@@ -296,20 +363,30 @@ function planK3s(spec: ClusterSpec, host: HostSpec, roles: Role[], hasManifests:
   const role = roles.includes('k3s-server') ? 'server' : roles.includes('k3s-agent') ? 'agent' : undefined;
   if (!role || spec.k3s?.enable === false) return undefined;
   const servers = spec.hosts.filter((h) => effectiveRoles(spec, h).includes('k3s-server'));
-  const serverAddress = spec.k3s?.serverAddress
-    ?? (servers[0]?.addresses?.length ? `https://${servers[0].addresses[0]}:6443` : undefined);
+  const serverAddress = spec.k3s?.serverAddress ?? (servers[0]?.addresses?.length ? `https://${servers[0].addresses[0]}:6443` : undefined);
   let serverHost: string | undefined;
-  try { serverHost = serverAddress ? new URL(serverAddress).hostname.replace(/^\[|\]$/g, '') : undefined; } catch { serverHost = undefined; }
-  const initServer = servers.find((h) => (h.addresses ?? []).includes(serverHost ?? '')
-    || (h.interfaces ?? []).some((i) => (i.addresses ?? []).some((a) => stripPrefix(a) === serverHost))) ?? servers[0];
+  try {
+    serverHost = serverAddress ? new URL(serverAddress).hostname.replace(/^\[|\]$/g, '') : undefined;
+  } catch {
+    serverHost = undefined;
+  }
+  const initServer =
+    servers.find(
+      (h) =>
+        (h.addresses ?? []).includes(serverHost ?? '') ||
+        (h.interfaces ?? []).some((i) => (i.addresses ?? []).some((a) => stripPrefix(a) === serverHost)),
+    ) ?? servers[0];
   const clusterInit = role === 'server' && initServer?.name === host.name;
   const iface = k3sInterface(spec, host);
   const nodeAddress = k3sInterfaceAddress(spec, host);
   return {
-    role, clusterInit, serverAddr: clusterInit ? undefined : serverAddress,
+    role,
+    clusterInit,
+    serverAddr: clusterInit ? undefined : serverAddress,
     tokenFile: spec.k3s?.tokenFile ?? DEFAULTS.k3sTokenFile,
     nodeIP: nodeAddress,
-    interface: iface?.name, extraFlags: host.k3s?.extraFlags ?? [],
+    interface: iface?.name,
+    extraFlags: host.k3s?.extraFlags ?? [],
     nodeLabels: nodeLabels(spec, host),
     // every server deploys the same objects, so any server that starts brings the cluster to them
     deploysManifests: role === 'server' && hasManifests,

@@ -2,9 +2,9 @@
 // command: load the spec, refuse it when it has errors, read facter reports, templates and the agent bundle, generate.
 
 import path from 'node:path';
-import { loadSpec, type LoadedSpec } from '../spec/load';
-import { readFacterReport } from './facterReport';
-import { blockingErrors, generateFlake, type GenerateResult } from './index';
+import { loadSpec, type LoadedSpec } from '../validate/load';
+import { readFacterReport } from '../spec/facterReport';
+import { blockingErrors, generateFlake, type GenerateResult } from './generate';
 import { agentBundlePath, readAgentBundle, readTemplates } from './templates';
 
 export interface PreparedGeneration {
@@ -30,13 +30,19 @@ async function readFacterReports(loaded: LoadedSpec): Promise<{ reports: Map<str
 }
 
 /** `agentBundle` defaults to dist/agent.js beside `templatesDir`; a missing bundle is an error that says to build. */
-export async function prepareGeneration(specPath: string, templatesDir: string, agentBundle = agentBundlePath(templatesDir)): Promise<PreparedGeneration> {
+export async function prepareGeneration(
+  specPath: string,
+  templatesDir: string,
+  agentBundle = agentBundlePath(templatesDir),
+): Promise<PreparedGeneration> {
   const loaded = await loadSpec(specPath);
   // loadSpec validates: syntax, schema and the semantic rules across files.
   const errors = blockingErrors(loaded.diagnostics);
   if (errors.length) return { loaded, errors };
   const [templates, facter, bundle] = await Promise.all([
-    readTemplates(templatesDir), readFacterReports(loaded), readAgentBundle(agentBundle),
+    readTemplates(templatesDir),
+    readFacterReports(loaded),
+    readAgentBundle(agentBundle),
   ]);
   const result = generateFlake(loaded.model, { templates, facterReports: facter.reports, agentBundle: bundle });
   return { loaded, errors, result: { ...result, warnings: [...facter.problems, ...result.warnings] } };

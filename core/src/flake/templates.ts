@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TemplateFile } from './index';
+import type { TemplateFile } from './generate';
 
 /** The nix-templates folder at or above `start` (the extension root, the repository, or dist/'s parent). */
 export function findTemplatesDir(start: string): string {
@@ -18,12 +18,13 @@ export function findTemplatesDir(start: string): string {
 
 export async function readTemplates(dir: string): Promise<TemplateFile[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.nix'))
-    .map((e) => path.join(e.parentPath, e.name));
-  const out = await Promise.all(files.map(async (file) => ({
-    path: path.relative(dir, file).split(path.sep).join('/'),
-    content: await readFile(file, 'utf8'),
-  })));
+  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.nix')).map((e) => path.join(e.parentPath, e.name));
+  const out = await Promise.all(
+    files.map(async (file) => ({
+      path: path.relative(dir, file).split(path.sep).join('/'),
+      content: await readFile(file, 'utf8'),
+    })),
+  );
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 

@@ -17,7 +17,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { GENERATED_MARKER, type GeneratedFile } from './index';
+import { GENERATED_MARKER, type GeneratedFile } from './generate';
 
 export type FileStatus =
   /** Not on disk yet. */
@@ -56,8 +56,10 @@ const MAX_READ_BYTES = 64 * 1024 * 1024;
 export class UnsafeOutputError extends Error {}
 
 /** Files `applyPlan` would write or remove; conflicts only when they are to be overwritten. */
-export const pendingFiles = (plan: WritePlan, overwrite = false) => plan.files.filter((f) =>
-  f.status === 'new' || f.status === 'changed' || f.status === 'removed' || (overwrite && f.status === 'conflict'));
+export const pendingFiles = (plan: WritePlan, overwrite = false) =>
+  plan.files.filter(
+    (f) => f.status === 'new' || f.status === 'changed' || f.status === 'removed' || (overwrite && f.status === 'conflict'),
+  );
 
 /** Files in the way of the plan that the user must agree to overwrite. */
 export const conflicts = (plan: WritePlan) => plan.files.filter((f) => f.status === 'conflict');
@@ -120,7 +122,7 @@ async function readNoFollow(file: string): Promise<string | undefined> {
 
 async function readManifest(root: string): Promise<Map<string, string>> {
   const abs = path.join(root, MANIFEST_PATH);
-  if (!await checkPath(root, abs)) return new Map();
+  if (!(await checkPath(root, abs))) return new Map();
   const text = await readNoFollow(abs);
   const manifest = new Map<string, string>();
   try {
@@ -151,7 +153,7 @@ export async function planWrite(outDir: string, files: readonly GeneratedFile[])
   const planned: PlannedFile[] = [];
   for (const f of files) {
     const absPath = resolveInside(root, f.path);
-    const current = await checkPath(root, absPath) ? await readNoFollow(absPath) : undefined;
+    const current = (await checkPath(root, absPath)) ? await readNoFollow(absPath) : undefined;
     const relative = relativeOf(root, absPath);
     let status: FileStatus;
     if (current === undefined) status = 'new';
@@ -165,7 +167,7 @@ export async function planWrite(outDir: string, files: readonly GeneratedFile[])
   for (const [relative, hash] of [...manifest].sort(([a], [b]) => a.localeCompare(b))) {
     if (produced.has(relative)) continue;
     const absPath = resolveInside(root, relative);
-    const current = await checkPath(root, absPath) ? await readNoFollow(absPath) : undefined;
+    const current = (await checkPath(root, absPath)) ? await readNoFollow(absPath) : undefined;
     if (current === undefined) continue;
     const ours = sha256(current) === hash && looksGenerated(relative, current);
     leftovers.push({ path: relative, content: '', ownership: 'generated', absPath, status: ours ? 'removed' : 'left-alone', current });
@@ -177,8 +179,13 @@ export async function planWrite(outDir: string, files: readonly GeneratedFile[])
 export function unifiedDiff(file: PlannedFile): string {
   if (file.status === 'unchanged' || file.status === 'user-kept' || file.status === 'left-alone') return '';
   return createTwoFilesPatch(
-    file.current === undefined ? '/dev/null' : `a/${file.path}`, file.status === 'removed' ? '/dev/null' : `b/${file.path}`,
-    file.current ?? '', file.content, undefined, undefined, { context: 3 },
+    file.current === undefined ? '/dev/null' : `a/${file.path}`,
+    file.status === 'removed' ? '/dev/null' : `b/${file.path}`,
+    file.current ?? '',
+    file.content,
+    undefined,
+    undefined,
+    { context: 3 },
   );
 }
 
@@ -187,9 +194,12 @@ async function makeFolders(root: string, dir: string): Promise<void> {
   let at = root;
   for (const part of path.relative(root, dir).split(path.sep).filter(Boolean)) {
     at = path.join(at, part);
-    await mkdir(at).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
+    await mkdir(at).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
     const info = await lstat(at);
-    if (info.isSymbolicLink() || !info.isDirectory()) throw new UnsafeOutputError(`${relativeOf(root, at)} in ${root} is not a plain folder`);
+    if (info.isSymbolicLink() || !info.isDirectory())
+      throw new UnsafeOutputError(`${relativeOf(root, at)} in ${root} is not a plain folder`);
   }
 }
 
@@ -260,7 +270,7 @@ export async function applyPlan(plan: WritePlan, options: ApplyOptions = {}): Pr
         }
       } else {
         // The file may have been edited since the plan was made: then it is no longer ours to replace.
-        const now = await checkPath(root, file.absPath) ? await readNoFollow(file.absPath) : undefined;
+        const now = (await checkPath(root, file.absPath)) ? await readNoFollow(file.absPath) : undefined;
         if (now !== file.current) continue;
         await replaceFile(root, file.absPath, file.content);
         manifest.set(file.path, sha256(file.content));

@@ -8,15 +8,29 @@ import { LABEL_PREFIX } from './nodes';
 
 // --- The fields of the API documents that are read. ---
 
-export interface KubeMeta { name?: string; namespace?: string; labels?: Record<string, string> }
-export interface KubeList<T> { items?: T[] }
+export interface KubeMeta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+}
+export interface KubeList<T> {
+  items?: T[];
+}
 export interface EndpointSliceDoc {
   metadata?: KubeMeta;
   addressType?: string;
-  endpoints?: { addresses?: string[]; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean }; nodeName?: string; hostname?: string }[];
+  endpoints?: {
+    addresses?: string[];
+    conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    nodeName?: string;
+    hostname?: string;
+  }[];
   ports?: { name?: string; port?: number; protocol?: string }[];
 }
-export interface ServiceDoc { metadata?: KubeMeta; spec?: { clusterIP?: string; ports?: { name?: string; port?: number }[] } }
+export interface ServiceDoc {
+  metadata?: KubeMeta;
+  spec?: { clusterIP?: string; ports?: { name?: string; port?: number }[] };
+}
 type Quantities = Record<string, string | number>;
 export interface PodDoc {
   metadata?: KubeMeta;
@@ -45,7 +59,11 @@ export interface ExoServiceView {
   endpoints: ExoEndpointView[];
 }
 
-export interface GpuContainerView { name: string; gpus: number; ready?: boolean }
+export interface GpuContainerView {
+  name: string;
+  gpus: number;
+  ready?: boolean;
+}
 
 export interface GpuPodView {
   namespace: string;
@@ -71,7 +89,12 @@ function count(q: string | number | undefined): number {
 }
 
 /** Endpoints of exo's Service from the EndpointSlices labelled `kubernetes.io/service-name: <service>`. */
-export function exoService(name: string, namespace: string, service: ServiceDoc | undefined, slices: KubeList<EndpointSliceDoc>): ExoServiceView {
+export function exoService(
+  name: string,
+  namespace: string,
+  service: ServiceDoc | undefined,
+  slices: KubeList<EndpointSliceDoc>,
+): ExoServiceView {
   const endpoints: ExoEndpointView[] = [];
   for (const slice of slices.items ?? []) {
     if (slice.metadata?.labels?.['kubernetes.io/service-name'] !== name) continue;
@@ -83,7 +106,14 @@ export function exoService(name: string, namespace: string, service: ServiceDoc 
     }
   }
   endpoints.sort((a, b) => a.address.localeCompare(b.address));
-  return { name, namespace, dns: `${name}.${namespace}.svc`, clusterIP: service?.spec?.clusterIP, exists: service !== undefined, endpoints };
+  return {
+    name,
+    namespace,
+    dns: `${name}.${namespace}.svc`,
+    clusterIP: service?.spec?.clusterIP,
+    exists: service !== undefined,
+    endpoints,
+  };
 }
 
 /** Pods that request GPUs and are bound to a node, grouped by node name (nodes sorted, pods by namespace/name). */
@@ -109,8 +139,15 @@ export function gpuPodsByNode(pods: KubeList<PodDoc>): Map<string, GpuPodView[]>
     }
     if (!Object.keys(gpus).length) continue;
     const view: GpuPodView = {
-      namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '?', node, phase, gpus, containers,
-      exoReservation: pod.metadata?.labels?.['app.kubernetes.io/name'] === 'exo-gpu-reservation' && pod.metadata.labels[`${LABEL_PREFIX}/hold`] !== undefined,
+      namespace: pod.metadata?.namespace ?? 'default',
+      name: pod.metadata?.name ?? '?',
+      node,
+      phase,
+      gpus,
+      containers,
+      exoReservation:
+        pod.metadata?.labels?.['app.kubernetes.io/name'] === 'exo-gpu-reservation' &&
+        pod.metadata.labels[`${LABEL_PREFIX}/hold`] !== undefined,
     };
     byNode.set(node, [...(byNode.get(node) ?? []), view]);
   }
@@ -138,5 +175,7 @@ export function checkpointArchives(body: unknown): string[] {
 export function statusMessage(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const s = body as { kind?: unknown; message?: unknown; reason?: unknown };
-  return s.kind === 'Status' && typeof s.message === 'string' ? `${s.message}${typeof s.reason === 'string' ? ` (${s.reason})` : ''}` : undefined;
+  return s.kind === 'Status' && typeof s.message === 'string'
+    ? `${s.message}${typeof s.reason === 'string' ? ` (${s.reason})` : ''}`
+    : undefined;
 }

@@ -81,7 +81,10 @@ export function k3sManifests(spec: ClusterSpec): K3sManifest[] {
   const hosts: HostSpec[] = Array.isArray(spec.hosts) ? spec.hosts : [];
   const holds = hosts.map((host) => ({ host, holds: exoGpuHolds(spec, host) })).filter((h) => h.holds.length);
   if (reg || holds.length) {
-    out.push({ name: 'gpu-cluster-namespace', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { ...MANAGED_BY } } } });
+    out.push({
+      name: 'gpu-cluster-namespace',
+      object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { ...MANAGED_BY } } },
+    });
   }
   if (reg) out.push(...exoServiceManifests(reg));
   for (const group of reservationGroups(holds)) out.push(reservation(group, namespace));
@@ -89,7 +92,11 @@ export function k3sManifests(spec: ClusterSpec): K3sManifest[] {
 }
 
 /** Hosts whose exo holds the same GPUs (resource and count), so one DaemonSet serves them all. */
-interface ReservationGroup { key: string; holds: GpuHold[]; hosts: string[] }
+interface ReservationGroup {
+  key: string;
+  holds: GpuHold[];
+  hosts: string[];
+}
 
 function reservationGroups(holds: { host: HostSpec; holds: GpuHold[] }[]): ReservationGroup[] {
   const groups = new Map<string, ReservationGroup>();
@@ -114,7 +121,8 @@ function reservation(group: ReservationGroup, namespace: string): K3sManifest {
   return {
     name: `gpu-cluster-gpu-reservation-${group.key}`,
     object: {
-      apiVersion: 'apps/v1', kind: 'DaemonSet',
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
       metadata: { name: `exo-gpu-reservation-${group.key}`, namespace, labels: { ...labels, ...MANAGED_BY } },
       spec: {
         selector: { matchLabels: labels },
@@ -132,12 +140,14 @@ function reservation(group: ReservationGroup, namespace: string): K3sManifest {
             tolerations: [{ operator: 'Exists' }],
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            containers: [{
-              name: 'hold',
-              image: PAUSE_IMAGE,
-              resources: { requests: gpus, limits: gpus },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65535 },
-            }],
+            containers: [
+              {
+                name: 'hold',
+                image: PAUSE_IMAGE,
+                resources: { requests: gpus, limits: gpus },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65535 },
+              },
+            ],
           },
         },
       },
@@ -147,24 +157,29 @@ function reservation(group: ReservationGroup, namespace: string): K3sManifest {
 
 function exoServiceManifests(reg: ExoRegistration): K3sManifest[] {
   const port = { name: 'api', protocol: 'TCP', port: reg.apiPort };
-  const out: K3sManifest[] = [{
-    name: 'gpu-cluster-exo-service',
-    object: {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: reg.service, namespace: reg.namespace, labels: { 'app.kubernetes.io/name': 'exo', ...MANAGED_BY } },
-      // no selector: the EndpointSlices below name exo's hosts, which Kubernetes cannot select
-      spec: { type: 'ClusterIP', ports: [{ ...port, targetPort: reg.apiPort }] },
+  const out: K3sManifest[] = [
+    {
+      name: 'gpu-cluster-exo-service',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: reg.service, namespace: reg.namespace, labels: { 'app.kubernetes.io/name': 'exo', ...MANAGED_BY } },
+        // no selector: the EndpointSlices below name exo's hosts, which Kubernetes cannot select
+        spec: { type: 'ClusterIP', ports: [{ ...port, targetPort: reg.apiPort }] },
+      },
     },
-  }];
+  ];
   for (const family of ['IPv4', 'IPv6'] as const) {
     const endpoints = reg.endpoints.filter((e) => e.family === family);
     if (!endpoints.length) continue;
     out.push({
       name: `gpu-cluster-exo-endpoints-${family.toLowerCase()}`,
       object: {
-        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
         metadata: {
-          name: `${reg.service}-${family.toLowerCase()}`, namespace: reg.namespace,
+          name: `${reg.service}-${family.toLowerCase()}`,
+          namespace: reg.namespace,
           // the label ties the slice to the Service; managed-by keeps the EndpointSlice controller off it
           labels: { 'kubernetes.io/service-name': reg.service, 'endpointslice.kubernetes.io/managed-by': 'nix-gpu-cluster', ...MANAGED_BY },
         },
@@ -185,7 +200,8 @@ function exoServiceManifests(reg: ExoRegistration): K3sManifest[] {
     out.push({
       name: `gpu-cluster-exo-netpol-${from}`,
       object: {
-        apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
         metadata: { name: `allow-${reg.service}-api`, namespace: from, labels: { ...MANAGED_BY } },
         spec: {
           podSelector: {},

@@ -47,7 +47,10 @@ export function clusterAddress(spec: ClusterSpec, host: HostSpec): string | unde
 
 /** A Kubernetes label value: at most 63 of `[A-Za-z0-9_.-]`, starting and ending alphanumerically. */
 export function labelValue(text: string): string {
-  let v = text.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+  let v = text
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/[^A-Za-z0-9]+$/, '');
   if (v.length > 63) v = v.slice(0, 63).replace(/[^A-Za-z0-9]+$/, '');
   return v;
 }
@@ -64,10 +67,12 @@ export function nodeLabelProblem(key: string, value: string): string | undefined
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (!LABEL_NAME.test(name)) return `the name '${name}' must be 1-63 letters, digits, '-', '_' or '.', starting and ending alphanumerically`;
+  if (!LABEL_NAME.test(name))
+    return `the name '${name}' must be 1-63 letters, digits, '-', '_' or '.', starting and ending alphanumerically`;
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return `the prefix '${prefix}' must be a DNS subdomain`;
   if (prefix !== undefined && /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix)) return `the prefix '${prefix}' is reserved for Kubernetes`;
-  if (value !== '' && !LABEL_NAME.test(value)) return `the value '${value}' must be at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumerically`;
+  if (value !== '' && !LABEL_NAME.test(value))
+    return `the value '${value}' must be at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumerically`;
   return undefined;
 }
 
@@ -89,7 +94,8 @@ export interface GpuHold {
  */
 export function exoGpuHolds(spec: ClusterSpec, host: HostSpec): GpuHold[] {
   if (gpuOwner(spec) !== 'exo' || !isK3sHost(spec, host) || !runsExo(spec, host)) return [];
-  const reserve = isRecord(spec.k3s) && isRecord(spec.k3s.gpus) && isRecord(spec.k3s.gpus.reserve) ? spec.k3s.gpus.reserve[host.name] : undefined;
+  const reserve =
+    isRecord(spec.k3s) && isRecord(spec.k3s.gpus) && isRecord(spec.k3s.gpus.reserve) ? spec.k3s.gpus.reserve[host.name] : undefined;
   let left = typeof reserve === 'number' && Number.isInteger(reserve) && reserve >= 0 ? reserve : Infinity;
   const byVendor = new Map<GpuHold['vendor'], number>();
   for (const g of deviceGpus(host)) {
@@ -108,8 +114,9 @@ export function exoGpuHolds(spec: ClusterSpec, host: HostSpec): GpuHold[] {
 export function nodeLabels(spec: ClusterSpec, host: HostSpec): Record<string, string> {
   if (!isK3sHost(spec, host)) return {};
   // the host's own labels (validation reports those the kubelet would refuse; they are left out here)
-  const own = Object.entries(isRecord(host.labels) ? host.labels : {})
-    .filter(([k, v]) => typeof v === 'string' && nodeLabelProblem(k, v) === undefined && !k.startsWith(`${LABEL_PREFIX}/`));
+  const own = Object.entries(isRecord(host.labels) ? host.labels : {}).filter(
+    ([k, v]) => typeof v === 'string' && nodeLabelProblem(k, v) === undefined && !k.startsWith(`${LABEL_PREFIX}/`),
+  );
   const gpus = deviceGpus(host);
   if (gpus.length === 0) return Object.fromEntries(own);
   const first = gpus[0];

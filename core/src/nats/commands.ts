@@ -14,7 +14,12 @@ const IDEMPOTENT: ReadonlySet<AgentCommand> = new Set(['probe', 'checkpoint.list
 export const NOT_HANDLED_BY_AGENT = 501;
 
 export class AgentCommandError extends Error {
-  constructor(readonly host: string, readonly command: AgentCommand, readonly code: number, message: string) {
+  constructor(
+    readonly host: string,
+    readonly command: AgentCommand,
+    readonly code: number,
+    message: string,
+  ) {
     super(`${host}: ${command} failed on the agent: ${message}`);
     this.name = 'AgentCommandError';
   }
@@ -45,7 +50,13 @@ export class AgentCommandClient {
   }
 
   /** Sends `command` to `host`'s agent; on "no agent" runs `fallback` (usually the SSH implementation). */
-  async run<T>(host: string, command: AgentCommand, payload: unknown, fallback: (reason: string) => Promise<T>, options: CommandOptions = {}): Promise<CommandOutcome<T>> {
+  async run<T>(
+    host: string,
+    command: AgentCommand,
+    payload: unknown,
+    fallback: (reason: string) => Promise<T>,
+    options: CommandOptions = {},
+  ): Promise<CommandOutcome<T>> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const subject = this.subjects.command(host, command);
     const nc = this.connection();

@@ -3,9 +3,17 @@
 // a loop and never one popup per retry. Refused credentials stop the retries: retrying cannot fix them.
 
 import {
-  AuthorizationError, connect, credsAuthenticator, nkeyAuthenticator, PermissionViolationError,
-  tokenAuthenticator, usernamePasswordAuthenticator, UserAuthenticationExpiredError,
-  type Authenticator, type NatsConnection, type Status,
+  AuthorizationError,
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  PermissionViolationError,
+  tokenAuthenticator,
+  usernamePasswordAuthenticator,
+  UserAuthenticationExpiredError,
+  type Authenticator,
+  type NatsConnection,
+  type Status,
 } from '@nats-io/transport-node';
 
 /** How long stop() lets a connected client flush before closing it. */
@@ -58,11 +66,17 @@ export interface ConnectionStatus {
 export function authenticatorFor(credentials: NatsCredentials | undefined): Authenticator | undefined {
   const bytes = (s: string) => new TextEncoder().encode(s);
   switch (credentials?.kind) {
-    case undefined: case 'none': return undefined;
-    case 'creds': return credsAuthenticator(bytes(credentials.creds));
-    case 'nkey': return nkeyAuthenticator(bytes(credentials.seed.trim()));
-    case 'userpass': return usernamePasswordAuthenticator(credentials.user, credentials.pass);
-    case 'token': return tokenAuthenticator(credentials.token);
+    case undefined:
+    case 'none':
+      return undefined;
+    case 'creds':
+      return credsAuthenticator(bytes(credentials.creds));
+    case 'nkey':
+      return nkeyAuthenticator(bytes(credentials.seed.trim()));
+    case 'userpass':
+      return usernamePasswordAuthenticator(credentials.user, credentials.pass);
+    case 'token':
+      return tokenAuthenticator(credentials.token);
   }
 }
 
@@ -156,12 +170,23 @@ export class NatsConnectionManager {
   ready(timeoutMs = 10_000): Promise<NatsConnection> {
     return new Promise((resolve, reject) => {
       const check = (s: ConnectionStatus) => {
-        if (s.state === 'connected' && this.nc) { done(); resolve(this.nc); }
-        else if (s.authFailed || (s.state === 'disconnected' && this.stopped)) { done(); reject(new Error(s.reason ?? 'not connected')); }
+        if (s.state === 'connected' && this.nc) {
+          done();
+          resolve(this.nc);
+        } else if (s.authFailed || (s.state === 'disconnected' && this.stopped)) {
+          done();
+          reject(new Error(s.reason ?? 'not connected'));
+        }
       };
-      const timer = setTimeout(() => { done(); reject(new Error(this.current.reason ?? `NATS not connected after ${timeoutMs} ms`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(this.current.reason ?? `NATS not connected after ${timeoutMs} ms`));
+      }, timeoutMs);
       const off = this.onStatus(check);
-      const done = () => { clearTimeout(timer); off(); };
+      const done = () => {
+        clearTimeout(timer);
+        off();
+      };
       check(this.current);
     });
   }
@@ -175,17 +200,29 @@ export class NatsConnectionManager {
     if (nc && !nc.isClosed()) {
       // Draining flushes to the server, so only a connected client can drain; one whose server is gone would
       // wait for it forever (it retries without limit), and a new URL or new credentials would never take effect.
-      const drained = this.current.state === 'connected'
-        && await Promise.race([nc.drain().then(() => true, () => false), pause(DRAIN_TIMEOUT_MS).then(() => false)]);
+      const drained =
+        this.current.state === 'connected' &&
+        (await Promise.race([
+          nc.drain().then(
+            () => true,
+            () => false,
+          ),
+          pause(DRAIN_TIMEOUT_MS).then(() => false),
+        ]));
       if (!drained) await nc.close().catch(() => undefined);
     }
-    if (this.current.state !== 'idle' && this.current.state !== 'disconnected') this.set({ state: 'disconnected', reason: 'closed by the user' });
+    if (this.current.state !== 'idle' && this.current.state !== 'disconnected')
+      this.set({ state: 'disconnected', reason: 'closed by the user' });
   }
 
   private set(status: ConnectionStatus): void {
     this.current = status;
     for (const l of this.statusListeners) {
-      try { l(status); } catch { /* a listener's failure must not stop the others */ }
+      try {
+        l(status);
+      } catch {
+        /* a listener's failure must not stop the others */
+      }
     }
   }
 
@@ -234,7 +271,10 @@ export class NatsConnectionManager {
       this.retryTimer = setTimeout(() => void this.tryConnect(generation), delay);
       return;
     }
-    if (this.stopped || generation !== this.generation) { await nc.close().catch(() => undefined); return; }
+    if (this.stopped || generation !== this.generation) {
+      await nc.close().catch(() => undefined);
+      return;
+    }
     this.nc = nc;
     this.attempt = 0;
     this.outage = undefined;
@@ -245,7 +285,11 @@ export class NatsConnectionManager {
 
   private emitConnected(nc: NatsConnection): void {
     for (const l of this.connectedListeners) {
-      try { l(nc); } catch { /* see set() */ }
+      try {
+        l(nc);
+      } catch {
+        /* see set() */
+      }
     }
   }
 
@@ -257,7 +301,11 @@ export class NatsConnectionManager {
         switch (s.type) {
           case 'disconnect':
             this.beginOutage();
-            this.set({ state: 'reconnecting', server: s.server, reason: lastError ? describeNatsError(lastError, s.server) : `lost the connection to ${s.server}` });
+            this.set({
+              state: 'reconnecting',
+              server: s.server,
+              reason: lastError ? describeNatsError(lastError, s.server) : `lost the connection to ${s.server}`,
+            });
             break;
           case 'reconnecting':
             if (this.current.state !== 'reconnecting') this.set({ state: 'reconnecting', reason: this.current.reason });
@@ -287,7 +335,11 @@ export class NatsConnectionManager {
     // Closed for another reason (e.g. the client gave up): keep trying from scratch, with backoff.
     this.attempt++;
     const delay = this.retryDelay();
-    this.set({ state: 'reconnecting', reason: err ? describeNatsError(err, this.options.servers) : 'connection closed', retryAt: Date.now() + delay });
+    this.set({
+      state: 'reconnecting',
+      reason: err ? describeNatsError(err, this.options.servers) : 'connection closed',
+      retryAt: Date.now() + delay,
+    });
     this.retryTimer = setTimeout(() => void this.tryConnect(generation), delay);
   }
 }

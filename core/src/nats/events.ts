@@ -11,8 +11,17 @@
 
 import { headers, nuid, type MsgHdrs, type NatsConnection, type Status } from '@nats-io/transport-node';
 import {
-  AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, JetStreamApiError, StorageType,
-  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig,
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import { CLUSTER_AGGREGATE, EVENT_ACTIONS, type EventAction, isEventAction, streamName, Subjects, token } from './subjects';
 
@@ -66,9 +75,16 @@ export function createEvent<T>(e: NewEvent<T>): ClusterEvent<T> {
   const aggregateType = e.aggregateType ?? (aggregate === CLUSTER_AGGREGATE ? 'cluster' : 'host');
   const correlationId = e.correlationId ?? id;
   return {
-    id, type: `${aggregateType}.${action}`, aggregateType, aggregate, action,
-    timestamp: new Date().toISOString(), correlationId, causationId: e.causationId ?? correlationId,
-    source: e.source, data: e.data,
+    id,
+    type: `${aggregateType}.${action}`,
+    aggregateType,
+    aggregate,
+    action,
+    timestamp: new Date().toISOString(),
+    correlationId,
+    causationId: e.causationId ?? correlationId,
+    source: e.source,
+    data: e.data,
   };
 }
 
@@ -85,11 +101,20 @@ export function validateEvent(value: unknown): string[] {
   if (typeof v.timestamp === 'string' && Number.isNaN(Date.parse(v.timestamp))) problems.push('timestamp is not a date');
   for (const key of ['aggregate', 'action'] as const) {
     if (typeof v[key] === 'string' && v[key] !== '') {
-      try { token(key, v[key] as string); } catch (err) { problems.push((err as Error).message); }
+      try {
+        token(key, v[key] as string);
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
   }
-  if (typeof v.type === 'string' && typeof v.action === 'string' && typeof v.aggregateType === 'string'
-    && v.type !== `${v.aggregateType}.${v.action}`) problems.push('type must be "{aggregateType}.{action}"');
+  if (
+    typeof v.type === 'string' &&
+    typeof v.action === 'string' &&
+    typeof v.aggregateType === 'string' &&
+    v.type !== `${v.aggregateType}.${v.action}`
+  )
+    problems.push('type must be "{aggregateType}.{action}"');
   return problems;
 }
 
@@ -140,14 +165,19 @@ export interface AppendResult {
 
 export class UnknownEventActionError extends Error {
   constructor(readonly action: string) {
-    super(`event action ${JSON.stringify(action)} is not in the event vocabulary, so the event stream would not store it `
-      + `(known actions: ${EVENT_ACTIONS.join(', ')}; add new ones to EVENT_ACTIONS in core/src/nats/subjects.ts)`);
+    super(
+      `event action ${JSON.stringify(action)} is not in the event vocabulary, so the event stream would not store it ` +
+        `(known actions: ${EVENT_ACTIONS.join(', ')}; add new ones to EVENT_ACTIONS in core/src/nats/subjects.ts)`,
+    );
     this.name = 'UnknownEventActionError';
   }
 }
 
 export class AppendAbortedError extends Error {
-  constructor(readonly event: ClusterEvent, reason: string) {
+  constructor(
+    readonly event: ClusterEvent,
+    reason: string,
+  ) {
     super(`event ${event.type} (${event.id}) not appended: ${reason}`);
     this.name = 'AppendAbortedError';
   }
@@ -182,16 +212,20 @@ export class EventStore {
   private wakeRetry: (() => void) | undefined;
   private readonly statuses: AsyncIterable<Status> & { stop?(): void };
 
-  constructor(private readonly nc: NatsConnection, domain: string, private readonly options: {
-    limits?: Partial<EventStreamLimits>;
-    /** Per-attempt ack timeout. */
-    ackTimeoutMs?: number;
-    /** Give up on an event after this long (default: never, only on close()). */
-    giveUpAfterMs?: number;
-    onRetry?: (event: ClusterEvent, attempt: number, error: unknown) => void;
-    /** The stream did not exist (a new server, or one that lost its store) and this store created it. */
-    onStreamCreated?: (stream: string) => void;
-  } = {}) {
+  constructor(
+    private readonly nc: NatsConnection,
+    domain: string,
+    private readonly options: {
+      limits?: Partial<EventStreamLimits>;
+      /** Per-attempt ack timeout. */
+      ackTimeoutMs?: number;
+      /** Give up on an event after this long (default: never, only on close()). */
+      giveUpAfterMs?: number;
+      onRetry?: (event: ClusterEvent, attempt: number, error: unknown) => void;
+      /** The stream did not exist (a new server, or one that lost its store) and this store created it. */
+      onStreamCreated?: (stream: string) => void;
+    } = {},
+  ) {
     this.subjects = new Subjects(domain);
     this.stream = streamName(domain);
     this.js = jetstream(nc, { timeout: options.ackTimeoutMs ?? 2000 });
@@ -207,14 +241,19 @@ export class EventStore {
   private async wakeOnReconnect(): Promise<void> {
     try {
       for await (const s of this.statuses) if (s.type === 'reconnect') this.wakeRetry?.();
-    } catch { /* the connection closed */ }
+    } catch {
+      /* the connection closed */
+    }
   }
 
   /** Waits `ms` before the next publish attempt, or less if the client reconnects (or the store closes) meanwhile. */
   private waitBeforeRetry(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
-      function done() { clearTimeout(timer); resolve(); }
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
       this.wakeRetry = done;
     });
   }
@@ -298,7 +337,8 @@ export class EventStore {
     this.closed = true;
     this.statuses.stop?.();
     this.wakeRetry?.();
-    for (const p of this.outbox.splice(0)) p.reject(new AppendAbortedError(p.event, 'the event store was closed before the server acknowledged it'));
+    for (const p of this.outbox.splice(0))
+      p.reject(new AppendAbortedError(p.event, 'the event store was closed before the server acknowledged it'));
   }
 
   private async pump(): Promise<void> {
@@ -349,7 +389,8 @@ export class EventStore {
           }
         }
         const giveUp = this.options.giveUpAfterMs;
-        if (giveUp !== undefined && Date.now() - started > giveUp) throw new AppendAbortedError(event, `no acknowledgement after ${giveUp} ms: ${(error as Error).message}`);
+        if (giveUp !== undefined && Date.now() - started > giveUp)
+          throw new AppendAbortedError(event, `no acknowledgement after ${giveUp} ms: ${(error as Error).message}`);
         this.options.onRetry?.(event, attempt, error);
         await this.waitBeforeRetry(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)));
       }
@@ -386,7 +427,12 @@ export class EventStore {
   }
 
   /** Reads stream sequences [start, end] that match the subject filter, then applies the other filters. */
-  private async readRange(jsm: JetStreamManager, filter: EventFilter, start: number, end: number): Promise<{ events: StoredEvent[]; oldestTime?: number }> {
+  private async readRange(
+    jsm: JetStreamManager,
+    filter: EventFilter,
+    start: number,
+    end: number,
+  ): Promise<{ events: StoredEvent[]; oldestTime?: number }> {
     const info = await jsm.consumers.add(this.stream, {
       filter_subject: this.subjects.eventFilter(filter.aggregate, filter.action),
       deliver_policy: DeliverPolicy.StartSequence,
@@ -435,7 +481,11 @@ export class EventStore {
       for await (const m of messages) {
         const event = decodeEvent(m.data, m.seq);
         if (event && matches(event, filter)) {
-          try { onEvent(event); } catch { /* the listener's problem; keep following */ }
+          try {
+            onEvent(event);
+          } catch {
+            /* the listener's problem; keep following */
+          }
         }
       }
     })();

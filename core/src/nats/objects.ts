@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
 import { StorageType } from '@nats-io/jetstream';
-import { readFacterReport } from '../flake/facterReport';
+import { readFacterReport } from '../spec/facterReport';
 import type { HostSpec } from '../spec/types';
 import { bucketName, token } from './subjects';
 
@@ -44,7 +44,11 @@ function toVersion(info: ObjectInfo): DocumentVersion | undefined {
 export class DocumentStore {
   private readonly buckets = new Map<DocumentKind, Promise<ObjectStore>>();
 
-  constructor(private readonly nc: NatsConnection, private readonly domain: string, private readonly retain = 20) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly domain: string,
+    private readonly retain = 20,
+  ) {}
 
   private bucket(kind: DocumentKind): Promise<ObjectStore> {
     let b = this.buckets.get(kind);
@@ -69,7 +73,12 @@ export class DocumentStore {
   }
 
   /** Stores a new version; returns it. Keeps the newest `retain` versions. */
-  async put(kind: DocumentKind, key: string, content: Uint8Array | string, metadata: Record<string, string> = {}): Promise<DocumentVersion> {
+  async put(
+    kind: DocumentKind,
+    key: string,
+    content: Uint8Array | string,
+    metadata: Record<string, string> = {},
+  ): Promise<DocumentVersion> {
     const os = await this.bucket(kind);
     const existing = await this.versions(kind, key);
     const latest = existing[existing.length - 1];
@@ -83,7 +92,12 @@ export class DocumentStore {
   }
 
   /** Stores a new version only when the content differs from the latest one. */
-  async putIfChanged(kind: DocumentKind, key: string, content: Uint8Array | string, metadata: Record<string, string> = {}): Promise<{ version: DocumentVersion; stored: boolean }> {
+  async putIfChanged(
+    kind: DocumentKind,
+    key: string,
+    content: Uint8Array | string,
+    metadata: Record<string, string> = {},
+  ): Promise<{ version: DocumentVersion; stored: boolean }> {
     const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
     const latest = (await this.versions(kind, key)).pop();
     if (latest && latest.digest === objectDigest(bytes)) return { version: latest, stored: false };
@@ -103,7 +117,14 @@ export class DocumentStore {
   /** Keys with at least one version. */
   async keys(kind: DocumentKind): Promise<string[]> {
     const os = await this.bucket(kind);
-    return [...new Set((await os.list()).map(toVersion).filter((v) => v !== undefined).map((v) => v!.key))].sort();
+    return [
+      ...new Set(
+        (await os.list())
+          .map(toVersion)
+          .filter((v) => v !== undefined)
+          .map((v) => v!.key),
+      ),
+    ].sort();
   }
 }
 
@@ -120,7 +141,11 @@ export interface FacterSyncResult {
 }
 
 /** Stores each host's nixos-facter report (`hardware.facterReport`, relative to the spec) as a new version when it changed. */
-export async function syncFacterReports(documents: DocumentStore, hosts: readonly HostSpec[], specDir: string): Promise<FacterSyncResult[]> {
+export async function syncFacterReports(
+  documents: DocumentStore,
+  hosts: readonly HostSpec[],
+  specDir: string,
+): Promise<FacterSyncResult[]> {
   const results: FacterSyncResult[] = [];
   for (const host of hosts) {
     const report = host.hardware?.facterReport;

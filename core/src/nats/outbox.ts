@@ -116,7 +116,11 @@ export class EventOutbox {
 
   private changed(): void {
     for (const l of this.listeners) {
-      try { l(this.queue.length); } catch { /* a listener's failure must not stop the others */ }
+      try {
+        l(this.queue.length);
+      } catch {
+        /* a listener's failure must not stop the others */
+      }
     }
   }
 

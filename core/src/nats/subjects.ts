@@ -18,15 +18,37 @@ export const CLUSTER_AGGREGATE = 'cluster';
 /** Every event action the cluster knows; the event stream stores exactly these. Add new actions here. */
 export const EVENT_ACTIONS = [
   'flake-generated',
-  'deploy-started', 'deploy-phase', 'deployed', 'deploy-failed', 'deploy-cancelled',
-  'exo-starting', 'exo-started', 'exo-stopped', 'exo-failed', 'exo-start-failed', 'exo-stop-failed',
-  'checkpoint-created', 'checkpoint-restored', 'checkpoint-create-failed', 'checkpoint-restore-failed',
-  'facter-report-stored', 'agent-started', 'gpu-added', 'gpu-missing',
-  'container-creating', 'container-created', 'container-started', 'container-stopped', 'container-destroyed',
-  'container-failed', 'container-drift',
-  'rollout-started', 'rollout-step', 'rollout-finished',
+  'deploy-started',
+  'deploy-phase',
+  'deployed',
+  'deploy-failed',
+  'deploy-cancelled',
+  'exo-starting',
+  'exo-started',
+  'exo-stopped',
+  'exo-failed',
+  'exo-start-failed',
+  'exo-stop-failed',
+  'checkpoint-created',
+  'checkpoint-restored',
+  'checkpoint-create-failed',
+  'checkpoint-restore-failed',
+  'facter-report-stored',
+  'agent-started',
+  'gpu-added',
+  'gpu-missing',
+  'container-creating',
+  'container-created',
+  'container-started',
+  'container-stopped',
+  'container-destroyed',
+  'container-failed',
+  'container-drift',
+  'rollout-started',
+  'rollout-step',
+  'rollout-finished',
 ] as const;
-export type EventAction = typeof EVENT_ACTIONS[number];
+export type EventAction = (typeof EVENT_ACTIONS)[number];
 
 /** The last token of a host's telemetry subject; reserved, so it can never be an event action. */
 export const TELEMETRY_TOKEN = 'telemetry';
@@ -36,13 +58,27 @@ export function isEventAction(action: string): action is EventAction {
 }
 
 export const AGENT_COMMANDS = [
-  'probe', 'exo.start', 'exo.stop', 'checkpoint.create', 'checkpoint.restore', 'checkpoint.list',
-  'container.create', 'container.start', 'container.stop', 'container.destroy', 'container.list', 'container.status',
+  'probe',
+  'exo.start',
+  'exo.stop',
+  'checkpoint.create',
+  'checkpoint.restore',
+  'checkpoint.list',
+  'container.create',
+  'container.start',
+  'container.stop',
+  'container.destroy',
+  'container.list',
+  'container.status',
 ] as const;
-export type AgentCommand = typeof AGENT_COMMANDS[number];
+export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 
 export class SubjectTokenError extends Error {
-  constructor(readonly what: string, readonly value: string, reason: string) {
+  constructor(
+    readonly what: string,
+    readonly value: string,
+    reason: string,
+  ) {
     super(`invalid ${what} ${JSON.stringify(value)} for a NATS subject: ${reason}`);
     this.name = 'SubjectTokenError';
   }
@@ -93,8 +129,14 @@ export class Subjects {
   /** True for a stream subject of this domain's shape `{domain}.events.*.{action}` (telemetry excluded). */
   isEventStreamSubject(subject: string): boolean {
     const parts = subject.split('.');
-    return parts.length === 4 && parts[0] === this.prefix && parts[1] === 'events' && parts[2] === '*'
-      && parts[3] !== TELEMETRY_TOKEN && TOKEN.test(parts[3]);
+    return (
+      parts.length === 4 &&
+      parts[0] === this.prefix &&
+      parts[1] === 'events' &&
+      parts[2] === '*' &&
+      parts[3] !== TELEMETRY_TOKEN &&
+      TOKEN.test(parts[3])
+    );
   }
   /**
    * The consumer filter subject for an aggregate and action, or undefined for the whole stream. NATS 2.9 accepts a

@@ -101,9 +101,16 @@ export class TelemetrySubscriber {
         if (err) return;
         const host = subjects.parseTelemetry(msg.subject);
         let sample: unknown;
-        try { sample = msg.json(); } catch { sample = undefined; }
+        try {
+          sample = msg.json();
+        } catch {
+          sample = undefined;
+        }
         // The host in the subject is authoritative: permissions guarantee an agent can publish only its own.
-        if (!host || !validateSample(sample) || sample.host !== host) { this.stats.invalid++; return; }
+        if (!host || !validateSample(sample) || sample.host !== host) {
+          this.stats.invalid++;
+          return;
+        }
         this.stats.received++;
         if (this.latest.has(host)) this.stats.coalesced++;
         this.latest.set(host, { sample, receivedAt: Date.now() });

@@ -45,9 +45,20 @@ export class AttrsBuilder {
         for (const name of b.attrs) {
           if (name.type === 'Missing') continue;
           const key = staticAttrName(name);
-          if (key === undefined) { this.report(name, 'dynamic attributes not allowed in inherit', 'nix.dynamic-inherit'); continue; }
-          if (model.attrs.has(key)) { this.report(name, `attribute '${key}' already defined`, 'nix.duplicate-attr'); continue; }
-          model.attrs.set(key, b.from ? { value: b.from, inherited: false, from: b.from } : { value: { type: 'Identifier', id: name.id, start: name.start, end: name.end, name: key }, inherited: true });
+          if (key === undefined) {
+            this.report(name, 'dynamic attributes not allowed in inherit', 'nix.dynamic-inherit');
+            continue;
+          }
+          if (model.attrs.has(key)) {
+            this.report(name, `attribute '${key}' already defined`, 'nix.duplicate-attr');
+            continue;
+          }
+          model.attrs.set(
+            key,
+            b.from
+              ? { value: b.from, inherited: false, from: b.from }
+              : { value: { type: 'Identifier', id: name.id, start: name.start, end: name.end, name: key }, inherited: true },
+          );
         }
         continue;
       }
@@ -89,15 +100,24 @@ export class AttrsBuilder {
     }
     const last = path[path.length - 1];
     const key = staticAttrName(last);
-    if (key === undefined) { cur.dynamic.push({ name: last, value }); return; }
+    if (key === undefined) {
+      cur.dynamic.push({ name: last, value });
+      return;
+    }
     const existing = cur.attrs.get(key);
-    if (!existing) { cur.attrs.set(key, { value, inherited: false }); return; }
+    if (!existing) {
+      cur.attrs.set(key, { value, inherited: false });
+      return;
+    }
     const target = existing.inherited ? undefined : this.attrsOf(existing.value);
     const added = this.attrsOf(value);
     if (!target || !added) return dup();
     existing.value = target;
     for (const [k, def] of added.attrs) {
-      if (target.attrs.has(k)) { this.report(at, `attribute '${k}' already defined`, 'nix.duplicate-attr'); return; }
+      if (target.attrs.has(k)) {
+        this.report(at, `attribute '${k}' already defined`, 'nix.duplicate-attr');
+        return;
+      }
       target.attrs.set(k, def);
     }
   }
@@ -114,13 +134,17 @@ export function staticString(expr: Expr): string | undefined {
   switch (e.type) {
     case 'String': {
       let s = '';
-      for (const p of e.parts) { if (p.type !== 'StringText') return undefined; s += p.value; }
+      for (const p of e.parts) {
+        if (p.type !== 'StringText') return undefined;
+        s += p.value;
+      }
       return s;
     }
     case 'IndString':
       if (e.parts.length === 0) return '';
       return e.parts.length === 1 && e.parts[0].type === 'StringText' ? e.parts[0].value : undefined;
-    case 'Uri': return e.value;
+    case 'Uri':
+      return e.value;
   }
   return undefined;
 }
@@ -128,9 +152,12 @@ export function staticString(expr: Expr): string | undefined {
 /** The name of a static attribute (`a`, `"a"`, `${"a"}`), or undefined for a dynamic one. */
 export function staticAttrName(name: AttrName): string | undefined {
   switch (name.type) {
-    case 'Identifier': return name.name;
-    case 'String': return staticString(name);
-    case 'Interpolation': return staticString(name.expr);
+    case 'Identifier':
+      return name.name;
+    case 'String':
+      return staticString(name);
+    case 'Interpolation':
+      return staticString(name.expr);
   }
   return undefined;
 }
@@ -143,6 +170,7 @@ function showAttrNameForMessage(name: AttrName): string {
 export function checkBindings(node: AttrSet | LegacyLet | Let, builder: AttrsBuilder, errors: NixSyntaxError[]): void {
   const model = builder.modelOf(node);
   if (node.type === 'Let') {
-    for (const d of model.dynamic) errors.push({ start: d.name.start, end: d.name.end, message: 'dynamic attributes not allowed in let', code: 'nix.dynamic-let' });
+    for (const d of model.dynamic)
+      errors.push({ start: d.name.start, end: d.name.end, message: 'dynamic attributes not allowed in let', code: 'nix.dynamic-let' });
   }
 }

@@ -32,8 +32,15 @@ export function parseNix(text: string, options: ParseOptions = {}): ParseResult 
 }
 
 // Binding powers of binary operators (parser.y's %left/%right/%nonassoc lines, lowest first).
-const PREC_PIPE = 0, PREC_NOT = 7, PREC_HAS_ATTR = 11, PREC_NEGATE = 12;
-const enum Assoc { LEFT, RIGHT, NONE }
+const PREC_PIPE = 0,
+  PREC_NOT = 7,
+  PREC_HAS_ATTR = 11,
+  PREC_NEGATE = 12;
+const enum Assoc {
+  LEFT,
+  RIGHT,
+  NONE,
+}
 const op = (name: string) => BINARY_OPS.indexOf(name as never);
 /** Per operator token: [code in BINARY_OPS, precedence, associativity]. */
 const BINARY: { [k: number]: [number, number, Assoc] | undefined } = {
@@ -42,26 +49,79 @@ const BINARY: { [k: number]: [number, number, Assoc] | undefined } = {
   [Tok.IMPL]: [op('->'), 1, Assoc.RIGHT],
   [Tok.OR]: [op('||'), 2, Assoc.LEFT],
   [Tok.AND]: [op('&&'), 3, Assoc.LEFT],
-  [Tok.EQ]: [op('=='), 4, Assoc.NONE], [Tok.NEQ]: [op('!='), 4, Assoc.NONE],
-  [Tok.LT]: [op('<'), 5, Assoc.NONE], [Tok.GT]: [op('>'), 5, Assoc.NONE], [Tok.LEQ]: [op('<='), 5, Assoc.NONE], [Tok.GEQ]: [op('>='), 5, Assoc.NONE],
+  [Tok.EQ]: [op('=='), 4, Assoc.NONE],
+  [Tok.NEQ]: [op('!='), 4, Assoc.NONE],
+  [Tok.LT]: [op('<'), 5, Assoc.NONE],
+  [Tok.GT]: [op('>'), 5, Assoc.NONE],
+  [Tok.LEQ]: [op('<='), 5, Assoc.NONE],
+  [Tok.GEQ]: [op('>='), 5, Assoc.NONE],
   [Tok.UPDATE]: [op('//'), 6, Assoc.RIGHT],
-  [Tok.PLUS]: [op('+'), 8, Assoc.LEFT], [Tok.MINUS]: [op('-'), 8, Assoc.LEFT],
-  [Tok.STAR]: [op('*'), 9, Assoc.LEFT], [Tok.SLASH]: [op('/'), 9, Assoc.LEFT],
+  [Tok.PLUS]: [op('+'), 8, Assoc.LEFT],
+  [Tok.MINUS]: [op('-'), 8, Assoc.LEFT],
+  [Tok.STAR]: [op('*'), 9, Assoc.LEFT],
+  [Tok.SLASH]: [op('/'), 9, Assoc.LEFT],
   [Tok.CONCAT]: [op('++'), 10, Assoc.RIGHT],
 };
 
 const TOKEN_NAMES: { [k: number]: string } = {
-  [Tok.EOF]: 'end of file', [Tok.ID]: 'identifier', [Tok.INT]: 'integer', [Tok.FLOAT]: 'float', [Tok.URI]: 'URI',
-  [Tok.SPATH]: 'search path', [Tok.PATH]: 'path', [Tok.HPATH]: 'path', [Tok.STR]: 'string', [Tok.IND_STR]: 'string', [Tok.IND_STR_ESCAPE]: 'string',
-  [Tok.DOLLAR_CURLY]: "'${'", [Tok.DQUOTE]: "'\"'", [Tok.IND_OPEN]: "''", [Tok.IND_CLOSE]: "''", [Tok.PATH_END]: 'end of path',
-  [Tok.IF]: "'if'", [Tok.THEN]: "'then'", [Tok.ELSE]: "'else'", [Tok.ASSERT]: "'assert'", [Tok.WITH]: "'with'",
-  [Tok.LET]: "'let'", [Tok.IN]: "'in'", [Tok.REC]: "'rec'", [Tok.INHERIT]: "'inherit'", [Tok.OR_KW]: "'or'",
-  [Tok.ELLIPSIS]: "'...'", [Tok.EQ]: "'=='", [Tok.NEQ]: "'!='", [Tok.LEQ]: "'<='", [Tok.GEQ]: "'>='", [Tok.AND]: "'&&'",
-  [Tok.OR]: "'||'", [Tok.IMPL]: "'->'", [Tok.UPDATE]: "'//'", [Tok.CONCAT]: "'++'", [Tok.PIPE_INTO]: "'|>'",
-  [Tok.PIPE_FROM]: "'<|'", [Tok.LBRACE]: "'{'", [Tok.RBRACE]: "'}'", [Tok.LBRACK]: "'['", [Tok.RBRACK]: "']'",
-  [Tok.LPAREN]: "'('", [Tok.RPAREN]: "')'", [Tok.SEMI]: "';'", [Tok.COLON]: "':'", [Tok.AT]: "'@'", [Tok.COMMA]: "','",
-  [Tok.DOT]: "'.'", [Tok.QUESTION]: "'?'", [Tok.ASSIGN]: "'='", [Tok.LT]: "'<'", [Tok.GT]: "'>'", [Tok.PLUS]: "'+'",
-  [Tok.MINUS]: "'-'", [Tok.STAR]: "'*'", [Tok.SLASH]: "'/'", [Tok.BANG]: "'!'",
+  [Tok.EOF]: 'end of file',
+  [Tok.ID]: 'identifier',
+  [Tok.INT]: 'integer',
+  [Tok.FLOAT]: 'float',
+  [Tok.URI]: 'URI',
+  [Tok.SPATH]: 'search path',
+  [Tok.PATH]: 'path',
+  [Tok.HPATH]: 'path',
+  [Tok.STR]: 'string',
+  [Tok.IND_STR]: 'string',
+  [Tok.IND_STR_ESCAPE]: 'string',
+  [Tok.DOLLAR_CURLY]: "'${'",
+  [Tok.DQUOTE]: "'\"'",
+  [Tok.IND_OPEN]: "''",
+  [Tok.IND_CLOSE]: "''",
+  [Tok.PATH_END]: 'end of path',
+  [Tok.IF]: "'if'",
+  [Tok.THEN]: "'then'",
+  [Tok.ELSE]: "'else'",
+  [Tok.ASSERT]: "'assert'",
+  [Tok.WITH]: "'with'",
+  [Tok.LET]: "'let'",
+  [Tok.IN]: "'in'",
+  [Tok.REC]: "'rec'",
+  [Tok.INHERIT]: "'inherit'",
+  [Tok.OR_KW]: "'or'",
+  [Tok.ELLIPSIS]: "'...'",
+  [Tok.EQ]: "'=='",
+  [Tok.NEQ]: "'!='",
+  [Tok.LEQ]: "'<='",
+  [Tok.GEQ]: "'>='",
+  [Tok.AND]: "'&&'",
+  [Tok.OR]: "'||'",
+  [Tok.IMPL]: "'->'",
+  [Tok.UPDATE]: "'//'",
+  [Tok.CONCAT]: "'++'",
+  [Tok.PIPE_INTO]: "'|>'",
+  [Tok.PIPE_FROM]: "'<|'",
+  [Tok.LBRACE]: "'{'",
+  [Tok.RBRACE]: "'}'",
+  [Tok.LBRACK]: "'['",
+  [Tok.RBRACK]: "']'",
+  [Tok.LPAREN]: "'('",
+  [Tok.RPAREN]: "')'",
+  [Tok.SEMI]: "';'",
+  [Tok.COLON]: "':'",
+  [Tok.AT]: "'@'",
+  [Tok.COMMA]: "','",
+  [Tok.DOT]: "'.'",
+  [Tok.QUESTION]: "'?'",
+  [Tok.ASSIGN]: "'='",
+  [Tok.LT]: "'<'",
+  [Tok.GT]: "'>'",
+  [Tok.PLUS]: "'+'",
+  [Tok.MINUS]: "'-'",
+  [Tok.STAR]: "'*'",
+  [Tok.SLASH]: "'/'",
+  [Tok.BANG]: "'!'",
 };
 
 const MAX_INT = 9223372036854775807n;
@@ -79,9 +139,16 @@ class Parser {
   private readonly attrs: AttrsBuilder;
   readonly tree: NixTree;
 
-  constructor(private readonly text: string, private readonly tokens: Tokens, private readonly errors: NixSyntaxError[], private readonly comments: Comment[]) {
+  constructor(
+    private readonly text: string,
+    private readonly tokens: Tokens,
+    private readonly errors: NixSyntaxError[],
+    private readonly comments: Comment[],
+  ) {
     this.attrs = new AttrsBuilder(errors);
-    this.kind = tokens.kind; this.start = tokens.start; this.end = tokens.end;
+    this.kind = tokens.kind;
+    this.start = tokens.start;
+    this.end = tokens.end;
     // About one node per token in NixOS modules; the tree grows if a file needs more.
     this.tree = new NixTree(this.nameList, comments, tokens.count + 16);
   }
@@ -109,7 +176,8 @@ class Parser {
     const text = this.text;
     let h = 0x811c9dc5;
     for (let j = s; j < e; j++) h = Math.imul(h ^ text.charCodeAt(j), 16777619);
-    const slots = this.nameSlots, mask = slots.length - 1;
+    const slots = this.nameSlots,
+      mask = slots.length - 1;
     let slot = h & mask;
     for (let id = slots[slot]; id !== 0; slot = (slot + 1) & mask, id = slots[slot]) {
       const name = this.nameList[id - 1];
@@ -126,7 +194,8 @@ class Parser {
   }
 
   private growNameSlots(): void {
-    const slots = new Int32Array(this.nameSlots.length * 2), mask = slots.length - 1;
+    const slots = new Int32Array(this.nameSlots.length * 2),
+      mask = slots.length - 1;
     for (let id = 1; id <= this.nameList.length; id++) {
       let slot = this.nameHashes[id - 1] & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
@@ -155,15 +224,25 @@ class Parser {
     return this.tree.add(kind, start, end, offset, n, c, flags);
   }
 
-  private isMissing(id: number): boolean { return this.tree.kind[id] === Kind.Missing; }
+  private isMissing(id: number): boolean {
+    return this.tree.kind[id] === Kind.Missing;
+  }
 
   /** The text a STR/IND_STR/path/URI token carries. */
-  private value(i: number): string { return tokenValue(this.tokens, i); }
+  private value(i: number): string {
+    return tokenValue(this.tokens, i);
+  }
 
-  private peek(): Tok { return this.kind[this.i]; }
-  private get pos(): number { return this.start[this.i]; }
+  private peek(): Tok {
+    return this.kind[this.i];
+  }
+  private get pos(): number {
+    return this.start[this.i];
+  }
   /** End of the previous token: where a node that ends before the current token stops. */
-  private get prevEnd(): number { return this.i > 0 ? this.end[this.i - 1] : 0; }
+  private get prevEnd(): number {
+    return this.i > 0 ? this.end[this.i - 1] : 0;
+  }
 
   private error(start: number, end: number, message: string, code = 'nix.syntax'): void {
     this.errors.push({ start, end, message, code });
@@ -185,7 +264,10 @@ class Parser {
   }
 
   private expect(k: Tok, what: string): boolean {
-    if (this.kind[this.i] === k) { this.i++; return true; }
+    if (this.kind[this.i] === k) {
+      this.i++;
+      return true;
+    }
     this.unexpected(what);
     return false;
   }
@@ -208,10 +290,16 @@ class Parser {
       if (k === Tok.EOF) return;
       if (k === Tok.LBRACE || k === Tok.LBRACK || k === Tok.LPAREN || k === Tok.DOLLAR_CURLY) depth++;
       else if (k === Tok.RBRACE || k === Tok.RBRACK || k === Tok.RPAREN) {
-        if (depth === 0) { if (k === options.closer) this.i++; return; }
+        if (depth === 0) {
+          if (k === options.closer) this.i++;
+          return;
+        }
         depth--;
       } else if (depth === 0) {
-        if (k === Tok.SEMI) { if (options.consumeSemi) this.i++; return; }
+        if (k === Tok.SEMI) {
+          if (options.consumeSemi) this.i++;
+          return;
+        }
         if (k === Tok.IN && options.stopAtIn) return;
         if (options.stopAtClauses && (k === Tok.THEN || k === Tok.ELSE || k === Tok.COMMA)) return;
       }
@@ -304,7 +392,8 @@ class Parser {
         this.checkFormals(formals, param);
         return t.add(Kind.Lambda, s, t.end[body], param, formals, body);
       }
-      case Tok.ASSERT: case Tok.WITH: {
+      case Tok.ASSERT:
+      case Tok.WITH: {
         this.i++;
         const first = this.parseExpr();
         if (!this.expect(Tok.SEMI, "';'")) this.synchronize(false);
@@ -358,10 +447,13 @@ class Parser {
       }
       const info = BINARY[op];
       if (info === undefined || info[1] < minPrec) break;
-      const code = info[0], prec = info[1], assoc = info[2];
+      const code = info[0],
+        prec = info[1],
+        assoc = info[2];
       const opStart = this.pos;
       if (prec === PREC_PIPE) {
-        if (pipeKind !== undefined && pipeKind !== op) this.error(opStart, this.end[this.i], "'|>' and '<|' cannot be mixed without parentheses");
+        if (pipeKind !== undefined && pipeKind !== op)
+          this.error(opStart, this.end[this.i], "'|>' and '<|' cannot be mixed without parentheses");
         pipeKind = op;
       }
       this.i++;
@@ -380,8 +472,19 @@ class Parser {
 
   private startsSimple(k: Tok): boolean {
     switch (k) {
-      case Tok.ID: case Tok.INT: case Tok.FLOAT: case Tok.DQUOTE: case Tok.IND_OPEN: case Tok.PATH: case Tok.HPATH:
-      case Tok.SPATH: case Tok.URI: case Tok.LPAREN: case Tok.REC: case Tok.LBRACE: case Tok.LBRACK:
+      case Tok.ID:
+      case Tok.INT:
+      case Tok.FLOAT:
+      case Tok.DQUOTE:
+      case Tok.IND_OPEN:
+      case Tok.PATH:
+      case Tok.HPATH:
+      case Tok.SPATH:
+      case Tok.URI:
+      case Tok.LPAREN:
+      case Tok.REC:
+      case Tok.LBRACE:
+      case Tok.LBRACK:
         return true;
       case Tok.LET:
         return this.kind[this.i + 1] === Tok.LBRACE;
@@ -422,7 +525,8 @@ class Parser {
 
   /** An Identifier node for the current token (an ID, or the `or` keyword used as a name). */
   private identifier(): number {
-    const s = this.start[this.i], e = this.end[this.i];
+    const s = this.start[this.i],
+      e = this.end[this.i];
     this.i++;
     return this.tree.add(Kind.Identifier, s, e, this.nameAt(s, e), NONE, NONE);
   }
@@ -432,7 +536,8 @@ class Parser {
     const s = this.pos;
     const e = this.end[this.i];
     switch (this.peek()) {
-      case Tok.ID: return this.identifier();
+      case Tok.ID:
+        return this.identifier();
       case Tok.INT: {
         this.i++;
         if (e - s <= 9) {
@@ -448,23 +553,37 @@ class Parser {
         this.i++;
         const raw = this.text.slice(s, e);
         const value = Number(raw);
-        if (!isFinite(value) || (value !== 0 && Math.abs(value) < 2.2250738585072014e-308) || (value === 0 && /[1-9]/.test(raw.replace(/[eE].*/, '')))) {
+        if (
+          !isFinite(value) ||
+          (value !== 0 && Math.abs(value) < 2.2250738585072014e-308) ||
+          (value === 0 && /[1-9]/.test(raw.replace(/[eE].*/, '')))
+        ) {
           this.error(s, e, `invalid float '${raw}'`, 'nix.invalid-float');
         }
         return t.add(Kind.Float, s, e, t.addNumber(value), NONE, NONE);
       }
-      case Tok.URI: this.i++; return t.add(Kind.Uri, s, e, t.addText(this.value(this.i - 1)), NONE, NONE);
-      case Tok.SPATH: this.i++; return t.add(Kind.SearchPath, s, e, t.addText(this.value(this.i - 1)), NONE, NONE);
-      case Tok.DQUOTE: return this.parseString();
-      case Tok.IND_OPEN: return this.parseIndString();
-      case Tok.PATH: case Tok.HPATH: return this.parsePath();
+      case Tok.URI:
+        this.i++;
+        return t.add(Kind.Uri, s, e, t.addText(this.value(this.i - 1)), NONE, NONE);
+      case Tok.SPATH:
+        this.i++;
+        return t.add(Kind.SearchPath, s, e, t.addText(this.value(this.i - 1)), NONE, NONE);
+      case Tok.DQUOTE:
+        return this.parseString();
+      case Tok.IND_OPEN:
+        return this.parseIndString();
+      case Tok.PATH:
+      case Tok.HPATH:
+        return this.parsePath();
       case Tok.LPAREN: {
         this.i++;
         const expr = this.parseExpr();
         if (!this.expect(Tok.RPAREN, "')'")) this.skipToCloser(Tok.RPAREN);
         return t.add(Kind.Paren, s, this.prevEnd, expr, NONE, NONE);
       }
-      case Tok.LET: case Tok.REC: case Tok.LBRACE: {
+      case Tok.LET:
+      case Tok.REC:
+      case Tok.LBRACE: {
         const legacyLet = this.peek() === Tok.LET;
         const rec = this.peek() === Tok.REC;
         if (legacyLet || rec) {
@@ -484,9 +603,15 @@ class Parser {
         const base = this.scratchTop;
         for (;;) {
           const k = this.peek();
-          if (k === Tok.RBRACK) { this.i++; break; }
+          if (k === Tok.RBRACK) {
+            this.i++;
+            break;
+          }
           if (this.startsSimple(k)) {
-            if (this.depth >= MAX_NESTING) { this.collect(this.tooDeep()); continue; }
+            if (this.depth >= MAX_NESTING) {
+              this.collect(this.tooDeep());
+              continue;
+            }
             this.depth++;
             this.collect(this.parseSelect());
             this.depth--;
@@ -529,7 +654,10 @@ class Parser {
       const k = this.peek();
       if (k === Tok.STR) this.collect(this.stringText());
       else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
-      else { this.expect(Tok.DQUOTE, "'\"'"); break; }
+      else {
+        this.expect(Tok.DQUOTE, "'\"'");
+        break;
+      }
     }
     return this.listNode(Kind.String, s, this.prevEnd, base);
   }
@@ -543,7 +671,10 @@ class Parser {
       if (k === Tok.IND_STR) this.collect(this.stringText());
       else if (k === Tok.IND_STR_ESCAPE) this.collect(this.stringText(Flag.Marked));
       else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
-      else { this.expect(Tok.IND_CLOSE, "''"); break; }
+      else {
+        this.expect(Tok.IND_CLOSE, "''");
+        break;
+      }
     }
     stripIndentation(this.tree, this.scratch.subarray(base, this.scratchTop));
     return this.listNode(Kind.IndString, s, this.prevEnd, base);
@@ -557,7 +688,10 @@ class Parser {
       const k = this.peek();
       if (k === Tok.STR) this.collect(this.stringText());
       else if (k === Tok.DOLLAR_CURLY) this.collect(this.interpolation());
-      else { if (k === Tok.PATH_END) this.i++; break; }
+      else {
+        if (k === Tok.PATH_END) this.i++;
+        break;
+      }
     }
     return this.listNode(Kind.Path, s, this.tree.end[this.scratch[this.scratchTop - 1]], base);
   }
@@ -566,9 +700,13 @@ class Parser {
 
   private parseAttrName(): number {
     switch (this.peek()) {
-      case Tok.ID: case Tok.OR_KW: return this.identifier();
-      case Tok.DQUOTE: return this.parseString();
-      case Tok.DOLLAR_CURLY: return this.interpolation();
+      case Tok.ID:
+      case Tok.OR_KW:
+        return this.identifier();
+      case Tok.DQUOTE:
+        return this.parseString();
+      case Tok.DOLLAR_CURLY:
+        return this.interpolation();
     }
     this.unexpected('an attribute name');
     return this.missing();
@@ -613,7 +751,10 @@ class Parser {
         }
         const end = this.end[this.i];
         const node = this.listNode(Kind.Inherit, s, end, attrsBase, from);
-        if (!this.expect(Tok.SEMI, "';'")) { t.end[node] = this.prevEnd; this.synchronize(closer === Tok.IN); }
+        if (!this.expect(Tok.SEMI, "';'")) {
+          t.end[node] = this.prevEnd;
+          this.synchronize(closer === Tok.IN);
+        }
         this.collect(node);
         continue;
       }
@@ -622,10 +763,12 @@ class Parser {
         const path = this.parseAttrPath();
         let value: number;
         if (this.expect(Tok.ASSIGN, "'='")) {
-          const valueIndex = this.i, errorCount = this.errors.length;
+          const valueIndex = this.i,
+            errorCount = this.errors.length;
           value = this.parseExpr();
           const after = this.peek();
-          const reparsed = after === Tok.ASSIGN || after === Tok.DOT ? this.reparseBeforeMissingSemicolon(value, valueIndex, errorCount) : NONE;
+          const reparsed =
+            after === Tok.ASSIGN || after === Tok.DOT ? this.reparseBeforeMissingSemicolon(value, valueIndex, errorCount) : NONE;
           if (reparsed !== NONE) value = reparsed;
           else if (!this.expect(Tok.SEMI, "';'")) this.synchronize(closer === Tok.IN);
         } else {
@@ -664,7 +807,8 @@ class Parser {
     this.kind[splitIndex] = saved;
     const stoppedAt = this.i;
     this.i = splitIndex;
-    if (stoppedAt !== splitIndex) this.error(this.start[stoppedAt], this.end[stoppedAt], `unexpected ${this.describe(stoppedAt)}, expected ';'`);
+    if (stoppedAt !== splitIndex)
+      this.error(this.start[stoppedAt], this.end[stoppedAt], `unexpected ${this.describe(stoppedAt)}, expected ';'`);
     const at = this.end[splitIndex - 1];
     this.error(at, at, "missing ';' after the value", 'nix.missing-semicolon');
     this.lastErrorAt = this.pos;
@@ -676,14 +820,32 @@ class Parser {
     const t = this.tree;
     for (;;) {
       switch (t.kind[e]) {
-        case Kind.Binary: case Kind.With: case Kind.Assert: e = t.b[e]; continue;
-        case Kind.Unary: e = t.a[e]; continue;
-        case Kind.Lambda: case Kind.Let: case Kind.If: e = t.c[e]; continue;
-        case Kind.Select: if (t.c[e] !== NONE) { e = t.c[e]; continue; } return NONE;
+        case Kind.Binary:
+        case Kind.With:
+        case Kind.Assert:
+          e = t.b[e];
+          continue;
+        case Kind.Unary:
+          e = t.a[e];
+          continue;
+        case Kind.Lambda:
+        case Kind.Let:
+        case Kind.If:
+          e = t.c[e];
+          continue;
+        case Kind.Select:
+          if (t.c[e] !== NONE) {
+            e = t.c[e];
+            continue;
+          }
+          return NONE;
         case Kind.Apply: {
           const args: number[] = [];
           let f = e;
-          while (t.kind[f] === Kind.Apply) { args.unshift(t.b[f]); f = t.a[f]; }
+          while (t.kind[f] === Kind.Apply) {
+            args.unshift(t.b[f]);
+            f = t.a[f];
+          }
           for (const arg of args) {
             const head = t.kind[arg] === Kind.Select ? t.a[arg] : arg;
             if ((t.kind[head] === Kind.Identifier || t.kind[head] === Kind.String) && this.startsLine(t.start[arg])) return t.start[arg];
@@ -707,10 +869,12 @@ class Parser {
 
   /** Index of the token starting at `offset` (binary search). */
   private tokenAt(offset: number): number {
-    let lo = 0, hi = this.tokens.count - 1;
+    let lo = 0,
+      hi = this.tokens.count - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.start[mid] < offset) lo = mid + 1; else hi = mid;
+      if (this.start[mid] < offset) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -718,10 +882,12 @@ class Parser {
   /** Index of the `/** … *\/` comment that ends right before `offset` with only whitespace between, or NONE. */
   private docCommentBefore(offset: number): number {
     const comments = this.comments;
-    let lo = 0, hi = comments.length;
+    let lo = 0,
+      hi = comments.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (comments[mid].end <= offset) lo = mid + 1; else hi = mid;
+      if (comments[mid].end <= offset) lo = mid + 1;
+      else hi = mid;
     }
     const c = comments[lo - 1];
     if (!c || c.kind !== 'doc') return NONE;
@@ -762,7 +928,9 @@ class Parser {
 
   /** The common case, in one pass: every binding starts with a plain name, and no two with the same one. */
   private distinctFirstNames(node: number): boolean {
-    const t = this.tree, lists = t.lists, stamp = this.newStamp();
+    const t = this.tree,
+      lists = t.lists,
+      stamp = this.newStamp();
     for (let i = t.a[node], n = i + t.b[node]; i < n; i++) {
       const b = lists[i];
       if (t.kind[b] === Kind.Inherit) {
@@ -780,7 +948,10 @@ class Parser {
 
   /** Compares two paths by name ids; 0 when one is a prefix of the other. */
   private comparePaths(x: number, y: number): number {
-    const t = this.tree, lists = t.lists, ox = this.pathOffsets[x], oy = this.pathOffsets[y];
+    const t = this.tree,
+      lists = t.lists,
+      ox = this.pathOffsets[x],
+      oy = this.pathOffsets[y];
     for (let j = 0, n = Math.min(this.pathLengths[x], this.pathLengths[y]); j < n; j++) {
       const d = t.a[lists[ox + j]] - t.a[lists[oy + j]];
       if (d !== 0) return d;
@@ -793,7 +964,10 @@ class Parser {
    * prefix of another, or equal to it, then sits right before it.
    */
   private prefixFreePaths(node: number): boolean {
-    const t = this.tree, lists = t.lists, offsets = this.pathOffsets, lengths = this.pathLengths;
+    const t = this.tree,
+      lists = t.lists,
+      offsets = this.pathOffsets,
+      lengths = this.pathLengths;
     offsets.length = 0;
     lengths.length = 0;
     for (let i = t.a[node], n = i + t.b[node]; i < n; i++) {
@@ -822,11 +996,17 @@ class Parser {
   private isFormals(): boolean {
     const k1 = this.kind[this.i + 1];
     if (k1 === Tok.ELLIPSIS) return true;
-    if (k1 === Tok.RBRACE) { const k2 = this.kind[this.i + 2]; return k2 === Tok.COLON || k2 === Tok.AT; }
+    if (k1 === Tok.RBRACE) {
+      const k2 = this.kind[this.i + 2];
+      return k2 === Tok.COLON || k2 === Tok.AT;
+    }
     if (k1 === Tok.ID) {
       const k2 = this.kind[this.i + 2];
       if (k2 === Tok.COMMA || k2 === Tok.QUESTION) return true;
-      if (k2 === Tok.RBRACE) { const k3 = this.kind[this.i + 3]; return k3 === Tok.COLON || k3 === Tok.AT; }
+      if (k2 === Tok.RBRACE) {
+        const k3 = this.kind[this.i + 3];
+        return k3 === Tok.COLON || k3 === Tok.AT;
+      }
     }
     return false;
   }
@@ -846,13 +1026,22 @@ class Parser {
         if (this.peek() !== Tok.RBRACE) this.unexpected("'}' ('...' must come last)");
         break;
       }
-      if (k !== Tok.ID) { this.unexpected("an argument name or '}'"); break; }
+      if (k !== Tok.ID) {
+        this.unexpected("an argument name or '}'");
+        break;
+      }
       const fs = this.pos;
       const name = this.identifier();
       let def = NONE;
-      if (this.peek() === Tok.QUESTION) { this.i++; def = this.parseExpr(); }
+      if (this.peek() === Tok.QUESTION) {
+        this.i++;
+        def = this.parseExpr();
+      }
       this.collect(t.add(Kind.Formal, fs, t.end[def === NONE ? name : def], name, def, NONE));
-      if (this.peek() === Tok.COMMA) { this.i++; continue; }
+      if (this.peek() === Tok.COMMA) {
+        this.i++;
+        continue;
+      }
       if (this.peek() !== Tok.RBRACE) this.unexpected("',' or '}'");
       break;
     }
@@ -862,12 +1051,18 @@ class Parser {
   }
 
   private checkFormals(formals: number, param: number): void {
-    const t = this.tree, stamp = this.newStamp();
+    const t = this.tree,
+      stamp = this.newStamp();
     const count = t.b[formals];
     for (let k = 0; k <= count; k++) {
       const identifier = k < count ? t.a[t.lists[t.a[formals] + k]] : param;
       if (identifier === NONE || this.firstSeen(identifier, stamp)) continue;
-      this.error(t.start[identifier], t.end[identifier], `duplicate formal function argument '${this.nameList[t.a[identifier]]}'`, 'nix.duplicate-formal');
+      this.error(
+        t.start[identifier],
+        t.end[identifier],
+        `duplicate formal function argument '${this.nameList[t.a[identifier]]}'`,
+        'nix.duplicate-formal',
+      );
     }
   }
 }
@@ -885,7 +1080,10 @@ function stripIndentation(tree: NixTree, parts: Int32Array): void {
   let curIndent = 0;
   for (const part of parts) {
     if (!isText(part) || (tree.flags[part] & Flag.Marked) !== 0) {
-      if (atStartOfLine) { atStartOfLine = false; if (curIndent < minIndent) minIndent = curIndent; }
+      if (atStartOfLine) {
+        atStartOfLine = false;
+        if (curIndent < minIndent) minIndent = curIndent;
+      }
       continue;
     }
     const v = tree.texts[tree.a[part]];
@@ -894,15 +1092,25 @@ function stripIndentation(tree: NixTree, parts: Int32Array): void {
       if (atStartOfLine) {
         if (c === 32) curIndent++;
         else if (c === 10) curIndent = 0;
-        else { atStartOfLine = false; if (curIndent < minIndent) minIndent = curIndent; }
-      } else if (c === 10) { atStartOfLine = true; curIndent = 0; }
+        else {
+          atStartOfLine = false;
+          if (curIndent < minIndent) minIndent = curIndent;
+        }
+      } else if (c === 10) {
+        atStartOfLine = true;
+        curIndent = 0;
+      }
     }
   }
   atStartOfLine = true;
   let curDropped = 0;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
-    if (!isText(part)) { atStartOfLine = false; curDropped = 0; continue; }
+    if (!isText(part)) {
+      atStartOfLine = false;
+      curDropped = 0;
+      continue;
+    }
     const v = tree.texts[tree.a[part]];
     let out = '';
     let seg = 0;
@@ -910,9 +1118,15 @@ function stripIndentation(tree: NixTree, parts: Int32Array): void {
       const c = v.charCodeAt(j);
       if (atStartOfLine) {
         if (c === 32) {
-          if (curDropped++ < minIndent) { out += v.slice(seg, j); seg = j + 1; }
+          if (curDropped++ < minIndent) {
+            out += v.slice(seg, j);
+            seg = j + 1;
+          }
         } else if (c === 10) curDropped = 0;
-        else { atStartOfLine = false; curDropped = 0; }
+        else {
+          atStartOfLine = false;
+          curDropped = 0;
+        }
       } else if (c === 10) atStartOfLine = true;
     }
     out += v.slice(seg);
@@ -920,7 +1134,11 @@ function stripIndentation(tree: NixTree, parts: Int32Array): void {
       const nl = out.lastIndexOf('\n');
       if (nl >= 0) {
         let onlySpaces = true;
-        for (let j = nl + 1; j < out.length; j++) if (out.charCodeAt(j) !== 32) { onlySpaces = false; break; }
+        for (let j = nl + 1; j < out.length; j++)
+          if (out.charCodeAt(j) !== 32) {
+            onlySpaces = false;
+            break;
+          }
         if (onlySpaces) out = out.slice(0, nl + 1);
       }
     }

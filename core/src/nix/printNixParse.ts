@@ -54,7 +54,8 @@ function canonPath(path: string): string {
   const out: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '' || seg === '.') continue;
-    if (seg === '..') out.pop(); else out.push(seg);
+    if (seg === '..') out.pop();
+    else out.push(seg);
   }
   return '/' + out.join('/');
 }
@@ -67,12 +68,18 @@ class Printer {
 
   show(e: Expr): string {
     switch (e.type) {
-      case 'Identifier': return e.name;
-      case 'Int': return e.value.toString();
-      case 'Float': return formatFloat(e.value);
-      case 'Uri': return showString(e.value);
-      case 'SearchPath': return `(__findFile __nixPath ${showString(e.value)})`;
-      case 'Paren': return this.show(e.expr);
+      case 'Identifier':
+        return e.name;
+      case 'Int':
+        return e.value.toString();
+      case 'Float':
+        return formatFloat(e.value);
+      case 'Uri':
+        return showString(e.value);
+      case 'SearchPath':
+        return `(__findFile __nixPath ${showString(e.value)})`;
+      case 'Paren':
+        return this.show(e.expr);
       case 'String': {
         if (e.parts.every((p) => p.type === 'StringText')) return showString(e.parts.map((p) => (p as { value: string }).value).join(''));
         return this.concat(e.parts.map((p) => this.part(p)));
@@ -93,9 +100,12 @@ class Printer {
         if (e.parts.length === 1) return resolved;
         return this.concat([resolved, ...e.parts.slice(1).map((p) => this.part(p))]);
       }
-      case 'List': return `[ ${e.elements.map((x) => `(${this.show(x)}) `).join('')}]`;
-      case 'AttrSet': return this.showAttrs(this.attrs.modelOf(e));
-      case 'LegacyLet': return `(${this.showAttrs(this.attrs.modelOf(e))}).body`;
+      case 'List':
+        return `[ ${e.elements.map((x) => `(${this.show(x)}) `).join('')}]`;
+      case 'AttrSet':
+        return this.showAttrs(this.attrs.modelOf(e));
+      case 'LegacyLet':
+        return `(${this.showAttrs(this.attrs.modelOf(e))}).body`;
       case 'Let': {
         const model = this.attrs.modelOf(e);
         let out = '(let ';
@@ -104,9 +114,12 @@ class Printer {
         }
         return `${out}in ${this.show(e.body)})`;
       }
-      case 'With': return `(with ${this.show(e.env)}; ${this.show(e.body)})`;
-      case 'Assert': return `assert ${this.show(e.cond)}; ${this.show(e.body)}`;
-      case 'If': return `(if ${this.show(e.cond)} then ${this.show(e.then)} else ${this.show(e.else)})`;
+      case 'With':
+        return `(with ${this.show(e.env)}; ${this.show(e.body)})`;
+      case 'Assert':
+        return `assert ${this.show(e.cond)}; ${this.show(e.body)}`;
+      case 'If':
+        return `(if ${this.show(e.cond)} then ${this.show(e.then)} else ${this.show(e.else)})`;
       case 'Lambda': {
         let out = '(';
         if (e.formals) {
@@ -120,20 +133,28 @@ class Printer {
       }
       case 'Select':
         return `(${this.show(e.expr)}).${this.showAttrPath(e.path)}${e.default ? ` or (${this.show(e.default)})` : ''}`;
-      case 'HasAttr': return `((${this.show(e.expr)}) ? ${this.showAttrPath(e.path)})`;
-      case 'Unary': return e.op === '!' ? `(! ${this.show(e.expr)})` : `(__sub 0 ${this.show(e.expr)})`;
-      case 'Apply': case 'Binary': {
+      case 'HasAttr':
+        return `((${this.show(e.expr)}) ? ${this.showAttrPath(e.path)})`;
+      case 'Unary':
+        return e.op === '!' ? `(! ${this.show(e.expr)})` : `(__sub 0 ${this.show(e.expr)})`;
+      case 'Apply':
+      case 'Binary': {
         const call = this.call(e);
         if (call) return `(${call.join(' ')})`;
         if (e.type !== 'Binary') throw new Error('unreachable');
-        const l = this.show(e.left), r = this.show(e.right);
+        const l = this.show(e.left),
+          r = this.show(e.right);
         switch (e.op) {
-          case '<=': return `(! (__lessThan ${r} ${l}))`;
-          case '>=': return `(! (__lessThan ${l} ${r}))`;
-          default: return `(${l} ${e.op} ${r})`;
+          case '<=':
+            return `(! (__lessThan ${r} ${l}))`;
+          case '>=':
+            return `(! (__lessThan ${l} ${r}))`;
+          default:
+            return `(${l} ${e.op} ${r})`;
         }
       }
-      case 'Missing': return '<missing>';
+      case 'Missing':
+        return '<missing>';
     }
   }
 
@@ -152,12 +173,20 @@ class Printer {
         if (builtin) return [builtin, this.show(e.left), this.show(e.right)];
         if (e.op === '<') return ['__lessThan', this.show(e.left), this.show(e.right)];
         if (e.op === '>') return ['__lessThan', this.show(e.right), this.show(e.left)];
-        if (e.op === '|>') { const inner = this.call(e.right); return inner ? [...inner, this.show(e.left)] : [this.show(e.right), this.show(e.left)]; }
-        if (e.op === '<|') { const inner = this.call(e.left); return inner ? [...inner, this.show(e.right)] : [this.show(e.left), this.show(e.right)]; }
+        if (e.op === '|>') {
+          const inner = this.call(e.right);
+          return inner ? [...inner, this.show(e.left)] : [this.show(e.right), this.show(e.left)];
+        }
+        if (e.op === '<|') {
+          const inner = this.call(e.left);
+          return inner ? [...inner, this.show(e.right)] : [this.show(e.left), this.show(e.right)];
+        }
         return undefined;
       }
-      case 'Unary': return e.op === '-' ? ['__sub', '0', this.show(e.expr)] : undefined;
-      case 'SearchPath': return ['__findFile', '__nixPath', showString(e.value)];
+      case 'Unary':
+        return e.op === '-' ? ['__sub', '0', this.show(e.expr)] : undefined;
+      case 'SearchPath':
+        return ['__findFile', '__nixPath', showString(e.value)];
     }
     return undefined;
   }
@@ -215,14 +244,19 @@ export function canonicalizeUnordered(printed: string): string {
   /** Items between token indexes (exclusive), split at depth-0 separators. */
   const split = (from: number, to: number, sep: Tok): string[] => {
     const items: string[] = [];
-    let itemStart = t.end[from], depth = 0, asserts = 0;
+    let itemStart = t.end[from],
+      depth = 0,
+      asserts = 0;
     for (let k = from + 1; k < to; k++) {
       const kk = t.kind[k];
       if (opens(kk)) depth++;
       else if (closes(kk)) depth--;
       else if (depth === 0 && kk === Tok.ASSERT) asserts++;
       else if (depth === 0 && kk === sep) {
-        if (sep === Tok.SEMI && asserts > 0) { asserts--; continue; }
+        if (sep === Tok.SEMI && asserts > 0) {
+          asserts--;
+          continue;
+        }
         items.push(printed.slice(itemStart, t.start[k]).trim());
         itemStart = t.end[k];
       }
@@ -236,7 +270,8 @@ export function canonicalizeUnordered(printed: string): string {
   for (let i = 0; i < t.count; i++) {
     const kind = t.kind[i];
     if (kind === Tok.LET && t.kind[i + 1] !== Tok.LBRACE) {
-      let depth = 0, j = i + 1;
+      let depth = 0,
+        j = i + 1;
       for (; j < t.count; j++) {
         const k = t.kind[j];
         if (opens(k)) depth++;
@@ -251,7 +286,8 @@ export function canonicalizeUnordered(printed: string): string {
       continue;
     }
     if (kind !== Tok.LBRACE) continue;
-    let depth = 0, j = i;
+    let depth = 0,
+      j = i;
     for (; j < t.count; j++) {
       const k = t.kind[j];
       if (k === Tok.LBRACE || k === Tok.DOLLAR_CURLY) depth++;

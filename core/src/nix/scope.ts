@@ -7,12 +7,36 @@ import { attrNameText } from './syntax';
 
 /** Names Nix binds globally (Nix 2.8's `builtins` exposed at top level, plus the constants). */
 const GLOBALS = new Set([
-  'abort', 'baseNameOf', 'break', 'builtins', 'derivation', 'derivationStrict', 'dirOf', 'false', 'fetchGit',
-  'fetchMercurial', 'fetchTarball', 'fetchTree', 'fromTOML', 'import', 'isNull', 'map', 'null', 'placeholder',
-  'removeAttrs', 'scopedImport', 'throw', 'toString', 'true',
+  'abort',
+  'baseNameOf',
+  'break',
+  'builtins',
+  'derivation',
+  'derivationStrict',
+  'dirOf',
+  'false',
+  'fetchGit',
+  'fetchMercurial',
+  'fetchTarball',
+  'fetchTree',
+  'fromTOML',
+  'import',
+  'isNull',
+  'map',
+  'null',
+  'placeholder',
+  'removeAttrs',
+  'scopedImport',
+  'throw',
+  'toString',
+  'true',
 ]);
 
-export interface VariableUse { name: string; span: Span; binding?: Span }
+export interface VariableUse {
+  name: string;
+  span: Span;
+  binding?: Span;
+}
 
 /** Every variable reference with the span of its binding (undefined: bound nowhere, or maybe by a `with`). */
 export function resolveVariables(root: Expr): { uses: VariableUse[]; undefinedNames: VariableUse[] } {
@@ -27,12 +51,23 @@ export function resolveVariables(root: Expr): { uses: VariableUse[]; undefinedNa
         if (binding === undefined && !scope.underWith && !GLOBALS.has(e.name) && !e.name.startsWith('__')) undefinedNames.push(use);
         return;
       }
-      case 'Int': case 'Float': case 'SearchPath': case 'Uri': case 'Missing': return;
-      case 'String': case 'IndString': case 'Path':
+      case 'Int':
+      case 'Float':
+      case 'SearchPath':
+      case 'Uri':
+      case 'Missing':
+        return;
+      case 'String':
+      case 'IndString':
+      case 'Path':
         for (const p of e.parts) if (p.type === 'Interpolation') visit(p.expr, scope);
         return;
-      case 'Paren': visit(e.expr, scope); return;
-      case 'List': for (const el of e.elements) visit(el, scope); return;
+      case 'Paren':
+        visit(e.expr, scope);
+        return;
+      case 'List':
+        for (const el of e.elements) visit(el, scope);
+        return;
       case 'AttrSet': {
         const inner = e.rec ? scope.child(boundNames(e.bindings)) : scope;
         visitBindings(e.bindings, inner, scope);
@@ -49,9 +84,19 @@ export function resolveVariables(root: Expr): { uses: VariableUse[]; undefinedNa
         visit(e.body, inner);
         return;
       }
-      case 'With': visit(e.env, scope); visit(e.body, scope.withScope()); return;
-      case 'Assert': visit(e.cond, scope); visit(e.body, scope); return;
-      case 'If': visit(e.cond, scope); visit(e.then, scope); visit(e.else, scope); return;
+      case 'With':
+        visit(e.env, scope);
+        visit(e.body, scope.withScope());
+        return;
+      case 'Assert':
+        visit(e.cond, scope);
+        visit(e.body, scope);
+        return;
+      case 'If':
+        visit(e.cond, scope);
+        visit(e.then, scope);
+        visit(e.else, scope);
+        return;
       case 'Lambda': {
         const names = new Map<string, Span>();
         if (e.param) names.set(e.param.name, e.param);
@@ -61,15 +106,26 @@ export function resolveVariables(root: Expr): { uses: VariableUse[]; undefinedNa
         visit(e.body, inner);
         return;
       }
-      case 'Apply': visit(e.fn, scope); visit(e.arg, scope); return;
+      case 'Apply':
+        visit(e.fn, scope);
+        visit(e.arg, scope);
+        return;
       case 'Select':
         visit(e.expr, scope);
         visitAttrNames(e.path.attrs, scope);
         if (e.default) visit(e.default, scope);
         return;
-      case 'HasAttr': visit(e.expr, scope); visitAttrNames(e.path.attrs, scope); return;
-      case 'Binary': visit(e.left, scope); visit(e.right, scope); return;
-      case 'Unary': visit(e.expr, scope); return;
+      case 'HasAttr':
+        visit(e.expr, scope);
+        visitAttrNames(e.path.attrs, scope);
+        return;
+      case 'Binary':
+        visit(e.left, scope);
+        visit(e.right, scope);
+        return;
+      case 'Unary':
+        visit(e.expr, scope);
+        return;
     }
   };
   /** Binding values see `valueScope`; `inherit x` reads x from `inheritScope` (the enclosing one). */
@@ -115,11 +171,17 @@ class Scope {
     readonly underWith: boolean,
   ) {}
 
-  static root(): Scope { return new Scope(new Map(), undefined, false); }
+  static root(): Scope {
+    return new Scope(new Map(), undefined, false);
+  }
 
-  child(names: Map<string, Span>): Scope { return new Scope(names, this, this.underWith); }
+  child(names: Map<string, Span>): Scope {
+    return new Scope(names, this, this.underWith);
+  }
 
-  withScope(): Scope { return new Scope(new Map(), this, true); }
+  withScope(): Scope {
+    return new Scope(new Map(), this, true);
+  }
 
   lookup(name: string): Span | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {

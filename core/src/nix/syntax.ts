@@ -70,7 +70,18 @@ export function bindingsOf(expr: Expr): BindingOrInherit[] | undefined {
 }
 
 /** NixOS module helpers that wrap a definition without changing where it goes. */
-const TRANSPARENT_WRAPPERS = new Set(['mkIf', 'mkDefault', 'mkForce', 'mkOverride', 'mkBefore', 'mkAfter', 'mkOrder', 'mkMerge', 'mkOptionDefault', 'optionalAttrs']);
+const TRANSPARENT_WRAPPERS = new Set([
+  'mkIf',
+  'mkDefault',
+  'mkForce',
+  'mkOverride',
+  'mkBefore',
+  'mkAfter',
+  'mkOrder',
+  'mkMerge',
+  'mkOptionDefault',
+  'optionalAttrs',
+]);
 
 /**
  * The definitions a value stands for, looking through `mkIf c v`, `mkDefault v`, `mkOverride n v`,
@@ -80,9 +91,15 @@ const TRANSPARENT_WRAPPERS = new Set(['mkIf', 'mkDefault', 'mkForce', 'mkOverrid
 export function definitionValues(expr: Expr): Expr[] {
   const e = unparen(expr);
   switch (e.type) {
-    case 'Let': case 'With': case 'Assert': return definitionValues(e.body);
-    case 'If': return [...definitionValues(e.then), ...definitionValues(e.else)];
-    case 'Binary': if (e.op === '//') return [...definitionValues(e.left), ...definitionValues(e.right)]; break;
+    case 'Let':
+    case 'With':
+    case 'Assert':
+      return definitionValues(e.body);
+    case 'If':
+      return [...definitionValues(e.then), ...definitionValues(e.else)];
+    case 'Binary':
+      if (e.op === '//') return [...definitionValues(e.left), ...definitionValues(e.right)];
+      break;
   }
   const { fn, args } = flattenApply(e);
   const name = args.length ? calleeName(fn) : undefined;

@@ -7,13 +7,58 @@
 import type { BinaryOp, Comment, Node } from './ast';
 
 export enum Kind {
-  Identifier, Int, Float, String, IndString, Path, SearchPath, Uri, Paren, List, AttrSet, LegacyLet, Let, With,
-  Assert, If, Lambda, Formals, Formal, Apply, Select, HasAttr, Binary, Unary, Missing, StringText, Interpolation,
-  AttrPath, Binding, Inherit,
+  Identifier,
+  Int,
+  Float,
+  String,
+  IndString,
+  Path,
+  SearchPath,
+  Uri,
+  Paren,
+  List,
+  AttrSet,
+  LegacyLet,
+  Let,
+  With,
+  Assert,
+  If,
+  Lambda,
+  Formals,
+  Formal,
+  Apply,
+  Select,
+  HasAttr,
+  Binary,
+  Unary,
+  Missing,
+  StringText,
+  Interpolation,
+  AttrPath,
+  Binding,
+  Inherit,
 }
 
 /** Binary operators by their code in a Binary node's flags. */
-export const BINARY_OPS: readonly BinaryOp[] = ['->', '||', '&&', '==', '!=', '<', '>', '<=', '>=', '//', '+', '-', '*', '/', '++', '|>', '<|'];
+export const BINARY_OPS: readonly BinaryOp[] = [
+  '->',
+  '||',
+  '&&',
+  '==',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '//',
+  '+',
+  '-',
+  '*',
+  '/',
+  '++',
+  '|>',
+  '<|',
+];
 
 /** Flag bits (their meaning depends on the kind). */
 export const enum Flag {
@@ -84,7 +129,8 @@ export class NixTree {
 
   /** Appends `items[from, to)` to the list column; returns the list's offset. */
   addList(items: Int32Array, from: number, to: number): number {
-    const offset = this.listLength, n = to - from;
+    const offset = this.listLength,
+      n = to - from;
     if (offset + n > this.lists.length) this.lists = grown(this.lists, offset + n);
     // A loop, not set(subarray()): most lists hold one or two items, and a subarray is an object.
     const lists = this.lists;
@@ -138,11 +184,20 @@ function grown<T extends Uint8Array | Int32Array>(array: T, atLeast: number): T 
  * fresh views, so compare nodes by `id`, not by identity.
  */
 class SyntaxNode {
-  constructor(readonly tree: NixTree, readonly id: number) {}
+  constructor(
+    readonly tree: NixTree,
+    readonly id: number,
+  ) {}
 
-  get type(): Node['type'] { return Kind[this.tree.kind[this.id]] as Node['type']; }
-  get start(): number { return this.tree.start[this.id]; }
-  get end(): number { return this.tree.end[this.id]; }
+  get type(): Node['type'] {
+    return Kind[this.tree.kind[this.id]] as Node['type'];
+  }
+  get start(): number {
+    return this.tree.start[this.id];
+  }
+  get end(): number {
+    return this.tree.end[this.id];
+  }
 
   private slot(column: Int32Array): Node | undefined {
     const child = column[this.id];
@@ -150,39 +205,70 @@ class SyntaxNode {
   }
 
   private list(): Node[] {
-    const t = this.tree, offset = t.a[this.id], n = t.b[this.id];
+    const t = this.tree,
+      offset = t.a[this.id],
+      n = t.b[this.id];
     const out = new Array<Node>(n);
     for (let i = 0; i < n; i++) out[i] = t.node(t.lists[offset + i]);
     return out;
   }
 
-  private marked(): boolean { return (this.tree.flags[this.id] & Flag.Marked) !== 0; }
+  private marked(): boolean {
+    return (this.tree.flags[this.id] & Flag.Marked) !== 0;
+  }
 
   get name(): string | Node | undefined {
     return this.tree.kind[this.id] === Kind.Identifier ? this.tree.names[this.tree.a[this.id]] : this.slot(this.tree.a);
   }
 
   get value(): unknown {
-    const t = this.tree, id = this.id;
+    const t = this.tree,
+      id = this.id;
     switch (t.kind[id]) {
-      case Kind.Int: return t.intValue(id);
-      case Kind.Float: return t.numbers[t.a[id]];
-      case Kind.Binding: return this.slot(t.b);
-      default: return t.texts[t.a[id]];
+      case Kind.Int:
+        return t.intValue(id);
+      case Kind.Float:
+        return t.numbers[t.a[id]];
+      case Kind.Binding:
+        return this.slot(t.b);
+      default:
+        return t.texts[t.a[id]];
     }
   }
 
-  get expr(): Node | undefined { return this.slot(this.tree.a); }
-  get env(): Node | undefined { return this.slot(this.tree.a); }
-  get cond(): Node | undefined { return this.slot(this.tree.a); }
-  get then(): Node | undefined { return this.slot(this.tree.b); }
-  get else(): Node | undefined { return this.slot(this.tree.c); }
-  get fn(): Node | undefined { return this.slot(this.tree.a); }
-  get arg(): Node | undefined { return this.slot(this.tree.b); }
-  get left(): Node | undefined { return this.slot(this.tree.a); }
-  get right(): Node | undefined { return this.slot(this.tree.b); }
-  get param(): Node | undefined { return this.slot(this.tree.a); }
-  get from(): Node | undefined { return this.slot(this.tree.c); }
+  get expr(): Node | undefined {
+    return this.slot(this.tree.a);
+  }
+  get env(): Node | undefined {
+    return this.slot(this.tree.a);
+  }
+  get cond(): Node | undefined {
+    return this.slot(this.tree.a);
+  }
+  get then(): Node | undefined {
+    return this.slot(this.tree.b);
+  }
+  get else(): Node | undefined {
+    return this.slot(this.tree.c);
+  }
+  get fn(): Node | undefined {
+    return this.slot(this.tree.a);
+  }
+  get arg(): Node | undefined {
+    return this.slot(this.tree.b);
+  }
+  get left(): Node | undefined {
+    return this.slot(this.tree.a);
+  }
+  get right(): Node | undefined {
+    return this.slot(this.tree.b);
+  }
+  get param(): Node | undefined {
+    return this.slot(this.tree.a);
+  }
+  get from(): Node | undefined {
+    return this.slot(this.tree.c);
+  }
 
   get body(): Node | undefined {
     const k = this.tree.kind[this.id];
@@ -201,20 +287,36 @@ class SyntaxNode {
     return this.tree.kind[this.id] === Kind.Lambda ? this.slot(this.tree.b) : this.list();
   }
 
-  get parts(): Node[] { return this.list(); }
-  get elements(): Node[] { return this.list(); }
-  get bindings(): Node[] { return this.list(); }
-  get attrs(): Node[] { return this.list(); }
+  get parts(): Node[] {
+    return this.list();
+  }
+  get elements(): Node[] {
+    return this.list();
+  }
+  get bindings(): Node[] {
+    return this.list();
+  }
+  get attrs(): Node[] {
+    return this.list();
+  }
 
-  get rec(): boolean { return this.marked(); }
-  get ellipsis(): boolean { return this.marked(); }
-  get escape(): boolean { return this.marked(); }
+  get rec(): boolean {
+    return this.marked();
+  }
+  get ellipsis(): boolean {
+    return this.marked();
+  }
+  get escape(): boolean {
+    return this.marked();
+  }
 
   get op(): string {
     return this.tree.kind[this.id] === Kind.Unary ? (this.marked() ? '-' : '!') : BINARY_OPS[this.tree.flags[this.id]];
   }
 
-  get opStart(): number { return this.tree.c[this.id]; }
+  get opStart(): number {
+    return this.tree.c[this.id];
+  }
 
   get doc(): Comment | undefined {
     const index = this.tree.c[this.id];

@@ -9,8 +9,16 @@ import type { CheckpointSpec } from '../spec/types';
 import { DEFAULTS } from '../spec/types';
 import type { ExecResult, SshEndpoint, SshPool } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
-import { NVIDIA_APP_FIELDS, NVIDIA_GPU_FIELDS, NVIDIA_MIG_FIELDS, parseNvidiaApps, parseNvidiaGpus, parseNvidiaMig, type GpuProcess } from './nvidiaSmi';
-import type { HostGpuFacts } from '../checkpoint/migration';
+import {
+  NVIDIA_APP_FIELDS,
+  NVIDIA_GPU_FIELDS,
+  NVIDIA_MIG_FIELDS,
+  parseNvidiaApps,
+  parseNvidiaGpus,
+  parseNvidiaMig,
+  type GpuProcess,
+} from './nvidiaSmi';
+import { isComplete, parseSections, sectionText } from './sections';
 
 /**
  * The lowest NVIDIA driver branch the checkpoint flow works on. cuda-checkpoint itself runs on 550, but the flow
@@ -65,7 +73,11 @@ export interface CheckpointManifest {
 }
 
 export class CheckpointError extends Error {
-  constructor(message: string, readonly step: string, readonly rolledBack?: boolean) {
+  constructor(
+    message: string,
+    readonly step: string,
+    readonly rolledBack?: boolean,
+  ) {
     super(message);
     this.name = 'CheckpointError';
   }
@@ -77,7 +89,10 @@ export type CommandRunner = Pick<SshPool, 'exec'>;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkpointId(host: string, pid: number, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${host}-${pid}-${stamp}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
@@ -106,15 +121,19 @@ echo @@end`;
 }
 
 export function evaluatePrerequisites(output: string): Prerequisites {
-  const block = (name: string) => new RegExp(`^@@${name}\\n([^@]*)`, 'm').exec(output)?.[1]?.trim() ?? '';
-  if (!output.includes('@@end')) return { ok: false, reasons: ['the prerequisite check was cut short'] };
+  const sections = parseSections(output);
+  const block = (name: string) => sectionText(sections, name);
+  if (!isComplete(sections)) return { ok: false, reasons: ['the prerequisite check was cut short'] };
   const reasons: string[] = [];
   const arch = block('arch');
   if (arch !== 'x86_64') reasons.push(`cuda-checkpoint needs an x86_64 host; this one is ${arch || 'unknown'}`);
   const driver = block('driver');
   const major = Number(/^(\d+)\./.exec(driver)?.[1] ?? NaN);
   if (!driver) reasons.push('no NVIDIA driver answers (nvidia-smi is missing or failing)');
-  else if (!(major >= MIN_DRIVER_MAJOR)) reasons.push(`NVIDIA driver ${driver} is too old: checkpointing needs ${MIN_DRIVER_MAJOR} or newer (cuda-checkpoint's lock with a timeout came with driver 570)`);
+  else if (!(major >= MIN_DRIVER_MAJOR))
+    reasons.push(
+      `NVIDIA driver ${driver} is too old: checkpointing needs ${MIN_DRIVER_MAJOR} or newer (cuda-checkpoint's lock with a timeout came with driver 570)`,
+    );
   if (block('criu') === 'missing') reasons.push('criu is not installed on the host');
   if (block('cuda-checkpoint') === 'missing') reasons.push('cuda-checkpoint is not installed on the host');
   return { ok: reasons.length === 0, reasons, driverVersion: driver || undefined };
@@ -127,23 +146,56 @@ export async function checkPrerequisites(pool: CommandRunner, endpoint: SshEndpo
 
 // ---- GPU processes ----
 
+/** One GPU as nvidia-smi lists it on a host, in index order. */
+export interface LiveGpu {
+  name: string;
+  uuid?: string;
+  memoryTotalMiB?: number;
+  memoryUsedMiB?: number;
+  /** `mig.mode.current` is Enabled. */
+  mig?: boolean;
+}
+
+/** What a host's GPUs look like now. */
+export interface HostGpuFacts {
+  host: string;
+  driverVersion?: string;
+  gpus: LiveGpu[];
+}
+
 /** The host's GPUs in index order with their free memory and MIG mode, and its driver (nvidia-smi). */
 export async function hostGpuFacts(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<HostGpuFacts> {
-  const r = await pool.exec(endpoint, sh`nvidia-smi ${`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`} --format=csv,noheader,nounits && echo @@mig && nvidia-smi ${`--query-gpu=${NVIDIA_MIG_FIELDS.join(',')}`} --format=csv,noheader`, { signal, timeoutMs: 20_000 });
-  if (r.code !== 0) throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
+  const r = await pool.exec(
+    endpoint,
+    sh`nvidia-smi ${`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`} --format=csv,noheader,nounits && echo @@mig && nvidia-smi ${`--query-gpu=${NVIDIA_MIG_FIELDS.join(',')}`} --format=csv,noheader`,
+    { signal, timeoutMs: 20_000 },
+  );
+  if (r.code !== 0)
+    throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
   const [gpuCsv, migCsv = ''] = r.stdout.split('@@mig\n');
   const { gpus, driverVersion } = parseNvidiaGpus(gpuCsv);
   const mig = parseNvidiaMig(migCsv);
   return {
     host: endpoint.name,
     driverVersion,
-    gpus: gpus.map((g) => ({ name: g.name, uuid: g.uuid, memoryTotalMiB: g.memoryTotalMiB, memoryUsedMiB: g.memoryUsedMiB, mig: mig.get(g.index) ?? false })),
+    gpus: gpus.map((g) => ({
+      name: g.name,
+      uuid: g.uuid,
+      memoryTotalMiB: g.memoryTotalMiB,
+      memoryUsedMiB: g.memoryUsedMiB,
+      mig: mig.get(g.index) ?? false,
+    })),
   };
 }
 
 export async function listGpuProcesses(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<GpuProcess[]> {
-  const r = await pool.exec(endpoint, argv(['nvidia-smi', `--query-compute-apps=${NVIDIA_APP_FIELDS.join(',')}`, '--format=csv,noheader,nounits']), { signal, timeoutMs: 20_000 });
-  if (r.code !== 0) throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
+  const r = await pool.exec(
+    endpoint,
+    argv(['nvidia-smi', `--query-compute-apps=${NVIDIA_APP_FIELDS.join(',')}`, '--format=csv,noheader,nounits']),
+    { signal, timeoutMs: 20_000 },
+  );
+  if (r.code !== 0)
+    throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
   return parseNvidiaApps(r.stdout);
 }
 
@@ -179,7 +231,17 @@ export function criuDumpArgs(pid: number, imagesDir: string, s: CheckpointSettin
 }
 
 export function criuRestoreArgs(m: CheckpointManifest, extraArgs: readonly string[] = []): string[] {
-  const args = ['criu', 'restore', '--images-dir', m.imagesDir, '--restore-detached', '--pidfile', path.join(m.imagesDir, 'restore.pid'), '--log-file', 'restore.log'];
+  const args = [
+    'criu',
+    'restore',
+    '--images-dir',
+    m.imagesDir,
+    '--restore-detached',
+    '--pidfile',
+    path.join(m.imagesDir, 'restore.pid'),
+    '--log-file',
+    'restore.log',
+  ];
   if (m.criu.shellJob) args.push('--shell-job');
   if (m.criu.tcpEstablished) args.push('--tcp-established');
   return [...args, ...extraArgs];
@@ -200,10 +262,15 @@ export async function createCheckpoint(
   const createdAt = req.now ?? new Date();
   const id = checkpointId(req.host, req.pid, createdAt);
   const imagesDir = path.join(s.baseDir, id);
-  const run = (args: (string | number)[], timeoutMs = 120_000) => pool.exec(endpoint, argv(privileged(endpoint, args)), { signal: options.signal, timeoutMs });
+  const run = (args: (string | number)[], timeoutMs = 120_000) =>
+    pool.exec(endpoint, argv(privileged(endpoint, args)), { signal: options.signal, timeoutMs });
   const report = (r: StepReport) => options.onStep?.(r);
 
-  const facts = await pool.exec(endpoint, sh`cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup && echo @@nccl && { grep -c libnccl /proc/${req.pid}/maps || true; }`, { signal: options.signal, timeoutMs: 20_000 });
+  const facts = await pool.exec(
+    endpoint,
+    sh`cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup && echo @@nccl && { grep -c libnccl /proc/${req.pid}/maps || true; }`,
+    { signal: options.signal, timeoutMs: 20_000 },
+  );
   if (facts.code !== 0) throw new CheckpointError(`Process ${req.pid} does not exist on ${req.host}.`, 'validate');
   const [comm, rest = ''] = facts.stdout.split('@@cgroup\n');
   const [cgroup, nccl = ''] = rest.split('@@nccl\n');
@@ -214,15 +281,20 @@ export async function createCheckpoint(
 
   const lock = await run(['cuda-checkpoint', '--action', 'lock', '--pid', req.pid, '--timeout', s.lockTimeoutMs], s.lockTimeoutMs + 30_000);
   report({ step: 'lock', ok: lock.code === 0, detail: lock.code === 0 ? undefined : failure(lock) });
-  if (lock.code !== 0) throw new CheckpointError(`Locking the CUDA API of ${req.pid} failed (${failure(lock)}); nothing was changed.`, 'lock', true);
+  if (lock.code !== 0)
+    throw new CheckpointError(`Locking the CUDA API of ${req.pid} failed (${failure(lock)}); nothing was changed.`, 'lock', true);
 
   const rollback = async (afterCheckpoint: boolean): Promise<string | undefined> => {
     const problems: string[] = [];
     if (afterCheckpoint) {
-      const r = await pool.exec(endpoint, argv(privileged(endpoint, ['cuda-checkpoint', '--action', 'restore', '--pid', req.pid])), { timeoutMs: 120_000 });
+      const r = await pool.exec(endpoint, argv(privileged(endpoint, ['cuda-checkpoint', '--action', 'restore', '--pid', req.pid])), {
+        timeoutMs: 120_000,
+      });
       if (r.code !== 0) problems.push(`restoring GPU state: ${failure(r)}`);
     }
-    const u = await pool.exec(endpoint, argv(privileged(endpoint, ['cuda-checkpoint', '--action', 'unlock', '--pid', req.pid])), { timeoutMs: 60_000 });
+    const u = await pool.exec(endpoint, argv(privileged(endpoint, ['cuda-checkpoint', '--action', 'unlock', '--pid', req.pid])), {
+      timeoutMs: 60_000,
+    });
     if (u.code !== 0) problems.push(`unlocking: ${failure(u)}`);
     report({ step: 'rollback', ok: problems.length === 0, detail: problems.join('; ') || undefined });
     return problems.length ? problems.join('; ') : undefined;
@@ -232,14 +304,20 @@ export async function createCheckpoint(
   report({ step: 'checkpoint', ok: ckpt.code === 0, detail: ckpt.code === 0 ? undefined : failure(ckpt) });
   if (ckpt.code !== 0) {
     const problem = await rollback(false);
-    throw new CheckpointError(`cuda-checkpoint could not checkpoint ${req.pid} (${failure(ckpt)}); ${problem ? `rollback failed: ${problem}` : 'the process was unlocked and keeps running'}.`, 'checkpoint', !problem);
+    throw new CheckpointError(
+      `cuda-checkpoint could not checkpoint ${req.pid} (${failure(ckpt)}); ${problem ? `rollback failed: ${problem}` : 'the process was unlocked and keeps running'}.`,
+      'checkpoint',
+      !problem,
+    );
   }
 
   const mkdir = await run(['mkdir', '-p', imagesDir]);
   const dump = mkdir.code === 0 ? await run(criuDumpArgs(req.pid, imagesDir, s), 30 * 60_000) : mkdir;
   report({ step: 'dump', ok: dump.code === 0, detail: dump.code === 0 ? undefined : failure(dump) });
   if (dump.code !== 0) {
-    const log = await pool.exec(endpoint, sh`tail -n 5 ${path.join(imagesDir, 'dump.log')} 2>/dev/null`, { timeoutMs: 10_000 }).catch(() => undefined);
+    const log = await pool
+      .exec(endpoint, sh`tail -n 5 ${path.join(imagesDir, 'dump.log')} 2>/dev/null`, { timeoutMs: 10_000 })
+      .catch(() => undefined);
     const problem = await rollback(true);
     await run(['rm', '-rf', '--', imagesDir]).catch(() => undefined);
     const logText = log?.stdout.trim() ? ` criu's log: ${log.stdout.trim().split('\n').join(' / ')}` : '';
@@ -274,9 +352,12 @@ export async function createCheckpoint(
     leftRunning: s.leaveRunning,
     criu: { shellJob: s.shellJob, tcpEstablished: s.tcpEstablished },
   };
-  const write = await pool.exec(endpoint, sh`printf '%s\n' ${JSON.stringify(manifest)} > ${path.join(imagesDir, 'manifest.json')}`, { timeoutMs: 20_000 });
+  const write = await pool.exec(endpoint, sh`printf '%s\n' ${JSON.stringify(manifest)} > ${path.join(imagesDir, 'manifest.json')}`, {
+    timeoutMs: 20_000,
+  });
   report({ step: 'manifest', ok: write.code === 0, detail: write.code === 0 ? undefined : failure(write) });
-  if (write.code !== 0) throw new CheckpointError(`The checkpoint was taken but its manifest could not be written (${failure(write)}).`, 'manifest');
+  if (write.code !== 0)
+    throw new CheckpointError(`The checkpoint was taken but its manifest could not be written (${failure(write)}).`, 'manifest');
   return manifest;
 }
 
@@ -300,8 +381,17 @@ export function parseManifests(output: string): { manifests: CheckpointManifest[
   return { manifests, unreadable };
 }
 
-export async function listCheckpoints(pool: CommandRunner, endpoint: SshEndpoint, baseDir: string, signal?: AbortSignal): Promise<CheckpointManifest[]> {
-  const r = await pool.exec(endpoint, sh`echo; for f in ${baseDir}/*/manifest.json; do [ -f "$f" ] || continue; printf '@@manifest %s\n' "$f"; cat "$f"; echo; done`, { signal, timeoutMs: 20_000 });
+export async function listCheckpoints(
+  pool: CommandRunner,
+  endpoint: SshEndpoint,
+  baseDir: string,
+  signal?: AbortSignal,
+): Promise<CheckpointManifest[]> {
+  const r = await pool.exec(
+    endpoint,
+    sh`echo; for f in ${baseDir}/*/manifest.json; do [ -f "$f" ] || continue; printf '@@manifest %s\n' "$f"; cat "$f"; echo; done`,
+    { signal, timeoutMs: 20_000 },
+  );
   if (r.code !== 0) throw new Error(`Listing checkpoints on ${endpoint.name} failed: ${failure(r)}`);
   return parseManifests('\n' + r.stdout).manifests;
 }
@@ -313,26 +403,47 @@ export async function restoreCheckpoint(
   options: { signal?: AbortSignal; extraArgs?: string[]; onStep?(s: StepReport): void } = {},
 ): Promise<{ pid: number }> {
   checkId(manifest.id);
-  const run = (args: (string | number)[]) => pool.exec(endpoint, argv(privileged(endpoint, args)), { signal: options.signal, timeoutMs: 30 * 60_000 });
+  const run = (args: (string | number)[]) =>
+    pool.exec(endpoint, argv(privileged(endpoint, args)), { signal: options.signal, timeoutMs: 30 * 60_000 });
   const restore = await run(criuRestoreArgs(manifest, options.extraArgs));
   options.onStep?.({ step: 'restore', ok: restore.code === 0, detail: restore.code === 0 ? undefined : failure(restore) });
   if (restore.code !== 0) {
-    const log = await pool.exec(endpoint, sh`tail -n 5 ${path.join(manifest.imagesDir, 'restore.log')} 2>/dev/null`, { timeoutMs: 10_000 }).catch(() => undefined);
-    const hint = /(File exists|pid.*(busy|in use))/i.test(`${restore.stderr}${log?.stdout ?? ''}`) ? ' Process id ' + manifest.pid + ' is taken: stop the running copy first.' : '';
-    throw new CheckpointError(`criu restore of ${manifest.id} failed (${failure(restore)}).${hint}${log?.stdout.trim() ? ` criu's log: ${log.stdout.trim().split('\n').join(' / ')}` : ''}`, 'restore');
+    const log = await pool
+      .exec(endpoint, sh`tail -n 5 ${path.join(manifest.imagesDir, 'restore.log')} 2>/dev/null`, { timeoutMs: 10_000 })
+      .catch(() => undefined);
+    const hint = /(File exists|pid.*(busy|in use))/i.test(`${restore.stderr}${log?.stdout ?? ''}`)
+      ? ' Process id ' + manifest.pid + ' is taken: stop the running copy first.'
+      : '';
+    throw new CheckpointError(
+      `criu restore of ${manifest.id} failed (${failure(restore)}).${hint}${log?.stdout.trim() ? ` criu's log: ${log.stdout.trim().split('\n').join(' / ')}` : ''}`,
+      'restore',
+    );
   }
-  const pidFile = await pool.exec(endpoint, argv(privileged(endpoint, ['cat', path.join(manifest.imagesDir, 'restore.pid')])), { timeoutMs: 10_000 });
+  const pidFile = await pool.exec(endpoint, argv(privileged(endpoint, ['cat', path.join(manifest.imagesDir, 'restore.pid')])), {
+    timeoutMs: 10_000,
+  });
   const pid = Number(pidFile.stdout.trim()) || manifest.pid;
   const cuda = await run(['cuda-checkpoint', '--action', 'restore', '--pid', pid]);
   options.onStep?.({ step: 'cuda-restore', ok: cuda.code === 0, detail: cuda.code === 0 ? undefined : failure(cuda) });
-  if (cuda.code !== 0) throw new CheckpointError(`The process was restored as ${pid}, but cuda-checkpoint could not restore its GPU state (${failure(cuda)}).`, 'cuda-restore');
+  if (cuda.code !== 0)
+    throw new CheckpointError(
+      `The process was restored as ${pid}, but cuda-checkpoint could not restore its GPU state (${failure(cuda)}).`,
+      'cuda-restore',
+    );
   const unlock = await run(['cuda-checkpoint', '--action', 'unlock', '--pid', pid]);
   options.onStep?.({ step: 'unlock', ok: unlock.code === 0, detail: unlock.code === 0 ? undefined : failure(unlock) });
-  if (unlock.code !== 0) throw new CheckpointError(`The process ${pid} was restored but could not be unlocked (${failure(unlock)}).`, 'unlock');
+  if (unlock.code !== 0)
+    throw new CheckpointError(`The process ${pid} was restored but could not be unlocked (${failure(unlock)}).`, 'unlock');
   return { pid };
 }
 
-export async function deleteCheckpoint(pool: CommandRunner, endpoint: SshEndpoint, baseDir: string, id: string, signal?: AbortSignal): Promise<void> {
+export async function deleteCheckpoint(
+  pool: CommandRunner,
+  endpoint: SshEndpoint,
+  baseDir: string,
+  id: string,
+  signal?: AbortSignal,
+): Promise<void> {
   checkId(id);
   const dir = path.join(baseDir, id);
   const r = await pool.exec(endpoint, argv(privileged(endpoint, ['rm', '-rf', '--', dir])), { signal, timeoutMs: 5 * 60_000 });
@@ -361,5 +472,21 @@ export function kubeletCheckpointPath(t: KubeletCheckpointTarget): string {
 export function kubeletCheckpointCommand(t: KubeletCheckpointTarget, endpoint: SshEndpoint): ShellCommand {
   const tls = '/var/lib/rancher/k3s/server/tls';
   const url = `https://127.0.0.1:${t.port ?? 10250}${kubeletCheckpointPath(t)}`;
-  return argv(privileged(endpoint, ['curl', '--silent', '--show-error', '--fail-with-body', '-X', 'POST', '--cacert', `${tls}/server-ca.crt`, '--cert', `${tls}/client-admin.crt`, '--key', `${tls}/client-admin.key`, url]));
+  return argv(
+    privileged(endpoint, [
+      'curl',
+      '--silent',
+      '--show-error',
+      '--fail-with-body',
+      '-X',
+      'POST',
+      '--cacert',
+      `${tls}/server-ca.crt`,
+      '--cert',
+      `${tls}/client-admin.crt`,
+      '--key',
+      `${tls}/client-admin.key`,
+      url,
+    ]),
+  );
 }

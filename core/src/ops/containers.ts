@@ -10,11 +10,11 @@
 // tool and nixos-containers.nix accept them, IPv4 addresses, NixOS service names. The configuration text is built
 // from those checked names only (the tool writes it into the container's configuration.nix).
 
-import { containerNameProblem } from '../validate/rules/containers';
-import { nixAttrPath } from '../flake/nix';
+import { containerNameProblem } from '../spec/containers';
+import { nixAttrPath } from '../nix/emit';
 
 export const CONTAINER_VERBS = ['create', 'start', 'stop', 'destroy', 'list', 'status'] as const;
-export type ContainerVerb = typeof CONTAINER_VERBS[number];
+export type ContainerVerb = (typeof CONTAINER_VERBS)[number];
 
 export class ContainerRequestError extends Error {
   readonly code = 400;
@@ -49,13 +49,20 @@ export function createRequest(request: unknown): CreateRequest {
     throw new ContainerRequestError('"services" must be a list of NixOS service names');
   }
   for (const key of ['hostAddress', 'localAddress'] as const) {
-    if (r[key] !== undefined && (typeof r[key] !== 'string' || !IPV4.test(r[key] as string))) throw new ContainerRequestError(`"${key}" must be an IPv4 address`);
+    if (r[key] !== undefined && (typeof r[key] !== 'string' || !IPV4.test(r[key] as string)))
+      throw new ContainerRequestError(`"${key}" must be an IPv4 address`);
   }
   if ((r.hostAddress === undefined) !== (r.localAddress === undefined)) {
     throw new ContainerRequestError('"hostAddress" and "localAddress" go together (nixos-container: --host-address needs --local-address)');
   }
   if (r.autoStart !== undefined && typeof r.autoStart !== 'boolean') throw new ContainerRequestError('"autoStart" must be true or false');
-  return { name, services: services as string[], hostAddress: r.hostAddress as string | undefined, localAddress: r.localAddress as string | undefined, autoStart: r.autoStart === true };
+  return {
+    name,
+    services: services as string[],
+    hostAddress: r.hostAddress as string | undefined,
+    localAddress: r.localAddress as string | undefined,
+    autoStart: r.autoStart === true,
+  };
 }
 
 /** The arguments of `nixos-container create` for a checked request. */
@@ -63,14 +70,18 @@ export function createArgs(request: CreateRequest): string[] {
   const args = ['create', request.name];
   const config = (request.services ?? []).map((s) => `${nixAttrPath(['services', s, 'enable'])} = true;`).join(' ');
   if (config) args.push('--config', config);
-  if (request.hostAddress && request.localAddress) args.push('--host-address', request.hostAddress, '--local-address', request.localAddress);
+  if (request.hostAddress && request.localAddress)
+    args.push('--host-address', request.hostAddress, '--local-address', request.localAddress);
   if (request.autoStart) args.push('--auto-start');
   return args;
 }
 
 /** `nixos-container list`: one name per line. */
 export function parseContainerList(stdout: string): string[] {
-  return stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 /** `nixos-container status`: `up`, `down`, or `gone` for a container that does not exist. */

@@ -89,7 +89,8 @@ export function parseStepLine(line: string): DeployStep | undefined {
   return { raw: m[1], label, index, fraction: index >= 0 ? (index + 1) / DEPLOY_STEPS.length : NaN };
 }
 
-export type DeployFailureKind = 'kexec-unreachable' | 'missing-disko-script' | 'bootloader' | 'ssh-auth' | 'privileges' | 'target-tools' | 'unknown';
+export type DeployFailureKind =
+  'kexec-unreachable' | 'missing-disko-script' | 'bootloader' | 'ssh-auth' | 'privileges' | 'target-tools' | 'unknown';
 
 export interface DeployFailure {
   kind: DeployFailureKind;
@@ -102,28 +103,33 @@ const FAILURES: { kind: DeployFailureKind; test: RegExp; message: string; afterS
   {
     kind: 'missing-disko-script',
     test: /(attribute '(disko|format|mount|destroyFormatMount)Script(NoDeps)?' missing|does not provide attribute.*diskoScript|diskoScript.*(missing|not found))/i,
-    message: 'The host\'s NixOS configuration has no disko script: give the host `disks` in the spec (the generated flake then imports disko) and run Generate Flake again.',
+    message:
+      "The host's NixOS configuration has no disko script: give the host `disks` in the spec (the generated flake then imports disko) and run Generate Flake again.",
   },
   {
     kind: 'kexec-unreachable',
     test: /(Failed to kexec into NixOS installer|Kexec failed|Kexec may have failed)/i,
-    message: 'The machine did not come back reachable after switching into the kexec installer. Check its console: it may have taken a different address (DHCP), or its network needs drivers the installer lacks. Boot the NixOS installer ISO instead and deploy with the phases disko,install,reboot.',
+    message:
+      'The machine did not come back reachable after switching into the kexec installer. Check its console: it may have taken a different address (DHCP), or its network needs drivers the installer lacks. Boot the NixOS installer ISO instead and deploy with the phases disko,install,reboot.',
   },
   {
     kind: 'kexec-unreachable',
     afterStep: /Switching system into kexec/,
     test: /(Connection timed out|No route to host|Connection refused|Operation timed out)/i,
-    message: 'The machine did not come back reachable after switching into the kexec installer. Check its console: it may have taken a different address (DHCP), or its network needs drivers the installer lacks. Boot the NixOS installer ISO instead and deploy with the phases disko,install,reboot.',
+    message:
+      'The machine did not come back reachable after switching into the kexec installer. Check its console: it may have taken a different address (DHCP), or its network needs drivers the installer lacks. Boot the NixOS installer ISO instead and deploy with the phases disko,install,reboot.',
   },
   {
     kind: 'bootloader',
     test: /(Failed to install bootloader|installation of (GRUB|systemd-boot).* failed|grub-install: error|bootctl.*(fail|error)|efibootmgr.*(fail|error|Could not)|is not a FAT EFI System Partition|Could not find ESP|No space left on device.*\/boot)/i,
-    message: 'Installing the boot loader failed. Check the ESP in the spec (`espSizeMB`, the os disk) and whether the machine boots UEFI or legacy BIOS; the install log above names the failing command.',
+    message:
+      'Installing the boot loader failed. Check the ESP in the spec (`espSizeMB`, the os disk) and whether the machine boots UEFI or legacy BIOS; the install log above names the failing command.',
   },
   {
     kind: 'ssh-auth',
     test: /Permission denied \((publickey|password)/,
-    message: 'The machine refused the SSH login. Check ssh.user and ssh.identity in the spec and that the key is in the machine\'s authorized_keys.',
+    message:
+      "The machine refused the SSH login. Check ssh.user and ssh.identity in the spec and that the key is in the machine's authorized_keys.",
   },
   {
     kind: 'privileges',
@@ -133,7 +139,8 @@ const FAILURES: { kind: DeployFailureKind; test: RegExp; message: string; afterS
   {
     kind: 'target-tools',
     test: /no (tar|cpio|setsid) command found/,
-    message: 'The machine lacks a tool the kexec installer needs (tar, cpio or setsid). Install it, or boot the NixOS installer ISO and skip the kexec phase.',
+    message:
+      'The machine lacks a tool the kexec installer needs (tar, cpio or setsid). Install it, or boot the NixOS installer ISO and skip the kexec phase.',
   },
 ];
 

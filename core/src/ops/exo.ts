@@ -6,7 +6,18 @@ import type { ExoModelSpec } from '../spec/types';
 import type { SshEndpoint } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
 import { SERVICE_UNITS } from './units';
-import { downloadsOf, instancesOf, readInstance, shardPhase, type ExoInstance, type ExoInstanceView, type ExoPhase, type ExoShard, type ExoState, type Tagged } from './exoState';
+import {
+  downloadsOf,
+  instancesOf,
+  readInstance,
+  shardPhase,
+  type ExoInstance,
+  type ExoInstanceView,
+  type ExoPhase,
+  type ExoShard,
+  type ExoState,
+  type Tagged,
+} from './exoState';
 
 export type ExoAction = 'start' | 'stop' | 'restart';
 
@@ -35,7 +46,10 @@ export type Fetch = typeof fetch;
 
 async function getJson(fetchFn: Fetch, url: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<unknown> {
   const timeout = AbortSignal.timeout(timeoutMs);
-  const res = await fetchFn(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { accept: 'application/json' } });
+  const res = await fetchFn(url, {
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    headers: { accept: 'application/json' },
+  });
   if (!res.ok) throw new Error(`${url} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
   return res.json();
 }
@@ -83,7 +97,11 @@ export interface PlaceInstanceBody {
 
 /** exo's PlaceInstanceParams (api/types/api.py): snake_case; a camelCase body is refused with 422. */
 export function placeInstanceBody(model: ExoModelSpec, instanceMeta?: PlaceInstanceBody['instance_meta']): PlaceInstanceBody {
-  const body: PlaceInstanceBody = { model_id: model.id, sharding: model.sharding === 'tensor' ? 'Tensor' : 'Pipeline', min_nodes: model.minNodes ?? 1 };
+  const body: PlaceInstanceBody = {
+    model_id: model.id,
+    sharding: model.sharding === 'tensor' ? 'Tensor' : 'Pipeline',
+    min_nodes: model.minNodes ?? 1,
+  };
   if (instanceMeta) body.instance_meta = instanceMeta;
   return body;
 }
@@ -94,21 +112,29 @@ export async function exoError(res: Response, what: string): Promise<Error> {
   let detail = text.trim();
   try {
     const parsed = JSON.parse(text) as { detail?: unknown; error?: { message?: string } };
-    if (parsed.error?.message) detail = parsed.error.message; // exo's ErrorResponse (HTTPException handler)
+    if (parsed.error?.message)
+      detail = parsed.error.message; // exo's ErrorResponse (HTTPException handler)
     else if (Array.isArray(parsed.detail)) {
       // FastAPI's validation error: [{loc: ["body", "model_id"], msg: "Field required"}, ...]
-      detail = parsed.detail.map((e: { loc?: unknown[]; msg?: string }) => `${(e.loc ?? []).slice(1).join('.')}: ${e.msg ?? 'invalid'}`).join('; ');
+      detail = parsed.detail
+        .map((e: { loc?: unknown[]; msg?: string }) => `${(e.loc ?? []).slice(1).join('.')}: ${e.msg ?? 'invalid'}`)
+        .join('; ');
     } else if (typeof parsed.detail === 'string') detail = parsed.detail;
   } catch {
     // plain text, e.g. Starlette's "Internal Server Error" for an exception exo did not handle
   }
-  const hint = res.status === 500 && /^Internal Server Error$/i.test(detail)
-    ? ' (exo failed while handling it; for a model id without a model card exo tries to fetch one from Hugging Face, which fails for a short id or without internet)'
-    : '';
+  const hint =
+    res.status === 500 && /^Internal Server Error$/i.test(detail)
+      ? ' (exo failed while handling it; for a model id without a model card exo tries to fetch one from Hugging Face, which fails for a short id or without internet)'
+      : '';
   return new Error(`${what}: exo answered ${res.status} ${detail || res.statusText}${hint}`);
 }
 
-export async function placeInstance(baseUrl: string, model: ExoModelSpec, options: { signal?: AbortSignal; fetch?: Fetch; instanceMeta?: PlaceInstanceBody['instance_meta'] } = {}): Promise<unknown> {
+export async function placeInstance(
+  baseUrl: string,
+  model: ExoModelSpec,
+  options: { signal?: AbortSignal; fetch?: Fetch; instanceMeta?: PlaceInstanceBody['instance_meta'] } = {},
+): Promise<unknown> {
   const res = await (options.fetch ?? fetch)(`${baseUrl}/place_instance`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -121,8 +147,16 @@ export async function placeInstance(baseUrl: string, model: ExoModelSpec, option
 }
 
 /** `DELETE /instance/{id}`: stops an instance (and its runners) on every node. */
-export async function deleteInstance(baseUrl: string, instanceId: string, options: { signal?: AbortSignal; fetch?: Fetch } = {}): Promise<void> {
-  const res = await (options.fetch ?? fetch)(`${baseUrl}/instance/${encodeURIComponent(instanceId)}`, { method: 'DELETE', headers: { accept: 'application/json' }, signal: options.signal });
+export async function deleteInstance(
+  baseUrl: string,
+  instanceId: string,
+  options: { signal?: AbortSignal; fetch?: Fetch } = {},
+): Promise<void> {
+  const res = await (options.fetch ?? fetch)(`${baseUrl}/instance/${encodeURIComponent(instanceId)}`, {
+    method: 'DELETE',
+    headers: { accept: 'application/json' },
+    signal: options.signal,
+  });
   if (!res.ok) throw await exoError(res, `exo did not delete instance ${instanceId}`);
 }
 
@@ -137,8 +171,15 @@ export interface PlacementPreview {
 }
 
 /** `GET /instance/previews?model_id=…`: every sharding × engine × node count exo could place (api/main.py). */
-export async function placementPreviews(baseUrl: string, modelId: string, options: { signal?: AbortSignal; fetch?: Fetch } = {}): Promise<PlacementPreview[]> {
-  const res = await (options.fetch ?? fetch)(`${baseUrl}/instance/previews?model_id=${encodeURIComponent(modelId)}`, { headers: { accept: 'application/json' }, signal: options.signal });
+export async function placementPreviews(
+  baseUrl: string,
+  modelId: string,
+  options: { signal?: AbortSignal; fetch?: Fetch } = {},
+): Promise<PlacementPreview[]> {
+  const res = await (options.fetch ?? fetch)(`${baseUrl}/instance/previews?model_id=${encodeURIComponent(modelId)}`, {
+    headers: { accept: 'application/json' },
+    signal: options.signal,
+  });
   if (!res.ok) throw await exoError(res, `exo could not preview ${modelId}`);
   return readPreviews(await res.json());
 }
@@ -146,7 +187,13 @@ export async function placementPreviews(baseUrl: string, modelId: string, option
 export function readPreviews(doc: unknown): PlacementPreview[] {
   const list = (doc as { previews?: unknown[] } | null)?.previews ?? [];
   return list.map((raw) => {
-    const p = raw as { sharding?: string; instance_meta?: string; instance?: Tagged<ExoInstance> | null; memory_delta_by_node?: Record<string, number> | null; error?: string | null };
+    const p = raw as {
+      sharding?: string;
+      instance_meta?: string;
+      instance?: Tagged<ExoInstance> | null;
+      memory_delta_by_node?: Record<string, number> | null;
+      error?: string | null;
+    };
     return {
       sharding: p.sharding === 'Tensor' ? 'Tensor' : 'Pipeline',
       instanceMeta: p.instance_meta === 'MlxJaccl' ? 'MlxJaccl' : 'MlxRing',

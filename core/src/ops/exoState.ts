@@ -9,25 +9,45 @@
 // - Memory is `{"inBytes": n}`; download progress is `downloadProgress.total` / `.downloaded`.
 // - Linux nodes report no `nodeSystem` (macmon is macOS only) and identify as "Unknown Model".
 
-export interface ExoMemory { inBytes: number }
+export interface ExoMemory {
+  inBytes: number;
+}
 export type Tagged<T> = Record<string, T>;
 
 export interface ExoShardMetadata {
   modelCard?: { modelId?: string; storageSize?: ExoMemory; nLayers?: number };
-  deviceRank?: number; worldSize?: number; startLayer?: number; endLayer?: number; nLayers?: number;
+  deviceRank?: number;
+  worldSize?: number;
+  startLayer?: number;
+  endLayer?: number;
+  nLayers?: number;
 }
 export interface ExoShardAssignments {
   modelId?: string;
   runnerToShard?: Record<string, Tagged<ExoShardMetadata>>;
   nodeToRunner?: Record<string, string>;
 }
-export interface ExoInstance { instanceId?: string; shardAssignments?: ExoShardAssignments }
-export interface ExoRunnerStatus { layersLoaded?: number; totalLayers?: number; errorMessage?: string | null }
+export interface ExoInstance {
+  instanceId?: string;
+  shardAssignments?: ExoShardAssignments;
+}
+export interface ExoRunnerStatus {
+  layersLoaded?: number;
+  totalLayers?: number;
+  errorMessage?: string | null;
+}
 export interface ExoDownloadEntry {
   nodeId?: string;
   shardMetadata?: Tagged<ExoShardMetadata>;
   /** DownloadOngoing */
-  downloadProgress?: { total?: ExoMemory; downloaded?: ExoMemory; speed?: number; etaMs?: number; completedFiles?: number; totalFiles?: number };
+  downloadProgress?: {
+    total?: ExoMemory;
+    downloaded?: ExoMemory;
+    speed?: number;
+    etaMs?: number;
+    completedFiles?: number;
+    totalFiles?: number;
+  };
   /** DownloadPending (downloaded, total), DownloadCompleted (total) */
   downloaded?: ExoMemory;
   total?: ExoMemory;
@@ -35,8 +55,7 @@ export interface ExoDownloadEntry {
   errorMessage?: string;
 }
 export type ExoEdge =
-  | { sinkMultiaddr: { address: string; ip_address?: string; port?: number } }
-  | { sourceRdmaIface: string; sinkRdmaIface: string };
+  { sinkMultiaddr: { address: string; ip_address?: string; port?: number } } | { sourceRdmaIface: string; sinkRdmaIface: string };
 export interface ExoState {
   instances?: Record<string, Tagged<ExoInstance>>;
   runners?: Record<string, Tagged<ExoRunnerStatus>>;
@@ -109,7 +128,10 @@ export interface ExoDownloadView {
 }
 
 const DOWNLOAD_KINDS: Record<string, DownloadKind> = {
-  DownloadPending: 'pending', DownloadOngoing: 'ongoing', DownloadCompleted: 'completed', DownloadFailed: 'failed',
+  DownloadPending: 'pending',
+  DownloadOngoing: 'ongoing',
+  DownloadCompleted: 'completed',
+  DownloadFailed: 'failed',
 };
 
 export function downloadsOf(state: ExoState): ExoDownloadView[] {
@@ -123,8 +145,17 @@ export function downloadsOf(state: ExoState): ExoDownloadView[] {
       const modelId = untag(d.shardMetadata)?.[1].modelCard?.modelId ?? '';
       const p = d.downloadProgress;
       const totalBytes = p?.total?.inBytes ?? d.total?.inBytes ?? 0;
-      const doneBytes = kind === 'completed' ? totalBytes : p?.downloaded?.inBytes ?? d.downloaded?.inBytes ?? 0;
-      out.push({ nodeId: d.nodeId ?? nodeId, modelId, kind, doneBytes, totalBytes, speed: p?.speed, etaMs: p?.etaMs, error: d.errorMessage });
+      const doneBytes = kind === 'completed' ? totalBytes : (p?.downloaded?.inBytes ?? d.downloaded?.inBytes ?? 0);
+      out.push({
+        nodeId: d.nodeId ?? nodeId,
+        modelId,
+        kind,
+        doneBytes,
+        totalBytes,
+        speed: p?.speed,
+        etaMs: p?.etaMs,
+        error: d.errorMessage,
+      });
     }
   }
   return out;
@@ -143,7 +174,12 @@ export function runnerOf(state: ExoState, runnerId: string): ExoRunnerView | und
   if (!entry) return undefined;
   const [tag, r] = entry;
   const status = tag.replace(/^Runner/, '');
-  return { status, layersLoaded: r.layersLoaded, totalLayers: r.totalLayers, error: status === 'Failed' ? r.errorMessage ?? 'the runner failed' : undefined };
+  return {
+    status,
+    layersLoaded: r.layersLoaded,
+    totalLayers: r.totalLayers,
+    error: status === 'Failed' ? (r.errorMessage ?? 'the runner failed') : undefined,
+  };
 }
 
 /** Where one node stands with one model: exo's lifecycle after placement. */
@@ -164,18 +200,28 @@ export function shardPhase(state: ExoState, shard: ExoShard, modelId: string, do
   if (dl?.kind === 'failed') return { phase: 'failed', reason: `download failed: ${dl.error ?? 'unknown error'}` };
   if (runner && (runner.status === 'Ready' || runner.status === 'Running')) return { phase: 'ready', runner: runner.status };
   if (runner && ['Loading', 'Loaded', 'WarmingUp'].includes(runner.status)) {
-    return { phase: 'loading', runner: runner.status, pct: runner.status === 'Loading' && runner.totalLayers ? pct(runner.layersLoaded ?? 0, runner.totalLayers) : undefined };
+    return {
+      phase: 'loading',
+      runner: runner.status,
+      pct: runner.status === 'Loading' && runner.totalLayers ? pct(runner.layersLoaded ?? 0, runner.totalLayers) : undefined,
+    };
   }
-  if (dl && (dl.kind === 'ongoing' || dl.kind === 'pending')) return { phase: 'downloading', pct: pct(dl.doneBytes, dl.totalBytes), doneBytes: dl.doneBytes, totalBytes: dl.totalBytes };
+  if (dl && (dl.kind === 'ongoing' || dl.kind === 'pending'))
+    return { phase: 'downloading', pct: pct(dl.doneBytes, dl.totalBytes), doneBytes: dl.doneBytes, totalBytes: dl.totalBytes };
   return { phase: 'waiting', runner: runner?.status };
 }
 
 export function describePhase(p: ExoPhase): string {
   switch (p.phase) {
-    case 'downloading': return `downloading ${p.pct}%`;
-    case 'loading': return p.pct === undefined ? (p.runner === 'WarmingUp' ? 'warming up' : 'loading') : `loading ${p.pct}%`;
-    case 'ready': return 'ready';
-    case 'failed': return `failed: ${p.reason}`;
-    case 'waiting': return p.runner ? `runner ${p.runner.toLowerCase()}` : 'waiting for its runner';
+    case 'downloading':
+      return `downloading ${p.pct}%`;
+    case 'loading':
+      return p.pct === undefined ? (p.runner === 'WarmingUp' ? 'warming up' : 'loading') : `loading ${p.pct}%`;
+    case 'ready':
+      return 'ready';
+    case 'failed':
+      return `failed: ${p.reason}`;
+    case 'waiting':
+      return p.runner ? `runner ${p.runner.toLowerCase()}` : 'waiting for its runner';
   }
 }

@@ -2,8 +2,7 @@
 // one host never hides the others), and cancelling stops the ones not yet started.
 
 export type FanOutResult<I, T> =
-  | { item: I; ok: true; value: T; ms: number }
-  | { item: I; ok: false; error: Error; ms: number; cancelled: boolean };
+  { item: I; ok: true; value: T; ms: number } | { item: I; ok: false; error: Error; ms: number; cancelled: boolean };
 
 export interface FanOutOptions<I, T> {
   limit: number;

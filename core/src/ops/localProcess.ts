@@ -84,7 +84,8 @@ export function runLocal(file: string, args: readonly string[], options: LocalRu
       if (killTimer) clearTimeout(killTimer);
       if (cancelled) killGroup('SIGKILL'); // stragglers that ignored TERM
       const done = () => resolve({ code, signal, cancelled, tail });
-      if (sink && !sink.writableFinished) sink.once('finish', done); else done();
+      if (sink && !sink.writableFinished) sink.once('finish', done);
+      else done();
     });
   });
 }

@@ -1,6 +1,15 @@
 // Parsing nvidia-smi's CSV (`--format=csv,noheader,nounits`) and rocm-smi's JSON.
 
-export const NVIDIA_GPU_FIELDS = ['index', 'name', 'uuid', 'memory.total', 'memory.used', 'utilization.gpu', 'temperature.gpu', 'driver_version'] as const;
+export const NVIDIA_GPU_FIELDS = [
+  'index',
+  'name',
+  'uuid',
+  'memory.total',
+  'memory.used',
+  'utilization.gpu',
+  'temperature.gpu',
+  'driver_version',
+] as const;
 export const NVIDIA_APP_FIELDS = ['pid', 'process_name', 'used_gpu_memory', 'gpu_uuid'] as const;
 /** `mig.mode.current`: `Enabled`, `Disabled`, or `[N/A]` on GPUs without MIG (nvidia-smi --help-query-gpu). */
 export const NVIDIA_MIG_FIELDS = ['index', 'mig.mode.current'] as const;
@@ -42,7 +51,8 @@ function splitCsv(line: string): string[] {
 
 /** `[N/A]`, `[Not Supported]`, `N/A` and empty are unknown. */
 function num(value: string | undefined): number | undefined {
-  if (value === undefined || value === '' || /^\[?(N\/A|Not Supported|Unknown Error|Insufficient Permissions)\]?$/i.test(value)) return undefined;
+  if (value === undefined || value === '' || /^\[?(N\/A|Not Supported|Unknown Error|Insufficient Permissions)\]?$/i.test(value))
+    return undefined;
   const n = Number(value);
   return Number.isFinite(n) ? n : undefined;
 }

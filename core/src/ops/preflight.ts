@@ -5,6 +5,7 @@ import type { HostSpec, System } from '../spec/types';
 import type { SshEndpoint, SshPool } from '../ssh/connection';
 import { sh, type ShellCommand } from '../ssh/quote';
 import { nixSystemOf, parseOsRelease } from './probe';
+import { isComplete, parseSections } from './sections';
 
 export const MIN_INSTALL_MEMORY_BYTES = 1.5 * 1024 ** 3;
 
@@ -32,41 +33,39 @@ echo @@disks; for disk in ${disks}; do if [ -b "$disk" ]; then echo "present $di
 echo @@end`;
 }
 
-function blocks(output: string): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  let cur: string[] | undefined;
-  for (const line of output.split(/\r?\n/)) {
-    const m = /^@@([a-z-]+)$/.exec(line);
-    if (m) map.set(m[1], (cur = []));
-    else cur?.push(line.trim());
-  }
-  return map;
-}
-
 export function evaluatePreflight(host: HostSpec, expected: System, output: string): PreflightResult {
-  const b = blocks(output);
-  if (!b.has('end')) throw new Error(`The pre-flight check of ${host.name} was cut short.`);
+  const b = parseSections(output, { trim: true });
+  if (!isComplete(b)) throw new Error(`The pre-flight check of ${host.name} was cut short.`);
   const checks: PreflightCheck[] = [{ id: 'reachable', ok: true, detail: 'SSH login works' }];
   const isRoot = b.get('id')?.[0] === '0';
   const sudo = b.get('sudo')?.[0] === 'yes';
   checks.push({
     id: 'privileges',
     ok: isRoot || sudo,
-    detail: isRoot ? 'logged in as root' : sudo ? 'passwordless sudo works' : 'not root and `sudo -n true` fails: log in as root or allow passwordless sudo',
+    detail: isRoot
+      ? 'logged in as root'
+      : sudo
+        ? 'passwordless sudo works'
+        : 'not root and `sudo -n true` fails: log in as root or allow passwordless sudo',
   });
   const memKb = Number(/(\d+)/.exec(b.get('mem')?.[0] ?? '')?.[1] ?? NaN);
   const memBytes = memKb * 1024;
   checks.push({
     id: 'memory',
     ok: memBytes >= MIN_INSTALL_MEMORY_BYTES,
-    detail: Number.isFinite(memBytes) ? `${(memBytes / 1024 ** 3).toFixed(1)} GiB RAM${memBytes >= MIN_INSTALL_MEMORY_BYTES ? '' : ' (the kexec installer needs at least 1.5 GB)'}` : 'could not read /proc/meminfo',
+    detail: Number.isFinite(memBytes)
+      ? `${(memBytes / 1024 ** 3).toFixed(1)} GiB RAM${memBytes >= MIN_INSTALL_MEMORY_BYTES ? '' : ' (the kexec installer needs at least 1.5 GB)'}`
+      : 'could not read /proc/meminfo',
   });
   const [kernelName = '', arch = ''] = b.get('uname') ?? [];
   const actual = nixSystemOf(kernelName, arch);
   checks.push({
     id: 'architecture',
     ok: actual === expected,
-    detail: actual === expected ? `${actual}, as the spec says` : `the machine is ${actual ?? `${kernelName} ${arch}`}, the spec says ${expected}`,
+    detail:
+      actual === expected
+        ? `${actual}, as the spec says`
+        : `the machine is ${actual ?? `${kernelName} ${arch}`}, the spec says ${expected}`,
   });
   const os = parseOsRelease(b.get('os-release') ?? []);
   const installer = os.ID === 'nixos' && (os.VARIANT_ID === 'installer' || /installer/i.test(os.VARIANT ?? ''));
@@ -76,11 +75,15 @@ export function evaluatePreflight(host: HostSpec, expected: System, output: stri
   checks.push({
     id: 'kexec',
     ok: installer || (kexecDisabled === '0' && !inContainer),
-    detail: installer ? 'already running a NixOS installer'
-      : inContainer ? `running inside a ${container} container: kexec will not work`
-      : kexecDisabled === '0' ? 'kexec is allowed'
-      : kexecDisabled === '1' ? 'kexec is disabled (kernel.kexec_load_disabled = 1): boot the NixOS installer image instead'
-      : 'the kernel has no kexec support: boot the NixOS installer image instead',
+    detail: installer
+      ? 'already running a NixOS installer'
+      : inContainer
+        ? `running inside a ${container} container: kexec will not work`
+        : kexecDisabled === '0'
+          ? 'kexec is allowed'
+          : kexecDisabled === '1'
+            ? 'kexec is disabled (kernel.kexec_load_disabled = 1): boot the NixOS installer image instead'
+            : 'the kernel has no kexec support: boot the NixOS installer image instead',
   });
   const diskLines = b.get('disks') ?? [];
   const missing = diskLines.filter((l) => l.startsWith('missing ')).map((l) => l.slice(8));
@@ -88,12 +91,23 @@ export function evaluatePreflight(host: HostSpec, expected: System, output: stri
   checks.push({
     id: 'disks',
     ok: wanted.length > 0 && missing.length === 0,
-    detail: wanted.length === 0 ? 'the spec lists no disks for disko' : missing.length ? `not found on the machine: ${missing.join(', ')}` : `found ${wanted.join(', ')}`,
+    detail:
+      wanted.length === 0
+        ? 'the spec lists no disks for disko'
+        : missing.length
+          ? `not found on the machine: ${missing.join(', ')}`
+          : `found ${wanted.join(', ')}`,
   });
   return { host: host.name, ok: checks.every((c) => c.ok), checks };
 }
 
-export async function preflight(pool: SshPool, endpoint: SshEndpoint, host: HostSpec, expected: System, signal?: AbortSignal): Promise<PreflightResult> {
+export async function preflight(
+  pool: SshPool,
+  endpoint: SshEndpoint,
+  host: HostSpec,
+  expected: System,
+  signal?: AbortSignal,
+): Promise<PreflightResult> {
   const disks = (host.disks ?? []).map((d) => d.device);
   const result = await pool.exec(endpoint, preflightScript(disks), { signal, timeoutMs: 30_000 });
   return evaluatePreflight(host, expected, result.stdout);

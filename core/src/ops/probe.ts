@@ -5,6 +5,7 @@
 import type { SshEndpoint, SshPool } from '../ssh/connection';
 import { sh, type ShellCommand } from '../ssh/quote';
 import { NVIDIA_GPU_FIELDS, parseNvidiaGpus, parseRocmSmi, type ProbedGpu } from './nvidiaSmi';
+import { isComplete, parseSections } from './sections';
 import { SERVICE_UNITS, type ServiceKey } from './units';
 
 export type UnitState = 'active' | 'inactive' | 'failed' | 'activating' | 'deactivating' | 'reloading' | 'unknown';
@@ -44,24 +45,15 @@ echo @@services; for unit in ${units}; do printf '%s %s\\n' "$unit" "$(systemctl
 echo @@end`;
 }
 
-function sections(output: string): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of output.split(/\r?\n/)) {
-    const m = /^@@([a-z-]+)$/.exec(line);
-    if (m) {
-      current = [];
-      map.set(m[1], current);
-    } else current?.push(line);
-  }
-  return map;
-}
-
 /** A tool's block: its output, exit status, or absent. */
 function toolBlock(lines: string[] | undefined): { absent: true } | { absent: false; text: string; rc: number } {
   if (!lines || lines[0] === '@@absent') return { absent: true };
   const rcLine = lines.findIndex((l) => l.startsWith('@@rc '));
-  return { absent: false, text: lines.slice(0, rcLine < 0 ? undefined : rcLine).join('\n'), rc: rcLine < 0 ? -1 : Number(lines[rcLine].slice(5)) };
+  return {
+    absent: false,
+    text: lines.slice(0, rcLine < 0 ? undefined : rcLine).join('\n'),
+    rc: rcLine < 0 ? -1 : Number(lines[rcLine].slice(5)),
+  };
 }
 
 export function parseOsRelease(lines: readonly string[]): Record<string, string> {
@@ -80,8 +72,8 @@ export function nixSystemOf(kernelName: string, arch: string): string | undefine
 }
 
 export function parseProbeOutput(host: string, output: string, services: readonly ServiceKey[], now = new Date()): ProbeFacts {
-  const s = sections(output);
-  if (!s.has('end')) throw new Error(`The probe of ${host} was cut short; its output ended early.`);
+  const s = parseSections(output);
+  if (!isComplete(s)) throw new Error(`The probe of ${host} was cut short; its output ended early.`);
   const [kernelName = '', arch = '', kernelRelease = ''] = (s.get('uname') ?? []).map((l) => l.trim());
   const os = parseOsRelease(s.get('os-release') ?? []);
   const mem = s.get('meminfo') ?? [];
@@ -125,7 +117,8 @@ export function parseProbeOutput(host: string, output: string, services: readonl
   const serviceStates: Partial<Record<ServiceKey, UnitState>> = {};
   for (const key of services) {
     const state = unitStates.get(SERVICE_UNITS[key]) ?? '';
-    serviceStates[key] = (['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading'] as const).find((v) => v === state) ?? 'unknown';
+    serviceStates[key] =
+      (['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading'] as const).find((v) => v === state) ?? 'unknown';
   }
 
   return {

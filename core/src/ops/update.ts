@@ -27,7 +27,8 @@ export function nixSshOpts(endpoint: SshEndpoint, knownHostsFile?: string): stri
   const opts = ['-p', String(endpoint.port), '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
   if (endpoint.identity) opts.push('-i', expandHome(endpoint.identity), '-o', 'IdentitiesOnly=yes');
   // The managed file holds keys accepted in VS Code; the user's own file stays consulted as the "global" one.
-  if (knownHostsFile) opts.push('-o', `UserKnownHostsFile=${knownHostsFile}`, '-o', `GlobalKnownHostsFile=${path.join(os.homedir(), '.ssh', 'known_hosts')}`);
+  if (knownHostsFile)
+    opts.push('-o', `UserKnownHostsFile=${knownHostsFile}`, '-o', `GlobalKnownHostsFile=${path.join(os.homedir(), '.ssh', 'known_hosts')}`);
   const hops: string[] = [];
   for (let j = endpoint.jump; j; j = j.jump) hops.unshift(`${j.user}@${j.address}:${j.port}`);
   if (hops.length) opts.push('-J', hops.join(','));
@@ -38,7 +39,8 @@ export function nixSshOpts(endpoint: SshEndpoint, knownHostsFile?: string): stri
 }
 
 export function nixosRebuildArgs(req: UpdateRequest): string[] {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(req.host)) throw new Error(`"${req.host}" is not a host name nix can use as a configuration name.`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(req.host))
+    throw new Error(`"${req.host}" is not a host name nix can use as a configuration name.`);
   if (req.flakeDir.includes('#')) throw new Error(`The flake folder ${req.flakeDir} contains '#'.`);
   const args = ['switch', '--flake', `${req.flakeDir}#${req.host}`, '--target-host', `${req.endpoint.user}@${req.endpoint.address}`];
   if (req.endpoint.user !== 'root') args.push('--use-remote-sudo');
@@ -62,7 +64,11 @@ export interface UpdateCallbacks {
 }
 
 function lastMeaningfulLine(lines: readonly string[]): string {
-  return ([...lines].reverse().find((l) => /error|failed|denied/i.test(l)) ?? [...lines].reverse().find((l) => l.trim()) ?? 'no output').trim();
+  return (
+    [...lines].reverse().find((l) => /error|failed|denied/i.test(l)) ??
+    [...lines].reverse().find((l) => l.trim()) ??
+    'no output'
+  ).trim();
 }
 
 export async function updateHost(req: UpdateRequest, cb: UpdateCallbacks = {}): Promise<UpdateOutcome> {
@@ -72,7 +78,13 @@ export async function updateHost(req: UpdateRequest, cb: UpdateCallbacks = {}): 
   const tool = await requireTool('nixos-rebuild', cb.envPath);
   const run = await runLocal(tool, nixosRebuildArgs(req), { cwd: req.flakeDir, env, signal: cb.signal, onData: (c) => cb.onData?.(c) });
   const ok = run.code === 0 && !run.cancelled;
-  return { host: req.host, ok, cancelled: run.cancelled, run, message: ok ? 'switched' : run.cancelled ? 'cancelled' : `nixos-rebuild failed: ${lastMeaningfulLine(run.tail)}` };
+  return {
+    host: req.host,
+    ok,
+    cancelled: run.cancelled,
+    run,
+    message: ok ? 'switched' : run.cancelled ? 'cancelled' : `nixos-rebuild failed: ${lastMeaningfulLine(run.tail)}`,
+  };
 }
 
 async function updateDarwin(req: UpdateRequest, env: Record<string, string>, cb: UpdateCallbacks): Promise<UpdateOutcome> {
@@ -80,18 +92,35 @@ async function updateDarwin(req: UpdateRequest, env: Record<string, string>, cb:
   const nix = await requireTool('nix', cb.envPath);
   const store = `ssh-ng://${req.endpoint.user}@${req.endpoint.address}`;
   let json = '';
-  const archive = await runLocal(nix, ['--extra-experimental-features', 'nix-command flakes', 'flake', 'archive', '--json', '--to', store, req.flakeDir], {
-    env,
-    signal: cb.signal,
-    onData: (c, stream) => (stream === 'stdout' ? (json += c) : cb.onData?.(c)),
-  });
+  const archive = await runLocal(
+    nix,
+    ['--extra-experimental-features', 'nix-command flakes', 'flake', 'archive', '--json', '--to', store, req.flakeDir],
+    {
+      env,
+      signal: cb.signal,
+      onData: (c, stream) => (stream === 'stdout' ? (json += c) : cb.onData?.(c)),
+    },
+  );
   if (archive.cancelled) return { host: req.host, ok: false, cancelled: true, message: 'cancelled', run: archive };
-  if (archive.code !== 0) return { host: req.host, ok: false, cancelled: false, message: `copying the flake to ${req.host} failed: ${lastMeaningfulLine(archive.tail)}`, run: archive };
+  if (archive.code !== 0)
+    return {
+      host: req.host,
+      ok: false,
+      cancelled: false,
+      message: `copying the flake to ${req.host} failed: ${lastMeaningfulLine(archive.tail)}`,
+      run: archive,
+    };
   const storePath = (JSON.parse(json) as { path?: string }).path;
-  if (!storePath?.startsWith('/nix/store/')) return { host: req.host, ok: false, cancelled: false, message: 'nix flake archive did not report a store path' };
+  if (!storePath?.startsWith('/nix/store/'))
+    return { host: req.host, ok: false, cancelled: false, message: 'nix flake archive did not report a store path' };
   const rebuild = ['darwin-rebuild', 'switch', '--flake', `${storePath}#${req.host}`];
   const command = argv(req.endpoint.user === 'root' ? rebuild : ['sudo', '-n', ...rebuild]);
   const result = await cb.pool.exec(req.endpoint, command, { signal: cb.signal, onStdout: cb.onData, onStderr: cb.onData });
   const ok = result.code === 0;
-  return { host: req.host, ok, cancelled: false, message: ok ? 'switched' : `darwin-rebuild failed (exit ${result.code}): ${lastMeaningfulLine(result.stderr.split('\n'))}` };
+  return {
+    host: req.host,
+    ok,
+    cancelled: false,
+    message: ok ? 'switched' : `darwin-rebuild failed (exit ${result.code}): ${lastMeaningfulLine(result.stderr.split('\n'))}`,
+  };
 }

@@ -61,7 +61,9 @@ function checkAgainst(root: Expr, db: OptionDatabase, scope: ImportScope): Check
         const parent = names.slice(0, found.index);
         const suggestion = typoFix(db, parent, seg.name, found.candidates);
         report({
-          start: seg.start, end: seg.end, code: 'nix.unknown-option',
+          start: seg.start,
+          end: seg.end,
+          code: 'nix.unknown-option',
           message: `No option '${names.slice(0, found.index + 1).join('.')}'${parent.length ? ` in ${parent.join('.')}` : ''}.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
           replacement: suggestion,
         });
@@ -74,10 +76,16 @@ function checkAgainst(root: Expr, db: OptionDatabase, scope: ImportScope): Check
         return found.decl.type.kind === 'submodule' || found.decl.type.kind === 'attrsOf' || found.decl.type.kind === 'nullOr';
       case 'group': {
         const v = unparen(def.value);
-        const literal = ['Int', 'Float', 'String', 'IndString', 'Path', 'List', 'Lambda'].includes(v.type)
-          || (v.type === 'Identifier' && ['true', 'false', 'null'].includes(v.name));
+        const literal =
+          ['Int', 'Float', 'String', 'IndString', 'Path', 'List', 'Lambda'].includes(v.type) ||
+          (v.type === 'Identifier' && ['true', 'false', 'null'].includes(v.name));
         if (literal) {
-          report({ start: v.start, end: v.end, code: 'nix.option-not-a-set', message: `${names.join('.')} is a set of options; it takes an attribute set, not this value.` });
+          report({
+            start: v.start,
+            end: v.end,
+            code: 'nix.option-not-a-set',
+            message: `${names.join('.')} is a set of options; it takes an attribute set, not this value.`,
+          });
         }
         return true;
       }

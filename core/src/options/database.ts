@@ -21,7 +21,11 @@ export interface RawOption {
   source?: FactSource;
 }
 
-export interface FactSource { repository: string; file: string; commit?: string }
+export interface FactSource {
+  repository: string;
+  file: string;
+  commit?: string;
+}
 
 interface TrieNode {
   children: Map<string, TrieNode>;
@@ -51,7 +55,9 @@ export class OptionDatabase {
   private readonly root: TrieNode = newNode();
   private count = 0;
 
-  get size(): number { return this.count; }
+  get size(): number {
+    return this.count;
+  }
 
   /** Top-level names known to exist (for completion); says nothing about completeness. */
   addGroups(names: readonly string[]): void {
@@ -102,7 +108,9 @@ export class OptionDatabase {
       if (node.decl && isLeafValue(node.decl.type)) return { status: 'value', decl: node.decl, rest: path.slice(i) };
       const next = node.children.get(path[i]) ?? node.wildcard;
       if (!next) {
-        return node.complete ? { status: 'unknown', index: i, candidates: [...node.children.keys()], completeBy: node.complete } : { status: 'unchecked' };
+        return node.complete
+          ? { status: 'unknown', index: i, candidates: [...node.children.keys()], completeBy: node.complete }
+          : { status: 'unchecked' };
       }
       node = next;
     }
@@ -156,8 +164,12 @@ function newNode(): TrieNode {
 
 /** Option values of these types are data, not more options. */
 function isLeafValue(t: OptionType): boolean {
-  return t.kind !== 'submodule' && !(t.kind === 'attrsOf' && t.of.kind === 'submodule')
-    && !(t.kind === 'listOf' && t.of.kind === 'submodule') && !(t.kind === 'nullOr' && t.of.kind === 'submodule');
+  return (
+    t.kind !== 'submodule' &&
+    !(t.kind === 'attrsOf' && t.of.kind === 'submodule') &&
+    !(t.kind === 'listOf' && t.of.kind === 'submodule') &&
+    !(t.kind === 'nullOr' && t.of.kind === 'submodule')
+  );
 }
 
 /** `a.b."c.d".<name>` → ['a', 'b', 'c.d', '<name>'] */
@@ -167,8 +179,10 @@ export function splitOptionName(name: string): string[] {
   let quoted = false;
   for (const ch of name) {
     if (ch === '"') quoted = !quoted;
-    else if (ch === '.' && !quoted) { out.push(cur); cur = ''; }
-    else cur += ch;
+    else if (ch === '.' && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   out.push(cur);
   return out;
@@ -191,6 +205,6 @@ function fromRaw(name: string, raw: RawOption): OptionDecl {
     readOnly: raw.readOnly,
     declarations: raw.source
       ? [{ file: `${raw.source.repository}: ${raw.source.file}${raw.source.commit ? ` @ ${raw.source.commit.slice(0, 12)}` : ''}` }]
-      : (raw.declarations ?? []).map((d) => ({ file: typeof d === 'string' ? d : d.name ?? d.url ?? '' })),
+      : (raw.declarations ?? []).map((d) => ({ file: typeof d === 'string' ? d : (d.name ?? d.url ?? '') })),
   };
 }

@@ -9,7 +9,11 @@ import type { FactSource, RawOption } from './database';
 import type { ModuleClass } from './moduleClass';
 
 /** A namespace whose every option is recorded, with the file that declares all of it. */
-export interface CompleteNamespace { classes: ModuleClass[]; namespace: string; source: FactSource }
+export interface CompleteNamespace {
+  classes: ModuleClass[];
+  namespace: string;
+  source: FactSource;
+}
 
 export interface OptionFacts {
   /** Options by module set; `any` holds the module system's own (`_module.*`), present in every evaluation. */

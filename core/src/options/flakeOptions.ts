@@ -2,7 +2,7 @@
 // `nix eval`, and the cache key that says when a cached result is still valid.
 
 import { createHash } from 'node:crypto';
-import { nixAttrName, nixString } from '../flake/nix';
+import { nixAttrName, nixString } from '../nix/emit';
 
 /**
  * `nix eval` arguments printing every option of `nixosConfigurations.<host>` as JSON
@@ -30,5 +30,10 @@ export function flakeOptionsEvalArgs(flakeDir: string, host: string): string[] {
 
 /** Cache key: the flake's lock (which pins nixpkgs) and the host; the same lock gives the same options. */
 export function flakeOptionsCacheKey(flakeLockText: string | undefined, flakeDir: string, host: string): string {
-  return createHash('sha256').update(flakeLockText ?? `unlocked:${flakeDir}`).update('\0').update(host).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(flakeLockText ?? `unlocked:${flakeDir}`)
+    .update('\0')
+    .update(host)
+    .digest('hex')
+    .slice(0, 32);
 }

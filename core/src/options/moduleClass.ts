@@ -13,8 +13,14 @@ import { attrNameText, bindingsOf, calleeName, literalString, moduleBody, unpare
 export type ModuleClass = 'nixos' | 'darwin';
 
 const CLASS_OF_NAME: Record<string, ModuleClass> = {
-  darwinConfigurations: 'darwin', darwinModules: 'darwin', darwinModule: 'darwin', darwinSystem: 'darwin',
-  nixosConfigurations: 'nixos', nixosModules: 'nixos', nixosModule: 'nixos', nixosSystem: 'nixos',
+  darwinConfigurations: 'darwin',
+  darwinModules: 'darwin',
+  darwinModule: 'darwin',
+  darwinSystem: 'darwin',
+  nixosConfigurations: 'nixos',
+  nixosModules: 'nixos',
+  nixosModule: 'nixos',
+  nixosSystem: 'nixos',
 };
 
 /** The class a module declares for itself with `_class = "nixos"` / `"darwin"`. */
@@ -54,7 +60,10 @@ export function flakeModuleClasses(root: Expr): { path: string; moduleClass: Mod
     }
     if (e.type === 'AttrSet' || e.type === 'Let' || e.type === 'LegacyLet') {
       for (const b of e.bindings) {
-        if (b.type !== 'Binding') { if (b.from) visit(b.from, current); continue; }
+        if (b.type !== 'Binding') {
+          if (b.from) visit(b.from, current);
+          continue;
+        }
         const names = b.path.attrs.map(attrNameText);
         const named = names.map((n) => (n ? CLASS_OF_NAME[n] : undefined)).find(Boolean);
         visit(b.value, named ?? current);
@@ -113,7 +122,10 @@ export function templateModuleClass(relativePath: string): ModuleClass | undefin
  * `fromLayout` classifies, followed through relative imports (`./dir` means `./dir/default.nix`). A file
  * reached as both NixOS and nix-darwin gets no class, unless it declares its own `_class`.
  */
-export function classifyModules(texts: ReadonlyMap<string, string>, fromLayout?: (file: string) => ModuleClass | undefined): Map<string, ModuleClass> {
+export function classifyModules(
+  texts: ReadonlyMap<string, string>,
+  fromLayout?: (file: string) => ModuleClass | undefined,
+): Map<string, ModuleClass> {
   const classes = new Map<string, ModuleClass>();
   const conflicting = new Set<string>();
   const queue: [string, ModuleClass][] = [];
@@ -122,7 +134,11 @@ export function classifyModules(texts: ReadonlyMap<string, string>, fromLayout?:
     if (!resolved || conflicting.has(resolved)) return;
     const had = classes.get(resolved);
     if (had === cls) return;
-    if (had) { conflicting.add(resolved); classes.delete(resolved); return; }
+    if (had) {
+      conflicting.add(resolved);
+      classes.delete(resolved);
+      return;
+    }
     classes.set(resolved, cls);
     queue.push([resolved, cls]);
   };
@@ -131,7 +147,10 @@ export function classifyModules(texts: ReadonlyMap<string, string>, fromLayout?:
   const declared = new Map<string, ModuleClass>();
   for (const [file, text] of texts) {
     const cls = text.includes('_class') ? declaredModuleClass(parseNix(text).root) : undefined;
-    if (cls) { declared.set(file, cls); mark(file, cls); }
+    if (cls) {
+      declared.set(file, cls);
+      mark(file, cls);
+    }
   }
   for (const file of texts.keys()) {
     const cls = fromLayout?.(file);

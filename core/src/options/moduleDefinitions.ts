@@ -7,7 +7,11 @@ import { attrNameText, definitionValues, moduleBody, unparen } from '../nix/synt
 import { KNOWN_TOP_LEVEL } from './facts';
 
 /** One segment of a definition's path and where it is written. */
-export interface PathSegment { name: string; start: number; end: number }
+export interface PathSegment {
+  name: string;
+  start: number;
+  end: number;
+}
 
 export interface Definition {
   path: PathSegment[];

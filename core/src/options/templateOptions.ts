@@ -23,7 +23,11 @@ export function declarationsInModule(file: string, text: string): OptionDecl[] {
   return out;
 }
 
-interface Source { file: string; text: string; lines: LineIndex }
+interface Source {
+  file: string;
+  text: string;
+  lines: LineIndex;
+}
 
 function bindingPath(b: Binding): string[] | undefined {
   const names = b.path.attrs.map(attrNameText);
@@ -33,7 +37,10 @@ function bindingPath(b: Binding): string[] | undefined {
 /** Walks nested attribute sets of declarations under `prefix` (through `with lib;` and `let … in`). */
 function collect(prefix: string[], value: Expr, at: Binding, out: OptionDecl[], src: Source): void {
   const decl = declarationOf(prefix, value, at, src, out);
-  if (decl) { out.push(decl); return; }
+  if (decl) {
+    out.push(decl);
+    return;
+  }
   for (const b of bindingsOf(moduleBody(value)) ?? []) {
     if (b.type !== 'Binding') continue;
     const path = bindingPath(b);
@@ -54,11 +61,25 @@ function declarationOf(path: string[], value: Expr, at: Binding, src: Source, ou
   const name = path.join('.');
   if (callee === 'mkEnableOption' && args.length === 1) {
     const what = literalString(unparen(args[0])) ?? 'this feature';
-    return { name, type: { kind: 'bool' }, typeDescription: 'boolean', default: 'false', description: `Whether to enable ${what}.`, declarations: [location] };
+    return {
+      name,
+      type: { kind: 'bool' },
+      typeDescription: 'boolean',
+      default: 'false',
+      description: `Whether to enable ${what}.`,
+      declarations: [location],
+    };
   }
   if (callee === 'mkPackageOption' && args.length >= 2) {
     const pkg = literalString(unparen(args[1])) ?? src.text.slice(args[1].start, args[1].end);
-    return { name, type: { kind: 'package' }, typeDescription: 'package', default: `pkgs.${pkg}`, description: `The ${pkg} package to use.`, declarations: [location] };
+    return {
+      name,
+      type: { kind: 'package' },
+      typeDescription: 'package',
+      default: `pkgs.${pkg}`,
+      description: `The ${pkg} package to use.`,
+      declarations: [location],
+    };
   }
   if (callee !== 'mkOption' || args.length !== 1) return undefined;
   const fields = new Map<string, Expr>();
@@ -155,11 +176,19 @@ function typeOf(expr: Expr, path: string[], src: Source, out: OptionDecl[]): Opt
   if (args.length === 0) return SIMPLE_TYPES[name] ?? { kind: 'any', description: name };
   const arg = (i: number) => unparen(args[i]);
   switch (name) {
-    case 'listOf': case 'nonEmptyListOf': return { kind: 'listOf', of: typeOf(args[0], [...path, '*'], src, out) };
-    case 'attrsOf': case 'lazyAttrsOf': return { kind: 'attrsOf', of: typeOf(args[0], [...path, '<name>'], src, out) };
-    case 'nullOr': return { kind: 'nullOr', of: typeOf(args[0], path, src, out) };
-    case 'uniq': case 'unique': return typeOf(args[args.length - 1], path, src, out);
-    case 'either': return { kind: 'oneOf', of: [typeOf(args[0], path, src, out), typeOf(args[1], path, src, out)] };
+    case 'listOf':
+    case 'nonEmptyListOf':
+      return { kind: 'listOf', of: typeOf(args[0], [...path, '*'], src, out) };
+    case 'attrsOf':
+    case 'lazyAttrsOf':
+      return { kind: 'attrsOf', of: typeOf(args[0], [...path, '<name>'], src, out) };
+    case 'nullOr':
+      return { kind: 'nullOr', of: typeOf(args[0], path, src, out) };
+    case 'uniq':
+    case 'unique':
+      return typeOf(args[args.length - 1], path, src, out);
+    case 'either':
+      return { kind: 'oneOf', of: [typeOf(args[0], path, src, out), typeOf(args[1], path, src, out)] };
     case 'oneOf': {
       const list = arg(0);
       return list.type === 'List' ? { kind: 'oneOf', of: list.elements.map((e) => typeOf(e, path, src, out)) } : { kind: 'any' };
@@ -179,8 +208,10 @@ function typeOf(expr: Expr, path: string[], src: Source, out: OptionDecl[]): Opt
       const [lo, hi] = [arg(0), arg(1)];
       return lo.type === 'Int' && hi.type === 'Int' ? { kind: 'int', min: Number(lo.value), max: Number(hi.value) } : { kind: 'int' };
     }
-    case 'strMatching': return { kind: 'str', pattern: literalString(arg(0)) };
-    case 'separatedString': return { kind: 'str' };
+    case 'strMatching':
+      return { kind: 'str', pattern: literalString(arg(0)) };
+    case 'separatedString':
+      return { kind: 'str' };
     case 'submodule': {
       let body = arg(0);
       if (body.type === 'Lambda') body = moduleBody(body);
@@ -191,7 +222,9 @@ function typeOf(expr: Expr, path: string[], src: Source, out: OptionDecl[]): Opt
       }
       return { kind: 'submodule' };
     }
-    case 'coercedTo': return typeOf(args[args.length - 1], path, src, out);
-    default: return { kind: 'any', description: name };
+    case 'coercedTo':
+      return typeOf(args[args.length - 1], path, src, out);
+    default:
+      return { kind: 'any', description: name };
   }
 }

@@ -41,7 +41,9 @@ class DescriptionReader {
   private pos = 0;
   constructor(private readonly s: string) {}
 
-  done(): boolean { return this.pos >= this.s.length; }
+  done(): boolean {
+    return this.pos >= this.s.length;
+  }
 
   /** phrase := unit (" or " unit)* — `null or X` becomes nullOr. */
   phrase(): OptionType {
@@ -54,7 +56,7 @@ class DescriptionReader {
   }
 
   private unit(): OptionType {
-    if (this.eat('(') ) {
+    if (this.eat('(')) {
       // "(optionally newline-terminated) …" is an atom that starts with a parenthesis.
       this.pos--;
       const atom = this.atom();
@@ -71,7 +73,10 @@ class DescriptionReader {
       return { kind: 'listOf', of };
     }
     if (this.eat('attribute set of ') || this.eat('lazy attribute set of ')) return { kind: 'attrsOf', of: this.unit() };
-    if (this.eat('function that evaluates to a(n) ')) { this.unit(); return { kind: 'function' }; }
+    if (this.eat('function that evaluates to a(n) ')) {
+      this.unit();
+      return { kind: 'function' };
+    }
     if (this.eat('one of ')) return { kind: 'enum', values: this.values() };
     if (this.eat('value ')) {
       const [v] = this.values();
@@ -83,8 +88,13 @@ class DescriptionReader {
       this.pos = this.s.length;
       return { kind: 'str', pattern: rest };
     }
-    if (this.eat('strings concatenated with ')) { this.values(); return { kind: 'str' }; }
-    const range = /^(?:(\d+) bit (?:un)?signed integer; between|integer between) (-?\d+) and (-?\d+) \(both inclusive\)/.exec(this.s.slice(this.pos));
+    if (this.eat('strings concatenated with ')) {
+      this.values();
+      return { kind: 'str' };
+    }
+    const range = /^(?:(\d+) bit (?:un)?signed integer; between|integer between) (-?\d+) and (-?\d+) \(both inclusive\)/.exec(
+      this.s.slice(this.pos),
+    );
     if (range) {
       this.pos += range[0].length;
       return { kind: 'int', min: Number(range[2]), max: Number(range[3]) };
@@ -121,7 +131,10 @@ class DescriptionReader {
   }
 
   private eat(word: string): boolean {
-    if (this.s.startsWith(word, this.pos)) { this.pos += word.length; return true; }
+    if (this.s.startsWith(word, this.pos)) {
+      this.pos += word.length;
+      return true;
+    }
     return false;
   }
 

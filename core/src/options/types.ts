@@ -20,7 +20,13 @@ export type OptionType =
   /** anything, raw, unspecified, JSON value and descriptions we do not know: every value is accepted. */
   | { kind: 'any'; description?: string };
 
-export interface SourceLocation { file: string; line?: number; character?: number; endLine?: number; endCharacter?: number }
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  character?: number;
+  endLine?: number;
+  endCharacter?: number;
+}
 
 export interface OptionDecl {
   /** Dotted path with `<name>` for attribute-set-of-submodule levels and `*` for list-of-submodule levels. */
@@ -39,27 +45,42 @@ export interface OptionDecl {
 /** Human text of a type, in nixpkgs' words (inverse of parseTypeDescription for the common cases). */
 export function describeType(t: OptionType): string {
   switch (t.kind) {
-    case 'bool': return 'boolean';
+    case 'bool':
+      return 'boolean';
     case 'int':
       if (t.min === 0 && t.max === 65535) return '16 bit unsigned integer; between 0 and 65535 (both inclusive)';
       if (t.min !== undefined && t.max !== undefined) return `integer between ${t.min} and ${t.max} (both inclusive)`;
       if (t.min === 0) return 'unsigned integer, meaning >=0';
       if (t.min === 1) return 'positive integer, meaning >0';
       return 'signed integer';
-    case 'float': return 'floating point number';
-    case 'number': return 'signed integer or floating point number';
-    case 'str': return t.pattern ? `string matching the pattern ${t.pattern}` : t.nonEmpty ? 'non-empty string' : 'string';
-    case 'path': return 'path';
-    case 'package': return 'package';
-    case 'enum': return `one of ${t.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'listOf': return `list of ${wrap(t.of)}`;
-    case 'attrsOf': return `attribute set of ${wrap(t.of)}`;
-    case 'nullOr': return `null or ${wrap(t.of)}`;
-    case 'oneOf': return t.of.map(wrap).join(' or ');
-    case 'submodule': return 'submodule';
-    case 'attrs': return 'attribute set';
-    case 'function': return 'function';
-    case 'any': return t.description ?? 'anything';
+    case 'float':
+      return 'floating point number';
+    case 'number':
+      return 'signed integer or floating point number';
+    case 'str':
+      return t.pattern ? `string matching the pattern ${t.pattern}` : t.nonEmpty ? 'non-empty string' : 'string';
+    case 'path':
+      return 'path';
+    case 'package':
+      return 'package';
+    case 'enum':
+      return `one of ${t.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'listOf':
+      return `list of ${wrap(t.of)}`;
+    case 'attrsOf':
+      return `attribute set of ${wrap(t.of)}`;
+    case 'nullOr':
+      return `null or ${wrap(t.of)}`;
+    case 'oneOf':
+      return t.of.map(wrap).join(' or ');
+    case 'submodule':
+      return 'submodule';
+    case 'attrs':
+      return 'attribute set';
+    case 'function':
+      return 'function';
+    case 'any':
+      return t.description ?? 'anything';
   }
 }
 

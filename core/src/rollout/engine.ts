@@ -6,9 +6,21 @@ import { fanOut } from '../ops/fanout';
 import type { CheckpointManifest, CheckpointSettings } from '../ops/checkpoint';
 import { SshError, type SshEndpoint, type SshPool } from '../ssh/connection';
 import {
-  armAndInstall, checkpointProcesses, disarm, inactiveUnits, previewHost, readGenerations, restoreProcesses, revertNow, rolloutHostState, runSwitch, timerUnit,
-  TimerFiredError, type RolloutHostState,
-  type HostLayout, type PreviewContext,
+  armAndInstall,
+  checkpointProcesses,
+  disarm,
+  inactiveUnits,
+  previewHost,
+  readGenerations,
+  restoreProcesses,
+  revertNow,
+  rolloutHostState,
+  runSwitch,
+  timerUnit,
+  TimerFiredError,
+  type RolloutHostState,
+  type HostLayout,
+  type PreviewContext,
 } from './host';
 import { readJournal, type RolloutJournal } from './journal';
 import { advance, foldJournal, initialStanding, resumeAction, type HostFacts, type HostPhase, type HostStanding } from './machine';
@@ -56,7 +68,12 @@ export interface RolloutResult {
 }
 
 /** The preview of one target: towards its new system, or (rollback) the generation before the current one. */
-export async function previewTarget(pool: SshPool, t: RolloutTarget, kind: RolloutPlanRecord['kind'], signal?: AbortSignal): Promise<HostPreview> {
+export async function previewTarget(
+  pool: SshPool,
+  t: RolloutTarget,
+  kind: RolloutPlanRecord['kind'],
+  signal?: AbortSignal,
+): Promise<HostPreview> {
   let system = t.newSystem;
   if (kind === 'rollback') {
     const gens = await readGenerations(pool, t.endpoint, t.layout, signal);
@@ -70,7 +87,12 @@ export async function previewTarget(pool: SshPool, t: RolloutTarget, kind: Rollo
 
 class HostRun {
   standing: HostStanding;
-  constructor(private readonly plan: RolloutPlanRecord, readonly target: RolloutTarget, private readonly deps: RolloutDeps, standing?: HostStanding) {
+  constructor(
+    private readonly plan: RolloutPlanRecord,
+    readonly target: RolloutTarget,
+    private readonly deps: RolloutDeps,
+    standing?: HostStanding,
+  ) {
     this.standing = standing ?? initialStanding(target.name);
   }
 
@@ -82,8 +104,12 @@ class HostRun {
     this.deps.onStep?.(next);
   }
 
-  private get pool(): SshPool { return this.deps.pool; }
-  private get ep(): SshEndpoint { return this.target.endpoint; }
+  private get pool(): SshPool {
+    return this.deps.pool;
+  }
+  private get ep(): SshEndpoint {
+    return this.target.endpoint;
+  }
   // Cancelling a rollout stops hosts from starting; a host already under way is never cut off mid-step (its
   // timer and rollback depend on finishing what was begun), so no signal reaches its SSH commands.
   private readonly signal: AbortSignal | undefined = undefined;
@@ -119,7 +145,11 @@ class HostRun {
     const next = preview.nextGeneration;
     const plan = { rolloutId: this.plan.rolloutId, previous, next, newSystem, confirmTimeoutSec: this.plan.options.confirmTimeoutSec };
     this.step('switching', `generation ${previous} → ${next}${unsupported ? `; not checkpointed: ${unsupported}` : ''}`, {
-      previousGeneration: previous, newGeneration: next, newSystem, timerUnit: timerUnit(plan.rolloutId), checkpoints,
+      previousGeneration: previous,
+      newGeneration: next,
+      newSystem,
+      timerUnit: timerUnit(plan.rolloutId),
+      checkpoints,
     });
     try {
       await armAndInstall(this.pool, this.ep, t.layout, plan, this.signal);
@@ -131,7 +161,11 @@ class HostRun {
       const sw = await runSwitch(this.pool, this.ep, t.layout, plan, (c) => this.deps.onSwitchOutput?.(t.name, c), this.signal);
       if (sw.code !== 0) return this.rollback(`switch-to-configuration exited ${sw.code}: ${sw.output.trim().split('\n').at(-1) ?? ''}`);
     } catch (err) {
-      if (lostHost(err)) return this.step('reverting', `the host dropped the connection during the switch (${(err as Error).message}); its timer switches it back in ${plan.confirmTimeoutSec}s unless confirmed`);
+      if (lostHost(err))
+        return this.step(
+          'reverting',
+          `the host dropped the connection during the switch (${(err as Error).message}); its timer switches it back in ${plan.confirmTimeoutSec}s unless confirmed`,
+        );
       return this.rollback(`switch failed: ${(err as Error).message}`);
     }
     return this.afterSwitch();
@@ -143,9 +177,17 @@ class HostRun {
     if (this.standing.phase === 'checking') {
       const failure = await this.health();
       if (failure) return this.rollback(`health check failed: ${failure}`);
-      this.step('restoring', this.standing.facts.checkpoints?.length ? `${this.standing.facts.checkpoints.length} checkpoint(s)` : 'nothing to restore');
+      this.step(
+        'restoring',
+        this.standing.facts.checkpoints?.length ? `${this.standing.facts.checkpoints.length} checkpoint(s)` : 'nothing to restore',
+      );
       try {
-        await restoreProcesses(this.pool, this.target.endpoint, (this.standing.facts.checkpoints ?? []) as CheckpointManifest[], this.signal);
+        await restoreProcesses(
+          this.pool,
+          this.target.endpoint,
+          (this.standing.facts.checkpoints ?? []) as CheckpointManifest[],
+          this.signal,
+        );
       } catch (err) {
         if (lostHost(err)) return this.step('reverting', `lost the host while restoring: ${(err as Error).message}`);
         return this.rollback(`restore failed: ${(err as Error).message}`);
@@ -156,7 +198,11 @@ class HostRun {
     try {
       await disarm(fresh, this.target.endpoint, this.target.layout, this.plan.rolloutId, this.signal);
     } catch (err) {
-      if (lostHost(err)) return this.step('reverting', `the host cannot be reached over a new connection (${(err as Error).message}); its timer switches it back`);
+      if (lostHost(err))
+        return this.step(
+          'reverting',
+          `the host cannot be reached over a new connection (${(err as Error).message}); its timer switches it back`,
+        );
       if (err instanceof TimerFiredError) return this.step('reverting', err.message);
       return this.rollback(`confirmation failed: ${(err as Error).message}`);
     } finally {
@@ -216,9 +262,22 @@ class HostRun {
       state = await rolloutHostState(this.pool, this.target.endpoint, this.target.layout, this.plan.rolloutId, this.signal);
     }
     if (state.generations.running === facts.newSystem) return true;
-    const plan = { rolloutId: this.plan.rolloutId, previous: facts.previousGeneration!, next: facts.newGeneration!, newSystem: facts.newSystem!, confirmTimeoutSec: this.plan.options.confirmTimeoutSec };
+    const plan = {
+      rolloutId: this.plan.rolloutId,
+      previous: facts.previousGeneration!,
+      next: facts.newGeneration!,
+      newSystem: facts.newSystem!,
+      confirmTimeoutSec: this.plan.options.confirmTimeoutSec,
+    };
     try {
-      const sw = await runSwitch(this.pool, this.target.endpoint, this.target.layout, plan, (c) => this.deps.onSwitchOutput?.(this.target.name, c), this.signal);
+      const sw = await runSwitch(
+        this.pool,
+        this.target.endpoint,
+        this.target.layout,
+        plan,
+        (c) => this.deps.onSwitchOutput?.(this.target.name, c),
+        this.signal,
+      );
       if (sw.code === 0) return true;
       await this.rollback(`switch-to-configuration exited ${sw.code}: ${sw.output.trim().split('\n').at(-1) ?? ''}`);
     } catch (err) {
@@ -247,7 +306,8 @@ class HostRun {
       return this.run();
     }
     if (current === facts.previousGeneration && !state.armed) {
-      if (this.standing.phase !== 'reverting' && this.standing.phase !== 'rolling-back') this.step('reverting', 'found switched back on resume');
+      if (this.standing.phase !== 'reverting' && this.standing.phase !== 'rolling-back')
+        this.step('reverting', 'found switched back on resume');
       return this.step('rolled-back', `the host switched back to generation ${current} by its timer`);
     }
     if (current === facts.newGeneration && state.armed) {
@@ -258,8 +318,12 @@ class HostRun {
     if (current === facts.newGeneration && !state.armed && (this.standing.phase === 'confirming' || this.standing.phase === 'reverting')) {
       return this.step('done', `running generation ${current}; the timer was already disarmed`);
     }
-    if (this.standing.phase !== 'reverting') this.step('reverting', `found generation ${current}, timer ${state.armed ? 'armed' : 'not armed'}`);
-    this.step('failed', `found generation ${current} (expected ${facts.previousGeneration} or ${facts.newGeneration}) with the timer ${state.armed ? 'armed' : 'gone'}: look at the host`);
+    if (this.standing.phase !== 'reverting')
+      this.step('reverting', `found generation ${current}, timer ${state.armed ? 'armed' : 'not armed'}`);
+    this.step(
+      'failed',
+      `found generation ${current} (expected ${facts.previousGeneration} or ${facts.newGeneration}) with the timer ${state.armed ? 'armed' : 'gone'}: look at the host`,
+    );
   }
 }
 
@@ -267,22 +331,40 @@ function lostHost(err: unknown): boolean {
   return err instanceof SshError && ['connection-lost', 'unreachable', 'timeout'].includes(err.kind);
 }
 
-async function runHosts(plan: RolloutPlanRecord, runs: HostRun[], deps: RolloutDeps, work: (r: HostRun) => Promise<void>): Promise<RolloutResult> {
+async function runHosts(
+  plan: RolloutPlanRecord,
+  runs: HostRun[],
+  deps: RolloutDeps,
+  work: (r: HostRun) => Promise<void>,
+): Promise<RolloutResult> {
   const stop = new AbortController();
   deps.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   const failedPhase = (p: HostPhase) => p === 'failed' || p === 'rolled-back' || p === 'reverting';
-  await fanOut(runs, async (r) => {
-    try {
-      await work(r);
-    } catch (err) {
-      if (r.standing.phase === 'pending' || r.standing.phase === 'checkpointing') {
-        deps.journal.write({ kind: 'step', step: { rolloutId: plan.rolloutId, host: r.target.name, phase: 'failed', at: new Date().toISOString(), detail: (err as Error).message } });
-        r.standing = { ...r.standing, phase: 'failed', detail: (err as Error).message };
-        deps.onStep?.(r.standing);
-      } else throw err;
-    }
-    if (plan.options.onFailure === 'stop' && failedPhase(r.standing.phase)) stop.abort();
-  }, { limit: plan.options.concurrency, signal: stop.signal });
+  await fanOut(
+    runs,
+    async (r) => {
+      try {
+        await work(r);
+      } catch (err) {
+        if (r.standing.phase === 'pending' || r.standing.phase === 'checkpointing') {
+          deps.journal.write({
+            kind: 'step',
+            step: {
+              rolloutId: plan.rolloutId,
+              host: r.target.name,
+              phase: 'failed',
+              at: new Date().toISOString(),
+              detail: (err as Error).message,
+            },
+          });
+          r.standing = { ...r.standing, phase: 'failed', detail: (err as Error).message };
+          deps.onStep?.(r.standing);
+        } else throw err;
+      }
+      if (plan.options.onFailure === 'stop' && failedPhase(r.standing.phase)) stop.abort();
+    },
+    { limit: plan.options.concurrency, signal: stop.signal },
+  );
   const hosts = runs.map((r) => r.standing);
   const ok = hosts.every((h) => h.phase === 'done' || h.phase === 'skipped');
   deps.journal.write({ kind: 'finished', rolloutId: plan.rolloutId, at: new Date().toISOString(), ok });
@@ -300,8 +382,17 @@ export function rolloutStatus(file: string): { plan?: RolloutPlanRecord; finishe
   const { records, problems } = readJournal(file);
   const plan = records.find((r) => r.kind === 'plan')?.plan;
   if (!plan) return { finished: false, hosts: [], problems: [...problems, 'the journal has no plan record'] };
-  const folded = foldJournal(plan.rolloutId, plan.hosts, records.flatMap((r) => (r.kind === 'step' ? [r.step] : [])));
-  return { plan, finished: records.some((r) => r.kind === 'finished'), hosts: [...folded.hosts.values()], problems: [...problems, ...folded.problems] };
+  const folded = foldJournal(
+    plan.rolloutId,
+    plan.hosts,
+    records.flatMap((r) => (r.kind === 'step' ? [r.step] : [])),
+  );
+  return {
+    plan,
+    finished: records.some((r) => r.kind === 'finished'),
+    hosts: [...folded.hosts.values()],
+    problems: [...problems, ...folded.problems],
+  };
 }
 
 /**

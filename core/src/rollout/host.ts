@@ -17,11 +17,17 @@
 import path from 'node:path/posix';
 import type { SshEndpoint, SshPool } from '../ssh/connection';
 import { argv, sh, type ShellCommand } from '../ssh/quote';
-import { createCheckpoint, restoreCheckpoint, unitFromCgroup, listGpuProcesses, checkPrerequisites, type CheckpointManifest, type CheckpointSettings } from '../ops/checkpoint';
-import type { ExoState } from '../ops/exoState';
 import {
-  interruptions, parseDiffClosures, parseDryActivate, parsePathInfoSizes, type GpuProcessOnHost, type HostPreview,
-} from './preview';
+  createCheckpoint,
+  restoreCheckpoint,
+  unitFromCgroup,
+  listGpuProcesses,
+  checkPrerequisites,
+  type CheckpointManifest,
+  type CheckpointSettings,
+} from '../ops/checkpoint';
+import type { ExoState } from '../ops/exoState';
+import { interruptions, parseDiffClosures, parseDryActivate, parsePathInfoSizes, type GpuProcessOnHost, type HostPreview } from './preview';
 
 export interface HostLayout {
   /** The host's filesystem root: `/` on a real host, a folder inside the test root in tests. */
@@ -39,9 +45,16 @@ const SAFE_PATH = /^\/[A-Za-z0-9._/+-]*$/;
 const SHORT_COMMAND_MS = 60_000;
 
 export function hostLayout(root = '/'): HostLayout {
-  if (!SAFE_PATH.test(root) || root.split('/').includes('..')) throw new Error(`"${root}" is not a usable host root (an absolute path of letters, digits, '._/+-').`);
+  if (!SAFE_PATH.test(root) || root.split('/').includes('..'))
+    throw new Error(`"${root}" is not a usable host root (an absolute path of letters, digits, '._/+-').`);
   const at = (p: string) => path.join(root, p);
-  return { root, profiles: at('nix/var/nix/profiles'), currentSystem: at('run/current-system'), stateDir: at('var/lib/gpu-cluster/rollout'), proc: at('proc') };
+  return {
+    root,
+    profiles: at('nix/var/nix/profiles'),
+    currentSystem: at('run/current-system'),
+    stateDir: at('var/lib/gpu-cluster/rollout'),
+    proc: at('proc'),
+  };
 }
 
 /** A store path (or, in tests, a toplevel folder) as the new system: validated because it is spliced into a systemd unit's script. */
@@ -71,7 +84,8 @@ export function parseGenerations(output: string): Generations {
       if (n && b) byNumber.set(Number(n), b);
     } else if (kind === 'running') running = a ?? '';
   }
-  if (!Number.isInteger(current) || !byNumber.has(current)) throw new Error('The host has no system profile generation (is it a NixOS host?).');
+  if (!Number.isInteger(current) || !byNumber.has(current))
+    throw new Error('The host has no system profile generation (is it a NixOS host?).');
   return { current, byNumber, running };
 }
 
@@ -100,7 +114,12 @@ export interface PreviewContext {
 }
 
 /** GPU processes with the unit each runs in (from the host's /proc/PID/cgroup). */
-export async function gpuProcessesWithUnits(pool: SshPool, ep: SshEndpoint, l: HostLayout, signal?: AbortSignal): Promise<GpuProcessOnHost[]> {
+export async function gpuProcessesWithUnits(
+  pool: SshPool,
+  ep: SshEndpoint,
+  l: HostLayout,
+  signal?: AbortSignal,
+): Promise<GpuProcessOnHost[]> {
   const apps = await listGpuProcesses(pool, ep, signal);
   if (!apps.length) return [];
   const script = sh`for p in ${apps.map((a) => a.pid)}; do printf '%s\t' "$p"; tr '\n' ' ' < ${l.proc}/"$p"/cgroup 2>/dev/null; echo; done`;
@@ -127,7 +146,12 @@ const NIX = ['nix', '--extra-experimental-features', 'nix-command'];
 const SECTION = '@@gpu-cluster-section';
 
 /** Runs several commands in one SSH round trip; each one's output (stdout and stderr) and exit status apart. */
-async function sections(pool: SshPool, ep: SshEndpoint, commands: Record<string, ShellCommand>, signal?: AbortSignal): Promise<Record<string, { code: number; output: string }>> {
+async function sections(
+  pool: SshPool,
+  ep: SshEndpoint,
+  commands: Record<string, ShellCommand>,
+  signal?: AbortSignal,
+): Promise<Record<string, { code: number; output: string }>> {
   const format = `\n${SECTION} %s %s\n`;
   const script = Object.entries(commands).reduce((acc, [name, c]) => sh`${acc}\n{ ${c}; } 2>&1; printf ${format} ${name} "$?"`, sh`:`);
   const r = await pool.exec(ep, script, { signal, timeoutMs: 120_000 });
@@ -141,7 +165,8 @@ async function sections(pool: SshPool, ep: SshEndpoint, commands: Record<string,
     } else buffer.push(line);
   }
   for (const name of Object.keys(commands)) {
-    if (!out[name]) throw new Error(`The preview on ${ep.name} stopped before ${name} (exit ${r.code}): ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+    if (!out[name])
+      throw new Error(`The preview on ${ep.name} stopped before ${name} (exit ${r.code}): ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
   }
   return out;
 }
@@ -149,21 +174,39 @@ async function sections(pool: SshPool, ep: SshEndpoint, commands: Record<string,
 const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
 /** The preview of switching one host to newSystem (which must already be in the host's store): one SSH round trip for the tools, one for the GPU processes. */
-export async function previewHost(pool: SshPool, ep: SshEndpoint, l: HostLayout, newSystem: string, ctx: PreviewContext = {}): Promise<HostPreview> {
+export async function previewHost(
+  pool: SshPool,
+  ep: SshEndpoint,
+  l: HostLayout,
+  newSystem: string,
+  ctx: PreviewContext = {},
+): Promise<HostPreview> {
   checkSystemPath(newSystem);
   const gens = await readGenerations(pool, ep, l, ctx.signal);
   const currentSystem = checkSystemPath(gens.running || (gens.byNumber.get(gens.current) ?? ''));
   const base: HostPreview = {
-    host: ep.name, currentSystem, newSystem, unchanged: currentSystem === newSystem, packages: [],
-    currentGeneration: gens.current, nextGeneration: Math.max(...gens.byNumber.keys()) + 1,
-    units: { stop: [], notStopped: [], restart: [], start: [], reload: [], restartSystemd: false }, interrupts: { gpuProcesses: [], exoInstances: [] }, unreadable: [],
+    host: ep.name,
+    currentSystem,
+    newSystem,
+    unchanged: currentSystem === newSystem,
+    packages: [],
+    currentGeneration: gens.current,
+    nextGeneration: Math.max(...gens.byNumber.keys()) + 1,
+    units: { stop: [], notStopped: [], restart: [], start: [], reload: [], restartSystemd: false },
+    interrupts: { gpuProcesses: [], exoInstances: [] },
+    unreadable: [],
   };
   if (base.unchanged) return base;
-  const out = await sections(pool, ep, {
-    diff: argv([...NIX, 'store', 'diff-closures', currentSystem, newSystem]),
-    sizes: argv([...NIX, 'path-info', '-S', currentSystem, newSystem]),
-    dry: argv([path.join(newSystem, 'bin/switch-to-configuration'), 'dry-activate']),
-  }, ctx.signal);
+  const out = await sections(
+    pool,
+    ep,
+    {
+      diff: argv([...NIX, 'store', 'diff-closures', currentSystem, newSystem]),
+      sizes: argv([...NIX, 'path-info', '-S', currentSystem, newSystem]),
+      dry: argv([path.join(newSystem, 'bin/switch-to-configuration'), 'dry-activate']),
+    },
+    ctx.signal,
+  );
   if (out.diff.code !== 0) throw new Error(`nix store diff-closures failed on ${ep.name}: ${lastLine(out.diff.output)}`);
   if (out.dry.code !== 0) throw new Error(`switch-to-configuration dry-activate failed on ${ep.name}: ${lastLine(out.dry.output)}`);
   // diff-closures writes its lines to stdout and nothing else on success; warnings would show as unreadable
@@ -223,16 +266,46 @@ export async function armAndInstall(pool: SshPool, ep: SshEndpoint, l: HostLayou
 }
 
 /** Runs the new generation's switch in its own transient unit; resolves with its exit code and output. */
-export async function runSwitch(pool: SshPool, ep: SshEndpoint, l: HostLayout, p: SwitchPlan, onOutput?: (chunk: string) => void, signal?: AbortSignal): Promise<{ code: number | null; output: string }> {
+export async function runSwitch(
+  pool: SshPool,
+  ep: SshEndpoint,
+  l: HostLayout,
+  p: SwitchPlan,
+  onOutput?: (chunk: string) => void,
+  signal?: AbortSignal,
+): Promise<{ code: number | null; output: string }> {
   const stc = path.join(link(l, p.next), 'bin/switch-to-configuration');
-  const command = argv(['systemd-run', '--collect', '--no-ask-password', '--pipe', '--quiet', '--service-type=exec', `--unit=${switchUnit(p.rolloutId)}`, '--wait', stc, 'switch']);
+  const command = argv([
+    'systemd-run',
+    '--collect',
+    '--no-ask-password',
+    '--pipe',
+    '--quiet',
+    '--service-type=exec',
+    `--unit=${switchUnit(p.rolloutId)}`,
+    '--wait',
+    stc,
+    'switch',
+  ]);
   let output = '';
-  const r = await pool.exec(ep, sh`${command} 2>&1`, { signal, timeoutMs: 30 * 60_000, onStdout: (c) => { output += c; onOutput?.(c); } });
+  const r = await pool.exec(ep, sh`${command} 2>&1`, {
+    signal,
+    timeoutMs: 30 * 60_000,
+    onStdout: (c) => {
+      output += c;
+      onOutput?.(c);
+    },
+  });
   return { code: r.code, output };
 }
 
 /** `systemctl is-active` for each unit; the ones not active, with their state. */
-export async function inactiveUnits(pool: SshPool, ep: SshEndpoint, units: readonly string[], signal?: AbortSignal): Promise<Array<{ unit: string; state: string }>> {
+export async function inactiveUnits(
+  pool: SshPool,
+  ep: SshEndpoint,
+  units: readonly string[],
+  signal?: AbortSignal,
+): Promise<Array<{ unit: string; state: string }>> {
   if (!units.length) return [];
   const r = await pool.exec(ep, argv(['systemctl', 'is-active', '--', ...units]), { signal, timeoutMs: SHORT_COMMAND_MS });
   const states = r.stdout.trim().split('\n');
@@ -250,16 +323,29 @@ export interface RolloutHostState {
 }
 
 /** Where a host stands in one rollout, in one round trip (a resumed rollout looks before it acts). */
-export async function rolloutHostState(pool: SshPool, ep: SshEndpoint, l: HostLayout, rolloutId: string, signal?: AbortSignal): Promise<RolloutHostState> {
+export async function rolloutHostState(
+  pool: SshPool,
+  ep: SshEndpoint,
+  l: HostLayout,
+  rolloutId: string,
+  signal?: AbortSignal,
+): Promise<RolloutHostState> {
   const unit = timerUnit(rolloutId);
-  const out = await sections(pool, ep, {
-    gens: generationsCommand(l),
-    timer: argv(['systemctl', 'is-active', `${unit}.timer`]),
-    script: argv(['test', '-e', path.join(l.stateDir, `${unit}.sh`)]),
-    switch: argv(['systemctl', 'is-active', `${switchUnit(rolloutId)}.service`]),
-  }, signal);
+  const out = await sections(
+    pool,
+    ep,
+    {
+      gens: generationsCommand(l),
+      timer: argv(['systemctl', 'is-active', `${unit}.timer`]),
+      script: argv(['test', '-e', path.join(l.stateDir, `${unit}.sh`)]),
+      switch: argv(['systemctl', 'is-active', `${switchUnit(rolloutId)}.service`]),
+    },
+    signal,
+  );
   return {
-    generations: parseGenerations(out.gens.output), armed: out.timer.output.trim() === 'active', scriptPresent: out.script.code === 0,
+    generations: parseGenerations(out.gens.output),
+    armed: out.timer.output.trim() === 'active',
+    scriptPresent: out.script.code === 0,
     switching: ['active', 'activating', 'deactivating'].includes(out.switch.output.trim()),
   };
 }
@@ -278,7 +364,11 @@ export class TimerFiredError extends Error {
 export async function disarm(pool: SshPool, ep: SshEndpoint, l: HostLayout, rolloutId: string, signal?: AbortSignal): Promise<void> {
   const timer = `${timerUnit(rolloutId)}.timer`;
   const script = path.join(l.stateDir, `${timerUnit(rolloutId)}.sh`);
-  const r = await pool.exec(ep, sh`[ "$(systemctl is-active ${timer})" = active ] || exit 3; systemctl stop ${timer} && rm -f ${script} && systemctl is-active ${timer}`, { signal, timeoutMs: SHORT_COMMAND_MS });
+  const r = await pool.exec(
+    ep,
+    sh`[ "$(systemctl is-active ${timer})" = active ] || exit 3; systemctl stop ${timer} && rm -f ${script} && systemctl is-active ${timer}`,
+    { signal, timeoutMs: SHORT_COMMAND_MS },
+  );
   if (r.code === 3 && !r.stdout.trim()) throw new TimerFiredError(ep.name);
   if (r.stdout.trim() === 'active') throw new Error(`The revert timer on ${ep.name} is still armed after stopping it.`);
 }
@@ -288,7 +378,10 @@ export async function revertNow(pool: SshPool, ep: SshEndpoint, l: HostLayout, r
   const unit = timerUnit(rolloutId);
   const script = path.join(l.stateDir, `${unit}.sh`);
   // Stop the timer first so it cannot fire while the same script runs here; the script stays until it worked.
-  const r = await pool.exec(ep, sh`systemctl stop ${`${unit}.timer`}; /bin/sh ${script} 2>&1 && rm -f ${script}`, { signal, timeoutMs: 30 * 60_000 });
+  const r = await pool.exec(ep, sh`systemctl stop ${`${unit}.timer`}; /bin/sh ${script} 2>&1 && rm -f ${script}`, {
+    signal,
+    timeoutMs: 30 * 60_000,
+  });
   if (r.code !== 0) throw new Error(`Switching ${ep.name} back failed (exit ${r.code}): ${r.stdout.trim().split('\n').at(-1) ?? ''}`);
   return r.stdout;
 }
@@ -300,7 +393,14 @@ export interface CheckpointOutcome {
 }
 
 /** Checkpoints the interrupted GPU processes; on the first failure the ones already taken are restored and it throws. */
-export async function checkpointProcesses(pool: SshPool, ep: SshEndpoint, host: string, processes: readonly GpuProcessOnHost[], settings: CheckpointSettings, signal?: AbortSignal): Promise<CheckpointOutcome> {
+export async function checkpointProcesses(
+  pool: SshPool,
+  ep: SshEndpoint,
+  host: string,
+  processes: readonly GpuProcessOnHost[],
+  settings: CheckpointSettings,
+  signal?: AbortSignal,
+): Promise<CheckpointOutcome> {
   if (!processes.length) return { taken: [] };
   const pre = await checkPrerequisites(pool, ep, signal);
   if (!pre.ok) return { taken: [], unsupported: pre.reasons.join('; ') };
@@ -311,13 +411,21 @@ export async function checkpointProcesses(pool: SshPool, ep: SshEndpoint, host: 
     }
   } catch (err) {
     // The failed one rolled itself back; the ones already dumped are stopped: bring them back before giving up.
-    const restored = await restoreProcesses(pool, ep, taken, signal).then(() => '', (e: Error) => `; restoring the ${taken.length} already taken failed too: ${e.message}`);
+    const restored = await restoreProcesses(pool, ep, taken, signal).then(
+      () => '',
+      (e: Error) => `; restoring the ${taken.length} already taken failed too: ${e.message}`,
+    );
     throw new Error(`${(err as Error).message}${restored}`);
   }
   return { taken };
 }
 
-export async function restoreProcesses(pool: SshPool, ep: SshEndpoint, manifests: readonly CheckpointManifest[], signal?: AbortSignal): Promise<number[]> {
+export async function restoreProcesses(
+  pool: SshPool,
+  ep: SshEndpoint,
+  manifests: readonly CheckpointManifest[],
+  signal?: AbortSignal,
+): Promise<number[]> {
   const pids: number[] = [];
   for (const m of manifests) pids.push((await restoreCheckpoint(pool, ep, m, { signal })).pid);
   return pids;

@@ -6,8 +6,17 @@ export * from './plan';
 export * from './machine';
 export * from './journal';
 export {
-  hostLayout, checkSystemPath, parseGenerations, readGenerations, previewHost, revertScript, timerUnit, TimerFiredError,
-  type HostLayout, type Generations, type PreviewContext,
+  hostLayout,
+  checkSystemPath,
+  parseGenerations,
+  readGenerations,
+  previewHost,
+  revertScript,
+  timerUnit,
+  TimerFiredError,
+  type HostLayout,
+  type Generations,
+  type PreviewContext,
 } from './host';
 export * from './engine';
 export * from './targets';

@@ -34,7 +34,12 @@ export function newRolloutId(now = new Date()): string {
 export class RolloutJournal {
   readonly file: string;
 
-  constructor(dir: string, readonly rolloutId: string, private readonly sink?: EventSink, private readonly source = 'extension') {
+  constructor(
+    dir: string,
+    readonly rolloutId: string,
+    private readonly sink?: EventSink,
+    private readonly source = 'extension',
+  ) {
     checkRolloutId(rolloutId);
     mkdirSync(dir, { recursive: true });
     this.file = path.join(dir, `${rolloutId}.jsonl`);
@@ -50,16 +55,29 @@ export class RolloutJournal {
     if (!this.sink) return;
     const event = toEvent(record, this.source);
     // The journal is the record of truth; an event that cannot be recorded must not stop the rollout.
-    try { this.sink.record(event); } catch { /* the outbox reports its own failures */ }
+    try {
+      this.sink.record(event);
+    } catch {
+      /* the outbox reports its own failures */
+    }
   }
 }
 
 function toEvent(record: JournalRecord, source: string): NewEvent<unknown> {
-  const cluster = (action: EventAction, data: unknown, correlationId: string): NewEvent<unknown> => ({ aggregate: 'cluster', action, data, source, correlationId });
+  const cluster = (action: EventAction, data: unknown, correlationId: string): NewEvent<unknown> => ({
+    aggregate: 'cluster',
+    action,
+    data,
+    source,
+    correlationId,
+  });
   switch (record.kind) {
-    case 'plan': return cluster('rollout-started', record.plan, record.plan.rolloutId);
-    case 'finished': return cluster('rollout-finished', { ok: record.ok, at: record.at }, record.rolloutId);
-    case 'step': return { aggregate: record.step.host, action: 'rollout-step', data: record.step, source, correlationId: record.step.rolloutId };
+    case 'plan':
+      return cluster('rollout-started', record.plan, record.plan.rolloutId);
+    case 'finished':
+      return cluster('rollout-finished', { ok: record.ok, at: record.at }, record.rolloutId);
+    case 'step':
+      return { aggregate: record.step.host, action: 'rollout-step', data: record.step, source, correlationId: record.step.rolloutId };
   }
 }
 
@@ -87,5 +105,9 @@ export function rolloutJournalDir(clusterPath: string): string {
 /** Journals in a folder, newest first (ids start with their UTC time). */
 export function listJournals(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort().reverse();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => f.slice(0, -'.jsonl'.length))
+    .sort()
+    .reverse();
 }

@@ -10,10 +10,20 @@
 //   the host turns that into rolled-back (or done, when it was confirmed after all).
 
 export const HOST_PHASES = [
-  'pending', 'checkpointing', 'switching', 'checking', 'restoring', 'confirming', 'done',
-  'rolling-back', 'rolled-back', 'reverting', 'failed', 'skipped',
+  'pending',
+  'checkpointing',
+  'switching',
+  'checking',
+  'restoring',
+  'confirming',
+  'done',
+  'rolling-back',
+  'rolled-back',
+  'reverting',
+  'failed',
+  'skipped',
 ] as const;
-export type HostPhase = typeof HOST_PHASES[number];
+export type HostPhase = (typeof HOST_PHASES)[number];
 
 const NEXT: Record<HostPhase, readonly HostPhase[]> = {
   pending: ['checkpointing', 'switching', 'skipped', 'failed'],
@@ -35,7 +45,14 @@ const NEXT: Record<HostPhase, readonly HostPhase[]> = {
 export const FINAL_PHASES: ReadonlySet<HostPhase> = new Set(['done', 'rolled-back', 'failed', 'skipped']);
 
 /** Phases after which the host runs (or may run) the new system and the timer is armed. */
-export const SWITCHED_PHASES: ReadonlySet<HostPhase> = new Set(['switching', 'checking', 'restoring', 'confirming', 'reverting', 'rolling-back']);
+export const SWITCHED_PHASES: ReadonlySet<HostPhase> = new Set([
+  'switching',
+  'checking',
+  'restoring',
+  'confirming',
+  'reverting',
+  'rolling-back',
+]);
 
 export function canMove(from: HostPhase, to: HostPhase): boolean {
   return NEXT[from].includes(to);
@@ -75,7 +92,11 @@ export interface HostStanding {
 }
 
 export class IllegalTransitionError extends Error {
-  constructor(readonly host: string, readonly from: HostPhase, readonly to: HostPhase) {
+  constructor(
+    readonly host: string,
+    readonly from: HostPhase,
+    readonly to: HostPhase,
+  ) {
     super(`${host}: a rollout cannot go from ${from} to ${to}`);
     this.name = 'IllegalTransitionError';
   }
@@ -101,13 +122,20 @@ export function initialStanding(host: string): HostStanding {
  * Where every host of one rollout stands, from its journal (local file or the NATS events, in order). A step
  * that does not follow (a torn or foreign record) is reported, not applied.
  */
-export function foldJournal(rolloutId: string, hosts: readonly string[], steps: readonly RolloutStep[]): { hosts: Map<string, HostStanding>; problems: string[] } {
+export function foldJournal(
+  rolloutId: string,
+  hosts: readonly string[],
+  steps: readonly RolloutStep[],
+): { hosts: Map<string, HostStanding>; problems: string[] } {
   const standings = new Map(hosts.map((h) => [h, initialStanding(h)]));
   const problems: string[] = [];
   for (const step of steps) {
     if (step.rolloutId !== rolloutId) continue;
     const current = standings.get(step.host);
-    if (!current) { problems.push(`step for unknown host ${step.host}`); continue; }
+    if (!current) {
+      problems.push(`step for unknown host ${step.host}`);
+      continue;
+    }
     try {
       standings.set(step.host, advance(current, step));
     } catch (err) {

@@ -41,7 +41,9 @@ export interface RolloutPlanRecord {
 }
 
 function segmentsOf(host: HostSpec): Set<string> {
-  return new Set((Array.isArray(host.interfaces) ? host.interfaces : []).flatMap((i) => (typeof i.segment === 'string' ? [i.segment] : [])));
+  return new Set(
+    (Array.isArray(host.interfaces) ? host.interfaces : []).flatMap((i) => (typeof i.segment === 'string' ? [i.segment] : [])),
+  );
 }
 
 /**
@@ -61,7 +63,9 @@ export function selectHosts(spec: ClusterSpec, selector: HostSelector): HostSpec
   ];
   if (unknown.length) throw new Error(`No host matches ${unknown.join(', ')}.`);
   if (!names.length && !tags.length && !segments.length) return [...all];
-  return all.filter((h) => names.includes(h.name) || (h.tags ?? []).some((t) => tags.includes(t)) || [...segmentsOf(h)].some((s) => segments.includes(s)));
+  return all.filter(
+    (h) => names.includes(h.name) || (h.tags ?? []).some((t) => tags.includes(t)) || [...segmentsOf(h)].some((s) => segments.includes(s)),
+  );
 }
 
 export function checkOptions(o: RolloutOptions): RolloutOptions {
@@ -71,6 +75,7 @@ export function checkOptions(o: RolloutOptions): RolloutOptions {
   int(o.concurrency, 'concurrency', 1);
   int(o.confirmTimeoutSec, 'the confirmation timeout', 5);
   int(o.healthTimeoutSec, 'the health-check timeout', 1);
-  if (o.onFailure !== 'stop' && o.onFailure !== 'continue') throw new Error(`on failure must be "stop" or "continue" (got ${String(o.onFailure)}).`);
+  if (o.onFailure !== 'stop' && o.onFailure !== 'continue')
+    throw new Error(`on failure must be "stop" or "continue" (got ${String(o.onFailure)}).`);
   return o;
 }

@@ -52,7 +52,10 @@ export function parseDiffClosures(output: string): { changes: PackageChange[]; u
     const line = raw.trim();
     if (!line) continue;
     const colon = line.indexOf(': ');
-    if (colon <= 0) { unreadable.push(line); continue; }
+    if (colon <= 0) {
+      unreadable.push(line);
+      continue;
+    }
     const name = line.slice(0, colon);
     let rest = line.slice(colon + 2);
     let sizeDelta: number | undefined;
@@ -68,7 +71,10 @@ export function parseDiffClosures(output: string): { changes: PackageChange[]; u
     let after: string[] = [];
     if (rest) {
       const arrow = rest.indexOf(' → ');
-      if (arrow < 0) { unreadable.push(line); continue; }
+      if (arrow < 0) {
+        unreadable.push(line);
+        continue;
+      }
       before = parseVersions(rest.slice(0, arrow));
       after = parseVersions(rest.slice(arrow + 3));
     } else if (sizeDelta === undefined) {
@@ -114,10 +120,19 @@ export function parseDryActivate(output: string): DryActivation {
   const result: DryActivation = { stop: [], notStopped: [], restart: [], start: [], reload: [], restartSystemd: false };
   for (const raw of output.split('\n')) {
     const line = raw.trim();
-    if (line === 'would restart systemd') { result.restartSystemd = true; continue; }
+    if (line === 'would restart systemd') {
+      result.restartSystemd = true;
+      continue;
+    }
     for (const [re, key] of DRY_LINES) {
       const m = re.exec(line);
-      if (m) result[key].push(...m[1].split(', ').map((u) => u.trim()).filter(Boolean));
+      if (m)
+        result[key].push(
+          ...m[1]
+            .split(', ')
+            .map((u) => u.trim())
+            .filter(Boolean),
+        );
     }
   }
   return result;
@@ -143,7 +158,11 @@ export interface Interruption {
  * Which GPU processes and exo instances the switch interrupts. A GPU process whose unit is unknown counts as
  * interrupted when systemd itself is re-executed (every unit may be touched) — otherwise it survives.
  */
-export function interruptions(dry: DryActivation, gpu: readonly GpuProcessOnHost[], exo: { state?: ExoState; nodeId?: string; unit?: string }): Interruption {
+export function interruptions(
+  dry: DryActivation,
+  gpu: readonly GpuProcessOnHost[],
+  exo: { state?: ExoState; nodeId?: string; unit?: string },
+): Interruption {
   const units = interruptedUnits(dry);
   const gpuProcesses = gpu.filter((p) => (p.unit ? units.has(p.unit) : false));
   const exoUnit = exo.unit ?? 'exo.service';
@@ -175,7 +194,12 @@ export interface HostPreview {
   unreadable: string[];
 }
 
-export function summarizePackages(changes: readonly PackageChange[]): { added: number; removed: number; changed: number; sizeDelta: number } {
+export function summarizePackages(changes: readonly PackageChange[]): {
+  added: number;
+  removed: number;
+  changed: number;
+  sizeDelta: number;
+} {
   return {
     added: changes.filter((c) => c.kind === 'added').length,
     removed: changes.filter((c) => c.kind === 'removed').length,
@@ -196,25 +220,40 @@ export function formatBytes(n: number): string {
 
 /** The preview as text (the CLI's TTY output and the editor's review document). */
 export function renderPreview(p: HostPreview): string {
-  const lines = [`## ${p.host}`, `running ${p.currentSystem} (generation ${p.currentGeneration})`, `new     ${p.newSystem}${p.unchanged ? '' : ` (becomes generation ${p.nextGeneration})`}`];
+  const lines = [
+    `## ${p.host}`,
+    `running ${p.currentSystem} (generation ${p.currentGeneration})`,
+    `new     ${p.newSystem}${p.unchanged ? '' : ` (becomes generation ${p.nextGeneration})`}`,
+  ];
   if (p.unchanged) return [...lines, 'already running the new system: nothing to do', ''].join('\n');
   const s = summarizePackages(p.packages);
-  const closure = p.closureBefore !== undefined && p.closureAfter !== undefined ? `, closure ${formatBytes(p.closureAfter - p.closureBefore)}` : '';
+  const closure =
+    p.closureBefore !== undefined && p.closureAfter !== undefined ? `, closure ${formatBytes(p.closureAfter - p.closureBefore)}` : '';
   lines.push(`packages: ${s.added} added, ${s.removed} removed, ${s.changed} changed${closure}`);
   for (const c of p.packages) {
     const versions = c.kind === 'resized' ? '' : `${c.before.join(', ') || '∅'} → ${c.after.join(', ') || '∅'}`;
-    lines.push(`  ${c.kind.padEnd(7)} ${c.name}${versions ? `: ${versions}` : ''}${c.sizeDelta !== undefined ? ` (${formatBytes(c.sizeDelta)})` : ''}`);
+    lines.push(
+      `  ${c.kind.padEnd(7)} ${c.name}${versions ? `: ${versions}` : ''}${c.sizeDelta !== undefined ? ` (${formatBytes(c.sizeDelta)})` : ''}`,
+    );
   }
   const u = p.units;
-  for (const [label, list] of [['stop', u.stop], ['restart', u.restart], ['start', u.start], ['reload', u.reload], ['left running', u.notStopped]] as const) {
+  for (const [label, list] of [
+    ['stop', u.stop],
+    ['restart', u.restart],
+    ['start', u.start],
+    ['reload', u.reload],
+    ['left running', u.notStopped],
+  ] as const) {
     if (list.length) lines.push(`units to ${label}: ${list.join(', ')}`);
   }
   if (u.restartSystemd) lines.push('systemd itself is re-executed');
   if (p.interrupts.gpuProcesses.length) {
     lines.push('GPU processes interrupted:');
-    for (const g of p.interrupts.gpuProcesses) lines.push(`  pid ${g.pid} ${g.processName} (${g.unit ?? 'unit unknown'}, ${g.usedMemoryMiB} MiB on ${g.gpuUuid})`);
+    for (const g of p.interrupts.gpuProcesses)
+      lines.push(`  pid ${g.pid} ${g.processName} (${g.unit ?? 'unit unknown'}, ${g.usedMemoryMiB} MiB on ${g.gpuUuid})`);
   } else lines.push('GPU processes interrupted: none');
-  if (p.interrupts.exoInstances.length) lines.push(`exo instances interrupted: ${p.interrupts.exoInstances.map((i) => `${i.modelId} (${i.instanceId})`).join(', ')}`);
+  if (p.interrupts.exoInstances.length)
+    lines.push(`exo instances interrupted: ${p.interrupts.exoInstances.map((i) => `${i.modelId} (${i.instanceId})`).join(', ')}`);
   if (p.unreadable.length) lines.push(`unrecognised tool output: ${p.unreadable.join(' / ')}`);
   lines.push('');
   return lines.join('\n');

@@ -34,7 +34,12 @@ export function rolloutTargets(spec: ClusterSpec, hosts: readonly HostSpec[], o:
  * exo is back: /state answers on the host, the host's node is in the topology, and none of the runners placed
  * on it failed. `nodeId` maps a host to its exo node id (from the explorer's state; skipped when unknown).
  */
-export function exoHealthCheck(o: { port: number; nodeId(host: string): string | undefined; fetch?: Fetch; hostRunsExo(host: string): boolean }): HealthCheck {
+export function exoHealthCheck(o: {
+  port: number;
+  nodeId(host: string): string | undefined;
+  fetch?: Fetch;
+  hostRunsExo(host: string): boolean;
+}): HealthCheck {
   return {
     name: 'exo',
     async check(target, signal) {
@@ -56,7 +61,8 @@ export function exoHealthCheck(o: { port: number; nodeId(host: string): string |
         const a = Object.values(inst)[0]?.shardAssignments;
         const runner = a?.nodeToRunner?.[node];
         const view = runner ? runnerOf(state, runner) : undefined;
-        if (runner && (!view || view.status === 'Failed')) return `runner ${runner} on node ${node} is ${view ? `failed: ${view.error}` : 'missing'}`;
+        if (runner && (!view || view.status === 'Failed'))
+          return `runner ${runner} on node ${node} is ${view ? `failed: ${view.error}` : 'missing'}`;
       }
       return undefined;
     },
@@ -64,7 +70,11 @@ export function exoHealthCheck(o: { port: number; nodeId(host: string): string |
 }
 
 /** The node agent reported on NATS after the switch. `lastSampleAt` is the live session's receive time per host. */
-export function heartbeatCheck(lastSampleAt: (host: string) => number | undefined, since: () => number, agentHosts: ReadonlySet<string>): HealthCheck {
+export function heartbeatCheck(
+  lastSampleAt: (host: string) => number | undefined,
+  since: () => number,
+  agentHosts: ReadonlySet<string>,
+): HealthCheck {
   return {
     name: 'agent heartbeat',
     async check(target) {

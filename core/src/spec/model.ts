@@ -3,16 +3,32 @@
 
 import type { ClusterSpec, HostSpec } from './types';
 
-export interface Position { line: number; character: number }
-export interface Range { start: Position; end: Position }
-export interface Location { uri: string; range: Range }
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+export interface Location {
+  uri: string;
+  range: Range;
+}
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
-export interface TextEdit { range: Range; newText: string }
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
 
 /** A quick fix: edits to one or more files. */
-export interface Fix { title: string; edits: { uri: string; edits: TextEdit[] }[]; preferred?: boolean }
+export interface Fix {
+  title: string;
+  edits: { uri: string; edits: TextEdit[] }[];
+  preferred?: boolean;
+}
 
 export interface SpecDiagnostic {
   uri: string;

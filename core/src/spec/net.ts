@@ -1,8 +1,13 @@
 // IPv4/IPv6 address and CIDR arithmetic for the network rules (is an address inside a subnet, do two
 // addresses collide). Addresses become bigints so both families share one code path.
 
-export interface ParsedAddress { family: 4 | 6; value: bigint }
-export interface ParsedCidr extends ParsedAddress { prefix: number }
+export interface ParsedAddress {
+  family: 4 | 6;
+  value: bigint;
+}
+export interface ParsedCidr extends ParsedAddress {
+  prefix: number;
+}
 
 function parseIpv4(text: string): bigint | undefined {
   const parts = text.split('.');
@@ -43,7 +48,11 @@ function parseIpv6(text: string): bigint | undefined {
 // Specs repeat across edits: parsed texts are remembered (bounded) so re-validation skips the bigint work.
 const addressMemo = new Map<string, ParsedAddress | null>();
 const cidrMemo = new Map<string, ParsedCidr | null>();
-function remember<T extends ParsedAddress>(memo: Map<string, T | null>, text: string, compute: (text: string) => T | undefined): T | undefined {
+function remember<T extends ParsedAddress>(
+  memo: Map<string, T | null>,
+  text: string,
+  compute: (text: string) => T | undefined,
+): T | undefined {
   const hit = memo.get(text);
   if (hit !== undefined) return hit ?? undefined;
   if (memo.size > 50_000) memo.clear();

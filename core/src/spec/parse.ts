@@ -48,7 +48,10 @@ interface Chunk {
   errors: YAMLError[];
   warnings: YAMLError[];
 }
-interface PlacedChunk { chunk: Chunk; base: number }
+interface PlacedChunk {
+  chunk: Chunk;
+  base: number;
+}
 
 /** The previous parse's chunks per uri, keyed by chunk text. Only the latest version of each uri is kept. */
 const chunkCache = new Map<string, Map<string, Chunk>>();
@@ -62,9 +65,17 @@ export function forgetParsedFile(uri: string): void {
 export function refusedSpecFile(uri: string, kind: SpecFileKind, problem: SpecDiagnostic): ParsedSpecFile {
   const lines = new LineIndex('');
   return {
-    uri, version: 0, kind, text: '', syntaxDiagnostics: [problem], data: undefined,
-    locate: () => undefined, locateOffsets: () => undefined, pathAt: () => undefined,
-    offsetAt: () => 0, positionAt: (o) => lines.positionAt(Math.max(0, Math.min(o, 0))),
+    uri,
+    version: 0,
+    kind,
+    text: '',
+    syntaxDiagnostics: [problem],
+    data: undefined,
+    locate: () => undefined,
+    locateOffsets: () => undefined,
+    pathAt: () => undefined,
+    offsetAt: () => 0,
+    positionAt: (o) => lines.positionAt(Math.max(0, Math.min(o, 0))),
   };
 }
 
@@ -77,14 +88,25 @@ export interface ParseOptions {
   positionsOnDemand?: boolean;
 }
 
-export function parseSpecFile(uri: string, text: string, version: number, kind: SpecFileKind = inferSpecFileKind(uri), options: ParseOptions = {}): ParsedSpecFile {
+export function parseSpecFile(
+  uri: string,
+  text: string,
+  version: number,
+  kind: SpecFileKind = inferSpecFileKind(uri),
+  options: ParseOptions = {},
+): ParsedSpecFile {
   const lines = new LineIndex(text);
   const diagnostics: SpecDiagnostic[] = [];
   const diag = (span: Span, code: string, message: string, severity: SpecDiagnostic['severity'] = 'error') =>
     diagnostics.push({ uri, range: lines.rangeOf({ start: span[0], end: span[1] }), severity, code, message });
 
   const result = (data: unknown, root: Root | undefined): ParsedSpecFile => ({
-    uri, version, kind, text, syntaxDiagnostics: diagnostics, data,
+    uri,
+    version,
+    kind,
+    text,
+    syntaxDiagnostics: diagnostics,
+    data,
     locate: (path) => (root ? root.locate(path) : undefined),
     locateOffsets: (path) => (root ? root.locateSpan(path) : undefined),
     pathAt: (offset) => (root ? root.pathAt(offset) : undefined),
@@ -95,7 +117,11 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
   try {
     const bytes = text.length * 3 < PARSE_LIMITS.maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
     if (bytes > PARSE_LIMITS.maxBytes) {
-      diag([0, 0], 'yaml.too-large', `File is ${(bytes / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed. Split hosts into hosts/<name>.yaml files.`);
+      diag(
+        [0, 0],
+        'yaml.too-large',
+        `File is ${(bytes / 1048576).toFixed(1)} MiB; spec files larger than ${PARSE_LIMITS.maxBytes / 1048576} MiB are not parsed. Split hosts into hosts/<name>.yaml files.`,
+      );
       return result(undefined, undefined);
     }
     const nul = text.indexOf('\u0000');
@@ -113,8 +139,10 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
     if (chunked) {
       root = chunked.root;
       data = chunked.data;
-      for (const d of chunked.duplicateKeys) diag(d, 'yaml.duplicate-key', `Map keys must be unique; '${text.slice(d[0], d[1])}' appears more than once.`);
-      for (const { chunk, base } of chunked.chunks) for (const w of chunk.warnings) diag([w.pos[0] + base, w.pos[1] + base], 'yaml.warning', w.message, 'warning');
+      for (const d of chunked.duplicateKeys)
+        diag(d, 'yaml.duplicate-key', `Map keys must be unique; '${text.slice(d[0], d[1])}' appears more than once.`);
+      for (const { chunk, base } of chunked.chunks)
+        for (const w of chunk.warnings) diag([w.pos[0] + base, w.pos[1] + base], 'yaml.warning', w.message, 'warning');
       chunkCache.set(uri, next);
     } else if (options.positionsOnDemand && (data = parsePlainYaml(text)) !== undefined) {
       // positions come from a full parse on first use; the data is the same (see plainYaml.ts)
@@ -131,7 +159,10 @@ export function parseSpecFile(uri: string, text: string, version: number, kind: 
     }
     if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) {
       diagnostics.push({
-        uri, range: root.locate([])!.value, severity: 'error', code: 'yaml.not-a-map',
+        uri,
+        range: root.locate([])!.value,
+        severity: 'error',
+        code: 'yaml.not-a-map',
         message: `A ${kind} file must be a map of keys (like \`${kind === 'host' ? 'name: gpu-1' : 'cluster:'}\`), not ${Array.isArray(data) ? 'a list' : 'a single value'}.`,
       });
     }
@@ -150,12 +181,23 @@ function reportControlCharacters(text: string, diag: (span: Span, code: string, 
   while ((m = control.exec(text))) {
     count++;
     if (count <= PARSE_LIMITS.maxControlCharacterDiagnostics) {
-      const ch = m[0] === '\uFFFD' ? 'an undecodable byte (U+FFFD)' : `control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-      diag([m.index, m.index + 1], 'yaml.control-character', `Unexpected ${ch}; YAML text may not contain it (is this file binary or in another encoding?).`);
+      const ch =
+        m[0] === '\uFFFD'
+          ? 'an undecodable byte (U+FFFD)'
+          : `control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      diag(
+        [m.index, m.index + 1],
+        'yaml.control-character',
+        `Unexpected ${ch}; YAML text may not contain it (is this file binary or in another encoding?).`,
+      );
     }
   }
   if (count > PARSE_LIMITS.maxControlCharacterDiagnostics) {
-    diag([0, 0], 'yaml.control-character', `${count} control characters in total; only the first ${PARSE_LIMITS.maxControlCharacterDiagnostics} are marked.`);
+    diag(
+      [0, 0],
+      'yaml.control-character',
+      `${count} control characters in total; only the first ${PARSE_LIMITS.maxControlCharacterDiagnostics} are marked.`,
+    );
   }
 }
 
@@ -180,7 +222,11 @@ function parseChunk(text: string, diag?: (span: Span, code: string, message: str
   }
   const tooDeep = findTooDeep(tokens);
   if (tooDeep !== undefined) {
-    diag?.([tooDeep, tooDeep + 1], 'yaml.too-deep', `Nesting is deeper than ${PARSE_LIMITS.maxDepth} levels here; the file was not parsed (a spec needs fewer than 10).`);
+    diag?.(
+      [tooDeep, tooDeep + 1],
+      'yaml.too-deep',
+      `Nesting is deeper than ${PARSE_LIMITS.maxDepth} levels here; the file was not parsed (a spec needs fewer than 10).`,
+    );
     return undefined;
   }
   // Only the first document is read: composing a million `---` documents just to ignore them would hang.
@@ -189,17 +235,21 @@ function parseChunk(text: string, diag?: (span: Span, code: string, message: str
   let firstDocTokens = tokens;
   if (secondDoc > 0) {
     let cut = secondDoc;
-    while (cut > 0 && (tokens[cut - 1].type === 'directive')) cut--;
+    while (cut > 0 && tokens[cut - 1].type === 'directive') cut--;
     firstDocTokens = tokens.slice(0, cut);
   }
   // uniqueKeys is checked below in linear time; the yaml package's own check is quadratic in the keys of a map
-  const doc = Array.from(new Composer({ prettyErrors: false, merge: true, uniqueKeys: false }).compose(firstDocTokens, true))[0] as Document.Parsed;
+  const doc = Array.from(
+    new Composer({ prettyErrors: false, merge: true, uniqueKeys: false }).compose(firstDocTokens, true),
+  )[0] as Document.Parsed;
   const errors = [...doc.errors, ...duplicateKeys(doc)];
   const warnings = [...doc.warnings];
   if (secondDoc > 0) {
     const at = tokens[secondDoc].offset;
     errors.push({
-      pos: [at, Math.min(text.length, at + 3)], code: 'MULTIPLE_DOCS', name: 'YAMLParseError',
+      pos: [at, Math.min(text.length, at + 3)],
+      code: 'MULTIPLE_DOCS',
+      name: 'YAMLParseError',
       message: 'Only one YAML document per file is read; everything from this second document on is ignored.',
     } as YAMLError);
   }
@@ -208,9 +258,13 @@ function parseChunk(text: string, diag?: (span: Span, code: string, message: str
   if (expansion.cycle || expansion.added > PARSE_LIMITS.maxAliasExpansion) {
     if (!diag) return undefined;
     const alias = expansion.cycle ?? firstAliasOffset(doc);
-    diag([alias, alias + 1], 'yaml.alias-limit', expansion.cycle
-      ? 'This alias refers to a node that contains it: the data would be infinite; the file was not read.'
-      : `Aliases expand the data by more than ${PARSE_LIMITS.maxAliasExpansion.toLocaleString('en')} nodes (an alias bomb); the file was not read.`);
+    diag(
+      [alias, alias + 1],
+      'yaml.alias-limit',
+      expansion.cycle
+        ? 'This alias refers to a node that contains it: the data would be infinite; the file was not read.'
+        : `Aliases expand the data by more than ${PARSE_LIMITS.maxAliasExpansion.toLocaleString('en')} nodes (an alias bomb); the file was not read.`,
+    );
     return undefined;
   }
   // The expansion was measured above; the yaml package's own guard counts uses, which refuses honest reuse.
@@ -240,7 +294,12 @@ function duplicateKeys(doc: Document.Parsed): YAMLError[] {
         if (isScalar(key) && key.value !== '<<') {
           const name = String(key.value);
           if (seen.has(name) && key.range) {
-            found.push({ pos: [key.range[0], key.range[1]], code: 'DUPLICATE_KEY', name: 'YAMLParseError', message: `Map keys must be unique; '${name}' appears more than once.` } as YAMLError);
+            found.push({
+              pos: [key.range[0], key.range[1]],
+              code: 'DUPLICATE_KEY',
+              name: 'YAMLParseError',
+              message: `Map keys must be unique; '${name}' appears more than once.`,
+            } as YAMLError);
           }
           seen.add(name);
         }
@@ -322,15 +381,24 @@ function aliasExpansion(doc: Document.Parsed): { added: number; cycle?: number }
     if (isAlias(node)) {
       const target = resolveAlias(doc, node);
       if (target && open.has(target)) return { added: Infinity, cycle: node.range?.[0] ?? 0 };
-      const n = target ? size.get(target) ?? 1 : 1;
+      const n = target ? (size.get(target) ?? 1) : 1;
       size.set(node, n);
       sourceNodes++;
       continue;
     }
-    const children: unknown[] = isMap(node) ? node.items.flatMap((p) => [p.key, p.value]) : isSeq(node) ? node.items : isPair(node) ? [node.key, node.value] : [];
+    const children: unknown[] = isMap(node)
+      ? node.items.flatMap((p) => [p.key, p.value])
+      : isSeq(node)
+        ? node.items
+        : isPair(node)
+          ? [node.key, node.value]
+          : [];
     if (!top.done) {
       sourceNodes++;
-      if (!children.length) { size.set(node, 1); continue; }
+      if (!children.length) {
+        size.set(node, 1);
+        continue;
+      }
       open.add(node);
       stack.push({ node, done: true });
       for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], done: false });
@@ -338,11 +406,11 @@ function aliasExpansion(doc: Document.Parsed): { added: number; cycle?: number }
     }
     open.delete(node);
     let total = 1;
-    for (const child of children) total += child === null || child === undefined ? 0 : size.get(child) ?? 1;
+    for (const child of children) total += child === null || child === undefined ? 0 : (size.get(child) ?? 1);
     size.set(node, total);
     if (total > Number.MAX_SAFE_INTEGER / 2) return { added: Infinity };
   }
-  expanded = doc.contents ? size.get(doc.contents) ?? 0 : 0;
+  expanded = doc.contents ? (size.get(doc.contents) ?? 0) : 0;
   return { added: Math.max(0, expanded - sourceNodes) };
 }
 
@@ -361,12 +429,22 @@ function firstAliasOffset(doc: Document.Parsed): number {
 // ---------------------------------------------------------------------------------------------------------
 // Chunked parsing of large cluster files.
 
-interface ChunkedParse { root: Root; data: Record<string, unknown>; chunks: PlacedChunk[]; duplicateKeys: Span[] }
+interface ChunkedParse {
+  root: Root;
+  data: Record<string, unknown>;
+  chunks: PlacedChunk[];
+  duplicateKeys: Span[];
+}
 
 const MAX_CHUNKED_SECTIONS = 64;
 const topLevelKeyLine = /^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t\r\n]|$)/;
 
-function tryChunkedParse(text: string, lines: LineIndex, previous: Map<string, Chunk> | undefined, next: Map<string, Chunk>): ChunkedParse | undefined {
+function tryChunkedParse(
+  text: string,
+  lines: LineIndex,
+  previous: Map<string, Chunk> | undefined,
+  next: Map<string, Chunk>,
+): ChunkedParse | undefined {
   // Anchors could be referenced from another chunk; markers and directives change document structure.
   if (/(^|[\s[{,])&[^\s,[\]{}]/.test(text) || /^(---|\.\.\.|%)/m.test(text)) return undefined;
 
@@ -378,7 +456,10 @@ function tryChunkedParse(text: string, lines: LineIndex, previous: Map<string, C
     const lineEnd = nl < 0 ? text.length : nl + 1;
     const c = text.charCodeAt(lineStart);
     if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 35 /* # */) {
-      if (c === 45 /* - */ && (text.charCodeAt(lineStart + 1) === 32 || text.charCodeAt(lineStart + 1) === 10 || text.charCodeAt(lineStart + 1) === 13)) {
+      if (
+        c === 45 /* - */ &&
+        (text.charCodeAt(lineStart + 1) === 32 || text.charCodeAt(lineStart + 1) === 10 || text.charCodeAt(lineStart + 1) === 13)
+      ) {
         // a sequence item at column 0: only valid inside `hosts:` (checked below)
         if (!sections.length) return undefined;
       } else {
@@ -503,7 +584,13 @@ function nodeSpan(node: YamlNode | null | undefined, base: number, fallback: num
 }
 
 /** Walks `path` down from `node`; ranges are shifted by `base`. */
-function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: readonly (string | number)[], from: number): SpanLocation | undefined {
+function locateFrom(
+  node: unknown,
+  doc: Document.Parsed,
+  base: number,
+  path: readonly (string | number)[],
+  from: number,
+): SpanLocation | undefined {
   let current = node;
   let location: SpanLocation | undefined;
   // A path through an alias ends on the alias: that is where this part of the data is written for this path
@@ -520,7 +607,10 @@ function locateFrom(node: unknown, doc: Document.Parsed, base: number, path: rea
       let pair: (typeof current.items)[number] | undefined;
       for (const p of current.items) {
         const k = p.key as { value?: unknown } | null;
-        if (k && isScalar(k) && (k.value === want || String(k.value) === want)) { pair = p; break; }
+        if (k && isScalar(k) && (k.value === want || String(k.value) === want)) {
+          pair = p;
+          break;
+        }
       }
       if (!pair) return undefined;
       const keySpan = nodeSpan(pair.key as YamlNode, base, 0);
@@ -575,13 +665,19 @@ function pathFrom(node: unknown, base: number, offset: number, prefix: (string |
 }
 
 class DocumentRoot implements Root {
-  constructor(private readonly doc: Document.Parsed, private readonly length: number, private readonly lines: LineIndex) {}
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly length: number,
+    private readonly lines: LineIndex,
+  ) {}
   locate(path: readonly (string | number)[]) {
     const loc = this.locateSpan(path);
     return loc && toRanges(loc, this.lines);
   }
   locateSpan(path: readonly (string | number)[]): SpanLocation | undefined {
-    return path.length === 0 ? { value: nodeSpan(this.doc.contents as YamlNode, 0, 0) } : locateFrom(this.doc.contents, this.doc, 0, path, 0);
+    return path.length === 0
+      ? { value: nodeSpan(this.doc.contents as YamlNode, 0, 0) }
+      : locateFrom(this.doc.contents, this.doc, 0, path, 0);
   }
   pathAt(offset: number) {
     if (offset < 0 || offset > this.length) return undefined;
@@ -592,13 +688,22 @@ class DocumentRoot implements Root {
 /** A DocumentRoot made from a fresh parse of the text on first use (see ParseOptions.positionsOnDemand). */
 class OnDemandRoot implements Root {
   private root: Root | undefined;
-  constructor(private readonly text: string, private readonly lines: LineIndex) {}
+  constructor(
+    private readonly text: string,
+    private readonly lines: LineIndex,
+  ) {}
   private get(): Root {
     return (this.root ??= new DocumentRoot(parseChunk(this.text)!.doc, this.text.length, this.lines));
   }
-  locate(path: readonly (string | number)[]) { return this.get().locate(path); }
-  locateSpan(path: readonly (string | number)[]) { return this.get().locateSpan(path); }
-  pathAt(offset: number) { return this.get().pathAt(offset); }
+  locate(path: readonly (string | number)[]) {
+    return this.get().locate(path);
+  }
+  locateSpan(path: readonly (string | number)[]) {
+    return this.get().locateSpan(path);
+  }
+  pathAt(offset: number) {
+    return this.get().pathAt(offset);
+  }
 }
 
 class ChunkedRoot implements Root {
@@ -642,10 +747,12 @@ class ChunkedRoot implements Root {
       const firstBase = items[0].base;
       const end = items[items.length - 1].base + items[items.length - 1].chunk.text.length;
       if (offset >= firstBase && offset < end) {
-        let lo = 0, hi = items.length - 1;
+        let lo = 0,
+          hi = items.length - 1;
         while (lo < hi) {
           const mid = (lo + hi + 1) >> 1;
-          if (items[mid].base <= offset) lo = mid; else hi = mid - 1;
+          if (items[mid].base <= offset) lo = mid;
+          else hi = mid - 1;
         }
         const found = pathFrom(items[lo].chunk.doc.contents, items[lo].base, offset, []);
         if (found.path.length === 0) return { path: ['hosts'], onKey: false };
@@ -660,6 +767,9 @@ class ChunkedRoot implements Root {
 }
 
 function toRanges(loc: SpanLocation, lines: LineIndex): { key?: Range; value: Range; viaAlias?: boolean } {
-  const ranges = { key: loc.key && lines.rangeOf({ start: loc.key[0], end: loc.key[1] }), value: lines.rangeOf({ start: loc.value[0], end: loc.value[1] }) };
+  const ranges = {
+    key: loc.key && lines.rangeOf({ start: loc.key[0], end: loc.key[1] }),
+    value: lines.rangeOf({ start: loc.value[0], end: loc.value[1] }),
+  };
   return loc.viaAlias ? { ...ranges, viaAlias: true } : ranges;
 }

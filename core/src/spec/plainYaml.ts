@@ -24,7 +24,9 @@ function resolvePlain(s: string): { value: unknown } | undefined {
 const OTHER_NON_STRING = /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 
 class OutsideSubset extends Error {}
-const refuse = (): never => { throw new OutsideSubset(); };
+const refuse = (): never => {
+  throw new OutsideSubset();
+};
 
 function scalar(s: string, flow: boolean): unknown {
   if (!s) return refuse();
@@ -49,7 +51,9 @@ function setKey(map: Record<string, unknown>, key: string, value: unknown): void
 
 /** A one-line flow collection or scalar; `at` is advanced past it. */
 function flowValue(s: string, at: { i: number }): unknown {
-  const skip = () => { while (s[at.i] === ' ') at.i++; };
+  const skip = () => {
+    while (s[at.i] === ' ') at.i++;
+  };
   skip();
   const open = s[at.i];
   if (open === '[' || open === '{') {
@@ -57,7 +61,10 @@ function flowValue(s: string, at: { i: number }): unknown {
     const close = open === '[' ? ']' : '}';
     const out: unknown[] | Record<string, unknown> = open === '[' ? [] : {};
     skip();
-    if (s[at.i] === close) { at.i++; return out; }
+    if (s[at.i] === close) {
+      at.i++;
+      return out;
+    }
     for (;;) {
       if (Array.isArray(out)) {
         out.push(flowValue(s, at));
@@ -70,8 +77,16 @@ function flowValue(s: string, at: { i: number }): unknown {
         setKey(out, key, flowValue(s, at));
       }
       skip();
-      if (s[at.i] === ',') { at.i++; skip(); if (s[at.i] === close || s[at.i] === ',') refuse(); continue; }
-      if (s[at.i] === close) { at.i++; return out; }
+      if (s[at.i] === ',') {
+        at.i++;
+        skip();
+        if (s[at.i] === close || s[at.i] === ',') refuse();
+        continue;
+      }
+      if (s[at.i] === close) {
+        at.i++;
+        return out;
+      }
       return refuse();
     }
   }
@@ -93,7 +108,10 @@ function inlineValue(s: string): unknown {
   return scalar(s, false);
 }
 
-interface Line { indent: number; text: string }
+interface Line {
+  indent: number;
+  text: string;
+}
 
 class Reader {
   i = 0;
@@ -112,7 +130,11 @@ class Reader {
       if (line.indent < indent) break;
       if (line.indent > indent || !(line.text === '-' || line.text.startsWith('- '))) refuse();
       const rest = line.text.slice(1).trimStart();
-      if (!rest) { this.i++; out.push(this.nested(indent, false)); continue; }
+      if (!rest) {
+        this.i++;
+        out.push(this.nested(indent, false));
+        continue;
+      }
       // `- key: value` or `- - x`: the item is a block starting at the column of its first character
       if (rest.startsWith('- ') || rest === '-' || this.isKeyLine(rest)) {
         const column = line.indent + line.text.length - rest.length;

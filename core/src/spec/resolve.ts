@@ -88,20 +88,22 @@ function computeGpus(host: HostSpec): EffectiveGpu[] {
   const hardware = isRecord(host.hardware) ? host.hardware : {};
   const gpus = Array.isArray(hardware.gpus) ? hardware.gpus : [];
   const memoryGB = typeof hardware.memoryGB === 'number' ? hardware.memoryGB : undefined;
-  return gpus.filter((g): g is GpuSpec => isRecord(g)).map((g) => {
-    const info = typeof g.model === 'string' ? findGpu(g.model) : undefined;
-    const unified = g.vendor === 'apple' || info?.unified === true;
-    return {
-      vendor: g.vendor,
-      model: g.model,
-      count: typeof g.count === 'number' && g.count > 0 ? g.count : 1,
-      // Apple: the GPU can use the host's unified memory, which the host states better than the catalogue
-      vramGB: typeof g.vramGB === 'number' ? g.vramGB : unified ? memoryGB ?? info?.vramGB : info?.vramGB,
-      computeCapability: typeof g.computeCapability === 'string' ? g.computeCapability : info?.computeCapability,
-      unified,
-      known: info !== undefined,
-    };
-  });
+  return gpus
+    .filter((g): g is GpuSpec => isRecord(g))
+    .map((g) => {
+      const info = typeof g.model === 'string' ? findGpu(g.model) : undefined;
+      const unified = g.vendor === 'apple' || info?.unified === true;
+      return {
+        vendor: g.vendor,
+        model: g.model,
+        count: typeof g.count === 'number' && g.count > 0 ? g.count : 1,
+        // Apple: the GPU can use the host's unified memory, which the host states better than the catalogue
+        vramGB: typeof g.vramGB === 'number' ? g.vramGB : unified ? (memoryGB ?? info?.vramGB) : info?.vramGB,
+        computeCapability: typeof g.computeCapability === 'string' ? g.computeCapability : info?.computeCapability,
+        unified,
+        known: info !== undefined,
+      };
+    });
 }
 
 const VENDOR_ACCELERATOR: Record<GpuVendor, ConcreteAccelerator> = { nvidia: 'cuda', amd: 'rocm', intel: 'intel', apple: 'mlx' };

@@ -10,7 +10,10 @@
 export type JsonSchemaObject = { [keyword: string]: unknown };
 
 /** A subschema together with the file it lives in (needed to resolve its `$ref`s). */
-export interface SchemaAt { schema: JsonSchemaObject; file: string }
+export interface SchemaAt {
+  schema: JsonSchemaObject;
+  file: string;
+}
 
 export interface PropertyInfo {
   name: string;
@@ -68,7 +71,10 @@ export class SchemaNavigator {
           let matched = false;
           if (isObject(schema.patternProperties)) {
             for (const [pattern, sub] of Object.entries(schema.patternProperties)) {
-              if (safeRegExp(pattern)?.test(segment)) { next.push(sub); matched = true; }
+              if (safeRegExp(pattern)?.test(segment)) {
+                next.push(sub);
+                matched = true;
+              }
             }
           }
           if (!matched && isObject(schema.additionalProperties)) next.push(schema.additionalProperties);
@@ -88,7 +94,7 @@ export class SchemaNavigator {
       if (isObject(schema.properties)) {
         for (const [name, sub] of Object.entries(schema.properties)) {
           let info = byName.get(name);
-          if (!info) byName.set(name, info = { name, schemas: [], required: false });
+          if (!info) byName.set(name, (info = { name, schemas: [], required: false }));
           if (isObject(sub)) info.schemas.push(...this.expand({ schema: sub, file }));
         }
       }
@@ -163,7 +169,11 @@ const regexCache = new Map<string, RegExp | undefined>();
 function safeRegExp(pattern: string): RegExp | undefined {
   if (!regexCache.has(pattern)) {
     let re: RegExp | undefined;
-    try { re = new RegExp(pattern, 'u'); } catch { re = undefined; }
+    try {
+      re = new RegExp(pattern, 'u');
+    } catch {
+      re = undefined;
+    }
     regexCache.set(pattern, re);
   }
   return regexCache.get(pattern);

@@ -2,19 +2,24 @@
 // `hosts/<name>.yaml` files merged in. The JSON Schemas in `schemas/` describe the same shape for editors;
 // keep the two in step (test/unit/spec-schema-types.test.ts checks the property names agree).
 
+import type { GpuVendor } from '../catalog/gpus';
+
+export type { GpuVendor };
 export type System = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin';
 export const SYSTEMS: readonly System[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin'];
 
-export type Role =
-  | 'exo-master' | 'exo-worker' | 'exo-api'
-  | 'nats-hub' | 'nats-leaf'
-  | 'k3s-server' | 'k3s-agent'
-  | 'checkpoint-agent';
+export type Role = 'exo-master' | 'exo-worker' | 'exo-api' | 'nats-hub' | 'nats-leaf' | 'k3s-server' | 'k3s-agent' | 'checkpoint-agent';
 export const ROLES: readonly Role[] = [
-  'exo-master', 'exo-worker', 'exo-api', 'nats-hub', 'nats-leaf', 'k3s-server', 'k3s-agent', 'checkpoint-agent',
+  'exo-master',
+  'exo-worker',
+  'exo-api',
+  'nats-hub',
+  'nats-leaf',
+  'k3s-server',
+  'k3s-agent',
+  'checkpoint-agent',
 ];
 
-export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple';
 export type Accelerator = 'auto' | 'cuda' | 'rocm' | 'intel' | 'mlx' | 'cpu';
 export type InterfaceKind = 'ethernet' | 'bond' | 'vlan' | 'thunderbolt' | 'wifi';
 export type LinkKind = 'ethernet' | 'bond' | 'thunderbolt' | 'infiniband';

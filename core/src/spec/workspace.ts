@@ -28,7 +28,8 @@ export function buildModel(files: readonly ParsedSpecFile[]): SpecModel {
   const entries: HostEntry[] = [];
   if (clusterFile && Array.isArray(clusterData.hosts)) {
     clusterData.hosts.forEach((host, index) => {
-      if (isRecord(host)) entries.push({ host: host as unknown as HostSpec, file: clusterFile, path: ['hosts', index], index, nameFromFile: false });
+      if (isRecord(host))
+        entries.push({ host: host as unknown as HostSpec, file: clusterFile, path: ['hosts', index], index, nameFromFile: false });
     });
   }
   const hostFiles = files.filter((f) => f.kind === 'host').sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
@@ -43,7 +44,8 @@ export function buildModel(files: readonly ParsedSpecFile[]): SpecModel {
   const spec = { ...clusterData, hosts: entries.map((e) => e.host) } as unknown as ClusterSpec;
   const hostSources: SpecModel['hostSources'] = new Map();
   for (const e of entries) {
-    if (typeof e.host.name === 'string' && !hostSources.has(e.host.name)) hostSources.set(e.host.name, { uri: e.file.uri, host: e.host, index: e.index });
+    if (typeof e.host.name === 'string' && !hostSources.has(e.host.name))
+      hostSources.set(e.host.name, { uri: e.file.uri, host: e.host, index: e.index });
   }
   let symbols: SymbolIndex | undefined;
   const model: SpecModel = {
@@ -103,7 +105,11 @@ function endpointSpans(file: ParsedSpecFile, value: Span, text: string): { host:
 }
 
 /** Splits a `host:iface` reference into the ranges of both parts; `text` is the scalar's value. */
-export function splitEndpoint(file: ParsedSpecFile, range: Range, text: string): { host: string; iface: string; hostRange: Range; ifaceRange: Range } | undefined {
+export function splitEndpoint(
+  file: ParsedSpecFile,
+  range: Range,
+  text: string,
+): { host: string; iface: string; hostRange: Range; ifaceRange: Range } | undefined {
   const spans = endpointSpans(file, [file.offsetAt(range.start), file.offsetAt(range.end)], text);
   if (!spans) return undefined;
   const colon = text.indexOf(':');
@@ -112,27 +118,57 @@ export function splitEndpoint(file: ParsedSpecFile, range: Range, text: string):
 }
 
 /** A symbol found in a file, in offsets. */
-interface RawSymbol { kind: SymbolKind; name: string; host?: string; span: Span; full?: Span; definition: boolean }
+interface RawSymbol {
+  kind: SymbolKind;
+  name: string;
+  host?: string;
+  span: Span;
+  full?: Span;
+  definition: boolean;
+}
 
 /** Collects the symbols under one place of a file, with offsets relative to `base`. */
 class Collector {
   readonly found: RawSymbol[] = [];
-  constructor(private readonly file: ParsedSpecFile, private readonly base = 0) {}
+  constructor(
+    private readonly file: ParsedSpecFile,
+    private readonly base = 0,
+  ) {}
 
   /** A string value at `path`, as a definition or a reference. */
-  add(definition: boolean, path: (string | number)[], kind: SymbolKind, name: unknown, host?: string, fullPath?: (string | number)[]): void {
+  add(
+    definition: boolean,
+    path: (string | number)[],
+    kind: SymbolKind,
+    name: unknown,
+    host?: string,
+    fullPath?: (string | number)[],
+  ): void {
     if (typeof name !== 'string' || !name) return;
     const loc = this.file.locateOffsets(path);
     if (!loc) return;
     const full = fullPath ? this.file.locateOffsets(fullPath)?.value : undefined;
-    this.found.push({ kind, name, host, definition, span: this.relative(innerSpan(this.file.text, loc.value)), full: full && this.relative(full) });
+    this.found.push({
+      kind,
+      name,
+      host,
+      definition,
+      span: this.relative(innerSpan(this.file.text, loc.value)),
+      full: full && this.relative(full),
+    });
   }
 
   /** A map key (tags are defined as keys of `cluster.tags`). */
   addKey(path: (string | number)[], kind: SymbolKind, name: string): void {
     const loc = this.file.locateOffsets(path);
     if (!loc?.key) return;
-    this.found.push({ kind, name, definition: true, span: this.relative(innerSpan(this.file.text, loc.key)), full: this.relative([loc.key[0], loc.value[1]]) });
+    this.found.push({
+      kind,
+      name,
+      definition: true,
+      span: this.relative(innerSpan(this.file.text, loc.key)),
+      full: this.relative([loc.key[0], loc.value[1]]),
+    });
   }
 
   /** A `host:iface` endpoint: a host reference and an interface reference, each on its own part. */
@@ -162,14 +198,16 @@ function collectCluster(c: Collector, cluster: Record<string, unknown>): void {
   if (isRecord(meta) && isRecord(meta.tags)) for (const tag of Object.keys(meta.tags)) c.addKey(['cluster', 'tags', tag], 'tag', tag);
   const network = cluster.network;
   if (isRecord(network)) {
-    if (Array.isArray(network.segments)) network.segments.forEach((seg, i) => {
-      if (isRecord(seg)) c.add(true, ['network', 'segments', i, 'name'], 'segment', seg.name, undefined, ['network', 'segments', i]);
-    });
-    if (Array.isArray(network.links)) network.links.forEach((link, i) => {
-      if (!isRecord(link)) return;
-      c.addEndpoint(['network', 'links', i, 'from'], link.from);
-      c.addEndpoint(['network', 'links', i, 'to'], link.to);
-    });
+    if (Array.isArray(network.segments))
+      network.segments.forEach((seg, i) => {
+        if (isRecord(seg)) c.add(true, ['network', 'segments', i, 'name'], 'segment', seg.name, undefined, ['network', 'segments', i]);
+      });
+    if (Array.isArray(network.links))
+      network.links.forEach((link, i) => {
+        if (!isRecord(link)) return;
+        c.addEndpoint(['network', 'links', i, 'from'], link.from);
+        c.addEndpoint(['network', 'links', i, 'to'], link.to);
+      });
   }
   const k3s = cluster.k3s;
   if (isRecord(k3s)) {
@@ -178,12 +216,15 @@ function collectCluster(c: Collector, cluster: Record<string, unknown>): void {
   }
   const security = cluster.security;
   if (isRecord(security) && isRecord(security.firewall)) {
-    eachString(security.firewall.trustedInterfaces, (v, i) => c.add(false, ['security', 'firewall', 'trustedInterfaces', i], 'interface', v));
+    eachString(security.firewall.trustedInterfaces, (v, i) =>
+      c.add(false, ['security', 'firewall', 'trustedInterfaces', i], 'interface', v),
+    );
   }
   const checkpoints = cluster.checkpoints;
-  if (isRecord(checkpoints) && Array.isArray(checkpoints.policies)) checkpoints.policies.forEach((p, i) => {
-    if (isRecord(p)) eachString(p.tags, (v, j) => c.add(false, ['checkpoints', 'policies', i, 'tags', j], 'tag', v));
-  });
+  if (isRecord(checkpoints) && Array.isArray(checkpoints.policies))
+    checkpoints.policies.forEach((p, i) => {
+      if (isRecord(p)) eachString(p.tags, (v, j) => c.add(false, ['checkpoints', 'policies', i, 'tags', j], 'tag', v));
+    });
 }
 
 function collectHost(c: Collector, entry: HostEntry): void {
@@ -194,14 +235,15 @@ function collectHost(c: Collector, entry: HostEntry): void {
   eachString(host.tags, (v, i) => c.add(false, [...path, 'tags', i], 'tag', v));
   if (isRecord(host.ssh)) c.add(false, [...path, 'ssh', 'jump'], 'host', host.ssh.jump);
   if (isRecord(host.k3s)) c.add(false, [...path, 'k3s', 'interface'], 'interface', host.k3s.interface, name);
-  if (Array.isArray(host.interfaces)) host.interfaces.forEach((iface, i) => {
-    if (!isRecord(iface)) return;
-    const at = [...path, 'interfaces', i];
-    c.add(true, [...at, 'name'], 'interface', iface.name, name, at);
-    c.add(false, [...at, 'segment'], 'segment', iface.segment);
-    c.add(false, [...at, 'parent'], 'interface', iface.parent, name);
-    eachString(iface.members, (v, j) => c.add(false, [...at, 'members', j], 'interface', v, name));
-  });
+  if (Array.isArray(host.interfaces))
+    host.interfaces.forEach((iface, i) => {
+      if (!isRecord(iface)) return;
+      const at = [...path, 'interfaces', i];
+      c.add(true, [...at, 'name'], 'interface', iface.name, name, at);
+      c.add(false, [...at, 'segment'], 'segment', iface.segment);
+      c.add(false, [...at, 'parent'], 'interface', iface.parent, name);
+      eachString(iface.members, (v, j) => c.add(false, [...at, 'members', j], 'interface', v, name));
+    });
 }
 
 /** Symbols of an unchanged cluster.yaml host or section, relative to its start (see the note above). */
@@ -215,14 +257,20 @@ function materialise(file: ParsedSpecFile, raw: RawSymbol, base: number): SpecSy
   return symbol;
 }
 
-interface Placed { symbol: SpecSymbol; start: number; end: number; definition: boolean }
+interface Placed {
+  symbol: SpecSymbol;
+  start: number;
+  end: number;
+  definition: boolean;
+}
 
 function buildSymbolIndex(clusterFile: ParsedSpecFile | undefined, entries: HostEntry[]): SymbolIndex {
   const placed: Placed[] = [];
   const files = new Map<string, ParsedSpecFile>();
   const emit = (file: ParsedSpecFile, raws: RawSymbol[], base: number) => {
     files.set(file.uri, file);
-    for (const raw of raws) placed.push({ symbol: materialise(file, raw, base), start: raw.span[0] + base, end: raw.span[1] + base, definition: raw.definition });
+    for (const raw of raws)
+      placed.push({ symbol: materialise(file, raw, base), start: raw.span[0] + base, end: raw.span[1] + base, definition: raw.definition });
   };
   if (clusterFile && isRecord(clusterFile.data)) {
     const data = clusterFile.data;
@@ -266,7 +314,10 @@ class Index implements SymbolIndex {
   readonly references: SpecSymbol[] = [];
   private lookups?: { defsByKey: Map<string, SpecSymbol[]>; refsByKey: Map<string, SpecSymbol[]>; byUri: Map<string, Placed[]> };
 
-  constructor(private readonly placed: Placed[], private readonly files: Map<string, ParsedSpecFile>) {
+  constructor(
+    private readonly placed: Placed[],
+    private readonly files: Map<string, ParsedSpecFile>,
+  ) {
     for (const p of placed) (p.definition ? this.definitions : this.references).push(p.symbol);
   }
 
@@ -297,7 +348,8 @@ class Index implements SymbolIndex {
     let hi = list.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (list[mid].start <= offset) lo = mid; else hi = mid - 1;
+      if (list[mid].start <= offset) lo = mid;
+      else hi = mid - 1;
     }
     const found = [list[lo], list[lo - 1]].find((p) => p && p.start <= offset && offset <= p.end);
     if (!found) return undefined;

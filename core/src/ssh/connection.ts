@@ -72,10 +72,14 @@ export interface SshPoolOptions {
 }
 
 export type SshErrorKind =
-  | 'host-key-changed' | 'host-key-refused' | 'auth' | 'identity' | 'unreachable' | 'timeout' | 'connection-lost' | 'cancelled';
+  'host-key-changed' | 'host-key-refused' | 'auth' | 'identity' | 'unreachable' | 'timeout' | 'connection-lost' | 'cancelled';
 
 export class SshError extends Error {
-  constructor(readonly kind: SshErrorKind, message: string, readonly endpoint?: SshEndpoint) {
+  constructor(
+    readonly kind: SshErrorKind,
+    message: string,
+    readonly endpoint?: SshEndpoint,
+  ) {
     super(message);
     this.name = 'SshError';
   }
@@ -215,7 +219,7 @@ export class SshPool {
   private strand(endpoint: SshEndpoint, runId: string): void {
     const key = endpointKey(endpoint);
     let entry = this.stranded.get(key);
-    if (!entry) this.stranded.set(key, entry = { endpoint, runIds: new Set(), attempt: 0 });
+    if (!entry) this.stranded.set(key, (entry = { endpoint, runIds: new Set(), attempt: 0 }));
     entry.runIds.add(runId);
     this.scheduleStop(key, entry);
   }
@@ -223,7 +227,10 @@ export class SshPool {
   private scheduleStop(key: string, entry: Stranded): void {
     if (entry.timer || entry.stopping) return;
     const delay = this.opts.strandedRetryMs * Math.min(30, 2 ** entry.attempt);
-    entry.timer = setTimeout(() => { entry.timer = undefined; void this.stopStranded(key, entry); }, delay);
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      void this.stopStranded(key, entry);
+    }, delay);
     entry.timer.unref();
   }
 
@@ -235,19 +242,31 @@ export class SshPool {
       const pooled = await this.acquire(entry.endpoint, AbortSignal.timeout(this.opts.readyTimeoutMs + 5000));
       let result: ExecResult;
       try {
-        result = await runOnChannel(pooled, entry.endpoint, argv(['sh', '-c', STOP_RUNS, 'sh', ...ids]), { timeoutMs: 30_000 }, undefined, () => undefined);
+        result = await runOnChannel(
+          pooled,
+          entry.endpoint,
+          argv(['sh', '-c', STOP_RUNS, 'sh', ...ids]),
+          { timeoutMs: 30_000 },
+          undefined,
+          () => undefined,
+        );
       } finally {
         this.release(entry.endpoint, pooled);
       }
       if (result.code !== 0) throw new Error(`the stop command exited with ${result.code ?? result.signal}: ${result.stderr.trim()}`);
       for (const id of ids) entry.runIds.delete(id);
       const count = Number.parseInt(result.stdout.trim(), 10) || 0;
-      this.opts.log?.(`${entry.endpoint.name} answers again: ${count ? `stopped ${count} process(es) of ` : 'nothing left of '}`
-        + `${ids.length} command(s) the lost connection had left running`);
+      this.opts.log?.(
+        `${entry.endpoint.name} answers again: ${count ? `stopped ${count} process(es) of ` : 'nothing left of '}` +
+          `${ids.length} command(s) the lost connection had left running`,
+      );
       entry.attempt = 0;
     } catch (err) {
       entry.attempt++;
-      if (entry.attempt === 1) this.opts.log?.(`cannot stop the command(s) a lost connection left on ${entry.endpoint.name} yet, will retry: ${(err as Error).message}`);
+      if (entry.attempt === 1)
+        this.opts.log?.(
+          `cannot stop the command(s) a lost connection left on ${entry.endpoint.name} yet, will retry: ${(err as Error).message}`,
+        );
     } finally {
       entry.stopping = false;
     }
@@ -262,7 +281,11 @@ export class SshPool {
   }
 
   closeAll(): void {
-    for (const p of this.connections.values()) p.then((c) => c.client.end(), () => undefined);
+    for (const p of this.connections.values())
+      p.then(
+        (c) => c.client.end(),
+        () => undefined,
+      );
     this.connections.clear();
     for (const s of this.stranded.values()) clearTimeout(s.timer);
     this.stranded.clear();
@@ -296,9 +319,12 @@ export class SshPool {
     pooled.idleTimer = setTimeout(() => {
       const key = endpointKey(endpoint);
       pooled.client.end();
-      void this.connections.get(key)?.then((p) => {
-        if (p === pooled) this.connections.delete(key);
-      }, () => undefined);
+      void this.connections.get(key)?.then(
+        (p) => {
+          if (p === pooled) this.connections.delete(key);
+        },
+        () => undefined,
+      );
     }, this.opts.idleCloseMs);
     pooled.idleTimer.unref();
   }
@@ -317,7 +343,11 @@ export class SshPool {
     if (agent) config.agent = agent;
     if (endpoint.identity) Object.assign(config, await this.loadIdentity(endpoint, endpoint.identity));
     if (!config.agent && !config.privateKey) {
-      throw new SshError('auth', `No way to log in to ${endpoint.name}: set ssh.identity in the spec or start an SSH agent (SSH_AUTH_SOCK).`, endpoint);
+      throw new SshError(
+        'auth',
+        `No way to log in to ${endpoint.name}: set ssh.identity in the spec or start an SSH agent (SSH_AUTH_SOCK).`,
+        endpoint,
+      );
     }
 
     let jump: { pooled: Pooled; endpoint: SshEndpoint } | undefined;
@@ -340,7 +370,11 @@ export class SshPool {
       try {
         key = hostKeyFromBlob(blob);
       } catch (err) {
-        refusal = new SshError('host-key-refused', `${endpoint.name} presented an unreadable host key: ${(err as Error).message}`, endpoint);
+        refusal = new SshError(
+          'host-key-refused',
+          `${endpoint.name} presented an unreadable host key: ${(err as Error).message}`,
+          endpoint,
+        );
         return verify(false);
       }
       const verdict = verifyHostKey({ host: endpoint.address, port: endpoint.port, key, pinned: endpoint.hostKey, knownHosts });
@@ -351,7 +385,12 @@ export class SshPool {
       }
       policy.confirmUnknownKey({ endpoint, key, fingerprint: fingerprint(blob) }).then(
         (accepted) => {
-          if (!accepted) refusal = new SshError('host-key-refused', `The host key of ${endpoint.name} (${fingerprint(blob)}) was not accepted.`, endpoint);
+          if (!accepted)
+            refusal = new SshError(
+              'host-key-refused',
+              `The host key of ${endpoint.name} (${fingerprint(blob)}) was not accepted.`,
+              endpoint,
+            );
           verify(accepted);
         },
         (err: Error) => {
@@ -369,7 +408,9 @@ export class SshPool {
       await new Promise<void>((resolve, reject) => {
         client.once('ready', () => resolve());
         client.once('error', (err: Error & { level?: string; code?: string }) => reject(refusal ?? translateConnectError(err, endpoint)));
-        client.once('close', () => reject(refusal ?? new SshError('connection-lost', `The connection to ${describe(endpoint)} closed during login.`, endpoint)));
+        client.once('close', () =>
+          reject(refusal ?? new SshError('connection-lost', `The connection to ${describe(endpoint)} closed during login.`, endpoint)),
+        );
         client.connect(config);
       });
     } catch (err) {
@@ -388,9 +429,12 @@ export class SshPool {
       pooled.closed = true;
       if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
       const key = endpointKey(endpoint);
-      void this.connections.get(key)?.then((p) => {
-        if (p === pooled) this.connections.delete(key);
-      }, () => undefined);
+      void this.connections.get(key)?.then(
+        (p) => {
+          if (p === pooled) this.connections.delete(key);
+        },
+        () => undefined,
+      );
       if (jump) this.release(jump.endpoint, jump.pooled);
       for (const fn of pooled.onClose.splice(0)) fn();
     });
@@ -411,7 +455,8 @@ export class SshPool {
       throw new SshError('identity', `${file} is not a usable private key: ${plain.message}`, endpoint);
     }
     const passphrase = await this.opts.auth.passphrase?.(file, endpoint);
-    if (passphrase === undefined) throw new SshError('identity', `${file} is encrypted and no passphrase was given (command: Set SSH Key Passphrase).`, endpoint);
+    if (passphrase === undefined)
+      throw new SshError('identity', `${file} is encrypted and no passphrase was given (command: Set SSH Key Passphrase).`, endpoint);
     const unlocked = utils.parseKey(data, passphrase);
     if (unlocked instanceof Error) {
       this.opts.auth.passphraseRejected?.(file);
@@ -433,7 +478,8 @@ function translateConnectError(err: Error & { level?: string; code?: string }, e
   if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
     return new SshError('timeout', `${where} did not finish the SSH handshake in time.`, endpoint);
   }
-  if (err.code === 'ECONNREFUSED') return new SshError('unreachable', `${where}: connection refused (is sshd running on port ${endpoint.port}?).`, endpoint);
+  if (err.code === 'ECONNREFUSED')
+    return new SshError('unreachable', `${where}: connection refused (is sshd running on port ${endpoint.port}?).`, endpoint);
   if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
     return new SshError('unreachable', `${where} is unreachable (${err.code}).`, endpoint);
   }
@@ -443,7 +489,8 @@ function translateConnectError(err: Error & { level?: string; code?: string }, e
 function forwardOut(client: Client, host: string, port: number, endpoint: SshEndpoint): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
-      if (err) reject(new SshError('unreachable', `Cannot open a tunnel to ${host}:${port} for ${endpoint.name}: ${err.message}`, endpoint));
+      if (err)
+        reject(new SshError('unreachable', `Cannot open a tunnel to ${host}:${port} for ${endpoint.name}: ${err.message}`, endpoint));
       else resolve(stream);
     });
   });
@@ -454,10 +501,19 @@ function forwardOut(client: Client, host: string, port: number, endpoint: SshEnd
  * lost before the command's end reached us (whether or not we had already given up on it): the host may not have
  * noticed, so the command may still be running there.
  */
-function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellCommand, options: ExecOptions, signal: AbortSignal | undefined, strand: (runId: string) => void): Promise<ExecResult> {
+function runOnChannel(
+  pooled: Pooled,
+  endpoint: SshEndpoint,
+  command: ShellCommand,
+  options: ExecOptions,
+  signal: AbortSignal | undefined,
+  strand: (runId: string) => void,
+): Promise<ExecResult> {
   const runId = newRunId();
   let ended = false;
-  const onLostBeforeEnd = () => { if (!ended) strand(runId); };
+  const onLostBeforeEnd = () => {
+    if (!ended) strand(runId);
+  };
   pooled.onClose.push(onLostBeforeEnd);
   const ends = () => {
     ended = true;
@@ -480,14 +536,30 @@ function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellComma
       finish(() => reject(abortError(signal, endpoint)));
     };
     const onConnectionClose = () =>
-      finish(() => reject(new SshError('connection-lost', `The connection to ${describe(endpoint)} was lost while a command was running. `
-        + `The host could not be told to stop it, so it may still be running there; it will be stopped when ${endpoint.name} answers again.`, endpoint)));
-    if (signal?.aborted) { ends(); return onAbort(); }
+      finish(() =>
+        reject(
+          new SshError(
+            'connection-lost',
+            `The connection to ${describe(endpoint)} was lost while a command was running. ` +
+              `The host could not be told to stop it, so it may still be running there; it will be stopped when ${endpoint.name} answers again.`,
+            endpoint,
+          ),
+        ),
+      );
+    if (signal?.aborted) {
+      ends();
+      return onAbort();
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     pooled.onClose.push(onConnectionClose);
 
     pooled.client.exec(wrapped(command, runId), (err, ch) => {
-      if (err) { ends(); return finish(() => reject(new SshError('connection-lost', `Could not start a command on ${describe(endpoint)}: ${err.message}`, endpoint))); }
+      if (err) {
+        ends();
+        return finish(() =>
+          reject(new SshError('connection-lost', `Could not start a command on ${describe(endpoint)}: ${err.message}`, endpoint)),
+        );
+      }
       channel = ch;
       if (settled) return void ch.end();
       const out: Buffer[] = [];
@@ -509,7 +581,11 @@ function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellComma
       });
       ch.on('close', () => {
         // Without an exit status the channel died with the connection: the command's end never reached us.
-        if (!exit) { onLostBeforeEnd(); ends(); return onConnectionClose(); }
+        if (!exit) {
+          onLostBeforeEnd();
+          ends();
+          return onConnectionClose();
+        }
         ends();
         const result = { ...exit, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') };
         finish(() => resolve(result));
@@ -520,7 +596,8 @@ function runOnChannel(pooled: Pooled, endpoint: SshEndpoint, command: ShellComma
 
 function abortError(signal: AbortSignal | undefined, endpoint: SshEndpoint): SshError {
   const reason = signal?.reason as Error | undefined;
-  if (reason?.name === 'TimeoutError') return new SshError('timeout', `The command on ${endpoint.name} timed out and was stopped.`, endpoint);
+  if (reason?.name === 'TimeoutError')
+    return new SshError('timeout', `The command on ${endpoint.name} timed out and was stopped.`, endpoint);
   return new SshError('cancelled', `Cancelled; the command on ${endpoint.name} was stopped.`, endpoint);
 }
 

@@ -10,7 +10,10 @@ export function hostEndpoint(spec: ClusterSpec, specFile: string, host: HostSpec
   if (seen.includes(host.name)) throw new Error(`The jump hosts of ${seen[0]} loop: ${[...seen, host.name].join(' → ')}.`);
   const ssh = effectiveSsh(spec, host);
   if (!ssh.address) throw new Error(`${host.name} has no address to connect to (addresses or ssh.address).`);
-  const identity = ssh.identity && !ssh.identity.startsWith('~') && !path.isAbsolute(ssh.identity) ? path.resolve(path.dirname(specFile), ssh.identity) : ssh.identity;
+  const identity =
+    ssh.identity && !ssh.identity.startsWith('~') && !path.isAbsolute(ssh.identity)
+      ? path.resolve(path.dirname(specFile), ssh.identity)
+      : ssh.identity;
   let jump: SshEndpoint | undefined;
   if (ssh.jump) {
     const via = spec.hosts.find((h) => h.name === ssh.jump);

@@ -92,7 +92,13 @@ export function hostFieldMatches(field: string, name: string): boolean {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(name);
 }
 
@@ -127,7 +133,8 @@ export function verifyHostKey(check: HostKeyCheck): HostKeyVerdict {
   if (match) return { kind: 'known-match', file: match.file, line: match.line };
   // Like OpenSSH: a different key of the same type is a change; a key of another type is merely unknown.
   const sameType = forHost.find((e) => !e.marker && e.key.type === check.key.type);
-  if (sameType) return { kind: 'changed', expectedFingerprint: fingerprint(sameType.key.blob), source: `${sameType.file}:${sameType.line}` };
+  if (sameType)
+    return { kind: 'changed', expectedFingerprint: fingerprint(sameType.key.blob), source: `${sameType.file}:${sameType.line}` };
   return { kind: 'unknown' };
 }
 
@@ -160,12 +167,19 @@ export async function appendKnownHost(file: string, host: string, port: number, 
 }
 
 /** The explanation shown when a host's key changed: a hard stop, never a prompt. */
-export function changedKeyMessage(host: string, port: number, presented: HostKey, verdict: Extract<HostKeyVerdict, { kind: 'changed' | 'revoked' }>): string {
+export function changedKeyMessage(
+  host: string,
+  port: number,
+  presented: HostKey,
+  verdict: Extract<HostKeyVerdict, { kind: 'changed' | 'revoked' }>,
+): string {
   const where = knownHostsName(host, port);
   if (verdict.kind === 'revoked') {
     return `The host key of ${where} (${presented.type} ${fingerprint(presented.blob)}) is marked @revoked in ${verdict.source}. Refusing to connect.`;
   }
-  return `HOST KEY CHANGED for ${where}: it presented ${presented.type} ${fingerprint(presented.blob)}, but ${verdict.source} expects ${verdict.expectedFingerprint}. ` +
+  return (
+    `HOST KEY CHANGED for ${where}: it presented ${presented.type} ${fingerprint(presented.blob)}, but ${verdict.source} expects ${verdict.expectedFingerprint}. ` +
     `Someone may be intercepting the connection, or the machine was reinstalled. Refusing to connect. ` +
-    `If the change is expected, remove the old key from ${verdict.source} and connect again.`;
+    `If the change is expected, remove the old key from ${verdict.source} and connect again.`
+  );
 }

@@ -15,8 +15,16 @@ function hostPart(address: string): string {
 }
 
 export function sshClientArgs(endpoint: SshEndpoint, knownHostsFiles: readonly string[]): string[] {
-  if (endpoint.address.startsWith('-') || endpoint.user.startsWith('-')) throw new Error(`Refusing an SSH target that looks like an option: ${endpoint.user}@${endpoint.address}`);
-  const args = ['-p', String(endpoint.port), '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHostsFiles.map(configValue).join(' ')}`];
+  if (endpoint.address.startsWith('-') || endpoint.user.startsWith('-'))
+    throw new Error(`Refusing an SSH target that looks like an option: ${endpoint.user}@${endpoint.address}`);
+  const args = [
+    '-p',
+    String(endpoint.port),
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHostsFiles.map(configValue).join(' ')}`,
+  ];
   if (endpoint.identity) args.push('-i', expandHome(endpoint.identity));
   const hops: string[] = [];
   for (let j = endpoint.jump; j; j = j.jump) hops.unshift(`${j.user}@${hostPart(j.address)}:${j.port}`);

@@ -43,7 +43,11 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     const d = candidate === lower ? 0.5 : editDistance(lower, candidate);
     if (d > bestDistance) continue;
     const prefix = commonPrefix(lower, candidate);
-    if (d < bestDistance || prefix > bestPrefix) { bestDistance = d; best = c; bestPrefix = prefix; }
+    if (d < bestDistance || prefix > bestPrefix) {
+      bestDistance = d;
+      best = c;
+      bestPrefix = prefix;
+    }
   }
   return bestDistance <= limit ? best : undefined;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { closest } from '../util/suggest';
 import type { ParsedSpecFile, SpecDiagnostic } from '../spec/model';
 import { isRecord } from '../spec/workspace';
-import { place, replaceFix } from './place';
+import { place, replaceFix } from './report/place';
 
 type Segment = string | number;
 
@@ -25,7 +25,12 @@ export interface SchemaProblem {
   replacement?: string;
 }
 
-interface Validators { ajv: Ajv2020; cluster: ValidateFunction; host: ValidateFunction; hostItem: ValidateFunction }
+interface Validators {
+  ajv: Ajv2020;
+  cluster: ValidateFunction;
+  host: ValidateFunction;
+  hostItem: ValidateFunction;
+}
 let validators: Validators | undefined;
 
 /** The folder holding cluster.schema.json: found upwards from this module (works from out/, dist/ and sources). */
@@ -73,7 +78,10 @@ function compiled(): Validators {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return `${typeof value}:${JSON.stringify(value)}`;
 }
@@ -89,7 +97,9 @@ const uniqueItems: KeywordValidate = (schema, data) => {
     const key = canonical(data[i]);
     const j = first.get(key);
     if (j !== undefined) {
-      uniqueItems.errors = [{ keyword: 'uniqueItems', params: { i, j }, message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)` }];
+      uniqueItems.errors = [
+        { keyword: 'uniqueItems', params: { i, j }, message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)` },
+      ];
       return false;
     }
     first.set(key, i);
@@ -154,7 +164,13 @@ function typeOf(v: unknown): string {
 }
 
 const TYPE_WORDS: Record<string, string> = {
-  object: 'a map', array: 'a list', string: 'a string', integer: 'a whole number', number: 'a number', boolean: 'true or false', null: 'null',
+  object: 'a map',
+  array: 'a list',
+  string: 'a string',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  null: 'null',
 };
 
 function show(v: unknown): string {
@@ -167,7 +183,8 @@ function describe(errors: ErrorObject[], data: unknown): SchemaProblem[] {
   // A misspelt required key shows up twice (unknown + missing): keep the helpful one.
   const suggestedKeys = new Set<string>();
   const withPropertyName = new Set<string>();
-  for (const e of errors) if ((e as ErrorObject & { propertyName?: string }).propertyName !== undefined) withPropertyName.add(e.instancePath);
+  for (const e of errors)
+    if ((e as ErrorObject & { propertyName?: string }).propertyName !== undefined) withPropertyName.add(e.instancePath);
 
   for (const e of errors) {
     if (e.keyword !== 'additionalProperties') continue;
@@ -175,7 +192,10 @@ function describe(errors: ErrorObject[], data: unknown): SchemaProblem[] {
     const key = String((e.params as { additionalProperty: string }).additionalProperty);
     const allowed = Object.keys((e.parentSchema as { properties?: Record<string, unknown> })?.properties ?? {});
     const present = isRecord(e.data) ? new Set(Object.keys(e.data)) : new Set<string>();
-    const suggestion = closest(key, allowed.filter((k) => !present.has(k)));
+    const suggestion = closest(
+      key,
+      allowed.filter((k) => !present.has(k)),
+    );
     if (suggestion) suggestedKeys.add(`${e.instancePath}\u0000${suggestion}`);
     problems.push({
       path: [...at, key],
@@ -198,50 +218,100 @@ function describe(errors: ErrorObject[], data: unknown): SchemaProblem[] {
       case 'required': {
         const missing = (e.params as { missingProperty: string }).missingProperty;
         if (suggestedKeys.has(`${e.instancePath}\u0000${missing}`)) break;
-        problems.push({ path: at, code: 'schema.required', on: at.length && typeof at[at.length - 1] === 'string' ? 'key' : 'first-line', message: `Missing required property '${missing}'.` });
+        problems.push({
+          path: at,
+          code: 'schema.required',
+          on: at.length && typeof at[at.length - 1] === 'string' ? 'key' : 'first-line',
+          message: `Missing required property '${missing}'.`,
+        });
         break;
       }
       case 'type': {
-        const want = String((e.params as { type: string }).type).split(',').map((t) => TYPE_WORDS[t] ?? t).join(' or ');
-        problems.push({ path: at, code: 'schema.type', on: 'value', message: `Expected ${want}, got ${typeOf(e.data)}${typeof e.data === 'object' || e.data === undefined ? '' : ` (${show(e.data)})`}.` });
+        const want = String((e.params as { type: string }).type)
+          .split(',')
+          .map((t) => TYPE_WORDS[t] ?? t)
+          .join(' or ');
+        problems.push({
+          path: at,
+          code: 'schema.type',
+          on: 'value',
+          message: `Expected ${want}, got ${typeOf(e.data)}${typeof e.data === 'object' || e.data === undefined ? '' : ` (${show(e.data)})`}.`,
+        });
         break;
       }
       case 'enum': {
         const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
         const suggestion = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
         problems.push({
-          path: at, code: 'schema.enum', on: 'value', replacement: suggestion,
+          path: at,
+          code: 'schema.enum',
+          on: 'value',
+          replacement: suggestion,
           message: `${show(e.data)} is not allowed${suggestion ? ` — did you mean '${suggestion}'?` : '.'} Allowed: ${allowed.join(', ')}.`,
         });
         break;
       }
       case 'pattern': {
         if (propertyName !== undefined) {
-          problems.push({ path: [...at, propertyName], code: 'schema.pattern', on: 'key', message: `${patternMessage ?? `Key '${propertyName}' does not match ${(e.params as { pattern: string }).pattern}.`}` });
+          problems.push({
+            path: [...at, propertyName],
+            code: 'schema.pattern',
+            on: 'key',
+            message: `${patternMessage ?? `Key '${propertyName}' does not match ${(e.params as { pattern: string }).pattern}.`}`,
+          });
         } else {
-          problems.push({ path: at, code: 'schema.pattern', on: 'value', message: `${show(e.data)}: ${patternMessage ?? `does not match the pattern ${(e.params as { pattern: string }).pattern}.`}` });
+          problems.push({
+            path: at,
+            code: 'schema.pattern',
+            on: 'value',
+            message: `${show(e.data)}: ${patternMessage ?? `does not match the pattern ${(e.params as { pattern: string }).pattern}.`}`,
+          });
         }
         break;
       }
       case 'propertyNames':
-        if (!withPropertyName.has(e.instancePath)) problems.push({ path: at, code: 'schema.pattern', on: 'value', message: 'A key here has an invalid name.' });
+        if (!withPropertyName.has(e.instancePath))
+          problems.push({ path: at, code: 'schema.pattern', on: 'value', message: 'A key here has an invalid name.' });
         break;
-      case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum': {
         const p = e.params as { comparison: string; limit: number };
-        problems.push({ path: at, code: 'schema.range', on: 'value', message: `${show(e.data)} is out of range: must be ${p.comparison} ${p.limit}.` });
+        problems.push({
+          path: at,
+          code: 'schema.range',
+          on: 'value',
+          message: `${show(e.data)} is out of range: must be ${p.comparison} ${p.limit}.`,
+        });
         break;
       }
-      case 'minItems': case 'maxItems': case 'minLength': case 'maxLength': case 'minProperties': case 'maxProperties': {
+      case 'minItems':
+      case 'maxItems':
+      case 'minLength':
+      case 'maxLength':
+      case 'minProperties':
+      case 'maxProperties': {
         const limit = (e.params as { limit: number }).limit;
         const what = e.keyword.endsWith('Items') ? 'item' : e.keyword.endsWith('Length') ? 'character' : 'property';
         const more = e.keyword.startsWith('min');
-        problems.push({ path: at, code: 'schema.length', on: 'value', message: `Must have at ${more ? 'least' : 'most'} ${limit} ${what}${limit === 1 ? '' : 's'}.` });
+        problems.push({
+          path: at,
+          code: 'schema.length',
+          on: 'value',
+          message: `Must have at ${more ? 'least' : 'most'} ${limit} ${what}${limit === 1 ? '' : 's'}.`,
+        });
         break;
       }
       case 'uniqueItems': {
         const { i, j } = e.params as { i: number; j: number };
         const later = Math.max(i, j);
-        problems.push({ path: [...at, later], code: 'schema.duplicate-item', on: 'value', message: `Duplicate ${show((e.data as unknown[])[later])}: the same value is item ${Math.min(i, j) + 1} of this list.` });
+        problems.push({
+          path: [...at, later],
+          code: 'schema.duplicate-item',
+          on: 'value',
+          message: `Duplicate ${show((e.data as unknown[])[later])}: the same value is item ${Math.min(i, j) + 1} of this list.`,
+        });
         break;
       }
       default:

@@ -3,8 +3,7 @@
 // The text before the cursor decides the context, so half-typed input that does not parse still completes.
 
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
-import type { OptionDatabase, OptionDecl, OptionType } from '../../../core/src/options';
-import { moduleAttrs, optionPathAt } from '../../../core/src/options/moduleDefinitions';
+import { moduleAttrs, type OptionDatabase, type OptionDecl, optionPathAt, type OptionType } from '#core/options';
 import type { ParsedNix } from './nixDocuments';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
@@ -13,7 +12,8 @@ export function nixCompletion(doc: ParsedNix, offset: number, db: OptionDatabase
   const before = doc.text.slice(doc.text.lastIndexOf('\n', offset - 1) + 1, offset);
   const position = doc.lines.positionAt(offset);
   const replace = (length: number) => ({
-    start: { line: position.line, character: position.character - length }, end: position,
+    start: { line: position.line, character: position.character - length },
+    end: position,
   });
 
   const configRef = /\bconfig((?:\.[A-Za-z_][\w'-]*)*)\.([\w'-]*)$/.exec(before);
@@ -82,11 +82,16 @@ function valueItems(decl: OptionDecl, where: 'inString' | 'bare', range: Range):
 
 function enumValues(t: OptionType): (string | number | boolean | null)[] {
   switch (t.kind) {
-    case 'bool': return [true, false];
-    case 'enum': return t.values;
-    case 'nullOr': return [...enumValues(t.of), null];
-    case 'oneOf': return t.of.flatMap(enumValues);
-    default: return [];
+    case 'bool':
+      return [true, false];
+    case 'enum':
+      return t.values;
+    case 'nullOr':
+      return [...enumValues(t.of), null];
+    case 'oneOf':
+      return t.of.flatMap(enumValues);
+    default:
+      return [];
   }
 }
 

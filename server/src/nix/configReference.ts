@@ -1,7 +1,6 @@
 // `config.a.b.c` references to option values inside a module.
 
-import { nodePathAt, type Expr } from '../../../core/src/nix/ast';
-import { attrNameText } from '../../../core/src/nix/syntax';
+import { attrNameText, type Expr, nodePathAt } from '#core/nix';
 
 /** The option path of the `config.…` select under `offset`, up to the segment the cursor is on. */
 export function configReferenceAt(root: Expr, offset: number): { path: string[]; span: { start: number; end: number } } | undefined {

@@ -2,8 +2,8 @@
 // `mkOption` declaration (nix-templates/ or a workspace module), and from a variable to its binding.
 
 import type { Location } from 'vscode-languageserver/node';
-import type { OptionDatabase } from '../../../core/src/options';
-import { resolveVariables } from '../../../core/src/nix/scope';
+import type { OptionDatabase } from '#core/options';
+import { resolveVariables } from '#core/nix';
 import { optionTargetAt } from './hover';
 import type { ParsedNix } from './nixDocuments';
 

@@ -12,13 +12,22 @@ export function formatWithNixfmt(command: string, text: string, lineCount: numbe
     let stdout = '';
     let stderr = '';
     const cancel = token.onCancellationRequested(() => child.kill());
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', (err: NodeJS.ErrnoException) => {
       cancel.dispose();
-      resolve(err.code === 'ENOENT'
-        ? { missing: true, error: `The Nix formatter '${command}' was not found. Install nixfmt (for example \`nix profile install nixpkgs#nixfmt-rfc-style\`) or set gpuCluster.nixfmt.path.` }
-        : { error: `${command}: ${err.message}` });
+      resolve(
+        err.code === 'ENOENT'
+          ? {
+              missing: true,
+              error: `The Nix formatter '${command}' was not found. Install nixfmt (for example \`nix profile install nixpkgs#nixfmt-rfc-style\`) or set gpuCluster.nixfmt.path.`,
+            }
+          : { error: `${command}: ${err.message}` },
+      );
     });
     child.on('close', (code) => {
       cancel.dispose();
@@ -27,7 +36,9 @@ export function formatWithNixfmt(command: string, text: string, lineCount: numbe
       if (stdout === text) return resolve({ edits: [] });
       resolve({ edits: [{ range: { start: { line: 0, character: 0 }, end: { line: lineCount, character: 0 } }, newText: stdout }] });
     });
-    child.stdin.on('error', () => { /* reported through 'error' or 'close' */ });
+    child.stdin.on('error', () => {
+      /* reported through 'error' or 'close' */
+    });
     child.stdin.end(text);
   });
 }

@@ -2,8 +2,7 @@
 // definition key (`services.exo.apiPort = …`) or a `config.…` reference.
 
 import { MarkupKind, type Hover } from 'vscode-languageserver/node';
-import type { OptionDatabase } from '../../../core/src/options';
-import { optionPathAt } from '../../../core/src/options/moduleDefinitions';
+import { type OptionDatabase, optionPathAt } from '#core/options';
 import { optionMarkdown } from './completion';
 import { configReferenceAt } from './configReference';
 import type { ParsedNix } from './nixDocuments';

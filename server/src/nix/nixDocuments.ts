@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { parseNix, type ParseResult } from '../../../core/src/nix/parser';
-import { LineIndex } from '../../../core/src/util/lineIndex';
+import { parseNix, type ParseResult } from '#core/nix';
+import { LineIndex } from '#core/util';
 
 export interface ParsedNix {
   uri: string;

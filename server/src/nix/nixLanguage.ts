@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { CancellationToken, FileEvent } from 'vscode-languageserver/node';
-import type { LanguageContext, LanguageFeatures } from '../languages';
+import type { LanguageContext, LanguageFeatures } from '../lsp/languages';
 import { nixCodeActions } from './codeActions';
 import { nixCompletion } from './completion';
 import { nixDefinition } from './definition';
@@ -17,15 +17,19 @@ import { nixDocumentSymbols, nixFoldingRanges } from './symbols';
 
 /** Sent by the client after "Load NixOS Options from This Flake" wrote the evaluated options to a file. */
 export const NIX_OPTIONS_LOADED = 'gpuCluster/nixOptionsLoaded';
-export interface NixOptionsLoadedParams { file: string; label: string }
+export interface NixOptionsLoadedParams {
+  file: string;
+  label: string;
+}
 
 export function createNixLanguage(context: LanguageContext): LanguageFeatures {
   const docs = new NixDocuments(context.documents);
   const options = new OptionStore(process.env.GPU_CLUSTER_TEMPLATES_DIR ?? defaultTemplatesDir());
   let scanned: Promise<void> | undefined;
-  const ready = () => (scanned ??= options.scan(context.workspaceFolders()).catch((err) => {
-    context.connection.console.error(`scanning for NixOS modules failed: ${(err as Error).message}`);
-  }));
+  const ready = () =>
+    (scanned ??= options.scan(context.workspaceFolders()).catch((err) => {
+      context.connection.console.error(`scanning for NixOS modules failed: ${(err as Error).message}`);
+    }));
   const revalidateOpenNix = (except?: string) => {
     for (const d of context.documents.all()) if (d.uri !== except && isNix(d.uri, d.languageId)) context.requestValidation(d.uri);
   };
@@ -64,13 +68,22 @@ export function createNixLanguage(context: LanguageContext): LanguageFeatures {
         const text = await readFile(fileURLToPath(c.uri), 'utf8').catch(() => undefined);
         changed = (await options.updateModule(c.uri, text)) || changed;
       }
-      return changed ? context.documents.all().filter((d) => isNix(d.uri, d.languageId)).map((d) => d.uri) : [];
+      return changed
+        ? context.documents
+            .all()
+            .filter((d) => isNix(d.uri, d.languageId))
+            .map((d) => d.uri)
+        : [];
     },
 
     documentClosed: (uri) => {
       docs.forget(uri);
       // What an unsaved file declared goes with it; the others are told again.
-      void ready().then(() => options.documentClosed(uri)).then((changed) => { if (changed) revalidateOpenNix(); });
+      void ready()
+        .then(() => options.documentClosed(uri))
+        .then((changed) => {
+          if (changed) revalidateOpenNix();
+        });
     },
 
     async completion(doc, params) {
@@ -107,8 +120,8 @@ export function createNixLanguage(context: LanguageContext): LanguageFeatures {
 
     async formatting(doc, _params, token) {
       const configured = context.settings().raw.nixfmt;
-      const command = typeof (configured as { path?: unknown } | undefined)?.path === 'string'
-        ? (configured as { path: string }).path : 'nixfmt';
+      const command =
+        typeof (configured as { path?: unknown } | undefined)?.path === 'string' ? (configured as { path: string }).path : 'nixfmt';
       const result = await formatWithNixfmt(command, doc.getText(), doc.lineCount, token);
       if ('edits' in result) return result.edits;
       if (!result.missing || !formatterMissingSaid) void context.connection.window.showWarningMessage(result.error);

@@ -9,18 +9,29 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
-import type { Expr } from '../../../core/src/nix/ast';
-import { buildOptionDatabase, type ModuleClass, type OptionDatabase, type OptionDecl, type RawOption } from '../../../core/src/options';
-import { classifyModules, declaredModuleClass, templateModuleClass } from '../../../core/src/options/moduleClass';
-import { declarationsInModule } from '../../../core/src/options/templateOptions';
+import { findTemplatesDir } from '#core/flake';
+import type { Expr } from '#core/nix';
+import {
+  buildOptionDatabase,
+  classifyModules,
+  declarationsInModule,
+  declaredModuleClass,
+  type ModuleClass,
+  type OptionDatabase,
+  type OptionDecl,
+  type RawOption,
+  templateModuleClass,
+} from '#core/options';
 
 /** Folders never worth scanning for modules. */
 const SKIP_DIRS = new Set(['node_modules', '.git', 'result', 'dist', 'out', '.cache', '.direnv']);
 const MAX_SCANNED_FILES = 2000;
 const DECLARES = /\bmk(Enable|Package)?Option\b/;
 
-interface ModuleEntry { text: string; declarations: OptionDecl[] }
+interface ModuleEntry {
+  text: string;
+  declarations: OptionDecl[];
+}
 
 export class OptionStore {
   private dbs: Record<ModuleClass, OptionDatabase> = { nixos: buildOptionDatabase({}, 'nixos'), darwin: buildOptionDatabase({}, 'darwin') };
@@ -35,7 +46,9 @@ export class OptionStore {
   constructor(private readonly templatesDir: string | undefined) {}
 
   /** Where the evaluated options came from, for hover text. */
-  get source(): string { return this.evaluatedFrom ? `options evaluated from ${this.evaluatedFrom}` : 'curated NixOS options and nix-templates'; }
+  get source(): string {
+    return this.evaluatedFrom ? `options evaluated from ${this.evaluatedFrom}` : 'curated NixOS options and nix-templates';
+  }
 
   /** The module set of a file: its own `_class`, else what the flakes and nix-templates say, else unknown. */
   moduleClass(uri: string, root: Expr): ModuleClass | undefined {
@@ -58,10 +71,12 @@ export class OptionStore {
     this.roots = workspaceFolders.map((f) => fileURLToPath(f));
     const files = await listNixFiles(this.templatesDir ? [this.templatesDir, ...this.roots] : this.roots);
     const texts = new Map<string, string>();
-    await Promise.all(files.map(async (file) => {
-      const text = await readFile(file, 'utf8').catch(() => undefined);
-      if (text !== undefined) texts.set(file, text);
-    }));
+    await Promise.all(
+      files.map(async (file) => {
+        const text = await readFile(file, 'utf8').catch(() => undefined);
+        if (text !== undefined) texts.set(file, text);
+      }),
+    );
     this.modules = new Map();
     for (const [file, text] of texts) if (DECLARES.test(text)) this.modules.set(pathToFileURL(file).toString(), entry(file, text));
     this.classes = this.classify(texts);
@@ -75,7 +90,8 @@ export class OptionStore {
     const declares = text !== undefined && DECLARES.test(text);
     if (!declares && !this.modules.has(uri)) return changed;
     if (declares && this.modules.get(uri)?.text === text) return changed;
-    if (declares) this.modules.set(uri, entry(uri, text!)); else this.modules.delete(uri);
+    if (declares) this.modules.set(uri, entry(uri, text!));
+    else this.modules.delete(uri);
     this.rebuild();
     return true;
   }
@@ -83,8 +99,9 @@ export class OptionStore {
   /** An editor closed the file: a workspace file counts with its text on disk, any other file no more. */
   async documentClosed(uri: string): Promise<boolean> {
     const file = uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-    const inside = file !== undefined && [...this.roots, ...(this.templatesDir ? [this.templatesDir] : [])]
-      .some((root) => !path.relative(root, file).startsWith('..'));
+    const inside =
+      file !== undefined &&
+      [...this.roots, ...(this.templatesDir ? [this.templatesDir] : [])].some((root) => !path.relative(root, file).startsWith('..'));
     const text = inside ? await readFile(file!, 'utf8').catch(() => undefined) : undefined;
     return this.updateModule(uri, text);
   }
@@ -141,8 +158,9 @@ async function listNixFiles(roots: string[]): Promise<string[]> {
     const dir = queue.shift()!;
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
-      if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) queue.push(path.join(dir, e.name)); }
-      else if (e.isFile() && e.name.endsWith('.nix')) out.push(path.join(dir, e.name));
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) queue.push(path.join(dir, e.name));
+      } else if (e.isFile() && e.name.endsWith('.nix')) out.push(path.join(dir, e.name));
     }
   }
   return out;

@@ -1,8 +1,7 @@
 // Outline of a .nix file (bindings of attribute sets and let blocks, nested) and its folding ranges.
 
 import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange } from 'vscode-languageserver/node';
-import { children, walk, type BindingOrInherit, type Expr, type Node } from '../../../core/src/nix/ast';
-import { attrNameText, unparen } from '../../../core/src/nix/syntax';
+import { attrNameText, type BindingOrInherit, children, type Expr, type Node, unparen, walk } from '#core/nix';
 import type { ParsedNix } from './nixDocuments';
 
 export function nixDocumentSymbols(doc: ParsedNix): DocumentSymbol[] {
@@ -21,7 +20,14 @@ export function nixDocumentSymbols(doc: ParsedNix): DocumentSymbol[] {
       const value = unparen(b.value);
       out.push({
         name: name || '?',
-        kind: value.type === 'Lambda' ? SymbolKind.Function : value.type === 'AttrSet' ? SymbolKind.Object : variable ? SymbolKind.Variable : SymbolKind.Field,
+        kind:
+          value.type === 'Lambda'
+            ? SymbolKind.Function
+            : value.type === 'AttrSet'
+              ? SymbolKind.Object
+              : variable
+                ? SymbolKind.Variable
+                : SymbolKind.Field,
         range: range(b),
         selectionRange: range(b.path),
         children: symbolsIn(value),
@@ -33,12 +39,20 @@ export function nixDocumentSymbols(doc: ParsedNix): DocumentSymbol[] {
   const symbolsIn = (e: Expr): DocumentSymbol[] => {
     const v = unparen(e);
     switch (v.type) {
-      case 'AttrSet': return fromBindings(v.bindings, false);
-      case 'LegacyLet': return fromBindings(v.bindings, true);
-      case 'Let': return [...fromBindings(v.bindings, true), ...symbolsIn(v.body)];
-      case 'Lambda': case 'With': case 'Assert': return symbolsIn(v.body);
-      case 'Apply': return [...symbolsIn(v.fn), ...symbolsIn(v.arg)];
-      default: return [];
+      case 'AttrSet':
+        return fromBindings(v.bindings, false);
+      case 'LegacyLet':
+        return fromBindings(v.bindings, true);
+      case 'Let':
+        return [...fromBindings(v.bindings, true), ...symbolsIn(v.body)];
+      case 'Lambda':
+      case 'With':
+      case 'Assert':
+        return symbolsIn(v.body);
+      case 'Apply':
+        return [...symbolsIn(v.fn), ...symbolsIn(v.arg)];
+      default:
+        return [];
     }
   };
   return symbolsIn(doc.parsed.root);
@@ -65,7 +79,10 @@ export function nixFoldingRanges(doc: ParsedNix): FoldingRange[] {
   let runEnd = -1;
   for (const c of doc.parsed.comments.filter((c) => c.kind === 'line')) {
     const line = doc.lines.positionAt(c.start).line;
-    if (runStart >= 0 && line === doc.lines.positionAt(runEnd).line + 1) { runEnd = c.start; continue; }
+    if (runStart >= 0 && line === doc.lines.positionAt(runEnd).line + 1) {
+      runEnd = c.start;
+      continue;
+    }
     if (runStart >= 0) add(runStart, runEnd, FoldingRangeKind.Comment);
     runStart = c.start;
     runEnd = c.start;

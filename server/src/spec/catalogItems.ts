@@ -2,8 +2,7 @@
 // and hover so both describe a GPU or a model the same way.
 
 import { CompletionItemKind, MarkupKind, type CompletionItem } from 'vscode-languageserver/node';
-import { GPU_CATALOG, type GpuModelInfo } from '../../../core/src/catalog/gpus';
-import { EXO_MODEL_CARDS_COMMIT, EXO_MODELS, type ExoModelInfo } from '../../../core/src/catalog/models';
+import { EXO_MODEL_CARDS_COMMIT, EXO_MODELS, type ExoModelInfo, GPU_CATALOG, type GpuModelInfo } from '#core/catalog';
 
 const VENDOR_NAMES: Record<string, string> = { nvidia: 'NVIDIA', amd: 'AMD', intel: 'Intel', apple: 'Apple' };
 
@@ -16,11 +15,15 @@ export function describeGpu(gpu: GpuModelInfo): string {
 export function describeExoModel(m: ExoModelInfo): string {
   const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;
   const facts = [
-    m.quantization, `${m.layers} layers`, m.supportsTensor ? 'pipeline or tensor sharding' : 'pipeline sharding only',
+    m.quantization,
+    `${m.layers} layers`,
+    m.supportsTensor ? 'pipeline or tensor sharding' : 'pipeline sharding only',
     m.contextLength ? `${Math.round(m.contextLength / 1024)}k context` : undefined,
     m.capabilities.length ? m.capabilities.join(', ') : undefined,
     `runs on ${m.backends.join(', ')}`,
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return `**${m.name}** (${m.family || 'exo'}): needs ${gib(m.storageBytes)} of memory across the nodes it is placed on (its weights; exo places it only where the nodes' free memory together holds them).\n\n${facts}\n\nFrom exo's model card \`${m.id}\` (exo ${EXO_MODEL_CARDS_COMMIT.slice(0, 7)}).`;
 }
 

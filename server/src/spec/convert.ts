@@ -1,7 +1,7 @@
 // Spec-core values (core/src/spec/model.ts) to LSP values. Ranges and positions already have the LSP shape.
 
 import { DiagnosticSeverity, type Diagnostic, type Location, type WorkspaceEdit } from 'vscode-languageserver/node';
-import type { Fix, SpecDiagnostic, SpecSymbol } from '../../../core/src/spec/model';
+import type { Fix, SpecDiagnostic, SpecSymbol } from '#core/spec';
 
 const SEVERITY: Record<SpecDiagnostic['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,

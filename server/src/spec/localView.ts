@@ -4,10 +4,8 @@
 // facts that need the other hosts wait for the full model, which the next requests build.
 
 import type { Position, Range } from 'vscode-languageserver/node';
-import type { ParsedSpecFile } from '../../../core/src/spec/model';
-import { forgetParsedFile, parseSpecFile } from '../../../core/src/spec/parse';
-import { buildModel } from '../../../core/src/spec/workspace';
-import type { SpecSnapshot } from './specWorkspace';
+import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile } from '#core/spec';
+import type { SpecSnapshot } from '#core/validate';
 
 /** Sections larger than this (a long network.links) are left out of the local view. */
 const MAX_SECTION_CHARS = 64 * 1024;
@@ -66,7 +64,9 @@ function topLevelKeys(text: string, from: number, to: number, first = false): nu
 
 /** The local view at `offset`, or undefined when the offset is not inside an item of a block `hosts:` list. */
 export function localHostView(uri: string, text: string, offset: number): LocalView | undefined {
-  const headerAt = topLevelKeys(text, 0, text.length).find((at) => /^hosts[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(at, text.indexOf('\n', at) >>> 0)));
+  const headerAt = topLevelKeys(text, 0, text.length).find((at) =>
+    /^hosts[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(at, text.indexOf('\n', at) >>> 0)),
+  );
   if (headerAt === undefined) return undefined;
   const itemsFrom = text.indexOf('\n', headerAt) + 1;
   if (itemsFrom === 0) return undefined;
@@ -100,10 +100,17 @@ export function localHostView(uri: string, text: string, offset: number): LocalV
   forgetParsedFile(localUri);
   const shift = countLines(text, itemStart) - countLines(prefix, prefix.length);
   const model = buildModel([file]);
-  const snapshot: SpecSnapshot = { root: localUri, generation: -1, model, diagnostics: new Map(), file: (u) => (u === localUri ? file : undefined) };
+  const snapshot: SpecSnapshot = {
+    root: localUri,
+    generation: -1,
+    model,
+    diagnostics: new Map(),
+    file: (u) => (u === localUri ? file : undefined),
+  };
   const move = (p: Position, by: number): Position => ({ line: p.line + by, character: p.character });
   return {
-    snapshot, file,
+    snapshot,
+    file,
     toLocal: (p) => move(p, -shift),
     toOriginal: (r) => ({ start: move(r.start, shift), end: move(r.end, shift) }),
   };

@@ -1,8 +1,7 @@
 // The spec schemas as a navigator, for completion and hover (validation compiles them separately).
 
-import { loadSchemas } from '../../../core/src/validate/schema';
-import { SchemaNavigator } from '../../../core/src/spec/schemaNav';
-import type { SpecFileKind } from '../../../core/src/spec/model';
+import { loadSchemas } from '#core/validate';
+import { SchemaNavigator, type SpecFileKind } from '#core/spec';
 
 export function loadSpecSchemas(): SchemaNavigator {
   const { cluster, host } = loadSchemas();

@@ -2,19 +2,18 @@
 // the spec workspace (files, parse cache, model, validation from core/) to the feature services.
 
 import { FileChangeType, type Diagnostic } from 'vscode-languageserver/node';
-import type { LanguageContext, LanguageFeatures } from '../languages';
-import { specCodeActions } from '../services/codeActions';
-import { specCompletion } from '../services/completion';
-import { specDefinition } from '../services/definition';
-import { specDocumentSymbols } from '../services/documentSymbols';
-import { specHover } from '../services/hover';
-import { specReferences } from '../services/references';
-import { specPrepareRename, specRename } from '../services/rename';
-import { capPerFile } from '../../../core/src/validate/index';
+import type { LanguageContext, LanguageFeatures } from '../lsp/languages';
+import { specCodeActions } from './codeActions';
+import { specCompletion } from './completion';
+import { specDefinition } from './definition';
+import { specDocumentSymbols } from './symbols';
+import { specHover } from './hover';
+import { specReferences } from './references';
+import { specPrepareRename, specRename } from './rename';
+import { capPerFile, type SpecSnapshot, SpecWorkspace } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
 import { localHostView, offsetOfPosition } from './localView';
-import { SpecWorkspace, type SpecSnapshot } from './specWorkspace';
 import { ValidationWorker } from './validationWorker';
 
 /** Roots with more text than this, or more files, are validated on the worker thread. */
@@ -28,7 +27,9 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     patterns: () => context.settings().specPatterns,
     log: (m) => context.connection.console.error(m),
     // a root of many files will be validated on the worker: it parses them while the rest is read
-    filesRead: (root, files, total) => { if (total >= WORKER_MIN_FILES) worker?.readAhead(root, files); },
+    filesRead: (root, files, total) => {
+      if (total >= WORKER_MIN_FILES) worker?.readAhead(root, files);
+    },
   });
   const schemas = loadSpecSchemas();
   let patternsKey = JSON.stringify(context.settings().specPatterns);
@@ -39,7 +40,8 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
 
   return {
     id: 'spec',
-    matches: (uri, languageId) => (languageId === 'yaml' || languageId === 'plaintext' || /\.ya?ml$/i.test(uri)) && workspace.isSpecFile(uri),
+    matches: (uri, languageId) =>
+      (languageId === 'yaml' || languageId === 'plaintext' || /\.ya?ml$/i.test(uri)) && workspace.isSpecFile(uri),
     validationScope: (uri) => workspace.rootKeyOf(uri),
 
     async diagnostics(uri, token) {
@@ -49,7 +51,7 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       if (!current && worker && (chars >= WORKER_MIN_CHARS || files.length >= WORKER_MIN_FILES)) {
         out = await worker.validate(workspace.rootKeyOf(uri), files);
       } else {
-        const snapshot = current ?? await snapshotFor(uri, token);
+        const snapshot = current ?? (await snapshotFor(uri, token));
         out = new Map();
         for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, capPerFile(list).map(toLspDiagnostic));
       }
@@ -68,13 +70,16 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     documentClosed: (uri) => workspace.documentClosed(uri),
     settingsChanged(settings) {
       const key = JSON.stringify(settings.specPatterns);
-      if (key !== patternsKey) { patternsKey = key; workspace.reset(); }
+      if (key !== patternsKey) {
+        patternsKey = key;
+        workspace.reset();
+      }
     },
 
     async completion(doc, params, token) {
       // Completion parses the current text itself; the names it offers may come from the snapshot of the
       // previous keystroke rather than wait for this one's validation.
-      const snapshot = workspace.lastSnapshot(doc.uri) ?? await snapshotFor(doc.uri, token);
+      const snapshot = workspace.lastSnapshot(doc.uri) ?? (await snapshotFor(doc.uri, token));
       return specCompletion({ snapshot, schemas, uri: doc.uri, text: doc.getText(), offset: doc.offsetAt(params.position) });
     },
     async hover(doc, position, token) {

@@ -6,32 +6,30 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Diagnostic } from 'vscode-languageserver/node';
-import type { ParsedSpecFile, SpecDiagnostic, SpecFileKind } from '../../../core/src/spec/model';
-import { forgetParsedFile, parseSpecFile, refusedSpecFile } from '../../../core/src/spec/parse';
-import { buildModel } from '../../../core/src/spec/workspace';
-import { capPerFile, validateFile, validateModel } from '../../../core/src/validate/index';
+import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile, refusedSpecFile, type SpecDiagnostic } from '#core/spec';
+import { capPerFile, type SpecFileText, validateFile, validateModel } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 
-/** One file of a root as the server's thread has it. */
-export interface WorkerFile {
-  uri: string;
-  kind: SpecFileKind;
-  text: string;
-  version: number;
-  /** Why the file was not read (not a regular file, too large). */
-  refused?: SpecDiagnostic;
+export interface WorkerJob {
+  id: number;
+  root: string;
+  files: SpecFileText[];
 }
-
-export interface WorkerJob { id: number; root: string; files: WorkerFile[] }
 /**
  * Files of a big root as the server reads them from disk, before the job that will include them: parsing them
  * while the rest is read overlaps the two (for 50,000 host files, reading alone takes seconds).
  */
-export interface WorkerReadAhead { root: string; readAhead: WorkerFile[] }
-export type WorkerReply = { id: number; diagnostics: [string, Diagnostic[]][] } | { id: number; superseded: true } | { id: number; error: string };
+export interface WorkerReadAhead {
+  root: string;
+  readAhead: SpecFileText[];
+}
+export type WorkerReply =
+  { id: number; diagnostics: [string, Diagnostic[]][] } | { id: number; superseded: true } | { id: number; error: string };
 
 /** Shared with the server's thread: slot 0 holds the id of a job to abandon (a newer one for its root is waiting). */
-export interface WorkerData { abort: SharedArrayBuffer }
+export interface WorkerData {
+  abort: SharedArrayBuffer;
+}
 
 class Superseded extends Error {}
 
@@ -39,10 +37,12 @@ function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
   const parsedByUri = new Map<string, { text: string; version: number; parsed: ParsedSpecFile }>();
   const urisByRoot = new Map<string, Set<string>>();
   /** The file's parse, reused while its text and version are the ones parsed. */
-  const parse = (f: WorkerFile): ParsedSpecFile => {
+  const parse = (f: SpecFileText): ParsedSpecFile => {
     const known = parsedByUri.get(f.uri);
     if (known && known.text === f.text && !f.refused && known.version === f.version) return known.parsed;
-    const file = f.refused ? refusedSpecFile(f.uri, f.kind, f.refused) : parseSpecFile(f.uri, f.text, f.version, f.kind, { positionsOnDemand: true });
+    const file = f.refused
+      ? refusedSpecFile(f.uri, f.kind, f.refused)
+      : parseSpecFile(f.uri, f.text, f.version, f.kind, { positionsOnDemand: true });
     parsedByUri.set(f.uri, { text: f.text, version: f.version, parsed: file });
     return file;
   };
@@ -52,15 +52,24 @@ function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
       const uris = urisByRoot.get(message.root) ?? new Set<string>();
       urisByRoot.set(message.root, uris);
       // the file checks are cached with the parse (validateFile keeps them per parsed file)
-      for (const f of message.readAhead) { uris.add(f.uri); validateFile(parse(f)); }
+      for (const f of message.readAhead) {
+        uris.add(f.uri);
+        validateFile(parse(f));
+      }
       return;
     }
     const job = message;
     // files that left the root (deleted, renamed) are forgotten
     const now = new Set(job.files.map((f) => f.uri));
-    for (const uri of urisByRoot.get(job.root) ?? []) if (!now.has(uri)) { parsedByUri.delete(uri); forgetParsedFile(uri); }
+    for (const uri of urisByRoot.get(job.root) ?? [])
+      if (!now.has(uri)) {
+        parsedByUri.delete(uri);
+        forgetParsedFile(uri);
+      }
     urisByRoot.set(job.root, now);
-    const check = () => { if (Atomics.load(abort, 0) === job.id) throw new Superseded(); };
+    const check = () => {
+      if (Atomics.load(abort, 0) === job.id) throw new Superseded();
+    };
     try {
       // cluster file first: buildModel takes the first one
       const files = [...job.files].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
@@ -78,12 +87,15 @@ function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
       check();
       for (const d of validateModel(model)) {
         const list = byUri.get(d.uri);
-        if (list) list.push(d); else byUri.set(d.uri, [d]);
+        if (list) list.push(d);
+        else byUri.set(d.uri, [d]);
       }
       const diagnostics: [string, Diagnostic[]][] = [...byUri].map(([uri, list]) => [uri, capPerFile(list).map(toLspDiagnostic)]);
       port.postMessage({ id: job.id, diagnostics } satisfies WorkerReply);
     } catch (err) {
-      port.postMessage(err instanceof Superseded ? { id: job.id, superseded: true } : { id: job.id, error: (err as Error).stack ?? String(err) });
+      port.postMessage(
+        err instanceof Superseded ? { id: job.id, superseded: true } : { id: job.id, error: (err as Error).stack ?? String(err) },
+      );
     }
   });
 }

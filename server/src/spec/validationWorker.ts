@@ -6,10 +6,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from 'vscode-languageserver/node';
-import type { WorkerData, WorkerFile, WorkerJob, WorkerReadAhead, WorkerReply } from './specWorker';
-import { SupersededError } from './specWorkspace';
+import type { WorkerData, WorkerJob, WorkerReadAhead, WorkerReply } from './specWorker';
+import { SupersededError, type SpecFileText } from '#core/validate';
 
-interface Pending { id: number; root: string; files: WorkerFile[]; resolve(d: Map<string, Diagnostic[]>): void; reject(e: Error): void }
+interface Pending {
+  id: number;
+  root: string;
+  files: SpecFileText[];
+  resolve(d: Map<string, Diagnostic[]>): void;
+  reject(e: Error): void;
+}
 
 export class ValidationWorker {
   private worker: Worker | undefined;
@@ -18,7 +24,10 @@ export class ValidationWorker {
   private readonly waiting = new Map<string, Pending>();
   private nextId = 1;
 
-  constructor(private readonly file: string, private readonly log: (message: string) => void) {}
+  constructor(
+    private readonly file: string,
+    private readonly log: (message: string) => void,
+  ) {}
 
   /** The bundled worker beside this file (dist/specWorker.js), if it was built. */
   static beside(dir: string, log: (message: string) => void): ValidationWorker | undefined {
@@ -27,7 +36,7 @@ export class ValidationWorker {
   }
 
   /** Diagnostics of a root's files, by uri; rejects with SupersededError when a newer job for the root came. */
-  validate(root: string, files: WorkerFile[]): Promise<Map<string, Diagnostic[]>> {
+  validate(root: string, files: SpecFileText[]): Promise<Map<string, Diagnostic[]>> {
     return new Promise((resolve, reject) => {
       this.waiting.get(root)?.reject(new SupersededError());
       this.waiting.set(root, { id: this.nextId++, root, files, resolve, reject });
@@ -37,7 +46,7 @@ export class ValidationWorker {
   }
 
   /** Files a job for their root will soon include: the worker parses them meanwhile (see WorkerReadAhead). */
-  readAhead(root: string, files: WorkerFile[]): void {
+  readAhead(root: string, files: SpecFileText[]): void {
     this.start().postMessage({ root, readAhead: files } satisfies WorkerReadAhead);
   }
 

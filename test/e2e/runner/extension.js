@@ -12,7 +12,10 @@ exports.activate = async function activate() {
     // A second activation in the same run means the extension host restarted under the suite: report it.
     const partial = JSON.parse(fs.readFileSync(results, 'utf8'));
     if (!partial.done && !partial.crashed) {
-      fs.writeFileSync(results, JSON.stringify({ ...partial, crashed: `the extension host restarted during: ${partial.running ?? 'startup'}` }));
+      fs.writeFileSync(
+        results,
+        JSON.stringify({ ...partial, crashed: `the extension host restarted during: ${partial.running ?? 'startup'}` }),
+      );
     }
     return;
   }

@@ -10,7 +10,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { childrenOf, nodeRoots, type TreeNodeModel } from '../../../client/src/explorer/model';
 import { freePort, REPO_ROOT, startSshd, type TestSshd } from '../../fixtures/ops/sshd';
 import { activateExtension, waitFor, workspaceUri } from './util';
@@ -21,7 +20,10 @@ const DOWN = 'e2e-exo-down';
 
 /** The exo row of a host in the Nodes view's model. */
 function exoRow(store: ClusterStateStore, host: string): TreeNodeModel | undefined {
-  const hostNode = nodeRoots(store, 'tag').filter((n) => n.kind === 'group').flatMap((g) => childrenOf(store, g)).find((n) => n.host === host && n.kind === 'host');
+  const hostNode = nodeRoots(store, 'tag')
+    .filter((n) => n.kind === 'group')
+    .flatMap((g) => childrenOf(store, g))
+    .find((n) => n.host === host && n.kind === 'host');
   return hostNode && childrenOf(store, hostNode).find((n) => n.kind === 'service' && n.service === 'exo');
 }
 
@@ -37,16 +39,27 @@ describe('exo: launch and stop over SSH', () => {
   const exoRunning = () => {
     const pidFile = path.join(state, 'exo.pid');
     if (!fs.existsSync(pidFile)) return false;
-    try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 0); return true; } catch { return false; }
+    try {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 0);
+      return true;
+    } catch {
+      return false;
+    }
   };
 
   before(async function () {
     this.timeout(60_000);
-    store = clusterStateOf(await activateExtension());
+    store = (await activateExtension()).state;
     state = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-exo-'));
     apiPort = await freePort();
     sshd = await startSshd(1, {
-      env: { OPS_FIXTURE_STATE: state, FAKE_EXO: path.join(REPO_ROOT, 'test/fixtures/exo/fake-exo.mjs'), FAKE_EXO_PORT: String(apiPort), FAKE_EXO_NAME: HOST, FAKE_EXO_ADDRESS: '127.0.0.2' },
+      env: {
+        OPS_FIXTURE_STATE: state,
+        FAKE_EXO: path.join(REPO_ROOT, 'test/fixtures/exo/fake-exo.mjs'),
+        FAKE_EXO_PORT: String(apiPort),
+        FAKE_EXO_NAME: HOST,
+        FAKE_EXO_ADDRESS: '127.0.0.2',
+      },
       pathPrefix: [path.join(REPO_ROOT, 'test/fixtures/ops/exo-bin')],
     });
     specFile = workspaceUri('cluster.yaml').fsPath;
@@ -58,14 +71,23 @@ describe('exo: launch and stop over SSH', () => {
     assert.notEqual(withApi, originalSpec, 'the example spec has hub-1 and an exo section to point at the test API');
     fs.writeFileSync(specFile, withApi);
     const closedPort = await freePort();
-    const ssh = (port: number) => `ssh: { address: 127.0.0.1, port: ${port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(sshd.hosts[0].hostKey)} }`;
-    const hosts: [string, string, number][] = [[HOST, '127.0.0.2', sshd.hosts[0].port], [LOST, '127.0.0.3', sshd.hosts[0].port], [DOWN, '127.0.0.4', closedPort]];
+    const ssh = (port: number) =>
+      `ssh: { address: 127.0.0.1, port: ${port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(sshd.hosts[0].hostKey)} }`;
+    const hosts: [string, string, number][] = [
+      [HOST, '127.0.0.2', sshd.hosts[0].port],
+      [LOST, '127.0.0.3', sshd.hosts[0].port],
+      [DOWN, '127.0.0.4', closedPort],
+    ];
     hostFiles = hosts.map(([name, address, port]) => {
       const file = workspaceUri('hosts', `${name}.yaml`).fsPath;
       fs.writeFileSync(file, [`name: ${name}`, `addresses: [${address}]`, ssh(port), 'roles: [exo-worker]', ''].join('\n'));
       return file;
     });
-    await waitFor('the test hosts and the API port in the spec', () => [HOST, LOST, DOWN].every((h) => store.spec?.hosts.some((x) => x.name === h)) && store.spec?.exo?.ports?.api === apiPort, 30_000);
+    await waitFor(
+      'the test hosts and the API port in the spec',
+      () => [HOST, LOST, DOWN].every((h) => store.spec?.hosts.some((x) => x.name === h)) && store.spec?.exo?.ports?.api === apiPort,
+      30_000,
+    );
     // exo's rows follow the poller of exo's API, which runs once the user has connected to the cluster.
     await vscode.commands.executeCommand('gpuCluster.connect');
   });
@@ -76,20 +98,32 @@ describe('exo: launch and stop over SSH', () => {
     for (const f of hostFiles ?? []) fs.rmSync(f, { force: true });
     fs.writeFileSync(specFile, originalSpec);
     await vscode.workspace.getConfiguration('gpuCluster').update('exo.launchTimeoutMs', undefined, vscode.ConfigurationTarget.Workspace);
-    await waitFor('the test hosts gone from the spec', () => !store.spec?.hosts.some((h) => h.name.startsWith('e2e-exo')), 20_000).catch(() => undefined);
+    await waitFor('the test hosts gone from the spec', () => !store.spec?.hosts.some((h) => h.name.startsWith('e2e-exo')), 20_000).catch(
+      () => undefined,
+    );
     const pidFile = path.join(state, 'exo.pid');
-    if (fs.existsSync(pidFile)) { try { process.kill(Number(fs.readFileSync(pidFile, 'utf8'))); } catch { /* gone */ } }
+    if (fs.existsSync(pidFile)) {
+      try {
+        process.kill(Number(fs.readFileSync(pidFile, 'utf8')));
+      } catch {
+        /* gone */
+      }
+    }
     await sshd?.stopAll();
     fs.rmSync(state, { recursive: true, force: true });
   });
 
-  it('Launch exo starts its unit over SSH, waits for the node in the API host\'s /state, and shows it running', async function () {
+  it("Launch exo starts its unit over SSH, waits for the node in the API host's /state, and shows it running", async function () {
     this.timeout(90_000);
     assert.equal(exoRunning(), false);
     await vscode.commands.executeCommand('gpuCluster.exo.launch', { host: HOST });
     // The command returns once the node is in exo's /state (the stand-in announces it after 1.5 s).
     assert.equal(exoRunning(), true, 'systemctl start exo.service ran on the host');
-    const host = await waitFor('exo running on the host in the store', () => (store.host(HOST).services.exo?.status === 'running' ? store.host(HOST) : undefined), 10_000);
+    const host = await waitFor(
+      'exo running on the host in the store',
+      () => (store.host(HOST).services.exo?.status === 'running' ? store.host(HOST) : undefined),
+      10_000,
+    );
     assert.equal(host.services.exo?.status, 'running');
   });
 
@@ -121,13 +155,22 @@ describe('exo: launch and stop over SSH', () => {
       watch.dispose();
     }
     const lost = seen.get(LOST) ?? [];
-    assert.ok(lost.some((l) => l.startsWith('starting')), `the launch showed starting: ${lost.join(' → ')}`);
+    assert.ok(
+      lost.some((l) => l.startsWith('starting')),
+      `the launch showed starting: ${lost.join(' → ')}`,
+    );
     // The launch ends it as failed (timed out); exo's own /state, polled while connected, may report the same end
     // first or right after it: the node is not in its topology (stopped). Either way it no longer says starting.
-    assert.ok(lost.some((l) => /^failed: exo did not come up: timed out after 4 s|^stopped: not in exo's topology/.test(l)), `the node that never joined ended failed (timed out) or stopped: ${lost.join(' → ')}`);
+    assert.ok(
+      lost.some((l) => /^failed: exo did not come up: timed out after 4 s|^stopped: not in exo's topology/.test(l)),
+      `the node that never joined ended failed (timed out) or stopped: ${lost.join(' → ')}`,
+    );
     assert.ok(!lost[lost.length - 1]?.startsWith('starting'), `the node that never joined is no longer starting: ${lost.join(' → ')}`);
     const down = seen.get(DOWN) ?? [];
-    assert.ok(down.some((l) => /^failed: ./.test(l)), `the host without SSH ended failed with the reason: ${down.join(' → ')}`);
+    assert.ok(
+      down.some((l) => /^failed: ./.test(l)),
+      `the host without SSH ended failed with the reason: ${down.join(' → ')}`,
+    );
     // Whatever reports next (exo's /state says the node is not in its topology), nothing spins any more.
     for (const h of [LOST, DOWN]) {
       const row = exoRow(store, h);

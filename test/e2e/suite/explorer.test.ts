@@ -6,9 +6,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../../client/src/services';
+import type { ExtensionServices } from '../../../client/src/services/services';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { gpuRows, nodeRoots, childrenOf } from '../../../client/src/explorer/model';
 import { EXTENSION_ID, activateExtension, onLoopback, waitFor, workspaceUri } from './util';
 
@@ -17,25 +16,42 @@ describe('cluster explorer', () => {
   let store: ClusterStateStore;
   before(async () => {
     services = await activateExtension();
-    store = clusterStateOf(services);
+    store = services.state;
     await waitFor('the spec in the state store', () => (store.spec?.hosts.length ?? 0) >= 3);
   });
-  afterEach(async () => { await vscode.commands.executeCommand('workbench.action.closeAllEditors'); });
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 
   it('the Nodes and GPUs trees are built from the example cluster', () => {
     // Nothing is connected yet: the row above the groups says so (nodeRoots has the groups only).
     const groups = nodeRoots(store, 'tag').filter((n) => n.kind === 'group');
-    assert.deepEqual(groups.map((g) => g.label), ['gpu', 'apple']);
-    assert.deepEqual(childrenOf(store, groups[0]).map((h) => `${h.label}:${h.contextValue}`), ['hub-1:host.linux.nvidia', 'gpu-2:host.linux.nvidia']);
-    assert.deepEqual(gpuRows(store, 'freeMemory').map((g) => `${g.host}#${g.gpuIndex}`).sort(), ['gpu-2#0', 'hub-1#0', 'hub-1#1', 'mac-studio#0']);
+    assert.deepEqual(
+      groups.map((g) => g.label),
+      ['gpu', 'apple'],
+    );
+    assert.deepEqual(
+      childrenOf(store, groups[0]).map((h) => `${h.label}:${h.contextValue}`),
+      ['hub-1:host.linux.nvidia', 'gpu-2:host.linux.nvidia'],
+    );
+    assert.deepEqual(
+      gpuRows(store, 'freeMemory')
+        .map((g) => `${g.host}#${g.gpuIndex}`)
+        .sort(),
+      ['gpu-2#0', 'hub-1#0', 'hub-1#1', 'mac-studio#0'],
+    );
   });
 
   it('Reveal in Spec opens the file that defines a host, or one of its interfaces', async () => {
     await vscode.commands.executeCommand('gpuCluster.revealInSpec', 'gpu-2');
-    let editor = await waitFor('an editor on gpu-2.yaml', () => vscode.window.activeTextEditor?.document.uri.path.endsWith('/hosts/gpu-2.yaml') ? vscode.window.activeTextEditor : undefined);
+    let editor = await waitFor('an editor on gpu-2.yaml', () =>
+      vscode.window.activeTextEditor?.document.uri.path.endsWith('/hosts/gpu-2.yaml') ? vscode.window.activeTextEditor : undefined,
+    );
     assert.match(editor.document.lineAt(editor.selection.start.line).text, /name: gpu-2/);
     await vscode.commands.executeCommand('gpuCluster.revealInSpec', { host: 'mac-studio', interfaceName: 'tb0' });
-    editor = await waitFor('an editor on cluster.yaml', () => vscode.window.activeTextEditor?.document.uri.path.endsWith('/cluster.yaml') ? vscode.window.activeTextEditor : undefined);
+    editor = await waitFor('an editor on cluster.yaml', () =>
+      vscode.window.activeTextEditor?.document.uri.path.endsWith('/cluster.yaml') ? vscode.window.activeTextEditor : undefined,
+    );
     const line = editor.document.lineAt(editor.selection.start.line).text;
     assert.match(line, /tb0/);
     // mac-studio's tb0, not hub-1's: the line is inside mac-studio's entry.
@@ -53,18 +69,24 @@ describe('cluster explorer', () => {
     assert.equal(doc.isDirty, true);
     await waitFor('mac-studio-2 in the explorer', () => store.spec?.hosts.some((h) => h.name === 'mac-studio-2'));
     const apple = nodeRoots(store, 'tag').find((g) => g.label === 'apple')!;
-    assert.deepEqual(childrenOf(store, apple).map((h) => h.label), ['mac-studio-2']);
+    assert.deepEqual(
+      childrenOf(store, apple).map((h) => h.label),
+      ['mac-studio-2'],
+    );
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await waitFor('mac-studio back', () => store.spec?.hosts.some((h) => h.name === 'mac-studio'));
   });
 
   it('Show Topology opens the topology panel', async () => {
     await vscode.commands.executeCommand('gpuCluster.showTopology');
-    await waitFor('the topology tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
-      .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('gpuCluster.topology')));
+    await waitFor('the topology tab', () =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('gpuCluster.topology')),
+    );
   });
 
-  it('live state from exo\'s API marks hosts running, and is dropped when exo stops answering', async function () {
+  it("live state from exo's API marks hosts running, and is dropped when exo stops answering", async function () {
     this.timeout(90_000);
     const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
     // exo reports the addresses of the hosts it runs on: those of this workspace, moved to 127.100.x like the spec.
@@ -79,7 +101,8 @@ describe('cluster explorer', () => {
     const original = await vscode.workspace.fs.readFile(specUri);
     try {
       // Point the exo API host at the local server; exo's nodes still match hosts by their interface addresses.
-      const edited = new TextDecoder().decode(original)
+      const edited = new TextDecoder()
+        .decode(original)
         .replace('addresses: [127.100.0.10]', 'addresses: [127.0.0.1]')
         .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${port} }\n`);
       assert.notEqual(edited, new TextDecoder().decode(original), 'the example spec has the expected shape');
@@ -87,11 +110,18 @@ describe('cluster explorer', () => {
       await waitFor('the API port in the spec', () => store.spec?.exo?.ports?.api === port);
       assert.equal(store.sourceHealth().has('exo'), false, 'exo is not polled before the user connects');
       await vscode.commands.executeCommand('gpuCluster.connect');
-      await waitFor('hub-1 running from exo', () => store.host('hub-1').status === 'running' && store.host('mac-studio').status === 'running', 30_000);
+      await waitFor(
+        'hub-1 running from exo',
+        () => store.host('hub-1').status === 'running' && store.host('mac-studio').status === 'running',
+        30_000,
+      );
       assert.equal(store.host('hub-1').services.exo?.status, 'downloading');
       assert.equal(store.sourceHealth().get('exo')?.ok, true);
       assert.equal(store.liveLinks().length, 3);
-      const hub = childrenOf(store, nodeRoots(store, 'tag').find((n) => n.kind === 'group')!)[0];
+      const hub = childrenOf(
+        store,
+        nodeRoots(store, 'tag').find((n) => n.kind === 'group')!,
+      )[0];
       assert.equal(hub.icon.id, 'pass-filled');
     } catch (err) {
       await vscode.commands.executeCommand('gpuCluster.disconnect');

@@ -5,13 +5,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { prepareGeneration } from '../../../core/src/flake/project';
-import { findTemplatesDir } from '../../../core/src/flake/templates';
+import { findTemplatesDir, prepareGeneration } from '#core/flake';
 import { EXTENSION_ID, activateExtension, waitFor, workspaceUri } from './util';
 
 describe('generated flake in the editor', () => {
   let out: string;
-  before(async () => { await activateExtension(); });
+  before(async () => {
+    await activateExtension();
+  });
   after(async function () {
     this.timeout(60_000);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');

@@ -11,16 +11,30 @@ import { FIGURE_EVENT } from './util';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Mocha: typeof MochaType = require('mocha/lib/mocha.cjs');
 
-export interface SuiteResult { title: string; state: 'passed' | 'failed'; durationMs?: number; error?: string }
+export interface SuiteResult {
+  title: string;
+  state: 'passed' | 'failed';
+  durationMs?: number;
+  error?: string;
+}
 /** Written after every test, so a harness that gives up can still tell what finished and what was running. */
-export interface SuiteResults { done: boolean; running?: string; passed: number; failed: number; tests: SuiteResult[]; figures: string[] }
-
+export interface SuiteResults {
+  done: boolean;
+  running?: string;
+  passed: number;
+  failed: number;
+  tests: SuiteResult[];
+  figures: string[];
+}
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   const grep = process.env.GPU_CLUSTER_E2E_GREP;
   if (grep) mocha.grep(grep);
-  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
+  for (const file of fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()) {
     mocha.addFile(path.join(__dirname, file));
   }
   await mocha.loadFilesAsync();
@@ -31,11 +45,17 @@ export async function run(): Promise<void> {
     fs.writeFileSync(`${out}.tmp`, JSON.stringify(results, null, 2));
     fs.renameSync(`${out}.tmp`, out); // readers never see half a file
   };
-  const onFigure = (line: string) => { results.figures.push(line); save(); };
+  const onFigure = (line: string) => {
+    results.figures.push(line);
+    save();
+  };
   process.on(FIGURE_EVENT, onFigure);
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
-    runner.on('test', (t) => { results.running = t.fullTitle(); save(); });
+    runner.on('test', (t) => {
+      results.running = t.fullTitle();
+      save();
+    });
     runner.on('pass', (t) => {
       results.passed++;
       results.tests.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration });

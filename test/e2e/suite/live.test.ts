@@ -9,9 +9,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../../client/src/services';
+import type { ExtensionServices } from '../../../client/src/services/services';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { NatsServer } from '../../integration/nats-harness';
 import { EXTENSION_ID, activateExtension, onLoopback, waitFor } from './util';
 
@@ -31,11 +30,16 @@ describe('live session: connect when asked', () => {
   before(async function () {
     this.timeout(60_000);
     services = await activateExtension();
-    store = clusterStateOf(services);
+    store = services.state;
     await waitFor('the hub at its loopback address', () => store.spec?.nats?.url === `nats://${HUB}:4222`);
     // Start from a workspace where the user has not connected (an earlier test may have).
     await vscode.commands.executeCommand('gpuCluster.disconnect');
-    const state = onLoopback(fs.readFileSync(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/recorded/state-idle.json'), 'utf8'));
+    const state = onLoopback(
+      fs.readFileSync(
+        path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'test/fixtures/exo/recorded/state-idle.json'),
+        'utf8',
+      ),
+    );
     // A real nats-server, reached through a relay at the hub's address that counts the extension's connections
     // and sees them end.
     nats = new NatsServer();
@@ -43,7 +47,12 @@ describe('live session: connect when asked', () => {
     natsListener = net.createServer((socket) => {
       natsSockets.push(socket);
       const upstream = net.connect(nats.port, '127.0.0.1');
-      socket.on('error', () => upstream.destroy()).on('close', () => { closedSockets.add(socket); upstream.destroy(); });
+      socket
+        .on('error', () => upstream.destroy())
+        .on('close', () => {
+          closedSockets.add(socket);
+          upstream.destroy();
+        });
       upstream.on('error', () => socket.destroy()).on('close', () => socket.destroy());
       socket.pipe(upstream).pipe(socket);
     });
@@ -74,12 +83,16 @@ describe('live session: connect when asked', () => {
     assert.equal(store.sourceHealth().has('exo'), false);
   });
 
-  it('Connect to Cluster dials NATS and polls exo at the spec\'s addresses, and is remembered for the workspace', async function () {
+  it("Connect to Cluster dials NATS and polls exo at the spec's addresses, and is remembered for the workspace", async function () {
     this.timeout(60_000);
     await vscode.commands.executeCommand('gpuCluster.connect');
     assert.equal(services.live.connected, true);
     await waitFor('a NATS connection from the extension', () => natsSockets.length > 0, 30_000);
-    await waitFor('the extension connected to NATS', () => services.live.connected && natsSockets.some((s) => !closedSockets.has(s)), 30_000);
+    await waitFor(
+      'the extension connected to NATS',
+      () => services.live.connected && natsSockets.some((s) => !closedSockets.has(s)),
+      30_000,
+    );
     await waitFor('exo polled and answering', () => exoRequests > 0 && store.sourceHealth().get('exo')?.ok === true, 30_000);
     await waitFor('hub-1 running from exo', () => store.host('hub-1').status === 'running', 20_000);
     assert.equal(services.context.workspaceState.get('gpuCluster.live.connected'), true);

@@ -8,7 +8,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterStateStore } from '../../../client/src/state/store';
-import { clusterStateOf } from '../../../client/src/state/shared';
 import { startSshd, type TestSshd } from '../../fixtures/ops/sshd';
 import { activateExtension, waitFor, workspaceUri } from './util';
 
@@ -20,21 +19,25 @@ describe('ops: operations over SSH', () => {
   let state: string;
   let hostFile: string;
 
-  const writeHost = (hostKey: string) => fs.writeFileSync(hostFile, [
-    `name: ${HOST}`,
-    'addresses: [127.0.0.1]',
-    `ssh: { port: ${sshd.hosts[0].port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(hostKey)} }`,
-    'roles: [checkpoint-agent]',
-    'hardware:',
-    '  gpus:',
-    '    - { vendor: nvidia, model: RTX 4090, count: 2 }',
-    '',
-  ].join('\n'));
+  const writeHost = (hostKey: string) =>
+    fs.writeFileSync(
+      hostFile,
+      [
+        `name: ${HOST}`,
+        'addresses: [127.0.0.1]',
+        `ssh: { port: ${sshd.hosts[0].port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(hostKey)} }`,
+        'roles: [checkpoint-agent]',
+        'hardware:',
+        '  gpus:',
+        '    - { vendor: nvidia, model: RTX 4090, count: 2 }',
+        '',
+      ].join('\n'),
+    );
   const hostKeyInSpec = () => store.spec?.hosts.find((h) => h.name === HOST)?.ssh?.hostKey;
 
   before(async function () {
     this.timeout(60_000);
-    store = clusterStateOf(await activateExtension());
+    store = (await activateExtension()).state;
     state = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-ops-'));
     sshd = await startSshd(1, { env: { OPS_FIXTURE_STATE: state } });
     hostFile = workspaceUri('hosts', `${HOST}.yaml`).fsPath;
@@ -56,7 +59,13 @@ describe('ops: operations over SSH', () => {
     await vscode.commands.executeCommand('gpuCluster.probeHosts', { host: HOST });
     const host = await waitFor('probe facts in the store', () => (store.host(HOST).gpus.length === 2 ? store.host(HOST) : undefined));
     assert.equal(host.status, 'reachable');
-    assert.deepEqual(host.gpus.map((g) => [g.model, g.memoryUsedMiB, g.memoryTotalMiB]), [['NVIDIA GeForce RTX 4090', 18211, 24564], ['NVIDIA GeForce RTX 4090', 3, 24564]]);
+    assert.deepEqual(
+      host.gpus.map((g) => [g.model, g.memoryUsedMiB, g.memoryTotalMiB]),
+      [
+        ['NVIDIA GeForce RTX 4090', 18211, 24564],
+        ['NVIDIA GeForce RTX 4090', 3, 24564],
+      ],
+    );
     assert.match(host.statusDetail ?? '', /x86_64 · kernel .*NVIDIA driver 550\.54\.14/);
     assert.ok((host.memory?.totalBytes ?? 0) > 0);
   });
@@ -67,7 +76,11 @@ describe('ops: operations over SSH', () => {
     await vscode.commands.executeCommand('gpuCluster.openSshTerminal', { host: HOST });
     const terminal = await waitFor('the ssh terminal', () => vscode.window.terminals.find((t) => t.name === `ssh ${HOST}`));
     terminal.sendText(`echo "$OPS_TEST_HOST" > ${marker}`);
-    const written = await waitFor('the command typed into the ssh session to run on the host', () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim(), 30_000);
+    const written = await waitFor(
+      'the command typed into the ssh session to run on the host',
+      () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim(),
+      30_000,
+    );
     assert.equal(written, 'test-1');
     terminal.sendText('exit');
   });
@@ -80,7 +93,9 @@ describe('ops: operations over SSH', () => {
     writeHost(wrongKey);
     await waitFor('the new pinned key in the spec', () => hostKeyInSpec() === wrongKey, 30_000);
     await vscode.commands.executeCommand('gpuCluster.probeHosts', { host: HOST });
-    const host = await waitFor('the host marked unreachable', () => (store.host(HOST).status === 'unreachable' ? store.host(HOST) : undefined));
+    const host = await waitFor('the host marked unreachable', () =>
+      store.host(HOST).status === 'unreachable' ? store.host(HOST) : undefined,
+    );
     assert.match(host.statusDetail ?? '', /HOST KEY CHANGED/);
     assert.match(host.statusDetail ?? '', /ssh\.hostKey in the spec/);
   });

@@ -14,8 +14,10 @@ async function replace(doc: vscode.TextDocument, range: vscode.Range, text: stri
   assert.ok(await vscode.workspace.applyEdit(edit), 'edit was not applied');
 }
 
-const errorsOn = (uri: vscode.Uri, line?: number) => vscode.languages.getDiagnostics(uri)
-  .filter((d) => d.severity === vscode.DiagnosticSeverity.Error && (line === undefined || d.range.start.line === line));
+const errorsOn = (uri: vscode.Uri, line?: number) =>
+  vscode.languages
+    .getDiagnostics(uri)
+    .filter((d) => d.severity === vscode.DiagnosticSeverity.Error && (line === undefined || d.range.start.line === line));
 
 /** The `description` the cluster schema gives a link property (the hover must show it). */
 function linkPropertyDescription(property: string): string {
@@ -49,7 +51,9 @@ describe('spec language server', () => {
     const start = positionOf(doc, 'bandwidthGbps: 50', 0, 'bandwidthGbps: '.length);
     const value = new vscode.Range(start, start.translate(0, 2));
     await replace(doc, value, 'fast');
-    const [error] = await waitFor('an error on the planted line', () => errorsOn(doc.uri, start.line).length ? errorsOn(doc.uri, start.line) : undefined);
+    const [error] = await waitFor('an error on the planted line', () =>
+      errorsOn(doc.uri, start.line).length ? errorsOn(doc.uri, start.line) : undefined,
+    );
     assert.equal(error.range.start.character, start.character, `error starts at the value: ${error.message}`);
 
     await replace(doc, new vscode.Range(start, start.translate(0, 4)), '50');
@@ -62,21 +66,31 @@ describe('spec language server', () => {
     const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, valueStart);
     const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
     for (const host of HOSTS) {
-      assert.ok(labels.some((l) => l === host || l.startsWith(`${host}:`)), `completion offers ${host}; got ${labels.join(', ')}`);
+      assert.ok(
+        labels.some((l) => l === host || l.startsWith(`${host}:`)),
+        `completion offers ${host}; got ${labels.join(', ')}`,
+      );
     }
   });
 
   it('shows the schema description on hover over a link property', async () => {
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri,
-      positionOf(doc, 'bandwidthGbps', 0, 3));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      positionOf(doc, 'bandwidthGbps', 0, 3),
+    );
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.ok(text.includes(linkPropertyDescription('bandwidthGbps')), `hover text: ${text}`);
   });
 
   it('renames a host at a reference: its definition in hosts/ and every reference change', async () => {
     const hostFile = await vscode.workspace.openTextDocument(workspaceUri('hosts', 'gpu-2.yaml'));
-    const edit = await vscode.commands.executeCommand<vscode.WorkspaceEdit>('vscode.executeDocumentRenameProvider',
-      doc.uri, positionOf(doc, 'to: gpu-2:eth1', 0, 'to: '.length), 'gpu-7');
+    const edit = await vscode.commands.executeCommand<vscode.WorkspaceEdit>(
+      'vscode.executeDocumentRenameProvider',
+      doc.uri,
+      positionOf(doc, 'to: gpu-2:eth1', 0, 'to: '.length),
+      'gpu-7',
+    );
     assert.ok(edit, 'rename returned an edit');
     const byFile = new Map(edit.entries().map(([uri, edits]) => [uri.toString(), edits]));
     const expectEdits = (file: vscode.TextDocument, count: number) => {

@@ -1,7 +1,7 @@
 // Shared helpers for the extension-host suite.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../../client/src/services';
+import type { ExtensionServices } from '../../../client/src/services/services';
 
 export const EXTENSION_ID = 'nix-gpu-cluster.nix-gpu-cluster';
 

@@ -16,20 +16,33 @@ const { connect } = await import('@nats-io/transport-node');
 
 let agent;
 let agentLog = '';
-process.once('exit', () => { try { agent?.kill('SIGKILL'); } catch { /* gone */ } });
+process.once('exit', () => {
+  try {
+    agent?.kill('SIGKILL');
+  } catch {
+    /* gone */
+  }
+});
 
 const nodes = (ui) => ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) }).first();
 /** Clicks a row's inline action (the row is re-rendered on every telemetry sample, which a context menu does not survive). */
 async function inlineAction(ui, row, title) {
-  await ui.waitFor(`the inline action ${title}`, async () => {
-    await row.hover();
-    const action = row.locator(`.action-label[aria-label^="${title}"]`).first();
-    if (!(await action.isVisible())) return false;
-    await action.click({ timeout: 5_000 }).catch(() => undefined);
-    return true;
-  }, 20_000);
+  await ui.waitFor(
+    `the inline action ${title}`,
+    async () => {
+      await row.hover();
+      const action = row.locator(`.action-label[aria-label^="${title}"]`).first();
+      if (!(await action.isVisible())) return false;
+      await action.click({ timeout: 5_000 }).catch(() => undefined);
+      return true;
+    },
+    20_000,
+  );
 }
-const containerRow = (ui, state) => nodes(ui).locator('.monaco-list-row', { hasText: new RegExp(`web\\s*${state}`) }).first();
+const containerRow = (ui, state) =>
+  nodes(ui)
+    .locator('.monaco-list-row', { hasText: new RegExp(`web\\s*${state}`) })
+    .first();
 
 export const checks = [
   {
@@ -45,16 +58,48 @@ export const checks = [
       try {
         mkdirSync(settingsDir, { recursive: true });
         writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'gpuCluster.nats.url': nats.url }, null, 2));
-        writeFileSync(hostFile, [
-          `name: ${HOST}`, 'addresses: [127.0.0.1]', 'tags: [gpu]', 'roles: [nats-leaf]', 'containers:',
-          '  - { name: web, services: [nginx], hostAddress: 10.233.5.1, localAddress: 10.233.5.2 }', '',
-        ].join('\n'));
-        agent = spawn(process.execPath, [
-          path.join(repoRoot(), 'dist/agent.js'), '--nats-url', nats.url, '--domain', 'lab', '--host', HOST, '--interval', '2s',
-          '--gpu', 'none', '--exo-url', '', '--state-dir', path.join(dir, 'state'),
-          '--container-tool', path.join(repoRoot(), 'test/fixtures/containers/nixos-container'), '--container-root', root, '--declared-container', 'web',
-        ], { env: { ...process.env, NIXOS_CONTAINER_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
-        agent.stderr.on('data', (d) => { agentLog += d; });
+        writeFileSync(
+          hostFile,
+          [
+            `name: ${HOST}`,
+            'addresses: [127.0.0.1]',
+            'tags: [gpu]',
+            'roles: [nats-leaf]',
+            'containers:',
+            '  - { name: web, services: [nginx], hostAddress: 10.233.5.1, localAddress: 10.233.5.2 }',
+            '',
+          ].join('\n'),
+        );
+        agent = spawn(
+          process.execPath,
+          [
+            path.join(repoRoot(), 'dist/agent.js'),
+            '--nats-url',
+            nats.url,
+            '--domain',
+            'lab',
+            '--host',
+            HOST,
+            '--interval',
+            '2s',
+            '--gpu',
+            'none',
+            '--exo-url',
+            '',
+            '--state-dir',
+            path.join(dir, 'state'),
+            '--container-tool',
+            path.join(repoRoot(), 'test/fixtures/containers/nixos-container'),
+            '--container-root',
+            root,
+            '--declared-container',
+            'web',
+          ],
+          { env: { ...process.env, NIXOS_CONTAINER_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        agent.stderr.on('data', (d) => {
+          agentLog += d;
+        });
 
         const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();
         if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
@@ -62,14 +107,23 @@ export const checks = [
         // Connected once the Nodes view drops its "Not connected" row (the command is run again if the first was early).
         const notConnected = nodes(ui).locator('.monaco-list-row', { hasText: 'Not connected' });
         await notConnected.first().waitFor({ timeout: 30_000 });
-        await ui.waitFor('the live session on', async () => {
-          if ((await notConnected.count()) === 0) return true;
-          await ui.runCommand('GPU Cluster: Connect to Cluster');
-          await notConnected.first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
-          return (await notConnected.count()) === 0;
-        }, 60_000);
+        await ui.waitFor(
+          'the live session on',
+          async () => {
+            if ((await notConnected.count()) === 0) return true;
+            await ui.runCommand('GPU Cluster: Connect to Cluster');
+            await notConnected
+              .first()
+              .waitFor({ state: 'detached', timeout: 10_000 })
+              .catch(() => undefined);
+            return (await notConnected.count()) === 0;
+          },
+          60_000,
+        );
         // Earlier checks may have collapsed the group the host is in.
-        const group = nodes(ui).locator('.monaco-list-row[aria-level="1"]', { hasText: /^\s*gpu/ }).first();
+        const group = nodes(ui)
+          .locator('.monaco-list-row[aria-level="1"]', { hasText: /^\s*gpu/ })
+          .first();
         await group.waitFor({ timeout: 30_000 });
         if ((await group.getAttribute('aria-expanded')) === 'false') await group.click();
         const hostRow = nodes(ui).locator('.monaco-list-row', { hasText: HOST }).first();
@@ -99,11 +153,18 @@ export const checks = [
           await ui.shot('containers-destroyed');
 
           const events = new EventStore(nc, 'lab');
-          await ui.waitFor('the container events in the stream', async () => {
-            const page = await events.page({ aggregate: HOST }).catch(() => ({ events: [] }));
-            const actions = page.events.map((e) => e.action).reverse().filter((a) => a.startsWith('container-'));
-            return actions.join() === 'container-creating,container-created,container-destroyed';
-          }, 30_000);
+          await ui.waitFor(
+            'the container events in the stream',
+            async () => {
+              const page = await events.page({ aggregate: HOST }).catch(() => ({ events: [] }));
+              const actions = page.events
+                .map((e) => e.action)
+                .reverse()
+                .filter((a) => a.startsWith('container-'));
+              return actions.join() === 'container-creating,container-created,container-destroyed';
+            },
+            30_000,
+          );
         } finally {
           await nc.close();
         }

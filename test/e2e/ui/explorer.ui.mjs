@@ -12,31 +12,41 @@ const SPEC = 'cluster.yaml';
 async function showContainer(ui) {
   const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();
   // The activity-bar icon toggles: click it only when the container is not already showing.
-  if (!await header.isVisible()) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
+  if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
   await header.waitFor({ timeout: 20_000 });
   // Earlier checks may have collapsed a group; open both so their hosts are rows.
   for (const group of ['gpu', 'apple']) {
     const r = row(ui, 'Nodes', group);
     await r.waitFor({ timeout: 30_000 });
-    if (await r.getAttribute('aria-expanded') === 'false') await r.click();
+    if ((await r.getAttribute('aria-expanded')) === 'false') await r.click();
   }
 }
 
 /** A row of a view in the GPU Cluster container. */
 function row(ui, view, text) {
-  return ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: view }) })
-    .locator('.monaco-list-row', { hasText: text }).first();
+  return ui.page
+    .locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: view }) })
+    .locator('.monaco-list-row', { hasText: text })
+    .first();
 }
 
 /** The webview frame that runs the topology page, once it has drawn `hosts` hosts. */
 async function topologyFrame(ui, hosts) {
-  return ui.waitFor(`the topology webview with ${hosts} hosts`, async () => {
-    for (const frame of ui.page.frames()) {
-      const n = await frame.evaluate(() => window.__topology && document.body.dataset.ready === 'true' ? window.__topology.cy.nodes('[kind = "host"]').length : -1).catch(() => -1);
-      if (n === hosts) return frame;
-    }
-    return undefined;
-  }, 60_000);
+  return ui.waitFor(
+    `the topology webview with ${hosts} hosts`,
+    async () => {
+      for (const frame of ui.page.frames()) {
+        const n = await frame
+          .evaluate(() =>
+            window.__topology && document.body.dataset.ready === 'true' ? window.__topology.cy.nodes('[kind = "host"]').length : -1,
+          )
+          .catch(() => -1);
+        if (n === hosts) return frame;
+      }
+      return undefined;
+    },
+    60_000,
+  );
 }
 
 async function hostBorder(frame, host) {
@@ -48,7 +58,7 @@ async function hostBorder(frame, host) {
 
 export const checks = [
   {
-    name: 'the Nodes view lists the example cluster\'s hosts and the GPUs view its GPUs',
+    name: "the Nodes view lists the example cluster's hosts and the GPUs view its GPUs",
     async run(ui) {
       await showContainer(ui);
       // Nothing connects until the user asks: the view says so above the groups, and nothing reports an error.
@@ -102,7 +112,8 @@ export const checks = [
       const mac = await menu.innerText();
       await ui.page.keyboard.press('Escape');
       await menu.waitFor({ state: 'hidden', timeout: 10_000 });
-      if (mac.includes('Deploy Host') || mac.includes('Checkpoint GPU Process')) throw new Error(`mac-studio's menu offers Linux-only actions: ${mac}`);
+      if (mac.includes('Deploy Host') || mac.includes('Checkpoint GPU Process'))
+        throw new Error(`mac-studio's menu offers Linux-only actions: ${mac}`);
       if (!mac.includes('Update Host')) throw new Error(`mac-studio's menu lacks Update Host: ${mac}`);
     },
   },
@@ -111,7 +122,12 @@ export const checks = [
     async run(ui) {
       await ui.runCommand('GPU Cluster: Show Topology');
       const frame = await topologyFrame(ui, 3);
-      const edges = await frame.evaluate(() => window.__topology.cy.edges().map((e) => `${e.data('kind')}:${e.source().id()}-${e.target().id()}`).sort());
+      const edges = await frame.evaluate(() =>
+        window.__topology.cy
+          .edges()
+          .map((e) => `${e.data('kind')}:${e.source().id()}-${e.target().id()}`)
+          .sort(),
+      );
       for (const e of ['bond:hub-1-gpu-2', 'thunderbolt:hub-1-mac-studio', 'nats:gpu-2-hub-1', 'nats:mac-studio-hub-1']) {
         if (!edges.includes(e)) throw new Error(`link ${e} not drawn: ${edges.join(', ')}`);
       }
@@ -129,7 +145,7 @@ export const checks = [
     },
   },
   {
-    name: 'the topology shows all three segments of the example, each host\'s GPUs and memory, and a legend; Fit keeps it at natural size',
+    name: "the topology shows all three segments of the example, each host's GPUs and memory, and a legend; Fit keeps it at natural size",
     async run(ui) {
       await ui.runCommand('GPU Cluster: Show Topology');
       const frame = await topologyFrame(ui, 3);
@@ -137,25 +153,60 @@ export const checks = [
       // started from blob:); the panel may have been restored from its saved positions without a layout.
       const layoutsBefore = await frame.evaluate(() => performance.getEntriesByName('topology:layout-done').length);
       await frame.click('button[data-action="relayout"]');
-      await ui.waitFor('the layered layout from the worker', () => frame.evaluate((n) => performance.getEntriesByName('topology:layout-done').length > n
-        && !window.__topology.cy.animated(), layoutsBefore), 30_000);
+      await ui.waitFor(
+        'the layered layout from the worker',
+        () =>
+          frame.evaluate(
+            (n) => performance.getEntriesByName('topology:layout-done').length > n && !window.__topology.cy.animated(),
+            layoutsBefore,
+          ),
+        30_000,
+      );
       const drawn = await frame.evaluate(() => {
         const cy = window.__topology.cy;
         const bb = cy.elements().renderedBoundingBox({});
         return {
-          segments: cy.nodes('[kind = "segment"]').map((n) => n.data('label')).sort(),
-          attachments: cy.edges('[kind = "segment"]').map((e) => `${e.source().id()}:${e.data('label')}->${e.target().data('segment')}`).sort(),
-          hosts: cy.nodes('[kind = "host"]').map((n) => n.data('display')).sort(),
-          legend: [...document.querySelectorAll('#legend li[data-kind]')].filter((li) => li.offsetParent !== null).map((li) => li.dataset.kind),
-          zoom: cy.zoom(), width: cy.width(), height: cy.height(), bb: { x1: bb.x1, y1: bb.y1, x2: bb.x2, y2: bb.y2, w: bb.w, h: bb.h },
+          segments: cy
+            .nodes('[kind = "segment"]')
+            .map((n) => n.data('label'))
+            .sort(),
+          attachments: cy
+            .edges('[kind = "segment"]')
+            .map((e) => `${e.source().id()}:${e.data('label')}->${e.target().data('segment')}`)
+            .sort(),
+          hosts: cy
+            .nodes('[kind = "host"]')
+            .map((n) => n.data('display'))
+            .sort(),
+          legend: [...document.querySelectorAll('#legend li[data-kind]')]
+            .filter((li) => li.offsetParent !== null)
+            .map((li) => li.dataset.kind),
+          zoom: cy.zoom(),
+          width: cy.width(),
+          height: cy.height(),
+          bb: { x1: bb.x1, y1: bb.y1, x2: bb.x2, y2: bb.y2, w: bb.w, h: bb.h },
         };
       });
       // The window's copy of the example is on loopback (run.mjs moves 10.a.b.c to 127.a.b.c).
       const expectSegments = ['data · 127.1.0.0/24 · VLAN 20', 'mgmt · 127.0.0.0/24 · VLAN 10', 'tb · 127.99.0.0/30'];
-      if (JSON.stringify(drawn.segments) !== JSON.stringify(expectSegments)) throw new Error(`segments drawn: ${drawn.segments.join(' | ')}`);
-      const expectAttachments = ['gpu-2:eth0->mgmt', 'gpu-2:eth1->data', 'hub-1:bond0->data', 'hub-1:eth0->mgmt', 'hub-1:tb0->tb', 'mac-studio:en0->mgmt', 'mac-studio:tb0->tb'];
-      if (JSON.stringify(drawn.attachments) !== JSON.stringify(expectAttachments)) throw new Error(`interfaces on segments: ${drawn.attachments.join(', ')}`);
-      for (const [host, gpus] of [['hub-1', '2× RTX 4090'], ['gpu-2', 'A100 80GB'], ['mac-studio', 'M3 Ultra']]) {
+      if (JSON.stringify(drawn.segments) !== JSON.stringify(expectSegments))
+        throw new Error(`segments drawn: ${drawn.segments.join(' | ')}`);
+      const expectAttachments = [
+        'gpu-2:eth0->mgmt',
+        'gpu-2:eth1->data',
+        'hub-1:bond0->data',
+        'hub-1:eth0->mgmt',
+        'hub-1:tb0->tb',
+        'mac-studio:en0->mgmt',
+        'mac-studio:tb0->tb',
+      ];
+      if (JSON.stringify(drawn.attachments) !== JSON.stringify(expectAttachments))
+        throw new Error(`interfaces on segments: ${drawn.attachments.join(', ')}`);
+      for (const [host, gpus] of [
+        ['hub-1', '2× RTX 4090'],
+        ['gpu-2', 'A100 80GB'],
+        ['mac-studio', 'M3 Ultra'],
+      ]) {
         const label = drawn.hosts.find((l) => l.startsWith(`${host}\n`));
         if (!label || !label.includes(gpus) || !/GB RAM|GiB/.test(label)) throw new Error(`${host}'s box shows ${JSON.stringify(label)}`);
       }
@@ -164,24 +215,36 @@ export const checks = [
       }
       const inView = (d) => d.bb.x1 >= 0 && d.bb.y1 >= 0 && d.bb.x2 <= d.width && d.bb.y2 <= d.height;
       const notTiny = (d) => d.bb.w > d.width * 0.4 || d.bb.h > d.height * 0.4;
-      if (drawn.zoom > 1 || !inView(drawn) || !notTiny(drawn)) throw new Error(`first picture: zoom ${drawn.zoom}, drawing ${JSON.stringify(drawn.bb)} in ${drawn.width}×${drawn.height}`);
+      if (drawn.zoom > 1 || !inView(drawn) || !notTiny(drawn))
+        throw new Error(`first picture: zoom ${drawn.zoom}, drawing ${JSON.stringify(drawn.bb)} in ${drawn.width}×${drawn.height}`);
       await ui.shot('topology-segments-legend');
       // Zoom in twice, then Fit: back to the whole cluster, never beyond natural size.
       for (const action of ['zoom-in', 'zoom-in', 'fit']) await frame.click(`button[data-action="${action}"]`);
-      const fitted = await ui.waitFor('the fitted picture', async () => {
-        const d = await frame.evaluate(() => {
-          const cy = window.__topology.cy;
-          const bb = cy.elements().renderedBoundingBox({});
-          return { zoom: cy.zoom(), width: cy.width(), height: cy.height(), bb: { x1: bb.x1, y1: bb.y1, x2: bb.x2, y2: bb.y2, w: bb.w, h: bb.h }, animating: cy.animated() };
-        });
-        return !d.animating && Math.abs(d.zoom - drawn.zoom) < 1e-3 ? d : undefined;
-      }, 10_000);
-      if (fitted.zoom > 1 || !inView(fitted) || !notTiny(fitted)) throw new Error(`after Fit: zoom ${fitted.zoom}, drawing ${JSON.stringify(fitted.bb)}`);
+      const fitted = await ui.waitFor(
+        'the fitted picture',
+        async () => {
+          const d = await frame.evaluate(() => {
+            const cy = window.__topology.cy;
+            const bb = cy.elements().renderedBoundingBox({});
+            return {
+              zoom: cy.zoom(),
+              width: cy.width(),
+              height: cy.height(),
+              bb: { x1: bb.x1, y1: bb.y1, x2: bb.x2, y2: bb.y2, w: bb.w, h: bb.h },
+              animating: cy.animated(),
+            };
+          });
+          return !d.animating && Math.abs(d.zoom - drawn.zoom) < 1e-3 ? d : undefined;
+        },
+        10_000,
+      );
+      if (fitted.zoom > 1 || !inView(fitted) || !notTiny(fitted))
+        throw new Error(`after Fit: zoom ${fitted.zoom}, drawing ${JSON.stringify(fitted.bb)}`);
       await ui.shot('topology-fit');
     },
   },
   {
-    name: 'live state from exo\'s API recolours a host in the topology and the tree',
+    name: "live state from exo's API recolours a host in the topology and the tree",
     async run(ui) {
       // exo reports the addresses of the hosts it runs on: those of this workspace, moved to 127.x like the spec.
       const body = onLoopback(readFileSync(path.join(repoRoot, 'test/fixtures/exo/recorded/state-downloading.json'), 'utf8'), 0);
@@ -197,17 +260,24 @@ export const checks = [
         let frame = await topologyFrame(ui, 3);
         const before = await hostBorder(frame, 'hub-1');
         if (before.status === 'running') throw new Error('hub-1 is running before exo answers');
-        writeFileSync(specPath, original
-          .replace('addresses: [127.0.0.10]', 'addresses: [127.0.0.1]')
-          .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${server.address().port} }\n`));
+        writeFileSync(
+          specPath,
+          original
+            .replace('addresses: [127.0.0.10]', 'addresses: [127.0.0.1]')
+            .replace(/^exo:\n {2}enable: true\n/m, `exo:\n  enable: true\n  ports: { api: ${server.address().port} }\n`),
+        );
         // Live state flows once the user connects: the row at the top of the Nodes view does it.
         await showContainer(ui);
         await row(ui, 'Nodes', 'Not connected').click();
-        const after = await ui.waitFor('hub-1 running in the topology', async () => {
-          frame = await topologyFrame(ui, 3);
-          const now = await hostBorder(frame, 'hub-1');
-          return now.status === 'running' ? now : undefined;
-        }, 60_000);
+        const after = await ui.waitFor(
+          'hub-1 running in the topology',
+          async () => {
+            frame = await topologyFrame(ui, 3);
+            const now = await hostBorder(frame, 'hub-1');
+            return now.status === 'running' ? now : undefined;
+          },
+          60_000,
+        );
         if (after.colour === before.colour) throw new Error(`hub-1's colour did not change (${after.colour})`);
         const exoEdges = await frame.evaluate(() => window.__topology.cy.edges('[?live]').length);
         if (exoEdges !== 3) throw new Error(`expected exo's 3 live links, saw ${exoEdges}`);

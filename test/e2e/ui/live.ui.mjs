@@ -2,8 +2,11 @@
 // connected and says so in the status bar and the Nodes view; the status bar item connects, then names the
 // cluster and lists where each source points; clicking it again disconnects, and the error rows go away.
 const statusItem = (ui, text) => ui.page.locator('.statusbar .statusbar-item', { hasText: text }).first();
-const nodesRow = (ui, text) => ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) })
-  .locator('.monaco-list-row', { hasText: text }).first();
+const nodesRow = (ui, text) =>
+  ui.page
+    .locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: 'Nodes' }) })
+    .locator('.monaco-list-row', { hasText: text })
+    .first();
 
 async function showNodes(ui) {
   const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Nodes' }).first();

@@ -38,7 +38,6 @@ async function showContainer(ui) {
   await header.waitFor({ timeout: 20_000 });
 }
 
-
 async function expandEvents(ui) {
   const header = ui.page.locator('.sidebar .pane-header', { hasText: 'Events' }).first();
   await header.waitFor({ timeout: 20_000 });
@@ -47,7 +46,7 @@ async function expandEvents(ui) {
 
 export const checks = [
   {
-    name: 'nats: the Events view shows a deploy\'s events as they happen',
+    name: "nats: the Events view shows a deploy's events as they happen",
     async run(ui) {
       nats = new NatsServer();
       await nats.start();
@@ -60,14 +59,17 @@ export const checks = [
       try {
         pointSettingsAt(settingsDir, nats.url);
         mkdirSync(flakeDir, { recursive: true });
-        writeFileSync(hostFile, [
-          `name: ${HOST}`,
-          'addresses: [127.0.0.1]',
-          `ssh: { port: ${h.port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(h.hostKey)} }`,
-          'disks:',
-          '  - { device: /dev/loop0, layout: ext4, role: os }',
-          '',
-        ].join('\n'));
+        writeFileSync(
+          hostFile,
+          [
+            `name: ${HOST}`,
+            'addresses: [127.0.0.1]',
+            `ssh: { port: ${h.port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(h.hostKey)} }`,
+            'disks:',
+            '  - { device: /dev/loop0, layout: ext4, role: os }',
+            '',
+          ].join('\n'),
+        );
 
         await showContainer(ui);
         await expandEvents(ui);
@@ -75,7 +77,11 @@ export const checks = [
         await pane(ui, 'Events').locator('.welcome-view-content', { hasText: 'Live state is off' }).waitFor({ timeout: 30_000 });
         await ui.runCommand('GPU Cluster: Connect to Cluster');
         // Connected with an empty stream: the view says so.
-        await ui.waitFor('the Events view connected to NATS', async () => /No events yet/.test(await pane(ui, 'Events').innerText()), 45_000);
+        await ui.waitFor(
+          'the Events view connected to NATS',
+          async () => /No events yet/.test(await pane(ui, 'Events').innerText()),
+          45_000,
+        );
         await ui.shot('nats-events-connected');
 
         const confirm = await ui.startDeploy(HOST);
@@ -97,9 +103,11 @@ export const checks = [
         try {
           const page = await new EventStore(nc, 'lab').page({ aggregate: HOST });
           const actions = page.events.map((e) => e.action).reverse();
-          if (actions[0] !== 'deploy-started' || actions[actions.length - 1] !== 'deploy-failed') throw new Error(`unexpected events: ${actions.join(', ')}`);
+          if (actions[0] !== 'deploy-started' || actions[actions.length - 1] !== 'deploy-failed')
+            throw new Error(`unexpected events: ${actions.join(', ')}`);
           const [last, ...earlier] = page.events;
-          if (earlier.some((e) => e.correlationId !== last.correlationId)) throw new Error('the deploy\'s events do not share a correlation id');
+          if (earlier.some((e) => e.correlationId !== last.correlationId))
+            throw new Error("the deploy's events do not share a correlation id");
           if (last.causationId !== earlier[0]?.id) throw new Error('deploy-failed is not caused by the event before it');
         } finally {
           await nc.close();
@@ -125,7 +133,10 @@ export const checks = [
         const store = new EventStore(nc, 'lab');
         await store.ensureStream();
         // One aggregate per event (shown in each row's description); pager-7 alone has its own action, to filter by.
-        for (let i = 0; i < 60; i++) await store.append(createEvent({ aggregate: `pager-${i}`, action: i === 7 ? 'deploy-failed' : 'deploy-phase', data: { i }, source: 'e2e' }));
+        for (let i = 0; i < 60; i++)
+          await store.append(
+            createEvent({ aggregate: `pager-${i}`, action: i === 7 ? 'deploy-failed' : 'deploy-phase', data: { i }, source: 'e2e' }),
+          );
         pointSettingsAt(settingsDir, nats.url);
         await showContainer(ui);
         await expandEvents(ui);
@@ -136,19 +147,27 @@ export const checks = [
         // Keyboard, not a click on an event row: a click expands the row, and its fields arriving after End
         // would scroll Load more out of view again.
         const focusedRow = pane(ui, 'Events').locator('.monaco-list-row.focused', { hasText: 'Load more' });
-        await ui.waitFor('Load more focused at the end of the first page', async () => {
-          await tree.focus();
-          await ui.page.keyboard.press('End');
-          return (await focusedRow.count()) > 0;
-        }, 15_000);
+        await ui.waitFor(
+          'Load more focused at the end of the first page',
+          async () => {
+            await tree.focus();
+            await ui.page.keyboard.press('End');
+            return (await focusedRow.count()) > 0;
+          },
+          15_000,
+        );
         if (await row(ui, 'Events', 'pager-9 ').count()) throw new Error('pager-9 is listed before Load more');
         await ui.shot('nats-events-load-more');
         await ui.page.keyboard.press('Enter');
-        await ui.waitFor('the second page', async () => {
-          await tree.focus();
-          await ui.page.keyboard.press('End');
-          return (await row(ui, 'Events', 'pager-0 ').count()) > 0;
-        }, 20_000);
+        await ui.waitFor(
+          'the second page',
+          async () => {
+            await tree.focus();
+            await ui.page.keyboard.press('End');
+            return (await row(ui, 'Events', 'pager-0 ').count()) > 0;
+          },
+          20_000,
+        );
         if (await row(ui, 'Events', 'Load more').count()) throw new Error('Load more is still offered after the oldest event');
 
         await ui.runCommand('GPU Cluster: Filter Events');
@@ -157,10 +176,14 @@ export const checks = [
         await input.waitFor({ state: 'visible' });
         await input.fill('deploy-failed');
         await ui.page.keyboard.press('Enter');
-        await ui.waitFor('only pager-7 listed', async () => {
-          const text = await pane(ui, 'Events').innerText();
-          return text.includes('pager-7 ') && !text.includes('pager-59') && !text.includes('pager-8 ');
-        }, 20_000);
+        await ui.waitFor(
+          'only pager-7 listed',
+          async () => {
+            const text = await pane(ui, 'Events').innerText();
+            return text.includes('pager-7 ') && !text.includes('pager-59') && !text.includes('pager-8 ');
+          },
+          20_000,
+        );
         await ui.shot('nats-events-filtered');
         await ui.runCommand('GPU Cluster: Filter Events');
         await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Clear all filters' }).first().click();

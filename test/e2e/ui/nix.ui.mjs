@@ -25,12 +25,16 @@ export const checks = [
     async run(ui) {
       writeModule(ui);
       await ui.openFile(FILE);
-      const rows = await ui.waitFor('both Nix problems', async () => {
-        const texts = await ui.problems();
-        const unknown = texts.find((t) => t.includes("No option 'services.exo.apiPrt'"));
-        const typed = texts.find((t) => t.includes('services.exo.accelerator expects one of'));
-        return unknown && typed ? { unknown, typed } : undefined;
-      }, 60_000);
+      const rows = await ui.waitFor(
+        'both Nix problems',
+        async () => {
+          const texts = await ui.problems();
+          const unknown = texts.find((t) => t.includes("No option 'services.exo.apiPrt'"));
+          const typed = texts.find((t) => t.includes('services.exo.accelerator expects one of'));
+          return unknown && typed ? { unknown, typed } : undefined;
+        },
+        60_000,
+      );
       const { line } = ui.locate(FILE, 'apiPrt');
       if (!rows.unknown.includes(`Ln ${line}`) && !rows.unknown.includes(`${line},`)) {
         // Rows show "[Ln 4, Col 17]"; accept either rendering but insist on the line.

@@ -25,7 +25,13 @@ mkdirSync(images);
 const workloads = [];
 process.once('exit', () => {
   for (const h of sshd?.hosts ?? []) h.process.kill('SIGKILL');
-  for (const pid of workloads) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const pid of workloads) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   rmSync(state, { recursive: true, force: true });
   if (sshd) rmSync(sshd.dir, { recursive: true, force: true });
 });
@@ -33,24 +39,30 @@ process.once('exit', () => {
 async function ensureSshd() {
   if (sshd) return sshd;
   const criuWorks = spawnSync('criu', ['check']).status === 0;
-  sshd = await startSshd(1, { env: { OPS_FIXTURE_STATE: state }, pathPrefix: criuWorks ? [] : [path.join(repoRoot, 'test/fixtures/ops/criu-standin')] });
+  sshd = await startSshd(1, {
+    env: { OPS_FIXTURE_STATE: state },
+    pathPrefix: criuWorks ? [] : [path.join(repoRoot, 'test/fixtures/ops/criu-standin')],
+  });
   return sshd;
 }
 
 function writeHost(ui, name, { pinned }) {
   const h = sshd.hosts[0];
-  writeFileSync(path.join(ui.workspace, 'hosts', `${name}.yaml`), [
-    `name: ${name}`,
-    'addresses: [127.0.0.1]',
-    `ssh: { port: ${h.port}, identity: ${JSON.stringify(sshd.userKey)}${pinned ? `, hostKey: ${JSON.stringify(h.hostKey)}` : ''} }`,
-    'roles: [checkpoint-agent]',
-    'hardware:',
-    '  gpus:',
-    '    - { vendor: nvidia, model: RTX 4090, count: 2 }',
-    'disks:',
-    '  - { device: /dev/loop0, layout: ext4, role: os }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(ui.workspace, 'hosts', `${name}.yaml`),
+    [
+      `name: ${name}`,
+      'addresses: [127.0.0.1]',
+      `ssh: { port: ${h.port}, identity: ${JSON.stringify(sshd.userKey)}${pinned ? `, hostKey: ${JSON.stringify(h.hostKey)}` : ''} }`,
+      'roles: [checkpoint-agent]',
+      'hardware:',
+      '  gpus:',
+      '    - { vendor: nvidia, model: RTX 4090, count: 2 }',
+      'disks:',
+      '  - { device: /dev/loop0, layout: ext4, role: os }',
+      '',
+    ].join('\n'),
+  );
 }
 
 async function showContainer(ui) {
@@ -60,14 +72,18 @@ async function showContainer(ui) {
   await header.waitFor({ timeout: 20_000 });
 }
 
-
-
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
 const toast = (ui, text) => ui.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
 /** An error message as a toast, or in the notification center when a toast was already put away. */
 async function errorMessage(ui, text) {
   const shown = toast(ui, text);
-  if (await shown.waitFor({ timeout: 45_000 }).then(() => true, () => false)) return shown;
+  if (
+    await shown.waitFor({ timeout: 45_000 }).then(
+      () => true,
+      () => false,
+    )
+  )
+    return shown;
   await ui.runCommand('Notifications: Show Notifications');
   const kept = ui.page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
   await kept.waitFor({ timeout: 10_000 });
@@ -76,7 +92,7 @@ async function errorMessage(ui, text) {
 
 export const checks = [
   {
-    name: 'ops: Deploy Host from the explorer: confirm, accept the unknown host key by fingerprint, pre-flight, progress through nixos-anywhere\'s steps, boot-loader failure explained',
+    name: "ops: Deploy Host from the explorer: confirm, accept the unknown host key by fingerprint, pre-flight, progress through nixos-anywhere's steps, boot-loader failure explained",
     async run(ui) {
       await ensureSshd();
       const flakeDir = path.join(ui.workspace, 'flake');
@@ -87,9 +103,13 @@ export const checks = [
         await showContainer(ui);
         const confirm = await ui.startDeploy(DEPLOY_HOST);
         const confirmText = await confirm.innerText();
-        if (!confirmText.includes('/dev/loop0') || !confirmText.includes('ERASED') || !confirmText.includes('phases: disko,install,reboot')) throw new Error(`the confirmation does not say what is erased: ${confirmText}`);
+        if (!confirmText.includes('/dev/loop0') || !confirmText.includes('ERASED') || !confirmText.includes('phases: disko,install,reboot'))
+          throw new Error(`the confirmation does not say what is erased: ${confirmText}`);
         // The erasing action is not the dialog's default: Enter on the dialog only leads to the deliberate step.
-        const focused = await confirm.locator('.monaco-button:focus').innerText().catch(() => '');
+        const focused = await confirm
+          .locator('.monaco-button:focus')
+          .innerText()
+          .catch(() => '');
         if (/deploy|erase|install/i.test(focused)) throw new Error(`the focused button would erase the disks: ${focused}`);
         await ui.shot('ops-deploy-confirm');
         await confirm.locator('.monaco-button', { hasText: 'Continue' }).first().click();
@@ -97,7 +117,10 @@ export const checks = [
         const input = ui.page.locator('.quick-input-widget input.input');
         await input.waitFor({ state: 'visible', timeout: 15_000 });
         await input.fill('hub-1');
-        await ui.page.locator('.quick-input-widget', { hasText: `Type "${DEPLOY_HOST}" exactly` }).first().waitFor({ timeout: 10_000 });
+        await ui.page
+          .locator('.quick-input-widget', { hasText: `Type "${DEPLOY_HOST}" exactly` })
+          .first()
+          .waitFor({ timeout: 10_000 });
         await ui.page.keyboard.press('Enter');
         await ui.shot('ops-deploy-type-host-name');
         if (!(await input.isVisible())) throw new Error('a wrong host name was accepted');
@@ -106,7 +129,9 @@ export const checks = [
 
         const keyDialog = dialog(ui, "can't be established");
         await keyDialog.waitFor({ timeout: 30_000 });
-        const expected = execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, 'test-1', 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' }).split(' ')[1];
+        const expected = execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, 'test-1', 'ssh_host_ed25519_key.pub')], {
+          encoding: 'utf8',
+        }).split(' ')[1];
         const keyText = await keyDialog.innerText();
         if (!keyText.includes(expected)) throw new Error(`the host-key prompt does not show ${expected}: ${keyText}`);
         await ui.shot('ops-deploy-host-key');
@@ -116,26 +141,45 @@ export const checks = [
         // host with the real ssh client and fails at the boot loader on cue. Watch the progress follow its steps.
         const seen = new Set();
         const failed = toast(ui, 'Installing the boot loader failed');
-        await ui.waitFor('the deploy to fail at the boot loader', async () => {
-          for (const t of await ui.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])) seen.add(t);
-          return failed.isVisible();
-        }, 90_000);
+        await ui.waitFor(
+          'the deploy to fail at the boot loader',
+          async () => {
+            for (const t of await ui.page
+              .locator('.notifications-toasts .notification-toast')
+              .allInnerTexts()
+              .catch(() => []))
+              seen.add(t);
+            return failed.isVisible();
+          },
+          90_000,
+        );
         const steps = ['Gathering machine facts', 'Formatting hard drive with disko', 'Uploading the system closure', 'Installing NixOS'];
         const progressed = steps.filter((step) => [...seen].some((t) => t.includes(step)));
-        if (progressed.length === 0) throw new Error(`the progress never showed a nixos-anywhere step; notifications seen: ${[...seen].join(' | ')}`);
+        if (progressed.length === 0)
+          throw new Error(`the progress never showed a nixos-anywhere step; notifications seen: ${[...seen].join(' | ')}`);
         const facter = path.join(flakeDir, 'hosts', DEPLOY_HOST, 'facter.json');
         if (!existsSync(facter)) throw new Error(`nixos-anywhere was not asked for the facter report at ${facter}`);
-        await ui.page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Deploy ${DEPLOY_HOST}` }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        await ui.page
+          .locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Deploy ${DEPLOY_HOST}` })
+          .first()
+          .waitFor({ timeout: 15_000 })
+          .catch(() => undefined);
         await ui.shot('ops-deploy-steps-and-bootloader-failure');
         // The extension's managed known_hosts, in the global storage of whichever profile this window uses.
         const runDir = path.dirname(ui.workspace);
-        const managed = readdirSync(runDir).filter((d) => d.startsWith('user'))
+        const managed = readdirSync(runDir)
+          .filter((d) => d.startsWith('user'))
           .map((d) => path.join(runDir, d, 'User', 'globalStorage', 'nix-gpu-cluster.nix-gpu-cluster', 'known_hosts'))
           .find((f) => existsSync(f));
         if (!managed) throw new Error(`no managed known_hosts under ${runDir}`);
         const pinned = readFileSync(managed, 'utf8');
-        if (!pinned.includes(`[127.0.0.1]:${sshd.hosts[0].port} ${sshd.hosts[0].hostKey}`)) throw new Error(`the accepted key is not pinned in ${managed}: ${pinned}`);
-        await ui.waitFor(`${DEPLOY_HOST} marked failed in the Nodes view`, async () => (await ui.nodesRow(DEPLOY_HOST).innerText()).includes('failed'), 20_000);
+        if (!pinned.includes(`[127.0.0.1]:${sshd.hosts[0].port} ${sshd.hosts[0].hostKey}`))
+          throw new Error(`the accepted key is not pinned in ${managed}: ${pinned}`);
+        await ui.waitFor(
+          `${DEPLOY_HOST} marked failed in the Nodes view`,
+          async () => (await ui.nodesRow(DEPLOY_HOST).innerText()).includes('failed'),
+          20_000,
+        );
       } finally {
         rmSync(path.join(ui.workspace, 'hosts', `${DEPLOY_HOST}.yaml`), { force: true });
         if (createdFlake) rmSync(flakeDir, { recursive: true, force: true });
@@ -170,17 +214,25 @@ export const checks = [
         await confirm.waitFor({ timeout: 15_000 });
         await confirm.locator('.monaco-button', { hasText: 'Checkpoint and Stop' }).first().click();
         await toast(ui, `Checkpoint ${CHECKPOINT_HOST}-${pid}-`).waitFor({ timeout: 60_000 });
-        await ui.waitFor('the manifest on the host', () => readdirSync(images).some((d) => existsSync(path.join(images, d, 'manifest.json'))), 10_000);
+        await ui.waitFor(
+          'the manifest on the host',
+          () => readdirSync(images).some((d) => existsSync(path.join(images, d, 'manifest.json'))),
+          10_000,
+        );
         // Expand the host: the checkpoint is listed under it, as its last child. The other views are folded
         // so the Nodes view has room, and End keeps the tree scrolled to its end while it updates.
         await ui.setPanesExpanded(['GPUs', 'Events'], false);
         await ui.nodesRow(CHECKPOINT_HOST).click();
         await ui.page.keyboard.press('ArrowRight');
         const checkpointRow = ui.nodesRow('sleep @');
-        await ui.waitFor('the checkpoint under the host', async () => {
-          await ui.page.keyboard.press('End');
-          return checkpointRow.isVisible();
-        }, 20_000);
+        await ui.waitFor(
+          'the checkpoint under the host',
+          async () => {
+            await ui.page.keyboard.press('End');
+            return checkpointRow.isVisible();
+          },
+          20_000,
+        );
         await checkpointRow.hover();
         await ui.shot('ops-checkpoint-listed');
 
@@ -190,7 +242,11 @@ export const checks = [
         await restored.waitFor({ timeout: 60_000 });
         const newPid = Number(/as process (\d+)/.exec(await restored.innerText())?.[1]);
         workloads.push(newPid);
-        try { process.kill(newPid, 0); } catch { throw new Error(`restored process ${newPid} is not running`); }
+        try {
+          process.kill(newPid, 0);
+        } catch {
+          throw new Error(`restored process ${newPid} is not running`);
+        }
         await ui.shot('ops-checkpoint-restored');
 
         // Delete (inline action, confirmed): the row and the images go.
@@ -218,9 +274,25 @@ export const checks = [
       const files = [keyless, closed].map((n) => path.join(ui.workspace, 'hosts', `${n}.yaml`));
       const h = sshd.hosts[0];
       // No identity and no agent: nothing to log in with. A closed loopback port: nothing listens.
-      writeFileSync(files[0], [`name: ${keyless}`, 'addresses: [127.0.0.1]', `ssh: { port: ${h.port}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'));
-      const port = await new Promise((resolve) => { const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); }); });
-      writeFileSync(files[1], [`name: ${closed}`, 'addresses: [127.0.0.1]', `ssh: { port: ${port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'));
+      writeFileSync(
+        files[0],
+        [`name: ${keyless}`, 'addresses: [127.0.0.1]', `ssh: { port: ${h.port}, hostKey: ${JSON.stringify(h.hostKey)} }`, ''].join('\n'),
+      );
+      const port = await new Promise((resolve) => {
+        const srv = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = srv.address().port;
+          srv.close(() => resolve(p));
+        });
+      });
+      writeFileSync(
+        files[1],
+        [
+          `name: ${closed}`,
+          'addresses: [127.0.0.1]',
+          `ssh: { port: ${port}, identity: ${JSON.stringify(sshd.userKey)}, hostKey: ${JSON.stringify(h.hostKey)} }`,
+          '',
+        ].join('\n'),
+      );
       try {
         await showContainer(ui);
         await ui.runCommand('Notifications: Clear All Notifications');

@@ -101,6 +101,7 @@ async function renameHub(ui, before) {
     return count(text, 'hub-1') === 0 ? text : undefined;
   });
   await ui.shot('rename-host');
-  if (count(after, 'hub-9') !== count(before, 'hub-1')) throw new Error(`expected ${count(before, 'hub-1')} renamed occurrences, found ${count(after, 'hub-9')}`);
+  if (count(after, 'hub-9') !== count(before, 'hub-1'))
+    throw new Error(`expected ${count(before, 'hub-1')} renamed occurrences, found ${count(after, 'hub-9')}`);
   if (after.replaceAll('hub-9', 'hub-1') !== before) throw new Error('rename changed more than the host name');
 }

@@ -39,14 +39,19 @@ export const checks = [
       if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
       await header.waitFor({ timeout: 20_000 });
       const pane = (title) => ui.page.locator('.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: title }) }).first();
-      await pane('Nodes').locator('.monaco-list-row', { hasText: 'Live state needs a trusted workspace' }).first().waitFor({ timeout: 30_000 });
+      await pane('Nodes')
+        .locator('.monaco-list-row', { hasText: 'Live state needs a trusted workspace' })
+        .first()
+        .waitFor({ timeout: 30_000 });
       const events = ui.page.locator('.sidebar .pane-header', { hasText: 'Events' }).first();
       if ((await events.getAttribute('aria-expanded')) !== 'true') await events.click();
       const welcome = pane('Events').locator('.welcome-view-content', { hasText: 'Restricted Mode' }).first();
       await welcome.waitFor({ timeout: 20_000 });
-      if (!(await welcome.innerText()).includes('Manage Workspace Trust')) throw new Error(`the Events view offers no way to trust: ${await welcome.innerText()}`);
+      if (!(await welcome.innerText()).includes('Manage Workspace Trust'))
+        throw new Error(`the Events view offers no way to trust: ${await welcome.innerText()}`);
       if ((await pane('Events').innerText()).includes('no NATS URL')) throw new Error('the Events view blames the spec instead of trust');
-      if (await ui.page.locator('.statusbar .statusbar-item', { hasText: 'Connect to cluster' }).count()) throw new Error('the status bar offers to connect in Restricted Mode');
+      if (await ui.page.locator('.statusbar .statusbar-item', { hasText: 'Connect to cluster' }).count())
+        throw new Error('the status bar offers to connect in Restricted Mode');
       await ui.shot('restricted-mode-views');
     },
   },

@@ -31,11 +31,25 @@ export const checks = [
       await ui.shot('generate-flake-preview');
       if (existsSync(flakeDir)) throw new Error('files were written before the preview was accepted');
       // A toast left alone moves to the notification centre, where the button stays.
-      if (!await write.isVisible()) await ui.runCommand('Notifications: Show Notifications');
-      await ui.page.locator('.notification-list-item .monaco-button:visible', { hasText: /^Write \d+ files$/ }).first().click();
-      await ui.page.locator('.notifications-toasts', { hasText: /Wrote \d+ file\(s\) to flake/ }).first().waitFor({ timeout: 30_000 });
-      for (const file of ['flake.nix', 'cluster-data.nix', 'hosts/hub-1/default.nix', 'hosts/hub-1/custom.nix', 'hosts/hub-1/disko.nix',
-        'hosts/mac-studio/default.nix', 'modules/exo.nix', 'modules/darwin/exo.nix']) {
+      if (!(await write.isVisible())) await ui.runCommand('Notifications: Show Notifications');
+      await ui.page
+        .locator('.notification-list-item .monaco-button:visible', { hasText: /^Write \d+ files$/ })
+        .first()
+        .click();
+      await ui.page
+        .locator('.notifications-toasts', { hasText: /Wrote \d+ file\(s\) to flake/ })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      for (const file of [
+        'flake.nix',
+        'cluster-data.nix',
+        'hosts/hub-1/default.nix',
+        'hosts/hub-1/custom.nix',
+        'hosts/hub-1/disko.nix',
+        'hosts/mac-studio/default.nix',
+        'modules/exo.nix',
+        'modules/darwin/exo.nix',
+      ]) {
         if (!existsSync(path.join(flakeDir, file))) throw new Error(`flake/${file} was not written`);
       }
       const flake = readFileSync(path.join(flakeDir, 'flake.nix'), 'utf8');

@@ -12,35 +12,33 @@
 //     - --host-address requires --local-address and the reverse.
 // A name that starts with '-' would be read by the tool's option parser (Getopt gnu_getopt) as a flag.
 
-import type { HostEntry, ParsedSpecFile, SpecDiagnostic, SpecModel } from '../../spec/model';
+import type { HostEntry, ParsedSpecFile } from '../../spec/model';
 import { addressKey, parseAddress, parseCidr } from '../../spec/net';
 import { effectiveGpus, effectiveRoles, effectiveSystem, isDarwin } from '../../spec/resolve';
 import type { ClusterSpec, ContainerSpec } from '../../spec/types';
 import { hostEntriesOf, isRecord } from '../../spec/workspace';
 import { domainToken } from '../../nats/subjects';
-import { place } from '../place';
+import type { DiagnosticCode } from '../report/codes';
+import type { Rule } from './rule';
+import { CONTAINER_NAME, containerNameProblem, MAX_CONTAINER_NAME } from '../../spec/containers';
 
 type Path = (string | number)[];
-type Report = (file: ParsedSpecFile, path: Path, severity: SpecDiagnostic['severity'], code: string, message: string,
-  related?: { file: ParsedSpecFile; path: Path; message: string }) => void;
-
-/** The longest name `nixos-container create` accepts (nixos-container.pl: `length $containerName > 11`). */
-export const MAX_CONTAINER_NAME = 11;
-/** nixos-container.pl's name pattern, without '_' (nixos-containers.nix asserts there is none), not starting with '-'. */
-export const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
-
-/** Why `name` cannot be a nixos-container's name, or undefined when it can. */
-export function containerNameProblem(name: string): string | undefined {
-  if (name.includes('_')) return "nixos-containers does not allow '_' in container names";
-  if (!CONTAINER_NAME.test(name)) return "only letters, digits and '-' are allowed, and it must not start with '-'";
-  if (name.length > MAX_CONTAINER_NAME) return `it has ${name.length} characters; nixos-container allows at most ${MAX_CONTAINER_NAME}, because the host-side interface ve-${name} must fit the kernel's 15-character interface names`;
-  return undefined;
-}
+type Report = (
+  file: ParsedSpecFile,
+  path: Path,
+  code: DiagnosticCode,
+  message: string,
+  related?: { file: ParsedSpecFile; path: Path; message: string },
+) => void;
 
 /** Subject prefixes a container must never reach: agent commands, the event store, JetStream's API and the system account. */
 function reservedSubjects(spec: ClusterSpec): string[] {
   let prefix: string | undefined;
-  try { prefix = isRecord(spec.cluster) && typeof spec.cluster.domain === 'string' ? domainToken(spec.cluster.domain) : undefined; } catch { prefix = undefined; }
+  try {
+    prefix = isRecord(spec.cluster) && typeof spec.cluster.domain === 'string' ? domainToken(spec.cluster.domain) : undefined;
+  } catch {
+    prefix = undefined;
+  }
   return [...(prefix ? [`${prefix}.commands.>`, `${prefix}.events.>`] : []), '$JS.>', '$SYS.>', '$KV.>', '$O.>'];
 }
 
@@ -55,23 +53,44 @@ export function subjectsOverlap(a: string, b: string): boolean {
   }
 }
 
-export function containerDiagnostics(model: SpecModel): SpecDiagnostic[] {
-  const out: SpecDiagnostic[] = [];
-  const report: Report = (file, path, severity, code, message, related) => {
-    const d: SpecDiagnostic = { uri: file.uri, range: place(file, path, 'value').range, severity, code, message };
-    if (related) d.related = [{ location: { uri: related.file.uri, range: place(related.file, related.path, 'value').range }, message: related.message }];
-    out.push(d);
-  };
-  const spec = model.spec;
-  const entries = hostEntriesOf(model).filter((e) => isRecord(e.host) && Array.isArray(e.host.containers) && e.host.containers.length > 0);
-  if (!entries.length) return out;
-  const hostAddresses = addressesOfHosts(hostEntriesOf(model));
-  const reserved = reservedSubjects(spec);
-  for (const entry of entries) checkHost(report, spec, entry, hostAddresses, reserved);
-  return out;
-}
+export const containers: Rule = {
+  name: 'containers.hosts',
+  needs: 'model',
+  codes: [
+    'containers.unsupported-host',
+    'containers.duplicate-name',
+    'containers.shared-network',
+    'containers.addresses-ignored',
+    'containers.address-incomplete',
+    'containers.no-addresses',
+    'containers.address-collision',
+    'containers.gpu-unavailable',
+    'containers.cpu-exceeds-host',
+    'containers.memory-exceeds-host',
+    'containers.duplicate-mount-point',
+    'containers.no-nats-on-host',
+    'containers.nats-credentials-incomplete',
+    'containers.nats-reserved-subject',
+    'containers.name-too-long',
+    'containers.invalid-name',
+  ],
+  check({ model, spec, report: r }) {
+    const report: Report = (file, path, code, message, related) =>
+      r.report(file, path, 'value', code, message, related && { related: [related] });
+    const entries = hostEntriesOf(model).filter(
+      (e) => isRecord(e.host) && Array.isArray(e.host.containers) && e.host.containers.length > 0,
+    );
+    if (!entries.length) return;
+    const hostAddresses = addressesOfHosts(hostEntriesOf(model));
+    const reserved = reservedSubjects(spec);
+    for (const entry of entries) checkHost(report, spec, entry, hostAddresses, reserved);
+  },
+};
 
-interface AddressOwner { entry: HostEntry; path: Path }
+interface AddressOwner {
+  entry: HostEntry;
+  path: Path;
+}
 
 /** Every host and interface address of the cluster, by canonical key. */
 function addressesOfHosts(entries: HostEntry[]): Map<string, AddressOwner> {
@@ -84,21 +103,33 @@ function addressesOfHosts(entries: HostEntry[]): Map<string, AddressOwner> {
   for (const entry of entries) {
     const host = entry.host;
     if (Array.isArray(host.addresses)) host.addresses.forEach((a, i) => add(a, entry, [...entry.path, 'addresses', i]));
-    if (Array.isArray(host.interfaces)) host.interfaces.forEach((iface, k) => {
-      if (isRecord(iface) && Array.isArray(iface.addresses)) iface.addresses.forEach((a, i) => add(a, entry, [...entry.path, 'interfaces', k, 'addresses', i]));
-    });
+    if (Array.isArray(host.interfaces))
+      host.interfaces.forEach((iface, k) => {
+        if (isRecord(iface) && Array.isArray(iface.addresses))
+          iface.addresses.forEach((a, i) => add(a, entry, [...entry.path, 'interfaces', k, 'addresses', i]));
+      });
   }
   return owners;
 }
 
-function checkHost(report: Report, spec: ClusterSpec, entry: HostEntry, hostAddresses: Map<string, AddressOwner>, reserved: string[]): void {
+function checkHost(
+  report: Report,
+  spec: ClusterSpec,
+  entry: HostEntry,
+  hostAddresses: Map<string, AddressOwner>,
+  reserved: string[],
+): void {
   const { file, host } = entry;
   const hostName = typeof host.name === 'string' ? host.name : '?';
   const containers = host.containers as unknown[];
   const system = effectiveSystem(spec, host);
   if (isDarwin(system)) {
-    report(file, [...entry.path, 'containers'], 'error', 'containers.unsupported-host',
-      `nixos-containers run only on NixOS; '${hostName}' is ${system}.`);
+    report(
+      file,
+      [...entry.path, 'containers'],
+      'containers.unsupported-host',
+      `nixos-containers run only on NixOS; '${hostName}' is ${system}.`,
+    );
     return;
   }
   const hasNvidia = effectiveGpus(host).some((g) => g.vendor === 'nvidia');
@@ -107,7 +138,8 @@ function checkHost(report: Report, spec: ClusterSpec, entry: HostEntry, hostAddr
   // Container addresses on this host: local addresses must be unique; a host address may serve several containers.
   const local = new Map<string, { path: Path; name: string }>();
   const hostEnds = new Map<string, { path: Path; name: string }>();
-  const threads = isRecord(host.hardware) && isRecord(host.hardware.cpu) ? (host.hardware.cpu.threads ?? host.hardware.cpu.cores) : undefined;
+  const threads =
+    isRecord(host.hardware) && isRecord(host.hardware.cpu) ? (host.hardware.cpu.threads ?? host.hardware.cpu.cores) : undefined;
   const memoryGB = isRecord(host.hardware) ? host.hardware.memoryGB : undefined;
 
   containers.forEach((value, index) => {
@@ -118,11 +150,20 @@ function checkHost(report: Report, spec: ClusterSpec, entry: HostEntry, hostAddr
     if (name !== undefined) {
       const problem = containerNameProblem(name);
       if (problem) {
-        report(file, [...at, 'name'], 'error', name.length > MAX_CONTAINER_NAME && CONTAINER_NAME.test(name) ? 'containers.name-too-long' : 'containers.invalid-name',
-          `'${name}' cannot be a container name: ${problem}.`);
+        report(
+          file,
+          [...at, 'name'],
+          name.length > MAX_CONTAINER_NAME && CONTAINER_NAME.test(name) ? 'containers.name-too-long' : 'containers.invalid-name',
+          `'${name}' cannot be a container name: ${problem}.`,
+        );
       }
       const first = names.get(name);
-      if (first) report(file, [...at, 'name'], 'error', 'containers.duplicate-name', `Container '${name}' is declared twice on host '${hostName}'.`, { file, path: first, message: `first '${name}'` });
+      if (first)
+        report(file, [...at, 'name'], 'containers.duplicate-name', `Container '${name}' is declared twice on host '${hostName}'.`, {
+          file,
+          path: first,
+          message: `first '${name}'`,
+        });
       else names.set(name, [...at, 'name']);
     }
     const label = name ?? `#${index + 1}`;
@@ -131,38 +172,71 @@ function checkHost(report: Report, spec: ClusterSpec, entry: HostEntry, hostAddr
     const hasHost = typeof c.hostAddress === 'string';
     const hasLocal = typeof c.localAddress === 'string';
     if (!privateNetwork) {
-      report(file, [...at, 'privateNetwork'], 'warning', 'containers.shared-network',
-        `Container '${label}' shares the host's network: it can reach anything the host can, so NATS is not its only way out.`);
+      report(
+        file,
+        [...at, 'privateNetwork'],
+        'containers.shared-network',
+        `Container '${label}' shares the host's network: it can reach anything the host can, so NATS is not its only way out.`,
+      );
       if (hasHost || hasLocal) {
-        report(file, [...at, hasHost ? 'hostAddress' : 'localAddress'], 'warning', 'containers.addresses-ignored',
-          `hostAddress and localAddress take effect only with privateNetwork (nixos-containers writes them to the container's configuration only then).`);
+        report(
+          file,
+          [...at, hasHost ? 'hostAddress' : 'localAddress'],
+          'containers.addresses-ignored',
+          `hostAddress and localAddress take effect only with privateNetwork (nixos-containers writes them to the container's configuration only then).`,
+        );
       }
     } else if (hasHost !== hasLocal) {
-      report(file, [...at, hasHost ? 'hostAddress' : 'localAddress'], 'error', 'containers.address-incomplete',
-        `Container '${label}' needs both hostAddress and localAddress (the veth pair has two ends; nixos-container refuses one without the other).`);
+      report(
+        file,
+        [...at, hasHost ? 'hostAddress' : 'localAddress'],
+        'containers.address-incomplete',
+        `Container '${label}' needs both hostAddress and localAddress (the veth pair has two ends; nixos-container refuses one without the other).`,
+      );
     } else if (!hasHost && isRecord(c.nats)) {
-      report(file, [...at, 'nats'], 'warning', 'containers.no-addresses',
-        `Container '${label}' has a private network without addresses, so it cannot reach NATS on the host: set hostAddress and localAddress.`);
+      report(
+        file,
+        [...at, 'nats'],
+        'containers.no-addresses',
+        `Container '${label}' has a private network without addresses, so it cannot reach NATS on the host: set hostAddress and localAddress.`,
+      );
     }
     if (privateNetwork && hasHost && hasLocal) {
       const h = parseAddress(c.hostAddress!);
       const l = parseAddress(c.localAddress!);
       if (h && l && addressKey(h) === addressKey(l)) {
-        report(file, [...at, 'localAddress'], 'error', 'containers.address-collision', `localAddress ${c.localAddress} is the container's own hostAddress; the two ends of the veth pair need different addresses.`);
+        report(
+          file,
+          [...at, 'localAddress'],
+          'containers.address-collision',
+          `localAddress ${c.localAddress} is the container's own hostAddress; the two ends of the veth pair need different addresses.`,
+        );
       }
-      for (const [key, text, which] of [[l && addressKey(l), c.localAddress!, 'localAddress'], [h && addressKey(h), c.hostAddress!, 'hostAddress']] as const) {
+      for (const [key, text, which] of [
+        [l && addressKey(l), c.localAddress!, 'localAddress'],
+        [h && addressKey(h), c.hostAddress!, 'hostAddress'],
+      ] as const) {
         if (!key) continue;
         const owner = hostAddresses.get(key);
         if (owner) {
-          report(file, [...at, which], 'error', 'containers.address-collision',
+          report(
+            file,
+            [...at, which],
+            'containers.address-collision',
             `${which} ${text} is an address of host '${owner.entry.host.name}': traffic to that host would be routed into the container instead.`,
-            { file: owner.entry.file, path: owner.path, message: `used by host '${owner.entry.host.name}'` });
+            { file: owner.entry.file, path: owner.path, message: `used by host '${owner.entry.host.name}'` },
+          );
           continue;
         }
         const other = local.get(key) ?? (which === 'localAddress' ? hostEnds.get(key) : undefined);
         if (other && other.name !== label) {
-          report(file, [...at, which], 'error', 'containers.address-collision',
-            `${which} ${text} is already used by container '${other.name}' on '${hostName}'.`, { file, path: other.path, message: `used by '${other.name}'` });
+          report(
+            file,
+            [...at, which],
+            'containers.address-collision',
+            `${which} ${text} is already used by container '${other.name}' on '${hostName}'.`,
+            { file, path: other.path, message: `used by '${other.name}'` },
+          );
         }
       }
       if (l) local.set(addressKey(l), { path: [...at, 'localAddress'], name: label });
@@ -170,19 +244,31 @@ function checkHost(report: Report, spec: ClusterSpec, entry: HostEntry, hostAddr
     }
 
     if (c.gpu === true && !hasNvidia) {
-      report(file, [...at, 'gpu'], 'error', 'containers.gpu-unavailable',
-        `Host '${hostName}' has no NVIDIA GPU in its hardware, so there are no /dev/nvidia* devices to give container '${label}'.`);
+      report(
+        file,
+        [...at, 'gpu'],
+        'containers.gpu-unavailable',
+        `Host '${hostName}' has no NVIDIA GPU in its hardware, so there are no /dev/nvidia* devices to give container '${label}'.`,
+      );
     }
 
     if (isRecord(c.limits)) {
       if (typeof c.limits.cpus === 'number' && typeof threads === 'number' && c.limits.cpus > threads) {
-        report(file, [...at, 'limits', 'cpus'], 'warning', 'containers.cpu-exceeds-host',
-          `Container '${label}' may use ${c.limits.cpus} CPUs, but '${hostName}' has ${threads}; the limit never applies.`);
+        report(
+          file,
+          [...at, 'limits', 'cpus'],
+          'containers.cpu-exceeds-host',
+          `Container '${label}' may use ${c.limits.cpus} CPUs, but '${hostName}' has ${threads}; the limit never applies.`,
+        );
       }
       const bytes = typeof c.limits.memory === 'string' ? sizeBytes(c.limits.memory) : undefined;
       if (bytes !== undefined && typeof memoryGB === 'number' && bytes > memoryGB * 1024 ** 3) {
-        report(file, [...at, 'limits', 'memory'], 'warning', 'containers.memory-exceeds-host',
-          `Container '${label}' may use ${c.limits.memory} of memory, but '${hostName}' has ${memoryGB} GB; the limit never applies.`);
+        report(
+          file,
+          [...at, 'limits', 'memory'],
+          'containers.memory-exceeds-host',
+          `Container '${label}' may use ${c.limits.memory} of memory, but '${hostName}' has ${memoryGB} GB; the limit never applies.`,
+        );
       }
     }
 
@@ -192,20 +278,32 @@ function checkHost(report: Report, spec: ClusterSpec, entry: HostEntry, hostAddr
         if (!isRecord(m) || typeof m.mountPoint !== 'string') return;
         const point = m.mountPoint.replace(/\/+$/, '') || '/';
         if (points.has(point)) {
-          report(file, [...at, 'bindMounts', i, 'mountPoint'], 'error', 'containers.duplicate-mount-point',
-            `Mount point ${m.mountPoint} is used twice in container '${label}' (bindMounts is an attribute set by mount point in nixos-containers).`);
+          report(
+            file,
+            [...at, 'bindMounts', i, 'mountPoint'],
+            'containers.duplicate-mount-point',
+            `Mount point ${m.mountPoint} is used twice in container '${label}' (bindMounts is an attribute set by mount point in nixos-containers).`,
+          );
         } else points.set(point, i);
       });
     }
 
     if (isRecord(c.nats)) {
       if (!runsNats) {
-        report(file, [...at, 'nats'], 'error', 'containers.no-nats-on-host',
-          `Container '${label}' talks only to NATS on its host, but '${hostName}' has neither the nats-leaf nor the nats-hub role.`);
+        report(
+          file,
+          [...at, 'nats'],
+          'containers.no-nats-on-host',
+          `Container '${label}' talks only to NATS on its host, but '${hostName}' has neither the nats-leaf nor the nats-hub role.`,
+        );
       }
       if ((typeof c.nats.nkey === 'string') !== (typeof c.nats.credentials === 'string')) {
-        report(file, [...at, 'nats', typeof c.nats.nkey === 'string' ? 'nkey' : 'credentials'], 'error', 'containers.nats-credentials-incomplete',
-          `The container's NATS user needs both 'nkey' (the public key the server knows) and 'credentials' (the seed file the container reads).`);
+        report(
+          file,
+          [...at, 'nats', typeof c.nats.nkey === 'string' ? 'nkey' : 'credentials'],
+          'containers.nats-credentials-incomplete',
+          `The container's NATS user needs both 'nkey' (the public key the server knows) and 'credentials' (the seed file the container reads).`,
+        );
       }
       for (const kind of ['publish', 'subscribe'] as const) {
         const list = c.nats[kind];
@@ -214,8 +312,12 @@ function checkHost(report: Report, spec: ClusterSpec, entry: HostEntry, hostAddr
           if (typeof subject !== 'string') return;
           const hit = reserved.find((r) => subjectsOverlap(subject, r));
           if (hit) {
-            report(file, [...at, 'nats', kind, i], 'error', 'containers.nats-reserved-subject',
-              `'${subject}' reaches ${hit}: a container must not ${kind === 'publish' ? 'send agent commands or write events' : 'read agent commands or events'} or use JetStream's and the system account's API.`);
+            report(
+              file,
+              [...at, 'nats', kind, i],
+              'containers.nats-reserved-subject',
+              `'${subject}' reaches ${hit}: a container must not ${kind === 'publish' ? 'send agent commands or write events' : 'read agent commands or events'} or use JetStream's and the system account's API.`,
+            );
           }
         });
       }

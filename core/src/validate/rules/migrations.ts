@@ -3,35 +3,50 @@
 // their sources are in core/src/checkpoint/migration.ts). The reason is reported on the key that makes it impossible.
 
 import { plannedMoveProblems } from '../../checkpoint/migration';
-import type { HostEntry, ParsedSpecFile } from '../../spec/model';
-import type { ClusterSpec, HostSpec } from '../../spec/types';
+import type { HostSpec } from '../../spec/types';
 import { isRecord } from '../../spec/workspace';
-import type { Reporter } from '../semantic';
+import { didYouMean, type Rule } from './rule';
 
-export function checkMigrations(r: Reporter, file: ParsedSpecFile, spec: ClusterSpec, entries: HostEntry[]): void {
-  const moves = isRecord(spec.checkpoints) && Array.isArray(spec.checkpoints.migrations) ? spec.checkpoints.migrations : [];
-  if (!moves.length) return;
-  const hosts = new Map<string, HostSpec>();
-  for (const e of entries) if (typeof e.host.name === 'string' && !hosts.has(e.host.name)) hosts.set(e.host.name, e.host);
-  moves.forEach((move, i) => {
-    if (!isRecord(move)) return;
-    const ends: Partial<Record<'from' | 'to', HostSpec>> = {};
-    for (const key of ['from', 'to'] as const) {
-      const name = move[key];
-      if (typeof name !== 'string') continue;
-      const host = hosts.get(name);
-      if (host) {
-        ends[key] = host;
-        continue;
+export const migrations: Rule = {
+  name: 'migrations.checkpoint-moves',
+  needs: 'complete',
+  codes: ['checkpoint.migration-unknown-host', 'checkpoint.migration-impossible'],
+  check({ clusterFile, spec, hosts, report: r }) {
+    const file = clusterFile!;
+    const moves = isRecord(spec.checkpoints) && Array.isArray(spec.checkpoints.migrations) ? spec.checkpoints.migrations : [];
+    moves.forEach((move, i) => {
+      if (!isRecord(move)) return;
+      const ends: Partial<Record<'from' | 'to', HostSpec>> = {};
+      for (const key of ['from', 'to'] as const) {
+        const name = move[key];
+        if (typeof name !== 'string') continue;
+        const host = hosts.get(name)?.entry.host;
+        if (host) {
+          ends[key] = host;
+          continue;
+        }
+        const s = r.suggest(name, () => hosts.keys());
+        r.report(
+          file,
+          ['checkpoints', 'migrations', i, key],
+          'value',
+          'checkpoint.migration-unknown-host',
+          `No host '${name}' in the spec${didYouMean(s)}`,
+          {
+            replacement: s,
+          },
+        );
       }
-      const s = r.suggest(name, () => hosts.keys());
-      r.report(file, ['checkpoints', 'migrations', i, key], 'value', 'error', 'checkpoint.migration-unknown-host',
-        `No host '${name}' in the spec${s ? ` — did you mean '${s}'?` : ''}`, { replacement: s });
-    }
-    if (!ends.from || !ends.to) return;
-    for (const p of plannedMoveProblems(spec, ends.from, ends.to)) {
-      r.report(file, ['checkpoints', 'migrations', i, p.on], 'value', 'error', 'checkpoint.migration-impossible',
-        `This move cannot work: ${p.reason}.`);
-    }
-  });
-}
+      if (!ends.from || !ends.to) return;
+      for (const p of plannedMoveProblems(spec, ends.from, ends.to)) {
+        r.report(
+          file,
+          ['checkpoints', 'migrations', i, p.on],
+          'value',
+          'checkpoint.migration-impossible',
+          `This move cannot work: ${p.reason}.`,
+        );
+      }
+    });
+  },
+};
