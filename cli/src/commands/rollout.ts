@@ -13,8 +13,8 @@ import { hostEndpoint } from '../../../core/src/ssh/endpoint';
 import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import {
-  buildAndCopySystem, checkOptions, rolloutJournalDir, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
-  rolloutStatus, rolloutTargets, runRollout, selectHosts, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord, type RolloutTarget,
+  buildAndCopySystem, checkOptions, rolloutJournalDir, DEFAULT_ROLLOUT_OPTIONS, exoHealthCheck, listJournals, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
+  rolloutStatus, rolloutTargets, runRollout, selectHosts, specHealthChecks, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord, type RolloutTarget,
 } from '../../../core/src/rollout';
 import { fanOut } from '../../../core/src/ops/fanout';
 import { escapeControl, processIo, type CliIo } from '../io';
@@ -149,6 +149,9 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
   const newPool = () => new SshPool({ policy, auth: {} });
   const pool = newPool();
   const endpoint = (h: HostSpec): SshEndpoint => hostEndpoint(spec, clusterPath, h);
+  // Besides the units: exo's node and runners, and the spec's own checks. The agent's heartbeat needs a live NATS
+  // session, which only the editor keeps.
+  const checks = [exoHealthCheck(spec), ...specHealthChecks(spec, pool)];
   const progress = (line: string) => io.err(`${line}\n`);
   try {
     const systems = new Map(a.systems);
@@ -170,7 +173,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
       const status = rolloutStatus(file);
       if (!status.plan) { io.err(`gpu-cluster ${kind}: cannot resume ${a.resume}: ${status.problems.join('; ')}\n`); return 1; }
       const all = rolloutTargets(spec, spec.hosts.filter((h) => status.plan!.hosts.includes(h.name)), { endpoint, newSystems: systems, root: (h) => a.roots.get(h.name) ?? '/' });
-      const result = await resumeRollout(file, all, { pool, freshPool: newPool, journal: new RolloutJournal(dir, a.resume, undefined, 'cli'), onStep: (s) => progress(describeStep(s)) });
+      const result = await resumeRollout(file, all, { pool, freshPool: newPool, checks, journal: new RolloutJournal(dir, a.resume, undefined, 'cli'), onStep: (s) => progress(describeStep(s)) });
       return report(result.hosts, result.ok, result.rolloutId, a, io);
     }
     // Preview every host first: nothing switches before all of them were looked at.
@@ -185,7 +188,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     const plan: RolloutPlanRecord = { rolloutId: newRolloutId(), createdAt: new Date().toISOString(), hosts: targets.map((t) => t.name), options: a.options, kind: kind === 'rollback' ? 'rollback' : 'update' };
     progress(`rollout ${plan.rolloutId}: ${plan.hosts.length} host(s), ${plan.options.concurrency} at once, ${plan.options.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}`);
     const result = await runRollout(plan, targets, {
-      pool, freshPool: newPool, journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'), onStep: (s) => progress(describeStep(s)),
+      pool, freshPool: newPool, checks, journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'), onStep: (s) => progress(describeStep(s)),
     });
     return report(result.hosts, result.ok, result.rolloutId, a, io, previews);
   } finally {

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { exoBaseUrl, exoServiceCommand, waitForExo, type ExoAction } from '../../../core/src/ops/exo';
 import { effectiveRoles, exoApiUrl, isDarwin } from '../../../core/src/spec/resolve';
 import { DEFAULTS } from '../../../core/src/spec/types';
-import { matchExoNodes, type ExoState } from '../state/exoSource';
+import { matchExoNodes, type ExoState } from '../../../core/src/ops/exoState';
 import type { OpsContext } from '../ops/context';
 import { runPerHost } from '../ops/perHost';
 import { exoServiceViaAgentOrSsh } from '../nats/agentCommands';

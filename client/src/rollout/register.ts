@@ -11,13 +11,15 @@ import path from 'node:path';
 import type { ExtensionServices } from '../services';
 import { OpsContext } from '../ops/context';
 import { natsService } from '../nats/natsService';
+import { TELEMETRY_SOURCE_ID } from '../nats/telemetrySource';
+import { clusterStateOf } from '../state/shared';
 import { fanOut } from '../../../core/src/ops/fanout';
-import type { HostSpec } from '../../../core/src/spec/types';
+import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import type { EventSink } from '../../../core/src/rollout/journal';
 import {
-  buildAndCopySystem, DEFAULT_ROLLOUT_OPTIONS, listJournals, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
+  buildAndCopySystem, DEFAULT_ROLLOUT_OPTIONS, exoHealthCheck, heartbeatCheck, listJournals, specHealthChecks, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
   rolloutJournalDir, rolloutStatus, rolloutTargets, runRollout, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord,
-  type RolloutResult, type RolloutTarget,
+  type HealthCheck, type RolloutResult, type RolloutTarget,
 } from '../../../core/src/rollout';
 
 const SCHEME = 'gpu-cluster-rollout';
@@ -65,6 +67,19 @@ export function registerRollout(services: ExtensionServices): void {
   const targetsFor = (hosts: HostSpec[], systems: ReadonlyMap<string, string>): RolloutTarget[] => {
     const roots = vscode.workspace.getConfiguration('gpuCluster').get<Record<string, string>>('rollout.hostRoots', {});
     return rolloutTargets(ops.spec().spec, hosts, { endpoint: (h) => ops.endpoint(h), newSystems: systems, root: (h) => roots[h.name] ?? '/' });
+  };
+
+  /**
+   * The checks beyond units: exo's node and runners, the spec's own, and (while the cluster's telemetry is live)
+   * the agent's heartbeat, read from the state store's receive times.
+   */
+  const healthChecks = (spec: ClusterSpec): { checks: HealthCheck[]; heartbeat: boolean } => {
+    const heartbeat = services.live.connected && natsService()?.status.state === 'connected';
+    const store = clusterStateOf(services);
+    return {
+      checks: [exoHealthCheck(spec), ...specHealthChecks(spec, ops.pool), ...(heartbeat ? [heartbeatCheck(spec, (h) => store.reportedAt(h, TELEMETRY_SOURCE_ID))] : [])],
+      heartbeat,
+    };
   };
 
   /** The new systems: configured store paths (built elsewhere), else built from the flake and copied over. */
@@ -130,8 +145,11 @@ export function registerRollout(services: ExtensionServices): void {
     const failed = prepared.previews.filter((p): p is { host: string; error: string } => 'error' in p);
     const ready = prepared.previews.filter((p): p is HostPreview => !('error' in p));
     const o = options();
+    const checks = healthChecks(ops.spec().spec);
     const header = `# ${title} review\n\n${hosts.length} host(s), ${o.concurrency} at once, ${o.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}, `
-      + `checkpoints ${o.checkpoint ? 'on' : 'off'}; a host not confirmed within ${o.confirmTimeoutSec} s switches back by itself.\n\n`;
+      + `checkpoints ${o.checkpoint ? 'on' : 'off'}; a host not confirmed within ${o.confirmTimeoutSec} s switches back by itself.\n\n`
+      + `Health checks (up to ${o.healthTimeoutSec} s): the hosts' service units, exo's node and runners${checks.heartbeat ? ', the agent\'s heartbeat on NATS' : ' (the agent\'s heartbeat is not checked: not connected to the cluster)'}`
+      + `${checks.checks.length > (checks.heartbeat ? 2 : 1) ? `, the spec's own: ${checks.checks.slice(1, checks.heartbeat ? -1 : undefined).map((c) => c.name).join(', ')}` : ''}.\n\n`;
     await docs.show(`review-${Date.now()}`, header + [...failed.map((f) => `## ${f.host}\npreview failed: ${f.error}\n`), ...ready.map(renderPreview)].join('\n'));
     if (failed.length) {
       void vscode.window.showErrorMessage(`${title}: the preview failed on ${failed.map((f) => f.host).join(', ')}; nothing was switched.`);
@@ -152,7 +170,7 @@ export function registerRollout(services: ExtensionServices): void {
     if (choice !== action) return;
     const plan: RolloutPlanRecord = { rolloutId: newRolloutId(), createdAt: new Date().toISOString(), hosts: prepared.targets.map((t) => t.name), options: o, kind };
     const journal = new RolloutJournal(rolloutJournalDir(ops.spec().specFile), plan.rolloutId, natsSink);
-    await run(title, ({ signal, onStep }) => runRollout(plan, prepared.targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, signal, onStep }));
+    await run(title, ({ signal, onStep }) => runRollout(plan, prepared.targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, checks: checks.checks, signal, onStep }));
   };
 
   const status = async () => {
@@ -170,7 +188,7 @@ export function registerRollout(services: ExtensionServices): void {
     const hosts = spec.hosts.filter((h) => s.plan!.hosts.includes(h.name));
     const targets = targetsFor(hosts, new Map(s.hosts.flatMap((h) => (h.facts.newSystem ? [[h.host, h.facts.newSystem] as [string, string]] : []))));
     const journal = new RolloutJournal(dir, id, natsSink);
-    await run('Rollout', ({ signal, onStep }) => resumeRollout(file, targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, signal, onStep }));
+    await run('Rollout', ({ signal, onStep }) => resumeRollout(file, targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, checks: healthChecks(spec).checks, signal, onStep }));
   };
 
   const guarded = (name: string, fn: (...args: unknown[]) => Promise<void>) => vscode.commands.registerCommand(name, async (...args: unknown[]) => {

@@ -3,9 +3,8 @@
 // links between the chosen nodes from exo's topology (exo's users ask for placement they can see and steer:
 // exo-explore/exo issues #1720, #957); then the progress of a placement per host.
 import type { PlacementPreview, PlacementProgress } from '../../../core/src/ops/exo';
-import { describePhase, type ExoState } from '../../../core/src/ops/exoState';
+import { describePhase, matchExoNodes, stripCidr, type ExoState } from '../../../core/src/ops/exoState';
 import type { ClusterSpec } from '../../../core/src/spec/types';
-import { matchExoNodes, stripCidr } from './exoSource';
 
 export interface PlacementChoice {
   label: string;
