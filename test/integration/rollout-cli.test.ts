@@ -13,8 +13,20 @@ import { REPO_ROOT } from '../fixtures/ops/sshd';
 import { startRolloutHosts, type RolloutHost, type SystemSpec } from '../fixtures/rollout/hosts';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli.js');
-const CURRENT: SystemSpec = { units: { 'exo.service': 'active', 'nats.service': 'active' }, closure: [['exo', '1.0.0', 900_000], ['glibc', '2.39', 30_000_000]] };
-const NEXT: SystemSpec = { units: { 'exo.service': 'active changed', 'nats.service': 'active' }, closure: [['exo', '1.1.0', 1_000_000], ['glibc', '2.39', 30_000_000]] };
+const CURRENT: SystemSpec = {
+  units: { 'exo.service': 'active', 'nats.service': 'active' },
+  closure: [
+    ['exo', '1.0.0', 900_000],
+    ['glibc', '2.39', 30_000_000],
+  ],
+};
+const NEXT: SystemSpec = {
+  units: { 'exo.service': 'active changed', 'nats.service': 'active' },
+  closure: [
+    ['exo', '1.1.0', 1_000_000],
+    ['glibc', '2.39', 30_000_000],
+  ],
+};
 
 let hosts: RolloutHost[];
 let stop: () => Promise<void>;
@@ -36,24 +48,52 @@ before(async () => {
   stop = started.stop;
   for (const h of hosts) systems.set(h.name, h.addSystem('gen2', NEXT));
   // gpu-a runs exo: its health check asks exo's /state (the recorded documents' stand-in) for gpu-a's node.
-  const exoPort = await new Promise<number>((resolve) => { const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = (srv.address() as net.AddressInfo).port; srv.close(() => resolve(p)); }); });
+  const exoPort = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
   exo = spawn(process.execPath, [path.join(REPO_ROOT, 'test/fixtures/exo/fake-exo.mjs')], {
-    env: { ...process.env, FAKE_EXO_PORT: String(exoPort), FAKE_EXO_NAME: 'gpu-a', FAKE_EXO_ADDRESS: '127.0.1.1' }, stdio: 'ignore',
+    env: { ...process.env, FAKE_EXO_PORT: String(exoPort), FAKE_EXO_NAME: 'gpu-a', FAKE_EXO_ADDRESS: '127.0.1.1' },
+    stdio: 'ignore',
   });
   specDir = mkdtempSync(path.join(os.tmpdir(), 'rollout-cli-'));
-  const hostYaml = hosts.map((h, i) => [
-    `  - name: ${h.name}`,
-    `    addresses: [127.0.1.${i + 1}]`,
-    '    tags: [gpu]',
-    `    roles: [${i === 0 ? 'exo-worker, nats-hub' : 'nats-leaf'}]`,
-    `    ssh: { address: 127.0.0.1, port: ${h.endpoint.port}, user: root, identity: ${h.endpoint.identity}, hostKey: "${h.endpoint.hostKey}" }`,
-  ].join('\n')).join('\n');
-  writeFileSync(path.join(specDir, 'cluster.yaml'), [
-    'cluster:', '  name: t', '  domain: t', '  nixpkgs: github:NixOS/nixpkgs/nixos-26.05', '  system: x86_64-linux', '  stateVersion: "26.05"',
-    '  tags:', '    gpu: GPU nodes', 'exo:', `  ports: { api: ${exoPort} }`, 'hosts:', hostYaml,
-    // The spec's own check runs on every host over SSH: gpu-a and gpu-b each find their profile.
-    'rollout:', '  healthChecks:', '    - name: profile present', '      command: [sh, -c, \'test -L "$0"\', "' + path.join(hosts[0].root, 'nix/var/nix/profiles/system') + '"]', '      hosts: [gpu-a]', '',
-  ].join('\n'));
+  const hostYaml = hosts
+    .map((h, i) =>
+      [
+        `  - name: ${h.name}`,
+        `    addresses: [127.0.1.${i + 1}]`,
+        '    tags: [gpu]',
+        `    roles: [${i === 0 ? 'exo-worker, nats-hub' : 'nats-leaf'}]`,
+        `    ssh: { address: 127.0.0.1, port: ${h.endpoint.port}, user: root, identity: ${h.endpoint.identity}, hostKey: "${h.endpoint.hostKey}" }`,
+      ].join('\n'),
+    )
+    .join('\n');
+  writeFileSync(
+    path.join(specDir, 'cluster.yaml'),
+    [
+      'cluster:',
+      '  name: t',
+      '  domain: t',
+      '  nixpkgs: github:NixOS/nixpkgs/nixos-26.05',
+      '  system: x86_64-linux',
+      '  stateVersion: "26.05"',
+      '  tags:',
+      '    gpu: GPU nodes',
+      'exo:',
+      `  ports: { api: ${exoPort} }`,
+      'hosts:',
+      hostYaml,
+      // The spec's own check runs on every host over SSH: gpu-a and gpu-b each find their profile.
+      'rollout:',
+      '  healthChecks:',
+      '    - name: profile present',
+      '      command: [sh, -c, \'test -L "$0"\', "' + path.join(hosts[0].root, 'nix/var/nix/profiles/system') + '"]',
+      '      hosts: [gpu-a]',
+      '',
+    ].join('\n'),
+  );
 });
 after(async () => {
   exo?.kill();
@@ -64,12 +104,18 @@ after(async () => {
 describe('gpu-cluster rollout commands', () => {
   const systemArgs = () => hosts.flatMap((h) => ['--system', `${h.name}=${systems.get(h.name)}`]);
 
-  it('update --preview --json prints every host\'s preview and switches nothing', () => {
+  it("update --preview --json prints every host's preview and switches nothing", () => {
     const r = cli(['update', specDir, ...systemArgs(), ...roots(), '--preview', '--json']);
     assert.equal(r.code, 0, r.err);
     const { previews } = JSON.parse(r.out);
-    assert.deepEqual(previews.map((p: { host: string }) => p.host), ['gpu-a', 'gpu-b']);
-    assert.deepEqual(previews[0].packages.map((c: { name: string; before: string[]; after: string[] }) => [c.name, c.before, c.after]), [['exo', ['1.0.0'], ['1.1.0']]]);
+    assert.deepEqual(
+      previews.map((p: { host: string }) => p.host),
+      ['gpu-a', 'gpu-b'],
+    );
+    assert.deepEqual(
+      previews[0].packages.map((c: { name: string; before: string[]; after: string[] }) => [c.name, c.before, c.after]),
+      [['exo', ['1.0.0'], ['1.1.0']]],
+    );
     assert.deepEqual(previews[0].units.restart, ['exo.service']);
     assert.ok(hosts.every((h) => running(h) === `gen1-nixos-system-${h.name}`));
   });
@@ -87,8 +133,17 @@ describe('gpu-cluster rollout commands', () => {
     assert.equal(r.code, 0, r.err);
     const result = JSON.parse(r.out); // one JSON document on stdout
     assert.equal(result.ok, true);
-    assert.deepEqual(result.previews.map((p: { host: string; units: { restart: string[] } }) => [p.host, p.units.restart]), [['gpu-a', ['exo.service']], ['gpu-b', ['exo.service']]]);
-    assert.deepEqual(result.hosts.map((h: { phase: string }) => h.phase), ['done', 'done']);
+    assert.deepEqual(
+      result.previews.map((p: { host: string; units: { restart: string[] } }) => [p.host, p.units.restart]),
+      [
+        ['gpu-a', ['exo.service']],
+        ['gpu-b', ['exo.service']],
+      ],
+    );
+    assert.deepEqual(
+      result.hosts.map((h: { phase: string }) => h.phase),
+      ['done', 'done'],
+    );
     assert.match(r.err, /gpu-a: switching — generation 1 → 2/);
     assert.match(r.err, /gpu-b: confirming — over a fresh SSH connection/);
     assert.ok(hosts.every((h) => running(h) === `gen2-nixos-system-${h.name}`));
@@ -97,7 +152,10 @@ describe('gpu-cluster rollout commands', () => {
     const status = JSON.parse(s.out);
     assert.equal(status.rolloutId, result.rolloutId);
     assert.equal(status.finished, true);
-    assert.deepEqual(status.hosts.map((h: { host: string; phase: string }) => `${h.host}:${h.phase}`), ['gpu-a:done', 'gpu-b:done']);
+    assert.deepEqual(
+      status.hosts.map((h: { host: string; phase: string }) => `${h.host}:${h.phase}`),
+      ['gpu-a:done', 'gpu-b:done'],
+    );
   });
 
   it('rollback --host switches one host back to its previous generation', () => {
@@ -110,8 +168,26 @@ describe('gpu-cluster rollout commands', () => {
 
   it("a host failing the spec's own health check is rolled back, with the check's name and output as the reason", () => {
     const file = path.join(specDir, 'cluster.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8') + ["    - name: model loaded", "      command: [sh, -c, 'echo no model on $0 >&2; exit 4', gpu-b]", '      hosts: [gpu-b]', ''].join('\n'));
-    const r = cli(['update', specDir, '--host', 'gpu-b', '--system', `gpu-b=${systems.get('gpu-b')}`, ...roots(), '--yes', '--json', '--health-timeout', '3']);
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8') +
+        ['    - name: model loaded', "      command: [sh, -c, 'echo no model on $0 >&2; exit 4', gpu-b]", '      hosts: [gpu-b]', ''].join(
+          '\n',
+        ),
+    );
+    const r = cli([
+      'update',
+      specDir,
+      '--host',
+      'gpu-b',
+      '--system',
+      `gpu-b=${systems.get('gpu-b')}`,
+      ...roots(),
+      '--yes',
+      '--json',
+      '--health-timeout',
+      '3',
+    ]);
     assert.equal(r.code, 1, r.err);
     const [b] = JSON.parse(r.out).hosts;
     assert.equal(b.phase, 'rolled-back');

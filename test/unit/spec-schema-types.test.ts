@@ -16,7 +16,14 @@ const HOST: DeepRequired<HostSpec> = {
   name: 'gpu-1',
   system: 'x86_64-linux',
   addresses: ['10.0.0.11'],
-  ssh: { user: 'root', port: 22, identity: '~/.ssh/id_ed25519', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGz0', jump: 'hub-1', address: '10.0.0.11' },
+  ssh: {
+    user: 'root',
+    port: 22,
+    identity: '~/.ssh/id_ed25519',
+    hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGz0',
+    jump: 'hub-1',
+    address: '10.0.0.11',
+  },
   roles: ['exo-worker'],
   tags: ['gpu'],
   labels: { rack: 'a3' },
@@ -27,26 +34,56 @@ const HOST: DeepRequired<HostSpec> = {
     facterReport: 'facter/gpu-1.json',
   },
   disks: [{ device: '/dev/nvme0n1', layout: 'ext4', role: 'os', mountpoint: '/', swapGB: 8, espSizeMB: 512 }],
-  interfaces: [{
-    name: 'bond0', kind: 'bond', mac: '3c:ec:ef:12:34:56', addresses: ['10.0.0.11/24'], dhcp: false, segment: 'mgmt', mtu: 9000,
-    members: ['eth1', 'eth2'], bondMode: '802.3ad', parent: 'eth0', vlanId: 10, rdma: true,
-  }],
+  interfaces: [
+    {
+      name: 'bond0',
+      kind: 'bond',
+      mac: '3c:ec:ef:12:34:56',
+      addresses: ['10.0.0.11/24'],
+      dhcp: false,
+      segment: 'mgmt',
+      mtu: 9000,
+      members: ['eth1', 'eth2'],
+      bondMode: '802.3ad',
+      parent: 'eth0',
+      vlanId: 10,
+      rdma: true,
+    },
+  ],
   monitoring: { exporters: ['node', 'nvidia-gpu'] },
   exo: { accelerator: 'cuda', enable: true },
   k3s: { interface: 'bond0', extraFlags: ['--node-label=gpu=true'] },
-  containers: [{
-    name: 'infer', services: ['nginx'], autoStart: true, limits: { cpus: 2, memory: '8G' }, privateNetwork: true,
-    hostAddress: '10.233.1.1', localAddress: '10.233.1.2', bindMounts: [{ mountPoint: '/models', hostPath: '/data/models', readOnly: true }],
-    gpu: true, nats: { nkey: `U${'A'.repeat(55)}`, credentials: '/var/lib/c.nk', publish: ['jobs.>'], subscribe: ['jobs.*'] },
-  }],
+  containers: [
+    {
+      name: 'infer',
+      services: ['nginx'],
+      autoStart: true,
+      limits: { cpus: 2, memory: '8G' },
+      privateNetwork: true,
+      hostAddress: '10.233.1.1',
+      localAddress: '10.233.1.2',
+      bindMounts: [{ mountPoint: '/models', hostPath: '/data/models', readOnly: true }],
+      gpu: true,
+      nats: { nkey: `U${'A'.repeat(55)}`, credentials: '/var/lib/c.nk', publish: ['jobs.>'], subscribe: ['jobs.*'] },
+    },
+  ],
 };
 
 const FULL: DeepRequired<ClusterSpec> = {
   cluster: {
-    name: 'lab', domain: 'lab', nixpkgs: 'github:NixOS/nixpkgs/nixos-25.05', system: 'x86_64-linux', stateVersion: '25.05',
-    timeZone: 'UTC', tags: { gpu: 'GPU nodes' },
+    name: 'lab',
+    domain: 'lab',
+    nixpkgs: 'github:NixOS/nixpkgs/nixos-25.05',
+    system: 'x86_64-linux',
+    stateVersion: '25.05',
+    timeZone: 'UTC',
+    tags: { gpu: 'GPU nodes' },
   },
-  defaults: { ssh: { user: 'root', port: 22, identity: '~/.ssh/id', hostKey: 'ssh-ed25519 AAAA', jump: 'hub-1', address: 'hub.lab' }, roles: ['exo-worker'], monitoring: { exporters: ['node'] } },
+  defaults: {
+    ssh: { user: 'root', port: 22, identity: '~/.ssh/id', hostKey: 'ssh-ed25519 AAAA', jump: 'hub-1', address: 'hub.lab' },
+    roles: ['exo-worker'],
+    monitoring: { exporters: ['node'] },
+  },
   network: {
     segments: [{ name: 'mgmt', subnet: '10.0.0.0/24', vlan: 10, gateway: '10.0.0.1', description: 'management' }],
     links: [{ from: 'a:eth0', to: 'b:eth0', kind: 'ethernet', bandwidthGbps: 10, rdma: false }],
@@ -60,22 +97,45 @@ const FULL: DeepRequired<ClusterSpec> = {
     tls: { certFile: '/etc/nats/cert.pem', keyFile: '/etc/nats/key.pem', caFile: '/etc/nats/ca.pem', verify: true },
   },
   exo: {
-    enable: true, ports: { api: 52415, zenoh: 52414, discovery: 52413 }, namespace: 'lab', accelerator: 'auto',
+    enable: true,
+    ports: { api: 52415, zenoh: 52414, discovery: 52413 },
+    namespace: 'lab',
+    accelerator: 'auto',
     models: [{ id: 'mlx-community/Meta-Llama-3.1-8B-Instruct-4bit', sharding: 'pipeline', minNodes: 1 }],
   },
   k3s: {
-    enable: true, serverAddress: 'https://10.0.0.10:6443', tokenFile: '/var/lib/rancher/k3s/token', interfaces: ['bond0'], segment: 'data',
+    enable: true,
+    serverAddress: 'https://10.0.0.10:6443',
+    tokenFile: '/var/lib/rancher/k3s/token',
+    interfaces: ['bond0'],
+    segment: 'data',
     exo: { register: true, namespace: 'exo', service: 'exo', allowFrom: ['default'] },
     gpus: { owner: 'exo', reserve: { 'gpu-1': 1 } },
   },
   checkpoints: {
-    storage: { kind: 's3', path: '/var/lib/gpu-cluster/checkpoints', bucket: 'ckpt', endpoint: 'https://s3.lab:9000', credentialsFile: '/etc/s3.env' },
+    storage: {
+      kind: 's3',
+      path: '/var/lib/gpu-cluster/checkpoints',
+      bucket: 'ckpt',
+      endpoint: 'https://s3.lab:9000',
+      credentialsFile: '/etc/s3.env',
+    },
     policies: [{ name: 'hourly', units: ['exo'], tags: ['gpu'], interval: '1h', retain: 3, onShutdown: true }],
     criu: { shellJob: true, tcpEstablished: true, leaveRunning: false, extraArgs: ['--ext-unix-sk'] },
     lockTimeoutMs: 10000,
     migrations: [{ from: 'gpu-1', to: 'gpu-2', units: ['exo'] }],
   },
-  rollout: { healthChecks: [{ name: 'inference answers', command: ['curl', '-fsS', 'http://127.0.0.1:52415/models'], hosts: ['gpu-1'], tags: ['gpu'], timeoutSec: 10 }] },
+  rollout: {
+    healthChecks: [
+      {
+        name: 'inference answers',
+        command: ['curl', '-fsS', 'http://127.0.0.1:52415/models'],
+        hosts: ['gpu-1'],
+        tags: ['gpu'],
+        timeoutSec: 10,
+      },
+    ],
+  },
   security: {
     firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [53], trustedInterfaces: ['tb0'] },
     tls: { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' },
@@ -135,11 +195,14 @@ test('schema ↔ types: an object with every typed property validates against th
 test('schema ↔ types: every schema property is a typed property', () => {
   const schema = schemaPaths();
   const typed = valuePaths(FULL, schema);
-  assert.deepEqual([...schema].filter((p) => !typed.has(p)), []);
+  assert.deepEqual(
+    [...schema].filter((p) => !typed.has(p)),
+    [],
+  );
   assert.ok(schema.size > 150, `${schema.size} schema properties`);
 });
 
-test('schema: every property has a description (its own or its $ref target\'s), every object forbids unknown keys', () => {
+test("schema: every property has a description (its own or its $ref target's), every object forbids unknown keys", () => {
   const { cluster, host } = loadSchemas();
   const files: Record<string, Record<string, unknown>> = { 'cluster.schema.json': cluster, 'host.schema.json': host };
   const describedRef = (ref: string, file: string): boolean => {
@@ -156,7 +219,8 @@ test('schema: every property has a description (its own or its $ref target\'s), 
       if (node.additionalProperties !== false) problems.push(`${where}: additionalProperties is not false`);
       for (const [k, sub] of Object.entries(node.properties as Record<string, Record<string, unknown>>)) {
         const file = where.startsWith('cluster') ? 'cluster.schema.json' : 'host.schema.json';
-        const described = (typeof sub.description === 'string' && sub.description !== '') || (typeof sub.$ref === 'string' && describedRef(sub.$ref, file));
+        const described =
+          (typeof sub.description === 'string' && sub.description !== '') || (typeof sub.$ref === 'string' && describedRef(sub.$ref, file));
         if (!described) problems.push(`${where}.${k}: no description`);
       }
     }
@@ -195,7 +259,9 @@ test('schema: every example and default in the schemas is valid where it is give
 
 test('schema: the exo port defaults are the product defaults', () => {
   // spot-check the defaults against the product's DEFAULTS
-  const { cluster } = loadSchemas() as unknown as { cluster: { $defs: Record<string, { properties: Record<string, { properties?: Record<string, { default?: unknown }> }> }> } };
+  const { cluster } = loadSchemas() as unknown as {
+    cluster: { $defs: Record<string, { properties: Record<string, { properties?: Record<string, { default?: unknown }> }> }> };
+  };
   const ports = cluster.$defs.exo.properties.ports.properties!;
   assert.deepEqual([ports.api.default, ports.zenoh.default, ports.discovery.default], [52415, 52414, 52413]);
 });

@@ -13,47 +13,87 @@ import { hostEndpoint } from '../../../core/src/ssh/endpoint';
 import { findClusterFile, loadSpec } from '../../../core/src/spec/load';
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import {
-  buildAndCopySystem, checkOptions, rolloutJournalDir, DEFAULT_ROLLOUT_OPTIONS, exoHealthCheck, listJournals, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
-  rolloutStatus, rolloutTargets, runRollout, selectHosts, specHealthChecks, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord, type RolloutTarget,
+  buildAndCopySystem,
+  checkOptions,
+  rolloutJournalDir,
+  DEFAULT_ROLLOUT_OPTIONS,
+  exoHealthCheck,
+  listJournals,
+  newRolloutId,
+  previewTarget,
+  renderPreview,
+  resumeRollout,
+  RolloutJournal,
+  rolloutStatus,
+  rolloutTargets,
+  runRollout,
+  selectHosts,
+  specHealthChecks,
+  type HostPreview,
+  type HostStanding,
+  type RolloutOptions,
+  type RolloutPlanRecord,
+  type RolloutTarget,
 } from '../../../core/src/rollout';
 import { fanOut } from '../../../core/src/ops/fanout';
 import { escapeControl, processIo, type CliIo } from '../io';
 
 type Kind = 'deploy' | 'update' | 'rollback';
 
-const COMMON = '  SPEC                 cluster.yaml, or the folder holding it\n'
-  + '  --host H, --tag T, --segment S   the hosts (any of them; repeatable; default: every host)\n'
-  + '  --concurrency N      hosts at once (default 4)\n'
-  + '  --continue           go on with the other hosts after a failure (default: stop)\n'
-  + '  --no-checkpoint      do not checkpoint the GPU processes a switch interrupts\n'
-  + '  --confirm-timeout S  seconds a host waits for the confirmation before it switches back by itself (default 120)\n'
-  + '  --health-timeout S   seconds the health checks may take (default 60)\n'
-  + '  --preview            print the preview and stop\n'
-  + '  --yes                switch (without it only the preview is printed)\n'
-  + '  --resume ID          resume the rollout ID (see gpu-cluster status)\n'
-  + '  --json               JSON on stdout (the previews, or the result), progress on stderr\n'
-  + '  --known-hosts FILE   known_hosts file to verify host keys with (also ~/.ssh/known_hosts; unknown keys are refused)\n'
-  + '  --root HOST=DIR      the host\'s filesystem root, for hosts in a chroot or a test (default /)\n';
+const COMMON =
+  '  SPEC                 cluster.yaml, or the folder holding it\n' +
+  '  --host H, --tag T, --segment S   the hosts (any of them; repeatable; default: every host)\n' +
+  '  --concurrency N      hosts at once (default 4)\n' +
+  '  --continue           go on with the other hosts after a failure (default: stop)\n' +
+  '  --no-checkpoint      do not checkpoint the GPU processes a switch interrupts\n' +
+  '  --confirm-timeout S  seconds a host waits for the confirmation before it switches back by itself (default 120)\n' +
+  '  --health-timeout S   seconds the health checks may take (default 60)\n' +
+  '  --preview            print the preview and stop\n' +
+  '  --yes                switch (without it only the preview is printed)\n' +
+  '  --resume ID          resume the rollout ID (see gpu-cluster status)\n' +
+  '  --json               JSON on stdout (the previews, or the result), progress on stderr\n' +
+  '  --known-hosts FILE   known_hosts file to verify host keys with (also ~/.ssh/known_hosts; unknown keys are refused)\n' +
+  "  --root HOST=DIR      the host's filesystem root, for hosts in a chroot or a test (default /)\n";
 
-export const DEPLOY_USAGE = 'usage: gpu-cluster deploy SPEC [options] [--flake DIR]\n  builds every selected host\'s system from the flake, copies it to the host and rolls it out\n'
-  + `${COMMON}  --flake DIR          the flake (default: the generated one, SPEC's folder/flake)\n`;
-export const UPDATE_USAGE = 'usage: gpu-cluster update SPEC --system HOST=PATH... [options]\n  rolls out systems already built and copied to the hosts\n'
-  + `${COMMON}  --system HOST=PATH   the new toplevel of HOST, already in its store (repeatable)\n`;
+export const DEPLOY_USAGE =
+  "usage: gpu-cluster deploy SPEC [options] [--flake DIR]\n  builds every selected host's system from the flake, copies it to the host and rolls it out\n" +
+  `${COMMON}  --flake DIR          the flake (default: the generated one, SPEC's folder/flake)\n`;
+export const UPDATE_USAGE =
+  'usage: gpu-cluster update SPEC --system HOST=PATH... [options]\n  rolls out systems already built and copied to the hosts\n' +
+  `${COMMON}  --system HOST=PATH   the new toplevel of HOST, already in its store (repeatable)\n`;
 export const ROLLBACK_USAGE = `usage: gpu-cluster rollback SPEC [options]\n  switches every selected host to its previous generation, with the same checks and timer\n${COMMON}`;
-export const STATUS_USAGE = 'usage: gpu-cluster status SPEC [ID] [--json]\n  where each host of a rollout stands (the newest when ID is not given), from its journal\n';
+export const STATUS_USAGE =
+  'usage: gpu-cluster status SPEC [ID] [--json]\n  where each host of a rollout stands (the newest when ID is not given), from its journal\n';
 
 interface Args {
   spec?: string;
   id?: string;
-  hosts: string[]; tags: string[]; segments: string[];
-  systems: Map<string, string>; roots: Map<string, string>;
+  hosts: string[];
+  tags: string[];
+  segments: string[];
+  systems: Map<string, string>;
+  roots: Map<string, string>;
   options: RolloutOptions;
-  preview: boolean; yes: boolean; json: boolean;
-  resume?: string; flake?: string; knownHosts?: string;
+  preview: boolean;
+  yes: boolean;
+  json: boolean;
+  resume?: string;
+  flake?: string;
+  knownHosts?: string;
 }
 
 function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
-  const a: Args = { hosts: [], tags: [], segments: [], systems: new Map(), roots: new Map(), options: { ...DEFAULT_ROLLOUT_OPTIONS }, preview: false, yes: false, json: false };
+  const a: Args = {
+    hosts: [],
+    tags: [],
+    segments: [],
+    systems: new Map(),
+    roots: new Map(),
+    options: { ...DEFAULT_ROLLOUT_OPTIONS },
+    preview: false,
+    yes: false,
+    json: false,
+  };
   const value = (i: number, name: string) => {
     const v = args[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
@@ -71,24 +111,74 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
   try {
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
-      const withValue = (fn: (v: string) => void) => { fn(value(i, arg)); i++; };
+      const withValue = (fn: (v: string) => void) => {
+        fn(value(i, arg));
+        i++;
+      };
       switch (arg) {
-        case '--json': a.json = true; break;
-        case '--preview': if (kind === 'status') return `unknown option ${arg}`; a.preview = true; break;
-        case '--yes': a.yes = true; break;
-        case '--continue': a.options.onFailure = 'continue'; break;
-        case '--no-checkpoint': a.options.checkpoint = false; break;
-        case '--host': withValue((v) => a.hosts.push(v)); break;
-        case '--tag': withValue((v) => a.tags.push(v)); break;
-        case '--segment': withValue((v) => a.segments.push(v)); break;
-        case '--concurrency': withValue((v) => { a.options.concurrency = num(v, arg); }); break;
-        case '--confirm-timeout': withValue((v) => { a.options.confirmTimeoutSec = num(v, arg); }); break;
-        case '--health-timeout': withValue((v) => { a.options.healthTimeoutSec = num(v, arg); }); break;
-        case '--resume': withValue((v) => { a.resume = v; }); break;
-        case '--flake': if (kind !== 'deploy') return `${arg} is an option of deploy`; withValue((v) => { a.flake = v; }); break;
-        case '--known-hosts': withValue((v) => { a.knownHosts = path.resolve(v); }); break;
-        case '--system': if (kind !== 'update') return `${arg} is an option of update`; withValue((v) => a.systems.set(...pair(v, arg))); break;
-        case '--root': withValue((v) => a.roots.set(...pair(v, arg))); break;
+        case '--json':
+          a.json = true;
+          break;
+        case '--preview':
+          if (kind === 'status') return `unknown option ${arg}`;
+          a.preview = true;
+          break;
+        case '--yes':
+          a.yes = true;
+          break;
+        case '--continue':
+          a.options.onFailure = 'continue';
+          break;
+        case '--no-checkpoint':
+          a.options.checkpoint = false;
+          break;
+        case '--host':
+          withValue((v) => a.hosts.push(v));
+          break;
+        case '--tag':
+          withValue((v) => a.tags.push(v));
+          break;
+        case '--segment':
+          withValue((v) => a.segments.push(v));
+          break;
+        case '--concurrency':
+          withValue((v) => {
+            a.options.concurrency = num(v, arg);
+          });
+          break;
+        case '--confirm-timeout':
+          withValue((v) => {
+            a.options.confirmTimeoutSec = num(v, arg);
+          });
+          break;
+        case '--health-timeout':
+          withValue((v) => {
+            a.options.healthTimeoutSec = num(v, arg);
+          });
+          break;
+        case '--resume':
+          withValue((v) => {
+            a.resume = v;
+          });
+          break;
+        case '--flake':
+          if (kind !== 'deploy') return `${arg} is an option of deploy`;
+          withValue((v) => {
+            a.flake = v;
+          });
+          break;
+        case '--known-hosts':
+          withValue((v) => {
+            a.knownHosts = path.resolve(v);
+          });
+          break;
+        case '--system':
+          if (kind !== 'update') return `${arg} is an option of update`;
+          withValue((v) => a.systems.set(...pair(v, arg)));
+          break;
+        case '--root':
+          withValue((v) => a.roots.set(...pair(v, arg)));
+          break;
         default:
           if (arg.startsWith('-')) return `unknown option ${arg}`;
           if (a.spec === undefined) a.spec = arg;
@@ -120,8 +210,13 @@ async function load(a: Args, io: CliIo, name: string): Promise<{ spec: ClusterSp
   const loaded = await loadSpec(a.spec!);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
-    const shown = errors.slice(0, 5).map((d) => `  ${escapeControl(`${d.code} ${d.message}`)}\n`).join('');
-    io.err(`gpu-cluster ${name}: the spec has ${errors.length} error(s); nothing was touched:\n${shown}(gpu-cluster validate ${escapeControl(a.spec!)} lists them all)\n`);
+    const shown = errors
+      .slice(0, 5)
+      .map((d) => `  ${escapeControl(`${d.code} ${d.message}`)}\n`)
+      .join('');
+    io.err(
+      `gpu-cluster ${name}: the spec has ${errors.length} error(s); nothing was touched:\n${shown}(gpu-cluster validate ${escapeControl(a.spec!)} lists them all)\n`,
+    );
     return undefined;
   }
   return { spec: loaded.model.spec, clusterPath: loaded.clusterPath };
@@ -130,7 +225,10 @@ async function load(a: Args, io: CliIo, name: string): Promise<{ spec: ClusterSp
 async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<number> {
   const usage = kind === 'deploy' ? DEPLOY_USAGE : kind === 'update' ? UPDATE_USAGE : ROLLBACK_USAGE;
   const a = parse(args, kind);
-  if (typeof a === 'string') { io.err(`gpu-cluster ${kind}: ${a}\n${usage}`); return 2; }
+  if (typeof a === 'string') {
+    io.err(`gpu-cluster ${kind}: ${a}\n${usage}`);
+    return 2;
+  }
   const loaded = await load(a, io, kind);
   if (!loaded) return 1;
   const { spec, clusterPath } = loaded;
@@ -143,7 +241,10 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
   }
   if (kind === 'update' && !a.resume) {
     const missing = hosts.filter((h) => !a.systems.has(h.name)).map((h) => h.name);
-    if (missing.length) { io.err(`gpu-cluster update: no --system for ${missing.join(', ')}\n`); return 2; }
+    if (missing.length) {
+      io.err(`gpu-cluster update: no --system for ${missing.join(', ')}\n`);
+      return 2;
+    }
   }
   const policy = cliPolicy(a.knownHosts);
   const newPool = () => new SshPool({ policy, auth: {} });
@@ -157,12 +258,19 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     const systems = new Map(a.systems);
     if (kind === 'deploy' && !a.resume) {
       const flakeDir = path.resolve(a.flake ?? path.join(path.dirname(clusterPath), 'flake'));
-      const built = await fanOut(hosts, async (h) => {
-        progress(`${h.name}: building and copying its system`);
-        return buildAndCopySystem({ flakeDir, host: h.name, endpoint: endpoint(h), knownHostsFile: a.knownHosts });
-      }, { limit: a.options.concurrency });
+      const built = await fanOut(
+        hosts,
+        async (h) => {
+          progress(`${h.name}: building and copying its system`);
+          return buildAndCopySystem({ flakeDir, host: h.name, endpoint: endpoint(h), knownHostsFile: a.knownHosts });
+        },
+        { limit: a.options.concurrency },
+      );
       for (const r of built) {
-        if (!r.ok) { io.err(`gpu-cluster deploy: ${r.item.name}: ${r.error.message}\n`); return 1; }
+        if (!r.ok) {
+          io.err(`gpu-cluster deploy: ${r.item.name}: ${r.error.message}\n`);
+          return 1;
+        }
         systems.set(r.item.name, r.value);
       }
     }
@@ -171,9 +279,22 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     if (a.resume) {
       const file = path.join(dir, `${a.resume}.jsonl`);
       const status = rolloutStatus(file);
-      if (!status.plan) { io.err(`gpu-cluster ${kind}: cannot resume ${a.resume}: ${status.problems.join('; ')}\n`); return 1; }
-      const all = rolloutTargets(spec, spec.hosts.filter((h) => status.plan!.hosts.includes(h.name)), { endpoint, newSystems: systems, root: (h) => a.roots.get(h.name) ?? '/' });
-      const result = await resumeRollout(file, all, { pool, freshPool: newPool, checks, journal: new RolloutJournal(dir, a.resume, undefined, 'cli'), onStep: (s) => progress(describeStep(s)) });
+      if (!status.plan) {
+        io.err(`gpu-cluster ${kind}: cannot resume ${a.resume}: ${status.problems.join('; ')}\n`);
+        return 1;
+      }
+      const all = rolloutTargets(
+        spec,
+        spec.hosts.filter((h) => status.plan!.hosts.includes(h.name)),
+        { endpoint, newSystems: systems, root: (h) => a.roots.get(h.name) ?? '/' },
+      );
+      const result = await resumeRollout(file, all, {
+        pool,
+        freshPool: newPool,
+        checks,
+        journal: new RolloutJournal(dir, a.resume, undefined, 'cli'),
+        onStep: (s) => progress(describeStep(s)),
+      });
       return report(result.hosts, result.ok, result.rolloutId, a, io);
     }
     // Preview every host first: nothing switches before all of them were looked at.
@@ -181,14 +302,31 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     // With --json stdout holds exactly one JSON document: the previews, or (after --yes) the result with them.
     const stop = a.preview || !a.yes || previews.some((p) => 'error' in p);
     if (a.json && stop) io.out(`${JSON.stringify({ previews }, null, 2)}\n`);
-    else if (!a.json) for (const p of previews) io.out(('error' in p ? `## ${p.host}\npreview failed: ${p.error}\n` : renderPreview(p)).split('\n').map(escapeControl).join('\n'));
+    else if (!a.json)
+      for (const p of previews)
+        io.out(('error' in p ? `## ${p.host}\npreview failed: ${p.error}\n` : renderPreview(p)).split('\n').map(escapeControl).join('\n'));
     if (previews.some((p) => 'error' in p)) return 1;
     if (a.preview) return 0;
-    if (!a.yes) { io.err(`gpu-cluster ${kind}: nothing was switched; run again with --yes to roll this out\n`); return 0; }
-    const plan: RolloutPlanRecord = { rolloutId: newRolloutId(), createdAt: new Date().toISOString(), hosts: targets.map((t) => t.name), options: a.options, kind: kind === 'rollback' ? 'rollback' : 'update' };
-    progress(`rollout ${plan.rolloutId}: ${plan.hosts.length} host(s), ${plan.options.concurrency} at once, ${plan.options.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}`);
+    if (!a.yes) {
+      io.err(`gpu-cluster ${kind}: nothing was switched; run again with --yes to roll this out\n`);
+      return 0;
+    }
+    const plan: RolloutPlanRecord = {
+      rolloutId: newRolloutId(),
+      createdAt: new Date().toISOString(),
+      hosts: targets.map((t) => t.name),
+      options: a.options,
+      kind: kind === 'rollback' ? 'rollback' : 'update',
+    };
+    progress(
+      `rollout ${plan.rolloutId}: ${plan.hosts.length} host(s), ${plan.options.concurrency} at once, ${plan.options.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}`,
+    );
     const result = await runRollout(plan, targets, {
-      pool, freshPool: newPool, checks, journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'), onStep: (s) => progress(describeStep(s)),
+      pool,
+      freshPool: newPool,
+      checks,
+      journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'),
+      onStep: (s) => progress(describeStep(s)),
     });
     return report(result.hosts, result.ok, result.rolloutId, a, io, previews);
   } finally {
@@ -204,8 +342,12 @@ async function previewAll(kind: Kind, targets: readonly RolloutTarget[], pool: S
 }
 
 function report(hosts: readonly HostStanding[], ok: boolean, rolloutId: string, a: Args, io: CliIo, previews?: PreviewOrError[]): number {
-  if (a.json) io.out(`${JSON.stringify({ rolloutId, ok, hosts: hosts.map((h) => ({ host: h.host, phase: h.phase, detail: h.detail, facts: h.facts })), previews }, null, 2)}\n`);
-  else io.out(`rollout ${rolloutId}: ${ok ? 'done' : 'not everything went through'}\n${hosts.map((h) => `  ${describeStep(h)}\n`).join('')}`);
+  if (a.json)
+    io.out(
+      `${JSON.stringify({ rolloutId, ok, hosts: hosts.map((h) => ({ host: h.host, phase: h.phase, detail: h.detail, facts: h.facts })), previews }, null, 2)}\n`,
+    );
+  else
+    io.out(`rollout ${rolloutId}: ${ok ? 'done' : 'not everything went through'}\n${hosts.map((h) => `  ${describeStep(h)}\n`).join('')}`);
   return ok ? 0 : 1;
 }
 
@@ -215,13 +357,21 @@ export const runRollback = (args: readonly string[], io: CliIo = processIo) => r
 
 export async function runStatus(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const a = parse(args, 'status');
-  if (typeof a === 'string') { io.err(`gpu-cluster status: ${a}\n${STATUS_USAGE}`); return 2; }
+  if (typeof a === 'string') {
+    io.err(`gpu-cluster status: ${a}\n${STATUS_USAGE}`);
+    return 2;
+  }
   const dir = rolloutJournalDir(await findClusterFile(a.spec!));
   const id = a.id ?? listJournals(dir)[0];
-  if (!id) { io.err('gpu-cluster status: no rollout has run from this spec yet\n'); return 1; }
+  if (!id) {
+    io.err('gpu-cluster status: no rollout has run from this spec yet\n');
+    return 1;
+  }
   const status = rolloutStatus(path.join(dir, `${id}.jsonl`));
   if (a.json) {
-    io.out(`${JSON.stringify({ rolloutId: id, kind: status.plan?.kind, finished: status.finished, hosts: status.hosts.map((h) => ({ host: h.host, phase: h.phase, detail: h.detail, facts: h.facts })), problems: status.problems }, null, 2)}\n`);
+    io.out(
+      `${JSON.stringify({ rolloutId: id, kind: status.plan?.kind, finished: status.finished, hosts: status.hosts.map((h) => ({ host: h.host, phase: h.phase, detail: h.detail, facts: h.facts })), problems: status.problems }, null, 2)}\n`,
+    );
   } else {
     io.out(`rollout ${id} (${status.plan?.kind ?? '?'}): ${status.finished ? 'finished' : 'not finished — resume with --resume ' + id}\n`);
     for (const h of status.hosts) io.out(`  ${describeStep(h)}\n`);

@@ -12,7 +12,11 @@ import { runPerHost } from '../ops/perHost';
 import { exoServiceViaAgentOrSsh } from '../nats/agentCommands';
 
 const TITLES: Record<ExoAction, string> = { start: 'Launch exo', stop: 'Stop exo', restart: 'Restart exo' };
-const COMMANDS: Record<ExoAction, string> = { start: 'gpuCluster.exo.launch', stop: 'gpuCluster.exo.stop', restart: 'gpuCluster.exo.restart' };
+const COMMANDS: Record<ExoAction, string> = {
+  start: 'gpuCluster.exo.launch',
+  stop: 'gpuCluster.exo.stop',
+  restart: 'gpuCluster.exo.restart',
+};
 
 function register(ops: OpsContext, action: ExoAction): vscode.Disposable {
   const title = TITLES[action];
@@ -36,7 +40,9 @@ function register(ops: OpsContext, action: ExoAction): vscode.Disposable {
           // 'starting' is transient: every way out of here (failure, timeout, cancel, a dropped connection)
           // replaces it, so the row never spins on after the command has ended.
           try {
-            const r = await exoServiceViaAgentOrSsh(host.name, action, () => ops.pool.exec(endpoint, exoServiceCommand(action, endpoint, isDarwin(ops.system(host))), { signal, timeoutMs: 60_000 }));
+            const r = await exoServiceViaAgentOrSsh(host.name, action, () =>
+              ops.pool.exec(endpoint, exoServiceCommand(action, endpoint, isDarwin(ops.system(host))), { signal, timeoutMs: 60_000 }),
+            );
             if (r.code !== 0) {
               const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
               throw new Error(`${action} failed (exit ${r.code}): ${why}`);

@@ -17,9 +17,28 @@ import { fanOut } from '../../../core/src/ops/fanout';
 import type { ClusterSpec, HostSpec } from '../../../core/src/spec/types';
 import type { EventSink } from '../../../core/src/rollout/journal';
 import {
-  buildAndCopySystem, DEFAULT_ROLLOUT_OPTIONS, exoHealthCheck, heartbeatCheck, listJournals, specHealthChecks, newRolloutId, previewTarget, renderPreview, resumeRollout, RolloutJournal,
-  rolloutJournalDir, rolloutStatus, rolloutTargets, runRollout, type HostPreview, type HostStanding, type RolloutOptions, type RolloutPlanRecord,
-  type HealthCheck, type RolloutResult, type RolloutTarget,
+  buildAndCopySystem,
+  DEFAULT_ROLLOUT_OPTIONS,
+  exoHealthCheck,
+  heartbeatCheck,
+  listJournals,
+  specHealthChecks,
+  newRolloutId,
+  previewTarget,
+  renderPreview,
+  resumeRollout,
+  RolloutJournal,
+  rolloutJournalDir,
+  rolloutStatus,
+  rolloutTargets,
+  runRollout,
+  type HostPreview,
+  type HostStanding,
+  type RolloutOptions,
+  type RolloutPlanRecord,
+  type HealthCheck,
+  type RolloutResult,
+  type RolloutTarget,
 } from '../../../core/src/rollout';
 
 const SCHEME = 'gpu-cluster-rollout';
@@ -66,7 +85,11 @@ export function registerRollout(services: ExtensionServices): void {
 
   const targetsFor = (hosts: HostSpec[], systems: ReadonlyMap<string, string>): RolloutTarget[] => {
     const roots = vscode.workspace.getConfiguration('gpuCluster').get<Record<string, string>>('rollout.hostRoots', {});
-    return rolloutTargets(ops.spec().spec, hosts, { endpoint: (h) => ops.endpoint(h), newSystems: systems, root: (h) => roots[h.name] ?? '/' });
+    return rolloutTargets(ops.spec().spec, hosts, {
+      endpoint: (h) => ops.endpoint(h),
+      newSystems: systems,
+      root: (h) => roots[h.name] ?? '/',
+    });
   };
 
   /**
@@ -77,13 +100,21 @@ export function registerRollout(services: ExtensionServices): void {
     const heartbeat = services.live.connected && natsService()?.status.state === 'connected';
     const store = clusterStateOf(services);
     return {
-      checks: [exoHealthCheck(spec), ...specHealthChecks(spec, ops.pool), ...(heartbeat ? [heartbeatCheck(spec, (h) => store.reportedAt(h, TELEMETRY_SOURCE_ID))] : [])],
+      checks: [
+        exoHealthCheck(spec),
+        ...specHealthChecks(spec, ops.pool),
+        ...(heartbeat ? [heartbeatCheck(spec, (h) => store.reportedAt(h, TELEMETRY_SOURCE_ID))] : []),
+      ],
       heartbeat,
     };
   };
 
   /** The new systems: configured store paths (built elsewhere), else built from the flake and copied over. */
-  const systemsFor = async (hosts: HostSpec[], progress: vscode.Progress<{ message?: string }>, signal: AbortSignal): Promise<Map<string, string>> => {
+  const systemsFor = async (
+    hosts: HostSpec[],
+    progress: vscode.Progress<{ message?: string }>,
+    signal: AbortSignal,
+  ): Promise<Map<string, string>> => {
     const configured = vscode.workspace.getConfiguration('gpuCluster').get<Record<string, string>>('rollout.systems', {});
     const systems = new Map<string, string>();
     const toBuild = hosts.filter((h) => {
@@ -93,11 +124,22 @@ export function registerRollout(services: ExtensionServices): void {
     if (!toBuild.length) return systems;
     const flakeDir = ops.flakeDir();
     if (!existsSync(flakeDir)) throw new Error(`There is no generated flake at ${flakeDir} yet: run Generate Flake first.`);
-    const built = await fanOut(toBuild, async (h) => {
-      progress.report({ message: `${h.name}: building and copying its system` });
-      await ops.pool.connect(ops.endpoint(h), signal); // the host key must be pinned before nix's own ssh checks it
-      return buildAndCopySystem({ flakeDir, host: h.name, endpoint: ops.endpoint(h), knownHostsFile: ops.policy.managedKnownHosts, signal, onData: (c) => services.output.trace(c) });
-    }, { limit: options().concurrency, signal });
+    const built = await fanOut(
+      toBuild,
+      async (h) => {
+        progress.report({ message: `${h.name}: building and copying its system` });
+        await ops.pool.connect(ops.endpoint(h), signal); // the host key must be pinned before nix's own ssh checks it
+        return buildAndCopySystem({
+          flakeDir,
+          host: h.name,
+          endpoint: ops.endpoint(h),
+          knownHostsFile: ops.policy.managedKnownHosts,
+          signal,
+          onData: (c) => services.output.trace(c),
+        });
+      },
+      { limit: options().concurrency, signal },
+    );
     for (const r of built) {
       if (!r.ok) throw new Error(`${r.item.name}: ${r.error.message}`);
       systems.set(r.item.name, r.value);
@@ -105,29 +147,50 @@ export function registerRollout(services: ExtensionServices): void {
     return systems;
   };
 
-  const previews = async (kind: RolloutPlanRecord['kind'], targets: RolloutTarget[], progress: vscode.Progress<{ message?: string }>, signal: AbortSignal) => {
-    const results = await fanOut(targets, async (t) => {
-      progress.report({ message: `${t.name}: preview` });
-      return previewTarget(ops.pool, t, kind, signal);
-    }, { limit: options().concurrency, signal });
+  const previews = async (
+    kind: RolloutPlanRecord['kind'],
+    targets: RolloutTarget[],
+    progress: vscode.Progress<{ message?: string }>,
+    signal: AbortSignal,
+  ) => {
+    const results = await fanOut(
+      targets,
+      async (t) => {
+        progress.report({ message: `${t.name}: preview` });
+        return previewTarget(ops.pool, t, kind, signal);
+      },
+      { limit: options().concurrency, signal },
+    );
     return results.map((r) => (r.ok ? r.value : { host: r.item.name, error: r.error.message }));
   };
 
   const run = async (title: string, work: (deps: { signal: AbortSignal; onStep(s: HostStanding): void }) => Promise<RolloutResult>) => {
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      return work({
-        signal: controller.signal,
-        onStep: (s) => {
-          services.output.info(`${title} — ${describe(s)}`);
-          progress.report({ message: describe(s) });
-        },
-      });
-    });
-    await docs.show(`rollout-${result.rolloutId}`, `# ${title} ${result.rolloutId}: ${result.ok ? 'done' : 'not everything went through'}\n\n${result.hosts.map((h) => `- ${describe(h)}`).join('\n')}\n`);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        return work({
+          signal: controller.signal,
+          onStep: (s) => {
+            services.output.info(`${title} — ${describe(s)}`);
+            progress.report({ message: describe(s) });
+          },
+        });
+      },
+    );
+    await docs.show(
+      `rollout-${result.rolloutId}`,
+      `# ${title} ${result.rolloutId}: ${result.ok ? 'done' : 'not everything went through'}\n\n${result.hosts.map((h) => `- ${describe(h)}`).join('\n')}\n`,
+    );
     if (result.ok) void vscode.window.showInformationMessage(`${title}: ${result.hosts.length} host(s) done.`);
-    else void vscode.window.showErrorMessage(`${title}: ${result.hosts.filter((h) => h.phase !== 'done' && h.phase !== 'skipped').map(describe).join(' | ')}`);
+    else
+      void vscode.window.showErrorMessage(
+        `${title}: ${result.hosts
+          .filter((h) => h.phase !== 'done' && h.phase !== 'skipped')
+          .map(describe)
+          .join(' | ')}`,
+      );
   };
 
   const reviewAndRun = async (kind: RolloutPlanRecord['kind'], arg: unknown, selected: unknown) => {
@@ -135,22 +198,36 @@ export function registerRollout(services: ExtensionServices): void {
     if (!services.requireTrust(kind === 'rollback' ? 'Rolling hosts back' : 'A rollout')) return;
     const hosts = await ops.pickHosts(arg, selected, { title, filter: (h) => !ops.system(h).endsWith('-darwin') });
     if (!hosts?.length) return;
-    const prepared = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${title}: preview`, cancellable: true }, async (progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      const systems = kind === 'rollback' ? new Map<string, string>() : await systemsFor(hosts, progress, controller.signal);
-      const targets = targetsFor(hosts, systems);
-      return { targets, previews: await previews(kind, targets, progress, controller.signal) };
-    });
+    const prepared = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `${title}: preview`, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        const systems = kind === 'rollback' ? new Map<string, string>() : await systemsFor(hosts, progress, controller.signal);
+        const targets = targetsFor(hosts, systems);
+        return { targets, previews: await previews(kind, targets, progress, controller.signal) };
+      },
+    );
     const failed = prepared.previews.filter((p): p is { host: string; error: string } => 'error' in p);
     const ready = prepared.previews.filter((p): p is HostPreview => !('error' in p));
     const o = options();
     const checks = healthChecks(ops.spec().spec);
-    const header = `# ${title} review\n\n${hosts.length} host(s), ${o.concurrency} at once, ${o.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}, `
-      + `checkpoints ${o.checkpoint ? 'on' : 'off'}; a host not confirmed within ${o.confirmTimeoutSec} s switches back by itself.\n\n`
-      + `Health checks (up to ${o.healthTimeoutSec} s): the hosts' service units, exo's node and runners${checks.heartbeat ? ', the agent\'s heartbeat on NATS' : ' (the agent\'s heartbeat is not checked: not connected to the cluster)'}`
-      + `${checks.checks.length > (checks.heartbeat ? 2 : 1) ? `, the spec's own: ${checks.checks.slice(1, checks.heartbeat ? -1 : undefined).map((c) => c.name).join(', ')}` : ''}.\n\n`;
-    await docs.show(`review-${Date.now()}`, header + [...failed.map((f) => `## ${f.host}\npreview failed: ${f.error}\n`), ...ready.map(renderPreview)].join('\n'));
+    const header =
+      `# ${title} review\n\n${hosts.length} host(s), ${o.concurrency} at once, ${o.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}, ` +
+      `checkpoints ${o.checkpoint ? 'on' : 'off'}; a host not confirmed within ${o.confirmTimeoutSec} s switches back by itself.\n\n` +
+      `Health checks (up to ${o.healthTimeoutSec} s): the hosts' service units, exo's node and runners${checks.heartbeat ? ", the agent's heartbeat on NATS" : " (the agent's heartbeat is not checked: not connected to the cluster)"}` +
+      `${
+        checks.checks.length > (checks.heartbeat ? 2 : 1)
+          ? `, the spec's own: ${checks.checks
+              .slice(1, checks.heartbeat ? -1 : undefined)
+              .map((c) => c.name)
+              .join(', ')}`
+          : ''
+      }.\n\n`;
+    await docs.show(
+      `review-${Date.now()}`,
+      header + [...failed.map((f) => `## ${f.host}\npreview failed: ${f.error}\n`), ...ready.map(renderPreview)].join('\n'),
+    );
     if (failed.length) {
       void vscode.window.showErrorMessage(`${title}: the preview failed on ${failed.map((f) => f.host).join(', ')}; nothing was switched.`);
       return;
@@ -164,40 +241,83 @@ export function registerRollout(services: ExtensionServices): void {
     const action = kind === 'rollback' ? 'Roll Back' : 'Start Rollout';
     const choice = await vscode.window.showWarningMessage(
       `${action} on ${changing.map((p) => p.host).join(', ')}?`,
-      { modal: true, detail: `Switches ${changing.length} host(s) (see the review). ${interrupted} GPU process(es) are interrupted${o.checkpoint && interrupted ? ' and checkpointed first' : ''}. A failed health check rolls a host back.` },
+      {
+        modal: true,
+        detail: `Switches ${changing.length} host(s) (see the review). ${interrupted} GPU process(es) are interrupted${o.checkpoint && interrupted ? ' and checkpointed first' : ''}. A failed health check rolls a host back.`,
+      },
       action,
     );
     if (choice !== action) return;
-    const plan: RolloutPlanRecord = { rolloutId: newRolloutId(), createdAt: new Date().toISOString(), hosts: prepared.targets.map((t) => t.name), options: o, kind };
+    const plan: RolloutPlanRecord = {
+      rolloutId: newRolloutId(),
+      createdAt: new Date().toISOString(),
+      hosts: prepared.targets.map((t) => t.name),
+      options: o,
+      kind,
+    };
     const journal = new RolloutJournal(rolloutJournalDir(ops.spec().specFile), plan.rolloutId, natsSink);
-    await run(title, ({ signal, onStep }) => runRollout(plan, prepared.targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, checks: checks.checks, signal, onStep }));
+    await run(title, ({ signal, onStep }) =>
+      runRollout(plan, prepared.targets, {
+        pool: ops.pool,
+        freshPool: () => ops.freshPool(),
+        journal,
+        checks: checks.checks,
+        signal,
+        onStep,
+      }),
+    );
   };
 
   const status = async () => {
     if (!services.requireTrust('Resuming a rollout')) return;
     const dir = rolloutJournalDir(ops.spec().specFile);
     const id = listJournals(dir)[0];
-    if (!id) { void vscode.window.showInformationMessage('No rollout has run from this spec yet.'); return; }
+    if (!id) {
+      void vscode.window.showInformationMessage('No rollout has run from this spec yet.');
+      return;
+    }
     const file = path.join(dir, `${id}.jsonl`);
     const s = rolloutStatus(file);
-    await docs.show(`status-${id}`, `# Rollout ${id} (${s.plan?.kind ?? '?'}): ${s.finished ? 'finished' : 'not finished'}\n\n${s.hosts.map((h) => `- ${describe(h)}`).join('\n')}\n${s.problems.map((p) => `- problem: ${p}`).join('\n')}\n`);
+    await docs.show(
+      `status-${id}`,
+      `# Rollout ${id} (${s.plan?.kind ?? '?'}): ${s.finished ? 'finished' : 'not finished'}\n\n${s.hosts.map((h) => `- ${describe(h)}`).join('\n')}\n${s.problems.map((p) => `- problem: ${p}`).join('\n')}\n`,
+    );
     if (s.finished || !s.plan) return;
-    const choice = await vscode.window.showWarningMessage(`Rollout ${id} did not finish. Resume it?`, { modal: true, detail: 'Hosts that switched are looked at first: they may have switched back by their timer.' }, 'Resume Rollout');
+    const choice = await vscode.window.showWarningMessage(
+      `Rollout ${id} did not finish. Resume it?`,
+      { modal: true, detail: 'Hosts that switched are looked at first: they may have switched back by their timer.' },
+      'Resume Rollout',
+    );
     if (choice !== 'Resume Rollout') return;
     const spec = ops.spec().spec;
     const hosts = spec.hosts.filter((h) => s.plan!.hosts.includes(h.name));
-    const targets = targetsFor(hosts, new Map(s.hosts.flatMap((h) => (h.facts.newSystem ? [[h.host, h.facts.newSystem] as [string, string]] : []))));
+    const targets = targetsFor(
+      hosts,
+      new Map(s.hosts.flatMap((h) => (h.facts.newSystem ? [[h.host, h.facts.newSystem] as [string, string]] : []))),
+    );
     const journal = new RolloutJournal(dir, id, natsSink);
-    await run('Rollout', ({ signal, onStep }) => resumeRollout(file, targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, checks: healthChecks(spec).checks, signal, onStep }));
+    await run('Rollout', ({ signal, onStep }) =>
+      resumeRollout(file, targets, {
+        pool: ops.pool,
+        freshPool: () => ops.freshPool(),
+        journal,
+        checks: healthChecks(spec).checks,
+        signal,
+        onStep,
+      }),
+    );
   };
 
-  const guarded = (name: string, fn: (...args: unknown[]) => Promise<void>) => vscode.commands.registerCommand(name, async (...args: unknown[]) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      void vscode.window.showErrorMessage(`${name === 'gpuCluster.rollout.rollback' ? 'Roll Back Hosts' : 'Rollout'}: ${(err as Error).message}`);
-    }
-  });
+  const guarded = (name: string, fn: (...args: unknown[]) => Promise<void>) =>
+    vscode.commands.registerCommand(name, async (...args: unknown[]) => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        void vscode.window.showErrorMessage(
+          `${name === 'gpuCluster.rollout.rollback' ? 'Roll Back Hosts' : 'Rollout'}: ${(err as Error).message}`,
+        );
+      }
+    });
 
   services.context.subscriptions.push(
     ops,

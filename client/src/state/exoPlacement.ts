@@ -23,7 +23,8 @@ export function placementLinks(state: ExoState, nodeIds: string[], spec: Cluster
   const inside = new Set(nodeIds);
   const interfaceOf = new Map<string, string>();
   for (const host of spec.hosts) {
-    for (const iface of host.interfaces ?? []) for (const a of iface.addresses ?? []) interfaceOf.set(stripCidr(a), `${host.name}:${iface.name}`);
+    for (const iface of host.interfaces ?? [])
+      for (const a of iface.addresses ?? []) interfaceOf.set(stripCidr(a), `${host.name}:${iface.name}`);
   }
   const seen = new Set<string>();
   const out: string[] = [];
@@ -32,13 +33,15 @@ export function placementLinks(state: ExoState, nodeIds: string[], spec: Cluster
     for (const [to, edges] of Object.entries(sinks)) {
       if (!inside.has(to)) continue;
       for (const edge of edges) {
-        const a = names.get(from) ?? from.slice(0, 12), b = names.get(to) ?? to.slice(0, 12);
+        const a = names.get(from) ?? from.slice(0, 12),
+          b = names.get(to) ?? to.slice(0, 12);
         const key = [a, b].sort().join('↔') + ('sourceRdmaIface' in edge ? 'rdma' : '');
         if (seen.has(key)) continue;
         seen.add(key);
         if ('sourceRdmaIface' in edge) out.push(`${a} ↔ ${b} RDMA (${edge.sourceRdmaIface} ↔ ${edge.sinkRdmaIface})`);
         else {
-          const ip = edge.sinkMultiaddr.ip_address ?? /\/ip[46]\/([^/]+)/.exec(edge.sinkMultiaddr.address)?.[1] ?? edge.sinkMultiaddr.address;
+          const ip =
+            edge.sinkMultiaddr.ip_address ?? /\/ip[46]\/([^/]+)/.exec(edge.sinkMultiaddr.address)?.[1] ?? edge.sinkMultiaddr.address;
           out.push(`${a} ↔ ${b} via ${interfaceOf.get(ip) ?? ip}`);
         }
       }
@@ -53,15 +56,28 @@ export function placementChoices(previews: PlacementPreview[], state: ExoState, 
   return previews.map((preview) => {
     const engine = preview.instanceMeta === 'MlxJaccl' ? 'RDMA (MlxJaccl)' : 'sockets (MlxRing)';
     if (!preview.instance) {
-      return { label: `$(circle-slash) ${preview.sharding} · ${engine}`, description: 'not possible', detail: preview.error ?? 'exo cannot place it this way', possible: false, preview };
+      return {
+        label: `$(circle-slash) ${preview.sharding} · ${engine}`,
+        description: 'not possible',
+        detail: preview.error ?? 'exo cannot place it this way',
+        possible: false,
+        preview,
+      };
     }
     const shards = preview.instance.shards;
-    const layers = shards.map((s) => `${host(s.nodeId)} ${s.startLayer !== undefined && s.endLayer !== undefined ? `layers ${s.startLayer}–${s.endLayer}` : s.sharding.toLowerCase()} (${gb(preview.memoryByNode[s.nodeId] ?? 0)})`);
-    const links = placementLinks(state, shards.map((s) => s.nodeId), spec);
+    const layers = shards.map(
+      (s) =>
+        `${host(s.nodeId)} ${s.startLayer !== undefined && s.endLayer !== undefined ? `layers ${s.startLayer}–${s.endLayer}` : s.sharding.toLowerCase()} (${gb(preview.memoryByNode[s.nodeId] ?? 0)})`,
+    );
+    const links = placementLinks(
+      state,
+      shards.map((s) => s.nodeId),
+      spec,
+    );
     return {
       label: `${preview.sharding} · ${shards.length} node${shards.length === 1 ? '' : 's'} · ${engine}`,
       description: layers.join(', '),
-      detail: shards.length > 1 ? `links: ${links.length ? links.join('; ') : 'none known in exo\'s topology'}` : 'one node, no links',
+      detail: shards.length > 1 ? `links: ${links.length ? links.join('; ') : "none known in exo's topology"}` : 'one node, no links',
       possible: true,
       preview,
     };

@@ -7,8 +7,16 @@
 import type { ClusterSpec } from '../../../core/src/spec/types';
 import { exoApiUrl, exoHosts } from '../../../core/src/spec/resolve';
 import {
-  describePhase, downloadsOf, instancesOf, matchExoNodes, shardPhase, topologyNodeIds,
-  type ExoDownloadView, type ExoInstanceView, type ExoPhase, type ExoState,
+  describePhase,
+  downloadsOf,
+  instancesOf,
+  matchExoNodes,
+  shardPhase,
+  topologyNodeIds,
+  type ExoDownloadView,
+  type ExoInstanceView,
+  type ExoPhase,
+  type ExoState,
 } from '../../../core/src/ops/exoState';
 import type { ClusterStateStore, HostFacts, LiveLink, ServiceFacts, StateSource } from './store';
 
@@ -30,8 +38,13 @@ function exoServiceFacts(doc: ExoState, nodeId: string, instances: ExoInstanceVi
   for (const inst of instances) {
     for (const shard of inst.shards) {
       if (shard.nodeId !== nodeId) continue;
-      const layers = shard.startLayer !== undefined && shard.endLayer !== undefined && shard.nLayers !== undefined && shard.endLayer - shard.startLayer < shard.nLayers
-        ? ` layers ${shard.startLayer}–${shard.endLayer}/${shard.nLayers}` : '';
+      const layers =
+        shard.startLayer !== undefined &&
+        shard.endLayer !== undefined &&
+        shard.nLayers !== undefined &&
+        shard.endLayer - shard.startLayer < shard.nLayers
+          ? ` layers ${shard.startLayer}–${shard.endLayer}/${shard.nLayers}`
+          : '';
       phases.push({ model: inst.modelId, phase: shardPhase(doc, shard, inst.modelId, downloads), layers });
     }
   }
@@ -40,11 +53,16 @@ function exoServiceFacts(doc: ExoState, nodeId: string, instances: ExoInstanceVi
   const failed = phases.find((p) => p.phase.phase === 'failed');
   if (failed?.phase.phase === 'failed') return { status: 'failed', detail: `${short(failed.model)}: ${failed.phase.reason}` };
   const downloading = phases.find((p) => p.phase.phase === 'downloading');
-  if (downloading?.phase.phase === 'downloading') return { status: 'downloading', progressPct: downloading.phase.pct, detail: short(downloading.model) };
+  if (downloading?.phase.phase === 'downloading')
+    return { status: 'downloading', progressPct: downloading.phase.pct, detail: short(downloading.model) };
   const loading = phases.find((p) => p.phase.phase === 'loading' || p.phase.phase === 'waiting');
   if (loading) {
     const pct = loading.phase.phase === 'loading' ? loading.phase.pct : undefined;
-    return { status: 'loading', progressPct: pct, detail: pct === undefined ? `${short(loading.model)} (${describePhase(loading.phase)})` : short(loading.model) };
+    return {
+      status: 'loading',
+      progressPct: pct,
+      detail: pct === undefined ? `${short(loading.model)} (${describePhase(loading.phase)})` : short(loading.model),
+    };
   }
   if (phases.length) return { status: 'ready', detail: phases.map((p) => short(p.model)).join(', ') };
   return { status: 'running', detail: 'idle (no instance on this node)' };
@@ -74,20 +92,22 @@ export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
     // Apple Silicon shares RAM with the GPU: exo's memory figures are the GPU's.
     const apple = host.hardware?.gpus?.[0]?.vendor === 'apple';
     if (apple && memory) {
-      facts.gpus = [{
-        index: 0,
-        memoryTotalMiB: Math.round(memory.ramTotal.inBytes / 2 ** 20),
-        memoryUsedMiB: Math.round((memory.ramTotal.inBytes - memory.ramAvailable.inBytes) / 2 ** 20),
-        utilizationPct: usagePct,
-        temperatureC: system?.temp,
-      }];
+      facts.gpus = [
+        {
+          index: 0,
+          memoryTotalMiB: Math.round(memory.ramTotal.inBytes / 2 ** 20),
+          memoryUsedMiB: Math.round((memory.ramTotal.inBytes - memory.ramAvailable.inBytes) / 2 ** 20),
+          utilizationPct: usagePct,
+          temperatureC: system?.temp,
+        },
+      ];
     }
     hosts.set(hostName, facts);
   }
   // Hosts that should run exo but are not in its cluster.
   for (const host of exoHosts(spec)) {
     if (seen.has(host.name)) continue;
-    hosts.set(host.name, { services: { exo: { status: 'stopped', detail: 'not in exo\'s topology' } } });
+    hosts.set(host.name, { services: { exo: { status: 'stopped', detail: "not in exo's topology" } } });
   }
 
   const links: LiveLink[] = [];
@@ -95,7 +115,8 @@ export function mapExoState(doc: ExoState, spec: ClusterSpec): ExoMapping {
   for (const [from, sinks] of Object.entries(doc.topology?.connections ?? {})) {
     for (const [to, edges] of Object.entries(sinks)) {
       for (const edge of edges) {
-        const a = nodeToHost.get(from), b = nodeToHost.get(to);
+        const a = nodeToHost.get(from),
+          b = nodeToHost.get(to);
         if (!a || !b || a === b) continue;
         const kind = 'sourceRdmaIface' in edge ? 'rdma' : 'socket';
         const key = [a, b].sort().join('|') + kind;
@@ -175,7 +196,9 @@ export class ExoSource implements StateSource {
   private schedule(delayMs: number): void {
     if (this.disposed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { void this.poll(); }, delayMs);
+    this.timer = setTimeout(() => {
+      void this.poll();
+    }, delayMs);
   }
 
   private async poll(): Promise<void> {
@@ -193,11 +216,14 @@ export class ExoSource implements StateSource {
     this.inflight?.abort();
     const controller = new AbortController();
     this.inflight = controller;
-    const timeout = setTimeout(() => controller.abort(new Error(`no answer within ${this.options.timeoutMs ?? 5000} ms`)), this.options.timeoutMs ?? 5000);
+    const timeout = setTimeout(
+      () => controller.abort(new Error(`no answer within ${this.options.timeoutMs ?? 5000} ms`)),
+      this.options.timeoutMs ?? 5000,
+    );
     try {
       const response = await fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
       if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-      const doc = await response.json() as ExoState;
+      const doc = (await response.json()) as ExoState;
       if (this.disposed) return;
       this.apply(store, doc, spec);
       this.failures = 0;

@@ -129,7 +129,11 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-interface Reported { facts: HostFacts; at: number; seq: number }
+interface Reported {
+  facts: HostFacts;
+  at: number;
+  seq: number;
+}
 
 export class ClusterStateStore {
   private specValue: ClusterSpec | undefined;
@@ -150,12 +154,16 @@ export class ClusterStateStore {
     this.now = options.now ?? Date.now;
   }
 
-  get spec(): ClusterSpec | undefined { return this.specValue; }
+  get spec(): ClusterSpec | undefined {
+    return this.specValue;
+  }
 
   setSpec(spec: ClusterSpec | undefined): void {
     this.specValue = spec;
     this.merged.clear();
-    this.queue((c) => { c.specChanged = true; });
+    this.queue((c) => {
+      c.specChanged = true;
+    });
   }
 
   /** Names of hosts in the spec, then of hosts only sources know about. */
@@ -173,15 +181,17 @@ export class ClusterStateStore {
    */
   applyHostFacts(source: string, host: string, facts: HostFacts, mode: 'merge' | 'replace' = 'merge'): void {
     let bySource = this.reports.get(host);
-    if (!bySource) this.reports.set(host, bySource = new Map());
+    if (!bySource) this.reports.set(host, (bySource = new Map()));
     const previous = bySource.get(source)?.facts;
-    const base = mode === 'merge' ? previous ?? {} : {};
+    const base = mode === 'merge' ? (previous ?? {}) : {};
     const next: HostFacts = { ...base, ...stripUndefined(facts) };
     if (facts.services) next.services = { ...base.services, ...facts.services };
     if (previous && JSON.stringify(previous) === JSON.stringify(next)) return;
     bySource.set(source, { facts: next, at: this.now(), seq: ++this.seq });
     this.merged.delete(host);
-    this.queue((c) => { c.hosts.add(host); });
+    this.queue((c) => {
+      c.hosts.add(host);
+    });
   }
 
   /** Forget everything a source said (about one host, or about all hosts when `host` is left out). */
@@ -215,7 +225,7 @@ export class ClusterStateStore {
 
   /** Sources that have reported about a host. */
   sourcesOf(host: string): string[] {
-    return [...this.reports.get(host)?.keys() ?? []];
+    return [...(this.reports.get(host)?.keys() ?? [])];
   }
 
   host(name: string): HostState {
@@ -235,24 +245,37 @@ export class ClusterStateStore {
       return;
     }
     this.health.set(source, health);
-    this.queue((c) => { c.sourcesChanged = true; });
+    this.queue((c) => {
+      c.sourcesChanged = true;
+    });
   }
 
-  sourceHealth(): ReadonlyMap<string, SourceHealth> { return this.health; }
+  sourceHealth(): ReadonlyMap<string, SourceHealth> {
+    return this.health;
+  }
 
   setLiveLinks(source: string, links: LiveLink[]): void {
     const key = (l: LiveLink) => `${l.from}|${l.to}|${l.kind}|${l.detail ?? ''}`;
     const before = (this.links.get(source) ?? []).map(key).sort().join('\n');
     const after = links.map(key).sort().join('\n');
     this.links.set(source, links);
-    if (before !== after) this.queue((c) => { c.linksChanged = true; });
+    if (before !== after)
+      this.queue((c) => {
+        c.linksChanged = true;
+      });
   }
 
-  liveLinks(): LiveLink[] { return [...this.links.values()].flat(); }
+  liveLinks(): LiveLink[] {
+    return [...this.links.values()].flat();
+  }
 
   onDidChange(listener: (change: StateChange) => void): { dispose(): void } {
     this.listeners.add(listener);
-    return { dispose: () => { this.listeners.delete(listener); } };
+    return {
+      dispose: () => {
+        this.listeners.delete(listener);
+      },
+    };
   }
 
   /** Deliver the pending batch now (tests, and views that must be current before a command). */

@@ -11,25 +11,45 @@
 
 import type { ClusterSpec, HostSpec } from '../spec/types';
 
-export interface ExoMemory { inBytes: number }
+export interface ExoMemory {
+  inBytes: number;
+}
 export type Tagged<T> = Record<string, T>;
 
 export interface ExoShardMetadata {
   modelCard?: { modelId?: string; storageSize?: ExoMemory; nLayers?: number };
-  deviceRank?: number; worldSize?: number; startLayer?: number; endLayer?: number; nLayers?: number;
+  deviceRank?: number;
+  worldSize?: number;
+  startLayer?: number;
+  endLayer?: number;
+  nLayers?: number;
 }
 export interface ExoShardAssignments {
   modelId?: string;
   runnerToShard?: Record<string, Tagged<ExoShardMetadata>>;
   nodeToRunner?: Record<string, string>;
 }
-export interface ExoInstance { instanceId?: string; shardAssignments?: ExoShardAssignments }
-export interface ExoRunnerStatus { layersLoaded?: number; totalLayers?: number; errorMessage?: string | null }
+export interface ExoInstance {
+  instanceId?: string;
+  shardAssignments?: ExoShardAssignments;
+}
+export interface ExoRunnerStatus {
+  layersLoaded?: number;
+  totalLayers?: number;
+  errorMessage?: string | null;
+}
 export interface ExoDownloadEntry {
   nodeId?: string;
   shardMetadata?: Tagged<ExoShardMetadata>;
   /** DownloadOngoing */
-  downloadProgress?: { total?: ExoMemory; downloaded?: ExoMemory; speed?: number; etaMs?: number; completedFiles?: number; totalFiles?: number };
+  downloadProgress?: {
+    total?: ExoMemory;
+    downloaded?: ExoMemory;
+    speed?: number;
+    etaMs?: number;
+    completedFiles?: number;
+    totalFiles?: number;
+  };
   /** DownloadPending (downloaded, total), DownloadCompleted (total) */
   downloaded?: ExoMemory;
   total?: ExoMemory;
@@ -37,8 +57,7 @@ export interface ExoDownloadEntry {
   errorMessage?: string;
 }
 export type ExoEdge =
-  | { sinkMultiaddr: { address: string; ip_address?: string; port?: number } }
-  | { sourceRdmaIface: string; sinkRdmaIface: string };
+  { sinkMultiaddr: { address: string; ip_address?: string; port?: number } } | { sourceRdmaIface: string; sinkRdmaIface: string };
 export interface ExoState {
   instances?: Record<string, Tagged<ExoInstance>>;
   runners?: Record<string, Tagged<ExoRunnerStatus>>;
@@ -111,7 +130,10 @@ export interface ExoDownloadView {
 }
 
 const DOWNLOAD_KINDS: Record<string, DownloadKind> = {
-  DownloadPending: 'pending', DownloadOngoing: 'ongoing', DownloadCompleted: 'completed', DownloadFailed: 'failed',
+  DownloadPending: 'pending',
+  DownloadOngoing: 'ongoing',
+  DownloadCompleted: 'completed',
+  DownloadFailed: 'failed',
 };
 
 export function downloadsOf(state: ExoState): ExoDownloadView[] {
@@ -125,8 +147,17 @@ export function downloadsOf(state: ExoState): ExoDownloadView[] {
       const modelId = untag(d.shardMetadata)?.[1].modelCard?.modelId ?? '';
       const p = d.downloadProgress;
       const totalBytes = p?.total?.inBytes ?? d.total?.inBytes ?? 0;
-      const doneBytes = kind === 'completed' ? totalBytes : p?.downloaded?.inBytes ?? d.downloaded?.inBytes ?? 0;
-      out.push({ nodeId: d.nodeId ?? nodeId, modelId, kind, doneBytes, totalBytes, speed: p?.speed, etaMs: p?.etaMs, error: d.errorMessage });
+      const doneBytes = kind === 'completed' ? totalBytes : (p?.downloaded?.inBytes ?? d.downloaded?.inBytes ?? 0);
+      out.push({
+        nodeId: d.nodeId ?? nodeId,
+        modelId,
+        kind,
+        doneBytes,
+        totalBytes,
+        speed: p?.speed,
+        etaMs: p?.etaMs,
+        error: d.errorMessage,
+      });
     }
   }
   return out;
@@ -145,7 +176,12 @@ export function runnerOf(state: ExoState, runnerId: string): ExoRunnerView | und
   if (!entry) return undefined;
   const [tag, r] = entry;
   const status = tag.replace(/^Runner/, '');
-  return { status, layersLoaded: r.layersLoaded, totalLayers: r.totalLayers, error: status === 'Failed' ? r.errorMessage ?? 'the runner failed' : undefined };
+  return {
+    status,
+    layersLoaded: r.layersLoaded,
+    totalLayers: r.totalLayers,
+    error: status === 'Failed' ? (r.errorMessage ?? 'the runner failed') : undefined,
+  };
 }
 
 /** Where one node stands with one model: exo's lifecycle after placement. */
@@ -166,19 +202,29 @@ export function shardPhase(state: ExoState, shard: ExoShard, modelId: string, do
   if (dl?.kind === 'failed') return { phase: 'failed', reason: `download failed: ${dl.error ?? 'unknown error'}` };
   if (runner && (runner.status === 'Ready' || runner.status === 'Running')) return { phase: 'ready', runner: runner.status };
   if (runner && ['Loading', 'Loaded', 'WarmingUp'].includes(runner.status)) {
-    return { phase: 'loading', runner: runner.status, pct: runner.status === 'Loading' && runner.totalLayers ? pct(runner.layersLoaded ?? 0, runner.totalLayers) : undefined };
+    return {
+      phase: 'loading',
+      runner: runner.status,
+      pct: runner.status === 'Loading' && runner.totalLayers ? pct(runner.layersLoaded ?? 0, runner.totalLayers) : undefined,
+    };
   }
-  if (dl && (dl.kind === 'ongoing' || dl.kind === 'pending')) return { phase: 'downloading', pct: pct(dl.doneBytes, dl.totalBytes), doneBytes: dl.doneBytes, totalBytes: dl.totalBytes };
+  if (dl && (dl.kind === 'ongoing' || dl.kind === 'pending'))
+    return { phase: 'downloading', pct: pct(dl.doneBytes, dl.totalBytes), doneBytes: dl.doneBytes, totalBytes: dl.totalBytes };
   return { phase: 'waiting', runner: runner?.status };
 }
 
 export function describePhase(p: ExoPhase): string {
   switch (p.phase) {
-    case 'downloading': return `downloading ${p.pct}%`;
-    case 'loading': return p.pct === undefined ? (p.runner === 'WarmingUp' ? 'warming up' : 'loading') : `loading ${p.pct}%`;
-    case 'ready': return 'ready';
-    case 'failed': return `failed: ${p.reason}`;
-    case 'waiting': return p.runner ? `runner ${p.runner.toLowerCase()}` : 'waiting for its runner';
+    case 'downloading':
+      return `downloading ${p.pct}%`;
+    case 'loading':
+      return p.pct === undefined ? (p.runner === 'WarmingUp' ? 'warming up' : 'loading') : `loading ${p.pct}%`;
+    case 'ready':
+      return 'ready';
+    case 'failed':
+      return `failed: ${p.reason}`;
+    case 'waiting':
+      return p.runner ? `runner ${p.runner.toLowerCase()}` : 'waiting for its runner';
   }
 }
 
@@ -213,7 +259,7 @@ export function matchExoNodes(doc: ExoState, spec: ClusterSpec): Map<string, str
     const ifaces = doc.nodeNetwork?.[nodeId]?.interfaces ?? [];
     const viaAddress = ifaces.map((i) => byAddress.get(stripCidr(i.ipAddress))).find((h) => h !== undefined);
     const friendly = doc.nodeIdentities?.[nodeId]?.friendlyName?.toLowerCase();
-    const host = viaAddress ?? (friendly ? byName.get(friendly) ?? byName.get(friendly.split('.')[0]) : undefined);
+    const host = viaAddress ?? (friendly ? (byName.get(friendly) ?? byName.get(friendly.split('.')[0])) : undefined);
     if (host) result.set(nodeId, host);
   }
   return result;

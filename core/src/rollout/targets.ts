@@ -60,7 +60,8 @@ export function exoHealthCheck(spec: ClusterSpec, o: { fetch?: Fetch } = {}): He
         const a = Object.values(inst)[0]?.shardAssignments;
         const runner = a?.nodeToRunner?.[node];
         const view = runner ? runnerOf(state, runner) : undefined;
-        if (runner && (!view || view.status === 'Failed')) return `runner ${runner} on node ${node} is ${view ? `failed: ${view.error}` : 'missing'}`;
+        if (runner && (!view || view.status === 'Failed'))
+          return `runner ${runner} on node ${node} is ${view ? `failed: ${view.error}` : 'missing'}`;
       }
       return undefined;
     },
@@ -73,9 +74,8 @@ export function specHealthChecks(spec: ClusterSpec, pool: SshPool): HealthCheck[
     name: c.name,
     async check(target, signal) {
       const host = spec.hosts.find((h) => h.name === target.name);
-      const selected = !c.hosts?.length && !c.tags?.length
-        || c.hosts?.includes(target.name)
-        || (host?.tags ?? []).some((t) => c.tags?.includes(t));
+      const selected =
+        (!c.hosts?.length && !c.tags?.length) || c.hosts?.includes(target.name) || (host?.tags ?? []).some((t) => c.tags?.includes(t));
       if (!selected) return undefined;
       const r = await pool.exec(target.endpoint, argv(c.command), { signal, timeoutMs: (c.timeoutSec ?? 10) * 1000 });
       if (r.code === 0) return undefined;
@@ -90,8 +90,16 @@ export function specHealthChecks(spec: ClusterSpec, pool: SshPool): HealthCheck[
  * began (they begin when its switch has finished). `lastSampleAt` is the live session's receive time per host;
  * only hosts the flake gives an agent (NixOS hosts of a cluster with `nats.url`) are asked.
  */
-export function heartbeatCheck(spec: ClusterSpec, lastSampleAt: (host: string) => number | undefined, now: () => number = Date.now): HealthCheck {
-  const agentHosts = new Set(planCluster(spec).hosts.filter((h) => h.agent).map((h) => h.name));
+export function heartbeatCheck(
+  spec: ClusterSpec,
+  lastSampleAt: (host: string) => number | undefined,
+  now: () => number = Date.now,
+): HealthCheck {
+  const agentHosts = new Set(
+    planCluster(spec)
+      .hosts.filter((h) => h.agent)
+      .map((h) => h.name),
+  );
   const checkingSince = new Map<string, number>();
   return {
     name: 'agent heartbeat',

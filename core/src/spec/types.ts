@@ -5,13 +5,16 @@
 export type System = 'x86_64-linux' | 'aarch64-linux' | 'aarch64-darwin';
 export const SYSTEMS: readonly System[] = ['x86_64-linux', 'aarch64-linux', 'aarch64-darwin'];
 
-export type Role =
-  | 'exo-master' | 'exo-worker' | 'exo-api'
-  | 'nats-hub' | 'nats-leaf'
-  | 'k3s-server' | 'k3s-agent'
-  | 'checkpoint-agent';
+export type Role = 'exo-master' | 'exo-worker' | 'exo-api' | 'nats-hub' | 'nats-leaf' | 'k3s-server' | 'k3s-agent' | 'checkpoint-agent';
 export const ROLES: readonly Role[] = [
-  'exo-master', 'exo-worker', 'exo-api', 'nats-hub', 'nats-leaf', 'k3s-server', 'k3s-agent', 'checkpoint-agent',
+  'exo-master',
+  'exo-worker',
+  'exo-api',
+  'nats-hub',
+  'nats-leaf',
+  'k3s-server',
+  'k3s-agent',
+  'checkpoint-agent',
 ];
 
 export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple';

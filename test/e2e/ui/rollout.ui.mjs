@@ -13,8 +13,21 @@ import { tsImport } from 'tsx/esm/api';
 
 const { startRolloutHosts } = await tsImport('../../fixtures/rollout/hosts.ts', import.meta.url);
 const NAMES = ['e2e-roll-a', 'e2e-roll-b'];
-const CURRENT = { units: { 'exo.service': 'active' }, closure: [['exo', '1.0.0', 900000], ['glibc', '2.39', 30000000]] };
-const NEXT = { units: { 'exo.service': 'active changed' }, closure: [['exo', '1.1.0', 1000000], ['glibc', '2.39', 30000000], ['nvtop', '3.1.0', 700000]] };
+const CURRENT = {
+  units: { 'exo.service': 'active' },
+  closure: [
+    ['exo', '1.0.0', 900000],
+    ['glibc', '2.39', 30000000],
+  ],
+};
+const NEXT = {
+  units: { 'exo.service': 'active changed' },
+  closure: [
+    ['exo', '1.1.0', 1000000],
+    ['glibc', '2.39', 30000000],
+    ['nvtop', '3.1.0', 700000],
+  ],
+};
 const BROKEN = { ...NEXT, units: { 'exo.service': 'inactive changed' } };
 
 let started;
@@ -40,26 +53,37 @@ export const checks = [
       const hadSettings = existsSync(settingsFile);
       const originalSettings = hadSettings ? readFileSync(settingsFile, 'utf8') : '';
       mkdirSync(path.dirname(settingsFile), { recursive: true });
-      writeFileSync(settingsFile, JSON.stringify({
-        ...(hadSettings ? JSON.parse(originalSettings) : {}),
-        'gpuCluster.rollout.systems': systems,
-        'gpuCluster.rollout.hostRoots': { [a.name]: a.root, [b.name]: b.root },
-        'gpuCluster.rollout.healthTimeoutSec': 3,
-        'gpuCluster.rollout.onFailure': 'continue',
-      }, null, 2));
+      writeFileSync(
+        settingsFile,
+        JSON.stringify(
+          {
+            ...(hadSettings ? JSON.parse(originalSettings) : {}),
+            'gpuCluster.rollout.systems': systems,
+            'gpuCluster.rollout.hostRoots': { [a.name]: a.root, [b.name]: b.root },
+            'gpuCluster.rollout.healthTimeoutSec': 3,
+            'gpuCluster.rollout.onFailure': 'continue',
+          },
+          null,
+          2,
+        ),
+      );
       // The first host's exo node is known by its own address; SSH and exo's API are reached on 127.0.0.1.
       const ownAddress = { [a.name]: '127.0.3.1', [b.name]: '127.0.0.1' };
       exo = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/exo/fake-exo.mjs')], {
-        env: { ...process.env, FAKE_EXO_PORT: '52415', FAKE_EXO_NAME: a.name, FAKE_EXO_ADDRESS: ownAddress[a.name] }, stdio: 'ignore',
+        env: { ...process.env, FAKE_EXO_PORT: '52415', FAKE_EXO_NAME: a.name, FAKE_EXO_ADDRESS: ownAddress[a.name] },
+        stdio: 'ignore',
       });
       for (const h of started.hosts) {
-        writeFileSync(path.join(ui.workspace, 'hosts', `${h.name}.yaml`), [
-          `name: ${h.name}`,
-          `addresses: [${ownAddress[h.name]}]`,
-          `ssh: { address: 127.0.0.1, port: ${h.endpoint.port}, identity: ${JSON.stringify(h.endpoint.identity)}, hostKey: ${JSON.stringify(h.endpoint.hostKey)} }`,
-          'roles: [exo-worker]',
-          '',
-        ].join('\n'));
+        writeFileSync(
+          path.join(ui.workspace, 'hosts', `${h.name}.yaml`),
+          [
+            `name: ${h.name}`,
+            `addresses: [${ownAddress[h.name]}]`,
+            `ssh: { address: 127.0.0.1, port: ${h.endpoint.port}, identity: ${JSON.stringify(h.endpoint.identity)}, hostKey: ${JSON.stringify(h.endpoint.hostKey)} }`,
+            'roles: [exo-worker]',
+            '',
+          ].join('\n'),
+        );
       }
       try {
         await ui.showContainer('GPU Cluster');
@@ -79,10 +103,14 @@ export const checks = [
 
         // The review: one document with both hosts' previews.
         const editor = ui.page.locator('.editor-instance .view-lines').first();
-        await ui.waitFor('the review document', async () => {
-          const text = await visibleText(editor);
-          return text.includes(`## ${a.name}`) && text.includes(`## ${b.name}`);
-        }, 90_000);
+        await ui.waitFor(
+          'the review document',
+          async () => {
+            const text = await visibleText(editor);
+            return text.includes(`## ${a.name}`) && text.includes(`## ${b.name}`);
+          },
+          90_000,
+        );
         const review = await visibleText(editor);
         for (const expected of ['Rollout review', 'exo: 1.0.0 → 1.1.0', 'nvtop', 'units to restart: exo.service']) {
           if (!review.includes(expected)) throw new Error(`the review does not show "${expected}": ${review}`);
@@ -97,12 +125,25 @@ export const checks = [
         // Progress: the notification follows the hosts' steps.
         const seen = new Set();
         let resultText = '';
-        await ui.waitFor('the rollout to end', async () => {
-          for (const t of await ui.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])) seen.add(t);
-          const editors = (await ui.page.locator('.editor-instance .view-lines').allInnerTexts().catch(() => [])).map((t) => t.replace(/\u00a0/g, ' '));
-          resultText = editors.find((t) => t.includes('not everything went through') || t.includes(': done')) ?? '';
-          return resultText.includes('Rollout r');
-        }, 150_000);
+        await ui.waitFor(
+          'the rollout to end',
+          async () => {
+            for (const t of await ui.page
+              .locator('.notifications-toasts .notification-toast')
+              .allInnerTexts()
+              .catch(() => []))
+              seen.add(t);
+            const editors = (
+              await ui.page
+                .locator('.editor-instance .view-lines')
+                .allInnerTexts()
+                .catch(() => [])
+            ).map((t) => t.replace(/\u00a0/g, ' '));
+            resultText = editors.find((t) => t.includes('not everything went through') || t.includes(': done')) ?? '';
+            return resultText.includes('Rollout r');
+          },
+          150_000,
+        );
         const steps = ['switching', 'checking', 'confirming', 'rolling-back'];
         const shown = steps.filter((s) => [...seen].some((t) => t.includes(s)));
         if (!shown.length) throw new Error(`the progress never showed a step; notifications seen: ${[...seen].join(' | ')}`);
@@ -111,7 +152,8 @@ export const checks = [
         await ui.shot('rollout-result-with-rollback');
         if (running(a) !== `gen2-nixos-system-${a.name}`) throw new Error(`${a.name} does not run the new system`);
         if (running(b) !== `gen1-nixos-system-${b.name}`) throw new Error(`${b.name} was not switched back`);
-        if (readlinkSync(path.join(b.root, 'nix/var/nix/profiles/system')) !== 'system-1-link') throw new Error(`${b.name}'s profile was not moved back`);
+        if (readlinkSync(path.join(b.root, 'nix/var/nix/profiles/system')) !== 'system-1-link')
+          throw new Error(`${b.name}'s profile was not moved back`);
       } finally {
         for (const name of NAMES) rmSync(path.join(ui.workspace, 'hosts', `${name}.yaml`), { force: true });
         if (hadSettings) writeFileSync(settingsFile, originalSettings);
