@@ -4,8 +4,9 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../fixtures/ops/sshd';
@@ -30,6 +31,7 @@ const NEXT: SystemSpec = {
 let hosts: RolloutHost[];
 let stop: () => Promise<void>;
 let specDir: string;
+let exo: ChildProcess | undefined;
 const systems = new Map<string, string>();
 
 function cli(args: string[]): { code: number | null; out: string; err: string } {
@@ -45,6 +47,17 @@ before(async () => {
   hosts = started.hosts;
   stop = started.stop;
   for (const h of hosts) systems.set(h.name, h.addSystem('gen2', NEXT));
+  // gpu-a runs exo: its health check asks exo's /state (the recorded documents' stand-in) for gpu-a's node.
+  const exoPort = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  exo = spawn(process.execPath, [path.join(REPO_ROOT, 'test/fixtures/exo/fake-exo.mjs')], {
+    env: { ...process.env, FAKE_EXO_PORT: String(exoPort), FAKE_EXO_NAME: 'gpu-a', FAKE_EXO_ADDRESS: '127.0.1.1' },
+    stdio: 'ignore',
+  });
   specDir = mkdtempSync(path.join(os.tmpdir(), 'rollout-cli-'));
   const hostYaml = hosts
     .map((h, i) =>
@@ -52,7 +65,7 @@ before(async () => {
         `  - name: ${h.name}`,
         `    addresses: [127.0.1.${i + 1}]`,
         '    tags: [gpu]',
-        `    roles: [exo-worker${i === 0 ? ', nats-hub' : ''}]`,
+        `    roles: [${i === 0 ? 'exo-worker, nats-hub' : 'nats-leaf'}]`,
         `    ssh: { address: 127.0.0.1, port: ${h.endpoint.port}, user: root, identity: ${h.endpoint.identity}, hostKey: "${h.endpoint.hostKey}" }`,
       ].join('\n'),
     )
@@ -68,13 +81,22 @@ before(async () => {
       '  stateVersion: "26.05"',
       '  tags:',
       '    gpu: GPU nodes',
+      'exo:',
+      `  ports: { api: ${exoPort} }`,
       'hosts:',
       hostYaml,
+      // The spec's own check runs on every host over SSH: gpu-a and gpu-b each find their profile.
+      'rollout:',
+      '  healthChecks:',
+      '    - name: profile present',
+      '      command: [sh, -c, \'test -L "$0"\', "' + path.join(hosts[0].root, 'nix/var/nix/profiles/system') + '"]',
+      '      hosts: [gpu-a]',
       '',
     ].join('\n'),
   );
 });
 after(async () => {
+  exo?.kill();
   await stop?.();
   if (specDir) rmSync(specDir, { recursive: true, force: true });
 });
@@ -142,6 +164,35 @@ describe('gpu-cluster rollout commands', () => {
     assert.equal(running(hosts[1]), 'gen1-nixos-system-gpu-b');
     assert.equal(running(hosts[0]), 'gen2-nixos-system-gpu-a', 'the other host is not touched');
     assert.equal(readlinkSync(path.join(hosts[1].root, 'nix/var/nix/profiles/system')), 'system-3-link');
+  });
+
+  it("a host failing the spec's own health check is rolled back, with the check's name and output as the reason", () => {
+    const file = path.join(specDir, 'cluster.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8') +
+        ['    - name: model loaded', "      command: [sh, -c, 'echo no model on $0 >&2; exit 4', gpu-b]", '      hosts: [gpu-b]', ''].join(
+          '\n',
+        ),
+    );
+    const r = cli([
+      'update',
+      specDir,
+      '--host',
+      'gpu-b',
+      '--system',
+      `gpu-b=${systems.get('gpu-b')}`,
+      ...roots(),
+      '--yes',
+      '--json',
+      '--health-timeout',
+      '3',
+    ]);
+    assert.equal(r.code, 1, r.err);
+    const [b] = JSON.parse(r.out).hosts;
+    assert.equal(b.phase, 'rolled-back');
+    assert.match(r.err, /health check failed: model loaded: exit 4: no model on gpu-b/);
+    assert.equal(running(hosts[1]), 'gen1-nixos-system-gpu-b');
   });
 
   it('bad usage exits 2 with the reason', () => {

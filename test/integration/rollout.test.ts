@@ -14,10 +14,12 @@ import { SshPool } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
 import { EventOutbox } from '#core/nats';
 import { checkpointSettings } from '#core/ops';
+import type { ClusterSpec } from '#core/spec';
 import {
   DEFAULT_ROLLOUT_OPTIONS,
   hostLayout,
   newRolloutId,
+  specHealthChecks,
   previewHost,
   readJournal,
   resumeRollout,
@@ -428,5 +430,47 @@ describe('rollout over SSH', () => {
     assert.equal(running(h), 'gen1-nixos-system-gpu-a');
     assert.equal(profile(h), 'system-3-link');
     assert.equal(path.basename(readlinkSync(path.join(h.root, 'nix/var/nix/profiles/system-3-link'))), 'gen1-nixos-system-gpu-a');
+  });
+
+  it("the spec's own health checks run on the hosts they select, without a shell; a host that fails one rolls back", async () => {
+    const [a, b] = await hosts(['gpu-a', 'gpu-b']);
+    const pool = newPool();
+    const images = mkdtempSync(path.join(os.tmpdir(), 'rollout-images-'));
+    cleanup.push(async () => rmSync(images, { recursive: true, force: true }));
+    writeFileSync(path.join(a.root, "model ready; it's"), '');
+    // The last argument has a space, a quote and a semicolon: it reaches the program as it is.
+    const modelCheck = (h: RolloutHost) => ({
+      name: 'model loaded',
+      command: ['sh', '-c', 'test -e "$0" || { echo "no $0" >&2; exit 3; }', path.join(h.root, "model ready; it's")],
+      hosts: [h.name],
+    });
+    const spec = {
+      cluster: { name: 'lab', domain: 'lab' },
+      hosts: [
+        { name: 'gpu-a', addresses: ['127.0.0.1'], tags: ['gpu'] },
+        { name: 'gpu-b', addresses: ['127.0.0.1'], tags: ['gpu'] },
+        { name: 'hub', addresses: ['127.0.0.2'], tags: ['hub'] },
+      ],
+      rollout: { healthChecks: [modelCheck(a), modelCheck(b), { name: 'hub only', command: ['false'], tags: ['hub'] }] },
+    } as unknown as ClusterSpec;
+    const p = plan([a, b], options({ onFailure: 'continue' }));
+    const result = await runRollout(p, [target(a, a.addSystem('gen2', NEXT()), images), target(b, b.addSystem('gen2', NEXT()), images)], {
+      pool,
+      freshPool: newPool,
+      journal: new RolloutJournal(journalDir, p.rolloutId),
+      pollMs: 100,
+      checks: specHealthChecks(spec, pool),
+    });
+    const [sa, sb] = result.hosts;
+    assert.equal(sa.phase, 'done', JSON.stringify(sa));
+    assert.equal(sb.phase, 'rolled-back', JSON.stringify(sb));
+    assert.ok(
+      sb.history
+        .find((s) => s.phase === 'rolling-back')!
+        .detail!.includes(`health check failed: model loaded: exit 3: no ${path.join(b.root, "model ready; it's")}`),
+      JSON.stringify(sb),
+    );
+    assert.equal(running(a), 'gen2-nixos-system-gpu-a');
+    assert.equal(running(b), 'gen1-nixos-system-gpu-b');
   });
 });

@@ -295,16 +295,24 @@ describe('health checks beyond units', () => {
     (async () => new Response(JSON.stringify(body), { status })) as typeof fetch;
   const state = (runner: Record<string, unknown>, nodes = ['nodeA']) => ({
     topology: { nodes },
+    nodeIdentities: { nodeA: { friendlyName: 'gpu-a' } },
     instances: { i1: { MlxRingInstance: { instanceId: 'i1', shardAssignments: { modelId: 'm', nodeToRunner: { nodeA: 'r1' } } } } },
     runners: { r1: runner },
   });
-  const check = (f: typeof fetch, node: string | undefined = 'nodeA') =>
-    exoHealthCheck({ port: 52415, nodeId: () => node, fetch: f, hostRunsExo: () => true }).check(target, undefined);
+  // gpu-a runs exo (an exo role); exo names its node after the host (friendlyName), as the explorer matches it.
+  const spec = {
+    cluster: { name: 'lab', domain: 'lab' },
+    hosts: [
+      { name: 'gpu-a', addresses: ['127.0.0.1'], roles: ['exo-worker'] },
+      { name: 'hub', addresses: ['127.0.0.2'], roles: ['nats-server'] },
+    ],
+  } as unknown as ClusterSpec;
+  const check = (f: typeof fetch, t: RolloutTarget = target) => exoHealthCheck(spec, { fetch: f }).check(t, undefined);
   it('exo: healthy when the node is back and its runners did not fail', async () => {
     assert.equal(await check(answer(state({ RunnerReady: {} }))), undefined);
   });
   it('exo: says what is wrong', async () => {
-    assert.match((await check(answer(state({ RunnerReady: {} }, []))))!, /node nodeA is not back in exo's topology/);
+    assert.match((await check(answer(state({ RunnerReady: {} }, []))))!, /no exo node of gpu-a is back in exo's topology/);
     assert.match(
       (await check(answer(state({ RunnerFailed: { errorMessage: 'CUDA out of memory' } }))))!,
       /runner r1 on node nodeA is failed: CUDA out of memory/,
@@ -317,17 +325,34 @@ describe('health checks beyond units', () => {
       /ECONNREFUSED/,
     );
   });
-  it('agent heartbeat: a sample after the switch', async () => {
+  it('exo: a host without exo passes without asking', async () => {
+    const hub = { ...target, name: 'hub' } as RolloutTarget;
+    assert.equal(
+      await check(
+        (async () => {
+          throw new Error('must not be asked');
+        }) as typeof fetch,
+        hub,
+      ),
+      undefined,
+    );
+  });
+  it('agent heartbeat: a sample received after the checks began, on hosts that run the agent', async () => {
+    const withNats = { ...spec, nats: { url: 'nats://127.0.0.2:4222' } } as unknown as ClusterSpec;
+    let clock = 1000;
     let last: number | undefined;
     const hb = heartbeatCheck(
+      withNats,
       () => last,
-      () => 1000,
-      new Set(['gpu-a']),
+      () => clock,
     );
     assert.match((await hb.check(target, undefined))!, /no telemetry/);
     last = 999;
-    assert.match((await hb.check(target, undefined))!, /no telemetry/);
+    clock = 1500;
+    assert.match((await hb.check(target, undefined))!, /no telemetry/, 'a sample from before the checks began does not count');
     last = 1001;
     assert.equal(await hb.check(target, undefined), undefined);
+    // Without nats.url the flake gives no host an agent: nothing to wait for.
+    assert.equal(await heartbeatCheck(spec, () => undefined).check(target, undefined), undefined);
   });
 });

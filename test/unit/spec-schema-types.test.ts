@@ -125,6 +125,17 @@ const FULL: DeepRequired<ClusterSpec> = {
     lockTimeoutMs: 10000,
     migrations: [{ from: 'gpu-1', to: 'gpu-2', units: ['exo'] }],
   },
+  rollout: {
+    healthChecks: [
+      {
+        name: 'inference answers',
+        command: ['curl', '-fsS', 'http://127.0.0.1:52415/models'],
+        hosts: ['gpu-1'],
+        tags: ['gpu'],
+        timeoutSec: 10,
+      },
+    ],
+  },
   security: {
     firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [53], trustedInterfaces: ['tb0'] },
     tls: { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' },

@@ -16,6 +16,7 @@ import {
   checkOptions,
   rolloutJournalDir,
   DEFAULT_ROLLOUT_OPTIONS,
+  exoHealthCheck,
   listJournals,
   newRolloutId,
   previewTarget,
@@ -26,6 +27,7 @@ import {
   rolloutTargets,
   runRollout,
   selectHosts,
+  specHealthChecks,
   type HostPreview,
   type HostStanding,
   type RolloutOptions,
@@ -247,6 +249,9 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
   const newPool = () => new SshPool({ policy, auth: {} });
   const pool = newPool();
   const endpoint = (h: HostSpec): SshEndpoint => hostEndpoint(spec, clusterPath, h);
+  // Besides the units: exo's node and runners, and the spec's own checks. The agent's heartbeat needs a live NATS
+  // session, which only the editor keeps.
+  const checks = [exoHealthCheck(spec), ...specHealthChecks(spec, pool)];
   const progress = (line: string) => io.err(`${line}\n`);
   try {
     const systems = new Map(a.systems);
@@ -285,6 +290,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
       const result = await resumeRollout(file, all, {
         pool,
         freshPool: newPool,
+        checks,
         journal: new RolloutJournal(dir, a.resume, undefined, 'cli'),
         onStep: (s) => progress(describeStep(s)),
       });
@@ -317,6 +323,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     const result = await runRollout(plan, targets, {
       pool,
       freshPool: newPool,
+      checks,
       journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'),
       onStep: (s) => progress(describeStep(s)),
     });

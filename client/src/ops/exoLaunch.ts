@@ -3,9 +3,8 @@
 // the explorer's live exo view. The host's exo row always ends: running, or failed with the reason.
 
 import * as vscode from 'vscode';
-import { exoBaseUrl, exoServiceCommand, waitForExo, type ExoAction } from '#core/ops';
+import { exoBaseUrl, exoServiceCommand, matchExoNodes, waitForExo, type ExoAction, type ExoState } from '#core/ops';
 import { DEFAULTS, effectiveRoles, exoApiUrl, isDarwin } from '#core/spec';
-import { matchExoNodes, type ExoState } from '../state/exoSource';
 import type { OpsContext } from './context';
 import { runPerHost } from './perHost';
 import { exoServiceViaAgentOrSsh } from '../services/agentCommands';

@@ -11,15 +11,20 @@ import path from 'node:path';
 import type { ExtensionServices } from '../services/services';
 import { OpsContext } from '../ops/context';
 import type { NatsService } from '../services/natsService';
+import { TELEMETRY_SOURCE_ID } from '../nats/telemetrySource';
 import { fanOut } from '#core/ops';
-import type { HostSpec } from '#core/spec';
+import type { ClusterSpec, HostSpec } from '#core/spec';
 import {
   buildAndCopySystem,
   DEFAULT_ROLLOUT_OPTIONS,
   type EventSink,
+  exoHealthCheck,
+  type HealthCheck,
+  heartbeatCheck,
   type HostPreview,
   type HostStanding,
   listJournals,
+  specHealthChecks,
   newRolloutId,
   previewTarget,
   renderPreview,
@@ -85,6 +90,22 @@ export function registerRollout(services: ExtensionServices): void {
       newSystems: systems,
       root: (h) => roots[h.name] ?? '/',
     });
+  };
+
+  /**
+   * The checks beyond units: exo's node and runners, the spec's own, and (while the cluster's telemetry is live)
+   * the agent's heartbeat, read from the state store's receive times.
+   */
+  const healthChecks = (spec: ClusterSpec): { checks: HealthCheck[]; heartbeat: boolean } => {
+    const heartbeat = services.live.connected && services.nats.status.state === 'connected';
+    return {
+      checks: [
+        exoHealthCheck(spec),
+        ...specHealthChecks(spec, ops.pool),
+        ...(heartbeat ? [heartbeatCheck(spec, (h) => services.state.reportedAt(h, TELEMETRY_SOURCE_ID))] : []),
+      ],
+      heartbeat,
+    };
   };
 
   /** The new systems: configured store paths (built elsewhere), else built from the flake and copied over. */
@@ -189,9 +210,19 @@ export function registerRollout(services: ExtensionServices): void {
     const failed = prepared.previews.filter((p): p is { host: string; error: string } => 'error' in p);
     const ready = prepared.previews.filter((p): p is HostPreview => !('error' in p));
     const o = options();
+    const checks = healthChecks(ops.spec().spec);
     const header =
       `# ${title} review\n\n${hosts.length} host(s), ${o.concurrency} at once, ${o.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}, ` +
-      `checkpoints ${o.checkpoint ? 'on' : 'off'}; a host not confirmed within ${o.confirmTimeoutSec} s switches back by itself.\n\n`;
+      `checkpoints ${o.checkpoint ? 'on' : 'off'}; a host not confirmed within ${o.confirmTimeoutSec} s switches back by itself.\n\n` +
+      `Health checks (up to ${o.healthTimeoutSec} s): the hosts' service units, exo's node and runners${checks.heartbeat ? ", the agent's heartbeat on NATS" : " (the agent's heartbeat is not checked: not connected to the cluster)"}` +
+      `${
+        checks.checks.length > (checks.heartbeat ? 2 : 1)
+          ? `, the spec's own: ${checks.checks
+              .slice(1, checks.heartbeat ? -1 : undefined)
+              .map((c) => c.name)
+              .join(', ')}`
+          : ''
+      }.\n\n`;
     await docs.show(
       `review-${Date.now()}`,
       header + [...failed.map((f) => `## ${f.host}\npreview failed: ${f.error}\n`), ...ready.map(renderPreview)].join('\n'),
@@ -225,7 +256,14 @@ export function registerRollout(services: ExtensionServices): void {
     };
     const journal = new RolloutJournal(rolloutJournalDir(ops.spec().specFile), plan.rolloutId, natsSink(services.nats));
     await run(title, ({ signal, onStep }) =>
-      runRollout(plan, prepared.targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, signal, onStep }),
+      runRollout(plan, prepared.targets, {
+        pool: ops.pool,
+        freshPool: () => ops.freshPool(),
+        journal,
+        checks: checks.checks,
+        signal,
+        onStep,
+      }),
     );
   };
 
@@ -258,7 +296,14 @@ export function registerRollout(services: ExtensionServices): void {
     );
     const journal = new RolloutJournal(dir, id, natsSink(services.nats));
     await run('Rollout', ({ signal, onStep }) =>
-      resumeRollout(file, targets, { pool: ops.pool, freshPool: () => ops.freshPool(), journal, signal, onStep }),
+      resumeRollout(file, targets, {
+        pool: ops.pool,
+        freshPool: () => ops.freshPool(),
+        journal,
+        checks: healthChecks(spec).checks,
+        signal,
+        onStep,
+      }),
     );
   };
 

@@ -2,9 +2,8 @@
 // (`GET /instance/previews`) described with spec host names, the memory each node would take on, and the
 // links between the chosen nodes from exo's topology (exo's users ask for placement they can see and steer:
 // exo-explore/exo issues #1720, #957); then the progress of a placement per host.
-import { describePhase, type ExoState, type PlacementPreview, type PlacementProgress } from '#core/ops';
+import { describePhase, matchExoNodes, stripCidr, type ExoState, type PlacementPreview, type PlacementProgress } from '#core/ops';
 import type { ClusterSpec } from '#core/spec';
-import { matchExoNodes, stripCidr } from './exoSource';
 
 export interface PlacementChoice {
   label: string;

@@ -4,12 +4,14 @@
 // lifecycle: running (idle), downloading n%, loading, ready, failed with the reason, or stopped when the node is
 // not in exo's topology. Errors go into the store's source health, never into popups.
 
-import { type ClusterSpec, exoApiUrl, exoHosts, type HostSpec } from '#core/spec';
+import { type ClusterSpec, exoApiUrl, exoHosts } from '#core/spec';
 import {
   describePhase,
   downloadsOf,
   instancesOf,
+  matchExoNodes,
   shardPhase,
+  topologyNodeIds,
   type ExoDownloadView,
   type ExoInstanceView,
   type ExoPhase,
@@ -27,43 +29,6 @@ export interface ExoMapping {
   unmatched: string[];
   /** exo node id → spec host, for the instance's shards in the topology. */
   nodeToHost: Map<string, string>;
-}
-
-export function stripCidr(address: string): string {
-  return address.replace(/\/\d+$/, '');
-}
-
-function hostAddresses(host: HostSpec): Set<string> {
-  const all = [...host.addresses, ...(host.ssh?.address ? [host.ssh.address] : [])];
-  for (const iface of host.interfaces ?? []) all.push(...(iface.addresses ?? []));
-  return new Set(all.map(stripCidr));
-}
-
-function topologyNodeIds(doc: ExoState): string[] {
-  const ids = new Set<string>(doc.topology?.nodes ?? []);
-  // Nodes that report memory are alive even if the topology snapshot lags behind.
-  for (const id of Object.keys(doc.nodeMemory ?? {})) ids.add(id);
-  return [...ids];
-}
-
-/**
- * Which spec host an exo node is: by any address in its `nodeNetwork`, else by its friendly name (the hostname
- * on Linux, the Computer Name on a Mac). One /state from the master describes every node, worker-only hosts
- * (started with --no-api) included.
- */
-export function matchExoNodes(doc: ExoState, spec: ClusterSpec): Map<string, string> {
-  const byAddress = new Map<string, string>();
-  for (const host of spec.hosts) for (const a of hostAddresses(host)) byAddress.set(a, host.name);
-  const byName = new Map(spec.hosts.map((h) => [h.name.toLowerCase(), h.name]));
-  const result = new Map<string, string>();
-  for (const nodeId of topologyNodeIds(doc)) {
-    const ifaces = doc.nodeNetwork?.[nodeId]?.interfaces ?? [];
-    const viaAddress = ifaces.map((i) => byAddress.get(stripCidr(i.ipAddress))).find((h) => h !== undefined);
-    const friendly = doc.nodeIdentities?.[nodeId]?.friendlyName?.toLowerCase();
-    const host = viaAddress ?? (friendly ? (byName.get(friendly) ?? byName.get(friendly.split('.')[0])) : undefined);
-    if (host) result.set(nodeId, host);
-  }
-  return result;
 }
 
 /** exo's lifecycle on one host, from the instances placed on it (worst first: failed, then in progress). */

@@ -218,6 +218,11 @@ export class ClusterStateStore {
     }
   }
 
+  /** When a source last reported about a host (undefined: never, or forgotten since). */
+  reportedAt(host: string, source: string): number | undefined {
+    return this.reports.get(host)?.get(source)?.at;
+  }
+
   /** Sources that have reported about a host. */
   sourcesOf(host: string): string[] {
     return [...(this.reports.get(host)?.keys() ?? [])];

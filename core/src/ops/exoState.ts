@@ -9,6 +9,8 @@
 // - Memory is `{"inBytes": n}`; download progress is `downloadProgress.total` / `.downloaded`.
 // - Linux nodes report no `nodeSystem` (macmon is macOS only) and identify as "Unknown Model".
 
+import type { ClusterSpec, HostSpec } from '../spec/types';
+
 export interface ExoMemory {
   inBytes: number;
 }
@@ -224,4 +226,41 @@ export function describePhase(p: ExoPhase): string {
     case 'waiting':
       return p.runner ? `runner ${p.runner.toLowerCase()}` : 'waiting for its runner';
   }
+}
+
+export function stripCidr(address: string): string {
+  return address.replace(/\/\d+$/, '');
+}
+
+function hostAddresses(host: HostSpec): Set<string> {
+  const all = [...host.addresses, ...(host.ssh?.address ? [host.ssh.address] : [])];
+  for (const iface of host.interfaces ?? []) all.push(...(iface.addresses ?? []));
+  return new Set(all.map(stripCidr));
+}
+
+export function topologyNodeIds(doc: ExoState): string[] {
+  const ids = new Set<string>(doc.topology?.nodes ?? []);
+  // Nodes that report memory are alive even if the topology snapshot lags behind.
+  for (const id of Object.keys(doc.nodeMemory ?? {})) ids.add(id);
+  return [...ids];
+}
+
+/**
+ * Which spec host an exo node is: by any address in its `nodeNetwork`, else by its friendly name (the hostname
+ * on Linux, the Computer Name on a Mac). One /state from the master describes every node, worker-only hosts
+ * (started with --no-api) included.
+ */
+export function matchExoNodes(doc: ExoState, spec: ClusterSpec): Map<string, string> {
+  const byAddress = new Map<string, string>();
+  for (const host of spec.hosts) for (const a of hostAddresses(host)) byAddress.set(a, host.name);
+  const byName = new Map(spec.hosts.map((h) => [h.name.toLowerCase(), h.name]));
+  const result = new Map<string, string>();
+  for (const nodeId of topologyNodeIds(doc)) {
+    const ifaces = doc.nodeNetwork?.[nodeId]?.interfaces ?? [];
+    const viaAddress = ifaces.map((i) => byAddress.get(stripCidr(i.ipAddress))).find((h) => h !== undefined);
+    const friendly = doc.nodeIdentities?.[nodeId]?.friendlyName?.toLowerCase();
+    const host = viaAddress ?? (friendly ? (byName.get(friendly) ?? byName.get(friendly.split('.')[0])) : undefined);
+    if (host) result.set(nodeId, host);
+  }
+  return result;
 }

@@ -47,7 +47,10 @@ export {
   type ExoPhase,
   type ExoState,
   instancesOf,
+  matchExoNodes,
   shardPhase,
+  stripCidr,
+  topologyNodeIds,
 } from './exoState';
 export { fanOut, type FanOutResult } from './fanout';
 export { runLocal } from './localProcess';

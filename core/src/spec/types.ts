@@ -34,7 +34,22 @@ export interface ClusterSpec {
   exo?: ExoSpec;
   k3s?: K3sSpec;
   checkpoints?: CheckpointSpec;
+  rollout?: RolloutSpec;
   security?: SecuritySpec;
+}
+
+/** How a rollout decides that a switched host is healthy, beyond its units, exo and the agent's heartbeat. */
+export interface RolloutSpec {
+  healthChecks?: SpecHealthCheck[];
+}
+
+/** A check of the user's: `command` runs on each matching host over SSH (argv, no shell); exit 0 is healthy. */
+export interface SpecHealthCheck {
+  name: string;
+  command: string[];
+  hosts?: string[];
+  tags?: string[];
+  timeoutSec?: number;
 }
 
 export interface ClusterMeta {

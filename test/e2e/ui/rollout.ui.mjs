@@ -3,7 +3,10 @@
 // cuda-checkpoint from test/fixtures/ops). The review document shows each host's preview, the modal asks
 // before anything switches, the progress notification follows the steps, and the second host's new system
 // fails its health check (exo.service does not come back), so it is rolled back to its previous generation
-// while the first host ends on the new one.
+// while the first host ends on the new one, after its exo node was found in exo's /state (the recorded
+// documents' stand-in, test/fixtures/exo/fake-exo.mjs, on exo's default API port of 127.0.0.1, where the hosts'
+// SSH is).
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -28,7 +31,9 @@ const NEXT = {
 const BROKEN = { ...NEXT, units: { 'exo.service': 'inactive changed' } };
 
 let started;
+let exo;
 process.once('exit', () => {
+  exo?.kill('SIGKILL');
   for (const h of started?.hosts ?? []) h.sshd.hosts[0].process.kill('SIGKILL');
 });
 
@@ -62,13 +67,19 @@ export const checks = [
           2,
         ),
       );
+      // The first host's exo node is known by its own address; SSH and exo's API are reached on 127.0.0.1.
+      const ownAddress = { [a.name]: '127.0.3.1', [b.name]: '127.0.0.1' };
+      exo = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/exo/fake-exo.mjs')], {
+        env: { ...process.env, FAKE_EXO_PORT: '52415', FAKE_EXO_NAME: a.name, FAKE_EXO_ADDRESS: ownAddress[a.name] },
+        stdio: 'ignore',
+      });
       for (const h of started.hosts) {
         writeFileSync(
           path.join(ui.workspace, 'hosts', `${h.name}.yaml`),
           [
             `name: ${h.name}`,
-            'addresses: [127.0.0.1]',
-            `ssh: { port: ${h.endpoint.port}, identity: ${JSON.stringify(h.endpoint.identity)}, hostKey: ${JSON.stringify(h.endpoint.hostKey)} }`,
+            `addresses: [${ownAddress[h.name]}]`,
+            `ssh: { address: 127.0.0.1, port: ${h.endpoint.port}, identity: ${JSON.stringify(h.endpoint.identity)}, hostKey: ${JSON.stringify(h.endpoint.hostKey)} }`,
             'roles: [exo-worker]',
             '',
           ].join('\n'),
@@ -147,6 +158,8 @@ export const checks = [
         for (const name of NAMES) rmSync(path.join(ui.workspace, 'hosts', `${name}.yaml`), { force: true });
         if (hadSettings) writeFileSync(settingsFile, originalSettings);
         else rmSync(settingsFile, { force: true });
+        exo?.kill();
+        exo = undefined;
         await started.stop();
         started = undefined;
       }
