@@ -3,6 +3,7 @@
 // with the nixos-container stand-in (test/fixtures/containers/nixos-container, after nixpkgs' nixos-container.pl) under a
 // temporary root. The container row under the host goes from "not created" (the agent's telemetry) to "stopped" after
 // Create Container from Spec, and back after Destroy Container; the stand-in's files and the event stream agree.
+// (Named zz- so it runs after the NATS events check, which expects an Events view that has loaded nothing yet.)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
