@@ -167,14 +167,14 @@ export interface HostGpuFacts {
 export async function hostGpuFacts(pool: CommandRunner, endpoint: SshEndpoint, signal?: AbortSignal): Promise<HostGpuFacts> {
   const r = await pool.exec(
     endpoint,
-    sh`nvidia-smi ${`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`} --format=csv,noheader,nounits && echo @@mig && nvidia-smi ${`--query-gpu=${NVIDIA_MIG_FIELDS.join(',')}`} --format=csv,noheader`,
+    sh`echo @@gpus && nvidia-smi ${`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`} --format=csv,noheader,nounits && echo @@mig && nvidia-smi ${`--query-gpu=${NVIDIA_MIG_FIELDS.join(',')}`} --format=csv,noheader`,
     { signal, timeoutMs: 20_000 },
   );
   if (r.code !== 0)
     throw new Error(`nvidia-smi failed on ${endpoint.name} (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n')[0]}`);
-  const [gpuCsv, migCsv = ''] = r.stdout.split('@@mig\n');
-  const { gpus, driverVersion } = parseNvidiaGpus(gpuCsv);
-  const mig = parseNvidiaMig(migCsv);
+  const sections = parseSections(r.stdout);
+  const { gpus, driverVersion } = parseNvidiaGpus(sectionText(sections, 'gpus'));
+  const mig = parseNvidiaMig(sectionText(sections, 'mig'));
   return {
     host: endpoint.name,
     driverVersion,
@@ -268,12 +268,12 @@ export async function createCheckpoint(
 
   const facts = await pool.exec(
     endpoint,
-    sh`cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup && echo @@nccl && { grep -c libnccl /proc/${req.pid}/maps || true; }`,
+    sh`echo @@comm && cat /proc/${req.pid}/comm && echo @@cgroup && cat /proc/${req.pid}/cgroup && echo @@nccl && { grep -c libnccl /proc/${req.pid}/maps || true; }`,
     { signal: options.signal, timeoutMs: 20_000 },
   );
   if (facts.code !== 0) throw new CheckpointError(`Process ${req.pid} does not exist on ${req.host}.`, 'validate');
-  const [comm, rest = ''] = facts.stdout.split('@@cgroup\n');
-  const [cgroup, nccl = ''] = rest.split('@@nccl\n');
+  const sections = parseSections(facts.stdout);
+  const [comm, cgroup, nccl] = ['comm', 'cgroup', 'nccl'].map((name) => sectionText(sections, name));
   const unit = unitFromCgroup(cgroup);
   // the GPU layout a restore elsewhere must match; a host whose nvidia-smi fails here still checkpoints
   const layout = await hostGpuFacts(pool, endpoint, options.signal).catch(() => undefined);
