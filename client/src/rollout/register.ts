@@ -210,19 +210,14 @@ export function registerRollout(services: ExtensionServices): void {
     const failed = prepared.previews.filter((p): p is { host: string; error: string } => 'error' in p);
     const ready = prepared.previews.filter((p): p is HostPreview => !('error' in p));
     const o = options();
-    const checks = healthChecks(ops.spec().spec);
+    const spec = ops.spec().spec;
+    const checks = healthChecks(spec);
+    const own = (spec.rollout?.healthChecks ?? []).map((c) => c.name);
     const header =
       `# ${title} review\n\n${hosts.length} host(s), ${o.concurrency} at once, ${o.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}, ` +
       `checkpoints ${o.checkpoint ? 'on' : 'off'}; a host not confirmed within ${o.confirmTimeoutSec} s switches back by itself.\n\n` +
       `Health checks (up to ${o.healthTimeoutSec} s): the hosts' service units, exo's node and runners${checks.heartbeat ? ", the agent's heartbeat on NATS" : " (the agent's heartbeat is not checked: not connected to the cluster)"}` +
-      `${
-        checks.checks.length > (checks.heartbeat ? 2 : 1)
-          ? `, the spec's own: ${checks.checks
-              .slice(1, checks.heartbeat ? -1 : undefined)
-              .map((c) => c.name)
-              .join(', ')}`
-          : ''
-      }.\n\n`;
+      `${own.length ? `, the spec's own: ${own.join(', ')}` : ''}.\n\n`;
     await docs.show(
       `review-${Date.now()}`,
       header + [...failed.map((f) => `## ${f.host}\npreview failed: ${f.error}\n`), ...ready.map(renderPreview)].join('\n'),
