@@ -35,6 +35,7 @@ import { findTemplatesDir, readTemplates } from '../../core/src/flake/templates'
 import { applyPlan, planWrite } from '#core/flake';
 import { AgentCommandClient, AgentCommandError, EventStore, type StoredEvent } from '#core/nats';
 import { agentUserConfig } from '../../core/src/nats/permissions';
+import { containerNameProblem } from '../../core/src/spec/containers';
 import { AGENT_FLAGS } from '../../agent/src/main';
 import { AGENT_BUNDLE_STAND_IN } from '../fixtures/flake/agentBundle';
 import { syntheticCluster } from '../support/flakeClusters';
@@ -175,6 +176,36 @@ test('the polkit rule: the agent user may start the container units, and nothing
   );
   // The exo rule beside it still holds.
   assert.equal(start('exo.service', 'gpu-cluster-agent', 'restart'), 'yes');
+});
+
+test('the unit pattern of the rule and the checks of the unit program take the same names (one definition each side)', async () => {
+  const names = ['web', 'my-db', 'a', 'abcdefghijk', '0x', 'my_db', '-web', 'abcdefghijkl', 'a.b', 'a/b', 'a b', '', 'ä'];
+  // nix-templates/lib/container-name.nix, as builtins.match reads it (the polkit rule embeds the same text).
+  const { stdout } = await runFile('nix-instantiate', [
+    '--eval',
+    '--strict',
+    '--json',
+    '--expr',
+    `map (n: builtins.match (import ${path.join(repo, 'nix-templates/lib/container-name.nix')}) n != null) (builtins.fromJSON ${JSON.stringify(JSON.stringify(names))})`,
+  ]);
+  const nix = JSON.parse(stdout) as boolean[];
+  const core = names.map((n) => containerNameProblem(n) === undefined);
+  assert.deepEqual(nix, core);
+  assert.deepEqual(
+    core,
+    names.map((n) => ['web', 'my-db', 'a', 'abcdefghijk', '0x'].includes(n)),
+  );
+  // And the rule's unit pattern admits exactly the instances the unit program accepts.
+  const decide = polkitRules(hub.polkitRules!);
+  for (const n of names) {
+    const allowed =
+      decide({
+        action: 'org.freedesktop.systemd1.manage-units',
+        details: { unit: `${UNIT}@start-${n}.service`, verb: 'start' },
+        user: 'gpu-cluster-agent',
+      }) === 'yes';
+    assert.equal(allowed, core[names.indexOf(n)], n);
+  }
 });
 
 /** A nixos-container stand-in that only records that it ran, and how. */
