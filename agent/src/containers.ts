@@ -5,7 +5,8 @@
 // No change is lost to a crash: before the tool runs, the operation is written to a journal in the state directory
 // and a `container-creating` event (for create) is recorded in the outbox; the outcome event is recorded when the tool
 // ends. An agent that starts with operations still in its journal (it was restarted mid-way) looks at what the tool
-// left behind and records the outcome then.
+// left behind and records the outcome then. Through the root unit (`unit`) the tool is no child of the agent's and runs
+// on: the agent that comes back first waits until the unit has answered (or is no longer running).
 //
 // What the agent reads itself, without running the tool every second for telemetry:
 //   - the containers: the *.conf files of the configuration directory, as `nixos-container list` does;
@@ -21,6 +22,7 @@ import path from 'node:path';
 import type { ServiceMsg } from '@nats-io/services';
 import { type ContainerSample, type EventAction, NOT_HANDLED_BY_AGENT } from '#core/nats';
 import {
+  type ContainerUnitResult,
   containerUnitInstance,
   createRequest,
   type CreateRequest,
@@ -58,6 +60,8 @@ interface PendingOperation {
   correlationId?: string;
   causationId?: string;
   startedAt: string;
+  /** With the root unit: the call's nonce, which its result will carry. */
+  nonce?: string;
 }
 
 const TOOL_TIMEOUT_MS = { create: 60 * 60_000, other: 5 * 60_000 };
@@ -121,7 +125,8 @@ export class ContainerService {
     const create = verb === 'create' ? createRequest(request) : undefined;
     const name = create?.name ?? requestedName(request);
     const ids = { correlationId: headers?.get('X-Correlation-ID') || undefined, causationId: headers?.get('X-Causation-ID') || undefined };
-    await this.journal({ verb, name, ...ids, startedAt: new Date().toISOString() });
+    const nonce = randomUUID();
+    await this.journal({ verb, name, ...ids, startedAt: new Date().toISOString(), nonce: this.options.unit ? nonce : undefined });
     if (create)
       this.record(
         'container-creating',
@@ -130,7 +135,7 @@ export class ContainerService {
       );
     let result: { stdout: string; stderr: string };
     try {
-      result = await this.nixosContainer(verb, name, create, verb === 'create' ? TOOL_TIMEOUT_MS.create : TOOL_TIMEOUT_MS.other);
+      result = await this.nixosContainer(verb, name, create, verb === 'create' ? TOOL_TIMEOUT_MS.create : TOOL_TIMEOUT_MS.other, nonce);
     } catch (err) {
       this.record('container-failed', { name, verb, error: (err as Error).message }, headers);
       await this.journal(undefined);
@@ -164,6 +169,26 @@ export class ContainerService {
   async recover(): Promise<void> {
     const pending = await this.readJournal();
     if (!pending) return;
+    const unit = this.options.unit;
+    if (unit && pending.nonce) {
+      // The root unit is not the agent's child: it runs on after a restart. Its outcome is judged once it has answered;
+      // commands wait behind it, as behind any change.
+      const nonce = pending.nonce;
+      this.changing++;
+      const judged = this.queue
+        .then(() => this.unitResult(unit, containerUnitInstance(pending.verb, pending.name), nonce, TOOL_TIMEOUT_MS.create))
+        .then(() => this.judge(pending))
+        .finally(() => {
+          this.changing--;
+        });
+      this.queue = judged.catch((err: Error) => this.log('error', `container recovery: ${err.message}`));
+      return;
+    }
+    await this.judge(pending);
+  }
+
+  /** Records the outcome of an operation a restart interrupted, from what nixos-container left. */
+  private async judge(pending: PendingOperation): Promise<void> {
     const exists = (await this.names()).includes(pending.name);
     const info = exists ? await this.describe(pending.name) : undefined;
     // create writes the .conf first and sets the profile once the system is built: a .conf alone is a half-made container.
@@ -296,12 +321,13 @@ export class ContainerService {
     name: string | undefined,
     create: CreateRequest | undefined,
     timeoutMs: number,
+    nonce: string = randomUUID(),
   ): Promise<{ stdout: string; stderr: string }> {
     if (!this.options.unit) return this.tool(toolArgs(verb, name, create), timeoutMs);
     const instance = containerUnitInstance(verb, name);
     const call = (this.unitCalls.get(instance) ?? Promise.resolve())
       .catch(() => undefined)
-      .then(() => this.throughUnit(this.options.unit!, instance, create, timeoutMs));
+      .then(() => this.throughUnit(this.options.unit!, instance, create, timeoutMs, nonce));
     this.unitCalls.set(instance, call);
     void call
       .finally(() => {
@@ -316,8 +342,8 @@ export class ContainerService {
     instance: string,
     create: CreateRequest | undefined,
     timeoutMs: number,
+    nonce: string,
   ): Promise<{ stdout: string; stderr: string }> {
-    const nonce = randomUUID();
     const request = path.join(unit.requests, `${instance}.json`);
     await mkdir(unit.requests, { recursive: true, mode: 0o700 });
     await writeFile(`${request}.tmp`, JSON.stringify({ nonce, create }), { mode: 0o600 });
@@ -332,14 +358,44 @@ export class ContainerService {
     } finally {
       await rm(request, { force: true });
     }
-    const text = await readFile(path.join(unit.results, `${instance}.json`), 'utf8').catch(() => '');
-    const result = parseContainerUnitResult(text, nonce);
+    const result = await this.unitResult(unit, instance, nonce);
     if (!result) throw refused ?? new Error(`${unit.template}@${instance}.service left no result`);
     if (result.exitCode !== 0)
       throw Object.assign(new Error(lastLine(result.stderr) ?? `nixos-container exited with ${result.exitCode}`), {
         stdout: result.stdout,
       });
     return { stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * The unit's answer to the call with `nonce`. With `waitMs`: while the unit still runs (it was started before this
+   * agent did), polled for until it is there.
+   */
+  private async unitResult(
+    unit: NonNullable<ContainerOptions['unit']>,
+    instance: string,
+    nonce: string,
+    waitMs = 0,
+  ): Promise<ContainerUnitResult | undefined> {
+    const until = Date.now() + waitMs;
+    const read = async () =>
+      parseContainerUnitResult(await readFile(path.join(unit.results, `${instance}.json`), 'utf8').catch(() => ''), nonce);
+    for (;;) {
+      const result = await read();
+      if (result || Date.now() >= until) return result;
+      // Finished (or never started) without this answer: one more look, for a unit that ended between the two.
+      if (!(await this.unitRunning(unit, instance))) return read();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** systemctl(1) is-active prints the unit's state (exit 0 only for "active"); a oneshot runs as "activating". */
+  private async unitRunning(unit: NonNullable<ContainerOptions['unit']>, instance: string): Promise<boolean> {
+    const running = (stdout: string) => /^(activating|active|reloading|deactivating)$/m.test(stdout);
+    return this.tool(['is-active', `${unit.template}@${instance}.service`], TOOL_TIMEOUT_MS.other).then(
+      ({ stdout }) => running(stdout),
+      (err: { stdout?: string }) => running(err.stdout ?? ''),
+    );
   }
 
   private tool(args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {

@@ -42,6 +42,7 @@ import { syntheticCluster } from '../support/flakeClusters';
 import { evaluateFlakes, type HostReport } from '../support/evalFlake';
 import { polkitRules } from '../support/polkitStandIn';
 import { execArgv, SystemdStandIn } from '../support/systemdStandIn';
+import { containerCommands, LIFECYCLE_STORY, storyLine } from '../support/containerAgent';
 import { clusterAccountConfig, NatsServer, repoRoot, waitFor } from './nats-harness';
 
 const runFile = promisify(execFile);
@@ -392,6 +393,8 @@ test('the agent, unprivileged, runs the container lifecycle over NATS through th
   const store = path.join(dir, 'store');
   const state = path.join(dir, 'state');
   const results = path.join(dir, 'run-gpu-cluster-container');
+  // While this file is missing, the nixos-container stand-in's build of a new container does not finish.
+  const hold = path.join(dir, 'build-done');
   mkdirSync(path.join(root, 'etc/nixos-containers'), { recursive: true });
   mkdirSync(store);
   mkdirSync(state, { mode: 0o700 });
@@ -419,7 +422,7 @@ test('the agent, unprivileged, runs the container lifecycle over NATS through th
       [generated.values['container-results']!]: results,
       '/run/current-system/sw/bin/nixos-container': path.join(fixtures(), 'nixos-container'),
     },
-    env: { PATH: process.env.PATH, NIXOS_CONTAINER_ROOT: root, NIXOS_CONTAINER_STORE: store },
+    env: { PATH: process.env.PATH, NIXOS_CONTAINER_ROOT: root, NIXOS_CONTAINER_STORE: store, NIXOS_CONTAINER_HOLD: hold },
   });
   await systemd.listen();
   t.after(() => systemd.close());
@@ -450,52 +453,38 @@ test('the agent, unprivileged, runs the container lifecycle over NATS through th
     results,
     ...generated.values['declared-container']!.flatMap((n) => ['--declared-container', n]),
   ];
-  const agent: ChildProcess = spawn(
-    process.execPath,
-    [
-      path.join(repoRoot(), 'dist/agent.js'),
-      ...['--nats-url', server.url, '--domain', 'dc.internal', '--host', 'node-0001', '--user', 'agent', '--password-file', passwordFile],
-      ...['--interval', '200ms', '--gpu', 'none', '--exo-url', '', '--state-dir', state, '--container-root', root],
-      ...containerFlags,
-    ],
-    {
-      uid: AGENT_UID,
-      gid: AGENT_UID,
-      env: { PATH: process.env.PATH, SYSTEMCTL_MANAGER_SOCKET: path.join(dir, 'systemd.sock') },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const agents: ChildProcess[] = [];
   let log = '';
-  agent.stderr?.on('data', (d) => (log += d));
-  t.after(() => agent.kill('SIGKILL'));
-
-  const run = <T>(command: Parameters<AgentCommandClient['run']>[1], payload: unknown, correlationId?: string) =>
-    commands.run<T>(
-      'node-0001',
-      command,
-      payload,
-      async (reason) => {
-        throw new Error(`no agent: ${reason}`);
+  const startAgent = () => {
+    const agent = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot(), 'dist/agent.js'),
+        ...['--nats-url', server.url, '--domain', 'dc.internal', '--host', 'node-0001', '--user', 'agent', '--password-file', passwordFile],
+        ...['--interval', '200ms', '--gpu', 'none', '--exo-url', '', '--state-dir', state, '--container-root', root],
+        ...containerFlags,
+      ],
+      {
+        uid: AGENT_UID,
+        gid: AGENT_UID,
+        env: { PATH: process.env.PATH, SYSTEMCTL_MANAGER_SOCKET: path.join(dir, 'systemd.sock') },
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
-      { correlationId, timeoutMs: 10_000 },
     );
-  await waitFor(
-    'the agent answers',
-    () => true,
-    15_000,
-    async () => {
-      for (;;) {
-        try {
-          await run('container.list', {});
-          return;
-        } catch (err) {
-          if (agent.exitCode !== null) throw new Error(`the agent exited: ${log}`);
-          if (err instanceof AgentCommandError) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    },
-  );
+    agent.stderr?.on('data', (d) => (log += d));
+    agents.push(agent);
+    return agent;
+  };
+  t.after(() => agents.forEach((a) => a.kill('SIGKILL')));
+
+  const { run, agentUp: answers } = containerCommands(commands, 'node-0001');
+  const agentUp = (agent: ChildProcess) => answers(() => (agent.exitCode !== null ? `the agent exited: ${log}` : undefined));
+  const containerEvents = async () =>
+    (await events.page({ aggregate: 'node-0001' }, { limit: 200 })).events
+      .filter((e: StoredEvent) => e.action.startsWith('container-'))
+      .reverse();
+  writeFileSync(hold, '');
+  await agentUp(startAgent());
 
   const created = await run<Record<string, unknown>>('container.create', { name: 'web', services: ['nginx'] }, 'op-create');
   assert.deepEqual(
@@ -552,26 +541,42 @@ test('the agent, unprivileged, runs the container lifecycle over NATS through th
     () => story.includes('container-destroyed:web:op-destroy'),
     15_000,
     async () => {
-      const page = await events.page({ aggregate: 'node-0001' }, { limit: 200 });
-      story = page.events
-        .filter((e: StoredEvent) => e.action.startsWith('container-'))
-        .reverse()
-        .map(
-          (e) =>
-            `${e.action}:${(e.data as { name?: string }).name ?? (e.data as { containers: string[] }).containers.join('+')}:${e.correlationId.startsWith('op-') ? e.correlationId : '-'}`,
-        );
+      story = (await containerEvents()).map(storyLine);
     },
   );
-  assert.deepEqual(story, [
-    'container-creating:web:op-create',
-    'container-created:web:op-create',
-    'container-drift:web:-',
-    'container-started:web:op-start',
-    'container-stopped:web:op-stop',
-    'container-failed:infer:op-bad',
-    'container-destroyed:web:op-destroy',
-    'container-drift::-',
-  ]);
+  assert.deepEqual(story, LIFECYCLE_STORY);
+
+  // The agent killed in the middle of a create: the root unit is no child of the agent's and builds on; the agent that
+  // comes back waits for its answer and records the creation, not a failure.
+  rmSync(hold);
+  const pending = run('container.create', { name: 'slow' }, 'op-slow').catch(() => undefined);
+  await waitFor('the unit writing slow.conf', () => existsSync(path.join(root, 'etc/nixos-containers/slow.conf')), 10_000);
+  const first = agents.at(-1)!;
+  const exited = new Promise((r) => first.once('exit', r));
+  first.kill('SIGKILL');
+  await exited;
+  await pending;
+  assert.equal(systemd.state(`${UNIT}@create-slow.service`), 'activating', 'the unit runs on');
+  const second = startAgent();
+  await new Promise((r) => setTimeout(r, 1000));
+  writeFileSync(hold, '');
+  await agentUp(second);
+  let slow: StoredEvent[] = [];
+  await waitFor(
+    "the interrupted create's outcome",
+    () => slow.some((e) => e.action !== 'container-creating'),
+    20_000,
+    async () => {
+      slow = (await containerEvents()).filter((e) => e.correlationId === 'op-slow');
+    },
+  );
+  assert.deepEqual(
+    slow.map((e) => e.action),
+    ['container-creating', 'container-created'],
+  );
+  assert.equal((slow[1].data as { recovered: boolean }).recovered, true);
+  assert.equal(systemd.starts.filter((s) => s.unit === `${UNIT}@create-slow.service`).length, 1, 'the create ran once');
+  await run('container.destroy', { name: 'slow' });
 
   // A user the rule does not name (the uid resolving to another name) gets nothing: polkit has no yes for it.
   users[AGENT_UID] = 'someone-else';

@@ -9,6 +9,11 @@
 //   - systemd.service(5), COMMAND LINES: ExecStart= is split into words at whitespace, a word in double quotes may hold
 //     whitespace and C-style escapes, "$$" is a single "$"; Type=oneshot: the start job is done when the process has
 //     exited, and failed when it exited with a non-zero status;
+//   - systemctl(1) `is-active UNIT` prints the unit's state (a oneshot is "activating" while its program runs, then
+//     "inactive", or "failed" when it failed) and exits 0 only for "active" (3 otherwise, the LSB "not running"); a
+//     query needs no authorization;
+//   - a start of a unit whose start job is still running joins that job (systemd.unit(5), jobs are merged): it waits
+//     for the same outcome and runs nothing again;
 //   - polkit: an unprivileged caller's start of a unit is authorized by org.freedesktop.systemd1.manage-units with the
 //     details unit (the unit's name) and verb ("start") (systemd commit 88ced61); root's calls need no authorization.
 // The unit's output goes to the journal, never back to systemctl: here, to `journal`.
@@ -55,6 +60,8 @@ export class SystemdStandIn {
   readonly journal: { unit: string; text: string }[] = [];
   readonly starts: { unit: string; user: string; outcome: StartOutcome }[] = [];
   private server: net.Server | undefined;
+  private readonly running = new Map<string, Promise<StartOutcome>>();
+  private readonly states = new Map<string, 'inactive' | 'failed'>();
   private readonly allowed: ReturnType<typeof polkitRules>;
 
   constructor(private readonly options: SystemdStandInOptions) {
@@ -70,7 +77,8 @@ export class SystemdStandIn {
         const end = buffer.indexOf('\n');
         if (end < 0) return;
         const request = JSON.parse(buffer.slice(0, end)) as { verb: string; unit: string; uid: number };
-        void this.start(request.unit, request.uid).then((outcome) => socket.end(`${JSON.stringify({ outcome })}\n`));
+        if (request.verb === 'is-active') socket.end(`${JSON.stringify({ state: this.state(request.unit) })}\n`);
+        else void this.start(request.unit, request.uid).then((outcome) => socket.end(`${JSON.stringify({ outcome })}\n`));
       });
       socket.on('error', () => undefined);
     });
@@ -81,6 +89,10 @@ export class SystemdStandIn {
 
   async close(): Promise<void> {
     await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  state(unit: string): string {
+    return this.running.has(unit) ? 'activating' : (this.states.get(unit) ?? 'inactive');
   }
 
   async start(unit: string, uid: number): Promise<StartOutcome> {
@@ -101,8 +113,19 @@ export class SystemdStandIn {
       if (result === 'no') return 'access-denied';
       if (result !== 'yes') return 'interactive-authentication-required';
     }
+    const joined = this.running.get(unit);
+    if (joined) return joined;
     const instance = unit.slice(at + 1, unit.length - suffix.length);
     const argv = execArgv(template.execStart, { i: instance }).map((word) => this.mapPath(word));
+    const job = this.run(unit, argv);
+    this.running.set(unit, job);
+    const outcome = await job;
+    this.running.delete(unit);
+    this.states.set(unit, outcome === 'done' ? 'inactive' : 'failed');
+    return outcome;
+  }
+
+  private run(unit: string, argv: string[]): Promise<StartOutcome> {
     return new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { env: this.options.env ?? {}, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
