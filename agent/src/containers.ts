@@ -5,7 +5,8 @@
 // No change is lost to a crash: before the tool runs, the operation is written to a journal in the state directory
 // and a `container-creating` event (for create) is recorded in the outbox; the outcome event is recorded when the tool
 // ends. An agent that starts with operations still in its journal (it was restarted mid-way) looks at what the tool
-// left behind and records the outcome then.
+// left behind and records the outcome then. Through the root unit (`unit`) the tool is no child of the agent's and runs
+// on: the agent that comes back first waits until the unit has answered (or is no longer running).
 //
 // What the agent reads itself, without running the tool every second for telemetry:
 //   - the containers: the *.conf files of the configuration directory, as `nixos-container list` does;
@@ -15,23 +16,35 @@
 //     machine.slice/container@<name>.service exists while it runs, with memory.current and cpu.stat (cgroup v2).
 
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceMsg } from '@nats-io/services';
 import { type ContainerSample, type EventAction, NOT_HANDLED_BY_AGENT } from '#core/nats';
 import {
-  createArgs,
+  type ContainerUnitResult,
+  containerUnitInstance,
   createRequest,
+  type CreateRequest,
   parseContainerList,
   parseContainerStatus,
+  parseContainerUnitResult,
   parseCreateOutput,
   requestedName,
+  toolArgs,
   type ContainerVerb,
 } from '#core/ops';
 
 export interface ContainerOptions {
-  /** argv of `nixos-container` (or a privileged wrapper of it); unset: the commands answer 501. */
+  /** argv of `nixos-container`, or with `unit` of `systemctl`; unset: the commands answer 501. */
   tool?: string[];
+  /**
+   * nixos-container needs root and the agent runs without privileges: with this, each call is the root template unit
+   * `<template>@<instance>.service` (nix-templates/modules/gpu-cluster-agent.nix), started with `systemctl start`,
+   * which a polkit rule allows the agent's user for exactly those units. The call's details go in
+   * `<requests>/<instance>.json` (the agent's own directory), its outcome comes back in `<results>/<instance>.json`.
+   */
+  unit?: { template: string; requests: string; results: string };
   /** The file system the paths below are in (`/` on a host). */
   root: string;
   /** Names of the spec's containers for this host (from the deployed configuration). */
@@ -47,6 +60,8 @@ interface PendingOperation {
   correlationId?: string;
   causationId?: string;
   startedAt: string;
+  /** With the root unit: the call's nonce, which its result will carry. */
+  nonce?: string;
 }
 
 const TOOL_TIMEOUT_MS = { create: 60 * 60_000, other: 5 * 60_000 };
@@ -75,6 +90,8 @@ export class ContainerService {
   private changing = 0;
   private lastDrift: string | undefined;
   private lastCpu = new Map<string, { usec: number; at: number }>();
+  /** Unit calls by instance: one request file per instance, so calls of the same instance wait for each other. */
+  private unitCalls = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly options: ContainerOptions,
@@ -108,7 +125,8 @@ export class ContainerService {
     const create = verb === 'create' ? createRequest(request) : undefined;
     const name = create?.name ?? requestedName(request);
     const ids = { correlationId: headers?.get('X-Correlation-ID') || undefined, causationId: headers?.get('X-Causation-ID') || undefined };
-    await this.journal({ verb, name, ...ids, startedAt: new Date().toISOString() });
+    const nonce = randomUUID();
+    await this.journal({ verb, name, ...ids, startedAt: new Date().toISOString(), nonce: this.options.unit ? nonce : undefined });
     if (create)
       this.record(
         'container-creating',
@@ -117,10 +135,7 @@ export class ContainerService {
       );
     let result: { stdout: string; stderr: string };
     try {
-      result = await this.tool(
-        create ? createArgs(create) : [verb, name],
-        verb === 'create' ? TOOL_TIMEOUT_MS.create : TOOL_TIMEOUT_MS.other,
-      );
+      result = await this.nixosContainer(verb, name, create, verb === 'create' ? TOOL_TIMEOUT_MS.create : TOOL_TIMEOUT_MS.other, nonce);
     } catch (err) {
       this.record('container-failed', { name, verb, error: (err as Error).message }, headers);
       await this.journal(undefined);
@@ -154,6 +169,26 @@ export class ContainerService {
   async recover(): Promise<void> {
     const pending = await this.readJournal();
     if (!pending) return;
+    const unit = this.options.unit;
+    if (unit && pending.nonce) {
+      // The root unit is not the agent's child: it runs on after a restart. Its outcome is judged once it has answered;
+      // commands wait behind it, as behind any change.
+      const nonce = pending.nonce;
+      this.changing++;
+      const judged = this.queue
+        .then(() => this.unitResult(unit, containerUnitInstance(pending.verb, pending.name), nonce, TOOL_TIMEOUT_MS.create))
+        .then(() => this.judge(pending))
+        .finally(() => {
+          this.changing--;
+        });
+      this.queue = judged.catch((err: Error) => this.log('error', `container recovery: ${err.message}`));
+      return;
+    }
+    await this.judge(pending);
+  }
+
+  /** Records the outcome of an operation a restart interrupted, from what nixos-container left. */
+  private async judge(pending: PendingOperation): Promise<void> {
     const exists = (await this.names()).includes(pending.name);
     const info = exists ? await this.describe(pending.name) : undefined;
     // create writes the .conf first and sets the profile once the system is built: a .conf alone is a half-made container.
@@ -195,14 +230,14 @@ export class ContainerService {
   }
 
   private async list(): Promise<unknown> {
-    const { stdout } = await this.tool(['list'], TOOL_TIMEOUT_MS.other);
+    const { stdout } = await this.nixosContainer('list', undefined, undefined, TOOL_TIMEOUT_MS.other);
     const containers = await Promise.all(parseContainerList(stdout).map((name) => this.describe(name)));
     await this.checkDrift(containers);
     return { containers, missing: this.options.declared.filter((n) => !containers.some((c) => c.name === n)) };
   }
 
   private async status(name: string): Promise<unknown> {
-    const result = await this.tool(['status', name], TOOL_TIMEOUT_MS.other).catch((err: Error & { stdout?: string }) => {
+    const result = await this.nixosContainer('status', name, undefined, TOOL_TIMEOUT_MS.other).catch((err: Error & { stdout?: string }) => {
       if (parseContainerStatus(err.stdout ?? '') === 'gone') return undefined;
       throw err;
     });
@@ -280,6 +315,89 @@ export class ContainerService {
     return sample;
   }
 
+  /** One nixos-container call: its stdout and stderr, or an error with its last line of stderr (and its stdout). */
+  private nixosContainer(
+    verb: ContainerVerb,
+    name: string | undefined,
+    create: CreateRequest | undefined,
+    timeoutMs: number,
+    nonce: string = randomUUID(),
+  ): Promise<{ stdout: string; stderr: string }> {
+    if (!this.options.unit) return this.tool(toolArgs(verb, name, create), timeoutMs);
+    const instance = containerUnitInstance(verb, name);
+    const call = (this.unitCalls.get(instance) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.throughUnit(this.options.unit!, instance, create, timeoutMs, nonce));
+    this.unitCalls.set(instance, call);
+    void call
+      .finally(() => {
+        if (this.unitCalls.get(instance) === call) this.unitCalls.delete(instance);
+      })
+      .catch(() => undefined);
+    return call;
+  }
+
+  private async throughUnit(
+    unit: NonNullable<ContainerOptions['unit']>,
+    instance: string,
+    create: CreateRequest | undefined,
+    timeoutMs: number,
+    nonce: string,
+  ): Promise<{ stdout: string; stderr: string }> {
+    const request = path.join(unit.requests, `${instance}.json`);
+    await mkdir(unit.requests, { recursive: true, mode: 0o700 });
+    await writeFile(`${request}.tmp`, JSON.stringify({ nonce, create }), { mode: 0o600 });
+    await rename(`${request}.tmp`, request);
+    let refused: Error | undefined;
+    try {
+      // systemctl(1): start waits until the start job is done, which for a Type=oneshot unit is when its program has
+      // exited (systemd.service(5)); --no-ask-password: polkit decides, nobody is asked.
+      await this.tool(['--no-ask-password', 'start', `${unit.template}@${instance}.service`], timeoutMs);
+    } catch (err) {
+      refused = err as Error;
+    } finally {
+      await rm(request, { force: true });
+    }
+    const result = await this.unitResult(unit, instance, nonce);
+    if (!result) throw refused ?? new Error(`${unit.template}@${instance}.service left no result`);
+    if (result.exitCode !== 0)
+      throw Object.assign(new Error(lastLine(result.stderr) ?? `nixos-container exited with ${result.exitCode}`), {
+        stdout: result.stdout,
+      });
+    return { stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * The unit's answer to the call with `nonce`. With `waitMs`: while the unit still runs (it was started before this
+   * agent did), polled for until it is there.
+   */
+  private async unitResult(
+    unit: NonNullable<ContainerOptions['unit']>,
+    instance: string,
+    nonce: string,
+    waitMs = 0,
+  ): Promise<ContainerUnitResult | undefined> {
+    const until = Date.now() + waitMs;
+    const read = async () =>
+      parseContainerUnitResult(await readFile(path.join(unit.results, `${instance}.json`), 'utf8').catch(() => ''), nonce);
+    for (;;) {
+      const result = await read();
+      if (result || Date.now() >= until) return result;
+      // Finished (or never started) without this answer: one more look, for a unit that ended between the two.
+      if (!(await this.unitRunning(unit, instance))) return read();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** systemctl(1) is-active prints the unit's state (exit 0 only for "active"); a oneshot runs as "activating". */
+  private async unitRunning(unit: NonNullable<ContainerOptions['unit']>, instance: string): Promise<boolean> {
+    const running = (stdout: string) => /^(activating|active|reloading|deactivating)$/m.test(stdout);
+    return this.tool(['is-active', `${unit.template}@${instance}.service`], TOOL_TIMEOUT_MS.other).then(
+      ({ stdout }) => running(stdout),
+      (err: { stdout?: string }) => running(err.stdout ?? ''),
+    );
+  }
+
   private tool(args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
     const [command, ...prefix] = this.options.tool!;
     return new Promise((resolve, reject) => {
@@ -288,10 +406,8 @@ export class ContainerService {
         [...prefix, ...args],
         { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 8 * 1024 * 1024 },
         (err, stdout, stderr) => {
-          if (err) {
-            const message = (stderr || err.message).trim().split('\n').filter(Boolean).pop() ?? err.message;
-            reject(Object.assign(new Error(message), { stdout }));
-          } else resolve({ stdout, stderr });
+          if (err) reject(Object.assign(new Error(lastLine(stderr) ?? err.message), { stdout }));
+          else resolve({ stdout, stderr });
         },
       );
     });
@@ -324,3 +440,5 @@ export class ContainerService {
     }
   }
 }
+
+const lastLine = (text: string): string | undefined => text.trim().split('\n').filter(Boolean).pop();

@@ -11,7 +11,10 @@
 //   --interval / GPU_CLUSTER_INTERVAL  telemetry period, e.g. 1s, 500ms, 5 (seconds)
 //   --gpu auto|nvidia|amd|none, --exo-url, --exo-unit, --checkpoint-dir, --checkpoint-helper, --state-dir
 //   --container-tool (argv of nixos-container, repeated), --container-root (/), --declared-container NAME (repeated: the spec's containers)
-// `gpu-cluster-agent checkpoint policy …` instead runs one checkpoint policy and exits (agent/src/checkpointCommand.ts).
+//   --container-unit TEMPLATE, --container-requests DIR, --container-results DIR: run nixos-container as root through
+//     the template unit TEMPLATE@<instance>.service; --container-tool is then systemctl's argv (agent/src/containers.ts)
+// `gpu-cluster-agent checkpoint policy …` instead runs one checkpoint policy and exits (agent/src/checkpointCommand.ts);
+// `gpu-cluster-agent container-helper …` is that template unit's program, run as root (agent/src/containerHelper.ts).
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { NatsConnectionManager, type NatsCredentials, Subjects } from '#core/nats';
 import { NodeAgent, type AgentOptions } from './agent';
 import { checkpointCommand } from './checkpointCommand';
+import { containerHelper } from './containerHelper';
 import type { GpuTool } from './collect';
 
 /** The command-line flags (the NixOS module's ExecStart is tested against this table). */
@@ -45,6 +49,9 @@ export const AGENT_FLAGS = {
   'container-tool': { type: 'string', multiple: true },
   'container-root': { type: 'string' },
   'declared-container': { type: 'string', multiple: true },
+  'container-unit': { type: 'string' },
+  'container-requests': { type: 'string' },
+  'container-results': { type: 'string' },
 } as const;
 
 export function parseInterval(text: string): number {
@@ -66,6 +73,16 @@ export function credentialsFrom(v: Record<string, string | undefined>): NatsCred
   }
   if (v.tokenFile) return { kind: 'token', token: readSecret(v.tokenFile) };
   return { kind: 'none' };
+}
+
+function containerUnit(values: { [flag: string]: unknown }): { template: string; requests: string; results: string } | undefined {
+  const [template, requests, results] = ['container-unit', 'container-requests', 'container-results'].map(
+    (f) => values[f] as string | undefined,
+  );
+  if (template === undefined && requests === undefined && results === undefined) return undefined;
+  if (!template || !requests?.startsWith('/') || !results?.startsWith('/'))
+    throw new Error('--container-unit needs --container-requests and --container-results (absolute paths)');
+  return { template, requests, results };
 }
 
 function main(): void {
@@ -103,6 +120,7 @@ function main(): void {
     stateDir: values['state-dir'] ?? env.STATE_DIRECTORY,
     containers: values['container-tool'] && {
       tool: values['container-tool'],
+      unit: containerUnit(values),
       root: values['container-root'] ?? '/',
       declared: values['declared-container'] ?? [],
     },
@@ -154,6 +172,16 @@ if (require.main === module && process.argv[2] === 'checkpoint') {
     },
     (err: Error) => {
       process.stderr.write(`<3>gpu-cluster-agent checkpoint: ${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+} else if (require.main === module && process.argv[2] === 'container-helper') {
+  containerHelper(process.argv.slice(3), (line) => process.stderr.write(`${line}\n`)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      process.stderr.write(`<3>gpu-cluster-agent container-helper: ${err.message}\n`);
       process.exitCode = 1;
     },
   );

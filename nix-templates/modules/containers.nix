@@ -11,8 +11,7 @@ let
   inherit (lib) mkOption types;
   cfg = config.gpuCluster.containers;
   nats = config.gpuCluster.nats;
-  # nixos-container.pl (nixpkgs 1b87194): /^[a-zA-Z0-9_-]+$/, at most 11 characters; nixos-containers.nix: no '_'.
-  containerName = "[A-Za-z0-9][A-Za-z0-9-]{0,10}";
+  containerName = import ../lib/container-name.nix;
   ipv4 = types.strMatching "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
   # Written unquoted into systemd-nspawn's --bind flags (EXTRA_NSPAWN_FLAGS): no spaces, quotes or ':'.
   plainPath = types.strMatching "/[A-Za-z0-9._@+=,/-]*";

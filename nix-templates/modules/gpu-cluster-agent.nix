@@ -3,6 +3,13 @@
 # `{domain}.commands.{host}.*` and appends its events to `{domain}.events.{host}.{action}`. The generated flake
 # packages it (`packages.<system>.gpu-cluster-agent`) and enables it on every NixOS host of a cluster with `nats.url`.
 #
+# Containers: nixos-container needs root and the agent has no privileges (DynamicUser, NoNewPrivileges, no
+# capabilities). With `manageContainers` (on wherever the host declares gpuCluster.containers) each nixos-container call
+# is the root template unit gpu-cluster-container@<verb>-<name>.service (or @list), which the agent starts with
+# `systemctl start`; a polkit rule lets the agent's user start exactly those units and nothing else. The unit's program
+# (`gpu-cluster-agent container-helper`, agent/src/containerHelper.ts) checks the instance and the request file again
+# as hostile input and answers through a result file only the agent can read. docs/nats.md explains why this is safe.
+#
 # Credentials: `credentialsFile` is a path on the host (a NATS .creds file, e.g. from sops-nix or agenix); it is
 # handed to the service with systemd's LoadCredential, never copied into the Nix store. The agent's NATS user
 # should have the permissions in docs/nats.md (its own host's subjects only).
@@ -13,6 +20,20 @@ let
   cfg = config.services.gpu-cluster-agent;
   hardening = import ../lib/service-hardening.nix;
   systemdExec = import ../lib/systemd-exec.nix;
+
+  # The root template unit for nixos-container calls, and where a call's request and result lie. Requests: the agent's
+  # StateDirectory (with DynamicUser the real directory is /var/lib/private/gpu-cluster-agent, 0700 below a root-only
+  # /var/lib/private, and this path a link to it: systemd.exec(5) DynamicUser=), so only the agent and root reach
+  # them. Results: root's own directory; each result file belongs to the requesting agent, mode 0600.
+  containerUnit = "gpu-cluster-container";
+  containerRequests = "/var/lib/gpu-cluster-agent/container-requests";
+  containerResults = "/run/gpu-cluster-container";
+  # nixos-containers.nix (nixpkgs 00ef614) puts nixos-container into environment.systemPackages (boot.enableContainers).
+  nixosContainer = "/run/current-system/sw/bin/nixos-container";
+  # The unit names the polkit rule admits: the instances agent/src/containerHelper.ts accepts (core/src/ops/containers.ts
+  # containerUnitInstance), anchored, nothing that systemd would have to escape (no '\', no '.', no '_').
+  containerUnitPattern = "^${containerUnit}@(list|(create|start|stop|destroy|status)-${import ../lib/container-name.nix})\\.service$";
+  manageContainers = cfg.manageContainers && cfg.containerTool != null;
 
   # nvidia-smi talks to the driver through these nodes (NVML opens them read-write even for queries);
   # rocm-smi reads sysfs and needs the DRM nodes only to read.
@@ -114,12 +135,25 @@ in
       '';
     };
 
+    manageContainers = mkOption {
+      type = types.bool;
+      default = (config.gpuCluster.containers or { }) != { };
+      defaultText = lib.literalExpression "config.gpuCluster.containers != { }";
+      description = ''
+        Let the agent run `nixos-container` (container.create/start/stop/destroy/list/status) through the root template
+        unit `gpu-cluster-container@<verb>-<name>.service`, which a polkit rule lets the agent's user start and nothing
+        else. On by default on a host with containers in the spec.
+      '';
+    };
+
     containerTool = mkOption {
       type = types.nullOr (types.listOf types.str);
-      default = null;
+      default = if cfg.manageContainers then [ (lib.getExe' config.systemd.package "systemctl") ] else null;
+      defaultText = lib.literalMD "`systemctl` with {option}`manageContainers`, else null";
       description = ''
-        Program (argv) the agent runs as `nixos-container` for container.create/start/stop/destroy/list/status. The agent
-        itself runs unprivileged; without a tool it answers those commands with "not handled here".
+        With {option}`manageContainers`: the `systemctl` (argv) that starts the root unit. Without it: a program (argv)
+        the agent runs as `nixos-container` itself, unprivileged. Null: the agent answers the container commands with
+        "not handled here".
       '';
     };
 
@@ -170,6 +204,11 @@ in
         ] ++ lib.concatMap (a: [ "--checkpoint-helper" a ]) (if cfg.checkpointHelper == null then [ ] else cfg.checkpointHelper)
           ++ lib.concatMap (a: [ "--container-tool" a ]) (if cfg.containerTool == null then [ ] else cfg.containerTool)
           ++ lib.concatMap (n: [ "--declared-container" n ]) (if cfg.containerTool == null then [ ] else cfg.declaredContainers)
+          ++ optionals manageContainers [
+            "--container-unit" containerUnit
+            "--container-requests" containerRequests
+            "--container-results" containerResults
+          ]
           ++ cfg.extraArgs) + lib.optionalString (cfg.credentialsFile != null) " --creds %d/nats.creds";
         LoadCredential = optionals (cfg.credentialsFile != null) [ "nats.creds:${cfg.credentialsFile}" ];
 
@@ -188,18 +227,63 @@ in
       };
     };
 
-    # exo.start / exo.stop: the agent's user may start, stop and restart exo.service, nothing else. nixpkgs reads
-    # extraConfig only with polkit enabled, which it is not by default. The rule holds no option values.
-    security.polkit.enable = mkIf cfg.controlExo true;
-    security.polkit.extraConfig = mkIf cfg.controlExo ''
-      polkit.addRule(function (action, subject) {
-        if (action.id == "org.freedesktop.systemd1.manage-units"
-            && action.lookup("unit") == "exo.service"
-            && ["start", "stop", "restart"].indexOf(action.lookup("verb")) >= 0
-            && subject.user == "gpu-cluster-agent") {
-          return polkit.Result.YES;
-        }
-      });
-    '';
+    # The root side of container management: one oneshot unit per call. `systemctl start` returns once the program has
+    # exited (systemd.service(5) Type=oneshot: the start job is done when the process exits), with failure if it failed.
+    systemd.services."${containerUnit}@" = mkIf manageContainers {
+      description = "nixos-container call %i for the GPU cluster agent";
+      # nixos-container runs systemctl, machinectl, nix-env and its helpers from the system profile.
+      path = [ config.systemd.package "/run/current-system/sw" ];
+      # Every call is a start: systemd's default start limit (5 in 10 s per unit) would refuse a sixth `list`.
+      startLimitIntervalSec = 0;
+      serviceConfig = {
+        Type = "oneshot";
+        # `%i`, the instance as written (systemd.unit(5)), is the only word systemd expands; the helper checks it. After
+        # `--` it is never read as an option, whatever it starts with.
+        ExecStart = systemdExec.args [
+          (lib.getExe' cfg.package "gpu-cluster-agent") "container-helper"
+          "--requests" containerRequests
+          "--results" containerResults
+          "--tool" nixosContainer
+          "--"
+        ] + " %i";
+        # A oneshot start has no timeout by default; a create builds a NixOS system, the agent waits an hour for it.
+        TimeoutStartSec = "1h";
+        StandardOutput = "journal";
+        StandardError = "journal";
+        SyslogIdentifier = containerUnit;
+      };
+    };
+    systemd.tmpfiles.rules = optionals manageContainers [ "d ${containerResults} 0755 root root -" ];
+
+    # nixpkgs reads extraConfig only with polkit enabled, which it is not by default. The rules hold no option values.
+    # polkit(8): each rule is called with the action and the subject; `action.lookup("unit")` / `("verb")` are the
+    # details systemd passes for manage-units (systemd 88ced61: the unit's primary name and the systemctl verb), and
+    # `subject.user` the caller's user name: for the agent, DynamicUser's name, which is User= (systemd.exec(5)).
+    # polkit's JavaScript engine (duktape) is ES5: no let, arrow functions or String.prototype.includes.
+    security.polkit.enable = mkIf (cfg.controlExo || manageContainers) true;
+    security.polkit.extraConfig = lib.mkMerge [
+      # exo.start / exo.stop: the agent's user may start, stop and restart exo.service, nothing else.
+      (mkIf cfg.controlExo ''
+        polkit.addRule(function (action, subject) {
+          if (action.id == "org.freedesktop.systemd1.manage-units"
+              && action.lookup("unit") == "exo.service"
+              && ["start", "stop", "restart"].indexOf(action.lookup("verb")) >= 0
+              && subject.user == "gpu-cluster-agent") {
+            return polkit.Result.YES;
+          }
+        });
+      '')
+      # Containers: the agent's user may start the container units, and do nothing else with them.
+      (mkIf manageContainers ''
+        polkit.addRule(function (action, subject) {
+          if (action.id == "org.freedesktop.systemd1.manage-units"
+              && subject.user == "gpu-cluster-agent"
+              && action.lookup("verb") == "start"
+              && /${containerUnitPattern}/.test(action.lookup("unit"))) {
+            return polkit.Result.YES;
+          }
+        });
+      '')
+    ];
   };
 }

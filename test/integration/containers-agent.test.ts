@@ -13,6 +13,7 @@ import path from 'node:path';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { AgentCommandClient, AgentCommandError, EventStore, type StoredEvent, Subjects, type TelemetrySample } from '#core/nats';
 import { agentUserConfig } from '../../core/src/nats/permissions';
+import { containerCommands, LIFECYCLE_STORY, storyLine } from '../support/containerAgent';
 import { clusterAccountConfig, NatsServer, repoRoot, waitFor } from './nats-harness';
 
 const config = clusterAccountConfig(
@@ -96,32 +97,9 @@ describe('container service of the agent', () => {
     );
     return latest;
   };
-  const run = <T>(command: Parameters<AgentCommandClient['run']>[1], payload: unknown, correlationId?: string) =>
-    commands.run<T>(
-      'gpu-01',
-      command,
-      payload,
-      async (reason) => {
-        throw new Error(`no agent: ${reason}`);
-      },
-      { correlationId, timeoutMs: 10_000 },
-    );
-  const agentUp = async () =>
-    waitFor(
-      'the agent answers',
-      () => true,
-      15_000,
-      async () => {
-        for (;;) {
-          try {
-            await run('container.list', {});
-            return;
-          } catch {
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
-      },
-    );
+  let commandsTo: ReturnType<typeof containerCommands>;
+  const run: ReturnType<typeof containerCommands>['run'] = (...args) => commandsTo.run(...args);
+  const agentUp = () => commandsTo.agentUp();
   const killGroup = async (child: ChildProcess) => {
     const exited = new Promise((r) => child.once('exit', r));
     process.kill(-child.pid!, 'SIGKILL');
@@ -134,6 +112,7 @@ describe('container service of the agent', () => {
     events = new EventStore(admin, 'lab');
     await events.ensureStream();
     commands = new AgentCommandClient(() => admin, 'lab', 10_000);
+    commandsTo = containerCommands(commands, 'gpu-01');
     // A declarative container as NixOS puts it there: its .conf a link into the (read-only) store.
     mkdirSync(path.join(root, 'etc/nixos-containers'), { recursive: true });
     mkdirSync(store, { recursive: true });
@@ -225,20 +204,8 @@ describe('container service of the agent', () => {
     assert.equal(existsSync(path.join(root, 'etc/nixos-containers/web.conf')), false);
 
     const all = await waitForEvents('the lifecycle events', (e) => e.some((x) => x.action === 'container-destroyed'));
-    const story = all.map(
-      (e) =>
-        `${e.action}:${(e.data as { name?: string }).name ?? (e.data as { containers: string[] }).containers.join('+')}:${e.correlationId.startsWith('op-') ? e.correlationId : '-'}`,
-    );
-    assert.deepEqual(story, [
-      'container-creating:web:op-create',
-      'container-created:web:op-create',
-      'container-drift:web:-',
-      'container-started:web:op-start',
-      'container-stopped:web:op-stop',
-      'container-failed:infer:op-bad',
-      'container-destroyed:web:op-destroy',
-      'container-drift::-',
-    ]);
+    const story = all.map(storyLine);
+    assert.deepEqual(story, LIFECYCLE_STORY);
     for (const e of all) assert.equal(e.source, 'agent:gpu-01');
   });
 

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { AGENT_FLAGS } from '../../agent/src/main';
+import { execArgv as argvOf } from '../support/systemdStandIn';
 import { repoRoot } from './nats-harness';
 
 const run = promisify(execFile);
@@ -15,6 +16,7 @@ const moduleFile = () => path.join(repoRoot(), 'nix-templates/modules/gpu-cluste
 // Enough of nixpkgs' lib for this module; option declarations are returned as they are, mkIf keeps the value.
 const stubLib = `let t = name: { _type = name; }; in rec {
   mkOption = o: o; mkEnableOption = d: { description = d; }; mkIf = c: v: if c then v else { };
+  mkMerge = l: let set = builtins.filter (v: v != { }) l; in if set == [ ] then { } else builtins.concatStringsSep "\n" set;
   optionalAttrs = c: a: if c then a else { };
   optionals = c: l: if c then l else [ ]; optionalString = c: s: if c then s else ""; toList = x: if builtins.isList x then x else [ x ];
   concatStringsSep = builtins.concatStringsSep; concatMap = f: l: builtins.concatLists (map f l);
@@ -37,7 +39,7 @@ async function evalModule(settings: string): Promise<{
     lib = ${stubLib};
     cfg = { enable = true; package = "/nix/store/agent"; bundle = null; natsUrl = "nats://127.0.0.1:4222"; credentialsFile = null;
       domain = "lab"; hostName = "gpu-01"; interval = "1s"; gpu = "auto"; exoUrl = "http://127.0.0.1:52415";
-      controlExo = true; checkpointHelper = null; containerTool = null; declaredContainers = [ ]; extraArgs = [ ]; } // ${settings};
+      controlExo = true; checkpointHelper = null; manageContainers = false; containerTool = null; declaredContainers = [ ]; extraArgs = [ ]; } // ${settings};
     config = { services.gpu-cluster-agent = cfg; services.exo = { enable = true; apiPort = 52415; };
       services.nats.enable = false; networking.hostName = "gpu-01"; systemd.package = "/nix/store/systemd"; };
     m = (import ${moduleFile()} { inherit lib config; pkgs = { }; }).config;
@@ -46,15 +48,6 @@ async function evalModule(settings: string): Promise<{
   const { stdout } = await run('nix-instantiate', ['--eval', '--strict', '--json', '--store', 'dummy://', '--expr', expr]);
   return JSON.parse(stdout);
 }
-
-/**
- * ExecStart back into argv as systemd splits it (lib/systemd-exec.nix writes each argument as a double-quoted word with C
- * escapes and `%%`/`$$` for a literal `%`/`$`); a bare word such as `%d/nats.creds` is left for systemd to expand.
- */
-const argvOf = (execStart: string) =>
-  [...execStart.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) =>
-    m[1] === undefined ? m[2] : (JSON.parse(`"${m[1]}"`) as string).replace(/%%/g, '%').replace(/\$\$/g, '$'),
-  );
 
 test('the agent unit: sandboxed, credentials by LoadCredential, flags the agent accepts', async () => {
   const out = await evalModule(

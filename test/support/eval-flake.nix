@@ -198,6 +198,9 @@ let
       fileSystems = if c ? fileSystems then builtins.attrNames c.fileSystems else null;
       k3sExtraFlags = if c ? services && c.services ? k3s && c.services.k3s.enable then c.services.k3s.extraFlags else null;
       polkitRules = if c ? security then c.security.polkit.extraConfig else null;
+      containerUnit = if c ? systemd && c.systemd.services ? "gpu-cluster-container@" then {
+        inherit (c.systemd.services."gpu-cluster-container@") serviceConfig startLimitIntervalSec;
+      } else null;
       containers = if c ? containers then builtins.mapAttrs (containerReport c) c.containers else null;
       firewallInterfaces = if c ? networking && c.networking ? firewall then builtins.mapAttrs (_: i: i.allowedTCPPorts) c.networking.firewall.interfaces else null;
     };

@@ -27,6 +27,8 @@ export interface HostReport {
   fileSystems: string[] | null;
   k3sExtraFlags: string | string[] | null;
   polkitRules: string | null;
+  /** The root template unit gpu-cluster-container@ of the agent's container path. */
+  containerUnit: { serviceConfig: Record<string, unknown>; startLimitIntervalSec: number } | null;
   /** containers.<name> as the host declares them, each configuration evaluated as nixos-containers.nix does. */
   containers: Record<string, ContainerReport> | null;
   firewallInterfaces: Record<string, number[]> | null;

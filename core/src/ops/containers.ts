@@ -18,6 +18,8 @@ export type ContainerVerb = (typeof CONTAINER_VERBS)[number];
 
 export class ContainerRequestError extends Error {
   readonly code = 400;
+  /** For a refused unit request whose nonce could be read: the agent matches the refusal to its call. */
+  nonce?: string;
 }
 
 export interface CreateRequest {
@@ -74,6 +76,91 @@ export function createArgs(request: CreateRequest): string[] {
     args.push('--host-address', request.hostAddress, '--local-address', request.localAddress);
   if (request.autoStart) args.push('--auto-start');
   return args;
+}
+
+/** The arguments of one `nixos-container` call: `list`, `<verb> <name>`, or a create request's. */
+export function toolArgs(verb: ContainerVerb, name?: string, create?: CreateRequest): string[] {
+  if (create) return createArgs(create);
+  return verb === 'list' ? ['list'] : [verb, name!];
+}
+
+// The root template unit `gpu-cluster-container@.service` (nix-templates/modules/gpu-cluster-agent.nix) runs one
+// nixos-container call for the unprivileged agent. Its instance names the call, `<verb>-<name>` or `list`: only
+// letters, digits and '-', so `%i` is the instance as written and nothing in it is a systemd escape (systemd.unit(5):
+// `%i` is the instance name, `%I` the same with escaping undone). The unit reads the rest of the call from a request
+// file the agent writes and answers with a result file; the nonce ties the two together, so a result left from an
+// earlier call (or no result, when polkit or systemd refused the start) is never taken for this call's.
+
+/** Verbs that change a container; `list` and `status` only read (but nixos-container.pl still needs root to run). */
+const INSTANCE = /^(create|start|stop|destroy|status)-(.*)$/;
+const NONCE = /^[A-Za-z0-9-]{8,64}$/;
+/** Bytes of a request file the root unit reads at most (a create request is a few hundred bytes). */
+export const MAX_UNIT_REQUEST_BYTES = 64 * 1024;
+
+export interface ContainerUnitCall {
+  verb: ContainerVerb;
+  name?: string;
+}
+export interface ContainerUnitRequest {
+  nonce: string;
+  create?: CreateRequest;
+}
+export interface ContainerUnitResult {
+  nonce: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The instance string of the root unit for one call. */
+export function containerUnitInstance(verb: ContainerVerb, name?: string): string {
+  return verb === 'list' ? 'list' : `${verb}-${requestedName({ name })}`;
+}
+
+/** The call an instance string names, checked as strictly as a request over NATS; a ContainerRequestError otherwise. */
+export function parseContainerUnitInstance(instance: string): ContainerUnitCall {
+  if (instance === 'list') return { verb: 'list' };
+  const m = INSTANCE.exec(instance);
+  if (!m) throw new ContainerRequestError('the unit instance must be list or <create|start|stop|destroy|status>-<container name>');
+  return { verb: m[1] as ContainerVerb, name: requestedName({ name: m[2] }) };
+}
+
+/** A request file's content for `call`, checked field by field (the file is the agent's: treated as hostile). */
+export function parseContainerUnitRequest(text: string, call: ContainerUnitCall): ContainerUnitRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ContainerRequestError('the request is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ContainerRequestError('the request is not an object');
+  const { nonce, create, ...rest } = value as Record<string, unknown>;
+  if (typeof nonce !== 'string' || !NONCE.test(nonce)) throw new ContainerRequestError('the request needs a nonce');
+  try {
+    if (Object.keys(rest).length) throw new ContainerRequestError('the request has unknown fields');
+    if (call.verb !== 'create') {
+      if (create !== undefined) throw new ContainerRequestError(`a ${call.verb} request carries no create fields`);
+      return { nonce };
+    }
+    const checked = createRequest(create);
+    if (checked.name !== call.name) throw new ContainerRequestError('the request names another container than the unit');
+    return { nonce, create: checked };
+  } catch (err) {
+    if (err instanceof ContainerRequestError) err.nonce = nonce;
+    throw err;
+  }
+}
+
+/** The unit's answer in a result file, when it is the answer to the call with `nonce`. */
+export function parseContainerUnitResult(text: string, nonce: string): ContainerUnitResult | undefined {
+  try {
+    const r = JSON.parse(text) as Partial<ContainerUnitResult>;
+    return r.nonce === nonce && Number.isInteger(r.exitCode) && typeof r.stdout === 'string' && typeof r.stderr === 'string'
+      ? (r as ContainerUnitResult)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `nixos-container list`: one name per line. */

@@ -18,13 +18,23 @@ export {
 } from './checkpoint';
 export {
   CONTAINER_VERBS,
+  type ContainerUnitCall,
+  type ContainerUnitRequest,
+  type ContainerUnitResult,
   type ContainerVerb,
+  containerUnitInstance,
   createArgs,
   createRequest,
+  type CreateRequest,
+  MAX_UNIT_REQUEST_BYTES,
   parseContainerList,
   parseContainerStatus,
+  parseContainerUnitInstance,
+  parseContainerUnitRequest,
+  parseContainerUnitResult,
   parseCreateOutput,
   requestedName,
+  toolArgs,
 } from './containers';
 export { type BuildOn, deployHost, type DeployOutcome, INSTALL_PHASES, type InstallPhase } from './deploy';
 export {
