@@ -101,7 +101,7 @@ test('rapid edits of a big file end in the diagnostics of the last text', async 
   await client.close(uri);
 });
 
-test('localHostView: the item under the cursor with the small sections, lines mapped both ways', () => {
+test('localHostView: the item under the cursor with the sections host facts read, lines mapped both ways', () => {
   const offset = big.text.indexOf(`name: ${big.hostNames[10]}`);
   const view = localHostView('file:///b/cluster.yaml', big.text, offset)!;
   const data = view.file.data as { hosts: { name: string }[]; defaults?: unknown; network?: unknown };
@@ -109,7 +109,8 @@ test('localHostView: the item under the cursor with the small sections, lines ma
     data.hosts.map((h) => h.name),
     [big.hostNames[10]],
   );
-  assert.ok(data.defaults, 'small sections are kept');
+  assert.ok(data.defaults, 'the sections host facts read are kept');
+  assert.equal(data.network, undefined, 'the others are left out');
   const line = big.text.slice(0, offset).split('\n').length - 1;
   const local = view.toLocal({ line, character: 8 });
   assert.equal(view.file.text.split('\n')[local.line].trim(), `- name: ${big.hostNames[10]}`);

@@ -1,14 +1,19 @@
 // A first hover on a big cluster.yaml, before its model exists (parsing 5 MiB takes seconds): a small spec made
-// of the host item under the cursor and the file's other small sections (cluster, defaults, exo, …), parsed on
-// its own. The schema's documentation and the host's own facts (system, roles, GPUs, VRAM) come out the same;
-// facts that need the other hosts wait for the full model, which the next requests build.
+// of the host item under the cursor and the sections a host's facts read (cluster, defaults, exo, k3s), parsed
+// on its own. It answers only what it can answer exactly as the full model would (the schema's documentation,
+// the catalogue, the facts of the host defined there and its own interfaces); anything that needs the other
+// hosts (a tag's or segment's users, a reference to another host) waits for the full model.
 
-import type { Position, Range } from 'vscode-languageserver/node';
-import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile } from '#core/spec';
+import type { Hover, Position, Range } from 'vscode-languageserver/node';
+import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile, type SchemaNavigator } from '#core/spec';
 import type { SpecSnapshot } from '#core/validate';
+import { specHover } from './hover';
 
-/** Sections larger than this (a long network.links) are left out of the local view. */
-const MAX_SECTION_CHARS = 64 * 1024;
+/**
+ * The top-level sections a host's facts read besides the host (core/src/spec/resolve.ts: the cluster's system,
+ * the default roles, exo's accelerator, whether k3s owns the GPUs). The others (a long network.links) stay out.
+ */
+const HOST_FACT_SECTIONS = new Set(['cluster', 'defaults', 'exo', 'k3s']);
 
 export interface LocalView {
   snapshot: SpecSnapshot;
@@ -62,12 +67,23 @@ function topLevelKeys(text: string, from: number, to: number, first = false): nu
   return found;
 }
 
-/** The local view at `offset`, or undefined when the offset is not inside an item of a block `hosts:` list. */
+/** A document marker or directive at the start of a line: the file is not one plain document. */
+const hasMarkers = (text: string) => ['---', '...', '%'].some((m) => text.startsWith(m) || text.includes(`\n${m}`));
+
+/** An alias (`*name`, `<<: *name`): its anchor may be anywhere in the file. */
+const ALIAS = /(^|[\s[{,])\*[^\s,[\]{}]/;
+
+/**
+ * The local view at `offset`, or undefined when the offset is not inside an item of a block `hosts:` list, or
+ * when the item alone would not parse as it does in the whole file (aliases, several documents, a NUL byte).
+ */
 export function localHostView(uri: string, text: string, offset: number): LocalView | undefined {
-  const headerAt = topLevelKeys(text, 0, text.length).find((at) =>
+  if (text.includes('\u0000') || hasMarkers(text)) return undefined;
+  const headers = topLevelKeys(text, 0, text.length).filter((at) =>
     /^hosts[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(at, text.indexOf('\n', at) >>> 0)),
   );
-  if (headerAt === undefined) return undefined;
+  if (headers.length !== 1) return undefined;
+  const headerAt = headers[0];
   const itemsFrom = text.indexOf('\n', headerAt) + 1;
   if (itemsFrom === 0) return undefined;
   const sectionEnd = topLevelKeys(text, itemsFrom, text.length, true)[0] ?? text.length;
@@ -81,25 +97,35 @@ export function localHostView(uri: string, text: string, offset: number): LocalV
   if (!isItemStart(itemStart)) return undefined;
   let itemEnd = text.indexOf('\n', offset) + 1 || sectionEnd;
   while (itemEnd < sectionEnd && !isItemStart(itemEnd)) itemEnd = text.indexOf('\n', itemEnd) + 1 || sectionEnd;
+  const item = text.slice(itemStart, itemEnd);
+  if (ALIAS.test(item)) return undefined;
 
-  // the other top-level sections, when small: before `hosts:` and after its list
+  // the sections host facts read, before `hosts:` or after its list
   const sections: string[] = [];
   const collect = (from: number, to: number) => {
     const starts = topLevelKeys(text, from, to);
     starts.forEach((start, i) => {
       const end = i + 1 < starts.length ? starts[i + 1] : to;
-      if (end - start <= MAX_SECTION_CHARS) sections.push(text.slice(start, end).replace(/\n?$/, '\n'));
+      const key = /^[^\s:]+/.exec(text.slice(start, start + 128))?.[0] ?? '';
+      if (HOST_FACT_SECTIONS.has(key)) sections.push(text.slice(start, end).replace(/\n?$/, '\n'));
     });
   };
   collect(0, headerAt);
   collect(sectionEnd, text.length);
   const prefix = `${sections.join('')}hosts:\n`;
-  const localText = prefix + text.slice(itemStart, itemEnd);
+  const localText = prefix + item;
   const localUri = `${uri}#local-view`;
   const file = parseSpecFile(localUri, localText, 0, 'cluster');
   forgetParsedFile(localUri);
+  if (file.syntaxDiagnostics.length) return undefined;
   const shift = countLines(text, itemStart) - countLines(prefix, prefix.length);
-  const model = buildModel([file]);
+  const built = buildModel([file]);
+  // the host is defined in the editor's file, not in the view's
+  const hostSources = new Map([...built.hostSources].map(([name, source]) => [name, { ...source, uri }]));
+  const model = { spec: built.spec, hostSources, files: built.files, symbols: built.symbols };
+  // the full model takes a name's first definition: an earlier item of the same name would answer there
+  const name = hostSources.keys().next().value;
+  if (name !== undefined && definedBefore(text, itemsFrom, itemStart, name)) return undefined;
   const snapshot: SpecSnapshot = {
     root: localUri,
     generation: -1,
@@ -114,4 +140,32 @@ export function localHostView(uri: string, text: string, offset: number): LocalV
     toLocal: (p) => move(p, -shift),
     toOriginal: (r) => ({ start: move(r.start, shift), end: move(r.end, shift) }),
   };
+}
+
+/** Whether `name` appears as a word in [from, to) (a definition or a reference: either way not only this item's). */
+function definedBefore(text: string, from: number, to: number, name: string): boolean {
+  const word = new RegExp(`(^|[^\\w.-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w.-])`);
+  for (let at = text.indexOf(name, from); at >= 0 && at < to; at = text.indexOf(name, at + 1))
+    if (word.test(text.slice(Math.max(0, at - 1), at + name.length + 1))) return true;
+  return false;
+}
+
+/**
+ * The hover at `position` from the local view, when it is exactly what the full model would answer: the schema's
+ * documentation and the catalogue, the host defined in the item and its own interfaces. Undefined otherwise
+ * (tags and segments count the other hosts; a reference may name another host).
+ */
+export function localHover(uri: string, text: string, position: Position, schemas: SchemaNavigator): Hover | null | undefined {
+  const view = localHostView(uri, text, offsetOfPosition(text, position));
+  if (!view) return undefined;
+  const local = view.toLocal(position);
+  // on the list itself (an item's `-`), not inside an item: the range would be the view's one-item list
+  if ((view.file.pathAt(view.file.offsetAt(local))?.path.length ?? 0) < 2) return undefined;
+  const symbol = view.snapshot.model.symbols.at(view.file.uri, local)?.symbol;
+  if (symbol) {
+    const host = symbol.kind === 'host' ? symbol.name : symbol.kind === 'interface' ? symbol.host : undefined;
+    if (host === undefined || !view.snapshot.model.hostSources.has(host)) return undefined;
+  }
+  const hover = specHover({ snapshot: view.snapshot, schemas, file: view.file, position: local });
+  return hover && { ...hover, range: hover.range && view.toOriginal(hover.range) };
 }

@@ -13,7 +13,7 @@ import { specPrepareRename, specRename } from './rename';
 import { capPerFile, type SpecSnapshot, SpecWorkspace } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
-import { localHostView, offsetOfPosition } from './localView';
+import { localHover } from './localView';
 import { ValidationWorker } from './validationWorker';
 
 /** Roots with more text than this, or more files, are validated on the worker thread. */
@@ -83,14 +83,11 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       return specCompletion({ snapshot, schemas, uri: doc.uri, text: doc.getText(), offset: doc.offsetAt(params.position) });
     },
     async hover(doc, position, token) {
-      // A big file with no model yet (it takes seconds to build): answer from the host under the cursor.
+      // A big file with no model yet (it takes seconds to build): answer from the host under the cursor when
+      // that gives the same answer.
       if (!workspace.lastSnapshot(doc.uri) && doc.getText().length >= WORKER_MIN_CHARS) {
-        const text = doc.getText();
-        const local = localHostView(doc.uri, text, offsetOfPosition(text, position));
-        if (local) {
-          const hover = specHover({ snapshot: local.snapshot, schemas, file: local.file, position: local.toLocal(position) });
-          return hover && { ...hover, range: hover.range && local.toOriginal(hover.range) };
-        }
+        const local = localHover(doc.uri, doc.getText(), position, schemas);
+        if (local !== undefined) return local;
       }
       const snapshot = await snapshotFor(doc.uri, token);
       const file = snapshot.file(doc.uri);
