@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import { CodeActionRequest, DocumentSymbolRequest, HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
 import { generateBigSpec } from './big-spec';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -98,6 +98,34 @@ test('rapid edits of a big file end in the diagnostics of the last text', async 
   const published = await final;
   assert.equal(published.diagnostics.filter((d) => d.code === 'schema.enum').length, 1);
   assert.match(published.diagnostics.find((d) => d.code === 'schema.enum')!.message as string, /'ethernett'/);
+  await client.close(uri);
+});
+
+test("a big spec: requests build its model without validating it; the quick fixes come with the worker's diagnostics", async () => {
+  const file = path.join(dir, 'big-fix', 'cluster.yaml');
+  mkdirSync(path.dirname(file));
+  const lines = big.text.split('\n');
+  const at = lines.findIndex((l, i) => i > big.memoryLines[300].line && l.includes('kind: ethernet'));
+  lines[at] = lines[at].replace('kind: ethernet', 'kind: ethernett');
+  const text = lines.join('\n');
+  writeFileSync(file, text);
+  const uri = fileUri(file);
+  const reported = client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'schema.enum'), { timeoutMs: 300_000 });
+  await client.open(uri, text);
+  // the outline needs the model: built on the server's thread, while the worker validates
+  const symbols = await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } });
+  assert.ok(symbols && symbols.length > 0);
+  const published = await reported;
+  const enumError = published.diagnostics.find((d) => d.code === 'schema.enum')!;
+  assert.equal(enumError.range.start.line, at);
+  assert.ok((enumError.data as { fixes?: unknown[] } | undefined)?.fixes?.length, 'the fixes travel in data');
+  const actions = await client.connection.sendRequest(CodeActionRequest.type, {
+    textDocument: { uri },
+    range: enumError.range,
+    context: { diagnostics: [enumError] },
+  });
+  const fix = actions?.find((a) => 'edit' in a && a.edit?.changes?.[uri]?.[0]?.newText === 'ethernet');
+  assert.ok(fix, JSON.stringify(actions));
   await client.close(uri);
 });
 

@@ -28,6 +28,7 @@ async function fullHovers(clusterPath: string) {
     generation: 0,
     model,
     diagnostics: new Map(),
+    validated: false,
     file: (u) => model.files.find((f) => f.uri === u),
   };
   return { uri: file.uri, text: file.text, at: (position: Position) => specHover({ snapshot, schemas, file, position }) };

@@ -131,6 +131,7 @@ export function localHostView(uri: string, text: string, offset: number): LocalV
     generation: -1,
     model,
     diagnostics: new Map(),
+    validated: false,
     file: (u) => (u === localUri ? file : undefined),
   };
   const move = (p: Position, by: number): Position => ({ line: p.line + by, character: p.character });
