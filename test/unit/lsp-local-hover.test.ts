@@ -2,17 +2,18 @@
 // instead of the full model. Wherever it answers, it must answer exactly what the full model answers: checked on
 // the repository's example specs and a generated one, at every token of every host item. Where it cannot be sure
 // (tags, segments, references to other hosts, aliases, a name defined twice) it must leave the answer to the
-// full model.
+// full model. The key scan (keyHoverByScan: a key's documentation from its path by indentation, nothing parsed)
+// is checked the same way at every token of every line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MarkupContent, Position } from 'vscode-languageserver/node';
+import type { Hover, MarkupContent, Position } from 'vscode-languageserver/node';
 import { loadSpec } from '#core/validate';
 import type { SpecSnapshot } from '#core/validate';
 import { specHover } from '../../server/src/spec/hover';
-import { localHover } from '../../server/src/spec/localView';
+import { keyHoverByScan, localHover } from '../../server/src/spec/localView';
 import { loadSpecSchemas } from '../../server/src/spec/schemas';
 import { generateBigSpec } from '../lsp/big-spec';
 import { repoRoot } from '../lsp/lsp-client';
@@ -37,55 +38,86 @@ async function fullHovers(clusterPath: string) {
 /** Host item lines checked per file: every line of a small file, an even spread of a big one's. */
 const MAX_LINES = 250;
 
-/** A position at the start of every token (and one inside it) on the lines of the `hosts:` section. */
+/**
+ * A position at the start of every token, one inside it and one at its end, on lines [from, to) (an even spread
+ * of them in a big file).
+ */
+function tokenPositions(lines: string[], from: number, to: number): Position[] {
+  const stride = Math.max(1, Math.ceil((to - from) / MAX_LINES));
+  const positions: Position[] = [];
+  for (let line = from; line < to; line += stride) {
+    const l = lines[line];
+    for (let c = 0; c < l.length; c++) {
+      if (l[c] === ' ' || (c > 0 && !' [{,:-'.includes(l[c - 1]))) continue;
+      const end = c + (/^[^\s,[\]{}:]*/.exec(l.slice(c))?.[0].length ?? 0);
+      positions.push({ line, character: c }, { line, character: Math.min(l.length, c + 2) }, { line, character: end });
+    }
+  }
+  return positions;
+}
+
+/** Positions on the lines of the `hosts:` section. */
 function hostItemPositions(text: string): Position[] {
   const lines = text.split('\n');
   const from = lines.findIndex((l) => /^hosts:\s*$/.test(l));
   if (from < 0) return [];
   let to = from + 1;
   while (to < lines.length && !/^\S/.test(lines[to])) to++;
-  const stride = Math.max(1, Math.ceil((to - from) / MAX_LINES));
-  const positions: Position[] = [];
-  for (let line = from + 1; line < to; line += stride) {
-    const l = lines[line];
-    for (let c = 0; c < l.length; c++) {
-      if (l[c] === ' ' || (c > 0 && !' [{,:-'.includes(l[c - 1]))) continue;
-      positions.push({ line, character: c }, { line, character: Math.min(l.length, c + 2) });
-    }
-  }
-  return positions;
+  return tokenPositions(lines, from + 1, to);
 }
 
-async function compare(clusterPath: string): Promise<{ answered: number; declined: number; kinds: Set<string> }> {
-  const full = await fullHovers(clusterPath);
-  let answered = 0;
-  let declined = 0;
-  const kinds = new Set<string>();
-  for (const position of hostItemPositions(full.text)) {
-    const local = localHover(full.uri, full.text, position, schemas);
-    if (local === undefined) {
-      declined++;
+interface Tally {
+  answered: number;
+  declined: number;
+  kinds: Set<string>;
+}
+
+/** Where `fast` answers, it answers what the full model does. */
+function check(
+  name: string,
+  positions: Position[],
+  fast: (p: Position) => Hover | null | undefined,
+  full: (p: Position) => Hover | null,
+): Tally {
+  const tally: Tally = { answered: 0, declined: 0, kinds: new Set() };
+  for (const position of positions) {
+    const answer = fast(position);
+    if (answer === undefined) {
+      tally.declined++;
       continue;
     }
-    answered++;
-    const expected = full.at(position);
-    assert.deepEqual(local, expected, `${path.relative(repoRoot, clusterPath)} at ${position.line + 1}:${position.character + 1}`);
-    if (expected) kinds.add(/\*\*Total VRAM|No GPUs/.test((expected.contents as MarkupContent).value) ? 'host facts' : 'schema');
+    tally.answered++;
+    const expected = full(position);
+    assert.deepEqual(answer, expected, `${name} at ${position.line + 1}:${position.character + 1}`);
+    if (expected) tally.kinds.add(/\*\*Total VRAM|No GPUs/.test((expected.contents as MarkupContent).value) ? 'host facts' : 'schema');
   }
-  return { answered, declined, kinds };
+  return tally;
+}
+
+async function compare(clusterPath: string): Promise<{ local: Tally; scan: Tally }> {
+  const full = await fullHovers(clusterPath);
+  const name = path.relative(repoRoot, clusterPath);
+  const lines = full.text.split('\n');
+  return {
+    local: check(name, hostItemPositions(full.text), (p) => localHover(full.uri, full.text, p, schemas), full.at),
+    scan: check(name, tokenPositions(lines, 0, lines.length), (p) => keyHoverByScan(full.uri, full.text, p, schemas), full.at),
+  };
 }
 
 test('the local hover equals the full model hover at every token of the example specs, or leaves it to the full model', async () => {
   const examples = readdirSync(path.join(repoRoot, 'examples'));
   assert.ok(examples.length >= 4);
   let answered = 0;
+  let scanned = 0;
   const kinds = new Set<string>();
   for (const name of examples) {
-    const r = await compare(path.join(repoRoot, 'examples', name, 'cluster.yaml'));
-    answered += r.answered;
-    r.kinds.forEach((k) => kinds.add(k));
+    const { local, scan } = await compare(path.join(repoRoot, 'examples', name, 'cluster.yaml'));
+    answered += local.answered;
+    scanned += scan.answered;
+    local.kinds.forEach((k) => kinds.add(k));
   }
-  assert.ok(answered > 1000, `answered ${answered}`);
+  assert.ok(answered > 1000, `the local view answered ${answered}`);
+  assert.ok(scanned > 250, `the key scan answered ${scanned}`);
   assert.deepEqual([...kinds].sort(), ['host facts', 'schema']);
 });
 
@@ -102,8 +134,9 @@ test('the local hover on a generated spec with duplicate names, aliases and refe
     assert.match(text, /labels: &lab \{[^]*labels: \*lab/);
     const file = path.join(dir, 'cluster.yaml');
     writeFileSync(file, text);
-    const r = await compare(file);
+    const { local: r, scan } = await compare(file);
     assert.ok(r.answered > 300 && r.declined > 50, `answered ${r.answered}, declined ${r.declined}`);
+    assert.ok(scan.answered > 100, `the key scan answered ${scan.answered}`);
     const lines = text.split('\n');
     const at = (needle: string, from = 0, shift = 0): Position => {
       const line = lines.findIndex((l, i) => i >= from && l.includes(needle));
@@ -121,4 +154,33 @@ test('the local hover on a generated spec with duplicate names, aliases and refe
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the key scan leaves to the full model what indentation alone cannot tell', () => {
+  const text = [
+    'cluster:',
+    '  name: x',
+    '  tags:',
+    '    gpu: GPU nodes',
+    'hosts:',
+    '  - name: a',
+    '    description: |',
+    '      memoryGB: not a key',
+    '    interfaces:',
+    '    - name: eth0',
+    '    hardware: { memoryGB: 64 }',
+    '    labels:',
+    '      rack: r1',
+    '',
+  ].join('\n');
+  const at = (line: number, needle: string) => ({ line, character: text.split('\n')[line].indexOf(needle) + 1 });
+  const scan = (p: Position) => keyHoverByScan('file:///x/cluster.yaml', text, p, schemas);
+  assert.equal(scan(at(7, 'memoryGB')), undefined, 'text of a block scalar');
+  assert.equal(scan(at(9, 'name')), undefined, 'a list under its key at the same indentation');
+  assert.equal(scan(at(10, 'memoryGB')), undefined, 'a key in a flow map');
+  assert.equal(scan(at(3, 'gpu')), undefined, 'a tag: a symbol counting its hosts');
+  assert.equal(keyHoverByScan('file:///x/hosts/a.yaml', 'name: a\n', { line: 0, character: 1 }, schemas), undefined, 'a host file');
+  const rack = scan(at(12, 'rack'));
+  assert.deepEqual(rack?.range, { start: { line: 12, character: 6 }, end: { line: 12, character: 10 } });
+  assert.match((scan(at(5, 'name'))?.contents as MarkupContent).value, /^\*\*name\*\*\n\nHost name/);
 });

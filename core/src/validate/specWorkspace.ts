@@ -43,6 +43,15 @@ export interface SpecSnapshot {
   file(uri: string): ParsedSpecFile | undefined;
 }
 
+/**
+ * Lets the requests that have arrived be answered first. Twice: vscode-jsonrpc queues each message with
+ * setImmediate behind our first callback; the second lets them run before we go on.
+ */
+export async function yieldToRequests(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 export class SupersededError extends Error {
   constructor() {
     super('superseded by a newer change');
@@ -312,10 +321,7 @@ export class SpecWorkspace {
   private async build(root: SpecRoot, generation: number): Promise<SpecSnapshot> {
     let sliceStart = performance.now();
     const pause = async () => {
-      // Twice: requests that arrived during the last slice are queued (by vscode-jsonrpc, with setImmediate)
-      // behind our first callback; the second lets them be answered before the next slice starts.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToRequests();
       sliceStart = performance.now();
       if (root.generation !== generation || this.hasNewerText(root)) throw new SupersededError();
     };

@@ -4,10 +4,10 @@
 // the catalogue, the facts of the host defined there and its own interfaces); anything that needs the other
 // hosts (a tag's or segment's users, a reference to another host) waits for the full model.
 
-import type { Hover, Position, Range } from 'vscode-languageserver/node';
-import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile, type SchemaNavigator } from '#core/spec';
+import { MarkupKind, type Hover, type Position, type Range } from 'vscode-languageserver/node';
+import { buildModel, forgetParsedFile, inferSpecFileKind, type ParsedSpecFile, parseSpecFile, type SchemaNavigator } from '#core/spec';
 import type { SpecSnapshot } from '#core/validate';
-import { specHover } from './hover';
+import { docSection, schemaDoc, specHover } from './hover';
 
 /**
  * The top-level sections a host's facts read besides the host (core/src/spec/resolve.ts: the cluster's system,
@@ -149,6 +149,78 @@ function definedBefore(text: string, from: number, to: number, name: string): bo
   for (let at = text.indexOf(name, from); at >= 0 && at < to; at = text.indexOf(name, at + 1))
     if (word.test(text.slice(Math.max(0, at - 1), at + name.length + 1))) return true;
   return false;
+}
+
+/** A block line: indentation, list markers (`- `), then a plain key and its colon; `rest` is what follows. */
+const KEY_LINE = /^( *)((?:- +)*)([A-Za-z_][\w-]*) *:(?: +|$)(.*)$/;
+/** Nothing, or only a comment: the rest of a line whose key holds a nested block. */
+const EMPTY_REST = /^(#.*)?$/;
+
+/**
+ * The hover on a plain block key, from the lines above it alone: its key path by indentation (each parent a
+ * `key:` with nothing after it) and the schema's documentation of that path, which is all the full model answers
+ * on such a key. Nothing is parsed, so this costs a scan of a few lines. Undefined when the line or a parent line
+ * is anything else (a flow collection, a block scalar, a tag key under `cluster.tags`, a list directly under its
+ * key at the same indentation, tabs), or the file is not one plain cluster file.
+ */
+export function keyHoverByScan(uri: string, text: string, position: Position, schemas: SchemaNavigator): Hover | null | undefined {
+  // a host file named by its file has its host defined at offset 0, where a key's hover also shows the host
+  if (inferSpecFileKind(uri) !== 'cluster' || text.includes('\u0000') || hasMarkers(text)) return undefined;
+  const offset = offsetOfPosition(text, position);
+  const lineAt = (start: number) => {
+    const end = text.indexOf('\n', start);
+    return text.slice(start, end < 0 ? text.length : end).replace(/\r$/, '');
+  };
+  let start = lineStartOf(text, offset);
+  const hovered = KEY_LINE.exec(lineAt(start));
+  if (!hovered) return undefined;
+  const keyFrom = hovered[1].length + hovered[2].length;
+  const keyTo = keyFrom + hovered[3].length;
+  if (position.character < keyFrom || position.character >= keyTo) return undefined;
+  const path: (string | number)[] = [];
+  /** Takes a matched line into the path (its key, then a list item per marker) and returns its column. */
+  const take = (m: RegExpExecArray): number => {
+    path.unshift(m[3]);
+    for (let i = (m[2].match(/- +/g) ?? []).length; i > 0; i--) path.unshift(0);
+    return m[1].length;
+  };
+  let column = take(hovered);
+  while (column > 0) {
+    if (start === 0) return undefined;
+    start = lineStartOf(text, start - 1);
+    // where the line's content starts, looked at only up to our column: a 5 MiB file has 100,000 lines above
+    let content = 0;
+    while (content <= column && text.charCodeAt(start + content) === 32) content++;
+    const first = text.charCodeAt(start + content);
+    if (content > column || first === 10 || first === 13 || first === 35 /* # */) continue;
+    if (content === column) {
+      // a sibling; a `key:` at the same column above a list item could hold that list (`key:` then `- x` below it)
+      if (path[0] !== 0 || first === 45 /* - */) continue;
+      const sibling = KEY_LINE.exec(lineAt(start));
+      if (sibling && EMPTY_REST.test(sibling[4].trim())) return undefined;
+      continue;
+    }
+    const line = lineAt(start);
+    if (line.includes('\t')) return undefined;
+    const parent = KEY_LINE.exec(line);
+    if (!parent) return undefined;
+    if (parent[1].length + parent[2].length === column) {
+      // `- first: …` with our key below `first`: a sibling in the same map, which is an item of a list
+      for (let i = (parent[2].match(/- +/g) ?? []).length; i > 0; i--) path.unshift(0);
+      column = parent[1].length;
+      continue;
+    }
+    if (!EMPTY_REST.test(parent[4].trim())) return undefined;
+    column = take(parent);
+  }
+  if (path[0] === 'cluster' && path[1] === 'tags') return undefined;
+  const doc = schemaDoc(schemas, 'cluster', path);
+  if (!doc.length) return null;
+  const line = position.line;
+  return {
+    contents: { kind: MarkupKind.Markdown, value: docSection(path, doc) },
+    range: { start: { line, character: keyFrom }, end: { line, character: keyTo } },
+  };
 }
 
 /**

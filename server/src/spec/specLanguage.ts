@@ -10,10 +10,10 @@ import { specDocumentSymbols } from './symbols';
 import { specHover } from './hover';
 import { specReferences } from './references';
 import { specPrepareRename, specRename } from './rename';
-import { capPerFile, type SpecSnapshot, SpecWorkspace } from '#core/validate';
+import { capPerFile, type SpecSnapshot, SpecWorkspace, yieldToRequests } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
-import { localHover } from './localView';
+import { keyHoverByScan, localHover } from './localView';
 import { ValidationWorker } from './validationWorker';
 
 /** Roots with more text than this, or more files, are validated on the worker thread, never on the server's. */
@@ -52,8 +52,11 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       const { current, files, chars } = await workspace.filesFor(uri);
       const snapshot = current ?? (worker && validatedOnWorker(chars, files.length) ? undefined : await snapshotFor(uri, token));
       let out: Map<string, Diagnostic[]>;
-      if (worker && !snapshot?.validated) out = await worker.validate(workspace.rootKeyOf(uri), files);
-      else {
+      if (worker && !snapshot?.validated) {
+        // copying a big text to the worker takes the thread for a while: the requests that came with it go first
+        await yieldToRequests();
+        out = await worker.validate(workspace.rootKeyOf(uri), files);
+      } else {
         out = new Map();
         for (const [fileUri, list] of snapshot!.diagnostics) out.set(fileUri, capPerFile(list).map(toLspDiagnostic));
       }
@@ -88,7 +91,8 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       // A big file with no model yet (it takes seconds to build): answer from the host under the cursor when
       // that gives the same answer.
       if (!workspace.lastSnapshot(doc.uri) && doc.getText().length >= WORKER_MIN_CHARS) {
-        const local = localHover(doc.uri, doc.getText(), position, schemas);
+        const text = doc.getText();
+        const local = keyHoverByScan(doc.uri, text, position, schemas) ?? localHover(doc.uri, text, position, schemas);
         if (local !== undefined) return local;
       }
       const snapshot = await snapshotFor(doc.uri, token);
