@@ -182,5 +182,7 @@ test('the key scan leaves to the full model what indentation alone cannot tell',
   assert.equal(keyHoverByScan('file:///x/hosts/a.yaml', 'name: a\n', { line: 0, character: 1 }, schemas), undefined, 'a host file');
   const rack = scan(at(12, 'rack'));
   assert.deepEqual(rack?.range, { start: { line: 12, character: 6 }, end: { line: 12, character: 10 } });
-  assert.match((scan(at(5, 'name'))?.contents as MarkupContent).value, /^\*\*name\*\*\n\nHost name/);
+  const name = scan(at(5, 'name'));
+  assert.ok(name);
+  assert.match((name.contents as MarkupContent).value, /^\*\*name\*\*\n\nHost name/);
 });
