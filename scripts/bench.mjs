@@ -1,9 +1,12 @@
 // `npm run bench`: compiles, bundles, then runs every out/test/bench/*.bench.js in turn (or only those
 // named: `npm run bench -- lsp nix-parse`), each sealed in a loopback-only network namespace like the tests
-// (scripts/sealed.mjs). Each benchmark prints its own figures.
+// (scripts/sealed.mjs). Each benchmark prints its own figures; those with a responsiveness target (issue 13) also
+// record them (test/bench/measure.ts, reportTarget), and a table of them against their targets and the peers ends
+// the run, with the load average each was measured at (the machine is shared).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
 import path from 'node:path';
 import { runSealed } from './sealed.mjs';
 
@@ -19,6 +22,8 @@ const benches = existsSync(dir)
       .filter((f) => f.endsWith('.bench.js'))
       .sort()
   : [];
+const summaryDir = mkdtempSync(path.join(os.tmpdir(), 'bench-summary-'));
+process.env.BENCH_SUMMARY = path.join(summaryDir, 'targets.jsonl');
 let failed = 0;
 for (const file of benches) {
   const name = file.replace(/\.bench\.js$/, '');
@@ -28,6 +33,24 @@ for (const file of benches) {
   if (r.status !== 0) {
     failed++;
     console.error(`${name}: exited with ${r.status}`);
+  }
+}
+const figures = existsSync(process.env.BENCH_SUMMARY)
+  ? readFileSync(process.env.BENCH_SUMMARY, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+  : [];
+rmSync(summaryDir, { recursive: true, force: true });
+if (figures.length) {
+  const width = Math.max(...figures.map((f) => f.name.length));
+  console.log(`\n=== responsiveness targets (issue 13); ${os.cpus().length} cores`);
+  console.log(`${'target'.padEnd(width)}  ${'ours'.padStart(9)}  ${'limit'.padStart(9)}  met  load  peers in the same run`);
+  for (const f of figures) {
+    const ms = (x) => `${x.toFixed(0)} ms`.padStart(9);
+    console.log(
+      `${f.name.padEnd(width)}  ${ms(f.ms)}  ${ms(f.limitMs)}  ${f.ms < f.limitMs ? 'yes' : 'NO '}  ${f.load.toFixed(1).padStart(4)}  ${f.peers}`,
+    );
   }
 }
 process.exit(failed ? 1 : 0);

@@ -4,7 +4,8 @@
 // yaml-language-server validates the same file against schemas/cluster.schema.json; ours also runs the
 // semantic rules. After timing, each server must report a planted error, showing it was validating.
 // Then the responsiveness targets of issue 13, for both servers: hover p95 on another spec while the big one
-// validates cold (< 50 ms), the first hover on a freshly opened 5 MiB cluster.yaml (< 300 ms), and a spec with
+// validates cold (< 50 ms), the first hover on a freshly opened 5 MiB cluster.yaml (< 300 ms from sending the open;
+// the median of five files the server has not seen, yaml-language-server once: it takes minutes), and a spec with
 // 50,000 hosts/*.yaml files, opened → first diagnostics of its cluster.yaml (< 10 s; yaml-language-server reads
 // only the open file, ours reads and cross-checks all 50,000).
 
@@ -14,7 +15,7 @@ import path from 'node:path';
 import { HoverRequest, type TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol/node';
 import { generateBigSpec } from '../lsp/big-spec';
 import { ensureServerBuilt, fileUri, LspClient, repoRoot, serverPath } from '../lsp/lsp-client';
-import { median, processMemory } from './measure';
+import { median, processMemory, reportTarget } from './measure';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 2000);
 const EDITS = Number(process.env.BENCH_EDITS ?? 9);
@@ -25,8 +26,8 @@ const OUR_DEBOUNCE_MS = 0;
 
 interface Result {
   name: string;
-  /** Open a 5 MiB cluster.yaml, hover on a host in its middle at once: time to the answer. */
-  firstHoverMs: number;
+  /** Open a 5 MiB cluster.yaml, hover on a host in its middle at once: time to the answer (one per fresh file). */
+  firstHoverMs: number[];
   /** Open the cluster.yaml of a folder with 50,000 host files: time to its first diagnostics. */
   manyFilesMs: number;
   coldMs: number;
@@ -51,7 +52,7 @@ class Subject {
   ) {
     this.result = {
       name,
-      firstHoverMs: 0,
+      firstHoverMs: [],
       manyFilesMs: 0,
       coldMs: 0,
       hoverMs: [],
@@ -112,18 +113,24 @@ class Subject {
     this.result.editMs.push(performance.now() - t);
   }
 
-  /** Opens a 5 MiB spec and hovers at once on a host in its middle. */
+  /**
+   * Opens a 5 MiB spec the server has not seen and hovers at once on a host in its middle: time from sending the
+   * open (the client encoding it included) to the answer. Then waits for its first diagnostics, so the next run
+   * does not start while this file still validates.
+   */
   async firstHover(file: string, spec: ReturnType<typeof generateBigSpec>): Promise<void> {
     const uri = fileUri(file);
     const at = spec.memoryLines[spec.memoryLines.length >> 1];
+    const validated = this.client.waitForDiagnostics(uri, () => true, { timeoutMs: 600_000, fresh: true });
     const t = performance.now();
     await this.client.open(uri, spec.text);
     const hover = await this.client.connection.sendRequest(HoverRequest.type, {
       textDocument: { uri },
       position: { line: at.line, character: 8 },
     });
-    this.result.firstHoverMs = performance.now() - t;
+    this.result.firstHoverMs.push(performance.now() - t);
     if (!hover) throw new Error(`${this.result.name} gave no hover on the 5 MiB spec`);
+    await validated;
     await this.client.close(uri);
   }
 
@@ -202,6 +209,8 @@ function writeManyHostFiles(dir: string, count: number): string {
 }
 
 const MANY_FILES = Number(process.env.BENCH_HOST_FILES ?? 50_000);
+/** Fresh 5 MiB files opened and hovered at once by our server (the median is the figure). */
+const FIRST_HOVERS = Number(process.env.BENCH_FIRST_HOVERS ?? 5);
 
 async function main(): Promise<void> {
   ensureServerBuilt();
@@ -214,8 +223,6 @@ async function main(): Promise<void> {
     const spec = generateBigSpec(HOSTS);
     writeFileSync(file, spec.text);
     const big5 = specNear5MiB();
-    const big5File = path.join(dir, 'big5', 'cluster.yaml');
-    mkdirSync(path.dirname(big5File));
     const manyFile = writeManyHostFiles(path.join(dir, 'many'), MANY_FILES);
     console.log(
       `spec: ${HOSTS} hosts, ${spec.text.split('\n').length} lines, ${(Buffer.byteLength(spec.text) / 1048576).toFixed(2)} MiB; ${EDITS} one-line edits`,
@@ -265,7 +272,13 @@ async function main(): Promise<void> {
       for (let k = 0; k < EDITS; k++) for (const subject of subjects) await subject.edit(k);
       for (const subject of subjects) Object.assign(subject.result, processMemory(subject.client.pid));
       for (const subject of subjects) await subject.plantError();
-      for (const subject of subjects) await subject.firstHover(big5File, big5);
+      // several fresh files for ours; yaml-language-server parses the whole file for a hover (minutes here): once
+      for (let k = 0; k < FIRST_HOVERS; k++) {
+        const copy = path.join(dir, `big5-${k}`, 'cluster.yaml');
+        mkdirSync(path.dirname(copy));
+        writeFileSync(copy, big5.text);
+        for (const subject of k ? subjects.slice(0, 1) : subjects) await subject.firstHover(copy, big5);
+      }
       for (const subject of subjects) await subject.manyFiles(manyFile);
     } finally {
       await Promise.all(subjects.map((s) => s.client.stop()));
@@ -312,11 +325,30 @@ async function main(): Promise<void> {
       `  hover p95 on another spec while one validates: ours ${target(p95(ours.hoverMs), 50)}; yaml-language-server ${p95(yls.hoverMs).toFixed(0)} ms`,
     );
     console.log(
-      `  first hover on a freshly opened 5 MiB spec:    ours ${target(ours.firstHoverMs, 300)}; yaml-language-server ${yls.firstHoverMs.toFixed(0)} ms`,
+      `  first hover on a freshly opened 5 MiB spec:    ours ${target(median(ours.firstHoverMs), 300)} (median of ${ours.firstHoverMs.length} fresh files: ${ours.firstHoverMs.map((x) => x.toFixed(0)).join(', ')} ms); yaml-language-server ${yls.firstHoverMs[0].toFixed(0)} ms`,
     );
     console.log(
       `  ${MANY_FILES} host files, open → first diagnostics: ours ${target(ours.manyFilesMs, 10_000)}; yaml-language-server ${yls.manyFilesMs.toFixed(0)} ms (the open file only)`,
     );
+    const ylsFigure = (ms: number, what = '') => `yaml-language-server ${ms.toFixed(0)} ms${what}`;
+    reportTarget({
+      name: 'hover p95 on another spec while one validates',
+      ms: p95(ours.hoverMs),
+      limitMs: 50,
+      peers: ylsFigure(p95(yls.hoverMs)),
+    });
+    reportTarget({
+      name: 'first hover on a freshly opened 5 MiB spec',
+      ms: median(ours.firstHoverMs),
+      limitMs: 300,
+      peers: ylsFigure(yls.firstHoverMs[0]),
+    });
+    reportTarget({
+      name: `${MANY_FILES} host files: open → first diagnostics`,
+      ms: ours.manyFilesMs,
+      limitMs: 10_000,
+      peers: ylsFigure(yls.manyFilesMs, ' (the open file only)'),
+    });
     if (!ours.plantedErrorSeen || !yls.plantedErrorSeen) {
       console.error('a server did not report the planted error: its timings do not show validation work');
       process.exitCode = 1;

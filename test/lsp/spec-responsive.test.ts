@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import { CodeActionRequest, DocumentSymbolRequest, HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
 import { generateBigSpec } from './big-spec';
 import { fileUri, LspClient, repoRoot } from './lsp-client';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -101,7 +101,35 @@ test('rapid edits of a big file end in the diagnostics of the last text', async 
   await client.close(uri);
 });
 
-test('localHostView: the item under the cursor with the small sections, lines mapped both ways', () => {
+test("a big spec: requests build its model without validating it; the quick fixes come with the worker's diagnostics", async () => {
+  const file = path.join(dir, 'big-fix', 'cluster.yaml');
+  mkdirSync(path.dirname(file));
+  const lines = big.text.split('\n');
+  const at = lines.findIndex((l, i) => i > big.memoryLines[300].line && l.includes('kind: ethernet'));
+  lines[at] = lines[at].replace('kind: ethernet', 'kind: ethernett');
+  const text = lines.join('\n');
+  writeFileSync(file, text);
+  const uri = fileUri(file);
+  const reported = client.waitForDiagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'schema.enum'), { timeoutMs: 300_000 });
+  await client.open(uri, text);
+  // the outline needs the model: built on the server's thread, while the worker validates
+  const symbols = await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } });
+  assert.ok(symbols && symbols.length > 0);
+  const published = await reported;
+  const enumError = published.diagnostics.find((d) => d.code === 'schema.enum')!;
+  assert.equal(enumError.range.start.line, at);
+  assert.ok((enumError.data as { fixes?: unknown[] } | undefined)?.fixes?.length, 'the fixes travel in data');
+  const actions = await client.connection.sendRequest(CodeActionRequest.type, {
+    textDocument: { uri },
+    range: enumError.range,
+    context: { diagnostics: [enumError] },
+  });
+  const fix = actions?.find((a) => 'edit' in a && a.edit?.changes?.[uri]?.[0]?.newText === 'ethernet');
+  assert.ok(fix, JSON.stringify(actions));
+  await client.close(uri);
+});
+
+test('localHostView: the item under the cursor with the sections host facts read, lines mapped both ways', () => {
   const offset = big.text.indexOf(`name: ${big.hostNames[10]}`);
   const view = localHostView('file:///b/cluster.yaml', big.text, offset)!;
   const data = view.file.data as { hosts: { name: string }[]; defaults?: unknown; network?: unknown };
@@ -109,7 +137,8 @@ test('localHostView: the item under the cursor with the small sections, lines ma
     data.hosts.map((h) => h.name),
     [big.hostNames[10]],
   );
-  assert.ok(data.defaults, 'small sections are kept');
+  assert.ok(data.defaults, 'the sections host facts read are kept');
+  assert.equal(data.network, undefined, 'the others are left out');
   const line = big.text.slice(0, offset).split('\n').length - 1;
   const local = view.toLocal({ line, character: 8 });
   assert.equal(view.file.text.split('\n')[local.line].trim(), `- name: ${big.hostNames[10]}`);

@@ -16,7 +16,7 @@ import { repoRoot } from '../lsp/lsp-client';
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function setup(clusterText: string) {
+function setup(clusterText: string, validatesElsewhere?: (chars: number, files: number) => boolean) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spec-ws-'));
   dirs.push(dir);
   mkdirSync(path.join(dir, 'hosts'));
@@ -26,6 +26,7 @@ function setup(clusterText: string) {
     documents: { get: (u) => open.get(u), all: () => [...open.values()] },
     patterns: () => ['**/cluster.yaml', '**/hosts/*.yaml'],
     log: () => undefined,
+    validatesElsewhere,
   });
   const edit = (text: string) => {
     const doc = open.get(uri)!;
@@ -136,4 +137,27 @@ test("without validation (the explorer's use) a snapshot has the model with the 
   open.delete(uri);
   workspace.documentClosed(uri);
   assert.ok((await workspace.snapshotFor(uri)).model.spec.hosts.some((h) => h.name === 'mac-studio'));
+});
+
+test('a root validated elsewhere (the worker) gets snapshots with the model only, never offered as validated', async () => {
+  const lab = readFileSync(path.join(repoRoot, 'examples/lab/cluster.yaml'), 'utf8');
+  const sizes: [number, number][] = [];
+  const { uri, workspace } = setup(lab.replace('layout: xfs', 'layout: xfs2'), (chars, files) => {
+    sizes.push([chars, files]);
+    return chars > 1000;
+  });
+  const snapshot = await workspace.snapshotFor(uri);
+  assert.deepEqual(sizes, [[lab.length + 1, 1]], "asked with the root's text size and file count");
+  assert.equal(snapshot.validated, false);
+  assert.equal(snapshot.diagnostics.size, 0, 'no validation ran');
+  assert.ok(snapshot.model.hostSources.has('hub-1'), 'the model is there for requests');
+  const { current, files } = await workspace.filesFor(uri);
+  assert.equal(current, undefined, 'diagnostics must come from elsewhere');
+  assert.equal(files.length, 1);
+
+  const small = setup(lab.replace('layout: xfs', 'layout: xfs2'), () => false);
+  const validated = await small.workspace.snapshotFor(small.uri);
+  assert.equal(validated.validated, true);
+  assert.ok(validated.diagnostics.get(small.uri)!.some((d) => d.code === 'schema.enum'));
+  assert.equal((await small.workspace.filesFor(small.uri)).current, validated);
 });

@@ -172,3 +172,21 @@ test('plain yaml: a file read by it in the worker still gives positions on deman
   assert.equal(parsed.locate(['hardware', 'gpus', 1, 'model'])?.value.start.line, line);
   assert.deepEqual(parsed.pathAt(HOST.indexOf('MI300X'))?.path, ['hardware', 'gpus', 1, 'model']);
 });
+
+test('deep nesting goes to the full parser, which reports it; a worker parse of it gives positions without throwing', () => {
+  const deepFlow = `name: deep\nlabels: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+  const deepBlock = `name: deep\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n')} 1\n`;
+  for (const text of [deepFlow, deepBlock]) {
+    assert.equal(parsePlainYaml(text), undefined);
+    const uri = 'file:///plain-yaml-check/hosts/deep.yaml';
+    const parsed = parseSpecFile(uri, text, 1, 'host', { positionsOnDemand: true });
+    forgetParsedFile(uri);
+    assert.deepEqual(
+      parsed.syntaxDiagnostics.map((d) => d.code),
+      ['yaml.too-deep'],
+    );
+    assert.equal(parsed.locate(['name']), undefined);
+  }
+  // as deep as host files go, the fast reader still answers
+  assert.deepEqual(parsePlainYaml('name: a\nlabels: [[[1]]]\n'), { name: 'a', labels: [[[1]]] });
+});

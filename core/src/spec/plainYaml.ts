@@ -23,6 +23,12 @@ function resolvePlain(s: string): { value: unknown } | undefined {
 /** The core schema's other non-string forms (octal, hex, .inf, .nan): left to the full parser. */
 const OTHER_NON_STRING = /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 
+/**
+ * Nesting (block and flow levels together) this reader follows; deeper text goes to the full parser, which
+ * applies PARSE_LIMITS.maxDepth and reports it (host files nest fewer than 10 levels).
+ */
+const MAX_NESTING = 32;
+
 class OutsideSubset extends Error {}
 const refuse = (): never => {
   throw new OutsideSubset();
@@ -50,7 +56,8 @@ function setKey(map: Record<string, unknown>, key: string, value: unknown): void
 }
 
 /** A one-line flow collection or scalar; `at` is advanced past it. */
-function flowValue(s: string, at: { i: number }): unknown {
+function flowValue(s: string, at: { i: number }, depth: number): unknown {
+  if (depth > MAX_NESTING) refuse();
   const skip = () => {
     while (s[at.i] === ' ') at.i++;
   };
@@ -67,14 +74,14 @@ function flowValue(s: string, at: { i: number }): unknown {
     }
     for (;;) {
       if (Array.isArray(out)) {
-        out.push(flowValue(s, at));
+        out.push(flowValue(s, at, depth + 1));
       } else {
         skip();
         const colon = s.indexOf(':', at.i);
         if (colon < 0 || s[colon + 1] !== ' ') refuse();
         const key = mapKey(s.slice(at.i, colon).trim());
         at.i = colon + 1;
-        setKey(out, key, flowValue(s, at));
+        setKey(out, key, flowValue(s, at, depth + 1));
       }
       skip();
       if (s[at.i] === ',') {
@@ -97,11 +104,11 @@ function flowValue(s: string, at: { i: number }): unknown {
   return value;
 }
 
-/** The value written after `key: ` or `- ` on one line. */
-function inlineValue(s: string): unknown {
+/** The value written after `key: ` or `- ` on one line, `depth` levels deep. */
+function inlineValue(s: string, depth: number): unknown {
   if (s[0] === '[' || s[0] === '{') {
     const at = { i: 0 };
-    const value = flowValue(s, at);
+    const value = flowValue(s, at, depth);
     if (s.slice(at.i).trim()) refuse();
     return value;
   }
@@ -117,13 +124,14 @@ class Reader {
   i = 0;
   constructor(private readonly lines: Line[]) {}
 
-  /** The block at the current line, which is indented by `indent`. */
-  block(indent: number): unknown {
+  /** The block at the current line, which is indented by `indent` and nested `depth` levels deep. */
+  block(indent: number, depth: number): unknown {
+    if (depth > MAX_NESTING) refuse();
     const line = this.lines[this.i];
-    return line.text === '-' || line.text.startsWith('- ') ? this.list(indent) : this.map(indent);
+    return line.text === '-' || line.text.startsWith('- ') ? this.list(indent, depth) : this.map(indent, depth);
   }
 
-  private list(indent: number): unknown[] {
+  private list(indent: number, depth: number): unknown[] {
     const out: unknown[] = [];
     while (this.i < this.lines.length) {
       const line = this.lines[this.i];
@@ -132,24 +140,24 @@ class Reader {
       const rest = line.text.slice(1).trimStart();
       if (!rest) {
         this.i++;
-        out.push(this.nested(indent, false));
+        out.push(this.nested(indent, false, depth));
         continue;
       }
       // `- key: value` or `- - x`: the item is a block starting at the column of its first character
       if (rest.startsWith('- ') || rest === '-' || this.isKeyLine(rest)) {
         const column = line.indent + line.text.length - rest.length;
         this.lines[this.i] = { indent: column, text: rest };
-        out.push(this.block(column));
+        out.push(this.block(column, depth + 1));
         continue;
       }
       this.i++;
-      out.push(inlineValue(rest));
+      out.push(inlineValue(rest, depth + 1));
       this.noDeeperThan(indent);
     }
     return out;
   }
 
-  private map(indent: number): Record<string, unknown> {
+  private map(indent: number, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     while (this.i < this.lines.length) {
       const line = this.lines[this.i];
@@ -161,20 +169,21 @@ class Reader {
       const rest = line.text.slice(colon + 1).trim();
       this.i++;
       if (rest) {
-        setKey(out, key, inlineValue(rest));
+        setKey(out, key, inlineValue(rest, depth + 1));
         this.noDeeperThan(indent);
       } else {
-        setKey(out, key, this.nested(indent, true));
+        setKey(out, key, this.nested(indent, true, depth));
       }
     }
     return out;
   }
 
   /** The value of an empty `key:` or `-`: a more indented block, a list at the key's own indent, or null. */
-  private nested(indent: number, underKey: boolean): unknown {
+  private nested(indent: number, underKey: boolean, depth: number): unknown {
     const next = this.lines[this.i];
-    if (next && next.indent > indent) return this.block(next.indent);
-    if (underKey && next && next.indent === indent && (next.text === '-' || next.text.startsWith('- '))) return this.list(indent);
+    if (next && next.indent > indent) return this.block(next.indent, depth + 1);
+    if (underKey && next && next.indent === indent && (next.text === '-' || next.text.startsWith('- ')))
+      return this.list(indent, depth + 1);
     return null;
   }
 
@@ -210,7 +219,7 @@ export function parsePlainYaml(text: string): Record<string, unknown> | undefine
   if (!lines.length || lines[0].indent !== 0) return undefined;
   try {
     const reader = new Reader(lines);
-    const data = reader.block(0);
+    const data = reader.block(0, 0);
     if (reader.i !== lines.length || Array.isArray(data)) return undefined;
     return data as Record<string, unknown>;
   } catch (err) {

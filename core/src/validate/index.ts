@@ -4,5 +4,5 @@
 
 export { findClusterFile, loadSpec } from './load';
 export { loadSchemas } from './schema';
-export { type OpenDocument, type SpecFileText, type SpecSnapshot, SpecWorkspace, SupersededError } from './specWorkspace';
+export { type OpenDocument, type SpecFileText, type SpecSnapshot, SpecWorkspace, SupersededError, yieldToRequests } from './specWorkspace';
 export { capPerFile, validateFile, validateModel } from './validate';

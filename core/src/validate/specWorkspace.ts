@@ -33,9 +33,23 @@ export interface SpecSnapshot {
   root: string;
   generation: number;
   model: SpecModel;
-  /** Every diagnostic of the root's files, by uri (files without any are present with an empty list). */
+  /**
+   * Every diagnostic of the root's files, by uri (files without any are present with an empty list); empty when
+   * the snapshot was not validated.
+   */
   diagnostics: Map<string, SpecDiagnostic[]>;
+  /** False when the snapshot carries the model only (validation off, or the root is validated elsewhere). */
+  validated: boolean;
   file(uri: string): ParsedSpecFile | undefined;
+}
+
+/**
+ * Lets the requests that have arrived be answered first. Twice: vscode-jsonrpc queues each message with
+ * setImmediate behind our first callback; the second lets them run before we go on.
+ */
+export async function yieldToRequests(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 export class SupersededError extends Error {
@@ -89,6 +103,11 @@ export interface SpecWorkspaceOptions {
   log(message: string): void;
   /** Snapshots carry the diagnostics of every file (syntax, schema, semantic); false builds the model only. */
   validate?: boolean;
+  /**
+   * Roots this answers true for (by their files' total text and count) are validated elsewhere (the language
+   * server's worker thread): their snapshots carry the model only, and filesFor never offers one as current.
+   */
+  validatesElsewhere?(chars: number, files: number): boolean;
   /** Each batch of files read from disk while a root is loaded, with the number of files the load will read. */
   filesRead?(root: string, files: SpecFileText[], total: number): void;
 }
@@ -144,7 +163,7 @@ export class SpecWorkspace {
     const root = this.rootOf(uri);
     await this.load(root);
     this.syncOpenDocuments(root);
-    const current = root.snapshot?.generation === root.generation ? root.snapshot : undefined;
+    const current = root.snapshot?.generation === root.generation && root.snapshot.validated ? root.snapshot : undefined;
     let chars = 0;
     const files = [...root.files.values()].map((e) => {
       chars += e.text.length;
@@ -302,17 +321,15 @@ export class SpecWorkspace {
   private async build(root: SpecRoot, generation: number): Promise<SpecSnapshot> {
     let sliceStart = performance.now();
     const pause = async () => {
-      // Twice: requests that arrived during the last slice are queued (by vscode-jsonrpc, with setImmediate)
-      // behind our first callback; the second lets them be answered before the next slice starts.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToRequests();
       sliceStart = performance.now();
       if (root.generation !== generation || this.hasNewerText(root)) throw new SupersededError();
     };
     const checkpoint = () => (performance.now() - sliceStart < SLICE_MS ? Promise.resolve() : pause());
-    const validate = this.options.validate !== false;
     // Cluster file first: buildModel takes the first cluster file, and hosts come in a stable order.
     const entries = [...root.files.values()].sort((a, b) => (a.kind === b.kind ? (a.uri < b.uri ? -1 : 1) : a.kind === 'cluster' ? -1 : 1));
+    const chars = entries.reduce((n, e) => n + e.text.length, 0);
+    const validate = this.options.validate !== false && !this.options.validatesElsewhere?.(chars, entries.length);
     for (const entry of entries) {
       if (!entry.parsed) {
         entry.parsed = await parseProgressively(
@@ -339,7 +356,7 @@ export class SpecWorkspace {
     }
     const semantic = validate ? validateModel(model) : [];
     const diagnostics = new Map<string, SpecDiagnostic[]>();
-    for (const entry of entries) diagnostics.set(entry.uri, [...(entry.fileDiagnostics ?? [])]);
+    if (validate) for (const entry of entries) diagnostics.set(entry.uri, [...(entry.fileDiagnostics ?? [])]);
     for (const d of semantic) {
       const list = diagnostics.get(d.uri);
       if (list) list.push(d);
@@ -347,7 +364,7 @@ export class SpecWorkspace {
     }
     if (root.generation !== generation) throw new SupersededError();
     const byUri = new Map(files.map((f) => [f.uri, f]));
-    const snapshot: SpecSnapshot = { root: root.key, generation, model, diagnostics, file: (uri) => byUri.get(uri) };
+    const snapshot: SpecSnapshot = { root: root.key, generation, model, diagnostics, validated: validate, file: (uri) => byUri.get(uri) };
     root.snapshot = snapshot;
     return snapshot;
   }

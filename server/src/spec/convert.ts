@@ -12,9 +12,16 @@ const SEVERITY: Record<SpecDiagnostic['severity'], DiagnosticSeverity> = {
 
 export const DIAGNOSTIC_SOURCE = 'gpu-cluster';
 
+/** What a published diagnostic carries in `data` (the client sends it back with a code action request). */
+export interface DiagnosticData {
+  fixes: Fix[];
+}
+
 export function toLspDiagnostic(d: SpecDiagnostic): Diagnostic {
   const out: Diagnostic = { range: d.range, severity: SEVERITY[d.severity], code: d.code, source: DIAGNOSTIC_SOURCE, message: d.message };
   if (d.related?.length) out.relatedInformation = d.related.map((r) => ({ location: r.location, message: r.message }));
+  // the quick fixes travel with the diagnostic: a big spec's are computed on the worker, which keeps no snapshot here
+  if (d.fixes?.length) out.data = { fixes: d.fixes } satisfies DiagnosticData;
   return out;
 }
 

@@ -15,6 +15,7 @@ import {
   inferenceMemoryGB,
   type ParsedSpecFile,
   type SchemaNavigator,
+  type SpecFileKind,
   type SpecSymbol,
   totalVramGB,
 } from '#core/spec';
@@ -47,13 +48,7 @@ export function specHover({ snapshot, schemas, file, position }: HoverInput): Ho
     range ??= at.onKey ? loc?.key : loc?.value;
     const value = valueAt(file.data, at.path);
     const key = at.path[at.path.length - 1];
-    const nav = schemas.facts(schemas.at(schemaFileOf(file.kind), at.path));
-    const doc: string[] = [];
-    if (nav.description) doc.push(escapeMarkdown(nav.description));
-    const constraints: string[] = [];
-    if (nav.enum.length && nav.enum.length <= 12) constraints.push(`one of ${nav.enum.map((v) => `\`${String(v)}\``).join(', ')}`);
-    if (nav.default !== undefined) constraints.push(`default \`${JSON.stringify(nav.default)}\``);
-    if (constraints.length) doc.push(constraints.join(' · '));
+    const doc = schemaDoc(schemas, file.kind, at.path);
     if (!at.onKey && typeof value === 'string') {
       if (key === 'model' && at.path.includes('gpus')) {
         const gpu = findGpu(value);
@@ -68,10 +63,28 @@ export function specHover({ snapshot, schemas, file, position }: HoverInput): Ho
         if (model) doc.push(describeExoModel(model) + clusterMemoryLine(snapshot.model.spec, model.memoryGB));
       }
     }
-    if (doc.length) sections.push(`**${typeof key === 'number' ? at.path[at.path.length - 2] : key}**\n\n${doc.join('\n\n')}`);
+    if (doc.length) sections.push(docSection(at.path, doc));
   }
   if (!sections.length) return null;
   return { contents: { kind: MarkupKind.Markdown, value: sections.join('\n\n---\n\n') }, range };
+}
+
+/** The schema's documentation of the value at `path`: its description, allowed values and default. */
+export function schemaDoc(schemas: SchemaNavigator, kind: SpecFileKind, path: readonly (string | number)[]): string[] {
+  const nav = schemas.facts(schemas.at(schemaFileOf(kind), path));
+  const doc: string[] = [];
+  if (nav.description) doc.push(escapeMarkdown(nav.description));
+  const constraints: string[] = [];
+  if (nav.enum.length && nav.enum.length <= 12) constraints.push(`one of ${nav.enum.map((v) => `\`${String(v)}\``).join(', ')}`);
+  if (nav.default !== undefined) constraints.push(`default \`${JSON.stringify(nav.default)}\``);
+  if (constraints.length) doc.push(constraints.join(' · '));
+  return doc;
+}
+
+/** The hover section of a key's documentation, headed by the key (a list item's by its list's key). */
+export function docSection(path: readonly (string | number)[], doc: string[]): string {
+  const key = path[path.length - 1];
+  return `**${typeof key === 'number' ? path[path.length - 2] : key}**\n\n${doc.join('\n\n')}`;
 }
 
 function valueAt(data: unknown, path: readonly (string | number)[]): unknown {

@@ -3,22 +3,23 @@
 
 import { FileChangeType, type Diagnostic } from 'vscode-languageserver/node';
 import type { LanguageContext, LanguageFeatures } from '../lsp/languages';
-import { specCodeActions } from './codeActions';
+import { codeActionsFromContext, specCodeActions, wantsQuickFixes } from './codeActions';
 import { specCompletion } from './completion';
 import { specDefinition } from './definition';
 import { specDocumentSymbols } from './symbols';
 import { specHover } from './hover';
 import { specReferences } from './references';
 import { specPrepareRename, specRename } from './rename';
-import { capPerFile, type SpecSnapshot, SpecWorkspace } from '#core/validate';
+import { capPerFile, type SpecSnapshot, SpecWorkspace, yieldToRequests } from '#core/validate';
 import { toLspDiagnostic } from './convert';
 import { loadSpecSchemas } from './schemas';
-import { localHostView, offsetOfPosition } from './localView';
+import { keyHoverByScan, localHover } from './localView';
 import { ValidationWorker } from './validationWorker';
 
-/** Roots with more text than this, or more files, are validated on the worker thread. */
+/** Roots with more text than this, or more files, are validated on the worker thread, never on the server's. */
 const WORKER_MIN_CHARS = 256 * 1024;
 const WORKER_MIN_FILES = 200;
+const validatedOnWorker = (chars: number, files: number) => chars >= WORKER_MIN_CHARS || files >= WORKER_MIN_FILES;
 
 export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
   const worker = ValidationWorker.beside(__dirname, (m) => context.connection.console.error(m));
@@ -26,6 +27,8 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     documents: context.documents,
     patterns: () => context.settings().specPatterns,
     log: (m) => context.connection.console.error(m),
+    // the model requests build for a big root is not validated here: the worker does that
+    validatesElsewhere: (chars, files) => !!worker && validatedOnWorker(chars, files),
     // a root of many files will be validated on the worker: it parses them while the rest is read
     filesRead: (root, files, total) => {
       if (total >= WORKER_MIN_FILES) worker?.readAhead(root, files);
@@ -45,15 +48,17 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
     validationScope: (uri) => workspace.rootKeyOf(uri),
 
     async diagnostics(uri, token) {
-      // A big root is validated on the worker thread, unless the model is current here anyway (requests built it).
+      // A big root is validated on the worker thread; a small one here, unless its snapshot is current anyway.
       const { current, files, chars } = await workspace.filesFor(uri);
+      const snapshot = current ?? (worker && validatedOnWorker(chars, files.length) ? undefined : await snapshotFor(uri, token));
       let out: Map<string, Diagnostic[]>;
-      if (!current && worker && (chars >= WORKER_MIN_CHARS || files.length >= WORKER_MIN_FILES)) {
+      if (worker && !snapshot?.validated) {
+        // copying a big text to the worker takes the thread for a while: the requests that came with it go first
+        await yieldToRequests();
         out = await worker.validate(workspace.rootKeyOf(uri), files);
       } else {
-        const snapshot = current ?? (await snapshotFor(uri, token));
         out = new Map();
-        for (const [fileUri, list] of snapshot.diagnostics) out.set(fileUri, capPerFile(list).map(toLspDiagnostic));
+        for (const [fileUri, list] of snapshot!.diagnostics) out.set(fileUri, capPerFile(list).map(toLspDiagnostic));
       }
       // Files that left the spec (deleted, closed untitled documents) lose their diagnostics.
       const reported = workspace.reportedUris(uri);
@@ -83,14 +88,12 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       return specCompletion({ snapshot, schemas, uri: doc.uri, text: doc.getText(), offset: doc.offsetAt(params.position) });
     },
     async hover(doc, position, token) {
-      // A big file with no model yet (it takes seconds to build): answer from the host under the cursor.
+      // A big file with no model yet (it takes seconds to build): answer from the host under the cursor when
+      // that gives the same answer.
       if (!workspace.lastSnapshot(doc.uri) && doc.getText().length >= WORKER_MIN_CHARS) {
         const text = doc.getText();
-        const local = localHostView(doc.uri, text, offsetOfPosition(text, position));
-        if (local) {
-          const hover = specHover({ snapshot: local.snapshot, schemas, file: local.file, position: local.toLocal(position) });
-          return hover && { ...hover, range: hover.range && local.toOriginal(hover.range) };
-        }
+        const local = keyHoverByScan(doc.uri, text, position, schemas) ?? localHover(doc.uri, text, position, schemas);
+        if (local !== undefined) return local;
       }
       const snapshot = await snapshotFor(doc.uri, token);
       const file = snapshot.file(doc.uri);
@@ -109,7 +112,10 @@ export function createSpecLanguage(context: LanguageContext): LanguageFeatures {
       return specRename(await snapshotFor(doc.uri, token), doc.uri, params.position, params.newName, canRenameFiles(context));
     },
     async codeActions(doc, params, token) {
-      return specCodeActions(await snapshotFor(doc.uri, token), doc.uri, params.range, params.context);
+      if (!wantsQuickFixes(params.context)) return [];
+      return (
+        codeActionsFromContext(params.context) ?? specCodeActions(await snapshotFor(doc.uri, token), doc.uri, params.range, params.context)
+      );
     },
     async documentSymbols(doc, token) {
       const file = (await snapshotFor(doc.uri, token)).file(doc.uri);

@@ -9,6 +9,10 @@ import type { Diagnostic } from 'vscode-languageserver/node';
 import { buildModel, forgetParsedFile, type ParsedSpecFile, parseSpecFile, refusedSpecFile, type SpecDiagnostic } from '#core/spec';
 import { capPerFile, type SpecFileText, validateFile, validateModel } from '#core/validate';
 import { toLspDiagnostic } from './convert';
+import { lowerThreadPriority } from '../lsp/threadPriority';
+
+/** How far below the server's thread the worker runs (nice steps): a request outruns a validation on a busy machine. */
+const WORKER_NICE_STEPS = 10;
 
 export interface WorkerJob {
   id: number;
@@ -100,4 +104,7 @@ function serve(port: NonNullable<typeof parentPort>, abort: Int32Array): void {
   });
 }
 
-if (parentPort && (workerData as WorkerData | undefined)?.abort) serve(parentPort, new Int32Array((workerData as WorkerData).abort));
+if (parentPort && (workerData as WorkerData | undefined)?.abort) {
+  lowerThreadPriority(WORKER_NICE_STEPS);
+  serve(parentPort, new Int32Array((workerData as WorkerData).abort));
+}
