@@ -4,10 +4,13 @@
 // each host to its previous generation. All three print the preview first; `--preview` stops there, and
 // nothing switches without `--yes`. Progress goes to stderr (one line per step), `--json` prints the result (or
 // the previews) as JSON on stdout for CI. status shows where each host of a rollout stands (from its journal);
-// `--resume ID` on deploy/update/rollback picks a killed rollout up where it stopped.
+// `--resume ID` on deploy/update/rollback picks a killed rollout up where it stopped. Every step is also a cluster
+// event on NATS (the spec's nats.url, or --nats-url; the same events the editor records), unless --no-events.
 
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type EventPublisher, openEventPublisher } from '#core/nats';
 import { hostEndpoint, type HostKeyPolicy, type SshEndpoint, SshPool } from '#core/ssh';
 import { findClusterFile, loadSpec } from '#core/validate';
 import type { ClusterSpec, HostSpec } from '#core/spec';
@@ -52,7 +55,9 @@ const COMMON =
   '  --resume ID          resume the rollout ID (see gpu-cluster status)\n' +
   '  --json               JSON on stdout (the previews, or the result), progress on stderr\n' +
   '  --known-hosts FILE   known_hosts file to verify host keys with (also ~/.ssh/known_hosts; unknown keys are refused)\n' +
-  "  --root HOST=DIR      the host's filesystem root, for hosts in a chroot or a test (default /)\n";
+  "  --root HOST=DIR      the host's filesystem root, for hosts in a chroot or a test (default /)\n" +
+  "  --nats-url URL       where every step goes as a cluster event (default: the spec's nats.url); credentials: NATS_CREDS\n" +
+  '  --no-events          record the steps in the journal only, not as NATS events\n';
 
 export const DEPLOY_USAGE =
   "usage: gpu-cluster deploy SPEC [options] [--flake DIR]\n  builds every selected host's system from the flake, copies it to the host and rolls it out\n" +
@@ -79,6 +84,8 @@ interface Args {
   resume?: string;
   flake?: string;
   knownHosts?: string;
+  natsUrl?: string;
+  events: boolean;
 }
 
 function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
@@ -92,6 +99,7 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
     preview: false,
     yes: false,
     json: false,
+    events: true,
   };
   const value = (i: number, name: string) => {
     const v = args[i + 1];
@@ -124,6 +132,16 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
           break;
         case '--yes':
           a.yes = true;
+          break;
+        case '--no-events':
+          if (kind === 'status') return `unknown option ${arg}`;
+          a.events = false;
+          break;
+        case '--nats-url':
+          if (kind === 'status') return `unknown option ${arg}`;
+          withValue((v) => {
+            a.natsUrl = v;
+          });
           break;
         case '--continue':
           a.options.onFailure = 'continue';
@@ -201,6 +219,50 @@ function cliPolicy(knownHosts?: string): HostKeyPolicy {
   };
 }
 
+/**
+ * Where the steps go as events: the spec's NATS (or --nats-url) under cluster.domain, through an outbox file beside
+ * the journals, so events of a run that could not reach NATS are published by the next one that can.
+ */
+async function openEvents(
+  a: Args,
+  spec: ClusterSpec,
+  clusterPath: string,
+  progress: (line: string) => void,
+): Promise<EventPublisher | undefined> {
+  const url = a.natsUrl ?? spec.nats?.url;
+  if (!a.events || !url) return undefined;
+  if (!spec.cluster?.domain) {
+    progress('events: not recorded on NATS: the spec has no cluster.domain (the subject prefix)');
+    return undefined;
+  }
+  const caFile = spec.nats?.tls?.caFile && path.resolve(path.dirname(clusterPath), spec.nats.tls.caFile);
+  const publisher = await openEventPublisher({
+    url,
+    domain: spec.cluster.domain,
+    credentials: process.env.NATS_CREDS ? { kind: 'creds', creds: readFileSync(process.env.NATS_CREDS, 'utf8') } : undefined,
+    tls: caFile && existsSync(caFile) ? { caFile } : undefined,
+    outboxFile: eventOutboxFile(clusterPath),
+    name: 'gpu-cluster cli rollout',
+    log: (_level, message) => progress(`events: ${escapeControl(message)}`),
+    connectTimeoutMs: 3000,
+  });
+  progress(
+    publisher.offline
+      ? `events: ${escapeControl(publisher.offline)}; they wait in ${eventOutboxFile(clusterPath)} for the next run that reaches NATS`
+      : `events: recorded on NATS ${escapeControl(url)} (${escapeControl(spec.cluster.domain)}.events.>)`,
+  );
+  return publisher;
+}
+
+const eventOutboxFile = (clusterPath: string) => path.join(path.dirname(rolloutJournalDir(clusterPath)), 'event-outbox.jsonl');
+
+/** Lets the stream take the last events (a few seconds at most) and says what is still waiting. */
+async function closeEvents(publisher: EventPublisher | undefined, clusterPath: string, progress: (line: string) => void): Promise<void> {
+  if (!publisher) return;
+  const left = await publisher.finish(5000);
+  if (left) progress(`events: ${left} not yet on NATS; they wait in ${eventOutboxFile(clusterPath)}`);
+}
+
 function describeStep(s: HostStanding): string {
   return escapeControl(`${s.host}: ${s.phase}${s.detail ? ` — ${s.detail}` : ''}`);
 }
@@ -253,6 +315,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
   // session, which only the editor keeps.
   const checks = [exoHealthCheck(spec), ...specHealthChecks(spec, pool)];
   const progress = (line: string) => io.err(`${line}\n`);
+  let events: EventPublisher | undefined;
   try {
     const systems = new Map(a.systems);
     if (kind === 'deploy' && !a.resume) {
@@ -287,11 +350,12 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
         spec.hosts.filter((h) => status.plan!.hosts.includes(h.name)),
         { endpoint, newSystems: systems, root: (h) => a.roots.get(h.name) ?? '/' },
       );
+      events = await openEvents(a, spec, clusterPath, progress);
       const result = await resumeRollout(file, all, {
         pool,
         freshPool: newPool,
         checks,
-        journal: new RolloutJournal(dir, a.resume, undefined, 'cli'),
+        journal: new RolloutJournal(dir, a.resume, events, 'cli'),
         onStep: (s) => progress(describeStep(s)),
       });
       return report(result.hosts, result.ok, result.rolloutId, a, io);
@@ -320,16 +384,18 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     progress(
       `rollout ${plan.rolloutId}: ${plan.hosts.length} host(s), ${plan.options.concurrency} at once, ${plan.options.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}`,
     );
+    events = await openEvents(a, spec, clusterPath, progress);
     const result = await runRollout(plan, targets, {
       pool,
       freshPool: newPool,
       checks,
-      journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'),
+      journal: new RolloutJournal(dir, plan.rolloutId, events, 'cli'),
       onStep: (s) => progress(describeStep(s)),
     });
     return report(result.hosts, result.ok, result.rolloutId, a, io, previews);
   } finally {
     pool.closeAll();
+    await closeEvents(events, clusterPath, progress);
   }
 }
 

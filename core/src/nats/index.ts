@@ -6,6 +6,7 @@ export { authenticatorFor, connectOnce, type ConnectionStatus, NatsConnectionMan
 export { CAUSATION_HEADER, type ClusterEvent, CORRELATION_HEADER, type EventFilter, EventStore, type StoredEvent } from './events';
 export { documentKey, DocumentStore, syncFacterReports } from './objects';
 export { EventOutbox } from './outbox';
+export { type EventPublisher, openEventPublisher } from './publisher';
 export { type AgentCommand, CLUSTER_AGGREGATE, type EventAction, Subjects, token } from './subjects';
 export {
   type ContainerSample,
