@@ -61,7 +61,8 @@ const COMMON =
 
 export const DEPLOY_USAGE =
   "usage: gpu-cluster deploy SPEC [options] [--flake DIR]\n  builds every selected host's system from the flake, copies it to the host and rolls it out\n" +
-  `${COMMON}  --flake DIR          the flake (default: the generated one, SPEC's folder/flake)\n`;
+  `${COMMON}  --flake DIR          the flake (default: the generated one, SPEC's folder/flake)\n` +
+  '  --remote-store HOST=STORE  the store nix-daemon opens on HOST for the copy (default: its system store), e.g. local?root=/srv/HOST\n';
 export const UPDATE_USAGE =
   'usage: gpu-cluster update SPEC --system HOST=PATH... [options]\n  rolls out systems already built and copied to the hosts\n' +
   `${COMMON}  --system HOST=PATH   the new toplevel of HOST, already in its store (repeatable)\n`;
@@ -77,6 +78,7 @@ interface Args {
   segments: string[];
   systems: Map<string, string>;
   roots: Map<string, string>;
+  remoteStores: Map<string, string>;
   options: RolloutOptions;
   preview: boolean;
   yes: boolean;
@@ -95,6 +97,7 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
     segments: [],
     systems: new Map(),
     roots: new Map(),
+    remoteStores: new Map(),
     options: { ...DEFAULT_ROLLOUT_OPTIONS },
     preview: false,
     yes: false,
@@ -195,6 +198,10 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
           break;
         case '--root':
           withValue((v) => a.roots.set(...pair(v, arg)));
+          break;
+        case '--remote-store':
+          if (kind !== 'deploy') return `${arg} is an option of deploy`;
+          withValue((v) => a.remoteStores.set(...pair(v, arg)));
           break;
         default:
           if (arg.startsWith('-')) return `unknown option ${arg}`;
@@ -324,7 +331,13 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
         hosts,
         async (h) => {
           progress(`${h.name}: building and copying its system`);
-          return buildAndCopySystem({ flakeDir, host: h.name, endpoint: endpoint(h), knownHostsFile: a.knownHosts });
+          return buildAndCopySystem({
+            flakeDir,
+            host: h.name,
+            endpoint: endpoint(h),
+            knownHostsFile: a.knownHosts,
+            remoteStore: a.remoteStores.get(h.name),
+          });
         },
         { limit: a.options.concurrency },
       );
