@@ -13,10 +13,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import S3rver from 's3rver';
 import { CheckpointStore, natsCheckpointBucket, parseS3Credentials, s3CheckpointBucket } from '#core/checkpoint';
 import { FIXTURE_BIN, REPO_ROOT } from '../fixtures/ops/sshd';
 import { freePort, NatsServer } from './nats-harness';
+import { S3Server } from './s3-harness';
 
 const criuWorks = spawnSync('criu', ['check'], { encoding: 'utf8' }).status === 0;
 const unit = `gpu-ckpt-test-${process.pid}.service`;
@@ -176,28 +176,16 @@ describe("checkpoint policy run (the timer's service)", () => {
 
 describe('checkpoint policy run uploading to the storage (real servers on loopback)', () => {
   let nats: NatsServer;
-  let s3: S3rver;
-  let s3Port = 0;
-  let s3Dir = '';
+  const s3 = new S3Server();
   before(async () => {
     writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
     nats = new NatsServer();
     await nats.start();
-    s3Dir = mkdtempSync(path.join(os.tmpdir(), 'ckpt-policy-s3-'));
-    s3Port = await freePort();
-    s3 = new S3rver({
-      address: '127.0.0.1',
-      port: s3Port,
-      silent: true,
-      directory: s3Dir,
-      configureBuckets: [{ name: 'policy-ckpt', configs: [] }],
-    });
-    await s3.run();
+    await s3.start('policy-ckpt');
   });
   after(async () => {
     await nats?.stop();
-    await s3?.close();
-    rmSync(s3Dir, { recursive: true, force: true });
+    await s3.stop();
   });
 
   it('nats-object-store: every run uploads its checkpoint, the store keeps the newest 2 of the unit', async () => {
@@ -232,12 +220,12 @@ describe('checkpoint policy run uploading to the storage (real servers on loopba
   it('s3: the keys from the credentials file the unit hands over; without a file, or NATS unreachable, nothing is checkpointed', async () => {
     const keys = path.join(state, 's3.credentials');
     writeFileSync(keys, 'AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\n', { mode: 0o600 });
-    const s3Args = ['--storage', 's3', '--bucket', 'policy-ckpt', '--endpoint', `http://127.0.0.1:${s3Port}`];
+    const s3Args = ['--storage', 's3', '--bucket', 'policy-ckpt', '--endpoint', s3.endpoint];
     const r = await runPolicyAsync('--unit', unit, ...s3Args, '--s3-credentials', keys);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.result!.store, 'S3 bucket policy-ckpt');
     const store = new CheckpointStore(
-      s3CheckpointBucket({ bucket: 'policy-ckpt', endpoint: `http://127.0.0.1:${s3Port}` }, parseS3Credentials(readFileSync(keys, 'utf8'))),
+      s3CheckpointBucket({ bucket: 'policy-ckpt', endpoint: s3.endpoint }, parseS3Credentials(readFileSync(keys, 'utf8'))),
     );
     assert.deepEqual(
       (await store.list()).map((m) => m.id),

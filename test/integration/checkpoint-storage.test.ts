@@ -9,7 +9,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import S3rver from 's3rver';
 import { SshPool, type SshEndpoint } from '#core/ssh';
 import type { CheckpointManifest } from '#core/ops';
 import {
@@ -24,14 +23,13 @@ import {
 import type { ClusterSpec } from '#core/spec';
 import { openEditorCheckpointStore, s3SecretKey, writeS3Credentials } from '../../client/src/ops/checkpointStoreAccess';
 import { openCheckpointStore as openCliStore } from '../../cli/src/common/checkpointStore';
-import { freePort, NatsServer } from './nats-harness';
+import { NatsServer } from './nats-harness';
+import { S3Server } from './s3-harness';
 import { RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 let nats: NatsServer;
 let nc: NatsConnection;
-let s3: S3rver;
-let s3Port = 0;
-let s3Dir: string;
+const s3 = new S3Server();
 let sshd: TestSshd;
 let pool: SshPool;
 let ep: SshEndpoint;
@@ -44,16 +42,7 @@ before(async () => {
   nats = new NatsServer();
   await nats.start();
   nc = await connect({ servers: nats.url });
-  s3Dir = mkdtempSync(path.join(os.tmpdir(), 'ckpt-s3-'));
-  s3Port = await freePort();
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: s3Port,
-    silent: true,
-    directory: s3Dir,
-    configureBuckets: [{ name: 'checkpoints', configs: [] }],
-  });
-  await s3.run();
+  await s3.start('checkpoints');
   work = mkdtempSync(path.join(os.tmpdir(), 'ckpt-store-'));
   sshd = await startSshd(1);
   pool = new SshPool({ policy: new RecordingPolicy([], () => assert.fail('pinned')), auth: { agent: '' } });
@@ -65,8 +54,8 @@ after(async () => {
   await sshd?.stopAll();
   await nc?.close();
   await nats?.stop();
-  await s3?.close();
-  for (const d of [s3Dir, work]) rmSync(d, { recursive: true, force: true });
+  await s3.stop();
+  rmSync(work, { recursive: true, force: true });
 });
 
 let n = 0;
@@ -95,10 +84,7 @@ function checkpointOnHost(unit: string, createdAt: string): CheckpointManifest {
 
 const stores: [string, () => Promise<CheckpointStore>][] = [
   ['the NATS object store', async () => new CheckpointStore(await natsCheckpointBucket(nc, 'checkpoints'))],
-  [
-    'an S3 bucket (s3rver)',
-    async () => new CheckpointStore(s3CheckpointBucket({ bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` }, S3_KEYS)),
-  ],
+  ['an S3 bucket (s3rver)', async () => new CheckpointStore(s3CheckpointBucket({ bucket: 'checkpoints', endpoint: s3.endpoint }, S3_KEYS))],
 ];
 
 for (const [name, open] of stores) {
@@ -149,10 +135,7 @@ for (const [name, open] of stores) {
 // (lib/middleware/authentication.js: "Signature version 4 calculation is unimplemented"): an unknown key is what it refuses.
 it("S3 requests with a key the server does not know are refused, with S3's error code in the message", async () => {
   const wrong = new CheckpointStore(
-    s3CheckpointBucket(
-      { bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` },
-      { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' },
-    ),
+    s3CheckpointBucket({ bucket: 'checkpoints', endpoint: s3.endpoint }, { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' }),
   );
   await assert.rejects(
     wrong.list(),
@@ -165,7 +148,7 @@ it("S3 requests with a key the server does not know are refused, with S3's error
     secretAccessKey: 'SK',
     sessionToken: undefined,
   });
-  assert.deepEqual(readdirSync(s3Dir).includes('checkpoints'), true);
+  assert.deepEqual(readdirSync(s3.dir).includes('checkpoints'), true);
 });
 
 // The editor's store (client/src/ops/checkpointStoreAccess.ts): S3 keys from a SecretStorage (a map here, with
@@ -180,7 +163,7 @@ describe("the editor's checkpoint storage", () => {
       delete: async (k: string) => void map.delete(k),
     };
   };
-  const s3Storage = () => ({ kind: 's3' as const, bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` });
+  const s3Storage = () => ({ kind: 's3' as const, bucket: 'checkpoints', endpoint: s3.endpoint });
   const noNats = {
     liveNats: () => assert.fail('S3 storage needs no NATS'),
     dialNats: () => assert.fail('S3 storage needs no NATS'),
@@ -202,7 +185,7 @@ describe("the editor's checkpoint storage", () => {
   it('with the keys stored: uploads a checkpoint from the host to S3; forgetting them removes the secret', async () => {
     const secrets = secretStorage();
     await writeS3Credentials(secrets, s3Storage(), { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'eu-west-1' });
-    assert.deepEqual([...secrets.map.keys()], [`gpuCluster.checkpoint.s3:http://127.0.0.1:${s3Port}/checkpoints`]);
+    assert.deepEqual([...secrets.map.keys()], [`gpuCluster.checkpoint.s3:${s3.endpoint}/checkpoints`]);
     const opened = await openEditorCheckpointStore(s3Storage(), { secrets, ...noNats });
     assert.ok(opened);
     const m = checkpointOnHost('exo.service', '2026-12-05T11:00:00.000Z');
@@ -256,7 +239,7 @@ describe("the editor's checkpoint storage", () => {
 });
 
 it('the CLI without S3 keys (no --s3-credentials, no AWS_* variables) says how to give them', async () => {
-  const spec = { checkpoints: { storage: { kind: 's3', bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` } } } as ClusterSpec;
+  const spec = { checkpoints: { storage: { kind: 's3', bucket: 'checkpoints', endpoint: s3.endpoint } } } as ClusterSpec;
   await assert.rejects(
     openCliStore(spec, {}, {}),
     /needs credentials: pass --s3-credentials FILE or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
