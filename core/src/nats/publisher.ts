@@ -43,7 +43,8 @@ export async function openEventPublisher(options: EventPublisherOptions): Promis
     return undefined;
   });
   if (nc) {
-    store = new EventStore(nc, options.domain, { giveUpAfterMs: 30_000 });
+    // No give-up time: an event the stream has not taken when finish() closes the store stays in the outbox file.
+    store = new EventStore(nc, options.domain);
     try {
       await store.ensureStream();
       outbox.attach(store);
