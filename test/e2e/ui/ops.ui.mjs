@@ -73,6 +73,17 @@ async function showContainer(ui) {
   await header.waitFor({ timeout: 20_000 });
 }
 
+/** A process the nvidia-smi stand-in lists as a GPU process, on a driver that can checkpoint; returns its pid. */
+function startGpuWorkload() {
+  const started = spawnSync('sh', ['-c', 'setsid sleep 3900 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+  const pid = Number(started.stdout.trim());
+  workloads.push(pid);
+  writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+  // checkpoints need driver 570 (lock --timeout); the stand-in's recorded default is 550
+  writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
+  return pid;
+}
+
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
 const toast = (ui, text) => ui.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
 /** An error message as a toast, or in the notification center when a toast was already put away. */
@@ -193,12 +204,7 @@ export const checks = [
       await ensureSshd();
       const specPath = path.join(ui.workspace, 'cluster.yaml');
       const original = readFileSync(specPath, 'utf8');
-      const started = spawnSync('sh', ['-c', 'setsid sleep 3900 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
-      const pid = Number(started.stdout.trim());
-      workloads.push(pid);
-      writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
-      // checkpoints need driver 570 (lock --timeout); the stand-in's recorded default is 550
-      writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
+      const pid = startGpuWorkload();
       const edited = original.replace(/storage: \{ kind: local, path: [^}]+\}/, `storage: { kind: local, path: ${images} }`);
       if (edited === original) throw new Error('cluster.yaml has no local checkpoint storage to point at a temporary folder');
       writeFileSync(specPath, edited);
@@ -288,11 +294,7 @@ export const checks = [
       await s3.run();
       const specPath = path.join(ui.workspace, 'cluster.yaml');
       const original = readFileSync(specPath, 'utf8');
-      const started = spawnSync('sh', ['-c', 'setsid sleep 3900 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
-      const pid = Number(started.stdout.trim());
-      workloads.push(pid);
-      writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
-      writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
+      const pid = startGpuWorkload();
       const edited = original.replace(
         /storage: \{ kind: local, path: [^}]+\}/,
         `storage: { kind: s3, bucket: e2e-ckpt, endpoint: "http://127.0.0.1:${port}", path: ${images} }`,
