@@ -2,7 +2,9 @@
 # support it, the checkpoint store directory, and the spec's checkpoint policies as systemd timers: each policy is a
 # timer (`OnBootSec`/`OnUnitActiveSec` = its interval) starting a oneshot service that runs
 # `gpu-cluster-agent checkpoint policy` (checkpoint the units' GPU processes, leave them running, keep the newest
-# `retain` per unit). Options as nixpkgs declares them: systemd.timers.<name>.timerConfig / wantedBy in
+# `retain` per unit). With `storage.kind` s3 or nats-object-store the run then uploads each new checkpoint there and
+# the store keeps the newest `retain` per host and unit; its secrets are files on the host handed to the service by
+# LoadCredential (systemd.exec(5)), never copied into the Nix store. Options as nixpkgs declares them: systemd.timers.<name>.timerConfig / wantedBy in
 # nixos/lib/systemd-unit-options.nix (timerOptions, sharedOptions; nixpkgs 515c8fb5).
 { config, lib, pkgs, ... }:
 
@@ -13,6 +15,19 @@ let
   # Policy names become unit names (gpu-checkpoint-<name>.timer): letters, digits, _ and - only.
   policyName = "[A-Za-z0-9][A-Za-z0-9_-]*";
   unitFor = name: "gpu-checkpoint-${name}";
+  st = cfg.storage;
+  # A file on the host holding a secret: an absolute path systemd's LoadCredential= reads as is (no specifiers, no
+  # spaces or newlines), outside the world-readable Nix store.
+  secretFile = types.nullOr (types.strMatching "/[A-Za-z0-9._@+=,:/-]*");
+  outsideStore = f: f == null || !(lib.hasPrefix builtins.storeDir f);
+  storageArgs = optionals (st.kind != "local") ([ "--storage" st.kind "--bucket" st.bucket ]
+    ++ optionals (st.kind == "s3" && st.endpoint != null) [ "--endpoint" st.endpoint ]
+    ++ optionals (st.kind == "nats-object-store" && st.natsUrl != null) [ "--nats-url" (lib.concatStringsSep "," (lib.toList st.natsUrl)) ]);
+  # `%d` is the service's credentials directory; written after the quoted words so systemd expands it.
+  credentialArgs = lib.optionalString (st.kind == "s3") " --s3-credentials %d/s3.credentials"
+    + lib.optionalString (st.kind == "nats-object-store" && st.natsCredentialsFile != null) " --nats-creds %d/nats.creds";
+  loadCredential = optionals (st.kind == "s3" && st.credentialsFile != null) [ "s3.credentials:${st.credentialsFile}" ]
+    ++ optionals (st.kind == "nats-object-store" && st.natsCredentialsFile != null) [ "nats.creds:${st.natsCredentialsFile}" ];
   policy = types.submodule ({ name, ... }: {
     options = {
       name = mkOption {
@@ -76,6 +91,42 @@ in
       description = "Checkpoint policies, each run by its own systemd timer (gpu-checkpoint-<name>.timer).";
     };
 
+    storage = {
+      kind = mkOption {
+        type = types.enum [ "local" "s3" "nats-object-store" ];
+        default = "local";
+        description = "Where policy checkpoints go besides the host: `local` keeps them in storeDir only.";
+      };
+      bucket = mkOption {
+        # S3 names (lower-case, dots, hyphens) and NATS object store names (letters, digits, _ and -) both match.
+        type = types.nullOr (types.strMatching "[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+        default = null;
+        description = "The S3 bucket or NATS object store bucket.";
+      };
+      endpoint = mkOption {
+        type = types.nullOr (types.strMatching "https?://[A-Za-z0-9.-]+(:[0-9]+)?/?");
+        default = null;
+        example = "https://s3.lab:9000";
+        description = "s3: an S3-compatible endpoint (path-style requests); AWS's regional endpoint when null.";
+      };
+      credentialsFile = mkOption {
+        type = secretFile;
+        default = null;
+        example = "/run/secrets/checkpoint-s3.env";
+        description = "s3: a file on the host with `AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…` lines (or an AWS credentials file), e.g. from sops-nix or agenix; handed to the service by LoadCredential.";
+      };
+      natsUrl = mkOption {
+        type = types.nullOr (types.either (types.strMatching "(nats|tls)://[A-Za-z0-9._:@-]+") (types.listOf (types.strMatching "(nats|tls)://[A-Za-z0-9._:@-]+")));
+        default = null;
+        description = "nats-object-store: the NATS server(s) (the generated flake passes the agent's).";
+      };
+      natsCredentialsFile = mkOption {
+        type = secretFile;
+        default = null;
+        description = "nats-object-store: a NATS .creds file on the host (the generated flake passes the agent's); handed to the service by LoadCredential.";
+      };
+    };
+
     agentPackage = mkOption {
       type = types.package;
       default = pkgs.gpu-cluster-agent;
@@ -111,10 +162,22 @@ in
           "--retain" p.retain
           "--lock-timeout" cfg.lockTimeoutMs
           "--host" config.networking.hostName
-        ] ++ lib.concatMap (u: [ "--unit" u ]) p.units);
+        ] ++ lib.concatMap (u: [ "--unit" u ]) p.units ++ storageArgs) + credentialArgs;
+        LoadCredential = loadCredential;
       };
+      # The store is reached over the network.
+      after = optionals (st.kind != "local") [ "network-online.target" ];
+      wants = optionals (st.kind != "local") [ "network-online.target" ];
     }) cfg.policies;
-    assertions = [{
+    assertions = [
+      { assertion = st.kind == "local" || st.bucket != null; message = "gpuCluster.checkpoint.storage.bucket is needed for ${st.kind} storage"; }
+      { assertion = st.kind != "s3" || st.credentialsFile != null; message = "gpuCluster.checkpoint.storage.credentialsFile is needed for s3 storage (a file on the host with the keys)"; }
+      { assertion = st.kind != "nats-object-store" || st.natsUrl != null; message = "gpuCluster.checkpoint.storage.natsUrl is needed for nats-object-store storage"; }
+      {
+        assertion = outsideStore st.credentialsFile && outsideStore st.natsCredentialsFile;
+        message = "gpuCluster.checkpoint.storage: credential files must be paths outside the Nix store (they hold secrets)";
+      }
+    ] ++ [{
       assertion = cfg.cudaCheckpoint.enable -> pkgs.stdenv.hostPlatform.system == "x86_64-linux";
       message = "gpuCluster.checkpoint.cudaCheckpoint: NVIDIA ships cuda-checkpoint for x86_64 Linux only";
     }];

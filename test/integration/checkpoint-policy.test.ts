@@ -2,15 +2,21 @@
 // agent's real entry point, in a child process as root) on this machine, with the nvidia-smi and cuda-checkpoint
 // stand-ins at the edge (test/fixtures/ops/bin) and CRIU's stand-in where the real `criu check` fails. The
 // workload sits in a `<unit>.service` cgroup of the named systemd hierarchy, as systemd puts a service's
-// processes, so the policy finds its unit in /proc/PID/cgroup the way it does on a NixOS host.
+// processes, so the policy finds its unit in /proc/PID/cgroup the way it does on a NixOS host. With the storage flags
+// the generated unit passes (checkpoint-module.test.ts), each run uploads to a real nats-server's object store or an
+// S3 server (s3rver) on loopback, and the store keeps the newest `retain` per host and unit.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { CheckpointStore, natsCheckpointBucket, parseS3Credentials, s3CheckpointBucket } from '#core/checkpoint';
 import { FIXTURE_BIN, REPO_ROOT } from '../fixtures/ops/sshd';
+import { freePort, NatsServer } from './nats-harness';
+import { S3Server } from './s3-harness';
 
 const criuWorks = spawnSync('criu', ['check'], { encoding: 'utf8' }).status === 0;
 const unit = `gpu-ckpt-test-${process.pid}.service`;
@@ -48,36 +54,59 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runPolicy(...extra: string[]): {
+interface PolicyRun {
   code: number | null;
-  result?: { taken: { unit: string; pid: number; id?: string; error?: string }[]; deleted: string[]; idle: string[] };
+  result?: {
+    taken: { unit: string; pid: number; id?: string; error?: string }[];
+    deleted: string[];
+    idle: string[];
+    store?: string;
+    uploaded?: string[];
+    storeDeleted?: string[];
+    uploadErrors?: string[];
+  };
   stderr: string;
-} {
+}
+
+/** The agent's command line and environment as the timer's service runs it, with the stand-ins first on PATH. */
+function policyCommand(extra: string[]): { args: string[]; env: NodeJS.ProcessEnv } {
   const pathPrefix = [...(criuWorks ? [] : [path.join(REPO_ROOT, 'test/fixtures/ops/criu-standin')]), FIXTURE_BIN];
-  const r = spawnSync(
-    process.execPath,
-    [
-      path.join(REPO_ROOT, 'out/agent/src/main.js'),
-      'checkpoint',
-      'policy',
-      '--dir',
-      dir,
-      '--retain',
-      '2',
-      '--host',
-      'gpu-1',
-      '--lock-timeout',
-      '5000',
-      ...extra,
-    ],
-    {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, PATH: `${pathPrefix.join(':')}:${process.env.PATH}`, OPS_FIXTURE_STATE: state },
-    },
-  );
-  const line = r.stdout.trim().split('\n').pop();
-  return { code: r.status, result: line ? JSON.parse(line) : undefined, stderr: r.stderr };
+  const args = [
+    path.join(REPO_ROOT, 'out/agent/src/main.js'),
+    'checkpoint',
+    'policy',
+    '--dir',
+    dir,
+    '--retain',
+    '2',
+    '--host',
+    'gpu-1',
+    '--lock-timeout',
+    '5000',
+    ...extra,
+  ];
+  return { args, env: { ...process.env, PATH: `${pathPrefix.join(':')}:${process.env.PATH}`, OPS_FIXTURE_STATE: state } };
+}
+
+const parsed = (code: number | null, stdout: string, stderr: string): PolicyRun => {
+  const line = stdout.trim().split('\n').pop();
+  return { code, result: line ? JSON.parse(line) : undefined, stderr };
+};
+
+function runPolicy(...extra: string[]): PolicyRun {
+  const { args, env } = policyCommand(extra);
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000, env });
+  return parsed(r.status, r.stdout, r.stderr);
+}
+
+/** The same, without blocking this process: the S3 server the run talks to lives in it. */
+function runPolicyAsync(...extra: string[]): Promise<PolicyRun> {
+  const { args, env } = policyCommand(extra);
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { encoding: 'utf8', timeout: 60_000, env }, (err, stdout, stderr) =>
+      resolve(parsed(err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr)),
+    );
+  });
 }
 
 const cudaLog = () =>
@@ -142,5 +171,84 @@ describe("checkpoint policy run (the timer's service)", () => {
     );
     assert.equal(usage.status, 2);
     assert.match(usage.stdout, /usage: gpu-cluster-agent checkpoint policy/);
+  });
+});
+
+describe('checkpoint policy run uploading to the storage (real servers on loopback)', () => {
+  let nats: NatsServer;
+  const s3 = new S3Server();
+  before(async () => {
+    writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
+    nats = new NatsServer();
+    await nats.start();
+    await s3.start('policy-ckpt');
+  });
+  after(async () => {
+    await nats?.stop();
+    await s3.stop();
+  });
+
+  it('nats-object-store: every run uploads its checkpoint, the store keeps the newest 2 of the unit', async () => {
+    const ids: string[] = [];
+    for (let run = 0; run < 3; run++) {
+      if (run) spawnSync('sleep', ['1.1']);
+      const r = runPolicy('--unit', unit, '--storage', 'nats-object-store', '--bucket', 'policy-ckpt', '--nats-url', nats.url);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.result!.store, 'NATS object store policy-ckpt');
+      const id = r.result!.taken[0].id!;
+      ids.push(id);
+      assert.deepEqual(r.result!.uploaded, [id]);
+      assert.deepEqual(r.result!.uploadErrors, []);
+    }
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = new CheckpointStore(await natsCheckpointBucket(nc, 'policy-ckpt'));
+      const listed = await store.list();
+      assert.deepEqual(
+        listed.map((m) => m.id),
+        [ids[2], ids[1]],
+      );
+      assert.ok(listed.every((m) => m.host === 'gpu-1' && m.unit === unit && m.leftRunning));
+      const stored = await store.get(ids[2]);
+      assert.equal(stored?.manifest.id, ids[2]);
+      assert.ok(stored.archive.length > 0, 'the images are in the store');
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('s3: the keys from the credentials file the unit hands over; without a file, or NATS unreachable, nothing is checkpointed', async () => {
+    const keys = path.join(state, 's3.credentials');
+    writeFileSync(keys, 'AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\n', { mode: 0o600 });
+    const s3Args = ['--storage', 's3', '--bucket', 'policy-ckpt', '--endpoint', s3.endpoint];
+    const r = await runPolicyAsync('--unit', unit, ...s3Args, '--s3-credentials', keys);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.result!.store, 'S3 bucket policy-ckpt');
+    const store = new CheckpointStore(
+      s3CheckpointBucket({ bucket: 'policy-ckpt', endpoint: s3.endpoint }, parseS3Credentials(readFileSync(keys, 'utf8'))),
+    );
+    assert.deepEqual(
+      (await store.list()).map((m) => m.id),
+      r.result!.uploaded,
+    );
+    assert.ok((await store.get(r.result!.uploaded![0]))!.archive.length > 0, 'the images are in the bucket');
+    const before = readdirSync(dir).sort();
+    const missing = await runPolicyAsync('--unit', unit, ...s3Args);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /The S3 bucket policy-ckpt needs credentials: pass --s3-credentials FILE/);
+    const closed = await freePort();
+    const away = runPolicy(
+      '--unit',
+      unit,
+      '--storage',
+      'nats-object-store',
+      '--bucket',
+      'policy-ckpt',
+      '--nats-url',
+      `nats://127.0.0.1:${closed}`,
+    );
+    assert.equal(away.code, 1);
+    assert.match(away.stderr, /NATS server not reachable .*connection refused/);
+    assert.deepEqual(readdirSync(dir).sort(), before, 'a store that cannot be opened stops the run before any checkpoint');
   });
 });

@@ -9,25 +9,27 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import S3rver from 's3rver';
 import { SshPool, type SshEndpoint } from '#core/ssh';
 import type { CheckpointManifest } from '#core/ops';
 import {
   CheckpointStore,
   downloadCheckpoint,
+  MissingS3CredentialsError,
   natsCheckpointBucket,
   parseS3Credentials,
   s3CheckpointBucket,
   uploadCheckpoint,
 } from '#core/checkpoint';
-import { freePort, NatsServer } from './nats-harness';
+import type { ClusterSpec } from '#core/spec';
+import { openEditorCheckpointStore, s3SecretKey, writeS3Credentials } from '../../client/src/ops/checkpointStoreAccess';
+import { openCheckpointStore as openCliStore } from '../../cli/src/common/checkpointStore';
+import { NatsServer } from './nats-harness';
+import { S3Server } from './s3-harness';
 import { RecordingPolicy, startSshd, type TestSshd } from '../fixtures/ops/sshd';
 
 let nats: NatsServer;
 let nc: NatsConnection;
-let s3: S3rver;
-let s3Port = 0;
-let s3Dir: string;
+const s3 = new S3Server();
 let sshd: TestSshd;
 let pool: SshPool;
 let ep: SshEndpoint;
@@ -40,16 +42,7 @@ before(async () => {
   nats = new NatsServer();
   await nats.start();
   nc = await connect({ servers: nats.url });
-  s3Dir = mkdtempSync(path.join(os.tmpdir(), 'ckpt-s3-'));
-  s3Port = await freePort();
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: s3Port,
-    silent: true,
-    directory: s3Dir,
-    configureBuckets: [{ name: 'checkpoints', configs: [] }],
-  });
-  await s3.run();
+  await s3.start('checkpoints');
   work = mkdtempSync(path.join(os.tmpdir(), 'ckpt-store-'));
   sshd = await startSshd(1);
   pool = new SshPool({ policy: new RecordingPolicy([], () => assert.fail('pinned')), auth: { agent: '' } });
@@ -61,8 +54,8 @@ after(async () => {
   await sshd?.stopAll();
   await nc?.close();
   await nats?.stop();
-  await s3?.close();
-  for (const d of [s3Dir, work]) rmSync(d, { recursive: true, force: true });
+  await s3.stop();
+  rmSync(work, { recursive: true, force: true });
 });
 
 let n = 0;
@@ -91,10 +84,7 @@ function checkpointOnHost(unit: string, createdAt: string): CheckpointManifest {
 
 const stores: [string, () => Promise<CheckpointStore>][] = [
   ['the NATS object store', async () => new CheckpointStore(await natsCheckpointBucket(nc, 'checkpoints'))],
-  [
-    'an S3 bucket (s3rver)',
-    async () => new CheckpointStore(s3CheckpointBucket({ bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` }, S3_KEYS)),
-  ],
+  ['an S3 bucket (s3rver)', async () => new CheckpointStore(s3CheckpointBucket({ bucket: 'checkpoints', endpoint: s3.endpoint }, S3_KEYS))],
 ];
 
 for (const [name, open] of stores) {
@@ -145,10 +135,7 @@ for (const [name, open] of stores) {
 // (lib/middleware/authentication.js: "Signature version 4 calculation is unimplemented"): an unknown key is what it refuses.
 it("S3 requests with a key the server does not know are refused, with S3's error code in the message", async () => {
   const wrong = new CheckpointStore(
-    s3CheckpointBucket(
-      { bucket: 'checkpoints', endpoint: `http://127.0.0.1:${s3Port}` },
-      { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' },
-    ),
+    s3CheckpointBucket({ bucket: 'checkpoints', endpoint: s3.endpoint }, { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' }),
   );
   await assert.rejects(
     wrong.list(),
@@ -161,5 +148,102 @@ it("S3 requests with a key the server does not know are refused, with S3's error
     secretAccessKey: 'SK',
     sessionToken: undefined,
   });
-  assert.deepEqual(readdirSync(s3Dir).includes('checkpoints'), true);
+  assert.deepEqual(readdirSync(s3.dir).includes('checkpoints'), true);
+});
+
+// The editor's store (client/src/ops/checkpointStoreAccess.ts): S3 keys from a SecretStorage (a map here, with
+// vscode.SecretStorage's methods), the NATS object store through the live connection or one of its own.
+describe("the editor's checkpoint storage", () => {
+  const secretStorage = () => {
+    const map = new Map<string, string>();
+    return {
+      map,
+      get: async (k: string) => map.get(k),
+      store: async (k: string, v: string) => void map.set(k, v),
+      delete: async (k: string) => void map.delete(k),
+    };
+  };
+  const s3Storage = () => ({ kind: 's3' as const, bucket: 'checkpoints', endpoint: s3.endpoint });
+  const noNats = {
+    liveNats: () => assert.fail('S3 storage needs no NATS'),
+    dialNats: () => assert.fail('S3 storage needs no NATS'),
+  };
+
+  it('without S3 keys in secret storage: a MissingS3CredentialsError that names the command setting them', async () => {
+    const secrets = secretStorage();
+    await assert.rejects(openEditorCheckpointStore(s3Storage(), { secrets, ...noNats }), (err: Error) => {
+      assert.ok(err instanceof MissingS3CredentialsError);
+      assert.match(err.message, /The S3 bucket checkpoints needs credentials: run "GPU Cluster: Set S3 Credentials"/);
+      return true;
+    });
+    // an unreadable entry counts as none, so the same error offers to set them anew
+    await secrets.store(s3SecretKey(s3Storage()), '{not json');
+    await assert.rejects(openEditorCheckpointStore(s3Storage(), { secrets, ...noNats }), MissingS3CredentialsError);
+    assert.equal(await openEditorCheckpointStore({ kind: 'local' }, { secrets, ...noNats }), undefined);
+  });
+
+  it('with the keys stored: uploads a checkpoint from the host to S3; forgetting them removes the secret', async () => {
+    const secrets = secretStorage();
+    await writeS3Credentials(secrets, s3Storage(), { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'eu-west-1' });
+    assert.deepEqual([...secrets.map.keys()], [`gpuCluster.checkpoint.s3:${s3.endpoint}/checkpoints`]);
+    const opened = await openEditorCheckpointStore(s3Storage(), { secrets, ...noNats });
+    assert.ok(opened);
+    const m = checkpointOnHost('exo.service', '2026-12-05T11:00:00.000Z');
+    await uploadCheckpoint(pool, ep, m, opened.store);
+    assert.deepEqual(
+      (await opened.store.list()).map((x) => x.id),
+      [m.id],
+    );
+    assert.deepEqual(await opened.store.get(m.id).then((x) => x?.manifest.id), m.id);
+    await opened.store.delete(m.id);
+    await opened.close();
+    // a different bucket or endpoint has its own entry: these keys are not used for it
+    await assert.rejects(openEditorCheckpointStore({ ...s3Storage(), bucket: 'other' }, { secrets, ...noNats }), MissingS3CredentialsError);
+    await writeS3Credentials(secrets, s3Storage(), undefined);
+    assert.equal(secrets.map.size, 0);
+  });
+
+  it('an upload cancelled by its signal rejects and leaves nothing listed in the store', async () => {
+    const secrets = secretStorage();
+    await writeS3Credentials(secrets, s3Storage(), { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    const opened = (await openEditorCheckpointStore(s3Storage(), { secrets, ...noNats }))!;
+    const m = checkpointOnHost('exo.service', '2026-12-05T11:30:00.000Z');
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(uploadCheckpoint(pool, ep, m, opened.store, undefined, controller.signal));
+    assert.deepEqual(await opened.store.list(), []);
+  });
+
+  it('NATS object store: the live connection is used and left open; without one, its own connection is dialled and closed', async () => {
+    const storage = { kind: 'nats-object-store' as const, bucket: 'editor-checkpoints' };
+    const secrets = secretStorage();
+    const viaLive = (await openEditorCheckpointStore(storage, { secrets, liveNats: () => nc, dialNats: () => assert.fail('live is up') }))!;
+    const m = checkpointOnHost('exo.service', '2026-12-05T12:00:00.000Z');
+    await uploadCheckpoint(pool, ep, m, viaLive.store);
+    await viaLive.close();
+    assert.equal(nc.isClosed(), false, 'the live session keeps its connection');
+    let own: NatsConnection | undefined;
+    const viaOwn = (await openEditorCheckpointStore(storage, {
+      secrets,
+      liveNats: () => undefined,
+      dialNats: async () => (own = await connect({ servers: nats.url })),
+    }))!;
+    assert.deepEqual(
+      (await viaOwn.store.list()).map((x) => x.id),
+      [m.id],
+    );
+    await viaOwn.store.delete(m.id);
+    await viaOwn.close();
+    assert.equal(own?.isClosed(), true);
+  });
+});
+
+it('the CLI without S3 keys (no --s3-credentials, no AWS_* variables) says how to give them', async () => {
+  const spec = { checkpoints: { storage: { kind: 's3', bucket: 'checkpoints', endpoint: s3.endpoint } } } as ClusterSpec;
+  await assert.rejects(
+    openCliStore(spec, {}, {}),
+    /needs credentials: pass --s3-credentials FILE or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+  );
+  const opened = await openCliStore(spec, {}, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+  assert.deepEqual(await opened!.store.list(), []);
 });

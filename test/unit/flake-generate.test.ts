@@ -245,3 +245,44 @@ test('generating without the agent bundle says to build it', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('policy uploads: s3 with its keys file, the NATS object store through the agent; what a host cannot use is a warning', () => {
+  const spec = syntheticCluster(2);
+  const storage = (s: NonNullable<ClusterSpec['checkpoints']>['storage']) => {
+    spec.checkpoints = { ...spec.checkpoints, storage: s };
+    return planCluster(spec);
+  };
+  const s3 = storage({ kind: 's3', bucket: 'gpu-ckpt', endpoint: 'https://s3.lab:9000', credentialsFile: '/run/secrets/s3.env' });
+  assert.deepEqual(s3.hosts[0].checkpoint?.storage, {
+    kind: 's3',
+    bucket: 'gpu-ckpt',
+    endpoint: 'https://s3.lab:9000',
+    credentialsFile: '/run/secrets/s3.env',
+  });
+  const nats = storage({ kind: 'nats-object-store', bucket: 'checkpoints' });
+  assert.deepEqual(nats.hosts[0].checkpoint?.storage, {
+    kind: 'nats-object-store',
+    bucket: 'checkpoints',
+    natsUrl: nats.hosts[0].agent!.natsUrl,
+    natsCredentialsFile: nats.hosts[0].agent!.credentialsFile,
+  });
+  const noKeys = storage({ kind: 's3', bucket: 'gpu-ckpt' });
+  assert.equal(noKeys.hosts[0].checkpoint?.storage, undefined);
+  assert.ok(
+    noKeys.warnings.includes(
+      'node-0001: checkpoint policies keep their checkpoints on the host only: s3 storage needs checkpoints.storage.credentialsFile (a file with the keys on each host).',
+    ),
+  );
+  const spliced = storage({
+    kind: 's3',
+    bucket: 'gpu-ckpt',
+    endpoint: 'https://s3.lab/x\nExecStartPre=/bin/sh',
+    credentialsFile: '/run/s.env',
+  });
+  assert.equal(spliced.hosts[0].checkpoint?.storage, undefined);
+  assert.ok(spliced.warnings.some((w) => w.includes('ExecStartPre=/bin/sh" is not an http(s) URL of a host and port')));
+  delete spec.nats;
+  const noNats = storage({ kind: 'nats-object-store', bucket: 'checkpoints' });
+  assert.equal(noNats.hosts[0].checkpoint?.storage, undefined);
+  assert.ok(noNats.warnings.some((w) => w.endsWith('nats-object-store storage needs nats.url (the node agent).')));
+});

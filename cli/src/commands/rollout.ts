@@ -4,10 +4,13 @@
 // each host to its previous generation. All three print the preview first; `--preview` stops there, and
 // nothing switches without `--yes`. Progress goes to stderr (one line per step), `--json` prints the result (or
 // the previews) as JSON on stdout for CI. status shows where each host of a rollout stands (from its journal);
-// `--resume ID` on deploy/update/rollback picks a killed rollout up where it stopped.
+// `--resume ID` on deploy/update/rollback picks a killed rollout up where it stopped. Every step is also a cluster
+// event on NATS (the spec's nats.url, or --nats-url; the same events the editor records), unless --no-events.
 
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type EventPublisher, openEventPublisher } from '#core/nats';
 import { hostEndpoint, type HostKeyPolicy, type SshEndpoint, SshPool } from '#core/ssh';
 import { findClusterFile, loadSpec } from '#core/validate';
 import type { ClusterSpec, HostSpec } from '#core/spec';
@@ -52,11 +55,14 @@ const COMMON =
   '  --resume ID          resume the rollout ID (see gpu-cluster status)\n' +
   '  --json               JSON on stdout (the previews, or the result), progress on stderr\n' +
   '  --known-hosts FILE   known_hosts file to verify host keys with (also ~/.ssh/known_hosts; unknown keys are refused)\n' +
-  "  --root HOST=DIR      the host's filesystem root, for hosts in a chroot or a test (default /)\n";
+  "  --root HOST=DIR      the host's filesystem root, for hosts in a chroot or a test (default /)\n" +
+  "  --nats-url URL       where every step goes as a cluster event (default: the spec's nats.url); credentials: NATS_CREDS\n" +
+  '  --no-events          record the steps in the journal only, not as NATS events\n';
 
 export const DEPLOY_USAGE =
   "usage: gpu-cluster deploy SPEC [options] [--flake DIR]\n  builds every selected host's system from the flake, copies it to the host and rolls it out\n" +
-  `${COMMON}  --flake DIR          the flake (default: the generated one, SPEC's folder/flake)\n`;
+  `${COMMON}  --flake DIR          the flake (default: the generated one, SPEC's folder/flake)\n` +
+  '  --remote-store HOST=STORE  the store nix-daemon opens on HOST for the copy (default: its system store), e.g. local?root=/srv/HOST\n';
 export const UPDATE_USAGE =
   'usage: gpu-cluster update SPEC --system HOST=PATH... [options]\n  rolls out systems already built and copied to the hosts\n' +
   `${COMMON}  --system HOST=PATH   the new toplevel of HOST, already in its store (repeatable)\n`;
@@ -72,6 +78,7 @@ interface Args {
   segments: string[];
   systems: Map<string, string>;
   roots: Map<string, string>;
+  remoteStores: Map<string, string>;
   options: RolloutOptions;
   preview: boolean;
   yes: boolean;
@@ -79,6 +86,8 @@ interface Args {
   resume?: string;
   flake?: string;
   knownHosts?: string;
+  natsUrl?: string;
+  events: boolean;
 }
 
 function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
@@ -88,10 +97,12 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
     segments: [],
     systems: new Map(),
     roots: new Map(),
+    remoteStores: new Map(),
     options: { ...DEFAULT_ROLLOUT_OPTIONS },
     preview: false,
     yes: false,
     json: false,
+    events: true,
   };
   const value = (i: number, name: string) => {
     const v = args[i + 1];
@@ -124,6 +135,16 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
           break;
         case '--yes':
           a.yes = true;
+          break;
+        case '--no-events':
+          if (kind === 'status') return `unknown option ${arg}`;
+          a.events = false;
+          break;
+        case '--nats-url':
+          if (kind === 'status') return `unknown option ${arg}`;
+          withValue((v) => {
+            a.natsUrl = v;
+          });
           break;
         case '--continue':
           a.options.onFailure = 'continue';
@@ -178,6 +199,10 @@ function parse(args: readonly string[], kind: Kind | 'status'): Args | string {
         case '--root':
           withValue((v) => a.roots.set(...pair(v, arg)));
           break;
+        case '--remote-store':
+          if (kind !== 'deploy') return `${arg} is an option of deploy`;
+          withValue((v) => a.remoteStores.set(...pair(v, arg)));
+          break;
         default:
           if (arg.startsWith('-')) return `unknown option ${arg}`;
           if (a.spec === undefined) a.spec = arg;
@@ -199,6 +224,50 @@ function cliPolicy(knownHosts?: string): HostKeyPolicy {
     knownHostsFiles: () => [...(knownHosts ? [knownHosts] : []), path.join(os.homedir(), '.ssh', 'known_hosts')],
     confirmUnknownKey: async () => false,
   };
+}
+
+/**
+ * Where the steps go as events: the spec's NATS (or --nats-url) under cluster.domain, through an outbox file beside
+ * the journals, so events of a run that could not reach NATS are published by the next one that can.
+ */
+async function openEvents(
+  a: Args,
+  spec: ClusterSpec,
+  clusterPath: string,
+  progress: (line: string) => void,
+): Promise<EventPublisher | undefined> {
+  const url = a.natsUrl ?? spec.nats?.url;
+  if (!a.events || !url) return undefined;
+  if (!spec.cluster?.domain) {
+    progress('events: not recorded on NATS: the spec has no cluster.domain (the subject prefix)');
+    return undefined;
+  }
+  const caFile = spec.nats?.tls?.caFile && path.resolve(path.dirname(clusterPath), spec.nats.tls.caFile);
+  const publisher = await openEventPublisher({
+    url,
+    domain: spec.cluster.domain,
+    credentials: process.env.NATS_CREDS ? { kind: 'creds', creds: readFileSync(process.env.NATS_CREDS, 'utf8') } : undefined,
+    tls: caFile && existsSync(caFile) ? { caFile } : undefined,
+    outboxFile: eventOutboxFile(clusterPath),
+    name: 'gpu-cluster cli rollout',
+    log: (_level, message) => progress(`events: ${escapeControl(message)}`),
+    connectTimeoutMs: 3000,
+  });
+  progress(
+    publisher.offline
+      ? `events: ${escapeControl(publisher.offline)}; they wait in ${eventOutboxFile(clusterPath)} for the next run that reaches NATS`
+      : `events: recorded on NATS ${escapeControl(url)} (${escapeControl(spec.cluster.domain)}.events.>)`,
+  );
+  return publisher;
+}
+
+const eventOutboxFile = (clusterPath: string) => path.join(path.dirname(rolloutJournalDir(clusterPath)), 'event-outbox.jsonl');
+
+/** Lets the stream take the last events (a few seconds at most) and says what is still waiting. */
+async function closeEvents(publisher: EventPublisher | undefined, clusterPath: string, progress: (line: string) => void): Promise<void> {
+  if (!publisher) return;
+  const left = await publisher.finish(5000);
+  if (left) progress(`events: ${left} not yet on NATS; they wait in ${eventOutboxFile(clusterPath)}`);
 }
 
 function describeStep(s: HostStanding): string {
@@ -253,6 +322,7 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
   // session, which only the editor keeps.
   const checks = [exoHealthCheck(spec), ...specHealthChecks(spec, pool)];
   const progress = (line: string) => io.err(`${line}\n`);
+  let events: EventPublisher | undefined;
   try {
     const systems = new Map(a.systems);
     if (kind === 'deploy' && !a.resume) {
@@ -261,7 +331,13 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
         hosts,
         async (h) => {
           progress(`${h.name}: building and copying its system`);
-          return buildAndCopySystem({ flakeDir, host: h.name, endpoint: endpoint(h), knownHostsFile: a.knownHosts });
+          return buildAndCopySystem({
+            flakeDir,
+            host: h.name,
+            endpoint: endpoint(h),
+            knownHostsFile: a.knownHosts,
+            remoteStore: a.remoteStores.get(h.name),
+          });
         },
         { limit: a.options.concurrency },
       );
@@ -287,11 +363,12 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
         spec.hosts.filter((h) => status.plan!.hosts.includes(h.name)),
         { endpoint, newSystems: systems, root: (h) => a.roots.get(h.name) ?? '/' },
       );
+      events = await openEvents(a, spec, clusterPath, progress);
       const result = await resumeRollout(file, all, {
         pool,
         freshPool: newPool,
         checks,
-        journal: new RolloutJournal(dir, a.resume, undefined, 'cli'),
+        journal: new RolloutJournal(dir, a.resume, events, 'cli'),
         onStep: (s) => progress(describeStep(s)),
       });
       return report(result.hosts, result.ok, result.rolloutId, a, io);
@@ -320,16 +397,18 @@ async function runKind(kind: Kind, args: readonly string[], io: CliIo): Promise<
     progress(
       `rollout ${plan.rolloutId}: ${plan.hosts.length} host(s), ${plan.options.concurrency} at once, ${plan.options.onFailure === 'stop' ? 'stop on the first failure' : 'continue after failures'}`,
     );
+    events = await openEvents(a, spec, clusterPath, progress);
     const result = await runRollout(plan, targets, {
       pool,
       freshPool: newPool,
       checks,
-      journal: new RolloutJournal(dir, plan.rolloutId, undefined, 'cli'),
+      journal: new RolloutJournal(dir, plan.rolloutId, events, 'cli'),
       onStep: (s) => progress(describeStep(s)),
     });
     return report(result.hosts, result.ok, result.rolloutId, a, io, previews);
   } finally {
     pool.closeAll();
+    await closeEvents(events, clusterPath, progress);
   }
 }
 

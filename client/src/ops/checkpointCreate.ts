@@ -14,6 +14,8 @@ import {
 import { effectiveRoles, type HostSpec } from '#core/spec';
 import type { OpsContext } from './context';
 import { checkpointFacts } from './probeFacts';
+import { openStoreOrExplain, uploadWithProgress } from './checkpointUpload';
+import { MissingS3CredentialsError, type OpenStore } from '#core/checkpoint';
 
 export async function refreshCheckpoints(ops: OpsContext, host: HostSpec, signal?: AbortSignal): Promise<void> {
   const manifests = await listCheckpoints(ops.pool, ops.endpoint(host), checkpointSettings(ops.spec().spec.checkpoints).baseDir, signal);
@@ -34,6 +36,7 @@ async function askKubeletTarget(): Promise<{ namespace: string; pod: string; con
 export function registerCheckpointCreate(ops: OpsContext): vscode.Disposable {
   return vscode.commands.registerCommand('gpuCluster.checkpoint.create', async (arg?: unknown) => {
     if (!ops.services.requireTrust('Checkpointing a process')) return;
+    let opened: OpenStore | undefined;
     try {
       const { spec } = ops.spec();
       const [host] =
@@ -101,6 +104,8 @@ export function registerCheckpointCreate(ops: OpsContext): vscode.Disposable {
         return;
       }
       const app = picked.app!;
+      // The spec's storage first: missing S3 keys stop here, before anything happens to the process.
+      opened = await openStoreOrExplain(ops, 'Checkpoint GPU Process');
       if (!settings.leaveRunning) {
         const go = 'Checkpoint and Stop';
         const answer = await vscode.window.showWarningMessage(
@@ -130,9 +135,15 @@ export function registerCheckpointCreate(ops: OpsContext): vscode.Disposable {
       );
       await refreshCheckpoints(ops, host);
       ops.services.operations.recordCheckpoint(host.name, 'created', { ...manifest });
-      void vscode.window.showInformationMessage(`Checkpoint ${manifest.id} taken (${(manifest.sizeBytes / 2 ** 20).toFixed(1)} MiB).`);
+      const uploaded = opened ? await uploadWithProgress(ops, host, manifest, opened) : false;
+      void vscode.window.showInformationMessage(
+        `Checkpoint ${manifest.id} taken (${(manifest.sizeBytes / 2 ** 20).toFixed(1)} MiB)${uploaded ? ` and uploaded to ${opened!.store.bucket.description}` : ''}.`,
+      );
     } catch (err) {
-      void vscode.window.showErrorMessage(`Checkpoint GPU Process: ${(err as Error).message}`);
+      if (!(err instanceof MissingS3CredentialsError))
+        void vscode.window.showErrorMessage(`Checkpoint GPU Process: ${(err as Error).message}`);
+    } finally {
+      await opened?.close();
     }
   });
 }

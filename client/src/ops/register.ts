@@ -11,6 +11,7 @@ import { registerExoPlaceModel } from './exoPlaceModel';
 import { registerCheckpointCreate } from './checkpointCreate';
 import { registerCheckpointRestore } from './checkpointRestore';
 import { registerCheckpointDelete } from './checkpointDelete';
+import { registerCheckpointUpload } from './checkpointUpload';
 import { registerOpenSshTerminal } from './openSshTerminal';
 import { registerSetSshPassphrase } from './setSshPassphrase';
 
@@ -26,6 +27,7 @@ export function registerOps(services: ExtensionServices): void {
     registerCheckpointCreate(ops),
     registerCheckpointRestore(ops),
     registerCheckpointDelete(ops),
+    ...registerCheckpointUpload(ops),
     registerOpenSshTerminal(ops),
     registerSetSshPassphrase(ops),
   );

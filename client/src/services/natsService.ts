@@ -10,6 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   AgentCommandClient,
   type ClusterEvent,
+  connectOnce,
   type ConnectionStatus,
   DocumentStore,
   type EventAction,
@@ -162,6 +163,20 @@ export class NatsService implements vscode.Disposable {
       name: `vscode gpu-cluster ${vscode.env.machineId.slice(0, 8)}`,
     });
     return undefined;
+  }
+
+  /**
+   * A connection of its own for one job (an upload to the object store while the live session is off): the same
+   * URL, credentials and CA as the session's; the caller closes it.
+   */
+  async dialOnce(job: string): Promise<NatsConnection> {
+    const target = this.resolveTarget();
+    if (typeof target === 'string') throw new Error(`Cannot reach NATS: ${target}.`);
+    return connectOnce(target.servers.join(','), {
+      credentials: await this.credentials(),
+      tls: target.servers.some((s) => s.startsWith('tls://')) ? { caFile: this.localCaFile() } : undefined,
+      name: `vscode gpu-cluster ${job}`,
+    });
   }
 
   /** The spec's `nats.tls.caFile` when it exists on this machine (relative paths are relative to the spec). */

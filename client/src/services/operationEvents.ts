@@ -52,7 +52,7 @@ export class OperationEvents {
   }
 
   /** Records a checkpoint taken or restored; a created checkpoint's manifest is also kept in the object store. */
-  recordCheckpoint(host: string, action: 'created' | 'restored', data: { id: string } & Record<string, unknown>): void {
+  recordCheckpoint(host: string, action: 'created' | 'restored' | 'uploaded', data: { id: string } & Record<string, unknown>): void {
     const nats = this.nats;
     nats.appendEvent(host, `checkpoint-${action}`, data);
     if (action !== 'created') return;

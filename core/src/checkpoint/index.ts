@@ -5,6 +5,7 @@ export { type DrainContext, drainHost, type DrainRecord, returnDrained } from '.
 export { plannedMoveProblems } from './migration';
 export { restoreOnHost, targetCompatibility } from './move';
 export { natsCheckpointBucket } from './natsBucket';
+export { MissingS3CredentialsError, openCheckpointStore, type OpenStore, type StoreAccess } from './open';
 export { runPolicy, serviceUnit } from './policy';
-export { parseS3Credentials, s3CheckpointBucket } from './s3Bucket';
+export { parseS3Credentials, s3CheckpointBucket, type S3Credentials } from './s3Bucket';
 export { CheckpointStore, downloadCheckpoint, uploadCheckpoint } from './storage';

@@ -131,6 +131,16 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
         policies: host.checkpoint.policies.length
           ? Object.fromEntries(host.checkpoint.policies.map((p) => [p.name, { units: p.units, interval: p.interval, retain: p.retain }]))
           : undefined,
+        storage: host.checkpoint.storage
+          ? host.checkpoint.storage.kind === 's3'
+            ? host.checkpoint.storage
+            : {
+                kind: 'nats-object-store',
+                bucket: host.checkpoint.storage.bucket,
+                natsUrl: host.checkpoint.storage.natsUrl.split(',').map((u) => u.trim()),
+                natsCredentialsFile: host.checkpoint.storage.natsCredentialsFile,
+              }
+          : undefined,
       },
     ]);
   }

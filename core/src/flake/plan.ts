@@ -97,6 +97,10 @@ export interface CheckpointPlan {
   lockTimeoutMs: number;
   /** The spec's policies that apply to this host and have an interval: one systemd timer each. */
   policies: CheckpointPolicyPlan[];
+  /** Where the policies upload to (`checkpoints.storage`); absent for local storage. Secrets are paths on the host. */
+  storage?:
+    | { kind: 's3'; bucket: string; endpoint?: string; credentialsFile: string }
+    | { kind: 'nats-object-store'; bucket: string; natsUrl: string; natsCredentialsFile: string };
 }
 
 export interface CheckpointPolicyPlan {
@@ -242,6 +246,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
         cudaCheckpoint: checkpointUnsupportedReason(spec, host) === undefined,
         lockTimeoutMs: spec.checkpoints?.lockTimeoutMs ?? 10_000,
         policies: planPolicies(spec, host, plan.exo !== undefined, warnings),
+        storage: planCheckpointStorage(spec, host, plan.agent, warnings),
       };
     }
   } else {
@@ -250,6 +255,39 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
     }
   }
   return plan;
+}
+
+/** The module's patterns for what it splices into the policy service's unit (nix-templates/modules/checkpoint.nix). */
+const STORAGE_BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const STORAGE_ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?\/?$/;
+const SECRET_FILE = /^\/[A-Za-z0-9._@+=,:/-]*$/;
+const NATS_SERVER = /^(nats|tls):\/\/[A-Za-z0-9._:@-]+$/;
+
+/** Where policy checkpoints are uploaded from this host; a storage the host cannot reach is a warning, not a broken unit. */
+function planCheckpointStorage(
+  spec: ClusterSpec,
+  host: HostSpec,
+  agent: AgentPlan | undefined,
+  warnings: string[],
+): CheckpointPlan['storage'] {
+  const st = spec.checkpoints?.storage;
+  if (!st || st.kind === 'local') return undefined;
+  const skip = (why: string) => {
+    warnings.push(`${host.name}: checkpoint policies keep their checkpoints on the host only: ${why}.`);
+    return undefined;
+  };
+  if (!st.bucket || !STORAGE_BUCKET.test(st.bucket)) return skip(`checkpoints.storage.bucket "${st.bucket ?? ''}" is not a bucket name`);
+  if (st.kind === 's3') {
+    if (!st.credentialsFile) return skip('s3 storage needs checkpoints.storage.credentialsFile (a file with the keys on each host)');
+    if (!SECRET_FILE.test(st.credentialsFile)) return skip(`credentialsFile "${st.credentialsFile}" is not a plain absolute path`);
+    if (st.endpoint && !STORAGE_ENDPOINT.test(st.endpoint))
+      return skip(`endpoint "${st.endpoint}" is not an http(s) URL of a host and port`);
+    return { kind: 's3', bucket: st.bucket, endpoint: st.endpoint, credentialsFile: st.credentialsFile };
+  }
+  if (!agent) return skip('nats-object-store storage needs nats.url (the node agent)');
+  if (!agent.natsUrl.split(',').every((u) => NATS_SERVER.test(u.trim())))
+    return skip(`nats.url "${agent.natsUrl}" is not a list of nats:// or tls:// servers`);
+  return { kind: 'nats-object-store', bucket: st.bucket, natsUrl: agent.natsUrl, natsCredentialsFile: agent.credentialsFile };
 }
 
 /** The policies that reach a host (no tags, or one of its tags) and say how often; exo's unit where none is named. */

@@ -343,3 +343,27 @@ export class NatsConnectionManager {
     this.retryTimer = setTimeout(() => void this.tryConnect(generation), delay);
   }
 }
+
+/**
+ * One connection for a short job (a CLI command, a policy run, an upload): `url` is the spec's `nats.url`
+ * (comma-separated servers). Fails at once when no server answers, rather than retrying like the manager.
+ */
+export function connectOnce(
+  url: string,
+  options: { credentials?: NatsCredentials; tls?: NatsTls; name: string; timeoutMs?: number },
+): Promise<NatsConnection> {
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!servers.length) throw new Error('No NATS server given.');
+  return connect({
+    servers,
+    authenticator: authenticatorFor(options.credentials),
+    tls: options.tls && Object.values(options.tls).some(Boolean) ? options.tls : undefined,
+    name: options.name,
+    timeout: options.timeoutMs ?? 5000,
+  }).catch((err: unknown) => {
+    throw new Error(describeNatsError(err, servers));
+  });
+}

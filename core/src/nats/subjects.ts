@@ -33,6 +33,7 @@ export const EVENT_ACTIONS = [
   'checkpoint-restored',
   'checkpoint-create-failed',
   'checkpoint-restore-failed',
+  'checkpoint-uploaded',
   'facter-report-stored',
   'agent-started',
   'gpu-added',

@@ -4,7 +4,8 @@
 // deploy terminal, the progress following nixos-anywhere's steps (a stand-in that fails at the boot loader on
 // cue) and the actionable failure message), and
 // Checkpoint GPU Process from the explorer (process pick, confirmation, the checkpoint listed under the host,
-// then restored and deleted with its inline actions).
+// then restored and deleted with its inline actions), and with S3 storage (s3rver on loopback) the missing-keys error,
+// Set S3 Credentials from it, and the upload after the checkpoint.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -70,6 +71,17 @@ async function showContainer(ui) {
   // The activity bar entry toggles the side bar: only click when the view is not showing already.
   if (!(await header.isVisible())) await ui.page.locator('.activitybar [aria-label^="GPU Cluster"]').first().click();
   await header.waitFor({ timeout: 20_000 });
+}
+
+/** A process the nvidia-smi stand-in lists as a GPU process, on a driver that can checkpoint; returns its pid. */
+function startGpuWorkload() {
+  const started = spawnSync('sh', ['-c', 'setsid sleep 3900 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+  const pid = Number(started.stdout.trim());
+  workloads.push(pid);
+  writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+  // checkpoints need driver 570 (lock --timeout); the stand-in's recorded default is 550
+  writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
+  return pid;
 }
 
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
@@ -192,12 +204,7 @@ export const checks = [
       await ensureSshd();
       const specPath = path.join(ui.workspace, 'cluster.yaml');
       const original = readFileSync(specPath, 'utf8');
-      const started = spawnSync('sh', ['-c', 'setsid sleep 3900 </dev/null >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
-      const pid = Number(started.stdout.trim());
-      workloads.push(pid);
-      writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, /usr/bin/sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
-      // checkpoints need driver 570 (lock --timeout); the stand-in's recorded default is 550
-      writeFileSync(path.join(state, 'driver_version'), '570.86.10\n');
+      const pid = startGpuWorkload();
       const edited = original.replace(/storage: \{ kind: local, path: [^}]+\}/, `storage: { kind: local, path: ${images} }`);
       if (edited === original) throw new Error('cluster.yaml has no local checkpoint storage to point at a temporary folder');
       writeFileSync(specPath, edited);
@@ -262,6 +269,88 @@ export const checks = [
         writeFileSync(specPath, original);
         rmSync(path.join(ui.workspace, 'hosts', `${CHECKPOINT_HOST}.yaml`), { force: true });
         rmSync(path.join(state, 'driver_version'), { force: true });
+      }
+    },
+  },
+  {
+    name: 'ops: checkpoint storage in S3 (s3rver on loopback): missing keys offer Set S3 Credentials, then the checkpoint is uploaded',
+    async run(ui) {
+      await ensureSshd();
+      const { default: S3rver } = await import('s3rver');
+      const s3dir = mkdtempSync(path.join(os.tmpdir(), 'e2e-ops-s3-'));
+      const port = await new Promise((resolve) => {
+        const srv = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = srv.address().port;
+          srv.close(() => resolve(p));
+        });
+      });
+      const s3 = new S3rver({
+        address: '127.0.0.1',
+        port,
+        silent: true,
+        directory: s3dir,
+        configureBuckets: [{ name: 'e2e-ckpt', configs: [] }],
+      });
+      await s3.run();
+      const specPath = path.join(ui.workspace, 'cluster.yaml');
+      const original = readFileSync(specPath, 'utf8');
+      const pid = startGpuWorkload();
+      const edited = original.replace(
+        /storage: \{ kind: local, path: [^}]+\}/,
+        `storage: { kind: s3, bucket: e2e-ckpt, endpoint: "http://127.0.0.1:${port}", path: ${images} }`,
+      );
+      if (edited === original) throw new Error('cluster.yaml has no local checkpoint storage to point at S3');
+      writeFileSync(specPath, edited);
+      writeHost(ui, CHECKPOINT_HOST, { pinned: true });
+      const checkpointProcess = async () => {
+        await ui.contextMenu(ui.nodesRow(CHECKPOINT_HOST), 'Checkpoint GPU Process');
+        const pick = ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: String(pid) }).first();
+        await pick.waitFor({ timeout: 45_000 });
+        await pick.click();
+      };
+      const stored = () => {
+        const walk = (d) =>
+          readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [e.name]));
+        return existsSync(path.join(s3dir, 'e2e-ckpt')) ? walk(path.join(s3dir, 'e2e-ckpt')) : [];
+      };
+      try {
+        await showContainer(ui);
+        await ui.nodesRow(CHECKPOINT_HOST).waitFor({ timeout: 30_000 });
+        // No keys in secret storage for this endpoint: the error offers the command, and the process is not touched.
+        await checkpointProcess();
+        const missing = await errorMessage(ui, 'The S3 bucket e2e-ckpt needs credentials');
+        await ui.shot('ops-checkpoint-s3-missing-keys');
+        if (readdirSync(images).length) throw new Error(`checkpointed without a store: ${readdirSync(images).join(', ')}`);
+        await missing.locator('.monaco-button', { hasText: 'Set S3 Credentials' }).first().click();
+        const input = ui.page.locator('.quick-input-widget input.input');
+        for (const [title, value] of [
+          ['S3 access key id for e2e-ckpt', 'S3RVER'],
+          ['S3 secret access key for e2e-ckpt', 'S3RVER'],
+          ['S3 session token', ''],
+          ['S3 region', ''],
+        ]) {
+          await ui.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ timeout: 15_000 });
+          await input.fill(value);
+          await ui.page.keyboard.press('Enter');
+        }
+        await toast(ui, 'S3 credentials for e2e-ckpt').waitFor({ timeout: 15_000 });
+        // With the keys: checkpoint, then the upload (a progress notification), then one message saying both.
+        await checkpointProcess();
+        const confirm = dialog(ui, `Checkpoint process ${pid}`);
+        await confirm.waitFor({ timeout: 15_000 });
+        await confirm.locator('.monaco-button', { hasText: 'Checkpoint and Stop' }).first().click();
+        await toast(ui, 'and uploaded to S3 bucket e2e-ckpt').waitFor({ timeout: 90_000 });
+        await ui.shot('ops-checkpoint-s3-uploaded');
+        const objects = stored();
+        if (!objects.some((n) => n.startsWith('manifest.json')) || !objects.some((n) => n.startsWith('images.tar')))
+          throw new Error(`the bucket holds ${objects.join(', ') || 'nothing'}`);
+      } finally {
+        writeFileSync(specPath, original);
+        rmSync(path.join(ui.workspace, 'hosts', `${CHECKPOINT_HOST}.yaml`), { force: true });
+        rmSync(path.join(state, 'driver_version'), { force: true });
+        for (const d of readdirSync(images)) rmSync(path.join(images, d), { recursive: true, force: true });
+        await s3.close();
+        rmSync(s3dir, { recursive: true, force: true });
       }
     },
   },
