@@ -16,7 +16,7 @@ import type { ExecResult, SshEndpoint } from '#core/ssh';
 
 export const CHECKPOINT_USAGE =
   'usage: gpu-cluster-agent checkpoint policy --dir DIR --retain N --unit UNIT [--unit UNIT…] [--lock-timeout MS] [--host NAME]\n' +
-  '         [--storage s3 --bucket B [--endpoint URL] --s3-credentials FILE | --storage nats-object-store --bucket B --nats-url URL [--nats-creds FILE]]\n';
+  '         [--storage s3 --bucket B [--endpoint URL] [--region R] --s3-credentials FILE | --storage nats-object-store --bucket B --nats-url URL [--nats-creds FILE]]\n';
 
 /** Runs command lines with /bin/sh on this machine, with the SSH transport's result shape. */
 export const localRunner: CommandRunner = {
@@ -59,6 +59,7 @@ export async function checkpointCommand(
       storage: { type: 'string' },
       bucket: { type: 'string' },
       endpoint: { type: 'string' },
+      region: { type: 'string' },
       's3-credentials': { type: 'string' },
       'nats-url': { type: 'string' },
       'nats-creds': { type: 'string' },
@@ -83,7 +84,7 @@ export async function checkpointCommand(
   const settings = checkpointSettings({ storage: { kind: 'local', path: values.dir }, lockTimeoutMs });
   // The store is opened first: a policy whose storage cannot be reached fails before it touches a process.
   const opened = await openCheckpointStore(
-    { kind: storage, bucket: values.bucket, endpoint: values.endpoint },
+    { kind: storage, bucket: values.bucket, endpoint: values.endpoint, region: values.region },
     {
       nats: async () => {
         if (!values['nats-url']) throw new Error('nats-object-store storage needs --nats-url.');

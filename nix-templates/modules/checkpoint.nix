@@ -22,6 +22,7 @@ let
   outsideStore = f: f == null || !(lib.hasPrefix builtins.storeDir f);
   storageArgs = optionals (st.kind != "local") ([ "--storage" st.kind "--bucket" st.bucket ]
     ++ optionals (st.kind == "s3" && st.endpoint != null) [ "--endpoint" st.endpoint ]
+    ++ optionals (st.kind == "s3" && st.region != null) [ "--region" st.region ]
     ++ optionals (st.kind == "nats-object-store" && st.natsUrl != null) [ "--nats-url" (lib.concatStringsSep "," (lib.toList st.natsUrl)) ]);
   # `%d` is the service's credentials directory; written after the quoted words so systemd expands it.
   credentialArgs = lib.optionalString (st.kind == "s3") " --s3-credentials %d/s3.credentials"
@@ -108,6 +109,13 @@ in
         default = null;
         example = "https://s3.lab:9000";
         description = "s3: an S3-compatible endpoint (path-style requests); AWS's regional endpoint when null.";
+      };
+      region = mkOption {
+        # Spliced into the service's command line: a region name's letters, digits and hyphens only.
+        type = types.nullOr (types.strMatching "[a-z0-9][a-z0-9-]*");
+        default = null;
+        example = "eu-central-1";
+        description = "s3: the region requests are signed for (AWS Signature Version 4); us-east-1 when null.";
       };
       credentialsFile = mkOption {
         type = secretFile;

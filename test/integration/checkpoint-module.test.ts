@@ -93,6 +93,7 @@ function agentOptions(argv: string[]) {
       storage: str,
       bucket: str,
       endpoint: str,
+      region: str,
       's3-credentials': str,
       'nats-url': str,
       'nats-creds': str,
@@ -109,14 +110,14 @@ test('local storage: no storage flags, no credentials, no network dependency', a
   assert.deepEqual(r.failed, []);
 });
 
-test('s3 storage: bucket and endpoint as flags, the keys file by LoadCredential and %d (the path only)', async () => {
+test('s3 storage: bucket, endpoint and region as flags, the keys file by LoadCredential and %d (the path only)', async () => {
   const r = await evaluate(
-    '{ storage = { kind = "s3"; bucket = "gpu-checkpoints"; endpoint = "https://s3.lab:9000"; credentialsFile = "/run/secrets/ckpt-s3.env"; }; }',
+    '{ storage = { kind = "s3"; bucket = "gpu-checkpoints"; endpoint = "https://s3.lab:9000"; region = "eu-central-1"; credentialsFile = "/run/secrets/ckpt-s3.env"; }; }',
   );
   const o = agentOptions(argvOf(r.execStart));
   assert.deepEqual(
-    [o.storage, o.bucket, o.endpoint, o.retain, o['s3-credentials']],
-    ['s3', 'gpu-checkpoints', 'https://s3.lab:9000', '2', '%d/s3.credentials'],
+    [o.storage, o.bucket, o.endpoint, o.region, o.retain, o['s3-credentials']],
+    ['s3', 'gpu-checkpoints', 'https://s3.lab:9000', 'eu-central-1', '2', '%d/s3.credentials'],
   );
   assert.ok(r.execStart.endsWith(' --s3-credentials %d/s3.credentials'), 'a bare word: systemd expands %d to the credentials directory');
   assert.deepEqual(r.loadCredential, ['s3.credentials:/run/secrets/ckpt-s3.env']);
@@ -160,6 +161,18 @@ test('missing pieces and secrets in the Nix store fail as assertions; values tha
   assert.match(
     await evaluationError('{ storage = { kind = "s3"; bucket = "b-1"; endpoint = "file:///etc"; }; }'),
     /storage\.endpoint' is not of type/,
+  );
+  assert.match(
+    await evaluationError(
+      '{ storage = { kind = "s3"; bucket = "b-1"; credentialsFile = "/run/k"; region = "eu-1\\nExecStartPre=/bin/sh"; }; }',
+    ),
+    /storage\.region' is not of type `null or string matching the pattern/,
+  );
+  assert.match(
+    await evaluationError(
+      '{ storage = { kind = "s3"; bucket = "b-1"; credentialsFile = "/run/k"; region = "eu-1 --endpoint=http://x"; }; }',
+    ),
+    /storage\.region' is not of type/,
   );
   assert.match(
     await evaluationError('{ storage.kind = "ftp"; }'),

@@ -252,11 +252,18 @@ test('policy uploads: s3 with its keys file, the NATS object store through the a
     spec.checkpoints = { ...spec.checkpoints, storage: s };
     return planCluster(spec);
   };
-  const s3 = storage({ kind: 's3', bucket: 'gpu-ckpt', endpoint: 'https://s3.lab:9000', credentialsFile: '/run/secrets/s3.env' });
+  const s3 = storage({
+    kind: 's3',
+    bucket: 'gpu-ckpt',
+    endpoint: 'https://s3.lab:9000',
+    region: 'eu-central-1',
+    credentialsFile: '/run/secrets/s3.env',
+  });
   assert.deepEqual(s3.hosts[0].checkpoint?.storage, {
     kind: 's3',
     bucket: 'gpu-ckpt',
     endpoint: 'https://s3.lab:9000',
+    region: 'eu-central-1',
     credentialsFile: '/run/secrets/s3.env',
   });
   const nats = storage({ kind: 'nats-object-store', bucket: 'checkpoints' });
@@ -281,6 +288,9 @@ test('policy uploads: s3 with its keys file, the NATS object store through the a
   });
   assert.equal(spliced.hosts[0].checkpoint?.storage, undefined);
   assert.ok(spliced.warnings.some((w) => w.includes('ExecStartPre=/bin/sh" is not an http(s) URL of a host and port')));
+  const badRegion = storage({ kind: 's3', bucket: 'gpu-ckpt', region: 'eu-1 --endpoint=http://x', credentialsFile: '/run/s.env' });
+  assert.equal(badRegion.hosts[0].checkpoint?.storage, undefined);
+  assert.ok(badRegion.warnings.some((w) => w.endsWith('region "eu-1 --endpoint=http://x" is not a region name.')));
   delete spec.nats;
   const noNats = storage({ kind: 'nats-object-store', bucket: 'checkpoints' });
   assert.equal(noNats.hosts[0].checkpoint?.storage, undefined);

@@ -118,6 +118,7 @@ const FULL: DeepRequired<ClusterSpec> = {
       path: '/var/lib/gpu-cluster/checkpoints',
       bucket: 'ckpt',
       endpoint: 'https://s3.lab:9000',
+      region: 'eu-central-1',
       credentialsFile: '/etc/s3.env',
     },
     policies: [{ name: 'hourly', units: ['exo'], tags: ['gpu'], interval: '1h', retain: 3, onShutdown: true }],

@@ -1,6 +1,6 @@
 // The spec's checkpoint storage for the command line (core's openCheckpointStore): the NATS object store (spec's
 // nats.url, or --nats-url; NATS credentials from the .creds file NATS_CREDS names) or S3 (the keys from
-// --s3-credentials FILE, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; AWS_REGION). Never a
+// --s3-credentials FILE, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; AWS_REGION when the spec names no region). Never a
 // secret from the spec.
 
 import { readFileSync } from 'node:fs';

@@ -123,13 +123,16 @@ export function registerCheckpointUpload(ops: OpsContext): vscode.Disposable[] {
           ignoreFocusOut: true,
         });
         if (sessionToken === undefined) return;
-        const region = await vscode.window.showInputBox({
-          title: 'S3 region',
-          prompt: 'The region requests are signed for (us-east-1 when empty).',
-          value: current?.region ?? '',
-          ignoreFocusOut: true,
-          validateInput: (v) => (/^[a-z0-9-]*$/.test(v.trim()) ? undefined : 'A region name: lower-case letters, digits and -'),
-        });
+        // The spec's checkpoints.storage.region wins (core's openCheckpointStore), so it is asked for only without one.
+        const region = storage.region
+          ? ''
+          : await vscode.window.showInputBox({
+              title: 'S3 region',
+              prompt: 'The region requests are signed for (us-east-1 when empty; checkpoints.storage.region in the spec wins).',
+              value: current?.region ?? '',
+              ignoreFocusOut: true,
+              validateInput: (v) => (/^[a-z0-9-]*$/.test(v.trim()) ? undefined : 'A region name: lower-case letters, digits and -'),
+            });
         if (region === undefined) return;
         await writeS3Credentials(ops.services.context.secrets, storage, {
           accessKeyId: accessKeyId.trim(),

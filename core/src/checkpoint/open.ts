@@ -25,7 +25,7 @@ export interface StoreAccess {
    * work, like the editor's live session, is not closed).
    */
   nats(): Promise<{ nc: NatsConnection; release(): Promise<void> }>;
-  /** The S3 keys (and the region, when not AWS's default), or undefined when none are set. */
+  /** The S3 keys (and a region kept with them, used when the spec names none), or undefined when none are set. */
   s3Credentials(): Promise<{ keys: S3Credentials; region?: string } | undefined>;
   /** Where to set S3 keys, for the error when there are none ("run … Set S3 Credentials"). */
   s3CredentialsHint: string;
@@ -56,7 +56,10 @@ export async function openCheckpointStore(
   if (!credentials) throw new MissingS3CredentialsError(storage.bucket, access.s3CredentialsHint);
   return {
     store: new CheckpointStore(
-      s3CheckpointBucket({ bucket: storage.bucket, endpoint: storage.endpoint, region: credentials.region }, credentials.keys),
+      s3CheckpointBucket(
+        { bucket: storage.bucket, endpoint: storage.endpoint, region: storage.region ?? credentials.region },
+        credentials.keys,
+      ),
     ),
     close: async () => undefined,
   };

@@ -99,7 +99,7 @@ export interface CheckpointPlan {
   policies: CheckpointPolicyPlan[];
   /** Where the policies upload to (`checkpoints.storage`); absent for local storage. Secrets are paths on the host. */
   storage?:
-    | { kind: 's3'; bucket: string; endpoint?: string; credentialsFile: string }
+    | { kind: 's3'; bucket: string; endpoint?: string; region?: string; credentialsFile: string }
     | { kind: 'nats-object-store'; bucket: string; natsUrl: string; natsCredentialsFile: string };
 }
 
@@ -260,6 +260,7 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
 /** The module's patterns for what it splices into the policy service's unit (nix-templates/modules/checkpoint.nix). */
 const STORAGE_BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const STORAGE_ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?\/?$/;
+const STORAGE_REGION = /^[a-z0-9][a-z0-9-]*$/;
 const SECRET_FILE = /^\/[A-Za-z0-9._@+=,:/-]*$/;
 const NATS_SERVER = /^(nats|tls):\/\/[A-Za-z0-9._:@-]+$/;
 
@@ -282,7 +283,8 @@ function planCheckpointStorage(
     if (!SECRET_FILE.test(st.credentialsFile)) return skip(`credentialsFile "${st.credentialsFile}" is not a plain absolute path`);
     if (st.endpoint && !STORAGE_ENDPOINT.test(st.endpoint))
       return skip(`endpoint "${st.endpoint}" is not an http(s) URL of a host and port`);
-    return { kind: 's3', bucket: st.bucket, endpoint: st.endpoint, credentialsFile: st.credentialsFile };
+    if (st.region && !STORAGE_REGION.test(st.region)) return skip(`region "${st.region}" is not a region name`);
+    return { kind: 's3', bucket: st.bucket, endpoint: st.endpoint, region: st.region, credentialsFile: st.credentialsFile };
   }
   if (!agent) return skip('nats-object-store storage needs nats.url (the node agent)');
   if (!agent.natsUrl.split(',').every((u) => NATS_SERVER.test(u.trim())))

@@ -273,6 +273,8 @@ export interface CheckpointSpec {
     path?: string;
     bucket?: string;
     endpoint?: string;
+    /** s3: the region requests are signed for. */
+    region?: string;
     credentialsFile?: string;
   };
   policies?: { name: string; units?: string[]; tags?: string[]; interval?: string; retain?: number; onShutdown?: boolean }[];
