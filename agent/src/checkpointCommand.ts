@@ -3,7 +3,8 @@
 // run through a local shell instead of SSH; the result is printed as one JSON line for the journal. With `--storage
 // s3|nats-object-store` each new checkpoint is then uploaded to the spec's store (core's openCheckpointStore, as the
 // CLI and the editor open it) and the store keeps the newest `retain` per host and unit. Secrets come from files
-// systemd hands the service (LoadCredential): `--s3-credentials FILE`, `--nats-creds FILE`.
+// systemd hands the service (LoadCredential): `--s3-credentials FILE`, `--nats-creds FILE`; the CA of a tls:// NATS
+// server is a public file read from its path (`--tls-ca FILE`, the flag the agent's own connection takes).
 
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import type { ExecResult, SshEndpoint } from '#core/ssh';
 
 export const CHECKPOINT_USAGE =
   'usage: gpu-cluster-agent checkpoint policy --dir DIR --retain N --unit UNIT [--unit UNIT…] [--lock-timeout MS] [--host NAME]\n' +
-  '         [--storage s3 --bucket B [--endpoint URL] [--region R] --s3-credentials FILE | --storage nats-object-store --bucket B --nats-url URL [--nats-creds FILE]]\n';
+  '         [--storage s3 --bucket B [--endpoint URL] [--region R] --s3-credentials FILE | --storage nats-object-store --bucket B --nats-url URL [--nats-creds FILE] [--tls-ca FILE]]\n';
 
 /** Runs command lines with /bin/sh on this machine, with the SSH transport's result shape. */
 export const localRunner: CommandRunner = {
@@ -63,6 +64,7 @@ export async function checkpointCommand(
       's3-credentials': { type: 'string' },
       'nats-url': { type: 'string' },
       'nats-creds': { type: 'string' },
+      'tls-ca': { type: 'string' },
     },
   });
   const storage = values.storage ?? 'local';
@@ -91,6 +93,8 @@ export async function checkpointCommand(
         const creds = values['nats-creds'];
         const nc = await connectOnce(values['nats-url'], {
           credentials: creds ? { kind: 'creds', creds: readFileSync(creds, 'utf8') } : undefined,
+          // a tls:// server's certificate is checked against this CA, as the agent's own connection does (--tls-ca)
+          tls: { caFile: values['tls-ca'] },
           name: `gpu-cluster-agent checkpoint policy ${host}`,
         });
         return { nc, release: () => nc.close() };

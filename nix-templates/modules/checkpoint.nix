@@ -16,14 +16,15 @@ let
   policyName = "[A-Za-z0-9][A-Za-z0-9_-]*";
   unitFor = name: "gpu-checkpoint-${name}";
   st = cfg.storage;
-  # A file on the host holding a secret: an absolute path systemd's LoadCredential= reads as is (no specifiers, no
-  # spaces or newlines), outside the world-readable Nix store.
-  secretFile = types.nullOr (types.strMatching "/[A-Za-z0-9._@+=,:/-]*");
+  # A file on the host: an absolute path unit lines carry as is (no specifiers, no spaces or newlines). A secret
+  # one (LoadCredential=) must also lie outside the world-readable Nix store (an assertion below).
+  hostFile = types.nullOr (types.strMatching "/[A-Za-z0-9._@+=,:/-]*");
   outsideStore = f: f == null || !(lib.hasPrefix builtins.storeDir f);
   storageArgs = optionals (st.kind != "local") ([ "--storage" st.kind "--bucket" st.bucket ]
     ++ optionals (st.kind == "s3" && st.endpoint != null) [ "--endpoint" st.endpoint ]
     ++ optionals (st.kind == "s3" && st.region != null) [ "--region" st.region ]
-    ++ optionals (st.kind == "nats-object-store" && st.natsUrl != null) [ "--nats-url" (lib.concatStringsSep "," (lib.toList st.natsUrl)) ]);
+    ++ optionals (st.kind == "nats-object-store" && st.natsUrl != null) [ "--nats-url" (lib.concatStringsSep "," (lib.toList st.natsUrl)) ]
+    ++ optionals (st.kind == "nats-object-store" && st.natsCaFile != null) [ "--tls-ca" st.natsCaFile ]);
   # `%d` is the service's credentials directory; written after the quoted words so systemd expands it.
   credentialArgs = lib.optionalString (st.kind == "s3") " --s3-credentials %d/s3.credentials"
     + lib.optionalString (st.kind == "nats-object-store" && st.natsCredentialsFile != null) " --nats-creds %d/nats.creds";
@@ -118,7 +119,7 @@ in
         description = "s3: the region requests are signed for (AWS Signature Version 4); us-east-1 when null.";
       };
       credentialsFile = mkOption {
-        type = secretFile;
+        type = hostFile;
         default = null;
         example = "/run/secrets/checkpoint-s3.env";
         description = "s3: a file on the host with `AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…` lines (or an AWS credentials file), e.g. from sops-nix or agenix; handed to the service by LoadCredential.";
@@ -129,9 +130,16 @@ in
         description = "nats-object-store: the NATS server(s) (the generated flake passes the agent's).";
       };
       natsCredentialsFile = mkOption {
-        type = secretFile;
+        type = hostFile;
         default = null;
         description = "nats-object-store: a NATS .creds file on the host (the generated flake passes the agent's); handed to the service by LoadCredential.";
+      };
+      natsCaFile = mkOption {
+        # A CA certificate is public: its path is passed as is (`--tls-ca`, as services.gpu-cluster-agent passes it).
+        type = hostFile;
+        default = null;
+        example = "/etc/nats/ca.pem";
+        description = "nats-object-store: the CA that signed a `tls://` server's certificate (the generated flake passes the agent's, `nats.tls.caFile`); the system's CAs when null.";
       };
     };
 

@@ -97,6 +97,7 @@ function agentOptions(argv: string[]) {
       's3-credentials': str,
       'nats-url': str,
       'nats-creds': str,
+      'tls-ca': str,
     },
   }).values;
 }
@@ -125,16 +126,23 @@ test('s3 storage: bucket, endpoint and region as flags, the keys file by LoadCre
   assert.deepEqual(r.failed, []);
 });
 
-test('nats-object-store storage: the servers joined, the agent .creds by LoadCredential', async () => {
+test('nats-object-store storage: the servers joined, the agent .creds by LoadCredential, the CA by its path', async () => {
   const r = await evaluate(
     '{ storage = { kind = "nats-object-store"; bucket = "checkpoints"; natsUrl = [ "nats://hub-1.lab:4222" "nats://hub-2.lab:4222" ]; natsCredentialsFile = "/var/lib/gpu-cluster-agent/agent.creds"; }; }',
   );
   const o = agentOptions(argvOf(r.execStart));
   assert.deepEqual(
-    [o.storage, o.bucket, o['nats-url'], o['nats-creds']],
-    ['nats-object-store', 'checkpoints', 'nats://hub-1.lab:4222,nats://hub-2.lab:4222', '%d/nats.creds'],
+    [o.storage, o.bucket, o['nats-url'], o['nats-creds'], o['tls-ca']],
+    ['nats-object-store', 'checkpoints', 'nats://hub-1.lab:4222,nats://hub-2.lab:4222', '%d/nats.creds', undefined],
   );
   assert.deepEqual(r.loadCredential, ['nats.creds:/var/lib/gpu-cluster-agent/agent.creds']);
+  const tls = await evaluate(
+    '{ storage = { kind = "nats-object-store"; bucket = "checkpoints"; natsUrl = "tls://hub-1.lab:4222"; natsCaFile = "/etc/nats/ca.pem"; }; }',
+  );
+  const t = agentOptions(argvOf(tls.execStart));
+  assert.deepEqual([t['nats-url'], t['tls-ca'], t['nats-creds']], ['tls://hub-1.lab:4222', '/etc/nats/ca.pem', undefined]);
+  assert.deepEqual(tls.loadCredential, [], 'a CA is public: read from its path, not a credential');
+  assert.deepEqual(tls.failed, []);
 });
 
 test('missing pieces and secrets in the Nix store fail as assertions; values that would break a unit line are type errors', async () => {
@@ -173,6 +181,12 @@ test('missing pieces and secrets in the Nix store fail as assertions; values tha
       '{ storage = { kind = "s3"; bucket = "b-1"; credentialsFile = "/run/k"; region = "eu-1 --endpoint=http://x"; }; }',
     ),
     /storage\.region' is not of type/,
+  );
+  assert.match(
+    await evaluationError(
+      '{ storage = { kind = "nats-object-store"; bucket = "b"; natsUrl = "tls://h:4222"; natsCaFile = "ca.pem --nats-url=nats://x"; }; }',
+    ),
+    /storage\.natsCaFile' is not of type `null or string matching the pattern/,
   );
   assert.match(
     await evaluationError('{ storage.kind = "ftp"; }'),

@@ -251,4 +251,33 @@ describe('checkpoint policy run uploading to the storage (real servers on loopba
     assert.match(away.stderr, /NATS server not reachable .*connection refused/);
     assert.deepEqual(readdirSync(dir).sort(), before, 'a store that cannot be opened stops the run before any checkpoint');
   });
+
+  it("nats-object-store over tls://: the server is checked against --tls-ca (the agent's CA), else the run stops first", async () => {
+    const secure = new NatsServer();
+    const caFile = secure.serveTls();
+    await secure.start();
+    try {
+      const tlsArgs = ['--storage', 'nats-object-store', '--bucket', 'policy-ckpt', '--nats-url', `tls://127.0.0.1:${secure.port}`];
+      const before = readdirSync(dir).sort();
+      const untrusted = await runPolicyAsync('--unit', unit, ...tlsArgs);
+      assert.equal(untrusted.code, 1);
+      assert.match(untrusted.stderr, /NATS TLS handshake failed .*certificate/i);
+      assert.deepEqual(readdirSync(dir).sort(), before, 'nothing is checkpointed when the store cannot be opened');
+      const r = await runPolicyAsync('--unit', unit, ...tlsArgs, '--tls-ca', caFile);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.result!.uploaded!.length, 1);
+      const nc = await connect({ servers: `tls://127.0.0.1:${secure.port}`, tls: { caFile } });
+      try {
+        const listed = await new CheckpointStore(await natsCheckpointBucket(nc, 'policy-ckpt')).list();
+        assert.deepEqual(
+          listed.map((m) => m.id),
+          r.result!.uploaded,
+        );
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await secure.dispose();
+    }
+  });
 });

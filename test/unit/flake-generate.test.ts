@@ -272,7 +272,25 @@ test('policy uploads: s3 with its keys file, the NATS object store through the a
     bucket: 'checkpoints',
     natsUrl: nats.hosts[0].agent!.natsUrl,
     natsCredentialsFile: nats.hosts[0].agent!.credentialsFile,
+    natsCaFile: undefined,
   });
+  // a tls:// server: the policy's upload checks it against the agent's CA (nats.tls.caFile)
+  const natsSpec = spec.nats!;
+  spec.nats = {
+    ...natsSpec,
+    url: 'tls://hub.lab:4222',
+    tls: { ...natsSpec.tls, certFile: '/etc/nats/host.pem', keyFile: '/etc/nats/host.key', caFile: '/etc/nats/ca.pem' },
+  };
+  const tls = storage({ kind: 'nats-object-store', bucket: 'checkpoints' });
+  assert.equal(tls.hosts[0].agent!.tlsCaFile, '/etc/nats/ca.pem');
+  assert.deepEqual(tls.hosts[0].checkpoint?.storage, {
+    kind: 'nats-object-store',
+    bucket: 'checkpoints',
+    natsUrl: 'tls://hub.lab:4222',
+    natsCredentialsFile: tls.hosts[0].agent!.credentialsFile,
+    natsCaFile: '/etc/nats/ca.pem',
+  });
+  spec.nats = natsSpec;
   const noKeys = storage({ kind: 's3', bucket: 'gpu-ckpt' });
   assert.equal(noKeys.hosts[0].checkpoint?.storage, undefined);
   assert.ok(

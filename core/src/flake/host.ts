@@ -139,6 +139,7 @@ function nixosAssignments(cluster: ClusterPlan, host: HostPlan, inputs: HostFile
                 bucket: host.checkpoint.storage.bucket,
                 natsUrl: host.checkpoint.storage.natsUrl.split(',').map((u) => u.trim()),
                 natsCredentialsFile: host.checkpoint.storage.natsCredentialsFile,
+                natsCaFile: host.checkpoint.storage.natsCaFile,
               }
           : undefined,
       },

@@ -100,7 +100,7 @@ export interface CheckpointPlan {
   /** Where the policies upload to (`checkpoints.storage`); absent for local storage. Secrets are paths on the host. */
   storage?:
     | { kind: 's3'; bucket: string; endpoint?: string; region?: string; credentialsFile: string }
-    | { kind: 'nats-object-store'; bucket: string; natsUrl: string; natsCredentialsFile: string };
+    | { kind: 'nats-object-store'; bucket: string; natsUrl: string; natsCredentialsFile: string; natsCaFile?: string };
 }
 
 export interface CheckpointPolicyPlan {
@@ -261,7 +261,8 @@ function planHost(spec: ClusterSpec, host: HostSpec, exoEnabled: boolean, hasMan
 const STORAGE_BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const STORAGE_ENDPOINT = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?\/?$/;
 const STORAGE_REGION = /^[a-z0-9][a-z0-9-]*$/;
-const SECRET_FILE = /^\/[A-Za-z0-9._@+=,:/-]*$/;
+/** A path on the host (a secret's or the NATS CA's). */
+const HOST_FILE = /^\/[A-Za-z0-9._@+=,:/-]*$/;
 const NATS_SERVER = /^(nats|tls):\/\/[A-Za-z0-9._:@-]+$/;
 
 /** Where policy checkpoints are uploaded from this host; a storage the host cannot reach is a warning, not a broken unit. */
@@ -280,7 +281,7 @@ function planCheckpointStorage(
   if (!st.bucket || !STORAGE_BUCKET.test(st.bucket)) return skip(`checkpoints.storage.bucket "${st.bucket ?? ''}" is not a bucket name`);
   if (st.kind === 's3') {
     if (!st.credentialsFile) return skip('s3 storage needs checkpoints.storage.credentialsFile (a file with the keys on each host)');
-    if (!SECRET_FILE.test(st.credentialsFile)) return skip(`credentialsFile "${st.credentialsFile}" is not a plain absolute path`);
+    if (!HOST_FILE.test(st.credentialsFile)) return skip(`credentialsFile "${st.credentialsFile}" is not a plain absolute path`);
     if (st.endpoint && !STORAGE_ENDPOINT.test(st.endpoint))
       return skip(`endpoint "${st.endpoint}" is not an http(s) URL of a host and port`);
     if (st.region && !STORAGE_REGION.test(st.region)) return skip(`region "${st.region}" is not a region name`);
@@ -289,7 +290,14 @@ function planCheckpointStorage(
   if (!agent) return skip('nats-object-store storage needs nats.url (the node agent)');
   if (!agent.natsUrl.split(',').every((u) => NATS_SERVER.test(u.trim())))
     return skip(`nats.url "${agent.natsUrl}" is not a list of nats:// or tls:// servers`);
-  return { kind: 'nats-object-store', bucket: st.bucket, natsUrl: agent.natsUrl, natsCredentialsFile: agent.credentialsFile };
+  if (agent.tlsCaFile && !HOST_FILE.test(agent.tlsCaFile)) return skip(`nats.tls.caFile "${agent.tlsCaFile}" is not a plain absolute path`);
+  return {
+    kind: 'nats-object-store',
+    bucket: st.bucket,
+    natsUrl: agent.natsUrl,
+    natsCredentialsFile: agent.credentialsFile,
+    natsCaFile: agent.tlsCaFile,
+  };
 }
 
 /** The policies that reach a host (no tags, or one of its tags) and say how often; exo's unit where none is named. */
