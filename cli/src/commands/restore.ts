@@ -3,8 +3,8 @@
 // copied and restored there). --targets says for every other host of the spec whether it could take the
 // checkpoint, and why not. Progress on a terminal, --json for CI. Exit 1 when the target is impossible or a step fails.
 
-import { downloadCheckpoint, plannedMoveProblems, restoreOnHost, targetCompatibility } from '#core/checkpoint';
-import { CheckpointError, checkpointSettings, listCheckpoints, restoreCheckpoint } from '#core/ops';
+import { locateCheckpoint, plannedMoveProblems, restoreFromStore, restoreOnHost, targetCompatibility } from '#core/checkpoint';
+import { checkpointSettings } from '#core/ops';
 import { loadCluster, progressLine, splitArgs } from '../common/clusterHost';
 import { escapeControl, processIo, type CliIo } from '../common/io';
 import { cliSshPool, SSH_HELP } from '../common/ssh';
@@ -43,10 +43,8 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
     });
     const source = cluster.endpoint(hostName);
     const settings = checkpointSettings(cluster.spec.checkpoints);
-    const all = await listCheckpoints(pool, source, settings.baseDir);
-    const onHost = all.find((m) => m.id === id);
-    const stored = onHost || !opened ? undefined : (await opened.store.list()).find((m) => m.id === id && m.host === hostName);
-    const manifest = onHost ?? stored;
+    const store = opened;
+    const { manifest, opened: fromStore, onHost: all } = await locateCheckpoint(pool, source, id, settings.baseDir, async () => store);
     if (!manifest) {
       io.err(
         `${escapeControl(hostName)} has no checkpoint ${escapeControl(id)}${all.length ? `; it has:\n${all.map((m) => `  ${m.id}\n`).join('')}` : ' (it has none)\n'}`,
@@ -71,16 +69,9 @@ export async function runRestore(args: readonly string[], io: CliIo = processIo)
     const target = cluster.endpoint(targetName);
     try {
       const onStep = (s: { step: string; ok: boolean; detail?: string }) => progressLine(io, json, targetName, s);
-      const moved = onHost ? await restoreOnHost(pool, source, target, manifest, settings.baseDir, { onStep }) : await restoreFromStore();
-      async function restoreFromStore() {
-        const compat = await targetCompatibility(pool, target, manifest!);
-        onStep({ step: 'compatible', ok: compat.ok, detail: compat.reasons.join('; ') || undefined });
-        if (!compat.ok) throw new CheckpointError(`${id} cannot be restored on ${targetName}: ${compat.reasons.join('; ')}.`, 'compatible');
-        const placed = await downloadCheckpoint(pool, target, id, opened!.store, settings.baseDir);
-        onStep({ step: 'download', ok: true, detail: opened!.store.bucket.description });
-        const { pid } = await restoreCheckpoint(pool, target, placed, { onStep });
-        return { manifest: placed, target: targetName, pid };
-      }
+      const moved = fromStore
+        ? await restoreFromStore(pool, target, manifest, fromStore.store, settings.baseDir, { onStep })
+        : await restoreOnHost(pool, source, target, manifest, settings.baseDir, { onStep });
       if (json) io.out(`${JSON.stringify({ checkpoint: id, host: moved.target, pid: moved.pid })}\n`);
       else io.out(`${id} restored on ${escapeControl(moved.target)} as process ${moved.pid}\n`);
       return 0;

@@ -8,4 +8,11 @@ export { natsCheckpointBucket } from './natsBucket';
 export { MissingS3CredentialsError, openCheckpointStore, type OpenStore, type StoreAccess } from './open';
 export { runPolicy, serviceUnit } from './policy';
 export { parseS3Credentials, s3CheckpointBucket, type S3Credentials } from './s3Bucket';
-export { CheckpointStore, downloadCheckpoint, uploadCheckpoint } from './storage';
+export {
+  CheckpointStore,
+  downloadCheckpoint,
+  locateCheckpoint,
+  type LocatedCheckpoint,
+  restoreFromStore,
+  uploadCheckpoint,
+} from './storage';

@@ -4,8 +4,16 @@
 // and unit (the same rule as the policies on the hosts, retention.ts) and deletes the rest.
 
 import type { SshEndpoint } from '../ssh/connection';
-import { checkId, type CheckpointManifest, type CommandRunner } from '../ops/checkpoint';
-import { readCheckpointArchive, writeCheckpointArchive } from './move';
+import {
+  CheckpointError,
+  checkId,
+  listCheckpoints,
+  restoreCheckpoint,
+  type CheckpointManifest,
+  type CommandRunner,
+  type StepReport,
+} from '../ops/checkpoint';
+import { readCheckpointArchive, targetCompatibility, writeCheckpointArchive, type MoveResult } from './move';
 import { retentionPlan } from './retention';
 
 /** The object operations a store needs; NATS (natsStore.ts) and S3 (s3Store.ts) provide them. */
@@ -101,4 +109,59 @@ export async function downloadCheckpoint(
   const stored = await store.get(id);
   if (!stored) throw new Error(`${store.bucket.description} has no checkpoint ${id}.`);
   return writeCheckpointArchive(runner, host, stored.manifest, Buffer.from(stored.archive), baseDir, { signal });
+}
+
+/** Where a checkpoint to restore is: `store` set when its host no longer has it and the spec's store does. */
+export interface LocatedCheckpoint<S extends { store: CheckpointStore }> {
+  manifest?: CheckpointManifest;
+  /** The opened store the manifest came from (the caller closes it); undefined when it is on its host. */
+  opened?: S;
+  /** What the host has, for the error when neither has it. */
+  onHost: CheckpointManifest[];
+}
+
+/**
+ * Checkpoint `id` taken on `source`: on the host when it still has it, else in the store `openStore` opens (only
+ * then, so a checkpoint on its host needs no store keys; undefined for local storage).
+ */
+export async function locateCheckpoint<S extends { store: CheckpointStore }>(
+  runner: CommandRunner,
+  source: SshEndpoint,
+  id: string,
+  baseDir: string,
+  openStore: () => Promise<S | undefined>,
+  signal?: AbortSignal,
+): Promise<LocatedCheckpoint<S>> {
+  const onHost = await listCheckpoints(runner, source, baseDir, signal);
+  const manifest = onHost.find((m) => m.id === id);
+  if (manifest) return { manifest, onHost };
+  const opened = await openStore();
+  if (!opened) return { onHost };
+  const stored = (await opened.store.list()).find((m) => m.id === id && m.host === source.name);
+  return { manifest: stored, opened, onHost };
+}
+
+/**
+ * Restores a stored checkpoint on `target` (its own host or another): refused with the reasons unless compatible,
+ * then downloaded into `targetBaseDir` and restored with the editor's steps.
+ */
+export async function restoreFromStore(
+  runner: CommandRunner,
+  target: SshEndpoint,
+  manifest: CheckpointManifest,
+  store: CheckpointStore,
+  targetBaseDir: string,
+  options: {
+    signal?: AbortSignal;
+    onStep?(s: StepReport | { step: 'compatible' | 'download'; ok: boolean; detail?: string }): void;
+  } = {},
+): Promise<MoveResult> {
+  const compat = await targetCompatibility(runner, target, manifest, options.signal);
+  options.onStep?.({ step: 'compatible', ok: compat.ok, detail: compat.reasons.join('; ') || undefined });
+  if (!compat.ok)
+    throw new CheckpointError(`${manifest.id} cannot be restored on ${target.name}: ${compat.reasons.join('; ')}.`, 'compatible');
+  const placed = await downloadCheckpoint(runner, target, manifest.id, store, targetBaseDir, options.signal);
+  options.onStep?.({ step: 'download', ok: true, detail: store.bucket.description });
+  const { pid } = await restoreCheckpoint(runner, target, placed, { signal: options.signal, onStep: options.onStep });
+  return { manifest: placed, target: target.name, pid };
 }
