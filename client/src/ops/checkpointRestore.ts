@@ -9,8 +9,8 @@ import { checkpointSettings, restoreCheckpoint } from '#core/ops';
 import type { NodeArg, OpsContext } from './context';
 import { openStoreOrExplain } from './checkpointUpload';
 
-export function registerCheckpointRestore(ops: OpsContext): vscode.Disposable {
-  return vscode.commands.registerCommand('gpuCluster.checkpoint.restore', async (arg?: NodeArg) => {
+export function registerCheckpointRestore(ops: OpsContext): vscode.Disposable[] {
+  const restore = vscode.commands.registerCommand('gpuCluster.checkpoint.restore', async (arg?: NodeArg) => {
     if (!ops.services.requireTrust('Restoring a checkpoint')) return;
     let opened: OpenStore | undefined;
     try {
@@ -55,4 +55,46 @@ export function registerCheckpointRestore(ops: OpsContext): vscode.Disposable {
       await opened?.close();
     }
   });
+  // The Nodes view lists what a host has; this lists what the store has (of the host it was run on, else all), so a
+  // checkpoint its host lost can be picked, then restored by Restore Checkpoint above.
+  const fromStorage = vscode.commands.registerCommand('gpuCluster.checkpoint.restoreFromStorage', async (arg?: NodeArg) => {
+    if (!ops.services.requireTrust('Restoring a checkpoint')) return;
+    let pick: { host: string; id: string } | undefined;
+    try {
+      const opened = await openStoreOrExplain(ops, 'Restore Checkpoint from Storage');
+      if (!opened) {
+        void vscode.window.showInformationMessage('checkpoints.storage is local: checkpoints stay on their hosts.');
+        return;
+      }
+      const where = opened.store.bucket.description;
+      try {
+        const stored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Listing ${where}` }, () =>
+          opened.store.list(),
+        );
+        const items = stored
+          .filter((m) => !arg?.host || m.host === arg.host)
+          .map((m) => ({
+            label: `${m.unit ?? `pid ${m.pid}`} @ ${m.createdAt}`,
+            description: m.host,
+            detail: `${m.id} · ${(m.sizeBytes / 2 ** 20).toFixed(1)} MiB`,
+            host: m.host,
+            id: m.id,
+          }));
+        if (!items.length) throw new Error(`${where} has no checkpoints${arg?.host ? ` of ${arg.host}` : ''}.`);
+        pick = await vscode.window.showQuickPick(items, {
+          title: `Restore a checkpoint from ${where}`,
+          matchOnDescription: true,
+          matchOnDetail: true,
+        });
+      } finally {
+        await opened.close();
+      }
+    } catch (err) {
+      if (!(err instanceof MissingS3CredentialsError))
+        void vscode.window.showErrorMessage(`Restore Checkpoint from Storage: ${(err as Error).message}`);
+      return;
+    }
+    if (pick) await vscode.commands.executeCommand('gpuCluster.checkpoint.restore', { host: pick.host, checkpointId: pick.id });
+  });
+  return [restore, fromStorage];
 }

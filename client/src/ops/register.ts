@@ -25,7 +25,7 @@ export function registerOps(services: ExtensionServices): void {
     ...registerExoLaunch(ops),
     registerExoPlaceModel(ops),
     registerCheckpointCreate(ops),
-    registerCheckpointRestore(ops),
+    ...registerCheckpointRestore(ops),
     registerCheckpointDelete(ops),
     ...registerCheckpointUpload(ops),
     registerOpenSshTerminal(ops),
