@@ -1,11 +1,12 @@
 // Starts a real nats-server (Debian's, JetStream on) on a free loopback port with its store in a temp dir,
 // and can restart it on the same port and store to test what survives.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, REPO_ROOT } from '../fixtures/ops/sshd';
+import { loopbackCertificates } from '../support/loopbackCertificates';
 
 export { freePort };
 
@@ -39,36 +40,11 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  /**
-   * Serves TLS only (before start): a throwaway CA and a server certificate for 127.0.0.1 made by openssl in the
-   * server's folder; returns the CA file a client trusts.
-   */
+  /** Serves TLS only (before start), with a throwaway CA's certificate for 127.0.0.1; returns the CA file a client trusts. */
   serveTls(): string {
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    openssl('req', '-x509', ...ec, '-days', '1', '-subj', '/CN=test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
-    openssl('req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
-    writeFileSync(path.join(this.dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      'san.ext',
-      '-out',
-      'server.pem',
-    );
-    const file = (name: string) => JSON.stringify(path.join(this.dir, name));
-    this.config += `\ntls { cert_file: ${file('server.pem')}, key_file: ${file('server.key')} }`;
-    return path.join(this.dir, 'ca.pem');
+    const tls = loopbackCertificates(this.dir);
+    this.config += `\ntls { cert_file: ${JSON.stringify(tls.certFile)}, key_file: ${JSON.stringify(tls.keyFile)} }`;
+    return tls.caFile;
   }
 
   async start(): Promise<void> {

@@ -1,11 +1,11 @@
 // A k3s API server on loopback that answers with the recorded responses of test/fixtures/k3s (shapes from the
 // Kubernetes API reference, see the README there), over TLS with a throwaway CA as k3s issues its own, and records
 // what it was asked. Used by the client's integration test and the end-to-end suite.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { loopbackCertificates } from './loopbackCertificates';
 
 export const RECORDED_TOKEN = 'recorded-test-token';
 
@@ -50,60 +50,10 @@ function answer(method: string, url: URL): [number, string] {
   return [404, NOT_FOUND];
 }
 
-/** A throwaway CA and a server certificate for 127.0.0.1 (openssl), written into `dir`. */
+/** A throwaway CA and a server certificate for 127.0.0.1, written into `dir`. */
 function certificates(dir: string): { key: Buffer; cert: Buffer; ca: Buffer } {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=k3s-server-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-  );
-  openssl(
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/CN=k3s',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-  );
-  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.pem',
-  );
-  const read = (f: string) => readFileSync(path.join(dir, f));
-  return { key: read('server.key'), cert: read('server.pem'), ca: read('ca.pem') };
+  const files = loopbackCertificates(dir, 'k3s-server-ca');
+  return { key: readFileSync(files.keyFile), cert: readFileSync(files.certFile), ca: readFileSync(files.caFile) };
 }
 
 export async function startRecordedKubeApi(dir: string): Promise<RecordedKubeApi> {

@@ -144,6 +144,19 @@ export interface MoveResult {
   pid: number;
 }
 
+/** Refuses with the reasons unless `target` can take the checkpoint (the `compatible` step of a restore elsewhere). */
+export async function requireCompatible(
+  runner: CommandRunner,
+  target: SshEndpoint,
+  manifest: CheckpointManifest,
+  options: { signal?: AbortSignal; onStep?(s: { step: 'compatible'; ok: boolean; detail?: string }): void },
+): Promise<void> {
+  const compat = await targetCompatibility(runner, target, manifest, options.signal);
+  options.onStep?.({ step: 'compatible', ok: compat.ok, detail: compat.reasons.join('; ') || undefined });
+  if (!compat.ok)
+    throw new CheckpointError(`${manifest.id} cannot be restored on ${target.name}: ${compat.reasons.join('; ')}.`, 'compatible');
+}
+
 /**
  * Restores a checkpoint taken on `source` on `target`: refused with the reasons unless compatible; the images are
  * copied unless the target is the source; then the editor's restore steps run on the target.
@@ -160,10 +173,7 @@ export async function restoreOnHost(
     onStep?(s: StepReport | { step: 'compatible' | 'copy'; ok: boolean; detail?: string }): void;
   } = {},
 ): Promise<MoveResult> {
-  const compat = await targetCompatibility(runner, target, manifest, options.signal);
-  options.onStep?.({ step: 'compatible', ok: compat.ok, detail: compat.reasons.join('; ') || undefined });
-  if (!compat.ok)
-    throw new CheckpointError(`${manifest.id} cannot be restored on ${target.name}: ${compat.reasons.join('; ')}.`, 'compatible');
+  await requireCompatible(runner, target, manifest, options);
   let onTarget = manifest;
   if (target.name !== source.name) {
     const present = (await listCheckpoints(runner, target, targetBaseDir, options.signal)).find((m) => m.id === manifest.id);

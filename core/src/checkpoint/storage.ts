@@ -5,7 +5,6 @@
 
 import type { SshEndpoint } from '../ssh/connection';
 import {
-  CheckpointError,
   checkId,
   listCheckpoints,
   restoreCheckpoint,
@@ -13,7 +12,7 @@ import {
   type CommandRunner,
   type StepReport,
 } from '../ops/checkpoint';
-import { readCheckpointArchive, targetCompatibility, writeCheckpointArchive, type MoveResult } from './move';
+import { readCheckpointArchive, requireCompatible, writeCheckpointArchive, type MoveResult } from './move';
 import { retentionPlan } from './retention';
 
 /** The object operations a store needs; NATS (natsStore.ts) and S3 (s3Store.ts) provide them. */
@@ -156,10 +155,7 @@ export async function restoreFromStore(
     onStep?(s: StepReport | { step: 'compatible' | 'download'; ok: boolean; detail?: string }): void;
   } = {},
 ): Promise<MoveResult> {
-  const compat = await targetCompatibility(runner, target, manifest, options.signal);
-  options.onStep?.({ step: 'compatible', ok: compat.ok, detail: compat.reasons.join('; ') || undefined });
-  if (!compat.ok)
-    throw new CheckpointError(`${manifest.id} cannot be restored on ${target.name}: ${compat.reasons.join('; ')}.`, 'compatible');
+  await requireCompatible(runner, target, manifest, options);
   const placed = await downloadCheckpoint(runner, target, manifest.id, store, targetBaseDir, options.signal);
   options.onStep?.({ step: 'download', ok: true, detail: store.bucket.description });
   const { pid } = await restoreCheckpoint(runner, target, placed, { signal: options.signal, onStep: options.onStep });
