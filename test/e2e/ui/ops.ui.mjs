@@ -5,7 +5,8 @@
 // cue) and the actionable failure message), and
 // Checkpoint GPU Process from the explorer (process pick, confirmation, the checkpoint listed under the host,
 // then restored and deleted with its inline actions), and with S3 storage (s3rver on loopback) the missing-keys error,
-// Set S3 Credentials from it, and the upload after the checkpoint.
+// Set S3 Credentials from it, the upload after the checkpoint, and Restore Checkpoint from the Spec's Storage once the
+// host no longer has it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -273,7 +274,7 @@ export const checks = [
     },
   },
   {
-    name: 'ops: checkpoint storage in S3 (s3rver on loopback): missing keys offer Set S3 Credentials, then the checkpoint is uploaded',
+    name: 'ops: checkpoint storage in S3 (s3rver on loopback): missing keys offer Set S3 Credentials, then the checkpoint is uploaded, and restored from the bucket once the host lost it',
     async run(ui) {
       await ensureSshd();
       const { default: S3rver } = await import('s3rver');
@@ -344,6 +345,25 @@ export const checks = [
         const objects = stored();
         if (!objects.some((n) => n.startsWith('manifest.json')) || !objects.some((n) => n.startsWith('images.tar')))
           throw new Error(`the bucket holds ${objects.join(', ') || 'nothing'}`);
+        // The host loses it; Restore Checkpoint from the Spec's Storage lists the bucket's and restores the one picked.
+        for (const d of readdirSync(images)) rmSync(path.join(images, d), { recursive: true, force: true });
+        await ui.runCommand("GPU Cluster: Restore Checkpoint from the Spec's Storage");
+        const storedRow = ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: CHECKPOINT_HOST }).first();
+        await storedRow.waitFor({ timeout: 30_000 });
+        await ui.shot('ops-checkpoint-s3-stored-list');
+        await storedRow.click();
+        const restored = toast(ui, `restored on ${CHECKPOINT_HOST} as process`);
+        await restored.waitFor({ timeout: 90_000 });
+        const newPid = Number(/as process (\d+)/.exec(await restored.innerText())?.[1]);
+        workloads.push(newPid);
+        try {
+          process.kill(newPid, 0);
+        } catch {
+          throw new Error(`restored process ${newPid} is not running`);
+        }
+        if (!readdirSync(images).some((d) => existsSync(path.join(images, d, 'manifest.json'))))
+          throw new Error('the checkpoint was not downloaded into the storage path');
+        await ui.shot('ops-checkpoint-s3-restored');
       } finally {
         writeFileSync(specPath, original);
         rmSync(path.join(ui.workspace, 'hosts', `${CHECKPOINT_HOST}.yaml`), { force: true });
