@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SshPool, type SshEndpoint } from '#core/ssh';
-import { argv } from '../../core/src/ssh/quote';
 import { checkpointSettings } from '#core/ops';
 import { drainHost, drainTargets, returnDrained, type DrainContext } from '../../core/src/checkpoint/drain';
 import type { ClusterSpec, HostSpec } from '#core/spec';
 import { RecordingPolicy, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
+import { startGpuWorkload, stopWorkloads } from '../fixtures/ops/gpuWorkload';
 
 const criuWorks = spawnSync('criu', ['check'], { encoding: 'utf8' }).status === 0;
 let sshd: TestSshd;
@@ -48,11 +48,7 @@ const spec: ClusterSpec = {
 };
 
 async function workload(tag: string): Promise<number> {
-  const r = await pool.exec(ctx.endpoint('test-1'), argv(['sh', '-c', `setsid sleep ${tag} </dev/null >/dev/null 2>&1 & echo $!`]));
-  const pid = Number(r.stdout.trim());
-  pids.push(pid);
-  writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
-  return pid;
+  return startGpuWorkload(pool, ctx.endpoint('test-1'), { stateDir: state, tag, started: pids });
 }
 
 before(async () => {
@@ -69,13 +65,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  stopWorkloads(pids);
   pool?.closeAll();
   await sshd?.stopAll();
   rmSync(state, { recursive: true, force: true });

@@ -13,13 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SshPool, type SshEndpoint } from '#core/ssh';
-import { argv } from '../../core/src/ssh/quote';
 import { checkpointSettings, createCheckpoint, deleteCheckpoint, listGpuProcesses, type CheckpointManifest } from '#core/ops';
 import { locateCheckpoint, MissingS3CredentialsError, restoreFromStore, uploadCheckpoint } from '#core/checkpoint';
 import { openEditorCheckpointStore, type SecretsLike } from '../../client/src/ops/checkpointStoreAccess';
 import { NatsServer } from './nats-harness';
 import { S3Server } from './s3-harness';
 import { RecordingPolicy, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
+import { startGpuWorkload, stopWorkloads } from '../fixtures/ops/gpuWorkload';
 
 const criuWorks = spawnSync('criu', ['check'], { encoding: 'utf8' }).status === 0;
 let sshd: TestSshd;
@@ -57,10 +57,7 @@ before(async () => {
   await nats.start();
   nc = await connect({ servers: nats.url });
   await s3.start('editor-restore');
-  const r = await pool.exec(ep, argv(['sh', '-c', 'setsid sleep 3911 </dev/null >/dev/null 2>&1 & echo $!']));
-  const pid = Number(r.stdout.trim());
-  started.push(pid);
-  writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+  const pid = await startGpuWorkload(pool, ep, { stateDir: state, tag: 3911, started });
   const [gpu] = await listGpuProcesses(pool, ep);
   manifest = await createCheckpoint(pool, ep, {
     host: ep.name,
@@ -71,13 +68,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of started) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  stopWorkloads(started);
   pool?.closeAll();
   await sshd?.stopAll();
   await nc?.close();

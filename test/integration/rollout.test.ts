@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { SshPool } from '#core/ssh';
-import { argv } from '../../core/src/ssh/quote';
 import { EventOutbox } from '#core/nats';
 import { checkpointSettings } from '#core/ops';
 import type { ClusterSpec } from '#core/spec';
@@ -31,6 +30,7 @@ import {
   type RolloutTarget,
 } from '../../core/src/rollout/index';
 import { RecordingPolicy, REPO_ROOT } from '../fixtures/ops/sshd';
+import { startGpuWorkload, stopWorkloads } from '../fixtures/ops/gpuWorkload';
 import { startRolloutHosts, type RolloutHost, type SystemSpec } from '../fixtures/rollout/hosts';
 
 const CURRENT: SystemSpec = {
@@ -103,22 +103,11 @@ const alive = (pid: number) => {
   }
 };
 const started: number[] = [];
-after(() => {
-  for (const pid of started) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-});
+after(() => stopWorkloads(started));
 
 /** A process on the host listed by the nvidia-smi stand-in as a GPU process of exo.service. */
 async function gpuWorkload(h: RolloutHost, pool: SshPool, tag: number): Promise<number> {
-  const r = await pool.exec(h.endpoint, argv(['sh', '-c', `setsid sleep ${tag} </dev/null >/dev/null 2>&1 & echo $!`]));
-  const pid = Number(r.stdout.trim());
-  started.push(pid);
-  writeFileSync(path.join(h.state, 'gpu-apps.csv'), `${pid}, python3, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+  const pid = await startGpuWorkload(pool, h.endpoint, { stateDir: h.state, tag, started, name: 'python3' });
   const cg = path.join(h.root, 'proc', String(pid));
   (await import('node:fs')).mkdirSync(cg, { recursive: true });
   writeFileSync(path.join(cg, 'cgroup'), '0::/system.slice/exo.service\n');

@@ -10,7 +10,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { SshPool, type SshEndpoint } from '#core/ssh';
-import { argv } from '../../core/src/ssh/quote';
 import {
   checkpointSettings,
   createCheckpoint,
@@ -20,6 +19,7 @@ import {
 } from '../../core/src/ops/checkpoint';
 import { restoreOnHost, targetCompatibility } from '#core/checkpoint';
 import { RecordingPolicy, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
+import { startGpuWorkload, stopWorkloads } from '../fixtures/ops/gpuWorkload';
 
 const criuWorks = spawnSync('criu', ['check'], { encoding: 'utf8' }).status === 0;
 let sshd: TestSshd;
@@ -51,10 +51,7 @@ before(async () => {
   pool = new SshPool({ policy: new RecordingPolicy([], () => assert.fail('pinned')), auth: { agent: '' } });
   ep1 = sshd.hosts[0].endpoint({ hostKey: sshd.hosts[0].hostKey });
   ep2 = sshd.hosts[1].endpoint({ hostKey: sshd.hosts[1].hostKey });
-  const r = await pool.exec(ep1, argv(['sh', '-c', 'setsid sleep 3903 </dev/null >/dev/null 2>&1 & echo $!']));
-  const pid = Number(r.stdout.trim());
-  started.push(pid);
-  writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
+  const pid = await startGpuWorkload(pool, ep1, { stateDir: state, tag: 3903, started });
   const [gpu] = await listGpuProcesses(pool, ep1);
   manifest = await createCheckpoint(pool, ep1, {
     host: 'test-1',
@@ -65,13 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of started) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  stopWorkloads(started);
   pool?.closeAll();
   await sshd?.stopAll();
   for (const d of [state, base1, base2]) rmSync(d, { recursive: true, force: true });

@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { SshPool, type SshEndpoint } from '#core/ssh';
-import { argv } from '../../core/src/ssh/quote';
 import {
   CheckpointError,
   checkPrerequisites,
@@ -24,6 +23,7 @@ import {
   type CheckpointSettings,
 } from '../../core/src/ops/checkpoint';
 import { RecordingPolicy, REPO_ROOT, startSshd, type TestSshd } from '../fixtures/ops/sshd';
+import { startGpuWorkload, stopWorkloads } from '../fixtures/ops/gpuWorkload';
 
 /** The version cuda-checkpoint's own `--help` prints in its README (github:NVIDIA/cuda-checkpoint @ 6ec728a). */
 const DRIVER_570 = '570.86.10';
@@ -53,13 +53,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of started) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  stopWorkloads(started);
   pool?.closeAll();
   await sshd?.stopAll();
   rmSync(state, { recursive: true, force: true });
@@ -86,12 +80,7 @@ const clearCudaLog = () => rmSync(path.join(state, 'cuda-checkpoint.log'), { for
 
 /** A CPU process started over SSH in its own session, listed as a GPU process by the nvidia-smi stand-in. */
 async function startWorkload(tag: string): Promise<number> {
-  const r = await pool.exec(ep, argv(['sh', '-c', `setsid sleep ${tag} </dev/null >/dev/null 2>&1 & echo $!`]));
-  const pid = Number(r.stdout.trim());
-  assert.ok(pid > 0);
-  started.push(pid);
-  writeFileSync(path.join(state, 'gpu-apps.csv'), `${pid}, sleep, 18176, GPU-5d5a5f8e-7f2c-3b2a-9a61-2f4b8c0d1e11\n`);
-  return pid;
+  return startGpuWorkload(pool, ep, { stateDir: state, tag, started });
 }
 
 describe('checkpoints', () => {
