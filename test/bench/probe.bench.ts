@@ -2,7 +2,9 @@
 // with the default concurrency (16), on fresh connections (handshake included) and on pooled ones.
 
 import { fanOut, probeHost } from '#core/ops';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { SshPool } from '#core/ssh';
 import { argv } from '../../core/src/ssh/quote';
 import { RecordingPolicy, startSshd } from '../fixtures/ops/sshd';
@@ -12,7 +14,11 @@ const CONCURRENCY = 16;
 const ROUNDS = 3;
 
 async function main(): Promise<void> {
-  const sshd = await startSshd(32);
+  // Sessions get an empty HOME: the shell sshd starts for each command would otherwise run the machine user's own
+  // ~/.bashrc, which on build machines may be slow (pyenv's init queues concurrent shells on its rehash lock) and is
+  // not what a probe of a NixOS host pays.
+  const home = mkdtempSync(path.join(os.tmpdir(), 'probe-bench-home-'));
+  const sshd = await startSshd(32, { env: { HOME: home } });
   const policy = new RecordingPolicy([], () => true);
   const endpoints = sshd.hosts.map((h) => h.endpoint({ hostKey: h.hostKey }));
   try {
@@ -54,6 +60,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await sshd.stopAll();
+    rmSync(home, { recursive: true, force: true });
   }
 }
 
