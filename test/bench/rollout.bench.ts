@@ -42,7 +42,10 @@ const NEXT: SystemSpec = {
 
 async function main(): Promise<void> {
   const names = Array.from({ length: HOSTS }, (_, i) => `gpu-${String(i + 1).padStart(2, '0')}`);
-  const started = await startRolloutHosts(names, CURRENT);
+  // An empty HOME for the hosts' sessions: the machine user's ~/.bashrc (pyenv's init on build machines) would otherwise
+  // add its own cost to every remote command, which a NixOS host does not pay.
+  const home = mkdtempSync(path.join(os.tmpdir(), 'rollout-bench-home-'));
+  const started = await startRolloutHosts(names, CURRENT, { home });
   const journalDir = mkdtempSync(path.join(os.tmpdir(), 'rollout-bench-'));
   const policy = new RecordingPolicy([], () => false);
   const newPool = () => new SshPool({ policy, auth: { agent: '' } });
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
     pool.closeAll();
     await started.stop();
     rmSync(journalDir, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
   }
 }
 
