@@ -88,6 +88,19 @@ function startGpuWorkload() {
 const dialog = (ui, text) => ui.page.locator('.monaco-dialog-box', { hasText: text }).first();
 const toast = (ui, text) => ui.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
 /** An error message as a toast, or in the notification center when a toast was already put away. */
+/** Waits for the "restored on … as process N" message and checks that process N runs (it is stopped after the run). */
+async function expectRestored(ui, timeout) {
+  const restored = toast(ui, `restored on ${CHECKPOINT_HOST} as process`);
+  await restored.waitFor({ timeout });
+  const pid = Number(/as process (\d+)/.exec(await restored.innerText())?.[1]);
+  workloads.push(pid);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    throw new Error(`restored process ${pid} is not running`);
+  }
+}
+
 async function errorMessage(ui, text) {
   const shown = toast(ui, text);
   if (
@@ -246,15 +259,7 @@ export const checks = [
 
         // Restore (inline action): the process runs again, under the pid CRIU reports.
         await checkpointRow.locator('.action-label[aria-label="Restore Checkpoint"]').click();
-        const restored = toast(ui, `restored on ${CHECKPOINT_HOST} as process`);
-        await restored.waitFor({ timeout: 60_000 });
-        const newPid = Number(/as process (\d+)/.exec(await restored.innerText())?.[1]);
-        workloads.push(newPid);
-        try {
-          process.kill(newPid, 0);
-        } catch {
-          throw new Error(`restored process ${newPid} is not running`);
-        }
+        await expectRestored(ui, 60_000);
         await ui.shot('ops-checkpoint-restored');
 
         // Delete (inline action, confirmed): the row and the images go.
@@ -352,15 +357,7 @@ export const checks = [
         await storedRow.waitFor({ timeout: 30_000 });
         await ui.shot('ops-checkpoint-s3-stored-list');
         await storedRow.click();
-        const restored = toast(ui, `restored on ${CHECKPOINT_HOST} as process`);
-        await restored.waitFor({ timeout: 90_000 });
-        const newPid = Number(/as process (\d+)/.exec(await restored.innerText())?.[1]);
-        workloads.push(newPid);
-        try {
-          process.kill(newPid, 0);
-        } catch {
-          throw new Error(`restored process ${newPid} is not running`);
-        }
+        await expectRestored(ui, 90_000);
         if (!readdirSync(images).some((d) => existsSync(path.join(images, d, 'manifest.json'))))
           throw new Error('the checkpoint was not downloaded into the storage path');
         await ui.shot('ops-checkpoint-s3-restored');
