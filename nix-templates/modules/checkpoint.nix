@@ -19,6 +19,8 @@ let
   # A file on the host: an absolute path unit lines carry as is (no specifiers, no spaces or newlines). A secret
   # one (LoadCredential=) must also lie outside the world-readable Nix store (an assertion below).
   hostFile = types.nullOr (types.strMatching "/[A-Za-z0-9._@+=,:/-]*");
+  # A NATS server URL as the unit's command line carries it: no spaces, quotes or specifiers.
+  natsUrl = types.strMatching "(nats|tls)://[A-Za-z0-9._:@-]+";
   outsideStore = f: f == null || !(lib.hasPrefix builtins.storeDir f);
   storageArgs = optionals (st.kind != "local") ([ "--storage" st.kind "--bucket" st.bucket ]
     ++ optionals (st.kind == "s3" && st.endpoint != null) [ "--endpoint" st.endpoint ]
@@ -125,7 +127,7 @@ in
         description = "s3: a file on the host with `AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…` lines (or an AWS credentials file), e.g. from sops-nix or agenix; handed to the service by LoadCredential.";
       };
       natsUrl = mkOption {
-        type = types.nullOr (types.either (types.strMatching "(nats|tls)://[A-Za-z0-9._:@-]+") (types.listOf (types.strMatching "(nats|tls)://[A-Za-z0-9._:@-]+")));
+        type = types.nullOr (types.either natsUrl (types.listOf natsUrl));
         default = null;
         description = "nats-object-store: the NATS server(s) (the generated flake passes the agent's).";
       };
